@@ -1,0 +1,487 @@
+/*
+ * pagedb.h — the public C API of pagedb, an encrypted, portable, embedded page store.
+ *
+ * This header is the manual. Every function lists its arguments (shapes and units), every
+ * error it can return, the ownership and lifetime of buffers, and its thread-safety.
+ * The on-disk format is specified byte by byte in docs/FORMAT.md.
+ *
+ * Objects (all opaque):
+ *   pagedb          an open database (a directory holding the main file "main.pdb").
+ *   pagedb_txn      a transaction: one read-write transaction at a time per database, any
+ *                   number of read-only transactions, each on a stable snapshot.
+ *   pagedb_table    a named table (sorted bytes -> bytes) opened inside one transaction.
+ *   pagedb_cursor   a position inside one table of one transaction.
+ *   pagedb_vfs      the storage/clock/RNG binding (the only way the core touches the platform).
+ *
+ * Thread-safety, in general: a pagedb handle may be shared by any number of threads. A
+ * transaction and everything opened from it (tables, cursors, returned values) belongs to
+ * one thread at a time; different transactions may run on different threads concurrently.
+ * Calls that differ are documented at the call.
+ *
+ * Errors: every function returning int returns PAGEDB_OK (0) or one of enum pagedb_error.
+ * pagedb_strerror() names the code; pagedb_errdetail() gives the calling thread's detail
+ * message for its last error (for example which page failed authentication).
+ */
+#ifndef PAGEDB_H
+#define PAGEDB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Library version (semantic version of the API, not of the on-disk format). */
+#define PAGEDB_VERSION_MAJOR 0
+#define PAGEDB_VERSION_MINOR 1
+#define PAGEDB_VERSION_PATCH 0
+
+/** On-disk format version written into every header (docs/FORMAT.md §2). */
+#define PAGEDB_FORMAT_VERSION 1
+
+/* ------------------------------------------------------------------------------------------ */
+/* Errors                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * Result codes. Small positive numbers, stable across releases; the TypeScript package
+ * mirrors them one to one (PagedbError.code).
+ */
+enum pagedb_error {
+    PAGEDB_OK = 0,        /**< success */
+    PAGEDB_ENOTFOUND = 1, /**< key, table, realm or file not found */
+    PAGEDB_EBUSY = 2,     /**< locked by another opener / writer already active (NOWAIT) */
+    PAGEDB_ECORRUPT = 3,  /**< structurally invalid page or file (bad magic, bad lengths) */
+    PAGEDB_EAUTH = 4,     /**< a page failed authentication (tag mismatch, wrong realm, rollback) */
+    PAGEDB_EKEY = 5,      /**< wrong key or passphrase: the data key could not be unwrapped */
+    PAGEDB_EIO = 6,       /**< the VFS reported an I/O error */
+    PAGEDB_EFULL = 7,     /**< storage full or quota exceeded; the database is intact */
+    PAGEDB_EMISUSE = 8,   /**< API misuse: finished transaction, write in read txn, ... */
+    PAGEDB_ENOMEM = 9,    /**< allocation failed, or the cache cap is too small for the work */
+    PAGEDB_EINVAL = 10,   /**< invalid argument (bad option, bad name, bad page size) */
+    PAGEDB_EEXIST = 11,   /**< already exists (NOOVERWRITE put, create of an existing table) */
+    PAGEDB_ECONFLICT = 12,/**< compare-and-swap found a different current value */
+    PAGEDB_ETOOBIG = 13,  /**< key longer than pagedb_max_key_size(), value over 2^32-1 bytes */
+    PAGEDB_EVERSION = 14, /**< file written by an unsupported format version */
+    PAGEDB_ENOTDB = 15,   /**< the file is not a pagedb database */
+    PAGEDB_EKEYORDER = 16,/**< PAGEDB_APPEND with a key not greater than the table's last key */
+    PAGEDB_ENOTSUP = 17,  /**< feature not available on this build/CPU (e.g. AES-256-GCM) */
+    PAGEDB_ERROR_MAX = 17
+};
+
+/**
+ * Static English name of an error code, e.g. "PAGEDB_EAUTH: page failed authentication".
+ * Never NULL; unknown codes give "unknown error". Thread-safe.
+ */
+const char *pagedb_strerror(int rc);
+
+/**
+ * Detail message for the calling thread's most recent error returned by any pagedb call
+ * (e.g. "main.pdb page 42: tag does not match parent"). Empty string if none.
+ * The buffer is thread-local and valid until the thread's next pagedb call. Thread-safe.
+ */
+const char *pagedb_errdetail(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* VFS                                                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Flags for pagedb_vfs.open. */
+#define PAGEDB_VFS_CREATE 0x1u   /**< create the file if absent */
+#define PAGEDB_VFS_READONLY 0x2u /**< open read-only */
+#define PAGEDB_VFS_DIRECT 0x4u   /**< hint: bypass the OS cache (O_DIRECT); buffers and offsets
+                                      passed to read/write are then page-aligned. Implementations
+                                      fall back to buffered I/O silently where unsupported. */
+
+/** Lock modes for pagedb_vfs.lock. */
+#define PAGEDB_LOCK_NONE 0
+#define PAGEDB_LOCK_SHARED 1
+#define PAGEDB_LOCK_EXCLUSIVE 2
+
+/**
+ * An open file. Implementations "subclass" it by embedding it as the first member of
+ * their own struct (SQLite's sqlite3_file pattern).
+ */
+typedef struct pagedb_vfs_file {
+    const struct pagedb_vfs *vfs; /**< the VFS that opened this file */
+} pagedb_vfs_file;
+
+/**
+ * The platform binding. Version 1 has every member below; later versions only append
+ * members. All members are required unless stated. Every method returns PAGEDB_OK or a
+ * pagedb_error (EIO for generic failures, EFULL for out-of-space/quota, ENOTFOUND for a
+ * missing file, EBUSY for a held lock) and never aborts the process.
+ *
+ * Paths are '/'-separated byte strings; the core only ever passes "DIR" and "DIR/NAME"
+ * where DIR is the path given to pagedb_open and NAME is [a-z0-9._-]+.
+ *
+ * Thread-safety: the core serialises calls on one pagedb_vfs_file per database handle
+ * except read, which may be called concurrently from reader threads (use pread-like
+ * positional I/O). random and now must be thread-safe.
+ */
+typedef struct pagedb_vfs {
+    int version;     /**< 1 */
+    const char *name;/**< short name, e.g. "posix", "mem", "opfs" */
+    void *ctx;       /**< implementation data */
+
+    /** Open (and with PAGEDB_VFS_CREATE create) the file at path. *out owned by the VFS
+        until close. Missing file without CREATE: ENOTFOUND. */
+    int (*open)(const struct pagedb_vfs *vfs, const char *path, unsigned flags,
+                pagedb_vfs_file **out);
+    /** Close the file, releasing any lock. Always frees the handle, even on error. */
+    int (*close)(pagedb_vfs_file *f);
+    /** Read up to n bytes at byte offset off into buf. *nread receives the count actually
+        read; a short count means end of file (the rest of buf is zero-filled). */
+    int (*read)(pagedb_vfs_file *f, void *buf, size_t n, uint64_t off, size_t *nread);
+    /** Write exactly n bytes at byte offset off, extending the file if needed. A short
+        write is an error (EFULL when out of space). Durable only after sync. */
+    int (*write)(pagedb_vfs_file *f, const void *buf, size_t n, uint64_t off);
+    /** Make every previous write to f durable (fdatasync semantics: data and size). */
+    int (*sync)(pagedb_vfs_file *f);
+    /** Current file size in bytes. */
+    int (*size)(pagedb_vfs_file *f, uint64_t *out);
+    /** Set the file size in bytes (shrink or zero-extend). */
+    int (*truncate)(pagedb_vfs_file *f, uint64_t size);
+    /** Take (or with PAGEDB_LOCK_NONE release) an advisory, non-blocking lock covering
+        the whole file against other processes/handles. EBUSY if incompatible. */
+    int (*lock)(pagedb_vfs_file *f, int mode);
+    /** Delete the file at path. ENOTFOUND if absent. */
+    int (*remove)(const struct pagedb_vfs *vfs, const char *path);
+    /** Call cb(arg, name) for each entry of directory dir (names only, no "." or "..").
+        A non-zero return from cb stops the listing and is returned. ENOTFOUND if absent. */
+    int (*list)(const struct pagedb_vfs *vfs, const char *dir,
+                int (*cb)(void *arg, const char *name), void *arg);
+    /** Create directory dir if absent (existing is not an error) and make its entry
+        durable. */
+    int (*mkdir)(const struct pagedb_vfs *vfs, const char *dir);
+    /** Fill buf with n cryptographically secure random bytes. */
+    int (*random)(const struct pagedb_vfs *vfs, void *buf, size_t n);
+    /** Wall-clock time in milliseconds since the Unix epoch (used for statistics only). */
+    int (*now_ms)(const struct pagedb_vfs *vfs, uint64_t *out);
+} pagedb_vfs;
+
+/**
+ * The in-memory VFS: files live in process memory until the VFS is destroyed. Useful for
+ * tests and ephemeral databases. Each call returns a new, empty, independent file
+ * namespace; free it with pagedb_vfs_mem_destroy once no database uses it.
+ * Returns NULL on out-of-memory. Thread-safe (internally locked).
+ */
+pagedb_vfs *pagedb_vfs_mem_create(void);
+/** Free an in-memory VFS and every file in it. All files must be closed. */
+void pagedb_vfs_mem_destroy(pagedb_vfs *vfs);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Opening                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Cipher ids, recorded in every page header (docs/FORMAT.md §3). */
+enum pagedb_cipher {
+    PAGEDB_CIPHER_MAC = 0,               /**< plaintext + keyed BLAKE2b-128 tag (integrity only) */
+    PAGEDB_CIPHER_XCHACHA20POLY1305 = 1, /**< XChaCha20-Poly1305-IETF (default; every target) */
+    PAGEDB_CIPHER_AES256GCM = 2          /**< AES-256-GCM (libsodium; needs AES-NI/ARMv8 crypto) */
+};
+
+/** pagedb_options.flags */
+#define PAGEDB_CREATE 0x1u        /**< create the database if the directory has none */
+#define PAGEDB_RDONLY 0x2u        /**< open read-only (write transactions give EMISUSE) */
+#define PAGEDB_NOSYNC 0x4u        /**< skip fdatasync at commit (NOT durable; tests/bulk only) */
+#define PAGEDB_NODIRECT 0x8u      /**< do not request O_DIRECT from the VFS */
+#define PAGEDB_DETERMINISTIC 0x10u/**< TEST ONLY: derive keys/nonces from options.test_seed;
+                                       refused (EINVAL) unless the environment variable
+                                       PAGEDB_ALLOW_DETERMINISTIC=1 is set */
+
+/** Size in bytes of a raw key (KEK) and of the deterministic test seed. */
+#define PAGEDB_KEY_BYTES 32
+
+/**
+ * Options for pagedb_open. Initialise with pagedb_options_init() and set what you need.
+ * Pointers are borrowed for the duration of pagedb_open only (key material is copied,
+ * used, and wiped).
+ */
+typedef struct pagedb_options {
+    unsigned flags;            /**< PAGEDB_CREATE | PAGEDB_RDONLY | ... */
+    const pagedb_vfs *vfs;     /**< required: the storage binding (e.g. pagedb_vfs_posix()) */
+    uint32_t page_size;        /**< bytes, power of two in [4096, 65536]; create only; 0 = 4096 */
+    int cipher;                /**< enum pagedb_cipher; create only; default XCHACHA20POLY1305 */
+    const uint8_t *key;        /**< PAGEDB_KEY_BYTES raw key-encryption key, or NULL */
+    const char *passphrase;    /**< UTF-8 passphrase (Argon2id), used when key is NULL */
+    size_t passphrase_len;     /**< bytes of passphrase */
+    uint64_t pwhash_opslimit;  /**< Argon2id ops limit at create; 0 = libsodium INTERACTIVE */
+    uint64_t pwhash_memlimit;  /**< Argon2id memory limit in bytes at create; 0 = INTERACTIVE */
+    size_t cache_bytes;        /**< hard cap of the buffer pool in bytes; 0 = 8 MiB;
+                                    at least 64 pages (ENOMEM below that) */
+    const uint8_t *test_seed;  /**< PAGEDB_KEY_BYTES seed for PAGEDB_DETERMINISTIC */
+} pagedb_options;
+
+/** Fill *o with defaults (XChaCha20-Poly1305, 4096-byte pages, 8 MiB cache). */
+void pagedb_options_init(pagedb_options *o);
+
+/**
+ * Open (or create, with PAGEDB_CREATE) the database in directory path.
+ *
+ * A raw key or a passphrase is always required, also for PAGEDB_CIPHER_MAC databases.
+ * Recovery runs here: the newer of the two headers whose catalog authenticates is used
+ * (docs/FORMAT.md §6). A second read-write opener of the same directory gets EBUSY.
+ *
+ * path  directory name, NUL-terminated; created when PAGEDB_CREATE and absent.
+ * out   receives the handle; free it with pagedb_close.
+ * Errors: EINVAL (bad options, no key, page size), ENOTFOUND (no database and no CREATE),
+ *   ENOTDB (main file exists but is not a pagedb file), EVERSION, EKEY (wrong key or
+ *   passphrase), EAUTH/ECORRUPT (no header authenticates), EBUSY, EIO, EFULL, ENOMEM,
+ *   ENOTSUP (AES-256-GCM requested but not available).
+ * Thread-safety: may be called from any thread.
+ */
+int pagedb_open(const char *path, const pagedb_options *opt, pagedb **out);
+
+/**
+ * Close the database. Every transaction must already be finished (EMISUSE otherwise, and
+ * the handle stays open). Releases the file lock and wipes all key material and cached
+ * plaintext. NULL is a no-op returning PAGEDB_OK.
+ */
+int pagedb_close(pagedb *db);
+
+/** Largest key in bytes this database accepts (depends on its page size; >= 1024). */
+size_t pagedb_max_key_size(const pagedb *db);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Transactions                                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+/** pagedb_txn_begin flags */
+#define PAGEDB_TXN_RDONLY 0x1u /**< read-only snapshot transaction */
+#define PAGEDB_TXN_NOWAIT 0x2u /**< write txn: return EBUSY instead of waiting for the writer lock */
+
+/**
+ * Begin a transaction. A read-only transaction sees the last committed state at this call
+ * and nothing later. A write transaction waits (or with NOWAIT returns EBUSY) while another
+ * write transaction of this handle is active.
+ * Errors: EMISUSE (write txn on a PAGEDB_RDONLY database), EBUSY, ENOMEM.
+ * Thread-safety: any thread; the returned txn then belongs to that thread until it ends.
+ */
+int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out);
+
+/**
+ * Commit and free the transaction (read-only transactions just end). Durable on return
+ * unless PAGEDB_NOSYNC: at most two fdatasync calls (docs/FORMAT.md §6).
+ * On error the transaction is aborted and freed; nothing of it is visible and the last
+ * committed state is intact.
+ * Errors: the poison code of a poisoned txn, EIO, EFULL, EAUTH/ECORRUPT (a page read during
+ *   commit failed), ENOMEM, EMISUSE (NULL txn).
+ */
+int pagedb_txn_commit(pagedb_txn *txn);
+
+/** Abort and free the transaction, discarding all its writes. NULL is a no-op. */
+void pagedb_txn_abort(pagedb_txn *txn);
+
+/** Snapshot id: the txn id this transaction reads (read txn) or will commit as (write txn). */
+uint64_t pagedb_txn_id(const pagedb_txn *txn);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Realms                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/** The default realm: exists in every database and cannot be dropped. */
+#define PAGEDB_REALM_DEFAULT 0u
+
+/**
+ * Create a realm: a cryptographic scope with its own random data key (DEK), wrapped by the
+ * database key and bound into the AAD of every page it owns.
+ * name  1..255 bytes, unique. *id receives the new realm id (never reused).
+ * Errors: EEXIST, EINVAL, EMISUSE (read txn), poison codes. Write transaction only.
+ */
+int pagedb_realm_create(pagedb_txn *txn, const char *name, uint32_t *id);
+
+/** Look up a realm id by name. Errors: ENOTFOUND, EAUTH/ECORRUPT/EIO. */
+int pagedb_realm_get(pagedb_txn *txn, const char *name, uint32_t *id);
+
+/**
+ * Drop a realm: drops every table it owns, frees their pages and destroys its wrapped DEK
+ * (crypto-shredding: its pages can no longer be decrypted once the key's record is gone;
+ * see docs/FORMAT.md §8 for when the old catalog page holding it is overwritten).
+ * Errors: EINVAL (realm 0), ENOTFOUND, EMISUSE (read txn), poison codes.
+ */
+int pagedb_realm_drop(pagedb_txn *txn, uint32_t id);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Tables                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/** pagedb_table_open flags */
+#define PAGEDB_TABLE_CREATE 0x1u /**< create the table if absent (write txn only) */
+
+/**
+ * Open a named table in txn. The handle lives until the transaction ends.
+ * name   1..255 bytes, NUL-terminated.
+ * realm  realm of a newly created table (ignored when the table exists).
+ * Errors: ENOTFOUND (absent, no CREATE), EMISUSE (CREATE in read txn), ENOTFOUND (realm
+ *   absent), EINVAL, EAUTH/ECORRUPT/EIO, ENOMEM.
+ */
+int pagedb_table_open(pagedb_txn *txn, const char *name, uint32_t realm, unsigned flags,
+                      pagedb_table **out);
+
+/**
+ * Drop a table and free all its pages at commit. Open handles to it become invalid.
+ * Errors: ENOTFOUND, EMISUSE (read txn), poison codes.
+ */
+int pagedb_table_drop(pagedb_txn *txn, const char *name);
+
+/** Information about one table, as given to pagedb_table_list's callback. */
+typedef struct pagedb_table_info {
+    const char *name; /**< NUL-terminated, valid during the callback only */
+    uint32_t realm;   /**< owning realm id */
+    uint64_t entries; /**< number of keys */
+    uint64_t pages;   /**< pages of its tree (branch + leaf + overflow) */
+    uint32_t depth;   /**< tree height; 1 = a single leaf */
+} pagedb_table_info;
+
+/**
+ * Call cb for each table in name order. A non-zero return from cb stops the walk and is
+ * returned. Errors: EAUTH/ECORRUPT/EIO, or cb's value.
+ */
+int pagedb_table_list(pagedb_txn *txn, int (*cb)(void *arg, const pagedb_table_info *info),
+                      void *arg);
+
+/** A borrowed byte string. */
+typedef struct pagedb_val {
+    const void *data; /**< bytes (not NUL-terminated) */
+    size_t size;      /**< length in bytes */
+} pagedb_val;
+
+/**
+ * Point lookup. On success *val points into a buffer owned by the transaction, valid until
+ * the next call on this transaction or any table/cursor of it, or its end.
+ * Errors: ENOTFOUND, ETOOBIG (key too long), EAUTH/ECORRUPT/EIO (poisons a write txn),
+ *   EMISUSE (finished txn / dropped table), ENOMEM.
+ */
+int pagedb_get(pagedb_table *t, const void *key, size_t klen, pagedb_val *val);
+
+/** pagedb_put flags */
+#define PAGEDB_NOOVERWRITE 0x1u /**< fail with EEXIST if the key is present */
+#define PAGEDB_APPEND 0x2u      /**< sorted bulk load: key must exceed the table's last key
+                                     (EKEYORDER otherwise); fills leaves completely */
+
+/**
+ * Insert or replace key -> value. Keys 0..pagedb_max_key_size() bytes, values up to
+ * 2^32-1 bytes (values too large for a leaf go to overflow pages). Bytes are copied.
+ * Errors: ETOOBIG, EEXIST (NOOVERWRITE), EKEYORDER (APPEND), EMISUSE (read txn, finished
+ *   txn), EIO/EFULL/EAUTH/ECORRUPT/ENOMEM (these poison the transaction).
+ */
+int pagedb_put(pagedb_table *t, const void *key, size_t klen, const void *val, size_t vlen,
+               unsigned flags);
+
+/**
+ * Delete key. Errors: ENOTFOUND (absent), ETOOBIG, EMISUSE, poisoning I/O errors.
+ * Underfull nodes are merged with a sibling so space is returned to the freelist.
+ */
+int pagedb_del(pagedb_table *t, const void *key, size_t klen);
+
+/**
+ * Compare-and-swap: if the current value of key equals expected (or, with expected ==
+ * NULL, the key is absent), set it to newval (or, with newval == NULL, delete it).
+ * Errors: ECONFLICT (current value differs; nothing changed), plus pagedb_put's errors.
+ */
+int pagedb_cas(pagedb_table *t, const void *key, size_t klen, const void *expected,
+               size_t elen, const void *newval, size_t nlen);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Cursors and scans                                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Seek modes for pagedb_cursor_seek. */
+enum pagedb_seek {
+    PAGEDB_SEEK_GE = 0,    /**< first key >= the given key */
+    PAGEDB_SEEK_EXACT = 1, /**< exactly the given key (ENOTFOUND otherwise) */
+    PAGEDB_SEEK_LE = 2,    /**< last key <= the given key */
+    PAGEDB_SEEK_FIRST = 3, /**< first key of the table (key ignored) */
+    PAGEDB_SEEK_LAST = 4   /**< last key of the table (key ignored) */
+};
+
+/**
+ * Open a cursor on table t (unpositioned). Closed automatically when the txn ends, or with
+ * pagedb_cursor_close. If the table is modified while the cursor is open, the cursor
+ * continues from the key it was on (re-seeking transparently).
+ * Errors: ENOMEM, EMISUSE.
+ */
+int pagedb_cursor_open(pagedb_table *t, pagedb_cursor **out);
+
+/** Position the cursor (see enum pagedb_seek). Errors: ENOTFOUND (no such key / empty
+    table), ETOOBIG, EAUTH/ECORRUPT/EIO, EMISUSE. */
+int pagedb_cursor_seek(pagedb_cursor *c, const void *key, size_t klen, int mode);
+
+/** Move to the next (greater) key. ENOTFOUND past the end (cursor stays at the end). */
+int pagedb_cursor_next(pagedb_cursor *c);
+
+/** Move to the previous (smaller) key. ENOTFOUND before the start. */
+int pagedb_cursor_prev(pagedb_cursor *c);
+
+/**
+ * Current key and value; either pointer may be NULL. The bytes live in cursor-owned
+ * buffers valid until the cursor moves or closes, or the txn ends.
+ * Errors: ENOTFOUND (unpositioned / past the end), EAUTH/ECORRUPT/EIO (overflow value).
+ */
+int pagedb_cursor_get(pagedb_cursor *c, pagedb_val *key, pagedb_val *val);
+
+/** Close the cursor. NULL is a no-op. */
+void pagedb_cursor_close(pagedb_cursor *c);
+
+/**
+ * A range for pagedb_scan. All bounds are optional (NULL data = unbounded). A prefix
+ * restricts to keys starting with it and combines with from/to.
+ */
+typedef struct pagedb_range {
+    pagedb_val from;    /**< inclusive lower bound */
+    pagedb_val to;      /**< exclusive upper bound */
+    pagedb_val prefix;  /**< key prefix */
+    int reverse;        /**< non-zero: descending order */
+    uint64_t limit;     /**< maximum number of entries; 0 = no limit */
+} pagedb_range;
+
+/**
+ * Visit the entries of a range in key order (or reverse). cb receives borrowed key and
+ * value valid during the call only; a non-zero return stops the scan and is returned.
+ * Errors: EAUTH/ECORRUPT/EIO, EMISUSE, ENOMEM, or cb's value.
+ */
+int pagedb_scan(pagedb_table *t, const pagedb_range *range,
+                int (*cb)(void *arg, pagedb_val key, pagedb_val val), void *arg);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Statistics and verification                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Counters and sizes reported by pagedb_stat. */
+typedef struct pagedb_stats {
+    uint32_t page_size;      /**< bytes */
+    int cipher;              /**< enum pagedb_cipher */
+    uint64_t txn_id;         /**< last committed txn id */
+    uint64_t page_count;     /**< pages in the main file (including the two headers) */
+    uint64_t free_pages;     /**< pages on the freelist (reusable or pending) */
+    uint64_t file_bytes;     /**< size of the main file in bytes */
+    uint64_t cache_cap_bytes;/**< buffer pool cap in bytes */
+    uint64_t cache_pages;    /**< frames currently holding a page */
+    uint64_t cache_hits;     /**< page requests served from the pool */
+    uint64_t cache_misses;   /**< page requests that read and authenticated a page */
+    uint64_t cache_evictions;/**< frames reused for another page */
+    uint64_t bytes_read;     /**< bytes read through the VFS since open */
+    uint64_t bytes_written;  /**< bytes written through the VFS since open */
+    uint64_t syncs;          /**< sync calls since open */
+    uint32_t tables;         /**< number of tables */
+    uint32_t realms;         /**< number of realms, including realm 0 */
+} pagedb_stats;
+
+/** Fill *st. Thread-safe. Errors: EAUTH/ECORRUPT/EIO (reading the catalog), ENOMEM. */
+int pagedb_stat(pagedb *db, pagedb_stats *st);
+
+/**
+ * Authenticate every page reachable from the last committed header: catalog, every table,
+ * overflow chains and the freelist; check key order and structure. Stops at the first bad
+ * page, returning EAUTH or ECORRUPT with pagedb_errdetail() naming it.
+ * pages_checked (may be NULL) receives the number of pages verified. Reads bypass the
+ * cache so on-disk bytes are checked. Runs in its own read transaction; thread-safe.
+ */
+int pagedb_verify(pagedb *db, uint64_t *pages_checked);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PAGEDB_H */

@@ -1,0 +1,101 @@
+/*
+ * cache.h — the buffer pool: a fixed set of page frames with CLOCK-Pro replacement
+ * (S. Jiang, F. Chen, X. Zhang, "CLOCK-Pro: An Effective Improvement of the CLOCK
+ * Replacement", USENIX ATC 2005).
+ *
+ * Owns: frame memory (allocated lazily, never more than the cap), the page -> frame hash
+ * table, the CLOCK-Pro lists (hot/cold resident pages, non-resident cold pages in their
+ * test period) and the statistics. It does no I/O and no cryptography: on a miss the
+ * caller fills the frame; when a dirty frame must be evicted the cache calls the
+ * caller-supplied spill callback first.
+ *
+ * Invariants:
+ *  1. A pinned frame (pins > 0) is never evicted or moved.
+ *  2. A dirty frame is passed to spill() and must succeed before its memory is reused.
+ *  3. At most nframes = cap_bytes / page_size frames are ever allocated.
+ *  4. Lookups and hits allocate nothing.
+ *
+ * Not thread-safe: the pager serialises every call with its own mutex.
+ */
+#ifndef PAGEDB_CACHE_H
+#define PAGEDB_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pdb_frame {
+    uint8_t *data;       /* page_size bytes, aligned to 4096; decrypted page (header+body) */
+    uint64_t file_no;    /* file the page belongs to (0 = main file) */
+    uint64_t pgno;       /* page number within that file */
+    uint8_t tag[16];     /* tag of the on-disk version this frame holds (valid if !dirty) */
+    uint32_t pins;       /* pin count; > 0 forbids eviction */
+    uint8_t dirty;       /* modified since last written */
+    uint8_t valid;       /* data holds the page (0 while being filled / after a failed fill) */
+    uint8_t owner;       /* free for the pager's use (e.g. written by the current txn) */
+    uint8_t spare;
+    /* CLOCK-Pro state and list links: private to cache.c */
+    uint8_t hot, ref, test, resident;
+    struct pdb_frame *prev, *next; /* position on the clock */
+    struct pdb_frame *hnext;       /* hash chain */
+} pdb_frame;
+
+typedef struct pdb_cache pdb_cache;
+
+/**
+ * Called by the cache before reusing a dirty, unpinned frame. Must write the frame out and
+ * clear f->dirty, returning 0; a non-zero return aborts the allocation with that code.
+ */
+typedef int (*pdb_spill_fn)(void *arg, pdb_frame *f);
+
+typedef struct pdb_cache_stats {
+    uint64_t hits, misses, evictions;
+    uint64_t frames_used;  /* frames currently holding a page (resident) */
+    uint64_t frames_cap;   /* nframes */
+    uint64_t hot, cold, nonresident;
+} pdb_cache_stats;
+
+/**
+ * Create a pool of at most cap_bytes / page_size frames (at least min_frames, else NULL).
+ * page_size: bytes, power of two. Returns NULL on ENOMEM or a too-small cap.
+ */
+pdb_cache *pdb_cache_create(size_t page_size, size_t cap_bytes, size_t min_frames,
+                            pdb_spill_fn spill, void *spill_arg);
+
+/** Free the pool and wipe every frame (sodium_memzero: frames hold plaintext). */
+void pdb_cache_destroy(pdb_cache *c);
+
+/**
+ * Find a resident page. On a hit: pins it (pins++), sets its reference bit, counts a hit,
+ * returns it. On a miss returns NULL and counts nothing (the caller calls pdb_cache_alloc).
+ */
+pdb_frame *pdb_cache_lookup(pdb_cache *c, uint64_t file_no, uint64_t pgno);
+
+/**
+ * Get a frame for a page that is not resident (caller checked with lookup), evicting per
+ * CLOCK-Pro (spilling dirty victims). The returned frame is pinned (pins = 1), keyed by
+ * (file_no, pgno), valid = 0, dirty = 0, contents unspecified; counts a miss.
+ * Returns 0 and *out, or PAGEDB_ENOMEM when every frame is pinned, or spill's error.
+ */
+int pdb_cache_alloc(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **out);
+
+/** Drop one pin. */
+void pdb_cache_unpin(pdb_cache *c, pdb_frame *f);
+
+/**
+ * Remove a page from the pool (resident or non-resident entry) without spilling it,
+ * e.g. when its page is freed or a transaction aborts. A pinned frame is only marked
+ * invalid and is released when its last pin goes. Wipes the frame memory.
+ */
+void pdb_cache_discard(pdb_cache *c, uint64_t file_no, uint64_t pgno);
+
+/**
+ * Call fn for every resident frame (in no particular order). Used at commit to find dirty
+ * frames and at abort to discard them. fn may call pdb_cache_discard on the frame it is
+ * given, but nothing else that modifies the cache.
+ */
+void pdb_cache_foreach(pdb_cache *c, void (*fn)(void *arg, pdb_frame *f), void *arg);
+
+/** Copy the counters. */
+void pdb_cache_get_stats(const pdb_cache *c, pdb_cache_stats *st);
+
+#endif

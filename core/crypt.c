@@ -274,6 +274,11 @@ void pdb_mac16(uint8_t out[PDB_TAG_BYTES], const pdb_key *key, const uint8_t *ms
 }
 
 /* sodium_memcmp is constant time and returns 0 or -1; normalised to 0 / 1. */
+void pdb_hash16(uint8_t out[PDB_TAG_BYTES], const uint8_t *msg, size_t len)
+{
+    crypto_generichash(out, PDB_TAG_BYTES, msg, len, NULL, 0);
+}
+
 int pdb_tag_cmp(const uint8_t a[PDB_TAG_BYTES], const uint8_t b[PDB_TAG_BYTES])
 {
     return sodium_memcmp(a, b, PDB_TAG_BYTES) == 0 ? 0 : 1;

@@ -81,6 +81,12 @@ int pdb_page_open(const pdb_key *key, const uint8_t dbid[PDB_DBID_BYTES], uint64
 /** out = keyed BLAKE2b-128(key, msg). Used for the header MAC (FORMAT.md §2.2). */
 void pdb_mac16(uint8_t out[PDB_TAG_BYTES], const pdb_key *key, const uint8_t *msg, size_t len);
 
+/**
+ * out = unkeyed BLAKE2b-128(msg): binds a run of page tags into one tag (overflow runs,
+ * FORMAT.md §5.3). Collision resistance suffices since every tag is itself authenticated.
+ */
+void pdb_hash16(uint8_t out[PDB_TAG_BYTES], const uint8_t *msg, size_t len);
+
 /** Constant-time compare of two 16-byte tags: 0 if equal. */
 int pdb_tag_cmp(const uint8_t a[PDB_TAG_BYTES], const uint8_t b[PDB_TAG_BYTES]);
 

@@ -40,6 +40,12 @@ extern "C" {
 /** On-disk format version written into every header (docs/FORMAT.md §2). */
 #define PAGEDB_FORMAT_VERSION 1
 
+/** Opaque handles (see "Objects" above). */
+typedef struct pagedb pagedb;
+typedef struct pagedb_txn pagedb_txn;
+typedef struct pagedb_table pagedb_table;
+typedef struct pagedb_cursor pagedb_cursor;
+
 /* ------------------------------------------------------------------------------------------ */
 /* Errors                                                                                      */
 /* ------------------------------------------------------------------------------------------ */

@@ -1,0 +1,1147 @@
+/*
+ * btree.c — copy-on-write B+ tree over the pager. See btree.h for invariants and
+ * docs/FORMAT.md §5 for the node layout:
+ *
+ *   node body (after the 64-byte page header):
+ *     64  u16  number of cells n
+ *     66  u16  reserved (0)
+ *     68  u32  upper: page offset where the cell area starts (cells fill [upper, P))
+ *     72  u16  slot[n]: page offsets of the cells, in key order
+ *   leaf cell:   u16 klen, u32 vlen, u8 flags, key[klen], then value[vlen] or, with
+ *                flags bit 0 (overflow), u64 first overflow page + 16-byte run tag
+ *   branch cell: u64 child page, 16-byte child tag, u16 klen, key[klen]
+ *
+ * Modification is top-down copy-on-write: every page on the path from the root to the
+ * leaf is "touched" (pdb_pager_touch) before any change, so parents are always owned by
+ * the transaction when a child moves. Tags of owned children are fixed at flush.
+ */
+#include "btree.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#define NH 72 /* end of the node header: first slot */
+#define LEAF_FIXED 7
+#define BRANCH_FIXED 26
+#define OVF_REF 24
+#define F_OVERFLOW 1
+
+/* ---- node accessors ---- */
+
+static inline unsigned n_count(const uint8_t *d) { return pdb_get16(d + 64); }
+static inline void n_set_count(uint8_t *d, unsigned n) { pdb_put16(d + 64, (uint16_t)n); }
+static inline uint32_t n_upper(const uint8_t *d) { return pdb_get32(d + 68); }
+static inline void n_set_upper(uint8_t *d, uint32_t u) { pdb_put32(d + 68, u); }
+static inline unsigned n_slot(const uint8_t *d, unsigned i) { return pdb_get16(d + NH + 2 * i); }
+static inline int n_leaf(const uint8_t *d) { return d[0] == PDB_KIND_LEAF; }
+
+static size_t cell_size_at(const uint8_t *d, unsigned off, int leaf)
+{
+    if (leaf) {
+        size_t kl = pdb_get16(d + off);
+        return LEAF_FIXED + kl + ((d[off + 6] & F_OVERFLOW) ? OVF_REF : pdb_get32(d + off + 2));
+    }
+    return BRANCH_FIXED + pdb_get16(d + off + 24);
+}
+
+static void cell_key(const uint8_t *d, unsigned off, int leaf, const uint8_t **k, size_t *kl)
+{
+    if (leaf) {
+        *kl = pdb_get16(d + off);
+        *k = d + off + LEAF_FIXED;
+    } else {
+        *kl = pdb_get16(d + off + 24);
+        *k = d + off + BRANCH_FIXED;
+    }
+}
+
+static int keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    size_t m = al < bl ? al : bl;
+    int c = m ? memcmp(a, b, m) : 0;
+    if (c) return c;
+    return al < bl ? -1 : al > bl ? 1 : 0;
+}
+
+static size_t capacity(uint32_t ps) { return ps - NH; }
+
+size_t pdb_bt_max_key(uint32_t page_size)
+{
+    size_t m = capacity(page_size) / 3 - 40;
+    return m > 65535 ? 65535 : m;
+}
+
+static size_t inline_limit(uint32_t ps) { return capacity(ps) / 4; }
+
+/* bytes used by cells + slots */
+static size_t node_used(const uint8_t *d)
+{
+    unsigned n = n_count(d);
+    int leaf = n_leaf(d);
+    size_t u = 2 * (size_t)n;
+    for (unsigned i = 0; i < n; i++) u += cell_size_at(d, n_slot(d, i), leaf);
+    return u;
+}
+
+/* Leaf: first index with key >= k; *exact set when equal. */
+static unsigned leaf_search(const uint8_t *d, const uint8_t *k, size_t kl, int *exact)
+{
+    unsigned lo = 0, hi = n_count(d);
+    *exact = 0;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        const uint8_t *mk;
+        size_t ml;
+        cell_key(d, n_slot(d, mid), 1, &mk, &ml);
+        int c = keycmp(mk, ml, k, kl);
+        if (c < 0) lo = mid + 1;
+        else {
+            if (c == 0) *exact = 1;
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* Branch: largest i with key_i <= k (key_0 = minus infinity). */
+static unsigned branch_search(const uint8_t *d, const uint8_t *k, size_t kl)
+{
+    unsigned lo = 1, hi = n_count(d);
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        const uint8_t *mk;
+        size_t ml;
+        cell_key(d, n_slot(d, mid), 0, &mk, &ml);
+        if (keycmp(mk, ml, k, kl) <= 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo - 1;
+}
+
+static uint64_t br_child(const uint8_t *d, unsigned i) { return pdb_get64(d + n_slot(d, i)); }
+static const uint8_t *br_tag(const uint8_t *d, unsigned i) { return d + n_slot(d, i) + 8; }
+static void br_set_child(uint8_t *d, unsigned i, uint64_t pg) { pdb_put64(d + n_slot(d, i), pg); }
+
+/* Rebuild a node from a list of cells (pointers into other buffers). */
+typedef struct cellref {
+    const uint8_t *p;
+    size_t n;
+} cellref;
+
+static void node_build(uint8_t *d, uint32_t ps, const cellref *cells, unsigned n)
+{
+    memset(d + 64, 0, ps - 64);
+    uint32_t up = ps;
+    for (unsigned i = 0; i < n; i++) {
+        up -= (uint32_t)cells[i].n;
+        memcpy(d + up, cells[i].p, cells[i].n);
+        pdb_put16(d + NH + 2 * i, (uint16_t)up);
+    }
+    n_set_count(d, n);
+    n_set_upper(d, up);
+}
+
+static void node_init(uint8_t *d, uint32_t ps)
+{
+    n_set_count(d, 0);
+    n_set_upper(d, ps);
+}
+
+/* Insert a cell at position pos. Returns 0, or -1 if it does not fit even compacted. */
+static int node_insert(pdb_btctx *c, uint8_t *d, unsigned pos, const uint8_t *cell, size_t cs)
+{
+    uint32_t ps = c->p->page_size;
+    unsigned n = n_count(d);
+    size_t freec = n_upper(d) - (NH + 2 * (size_t)n);
+    if (cs + 2 > freec) {
+        if (node_used(d) + cs + 2 > capacity(ps)) return -1;
+        /* compact: rebuild from a copy */
+        memcpy(c->wbuf, d, ps);
+        cellref *refs = (cellref *)(c->wbuf + ps);
+        int leaf = n_leaf(d);
+        for (unsigned i = 0; i < n; i++) {
+            unsigned off = n_slot(c->wbuf, i);
+            refs[i].p = c->wbuf + off;
+            refs[i].n = cell_size_at(c->wbuf, off, leaf);
+        }
+        node_build(d, ps, refs, n);
+    }
+    uint32_t up = n_upper(d) - (uint32_t)cs;
+    memcpy(d + up, cell, cs);
+    memmove(d + NH + 2 * (pos + 1), d + NH + 2 * pos, 2 * (size_t)(n - pos));
+    pdb_put16(d + NH + 2 * pos, (uint16_t)up);
+    n_set_upper(d, up);
+    n_set_count(d, n + 1);
+    return 0;
+}
+
+/* Remove cell pos (space reclaimed lazily by compaction). */
+static void node_remove(uint8_t *d, unsigned pos)
+{
+    unsigned n = n_count(d);
+    unsigned off = n_slot(d, pos);
+    if (off == n_upper(d)) n_set_upper(d, off + (uint32_t)cell_size_at(d, off, n_leaf(d)));
+    memmove(d + NH + 2 * pos, d + NH + 2 * (pos + 1), 2 * (size_t)(n - pos - 1));
+    n_set_count(d, n - 1);
+}
+
+/* ---- scratch ---- */
+
+static int ensure(uint8_t **buf, size_t *cap, size_t need, int aligned)
+{
+    if (*cap >= need) return PAGEDB_OK;
+    size_t nc = *cap ? *cap : 8192;
+    while (nc < need) nc *= 2;
+    uint8_t *nb;
+    if (aligned) {
+        if (posix_memalign((void **)&nb, 4096, nc)) return PAGEDB_ENOMEM;
+        if (*buf) {
+            sodium_memzero(*buf, *cap);
+            free(*buf);
+        }
+    } else {
+        nb = malloc(nc);
+        if (!nb) return PAGEDB_ENOMEM;
+        if (*buf) {
+            memcpy(nb, *buf, *cap);
+            sodium_memzero(*buf, *cap);
+            free(*buf);
+        }
+    }
+    *buf = nb;
+    *cap = nc;
+    return PAGEDB_OK;
+}
+
+void pdb_btctx_free(pdb_btctx *c)
+{
+    if (c->vbuf) sodium_memzero(c->vbuf, c->vcap);
+    if (c->wbuf) sodium_memzero(c->wbuf, c->wcap);
+    free(c->vbuf);
+    free(c->wbuf);
+    c->vbuf = c->wbuf = NULL;
+    c->vcap = c->wcap = 0;
+}
+
+/* wbuf must hold a page plus a cellref array for the largest node (+1 cell). */
+static int ensure_wbuf(pdb_btctx *c, size_t extra)
+{
+    uint32_t ps = c->p->page_size;
+    size_t need = 2 * (size_t)ps + (ps / 2 + 2) * sizeof(cellref) + extra;
+    return ensure(&c->wbuf, &c->wcap, need, 1);
+}
+
+/* ---- overflow runs ---- */
+
+static uint32_t ovf_pages(uint32_t ps, size_t vlen)
+{
+    size_t body = ps - PDB_PAGE_HDR;
+    return (uint32_t)((vlen + body - 1) / body);
+}
+
+static void run_tag(uint8_t out[16], const uint8_t *tags, uint32_t n)
+{
+    if (n == 1) memcpy(out, tags, 16);
+    else pdb_hash16(out, tags, (size_t)n * 16);
+}
+
+/* Read an overflow value into c->vbuf. */
+static int ovf_read(pdb_btctx *c, uint32_t realm, const uint8_t *ref, size_t vlen, const uint8_t **out)
+{
+    uint32_t ps = c->p->page_size;
+    uint32_t n = ovf_pages(ps, vlen);
+    uint64_t first = pdb_get64(ref);
+    size_t need = (size_t)n * ps + (size_t)n * 16;
+    int rc = ensure(&c->vbuf, &c->vcap, need, 1);
+    if (rc) return rc;
+    uint8_t *tags = c->vbuf + (size_t)n * ps;
+    rc = pdb_pager_read_run(c->p, realm, first, n, PDB_KIND_OVERFLOW, c->vbuf, tags);
+    if (rc) return rc;
+    uint8_t t[16];
+    run_tag(t, tags, n);
+    if (pdb_tag_cmp(t, ref + 8) != 0)
+        return pdb_err(PAGEDB_EAUTH, "overflow pages %llu..%llu: tags do not match the leaf's record",
+                       (unsigned long long)first, (unsigned long long)(first + n - 1));
+    size_t body = ps - PDB_PAGE_HDR;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len = vlen - (size_t)i * body < body ? vlen - (size_t)i * body : body;
+        memmove(c->vbuf + (size_t)i * body, c->vbuf + (size_t)i * ps + PDB_PAGE_HDR, len);
+    }
+    *out = c->vbuf;
+    return PAGEDB_OK;
+}
+
+static int ovf_write(pdb_btctx *c, pdb_tree *t, const uint8_t *val, size_t vlen, uint8_t ref[OVF_REF])
+{
+    uint32_t ps = c->p->page_size;
+    uint32_t n = ovf_pages(ps, vlen);
+    size_t body = ps - PDB_PAGE_HDR;
+    uint64_t first;
+    int rc = pdb_pager_alloc_run(c->p, n, &first);
+    if (rc) return rc;
+    /* write in chunks of up to 64 pages to bound the scratch size */
+    uint8_t *tags = malloc((size_t)n * 16);
+    if (!tags) return PAGEDB_ENOMEM;
+    for (uint32_t done = 0; done < n && !rc;) {
+        uint32_t k = n - done < 64 ? n - done : 64;
+        rc = ensure(&c->vbuf, &c->vcap, (size_t)k * ps, 1);
+        if (rc) break;
+        for (uint32_t i = 0; i < k; i++) {
+            size_t off = (size_t)(done + i) * body;
+            size_t len = vlen - off < body ? vlen - off : body;
+            uint8_t *pg = c->vbuf + (size_t)i * ps;
+            memcpy(pg + PDB_PAGE_HDR, val + off, len);
+            memset(pg + PDB_PAGE_HDR + len, 0, body - len);
+        }
+        rc = pdb_pager_write_run(c->p, t->realm, PDB_KIND_OVERFLOW, first + done, k, c->vbuf, tags + (size_t)done * 16);
+        done += k;
+    }
+    if (!rc) {
+        pdb_put64(ref, first);
+        run_tag(ref + 8, tags, n);
+        t->pages += n;
+    }
+    free(tags);
+    return rc;
+}
+
+static int ovf_free(pdb_btctx *c, pdb_tree *t, const uint8_t *ref, size_t vlen)
+{
+    uint32_t n = ovf_pages(c->p->page_size, vlen);
+    uint64_t first = pdb_get64(ref);
+    for (uint32_t i = 0; i < n; i++) {
+        int rc = pdb_pager_free(c->p, first + i);
+        if (rc) return rc;
+    }
+    t->pages -= n;
+    return PAGEDB_OK;
+}
+
+/* ---- reads ---- */
+
+static int get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, int level, pdb_frame **f)
+{
+    return pdb_pager_get(c->p, c->writer, t->realm, pg, tag, level == 1 ? PDB_KIND_LEAF : PDB_KIND_BRANCH, f);
+}
+
+int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, pagedb_val *out)
+{
+    if (!t->root) return PAGEDB_ENOTFOUND;
+    uint64_t pg = t->root;
+    uint8_t tag[16];
+    memcpy(tag, t->root_tag, 16);
+    for (uint32_t level = t->depth;; level--) {
+        pdb_frame *f;
+        int rc = get_page(c, t, pg, tag, level, &f);
+        if (rc) return rc;
+        const uint8_t *d = f->data;
+        if (level > 1) {
+            unsigned i = branch_search(d, key, klen);
+            pg = br_child(d, i);
+            memcpy(tag, br_tag(d, i), 16);
+            pdb_pager_unpin(c->p, f);
+            continue;
+        }
+        int exact;
+        unsigned i = leaf_search(d, key, klen, &exact);
+        if (!exact) {
+            pdb_pager_unpin(c->p, f);
+            return PAGEDB_ENOTFOUND;
+        }
+        unsigned off = n_slot(d, i);
+        size_t kl = pdb_get16(d + off);
+        size_t vl = pdb_get32(d + off + 2);
+        const uint8_t *v = d + off + LEAF_FIXED + kl;
+        if (d[off + 6] & F_OVERFLOW) {
+            uint8_t ref[OVF_REF];
+            memcpy(ref, v, OVF_REF);
+            pdb_pager_unpin(c->p, f);
+            const uint8_t *ov;
+            rc = ovf_read(c, t->realm, ref, vl, &ov);
+            if (rc) return rc;
+            out->data = ov;
+            out->size = vl;
+            return PAGEDB_OK;
+        }
+        rc = ensure(&c->vbuf, &c->vcap, vl ? vl : 1, 1);
+        if (!rc) {
+            if (vl) memcpy(c->vbuf, v, vl);
+            out->data = c->vbuf;
+            out->size = vl;
+        }
+        pdb_pager_unpin(c->p, f);
+        return rc;
+    }
+}
+
+/* ---- writes ---- */
+
+typedef struct wpath {
+    pdb_frame *f[PDB_MAX_DEPTH];
+    unsigned idx[PDB_MAX_DEPTH]; /* child index taken at each branch level */
+    int n;                       /* frames held: f[0] = root ... f[n-1] = leaf */
+} wpath;
+
+static void path_release(pdb_btctx *c, wpath *w)
+{
+    for (int i = 0; i < w->n; i++)
+        if (w->f[i]) pdb_pager_unpin(c->p, w->f[i]);
+    w->n = 0;
+}
+
+/* Touch the root-to-leaf path for key, making every page owned and dirty. */
+static int path_touch(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, int rightmost, wpath *w)
+{
+    w->n = 0;
+    pdb_frame *f;
+    int rc = get_page(c, t, t->root, t->root_tag, t->depth, &f);
+    if (rc) return rc;
+    int moved;
+    rc = pdb_pager_touch(c->p, &f, &moved);
+    if (rc) {
+        pdb_pager_unpin(c->p, f);
+        return rc;
+    }
+    if (moved) t->root = f->pgno;
+    w->f[w->n++] = f;
+    for (uint32_t level = t->depth; level > 1; level--) {
+        uint8_t *d = f->data;
+        unsigned i = rightmost ? n_count(d) - 1 : branch_search(d, key, klen);
+        w->idx[w->n - 1] = i;
+        pdb_frame *ch;
+        rc = get_page(c, t, br_child(d, i), br_tag(d, i), level - 1, &ch);
+        if (rc) return rc;
+        rc = pdb_pager_touch(c->p, &ch, &moved);
+        if (rc) {
+            pdb_pager_unpin(c->p, ch);
+            return rc;
+        }
+        if (moved) br_set_child(d, i, ch->pgno);
+        w->f[w->n++] = ch;
+        f = ch;
+    }
+    return PAGEDB_OK;
+}
+
+/* Build a branch cell into buf; returns its size. */
+static size_t make_branch_cell(uint8_t *buf, uint64_t child, const uint8_t *tag, const uint8_t *k, size_t kl)
+{
+    pdb_put64(buf, child);
+    if (tag) memcpy(buf + 8, tag, 16);
+    else memset(buf + 8, 0, 16);
+    pdb_put16(buf + 24, (uint16_t)kl);
+    if (kl) memcpy(buf + BRANCH_FIXED, k, kl);
+    return BRANCH_FIXED + kl;
+}
+
+/*
+ * Split node f inserting cell (cell, cs) at pos. On return sepbuf/seplen hold the
+ * separator for the parent and rightp the new right page (pinned).
+ */
+static int split_insert(pdb_btctx *c, pdb_tree *t, pdb_frame *f, unsigned pos, const uint8_t *cell, size_t cs,
+                        int append, uint8_t *sepbuf, size_t *seplen, pdb_frame **rightp)
+{
+    uint32_t ps = c->p->page_size;
+    uint8_t *d = f->data;
+    int leaf = n_leaf(d);
+    unsigned n = n_count(d);
+    uint8_t *old = c->wbuf;
+    memcpy(old, d, ps);
+    cellref *refs = (cellref *)(c->wbuf + 2 * (size_t)ps);
+    size_t total = 0;
+    for (unsigned i = 0, j = 0; i <= n; i++) {
+        if (i == pos) {
+            refs[i].p = cell;
+            refs[i].n = cs;
+        } else {
+            unsigned off = n_slot(old, j++);
+            refs[i].p = old + off;
+            refs[i].n = cell_size_at(old, off, leaf);
+        }
+        total += refs[i].n + 2;
+    }
+    unsigned cnt = n + 1, s;
+    size_t cap = capacity(ps);
+    if (append && pos == n) {
+        s = n; /* sorted load: keep the left page full */
+    } else {
+        size_t acc = 0;
+        for (s = 0; s < cnt - 1; s++) {
+            if (acc + refs[s].n + 2 > total / 2 && s > 0) break;
+            acc += refs[s].n + 2;
+        }
+    }
+    if (s == 0) s = 1;
+    if (s >= cnt) s = cnt - 1;
+    /* make sure both halves fit */
+    for (;;) {
+        size_t l = 0, r = 0;
+        for (unsigned i = 0; i < s; i++) l += refs[i].n + 2;
+        for (unsigned i = s; i < cnt; i++) r += refs[i].n + 2;
+        if (!leaf) r += 0; /* right's first key is dropped below; never grows */
+        if (l > cap && s > 1) s--;
+        else if (r > cap && s < cnt - 1) s++;
+        else break;
+    }
+    pdb_frame *rf;
+    int rc = pdb_pager_alloc(c->p, t->realm, leaf ? PDB_KIND_LEAF : PDB_KIND_BRANCH, &rf);
+    if (rc) return rc;
+    t->pages++;
+    /* separator */
+    const uint8_t *rk, *lk;
+    size_t rkl, lkl;
+    if (leaf) {
+        rk = refs[s].p + LEAF_FIXED;
+        rkl = pdb_get16(refs[s].p);
+        lk = refs[s - 1].p + LEAF_FIXED;
+        lkl = pdb_get16(refs[s - 1].p);
+        size_t cp = 0;
+        while (cp < lkl && cp < rkl && lk[cp] == rk[cp]) cp++;
+        *seplen = cp + 1 <= rkl ? cp + 1 : rkl; /* shortest s with left < s <= right */
+        memcpy(sepbuf, rk, *seplen);
+    } else {
+        rkl = pdb_get16(refs[s].p + 24);
+        memcpy(sepbuf, refs[s].p + BRANCH_FIXED, rkl);
+        *seplen = rkl;
+    }
+    uint8_t first[BRANCH_FIXED];
+    if (!leaf) {
+        /* right's first cell becomes the minus-infinity cell: same child and tag, no key */
+        memcpy(first, refs[s].p, 24);
+        pdb_put16(first + 24, 0);
+        refs[s].p = first;
+        refs[s].n = BRANCH_FIXED;
+    }
+    node_build(rf->data, ps, refs + s, cnt - s);
+    node_build(d, ps, refs, s);
+    *rightp = rf;
+    return PAGEDB_OK;
+}
+
+/* Insert cell at pos of the leaf at the end of the path, splitting upward as needed. */
+static int path_insert(pdb_btctx *c, pdb_tree *t, wpath *w, unsigned pos, const uint8_t *cell, size_t cs,
+                       int append)
+{
+    uint32_t ps = c->p->page_size;
+    int rc = ensure_wbuf(c, 2 * (pdb_bt_max_key(ps) + BRANCH_FIXED + 64));
+    if (rc) return rc;
+    uint8_t *cellbuf = c->wbuf + c->wcap - 2 * (pdb_bt_max_key(ps) + BRANCH_FIXED + 64);
+    uint8_t *sep = cellbuf + pdb_bt_max_key(ps) + BRANCH_FIXED + 64;
+    for (int lvl = w->n - 1;; lvl--) {
+        pdb_frame *f = w->f[lvl];
+        if (node_insert(c, f->data, pos, cell, cs) == 0) return PAGEDB_OK;
+        size_t seplen;
+        pdb_frame *rf;
+        rc = split_insert(c, t, f, pos, cell, cs, append, sep, &seplen, &rf);
+        if (rc) return rc;
+        uint64_t rpg = rf->pgno;
+        pdb_pager_unpin(c->p, rf);
+        cs = make_branch_cell(cellbuf, rpg, NULL, sep, seplen);
+        cell = cellbuf;
+        if (lvl == 0) {
+            /* root split: new root with (-inf -> old root, sep -> right) */
+            pdb_frame *nr;
+            rc = pdb_pager_alloc(c->p, t->realm, PDB_KIND_BRANCH, &nr);
+            if (rc) return rc;
+            t->pages++;
+            node_init(nr->data, ps);
+            uint8_t c0[BRANCH_FIXED];
+            size_t c0s = make_branch_cell(c0, f->pgno, NULL, NULL, 0);
+            node_insert(c, nr->data, 0, c0, c0s);
+            node_insert(c, nr->data, 1, cell, cs);
+            t->root = nr->pgno;
+            t->depth++;
+            pdb_pager_unpin(c->p, nr);
+            return PAGEDB_OK;
+        }
+        pos = w->idx[lvl - 1] + 1;
+    }
+}
+
+static int build_leaf_cell(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, const uint8_t *val,
+                           size_t vlen, uint8_t *buf, size_t *cs)
+{
+    uint32_t ps = c->p->page_size;
+    pdb_put16(buf, (uint16_t)klen);
+    pdb_put32(buf + 2, (uint32_t)vlen);
+    memcpy(buf + LEAF_FIXED, key, klen);
+    if (LEAF_FIXED + klen + vlen + 2 <= inline_limit(ps)) {
+        buf[6] = 0;
+        if (vlen) memcpy(buf + LEAF_FIXED + klen, val, vlen);
+        *cs = LEAF_FIXED + klen + vlen;
+        return PAGEDB_OK;
+    }
+    buf[6] = F_OVERFLOW;
+    *cs = LEAF_FIXED + klen + OVF_REF;
+    return ovf_write(c, t, val, vlen, buf + LEAF_FIXED + klen);
+}
+
+int pdb_bt_put(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+               unsigned flags)
+{
+    uint32_t ps = c->p->page_size;
+    int rc = ensure_wbuf(c, 0);
+    if (rc) return rc;
+    uint8_t cell[LEAF_FIXED + 65536 / 4];
+    size_t cs;
+    if (!t->root) {
+        pdb_frame *f;
+        rc = build_leaf_cell(c, t, key, klen, val, vlen, cell, &cs);
+        if (rc) return rc;
+        rc = pdb_pager_alloc(c->p, t->realm, PDB_KIND_LEAF, &f);
+        if (rc) return rc;
+        node_init(f->data, ps);
+        node_insert(c, f->data, 0, cell, cs);
+        t->root = f->pgno;
+        t->depth = 1;
+        t->pages++;
+        t->entries++;
+        t->dirty = 1;
+        t->mod++;
+        pdb_pager_unpin(c->p, f);
+        return PAGEDB_OK;
+    }
+    wpath w;
+    int append = (flags & PAGEDB_APPEND) != 0;
+    rc = path_touch(c, t, key, klen, append, &w);
+    t->dirty = 1;
+    t->mod++;
+    if (rc) {
+        path_release(c, &w);
+        return rc;
+    }
+    uint8_t *d = w.f[w.n - 1]->data;
+    int exact;
+    unsigned pos = leaf_search(d, key, klen, &exact);
+    if (append) {
+        unsigned n = n_count(d);
+        const uint8_t *lk;
+        size_t lkl;
+        if (n) {
+            cell_key(d, n_slot(d, n - 1), 1, &lk, &lkl);
+            if (keycmp(key, klen, lk, lkl) <= 0) {
+                path_release(c, &w);
+                return pdb_err(PAGEDB_EKEYORDER, "append key is not greater than the table's last key");
+            }
+        }
+        pos = n;
+        exact = 0;
+    }
+    if (exact) {
+        if (flags & PAGEDB_NOOVERWRITE) {
+            path_release(c, &w);
+            return PAGEDB_EEXIST;
+        }
+        unsigned off = n_slot(d, pos);
+        if (d[off + 6] & F_OVERFLOW) {
+            rc = ovf_free(c, t, d + off + LEAF_FIXED + pdb_get16(d + off), pdb_get32(d + off + 2));
+            if (rc) {
+                path_release(c, &w);
+                return rc;
+            }
+        }
+        node_remove(d, pos);
+        t->entries--;
+    }
+    rc = build_leaf_cell(c, t, key, klen, val, vlen, cell, &cs);
+    if (!rc) rc = path_insert(c, t, &w, pos, cell, cs, append);
+    if (!rc) t->entries++;
+    path_release(c, &w);
+    return rc;
+}
+
+/* Merge/collapse after a removal at path level lvl. */
+static int rebalance(pdb_btctx *c, pdb_tree *t, wpath *w, int lvl)
+{
+    uint32_t ps = c->p->page_size;
+    for (; lvl >= 0; lvl--) {
+        pdb_frame *f = w->f[lvl];
+        uint8_t *d = f->data;
+        unsigned n = n_count(d);
+        if (lvl == 0) {
+            if (n_leaf(d) && n == 0) {
+                int rc = pdb_pager_free(c->p, f->pgno);
+                if (rc) return rc;
+                pdb_pager_unpin(c->p, f);
+                w->f[0] = NULL;
+                t->root = 0;
+                t->depth = 0;
+                memset(t->root_tag, 0, 16);
+                t->pages--;
+            } else if (!n_leaf(d) && n == 1) {
+                t->root = br_child(d, 0);
+                memcpy(t->root_tag, br_tag(d, 0), 16);
+                t->depth--;
+                int rc = pdb_pager_free(c->p, f->pgno);
+                if (rc) return rc;
+                pdb_pager_unpin(c->p, f);
+                w->f[0] = NULL;
+                t->pages--;
+            }
+            return PAGEDB_OK;
+        }
+        if (node_used(d) >= capacity(ps) / 4) return PAGEDB_OK;
+        pdb_frame *pf = w->f[lvl - 1];
+        uint8_t *pd = pf->data;
+        unsigned pi = w->idx[lvl - 1], pn = n_count(pd);
+        if (pn < 2) return PAGEDB_OK;
+        unsigned si = pi > 0 ? pi - 1 : pi + 1;
+        int level = t->depth - lvl; /* tree level of f: 1 = leaf */
+        pdb_frame *sf;
+        int rc = get_page(c, t, br_child(pd, si), br_tag(pd, si), level, &sf);
+        if (rc) return rc;
+        int moved;
+        rc = pdb_pager_touch(c->p, &sf, &moved);
+        if (rc) {
+            pdb_pager_unpin(c->p, sf);
+            return rc;
+        }
+        if (moved) br_set_child(pd, si, sf->pgno);
+        pdb_frame *lf = si < pi ? sf : f, *rf = si < pi ? f : sf;
+        unsigned ri = si < pi ? pi : si; /* parent index of the right node */
+        int leaf = n_leaf(d);
+        size_t need = node_used(lf->data) + node_used(rf->data);
+        const uint8_t *sk;
+        size_t skl;
+        cell_key(pd, n_slot(pd, ri), 0, &sk, &skl);
+        if (!leaf) need += skl;
+        if (need > capacity(ps)) {
+            pdb_pager_unpin(c->p, sf);
+            return PAGEDB_OK;
+        }
+        /* merge right into left */
+        rc = ensure_wbuf(c, BRANCH_FIXED + skl);
+        if (rc) {
+            pdb_pager_unpin(c->p, sf);
+            return rc;
+        }
+        uint8_t *lcopy = c->wbuf, *rcopy = c->wbuf + ps;
+        memcpy(lcopy, lf->data, ps);
+        memcpy(rcopy, rf->data, ps);
+        unsigned ln = n_count(lcopy), rn = n_count(rcopy);
+        cellref *refs = (cellref *)(c->wbuf + 2 * (size_t)ps);
+        uint8_t *firstcell = (uint8_t *)(refs + ln + rn + 1);
+        for (unsigned i = 0; i < ln; i++) {
+            unsigned off = n_slot(lcopy, i);
+            refs[i].p = lcopy + off;
+            refs[i].n = cell_size_at(lcopy, off, leaf);
+        }
+        for (unsigned i = 0; i < rn; i++) {
+            unsigned off = n_slot(rcopy, i);
+            refs[ln + i].p = rcopy + off;
+            refs[ln + i].n = cell_size_at(rcopy, off, leaf);
+        }
+        if (!leaf) {
+            /* right's -inf cell takes the parent's separator as its key */
+            unsigned off = n_slot(rcopy, 0);
+            refs[ln].n = make_branch_cell(firstcell, pdb_get64(rcopy + off), rcopy + off + 8, sk, skl);
+            refs[ln].p = firstcell;
+        }
+        node_build(lf->data, ps, refs, ln + rn);
+        uint64_t rpg = rf->pgno;
+        node_remove(pd, ri);
+        rc = pdb_pager_free(c->p, rpg);
+        t->pages--;
+        if (rf == f) {
+            /* the path's node is gone; keep the left sibling in its place for unpinning */
+            pdb_pager_unpin(c->p, f);
+            w->f[lvl] = sf;
+            w->idx[lvl - 1] = si;
+        } else {
+            pdb_pager_unpin(c->p, sf);
+        }
+        if (rc) return rc;
+    }
+    return PAGEDB_OK;
+}
+
+int pdb_bt_del(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen)
+{
+    pagedb_val v;
+    int rc = pdb_bt_get(c, t, key, klen, &v); /* cheap check before touching the path */
+    if (rc) return rc;
+    rc = ensure_wbuf(c, 0);
+    if (rc) return rc;
+    wpath w;
+    rc = path_touch(c, t, key, klen, 0, &w);
+    t->dirty = 1;
+    t->mod++;
+    if (rc) {
+        path_release(c, &w);
+        return rc;
+    }
+    uint8_t *d = w.f[w.n - 1]->data;
+    int exact;
+    unsigned pos = leaf_search(d, key, klen, &exact);
+    if (!exact) {
+        path_release(c, &w);
+        return pdb_err(PAGEDB_ECORRUPT, "key vanished between lookup and delete");
+    }
+    unsigned off = n_slot(d, pos);
+    if (d[off + 6] & F_OVERFLOW) rc = ovf_free(c, t, d + off + LEAF_FIXED + pdb_get16(d + off), pdb_get32(d + off + 2));
+    if (!rc) {
+        node_remove(d, pos);
+        t->entries--;
+        rc = rebalance(c, t, &w, w.n - 1);
+    }
+    path_release(c, &w);
+    return rc;
+}
+
+/* ---- commit flush ---- */
+
+static int flush_rec(pdb_btctx *c, pdb_tree *t, uint64_t pg, int level, uint8_t tag_out[16])
+{
+    pdb_frame *f;
+    int rc = get_page(c, t, pg, NULL, level, &f);
+    if (rc) return rc;
+    if (level > 1) {
+        unsigned n = n_count(f->data);
+        for (unsigned i = 0; i < n && !rc; i++) {
+            uint64_t ch = br_child(f->data, i);
+            if (!pdb_pager_owned(c->p, ch)) continue;
+            uint8_t ct[16];
+            rc = flush_rec(c, t, ch, level - 1, ct);
+            if (!rc && memcmp(f->data + n_slot(f->data, i) + 8, ct, 16) != 0) {
+                memcpy(f->data + n_slot(f->data, i) + 8, ct, 16);
+                f->dirty = 1;
+            }
+        }
+    }
+    if (!rc) rc = pdb_pager_flush(c->p, f, tag_out);
+    pdb_pager_unpin(c->p, f);
+    return rc;
+}
+
+int pdb_bt_flush(pdb_btctx *c, pdb_tree *t)
+{
+    if (!t->root || !pdb_pager_owned(c->p, t->root)) return PAGEDB_OK;
+    return flush_rec(c, t, t->root, (int)t->depth, t->root_tag);
+}
+
+/* ---- whole-tree walks ---- */
+
+/* Walk every page uncached, verifying; free_pages: free each page (drop). */
+static int walk(pdb_btctx *c, const pdb_tree *t, uint64_t pg, const uint8_t *tag, int level, int freeing,
+                uint64_t *pages, uint64_t *entries, const uint8_t *lo, size_t lol, const uint8_t *hi, size_t hil,
+                int has_hi)
+{
+    uint32_t ps = c->p->page_size;
+    uint8_t *buf;
+    if (posix_memalign((void **)&buf, 4096, ps)) return PAGEDB_ENOMEM;
+    uint8_t got[16];
+    int rc = pdb_pager_read_run(c->p, t->realm, pg, 1, level == 1 ? PDB_KIND_LEAF : PDB_KIND_BRANCH, buf, got);
+    if (!rc && tag && pdb_tag_cmp(got, tag) != 0)
+        rc = pdb_err(PAGEDB_EAUTH, "page %llu: tag does not match the one its parent records", (unsigned long long)pg);
+    if (rc) goto out;
+    (*pages)++;
+    unsigned n = n_count(buf);
+    int leaf = level == 1;
+    if (n_upper(buf) > ps || n_upper(buf) < NH + 2 * n || (!leaf && n == 0)) {
+        rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: bad node header", (unsigned long long)pg);
+        goto out;
+    }
+    const uint8_t *pk = lo;
+    size_t pkl = lol;
+    for (unsigned i = 0; i < n && !rc; i++) {
+        unsigned off = n_slot(buf, i);
+        if (off < NH + 2 * n || off + (leaf ? LEAF_FIXED : BRANCH_FIXED) > ps || off + cell_size_at(buf, off, leaf) > ps) {
+            rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: cell %u out of bounds", (unsigned long long)pg, i);
+            break;
+        }
+        const uint8_t *k;
+        size_t kl;
+        cell_key(buf, off, leaf, &k, &kl);
+        if (leaf || i > 0) {
+            int c1 = pk ? keycmp(pk, pkl, k, kl) : -1;
+            if ((leaf && i == 0) ? c1 > 0 : c1 >= 0) {
+                if (!(leaf && i == 0 && pk == lo && c1 == 0)) {
+                    rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: keys out of order at cell %u", (unsigned long long)pg, i);
+                    break;
+                }
+            }
+            if (has_hi && keycmp(k, kl, hi, hil) >= 0) {
+                rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: key beyond its parent's bound at cell %u", (unsigned long long)pg, i);
+                break;
+            }
+            pk = k;
+            pkl = kl;
+        }
+        if (leaf) {
+            (*entries)++;
+            if (buf[off + 6] & F_OVERFLOW) {
+                size_t vl = pdb_get32(buf + off + 2);
+                const uint8_t *ref = buf + off + LEAF_FIXED + kl;
+                if (freeing) {
+                    rc = ovf_free(c, (pdb_tree *)t, ref, vl);
+                } else {
+                    const uint8_t *ov;
+                    rc = ovf_read(c, t->realm, ref, vl, &ov);
+                    *pages += ovf_pages(ps, vl);
+                }
+            }
+        } else {
+            const uint8_t *nk = NULL;
+            size_t nkl = 0;
+            if (i + 1 < n) cell_key(buf, n_slot(buf, i + 1), 0, &nk, &nkl);
+            uint8_t ctag[16];
+            memcpy(ctag, buf + off + 8, 16);
+            rc = walk(c, t, pdb_get64(buf + off), ctag, level - 1, freeing, pages, entries, i ? k : lo, i ? kl : lol,
+                      i + 1 < n ? nk : hi, i + 1 < n ? nkl : hil, i + 1 < n ? 1 : has_hi);
+        }
+    }
+    if (!rc && freeing) rc = pdb_pager_free(c->p, pg);
+out:
+    sodium_memzero(buf, ps);
+    free(buf);
+    return rc;
+}
+
+int pdb_bt_verify(pdb_btctx *c, const pdb_tree *t, uint64_t *pages, uint64_t *entries)
+{
+    if (!t->root) return PAGEDB_OK;
+    if (t->depth == 0 || t->depth > PDB_MAX_DEPTH) return pdb_err(PAGEDB_ECORRUPT, "tree depth %u invalid", t->depth);
+    return walk(c, t, t->root, t->root_tag, (int)t->depth, 0, pages, entries, NULL, 0, NULL, 0, 0);
+}
+
+int pdb_bt_free_all(pdb_btctx *c, pdb_tree *t)
+{
+    if (!t->root) return PAGEDB_OK;
+    if (pdb_pager_owned(c->p, t->root)) {
+        /* owned pages may be dirty and unwritten: flush first so the walk can read them */
+        int rc = pdb_bt_flush(c, t);
+        if (rc) return rc;
+    }
+    uint64_t pages = 0, entries = 0;
+    int rc = walk(c, t, t->root, t->root_tag, (int)t->depth, 1, &pages, &entries, NULL, 0, NULL, 0, 0);
+    if (!rc) {
+        t->root = 0;
+        t->depth = 0;
+        t->entries = 0;
+        t->pages = 0;
+        t->mod++;
+    }
+    return rc;
+}
+
+/* ---- cursors ---- */
+
+static int cur_leaf(pdb_cur *cu, pdb_frame **f)
+{
+    uint32_t l = cu->depth - 1;
+    return get_page(cu->c, cu->t, cu->pg[l], cu->tag[l], 1, f);
+}
+
+/* Descend from path level lvl (whose pg/tag are set) choosing first (dir > 0) or last
+   (dir < 0) children down to the leaf; sets idx at every level. */
+static int cur_descend_edge(pdb_cur *cu, uint32_t lvl, int dir)
+{
+    for (;; lvl++) {
+        pdb_frame *f;
+        int level = (int)(cu->depth - lvl);
+        int rc = get_page(cu->c, cu->t, cu->pg[lvl], cu->tag[lvl], level, &f);
+        if (rc) return rc;
+        unsigned n = n_count(f->data);
+        int i = dir > 0 ? 0 : (int)n - 1;
+        cu->idx[lvl] = i;
+        if (level == 1) {
+            pdb_pager_unpin(cu->c->p, f);
+            return PAGEDB_OK;
+        }
+        cu->pg[lvl + 1] = br_child(f->data, (unsigned)i);
+        memcpy(cu->tag[lvl + 1], br_tag(f->data, (unsigned)i), 16);
+        pdb_pager_unpin(cu->c->p, f);
+    }
+}
+
+/* Copy the key at the current leaf position; state = 1. Steps over empty leaves. */
+static int cur_settle(pdb_cur *cu, int dir);
+
+static int cur_step(pdb_cur *cu, int dir)
+{
+    uint32_t leaf = cu->depth - 1;
+    for (int lvl = (int)leaf - 1; lvl >= 0; lvl--) {
+        pdb_frame *f;
+        int rc = get_page(cu->c, cu->t, cu->pg[lvl], cu->tag[lvl], (int)(cu->depth - (uint32_t)lvl), &f);
+        if (rc) return rc;
+        int n = (int)n_count(f->data), ni = cu->idx[lvl] + dir;
+        if (ni >= 0 && ni < n) {
+            cu->idx[lvl] = ni;
+            cu->pg[lvl + 1] = br_child(f->data, (unsigned)ni);
+            memcpy(cu->tag[lvl + 1], br_tag(f->data, (unsigned)ni), 16);
+            pdb_pager_unpin(cu->c->p, f);
+            rc = cur_descend_edge(cu, (uint32_t)lvl + 1, dir);
+            if (rc) return rc;
+            return cur_settle(cu, dir);
+        }
+        pdb_pager_unpin(cu->c->p, f);
+    }
+    cu->state = dir > 0 ? 2 : 3;
+    return PAGEDB_ENOTFOUND;
+}
+
+static int cur_settle(pdb_cur *cu, int dir)
+{
+    pdb_frame *f;
+    int rc = cur_leaf(cu, &f);
+    if (rc) return rc;
+    int n = (int)n_count(f->data), i = cu->idx[cu->depth - 1];
+    if (i < 0 || i >= n) {
+        pdb_pager_unpin(cu->c->p, f);
+        cu->idx[cu->depth - 1] = i < 0 ? 0 : n - 1;
+        if (n == 0) cu->idx[cu->depth - 1] = dir > 0 ? -1 : 0;
+        return cur_step(cu, dir);
+    }
+    const uint8_t *k;
+    size_t kl;
+    cell_key(f->data, n_slot(f->data, (unsigned)i), 1, &k, &kl);
+    rc = ensure(&cu->key, &cu->kcap, kl ? kl : 1, 0);
+    if (!rc) {
+        memcpy(cu->key, k, kl);
+        cu->klen = kl;
+        cu->state = 1;
+        cu->mod = cu->t->mod;
+    }
+    pdb_pager_unpin(cu->c->p, f);
+    return rc;
+}
+
+int pdb_cur_seek(pdb_cur *cu, const uint8_t *key, size_t klen, int mode)
+{
+    pdb_tree *t = cu->t;
+    cu->state = 0;
+    if (!t->root) {
+        cu->state = 2;
+        return PAGEDB_ENOTFOUND;
+    }
+    if (t->depth > PDB_MAX_DEPTH) return pdb_err(PAGEDB_ECORRUPT, "tree depth %u", t->depth);
+    cu->depth = t->depth;
+    cu->pg[0] = t->root;
+    memcpy(cu->tag[0], t->root_tag, 16);
+    if (mode == PAGEDB_SEEK_FIRST || mode == PAGEDB_SEEK_LAST) {
+        int dir = mode == PAGEDB_SEEK_FIRST ? 1 : -1;
+        int rc = cur_descend_edge(cu, 0, dir);
+        if (rc) return rc;
+        return cur_settle(cu, dir);
+    }
+    for (uint32_t lvl = 0;; lvl++) {
+        pdb_frame *f;
+        int level = (int)(t->depth - lvl);
+        int rc = get_page(cu->c, t, cu->pg[lvl], cu->tag[lvl], level, &f);
+        if (rc) return rc;
+        if (level > 1) {
+            unsigned i = branch_search(f->data, key, klen);
+            cu->idx[lvl] = (int)i;
+            cu->pg[lvl + 1] = br_child(f->data, i);
+            memcpy(cu->tag[lvl + 1], br_tag(f->data, i), 16);
+            pdb_pager_unpin(cu->c->p, f);
+            continue;
+        }
+        int exact;
+        int i = (int)leaf_search(f->data, key, klen, &exact);
+        pdb_pager_unpin(cu->c->p, f);
+        if (mode == PAGEDB_SEEK_EXACT && !exact) {
+            cu->state = 0;
+            return PAGEDB_ENOTFOUND;
+        }
+        int dir = 1;
+        if (mode == PAGEDB_SEEK_LE && !exact) {
+            i--;
+            dir = -1;
+        }
+        cu->idx[lvl] = i;
+        return cur_settle(cu, dir);
+    }
+}
+
+/* Re-find the position after the tree changed under the cursor. Returns 1 if the saved
+   key still exists (cursor on it), 0 if positioned on its neighbour in direction dir. */
+static int cur_revalidate(pdb_cur *cu, int dir, int *rcout)
+{
+    *rcout = PAGEDB_OK;
+    if (cu->mod == cu->t->mod || cu->state != 1) return 1;
+    uint8_t *saved = malloc(cu->klen ? cu->klen : 1);
+    if (!saved) {
+        *rcout = PAGEDB_ENOMEM;
+        return 0;
+    }
+    memcpy(saved, cu->key, cu->klen);
+    size_t sl = cu->klen;
+    int rc = pdb_cur_seek(cu, saved, sl, dir > 0 ? PAGEDB_SEEK_GE : PAGEDB_SEEK_LE);
+    int same = rc == PAGEDB_OK && keycmp(cu->key, cu->klen, saved, sl) == 0;
+    free(saved);
+    *rcout = rc;
+    return same;
+}
+
+int pdb_cur_next(pdb_cur *cu)
+{
+    if (cu->state == 2) return PAGEDB_ENOTFOUND;
+    if (cu->state == 0) return pdb_err(PAGEDB_ENOTFOUND, "cursor is not positioned");
+    if (cu->state == 3) return pdb_cur_seek(cu, NULL, 0, PAGEDB_SEEK_FIRST);
+    int rc;
+    if (!cur_revalidate(cu, 1, &rc)) return rc;
+    cu->idx[cu->depth - 1]++;
+    return cur_settle(cu, 1);
+}
+
+int pdb_cur_prev(pdb_cur *cu)
+{
+    if (cu->state == 3) return PAGEDB_ENOTFOUND;
+    if (cu->state == 0) return pdb_err(PAGEDB_ENOTFOUND, "cursor is not positioned");
+    if (cu->state == 2) return pdb_cur_seek(cu, NULL, 0, PAGEDB_SEEK_LAST);
+    int rc;
+    if (!cur_revalidate(cu, -1, &rc)) return rc;
+    cu->idx[cu->depth - 1]--;
+    return cur_settle(cu, -1);
+}
+
+int pdb_cur_get(pdb_cur *cu, pagedb_val *key, pagedb_val *val)
+{
+    if (cu->state != 1) return PAGEDB_ENOTFOUND;
+    int rc;
+    cur_revalidate(cu, 1, &rc);
+    if (rc) return rc;
+    if (key) {
+        key->data = cu->key;
+        key->size = cu->klen;
+    }
+    if (!val) return PAGEDB_OK;
+    pdb_frame *f;
+    rc = cur_leaf(cu, &f);
+    if (rc) return rc;
+    const uint8_t *d = f->data;
+    unsigned off = n_slot(d, (unsigned)cu->idx[cu->depth - 1]);
+    size_t kl = pdb_get16(d + off), vl = pdb_get32(d + off + 2);
+    const uint8_t *v = d + off + LEAF_FIXED + kl;
+    if (d[off + 6] & F_OVERFLOW) {
+        uint8_t ref[OVF_REF];
+        memcpy(ref, v, OVF_REF);
+        pdb_pager_unpin(cu->c->p, f);
+        const uint8_t *ov;
+        rc = ovf_read(cu->c, cu->t->realm, ref, vl, &ov);
+        if (!rc) rc = ensure(&cu->val, &cu->vcap, vl, 0);
+        if (!rc) memcpy(cu->val, ov, vl);
+    } else {
+        rc = ensure(&cu->val, &cu->vcap, vl ? vl : 1, 0);
+        if (!rc && vl) memcpy(cu->val, v, vl);
+        pdb_pager_unpin(cu->c->p, f);
+    }
+    if (rc) return rc;
+    cu->vlen = vl;
+    val->data = cu->val;
+    val->size = vl;
+    return PAGEDB_OK;
+}
+
+void pdb_cur_free(pdb_cur *cu)
+{
+    if (cu->key) sodium_memzero(cu->key, cu->kcap);
+    if (cu->val) sodium_memzero(cu->val, cu->vcap);
+    free(cu->key);
+    free(cu->val);
+    cu->key = cu->val = NULL;
+    cu->kcap = cu->vcap = 0;
+}

@@ -1,0 +1,90 @@
+/*
+ * btree.h — the copy-on-write B+ tree (FORMAT.md §5): node layout, search, insert with
+ * splits, delete with merges, overflow values, commit flush (Merkle tags bottom-up),
+ * cursors, and whole-tree walks (drop, verify, statistics).
+ *
+ * Invariants:
+ *  1. Keys in a node are strictly increasing; branch cell i (i >= 1) holds the smallest
+ *     separator s with every key of child i-1 < s <= every key of child i; cell 0's key
+ *     is empty (minus infinity).
+ *  2. All leaves are at the same depth; tree->depth counts levels (1 = a single leaf).
+ *  3. A parent records each child's page number and tag; after pdb_bt_flush every tag
+ *     equals the child's on-disk tag (Merkle tree up to the header).
+ *  4. Only pages owned by the write transaction are modified (pdb_pager_touch first).
+ *  5. Every cell of a page fits in a third of the page (keys <= pdb_bt_max_key, large
+ *     values go to overflow runs), so a split always succeeds.
+ */
+#ifndef PAGEDB_BTREE_H
+#define PAGEDB_BTREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pager.h"
+
+#define PDB_MAX_DEPTH 32
+
+/** A tree's root record (held in the catalog, FORMAT.md §8). */
+typedef struct pdb_tree {
+    uint32_t realm;
+    uint32_t depth;        /* 0 = empty */
+    uint64_t root;         /* 0 = empty */
+    uint8_t root_tag[PDB_TAG_BYTES];
+    uint64_t entries;
+    uint64_t pages;        /* branch + leaf + overflow pages */
+    uint64_t mod;          /* in-memory modification counter (cursor revalidation) */
+    int dirty;             /* modified in this transaction */
+} pdb_tree;
+
+/** Per-transaction context for tree operations. */
+typedef struct pdb_btctx {
+    pdb_pager *p;
+    int writer;            /* 1 in a write transaction */
+    uint8_t *vbuf;         /* value scratch (get results, overflow reads) */
+    size_t vcap;
+    uint8_t *wbuf;         /* page-aligned scratch for overflow writes / splits */
+    size_t wcap;
+} pdb_btctx;
+
+/** Largest key in bytes for a page size. */
+size_t pdb_bt_max_key(uint32_t page_size);
+
+int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, pagedb_val *out);
+/** Insert/replace. *existed (may be NULL) tells whether the key was present. */
+int pdb_bt_put(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, const uint8_t *val,
+               size_t vlen, unsigned flags);
+int pdb_bt_del(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen);
+/** Commit step: write every owned page of t bottom-up, updating root/root_tag. */
+int pdb_bt_flush(pdb_btctx *c, pdb_tree *t);
+/** Free every page of t (drop). */
+int pdb_bt_free_all(pdb_btctx *c, pdb_tree *t);
+/**
+ * Authenticate and check every page of t bypassing the cache (verify). Adds to *pages;
+ * counts entries into *entries.
+ */
+int pdb_bt_verify(pdb_btctx *c, const pdb_tree *t, uint64_t *pages, uint64_t *entries);
+void pdb_btctx_free(pdb_btctx *c);
+
+/** A cursor position: a path of (page, tag, index) from the root to a leaf. */
+typedef struct pdb_cur {
+    pdb_btctx *c;
+    pdb_tree *t;
+    int state;             /* 0 unpositioned, 1 on an entry, 2 past the end, 3 before the start */
+    uint64_t mod;
+    uint32_t depth;
+    uint64_t pg[PDB_MAX_DEPTH];
+    uint8_t tag[PDB_MAX_DEPTH][PDB_TAG_BYTES];
+    int idx[PDB_MAX_DEPTH];
+    uint8_t *key;          /* copy of the current key */
+    size_t klen, kcap;
+    uint8_t *val;          /* current value (filled by pdb_cur_get) */
+    size_t vlen, vcap;
+} pdb_cur;
+
+int pdb_cur_seek(pdb_cur *cu, const uint8_t *key, size_t klen, int mode);
+int pdb_cur_next(pdb_cur *cu);
+int pdb_cur_prev(pdb_cur *cu);
+int pdb_cur_get(pdb_cur *cu, pagedb_val *key, pagedb_val *val);
+void pdb_cur_free(pdb_cur *cu);
+
+#endif

@@ -1,0 +1,280 @@
+/*
+ * catalog.c — the catalog tree (FORMAT.md §8): a B+ tree in realm 0 whose records
+ * describe tables (key 0x01 ‖ name) and realms (key 0x02 ‖ u32 big-endian realm id).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "db.h"
+
+#define TABLE_REC 48
+#define KEYBUF 300
+
+static size_t table_key(uint8_t *k, const char *name)
+{
+    size_t n = strlen(name);
+    k[0] = 0x01;
+    memcpy(k + 1, name, n);
+    return n + 1;
+}
+
+static void enc_table(uint8_t *v, const pdb_tree *t)
+{
+    pdb_put32(v, t->realm);
+    pdb_put32(v + 4, t->depth);
+    pdb_put64(v + 8, t->root);
+    memcpy(v + 16, t->root_tag, 16);
+    pdb_put64(v + 32, t->entries);
+    pdb_put64(v + 40, t->pages);
+}
+
+static int dec_table(const uint8_t *v, size_t n, pdb_tree *t)
+{
+    if (n != TABLE_REC) return pdb_err(PAGEDB_ECORRUPT, "catalog: table record of %zu bytes", n);
+    memset(t, 0, sizeof *t);
+    t->realm = pdb_get32(v);
+    t->depth = pdb_get32(v + 4);
+    t->root = pdb_get64(v + 8);
+    memcpy(t->root_tag, v + 16, 16);
+    t->entries = pdb_get64(v + 32);
+    t->pages = pdb_get64(v + 40);
+    if (t->depth > PDB_MAX_DEPTH || (t->root == 0) != (t->depth == 0))
+        return pdb_err(PAGEDB_ECORRUPT, "catalog: table record with root %llu depth %u", (unsigned long long)t->root, t->depth);
+    return PAGEDB_OK;
+}
+
+int pdb_cat_table_get(pagedb_txn *txn, const char *name, pdb_tree *out)
+{
+    uint8_t k[KEYBUF];
+    size_t kl = table_key(k, name);
+    pagedb_val v;
+    int rc = pdb_bt_get(&txn->bt, &txn->cat, k, kl, &v);
+    if (rc) return rc;
+    return dec_table(v.data, v.size, out);
+}
+
+int pdb_cat_table_put(pagedb_txn *txn, const char *name, const pdb_tree *t)
+{
+    uint8_t k[KEYBUF], v[TABLE_REC];
+    size_t kl = table_key(k, name);
+    enc_table(v, t);
+    return pdb_bt_put(&txn->bt, &txn->cat, k, kl, v, sizeof v, 0);
+}
+
+int pdb_cat_table_del(pagedb_txn *txn, const char *name)
+{
+    uint8_t k[KEYBUF];
+    size_t kl = table_key(k, name);
+    return pdb_bt_del(&txn->bt, &txn->cat, k, kl);
+}
+
+int pdb_cat_sync_handles(pagedb_txn *txn)
+{
+    for (pagedb_table *t = txn->tables; t; t = t->next) {
+        if (t->dropped || !t->tree.dirty) continue;
+        int rc = pdb_cat_table_put(txn, t->name, &t->tree);
+        if (rc) return rc;
+    }
+    return PAGEDB_OK;
+}
+
+/* ---- realms: value = nonce(24) wrapped(48) namelen(u16) name ---- */
+
+static void realm_key(uint8_t k[5], uint32_t id)
+{
+    k[0] = 0x02;
+    k[1] = (uint8_t)(id >> 24);
+    k[2] = (uint8_t)(id >> 16);
+    k[3] = (uint8_t)(id >> 8);
+    k[4] = (uint8_t)id;
+}
+
+static void realm_aad(uint8_t aad[20], const pagedb *db, uint32_t id)
+{
+    memcpy(aad, db->dbid, 16);
+    pdb_put32(aad + 16, id);
+}
+
+/* Iterate realm records: cb(arg, id, value, len). */
+static int each_realm(pagedb_txn *txn, int (*cb)(void *, uint32_t, const uint8_t *, size_t), void *arg)
+{
+    pdb_cur cu;
+    memset(&cu, 0, sizeof cu);
+    cu.c = &txn->bt;
+    cu.t = &txn->cat;
+    uint8_t k[5];
+    realm_key(k, 0);
+    int rc = pdb_cur_seek(&cu, k, 1, PAGEDB_SEEK_GE);
+    while (rc == PAGEDB_OK) {
+        pagedb_val kk, vv;
+        rc = pdb_cur_get(&cu, &kk, &vv);
+        if (rc) break;
+        const uint8_t *kb = kk.data;
+        if (kk.size != 5 || kb[0] != 0x02) break;
+        uint32_t id = ((uint32_t)kb[1] << 24) | ((uint32_t)kb[2] << 16) | ((uint32_t)kb[3] << 8) | kb[4];
+        rc = cb(arg, id, vv.data, vv.size);
+        if (rc) break;
+        rc = pdb_cur_next(&cu);
+    }
+    pdb_cur_free(&cu);
+    return rc == PAGEDB_ENOTFOUND ? PAGEDB_OK : rc;
+}
+
+typedef struct loadacc {
+    pagedb_txn *txn;
+    uint32_t n;
+} loadacc;
+
+static int load_one(void *arg, uint32_t id, const uint8_t *v, size_t n)
+{
+    loadacc *a = arg;
+    pagedb *db = a->txn->db;
+    if (n < 74) return pdb_err(PAGEDB_ECORRUPT, "catalog: realm %u record of %zu bytes", id, n);
+    uint8_t aad[20];
+    realm_aad(aad, db, id);
+    pdb_key dek;
+    int rc = pdb_key_unwrap(&dek, &db->wrap_key, v, aad, sizeof aad, v + 24);
+    if (rc) return pdb_err(PAGEDB_EAUTH, "catalog: realm %u key does not unwrap", id);
+    rc = pdb_pager_set_realm(db->pager, id, &dek);
+    pdb_key_wipe(&dek);
+    a->n++;
+    return rc;
+}
+
+int pdb_cat_load_realms(pagedb_txn *txn, uint32_t *count)
+{
+    loadacc a = {txn, 0};
+    int rc = each_realm(txn, load_one, &a);
+    if (count) *count = a.n;
+    return rc;
+}
+
+typedef struct findacc {
+    const char *name;
+    uint32_t id;
+    int found;
+} findacc;
+
+static int find_one(void *arg, uint32_t id, const uint8_t *v, size_t n)
+{
+    findacc *a = arg;
+    size_t nl = pdb_get16(v + 72);
+    if (74 + nl == n && nl == strlen(a->name) && memcmp(v + 74, a->name, nl) == 0) {
+        a->id = id;
+        a->found = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int valid_name(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    return n >= 1 && n <= 255;
+}
+
+int pagedb_realm_get(pagedb_txn *txn, const char *name, uint32_t *id)
+{
+    pdb_err_clear();
+    int rc = pdb_txn_check(txn, 0);
+    if (rc) return rc;
+    if (!valid_name(name) || !id) return pdb_err(PAGEDB_EINVAL, "realm name must be 1..255 bytes");
+    findacc a = {name, 0, 0};
+    rc = each_realm(txn, find_one, &a);
+    if (rc && rc != 1) return rc;
+    if (!a.found) return pdb_err(PAGEDB_ENOTFOUND, "no realm named %s", name);
+    *id = a.id;
+    return PAGEDB_OK;
+}
+
+int pagedb_realm_create(pagedb_txn *txn, const char *name, uint32_t *id)
+{
+    pdb_err_clear();
+    int rc = pdb_txn_check(txn, 1);
+    if (rc) return rc;
+    if (!valid_name(name) || !id) return pdb_err(PAGEDB_EINVAL, "realm name must be 1..255 bytes");
+    uint32_t existing;
+    rc = pagedb_realm_get(txn, name, &existing);
+    if (rc == PAGEDB_OK) return pdb_err(PAGEDB_EEXIST, "realm %s exists", name);
+    if (rc != PAGEDB_ENOTFOUND) return pdb_txn_fail(txn, rc);
+    pagedb *db = txn->db;
+    uint32_t rid = txn->meta.next_realm;
+    uint32_t *nr = realloc(txn->new_realms, (txn->nnew_realms + 1) * sizeof *nr);
+    if (!nr) return PAGEDB_ENOMEM;
+    txn->new_realms = nr;
+    size_t nl = strlen(name);
+    uint8_t v[74 + 255], k[5], aad[20];
+    pdb_key dek;
+    pdb_pager_random(db->pager, dek.k, 32);
+    pdb_pager_random(db->pager, v, 24);
+    realm_aad(aad, db, rid);
+    pdb_key_wrap(v + 24, &db->wrap_key, v, aad, sizeof aad, &dek);
+    pdb_put16(v + 72, (uint16_t)nl);
+    memcpy(v + 74, name, nl);
+    realm_key(k, rid);
+    rc = pdb_pager_set_realm(db->pager, rid, &dek);
+    pdb_key_wipe(&dek);
+    if (rc) return rc;
+    txn->new_realms[txn->nnew_realms++] = rid;
+    rc = pdb_bt_put(&txn->bt, &txn->cat, k, 5, v, 74 + nl, 0);
+    if (rc) return pdb_txn_fail(txn, rc);
+    txn->meta.next_realm++;
+    txn->changed = 1;
+    *id = rid;
+    return PAGEDB_OK;
+}
+
+typedef struct droplist {
+    char **names;
+    size_t n, cap;
+    uint32_t realm;
+} droplist;
+
+static int collect_realm_tables(void *arg, const pagedb_table_info *info)
+{
+    droplist *d = arg;
+    if (info->realm != d->realm) return 0;
+    if (d->n == d->cap) {
+        size_t nc = d->cap ? d->cap * 2 : 8;
+        char **nn = realloc(d->names, nc * sizeof *nn);
+        if (!nn) return PAGEDB_ENOMEM;
+        d->names = nn;
+        d->cap = nc;
+    }
+    d->names[d->n] = strdup(info->name);
+    if (!d->names[d->n]) return PAGEDB_ENOMEM;
+    d->n++;
+    return 0;
+}
+
+int pagedb_realm_drop(pagedb_txn *txn, uint32_t id)
+{
+    pdb_err_clear();
+    int rc = pdb_txn_check(txn, 1);
+    if (rc) return rc;
+    if (id == PAGEDB_REALM_DEFAULT) return pdb_err(PAGEDB_EINVAL, "realm 0 cannot be dropped");
+    uint8_t k[5];
+    realm_key(k, id);
+    pagedb_val v;
+    rc = pdb_bt_get(&txn->bt, &txn->cat, k, 5, &v);
+    if (rc == PAGEDB_ENOTFOUND) return pdb_err(rc, "no realm %u", id);
+    if (rc) return pdb_txn_fail(txn, rc);
+    droplist d = {NULL, 0, 0, id};
+    rc = pagedb_table_list(txn, collect_realm_tables, &d);
+    for (size_t i = 0; i < d.n; i++) {
+        if (!rc) rc = pagedb_table_drop(txn, d.names[i]);
+        free(d.names[i]);
+    }
+    free(d.names);
+    if (rc) return pdb_txn_fail(txn, rc);
+    rc = pdb_bt_del(&txn->bt, &txn->cat, k, 5);
+    if (rc) return pdb_txn_fail(txn, rc);
+    uint32_t *dr = realloc(txn->drop_realms, (txn->ndrop_realms + 1) * sizeof *dr);
+    if (!dr) return pdb_txn_fail(txn, PAGEDB_ENOMEM);
+    txn->drop_realms = dr;
+    txn->drop_realms[txn->ndrop_realms++] = id;
+    txn->changed = 1;
+    return PAGEDB_OK;
+}

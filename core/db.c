@@ -1,0 +1,440 @@
+/*
+ * db.c — opening, creating and recovering a database; closing; statistics; verify.
+ *
+ * Open sequence (FORMAT.md §6.3 "Recovery"):
+ *  1. open DIR/main.pdb and take the advisory lock (exclusive read-write, shared read-only);
+ *  2. read both header slots; derive the KEK; unwrap DEK0 from a slot whose magic is
+ *     valid (EKEY if no slot unwraps);
+ *  3. keep the slots whose MAC verifies; try them newest first: the first whose catalog
+ *     root and freelist head authenticate is the recovered state;
+ *  4. load the freelist and every realm key.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "db.h"
+
+static const uint8_t MAGIC[8] = {0x89, 'P', 'G', 'D', 'B', '\r', '\n', 0x1a};
+
+void pagedb_options_init(pagedb_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->page_size = 4096;
+    o->cipher = PAGEDB_CIPHER_XCHACHA20POLY1305;
+}
+
+size_t pagedb_max_key_size(const pagedb *db) { return pdb_bt_max_key(db->page_size); }
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p) {
+        strcpy(p, dir);
+        strcat(p, "/");
+        strcat(p, name);
+    }
+    return p;
+}
+
+static int derive_kek(const pagedb_options *o, const uint8_t *hdr, pdb_key *kek)
+{
+    if (hdr[17] == 0) {
+        if (!o->key) return pdb_err(PAGEDB_EKEY, "database uses a raw key; none given");
+        memcpy(kek->k, o->key, PDB_KEY_BYTES);
+        return PAGEDB_OK;
+    }
+    if (hdr[17] != 1) return pdb_err(PAGEDB_ECORRUPT, "unknown key derivation id %d", hdr[17]);
+    if (!o->passphrase) return pdb_err(PAGEDB_EKEY, "database uses a passphrase; none given");
+    int rc = pdb_pwhash(kek, o->passphrase, o->passphrase_len, hdr + 40, pdb_get64(hdr + 56), pdb_get64(hdr + 64));
+    return rc ? pdb_err(rc, "Argon2id key derivation failed") : PAGEDB_OK;
+}
+
+static void install_static(pagedb *db, const uint8_t *hdr)
+{
+    memcpy(db->static_hdr, hdr, PDB_HDR_STATIC);
+    memcpy(db->dbid, hdr + 24, PDB_DBID_BYTES);
+    db->page_size = pdb_get32(hdr + 12);
+    db->cipher = hdr[16];
+}
+
+static int valid_page_size(uint32_t ps) { return ps >= 4096 && ps <= 65536 && (ps & (ps - 1)) == 0; }
+
+/* Build the static header part and DEK0 for a new database. */
+static int create_static(pagedb *db, const pagedb_options *o, pdb_rng *rng, pdb_key *dek0)
+{
+    uint8_t *h = db->static_hdr;
+    memset(h, 0, PDB_HDR_STATIC);
+    memcpy(h, MAGIC, 8);
+    pdb_put32(h + 8, PAGEDB_FORMAT_VERSION);
+    pdb_put32(h + 12, db->page_size);
+    h[16] = (uint8_t)db->cipher;
+    h[17] = o->key ? 0 : 1;
+    pdb_rng_bytes(rng, h + 24, 16);
+    if (!o->key) {
+        pdb_rng_bytes(rng, h + 40, 16);
+        pdb_put64(h + 56, o->pwhash_opslimit ? o->pwhash_opslimit : pdb_pwhash_default_ops());
+        pdb_put64(h + 64, o->pwhash_memlimit ? o->pwhash_memlimit : pdb_pwhash_default_mem());
+    }
+    pdb_rng_bytes(rng, h + 72, 24);
+    pdb_rng_bytes(rng, dek0->k, 32);
+    pdb_key kek;
+    int rc = derive_kek(o, h, &kek);
+    if (rc) return rc;
+    pdb_key_wrap(h + 96, &kek, h + 72, h, 72, dek0);
+    pdb_key_wipe(&kek);
+    memcpy(db->dbid, h + 24, 16);
+    return PAGEDB_OK;
+}
+
+static int read_slot(pagedb *db, uint64_t off, uint8_t *buf, size_t len, size_t *got)
+{
+    int rc = db->vfs->read(db->file, buf, len, off, got);
+    return rc ? pdb_err(rc, "reading header at byte %llu", (unsigned long long)off) : PAGEDB_OK;
+}
+
+/* Check that the state of meta authenticates at its roots. */
+static int check_roots(pagedb *db, const pdb_meta *m)
+{
+    pdb_pager *p = db->pager;
+    p->page_count = m->page_count;
+    if (m->cat_root) {
+        pdb_frame *f;
+        int rc = pdb_pager_get(p, 0, 0, m->cat_root, m->cat_tag, m->cat_depth == 1 ? PDB_KIND_LEAF : PDB_KIND_BRANCH, &f);
+        if (rc) return rc;
+        pdb_pager_unpin(p, f);
+    }
+    return pdb_pager_load_freelist(p, m->fl_head, m->fl_tag, m->page_count);
+}
+
+static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
+{
+    /* the page size is in the header; find a slot with valid magic */
+    uint8_t h0[PDB_HDR_USED], h1[PDB_HDR_USED];
+    size_t got0 = 0, got1 = 0;
+    int rc = read_slot(db, 0, h0, sizeof h0, &got0);
+    if (rc) return rc;
+    int ok0 = got0 == sizeof h0 && memcmp(h0, MAGIC, 8) == 0 && valid_page_size(pdb_get32(h0 + 12));
+    int ok1 = 0;
+    if (ok0) {
+        rc = read_slot(db, pdb_get32(h0 + 12), h1, sizeof h1, &got1);
+        if (rc) return rc;
+        ok1 = got1 == sizeof h1 && memcmp(h1, MAGIC, 8) == 0 && pdb_get32(h1 + 12) == pdb_get32(h0 + 12);
+    } else {
+        for (uint32_t ps = 4096; ps <= 65536 && !ok1; ps *= 2) {
+            rc = read_slot(db, ps, h1, sizeof h1, &got1);
+            if (rc) return rc;
+            ok1 = got1 == sizeof h1 && memcmp(h1, MAGIC, 8) == 0 && pdb_get32(h1 + 12) == ps;
+        }
+    }
+    if (!ok0 && !ok1) return pdb_err(PAGEDB_ENOTDB, "main.pdb has no pagedb header");
+    const uint8_t *hs[2] = {ok0 ? h0 : NULL, ok1 ? h1 : NULL};
+    /* unwrap DEK0 from the first slot whose static part works */
+    pdb_key kek, dek0;
+    int unwrapped = -1;
+    rc = PAGEDB_EKEY;
+    for (int s = 0; s < 2 && unwrapped < 0; s++) {
+        const uint8_t *h = hs[s];
+        if (!h) continue;
+        if (pdb_get32(h + 8) != PAGEDB_FORMAT_VERSION) {
+            rc = pdb_err(PAGEDB_EVERSION, "format version %u; this build reads version %u", pdb_get32(h + 8),
+                         PAGEDB_FORMAT_VERSION);
+            continue;
+        }
+        rc = derive_kek(o, h, &kek);
+        if (rc) continue;
+        rc = pdb_key_unwrap(&dek0, &kek, h + 72, h, 72, h + 96);
+        pdb_key_wipe(&kek);
+        if (rc == PAGEDB_OK) unwrapped = s;
+    }
+    if (unwrapped < 0) {
+        if (rc == PAGEDB_EKEY && !pagedb_errdetail()[0]) pdb_err(rc, "the key or passphrase does not unwrap the data key");
+        return rc;
+    }
+    install_static(db, hs[unwrapped]);
+    if (db->cipher > PAGEDB_CIPHER_AES256GCM) {
+        pdb_key_wipe(&dek0);
+        return pdb_err(PAGEDB_ECORRUPT, "unknown cipher id %d", db->cipher);
+    }
+    if (!pdb_cipher_available(db->cipher)) {
+        pdb_key_wipe(&dek0);
+        return pdb_err(PAGEDB_ENOTSUP, "cipher %d is not available on this CPU/build", db->cipher);
+    }
+    pdb_kdf(&db->hdr_key, &dek0, PDB_SUBKEY_HEADER);
+    pdb_kdf(&db->wrap_key, &dek0, PDB_SUBKEY_WRAP);
+
+    /* full header pages, MAC-checked */
+    uint8_t *pg = malloc(db->page_size);
+    if (!pg) {
+        pdb_key_wipe(&dek0);
+        return PAGEDB_ENOMEM;
+    }
+    pdb_meta m[2];
+    int valid[2] = {0, 0};
+    for (int s = 0; s < 2; s++) {
+        size_t got = 0;
+        rc = read_slot(db, (uint64_t)s * db->page_size, pg, db->page_size, &got);
+        if (rc) break;
+        valid[s] = got == db->page_size && pdb_header_decode(db, pg, &m[s]) == PAGEDB_OK &&
+                   (m[s].txn % 2) == (uint64_t)s;
+    }
+    free(pg);
+    if (rc) {
+        pdb_key_wipe(&dek0);
+        return rc;
+    }
+    if (!valid[0] && !valid[1]) {
+        pdb_key_wipe(&dek0);
+        return pdb_err(PAGEDB_ECORRUPT, "header page 0 and 1: neither header authenticates");
+    }
+    if (valid[0] && valid[1] && m[0].txn + 1 != m[1].txn && m[1].txn + 1 != m[0].txn) {
+        pdb_key_wipe(&dek0);
+        return pdb_err(PAGEDB_ECORRUPT, "header pages 0 and 1 hold txn %llu and %llu, which are not consecutive: a header was rolled back",
+                       (unsigned long long)m[0].txn, (unsigned long long)m[1].txn);
+    }
+    uint8_t seed[PDB_KEY_BYTES];
+    if (db->flags & PAGEDB_DETERMINISTIC) {
+        pdb_key ts, sk;
+        memcpy(ts.k, o->test_seed, 32);
+        uint64_t newest = valid[0] && valid[1] ? (m[0].txn > m[1].txn ? m[0].txn : m[1].txn) : valid[0] ? m[0].txn : m[1].txn;
+        pdb_kdf(&sk, &ts, 0x100000000ull + newest);
+        memcpy(seed, sk.k, 32);
+        pdb_key_wipe(&ts);
+        pdb_key_wipe(&sk);
+    } else if ((rc = db->vfs->random(db->vfs, seed, sizeof seed)) != 0) {
+        pdb_key_wipe(&dek0);
+        return pdb_err(rc, "random source failed");
+    }
+    rc = pdb_pager_create(&db->pager, db->vfs, db->file, db->page_size, db->cipher, db->dbid,
+                          o->cache_bytes ? o->cache_bytes : 8u << 20, seed);
+    sodium_memzero(seed, sizeof seed);
+    if (!rc) rc = pdb_pager_set_realm(db->pager, 0, &dek0);
+    pdb_key_wipe(&dek0);
+    if (rc) return rc;
+    db->pager->nosync = (db->flags & PAGEDB_NOSYNC) != 0;
+    int order[2] = {0, 1};
+    if (valid[1] && (!valid[0] || m[1].txn > m[0].txn)) order[0] = 1, order[1] = 0;
+    rc = PAGEDB_ECORRUPT;
+    for (int k = 0; k < 2; k++) {
+        int s = order[k];
+        if (!valid[s]) continue;
+        if (m[s].page_count * (uint64_t)db->page_size > fsize) {
+            rc = pdb_err(PAGEDB_ECORRUPT, "header page %d: records %llu pages but the file holds %llu bytes (truncated?)", s,
+                         (unsigned long long)m[s].page_count, (unsigned long long)fsize);
+            continue;
+        }
+        rc = check_roots(db, &m[s]);
+        if (rc == PAGEDB_OK) {
+            db->meta = m[s];
+            break;
+        }
+    }
+    return rc;
+}
+
+static int create_new(pagedb *db, const pagedb_options *o)
+{
+    db->page_size = o->page_size ? o->page_size : 4096;
+    db->cipher = o->cipher;
+    if (!valid_page_size(db->page_size))
+        return pdb_err(PAGEDB_EINVAL, "page size %u is not a power of two in 4096..65536", db->page_size);
+    if (db->cipher < 0 || db->cipher > PAGEDB_CIPHER_AES256GCM) return pdb_err(PAGEDB_EINVAL, "unknown cipher %d", db->cipher);
+    if (!pdb_cipher_available(db->cipher))
+        return pdb_err(PAGEDB_ENOTSUP, "cipher %d is not available on this CPU/build", db->cipher);
+    uint8_t seed[PDB_KEY_BYTES];
+    int rc;
+    if (db->flags & PAGEDB_DETERMINISTIC) memcpy(seed, o->test_seed, 32);
+    else if ((rc = db->vfs->random(db->vfs, seed, sizeof seed)) != 0) return pdb_err(rc, "random source failed");
+    pdb_rng rng;
+    pdb_rng_init(&rng, seed);
+    pdb_key dek0;
+    rc = create_static(db, o, &rng, &dek0);
+    uint8_t pseed[PDB_KEY_BYTES];
+    pdb_rng_bytes(&rng, pseed, sizeof pseed);
+    pdb_rng_wipe(&rng);
+    sodium_memzero(seed, sizeof seed);
+    if (rc) {
+        pdb_key_wipe(&dek0);
+        return rc;
+    }
+    pdb_kdf(&db->hdr_key, &dek0, PDB_SUBKEY_HEADER);
+    pdb_kdf(&db->wrap_key, &dek0, PDB_SUBKEY_WRAP);
+    rc = pdb_pager_create(&db->pager, db->vfs, db->file, db->page_size, db->cipher, db->dbid,
+                          o->cache_bytes ? o->cache_bytes : 8u << 20, pseed);
+    sodium_memzero(pseed, sizeof pseed);
+    if (!rc) rc = pdb_pager_set_realm(db->pager, 0, &dek0);
+    pdb_key_wipe(&dek0);
+    if (rc) return rc;
+    db->pager->nosync = (db->flags & PAGEDB_NOSYNC) != 0;
+    memset(&db->meta, 0, sizeof db->meta);
+    db->meta.page_count = 2;
+    db->meta.next_realm = 1;
+    db->meta.next_seg = 1;
+    db->pager->page_count = 2;
+    uint8_t *pg;
+    if (posix_memalign((void **)&pg, 4096, db->page_size)) return PAGEDB_ENOMEM;
+    pdb_header_encode(db, &db->meta, pg);
+    rc = pdb_pager_write_header(db->pager, 0, pg);
+    memset(pg, 0, db->page_size);
+    if (!rc) rc = pdb_pager_write_header(db->pager, 1, pg);
+    free(pg);
+    if (!rc) rc = pdb_pager_sync(db->pager);
+    return rc;
+}
+
+int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
+{
+    pdb_err_clear();
+    if (!path || !o || !out) return pdb_err(PAGEDB_EINVAL, "path, options and out are required");
+    *out = NULL;
+    if (!o->vfs) return pdb_err(PAGEDB_EINVAL, "options.vfs is required");
+    if (o->vfs->version < 1) return pdb_err(PAGEDB_EINVAL, "VFS version %d unsupported", o->vfs->version);
+    if (!o->key && !o->passphrase) return pdb_err(PAGEDB_EINVAL, "a key or a passphrase is required");
+    if (o->flags & PAGEDB_DETERMINISTIC) {
+        const char *e = getenv("PAGEDB_ALLOW_DETERMINISTIC");
+        if (!e || strcmp(e, "1") != 0 || !o->test_seed)
+            return pdb_err(PAGEDB_EINVAL, "deterministic mode is for tests only: set PAGEDB_ALLOW_DETERMINISTIC=1 and test_seed");
+    }
+    if ((o->flags & PAGEDB_CREATE) && (o->flags & PAGEDB_RDONLY)) return pdb_err(PAGEDB_EINVAL, "CREATE with RDONLY");
+    int rc = pdb_crypt_init();
+    if (rc) return pdb_err(rc, "libsodium initialisation failed");
+    pagedb *db = calloc(1, sizeof *db);
+    if (!db) return PAGEDB_ENOMEM;
+    db->vfs = o->vfs;
+    db->flags = o->flags;
+    pdb_mutex_init(&db->mu);
+    pdb_cond_init(&db->cv);
+    char *main_path = join(path, "main.pdb");
+    if (!main_path) {
+        rc = PAGEDB_ENOMEM;
+        goto fail;
+    }
+    if (o->flags & PAGEDB_CREATE) {
+        rc = db->vfs->mkdir(db->vfs, path);
+        if (rc) {
+            pdb_err(rc, "cannot create directory %s", path);
+            goto fail;
+        }
+    }
+    unsigned vf = (o->flags & PAGEDB_CREATE ? PAGEDB_VFS_CREATE : 0) | (o->flags & PAGEDB_RDONLY ? PAGEDB_VFS_READONLY : 0) |
+                  (o->flags & PAGEDB_NODIRECT ? 0 : PAGEDB_VFS_DIRECT);
+    rc = db->vfs->open(db->vfs, main_path, vf, &db->file);
+    if (rc) {
+        pdb_err(rc, rc == PAGEDB_ENOTFOUND ? "no database at %s" : "cannot open %s", main_path);
+        goto fail;
+    }
+    rc = db->vfs->lock(db->file, o->flags & PAGEDB_RDONLY ? PAGEDB_LOCK_SHARED : PAGEDB_LOCK_EXCLUSIVE);
+    if (rc) {
+        pdb_err(rc, rc == PAGEDB_EBUSY ? "%s is open read-write by another handle or process" : "cannot lock %s", main_path);
+        goto fail;
+    }
+    uint64_t fsize = 0;
+    rc = db->vfs->size(db->file, &fsize);
+    if (rc) goto fail;
+    if (fsize == 0 && (o->flags & PAGEDB_CREATE)) rc = create_new(db, o);
+    else if (fsize == 0) rc = pdb_err(PAGEDB_ENOTDB, "%s is empty", main_path);
+    else rc = open_existing(db, o, fsize);
+    if (rc) goto fail;
+    if (!(o->flags & PAGEDB_RDONLY) && fsize > db->meta.page_count * (uint64_t)db->page_size) {
+        /* pages past the committed count belong to an unfinished transaction */
+        rc = db->vfs->truncate(db->file, db->meta.page_count * (uint64_t)db->page_size);
+        if (rc) goto fail;
+    }
+    /* realm keys */
+    pagedb_txn *t;
+    rc = pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t);
+    if (!rc) {
+        rc = pdb_cat_load_realms(t, NULL);
+        pagedb_txn_abort(t);
+    }
+    if (rc) goto fail;
+    free(main_path);
+    *out = db;
+    return PAGEDB_OK;
+fail:
+    free(main_path);
+    {
+        char keep[256];
+        snprintf(keep, sizeof keep, "%s", pagedb_errdetail());
+        if (db->pager) pdb_pager_destroy(db->pager);
+        if (db->file) db->vfs->close(db->file);
+        pdb_key_wipe(&db->hdr_key);
+        pdb_key_wipe(&db->wrap_key);
+        pdb_mutex_destroy(&db->mu);
+        pdb_cond_destroy(&db->cv);
+        free(db);
+        pdb_err(rc, "%s", keep);
+    }
+    return rc;
+}
+
+int pagedb_close(pagedb *db)
+{
+    if (!db) return PAGEDB_OK;
+    pdb_mutex_lock(&db->mu);
+    size_t n = db->ntxn;
+    pdb_mutex_unlock(&db->mu);
+    if (n) return pdb_err(PAGEDB_EMISUSE, "%zu transaction(s) still open", n);
+    pdb_pager_destroy(db->pager);
+    int rc = db->vfs->close(db->file);
+    pdb_key_wipe(&db->hdr_key);
+    pdb_key_wipe(&db->wrap_key);
+    free(db->readers);
+    pdb_mutex_destroy(&db->mu);
+    pdb_cond_destroy(&db->cv);
+    free(db);
+    return rc;
+}
+
+typedef struct statacc {
+    uint32_t tables;
+} statacc;
+
+static int count_table(void *arg, const pagedb_table_info *info)
+{
+    (void)info;
+    ((statacc *)arg)->tables++;
+    return 0;
+}
+
+int pagedb_stat(pagedb *db, pagedb_stats *st)
+{
+    pdb_err_clear();
+    if (!db || !st) return PAGEDB_EINVAL;
+    memset(st, 0, sizeof *st);
+    pagedb_txn *t;
+    int rc = pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t);
+    if (rc) return rc;
+    statacc acc = {0};
+    rc = pagedb_table_list(t, count_table, &acc);
+    uint32_t realms = 0;
+    if (!rc) rc = pdb_cat_load_realms(t, &realms);
+    st->page_size = db->page_size;
+    st->cipher = db->cipher;
+    st->txn_id = t->meta.txn;
+    st->page_count = t->meta.page_count;
+    st->free_pages = t->meta.nfree;
+    st->tables = acc.tables;
+    st->realms = realms + 1;
+    pagedb_txn_abort(t);
+    uint64_t fb = 0;
+    db->vfs->size(db->file, &fb);
+    st->file_bytes = fb;
+    pdb_pager *p = db->pager;
+    pdb_mutex_lock(&p->mu);
+    pdb_cache_stats cs;
+    pdb_cache_get_stats(p->cache, &cs);
+    st->cache_cap_bytes = cs.frames_cap * p->page_size;
+    st->cache_pages = cs.frames_used;
+    st->cache_hits = cs.hits;
+    st->cache_misses = cs.misses;
+    st->cache_evictions = cs.evictions;
+    st->bytes_read = p->bytes_read;
+    st->bytes_written = p->bytes_written;
+    st->syncs = p->syncs;
+    pdb_mutex_unlock(&p->mu);
+    return rc;
+}

@@ -1,0 +1,112 @@
+/*
+ * db.h — the database handle, transactions, tables and cursors (internal).
+ *
+ * Invariants:
+ *  1. `meta` is the last durable commit; it changes only at the end of a commit, under mu.
+ *  2. At most one write transaction is active (writer_active), waited on with cv.
+ *  3. `readers` holds the snapshot txn id of every open read transaction; the writer
+ *     reuses pages freed by txn F only when F <= min(readers) (FORMAT.md §7).
+ *  4. After a failed sync the handle is poisoned (no later commit can be trusted to
+ *     order correctly against the failed one): every write transaction returns EIO.
+ */
+#ifndef PAGEDB_DB_H
+#define PAGEDB_DB_H
+
+#include "btree.h"
+#include "pager.h"
+
+#define PDB_HDR_STATIC 144 /* bytes 0..144 of a header page (FORMAT.md §2) */
+#define PDB_HDR_USED 256
+
+/** The committed state a header records (FORMAT.md §2). */
+typedef struct pdb_meta {
+    uint64_t txn;
+    uint64_t cat_root;
+    uint8_t cat_tag[PDB_TAG_BYTES];
+    uint32_t cat_depth;
+    uint64_t fl_head;
+    uint8_t fl_tag[PDB_TAG_BYTES];
+    uint64_t page_count;
+    uint64_t nfree;
+    uint32_t next_realm;
+    uint64_t next_seg;
+} pdb_meta;
+
+struct pagedb {
+    const pagedb_vfs *vfs;
+    pagedb_vfs_file *file;
+    unsigned flags;
+    uint32_t page_size;
+    int cipher;
+    uint8_t static_hdr[PDB_HDR_STATIC];
+    uint8_t dbid[PDB_DBID_BYTES];
+    pdb_key hdr_key;  /* header MAC key */
+    pdb_key wrap_key; /* wraps realm DEKs */
+    pdb_pager *pager;
+    pdb_mutex mu;
+    pdb_cond cv;
+    pdb_meta meta;
+    uint64_t *readers;
+    size_t nreaders, rcap;
+    int writer_active;
+    int poisoned;
+    size_t ntxn;
+};
+
+typedef struct pdb_newrealm {
+    uint32_t id;
+} pdb_newrealm;
+
+struct pagedb_txn {
+    pagedb *db;
+    int rdonly;
+    int poison;          /* sticky error code of a write txn, 0 if healthy */
+    uint64_t id;         /* read: snapshot txn id; write: txn id it commits as */
+    pdb_meta meta;       /* read: snapshot; write: working copy */
+    pdb_tree cat;        /* the catalog tree */
+    pdb_btctx bt;
+    struct pagedb_table *tables;
+    struct pagedb_cursor *cursors;
+    uint32_t *new_realms;   /* realms created by this txn (keys to forget on abort) */
+    size_t nnew_realms;
+    uint32_t *drop_realms;  /* realms dropped by this txn (keys to wipe at commit) */
+    size_t ndrop_realms;
+    int changed;            /* anything to commit */
+};
+
+struct pagedb_table {
+    pagedb_txn *txn;
+    char *name;
+    pdb_tree tree;
+    int dropped;
+    struct pagedb_table *next;
+};
+
+struct pagedb_cursor {
+    pagedb_table *t;
+    pdb_cur cur;
+    struct pagedb_cursor *next, *prev;
+};
+
+/* catalog.c */
+int pdb_cat_table_get(pagedb_txn *txn, const char *name, pdb_tree *out);
+int pdb_cat_table_put(pagedb_txn *txn, const char *name, const pdb_tree *t);
+int pdb_cat_table_del(pagedb_txn *txn, const char *name);
+/** Load every realm key recorded in the catalog of `txn`'s snapshot into the pager. */
+int pdb_cat_load_realms(pagedb_txn *txn, uint32_t *count);
+/** Write back the catalog records of every dirty table handle (not yet flushed). */
+int pdb_cat_sync_handles(pagedb_txn *txn);
+
+/* header.c */
+void pdb_header_encode(const pagedb *db, const pdb_meta *m, uint8_t *page);
+/** Decode + MAC-check a header page. Returns OK, ECORRUPT (bad MAC/magic). */
+int pdb_header_decode(const pagedb *db, const uint8_t *page, pdb_meta *m);
+
+/* txn.c */
+/** Set the sticky error of a write txn (first error wins) and return rc. */
+int pdb_txn_fail(pagedb_txn *txn, int rc);
+/** Common entry check for operations: txn alive, not poisoned; write ops need !rdonly. */
+int pdb_txn_check(pagedb_txn *txn, int write);
+uint64_t pdb_db_horizon(pagedb *db);
+
+#endif

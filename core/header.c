@@ -1,0 +1,49 @@
+/*
+ * header.c — serialisation of the A/B header pages (FORMAT.md §2): the static part
+ * (magic, page size, cipher, KEK derivation, wrapped DEK0) written once at create and the
+ * commit record (txn id, catalog root and tag, freelist head and tag, page count), MAC'd
+ * with the header key.
+ */
+#include <string.h>
+
+#include "db.h"
+
+void pdb_header_encode(const pagedb *db, const pdb_meta *m, uint8_t *page)
+{
+    memset(page, 0, db->page_size);
+    memcpy(page, db->static_hdr, PDB_HDR_STATIC);
+    pdb_put64(page + 144, m->txn);
+    pdb_put64(page + 152, m->cat_root);
+    memcpy(page + 160, m->cat_tag, 16);
+    pdb_put64(page + 176, m->fl_head);
+    memcpy(page + 184, m->fl_tag, 16);
+    pdb_put64(page + 200, m->page_count);
+    pdb_put64(page + 208, m->nfree);
+    pdb_put32(page + 216, m->next_realm);
+    pdb_put32(page + 220, m->cat_depth);
+    pdb_put64(page + 224, m->next_seg);
+    pdb_mac16(page + 240, &db->hdr_key, page, 240);
+}
+
+int pdb_header_decode(const pagedb *db, const uint8_t *page, pdb_meta *m)
+{
+    uint8_t mac[16];
+    pdb_mac16(mac, &db->hdr_key, page, 240);
+    if (pdb_tag_cmp(mac, page + 240) != 0) return PAGEDB_ECORRUPT;
+    if (memcmp(page, db->static_hdr, PDB_HDR_STATIC) != 0) return PAGEDB_ECORRUPT;
+    memset(m, 0, sizeof *m);
+    m->txn = pdb_get64(page + 144);
+    m->cat_root = pdb_get64(page + 152);
+    memcpy(m->cat_tag, page + 160, 16);
+    m->fl_head = pdb_get64(page + 176);
+    memcpy(m->fl_tag, page + 184, 16);
+    m->page_count = pdb_get64(page + 200);
+    m->nfree = pdb_get64(page + 208);
+    m->next_realm = pdb_get32(page + 216);
+    m->cat_depth = pdb_get32(page + 220);
+    m->next_seg = pdb_get64(page + 224);
+    if (m->page_count < 2 || m->cat_depth > PDB_MAX_DEPTH || (m->cat_root == 0) != (m->cat_depth == 0) ||
+        m->cat_root >= m->page_count || m->fl_head >= m->page_count)
+        return PAGEDB_ECORRUPT;
+    return PAGEDB_OK;
+}

@@ -1,0 +1,569 @@
+/*
+ * pager.c — page I/O through the buffer pool, sealing/opening, allocation and spilling.
+ * See pager.h for what it owns and its invariants.
+ */
+#include "pager.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#define PDB_MIN_FRAMES 64
+
+int pdb_pgvec_push(pdb_pgvec *v, uint64_t pg)
+{
+    if (v->n == v->cap) {
+        size_t nc = v->cap ? v->cap * 2 : 64;
+        uint64_t *nv = realloc(v->v, nc * sizeof *nv);
+        if (!nv) return PAGEDB_ENOMEM;
+        v->v = nv;
+        v->cap = nc;
+    }
+    v->v[v->n++] = pg;
+    return PAGEDB_OK;
+}
+
+void pdb_pgvec_free(pdb_pgvec *v)
+{
+    free(v->v);
+    v->v = NULL;
+    v->n = v->cap = 0;
+}
+
+static const pdb_key *realm_key(pdb_pager *p, uint32_t id)
+{
+    for (size_t i = 0; i < p->nrealms; i++)
+        if (p->realms[i].id == id) return &p->realms[i].page_key;
+    return NULL;
+}
+
+/* Seal frame f (owned, kind/realm set in its header) with a fresh nonce and the current
+   txn id, write it, record its tag. Called under mu. */
+static int seal_write(pdb_pager *p, pdb_frame *f)
+{
+    uint8_t *d = f->data;
+    uint32_t realm = pdb_get32(d + PDB_PH_REALM);
+    const pdb_key *k = realm_key(p, realm);
+    if (!k) return pdb_err(PAGEDB_EMISUSE, "page %llu: realm %u has no key", (unsigned long long)f->pgno, realm);
+    d[PDB_PH_CIPHER] = (uint8_t)p->cipher;
+    pdb_put16(d + PDB_PH_FLAGS, 0);
+    pdb_put32(d + PDB_PH_EPOCH, 0);
+    pdb_put32(d + PDB_PH_RESERVED, 0);
+    pdb_put64(d + PDB_PH_TXN, p->w_txn);
+    memset(d + PDB_PH_NONCE, 0, PDB_NONCE_BYTES);
+    if (p->cipher == PAGEDB_CIPHER_XCHACHA20POLY1305) pdb_rng_bytes(&p->rng, d + PDB_PH_NONCE, 24);
+    else if (p->cipher == PAGEDB_CIPHER_AES256GCM) pdb_rng_bytes(&p->rng, d + PDB_PH_NONCE, 12);
+    int rc = pdb_page_seal(k, p->dbid, 0, f->pgno, d, p->iobuf, p->page_size);
+    if (rc) return rc;
+    rc = p->vfs->write(p->file, p->iobuf, p->page_size, f->pgno * (uint64_t)p->page_size);
+    if (rc) return pdb_err(rc, "writing page %llu", (unsigned long long)f->pgno);
+    p->bytes_written += p->page_size;
+    memcpy(d + PDB_PH_TAG, p->iobuf + PDB_PH_TAG, PDB_TAG_BYTES);
+    memcpy(f->tag, p->iobuf + PDB_PH_TAG, PDB_TAG_BYTES);
+    pdb_pgmap_ent *e = pdb_pgmap_find(&p->owned, f->pgno);
+    if (e) {
+        memcpy(e->tag, f->tag, PDB_TAG_BYTES);
+        e->written = 1;
+    }
+    f->dirty = 0;
+    return PAGEDB_OK;
+}
+
+static int spill_cb(void *arg, pdb_frame *f)
+{
+    return seal_write((pdb_pager *)arg, f);
+}
+
+int pdb_pager_create(pdb_pager **out, const pagedb_vfs *vfs, pagedb_vfs_file *file,
+                     uint32_t page_size, int cipher, const uint8_t dbid[PDB_DBID_BYTES],
+                     size_t cache_bytes, const uint8_t rng_seed[PDB_KEY_BYTES])
+{
+    pdb_pager *p = calloc(1, sizeof *p);
+    if (!p) return PAGEDB_ENOMEM;
+    p->vfs = vfs;
+    p->file = file;
+    p->page_size = page_size;
+    p->cipher = cipher;
+    memcpy(p->dbid, dbid, PDB_DBID_BYTES);
+    if (cache_bytes / page_size < PDB_MIN_FRAMES) {
+        free(p);
+        return pdb_err(PAGEDB_ENOMEM, "cache of %zu bytes holds fewer than %d pages of %u bytes",
+                       cache_bytes, PDB_MIN_FRAMES, page_size);
+    }
+    p->cache = pdb_cache_create(page_size, cache_bytes, PDB_MIN_FRAMES, spill_cb, p);
+    size_t al = page_size < 4096 ? 4096 : page_size;
+    if (!p->cache || posix_memalign((void **)&p->iobuf, al, page_size)) {
+        if (p->cache) pdb_cache_destroy(p->cache);
+        free(p);
+        return PAGEDB_ENOMEM;
+    }
+    pdb_mutex_init(&p->mu);
+    pdb_rng_init(&p->rng, rng_seed);
+    *out = p;
+    return PAGEDB_OK;
+}
+
+static void wtx_reset(pdb_pager *p)
+{
+    pdb_pgmap_clear(&p->owned);
+    p->w_avail.n = p->w_reuse.n = p->w_freed.n = 0;
+    p->w_npending = 0;
+    p->w_nnewfree = 0;
+    p->w_newchain.n = 0;
+    p->w_active = 0;
+}
+
+void pdb_pager_destroy(pdb_pager *p)
+{
+    if (!p) return;
+    pdb_cache_destroy(p->cache);
+    if (p->realms) sodium_memzero(p->realms, p->realms_cap * sizeof *p->realms);
+    free(p->realms);
+    sodium_memzero(p->iobuf, p->page_size);
+    free(p->iobuf);
+    pdb_rng_wipe(&p->rng);
+    free(p->free);
+    free(p->w_pending);
+    free(p->w_newfree);
+    pdb_pgvec_free(&p->w_newchain);
+    pdb_pgvec_free(&p->chain);
+    pdb_pgvec_free(&p->w_avail);
+    pdb_pgvec_free(&p->w_reuse);
+    pdb_pgvec_free(&p->w_freed);
+    pdb_pgmap_free(&p->owned);
+    pdb_mutex_destroy(&p->mu);
+    free(p);
+}
+
+int pdb_pager_set_realm(pdb_pager *p, uint32_t id, const pdb_key *dek)
+{
+    pdb_mutex_lock(&p->mu);
+    pdb_realmkey *r = NULL;
+    for (size_t i = 0; i < p->nrealms; i++)
+        if (p->realms[i].id == id) r = &p->realms[i];
+    if (!r) {
+        if (p->nrealms == p->realms_cap) {
+            size_t nc = p->realms_cap ? p->realms_cap * 2 : 8;
+            pdb_realmkey *nr = malloc(nc * sizeof *nr);
+            if (!nr) {
+                pdb_mutex_unlock(&p->mu);
+                return PAGEDB_ENOMEM;
+            }
+            if (p->nrealms) memcpy(nr, p->realms, p->nrealms * sizeof *nr);
+            if (p->realms) sodium_memzero(p->realms, p->realms_cap * sizeof *p->realms);
+            free(p->realms);
+            p->realms = nr;
+            p->realms_cap = nc;
+        }
+        r = &p->realms[p->nrealms++];
+        r->id = id;
+    }
+    pdb_kdf(&r->page_key, dek, PDB_SUBKEY_PAGE);
+    pdb_mutex_unlock(&p->mu);
+    return PAGEDB_OK;
+}
+
+void pdb_pager_drop_realm(pdb_pager *p, uint32_t id)
+{
+    pdb_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->nrealms; i++) {
+        if (p->realms[i].id != id) continue;
+        p->realms[i] = p->realms[p->nrealms - 1];
+        sodium_memzero(&p->realms[p->nrealms - 1], sizeof p->realms[0]);
+        p->nrealms--;
+        break;
+    }
+    pdb_mutex_unlock(&p->mu);
+}
+
+int pdb_pager_has_realm(pdb_pager *p, uint32_t id)
+{
+    pdb_mutex_lock(&p->mu);
+    int has = realm_key(p, id) != NULL;
+    pdb_mutex_unlock(&p->mu);
+    return has;
+}
+
+void pdb_pager_random(pdb_pager *p, void *out, size_t n)
+{
+    pdb_mutex_lock(&p->mu);
+    pdb_rng_bytes(&p->rng, out, n);
+    pdb_mutex_unlock(&p->mu);
+}
+
+/* Read + authenticate one page into buf (caller holds mu or buf is private). */
+static int read_page(pdb_pager *p, uint32_t realm, uint64_t pgno, const uint8_t *tag, int kind,
+                     uint8_t *buf)
+{
+    const pdb_key *k = realm_key(p, realm);
+    if (!k) return pdb_err(PAGEDB_EAUTH, "page %llu: realm %u has no key", (unsigned long long)pgno, realm);
+    size_t nread = 0;
+    int rc = p->vfs->read(p->file, buf, p->page_size, pgno * (uint64_t)p->page_size, &nread);
+    if (rc) return pdb_err(rc, "reading page %llu", (unsigned long long)pgno);
+    p->bytes_read += nread;
+    if (nread != p->page_size)
+        return pdb_err(PAGEDB_ECORRUPT, "page %llu: beyond end of file (truncated?)", (unsigned long long)pgno);
+    if (tag && pdb_tag_cmp(buf + PDB_PH_TAG, tag) != 0)
+        return pdb_err(PAGEDB_EAUTH, "page %llu: tag does not match the one its parent records (stale or replaced page)",
+                       (unsigned long long)pgno);
+    if (pdb_get32(buf + PDB_PH_REALM) != realm)
+        return pdb_err(PAGEDB_EAUTH, "page %llu: belongs to realm %u, expected realm %u", (unsigned long long)pgno,
+                       pdb_get32(buf + PDB_PH_REALM), realm);
+    rc = pdb_page_open(k, p->dbid, 0, pgno, buf, p->page_size);
+    if (rc) return pdb_err(rc, "page %llu: authentication failed", (unsigned long long)pgno);
+    int pk = buf[PDB_PH_KIND];
+    if (kind ? pk != kind : (pk != PDB_KIND_BRANCH && pk != PDB_KIND_LEAF))
+        return pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)pgno, pk, kind);
+    return PAGEDB_OK;
+}
+
+int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const uint8_t *tag,
+                  int kind, pdb_frame **out)
+{
+    pdb_mutex_lock(&p->mu);
+    uint64_t limit = p->w_active && writer ? p->w_page_count : p->page_count;
+    if (p->w_active && p->w_page_count > limit) limit = p->w_page_count;
+    if (pgno < 2 || pgno >= limit) {
+        pdb_mutex_unlock(&p->mu);
+        return pdb_err(PAGEDB_ECORRUPT, "page number %llu out of range (file has %llu pages)",
+                       (unsigned long long)pgno, (unsigned long long)limit);
+    }
+    pdb_pgmap_ent *own = writer && p->w_active ? pdb_pgmap_find(&p->owned, pgno) : NULL;
+    const uint8_t *want = own ? (own->written ? own->tag : NULL) : tag;
+    int rc = PAGEDB_OK;
+    pdb_frame *f = pdb_cache_lookup(p->cache, 0, pgno);
+    if (f) {
+        if (!f->dirty && want && pdb_tag_cmp(f->tag, want) != 0)
+            rc = pdb_err(PAGEDB_EAUTH, "page %llu: tag does not match the one its parent records", (unsigned long long)pgno);
+        else if (pdb_get32(f->data + PDB_PH_REALM) != realm)
+            rc = pdb_err(PAGEDB_EAUTH, "page %llu: belongs to realm %u, expected realm %u", (unsigned long long)pgno,
+                         pdb_get32(f->data + PDB_PH_REALM), realm);
+        else if (kind ? f->data[0] != kind : (f->data[0] != PDB_KIND_BRANCH && f->data[0] != PDB_KIND_LEAF))
+            rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: unexpected kind %d", (unsigned long long)pgno, f->data[0]);
+        if (rc) pdb_cache_unpin(p->cache, f);
+        else *out = f;
+        pdb_mutex_unlock(&p->mu);
+        return rc;
+    }
+    if (own && !own->written) {
+        pdb_mutex_unlock(&p->mu);
+        return pdb_err(PAGEDB_ECORRUPT, "page %llu: owned page lost from the pool", (unsigned long long)pgno);
+    }
+    if (!want) {
+        pdb_mutex_unlock(&p->mu);
+        return pdb_err(PAGEDB_EMISUSE, "page %llu: no expected tag", (unsigned long long)pgno);
+    }
+    rc = pdb_cache_alloc(p->cache, 0, pgno, &f);
+    if (rc) {
+        pdb_mutex_unlock(&p->mu);
+        return rc == PAGEDB_ENOMEM ? pdb_err(rc, "buffer pool exhausted: every frame is pinned") : rc;
+    }
+    rc = read_page(p, realm, pgno, want, kind, f->data);
+    if (rc) {
+        pdb_cache_unpin(p->cache, f);
+        pdb_cache_discard(p->cache, 0, pgno);
+        pdb_mutex_unlock(&p->mu);
+        return rc;
+    }
+    memcpy(f->tag, f->data + PDB_PH_TAG, PDB_TAG_BYTES);
+    f->valid = 1;
+    f->dirty = 0;
+    *out = f;
+    pdb_mutex_unlock(&p->mu);
+    return PAGEDB_OK;
+}
+
+void pdb_pager_unpin(pdb_pager *p, pdb_frame *f)
+{
+    if (!f) return;
+    pdb_mutex_lock(&p->mu);
+    pdb_cache_unpin(p->cache, f);
+    pdb_mutex_unlock(&p->mu);
+}
+
+int pdb_pager_read_run(pdb_pager *p, uint32_t realm, uint64_t first, uint32_t npages, int kind,
+                       uint8_t *buf, uint8_t *tags)
+{
+    pdb_mutex_lock(&p->mu);
+    uint64_t limit = p->w_active && p->w_page_count > p->page_count ? p->w_page_count : p->page_count;
+    const pdb_key *k = realm_key(p, realm);
+    pdb_key key;
+    if (k) key = *k;
+    pdb_mutex_unlock(&p->mu);
+    if (first < 2 || first + npages > limit || npages == 0)
+        return pdb_err(PAGEDB_ECORRUPT, "page run %llu+%u out of range", (unsigned long long)first, npages);
+    if (!k) return pdb_err(PAGEDB_EAUTH, "page %llu: realm %u has no key", (unsigned long long)first, realm);
+    size_t len = (size_t)npages * p->page_size, nread = 0;
+    int rc = p->vfs->read(p->file, buf, len, first * (uint64_t)p->page_size, &nread);
+    if (rc) {
+        sodium_memzero(&key, sizeof key);
+        return pdb_err(rc, "reading pages %llu..%llu", (unsigned long long)first,
+                       (unsigned long long)(first + npages - 1));
+    }
+    pdb_mutex_lock(&p->mu);
+    p->bytes_read += nread;
+    pdb_mutex_unlock(&p->mu);
+    if (nread != len) {
+        sodium_memzero(&key, sizeof key);
+        return pdb_err(PAGEDB_ECORRUPT, "page %llu: beyond end of file", (unsigned long long)first);
+    }
+    for (uint32_t i = 0; i < npages && !rc; i++) {
+        uint8_t *pg = buf + (size_t)i * p->page_size;
+        uint64_t n = first + i;
+        if (pdb_get32(pg + PDB_PH_REALM) != realm)
+            rc = pdb_err(PAGEDB_EAUTH, "page %llu: belongs to realm %u, expected %u", (unsigned long long)n,
+                         pdb_get32(pg + PDB_PH_REALM), realm);
+        else if (tags) memcpy(tags + 16 * (size_t)i, pg + PDB_PH_TAG, 16);
+        if (!rc && (rc = pdb_page_open(&key, p->dbid, 0, n, pg, p->page_size)))
+            rc = pdb_err(rc, "page %llu: authentication failed", (unsigned long long)n);
+        if (!rc && kind && pg[0] != kind)
+            rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)n, pg[0], kind);
+    }
+    sodium_memzero(&key, sizeof key);
+    return rc;
+}
+
+/* ---- write side ---- */
+
+static int cmp_desc(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int pdb_pager_wtx_begin(pdb_pager *p, uint64_t txn, uint64_t horizon)
+{
+    pdb_mutex_lock(&p->mu);
+    wtx_reset(p);
+    p->w_txn = txn;
+    p->w_page_count = p->page_count;
+    int rc = PAGEDB_OK;
+    if (p->nfree) {
+        pdb_freeent *np = realloc(p->w_pending, p->nfree * sizeof *np);
+        if (!np) rc = PAGEDB_ENOMEM;
+        else p->w_pending = np;
+    }
+    for (size_t i = 0; i < p->nfree && !rc; i++) {
+        if (p->free[i].txn <= horizon) rc = pdb_pgvec_push(&p->w_avail, p->free[i].pgno);
+        else p->w_pending[p->w_npending++] = p->free[i];
+    }
+    if (!rc) {
+        if (p->w_avail.n) qsort(p->w_avail.v, p->w_avail.n, sizeof(uint64_t), cmp_desc);
+        p->w_active = 1;
+    }
+    pdb_mutex_unlock(&p->mu);
+    return rc;
+}
+
+/* Take one page number for a new page (under mu). */
+static int take_page(pdb_pager *p, uint64_t *pg)
+{
+    if (p->w_reuse.n) *pg = p->w_reuse.v[--p->w_reuse.n];
+    else if (p->w_avail.n) *pg = p->w_avail.v[--p->w_avail.n];
+    else *pg = p->w_page_count++;
+    pdb_pgmap_ent *e = pdb_pgmap_add(&p->owned, *pg);
+    if (!e) return PAGEDB_ENOMEM;
+    e->written = 0;
+    return PAGEDB_OK;
+}
+
+static int new_frame(pdb_pager *p, uint64_t pg, pdb_frame **out)
+{
+    pdb_cache_discard(p->cache, 0, pg); /* an old version of a reused page */
+    int rc = pdb_cache_alloc(p->cache, 0, pg, out);
+    if (rc == PAGEDB_ENOMEM) return pdb_err(rc, "buffer pool exhausted: every frame is pinned");
+    return rc;
+}
+
+int pdb_pager_alloc(pdb_pager *p, uint32_t realm, int kind, pdb_frame **out)
+{
+    pdb_mutex_lock(&p->mu);
+    uint64_t pg;
+    pdb_frame *f = NULL;
+    int rc = take_page(p, &pg);
+    if (!rc) rc = new_frame(p, pg, &f);
+    if (!rc) {
+        memset(f->data, 0, p->page_size);
+        f->data[PDB_PH_KIND] = (uint8_t)kind;
+        pdb_put32(f->data + PDB_PH_REALM, realm);
+        f->dirty = 1;
+        f->valid = 1;
+        *out = f;
+    }
+    pdb_mutex_unlock(&p->mu);
+    return rc;
+}
+
+int pdb_pager_owned(pdb_pager *p, uint64_t pgno)
+{
+    pdb_mutex_lock(&p->mu);
+    int o = p->w_active && pdb_pgmap_find(&p->owned, pgno) != NULL;
+    pdb_mutex_unlock(&p->mu);
+    return o;
+}
+
+int pdb_pager_touch(pdb_pager *p, pdb_frame **fp, int *moved)
+{
+    pdb_frame *f = *fp;
+    pdb_mutex_lock(&p->mu);
+    *moved = 0;
+    if (pdb_pgmap_find(&p->owned, f->pgno)) {
+        f->dirty = 1;
+        pdb_mutex_unlock(&p->mu);
+        return PAGEDB_OK;
+    }
+    uint64_t pg;
+    pdb_frame *nf = NULL;
+    int rc = take_page(p, &pg);
+    if (!rc) rc = new_frame(p, pg, &nf);
+    if (!rc) rc = pdb_pgvec_push(&p->w_freed, f->pgno);
+    if (rc) {
+        if (nf) {
+            pdb_cache_unpin(p->cache, nf);
+            pdb_cache_discard(p->cache, 0, pg);
+        }
+        pdb_mutex_unlock(&p->mu);
+        return rc;
+    }
+    memcpy(nf->data, f->data, p->page_size);
+    nf->dirty = 1;
+    nf->valid = 1;
+    pdb_cache_unpin(p->cache, f);
+    *fp = nf;
+    *moved = 1;
+    pdb_mutex_unlock(&p->mu);
+    return PAGEDB_OK;
+}
+
+int pdb_pager_free(pdb_pager *p, uint64_t pgno)
+{
+    pdb_mutex_lock(&p->mu);
+    int rc;
+    if (pdb_pgmap_find(&p->owned, pgno)) {
+        pdb_pgmap_del(&p->owned, pgno);
+        pdb_cache_discard(p->cache, 0, pgno);
+        rc = pdb_pgvec_push(&p->w_reuse, pgno);
+    } else {
+        rc = pdb_pgvec_push(&p->w_freed, pgno);
+    }
+    pdb_mutex_unlock(&p->mu);
+    return rc;
+}
+
+int pdb_pager_flush(pdb_pager *p, pdb_frame *f, uint8_t tag_out[PDB_TAG_BYTES])
+{
+    pdb_mutex_lock(&p->mu);
+    int rc = PAGEDB_OK;
+    if (f->dirty) rc = seal_write(p, f);
+    if (!rc) memcpy(tag_out, f->tag, PDB_TAG_BYTES);
+    pdb_mutex_unlock(&p->mu);
+    return rc;
+}
+
+int pdb_pager_alloc_run(pdb_pager *p, uint32_t npages, uint64_t *first)
+{
+    pdb_mutex_lock(&p->mu);
+    int rc = PAGEDB_OK;
+    uint64_t start = 0;
+    if (npages == 1) {
+        rc = take_page(p, &start);
+        *first = start;
+        pdb_mutex_unlock(&p->mu);
+        return rc;
+    }
+    /* w_avail is sorted descending: look for npages consecutive numbers. */
+    uint64_t *a = p->w_avail.v;
+    size_t n = p->w_avail.n, found = (size_t)-1;
+    for (size_t i = 0; i + npages <= n; i++) {
+        if (a[i] - a[i + npages - 1] == npages - 1) {
+            found = i;
+            break;
+        }
+    }
+    if (found != (size_t)-1) {
+        start = a[found + npages - 1];
+        memmove(a + found, a + found + npages, (n - found - npages) * sizeof *a);
+        p->w_avail.n -= npages;
+    } else {
+        start = p->w_page_count;
+        p->w_page_count += npages;
+    }
+    for (uint32_t i = 0; i < npages && !rc; i++) {
+        pdb_cache_discard(p->cache, 0, start + i);
+        pdb_pgmap_ent *e = pdb_pgmap_add(&p->owned, start + i);
+        if (!e) rc = PAGEDB_ENOMEM;
+        else e->written = 0;
+    }
+    *first = start;
+    pdb_mutex_unlock(&p->mu);
+    return rc;
+}
+
+int pdb_pager_write_run(pdb_pager *p, uint32_t realm, int kind, uint64_t first, uint32_t npages,
+                        uint8_t *buf, uint8_t *tags)
+{
+    pdb_mutex_lock(&p->mu);
+    const pdb_key *k = realm_key(p, realm);
+    int rc = k ? PAGEDB_OK : pdb_err(PAGEDB_EMISUSE, "realm %u has no key", realm);
+    for (uint32_t i = 0; i < npages && !rc; i++) {
+        uint8_t *d = buf + (size_t)i * p->page_size;
+        memset(d, 0, PDB_PAGE_HDR);
+        d[PDB_PH_KIND] = (uint8_t)kind;
+        d[PDB_PH_CIPHER] = (uint8_t)p->cipher;
+        pdb_put32(d + PDB_PH_REALM, realm);
+        pdb_put64(d + PDB_PH_TXN, p->w_txn);
+        if (p->cipher == PAGEDB_CIPHER_XCHACHA20POLY1305) pdb_rng_bytes(&p->rng, d + PDB_PH_NONCE, 24);
+        else if (p->cipher == PAGEDB_CIPHER_AES256GCM) pdb_rng_bytes(&p->rng, d + PDB_PH_NONCE, 12);
+        rc = pdb_page_seal(k, p->dbid, 0, first + i, d, d, p->page_size);
+        pdb_pgmap_ent *e = pdb_pgmap_find(&p->owned, first + i);
+        if (!rc && e) {
+            memcpy(e->tag, d + PDB_PH_TAG, 16);
+            e->written = 1;
+        }
+        if (!rc && tags) memcpy(tags + 16 * (size_t)i, d + PDB_PH_TAG, 16);
+    }
+    pdb_mutex_unlock(&p->mu);
+    if (rc) return rc;
+    rc = p->vfs->write(p->file, buf, (size_t)npages * p->page_size, first * (uint64_t)p->page_size);
+    if (rc) return pdb_err(rc, "writing pages %llu..%llu", (unsigned long long)first,
+                           (unsigned long long)(first + npages - 1));
+    pdb_mutex_lock(&p->mu);
+    p->bytes_written += (uint64_t)npages * p->page_size;
+    pdb_mutex_unlock(&p->mu);
+    return PAGEDB_OK;
+}
+
+int pdb_pager_sync(pdb_pager *p)
+{
+    if (p->nosync) return PAGEDB_OK;
+    int rc = p->vfs->sync(p->file);
+    pdb_mutex_lock(&p->mu);
+    p->syncs++;
+    pdb_mutex_unlock(&p->mu);
+    return rc ? pdb_err(rc, "fdatasync of main.pdb failed") : PAGEDB_OK;
+}
+
+int pdb_pager_write_header(pdb_pager *p, int slot, const uint8_t *page)
+{
+    pdb_mutex_lock(&p->mu);
+    memcpy(p->iobuf, page, p->page_size);
+    int rc = p->vfs->write(p->file, p->iobuf, p->page_size, (uint64_t)slot * p->page_size);
+    if (!rc) p->bytes_written += p->page_size;
+    pdb_mutex_unlock(&p->mu);
+    return rc ? pdb_err(rc, "writing header slot %d", slot) : PAGEDB_OK;
+}
+
+static void forget_owned_frame(void *arg, pdb_frame *f)
+{
+    pdb_pager *p = arg;
+    if (f->file_no == 0 && pdb_pgmap_find(&p->owned, f->pgno)) pdb_cache_discard(p->cache, 0, f->pgno);
+}
+
+void pdb_pager_abort(pdb_pager *p)
+{
+    pdb_mutex_lock(&p->mu);
+    if (p->w_active) pdb_cache_foreach(p->cache, forget_owned_frame, p);
+    wtx_reset(p);
+    pdb_mutex_unlock(&p->mu);
+}

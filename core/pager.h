@@ -1,0 +1,180 @@
+/*
+ * pager.h — the pager: the one path between B+ tree pages and the VFS.
+ *
+ * Owns: the main file handle, the buffer pool (cache.c, CLOCK-Pro), page sealing and
+ * opening (crypt.c) with the per-realm page keys, page allocation (file growth and the
+ * freelist, freelist.c), the write transaction's set of owned pages and its spill path,
+ * and the I/O statistics.
+ *
+ * Invariants:
+ *  1. A committed page (reachable from the last durable header) is never written.
+ *     Writes go only to pages the current write transaction allocated ("owned").
+ *  2. A page freed by txn F is handed out again only when every open reader's snapshot
+ *     is >= F (it cannot be reached from any snapshot still in use) — FORMAT.md §7.
+ *  3. Decrypted bytes exist only in cache frames and in transaction scratch buffers.
+ *  4. A frame returned by pdb_pager_get/alloc is pinned; the caller unpins it.
+ *  5. Every cache and allocation operation happens under `mu`.
+ *
+ * State machine of the write side: IDLE --wtx_begin--> ACTIVE --commit_done/abort--> IDLE.
+ */
+#ifndef PAGEDB_PAGER_H
+#define PAGEDB_PAGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache.h"
+#include "crypt.h"
+#include "pgmap.h"
+#include "util.h"
+
+/* Page kinds (FORMAT.md §3.2). */
+#define PDB_KIND_BRANCH 2
+#define PDB_KIND_LEAF 3
+#define PDB_KIND_OVERFLOW 4
+#define PDB_KIND_FREELIST 5
+
+/** One freelist record: page pgno was freed by txn `txn` (0 = reusable by anyone). */
+typedef struct pdb_freeent {
+    uint64_t pgno;
+    uint64_t txn;
+} pdb_freeent;
+
+typedef struct pdb_realmkey {
+    uint32_t id;
+    pdb_key page_key; /* subkey PDB_SUBKEY_PAGE of the realm's DEK */
+} pdb_realmkey;
+
+/** A growable vector of page numbers. */
+typedef struct pdb_pgvec {
+    uint64_t *v;
+    size_t n, cap;
+} pdb_pgvec;
+
+typedef struct pdb_pager {
+    const pagedb_vfs *vfs;
+    pagedb_vfs_file *file;
+    uint32_t page_size;
+    int cipher;
+    int nosync;
+    uint8_t dbid[PDB_DBID_BYTES];
+    pdb_cache *cache;
+    pdb_mutex mu;
+    pdb_rng rng;
+    pdb_realmkey *realms;
+    size_t nrealms, realms_cap;
+    uint8_t *iobuf; /* page_size scratch, 4096-aligned, for sealing under mu */
+    uint64_t bytes_read, bytes_written, syncs;
+
+    /* committed allocation state (as of the last commit) */
+    uint64_t page_count;   /* pages in use, including the 2 headers */
+    pdb_freeent *free;     /* freelist records */
+    size_t nfree, free_cap;
+    pdb_pgvec chain;       /* pages holding the committed freelist chain */
+
+    /* write transaction state */
+    int w_active;
+    uint64_t w_txn;
+    uint64_t w_page_count;
+    pdb_pgmap owned;       /* pages allocated by this txn */
+    pdb_pgvec w_avail;     /* reusable pages, sorted descending (pop = smallest) */
+    pdb_pgvec w_reuse;     /* owned pages freed again: reusable at once */
+    pdb_pgvec w_freed;     /* committed pages freed by this txn (txn = w_txn) */
+    pdb_freeent *w_pending;/* records not yet reusable (txn > horizon) */
+    size_t w_npending;
+    pdb_freeent *w_newfree;/* freelist after this txn, staged by write_freelist */
+    size_t w_nnewfree;
+    pdb_pgvec w_newchain;  /* pages of the freelist chain staged by write_freelist */
+} pdb_pager;
+
+/** Create the pager over an open file. cache_bytes: pool cap. Returns PAGEDB_OK/ENOMEM. */
+int pdb_pager_create(pdb_pager **out, const pagedb_vfs *vfs, pagedb_vfs_file *file,
+                     uint32_t page_size, int cipher, const uint8_t dbid[PDB_DBID_BYTES],
+                     size_t cache_bytes, const uint8_t rng_seed[PDB_KEY_BYTES]);
+/** Free everything, wiping keys and frames. Does not close the file. */
+void pdb_pager_destroy(pdb_pager *p);
+
+/** Install (or replace) the page key of realm id, derived from its DEK. ENOMEM. */
+int pdb_pager_set_realm(pdb_pager *p, uint32_t id, const pdb_key *dek);
+/** Forget (and wipe) the page key of realm id. */
+void pdb_pager_drop_realm(pdb_pager *p, uint32_t id);
+/** 1 if realm id has a key installed. */
+int pdb_pager_has_realm(pdb_pager *p, uint32_t id);
+
+/** Random bytes from the nonce/key generator (thread-safe). */
+void pdb_pager_random(pdb_pager *p, void *out, size_t n);
+
+/**
+ * Get page pgno of realm `realm`, pinned. `tag` is the tag recorded by the parent (may be
+ * NULL only for pages owned by the current write txn, or when called with owned = 1).
+ * `kind`: expected page kind (0 = any of branch/leaf). `writer`: non-zero when called by
+ * the write transaction (owned pages are then found through the owned set).
+ * Errors: ECORRUPT (page number out of range, wrong kind), EAUTH (tag mismatch, wrong
+ * realm, rollback), EIO, ENOMEM (every frame pinned).
+ */
+int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno,
+                  const uint8_t *tag, int kind, pdb_frame **out);
+void pdb_pager_unpin(pdb_pager *p, pdb_frame *f);
+
+/** Read and authenticate npages consecutive pages into buf (npages * page_size bytes),
+    bypassing the cache; each page's plaintext is left in place. For overflow runs and
+    verify. tags: npages * 16 bytes receiving each page's tag (may be NULL). */
+int pdb_pager_read_run(pdb_pager *p, uint32_t realm, uint64_t first, uint32_t npages,
+                       int kind, uint8_t *buf, uint8_t *tags);
+
+/* ---- write transaction ---- */
+
+/** Begin the write side for txn `txn`; pages freed by txns <= horizon become reusable. */
+int pdb_pager_wtx_begin(pdb_pager *p, uint64_t txn, uint64_t horizon);
+/** New zeroed page of `kind` in `realm`, owned, dirty, pinned. Errors: ENOMEM, EIO. */
+int pdb_pager_alloc(pdb_pager *p, uint32_t realm, int kind, pdb_frame **out);
+/**
+ * Make *f writable: owned pages are marked dirty in place; committed pages are copied to
+ * a new owned page (copy-on-write), the old one is freed and *f replaced (the old frame
+ * is unpinned). Returns whether the page number changed through *moved.
+ */
+int pdb_pager_touch(pdb_pager *p, pdb_frame **f, int *moved);
+/** Free page pgno (owned: reusable at once; committed: at a later txn). ENOMEM. */
+int pdb_pager_free(pdb_pager *p, uint64_t pgno);
+/** 1 if pgno is owned by the current write txn. */
+int pdb_pager_owned(pdb_pager *p, uint64_t pgno);
+/**
+ * Write an owned frame if dirty (seal + write) and return its current tag in tag_out.
+ * Errors: EIO, EFULL.
+ */
+int pdb_pager_flush(pdb_pager *p, pdb_frame *f, uint8_t tag_out[PDB_TAG_BYTES]);
+/** Allocate npages consecutive owned pages; *first receives the first page number. */
+int pdb_pager_alloc_run(pdb_pager *p, uint32_t npages, uint64_t *first);
+/**
+ * Seal and write npages consecutive owned pages from buf (npages * page_size bytes, bodies
+ * filled at 64.. of each page); fills headers. tags: npages * 16 bytes out (may be NULL).
+ */
+int pdb_pager_write_run(pdb_pager *p, uint32_t realm, int kind, uint64_t first,
+                        uint32_t npages, uint8_t *buf, uint8_t *tags);
+
+/**
+ * Commit step: write the freelist chain (FORMAT.md §7) for the state after this txn.
+ * head/head_tag/nfree receive what the header records. Errors: EIO, EFULL, ENOMEM.
+ */
+int pdb_pager_write_freelist(pdb_pager *p, uint64_t *head, uint8_t head_tag[PDB_TAG_BYTES],
+                             uint64_t *nfree);
+/** fdatasync the main file (skipped with nosync). */
+int pdb_pager_sync(pdb_pager *p);
+/** Write a header page image (page_size bytes) to slot 0 or 1. */
+int pdb_pager_write_header(pdb_pager *p, int slot, const uint8_t *page);
+/** The txn is durable: adopt its allocation state and end the write side. */
+void pdb_pager_commit_done(pdb_pager *p);
+/** Discard the write side: owned frames dropped, allocation state restored. */
+void pdb_pager_abort(pdb_pager *p);
+
+/** Load the committed freelist from its chain (at open). Errors: EAUTH, ECORRUPT, EIO. */
+int pdb_pager_load_freelist(pdb_pager *p, uint64_t head, const uint8_t head_tag[PDB_TAG_BYTES],
+                            uint64_t page_count);
+
+/** Number of page-sized records of freelist a page holds. */
+size_t pdb_freelist_per_page(uint32_t page_size);
+
+int pdb_pgvec_push(pdb_pgvec *v, uint64_t pg);
+void pdb_pgvec_free(pdb_pgvec *v);
+
+#endif

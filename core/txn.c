@@ -1,0 +1,571 @@
+/*
+ * txn.c — transactions (begin, commit, abort), table handles, point operations, cursors
+ * and scans: the public API over the B+ tree.
+ *
+ * Commit protocol (FORMAT.md §6):
+ *  1. flush every dirty table tree bottom-up (children before parents, tags upward);
+ *  2. write their root records into the catalog and flush the catalog tree;
+ *  3. write the freelist chain;
+ *  4. fdatasync #1 — every page the new header references is durable;
+ *  5. write header slot (txn mod 2);
+ *  6. fdatasync #2 — the commit is durable;
+ *  7. publish the new meta to new readers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "db.h"
+
+static int is_sticky(int rc)
+{
+    return rc == PAGEDB_EIO || rc == PAGEDB_EFULL || rc == PAGEDB_EAUTH || rc == PAGEDB_ECORRUPT ||
+           rc == PAGEDB_ENOMEM;
+}
+
+int pdb_txn_fail(pagedb_txn *txn, int rc)
+{
+    if (!txn->rdonly && is_sticky(rc) && !txn->poison) txn->poison = rc;
+    return rc;
+}
+
+int pdb_txn_check(pagedb_txn *txn, int write)
+{
+    if (!txn) return pdb_err(PAGEDB_EMISUSE, "NULL transaction");
+    if (write && txn->rdonly) return pdb_err(PAGEDB_EMISUSE, "write in a read-only transaction");
+    if (txn->poison) return pdb_err(txn->poison, "transaction is poisoned by an earlier %s", pagedb_strerror(txn->poison));
+    return PAGEDB_OK;
+}
+
+uint64_t pdb_db_horizon(pagedb *db)
+{
+    uint64_t h = db->meta.txn;
+    for (size_t i = 0; i < db->nreaders; i++)
+        if (db->readers[i] < h) h = db->readers[i];
+    return h;
+}
+
+static void tree_from_meta(pdb_tree *t, const pdb_meta *m)
+{
+    memset(t, 0, sizeof *t);
+    t->realm = 0;
+    t->root = m->cat_root;
+    t->depth = m->cat_depth;
+    memcpy(t->root_tag, m->cat_tag, 16);
+}
+
+int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out)
+{
+    pdb_err_clear();
+    if (!db || !out) return pdb_err(PAGEDB_EINVAL, "db and out are required");
+    int rdonly = (flags & PAGEDB_TXN_RDONLY) != 0;
+    if (!rdonly && (db->flags & PAGEDB_RDONLY)) return pdb_err(PAGEDB_EMISUSE, "database was opened read-only");
+    pagedb_txn *t = calloc(1, sizeof *t);
+    if (!t) return PAGEDB_ENOMEM;
+    t->db = db;
+    t->rdonly = rdonly;
+    t->bt.p = db->pager;
+    t->bt.writer = !rdonly;
+    pdb_mutex_lock(&db->mu);
+    if (rdonly) {
+        if (db->nreaders == db->rcap) {
+            size_t nc = db->rcap ? db->rcap * 2 : 16;
+            uint64_t *nr = realloc(db->readers, nc * sizeof *nr);
+            if (!nr) {
+                pdb_mutex_unlock(&db->mu);
+                free(t);
+                return PAGEDB_ENOMEM;
+            }
+            db->readers = nr;
+            db->rcap = nc;
+        }
+        db->readers[db->nreaders++] = db->meta.txn;
+        t->meta = db->meta;
+        t->id = db->meta.txn;
+    } else {
+        if (db->poisoned) {
+            pdb_mutex_unlock(&db->mu);
+            free(t);
+            return pdb_err(PAGEDB_EIO, "an earlier commit failed to sync; reopen the database");
+        }
+        while (db->writer_active) {
+            if (flags & PAGEDB_TXN_NOWAIT) {
+                pdb_mutex_unlock(&db->mu);
+                free(t);
+                return pdb_err(PAGEDB_EBUSY, "another write transaction is active");
+            }
+            pdb_cond_wait(&db->cv, &db->mu);
+        }
+        db->writer_active = 1;
+        t->meta = db->meta;
+        t->id = db->meta.txn + 1;
+        int rc = pdb_pager_wtx_begin(db->pager, t->id, pdb_db_horizon(db));
+        if (rc) {
+            db->writer_active = 0;
+            pdb_cond_broadcast(&db->cv);
+            pdb_mutex_unlock(&db->mu);
+            free(t);
+            return rc;
+        }
+    }
+    db->ntxn++;
+    pdb_mutex_unlock(&db->mu);
+    tree_from_meta(&t->cat, &t->meta);
+    *out = t;
+    return PAGEDB_OK;
+}
+
+static void txn_free(pagedb_txn *t)
+{
+    pagedb *db = t->db;
+    while (t->cursors) {
+        pagedb_cursor *c = t->cursors;
+        t->cursors = c->next;
+        pdb_cur_free(&c->cur);
+        free(c);
+    }
+    while (t->tables) {
+        pagedb_table *tb = t->tables;
+        t->tables = tb->next;
+        free(tb->name);
+        free(tb);
+    }
+    pdb_btctx_free(&t->bt);
+    free(t->new_realms);
+    free(t->drop_realms);
+    pdb_mutex_lock(&db->mu);
+    if (t->rdonly) {
+        for (size_t i = 0; i < db->nreaders; i++) {
+            if (db->readers[i] == t->id) {
+                db->readers[i] = db->readers[--db->nreaders];
+                break;
+            }
+        }
+    } else {
+        db->writer_active = 0;
+        pdb_cond_broadcast(&db->cv);
+    }
+    db->ntxn--;
+    pdb_mutex_unlock(&db->mu);
+    free(t);
+}
+
+void pagedb_txn_abort(pagedb_txn *t)
+{
+    if (!t) return;
+    if (!t->rdonly) {
+        pdb_pager_abort(t->db->pager);
+        for (size_t i = 0; i < t->nnew_realms; i++) pdb_pager_drop_realm(t->db->pager, t->new_realms[i]);
+    }
+    txn_free(t);
+}
+
+uint64_t pagedb_txn_id(const pagedb_txn *t) { return t ? t->id : 0; }
+
+static int do_commit(pagedb_txn *t)
+{
+    pagedb *db = t->db;
+    pdb_pager *p = db->pager;
+    int rc;
+    for (pagedb_table *tb = t->tables; tb; tb = tb->next) {
+        if (tb->dropped || !tb->tree.dirty) continue;
+        if ((rc = pdb_bt_flush(&t->bt, &tb->tree)) != 0) return rc;
+        if ((rc = pdb_cat_table_put(t, tb->name, &tb->tree)) != 0) return rc;
+        t->changed = 1;
+    }
+    if (!t->changed) return PAGEDB_OK;
+    if ((rc = pdb_bt_flush(&t->bt, &t->cat)) != 0) return rc;
+    pdb_meta m = t->meta;
+    m.txn = t->id;
+    m.cat_root = t->cat.root;
+    m.cat_depth = t->cat.depth;
+    memcpy(m.cat_tag, t->cat.root_tag, 16);
+    if ((rc = pdb_pager_write_freelist(p, &m.fl_head, m.fl_tag, &m.nfree)) != 0) return rc;
+    m.page_count = p->w_page_count;
+    if ((rc = pdb_pager_sync(p)) != 0) return rc;
+    uint8_t *hp;
+    if (posix_memalign((void **)&hp, 4096, db->page_size)) return PAGEDB_ENOMEM;
+    pdb_header_encode(db, &m, hp);
+    rc = pdb_pager_write_header(p, (int)(m.txn % 2), hp);
+    free(hp);
+    if (rc) return rc;
+    if ((rc = pdb_pager_sync(p)) != 0) {
+        pdb_mutex_lock(&db->mu);
+        db->poisoned = 1;
+        pdb_mutex_unlock(&db->mu);
+        return rc;
+    }
+    pdb_pager_commit_done(p);
+    for (size_t i = 0; i < t->ndrop_realms; i++) pdb_pager_drop_realm(p, t->drop_realms[i]);
+    t->nnew_realms = 0;
+    pdb_mutex_lock(&db->mu);
+    db->meta = m;
+    pdb_mutex_unlock(&db->mu);
+    return PAGEDB_OK;
+}
+
+int pagedb_txn_commit(pagedb_txn *t)
+{
+    pdb_err_clear();
+    if (!t) return pdb_err(PAGEDB_EMISUSE, "NULL transaction");
+    if (t->rdonly) {
+        txn_free(t);
+        return PAGEDB_OK;
+    }
+    int rc = t->poison;
+    if (rc) pdb_err(rc, "transaction was poisoned by an earlier %s; it has been aborted", pagedb_strerror(rc));
+    else rc = do_commit(t);
+    if (rc) {
+        char keep[256];
+        snprintf(keep, sizeof keep, "%s", pagedb_errdetail());
+        pagedb_txn_abort(t);
+        pdb_err(rc, "%s", keep);
+        return rc;
+    }
+    pdb_pager_abort(t->db->pager); /* no-op after commit_done; ends the write side otherwise */
+    txn_free(t);
+    return PAGEDB_OK;
+}
+
+/* ---- tables ---- */
+
+static pagedb_table *find_handle(pagedb_txn *txn, const char *name)
+{
+    for (pagedb_table *t = txn->tables; t; t = t->next)
+        if (!t->dropped && strcmp(t->name, name) == 0) return t;
+    return NULL;
+}
+
+int pagedb_table_open(pagedb_txn *txn, const char *name, uint32_t realm, unsigned flags, pagedb_table **out)
+{
+    pdb_err_clear();
+    int rc = pdb_txn_check(txn, 0);
+    if (rc) return rc;
+    size_t nl = name ? strlen(name) : 0;
+    if (nl < 1 || nl > 255 || !out) return pdb_err(PAGEDB_EINVAL, "table name must be 1..255 bytes");
+    pagedb_table *h = find_handle(txn, name);
+    if (h) {
+        *out = h;
+        return PAGEDB_OK;
+    }
+    pdb_tree tr;
+    rc = pdb_cat_table_get(txn, name, &tr);
+    if (rc == PAGEDB_ENOTFOUND) {
+        if (!(flags & PAGEDB_TABLE_CREATE)) return pdb_err(PAGEDB_ENOTFOUND, "no table named %s", name);
+        if (txn->rdonly) return pdb_err(PAGEDB_EMISUSE, "cannot create a table in a read-only transaction");
+        if (realm != 0 && !pdb_pager_has_realm(txn->db->pager, realm)) return pdb_err(PAGEDB_ENOTFOUND, "no realm %u", realm);
+        memset(&tr, 0, sizeof tr);
+        tr.realm = realm;
+        tr.dirty = 1;
+        txn->changed = 1;
+    } else if (rc) {
+        return pdb_txn_fail(txn, rc);
+    }
+    h = calloc(1, sizeof *h);
+    if (!h || !(h->name = strdup(name))) {
+        free(h);
+        return PAGEDB_ENOMEM;
+    }
+    h->txn = txn;
+    h->tree = tr;
+    h->next = txn->tables;
+    txn->tables = h;
+    *out = h;
+    return PAGEDB_OK;
+}
+
+int pagedb_table_drop(pagedb_txn *txn, const char *name)
+{
+    pdb_err_clear();
+    pagedb_table *h;
+    int rc = pagedb_table_open(txn, name, 0, 0, &h);
+    if (rc) return rc;
+    if (txn->rdonly) return pdb_err(PAGEDB_EMISUSE, "drop in a read-only transaction");
+    rc = pdb_bt_free_all(&txn->bt, &h->tree);
+    if (!rc) {
+        rc = pdb_cat_table_del(txn, name);
+        if (rc == PAGEDB_ENOTFOUND) rc = PAGEDB_OK; /* created in this txn, never recorded */
+    }
+    if (rc) return pdb_txn_fail(txn, rc);
+    h->dropped = 1;
+    h->tree.mod++;
+    txn->changed = 1;
+    return PAGEDB_OK;
+}
+
+int pagedb_table_list(pagedb_txn *txn, int (*cb)(void *, const pagedb_table_info *), void *arg)
+{
+    pdb_err_clear();
+    int rc = pdb_txn_check(txn, 0);
+    if (rc) return rc;
+    if (!txn->rdonly && (rc = pdb_cat_sync_handles(txn)) != 0) return pdb_txn_fail(txn, rc);
+    pdb_cur cu;
+    memset(&cu, 0, sizeof cu);
+    cu.c = &txn->bt;
+    cu.t = &txn->cat;
+    uint8_t k1 = 0x01;
+    rc = pdb_cur_seek(&cu, &k1, 1, PAGEDB_SEEK_GE);
+    char name[256];
+    while (rc == PAGEDB_OK) {
+        pagedb_val k, v;
+        rc = pdb_cur_get(&cu, &k, &v);
+        if (rc) break;
+        const uint8_t *kb = k.data;
+        if (k.size < 2 || kb[0] != 0x01) break;
+        pdb_tree tr;
+        if (k.size - 1 > 255) {
+            rc = pdb_err(PAGEDB_ECORRUPT, "catalog: table name of %zu bytes", k.size - 1);
+            break;
+        }
+        if (v.size != 48) {
+            rc = pdb_err(PAGEDB_ECORRUPT, "catalog: table record of %zu bytes", v.size);
+            break;
+        }
+        memcpy(name, kb + 1, k.size - 1);
+        name[k.size - 1] = 0;
+        tr.realm = pdb_get32((const uint8_t *)v.data);
+        tr.depth = pdb_get32((const uint8_t *)v.data + 4);
+        tr.entries = pdb_get64((const uint8_t *)v.data + 32);
+        tr.pages = pdb_get64((const uint8_t *)v.data + 40);
+        pagedb_table_info info = {name, tr.realm, tr.entries, tr.pages, tr.depth};
+        rc = cb(arg, &info);
+        if (rc) break;
+        rc = pdb_cur_next(&cu);
+    }
+    pdb_cur_free(&cu);
+    return rc == PAGEDB_ENOTFOUND ? PAGEDB_OK : rc;
+}
+
+/* ---- point operations ---- */
+
+static int table_check(pagedb_table *t, int write, size_t klen)
+{
+    if (!t) return pdb_err(PAGEDB_EMISUSE, "NULL table");
+    int rc = pdb_txn_check(t->txn, write);
+    if (rc) return rc;
+    if (t->dropped) return pdb_err(PAGEDB_EMISUSE, "table %s was dropped", t->name);
+    if (klen > pdb_bt_max_key(t->txn->db->page_size))
+        return pdb_err(PAGEDB_ETOOBIG, "key of %zu bytes exceeds the maximum of %zu", klen,
+                       pdb_bt_max_key(t->txn->db->page_size));
+    return PAGEDB_OK;
+}
+
+int pagedb_get(pagedb_table *t, const void *key, size_t klen, pagedb_val *val)
+{
+    pdb_err_clear();
+    int rc = table_check(t, 0, klen);
+    if (rc) return rc;
+    if (!val || (!key && klen)) return pdb_err(PAGEDB_EINVAL, "key and val are required");
+    rc = pdb_bt_get(&t->txn->bt, &t->tree, key, klen, val);
+    return rc == PAGEDB_ENOTFOUND ? rc : pdb_txn_fail(t->txn, rc);
+}
+
+static int is_user_error(int rc)
+{
+    return rc == PAGEDB_EEXIST || rc == PAGEDB_EKEYORDER || rc == PAGEDB_ENOTFOUND || rc == PAGEDB_ECONFLICT;
+}
+
+int pagedb_put(pagedb_table *t, const void *key, size_t klen, const void *val, size_t vlen, unsigned flags)
+{
+    pdb_err_clear();
+    int rc = table_check(t, 1, klen);
+    if (rc) return rc;
+    if ((!key && klen) || (!val && vlen)) return pdb_err(PAGEDB_EINVAL, "NULL key or value with a non-zero length");
+    if ((uint64_t)vlen > 0xFFFFFFFFull) return pdb_err(PAGEDB_ETOOBIG, "value of %zu bytes exceeds 2^32-1", vlen);
+    rc = pdb_bt_put(&t->txn->bt, &t->tree, key, klen, val, vlen, flags);
+    return is_user_error(rc) ? rc : pdb_txn_fail(t->txn, rc);
+}
+
+int pagedb_del(pagedb_table *t, const void *key, size_t klen)
+{
+    pdb_err_clear();
+    int rc = table_check(t, 1, klen);
+    if (rc) return rc;
+    if (!key && klen) return pdb_err(PAGEDB_EINVAL, "NULL key with a non-zero length");
+    rc = pdb_bt_del(&t->txn->bt, &t->tree, key, klen);
+    return is_user_error(rc) ? rc : pdb_txn_fail(t->txn, rc);
+}
+
+int pagedb_cas(pagedb_table *t, const void *key, size_t klen, const void *expected, size_t elen, const void *newval,
+               size_t nlen)
+{
+    pdb_err_clear();
+    int rc = table_check(t, 1, klen);
+    if (rc) return rc;
+    pagedb_val cur;
+    rc = pdb_bt_get(&t->txn->bt, &t->tree, key, klen, &cur);
+    if (rc && rc != PAGEDB_ENOTFOUND) return pdb_txn_fail(t->txn, rc);
+    int present = rc == PAGEDB_OK;
+    if (expected ? !(present && cur.size == elen && (elen == 0 || memcmp(cur.data, expected, elen) == 0)) : present)
+        return pdb_err(PAGEDB_ECONFLICT, "current value differs from the expected one");
+    if (newval) return pagedb_put(t, key, klen, newval, nlen, 0);
+    if (!present) return PAGEDB_OK;
+    return pagedb_del(t, key, klen);
+}
+
+/* ---- cursors ---- */
+
+int pagedb_cursor_open(pagedb_table *t, pagedb_cursor **out)
+{
+    pdb_err_clear();
+    int rc = table_check(t, 0, 0);
+    if (rc) return rc;
+    pagedb_cursor *c = calloc(1, sizeof *c);
+    if (!c) return PAGEDB_ENOMEM;
+    c->t = t;
+    c->cur.c = &t->txn->bt;
+    c->cur.t = &t->tree;
+    c->next = t->txn->cursors;
+    if (c->next) c->next->prev = c;
+    t->txn->cursors = c;
+    *out = c;
+    return PAGEDB_OK;
+}
+
+static int cursor_check(pagedb_cursor *c)
+{
+    if (!c) return pdb_err(PAGEDB_EMISUSE, "NULL cursor");
+    return table_check(c->t, 0, 0);
+}
+
+int pagedb_cursor_seek(pagedb_cursor *c, const void *key, size_t klen, int mode)
+{
+    pdb_err_clear();
+    int rc = cursor_check(c);
+    if (rc) return rc;
+    if (mode < PAGEDB_SEEK_GE || mode > PAGEDB_SEEK_LAST) return pdb_err(PAGEDB_EINVAL, "bad seek mode %d", mode);
+    if (klen > pdb_bt_max_key(c->t->txn->db->page_size)) return pdb_err(PAGEDB_ETOOBIG, "key too long");
+    rc = pdb_cur_seek(&c->cur, key, klen, mode);
+    return rc == PAGEDB_ENOTFOUND ? rc : pdb_txn_fail(c->t->txn, rc);
+}
+
+int pagedb_cursor_next(pagedb_cursor *c)
+{
+    pdb_err_clear();
+    int rc = cursor_check(c);
+    if (rc) return rc;
+    rc = pdb_cur_next(&c->cur);
+    return rc == PAGEDB_ENOTFOUND ? rc : pdb_txn_fail(c->t->txn, rc);
+}
+
+int pagedb_cursor_prev(pagedb_cursor *c)
+{
+    pdb_err_clear();
+    int rc = cursor_check(c);
+    if (rc) return rc;
+    rc = pdb_cur_prev(&c->cur);
+    return rc == PAGEDB_ENOTFOUND ? rc : pdb_txn_fail(c->t->txn, rc);
+}
+
+int pagedb_cursor_get(pagedb_cursor *c, pagedb_val *key, pagedb_val *val)
+{
+    pdb_err_clear();
+    int rc = cursor_check(c);
+    if (rc) return rc;
+    rc = pdb_cur_get(&c->cur, key, val);
+    return rc == PAGEDB_ENOTFOUND ? rc : pdb_txn_fail(c->t->txn, rc);
+}
+
+void pagedb_cursor_close(pagedb_cursor *c)
+{
+    if (!c) return;
+    pagedb_txn *txn = c->t->txn;
+    if (c->prev) c->prev->next = c->next;
+    else txn->cursors = c->next;
+    if (c->next) c->next->prev = c->prev;
+    pdb_cur_free(&c->cur);
+    free(c);
+}
+
+/* ---- scans ---- */
+
+static int starts_with(pagedb_val k, pagedb_val p)
+{
+    return k.size >= p.size && (p.size == 0 || memcmp(k.data, p.data, p.size) == 0);
+}
+
+static int cmpv(pagedb_val a, pagedb_val b)
+{
+    size_t m = a.size < b.size ? a.size : b.size;
+    int c = m ? memcmp(a.data, b.data, m) : 0;
+    return c ? c : (a.size < b.size ? -1 : a.size > b.size ? 1 : 0);
+}
+
+int pagedb_scan(pagedb_table *t, const pagedb_range *r, int (*cb)(void *, pagedb_val, pagedb_val), void *arg)
+{
+    pdb_err_clear();
+    int rc = table_check(t, 0, 0);
+    if (rc) return rc;
+    if (!cb) return pdb_err(PAGEDB_EINVAL, "callback required");
+    pagedb_range none;
+    memset(&none, 0, sizeof none);
+    if (!r) r = &none;
+    pagedb_val lo = r->from, pre = r->prefix;
+    int has_lo = r->from.data != NULL, has_hi = r->to.data != NULL, has_pre = r->prefix.data != NULL;
+    if (has_pre && (!has_lo || cmpv(pre, lo) > 0)) {
+        lo = pre;
+        has_lo = 1;
+    }
+    pdb_cur cu;
+    memset(&cu, 0, sizeof cu);
+    cu.c = &t->txn->bt;
+    cu.t = &t->tree;
+    uint8_t *succ = NULL;
+    if (!r->reverse) {
+        rc = has_lo ? pdb_cur_seek(&cu, lo.data, lo.size, PAGEDB_SEEK_GE) : pdb_cur_seek(&cu, NULL, 0, PAGEDB_SEEK_FIRST);
+    } else {
+        /* start at the last key < to and < successor(prefix) */
+        pagedb_val hi = r->to;
+        int hh = has_hi;
+        if (has_pre) {
+            size_t n = pre.size;
+            succ = malloc(n ? n : 1);
+            if (!succ) return PAGEDB_ENOMEM;
+            memcpy(succ, pre.data, n);
+            while (n && succ[n - 1] == 0xff) n--;
+            if (n) {
+                succ[n - 1]++;
+                pagedb_val sv = {succ, n};
+                if (!hh || cmpv(sv, hi) < 0) {
+                    hi = sv;
+                    hh = 1;
+                }
+            }
+        }
+        if (hh) {
+            rc = pdb_cur_seek(&cu, hi.data, hi.size, PAGEDB_SEEK_LE);
+            if (rc == PAGEDB_OK) {
+                pagedb_val k;
+                rc = pdb_cur_get(&cu, &k, NULL);
+                if (rc == PAGEDB_OK && cmpv(k, hi) >= 0) rc = pdb_cur_prev(&cu);
+            }
+        } else {
+            rc = pdb_cur_seek(&cu, NULL, 0, PAGEDB_SEEK_LAST);
+        }
+    }
+    uint64_t count = 0;
+    while (rc == PAGEDB_OK) {
+        pagedb_val k, v;
+        rc = pdb_cur_get(&cu, &k, NULL);
+        if (rc) break;
+        if (!r->reverse) {
+            if (has_hi && cmpv(k, r->to) >= 0) break;
+            if (has_pre && !starts_with(k, pre)) break;
+        } else {
+            if (has_lo && cmpv(k, lo) < 0) break;
+            if (has_pre && !starts_with(k, pre)) break;
+        }
+        rc = pdb_cur_get(&cu, &k, &v);
+        if (rc) break;
+        rc = cb(arg, k, v);
+        if (rc) break;
+        if (r->limit && ++count >= r->limit) break;
+        rc = r->reverse ? pdb_cur_prev(&cu) : pdb_cur_next(&cu);
+    }
+    pdb_cur_free(&cu);
+    free(succ);
+    if (rc == PAGEDB_ENOTFOUND) rc = PAGEDB_OK;
+    return pdb_txn_fail(t->txn, rc);
+}

@@ -1,0 +1,637 @@
+/*
+ * vfs_posix.c — the native VFS (pagedb_vfs_posix(), declared in pagedb_posix.h): POSIX
+ * files with pread/pwrite, fdatasync, O_DIRECT where the filesystem accepts it, open file
+ * description locks, getrandom and CLOCK_REALTIME.
+ *
+ * Owns: the static pagedb_vfs object and every posix_file handle it opens (a
+ * pagedb_vfs_file "subclass": the base struct is the first member, SQLite's sqlite3_file
+ * pattern). It holds no global mutable state.
+ *
+ * Invariants:
+ *  1. A posix_file's `fd` is the descriptor that carries the file's lock for its whole
+ *     life; it is never closed or replaced before close(), so a lock is never dropped
+ *     silently (with OFD locks, closing or dup2-ing over a descriptor would release it).
+ *  2. `direct` is 1 only while the descriptor used for I/O has O_DIRECT. It only ever goes
+ *     from 1 to 0 (never back), under `fallback_mu`.
+ *  3. `io_fd` is -1, or a buffered descriptor of the same file opened once by the
+ *     fallback when O_DIRECT could not be cleared with F_SETFL; once set it is used for
+ *     all I/O until close.
+ *  4. Every method returns PAGEDB_OK or a pagedb_error, never aborts, and leaves errno's
+ *     value of the failing system call in the handle's `last_errno` (debugging aid only).
+ *
+ * Contract notes (see the VFS section of pagedb.h):
+ *  - read/write loop over EINTR and partial transfers. A read that reaches end of file
+ *    zero-fills the rest of the buffer and reports the count actually read.
+ *  - errno mapping: ENOENT -> ENOTFOUND; ENOSPC, EDQUOT, EFBIG -> EFULL; lock conflicts
+ *    (EAGAIN, EACCES) -> EBUSY; anything else -> EIO. Offsets beyond the off_t range are
+ *    EINVAL.
+ *  - PAGEDB_VFS_DIRECT is a hint. If open() refuses O_DIRECT (EINVAL) the file is opened
+ *    buffered. If a read or write under O_DIRECT fails with EINVAL (buffer, offset or
+ *    length not aligned for the device, or a filesystem that accepts O_DIRECT at open but
+ *    not at I/O time), the handle drops O_DIRECT for good — F_SETFL on the same
+ *    descriptor, or failing that a second, buffered descriptor of the same path — and the
+ *    call is retried. Alignment never makes a call fail.
+ *  - sync is fdatasync (data and size). After a failed sync the kernel may have dropped
+ *    the dirty pages; callers must treat the file's unsynced contents as lost.
+ *  - open with PAGEDB_VFS_CREATE that actually creates the file also fsyncs the parent
+ *    directory, so the new directory entry is durable together with the file's first sync.
+ *    New files get mode 0644 (subject to the umask); directories 0755.
+ *  - lock uses fcntl(F_OFD_SETLK) on the whole file: SHARED = F_RDLCK, EXCLUSIVE =
+ *    F_WRLCK, NONE = F_UNLCK. The lock belongs to the open file description, so two opens
+ *    of one file in one process conflict, and close() releases it. Changing mode is atomic
+ *    (a refused upgrade keeps the shared lock). Where F_OFD_SETLK does not exist the
+ *    process-associated F_SETLK is used, which does not detect conflicts inside one process.
+ *    An EXCLUSIVE lock on a PAGEDB_VFS_READONLY handle fails (EIO: the descriptor is not
+ *    writable), as do write and truncate.
+ *  - mkdir creates one level (ENOTFOUND if the parent is missing; an existing directory is
+ *    fine) and then fsyncs the parent directory and the directory itself.
+ *  - random: getrandom() in a loop; /dev/urandom where getrandom is unavailable.
+ *  - now_ms: clock_gettime(CLOCK_REALTIME).
+ *
+ * Thread-safety: the VFS object is immutable. Methods on one handle may be called
+ * concurrently as the core allows (reads in parallel with each other and with the single
+ * serialised writer): I/O is positional, and the O_DIRECT fallback is serialised by a
+ * per-handle mutex with the mode flags kept in atomics.
+ */
+#include "pagedb_posix.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__has_include)
+#if __has_include(<sys/random.h>)
+#include <sys/random.h>
+#define PDB_HAVE_GETRANDOM 1
+#endif
+#endif
+
+#ifndef O_CLOEXEC
+#define O_CLOEXEC 0
+#endif
+
+/** Largest single pread/pwrite request (Linux transfers at most 0x7ffff000 bytes anyway). */
+#define PDB_IO_CHUNK ((size_t)1 << 30)
+/** File creation mode (before umask). */
+#define PDB_FILE_MODE 0644
+/** Directory creation mode (before umask). */
+#define PDB_DIR_MODE 0755
+/** Largest byte offset representable in off_t (we require a 64-bit off_t). */
+#define PDB_OFF_MAX ((uint64_t)INT64_MAX)
+
+_Static_assert(sizeof(off_t) == 8, "pagedb needs a 64-bit off_t (large file support)");
+
+/** An open file: the pagedb_vfs_file base first, then the POSIX state. */
+typedef struct posix_file {
+    pagedb_vfs_file base;        /* must be first (handles are cast to/from the base) */
+    int fd;                      /* invariant 1: owns the lock; I/O unless io_fd >= 0 */
+    int readonly;                /* opened with PAGEDB_VFS_READONLY */
+    atomic_int io_fd;            /* invariant 3: buffered fallback descriptor or -1 */
+    atomic_int direct;           /* invariant 2: 1 while I/O goes through O_DIRECT */
+    atomic_int last_errno;       /* invariant 4: errno of the last failing call (debug) */
+    pthread_mutex_t fallback_mu; /* serialises the O_DIRECT -> buffered switch */
+    char *path;                  /* copy of the open path (for the io_fd fallback) */
+} posix_file;
+
+/** Map an errno value to a pagedb_error (see the contract notes). */
+static int map_errno(int e)
+{
+    switch (e) {
+    case ENOENT:
+        return PAGEDB_ENOTFOUND;
+    case ENOSPC:
+#ifdef EDQUOT
+    case EDQUOT:
+#endif
+    case EFBIG:
+        return PAGEDB_EFULL;
+    default:
+        return PAGEDB_EIO;
+    }
+}
+
+/** Record errno e on the handle and return its pagedb_error. */
+static int fail(posix_file *f, int e)
+{
+    atomic_store_explicit(&f->last_errno, e, memory_order_relaxed);
+    return map_errno(e);
+}
+
+/** The descriptor to use for reads and writes (invariant 3). */
+static int io_fd(posix_file *f)
+{
+    int fd = atomic_load(&f->io_fd);
+    return fd >= 0 ? fd : f->fd;
+}
+
+/**
+ * Copy the directory part of path into a malloc'd string: "a/b" -> "a", "b" -> ".",
+ * "/b" -> "/". Trailing slashes of path are ignored. NULL on allocation failure.
+ */
+static char *parent_dir(const char *path)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/') n--;        /* "a/b/" names "a/b" */
+    size_t cut = n;
+    while (cut > 0 && path[cut - 1] != '/') cut--;  /* cut = index after the last '/' */
+    if (cut == 0) {
+        char *p = malloc(2);
+        if (p) memcpy(p, ".", 2);
+        return p;
+    }
+    while (cut > 1 && path[cut - 1] == '/') cut--;  /* drop the separator(s) */
+    char *p = malloc(cut + 1);
+    if (!p) return NULL;
+    memcpy(p, path, cut);
+    p[cut] = '\0';
+    return p;
+}
+
+/**
+ * fsync a directory so the entries created in it are durable. Filesystems that cannot
+ * fsync directories (EINVAL, EROFS) count as success. Returns 0 or an errno value.
+ */
+static int fsync_dir(const char *dir)
+{
+    int flags = O_RDONLY | O_CLOEXEC;
+#ifdef O_DIRECTORY
+    flags |= O_DIRECTORY;
+#endif
+    int fd;
+    do fd = open(dir, flags); while (fd < 0 && errno == EINTR);
+    if (fd < 0) return errno;
+    int rc = 0;
+    while (fsync(fd) < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EINVAL && errno != EROFS) rc = errno;
+        break;
+    }
+    close(fd);
+    return rc;
+}
+
+/**
+ * open(2) with O_DIRECT added when want_direct, falling back to a buffered open when the
+ * kernel or filesystem refuses O_DIRECT with EINVAL. *direct receives whether the returned
+ * descriptor has O_DIRECT; *refused is set to 1 when the O_DIRECT attempt was refused.
+ * Returns the descriptor or -1 with errno set.
+ */
+static int open_maybe_direct(const char *path, int flags, int want_direct, int *direct,
+                             int *refused)
+{
+    int fd;
+    *direct = 0;
+#ifdef O_DIRECT
+    if (want_direct) {
+        do fd = open(path, flags | O_DIRECT, PDB_FILE_MODE); while (fd < 0 && errno == EINTR);
+        if (fd >= 0) {
+            *direct = 1;
+            return fd;
+        }
+        if (errno != EINVAL) return -1;
+        *refused = 1;
+    }
+#else
+    (void)want_direct;
+    (void)refused;
+#endif
+    do fd = open(path, flags, PDB_FILE_MODE); while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+/**
+ * Open path: see pagedb_vfs.open. With CREATE, first tries an exclusive create so we know
+ * whether the file is new (then the parent directory is fsynced); a path that exists but
+ * is not a regular file is EIO.
+ */
+static int posix_open(const pagedb_vfs *vfs, const char *path, unsigned flags,
+                      pagedb_vfs_file **out)
+{
+    if (!path || !out) return PAGEDB_EINVAL;
+    *out = NULL;
+    posix_file *f = calloc(1, sizeof *f);
+    if (!f) return PAGEDB_ENOMEM;
+    size_t plen = strlen(path);
+    f->path = malloc(plen + 1);
+    if (!f->path) {
+        free(f);
+        return PAGEDB_ENOMEM;
+    }
+    memcpy(f->path, path, plen + 1);
+    f->readonly = (flags & PAGEDB_VFS_READONLY) != 0;
+
+    int base = (f->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+    int want_direct = (flags & PAGEDB_VFS_DIRECT) != 0;
+    int fd = -1, direct = 0, created = 0, refused = 0, err = 0;
+    /* A concurrent creator/remover can make the EXCL create and the plain open race;
+       retry a few times before giving up. */
+    for (int attempt = 0; attempt < 8; attempt++) {
+        if (flags & PAGEDB_VFS_CREATE) {
+            fd = open_maybe_direct(path, base | O_CREAT | O_EXCL, want_direct, &direct,
+                                   &refused);
+            if (fd >= 0) {
+                created = 1;
+                break;
+            }
+            if (errno != EEXIST) {
+                err = errno;
+                break;
+            }
+        }
+        fd = open_maybe_direct(path, base, want_direct, &direct, &refused);
+        if (fd >= 0) break;
+        err = errno;
+        if (err != ENOENT || !(flags & PAGEDB_VFS_CREATE)) break;
+    }
+    if (fd < 0) {
+        int rc = map_errno(err ? err : EIO);
+        free(f->path);
+        free(f);
+        return rc;
+    }
+    /* Some filesystems refuse O_DIRECT only after creating the file, so an EXCL retry
+       then sees EEXIST: treat a refused CREATE open as a possible creation. */
+    if ((flags & PAGEDB_VFS_CREATE) && refused) created = 1;
+
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        free(f->path);
+        free(f);
+        return PAGEDB_EIO;
+    }
+    if (created) {
+        char *dir = parent_dir(path);
+        int e = dir ? fsync_dir(dir) : ENOMEM;
+        free(dir);
+        if (e) {
+            close(fd);
+            free(f->path);
+            free(f);
+            return e == ENOMEM ? PAGEDB_ENOMEM : map_errno(e);
+        }
+    }
+    if (pthread_mutex_init(&f->fallback_mu, NULL) != 0) {
+        close(fd);
+        free(f->path);
+        free(f);
+        return PAGEDB_ENOMEM;
+    }
+    f->base.vfs = vfs;
+    f->fd = fd;
+    atomic_init(&f->io_fd, -1);
+    atomic_init(&f->direct, direct);
+    atomic_init(&f->last_errno, 0);
+    *out = &f->base;
+    return PAGEDB_OK;
+}
+
+/** Close: see pagedb_vfs.close. Releases the OFD lock with the last descriptor; frees f. */
+static int posix_close(pagedb_vfs_file *base)
+{
+    if (!base) return PAGEDB_OK;
+    posix_file *f = (posix_file *)base;
+    int rc = PAGEDB_OK;
+    int extra = atomic_load(&f->io_fd);
+    if (extra >= 0 && close(extra) < 0 && errno != EINTR) rc = PAGEDB_EIO;
+    if (close(f->fd) < 0 && errno != EINTR) rc = PAGEDB_EIO; /* never retry close on EINTR */
+    pthread_mutex_destroy(&f->fallback_mu);
+    free(f->path);
+    free(f);
+    return rc;
+}
+
+/**
+ * Leave O_DIRECT for good (invariant 2): clear the flag with F_SETFL, or if the system
+ * does not allow that, open a buffered second descriptor for I/O (invariant 3). A handle
+ * that is already buffered is left alone. Returns PAGEDB_OK or an error.
+ */
+static int drop_direct(posix_file *f)
+{
+    int rc = PAGEDB_OK;
+    pthread_mutex_lock(&f->fallback_mu);
+    if (atomic_load(&f->direct)) {
+#ifdef O_DIRECT
+        int fl = fcntl(f->fd, F_GETFL);
+        if (fl >= 0 && fcntl(f->fd, F_SETFL, fl & ~O_DIRECT) == 0 &&
+            (fcntl(f->fd, F_GETFL) & O_DIRECT) == 0) {
+            atomic_store(&f->direct, 0);
+        } else {
+            int fd;
+            do fd = open(f->path, (f->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+            while (fd < 0 && errno == EINTR);
+            if (fd >= 0) {
+                atomic_store(&f->io_fd, fd);
+                atomic_store(&f->direct, 0);
+            } else {
+                rc = fail(f, errno);
+            }
+        }
+#else
+        atomic_store(&f->direct, 0);
+#endif
+    }
+    pthread_mutex_unlock(&f->fallback_mu);
+    return rc;
+}
+
+/**
+ * Read: see pagedb_vfs.read. Loops over EINTR and partial reads; at end of file the rest
+ * of buf is zero-filled and *nread (may be NULL) tells how much was read. An EINVAL under
+ * O_DIRECT drops to buffered I/O once and retries.
+ */
+static int posix_read(pagedb_vfs_file *base, void *buf, size_t n, uint64_t off,
+                      size_t *nread)
+{
+    posix_file *f = (posix_file *)base;
+    if (nread) *nread = 0;
+    if (n == 0) return PAGEDB_OK;
+    if (!buf || off > PDB_OFF_MAX || n > PDB_OFF_MAX - off) return PAGEDB_EINVAL;
+    unsigned char *p = buf;
+    size_t done = 0;
+    int fell_back = 0;
+    while (done < n) {
+        size_t want = n - done < PDB_IO_CHUNK ? n - done : PDB_IO_CHUNK;
+        ssize_t r = pread(io_fd(f), p + done, want, (off_t)(off + done));
+        if (r > 0) {
+            done += (size_t)r;
+            continue;
+        }
+        if (r == 0) break; /* end of file */
+        int e = errno;
+        if (e == EINTR) continue;
+        if (e == EINVAL && !fell_back) {
+            fell_back = 1;
+            int rc = drop_direct(f);
+            if (rc != PAGEDB_OK) return rc;
+            continue;
+        }
+        memset(p, 0, n); /* never hand back a half-filled buffer on error */
+        return fail(f, e);
+    }
+    if (done < n) memset(p + done, 0, n - done);
+    if (nread) *nread = done;
+    return PAGEDB_OK;
+}
+
+/**
+ * Write: see pagedb_vfs.write. Loops over EINTR and partial writes until all n bytes are
+ * written; out of space is EFULL. An EINVAL under O_DIRECT drops to buffered I/O once and
+ * retries.
+ */
+static int posix_write(pagedb_vfs_file *base, const void *buf, size_t n, uint64_t off)
+{
+    posix_file *f = (posix_file *)base;
+    if (n == 0) return PAGEDB_OK;
+    if (!buf || off > PDB_OFF_MAX || n > PDB_OFF_MAX - off) return PAGEDB_EINVAL;
+    const unsigned char *p = buf;
+    size_t done = 0;
+    int fell_back = 0;
+    while (done < n) {
+        size_t want = n - done < PDB_IO_CHUNK ? n - done : PDB_IO_CHUNK;
+        ssize_t r = pwrite(io_fd(f), p + done, want, (off_t)(off + done));
+        if (r > 0) {
+            done += (size_t)r;
+            continue;
+        }
+        if (r == 0) return fail(f, EIO); /* no progress and no error: give up */
+        int e = errno;
+        if (e == EINTR) continue;
+        if (e == EINVAL && !fell_back) {
+            fell_back = 1;
+            int rc = drop_direct(f);
+            if (rc != PAGEDB_OK) return rc;
+            continue;
+        }
+        return fail(f, e);
+    }
+    return PAGEDB_OK;
+}
+
+/** fdatasync one descriptor, retrying EINTR. Returns 0 or an errno value. */
+static int datasync_fd(int fd)
+{
+    for (;;) {
+#if defined(__APPLE__)
+        int r = fsync(fd);
+#else
+        int r = fdatasync(fd);
+#endif
+        if (r == 0) return 0;
+        if (errno != EINTR) return errno;
+    }
+}
+
+/** Sync: see pagedb_vfs.sync (fdatasync of the I/O descriptor and of the lock descriptor). */
+static int posix_sync(pagedb_vfs_file *base)
+{
+    posix_file *f = (posix_file *)base;
+    int extra = atomic_load(&f->io_fd);
+    int e = extra >= 0 ? datasync_fd(extra) : 0;
+    if (!e) e = datasync_fd(f->fd);
+    return e ? fail(f, e) : PAGEDB_OK;
+}
+
+/** Size: see pagedb_vfs.size (fstat). */
+static int posix_size(pagedb_vfs_file *base, uint64_t *out)
+{
+    posix_file *f = (posix_file *)base;
+    struct stat st;
+    if (!out) return PAGEDB_EINVAL;
+    *out = 0;
+    if (fstat(f->fd, &st) < 0) return fail(f, errno);
+    *out = (uint64_t)st.st_size;
+    return PAGEDB_OK;
+}
+
+/** Truncate: see pagedb_vfs.truncate (ftruncate; growing zero-extends). */
+static int posix_truncate(pagedb_vfs_file *base, uint64_t size)
+{
+    posix_file *f = (posix_file *)base;
+    if (size > PDB_OFF_MAX) return PAGEDB_EINVAL;
+    while (ftruncate(f->fd, (off_t)size) < 0) {
+        if (errno != EINTR) return fail(f, errno);
+    }
+    return PAGEDB_OK;
+}
+
+/** Lock: see pagedb_vfs.lock and the contract notes (OFD whole-file locks, non-blocking). */
+static int posix_lock(pagedb_vfs_file *base, int mode)
+{
+    posix_file *f = (posix_file *)base;
+    struct flock fl;
+    memset(&fl, 0, sizeof fl); /* l_pid must be 0 for OFD locks */
+    switch (mode) {
+    case PAGEDB_LOCK_NONE: fl.l_type = F_UNLCK; break;
+    case PAGEDB_LOCK_SHARED: fl.l_type = F_RDLCK; break;
+    case PAGEDB_LOCK_EXCLUSIVE: fl.l_type = F_WRLCK; break;
+    default: return PAGEDB_EINVAL;
+    }
+    fl.l_whence = SEEK_SET;
+    fl.l_start = 0;
+    fl.l_len = 0; /* to end of file, however large it grows */
+#ifdef F_OFD_SETLK
+    const int cmd = F_OFD_SETLK;
+#else
+    const int cmd = F_SETLK;
+#endif
+    while (fcntl(f->fd, cmd, &fl) < 0) {
+        int e = errno;
+        if (e == EINTR) continue;
+        atomic_store_explicit(&f->last_errno, e, memory_order_relaxed);
+        if (e == EAGAIN || e == EACCES) return PAGEDB_EBUSY;
+        return map_errno(e);
+    }
+    return PAGEDB_OK;
+}
+
+/** Remove: see pagedb_vfs.remove (unlink; ENOTFOUND if absent). */
+static int posix_remove(const pagedb_vfs *vfs, const char *path)
+{
+    (void)vfs;
+    if (!path) return PAGEDB_EINVAL;
+    if (unlink(path) < 0) return map_errno(errno);
+    return PAGEDB_OK;
+}
+
+/** List: see pagedb_vfs.list (opendir/readdir without "." and ".."). */
+static int posix_list(const pagedb_vfs *vfs, const char *dir,
+                      int (*cb)(void *arg, const char *name), void *arg)
+{
+    (void)vfs;
+    if (!dir || !cb) return PAGEDB_EINVAL;
+    DIR *d = opendir(dir);
+    if (!d) return map_errno(errno);
+    int rc = PAGEDB_OK;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            if (errno) rc = map_errno(errno);
+            break;
+        }
+        const char *nm = de->d_name;
+        if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0'))) continue;
+        rc = cb(arg, nm);
+        if (rc != 0) break;
+    }
+    closedir(d);
+    return rc;
+}
+
+/** Mkdir: see pagedb_vfs.mkdir (mkdir 0755, EEXIST fine, then fsync parent and dir). */
+static int posix_mkdir(const pagedb_vfs *vfs, const char *dir)
+{
+    (void)vfs;
+    if (!dir || !*dir) return PAGEDB_EINVAL;
+    if (mkdir(dir, PDB_DIR_MODE) < 0) {
+        int e = errno;
+        if (e != EEXIST) return map_errno(e);
+        struct stat st;
+        if (stat(dir, &st) < 0) return map_errno(errno);
+        if (!S_ISDIR(st.st_mode)) return PAGEDB_EIO;
+    }
+    char *parent = parent_dir(dir);
+    if (!parent) return PAGEDB_ENOMEM;
+    int e = fsync_dir(parent);
+    free(parent);
+    if (!e) e = fsync_dir(dir);
+    return e ? map_errno(e) : PAGEDB_OK;
+}
+
+/** Fill buf from /dev/urandom (fallback when getrandom is unavailable). */
+static int urandom_fill(unsigned char *p, size_t n)
+{
+    int fd;
+    do fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+    if (fd < 0) return PAGEDB_EIO;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = read(fd, p + done, n - done < PDB_IO_CHUNK ? n - done : PDB_IO_CHUNK);
+        if (r > 0) {
+            done += (size_t)r;
+        } else if (r < 0 && errno == EINTR) {
+            continue;
+        } else {
+            close(fd);
+            return PAGEDB_EIO;
+        }
+    }
+    close(fd);
+    return PAGEDB_OK;
+}
+
+/** Random: see pagedb_vfs.random (getrandom in a loop; /dev/urandom fallback). */
+static int posix_random(const pagedb_vfs *vfs, void *buf, size_t n)
+{
+    (void)vfs;
+    unsigned char *p = buf;
+    if (n == 0) return PAGEDB_OK;
+    if (!p) return PAGEDB_EINVAL;
+#ifdef PDB_HAVE_GETRANDOM
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = getrandom(p + done, n - done, 0);
+        if (r > 0) {
+            done += (size_t)r;
+            continue;
+        }
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && errno == ENOSYS) return urandom_fill(p + done, n - done);
+        return PAGEDB_EIO;
+    }
+    return PAGEDB_OK;
+#else
+    return urandom_fill(p, n);
+#endif
+}
+
+/** Now: see pagedb_vfs.now_ms (CLOCK_REALTIME in milliseconds since the epoch). */
+static int posix_now_ms(const pagedb_vfs *vfs, uint64_t *out)
+{
+    (void)vfs;
+    struct timespec ts;
+    if (!out) return PAGEDB_EINVAL;
+    if (clock_gettime(CLOCK_REALTIME, &ts) < 0) {
+        *out = 0;
+        return PAGEDB_EIO;
+    }
+    *out = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return PAGEDB_OK;
+}
+
+/** The one, immutable POSIX VFS object. */
+static const pagedb_vfs posix_vfs = {
+    .version = 1,
+    .name = "posix",
+    .ctx = NULL,
+    .open = posix_open,
+    .close = posix_close,
+    .read = posix_read,
+    .write = posix_write,
+    .sync = posix_sync,
+    .size = posix_size,
+    .truncate = posix_truncate,
+    .lock = posix_lock,
+    .remove = posix_remove,
+    .list = posix_list,
+    .mkdir = posix_mkdir,
+    .random = posix_random,
+    .now_ms = posix_now_ms,
+};
+
+/** See pagedb_posix.h. */
+const pagedb_vfs *pagedb_vfs_posix(void)
+{
+    return &posix_vfs;
+}

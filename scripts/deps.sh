@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the native build, tests and demo need on Debian 12, only when missing.
+# Usage: scripts/deps.sh [native] [node]
+set -euo pipefail
+want_native=0 want_node=0
+for a in "${@:-native}"; do
+  case "$a" in native) want_native=1 ;; node) want_node=1 ;; esac
+done
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+missing=()
+need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
+if [ "$want_native" = 1 ]; then
+  for p in build-essential cmake pkg-config libsodium-dev libjansson-dev python3; do need_pkg "$p"; done
+fi
+if [ "$want_node" = 1 ]; then
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

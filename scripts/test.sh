@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test suite: the native ctest suite in a release build and again under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Installs missing build dependencies.
+# Exits non-zero if any suite fails; each runner prints its own summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh native
+jobs=$(nproc 2>/dev/null || echo 2)
+status=0
+
+echo "== native suite (RelWithDebInfo) =="
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/release -j"$jobs"
+ctest --test-dir build/release --output-on-failure -j2 || status=1
+
+echo "== native suite (ASan + UBSan) =="
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DPAGEDB_SANITIZE=ON >/dev/null
+cmake --build build/asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build/asan --output-on-failure -j2 || status=1
+
+exit $status

@@ -112,22 +112,23 @@ static int check_roots(pagedb *db, const pdb_meta *m)
 
 static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
 {
-    /* the page size is in the header; find a slot with valid magic */
-    uint8_t h0[PDB_HDR_USED], h1[PDB_HDR_USED];
+    /* the page size is in the header; find a slot with valid magic. Reads are 4096
+       bytes into 4096-aligned buffers so an O_DIRECT handle stays direct. */
+    uint8_t *h0 = db->probe, *h1 = db->probe + 4096;
     size_t got0 = 0, got1 = 0;
-    int rc = read_slot(db, 0, h0, sizeof h0, &got0);
+    int rc = read_slot(db, 0, h0, 4096, &got0);
     if (rc) return rc;
-    int ok0 = got0 == sizeof h0 && memcmp(h0, MAGIC, 8) == 0 && valid_page_size(pdb_get32(h0 + 12));
+    int ok0 = got0 >= PDB_HDR_USED && memcmp(h0, MAGIC, 8) == 0 && valid_page_size(pdb_get32(h0 + 12));
     int ok1 = 0;
     if (ok0) {
-        rc = read_slot(db, pdb_get32(h0 + 12), h1, sizeof h1, &got1);
+        rc = read_slot(db, pdb_get32(h0 + 12), h1, 4096, &got1);
         if (rc) return rc;
-        ok1 = got1 == sizeof h1 && memcmp(h1, MAGIC, 8) == 0 && pdb_get32(h1 + 12) == pdb_get32(h0 + 12);
+        ok1 = got1 >= PDB_HDR_USED && memcmp(h1, MAGIC, 8) == 0 && pdb_get32(h1 + 12) == pdb_get32(h0 + 12);
     } else {
         for (uint32_t ps = 4096; ps <= 65536 && !ok1; ps *= 2) {
-            rc = read_slot(db, ps, h1, sizeof h1, &got1);
+            rc = read_slot(db, ps, h1, 4096, &got1);
             if (rc) return rc;
-            ok1 = got1 == sizeof h1 && memcmp(h1, MAGIC, 8) == 0 && pdb_get32(h1 + 12) == ps;
+            ok1 = got1 >= PDB_HDR_USED && memcmp(h1, MAGIC, 8) == 0 && pdb_get32(h1 + 12) == ps;
         }
     }
     if (!ok0 && !ok1) return pdb_err(PAGEDB_ENOTDB, "main.pdb has no pagedb header");
@@ -167,8 +168,8 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
     pdb_kdf(&db->wrap_key, &dek0, PDB_SUBKEY_WRAP);
 
     /* full header pages, MAC-checked */
-    uint8_t *pg = malloc(db->page_size);
-    if (!pg) {
+    uint8_t *pg;
+    if (posix_memalign((void **)&pg, 4096, db->page_size)) {
         pdb_key_wipe(&dek0);
         return PAGEDB_ENOMEM;
     }
@@ -305,6 +306,10 @@ int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
     if (!db) return PAGEDB_ENOMEM;
     db->vfs = o->vfs;
     db->flags = o->flags;
+    if (posix_memalign((void **)&db->probe, 4096, 8192)) {
+        free(db);
+        return PAGEDB_ENOMEM;
+    }
     pdb_mutex_init(&db->mu);
     pdb_cond_init(&db->cv);
     char *main_path = join(path, "main.pdb");
@@ -365,6 +370,7 @@ fail:
         pdb_key_wipe(&db->wrap_key);
         pdb_mutex_destroy(&db->mu);
         pdb_cond_destroy(&db->cv);
+        free(db->probe);
         free(db);
         pdb_err(rc, "%s", keep);
     }
@@ -383,6 +389,7 @@ int pagedb_close(pagedb *db)
     pdb_key_wipe(&db->hdr_key);
     pdb_key_wipe(&db->wrap_key);
     free(db->readers);
+    free(db->probe);
     pdb_mutex_destroy(&db->mu);
     pdb_cond_destroy(&db->cv);
     free(db);

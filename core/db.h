@@ -51,6 +51,7 @@ struct pagedb {
     int writer_active;
     int poisoned;
     size_t ntxn;
+    uint8_t *probe; /* 8192-byte, 4096-aligned buffer for reading header probes */
 };
 
 typedef struct pdb_newrealm {

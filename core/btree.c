@@ -566,7 +566,7 @@ static int build_leaf_cell(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t
     uint32_t ps = c->p->page_size;
     pdb_put16(buf, (uint16_t)klen);
     pdb_put32(buf + 2, (uint32_t)vlen);
-    memcpy(buf + LEAF_FIXED, key, klen);
+    if (klen) memcpy(buf + LEAF_FIXED, key, klen); /* the empty key may be passed as NULL */
     if (LEAF_FIXED + klen + vlen + 2 <= inline_limit(ps)) {
         buf[6] = 0;
         if (vlen) memcpy(buf + LEAF_FIXED + klen, val, vlen);

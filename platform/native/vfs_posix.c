@@ -5,7 +5,9 @@
  *
  * Owns: the static pagedb_vfs object and every posix_file handle it opens (a
  * pagedb_vfs_file "subclass": the base struct is the first member, SQLite's sqlite3_file
- * pattern). It holds no global mutable state.
+ * pattern). It holds no global mutable state. Helpers it shares with the WASI VFS (errno
+ * mapping, directory fsync, size/truncate/sync loops, remove/list/mkdir, the clock) are
+ * the static inline functions of platform/common/vfs_fd.h.
  *
  * Invariants:
  *  1. A posix_file's `fd` is the descriptor that carries the file's lock for its whole
@@ -54,6 +56,7 @@
  * per-handle mutex with the mode flags kept in atomics.
  */
 #include "pagedb_posix.h"
+#include "../common/vfs_fd.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -76,20 +79,12 @@
 #endif
 #endif
 
-#ifndef O_CLOEXEC
-#define O_CLOEXEC 0
-#endif
-
 /** Largest single pread/pwrite request (Linux transfers at most 0x7ffff000 bytes anyway). */
 #define PDB_IO_CHUNK ((size_t)1 << 30)
 /** File creation mode (before umask). */
 #define PDB_FILE_MODE 0644
-/** Directory creation mode (before umask). */
-#define PDB_DIR_MODE 0755
-/** Largest byte offset representable in off_t (we require a 64-bit off_t). */
-#define PDB_OFF_MAX ((uint64_t)INT64_MAX)
-
-_Static_assert(sizeof(off_t) == 8, "pagedb needs a 64-bit off_t (large file support)");
+/** Largest byte offset representable in off_t (vfs_fd.h asserts a 64-bit off_t). */
+#define PDB_OFF_MAX PDB_FD_OFF_MAX
 
 /** An open file: the pagedb_vfs_file base first, then the POSIX state. */
 typedef struct posix_file {
@@ -103,22 +98,8 @@ typedef struct posix_file {
     char *path;                  /* copy of the open path (for the io_fd fallback) */
 } posix_file;
 
-/** Map an errno value to a pagedb_error (see the contract notes). */
-static int map_errno(int e)
-{
-    switch (e) {
-    case ENOENT:
-        return PAGEDB_ENOTFOUND;
-    case ENOSPC:
-#ifdef EDQUOT
-    case EDQUOT:
-#endif
-    case EFBIG:
-        return PAGEDB_EFULL;
-    default:
-        return PAGEDB_EIO;
-    }
-}
+/** Map an errno value to a pagedb_error (see the contract notes; shared in vfs_fd.h). */
+#define map_errno pdb_fd_map_errno
 
 /** Record errno e on the handle and return its pagedb_error. */
 static int fail(posix_file *f, int e)
@@ -132,52 +113,6 @@ static int io_fd(posix_file *f)
 {
     int fd = atomic_load(&f->io_fd);
     return fd >= 0 ? fd : f->fd;
-}
-
-/**
- * Copy the directory part of path into a malloc'd string: "a/b" -> "a", "b" -> ".",
- * "/b" -> "/". Trailing slashes of path are ignored. NULL on allocation failure.
- */
-static char *parent_dir(const char *path)
-{
-    size_t n = strlen(path);
-    while (n > 1 && path[n - 1] == '/') n--;        /* "a/b/" names "a/b" */
-    size_t cut = n;
-    while (cut > 0 && path[cut - 1] != '/') cut--;  /* cut = index after the last '/' */
-    if (cut == 0) {
-        char *p = malloc(2);
-        if (p) memcpy(p, ".", 2);
-        return p;
-    }
-    while (cut > 1 && path[cut - 1] == '/') cut--;  /* drop the separator(s) */
-    char *p = malloc(cut + 1);
-    if (!p) return NULL;
-    memcpy(p, path, cut);
-    p[cut] = '\0';
-    return p;
-}
-
-/**
- * fsync a directory so the entries created in it are durable. Filesystems that cannot
- * fsync directories (EINVAL, EROFS) count as success. Returns 0 or an errno value.
- */
-static int fsync_dir(const char *dir)
-{
-    int flags = O_RDONLY | O_CLOEXEC;
-#ifdef O_DIRECTORY
-    flags |= O_DIRECTORY;
-#endif
-    int fd;
-    do fd = open(dir, flags); while (fd < 0 && errno == EINTR);
-    if (fd < 0) return errno;
-    int rc = 0;
-    while (fsync(fd) < 0) {
-        if (errno == EINTR) continue;
-        if (errno != EINVAL && errno != EROFS) rc = errno;
-        break;
-    }
-    close(fd);
-    return rc;
 }
 
 /**
@@ -271,8 +206,8 @@ static int posix_open(const pagedb_vfs *vfs, const char *path, unsigned flags,
         return PAGEDB_EIO;
     }
     if (created) {
-        char *dir = parent_dir(path);
-        int e = dir ? fsync_dir(dir) : ENOMEM;
+        char *dir = pdb_fd_parent_dir(path);
+        int e = dir ? pdb_fd_fsync_dir_errno(dir) : ENOMEM;
         free(dir);
         if (e) {
             close(fd);
@@ -418,27 +353,13 @@ static int posix_write(pagedb_vfs_file *base, const void *buf, size_t n, uint64_
     return PAGEDB_OK;
 }
 
-/** fdatasync one descriptor, retrying EINTR. Returns 0 or an errno value. */
-static int datasync_fd(int fd)
-{
-    for (;;) {
-#if defined(__APPLE__)
-        int r = fsync(fd);
-#else
-        int r = fdatasync(fd);
-#endif
-        if (r == 0) return 0;
-        if (errno != EINTR) return errno;
-    }
-}
-
 /** Sync: see pagedb_vfs.sync (fdatasync of the I/O descriptor and of the lock descriptor). */
 static int posix_sync(pagedb_vfs_file *base)
 {
     posix_file *f = (posix_file *)base;
     int extra = atomic_load(&f->io_fd);
-    int e = extra >= 0 ? datasync_fd(extra) : 0;
-    if (!e) e = datasync_fd(f->fd);
+    int e = extra >= 0 ? pdb_fd_datasync_errno(extra) : 0;
+    if (!e) e = pdb_fd_datasync_errno(f->fd);
     return e ? fail(f, e) : PAGEDB_OK;
 }
 
@@ -446,12 +367,9 @@ static int posix_sync(pagedb_vfs_file *base)
 static int posix_size(pagedb_vfs_file *base, uint64_t *out)
 {
     posix_file *f = (posix_file *)base;
-    struct stat st;
     if (!out) return PAGEDB_EINVAL;
-    *out = 0;
-    if (fstat(f->fd, &st) < 0) return fail(f, errno);
-    *out = (uint64_t)st.st_size;
-    return PAGEDB_OK;
+    int e = pdb_fd_size_errno(f->fd, out);
+    return e ? fail(f, e) : PAGEDB_OK;
 }
 
 /** Truncate: see pagedb_vfs.truncate (ftruncate; growing zero-extends). */
@@ -459,10 +377,8 @@ static int posix_truncate(pagedb_vfs_file *base, uint64_t size)
 {
     posix_file *f = (posix_file *)base;
     if (size > PDB_OFF_MAX) return PAGEDB_EINVAL;
-    while (ftruncate(f->fd, (off_t)size) < 0) {
-        if (errno != EINTR) return fail(f, errno);
-    }
-    return PAGEDB_OK;
+    int e = pdb_fd_truncate_errno(f->fd, size);
+    return e ? fail(f, e) : PAGEDB_OK;
 }
 
 /** Lock: see pagedb_vfs.lock and the contract notes (OFD whole-file locks, non-blocking). */
@@ -499,9 +415,7 @@ static int posix_lock(pagedb_vfs_file *base, int mode)
 static int posix_remove(const pagedb_vfs *vfs, const char *path)
 {
     (void)vfs;
-    if (!path) return PAGEDB_EINVAL;
-    if (unlink(path) < 0) return map_errno(errno);
-    return PAGEDB_OK;
+    return pdb_fd_remove(path);
 }
 
 /** List: see pagedb_vfs.list (opendir/readdir without "." and ".."). */
@@ -509,44 +423,14 @@ static int posix_list(const pagedb_vfs *vfs, const char *dir,
                       int (*cb)(void *arg, const char *name), void *arg)
 {
     (void)vfs;
-    if (!dir || !cb) return PAGEDB_EINVAL;
-    DIR *d = opendir(dir);
-    if (!d) return map_errno(errno);
-    int rc = PAGEDB_OK;
-    for (;;) {
-        errno = 0;
-        struct dirent *de = readdir(d);
-        if (!de) {
-            if (errno) rc = map_errno(errno);
-            break;
-        }
-        const char *nm = de->d_name;
-        if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0'))) continue;
-        rc = cb(arg, nm);
-        if (rc != 0) break;
-    }
-    closedir(d);
-    return rc;
+    return pdb_fd_list(dir, cb, arg);
 }
 
 /** Mkdir: see pagedb_vfs.mkdir (mkdir 0755, EEXIST fine, then fsync parent and dir). */
 static int posix_mkdir(const pagedb_vfs *vfs, const char *dir)
 {
     (void)vfs;
-    if (!dir || !*dir) return PAGEDB_EINVAL;
-    if (mkdir(dir, PDB_DIR_MODE) < 0) {
-        int e = errno;
-        if (e != EEXIST) return map_errno(e);
-        struct stat st;
-        if (stat(dir, &st) < 0) return map_errno(errno);
-        if (!S_ISDIR(st.st_mode)) return PAGEDB_EIO;
-    }
-    char *parent = parent_dir(dir);
-    if (!parent) return PAGEDB_ENOMEM;
-    int e = fsync_dir(parent);
-    free(parent);
-    if (!e) e = fsync_dir(dir);
-    return e ? map_errno(e) : PAGEDB_OK;
+    return pdb_fd_mkdir(dir);
 }
 
 /** Fill buf from /dev/urandom (fallback when getrandom is unavailable). */
@@ -600,14 +484,7 @@ static int posix_random(const pagedb_vfs *vfs, void *buf, size_t n)
 static int posix_now_ms(const pagedb_vfs *vfs, uint64_t *out)
 {
     (void)vfs;
-    struct timespec ts;
-    if (!out) return PAGEDB_EINVAL;
-    if (clock_gettime(CLOCK_REALTIME, &ts) < 0) {
-        *out = 0;
-        return PAGEDB_EIO;
-    }
-    *out = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-    return PAGEDB_OK;
+    return pdb_fd_now_ms(out);
 }
 
 /** The one, immutable POSIX VFS object. */

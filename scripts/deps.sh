@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the native build, tests and demo need on Debian 12, only when missing.
-# Usage: scripts/deps.sh [native] [node]
+# Usage: scripts/deps.sh [native] [node] [bench]
+#   bench: the peers of the native benchmark (LMDB, SQLite, RocksDB development packages)
 set -euo pipefail
-want_native=0 want_node=0
+want_native=0 want_node=0 want_bench=0
 for a in "${@:-native}"; do
-  case "$a" in native) want_native=1 ;; node) want_node=1 ;; esac
+  case "$a" in native) want_native=1 ;; node) want_node=1 ;; bench) want_bench=1 ;; esac
 done
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 missing=()
 need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
 if [ "$want_native" = 1 ]; then
   for p in build-essential cmake pkg-config libsodium-dev libjansson-dev python3; do need_pkg "$p"; done
+fi
+if [ "$want_bench" = 1 ]; then
+  for p in liblmdb-dev libsqlite3-dev librocksdb-dev; do need_pkg "$p"; done
 fi
 if [ "$want_node" = 1 ]; then
   command -v node >/dev/null 2>&1 || missing+=(nodejs)

@@ -1,10 +1,18 @@
-/* harness.c — see harness.h. */
+/* harness.c — see harness.h. Portable to wasm32-wasi: no system(), no getpid() there. */
 #include "harness.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
+#ifdef __wasi__
+#include <sys/random.h> /* getentropy */
+#endif
 
 const char *harness_case = "(none)";
 unsigned long harness_checks = 0;
@@ -38,27 +46,108 @@ uint64_t harness_seed(uint64_t def)
     return seed;
 }
 
+/**
+ * mkdir -p without a shell (no system(): the WASI build has none). Tries the full path
+ * first and only walks up on ENOENT, so ancestors that exist are never touched (under
+ * WASI they may lie outside every preopened directory). Returns 0 or -1 with errno set.
+ */
+static int mkdir_p(const char *path)
+{
+    if (mkdir(path, 0755) == 0) return 0;
+    if (errno == EEXIST) {
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
+        errno = ENOTDIR;
+        return -1;
+    }
+    if (errno != ENOENT) return -1;
+    size_t n = strlen(path);
+    while (n > 0 && path[n - 1] == '/') n--;     /* ignore trailing slashes */
+    while (n > 0 && path[n - 1] != '/') n--;     /* strip the last component */
+    while (n > 1 && path[n - 1] == '/') n--;
+    if (n == 0) return -1;                       /* no parent to create */
+    char *parent = malloc(n + 1);
+    if (!parent) return -1;
+    memcpy(parent, path, n);
+    parent[n] = '\0';
+    int rc = mkdir_p(parent);
+    free(parent);
+    if (rc != 0) return -1;
+    if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
+    return -1;
+}
+
+/** A number that differs between concurrently running test processes. */
+static unsigned long unique_id(void)
+{
+#ifdef __wasi__
+    /* WASI has no process ids: use random bits instead. */
+    unsigned long id = 0;
+    if (getentropy(&id, sizeof id) != 0) id = (unsigned long)time(NULL);
+    return id;
+#else
+    return (unsigned long)getpid();
+#endif
+}
+
 char *harness_tmpdir(const char *name)
 {
     const char *base = getenv("PAGEDB_TEST_TMP");
     if (!base || !*base) base = "/tmp";
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", base);
-    if (system(cmd) != 0) { fprintf(stderr, "cannot create %s\n", base); exit(1); }
+    if (mkdir_p(base) != 0) {
+        fprintf(stderr, "cannot create %s: %s\n", base, strerror(errno));
+        exit(1);
+    }
     static unsigned long seq;
     size_t n = strlen(base) + strlen(name) + 64;
     char *p = malloc(n);
     if (!p) exit(1);
-    snprintf(p, n, "%s/%s.%ld.%lu", base, name, (long)getpid(), seq++);
+    snprintf(p, n, "%s/%s.%lu.%lu", base, name, unique_id(), seq++);
     harness_rmtree(p);
     return p;
 }
 
+/** Remove path and everything below it without following symbolic links.
+    Returns 0, or -1 if something could not be removed (errno of the first failure). */
+static int rmtree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode)) return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    int rc = 0, first_errno = 0;
+    size_t plen = strlen(path);
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            if (errno && !first_errno) first_errno = errno, rc = -1;
+            break;
+        }
+        const char *nm = de->d_name;
+        if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0'))) continue;
+        size_t n = plen + strlen(nm) + 2;
+        char *child = malloc(n);
+        if (!child) {
+            closedir(d);
+            errno = ENOMEM;
+            return -1;
+        }
+        snprintf(child, n, "%s/%s", path, nm);
+        if (rmtree(child) != 0 && !first_errno) first_errno = errno, rc = -1;
+        free(child);
+    }
+    closedir(d);
+    if (rmdir(path) != 0 && errno != ENOENT && !first_errno) first_errno = errno, rc = -1;
+    if (rc) errno = first_errno;
+    return rc;
+}
+
 void harness_rmtree(const char *path)
 {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", path);
+    if (rmtree(path) != 0)
+        fprintf(stderr, "warning: could not remove %s: %s\n", path, strerror(errno));
 }
 
 const uint8_t *harness_key(int alt)

@@ -59,7 +59,7 @@ uint64_t harness_seed(uint64_t def);
  * `name` plus a unique suffix; returns a malloc'd path (caller frees). Exits on failure.
  */
 char *harness_tmpdir(const char *name);
-/** Remove a directory tree (rm -rf). */
+/** Remove a directory tree (rm -rf; symbolic links are removed, not followed). */
 void harness_rmtree(const char *path);
 
 /** A fixed 32-byte test key (bytes 0x00..0x1f); `alt` != 0 gives a different key. */

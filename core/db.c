@@ -348,6 +348,14 @@ int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
         rc = db->vfs->truncate(db->file, db->meta.page_count * (uint64_t)db->page_size);
         if (rc) goto fail;
     }
+    if (!(o->flags & PAGEDB_RDONLY) && fsize > 0) {
+        /* The recovered header may only be in a volatile cache (the writer died, or its
+           second fdatasync failed, after writing it). Make it durable before a write
+           transaction reuses the pages it freed: otherwise a crash could leave the older
+           header, whose pages were overwritten, as the newest durable one. */
+        rc = pdb_pager_sync(db->pager);
+        if (rc) goto fail;
+    }
     /* realm keys */
     pagedb_txn *t;
     rc = pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t);

@@ -905,8 +905,8 @@ static void print_hits(const struct hit *h, int n)
         hex(h[i].id, ID_BYTES, idhex);
         printf("       ");
         print_padded(h[i].name, 32);
-        printf(" %-3s %-6s %10s %11s   id %s\n", h[i].country, h[i].admin1, h[i].lat, h[i].lng,
-               idhex);
+        printf(" %-3s %-6s %10s %11s   id %s\n", h[i].country, h[i].admin1[0] ? h[i].admin1 : "-",
+               h[i].lat, h[i].lng, idhex);
     }
 }
 
@@ -1262,8 +1262,9 @@ int main(int argc, char **argv)
     section("5. Raw files contain no plaintext city names");
     printf("  searched for:");
     for (int i = 0; i < nd.n; i++)
-        printf(" \"%s\"", nd.s[i]);
-    printf("\n");
+        printf("%s %s", i ? "," : "", nd.s[i]);
+    printf("\n  (names and their normalized index form; names under %d bytes in their JSON form)\n",
+           NEEDLE_MIN);
     struct scan_state ss = {&nd, 0};
     for_each_file(o.dir, scan_file, &ss);
     for (int i = 0; i < nd.n; i++)

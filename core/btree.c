@@ -584,7 +584,9 @@ int pdb_bt_put(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, const
     uint32_t ps = c->p->page_size;
     int rc = ensure_wbuf(c, 0);
     if (rc) return rc;
-    uint8_t cell[LEAF_FIXED + 65536 / 4];
+    /* the largest leaf cell: a maximum key (< 65536 / 3 bytes on 64 KiB pages) with an
+       overflow reference, or an inline cell (< a quarter page) */
+    uint8_t cell[LEAF_FIXED + OVF_REF + 65536 / 3];
     size_t cs;
     if (!t->root) {
         pdb_frame *f;

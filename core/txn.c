@@ -184,6 +184,14 @@ static int do_commit(pagedb_txn *t)
     memcpy(m.cat_tag, t->cat.root_tag, 16);
     if ((rc = pdb_pager_write_freelist(p, &m.fl_head, m.fl_tag, &m.nfree)) != 0) return rc;
     m.page_count = p->w_page_count;
+    /* A page taken from the end of the file and freed again before it was ever written
+       (a split page merged away, an overflow run replaced in the same txn) leaves the
+       file shorter than page_count; open rejects such a header as a truncated file.
+       Zero-extend the file to page_count before the sync that makes the pages durable. */
+    uint64_t fsz = 0, need = m.page_count * (uint64_t)db->page_size;
+    if ((rc = p->vfs->size(p->file, &fsz)) != 0) return pdb_err(rc, "size of main.pdb");
+    if (fsz < need && (rc = p->vfs->truncate(p->file, need)) != 0)
+        return pdb_err(rc, "extending main.pdb to %llu pages", (unsigned long long)m.page_count);
     if ((rc = pdb_pager_sync(p)) != 0) return rc;
     uint8_t *hp;
     if (posix_memalign((void **)&hp, 4096, db->page_size)) return PAGEDB_ENOMEM;

@@ -9,7 +9,8 @@
  *                     [--cache-mib M] [--small-cache-mib M] [--meta KEY=VALUE]...
  *   N       bulk-load size (default $BENCH_N or 1000000)
  *   LIST    comma-separated variant ids (default $BENCH_ENGINES or all):
- *           pagedb-xchacha, pagedb-mac, lmdb, sqlite, rocksdb, pagedb-xchacha-small
+ *           pagedb-xchacha, pagedb-mac, lmdb, sqlite, rocksdb, pagedb-xchacha-buffered,
+ *           pagedb-xchacha-small
  *   DIR     scratch directory for the databases (default $BENCH_DIR or ./bench-data);
  *           each variant's database is created fresh in DIR/<id> and deleted afterwards
  *   M       cache of every engine in MiB (default 256); the small-cache pagedb run uses
@@ -24,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -116,14 +119,18 @@ static void rm_rf(const char *dir)
 
 enum { MIB = 1 << 20 };
 
+#define PDB_X PAGEDB_CIPHER_XCHACHA20POLY1305
 static bench_variant variants[] = {
-    {"pagedb-xchacha", "pagedb XChaCha20-Poly1305", &bench_pagedb_engine, PAGEDB_CIPHER_XCHACHA20POLY1305, 0},
-    {"pagedb-mac", "pagedb plaintext+MAC", &bench_pagedb_engine, PAGEDB_CIPHER_MAC, 0},
-    {"lmdb", "LMDB", &bench_lmdb_engine, 0, 0},
-    {"sqlite", "SQLite", &bench_sqlite_engine, 0, 0},
-    {"rocksdb", "RocksDB", &bench_rocksdb_engine, 0, 0},
-    {"pagedb-xchacha-small", "pagedb XChaCha20-Poly1305, small cache", &bench_pagedb_engine,
-     PAGEDB_CIPHER_XCHACHA20POLY1305, 0},
+    {.id = "pagedb-xchacha", .label = "pagedb XChaCha20-Poly1305", .engine = &bench_pagedb_engine, .cipher = PDB_X},
+    {.id = "pagedb-mac", .label = "pagedb plaintext+MAC", .engine = &bench_pagedb_engine,
+     .cipher = PAGEDB_CIPHER_MAC},
+    {.id = "pagedb-xchacha-buffered", .label = "pagedb XChaCha20-Poly1305, buffered I/O",
+     .engine = &bench_pagedb_engine, .cipher = PDB_X, .pagedb_flags = PAGEDB_NODIRECT},
+    {.id = "lmdb", .label = "LMDB", .engine = &bench_lmdb_engine},
+    {.id = "sqlite", .label = "SQLite", .engine = &bench_sqlite_engine},
+    {.id = "rocksdb", .label = "RocksDB", .engine = &bench_rocksdb_engine},
+    {.id = "pagedb-xchacha-small", .label = "pagedb XChaCha20-Poly1305, small cache",
+     .engine = &bench_pagedb_engine, .cipher = PDB_X},
 };
 #define NVARIANTS (sizeof variants / sizeof variants[0])
 
@@ -474,6 +481,7 @@ int main(int argc, char **argv)
         pid_t pid = fork();
         if (pid < 0) return 1;
         if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGTERM); /* do not outlive an interrupted run */
             close(fds[0]);
             FILE *out = fdopen(fds[1], "w");
             int rc = run_variant(&variants[v], dir, n, out);

@@ -36,7 +36,7 @@ static void *pdb_open_(const char *dir, const bench_variant *v)
     pagedb_options o;
     pagedb_options_init(&o);
     o.vfs = pagedb_vfs_posix();
-    o.flags = PAGEDB_CREATE;
+    o.flags = PAGEDB_CREATE | v->pagedb_flags;
     o.key = key;
     o.cipher = v->cipher;
     o.cache_bytes = v->cache_bytes;
@@ -161,11 +161,14 @@ static void pdb_settings_json(const bench_variant *v, FILE *out)
 {
     fprintf(out,
             "{\"cipher\": \"%s\", \"cache_bytes\": %zu, \"page_size\": 4096, "
-            "\"vfs\": \"posix (O_DIRECT where the filesystem accepts it)\", "
+            "\"vfs\": \"%s\", "
             "\"sync\": \"durable commit: 2 fdatasync (pages, then header)\", "
             "\"reads\": \"one read-only txn per read phase; ranges: cursor seek GE + next\"}",
             v->cipher == PAGEDB_CIPHER_MAC ? "plaintext+BLAKE2b MAC" : "XChaCha20-Poly1305",
-            v->cache_bytes);
+            v->cache_bytes,
+            v->pagedb_flags & PAGEDB_NODIRECT
+                ? "posix, buffered I/O (PAGEDB_NODIRECT: misses are served by the OS page cache)"
+                : "posix, O_DIRECT (the default: misses go to the device, no OS page cache)");
 }
 
 static int pdb_close(void *hv)

@@ -24,11 +24,12 @@ PHASES = [
     ("removals", "removals"),
 ]
 BASE = "pagedb-xchacha"
-PAGEDB = ["pagedb-xchacha", "pagedb-mac"]
+PAGEDB = ["pagedb-xchacha", "pagedb-mac", "pagedb-xchacha-buffered"]
 PEERS = ["lmdb", "sqlite", "rocksdb"]
 COLORS = {
     "pagedb-xchacha": "#1f6feb",
     "pagedb-mac": "#6ea8fe",
+    "pagedb-xchacha-buffered": "#0b3d91",
     "pagedb-xchacha-small": "#9ec5fe",
     "lmdb": "#d1495b",
     "sqlite": "#edae49",
@@ -123,15 +124,20 @@ def markdown(doc, by_id, svg_link):
     pdbs = [p for p in PAGEDB if p in by_id and by_id[p].get("ok")]
     peers = [p for p in PEERS if p in by_id and by_id[p].get("ok")]
     if pdbs and peers:
-        head = ["phase"] + [f"{by_id[p]['label']} ÷ {by_id[q]['label']}" for p in pdbs for q in peers]
+        out.append("pagedb ÷ peer, ops/s ratio per phase; each cell: "
+                   + " · ".join(by_id[p]["label"] for p in pdbs) + ".")
+        out.append("")
+        head = ["phase"] + [f"vs {by_id[q]['label']}" for q in peers]
         out.append("| " + " | ".join(head) + " |")
         out.append("|" + "---|" * len(head))
         for key, name in PHASES:
             row = [name]
-            for p in pdbs:
-                for q in peers:
+            for q in peers:
+                cells = []
+                for p in pdbs:
                     a, b = ops(by_id[p], key), ops(by_id[q], key)
-                    row.append(fmt_ratio(a / b) if a and b else "—")
+                    cells.append(fmt_ratio(a / b) if a and b else "—")
+                row.append(" · ".join(cells))
             out.append("| " + " | ".join(row) + " |")
         out.append("")
     failed = [r for r in doc["results"] if not r.get("ok")]

@@ -680,13 +680,14 @@ static void show_progress(struct importer *im, double t)
 {
     double pct = im->file_size ? 100.0 * (double)im->pos / (double)im->file_size : 100.0;
     int fill = (int)(pct / 5.0);
-    char bar[21], n1[32];
+    char bar[21], n1[32], n2[32];
     for (int i = 0; i < 20; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[20] = 0;
     double dt = (t - im->t0) / 1e3;
-    fprintf(stderr, "\r  importing [%s] %5.1f%%  %s records  %.0f records/s ", bar, pct,
-            commas(im->st.records, n1), dt > 0 ? (double)im->st.records / dt : 0.0);
+    fprintf(stderr, "\r  importing [%s] %5.1f%%  %s records  %s records/s ", bar, pct,
+            commas(im->st.records, n1),
+            commas(dt > 0 ? (uint64_t)((double)im->st.records / dt) : 0, n2));
     fflush(stderr);
     progress_shown = 1;
     im->t_last = t;
@@ -784,9 +785,9 @@ static void import(const struct options *o, pagedb *db, struct import_stats *st,
     im.o = o;
     im.db = db;
     im.tty = isatty(STDERR_FILENO);
-    check(col_writer_init(&im.lat, "lat", 8), "column lat");
-    check(col_writer_init(&im.lng, "lng", 8), "column lng");
-    check(col_writer_init(&im.idcol, "id", ID_BYTES), "column id");
+    check(col_writer_init(&im.lat, db, "lat", 8), "column lat");
+    check(col_writer_init(&im.lng, db, "lng", 8), "column lng");
+    check(col_writer_init(&im.idcol, db, "id", ID_BYTES), "column id");
 
     size_t len;
     char *buf = slurp(o->input, &len);

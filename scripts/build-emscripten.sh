@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the browser/Node WebAssembly module of pagedb with Debian's Emscripten:
+#   1. libsodium from Debian's source package, built once for Emscripten and cached under
+#      ~/.cache/pagedb (never in the repo);
+#   2. core/ + platform/opfs/ into dist/pagedb.browser.mjs (+ .wasm, for a dedicated worker)
+#      and dist/pagedb.node.mjs (+ .wasm, for Node).
+# Installs missing apt packages (emscripten, autotools).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+missing=()
+for p in emscripten autoconf automake libtool make; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+export NODE_PATH=/usr/share/nodejs           # Emscripten 3.1.6's optimiser needs acorn from here
+export NODE_OPTIONS=--no-experimental-fetch  # its node scripts must not use fetch
+
+cache="${PAGEDB_CACHE:-$HOME/.cache/pagedb}"
+src=$(scripts/sources.sh libsodium)
+ver=$(basename "$src" | sed 's/^libsodium-//')
+prefix="$cache/emscripten/libsodium-$ver"
+if [ ! -f "$prefix/lib/libsodium.a" ]; then
+  echo "building libsodium $ver for Emscripten (once; cached in $prefix)"
+  work="$cache/build/libsodium-emscripten-$ver"
+  rm -rf "$work"; mkdir -p "$(dirname "$work")"; cp -a "$src" "$work"
+  ( cd "$work" && autoreconf -fi >/dev/null 2>&1 \
+    && emconfigure ./configure --prefix="$prefix" --disable-shared --without-pthreads --disable-ssp \
+         --disable-asm --disable-pie CFLAGS=-O3 >/dev/null \
+    && emmake make -j"$(nproc)" install >/dev/null )
+fi
+
+mkdir -p dist
+common=(-O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unused-parameter -Icore/include -Icore -Iplatform/opfs -I"$prefix/include"
+  core/*.c platform/opfs/*.c "$prefix/lib/libsodium.a"
+  --js-library platform/opfs/lib.js -sMODULARIZE=1 -sEXPORT_ES6=1 -sALLOW_MEMORY_GROWTH=1
+  -sINITIAL_MEMORY=33554432 -sTOTAL_STACK=1048576
+  "-sEXPORTED_FUNCTIONS=[_malloc,_free,_pdbjs_open,_pdbjs_stat,_pdbjs_scan,_pagedb_close,_pagedb_strerror,_pagedb_errdetail,_pagedb_txn_begin,_pagedb_txn_commit,_pagedb_txn_abort,_pagedb_table_open,_pagedb_table_drop,_pagedb_get,_pagedb_put,_pagedb_del,_pagedb_verify]"
+  "-sEXPORTED_RUNTIME_METHODS=[UTF8ToString,stringToUTF8,lengthBytesUTF8,ENV]")
+emcc "${common[@]}" -sENVIRONMENT=worker -o dist/pagedb.browser.mjs
+emcc "${common[@]}" -sENVIRONMENT=node -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0 --extern-pre-js platform/opfs/node_shim.js -o dist/pagedb.node.mjs
+echo "built dist/pagedb.browser.mjs dist/pagedb.node.mjs"

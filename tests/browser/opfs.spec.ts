@@ -1,0 +1,147 @@
+// pagedb in Debian's Chromium on OPFS through the TypeScript package.
+import { test, expect, type Page } from '@playwright/test';
+
+async function load(page: Page): Promise<void> {
+  await page.goto('/tests/browser/pages/app.html');
+  await page.waitForFunction(() => (window as any).ready === true);
+}
+
+test.beforeEach(async ({ page }) => {
+  await load(page);
+  await page.evaluate(() => (window as any).clearOpfs());
+});
+
+test('writes, survives a reload, and reads everything back', async ({ page }) => {
+  await page.evaluate(async () => {
+    const w = window as any;
+    const db = await w.pagedb.open('notes', { key: w.key, cacheBytes: 1 << 20 });
+    await db.write((tx: any) => {
+      const t = tx.table('notes');
+      for (let i = 0; i < 2000; i++) t.put(`note-${String(i).padStart(5, '0')}`, `secret text number ${i}`);
+    });
+    // no close: the reload must release the OPFS handles (pagehide)
+  });
+  await page.reload();
+  await page.waitForFunction(() => (window as any).ready === true);
+  const r = await page.evaluate(async () => {
+    const w = window as any;
+    const db = await w.pagedb.open('notes', { key: w.key });
+    const one = w.dec(await db.read((tx: any) => tx.table('notes').get('note-01234')));
+    let n = 0;
+    let last = '';
+    for await (const [k] of db.range('notes', {})) { n++; last = w.dec(k); }
+    const pages = await db.verify();
+    await db.close();
+    return { one, n, last, pages };
+  });
+  expect(r.one).toBe('secret text number 1234');
+  expect(r.n).toBe(2000);
+  expect(r.last).toBe('note-01999');
+  expect(r.pages).toBeGreaterThan(2);
+});
+
+test('raw OPFS bytes contain none of the plaintext', async ({ page }) => {
+  const found = await page.evaluate(async () => {
+    const w = window as any;
+    const db = await w.pagedb.open('raw', { key: w.key });
+    await db.write((tx: any) => {
+      for (let i = 0; i < 200; i++) tx.table('people').put(`person-${i}`, `Alice Wonderland lives at ${i} Rabbit Hole Lane`);
+    });
+    await db.close();
+    const files = await w.rawFiles('raw');
+    const needles = ['Alice Wonderland', 'Rabbit Hole', 'person-1', 'people'];
+    const hits: string[] = [];
+    let total = 0;
+    for (const [name, bytes] of Object.entries(files) as [string, Uint8Array][]) {
+      total += bytes.length;
+      const text = new TextDecoder('latin1').decode(bytes);
+      for (const n of needles) if (text.includes(n)) hits.push(`${name}:${n}`);
+    }
+    return { hits, total };
+  });
+  expect(found.total).toBeGreaterThan(8192);
+  expect(found.hits).toEqual([]);
+});
+
+test('a worker killed mid-commit leaves the last committed state readable', async ({ page }) => {
+  await page.evaluate(async () => {
+    const w = window as any;
+    const db = await w.pagedb.open('crash', { key: w.key });
+    await db.write((tx: any) => { for (let i = 0; i < 500; i++) tx.table('t').put(`k${i}`, 'committed'); });
+    // a large commit in flight, then the page goes away (worker terminated by pagehide)
+    db.write((tx: any) => { for (let i = 0; i < 50000; i++) tx.table('t').put(`k${i}`, 'in-flight-' + 'x'.repeat(100)); });
+    await new Promise((r) => setTimeout(r, 30));
+  });
+  await page.reload();
+  await page.waitForFunction(() => (window as any).ready === true);
+  const r = await page.evaluate(async () => {
+    const w = window as any;
+    const db = await w.pagedb.open('crash', { key: w.key });
+    const values = new Set<string>();
+    let n = 0;
+    for await (const [, v] of db.range('t', {})) { n++; values.add(w.dec(v).slice(0, 9)); }
+    const pages = await db.verify();
+    await db.close();
+    return { n, values: [...values], pages };
+  });
+  // exactly one of the two committed states, never a mix
+  if (r.n === 500) expect(r.values).toEqual(['committed']);
+  else {
+    expect(r.n).toBe(50000);
+    expect(r.values).toEqual(['in-flight']);
+  }
+  expect(r.pages).toBeGreaterThan(2);
+});
+
+test('a second tab gets EBUSY until the first closes', async ({ page, context }) => {
+  await page.evaluate(async () => {
+    const w = window as any;
+    w.db = await w.pagedb.open('shared', { key: w.key });
+    await w.db.write((tx: any) => tx.table('t').put('a', 'b'));
+  });
+  const other = await context.newPage();
+  await load(other);
+  const busy = await other.evaluate(async () => {
+    const w = window as any;
+    try {
+      await w.pagedb.open('shared', { key: w.key });
+      return { ok: true };
+    } catch (e: any) {
+      return { ok: false, name: e.name, code: e.code, message: e.message, isErr: e instanceof w.pagedb.PagedbError };
+    }
+  });
+  expect(busy.ok).toBe(false);
+  expect(busy.isErr).toBe(true);
+  expect(busy.code).toBe(2);
+  expect(busy.message).toMatch(/another tab/);
+  await page.evaluate(async () => (window as any).db.close());
+  const value = await other.evaluate(async () => {
+    const w = window as any;
+    const db = await w.pagedb.open('shared', { key: w.key });
+    const v = w.dec(await db.read((tx: any) => tx.table('t').get('a')));
+    await db.close();
+    return v;
+  });
+  expect(value).toBe('b');
+});
+
+test('errors surface as PagedbError with the C code', async ({ page }) => {
+  const r = await page.evaluate(async () => {
+    const w = window as any;
+    const db = await w.pagedb.open('errs', { key: w.key });
+    await db.write((tx: any) => tx.table('t').put('a', 'b'));
+    await db.close();
+    const out: any = {};
+    try { await w.pagedb.open('errs', { key: new Uint8Array(32) }); } catch (e: any) { out.wrongKey = [e instanceof w.pagedb.PagedbError, e.code]; }
+    try { await w.pagedb.open('errs2', {}); } catch (e: any) { out.noKey = [e instanceof w.pagedb.PagedbError, e.code]; }
+    const db2 = await w.pagedb.open('errs', { key: w.key });
+    try { await db2.write((tx: any) => tx.table('t').put(new Uint8Array(5000), 'v')); } catch (e: any) { out.tooBig = [e instanceof w.pagedb.PagedbError, e.code]; }
+    out.still = w.dec(await db2.read((tx: any) => tx.table('t').get('a')));
+    await db2.close();
+    return out;
+  });
+  expect(r.wrongKey).toEqual([true, 5]);
+  expect(r.noKey).toEqual([true, 10]);
+  expect(r.tooBig).toEqual([true, 13]);
+  expect(r.still).toBe('b');
+});

@@ -33,10 +33,10 @@ typedef struct pdb_frame {
     uint8_t valid;       /* data holds the page (0 while being filled / after a failed fill) */
     uint8_t owner;       /* free for the pager's use (e.g. written by the current txn) */
     uint8_t spare;
-    /* CLOCK-Pro state and list links: private to cache.c */
-    uint8_t hot, ref, test, resident;
-    struct pdb_frame *prev, *next; /* position on the clock */
-    struct pdb_frame *hnext;       /* hash chain */
+    /* Private to cache.c: the page's clock entry, which holds its CLOCK-Pro state, clock
+       links and hash chain (entries of non-resident pages need no frame). NULL while the
+       frame is free or after its page was discarded. */
+    struct pdb_cnode *node;
 } pdb_frame;
 
 typedef struct pdb_cache pdb_cache;
@@ -74,7 +74,8 @@ pdb_frame *pdb_cache_lookup(pdb_cache *c, uint64_t file_no, uint64_t pgno);
  * Get a frame for a page that is not resident (caller checked with lookup), evicting per
  * CLOCK-Pro (spilling dirty victims). The returned frame is pinned (pins = 1), keyed by
  * (file_no, pgno), valid = 0, dirty = 0, contents unspecified; counts a miss.
- * Returns 0 and *out, or PAGEDB_ENOMEM when every frame is pinned, or spill's error.
+ * Returns 0 and *out, or PAGEDB_ENOMEM when every frame is pinned, or spill's error
+ * (PAGEDB_EMISUSE if the page is resident after all).
  */
 int pdb_cache_alloc(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **out);
 

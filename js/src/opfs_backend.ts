@@ -51,7 +51,7 @@ export class OpfsBackend implements Backend {
   }
 
   /**
-   * createSyncAccessHandle, retried for up to 750 ms while another context still holds
+   * createSyncAccessHandle, retried for up to 3 s while another context still holds
    * the file: a worker terminated by a reload releases its handles asynchronously.
    */
   private static async syncHandle(fh: FileSystemFileHandle): Promise<SyncHandle> {
@@ -60,7 +60,7 @@ export class OpfsBackend implements Backend {
       try {
         return await create();
       } catch (e) {
-        if ((e as DOMException)?.name !== 'NoModificationAllowedError' || waited >= 750) throw e;
+        if ((e as DOMException)?.name !== 'NoModificationAllowedError' || waited >= 3000) throw e;
         await new Promise((r) => setTimeout(r, 50));
       }
     }

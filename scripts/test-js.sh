@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The WebAssembly + TypeScript suites: builds the Emscripten module and the package, runs
+# Vitest (Node, real files) and Playwright (Debian's Chromium, OPFS). Installs what it needs:
+# node/npm packages from npm, chromium and emscripten from apt (never a downloaded browser).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh native node
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+if ! [ -x /usr/bin/chromium ]; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+scripts/build-emscripten.sh
+npx tsc -p js/tsconfig.json
+status=0
+echo "== Vitest (Node, TypeScript facade on real files) =="
+npx vitest run --config tests/node/vitest.config.ts || status=1
+echo "== Playwright (Chromium, OPFS) =="
+npx playwright test -c tests/browser/playwright.config.ts || status=1
+exit $status

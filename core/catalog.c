@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "db.h"
+#include "segment.h"
 
 #define TABLE_REC 48
 #define KEYBUF 300
@@ -268,6 +269,7 @@ int pagedb_realm_drop(pagedb_txn *txn, uint32_t id)
         free(d.names[i]);
     }
     free(d.names);
+    if (!rc) rc = pdb_seg_drop_realm(txn, id); /* its segments are unlinked and deleted too */
     if (rc) return pdb_txn_fail(txn, rc);
     rc = pdb_bt_del(&txn->bt, &txn->cat, k, 5);
     if (rc) return pdb_txn_fail(txn, rc);

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "db.h"
+#include "segment.h"
 
 static const uint8_t MAGIC[8] = {0x89, 'P', 'G', 'D', 'B', '\r', '\n', 0x1a};
 
@@ -313,7 +314,8 @@ int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
     pdb_mutex_init(&db->mu);
     pdb_cond_init(&db->cv);
     char *main_path = join(path, "main.pdb");
-    if (!main_path) {
+    db->dir = strdup(path);
+    if (!main_path || !db->dir) {
         rc = PAGEDB_ENOMEM;
         goto fail;
     }
@@ -363,6 +365,8 @@ int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
         rc = pdb_cat_load_realms(t, NULL);
         pagedb_txn_abort(t);
     }
+    /* segment files: delete unlinked ones, recover linked unsealed ones (FORMAT.md §9.6) */
+    if (!rc) rc = pdb_seg_db_open(db);
     if (rc) goto fail;
     free(main_path);
     *out = db;
@@ -372,6 +376,8 @@ fail:
     {
         char keep[256];
         snprintf(keep, sizeof keep, "%s", pagedb_errdetail());
+        pdb_seg_db_close(db);
+        free(db->dir);
         if (db->pager) pdb_pager_destroy(db->pager);
         if (db->file) db->vfs->close(db->file);
         pdb_key_wipe(&db->hdr_key);
@@ -393,6 +399,9 @@ int pagedb_close(pagedb *db)
     size_t n = db->ntxn;
     pdb_mutex_unlock(&db->mu);
     if (n) return pdb_err(PAGEDB_EMISUSE, "%zu transaction(s) still open", n);
+    if ((n = pdb_seg_handles(db)) != 0) return pdb_err(PAGEDB_EMISUSE, "%zu segment handle(s) still open", n);
+    pdb_seg_db_close(db);
+    free(db->dir);
     pdb_pager_destroy(db->pager);
     int rc = db->vfs->close(db->file);
     pdb_key_wipe(&db->hdr_key);

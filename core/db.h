@@ -52,6 +52,8 @@ struct pagedb {
     int poisoned;
     size_t ntxn;
     uint8_t *probe; /* 8192-byte, 4096-aligned buffer for reading header probes */
+    char *dir;               /* the directory given to pagedb_open (segment files live there) */
+    struct pdb_segreg *segs; /* segment registry (segment.c) */
 };
 
 typedef struct pdb_newrealm {
@@ -73,6 +75,7 @@ struct pagedb_txn {
     uint32_t *drop_realms;  /* realms dropped by this txn (keys to wipe at commit) */
     size_t ndrop_realms;
     int changed;            /* anything to commit */
+    struct pdb_segtxn *segtx;/* segments linked/unlinked by this txn (segment.c), or NULL */
 };
 
 struct pagedb_table {

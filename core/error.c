@@ -30,6 +30,7 @@ const char *pagedb_strerror(int rc)
     case PAGEDB_ENOTDB: return "PAGEDB_ENOTDB: not a pagedb database";
     case PAGEDB_EKEYORDER: return "PAGEDB_EKEYORDER: append key not greater than last key";
     case PAGEDB_ENOTSUP: return "PAGEDB_ENOTSUP: not supported on this build or CPU";
+    case PAGEDB_ESEALED: return "PAGEDB_ESEALED: segment is sealed (immutable)";
     default: return "unknown error";
     }
 }

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "db.h"
+#include "segment.h"
 
 static int is_sticky(int rc)
 {
@@ -120,6 +121,7 @@ int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out)
 static void txn_free(pagedb_txn *t)
 {
     pagedb *db = t->db;
+    pdb_seg_txn_end(t, 0); /* no-op after a commit */
     while (t->cursors) {
         pagedb_cursor *c = t->cursors;
         t->cursors = c->next;
@@ -211,6 +213,7 @@ static int do_commit(pagedb_txn *t)
     pdb_mutex_lock(&db->mu);
     db->meta = m;
     pdb_mutex_unlock(&db->mu);
+    pdb_seg_txn_end(t, 1); /* delete the files of segments this commit unlinked */
     return PAGEDB_OK;
 }
 

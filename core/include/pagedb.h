@@ -11,6 +11,8 @@
  *                   number of read-only transactions, each on a stable snapshot.
  *   pagedb_table    a named table (sorted bytes -> bytes) opened inside one transaction.
  *   pagedb_cursor   a position inside one table of one transaction.
+ *   pagedb_segment  an open segment file: engine-owned, append-mostly, sealable pages of
+ *                   bytes beside the B+ tree (see "Segments" below).
  *   pagedb_vfs      the storage/clock/RNG binding (the only way the core touches the platform).
  *
  * Thread-safety, in general: a pagedb handle may be shared by any number of threads. A
@@ -45,6 +47,7 @@ typedef struct pagedb pagedb;
 typedef struct pagedb_txn pagedb_txn;
 typedef struct pagedb_table pagedb_table;
 typedef struct pagedb_cursor pagedb_cursor;
+typedef struct pagedb_segment pagedb_segment;
 
 /* ------------------------------------------------------------------------------------------ */
 /* Errors                                                                                      */
@@ -73,7 +76,8 @@ enum pagedb_error {
     PAGEDB_ENOTDB = 15,   /**< the file is not a pagedb database */
     PAGEDB_EKEYORDER = 16,/**< PAGEDB_APPEND with a key not greater than the table's last key */
     PAGEDB_ENOTSUP = 17,  /**< feature not available on this build/CPU (e.g. AES-256-GCM) */
-    PAGEDB_ERROR_MAX = 17
+    PAGEDB_ESEALED = 18,  /**< the segment is sealed (immutable): no append, no second seal */
+    PAGEDB_ERROR_MAX = 18
 };
 
 /**
@@ -486,6 +490,241 @@ int pagedb_stat(pagedb *db, pagedb_stats *st);
  * cache so on-disk bytes are checked. Runs in its own read transaction; thread-safe.
  */
 int pagedb_verify(pagedb *db, uint64_t *pages_checked);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Segments                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * A segment is a file of authenticated pages beside the B+ tree ("DIR/seg-<16 hex>.pds",
+ * docs/FORMAT.md §9) holding one append-only byte stream that an engine formats as it
+ * likes (vector blocks, column chunks, posting lists, ...). It is named by a 64-bit id
+ * assigned by pagedb (never a user string), owned by a realm whose page key encrypts and
+ * authenticates its pages, with the segment id and page number bound into every tag.
+ *
+ * Life cycle:
+ *   create (unlinked, appendable) -> append* / sync* -> seal (immutable, footer with the
+ *   root hash) ; link inside a write transaction at any point to make it visible.
+ * A segment is visible (pagedb_segment_open by another handle or process, list) only once
+ * a committed write transaction has linked it into the catalog. Segments that are not
+ * linked in the last committed catalog are deleted by the next read-write pagedb_open.
+ * Unlinking is transactional too: the file is deleted after the unlinking commit.
+ *
+ * Durability (docs/FORMAT.md §9.6): appended bytes are durable after pagedb_segment_sync
+ * or pagedb_segment_seal returns OK. After a crash a linked unsealed segment reopens with
+ * a prefix of its appended bytes that contains at least every byte appended before its
+ * last successful sync; a sealed segment reopens whole or reports which page is damaged.
+ *
+ * Parallel ingest: creating, appending to, syncing and sealing a segment never wait for
+ * the B+ tree writer or for other segments (only short internal mutexes are taken; no
+ * lock is held across file I/O, except that a cache miss may evict and write back a dirty
+ * B+ tree page as any reader's miss does). One thread per segment handle at a time; any
+ * number of handles on different threads concurrently, also during write transactions.
+ *
+ * Memory: an append handle stages at most PAGEDB_SEGMENT_STAGE_BYTES of sealed pages plus
+ * two pages, whatever the size of an append; a reading handle holds at most
+ * PAGEDB_SEGMENT_STAGE_BYTES of read-ahead plus one page. Random reads go through the
+ * database's capped buffer pool. A multi-gigabyte append never grows memory.
+ */
+
+/** pagedb_segment_open flags */
+#define PAGEDB_SEGMENT_APPEND 0x1u /**< open for append (the segment must be unsealed) */
+#define PAGEDB_SEGMENT_VERIFY 0x2u /**< verify every page against the sealed root at open */
+
+/** Upper bound in bytes of one handle's staging / read-ahead buffer (docs above). */
+#define PAGEDB_SEGMENT_STAGE_BYTES (256u * 1024u)
+
+/** Largest user metadata stored with a link, in bytes. */
+#define PAGEDB_SEGMENT_META_MAX 65536u
+
+/** Description of a segment (pagedb_segment_stat, pagedb_segment_get, pagedb_segment_list). */
+typedef struct pagedb_segment_info {
+    uint64_t id;       /**< segment id (>= 1) */
+    uint32_t realm;    /**< owning realm */
+    int sealed;        /**< 1 if sealed (immutable, footer written), else 0 */
+    uint64_t length;   /**< bytes in the segment (readable length) */
+    uint64_t pages;    /**< data pages (ceil(length / pagedb_segment_payload())) */
+    uint8_t root[16];  /**< sealed: BLAKE2b-128 over the data page tags (FORMAT.md §9.4);
+                            zero when unsealed */
+    int linked;        /**< get/list: 1 (they read the catalog); stat: 1 if linked in the
+                            last committed catalog as far as this handle knows */
+    pagedb_val meta;   /**< get/list: the metadata stored by pagedb_segment_link, valid
+                            during the callback (list) or until the next call on the txn
+                            (get); stat: empty */
+} pagedb_segment_info;
+
+/**
+ * Payload bytes per data page of this database's segments: page size - 72 (4024 for
+ * 4096-byte pages). Byte offset x of a segment lives in data page x / payload.
+ */
+size_t pagedb_segment_payload(const pagedb *db);
+
+/**
+ * Create a new, empty segment in realm `realm` and open it for append. The segment is not
+ * visible to other handles until a write transaction links it (pagedb_segment_link); if
+ * the database is closed or crashes first, the next read-write open deletes it.
+ * Does not take the B+ tree writer lock: callable while a write transaction is active on
+ * any thread. The id is assigned from the database's segment counter (FORMAT.md §2
+ * offset 224, advanced in memory at once and made durable by the commit that links it);
+ * ids are never reused for a segment that was ever linked.
+ *
+ * db     a database opened read-write.
+ * realm  realm id (PAGEDB_REALM_DEFAULT or one created by pagedb_realm_create and
+ *        committed or created by a still-open transaction of this handle).
+ * out    receives the handle (free with pagedb_segment_close).
+ * id     receives the segment id (may be NULL).
+ * Errors: EINVAL (NULL db/out), EMISUSE (database opened PAGEDB_RDONLY), ENOTFOUND (no
+ *   such realm), EIO/EFULL (creating the file), ENOMEM.
+ * Thread-safety: any thread; the handle then belongs to the calling thread.
+ */
+int pagedb_segment_create(pagedb *db, uint32_t realm, pagedb_segment **out, uint64_t *id);
+
+/**
+ * Open segment `id` for reading, or with PAGEDB_SEGMENT_APPEND for appending (and
+ * reading). Found when linked in the last committed catalog, or created by this database
+ * handle and not deleted. The first open of an unsealed segment from a read-only handle
+ * scans its pages (FORMAT.md §9.6); a sealed segment's footer is authenticated and
+ * compared with the catalog record at its first open.
+ *
+ * flags  0, PAGEDB_SEGMENT_APPEND, PAGEDB_SEGMENT_VERIFY (run pagedb_segment_verify
+ *        before returning; only meaningful for sealed segments), or both.
+ * Errors: ENOTFOUND (no such segment, or deleted), ESEALED (APPEND on a sealed segment),
+ *   EBUSY (APPEND while another append handle of this database is open on it), EMISUSE
+ *   (APPEND on a PAGEDB_RDONLY database), EAUTH/ECORRUPT (footer or pages do not
+ *   authenticate or do not match the catalog; pagedb_errdetail() names the page), EIO,
+ *   ENOMEM.
+ * Thread-safety: any thread; the handle belongs to the calling thread.
+ */
+int pagedb_segment_open(pagedb *db, uint64_t id, unsigned flags, pagedb_segment **out);
+
+/**
+ * Append len bytes (copied) to the end of the segment. The bytes are packed into data
+ * pages; full pages are sealed and written in batches of at most
+ * PAGEDB_SEGMENT_STAGE_BYTES with one VFS write each; a partial last page stays staged in
+ * memory until it fills, or until sync, seal or close writes it. Appended bytes are
+ * readable through this handle at once and through other handles of this database when
+ * this call returns; they are durable only after pagedb_segment_sync or _seal.
+ * len 0 is a no-op. data may be NULL only when len is 0.
+ * Errors: EMISUSE (handle not opened for append), ESEALED, ENOTFOUND (the segment was
+ *   deleted), EIO/EFULL (the handle is then poisoned: every later append, sync and seal
+ *   returns the same code; reopen the segment — after a crash-free error the file holds a
+ *   valid prefix), EINVAL.
+ */
+int pagedb_segment_append(pagedb_segment *seg, const void *data, size_t len);
+
+/**
+ * Read len bytes at byte offset `offset` into buf (caller-owned, len bytes). Every page
+ * read is authenticated (realm, segment id, page number, and its byte count, which
+ * singles out the final version of each page of a sealed segment) before its bytes are
+ * copied. Single-page random reads go through the buffer pool; reads that span pages or
+ * continue where the previous read ended fetch a run of up to PAGEDB_SEGMENT_STAGE_BYTES
+ * of pages with one VFS read (read-ahead) into the handle's bounded buffer.
+ * Errors: EINVAL (range beyond the segment's length, NULL buf with len > 0), EAUTH /
+ *   ECORRUPT (a page fails authentication or checks; pagedb_errdetail() names segment
+ *   and page; no byte of a bad page reaches buf), ENOTFOUND (deleted), EIO, ENOMEM.
+ */
+int pagedb_segment_read(pagedb_segment *seg, uint64_t offset, void *buf, size_t len);
+
+/**
+ * Read the payload of data page `index` (0-based) into buf, which must hold
+ * pagedb_segment_payload() bytes; *len receives the page's byte count (the payload size,
+ * except for the last page). Same checks and errors as pagedb_segment_read; EINVAL if
+ * index >= the number of data pages.
+ */
+int pagedb_segment_read_page(pagedb_segment *seg, uint64_t index, void *buf, size_t *len);
+
+/**
+ * Make every byte appended so far durable (writes the staged partial page and a copy of
+ * it, FORMAT.md §9.6, then fdatasync of the segment file even with PAGEDB_NOSYNC unset;
+ * skipped under PAGEDB_NOSYNC). No-op (OK) on a handle not opened for append or sealed.
+ * Errors: EIO/EFULL (the handle is poisoned, see pagedb_segment_append), ENOTFOUND.
+ */
+int pagedb_segment_sync(pagedb_segment *seg);
+
+/**
+ * Seal the segment: write the staged last page, fdatasync, write the footer (length, page
+ * count, root hash over the data page tags; FORMAT.md §9.4), fdatasync. The segment is
+ * then immutable; the handle stays open for reading. The catalog records the sealed
+ * state when the segment is next linked (pagedb_segment_link, which may relink an already
+ * linked segment); until then the footer alone marks it sealed.
+ * Errors: EMISUSE (not an append handle), ESEALED (already sealed), EIO/EFULL (poisoned;
+ *   after a crash the segment is unsealed, or sealed if the footer reached the disk),
+ *   ENOTFOUND.
+ */
+int pagedb_segment_seal(pagedb_segment *seg);
+
+/** Describe the open segment (length as seen by this handle). Errors: EINVAL. */
+int pagedb_segment_stat(pagedb_segment *seg, pagedb_segment_info *info);
+
+/**
+ * Authenticate every data page of the segment from disk (bypassing the buffer pool) and
+ * check its byte count; for a sealed segment also recompute the root over the page tags
+ * and compare it with the footer's and the catalog's, and check the footer. The staged,
+ * unwritten tail of an append handle is not on disk and is not checked.
+ * pages_checked (may be NULL) receives the number of pages verified (footer included).
+ * Errors: EAUTH/ECORRUPT naming the first bad page (or "footer"), EIO, ENOMEM.
+ */
+int pagedb_segment_verify(pagedb_segment *seg, uint64_t *pages_checked);
+
+/**
+ * Close the handle. An append handle first writes its staged partial page (no sync: use
+ * pagedb_segment_sync for durability). Frees the handle and wipes its keys and plaintext
+ * buffers even when an error is returned. NULL is a no-op returning OK.
+ * Errors: EIO/EFULL (writing the staged page; the segment then reports EIO at every open
+ *   until the database is reopened, which recovers it per FORMAT.md §9.6).
+ */
+int pagedb_segment_close(pagedb_segment *seg);
+
+/**
+ * Delete a segment that is not linked: one created by this handle that no committed
+ * transaction linked and that no open transaction is linking. Removes its file at once.
+ * Linked segments are deleted with pagedb_segment_unlink instead.
+ * Errors: ENOTFOUND, EBUSY (linked, being linked, or a handle on it is open), EMISUSE
+ *   (read-only database), EIO.
+ */
+int pagedb_segment_delete(pagedb *db, uint64_t id);
+
+/**
+ * Link segment `id` into the catalog in write transaction txn, storing `meta` beside it
+ * (copied; opaque to pagedb). Visible to other handles once txn commits. Linking an
+ * already linked segment replaces its record (use this after pagedb_segment_seal to
+ * record the sealed length, page count and root, FORMAT.md §8). The record states what
+ * this handle knows when link is called: a seal done later is recorded by a later link.
+ * Linking does not sync the segment: bytes not yet synced are not made durable by the
+ * commit (after a crash the linked segment holds what FORMAT.md §9.6 promises).
+ *
+ * meta     metadata bytes, or NULL: keep the metadata of an existing record (none for a
+ *          new link). metalen: bytes, at most PAGEDB_SEGMENT_META_MAX.
+ * Errors: ENOTFOUND (no such segment, deleted, or its realm has no key), ETOOBIG (meta),
+ *   EMISUSE (read txn), EINVAL, poison codes (EIO/EAUTH/ECORRUPT/ENOMEM poison the txn).
+ */
+int pagedb_segment_link(pagedb_txn *txn, uint64_t id, const void *meta, size_t metalen);
+
+/**
+ * Unlink segment `id` in write transaction txn: its catalog record is deleted; when txn
+ * commits the segment file is deleted (a crash between the commit and the deletion leaves
+ * an unlinked file that the next read-write open deletes). Open handles on the segment
+ * then return ENOTFOUND. Nothing happens if txn aborts.
+ * Errors: ENOTFOUND (not linked in txn's view), EMISUSE (read txn), poison codes.
+ */
+int pagedb_segment_unlink(pagedb_txn *txn, uint64_t id);
+
+/**
+ * Look up linked segment `id` in txn's view of the catalog. info->meta points into a
+ * buffer owned by the txn, valid until the next call on txn. For an unsealed segment the
+ * length is the current readable length known to this database handle (the segment file
+ * is scanned the first time when the database is open read-only).
+ * Errors: ENOTFOUND, EAUTH/ECORRUPT/EIO, EMISUSE.
+ */
+int pagedb_segment_get(pagedb_txn *txn, uint64_t id, pagedb_segment_info *info);
+
+/**
+ * Call cb for each linked segment in txn's view, in id order (same fields as
+ * pagedb_segment_get; info and its meta are valid during the call only). A non-zero
+ * return from cb stops the walk and is returned.
+ * Errors: EAUTH/ECORRUPT/EIO, EMISUSE, or cb's value.
+ */
+int pagedb_segment_list(pagedb_txn *txn, int (*cb)(void *arg, const pagedb_segment_info *info),
+                        void *arg);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@ npx tsc -p js/tsconfig.json
 status=0
 echo "== Vitest (Node, TypeScript facade on real files) =="
 npx vitest run --config tests/node/vitest.config.ts || status=1
+tests/browser/vite-app/build.sh
 echo "== Playwright (Chromium, OPFS) =="
 npx playwright test -c tests/browser/playwright.config.ts || status=1
 exit $status

@@ -1429,20 +1429,38 @@ static void test_api(void)
     free(src);
 }
 
+/* PAGEDB_SEG_ONLY="5,6" runs only those sections (debugging, sanitizer runs). */
+static int want(int sec)
+{
+    const char *e = getenv("PAGEDB_SEG_ONLY");
+    if (!e || !*e) return 1;
+    char key[8];
+    snprintf(key, sizeof key, "%d", sec);
+    for (const char *p = e; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == strlen(key) && strncmp(p, key, n) == 0) return 1;
+        p += n;
+        if (*p) p++;
+    }
+    return 0;
+}
+
 int main(void)
 {
     g_seed = harness_seed(0x5e6);
     if (sodium_init() < 0) return 1;
-    test_api();
-    test_reads();
-    test_round_trips();
-    test_tamper();
-    test_crash_sync();
-    test_crash_seal();
-    test_crash_link();
-    test_crash_unlink();
-    test_io_errors();
-    test_crash_random();
-    test_parallel();
+    if (want(7)) test_api();
+    if (want(2)) test_reads();
+    if (want(1)) test_round_trips();
+    if (want(4)) test_tamper();
+    if (want(5)) {
+        test_crash_sync();
+        test_crash_seal();
+        test_crash_link();
+        test_crash_unlink();
+        test_io_errors();
+        test_crash_random();
+    }
+    if (want(6)) test_parallel();
     return harness_done();
 }

@@ -7,6 +7,7 @@
  *   cmd_kv.c      put, get, del, scan
  *   cmd_import.c  import (JSON array / JSON Lines, streamed)
  *   cmd_admin.c   init, tables, stat, verify, drop
+ *   cmd_segment.c segment create, append, seal, cat, ls, rm
  *
  * Every file includes this header first: it declares the engine's opaque handle types
  * before including pagedb.h (see the note below).
@@ -80,6 +81,8 @@ int cmd_stat(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 /** pagedb drop DB TABLE */
 int cmd_drop(int argc, char **argv);
+/** pagedb segment create|append|seal|cat|ls|rm ... (see cmd_segment.c) */
+int cmd_segment(int argc, char **argv);
 
 /* ---- usage (main.c) ------------------------------------------------------------------- */
 

@@ -33,6 +33,9 @@ static const struct cli_command commands[] = {
     {"stat", cmd_stat, "stat DB [--json]"},
     {"verify", cmd_verify, "verify DB"},
     {"drop", cmd_drop, "drop DB TABLE"},
+    {"segment", cmd_segment,
+     "segment create DB [--realm R] | append DB ID FILE|- | seal DB ID |\n"
+     "              cat DB ID [--offset N] [--length N] | ls DB | rm DB ID"},
     {"help", cmd_help, "help"},
 };
 
@@ -60,6 +63,14 @@ static const char usage_text[] =
     "  pagedb stat DB [--json]            sizes, cipher, cache and I/O counters\n"
     "  pagedb verify DB                   authenticate every reachable page\n"
     "  pagedb drop DB TABLE               drop a table and free its pages\n"
+    "  pagedb segment create DB [--realm R]\n"
+    "      create a segment file (realm R: id or name; default 0), link it; print its id\n"
+    "  pagedb segment append DB ID FILE|-  append FILE's (or stdin's) bytes, then sync\n"
+    "  pagedb segment seal DB ID          seal (immutable; footer with the root hash)\n"
+    "  pagedb segment cat DB ID [--offset N] [--length N]\n"
+    "      verify the segment, then print its raw bytes (all, or N bytes from offset N)\n"
+    "  pagedb segment ls DB               print ID<TAB>REALM<TAB>BYTES<TAB>sealed|unsealed\n"
+    "  pagedb segment rm DB ID            unlink the segment; its file is deleted\n"
     "  pagedb help                        this text\n"
     "\n"
     "Options also take the form --name=VALUE; '--' ends the options of scan, import,\n"
@@ -77,8 +88,8 @@ static const char usage_text[] =
     "One of PAGEDB_KEY / PAGEDB_PASSPHRASE is required by every command except help,\n"
     "also for 'none' databases.\n"
     "\n"
-    "Exit status: 0 ok; 1 not found (absent key for get/del, missing table);\n"
-    "  2 usage error (arguments, key environment); 3 other errors (message on stderr).\n";
+    "Exit status: 0 ok; 1 not found (absent key for get/del, missing table, segment or\n"
+    "  realm); 2 usage error (arguments, key environment); 3 other errors (message on stderr).\n";
 
 /** Find a command by name; NULL if unknown. */
 static const struct cli_command *find_command(const char *name)

@@ -66,10 +66,11 @@ static pagedb *open_db(const pagedb_vfs *vfs, const char *dir, unsigned flags, s
     return db;
 }
 
-static uint8_t *make_src(size_t n, uint64_t seed)
+/* Deterministic bytes; NULL only on out-of-memory (no CHECK: worker threads use it). */
+static uint8_t *fill_src(size_t n, uint64_t seed)
 {
     uint8_t *p = malloc(n ? n : 1);
-    CHECK(p != NULL);
+    if (!p) return NULL;
     uint64_t s = seed;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -77,6 +78,13 @@ static uint8_t *make_src(size_t n, uint64_t seed)
         memcpy(p + i, &v, 8);
     }
     for (; i < n; i++) p[i] = (uint8_t)harness_rand(&s);
+    return p;
+}
+
+static uint8_t *make_src(size_t n, uint64_t seed)
+{
+    uint8_t *p = fill_src(n, seed);
+    CHECK(p != NULL);
     return p;
 }
 
@@ -1088,7 +1096,12 @@ typedef struct worker {
 static void *worker_main(void *arg)
 {
     worker *w = arg;
-    uint8_t *src = make_src(w->n, w->seed);
+    uint8_t *src = fill_src(w->n, w->seed);
+    if (!src) {
+        w->rc = PAGEDB_ENOMEM;
+        atomic_fetch_add(&g_done, 1);
+        return NULL;
+    }
     uint64_t rng = w->seed * 7 + 1;
     pagedb_segment *s = NULL;
     int rc = pagedb_segment_create(w->db, 0, &s, &w->id);

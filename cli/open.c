@@ -1,7 +1,7 @@
 /*
  * open.c — how the CLI opens a database: key material from the environment (PAGEDB_KEY as
- * 64 hex characters, else PAGEDB_PASSPHRASE), PAGEDB_CACHE_BYTES, the POSIX VFS, and
- * wiping the decoded key as soon as pagedb_open has returned.
+ * 64 hex characters, else PAGEDB_PASSPHRASE), PAGEDB_CACHE_BYTES, the POSIX VFS (the WASI
+ * VFS in pagedb.wasm), and wiping the decoded key as soon as pagedb_open has returned.
  *
  * Invariants:
  *   1. The decoded key lives only in a caller-provided buffer and is wiped on every path
@@ -13,7 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __wasi__
+#include "pagedb_wasi.h" /* pagedb.wasm (scripts/build-wasi.sh) */
+#define cli_platform_vfs pagedb_vfs_wasi
+#else
 #include "pagedb_posix.h"
+#define cli_platform_vfs pagedb_vfs_posix
+#endif
 
 #define HEX_KEY_CHARS (2 * PAGEDB_KEY_BYTES)
 
@@ -67,7 +73,7 @@ static int decode_key(const char *s, uint8_t key[PAGEDB_KEY_BYTES])
 int cli_env_options(pagedb_options *o, uint8_t key[PAGEDB_KEY_BYTES])
 {
     pagedb_options_init(o);
-    o->vfs = pagedb_vfs_posix();
+    o->vfs = cli_platform_vfs();
 
     const char *hex = getenv("PAGEDB_KEY");
     const char *pass = getenv("PAGEDB_PASSPHRASE");

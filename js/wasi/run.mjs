@@ -17,8 +17,8 @@
  *
  * Node's `node:wasi` can crash inside V8's fast API calls, so this file always runs with
  * --no-turbo-fast-api-calls: started without it, it re-executes itself with the flag
- * (NODE_OPTIONS does not accept it). It also silences the ExperimentalWarning that
- * `node:wasi` prints, where the Node version supports --disable-warning.
+ * (NODE_OPTIONS does not accept it). It also keeps the ExperimentalWarning that
+ * `node:wasi` prints out of the module's output.
  *
  * Library use: `import { runWasi } from './run.mjs'` — the importing process must have been
  * started with NODE_FLAGS (see assertNodeFlags).
@@ -43,16 +43,12 @@ export function assertNodeFlags() {
 }
 
 /**
- * If this process lacks NODE_FLAGS, run `script` again in a child Node with them (plus
- * --disable-warning=ExperimentalWarning where supported), forward its exit status and never
- * return. Returns normally when the flags are already present.
+ * If this process lacks NODE_FLAGS, run `script` again in a child Node with them, forward
+ * its exit status and never return. Returns normally when the flags are already present.
  */
 export function reexecWithNodeFlags(script, args) {
   if (NODE_FLAGS.every((f) => process.execArgv.includes(f))) return;
-  const extra = process.allowedNodeEnvironmentFlags.has('--disable-warning')
-    ? ['--disable-warning=ExperimentalWarning']
-    : [];
-  const r = spawnSync(process.execPath, [...NODE_FLAGS, ...extra, ...process.execArgv, script, ...args], {
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, ...process.execArgv, script, ...args], {
     stdio: 'inherit',
   });
   if (r.error) {
@@ -60,6 +56,24 @@ export function reexecWithNodeFlags(script, args) {
     process.exit(2);
   }
   process.exit(r.status ?? TRAP_STATUS);
+}
+
+/**
+ * Run fn with Node's "WASI is an experimental feature" warning suppressed (it would end up
+ * in the output of every module run); every other warning still goes through.
+ */
+async function quietly(fn) {
+  const emit = process.emitWarning;
+  process.emitWarning = function (warning, ...rest) {
+    const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
+    if (type === 'ExperimentalWarning' && /WASI/.test(String(warning))) return;
+    return emit.call(this, warning, ...rest);
+  };
+  try {
+    return await fn();
+  } finally {
+    process.emitWarning = emit;
+  }
 }
 
 /**
@@ -72,10 +86,12 @@ export function reexecWithNodeFlags(script, args) {
  */
 export async function runWasi(wasm, { args = [], argv0, env = {}, preopens = {} } = {}) {
   assertNodeFlags();
-  const { WASI } = await import('node:wasi');
   const bytes = typeof wasm === 'string' ? await readFile(wasm) : wasm;
   const name = argv0 ?? (typeof wasm === 'string' ? basename(wasm) : 'module.wasm');
-  const wasi = new WASI({ version: 'preview1', args: [name, ...args], env, preopens, returnOnExit: true });
+  const wasi = await quietly(async () => {
+    const { WASI } = await import('node:wasi');
+    return new WASI({ version: 'preview1', args: [name, ...args], env, preopens, returnOnExit: true });
+  });
   const module = await WebAssembly.compile(bytes);
   const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
   try {

@@ -1,0 +1,80 @@
+# wasi.mk — the wasm32-wasi build of pagedb (clang-19 + wasi-libc), run from the
+# repository root by scripts/build-wasi.sh, which fetches and builds the dependencies and
+# passes their prefixes:
+#   make -f platform/wasi/wasi.mk SODIUM=<prefix> JANSSON=<prefix> [OUT=build/wasi]
+#        [NATIVE_ONLY="test_x test_y"] [all|cli|tests]
+# Outputs: $(OUT)/pagedb.wasm (the CLI) and $(OUT)/tests/<test>.wasm for every
+# tests/native/test_*.c not named in NATIVE_ONLY. Incremental (-MMD dependency files).
+#
+# The core is compiled WITHOUT PAGEDB_THREADS: a wasm32-wasi module has one thread, and the
+# core's mutex wrappers (core/util.h) become no-ops.
+
+CC      := clang-19
+AR      := llvm-ar-19
+OUT     ?= build/wasi
+SODIUM  ?= $(error SODIUM=<libsodium wasm32-wasi prefix> is required)
+JANSSON ?= $(error JANSSON=<jansson wasm32-wasi prefix> is required)
+# The native default is 8 MiB; wasm-ld's default (64 KiB) is far too small for tests that
+# keep 100 KB buffers on the stack, and an overflow would silently corrupt memory.
+STACK   ?= 8388608
+
+TARGET  := --target=wasm32-wasi
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS  := $(TARGET) -std=c11 -O2 $(WARN) -MMD -MP
+LDFLAGS := $(TARGET) -Wl,-z,stack-size=$(STACK)
+
+CORE_SRC    := $(wildcard core/*.c)
+WASI_SRC    := $(wildcard platform/wasi/*.c)
+CLI_SRC     := $(wildcard cli/*.c)
+SUPPORT_SRC := $(wildcard tests/native/support/*.c)
+TESTS       := $(filter-out $(NATIVE_ONLY),$(basename $(notdir $(wildcard tests/native/test_*.c))))
+
+obj = $(patsubst %.c,$(OUT)/obj/%.o,$(1))
+
+CORE_OBJ    := $(call obj,$(CORE_SRC) $(WASI_SRC))
+CLI_OBJ     := $(call obj,$(CLI_SRC))
+SUPPORT_OBJ := $(call obj,$(SUPPORT_SRC))
+TEST_WASM   := $(patsubst %,$(OUT)/tests/%.wasm,$(TESTS))
+
+.PHONY: all cli tests
+.SECONDARY:  # keep intermediate objects (incremental rebuilds)
+all: cli tests
+cli: $(OUT)/pagedb.wasm
+tests: $(TEST_WASM)
+
+# core/ and platform/wasi/: the library (the WASI VFS is part of it on this target).
+$(OUT)/obj/core/%.o: core/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -Icore -I$(SODIUM)/include -c $< -o $@
+$(OUT)/obj/platform/wasi/%.o: platform/wasi/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -c $< -o $@
+$(OUT)/libpagedb.a: $(CORE_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# cli/: pagedb.wasm (jansson built for wasm32-wasi; the CLI picks the WASI VFS under __wasi__).
+$(OUT)/obj/cli/%.o: cli/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -Iplatform/wasi -I$(JANSSON)/include -c $< -o $@
+$(OUT)/pagedb.wasm: $(CLI_OBJ) $(OUT)/libpagedb.a
+	$(CC) $(LDFLAGS) -Wl,--strip-debug $^ $(JANSSON)/lib/libjansson.a $(SODIUM)/lib/libsodium.a -o $@
+
+# tests/native/: tests/native/support/wasi/ comes first so that <pthread.h> (single-thread
+# mutex no-ops) and "pagedb_posix.h" (pagedb_vfs_posix() = the WASI VFS) resolve there.
+TEST_INC := -Itests/native/support/wasi -Itests/native/support -Icore -Icore/include \
+            -Iplatform/wasi -I$(SODIUM)/include
+# clock() (CPU-time reports) and getpid() exist in wasi-libc only as opt-in emulations.
+TEST_EMUL := -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_GETPID
+TEST_LIBS := -lwasi-emulated-process-clocks -lwasi-emulated-getpid
+$(OUT)/obj/tests/native/%.o: tests/native/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -D_GNU_SOURCE $(TEST_EMUL) $(TEST_INC) -c $< -o $@
+$(OUT)/libtestsupport.a: $(SUPPORT_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(OUT)/tests/%.wasm: $(OUT)/obj/tests/native/%.o $(OUT)/libtestsupport.a $(OUT)/libpagedb.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(SODIUM)/lib/libsodium.a $(TEST_LIBS) -o $@
+
+-include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Builds the WASI target of pagedb (wasm32-wasi, clang-19 + wasi-libc, WASI preview 1):
+#   1. libsodium and jansson from Debian's source packages (fetched by scripts/sources.sh
+#      into ~/.cache/pagedb/src/, never into the repo), each built once for wasm32-wasi
+#      and cached by version under ~/.cache/pagedb/wasi/<package>-<version>/;
+#   2. core/ (without PAGEDB_THREADS) + platform/wasi/ + cli/ -> build/wasi/pagedb.wasm,
+#      also copied to dist/wasi/pagedb.wasm for the package's `pagedb-wasi` runner;
+#   3. every tests/native/test_*.c except those in NATIVE_ONLY below ->
+#      build/wasi/tests/<test>.wasm (run them with scripts/test.sh or js/wasi/run.mjs).
+# Installs missing apt packages. The compile itself is platform/wasi/wasi.mk (incremental).
+# Environment: PAGEDB_CACHE (default ~/.cache/pagedb), PAGEDB_WASI_OUT (default build/wasi).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Native tests that cannot run as a single-threaded WASI command, with the reason. The list
+# is printed on every build, so nothing is left out silently. Tests that only have SOME
+# thread/fork/system() cases build for WASI with those cases under #ifndef __wasi__.
+declare -A NATIVE_ONLY=(
+  [test_sigkill]="fork() and SIGKILL of a writer process: WASI has no processes"
+)
+
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+missing=()
+need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
+for p in clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc make dpkg-dev; do need_pkg "$p"; done
+install_missing() {
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+    missing=()
+  fi
+}
+install_missing
+
+cache="${PAGEDB_CACHE:-$HOME/.cache/pagedb}"
+out="${PAGEDB_WASI_OUT:-build/wasi}"
+mkdir -p "$cache/wasi" "$cache/build"
+
+# build_dep PKG MAKE_DIR CONFIGURE_ARGS...: build Debian source package PKG (autotools) for
+# wasm32-wasi and install it into $cache/wasi/PKG-VERSION unless that prefix is complete
+# (.built). MAKE_DIR is the directory of the build tree to `make install` ("." = all).
+# Sets DEP_PREFIX. Builds run under a lock, so concurrent builds never share a tree.
+build_dep() {
+  local pkg="$1" make_dir="$2"; shift 2
+  local src ver work
+  src=$(scripts/sources.sh "$pkg")
+  ver=$(basename "$src" | sed "s/^$pkg-//")
+  DEP_PREFIX="$cache/wasi/$pkg-$ver"
+  [ -f "$DEP_PREFIX/.built" ] && return 0
+  for p in autoconf automake libtool; do need_pkg "$p"; done
+  install_missing
+  exec 9>"$cache/wasi/.lock"
+  flock 9
+  if [ ! -f "$DEP_PREFIX/.built" ]; then
+    echo "building $pkg $ver for wasm32-wasi (once; cached in $DEP_PREFIX)"
+    local t=$SECONDS
+    work="$cache/build/$pkg-wasi-$ver"
+    rm -rf "$work" "$DEP_PREFIX"
+    cp -a "$src" "$work"
+    (
+      cd "$work"
+      autoreconf -fi >autoreconf.log 2>&1 || { tail -n 40 autoreconf.log; exit 1; }
+      ./configure --host=wasm32-wasi --prefix="$DEP_PREFIX" --disable-shared "$@" \
+        CC=clang-19 AR=llvm-ar-19 RANLIB=llvm-ranlib-19 >configure.log 2>&1 \
+        || { tail -n 40 config.log; exit 1; }
+      make -C "$make_dir" -j"$(nproc)" install >make.log 2>&1 || { tail -n 40 make.log; exit 1; }
+    )
+    touch "$DEP_PREFIX/.built"
+    echo "built $pkg $ver in $((SECONDS - t)) s"
+  fi
+  flock -u 9
+}
+
+# libsodium: no threads, no stack protector, no PIE on wasm32-wasi; 1.0.18 (bookworm)
+# needs wasi-libc's signal emulation for its configure checks.
+build_dep libsodium . --disable-ssp --disable-pie --without-pthreads \
+  CFLAGS="--target=wasm32-wasi -O3 -D_WASI_EMULATED_SIGNAL" LDFLAGS="-lwasi-emulated-signal"
+SODIUM="$DEP_PREFIX"
+# jansson (JSON for the CLI): only the library in src/.
+build_dep jansson src CFLAGS="--target=wasm32-wasi -O2"
+JANSSON="$DEP_PREFIX"
+
+echo "libsodium: $SODIUM"
+echo "jansson:   $JANSSON"
+for t in "${!NATIVE_ONLY[@]}"; do
+  [ -f "tests/native/$t.c" ] && echo "not built for WASI (native only): $t: ${NATIVE_ONLY[$t]}"
+done
+
+make -f platform/wasi/wasi.mk -j"$(nproc)" --no-print-directory \
+  OUT="$out" SODIUM="$SODIUM" JANSSON="$JANSSON" NATIVE_ONLY="${!NATIVE_ONLY[*]}" all
+mkdir -p dist/wasi
+cp "$out/pagedb.wasm" dist/wasi/pagedb.wasm
+echo "built $out/pagedb.wasm (and dist/wasi/pagedb.wasm), $(ls "$out"/tests/*.wasm | wc -l) test modules in $out/tests/"

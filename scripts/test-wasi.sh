@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The WASI suite (called by scripts/test.sh; runs on its own too):
+#   1. scripts/build-wasi.sh (the wasm32-wasi CLI and test modules; dependencies cached);
+#   2. every build/wasi/tests/*.wasm under Node's node:wasi (js/wasi/run.mjs), two at a time,
+#      each test's own output printed in full, then a timing table and a summary line;
+#   3. tests/native/cli_wasi_cross.sh: native CLI <-> pagedb.wasm cross-open.
+# Exits non-zero if anything fails to build or any test fails.
+#
+# Scale: wasm runs the randomised tests several times slower than native (no SIMD
+# ChaCha20), so the long ones get smaller counts here, printed below; each can be
+# overridden from the environment (e.g. PAGEDB_CRASH_TARGET=2000 for the native count).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+t_start=$SECONDS
+scripts/deps.sh native node
+
+echo "-- build (scripts/build-wasi.sh)"
+scripts/build-wasi.sh 2>&1 | grep -v '^clang-19 \|^llvm-ar-19 ' || exit 1
+t_built=$SECONDS
+
+# The native CLI for the cross-open test (test.sh has built it already; standalone runs
+# build just that target).
+native_cli="${PAGEDB_NATIVE_CLI:-build/release/pagedb}"
+if [ ! -x "$native_cli" ]; then
+  cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build/release --target pagedb -j"$(nproc)" >/dev/null
+fi
+
+tmp="$root/build/wasi/testtmp"
+logs="$root/build/wasi/logs"
+rm -rf "$tmp" "$logs"
+mkdir -p "$tmp" "$logs"
+
+export PAGEDB_CRASH_TARGET="${PAGEDB_CRASH_TARGET:-400}"
+export PAGEDB_SEG_MB="${PAGEDB_SEG_MB:-8}"
+export PAGEDB_SEG_CRASHES="${PAGEDB_SEG_CRASHES:-100}"
+export PAGEDB_SEG_PAR_MB="${PAGEDB_SEG_PAR_MB:-2}"
+echo "-- WASI scale: $(env | grep -E '^PAGEDB_(CRASH_TARGET|SEG_MB|SEG_CRASHES|SEG_PAR_MB|PROP_SEQS|SIGKILL_ITERS)=' | sort | tr '\n' ' ')"
+
+# run_one NAME: run build/wasi/tests/NAME.wasm, output to $logs/NAME.out, status and
+# seconds to $logs/NAME.rc / NAME.time. The scratch directory is preopened under its own
+# absolute path, so PAGEDB_TEST_TMP means the same inside and outside the module.
+run_one() {
+  local name="$1" t0=$SECONDS rc=0
+  node --no-turbo-fast-api-calls js/wasi/run.mjs --dir "$tmp" --env PAGEDB_TEST_TMP="$tmp" \
+    --env-prefix PAGEDB_ "build/wasi/tests/$name.wasm" >"$logs/$name.out" 2>&1 || rc=$?
+  echo "$rc" >"$logs/$name.rc"
+  echo $((SECONDS - t0)) >"$logs/$name.time"
+}
+
+tests=()
+for f in build/wasi/tests/*.wasm; do tests+=("$(basename "$f" .wasm)"); done
+[ "${#tests[@]}" -gt 0 ] || { echo "no WASI test modules were built"; exit 1; }
+jobs="${PAGEDB_WASI_JOBS:-2}"
+running=0
+for name in "${tests[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then wait -n || true; running=$((running - 1)); fi
+  run_one "$name" &
+  running=$((running + 1))
+done
+wait
+
+passed=0 failed=0 failures=""
+for name in "${tests[@]}"; do
+  rc=$(cat "$logs/$name.rc" 2>/dev/null || echo 99)
+  echo "---- $name.wasm (exit $rc, $(cat "$logs/$name.time" 2>/dev/null || echo '?') s)"
+  cat "$logs/$name.out"
+  if [ "$rc" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=" $name"; fi
+done
+
+echo "---- cli_wasi_cross.sh (native $native_cli vs build/wasi/pagedb.wasm)"
+t0=$SECONDS
+if PAGEDB_TEST_TMP="$tmp" bash tests/native/cli_wasi_cross.sh "$native_cli" build/wasi/pagedb.wasm; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); failures+=" cli_wasi_cross"
+fi
+t_cross=$((SECONDS - t0))
+
+echo "-- WASI timings: build $((t_built - t_start)) s, tests $((SECONDS - t_built - t_cross)) s, cross-open $t_cross s, total $((SECONDS - t_start)) s"
+for name in "${tests[@]}"; do printf '   %-16s %4s s\n' "$name" "$(cat "$logs/$name.time" 2>/dev/null || echo '?')"; done
+[ -n "$failures" ] && echo "-- WASI failures:$failures"
+echo "WASI: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

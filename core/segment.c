@@ -79,6 +79,8 @@ typedef struct pdb_segent {
     uint64_t npages;     /* sealed: data pages */
     uint8_t root[16];    /* sealed */
     uint8_t *pubtail;    /* while an appender is open: published tail page image */
+    int has_fp;          /* created here: keyfp holds a fingerprint of the realm's page key */
+    uint8_t keyfp[16];
 } pdb_segent;
 
 typedef struct pdb_segreg {
@@ -1014,7 +1016,9 @@ int pagedb_segment_create(pagedb *db, uint32_t realm, pagedb_segment **out, uint
     *out = NULL;
     if (db->flags & PAGEDB_RDONLY) return pdb_err(PAGEDB_EMISUSE, "database was opened read-only");
     pdb_key probe;
+    uint8_t fp[16];
     int rc = get_key(db, realm, &probe);
+    if (!rc) pdb_hash16(fp, probe.k, sizeof probe.k);
     sodium_memzero(&probe, sizeof probe);
     if (rc) return pdb_err(PAGEDB_ENOTFOUND, "no realm %u", realm);
     pdb_segreg *g = reg_of(db);
@@ -1026,6 +1030,8 @@ int pagedb_segment_create(pagedb *db, uint32_t realm, pagedb_segment **out, uint
     pdb_segent *e = new_ent(id, realm, instance);
     if (!e) return PAGEDB_ENOMEM;
     e->created = 1;
+    e->has_fp = 1;
+    memcpy(e->keyfp, fp, 16);
     pagedb_vfs_file *f = NULL;
     rc = open_file(db, id, vfs_flags(db, 1) | PAGEDB_VFS_CREATE, &f);
     if (!rc && (rc = db->vfs->truncate(f, 0)) != 0) rc = pdb_err(rc, "segment %llu: truncating", (unsigned long long)id);
@@ -1764,10 +1770,23 @@ int pagedb_segment_link(pagedb_txn *txn, uint64_t id, const void *meta, size_t m
     } else {
         rc = pdb_err(PAGEDB_ENOTFOUND, "no segment %llu", (unsigned long long)id);
     }
+    int has_fp = e && e->has_fp;
+    uint8_t fp[16];
+    if (has_fp) memcpy(fp, e->keyfp, 16);
     pdb_mutex_unlock(&g->mu);
     pdb_put32(v + 48, (uint32_t)ml);
-    if (!rc && !pdb_pager_has_realm(db->pager, pdb_get32(v)))
+    pdb_key cur;
+    if (!rc && get_key(db, pdb_get32(v), &cur) != PAGEDB_OK)
         rc = pdb_err(PAGEDB_ENOTFOUND, "segment %llu: realm %u has no key", (unsigned long long)id, pdb_get32(v));
+    else if (!rc && has_fp) {
+        /* the realm may have been dropped or rolled back and its id reused since create */
+        uint8_t now[16];
+        pdb_hash16(now, cur.k, sizeof cur.k);
+        if (pdb_tag_cmp(now, fp) != 0)
+            rc = pdb_err(PAGEDB_ENOTFOUND, "segment %llu: realm %u is not the realm it was created in", (unsigned long long)id,
+                         pdb_get32(v));
+    }
+    sodium_memzero(&cur, sizeof cur);
     pdb_segtxn *st = NULL;
     if (!rc) rc = txn_state(txn, &st);
     if (!rc) rc = vec_push(&st->link, &st->nlink, &st->caplink, id);

@@ -1446,6 +1446,22 @@ static void test_api(void)
     CHECK_RC(pagedb_segment_open(db, id, PAGEDB_SEGMENT_VERIFY, &s), PAGEDB_OK);
     check_content(s, src, C, &rng);
     CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
+
+    CASE("seg-7.12"); /* the realm was rolled back and its id reused: link refuses */
+    uint32_t r3, r4;
+    CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_create(t, "r3", &r3), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_create(db, r3, &s, &id), PAGEDB_OK);
+    pagedb_txn_abort(t);
+    CHECK_RC(pagedb_segment_append(s, src, 100), PAGEDB_OK); /* the handle keeps its key */
+    CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_create(t, "r4", &r4), PAGEDB_OK);
+    CHECK(r4 == r3);
+    CHECK_RC(pagedb_segment_link(t, id, NULL, 0), PAGEDB_ENOTFOUND);
+    CHECK(detail_has("not the realm it was created in"));
+    CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_delete(db, id), PAGEDB_OK);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
 
     harness_rmtree(dir);

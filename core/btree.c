@@ -257,13 +257,19 @@ static int ovf_read(pdb_btctx *c, uint32_t realm, const uint8_t *ref, size_t vle
     int rc = ensure(&c->vbuf, &c->vcap, need, 1);
     if (rc) return rc;
     uint8_t *tags = c->vbuf + (size_t)n * ps;
-    rc = pdb_pager_read_run(c->p, realm, first, n, PDB_KIND_OVERFLOW, c->vbuf, tags);
+    /* kinds are checked after the run tag: an authentic but stale page is a replaced page
+       (EAUTH), not a structural error */
+    rc = pdb_pager_read_run(c->p, realm, first, n, 0, c->vbuf, tags);
     if (rc) return rc;
     uint8_t t[16];
     run_tag(t, tags, n);
     if (pdb_tag_cmp(t, ref + 8) != 0)
         return pdb_err(PAGEDB_EAUTH, "overflow pages %llu..%llu: tags do not match the leaf's record",
                        (unsigned long long)first, (unsigned long long)(first + n - 1));
+    for (uint32_t i = 0; i < n; i++)
+        if (c->vbuf[(size_t)i * ps] != PDB_KIND_OVERFLOW)
+            return pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)(first + i),
+                           c->vbuf[(size_t)i * ps], PDB_KIND_OVERFLOW);
     size_t body = ps - PDB_PAGE_HDR;
     for (uint32_t i = 0; i < n; i++) {
         size_t len = vlen - (size_t)i * body < body ? vlen - (size_t)i * body : body;
@@ -834,9 +840,13 @@ static int walk(pdb_btctx *c, const pdb_tree *t, uint64_t pg, const uint8_t *tag
     uint8_t *buf;
     if (posix_memalign((void **)&buf, 4096, ps)) return PAGEDB_ENOMEM;
     uint8_t got[16];
-    int rc = pdb_pager_read_run(c->p, t->realm, pg, 1, level == 1 ? PDB_KIND_LEAF : PDB_KIND_BRANCH, buf, got);
+    /* the parent's tag is checked before the kind: a stale page is EAUTH (Merkle), not ECORRUPT */
+    int kind = level == 1 ? PDB_KIND_LEAF : PDB_KIND_BRANCH;
+    int rc = pdb_pager_read_run(c->p, t->realm, pg, 1, 0, buf, got);
     if (!rc && tag && pdb_tag_cmp(got, tag) != 0)
         rc = pdb_err(PAGEDB_EAUTH, "page %llu: tag does not match the one its parent records", (unsigned long long)pg);
+    if (!rc && buf[0] != kind)
+        rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)pg, buf[0], kind);
     if (rc) goto out;
     (*pages)++;
     unsigned n = n_count(buf);

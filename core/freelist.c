@@ -136,10 +136,12 @@ int pdb_pager_load_freelist(pdb_pager *p, uint64_t head, const uint8_t head_tag[
             rc = pdb_err(PAGEDB_ECORRUPT, "freelist chain has a cycle at page %llu", (unsigned long long)pg);
             break;
         }
-        rc = pdb_pager_read_run(p, 0, pg, 1, PDB_KIND_FREELIST, buf, got);
+        rc = pdb_pager_read_run(p, 0, pg, 1, 0, buf, got); /* kind checked after the tag */
         if (!rc && pdb_tag_cmp(got, want) != 0)
             rc = pdb_err(PAGEDB_EAUTH, "freelist page %llu: tag does not match its predecessor's record",
                          (unsigned long long)pg);
+        if (!rc && buf[0] != PDB_KIND_FREELIST)
+            rc = pdb_err(PAGEDB_ECORRUPT, "freelist page %llu: kind %d", (unsigned long long)pg, buf[0]);
         if (rc) break;
         const uint8_t *b = buf + PDB_PAGE_HDR;
         uint32_t cnt = pdb_get32(b + 24);

@@ -68,10 +68,12 @@ int pagedb_verify(pagedb *db, uint64_t *pages_checked)
                     rc = pdb_err(PAGEDB_ECORRUPT, "freelist chain cycles at page %llu", (unsigned long long)pg);
                     break;
                 }
-                rc = pdb_pager_read_run(db->pager, 0, pg, 1, PDB_KIND_FREELIST, buf, got);
+                rc = pdb_pager_read_run(db->pager, 0, pg, 1, 0, buf, got); /* kind after the tag */
                 if (!rc && pdb_tag_cmp(got, want) != 0)
                     rc = pdb_err(PAGEDB_EAUTH, "freelist page %llu: tag does not match its predecessor's record",
                                  (unsigned long long)pg);
+                if (!rc && buf[0] != PDB_KIND_FREELIST)
+                    rc = pdb_err(PAGEDB_ECORRUPT, "freelist page %llu: kind %d", (unsigned long long)pg, buf[0]);
                 if (rc) break;
                 records += pdb_get32(buf + 64 + 24);
                 memcpy(want, buf + 64 + 8, 16);

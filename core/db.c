@@ -125,12 +125,15 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
         rc = read_slot(db, pdb_get32(h0 + 12), h1, 4096, &got1);
         if (rc) return rc;
         ok1 = got1 >= PDB_HDR_USED && memcmp(h1, MAGIC, 8) == 0 && pdb_get32(h1 + 12) == pdb_get32(h0 + 12);
-    } else {
-        for (uint32_t ps = 4096; ps <= 65536 && !ok1; ps *= 2) {
-            rc = read_slot(db, ps, h1, 4096, &got1);
-            if (rc) return rc;
-            ok1 = got1 >= PDB_HDR_USED && memcmp(h1, MAGIC, 8) == 0 && pdb_get32(h1 + 12) == ps;
-        }
+    }
+    /* Slot 0's page size field may itself be damaged (still a valid-looking size): look for
+       slot 1 at every possible page size before trusting slot 0 alone. The slot whose DEK
+       unwraps below wins (the page size is in the unwrap AAD). */
+    for (uint32_t ps = 4096; ps <= 65536 && !ok1; ps *= 2) {
+        if (ok0 && ps == pdb_get32(h0 + 12)) continue;
+        rc = read_slot(db, ps, h1, 4096, &got1);
+        if (rc) return rc;
+        ok1 = got1 >= PDB_HDR_USED && memcmp(h1, MAGIC, 8) == 0 && pdb_get32(h1 + 12) == ps;
     }
     if (!ok0 && !ok1) return pdb_err(PAGEDB_ENOTDB, "main.pdb has no pagedb header");
     const uint8_t *hs[2] = {ok0 ? h0 : NULL, ok1 ? h1 : NULL};

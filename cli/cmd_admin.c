@@ -77,7 +77,7 @@ int cmd_init(int argc, char **argv)
 
     /* Existence probe: read-only, without CREATE. */
     pagedb *db = NULL;
-    o.flags = PAGEDB_RDONLY;
+    o.flags = PAGEDB_RDONLY | (o.test_seed ? PAGEDB_DETERMINISTIC : 0);
     int rc = pagedb_open(path, &o, &db);
     if (rc == PAGEDB_OK) {
         cli_wipe(key, sizeof key);
@@ -94,7 +94,7 @@ int cmd_init(int argc, char **argv)
         return cli_fail(rc, "%s: cannot check for an existing database", path);
     }
 
-    o.flags = PAGEDB_CREATE;
+    o.flags = PAGEDB_CREATE | (o.test_seed ? PAGEDB_DETERMINISTIC : 0);
     o.page_size = page_size;
     o.cipher = cipher;
     db = NULL;

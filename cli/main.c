@@ -85,6 +85,8 @@ static const char usage_text[] =
     "  PAGEDB_KEY          raw 32-byte key as exactly 64 hex characters (takes precedence)\n"
     "  PAGEDB_PASSPHRASE   passphrase (Argon2id) used when PAGEDB_KEY is not set\n"
     "  PAGEDB_CACHE_BYTES  buffer pool cap in bytes (default 8 MiB, at least 64 pages)\n"
+    "  PAGEDB_TEST_SEED    TESTS ONLY: 64 hex chars making keys and nonces deterministic\n"
+    "                      (also needs PAGEDB_ALLOW_DETERMINISTIC=1)\n"
     "One of PAGEDB_KEY / PAGEDB_PASSPHRASE is required by every command except help,\n"
     "also for 'none' databases.\n"
     "\n"

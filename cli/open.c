@@ -93,6 +93,20 @@ int cli_env_options(pagedb_options *o, uint8_t key[PAGEDB_KEY_BYTES])
         return CLI_USAGE;
     }
 
+    /* TEST ONLY: deterministic keys and nonces for the cross-target format-identity tests.
+       The engine refuses it unless PAGEDB_ALLOW_DETERMINISTIC=1 is also set. */
+    static uint8_t seed[PAGEDB_KEY_BYTES];
+    const char *hexseed = getenv("PAGEDB_TEST_SEED");
+    if (hexseed) {
+        int ex = decode_key(hexseed, seed);
+        if (ex != CLI_OK) {
+            cli_wipe(key, PAGEDB_KEY_BYTES);
+            cli_msg("PAGEDB_TEST_SEED must be 64 hex characters");
+            return ex;
+        }
+        o->test_seed = seed;
+    }
+
     const char *cache = getenv("PAGEDB_CACHE_BYTES");
     if (cache) {
         uint64_t v;
@@ -115,7 +129,7 @@ int cli_open(const char *path, unsigned flags, const char *what, pagedb **out)
     int ex = cli_env_options(&o, key);
     if (ex != CLI_OK)
         return ex;
-    o.flags = flags;
+    o.flags = flags | (o.test_seed ? PAGEDB_DETERMINISTIC : 0);
     int rc = pagedb_open(path, &o, out);
     cli_wipe(key, sizeof key);
     if (rc != PAGEDB_OK) {

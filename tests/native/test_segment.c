@@ -18,13 +18,14 @@
  *            what FORMAT.md §9.6 promises
  *   seg-6.x  parallel ingest: 4 threads append to 4 segments while the main thread commits
  *            B+ tree write transactions; link all, reopen, verify all data
+ *   seg-8.x  bounded memory: a 128 MiB append and sequential read-back keep RSS flat
  *   seg-7.x  API contract: errors (ESEALED, EBUSY, ENOTFOUND, EINVAL, EMISUSE), link
  *            metadata, relink after seal, list/get, delete, unlink, abort, realm drop,
  *            ids never reused, read-only opens
  *
  * Scale: PAGEDB_SEG_MB (default 24) bytes of the large round trip; PAGEDB_SEG_CRASHES
  * (default 300) random crashes in seg-5.1; PAGEDB_SEG_PAR_MB (default 8) per thread in
- * seg-6. PAGEDB_TEST_SEED repeats a run.
+ * seg-6; PAGEDB_SEG_MEM_MB (default 128) in seg-8. PAGEDB_TEST_SEED repeats a run.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -1469,6 +1470,69 @@ static void test_api(void)
     free(src);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* seg-8: bounded memory                                                                    */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Resident set size in bytes (Linux /proc/self/statm), 0 if unavailable. */
+static uint64_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    unsigned long size = 0, res = 0;
+    int n = fscanf(f, "%lu %lu", &size, &res);
+    fclose(f);
+    return n == 2 ? (uint64_t)res * 4096u : 0;
+}
+
+static void test_memory(void)
+{
+    CASE("seg-8.1"); /* a large append, read back sequentially: RSS stays flat */
+    size_t total = (size_t)env_u64("PAGEDB_SEG_MEM_MB", 128) << 20, chunk = 1u << 20;
+    char *dir = harness_tmpdir("seg_mem");
+    pagedb *db = open_db(pagedb_vfs_posix(), dir, PAGEDB_CREATE, 64 * PS);
+    uint8_t *buf = make_src(chunk, g_seed + 8);
+    pagedb_segment *s;
+    uint64_t id;
+    CHECK_RC(pagedb_segment_create(db, 0, &s, &id), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_append(s, buf, chunk), PAGEDB_OK); /* buffers allocated */
+    uint64_t base = rss_bytes(), peak = base;
+    CHECK(base > 0);
+    crypto_generichash_state in, out;
+    crypto_generichash_init(&in, NULL, 0, 32);
+    crypto_generichash_update(&in, buf, chunk);
+    for (size_t done = chunk; done < total; done += chunk) {
+        buf[done / chunk % chunk] ^= 0x5a; /* vary the content cheaply */
+        CHECK_RC(pagedb_segment_append(s, buf, chunk), PAGEDB_OK);
+        crypto_generichash_update(&in, buf, chunk);
+        uint64_t r = rss_bytes();
+        if (r > peak) peak = r;
+    }
+    CHECK_RC(pagedb_segment_seal(s), PAGEDB_OK);
+    crypto_generichash_init(&out, NULL, 0, 32);
+    for (size_t off = 0; off < total; off += chunk) {
+        CHECK_RC(pagedb_segment_read(s, off, buf, chunk), PAGEDB_OK);
+        crypto_generichash_update(&out, buf, chunk);
+        uint64_t r = rss_bytes();
+        if (r > peak) peak = r;
+    }
+    uint8_t h1[32], h2[32];
+    crypto_generichash_final(&in, h1, 32);
+    crypto_generichash_final(&out, h2, 32);
+    CHECK(memcmp(h1, h2, 32) == 0);
+    if (peak - base >= (24u << 20))
+        fprintf(stderr, "RSS grew by %llu bytes over %zu MiB\n", (unsigned long long)(peak - base), total >> 20);
+    CHECK(peak - base < (24u << 20)); /* << total: nothing grows with the segment */
+    pagedb_segment_info info;
+    CHECK_RC(pagedb_segment_stat(s, &info), PAGEDB_OK);
+    CHECK(info.length == total && info.sealed);
+    CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    free(buf);
+    harness_rmtree(dir);
+    free(dir);
+}
+
 /* PAGEDB_SEG_ONLY="5,6" runs only those sections (debugging, sanitizer runs). */
 static int want(int sec)
 {
@@ -1502,5 +1566,6 @@ int main(void)
         test_crash_random();
     }
     if (want(6)) test_parallel();
+    if (want(8)) test_memory();
     return harness_done();
 }

@@ -245,8 +245,8 @@ void pagedb_options_init(pagedb_options *o);
 int pagedb_open(const char *path, const pagedb_options *opt, pagedb **out);
 
 /**
- * Close the database. Every transaction must already be finished (EMISUSE otherwise, and
- * the handle stays open). Releases the file lock and wipes all key material and cached
+ * Close the database. Every transaction must already be finished and every segment handle
+ * closed (EMISUSE otherwise, and the handle stays open). Releases the file lock and wipes all key material and cached
  * plaintext. NULL is a no-op returning PAGEDB_OK.
  */
 int pagedb_close(pagedb *db);
@@ -633,10 +633,12 @@ int pagedb_segment_read(pagedb_segment *seg, uint64_t offset, void *buf, size_t 
 int pagedb_segment_read_page(pagedb_segment *seg, uint64_t index, void *buf, size_t *len);
 
 /**
- * Make every byte appended so far durable (writes the staged partial page and a copy of
- * it, FORMAT.md §9.6, then fdatasync of the segment file even with PAGEDB_NOSYNC unset;
- * skipped under PAGEDB_NOSYNC). No-op (OK) on a handle not opened for append or sealed.
- * Errors: EIO/EFULL (the handle is poisoned, see pagedb_segment_append), ENOTFOUND.
+ * Make every byte appended so far durable: writes the staged partial page in place and a
+ * copy of it in the next page (FORMAT.md §9.6), then fdatasync of the segment file (the
+ * fdatasync is skipped under PAGEDB_NOSYNC). Does not touch the B+ tree or its lock.
+ * No-op (OK) on a handle that is not an append handle (a reading or sealed one).
+ * Errors: EIO/EFULL (the handle is poisoned, see pagedb_segment_append), ENOTFOUND
+ *   (deleted), EINVAL (NULL).
  */
 int pagedb_segment_sync(pagedb_segment *seg);
 
@@ -652,7 +654,10 @@ int pagedb_segment_sync(pagedb_segment *seg);
  */
 int pagedb_segment_seal(pagedb_segment *seg);
 
-/** Describe the open segment (length as seen by this handle). Errors: EINVAL. */
+/**
+ * Describe the open segment: length as seen by this handle (an append handle sees its own
+ * appends; other handles see appends that have returned). meta is empty. Errors: EINVAL.
+ */
 int pagedb_segment_stat(pagedb_segment *seg, pagedb_segment_info *info);
 
 /**
@@ -669,8 +674,10 @@ int pagedb_segment_verify(pagedb_segment *seg, uint64_t *pages_checked);
  * Close the handle. An append handle first writes its staged partial page (no sync: use
  * pagedb_segment_sync for durability). Frees the handle and wipes its keys and plaintext
  * buffers even when an error is returned. NULL is a no-op returning OK.
- * Errors: EIO/EFULL (writing the staged page; the segment then reports EIO at every open
- *   until the database is reopened, which recovers it per FORMAT.md §9.6).
+ * Errors: EIO/EFULL (writing the staged page), or the poison code of a poisoned append
+ *   handle; in both cases the segment's file is in an unknown state and every later open
+ *   of it returns that code until the database is reopened, which recovers it per
+ *   FORMAT.md §9.6.
  */
 int pagedb_segment_close(pagedb_segment *seg);
 

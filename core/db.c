@@ -5,8 +5,9 @@
  *  1. open DIR/main.pdb and take the advisory lock (exclusive read-write, shared read-only);
  *  2. read both header slots; derive the KEK; unwrap DEK0 from a slot whose magic is
  *     valid (EKEY if no slot unwraps);
- *  3. keep the slots whose MAC verifies; try them newest first: the first whose catalog
- *     root and freelist head authenticate is the recovered state;
+ *  3. keep the slots whose MAC verifies; the newest of them is the recovered state, and its
+ *     catalog root and freelist must authenticate (EAUTH/ECORRUPT otherwise: no silent
+ *     fallback to the older slot, whose commit is superseded by a durable one);
  *  4. load the freelist and every realm key.
  */
 #include <stdio.h>
@@ -220,23 +221,18 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
     pdb_key_wipe(&dek0);
     if (rc) return rc;
     db->pager->nosync = (db->flags & PAGEDB_NOSYNC) != 0;
-    int order[2] = {0, 1};
-    if (valid[1] && (!valid[0] || m[1].txn > m[0].txn)) order[0] = 1, order[1] = 0;
-    rc = PAGEDB_ECORRUPT;
-    for (int k = 0; k < 2; k++) {
-        int s = order[k];
-        if (!valid[s]) continue;
-        if (m[s].page_count * (uint64_t)db->page_size > fsize) {
-            rc = pdb_err(PAGEDB_ECORRUPT, "header page %d: records %llu pages but the file holds %llu bytes (truncated?)", s,
-                         (unsigned long long)m[s].page_count, (unsigned long long)fsize);
-            continue;
-        }
-        rc = check_roots(db, &m[s]);
-        if (rc == PAGEDB_OK) {
-            db->meta = m[s];
-            break;
-        }
-    }
+    /* Only the newest header whose MAC verifies is recovered. Every page it references was
+       made durable by the commit's first fdatasync before the header was written, so if its
+       roots do not authenticate (or the file is shorter than it records) the file was
+       damaged after that commit. Falling back to the older header would silently drop a
+       durable commit — and a read-write open would then truncate the file and the next
+       commit overwrite the newest header, losing it for good. Report the damage instead. */
+    int s = valid[1] && (!valid[0] || m[1].txn > m[0].txn) ? 1 : 0;
+    if (m[s].page_count * (uint64_t)db->page_size > fsize)
+        return pdb_err(PAGEDB_ECORRUPT, "header page %d: records %llu pages but the file holds %llu bytes (truncated?)", s,
+                       (unsigned long long)m[s].page_count, (unsigned long long)fsize);
+    rc = check_roots(db, &m[s]);
+    if (rc == PAGEDB_OK) db->meta = m[s];
     return rc;
 }
 

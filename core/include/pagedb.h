@@ -231,8 +231,9 @@ void pagedb_options_init(pagedb_options *o);
  * Open (or create, with PAGEDB_CREATE) the database in directory path.
  *
  * A raw key or a passphrase is always required, also for PAGEDB_CIPHER_MAC databases.
- * Recovery runs here: the newer of the two headers whose catalog authenticates is used
- * (docs/FORMAT.md §6). A second read-write opener of the same directory gets EBUSY.
+ * Recovery runs here: the newer of the two headers whose MAC verifies is used, and its
+ * catalog root and freelist must authenticate (EAUTH/ECORRUPT naming the page otherwise;
+ * docs/FORMAT.md §6.3). A second read-write opener of the same directory gets EBUSY.
  *
  * path  directory name, NUL-terminated; created when PAGEDB_CREATE and absent.
  * out   receives the handle; free it with pagedb_close.

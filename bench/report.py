@@ -78,7 +78,7 @@ def ops(r, phase):
     return None
 
 
-def markdown(doc, by_id, svg_link):
+def markdown(doc, by_id, svg_link, settings=True):
     w = doc["workload"]
     m = doc["machine"]
     v = doc["versions"]
@@ -157,6 +157,11 @@ def markdown(doc, by_id, svg_link):
     if meta:
         out.append("Build: " + ", ".join(f"{k} {val}" for k, val in meta.items()) + ".")
     out.append("")
+    if not settings:
+        out.append("Every engine's settings, and the raw timings: [bench/results/native.md](bench/results/native.md), "
+                   "[bench/results/native.json](bench/results/native.json).")
+        out.append("")
+        return "\n".join(out)
     out.append("Settings:")
     for i in ids:
         s = by_id[i].get("settings")
@@ -195,7 +200,7 @@ def svg(doc, by_id):
              f'ops/s per phase as a ratio to pagedb XChaCha20-Poly1305 (log scale, higher is better)</text>')
     m = doc["machine"]
     s.append(f'<text x="{W / 2}" y="44" text-anchor="middle" fill="#555">'
-             f'{escape(str(w["n"]))} entries, 24 B keys, 150 B values, durable commits; '
+             f'{w["n"]:,} entries, 24 B keys, 150 B values, durable commits; '
              f'{m["nproc"]} × {escape(m["cpu_model"])}, Linux {escape(m["kernel"])}</text>')
     for e in range(lo, hi + 1):
         yy = y(2.0 ** e)
@@ -254,7 +259,7 @@ def main(argv):
     if "--md" in opts:
         with open(opts["--md"], "w") as f:
             f.write(md)
-    else:
+    elif "--readme" not in opts:
         print(md)
     if "--svg" in opts:
         with open(opts["--svg"], "w") as f:
@@ -265,7 +270,8 @@ def main(argv):
         a, b = text.find(BEGIN), text.find(END)
         if a < 0 or b < a:
             raise SystemExit(f"report.py: markers {BEGIN} ... {END} not found in {opts['--readme']}")
-        text = text[: a + len(BEGIN)] + "\n" + md + "\n" + text[b:]
+        short = markdown(doc, by_id, opts.get("--svg-link"), settings=False)
+        text = text[: a + len(BEGIN)] + "\n" + short + "\n" + text[b:]
         with open(opts["--readme"], "w") as f:
             f.write(text)
     return 0

@@ -34,6 +34,7 @@ args=(--n "$n" --dir "$data" --out "$out.tmp"
 
 status=0
 build/bench/bench/pagedb_bench "${args[@]}" || status=$?
+if [ ! -s "$out.tmp" ]; then echo "pagedb_bench wrote no results" >&2; exit 1; fi
 mv "$out.tmp" "$out"
 python3 bench/report.py "$out" --md "$outdir/native.md" --svg "$outdir/native.svg" --svg-link native.svg
 if [ "$n" = 1000000 ] && [ -z "${BENCH_ENGINES:-}" ] && [ "$out" = bench/results/native.json ]; then

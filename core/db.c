@@ -460,5 +460,6 @@ int pagedb_stat(pagedb *db, pagedb_stats *st)
     st->bytes_written = p->bytes_written;
     st->syncs = p->syncs;
     pdb_mutex_unlock(&p->mu);
+    pdb_seg_add_io(db, &st->bytes_read, &st->bytes_written, &st->syncs); /* segment files */
     return rc;
 }

@@ -86,6 +86,7 @@ typedef struct pdb_segent {
 typedef struct pdb_segreg {
     pdb_mutex mu;
     pdb_mutex load_mu;
+    uint64_t bytes_read, bytes_written, syncs; /* segment file I/O (under mu) */
     uint64_t next_id;
     size_t nhandles;
     pdb_segent *head;
@@ -190,14 +191,28 @@ static int get_key(pagedb *db, uint32_t realm, pdb_key *out)
     return found ? PAGEDB_OK : pdb_err(PAGEDB_ENOTFOUND, "realm %u has no key (no such realm, or dropped)", realm);
 }
 
+/* I/O counters live in the registry (under its short mutex), not in the pager: a segment
+   writer never takes the pager's mutex, which the B+ tree writer holds across page writes. */
 static void count_io(pagedb *db, uint64_t rd, uint64_t wr, uint64_t syncs)
 {
-    pdb_pager *p = db->pager;
-    pdb_mutex_lock(&p->mu);
-    p->bytes_read += rd;
-    p->bytes_written += wr;
-    p->syncs += syncs;
-    pdb_mutex_unlock(&p->mu);
+    pdb_segreg *g = db->segs;
+    if (!g) return;
+    pdb_mutex_lock(&g->mu);
+    g->bytes_read += rd;
+    g->bytes_written += wr;
+    g->syncs += syncs;
+    pdb_mutex_unlock(&g->mu);
+}
+
+void pdb_seg_add_io(pagedb *db, uint64_t *rd, uint64_t *wr, uint64_t *syncs)
+{
+    pdb_segreg *g = db->segs;
+    if (!g) return;
+    pdb_mutex_lock(&g->mu);
+    *rd += g->bytes_read;
+    *wr += g->bytes_written;
+    *syncs += g->syncs;
+    pdb_mutex_unlock(&g->mu);
 }
 
 static unsigned vfs_flags(const pagedb *db, int write)
@@ -1130,7 +1145,19 @@ int pagedb_segment_open(pagedb *db, uint64_t id, unsigned flags, pagedb_segment 
     if (rc) {
         char keep[256];
         snprintf(keep, sizeof keep, "%s", pagedb_errdetail());
-        if (s) handle_free(s);
+        if (s) {
+            handle_free(s);
+        } else { /* no handle to carry the counts back */
+            pdb_mutex_lock(&g->mu);
+            e->refs--;
+            g->nhandles--;
+            if (append) {
+                e->appender = 0;
+                page_free(e->pubtail, db->page_size);
+                e->pubtail = NULL;
+            }
+            pdb_mutex_unlock(&g->mu);
+        }
         pdb_err(rc, "%s", keep);
         return rc;
     }

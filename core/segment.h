@@ -28,6 +28,8 @@ void pdb_seg_db_close(pagedb *db);
  * Idempotent: frees the txn's segment state.
  */
 void pdb_seg_txn_end(pagedb_txn *txn, int committed);
+/** Add the segment files' I/O counters (bytes read, written, syncs) to *rd, *wr, *syncs. */
+void pdb_seg_add_io(pagedb *db, uint64_t *rd, uint64_t *wr, uint64_t *syncs);
 /** Unlink every segment of realm `realm` in txn (pagedb_realm_drop). Poison codes. */
 int pdb_seg_drop_realm(pagedb_txn *txn, uint32_t realm);
 

@@ -1526,6 +1526,9 @@ static void test_memory(void)
     pagedb_segment_info info;
     CHECK_RC(pagedb_segment_stat(s, &info), PAGEDB_OK);
     CHECK(info.length == total && info.sealed);
+    pagedb_stats st;
+    CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK); /* segment I/O is counted */
+    CHECK(st.bytes_written >= total && st.bytes_read >= total && st.syncs >= 2);
     CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
     free(buf);

@@ -12,9 +12,11 @@
  *   cities       id -> the record's compact JSON text
  *   by_name      norm(name) ‖ 0x00 ‖ id -> ""
  *   by_country   country ‖ 0x00 ‖ norm(name) ‖ 0x00 ‖ id -> ""
- *   geo_columns  columns lat, lng (float64 little-endian) and id (8 bytes) in chunks of
- *                4,096 rows (columns.h; a stand-in for segment files until issue 4 lands)
- * All four are written in the same transactions of --batch records (default 10,000).
+ *   columns      lat, lng (float64 little-endian) and id (8 bytes), one segment file each
+ *                (columns.h): synced and linked in every batch's commit with the row count
+ *                in the link metadata, sealed in the last one
+ * All of it is written in the same transactions of --batch records (default 10,000), so
+ * every committed state holds the same cities in the tables, the indexes and the columns.
  *
  * The id: unkeyed BLAKE2b with an 8-byte digest (crypto_generichash with outlen 8, i.e.
  * Python's hashlib.blake2b(digest_size=8)) of
@@ -439,28 +441,30 @@ static void remove_db_dir(const char *dir)
         die("cannot delete %s: %s", dir, strerror(errno));
 }
 
-/** Call cb for each regular file of dir (name, full path, size in bytes, bytes allocated). */
+/** Call cb for each regular file of dir in name order (name, full path, size, bytes allocated). */
 static void for_each_file(const char *dir,
                           void (*cb)(void *arg, const char *name, const char *path,
                                      uint64_t size, uint64_t alloc),
                           void *arg)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        die("cannot open %s: %s", dir, strerror(errno));
-    struct dirent *e;
+    struct dirent **list;
+    int n = scandir(dir, &list, NULL, alphasort);
+    if (n < 0)
+        die("cannot list %s: %s", dir, strerror(errno));
     char path[4096];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    for (int i = 0; i < n; i++) {
+        const char *name = list[i]->d_name;
+        snprintf(path, sizeof path, "%s/%s", dir, name);
         struct stat st;
-        if (stat(path, &st) != 0)
-            die("cannot stat %s: %s", path, strerror(errno));
-        if (S_ISREG(st.st_mode))
-            cb(arg, e->d_name, path, (uint64_t)st.st_size, (uint64_t)st.st_blocks * 512);
+        if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0) {
+            if (stat(path, &st) != 0)
+                die("cannot stat %s: %s", path, strerror(errno));
+            if (S_ISREG(st.st_mode))
+                cb(arg, name, path, (uint64_t)st.st_size, (uint64_t)st.st_blocks * 512);
+        }
+        free(list[i]);
     }
-    closedir(d);
+    free(list);
 }
 
 /* ---- opening ------------------------------------------------------------------------- */
@@ -640,7 +644,8 @@ static void needle_add_name(struct needles *nd, const char *name)
 struct import_stats {
     uint64_t records, duplicates, txns;
     double ms;
-    uint64_t column_chunks;
+    uint64_t column_links;
+    uint64_t column_ids[3];
 };
 
 /** Everything the import loop carries between records. */
@@ -667,11 +672,13 @@ static void begin_batch(struct importer *im)
     im->in_batch = 0;
 }
 
-static void commit_batch(struct importer *im)
+/** Commit the batch, the columns' segments synced and linked in it (sealed if final). */
+static void commit_batch(struct importer *im, int final)
 {
-    check(col_flush(&im->lat, im->txn), "storing column lat");
-    check(col_flush(&im->lng, im->txn), "storing column lng");
-    check(col_flush(&im->idcol, im->txn), "storing column id");
+    int (*store)(col_writer *, pagedb_txn *) = final ? col_finish : col_flush;
+    check(store(&im->lat, im->txn), "storing column lat");
+    check(store(&im->lng, im->txn), "storing column lng");
+    check(store(&im->idcol, im->txn), "storing column id");
     check(pagedb_txn_commit(im->txn), "commit after record %" PRIu64, im->st.records);
     im->txn = NULL;
     im->st.txns++;
@@ -741,10 +748,10 @@ static void store_city(struct importer *im, json_t *rec, const struct city *c)
 
     uint8_t cell[8];
     put_f64le(cell, c->lat);
-    check(col_append(&im->lat, im->txn, cell), "record %" PRIu64 ": column lat", im->st.records);
+    check(col_append(&im->lat, cell), "record %" PRIu64 ": column lat", im->st.records);
     put_f64le(cell, c->lng);
-    check(col_append(&im->lng, im->txn, cell), "record %" PRIu64 ": column lng", im->st.records);
-    check(col_append(&im->idcol, im->txn, id), "record %" PRIu64 ": column id", im->st.records);
+    check(col_append(&im->lng, cell), "record %" PRIu64 ": column lng", im->st.records);
+    check(col_append(&im->idcol, id), "record %" PRIu64 ": column id", im->st.records);
 }
 
 static size_t skip_ws(const char *buf, size_t len, size_t pos)
@@ -831,7 +838,7 @@ static void import(const struct options *o, pagedb *db, struct import_stats *st,
         json_decref(rec);
 
         if (++im.in_batch == o->batch) {
-            commit_batch(&im);
+            commit_batch(&im, 0);
             begin_batch(&im);
         }
         pos = skip_ws(buf, len, pos);
@@ -848,13 +855,16 @@ static void import(const struct options *o, pagedb *db, struct import_stats *st,
     }
     if (pos >= len)
         die("%s: the JSON array is not closed", o->input);
-    commit_batch(&im);
+    commit_batch(&im, 1);
     im.pos = len;
     if (im.tty)
         show_progress(&im, now_ms());
     end_progress();
     im.st.ms = now_ms() - im.t0;
-    im.st.column_chunks = im.lat.chunks_stored + im.lng.chunks_stored + im.idcol.chunks_stored;
+    im.st.column_links = im.lat.links + im.lng.links + im.idcol.links;
+    im.st.column_ids[0] = im.lat.seg_id;
+    im.st.column_ids[1] = im.lng.seg_id;
+    im.st.column_ids[2] = im.idcol.seg_id;
 
     for (int i = 0; i < 3; i++)
         if (famous_found[i])
@@ -862,9 +872,9 @@ static void import(const struct options *o, pagedb *db, struct import_stats *st,
     if (last_name)
         needle_add_name(nd, last_name);
     free(last_name);
-    col_writer_free(&im.lat);
-    col_writer_free(&im.lng);
-    col_writer_free(&im.idcol);
+    check(col_writer_close(&im.lat), "closing column lat");
+    check(col_writer_close(&im.lng), "closing column lng");
+    check(col_writer_close(&im.idcol), "closing column id");
     free(buf);
     *st = im.st;
 }
@@ -982,6 +992,10 @@ static double bbox_query(pagedb *db, const double box[4], uint64_t *count, struc
     pagedb_table *cities;
     check(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &txn), "begin a read transaction");
     check(pagedb_table_open(txn, "cities", 0, 0, &cities), "open cities");
+    col_reader clat_r, clng_r, cid_r;
+    check(col_reader_open(db, txn, "lat", 8, &clat_r), "open column lat");
+    check(col_reader_open(db, txn, "lng", 8, &clng_r), "open column lng");
+    check(col_reader_open(db, txn, "id", ID_BYTES, &cid_r), "open column id");
     static uint8_t lat[COL_CHUNK_ROWS * 8], lng[COL_CHUNK_ROWS * 8], ids[COL_CHUNK_ROWS * ID_BYTES];
     double clat = (box[0] + box[1]) / 2, clng = (box[2] + box[3]) / 2;
     struct bmatch *m = NULL;
@@ -989,11 +1003,11 @@ static double bbox_query(pagedb *db, const double box[4], uint64_t *count, struc
     uint32_t chunk;
     for (chunk = 0;; chunk++) {
         uint32_t rows, rows2;
-        int rc = col_load_chunk(txn, "lat", 8, chunk, lat, &rows);
+        int rc = col_reader_chunk(&clat_r, chunk, lat, &rows);
         if (rc == PAGEDB_ENOTFOUND)
             break;
         check(rc, "read column lat chunk %" PRIu32, chunk);
-        check(col_load_chunk(txn, "lng", 8, chunk, lng, &rows2), "read column lng chunk %" PRIu32,
+        check(col_reader_chunk(&clng_r, chunk, lng, &rows2), "read column lng chunk %" PRIu32,
               chunk);
         if (rows2 != rows)
             die("columns lat and lng differ in length in chunk %" PRIu32, chunk);
@@ -1003,7 +1017,7 @@ static double bbox_query(pagedb *db, const double box[4], uint64_t *count, struc
             if (la < box[0] || la > box[1] || lo < box[2] || lo > box[3])
                 continue;
             if (!have_ids) {
-                check(col_load_chunk(txn, "id", ID_BYTES, chunk, ids, &rows2),
+                check(col_reader_chunk(&cid_r, chunk, ids, &rows2),
                       "read column id chunk %" PRIu32, chunk);
                 if (rows2 != rows)
                     die("columns lat and id differ in length in chunk %" PRIu32, chunk);
@@ -1026,6 +1040,9 @@ static double bbox_query(pagedb *db, const double box[4], uint64_t *count, struc
     *nhits = nm < BBOX_SHOWN ? (int)nm : BBOX_SHOWN;
     for (int i = 0; i < *nhits; i++)
         fetch_city(cities, m[i].id, &hits[i]);
+    col_reader_close(&clat_r);
+    col_reader_close(&clng_r);
+    col_reader_close(&cid_r);
     check(pagedb_txn_commit(txn), "end the read transaction");
     free(m);
     *count = nm;
@@ -1043,6 +1060,32 @@ static double prefix_query(pagedb *db, const char *prefix, struct collect *res, 
     return index_query(db, "by_name", norm, n, PREFIX_SHOWN, res, hits);
 }
 
+/**
+ * Authenticate every page of the three column segments (pagedb_verify covers the B+ tree
+ * file; segments have their own pagedb_segment_verify). Returns the number of segments;
+ * *pages receives the pages verified. Every column must be sealed.
+ */
+static int verify_columns(pagedb *db, uint64_t *pages)
+{
+    static const char *const names[3] = {"lat", "lng", "id"};
+    static const size_t widths[3] = {8, 8, ID_BYTES};
+    pagedb_txn *txn;
+    check(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &txn), "begin a read transaction");
+    *pages = 0;
+    for (int i = 0; i < 3; i++) {
+        col_reader r;
+        uint64_t n = 0;
+        check(col_reader_open(db, txn, names[i], widths[i], &r), "open column %s", names[i]);
+        if (!r.sealed)
+            die("column %s: its segment is not sealed", names[i]);
+        check(col_reader_verify(&r, &n), "verify the segment of column %s", names[i]);
+        col_reader_close(&r);
+        *pages += n;
+    }
+    check(pagedb_txn_commit(txn), "end the read transaction");
+    return 3;
+}
+
 /* ---- statistics and the directory ------------------------------------------------------ */
 
 struct dirsum {
@@ -1056,7 +1099,7 @@ static void print_file(void *arg, const char *name, const char *path, uint64_t s
     (void)path;
     struct dirsum *s = arg;
     char b1[32], b2[32];
-    printf("    %-22s %12s bytes  (%s, %s allocated)\n", name, commas(size, b1),
+    printf("    %-26s %12s bytes  (%s, %s allocated)\n", name, commas(size, b1),
            human_bytes(size, b2), human_bytes(alloc, (char[32]){0}));
     s->size += size;
     s->alloc += alloc;
@@ -1170,7 +1213,7 @@ int main(int argc, char **argv)
     /* 1. import */
     remove_db_dir(o.dir);
     pagedb *db = open_db(&o, PAGEDB_CREATE);
-    section("1. Import  (one write transaction per batch; cities + both indexes + columns)");
+    section("1. Import  (one write transaction per batch: cities, both indexes, the columns)");
     struct import_stats is;
     struct needles nd = {.n = 0};
     import(&o, db, &is, &nd);
@@ -1184,9 +1227,10 @@ int main(int argc, char **argv)
     printf("  cities       id (8-byte BLAKE2b of country|admin1|admin2|name|lat|lng) -> record JSON\n");
     printf("  by_name      normalized name \\0 id\n");
     printf("  by_country   country \\0 normalized name \\0 id\n");
-    printf("  columns      lat, lng (float64 LE), id; %u rows per chunk, %s chunk writes\n",
-           COL_CHUNK_ROWS, commas(is.column_chunks, b1));
-    printf("               stored in %s\n", COL_BACKEND_NAME);
+    printf("  columns      lat, lng (float64 LE), id: segment files %" PRIu64 ", %" PRIu64
+           ", %" PRIu64 ",\n", is.column_ids[0], is.column_ids[1], is.column_ids[2]);
+    printf("               synced and linked in every commit (%s links), sealed in the last\n",
+           commas(is.column_links, b1));
 
     /* 2. queries */
     section("2. Queries  (each in its own read transaction, timed with the point gets on cities)");
@@ -1216,7 +1260,8 @@ int main(int argc, char **argv)
     ms = bbox_query(db, o.bbox, &bcount, hits, &nb, &chunks);
     printf("  c) bounding box lat %g..%g, lng %g..%g: %s cities, %d nearest the centre  "
            "%10.2f ms\n", o.bbox[0], o.bbox[1], o.bbox[2], o.bbox[3], commas(bcount, b1), nb, ms);
-    printf("     (scanned %s chunks of the lat and lng columns)\n", commas(chunks, b1));
+    printf("     (scanned %s chunks of %u rows of the lat and lng column segments)\n",
+           commas(chunks, b1), COL_CHUNK_ROWS);
     print_hits(hits, nb);
 
     /* 3. size and statistics */
@@ -1227,7 +1272,7 @@ int main(int argc, char **argv)
     {
         struct stat st;
         uint64_t in_size = stat(o.input, &st) == 0 ? (uint64_t)st.st_size : 0;
-        printf("    %-22s %12s bytes  (%s; the input JSON is %s)\n", "total",
+        printf("    %-26s %12s bytes  (%s; the input JSON is %s)\n", "total",
                commas(ds.size, b1), human_bytes(ds.size, b2), human_bytes(in_size, b3));
     }
     printf("  tables:\n");
@@ -1252,12 +1297,23 @@ int main(int argc, char **argv)
     check(pagedb_verify(db, &pages), "verify");
     printf("  verify       %10.2f ms  %s pages authenticated, structure OK\n", now_ms() - t0,
            commas(pages, b1));
+    t0 = now_ms();
+    uint64_t seg_pages = 0;
+    int nseg = verify_columns(db, &seg_pages);
+    printf("  segments     %10.2f ms  %d sealed column segments, %s pages authenticated\n",
+           now_ms() - t0, nseg, commas(seg_pages, b1));
     ms = prefix_query(db, o.prefix, &res, hits);
     if (res.count != prefix_count || (res.n && memcmp(res.ids[0], prefix_first, ID_BYTES) != 0))
         die("after reopening, prefix \"%s\" finds %" PRIu64 " matches instead of %" PRIu64,
             o.prefix, res.count, prefix_count);
     printf("  query again  %10.2f ms  name prefix \"%s\": the same %s matches (cold cache)\n", ms,
            o.prefix, commas(res.count, b1));
+    uint64_t bcount2;
+    ms = bbox_query(db, o.bbox, &bcount2, hits, &nb, &chunks);
+    if (bcount2 != bcount)
+        die("after reopening, the bounding box holds %" PRIu64 " cities instead of %" PRIu64,
+            bcount2, bcount);
+    printf("  query again  %10.2f ms  bounding box: the same %s cities\n", ms, commas(bcount, b1));
     check(pagedb_close(db), "close");
 
     /* 5. plaintext */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite: the native ctest suite in a release build and again under
-# AddressSanitizer + UndefinedBehaviorSanitizer, then the WebAssembly/TypeScript suites
-# (scripts/test-js.sh). Installs missing build dependencies.
+# AddressSanitizer + UndefinedBehaviorSanitizer, then the WASI suite (scripts/test-wasi.sh:
+# the native tests built for wasm32-wasi, and native <-> WASI CLI cross-open) and the
+# WebAssembly/TypeScript suites (scripts/test-js.sh). Installs missing build dependencies.
 # Exits non-zero if any suite fails; each runner prints its own summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,9 @@ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DPAGEDB_SANITIZE=ON >/dev/nul
 cmake --build build/asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/asan --output-on-failure -j2 || status=1
+
+echo "== WASI (wasm32-wasi: native tests and CLI cross-open under node:wasi) =="
+scripts/test-wasi.sh || status=1
 
 echo "== WebAssembly + TypeScript (Emscripten, Vitest, Playwright) =="
 scripts/test-js.sh || status=1

@@ -19,7 +19,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { reexecWithNodeFlags, runWasi } from '../wasi/run.mjs';
+import { PreopenError, reexecWithNodeFlags, runWasi } from '../wasi/run.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = resolve(dirname(self), '..', '..');
@@ -66,6 +66,10 @@ async function main() {
 }
 
 main().catch((e) => {
+  if (e instanceof PreopenError) {
+    process.stderr.write(`pagedb-wasi: ${e.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`pagedb-wasi: ${e.stack ?? e}\n`);
   process.exit(3);
 });

@@ -13,7 +13,8 @@
  *     --env-prefix PREFIX  copy every host variable whose name starts with PREFIX
  *   The module sees argv[0] = the module's file name, then ARGS. The exit status is the
  *   module's exit code, or 134 when it traps (abort(), unreachable, out-of-bounds access;
- *   the trap is printed to stderr), or 2 for a usage error of this runner.
+ *   the trap is printed to stderr), or 2 for a usage error of this runner (including a
+ *   --dir that is not an existing directory).
  *
  * Node's `node:wasi` can crash inside V8's fast API calls, so this file always runs with
  * --no-turbo-fast-api-calls: started without it, it re-executes itself with the flag
@@ -24,7 +25,7 @@
  * started with NODE_FLAGS (see assertNodeFlags).
  */
 import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,6 +34,9 @@ export const NODE_FLAGS = ['--no-turbo-fast-api-calls'];
 
 /** Exit status reported when the module traps (like a native abort: 128 + SIGABRT). */
 export const TRAP_STATUS = 134;
+
+/** A preopened directory that does not exist (a usage error: exit status 2). */
+export class PreopenError extends Error {}
 
 /** Throw unless this process runs with NODE_FLAGS. */
 export function assertNodeFlags() {
@@ -86,6 +90,15 @@ async function quietly(fn) {
  */
 export async function runWasi(wasm, { args = [], argv0, env = {}, preopens = {} } = {}) {
   assertNodeFlags();
+  for (const [guest, host] of Object.entries(preopens)) {
+    let st;
+    try {
+      st = await stat(host);
+    } catch {
+      throw new PreopenError(`cannot preopen ${guest}: ${host} does not exist`);
+    }
+    if (!st.isDirectory()) throw new PreopenError(`cannot preopen ${guest}: ${host} is not a directory`);
+  }
   const bytes = typeof wasm === 'string' ? await readFile(wasm) : wasm;
   const name = argv0 ?? (typeof wasm === 'string' ? basename(wasm) : 'module.wasm');
   const wasi = await quietly(async () => {
@@ -162,8 +175,13 @@ async function main() {
     process.stderr.write(USAGE);
     process.exit(2);
   }
-  const code = await runWasi(parsed.module, parsed);
-  process.exitCode = code;
+  try {
+    process.exitCode = await runWasi(parsed.module, parsed);
+  } catch (e) {
+    if (!(e instanceof PreopenError)) throw e;
+    process.stderr.write(`run.mjs: ${e.message}\n`);
+    process.exitCode = 2;
+  }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

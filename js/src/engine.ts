@@ -46,6 +46,17 @@ const CIPHERS = { none: 0, xchacha20poly1305: 1, aes256gcm: 2 } as const;
 const F_CREATE = 0x1, F_RDONLY = 0x2, F_DETERMINISTIC = 0x10;
 const TXN_RDONLY = 0x1, TABLE_CREATE = 0x1;
 
+/**
+ * Emscripten preRun hook: sets PAGEDB_ALLOW_DETERMINISTIC=1 in the module's environment
+ * only when the options carry a testSeed and allowDeterministic (tests only); the C core
+ * refuses the deterministic mode without it.
+ */
+export function testModeHook(o: OpenOptions): (m: EmModule) => void {
+  return (m: EmModule) => {
+    if (o.testSeed && o.allowDeterministic && m.ENV) m.ENV.PAGEDB_ALLOW_DETERMINISTIC = '1';
+  };
+}
+
 /** A growable scratch area in the wasm heap (re-read HEAP views after every call). */
 class Scratch {
   ptr = 0;
@@ -101,7 +112,6 @@ export class SyncDatabase {
       if (!o.allowDeterministic) throw new PagedbError(ErrorCode.EINVAL, 'testSeed needs allowDeterministic: true (tests only)');
       if (o.testSeed.length !== 32) throw new PagedbError(ErrorCode.EINVAL, 'testSeed must be 32 bytes');
       flags |= F_DETERMINISTIC;
-      if (m.ENV) m.ENV.PAGEDB_ALLOW_DETERMINISTIC = '1';
     }
     const cipher = CIPHERS[o.cipher ?? 'xchacha20poly1305'];
     if (cipher === undefined) throw new PagedbError(ErrorCode.EINVAL, `unknown cipher ${o.cipher}`);
@@ -118,7 +128,6 @@ export class SyncDatabase {
       const rc = m._pdbjs_open(pathPtr, o.key ? keyPtr : 0, pass ? passPtr : 0, pass ? pass.length : 0, flags,
         o.pageSize ?? 0, cipher, o.cacheBytes ?? 0, o.testSeed ? seedPtr : 0, o.pwhashOpsLimit ?? 0,
         o.pwhashMemLimit ?? 0, outPtr);
-      if (m.ENV) delete m.ENV.PAGEDB_ALLOW_DETERMINISTIC;
       check(m, rc);
       return new SyncDatabase(m, m.HEAPU32[outPtr >> 2]);
     } finally {

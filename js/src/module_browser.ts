@@ -1,8 +1,10 @@
 /** Loads the worker build of the wasm module; the .wasm is resolved next to this file. */
 import createModule from './pagedb.browser.mjs';
-import type { EmModule } from './engine.js';
+import { testModeHook, type EmModule } from './engine.js';
+import type { OpenOptions } from './types.js';
 
-export async function loadModule(): Promise<EmModule> {
+/** A fresh module instance; see testModeHook for the deterministic test mode. */
+export async function loadModule(options: OpenOptions): Promise<EmModule> {
   const wasmUrl = new URL('./pagedb.browser.wasm', import.meta.url).href;
-  return createModule({ locateFile: () => wasmUrl });
+  return createModule({ locateFile: () => wasmUrl, preRun: [testModeHook(options)] });
 }

@@ -8,7 +8,7 @@ import { Database } from './database.js';
 import { Handler, toWire } from './handler.js';
 import { NodeBackend } from './node_backend.js';
 import { PagedbError } from './errors.js';
-import { SyncDatabase, type EmModule } from './engine.js';
+import { SyncDatabase, testModeHook, type EmModule } from './engine.js';
 import type { Endpoint } from './protocol.js';
 import type { OpenOptions } from './types.js';
 
@@ -18,11 +18,15 @@ export { Database } from './database.js';
 export type { ReadTxn, WriteTxn, ReadTable, WriteTable } from './database.js';
 export { SyncDatabase, SyncTxn } from './engine.js';
 
-/** Instantiate a fresh wasm module with the node:fs backend rooted at `directory`. */
-async function loadModule(directory?: string): Promise<EmModule> {
+/**
+ * Instantiate a fresh wasm module with the node:fs backend rooted at `options.directory`.
+ * The deterministic test mode is enabled in the module's environment only when the
+ * options explicitly ask for it (the C core refuses it otherwise).
+ */
+async function loadModule(options: OpenOptions): Promise<EmModule> {
   const wasmBinary = fs.readFileSync(new URL('./pagedb.node.wasm', import.meta.url));
-  const m = await createModule({ wasmBinary });
-  m.pagedbVfs = new NodeBackend(directory);
+  const m = await createModule({ wasmBinary, preRun: [testModeHook(options)] });
+  m.pagedbVfs = new NodeBackend(options.directory);
   return m;
 }
 
@@ -32,7 +36,7 @@ async function loadModule(directory?: string): Promise<EmModule> {
  * EKEY (wrong key/passphrase), EBUSY (open elsewhere in this process), EINVAL, EIO...
  */
 export async function open(name: string, options: OpenOptions): Promise<Database> {
-  const h = new Handler(await loadModule(options.directory));
+  const h = new Handler(await loadModule(options));
   const ep: Endpoint = {
     call: async (op, args) => {
       try {
@@ -49,5 +53,5 @@ export async function open(name: string, options: OpenOptions): Promise<Database
 
 /** The synchronous API in this thread (no promise per call). */
 export async function openSync(name: string, options: OpenOptions): Promise<SyncDatabase> {
-  return SyncDatabase.open(await loadModule(options.directory), name, options);
+  return SyncDatabase.open(await loadModule(options), name, options);
 }

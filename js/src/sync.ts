@@ -16,7 +16,7 @@ export * from './types.js';
 export async function openInWorker(name: string, options: OpenOptions): Promise<SyncDatabase> {
   const backend = await OpfsBackend.prepare(name, options.create ?? true);
   try {
-    const m = await loadModule();
+    const m = await loadModule(options);
     m.pagedbVfs = backend;
     return SyncDatabase.open(m, name, options);
   } catch (e) {

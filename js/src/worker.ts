@@ -17,7 +17,7 @@ async function handle(req: Request): Promise<void> {
     if (req.op === 'open') {
       const a = req.args as Request<'open'>['args'];
       backend = await OpfsBackend.prepare(a.name, a.options.create ?? true);
-      const m = await loadModule();
+      const m = await loadModule(a.options);
       m.pagedbVfs = backend;
       const b = backend;
       handler = new Handler(m, () => b.releaseAll());

@@ -1239,6 +1239,117 @@ static void test_parallel(void)
     free(dir);
 }
 
+/* seg-6.3: one thread appends while another reads the same segment through its own handle */
+typedef struct rwshare {
+    pagedb *db;
+    uint64_t id;
+    const uint8_t *src;
+    size_t n;
+    atomic_int done;
+    int rc;       /* appender's first failure */
+    int rrc;      /* reader's first failure (-1: wrong bytes) */
+    uint64_t reads;
+} rwshare;
+
+static void *appender_main(void *arg)
+{
+    rwshare *r = arg;
+    pagedb_segment *s;
+    int rc = pagedb_segment_open(r->db, r->id, PAGEDB_SEGMENT_APPEND, &s);
+    uint64_t rng = 99;
+    for (size_t off = 0; !rc && off < r->n;) {
+        size_t k = 1 + (size_t)harness_randn(&rng, 3000);
+        if (k > r->n - off) k = r->n - off;
+        rc = pagedb_segment_append(s, r->src + off, k);
+        off += k;
+        if (!rc && harness_randn(&rng, 50) == 0) rc = pagedb_segment_sync(s);
+    }
+    if (!rc) rc = pagedb_segment_seal(s);
+    int rc2 = pagedb_segment_close(s);
+    r->rc = rc ? rc : rc2;
+    atomic_store(&r->done, 1);
+    return NULL;
+}
+
+static void *reader_main(void *arg)
+{
+    rwshare *r = arg;
+    pagedb_segment *s;
+    int rc = pagedb_segment_open(r->db, r->id, 0, &s);
+    uint64_t rng = 7;
+    uint8_t buf[3 * C];
+    while (!rc) {
+        int last = atomic_load(&r->done);
+        pagedb_segment_info info;
+        rc = pagedb_segment_stat(s, &info);
+        if (!rc && info.length) {
+            /* every other read ends at the current end: the appender's published tail */
+            uint64_t off = harness_randn(&rng, 2) && info.length > 200 ? info.length - 1 - harness_randn(&rng, 200)
+                                                                      : harness_randn(&rng, info.length);
+            size_t k = info.length - off < sizeof buf ? (size_t)(info.length - off) : sizeof buf;
+            rc = pagedb_segment_read(s, off, buf, k);
+            if (!rc && memcmp(buf, r->src + off, k) != 0) rc = -1;
+            r->reads++;
+        }
+        if (last) break;
+    }
+    pagedb_segment_close(s);
+    r->rrc = rc;
+    return NULL;
+}
+
+static void test_parallel_rw(void)
+{
+    CASE("seg-6.3");
+    char *dir = harness_tmpdir("seg_rw");
+    pagedb *db = open_db(pagedb_vfs_posix(), dir, PAGEDB_CREATE, 0);
+    rwshare r;
+    memset(&r, 0, sizeof r);
+    r.db = db;
+    r.n = 3u << 20;
+    r.src = make_src(r.n, g_seed + 63);
+    pagedb_segment *s;
+    CHECK_RC(pagedb_segment_create(db, 0, &s, &r.id), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
+    atomic_init(&r.done, 0);
+#ifndef __wasi__
+    pthread_t a, b;
+    CHECK(pthread_create(&a, NULL, appender_main, &r) == 0);
+    CHECK(pthread_create(&b, NULL, reader_main, &r) == 0);
+#else
+    appender_main(&r); /* wasm32-wasi has one thread: append, then read */
+    reader_main(&r);
+#endif
+    uint64_t txns = 0;
+    while (!atomic_load(&r.done) || txns < 5) {
+        pagedb_txn *t;
+        pagedb_table *tb;
+        CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
+        CHECK_RC(pagedb_table_open(t, "kv", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+        CHECK_RC(pagedb_put(tb, &txns, sizeof txns, "v", 1, 0), PAGEDB_OK);
+        CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+        txns++;
+    }
+#ifndef __wasi__
+    CHECK(pthread_join(a, NULL) == 0);
+    CHECK(pthread_join(b, NULL) == 0);
+#endif
+    if (r.rc || r.rrc) fprintf(stderr, "appender %d reader %d\n", r.rc, r.rrc);
+    CHECK(r.rc == 0 && r.rrc == 0);
+    CHECK(r.reads > 0);
+    CHECK_RC(link_commit(db, r.id, NULL, 0), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    db = open_db(pagedb_vfs_posix(), dir, PAGEDB_RDONLY, 0);
+    uint64_t rng = 5;
+    CHECK_RC(pagedb_segment_open(db, r.id, PAGEDB_SEGMENT_VERIFY, &s), PAGEDB_OK);
+    check_content(s, r.src, r.n, &rng);
+    CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    free((void *)r.src);
+    harness_rmtree(dir);
+    free(dir);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* seg-7: API contract                                                                      */
 /* ---------------------------------------------------------------------------------------- */
@@ -1568,7 +1679,10 @@ int main(void)
         test_io_errors();
         test_crash_random();
     }
-    if (want(6)) test_parallel();
+    if (want(6)) {
+        test_parallel();
+        test_parallel_rw();
+    }
     if (want(8)) test_memory();
     return harness_done();
 }

@@ -13,6 +13,10 @@ fi
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
 scripts/build-emscripten.sh
 npx tsc -p js/tsconfig.json
+# the identity tests compare against the native and WASI CLIs built from this tree
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/release -j"$(nproc)" --target pagedb >/dev/null
+scripts/build-wasi.sh cli >/dev/null
 status=0
 echo "== Vitest (Node, TypeScript facade on real files) =="
 npx vitest run --config tests/node/vitest.config.ts || status=1

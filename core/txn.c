@@ -378,6 +378,32 @@ static int is_user_error(int rc)
     return rc == PAGEDB_EEXIST || rc == PAGEDB_EKEYORDER || rc == PAGEDB_ENOTFOUND || rc == PAGEDB_ECONFLICT;
 }
 
+/*
+ * A value pagedb_get just returned lives in the transaction's value scratch (bt.vbuf),
+ * which the tree reuses while it works (lookups copy values into it, overflow writes
+ * stage pages in it). An argument pointing there — e.g. copying a value to another key
+ * with pagedb_put(t, k2, v.data, v.size) — would be overwritten or freed mid-call, so
+ * it is copied first. *copy receives the allocation to release (NULL if none).
+ */
+static int unalias(const pagedb_txn *txn, const void **p, size_t n, void **copy)
+{
+    *copy = NULL;
+    uintptr_t b = (uintptr_t)txn->bt.vbuf, q = (uintptr_t)*p;
+    if (!n || !txn->bt.vbuf || q < b || q >= b + txn->bt.vcap) return PAGEDB_OK;
+    *copy = malloc(n);
+    if (!*copy) return PAGEDB_ENOMEM;
+    memcpy(*copy, *p, n);
+    *p = *copy;
+    return PAGEDB_OK;
+}
+
+static void release(void *copy, size_t n)
+{
+    if (!copy) return;
+    sodium_memzero(copy, n);
+    free(copy);
+}
+
 int pagedb_put(pagedb_table *t, const void *key, size_t klen, const void *val, size_t vlen, unsigned flags)
 {
     pdb_err_clear();
@@ -385,7 +411,11 @@ int pagedb_put(pagedb_table *t, const void *key, size_t klen, const void *val, s
     if (rc) return rc;
     if ((!key && klen) || (!val && vlen)) return pdb_err(PAGEDB_EINVAL, "NULL key or value with a non-zero length");
     if ((uint64_t)vlen > 0xFFFFFFFFull) return pdb_err(PAGEDB_ETOOBIG, "value of %zu bytes exceeds 2^32-1", vlen);
-    rc = pdb_bt_put(&t->txn->bt, &t->tree, key, klen, val, vlen, flags);
+    void *kc = NULL, *vc = NULL;
+    if ((rc = unalias(t->txn, &key, klen, &kc)) == 0 && (rc = unalias(t->txn, &val, vlen, &vc)) == 0)
+        rc = pdb_bt_put(&t->txn->bt, &t->tree, key, klen, val, vlen, flags);
+    release(kc, klen);
+    release(vc, vlen);
     return is_user_error(rc) ? rc : pdb_txn_fail(t->txn, rc);
 }
 
@@ -395,8 +425,25 @@ int pagedb_del(pagedb_table *t, const void *key, size_t klen)
     int rc = table_check(t, 1, klen);
     if (rc) return rc;
     if (!key && klen) return pdb_err(PAGEDB_EINVAL, "NULL key with a non-zero length");
-    rc = pdb_bt_del(&t->txn->bt, &t->tree, key, klen);
+    void *kc = NULL;
+    if ((rc = unalias(t->txn, &key, klen, &kc)) == 0) rc = pdb_bt_del(&t->txn->bt, &t->tree, key, klen);
+    release(kc, klen);
     return is_user_error(rc) ? rc : pdb_txn_fail(t->txn, rc);
+}
+
+/* pagedb_cas with arguments that do not alias the value scratch. */
+static int cas_unaliased(pagedb_table *t, const void *key, size_t klen, const void *expected, size_t elen,
+                         const void *newval, size_t nlen)
+{
+    pagedb_val cur;
+    int rc = pdb_bt_get(&t->txn->bt, &t->tree, key, klen, &cur);
+    if (rc && rc != PAGEDB_ENOTFOUND) return pdb_txn_fail(t->txn, rc);
+    int present = rc == PAGEDB_OK;
+    if (expected ? !(present && cur.size == elen && (elen == 0 || memcmp(cur.data, expected, elen) == 0)) : present)
+        return pdb_err(PAGEDB_ECONFLICT, "current value differs from the expected one");
+    if (newval) return pagedb_put(t, key, klen, newval, nlen, 0);
+    if (!present) return PAGEDB_OK;
+    return pagedb_del(t, key, klen);
 }
 
 int pagedb_cas(pagedb_table *t, const void *key, size_t klen, const void *expected, size_t elen, const void *newval,
@@ -405,15 +452,16 @@ int pagedb_cas(pagedb_table *t, const void *key, size_t klen, const void *expect
     pdb_err_clear();
     int rc = table_check(t, 1, klen);
     if (rc) return rc;
-    pagedb_val cur;
-    rc = pdb_bt_get(&t->txn->bt, &t->tree, key, klen, &cur);
-    if (rc && rc != PAGEDB_ENOTFOUND) return pdb_txn_fail(t->txn, rc);
-    int present = rc == PAGEDB_OK;
-    if (expected ? !(present && cur.size == elen && (elen == 0 || memcmp(cur.data, expected, elen) == 0)) : present)
-        return pdb_err(PAGEDB_ECONFLICT, "current value differs from the expected one");
-    if (newval) return pagedb_put(t, key, klen, newval, nlen, 0);
-    if (!present) return PAGEDB_OK;
-    return pagedb_del(t, key, klen);
+    /* the lookup below overwrites the value scratch: an expected value just returned by
+       pagedb_get would otherwise be compared with itself */
+    void *kc = NULL, *ec = NULL, *nc = NULL;
+    if ((rc = unalias(t->txn, &key, klen, &kc)) == 0 && (rc = unalias(t->txn, &expected, elen, &ec)) == 0 &&
+        (rc = unalias(t->txn, &newval, nlen, &nc)) == 0)
+        rc = cas_unaliased(t, key, klen, expected, elen, newval, nlen);
+    release(kc, klen);
+    release(ec, elen);
+    release(nc, nlen);
+    return rc;
 }
 
 /* ---- cursors ---- */

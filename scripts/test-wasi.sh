@@ -54,9 +54,17 @@ while read -r name; do
   if [ -f "build/wasi/tests/$name.wasm" ]; then tests+=("$name"); else missing+=("$name"); fi
 done <build/wasi/tests.expected
 [ "${#tests[@]}" -gt 0 ] || { echo "no WASI test modules were built"; exit 1; }
+# Longest first, so that two slots finish together.
+order=()
+for name in test_property test_btree test_crash test_segment test_corrupt; do
+  for t in "${tests[@]}"; do [ "$t" = "$name" ] && order+=("$t"); done
+done
+for t in "${tests[@]}"; do
+  case " ${order[*]} " in *" $t "*) ;; *) order+=("$t") ;; esac
+done
 jobs="${PAGEDB_WASI_JOBS:-2}"
 running=0
-for name in "${tests[@]}"; do
+for name in "${order[@]}"; do
   if [ "$running" -ge "$jobs" ]; then wait -n || true; running=$((running - 1)); fi
   run_one "$name" &
   running=$((running + 1))

@@ -294,6 +294,8 @@ static void snapshots(void)
     free(dir);
 }
 
+#ifndef __wasi__ /* txn-2 and txn-3 need threads: native only (wasm32-wasi has one thread) */
+
 /* ------------------------------------------------------------------------------------------ */
 /* txn-2: reader threads under a committing writer                                             */
 /* ------------------------------------------------------------------------------------------ */
@@ -643,6 +645,8 @@ static void writers(void)
     free(dir);
 }
 
+#endif /* !__wasi__ */
+
 /* ------------------------------------------------------------------------------------------ */
 /* txn-4: freelist reuse, bounded growth                                                       */
 /* ------------------------------------------------------------------------------------------ */
@@ -920,12 +924,16 @@ int main(void)
     double t = now_s();
     snapshots();
     printf("txn-1 %.1f s\n", now_s() - t);
+#ifndef __wasi__
     t = now_s();
     reader_threads();
     printf("txn-2 %.1f s\n", now_s() - t);
     t = now_s();
     writers();
     printf("txn-3 %.1f s\n", now_s() - t);
+#else
+    printf("txn-2, txn-3 (threads) are native only: wasm32-wasi has one thread\n");
+#endif
     t = now_s();
     bounded_growth();
     printf("txn-4 %.1f s\n", now_s() - t);

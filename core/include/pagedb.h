@@ -233,7 +233,10 @@ void pagedb_options_init(pagedb_options *o);
  * A raw key or a passphrase is always required, also for PAGEDB_CIPHER_MAC databases.
  * Recovery runs here: the newer of the two headers whose MAC verifies is used, and its
  * catalog root and freelist must authenticate (EAUTH/ECORRUPT naming the page otherwise;
- * docs/FORMAT.md §6.3). A second read-write opener of the same directory gets EBUSY.
+ * docs/FORMAT.md §6.3). A read-write open then recovers segment files (FORMAT.md §9.6):
+ * files of segments not linked in the catalog are deleted, and every linked unsealed
+ * segment is scanned (all its pages are read) and cut back to its longest authentic
+ * prefix. A second read-write opener of the same directory gets EBUSY.
  *
  * path  directory name, NUL-terminated; created when PAGEDB_CREATE and absent.
  * out   receives the handle; free it with pagedb_close.

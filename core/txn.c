@@ -319,6 +319,7 @@ int pagedb_table_list(pagedb_txn *txn, int (*cb)(void *, const pagedb_table_info
     uint8_t k1 = 0x01;
     rc = pdb_cur_seek(&cu, &k1, 1, PAGEDB_SEEK_GE);
     char name[256];
+    int cbrc = 0; /* the callback's value is returned as is (even 1 == ENOTFOUND) */
     while (rc == PAGEDB_OK) {
         pagedb_val k, v;
         rc = pdb_cur_get(&cu, &k, &v);
@@ -341,11 +342,11 @@ int pagedb_table_list(pagedb_txn *txn, int (*cb)(void *, const pagedb_table_info
         tr.entries = pdb_get64((const uint8_t *)v.data + 32);
         tr.pages = pdb_get64((const uint8_t *)v.data + 40);
         pagedb_table_info info = {name, tr.realm, tr.entries, tr.pages, tr.depth};
-        rc = cb(arg, &info);
-        if (rc) break;
+        if ((cbrc = cb(arg, &info)) != 0) break;
         rc = pdb_cur_next(&cu);
     }
     pdb_cur_free(&cu);
+    if (cbrc) return cbrc;
     return rc == PAGEDB_ENOTFOUND ? PAGEDB_OK : rc;
 }
 
@@ -605,6 +606,7 @@ int pagedb_scan(pagedb_table *t, const pagedb_range *r, int (*cb)(void *, pagedb
         }
     }
     uint64_t count = 0;
+    int cbrc = 0; /* returned as is: neither ENOTFOUND-as-end nor a poisoning error */
     while (rc == PAGEDB_OK) {
         pagedb_val k, v;
         rc = pdb_cur_get(&cu, &k, NULL);
@@ -618,13 +620,13 @@ int pagedb_scan(pagedb_table *t, const pagedb_range *r, int (*cb)(void *, pagedb
         }
         rc = pdb_cur_get(&cu, &k, &v);
         if (rc) break;
-        rc = cb(arg, k, v);
-        if (rc) break;
+        if ((cbrc = cb(arg, k, v)) != 0) break;
         if (r->limit && ++count >= r->limit) break;
         rc = r->reverse ? pdb_cur_prev(&cu) : pdb_cur_next(&cu);
     }
     pdb_cur_free(&cu);
     free(succ);
+    if (cbrc) return cbrc;
     if (rc == PAGEDB_ENOTFOUND) rc = PAGEDB_OK;
     return pdb_txn_fail(t->txn, rc);
 }

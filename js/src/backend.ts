@@ -31,6 +31,26 @@ export interface Backend {
   mkdir(dir: string): void;
   /** Fill buf with cryptographically secure random bytes. */
   random(buf: Uint8Array): void;
+
+  /*
+   * Optional members, for backends that cannot create or remove files synchronously (OPFS:
+   * getFileHandle, createSyncAccessHandle and removeEntry are asynchronous). Such a backend
+   * refuses open() of an absent file with the create flag (code 17, ENOTSUP, remembering
+   * the path) and defers remove() (the file disappears from list() and open() at once;
+   * the asynchronous removal happens in settle()). Synchronous backends omit them all.
+   */
+
+  /**
+   * Complete deferred work: remove the files remove() marked, and create the files open()
+   * refused. With `forSegmentCreate`, also create the file that the engine's next
+   * pagedb_segment_create will open (see OpfsBackend). Never rejects for a removal that
+   * fails (the engine deletes a leftover segment file at its next read-write open).
+   */
+  settle?(forSegmentCreate?: boolean): Promise<void>;
+  /** True when an open() refused to create a file since the last call (and resets it). */
+  takeDeferredCreate?(): boolean;
+  /** Close every file handle this backend holds (database close, pagehide). */
+  releaseAll?(): void;
 }
 
 /** An Error carrying an explicit pagedb error code for the wasm import layer. */

@@ -10,10 +10,39 @@
  * Writes inside `write` are buffered and sent with the commit (one message for a callback
  * that only writes); a read inside `write` first sends the buffered writes, so it sees the
  * transaction's own writes. The callback's promise resolving commits; throwing aborts.
+ *
+ * Segments (pagedb.h "Segments"; FORMAT.md §9):
+ *
+ *   const seg = await db.segments.create();          // unlinked, open for append
+ *   await seg.append(bytes);                          // buffered (1 MiB batches)
+ *   await seg.appendStream(response.body!);           // streaming, bounded memory
+ *   await seg.seal();                                 // or seg.sync() to make bytes durable
+ *   await db.write((tx) => tx.segments.link(seg.id, meta));  // visible, survives reopen
+ *   const bytes = await seg.read(offset, length);
+ *   await seg.close();
+ *   for (const info of await db.segments.list()) ...  // id, realm, length, sealed, meta
+ *   await db.segments.delete(id);                     // unlinks (and commits) if linked
+ *
+ * Segment ids are `bigint` (64-bit; accepted as bigint, safe integer or decimal string).
+ * Appends are batched like puts: bytes are gathered in a buffer of up to
+ * SEGMENT_BATCH_BYTES and sent when it is full, or with the segment's next read, sync,
+ * seal, stat, verify or close — no round trip per small append. Several segments may be
+ * written at once (each has its own file; in the browser their operations interleave in
+ * the worker). Operations on one Segment run in call order.
  */
 import { PagedbError, ErrorCode } from './errors.js';
 import type { Endpoint, WriteOp } from './protocol.js';
-import { toBytes, type Bytes, type RangeOptions, type Stats } from './types.js';
+import {
+  toBytes, toSegmentId, type Bytes, type RangeOptions, type SegmentIdLike, type SegmentInfo, type SegmentOpenOptions,
+  type Stats,
+} from './types.js';
+
+/**
+ * Bytes a Segment gathers from append() before sending them to the engine in one message
+ * (1 MiB). Appends larger than this are sent in slices of this size.
+ */
+export const SEGMENT_BATCH_BYTES = 1 << 20;
+const FIRST_BUFFER = 64 * 1024;
 
 /** A table inside a read transaction. */
 export interface ReadTable {
@@ -27,17 +56,50 @@ export interface WriteTable extends ReadTable {
   delete(key: Bytes): void;
 }
 
+/** Segments as seen by a transaction (`tx.segments`). */
+export interface ReadSegments {
+  /**
+   * The linked segment `id` in this transaction's view (a write transaction's view
+   * includes its own links and unlinks), or undefined when it is not linked.
+   * Rejects with PagedbError (EINVAL bad id, EAUTH/ECORRUPT/EIO reading the catalog).
+   */
+  get(id: SegmentIdLike): Promise<SegmentInfo | undefined>;
+  /** Every linked segment in this transaction's view, in id order. */
+  list(): Promise<SegmentInfo[]>;
+}
+
+/** Segments inside a write transaction: link and unlink are buffered like puts. */
+export interface WriteSegments extends ReadSegments {
+  /**
+   * Link segment `id` into the catalog when the transaction commits, storing `meta`
+   * (copied now; strings UTF-8; at most 65536 bytes) beside it; `meta` omitted keeps an
+   * existing record's metadata (none for a new link). Linking again after seal() records
+   * the sealed state. Errors reject the write (and abort it): ENOTFOUND (no such
+   * segment), ETOOBIG (meta); a bad id throws PagedbError EINVAL at once.
+   */
+  link(id: SegmentIdLike, meta?: Bytes): void;
+  /**
+   * Unlink segment `id` when the transaction commits; its file is then deleted and open
+   * handles on it fail with ENOTFOUND. Errors reject the write: ENOTFOUND (not linked).
+   */
+  unlink(id: SegmentIdLike): void;
+}
+
 /** Argument of {@link Database.read}. */
 export interface ReadTxn {
   table(name: string): ReadTable;
   /** Entries of a range of `name` in this snapshot. */
   range(name: string, r?: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
+  /** Linked segments in this snapshot. */
+  readonly segments: ReadSegments;
 }
 
 /** Argument of {@link Database.write}. */
 export interface WriteTxn {
   table(name: string): WriteTable;
   range(name: string, r?: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
+  /** Link, unlink, get and list segments in this transaction. */
+  readonly segments: WriteSegments;
 }
 
 const BATCH = 256;
@@ -80,6 +142,32 @@ class Txn implements WriteTxn {
     };
   }
 
+  get segments(): WriteSegments {
+    const writable = (what: string): void => {
+      if (!this.write) throw new PagedbError(ErrorCode.EMISUSE, `${what} in a read transaction`);
+      if (this.ended) throw new PagedbError(ErrorCode.EMISUSE, 'transaction has ended');
+    };
+    return {
+      get: async (id: SegmentIdLike) => {
+        const v = toSegmentId(id);
+        const txn = await this.ensure();
+        return (await this.ep.call('segGet', { txn, id: v, ops: this.take() })).info;
+      },
+      list: async () => {
+        const txn = await this.ensure();
+        return (await this.ep.call('segList', { txn, ops: this.take() })).segments;
+      },
+      link: (id: SegmentIdLike, meta?: Bytes) => {
+        writable('segments.link');
+        this.ops.push([2, toSegmentId(id), meta === undefined ? null : toBytes(meta).slice()]);
+      },
+      unlink: (id: SegmentIdLike) => {
+        writable('segments.unlink');
+        this.ops.push([3, toSegmentId(id)]);
+      },
+    };
+  }
+
   async *range(name: string, r: RangeOptions = {}): AsyncGenerator<[Uint8Array, Uint8Array]> {
     let cur: RangeOptions = { ...r };
     let left = r.limit ?? Infinity;
@@ -101,13 +189,328 @@ class Txn implements WriteTxn {
   }
 }
 
+
+/**
+ * An open segment (promise API). Obtained from `db.segments.create()` (open for append) or
+ * `db.segments.open()`. Methods may be called without awaiting the previous one: they run
+ * in call order. Every rejection is a PagedbError; after close() every method rejects
+ * with EMISUSE. Thread-safety: belongs to its Database (one event loop).
+ */
+export class Segment {
+  /** Segment id (64-bit, assigned by pagedb). */
+  readonly id: bigint;
+  /** True when opened for append (by create(), or open() with `append`). */
+  readonly appendable: boolean;
+  private known: number;
+  private sealedNow: boolean;
+  private buf: Uint8Array | undefined;
+  private fill = 0;
+  private q: Promise<unknown> = Promise.resolve();
+  private isClosed = false;
+
+  /** @internal */
+  constructor(private ep: Endpoint, private seg: number, id: bigint, appendable: boolean, info: SegmentInfo | undefined,
+    private forget: (s: Segment) => void) {
+    this.id = id;
+    this.appendable = appendable;
+    this.known = info?.length ?? 0;
+    this.sealedNow = info?.sealed ?? false;
+  }
+
+  /**
+   * Length in bytes as known to this object: the length at open plus every byte appended
+   * through it (including bytes still buffered). Another handle's appends are not counted:
+   * use stat() for the engine's view.
+   */
+  get length(): number {
+    return this.known;
+  }
+
+  /** True once sealed (by seal() through this object, or already sealed when opened). */
+  get sealed(): boolean {
+    return this.sealedNow;
+  }
+
+  /** True after close() was called. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Run f after every earlier operation on this segment (errors do not break the chain). */
+  private run<T>(f: () => Promise<T>): Promise<T> {
+    const p = this.q.then(f);
+    this.q = p.catch(() => undefined);
+    return p;
+  }
+
+  private usable(): PagedbError | undefined {
+    if (this.isClosed) return new PagedbError(ErrorCode.EMISUSE, `segment ${this.id} is closed`);
+    return undefined;
+  }
+
+  /** The buffered bytes, handed over (the buffer is transferred, a new one is made later). */
+  private take(): { data: Uint8Array[]; transfer: ArrayBuffer[] } {
+    if (!this.buf || this.fill === 0) return { data: [], transfer: [] };
+    const b = this.buf;
+    const data = [b.subarray(0, this.fill)];
+    this.buf = undefined;
+    this.fill = 0;
+    return { data, transfer: [b.buffer as ArrayBuffer] };
+  }
+
+  private async send(): Promise<void> {
+    const { data, transfer } = this.take();
+    if (data.length) await this.ep.call('segAppend', { seg: this.seg, data }, transfer);
+  }
+
+  /**
+   * Append `bytes` (strings UTF-8 encoded) to the end of the segment. The bytes are copied
+   * into this segment's buffer and sent to the engine when SEGMENT_BATCH_BYTES have
+   * gathered (or with the next read, sync, seal, stat, verify or close); larger appends
+   * are sent in slices of that size. Resolves once the bytes are buffered or sent; an
+   * engine error on a batch rejects the call that sent it. Ownership: `bytes` is read
+   * until the returned promise resolves (do not modify it before). Durable only after
+   * sync() or seal(). Rejects: ESEALED (sealed), EMISUSE (not appendable, closed),
+   * EIO/EFULL (the segment's handle is poisoned), ENOTFOUND (unlinked meanwhile).
+   */
+  append(bytes: Bytes): Promise<void> {
+    const bad = this.usable() ??
+      (!this.appendable ? new PagedbError(ErrorCode.EMISUSE, `segment ${this.id} is not open for append`) : undefined) ??
+      (this.sealedNow ? new PagedbError(ErrorCode.ESEALED, `segment ${this.id} is sealed`) : undefined);
+    if (bad) return Promise.reject(bad);
+    const b = toBytes(bytes);
+    this.known += b.length;
+    return this.run(async () => {
+      let off = 0;
+      while (off < b.length) {
+        if (this.fill === 0 && b.length - off >= SEGMENT_BATCH_BYTES) {
+          // a whole batch from the caller's array: copied (a view would make postMessage
+          // clone the caller's entire buffer) and the copy transferred
+          const part = b.slice(off, off + SEGMENT_BATCH_BYTES);
+          await this.ep.call('segAppend', { seg: this.seg, data: [part] }, [part.buffer]);
+          off += SEGMENT_BATCH_BYTES;
+          continue;
+        }
+        const want = Math.min(SEGMENT_BATCH_BYTES, this.fill + (b.length - off));
+        if (!this.buf || this.buf.length < want) {
+          const nb = new Uint8Array(Math.min(SEGMENT_BATCH_BYTES, Math.max(FIRST_BUFFER, want, (this.buf?.length ?? 0) * 2)));
+          if (this.buf) nb.set(this.buf.subarray(0, this.fill));
+          this.buf = nb;
+        }
+        const n = Math.min(b.length - off, SEGMENT_BATCH_BYTES - this.fill);
+        this.buf.set(b.subarray(off, off + n), this.fill);
+        this.fill += n;
+        off += n;
+        if (this.fill === SEGMENT_BATCH_BYTES) await this.send();
+      }
+    });
+  }
+
+  /**
+   * Append everything `source` yields, in order, with bounded memory: each chunk is
+   * appended (and awaited) before the next is read, so at most one chunk plus one batch
+   * (SEGMENT_BATCH_BYTES) is held. Accepts a ReadableStream of Uint8Array (e.g. a fetch
+   * response body or a File's stream()) or any (async) iterable of Uint8Array. Resolves
+   * with the number of bytes appended. On an error the stream is cancelled and the call
+   * rejects (bytes appended before the error stay appended); same errors as append().
+   */
+  async appendStream(source: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
+    let total = 0;
+    if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function') {
+      const reader = (source as ReadableStream<Uint8Array>).getReader();
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          await this.append(value);
+          total += value.length;
+        }
+      } catch (e) {
+        await reader.cancel(e).catch(() => undefined);
+        throw e;
+      } finally {
+        reader.releaseLock();
+      }
+      return total;
+    }
+    for await (const chunk of source as AsyncIterable<Uint8Array>) {
+      await this.append(chunk);
+      total += chunk.length;
+    }
+    return total;
+  }
+
+  /**
+   * Read `length` bytes at byte `offset` (non-negative integers; the range must lie inside
+   * the segment, buffered appends included — they are sent first). Every page is
+   * authenticated first. Resolves with a new Uint8Array owned by the caller. Rejects:
+   * EINVAL (range beyond the end), EAUTH/ECORRUPT (a damaged page: no byte of it is
+   * returned), ENOTFOUND (unlinked), EIO, EMISUSE (closed).
+   */
+  read(offset: number, length: number): Promise<Uint8Array> {
+    const bad = this.usable();
+    if (bad) return Promise.reject(bad);
+    return this.run(async () => {
+      const { data, transfer } = this.take();
+      return (await this.ep.call('segRead', { seg: this.seg, data, offset, length }, transfer)).bytes;
+    });
+  }
+
+  /**
+   * Send buffered appends and make every appended byte durable (pagedb_segment_sync). A
+   * no-op for a read-only handle. Rejects: EIO/EFULL (poisoned), ENOTFOUND, EMISUSE.
+   */
+  sync(): Promise<void> {
+    const bad = this.usable();
+    if (bad) return Promise.reject(bad);
+    return this.run(async () => {
+      const { data, transfer } = this.take();
+      await this.ep.call('segSync', { seg: this.seg, data }, transfer);
+    });
+  }
+
+  /**
+   * Send buffered appends and seal: the segment becomes immutable (footer with length,
+   * page count and root hash; durable when this resolves) and stays open for reading.
+   * Link it again (`tx.segments.link(id)`) to record the sealed state in the catalog.
+   * Resolves with the sealed segment's description. Rejects: ESEALED (already sealed),
+   * EMISUSE (not appendable, closed), EIO/EFULL, ENOTFOUND.
+   */
+  seal(): Promise<SegmentInfo> {
+    const bad = this.usable() ?? (this.sealedNow ? new PagedbError(ErrorCode.ESEALED, `segment ${this.id} is sealed`) : undefined);
+    if (bad) return Promise.reject(bad);
+    return this.run(async () => {
+      const { data, transfer } = this.take();
+      const { info } = await this.ep.call('segSeal', { seg: this.seg, data }, transfer);
+      this.sealedNow = true;
+      return info;
+    });
+  }
+
+  /** Send buffered appends, then describe the segment as this handle sees it (meta empty). */
+  stat(): Promise<SegmentInfo> {
+    const bad = this.usable();
+    if (bad) return Promise.reject(bad);
+    return this.run(async () => {
+      const { data, transfer } = this.take();
+      return (await this.ep.call('segStat', { seg: this.seg, data }, transfer)).info;
+    });
+  }
+
+  /**
+   * Send buffered appends, then authenticate every page on disk (sealed: also the root and
+   * footer). Resolves with the number of pages checked. Rejects EAUTH/ECORRUPT naming the
+   * first bad page.
+   */
+  verify(): Promise<number> {
+    const bad = this.usable();
+    if (bad) return Promise.reject(bad);
+    return this.run(async () => {
+      const { data, transfer } = this.take();
+      return (await this.ep.call('segVerify', { seg: this.seg, data }, transfer)).pages;
+    });
+  }
+
+  /**
+   * Send buffered appends and close the handle (an append handle writes its partial last
+   * page; no sync — call sync() or seal() for durability). The handle is released even if
+   * this rejects (EIO/EFULL, or a poisoned handle's code). Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.isClosed) return this.q.then(() => undefined);
+    this.isClosed = true;
+    return this.run(async () => {
+      try {
+        const { data, transfer } = this.take();
+        await this.ep.call('segClose', { seg: this.seg, data }, transfer);
+      } finally {
+        this.forget(this);
+      }
+    });
+  }
+}
+
+/** `db.segments`: create, open, list, get and delete segments. */
+export interface Segments {
+  /**
+   * Create an empty segment in realm `realm` (default 0, the default realm) and open it
+   * for append. It is not visible to other handles, and is deleted at the next open,
+   * until a write transaction links it (`tx.segments.link(seg.id)`). Rejects: ENOTFOUND
+   * (no such realm), EMISUSE (read-only or closed database), EIO/EFULL (creating the file).
+   */
+  create(realm?: number): Promise<Segment>;
+  /**
+   * Open segment `id` (linked, or created by this database handle and not deleted): for
+   * reading, or with `{ append: true }` for appending. `{ verify: true }` authenticates
+   * every page of a sealed segment against its root first. Rejects: ENOTFOUND, ESEALED
+   * (append on a sealed segment), EBUSY (another append handle is open on it),
+   * EAUTH/ECORRUPT (damaged footer or pages), EINVAL (bad id).
+   */
+  open(id: SegmentIdLike, options?: SegmentOpenOptions): Promise<Segment>;
+  /** Every linked segment (latest committed state), in id order, with its metadata. */
+  list(): Promise<SegmentInfo[]>;
+  /** The linked segment `id` (latest committed state), or undefined. */
+  get(id: SegmentIdLike): Promise<SegmentInfo | undefined>;
+  /**
+   * Delete segment `id`. A linked segment is unlinked by a write transaction of its own
+   * (queued after pending writes) and its file deleted when it commits; an unlinked one
+   * (created and never linked) is deleted at once. Rejects: ENOTFOUND, EBUSY (an unlinked
+   * segment with an open handle: close it first), EMISUSE.
+   */
+  delete(id: SegmentIdLike): Promise<void>;
+}
+
 /** An open database. Methods may be called concurrently; writes are serialised. */
 export class Database {
   private closed = false;
   private writeChain: Promise<unknown> = Promise.resolve();
+  private openSegments = new Set<Segment>();
+
+  /** Segments of this database: create, open, list, get, delete (see {@link Segments}). */
+  readonly segments: Segments;
 
   /** @internal */
-  constructor(private ep: Endpoint, private onClose?: () => void) {}
+  constructor(private ep: Endpoint, private onClose?: () => void) {
+    const forget = (s: Segment) => this.openSegments.delete(s);
+    const track = (s: Segment) => {
+      this.openSegments.add(s);
+      return s;
+    };
+    this.segments = {
+      create: async (realm = 0) => {
+        this.alive();
+        const r = await this.ep.call('segCreate', { realm });
+        return track(new Segment(this.ep, r.seg, r.id, true, undefined, forget));
+      },
+      open: async (id, o = {}) => {
+        this.alive();
+        const v = toSegmentId(id);
+        const r = await this.ep.call('segOpen', { id: v, append: !!o.append, verify: !!o.verify });
+        return track(new Segment(this.ep, r.seg, v, !!o.append, r.info, forget));
+      },
+      list: async () => {
+        this.alive();
+        return (await this.ep.call('segList', { txn: 0, ops: [] })).segments;
+      },
+      get: (id) => this.read((tx) => tx.segments.get(id)),
+      delete: (id) => {
+        if (this.closed) return Promise.reject(new PagedbError(ErrorCode.EMISUSE, 'database is closed'));
+        let v: bigint;
+        try {
+          v = toSegmentId(id);
+        } catch (e) {
+          return Promise.reject(e);
+        }
+        // queued with the writes: unlinking a linked segment takes the write transaction
+        const run = async () => {
+          await this.ep.call('segDelete', { id: v });
+        };
+        const p = this.writeChain.then(run, run);
+        this.writeChain = p.catch(() => undefined);
+        return p;
+      },
+    };
+  }
 
   private alive(): void {
     if (this.closed) throw new PagedbError(ErrorCode.EMISUSE, 'database is closed');
@@ -176,15 +579,22 @@ export class Database {
     return (await this.ep.call('verify', {})).pages;
   }
 
-  /** Close the database, releasing its files (and the worker). Idempotent. */
+  /**
+   * Close the database, releasing its files (and the worker). Waits for queued writes,
+   * then closes every open Segment (sending its buffered appends; no sync), then the
+   * database. Idempotent. Rejects with the first error after everything is closed.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     await this.writeChain;
     this.closed = true;
+    const segs = await Promise.allSettled([...this.openSegments].map((s) => s.close()));
     try {
       await this.ep.call('close', {});
     } finally {
       this.onClose?.();
     }
+    const failed = segs.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 }

@@ -5,12 +5,23 @@
  * already run code in a worker can use it directly (`openSync`) without the message hop.
  *
  * Memory: keys and values are copied into a reusable scratch area of the wasm heap; results
- * are copied out, so returned Uint8Arrays are owned by the caller.
+ * are copied out, so returned Uint8Arrays are owned by the caller. Segment appends and
+ * reads go through the heap in slices of at most SEGMENT_IO_BYTES (1 MiB), so a large
+ * append or read never grows the heap beyond that (plus the engine's own capped staging).
  * Thread-safety: one SyncDatabase per module instance; single-threaded like its worker.
+ *
+ * Segments (pagedb.h "Segments", FORMAT.md §9): SyncDatabase.createSegment/openSegment
+ * return a SyncSegment (append, read, sync, seal, stat, verify, close); SyncTxn links,
+ * unlinks, gets and lists them. Segment ids are bigints (see SegmentIdLike). On OPFS a new
+ * segment file needs an asynchronous step: use createSegmentAsync (it works everywhere);
+ * see opfs_backend.ts for the protocol.
  */
 import { PagedbError, ErrorCode } from './errors.js';
 import type { Backend } from './backend.js';
-import { toBytes, type Bytes, type OpenOptions, type RangeOptions, type Stats } from './types.js';
+import {
+  toBytes, toSegmentId, type Bytes, type OpenOptions, type RangeOptions, type SegmentIdLike, type SegmentInfo,
+  type SegmentOpenOptions, type Stats,
+} from './types.js';
 
 /** The subset of the Emscripten module the engine calls. */
 export interface EmModule {
@@ -40,6 +51,62 @@ export interface EmModule {
   _pagedb_put(t: number, k: number, kl: number, v: number, vl: number, flags: number): number;
   _pagedb_del(t: number, k: number, kl: number): number;
   _pagedb_verify(db: number, out: number): number;
+  _pagedb_segment_payload(db: number): number;
+  _pagedb_segment_create(db: number, realm: number, out: number, idOut: number): number;
+  _pagedb_segment_append(seg: number, data: number, len: number): number;
+  _pagedb_segment_sync(seg: number): number;
+  _pagedb_segment_seal(seg: number): number;
+  _pagedb_segment_close(seg: number): number;
+  _pdbjs_segment_open(db: number, idLo: number, idHi: number, flags: number, out: number): number;
+  _pdbjs_segment_read(seg: number, offset: number, buf: number, len: number): number;
+  _pdbjs_segment_stat(seg: number, out: number): number;
+  _pdbjs_segment_verify(seg: number, pagesOut: number): number;
+  _pdbjs_segment_delete(db: number, idLo: number, idHi: number): number;
+  _pdbjs_segment_link(txn: number, idLo: number, idHi: number, meta: number, metalen: number): number;
+  _pdbjs_segment_unlink(txn: number, idLo: number, idHi: number): number;
+  _pdbjs_segment_get(txn: number, idLo: number, idHi: number, out: number, cap: number, result: number): number;
+  _pdbjs_segment_list(txn: number, afterLo: number, afterHi: number, out: number, cap: number, result: number): number;
+}
+
+/** Largest slice of a segment append or read copied through the wasm heap at once (bytes). */
+export const SEGMENT_IO_BYTES = 1 << 20;
+const SEGINFO_BYTES = 56; // PDBJS_SEGINFO_BYTES (platform/opfs/pagedb_js.h)
+const SEG_APPEND = 0x1, SEG_VERIFY = 0x2;
+const LIST_CAP = 256 * 1024;
+
+const lo32 = (v: bigint): number => Number(v & 0xffffffffn);
+const hi32 = (v: bigint): number => Number(v >> 32n);
+
+/** Decode one flattened segment info record at heap address p (layout in pagedb_js.h). */
+function readInfo(m: EmModule, p: number): { info: SegmentInfo; size: number } {
+  const dv = new DataView(m.HEAPU8.buffer, p, SEGINFO_BYTES);
+  const flags = dv.getUint32(12, true), metalen = dv.getUint32(48, true);
+  const info: SegmentInfo = {
+    id: BigInt(dv.getUint32(0, true)) | (BigInt(dv.getUint32(4, true)) << 32n),
+    realm: dv.getUint32(8, true),
+    length: dv.getFloat64(16, true),
+    pages: dv.getFloat64(24, true),
+    sealed: (flags & 1) !== 0,
+    linked: (flags & 2) !== 0,
+    root: m.HEAPU8.slice(p + 32, p + 48),
+    meta: m.HEAPU8.slice(p + SEGINFO_BYTES, p + SEGINFO_BYTES + metalen),
+  };
+  return { info, size: SEGINFO_BYTES + metalen };
+}
+
+/**
+ * A PagedbError for anything a backend's asynchronous step threw (DOMException names and
+ * Node error codes mapped as lib.js maps synchronous backend errors).
+ */
+export function toPagedbError(e: unknown): PagedbError {
+  if (e instanceof PagedbError) return e;
+  const err = e as { pagedbCode?: number; name?: string; code?: string; message?: string };
+  let code: number = ErrorCode.EIO;
+  if (typeof err?.pagedbCode === 'number') code = err.pagedbCode;
+  else if (err?.name === 'QuotaExceededError' || err?.code === 'ENOSPC' || err?.code === 'EDQUOT') code = ErrorCode.EFULL;
+  else if (err?.name === 'NotFoundError' || err?.code === 'ENOENT') code = ErrorCode.ENOTFOUND;
+  else if (err?.name === 'NoModificationAllowedError' || err?.name === 'InvalidStateError') code = ErrorCode.EBUSY;
+  return new PagedbError(code, String(err?.message ?? e));
 }
 
 const CIPHERS = { none: 0, xchacha20poly1305: 1, aes256gcm: 2 } as const;
@@ -93,6 +160,7 @@ export class SyncDatabase {
   private out: number; // 64 bytes of out-parameters
   private closed = false;
   private txns = new Set<SyncTxn>();
+  private segs = new Set<SyncSegment>();
 
   private constructor(readonly m: EmModule, readonly db: number) {
     this.scratch = new Scratch(m);
@@ -198,15 +266,288 @@ export class SyncDatabase {
     return this.m.HEAPU32[this.out >> 2] + this.m.HEAPU32[(this.out >> 2) + 1] * 2 ** 32;
   }
 
-  /** Abort open transactions and close; releases the file handles and lock. */
+  /** @internal a heap area of n bytes (the shared scratch; valid until the next call). */
+  heap(n: number): number {
+    return this.scratch.ensure(n);
+  }
+
+  /** @internal */
+  segmentEnded(s: SyncSegment): void {
+    this.segs.delete(s);
+  }
+
+  /** Payload bytes per segment data page: page size - 72 (4024 for 4096-byte pages). */
+  segmentPayload(): number {
+    this.alive();
+    return this.m._pagedb_segment_payload(this.db);
+  }
+
+  /**
+   * Create an empty, unlinked segment in realm `realm` (default 0) and open it for append.
+   * Link it in a write transaction (SyncTxn.linkSegment) to make it durable in the catalog:
+   * an unlinked segment is deleted at the next read-write open. Synchronous: on OPFS,
+   * where a new file needs an asynchronous call, it throws PagedbError ENOTSUP unless the
+   * file was prepared — use {@link createSegmentAsync} there.
+   * Errors: ENOTFOUND (no such realm), EMISUSE (read-only database, closed), EIO/EFULL.
+   */
+  createSegment(realm = 0): SyncSegment {
+    this.alive();
+    const m = this.m, out = this.out; // out: handle at +0, 64-bit id at +8
+    check(m, m._pagedb_segment_create(this.db, realm >>> 0, out, out + 8));
+    const id = BigInt(m.HEAPU32[(out + 8) >> 2]) | (BigInt(m.HEAPU32[(out + 12) >> 2]) << 32n);
+    return this.track(new SyncSegment(this, m.HEAPU32[out >> 2], id, true, false));
+  }
+
+  /**
+   * createSegment on every backend, including asynchronous ones (OPFS): prepares the file
+   * the engine will open (backend.settle(true)); if the engine still asks for another file
+   * (the first create of a session, whose id the backend cannot know yet), prepares the
+   * next one and retries once. A refused attempt consumes its id and leaves nothing behind
+   * (no file, no record; ids are never reused, so the gap is harmless — opfs_backend.ts).
+   * Errors: those of createSegment, and of creating the OPFS file (EFULL, EIO...).
+   */
+  async createSegmentAsync(realm = 0): Promise<SyncSegment> {
+    const b = this.m.pagedbVfs;
+    if (!b?.settle) return this.createSegment(realm);
+    for (let attempt = 0; ; attempt++) {
+      this.alive();
+      try {
+        await b.settle(true);
+      } catch (e) {
+        throw toPagedbError(e);
+      }
+      b.takeDeferredCreate?.();
+      try {
+        return this.createSegment(realm);
+      } catch (e) {
+        const refused = b.takeDeferredCreate?.() === true;
+        if (attempt > 0 || !refused || !(e instanceof PagedbError && e.code === ErrorCode.ENOTSUP)) throw e;
+      }
+    }
+  }
+
+  /**
+   * Open segment `id`: for reading, or with `append` for appending and reading. A segment
+   * is found when linked in the last committed catalog, or created by this handle and not
+   * deleted. `verify` authenticates every page of a sealed segment against its root first.
+   * Errors: ENOTFOUND (no such segment), ESEALED (append on a sealed segment), EBUSY
+   * (another append handle is open on it), EAUTH/ECORRUPT (footer or pages damaged),
+   * EINVAL (bad id), EMISUSE.
+   */
+  openSegment(id: SegmentIdLike, o: SegmentOpenOptions = {}): SyncSegment {
+    this.alive();
+    const v = toSegmentId(id), m = this.m;
+    const flags = (o.append ? SEG_APPEND : 0) | (o.verify ? SEG_VERIFY : 0);
+    check(m, m._pdbjs_segment_open(this.db, lo32(v), hi32(v), flags, this.out));
+    const s = this.track(new SyncSegment(this, m.HEAPU32[this.out >> 2], v, !!o.append, false));
+    try {
+      s.markSealed(s.stat().sealed);
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  private track(s: SyncSegment): SyncSegment {
+    this.segs.add(s);
+    return s;
+  }
+
+  /**
+   * Delete segment `id` that is not linked (created by this handle, never linked, no open
+   * handle): its file is removed at once (on OPFS: forgotten at once, removed from OPFS by
+   * {@link settle}). A linked segment is deleted by unlinking it in a write transaction.
+   * Errors: ENOTFOUND, EBUSY (linked, or a handle is open on it), EMISUSE, EIO.
+   */
+  deleteSegment(id: SegmentIdLike): void {
+    this.alive();
+    const v = toSegmentId(id);
+    check(this.m, this.m._pdbjs_segment_delete(this.db, lo32(v), hi32(v)));
+  }
+
+  /** Every linked segment in the latest committed state, in id order (own read snapshot). */
+  listSegments(): SegmentInfo[] {
+    const t = this.beginRead();
+    try {
+      return t.listSegments();
+    } finally {
+      t.abort();
+    }
+  }
+
+  /**
+   * Complete the backend's deferred work (OPFS: remove the files of deleted and unlinked
+   * segments). A no-op on synchronous backends. Leftovers if never called are deleted by
+   * the engine at the next read-write open.
+   */
+  async settle(): Promise<void> {
+    try {
+      await this.m.pagedbVfs?.settle?.();
+    } catch (e) {
+      throw toPagedbError(e);
+    }
+  }
+
+  /**
+   * Close open segment handles (an append handle writes its staged tail, without sync),
+   * abort open transactions and close; releases the file handles and lock. Throws the
+   * first error after everything is closed.
+   */
   close(): void {
     if (this.closed) return;
+    let first: unknown;
+    for (const s of [...this.segs]) {
+      try {
+        s.close();
+      } catch (e) {
+        first ??= e;
+      }
+    }
     for (const t of [...this.txns]) t.abort();
     this.closed = true;
     const rc = this.m._pagedb_close(this.db);
     if (this.scratch.ptr) this.m._free(this.scratch.ptr);
     this.m._free(this.out);
-    check(this.m, rc);
+    try {
+      check(this.m, rc);
+    } finally {
+      this.m.pagedbVfs?.releaseAll?.();
+    }
+    if (first) throw first;
+  }
+}
+
+/**
+ * An open segment (pagedb_segment): created by SyncDatabase.createSegment(Async) or
+ * opened by SyncDatabase.openSegment. One thread (this module's) by construction. Every
+ * method throws PagedbError; after close every method throws EMISUSE.
+ */
+export class SyncSegment {
+  private done = false;
+  private sealed: boolean;
+
+  /** @internal */
+  constructor(private d: SyncDatabase, private seg: number, readonly id: bigint, readonly appendable: boolean, sealed: boolean) {
+    this.sealed = sealed;
+  }
+
+  /** @internal */
+  markSealed(v: boolean): void {
+    this.sealed = v;
+  }
+
+  /** True once the segment is known to be sealed (by seal(), or at open). */
+  get isSealed(): boolean {
+    return this.sealed;
+  }
+
+  /** True after close(). */
+  get closed(): boolean {
+    return this.done;
+  }
+
+  private alive(): void {
+    if (this.done) throw new PagedbError(ErrorCode.EMISUSE, `segment ${this.id} is closed`);
+  }
+
+  /**
+   * Append `bytes` (copied; strings UTF-8 encoded) to the end of the segment, in slices of
+   * at most SEGMENT_IO_BYTES. Readable at once through this handle; durable only after
+   * sync() or seal(). Errors: ESEALED, EMISUSE (not an append handle, closed), EIO/EFULL
+   * (the handle is then poisoned: reopen the database to recover the segment), ENOTFOUND
+   * (the segment was unlinked).
+   */
+  append(bytes: Bytes): void {
+    this.alive();
+    const b = toBytes(bytes), m = this.d.m;
+    if (b.length === 0) {
+      check(m, m._pagedb_segment_append(this.seg, 0, 0));
+      return;
+    }
+    for (let off = 0; off < b.length; off += SEGMENT_IO_BYTES) {
+      const part = b.subarray(off, Math.min(b.length, off + SEGMENT_IO_BYTES));
+      const p = this.d.heap(part.length);
+      m.HEAPU8.set(part, p);
+      check(m, m._pagedb_segment_append(this.seg, p, part.length));
+    }
+  }
+
+  /**
+   * Read `length` bytes at byte `offset` (both non-negative safe integers; the range must
+   * lie inside the segment). Every page is authenticated before its bytes are returned.
+   * Returns a new Uint8Array owned by the caller. Errors: EINVAL (range beyond the end),
+   * EAUTH/ECORRUPT (a damaged page: no byte of it is returned), ENOTFOUND (unlinked), EIO.
+   */
+  read(offset: number, length: number): Uint8Array {
+    this.alive();
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0)
+      throw new PagedbError(ErrorCode.EINVAL, `bad range: offset ${offset}, length ${length}`);
+    const m = this.d.m;
+    const out = new Uint8Array(length);
+    if (length === 0) {
+      check(m, m._pdbjs_segment_read(this.seg, offset, this.d.heap(1), 0));
+      return out;
+    }
+    for (let done = 0; done < length; done += SEGMENT_IO_BYTES) {
+      const n = Math.min(SEGMENT_IO_BYTES, length - done);
+      const p = this.d.heap(n);
+      check(m, m._pdbjs_segment_read(this.seg, offset + done, p, n));
+      out.set(m.HEAPU8.subarray(p, p + n), done);
+    }
+    return out;
+  }
+
+  /**
+   * Make every byte appended so far durable (writes the partial tail page and its copy,
+   * then flush/fdatasync). No-op on a read handle. Errors: EIO/EFULL (poisoned), ENOTFOUND.
+   */
+  sync(): void {
+    this.alive();
+    check(this.d.m, this.d.m._pagedb_segment_sync(this.seg));
+  }
+
+  /**
+   * Seal: write the tail, sync, write the footer (length, pages, root hash), sync. The
+   * segment is then immutable; the handle stays open for reading. Link the segment again
+   * afterwards to record the sealed state in the catalog. Errors: ESEALED (already
+   * sealed), EMISUSE (read handle), EIO/EFULL, ENOTFOUND.
+   */
+  seal(): void {
+    this.alive();
+    check(this.d.m, this.d.m._pagedb_segment_seal(this.seg));
+    this.sealed = true;
+  }
+
+  /** Length, pages, sealed state and root as seen by this handle (meta is empty). */
+  stat(): SegmentInfo {
+    this.alive();
+    const m = this.d.m, p = this.d.heap(SEGINFO_BYTES);
+    check(m, m._pdbjs_segment_stat(this.seg, p));
+    return readInfo(m, p).info;
+  }
+
+  /**
+   * Authenticate every data page on disk (and, sealed, the root and footer); returns the
+   * number of pages checked. Errors: EAUTH/ECORRUPT naming the first bad page, EIO.
+   */
+  verify(): number {
+    this.alive();
+    const m = this.d.m, p = this.d.heap(8);
+    check(m, m._pdbjs_segment_verify(this.seg, p));
+    return new DataView(m.HEAPU8.buffer, p, 8).getFloat64(0, true);
+  }
+
+  /**
+   * Close the handle; an append handle writes its staged partial page first (no sync).
+   * The handle is freed even when an error is thrown (EIO/EFULL, or a poisoned handle's
+   * code). Idempotent.
+   */
+  close(): void {
+    if (this.done) return;
+    this.done = true;
+    this.d.segmentEnded(this);
+    check(this.d.m, this.d.m._pagedb_segment_close(this.seg));
   }
 }
 
@@ -316,6 +657,69 @@ export class SyncTxn {
         p += 8 + kl + vl;
       }
       return { entries, more: more || (count === limit && limit < (r.limit ?? Infinity)) };
+    }
+  }
+
+  /**
+   * Link segment `id` into the catalog in this write transaction, storing `meta` (copied;
+   * at most 65536 bytes) beside it; visible to other handles once committed. `meta`
+   * undefined/null keeps an existing record's metadata (none for a new link). Linking an
+   * already linked segment replaces its record (do it after seal() to record the sealed
+   * state). Errors: ENOTFOUND (no such segment), ETOOBIG (meta), EMISUSE (read txn).
+   */
+  linkSegment(id: SegmentIdLike, meta?: Bytes | null): void {
+    this.alive();
+    const v = toSegmentId(id), m = this.d.m;
+    const mb = meta === undefined || meta === null ? undefined : toBytes(meta);
+    const p = this.d.heap((mb?.length ?? 0) + 1);
+    if (mb) m.HEAPU8.set(mb, p);
+    check(m, m._pdbjs_segment_link(this.txn, lo32(v), hi32(v), p, mb ? mb.length : -1));
+  }
+
+  /**
+   * Unlink segment `id` in this write transaction: its record is deleted, and its file when
+   * the transaction commits (open handles then get ENOTFOUND). Errors: ENOTFOUND (not
+   * linked in this transaction's view), EMISUSE (read txn).
+   */
+  unlinkSegment(id: SegmentIdLike): void {
+    this.alive();
+    const v = toSegmentId(id);
+    check(this.d.m, this.d.m._pdbjs_segment_unlink(this.txn, lo32(v), hi32(v)));
+  }
+
+  /** The linked segment `id` in this transaction's view, or undefined when not linked. */
+  getSegment(id: SegmentIdLike): SegmentInfo | undefined {
+    this.alive();
+    const v = toSegmentId(id), m = this.d.m;
+    const cap = SEGINFO_BYTES + 65536;
+    const p = this.d.heap(cap + 16), res = (p + cap + 3) & ~3;
+    const rc = m._pdbjs_segment_get(this.txn, lo32(v), hi32(v), p, cap, res);
+    if (rc === ErrorCode.ENOTFOUND) return undefined;
+    check(m, rc);
+    return readInfo(m, p).info;
+  }
+
+  /** Every linked segment in this transaction's view, in id order. */
+  listSegments(): SegmentInfo[] {
+    this.alive();
+    const m = this.d.m, all: SegmentInfo[] = [];
+    let after = 0n, cap = LIST_CAP;
+    for (;;) {
+      const p = this.d.heap(cap + 16), res = (p + cap + 3) & ~3;
+      check(m, m._pdbjs_segment_list(this.txn, lo32(after), hi32(after), p, cap, res));
+      const used = m.HEAP32[res >> 2], count = m.HEAP32[(res >> 2) + 1], more = m.HEAP32[(res >> 2) + 2] === 1,
+        need = m.HEAP32[(res >> 2) + 3];
+      if (count === 0 && more) {
+        cap = Math.max(cap, need);
+        continue;
+      }
+      for (let off = 0; off < used;) {
+        const { info, size } = readInfo(m, p + off);
+        all.push(info);
+        off += size;
+        after = info.id;
+      }
+      if (!more) return all;
     }
   }
 

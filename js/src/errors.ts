@@ -23,6 +23,7 @@ export const ErrorCode = {
   ENOTDB: 15,
   EKEYORDER: 16,
   ENOTSUP: 17,
+  ESEALED: 18,
 } as const;
 
 /** One of the values of {@link ErrorCode}. */

@@ -1,15 +1,21 @@
 /**
  * handler.ts — executes protocol ops against a SyncDatabase. The worker wraps it in
- * postMessage; under Node it is called in-process. Transactions are kept by id until
- * committed or aborted.
+ * postMessage; under Node it is called in-process. Transactions and segment handles are
+ * kept by number until committed/aborted or closed.
+ *
+ * runAsync is the entry point of both endpoints: it runs segCreate through
+ * SyncDatabase.createSegmentAsync (asynchronous file creation on OPFS) and, after every
+ * op, before its answer, lets the backend complete deferred work (OPFS: removing the files
+ * of deleted or unlinked segments; see opfs_backend.ts).
  */
-import { SyncDatabase, type EmModule, type SyncTxn } from './engine.js';
+import { SyncDatabase, type EmModule, type SyncSegment, type SyncTxn } from './engine.js';
 import { PagedbError, ErrorCode } from './errors.js';
 import type { OpArgs, OpResults, Op, WriteOp } from './protocol.js';
 
 export class Handler {
   private db: SyncDatabase | undefined;
   private txns = new Map<number, SyncTxn>();
+  private segs = new Map<number, SyncSegment>();
   private next = 1;
 
   /** openDb: opens the database (backend already installed on the module). */
@@ -26,17 +32,56 @@ export class Handler {
     return t;
   }
 
+  private s(seg: number): SyncSegment {
+    const s = this.segs.get(seg);
+    if (!s) throw new PagedbError(ErrorCode.EMISUSE, `segment handle ${seg} is closed`);
+    return s;
+  }
+
+  private addSeg(s: SyncSegment): number {
+    const n = this.next++;
+    this.segs.set(n, s);
+    return n;
+  }
+
+  /** Append the batched bytes of a seg* op to its segment. */
+  private feed(s: SyncSegment, data: Uint8Array[]): void {
+    for (const c of data) s.append(c);
+  }
+
   private apply(t: SyncTxn, ops: WriteOp[]): void {
     for (const o of ops) {
       if (o[0] === 0) t.put(o[1], o[2], o[3]);
-      else t.delete(o[1], o[2]);
+      else if (o[0] === 1) t.delete(o[1], o[2]);
+      else if (o[0] === 2) t.linkSegment(o[1], o[2]);
+      else t.unlinkSegment(o[1]);
     }
   }
 
-  /** Run one op synchronously; throws PagedbError. */
+  /** Run one op synchronously; throws PagedbError. segCreate needs runAsync on OPFS. */
   run<K extends Op>(op: K, a: OpArgs[K]): OpResults[K] {
     const r = this.exec(op, a as never);
     return r as OpResults[K];
+  }
+
+  /**
+   * Run one op, then complete the backend's deferred work (see the file header). Rejects
+   * with PagedbError. Callers run ops one at a time (the worker queues them).
+   */
+  async runAsync<K extends Op>(op: K, a: OpArgs[K]): Promise<OpResults[K]> {
+    try {
+      if (op === 'segCreate') {
+        const s = await this.d().createSegmentAsync((a as OpArgs['segCreate']).realm);
+        return { seg: this.addSeg(s), id: s.id } as OpResults[K];
+      }
+      return this.run(op, a);
+    } finally {
+      try {
+        await this.m.pagedbVfs?.settle?.();
+      } catch {
+        /* a leftover file is deleted by the engine at the next read-write open */
+      }
+    }
   }
 
   private exec(op: Op, a: any): unknown {
@@ -94,12 +139,104 @@ export class Handler {
         return this.d().stat();
       case 'verify':
         return { pages: this.d().verify() };
+      case 'segCreate': {
+        const s = this.d().createSegment(a.realm);
+        return { seg: this.addSeg(s), id: s.id };
+      }
+      case 'segOpen': {
+        const s = this.d().openSegment(a.id, { append: a.append, verify: a.verify });
+        return { seg: this.addSeg(s), info: s.stat() };
+      }
+      case 'segAppend':
+        this.feed(this.s(a.seg), a.data);
+        return null;
+      case 'segRead': {
+        const s = this.s(a.seg);
+        this.feed(s, a.data);
+        return { bytes: s.read(a.offset, a.length) };
+      }
+      case 'segSync': {
+        const s = this.s(a.seg);
+        this.feed(s, a.data);
+        s.sync();
+        return null;
+      }
+      case 'segSeal': {
+        const s = this.s(a.seg);
+        this.feed(s, a.data);
+        s.seal();
+        return { info: s.stat() };
+      }
+      case 'segStat': {
+        const s = this.s(a.seg);
+        this.feed(s, a.data);
+        return { info: s.stat() };
+      }
+      case 'segVerify': {
+        const s = this.s(a.seg);
+        this.feed(s, a.data);
+        return { pages: s.verify() };
+      }
+      case 'segClose': {
+        const s = this.s(a.seg);
+        this.segs.delete(a.seg);
+        try {
+          this.feed(s, a.data);
+        } catch (e) {
+          try {
+            s.close();
+          } catch {
+            /* the append's error is the one to report */
+          }
+          throw e;
+        }
+        s.close();
+        return null;
+      }
+      case 'segDelete': {
+        const d = this.d();
+        const r = d.beginRead();
+        let linked: boolean;
+        try {
+          linked = r.getSegment(a.id) !== undefined;
+        } finally {
+          r.abort();
+        }
+        if (!linked) {
+          d.deleteSegment(a.id);
+          return null;
+        }
+        const w = d.beginWrite();
+        try {
+          w.unlinkSegment(a.id);
+        } catch (e) {
+          w.abort();
+          throw e;
+        }
+        w.commit();
+        return null;
+      }
+      case 'segGet': {
+        const t = this.t(a.txn);
+        this.guard(a.txn, () => this.apply(t, a.ops));
+        return { info: this.guard(a.txn, () => t.getSegment(a.id)) };
+      }
+      case 'segList': {
+        if (!a.txn) return { segments: this.d().listSegments() };
+        const t = this.t(a.txn);
+        this.guard(a.txn, () => this.apply(t, a.ops));
+        return { segments: this.guard(a.txn, () => t.listSegments()) };
+      }
       case 'close':
         for (const t of this.txns.values()) t.abort();
         this.txns.clear();
-        this.db?.close();
-        this.db = undefined;
-        this.onClose?.();
+        this.segs.clear(); // SyncDatabase.close closes them
+        try {
+          this.db?.close();
+        } finally {
+          this.db = undefined;
+          this.onClose?.();
+        }
         return null;
     }
     throw new PagedbError(ErrorCode.EINVAL, `unknown op ${String(op)}`);

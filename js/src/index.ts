@@ -12,8 +12,8 @@ import type { OpenOptions } from './types.js';
 
 export * from './errors.js';
 export * from './types.js';
-export { Database } from './database.js';
-export type { ReadTxn, WriteTxn, ReadTable, WriteTable } from './database.js';
+export { Database, Segment, SEGMENT_BATCH_BYTES } from './database.js';
+export type { ReadTxn, WriteTxn, ReadTable, WriteTable, ReadSegments, WriteSegments, Segments } from './database.js';
 
 /**
  * Open (by default create) the database `name` in this origin's OPFS. Rejects with
@@ -50,12 +50,12 @@ export async function open(name: string, options: OpenOptions): Promise<Database
   };
   globalThis.addEventListener?.('pagehide', terminate);
   const ep: Endpoint = {
-    call<K extends Op>(op: K, args: OpArgs[K]): Promise<OpResults[K]> {
+    call<K extends Op>(op: K, args: OpArgs[K], transfer?: ArrayBuffer[]): Promise<OpResults[K]> {
       if (dead) return Promise.reject(dead);
       const id = next++;
       return new Promise<OpResults[K]>((resolve, reject) => {
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        worker.postMessage({ id, op, args });
+        worker.postMessage({ id, op, args }, { transfer: transfer ?? [] });
       });
     },
   };

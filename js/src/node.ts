@@ -14,9 +14,9 @@ import type { OpenOptions } from './types.js';
 
 export * from './errors.js';
 export * from './types.js';
-export { Database } from './database.js';
-export type { ReadTxn, WriteTxn, ReadTable, WriteTable } from './database.js';
-export { SyncDatabase, SyncTxn } from './engine.js';
+export { Database, Segment, SEGMENT_BATCH_BYTES } from './database.js';
+export type { ReadTxn, WriteTxn, ReadTable, WriteTable, ReadSegments, WriteSegments, Segments } from './database.js';
+export { SyncDatabase, SyncTxn, SyncSegment, SEGMENT_IO_BYTES } from './engine.js';
 
 /**
  * Instantiate a fresh wasm module with the node:fs backend rooted at `options.directory`.
@@ -40,7 +40,7 @@ export async function open(name: string, options: OpenOptions): Promise<Database
   const ep: Endpoint = {
     call: async (op, args) => {
       try {
-        return h.run(op, args);
+        return await h.runAsync(op, args);
       } catch (e) {
         const w = toWire(e);
         throw new PagedbError(w.code, w.message);

@@ -2,8 +2,35 @@
  * opfs_backend.ts — the Backend on the Origin Private File System, for a dedicated Web
  * Worker. FileSystemSyncAccessHandle's read/write/flush/getSize/truncate are synchronous,
  * but creating a handle is not: `prepare()` opens (and creates) the database's files
- * before the engine runs, one handle per file, kept until close. A sync access handle is
+ * before the engine runs, one handle per file, kept until the database closes (a VFS
+ * close() only forgets the VFS handle: the access handle stays, so the file can be opened
+ * again synchronously, e.g. a segment closed and reopened). A sync access handle is
  * exclusive, so a second tab opening the same database fails in prepare() with EBUSY.
+ *
+ * Files created or removed while the database is open (segment files, "seg-<16 hex>.pds")
+ * need asynchronous OPFS calls, while the engine's VFS is synchronous:
+ *
+ *  - Creating. open() of an absent path with the create flag throws an Error with
+ *    pagedbCode 17 (ENOTSUP) and remembers that a create was refused
+ *    (takeDeferredCreate()). For an ordinary path it records the path; settle() creates
+ *    the file and its access handle, and the caller retries the operation. For a segment
+ *    path the retry would not open the same path: pagedb_segment_create takes a fresh id
+ *    from the database's counter on every call (the failed attempt's id N is consumed,
+ *    harmlessly: no file, no record, and ids are only ever increased — FORMAT.md §9.7),
+ *    so the retry opens seg-(N+1). The backend therefore remembers, on every open of a
+ *    segment path with the create flag (refused or not), the path of the next id, and
+ *    settle(true) creates that file before a segment create. In this single-threaded
+ *    module nothing else takes an id in between, so after the first segment create of a
+ *    session (which costs one refused attempt and one skipped id) every create finds its
+ *    file ready. SyncDatabase.createSegmentAsync runs this protocol. A prepared file that
+ *    ends up unused is an empty unlinked segment file, which the engine deletes at the next
+ *    read-write open (FORMAT.md §9.6, recovery step 1).
+ *  - Removing. remove() closes the file's access handle, forgets the file (list() and
+ *    open() no longer see it) and marks it; settle() calls removeEntry. The worker
+ *    settles after every operation, before answering it. If the page goes away first, the
+ *    leftover file has no catalog record and the engine deletes it at the next read-write
+ *    open (FORMAT.md §9.6 recovery step 1), as after a crash between an unlinking commit
+ *    and the deletion.
  */
 import { vfsError, type Backend } from './backend.js';
 
@@ -16,10 +43,17 @@ interface SyncHandle {
   close(): void;
 }
 
+/** A segment file name: the engine's "seg-<16 lowercase hex>.pds" (FORMAT.md §1). */
+const SEG_NAME = /^seg-([0-9a-f]{16})\.pds$/;
+
 export class OpfsBackend implements Backend {
   private handles = new Map<string, SyncHandle>(); // path -> open handle
   private byId = new Map<number, string>();
   private next = 1;
+  private toCreate = new Set<string>(); // paths open() refused to create (not segment files)
+  private toRemove = new Set<string>(); // paths remove() forgot; removeEntry pending
+  private nextSegment: string | undefined; // path the next segment create will open
+  private refused = false; // an open() refused to create a file since takeDeferredCreate()
 
   private constructor(private dirName: string, private dir: FileSystemDirectoryHandle) {}
 
@@ -66,6 +100,43 @@ export class OpfsBackend implements Backend {
     }
   }
 
+  /**
+   * Complete the deferred work (see the file header): removeEntry for every file remove()
+   * marked, then create (with an access handle) every file open() refused and, when
+   * `forSegmentCreate`, the file of the next segment id. Removal failures are ignored (the
+   * engine deletes leftovers at the next open); creation failures reject (NotFoundError,
+   * QuotaExceededError...), mapped to pagedb codes by the caller.
+   */
+  async settle(forSegmentCreate = false): Promise<void> {
+    for (const p of [...this.toRemove]) {
+      this.toRemove.delete(p);
+      try {
+        await this.dir.removeEntry(this.nameOf(p));
+      } catch {
+        /* already gone, or held elsewhere: the engine removes it at the next open */
+      }
+    }
+    const want = [...this.toCreate];
+    this.toCreate.clear();
+    if (forSegmentCreate && this.nextSegment !== undefined) want.push(this.nextSegment);
+    for (const p of want) {
+      if (this.handles.has(p)) continue;
+      const fh = await this.dir.getFileHandle(this.nameOf(p), { create: true });
+      this.handles.set(p, await OpfsBackend.syncHandle(fh));
+    }
+  }
+
+  takeDeferredCreate(): boolean {
+    const r = this.refused;
+    this.refused = false;
+    return r;
+  }
+
+  /** The file name of a path inside the database directory. */
+  private nameOf(path: string): string {
+    return path.slice(this.dirName.length + 1);
+  }
+
   /** Close every access handle (on database close and on pagehide). */
   releaseAll(): void {
     for (const h of this.handles.values()) {
@@ -86,25 +157,32 @@ export class OpfsBackend implements Backend {
     return h;
   }
 
-  open(path: string, _flags: number): number {
-    if (!this.handles.has(path)) {
-      if (path.startsWith(`${this.dirName}/`)) throw vfsError(1, `no such file in OPFS: ${path}`);
+  open(path: string, flags: number): number {
+    if (!path.startsWith(`${this.dirName}/`) || path.indexOf('/', this.dirName.length + 1) >= 0)
       throw vfsError(10, `path outside the prepared database: ${path}`);
+    const create = (flags & 1) !== 0;
+    const seg = SEG_NAME.exec(this.nameOf(path));
+    if (create && seg) {
+      const next = (BigInt(`0x${seg[1]}`) + 1n).toString(16).padStart(16, '0');
+      this.nextSegment = `${this.dirName}/seg-${next}.pds`;
+    }
+    if (!this.handles.has(path)) {
+      if (!create) throw vfsError(1, `no such file in OPFS: ${path}`);
+      if (!seg) this.toCreate.add(path);
+      this.refused = true;
+      throw vfsError(17, `creating ${path} needs an asynchronous OPFS call: settle() and retry`);
     }
     const id = this.next++;
     this.byId.set(id, path);
     return id;
   }
 
+  /**
+   * Forget the VFS handle. The file's access handle stays open until releaseAll() or
+   * remove(), so the engine can open the file again synchronously.
+   */
   close(id: number): void {
-    const p = this.byId.get(id);
     this.byId.delete(id);
-    const h = p !== undefined ? this.handles.get(p) : undefined;
-    if (h && p !== undefined) {
-      h.flush();
-      h.close();
-      this.handles.delete(p);
-    }
   }
 
   read(id: number, buf: Uint8Array, off: number): number {
@@ -131,8 +209,19 @@ export class OpfsBackend implements Backend {
     return 0; // the sync access handle taken in prepare() is the (exclusive) lock
   }
 
+  /**
+   * Close the file's access handle and forget it at once (list() and open() no longer see
+   * it); the OPFS entry is removed by the next settle(). ENOTFOUND for an unknown path.
+   */
   remove(path: string): void {
-    throw vfsError(17, `removing ${path} needs an asynchronous OPFS call (not yet supported)`);
+    const h = this.handles.get(path);
+    if (!h) throw vfsError(1, `no such file in OPFS: ${path}`);
+    this.handles.delete(path); // VFS handles still open on it fail from now on (and close fine)
+    try {
+      h.close();
+    } finally {
+      this.toRemove.add(path);
+    }
   }
 
   list(dir: string): string[] {

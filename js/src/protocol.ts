@@ -2,11 +2,25 @@
  * protocol.ts — the typed worker protocol: requests `{id, op, args}` answered by
  * `{id, ok: true, result}` or `{id, ok: false, code, message}`; the worker first posts
  * `{ready: true}`. Each op's argument and result types are in the maps below.
+ *
+ * Segment ops (seg*) name an open segment by `seg`, a handle number the worker assigned in
+ * segCreate/segOpen (valid until segClose or close). Appends are batched on the caller's
+ * side: `data` carries the bytes appended since the last op on that segment (chunks in
+ * order, at most ~1 MiB in total), applied before the op itself, so a read, sync, seal or
+ * close sees every earlier append. Segment ids are bigints (structured clone keeps them).
  */
-import type { OpenOptions, RangeOptions, Stats } from './types.js';
+import type { OpenOptions, RangeOptions, SegmentInfo, Stats } from './types.js';
 
-/** A buffered write: [0, table, key, value] = put, [1, table, key] = delete. */
-export type WriteOp = [0, string, Uint8Array, Uint8Array] | [1, string, Uint8Array];
+/**
+ * A buffered write: [0, table, key, value] = put, [1, table, key] = delete,
+ * [2, segment id, meta | null] = link the segment (null keeps an existing record's
+ * metadata), [3, segment id] = unlink the segment.
+ */
+export type WriteOp =
+  | [0, string, Uint8Array, Uint8Array]
+  | [1, string, Uint8Array]
+  | [2, bigint, Uint8Array | null]
+  | [3, bigint];
 
 export interface OpArgs {
   open: { name: string; options: OpenOptions };
@@ -19,6 +33,30 @@ export interface OpArgs {
   stat: Record<string, never>;
   verify: Record<string, never>;
   close: Record<string, never>;
+  /** Create a segment in realm `realm` and open it for append. */
+  segCreate: { realm: number };
+  /** Open segment `id` (append: for appending; verify: authenticate a sealed one first). */
+  segOpen: { id: bigint; append: boolean; verify: boolean };
+  /** Append `data`. */
+  segAppend: { seg: number; data: Uint8Array[] };
+  /** Append `data`, then read `length` bytes at byte `offset`. */
+  segRead: { seg: number; data: Uint8Array[]; offset: number; length: number };
+  /** Append `data`, then sync. */
+  segSync: { seg: number; data: Uint8Array[] };
+  /** Append `data`, then seal. */
+  segSeal: { seg: number; data: Uint8Array[] };
+  /** Append `data`, then describe the segment. */
+  segStat: { seg: number; data: Uint8Array[] };
+  /** Append `data`, then verify every page on disk. */
+  segVerify: { seg: number; data: Uint8Array[] };
+  /** Append `data`, then close the handle (closed even when the append fails). */
+  segClose: { seg: number; data: Uint8Array[] };
+  /** Delete segment `id`: pagedb_segment_delete if unlinked, else unlink it and commit. */
+  segDelete: { id: bigint };
+  /** Linked segment `id` in transaction `txn` (after applying `ops`). */
+  segGet: { txn: number; id: bigint; ops: WriteOp[] };
+  /** Linked segments in transaction `txn` (after `ops`); txn 0: a fresh read snapshot. */
+  segList: { txn: number; ops: WriteOp[] };
 }
 
 export interface OpResults {
@@ -32,6 +70,18 @@ export interface OpResults {
   stat: Stats;
   verify: { pages: number };
   close: null;
+  segCreate: { seg: number; id: bigint };
+  segOpen: { seg: number; info: SegmentInfo };
+  segAppend: null;
+  segRead: { bytes: Uint8Array };
+  segSync: null;
+  segSeal: { info: SegmentInfo };
+  segStat: { info: SegmentInfo };
+  segVerify: { pages: number };
+  segClose: null;
+  segDelete: null;
+  segGet: { info: SegmentInfo | undefined };
+  segList: { segments: SegmentInfo[] };
 }
 
 export type Op = keyof OpArgs;
@@ -48,5 +98,9 @@ export type Response<K extends Op = Op> =
 
 /** Something that executes ops: the worker (via postMessage) or an in-process handler. */
 export interface Endpoint {
-  call<K extends Op>(op: K, args: OpArgs[K]): Promise<OpResults[K]>;
+  /**
+   * Run `op`. `transfer`: ArrayBuffers inside args that the caller gives up (moved to the
+   * worker instead of copied; an in-process endpoint ignores it).
+   */
+  call<K extends Op>(op: K, args: OpArgs[K], transfer?: ArrayBuffer[]): Promise<OpResults[K]>;
 }

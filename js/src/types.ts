@@ -1,4 +1,5 @@
 /** Public option and result types shared by every entry point of the package. */
+import { PagedbError, ErrorCode } from './errors.js';
 
 /** Bytes, or a string that is UTF-8 encoded. */
 export type Bytes = Uint8Array | string;
@@ -70,6 +71,63 @@ export interface Stats {
   syncs: number;
   tables: number;
   realms: number;
+}
+
+/**
+ * A segment id as given to the package: a bigint, a safe non-negative integer number, or a
+ * decimal string. Ids are 64-bit and assigned by pagedb (>= 1); the package always returns
+ * them as `bigint` (a JavaScript number cannot hold every 64-bit value). bigints survive
+ * postMessage (structured clone) but not JSON.stringify: use `id.toString()` for JSON.
+ */
+export type SegmentIdLike = bigint | number | string;
+
+/**
+ * Description of a segment (`db.segments.list()`, `tx.segments.get()`, `seg.stat()`).
+ * Mirrors the C pagedb_segment_info.
+ */
+export interface SegmentInfo {
+  /** Segment id (>= 1). */
+  id: bigint;
+  /** Realm owning the segment (0 = the default realm). */
+  realm: number;
+  /** Length in bytes (exact below 2^53). For an unsealed segment: as known to this database handle. */
+  length: number;
+  /** Number of data pages: ceil(length / payload bytes per page). */
+  pages: number;
+  /** True once sealed (immutable, footer with the root hash written). */
+  sealed: boolean;
+  /** True when linked in the catalog (list/get: always; stat: as far as this handle knows). */
+  linked: boolean;
+  /** Sealed: BLAKE2b-128 over the data pages' tags (FORMAT.md §9.4); 16 zero bytes otherwise. */
+  root: Uint8Array;
+  /** Metadata stored by the last link (empty when none; always empty from stat). */
+  meta: Uint8Array;
+}
+
+/** Options of `db.segments.open()`. */
+export interface SegmentOpenOptions {
+  /** Open for appending (the segment must be unsealed; one append handle at a time). */
+  append?: boolean;
+  /** Authenticate every page against the sealed root before returning (sealed segments). */
+  verify?: boolean;
+}
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+/**
+ * Normalise a segment id to a bigint in 1..2^64-1. Throws PagedbError EINVAL for anything
+ * else (negative, fractional or unsafe numbers, non-decimal strings).
+ */
+export function toSegmentId(id: SegmentIdLike): bigint {
+  let v: bigint;
+  if (typeof id === 'bigint') v = id;
+  else if (typeof id === 'number') {
+    if (!Number.isSafeInteger(id)) throw new PagedbError(ErrorCode.EINVAL, `segment id ${id} is not a safe integer: pass a bigint`);
+    v = BigInt(id);
+  } else if (typeof id === 'string' && /^[0-9]+$/.test(id)) v = BigInt(id);
+  else throw new PagedbError(ErrorCode.EINVAL, `bad segment id ${String(id)}: a bigint, a safe integer or a decimal string`);
+  if (v < 1n || v > MAX_U64) throw new PagedbError(ErrorCode.EINVAL, `segment id ${v} out of range 1..2^64-1`);
+  return v;
 }
 
 const enc = new TextEncoder();

@@ -1,7 +1,10 @@
 /**
  * worker.ts — the dedicated Web Worker that runs the engine on OPFS. Speaks the typed
  * protocol of protocol.ts: posts {ready: true} first, then answers each {id, op, args}
- * in order. Nothing is thrown out of the worker: failures become {ok: false, code, message}.
+ * in order (one at a time: an op's asynchronous part — creating a segment file on OPFS,
+ * removing deleted ones — finishes before the next op starts). Nothing is thrown out of the
+ * worker: failures become {ok: false, code, message}. A segRead's bytes are transferred
+ * (not copied) back.
  */
 import { Handler, toWire } from './handler.js';
 import { loadModule } from './module_browser.js';
@@ -22,7 +25,7 @@ async function handle(req: Request): Promise<void> {
       const b = backend;
       handler = new Handler(m, () => b.releaseAll());
       try {
-        handler.run('open', a);
+        await handler.runAsync('open', a);
       } catch (e) {
         b.releaseAll();
         handler = undefined;
@@ -32,8 +35,9 @@ async function handle(req: Request): Promise<void> {
       return;
     }
     if (!handler) throw Object.assign(new Error('database is not open'), { pagedbCode: 8 });
-    const result = handler.run(req.op, req.args as never);
-    postMessage({ id: req.id, ok: true, result });
+    const result = await handler.runAsync(req.op, req.args as never);
+    const transfer = req.op === 'segRead' ? [(result as { bytes: Uint8Array }).bytes.buffer as ArrayBuffer] : [];
+    postMessage({ id: req.id, ok: true, result }, { transfer });
   } catch (e) {
     postMessage({ id: req.id, ok: false, ...toWire(e) });
   }

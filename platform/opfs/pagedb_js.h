@@ -35,4 +35,42 @@ int pdbjs_scan(pagedb_table *t, const uint8_t *from, int fromlen, const uint8_t 
                const uint8_t *prefix, int plen, int reverse, double limit, uint8_t *out, int cap,
                int *result);
 
+/* ---- segments (pagedb.h "Segments"); ids as two uint32 halves (lo, hi) ---------------- */
+
+/**
+ * Size of one flattened pagedb_segment_info record, little-endian:
+ *   0 u32 id low half, 4 u32 id high half, 8 u32 realm, 12 u32 flags (bit 0 sealed,
+ *   bit 1 linked), 16 f64 length in bytes, 24 f64 data pages, 32 root[16], 48 u32 metadata
+ *   length m, 52 u32 zero; then (get/list only) m bytes of metadata.
+ */
+#define PDBJS_SEGINFO_BYTES 56
+
+/** pagedb_segment_open with the id split into halves. */
+int pdbjs_segment_open(pagedb *db, uint32_t id_lo, uint32_t id_hi, unsigned flags, pagedb_segment **out);
+/** pagedb_segment_read at byte offset `offset` (a double, exact below 2^53); EINVAL if < 0. */
+int pdbjs_segment_read(pagedb_segment *seg, double offset, void *buf, int len);
+/** pagedb_segment_stat flattened into out (PDBJS_SEGINFO_BYTES bytes; metadata length 0). */
+int pdbjs_segment_stat(pagedb_segment *seg, uint8_t *out);
+/** pagedb_segment_verify; *pages receives the pages checked (also on error). */
+int pdbjs_segment_verify(pagedb_segment *seg, double *pages);
+/** pagedb_segment_delete with the id split into halves. */
+int pdbjs_segment_delete(pagedb *db, uint32_t id_lo, uint32_t id_hi);
+/** pagedb_segment_link; metalen -1 passes meta = NULL (keep the record's metadata). */
+int pdbjs_segment_link(pagedb_txn *txn, uint32_t id_lo, uint32_t id_hi, const uint8_t *meta, int metalen);
+/** pagedb_segment_unlink with the id split into halves. */
+int pdbjs_segment_unlink(pagedb_txn *txn, uint32_t id_lo, uint32_t id_hi);
+/**
+ * pagedb_segment_get into out (cap bytes): one record with its metadata. result[0] = bytes
+ * used, result[1] = 1 when written; when the record does not fit, result[1] = 0 and
+ * result[3] = bytes needed. Errors: those of pagedb_segment_get (ENOTFOUND: not linked).
+ */
+int pdbjs_segment_get(pagedb_txn *txn, uint32_t id_lo, uint32_t id_hi, uint8_t *out, int cap, int *result);
+/**
+ * pagedb_segment_list from the first id greater than `after` (0 = from the start), records
+ * with metadata packed into out (cap bytes) in id order. result[0] = bytes used,
+ * result[1] = records, result[2] = 1 when more remain (buffer full), result[3] = bytes
+ * needed when not even one record fit. Errors: those of pagedb_segment_list.
+ */
+int pdbjs_segment_list(pagedb_txn *txn, uint32_t after_lo, uint32_t after_hi, uint8_t *out, int cap, int *result);
+
 #endif

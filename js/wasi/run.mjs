@@ -25,6 +25,7 @@
  * started with NODE_FLAGS (see assertNodeFlags).
  */
 import { spawnSync } from 'node:child_process';
+import { constants } from 'node:os';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,7 +60,10 @@ export function reexecWithNodeFlags(script, args) {
     process.stderr.write(`${basename(script)}: cannot start node: ${r.error.message}\n`);
     process.exit(2);
   }
-  process.exit(r.status ?? TRAP_STATUS);
+  if (r.status !== null) process.exit(r.status);
+  // Killed by a signal (e.g. a crash of node itself): report it like a shell would.
+  process.stderr.write(`${basename(script)}: node was killed by ${r.signal}\n`);
+  process.exit(128 + (constants.signals[r.signal] ?? 6));
 }
 
 /**

@@ -1441,10 +1441,20 @@ static int fill_window(pagedb_segment *s, const segview *v, uint64_t p, uint32_t
     if (!s->win && !(s->win = page_alloc((size_t)s->wpages * P))) return PAGEDB_ENOMEM;
     s->win_n = 0;
     int rc = seg_read(s->db, s->file, s->k.id, s->win, n, p);
+    uint32_t good = 0;
     for (uint32_t j = 0; j < n && !rc; j++) {
         uint8_t *pg = s->win + (size_t)j * P;
         rc = open_page(&s->k, pg, p + j);
         if (!rc) rc = check_data(&s->k, pg, p + j, 0, want_count(s, v, p + j));
+        if (!rc) good++;
+    }
+    if (rc && good > 0) {
+        /* a bad page read ahead: keep the checked pages before it; the read that needs the
+           bad page reports it (a read must not fail for pages outside its range) */
+        sodium_memzero(s->win + (size_t)good * P, (size_t)(s->wpages - good) * P);
+        pdb_err_clear();
+        rc = PAGEDB_OK;
+        n = good;
     }
     if (rc) {
         sodium_memzero(s->win, (size_t)s->wpages * P);

@@ -460,6 +460,7 @@ export class SyncSegment {
    */
   append(bytes: Bytes): void {
     this.alive();
+    if (!this.appendable) throw new PagedbError(ErrorCode.EMISUSE, `segment ${this.id} is not open for append`);
     const b = toBytes(bytes), m = this.d.m;
     if (b.length === 0) {
       check(m, m._pagedb_segment_append(this.seg, 0, 0));

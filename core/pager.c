@@ -563,7 +563,9 @@ static void forget_owned_frame(void *arg, pdb_frame *f)
 void pdb_pager_abort(pdb_pager *p)
 {
     pdb_mutex_lock(&p->mu);
-    if (p->w_active) pdb_cache_foreach(p->cache, forget_owned_frame, p);
-    wtx_reset(p);
+    if (p->w_active) { /* after commit_done the write side is already reset: nothing to do */
+        if (p->owned.count) pdb_cache_foreach(p->cache, forget_owned_frame, p);
+        wtx_reset(p);
+    }
     pdb_mutex_unlock(&p->mu);
 }

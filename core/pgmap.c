@@ -45,7 +45,7 @@ pdb_pgmap_ent *pdb_pgmap_add(pdb_pgmap *m, uint64_t pgno)
     while (m->slots[i].pgno) i = (i + 1) & (m->cap - 1);
     memset(&m->slots[i], 0, sizeof m->slots[i]);
     m->slots[i].pgno = pgno;
-    m->count++;
+    if (++m->count > m->peak) m->peak = m->count;
     return &m->slots[i];
 }
 
@@ -74,13 +74,24 @@ void pdb_pgmap_del(pdb_pgmap *m, uint64_t pgno)
 
 void pdb_pgmap_clear(pdb_pgmap *m)
 {
-    if (m->cap) memset(m->slots, 0, m->cap * sizeof *m->slots);
+    if (m->peak == 0) return; /* already empty: every slot is 0 */
+    /* the capacity `peak` entries need at load factor <= 1/2 (grow's sequence) */
+    size_t need = 64;
+    while (need < 2 * m->peak) need *= 2;
+    if (m->cap > 4 * need) {
+        /* grown by an earlier, larger transaction: give the memory back rather than
+           wipe it on every commit; the next transaction grows from 64 slots again */
+        pdb_pgmap_free(m);
+        return;
+    }
+    memset(m->slots, 0, m->cap * sizeof *m->slots); /* cap <= 4 * need = O(peak) */
     m->count = 0;
+    m->peak = 0;
 }
 
 void pdb_pgmap_free(pdb_pgmap *m)
 {
     free(m->slots);
     m->slots = NULL;
-    m->cap = m->count = 0;
+    m->cap = m->count = m->peak = 0;
 }

@@ -4,7 +4,9 @@
  * writable in place) and the tags of those it has already written (spilled).
  *
  * Invariants: key 0 is never stored (page 0 is a header); load factor <= 1/2; linear
- * probing with backward-shift deletion, so lookups never see tombstones.
+ * probing with backward-shift deletion, so lookups never see tombstones; `peak` is the
+ * largest count since the last clear, so clearing costs O(peak), never O(cap) of a map
+ * grown by an earlier, larger transaction (clear shrinks an oversized map).
  */
 #ifndef PAGEDB_PGMAP_H
 #define PAGEDB_PGMAP_H
@@ -22,6 +24,7 @@ typedef struct pdb_pgmap {
     pdb_pgmap_ent *slots;
     size_t cap;   /* power of two, or 0 */
     size_t count;
+    size_t peak;  /* largest count since the last clear */
 } pdb_pgmap;
 
 /** Find the entry for pgno, or NULL. */
@@ -30,7 +33,9 @@ pdb_pgmap_ent *pdb_pgmap_find(const pdb_pgmap *m, uint64_t pgno);
 pdb_pgmap_ent *pdb_pgmap_add(pdb_pgmap *m, uint64_t pgno);
 /** Remove pgno if present. */
 void pdb_pgmap_del(pdb_pgmap *m, uint64_t pgno);
-/** Remove every entry (keeps the memory). */
+/** Remove every entry. O(1) when nothing was added since the last clear; otherwise
+    wipes the slots, or frees them when the map is far larger than this transaction
+    needed (more than 4x the capacity its peak count asked for). */
 void pdb_pgmap_clear(pdb_pgmap *m);
 /** Free the memory. */
 void pdb_pgmap_free(pdb_pgmap *m);

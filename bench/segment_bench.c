@@ -168,6 +168,7 @@ typedef struct job {
     const char *dir;    /* scratch directory (exists, empty between runs) */
     uint8_t key[32];
     uint64_t disk_bytes;/* bytes the run left in its files (set by each run) */
+    double phase[3];    /* pagedb runs: create+append, seal, link+commit+close (wall s) */
 } job;
 
 /* ---- pagedb ---- */
@@ -250,9 +251,10 @@ static int run_pagedb(job *j, int nodirect, double *wall, double *cpu)
         size_t n = j->bytes - off < j->append ? j->bytes - off : j->append;
         rc = pagedb_segment_append(seg, j->src + off, n);
     }
+    double t1 = now_s(), t2 = t1;
     if (rc) fail_pdb("pagedb_segment_append", rc);
     else if ((rc = pagedb_segment_seal(seg))) fail_pdb("pagedb_segment_seal", rc);
-    else if ((rc = pagedb_txn_begin(db, 0, &txn))) fail_pdb("pagedb_txn_begin", rc);
+    else if ((t2 = now_s()), (rc = pagedb_txn_begin(db, 0, &txn))) fail_pdb("pagedb_txn_begin", rc);
     else if ((rc = pagedb_segment_link(txn, id, "bench", 5))) {
         pagedb_txn_abort(txn);
         fail_pdb("pagedb_segment_link", rc);
@@ -261,6 +263,9 @@ static int run_pagedb(job *j, int nodirect, double *wall, double *cpu)
     if (!rc && crc) rc = fail_pdb("pagedb_segment_close", crc);
     *wall = now_s() - t0;
     *cpu = cpu_s() - c0;
+    j->phase[0] = t1 - t0;
+    j->phase[1] = t2 - t1;
+    j->phase[2] = t0 + *wall - t2;
 
     int cl = pagedb_close(db);
     if (!rc && cl) rc = fail_pdb("pagedb_close", cl);
@@ -602,6 +607,7 @@ int main(int argc, char **argv)
 
     static double wall[NVARIANTS][64], cpus[NVARIANTS][64];
     static uint64_t disk[NVARIANTS];
+    static double phases[NVARIANTS][3][64];
     static char err[NVARIANTS][1024];
     int failures = 0;
     for (int r = 0; r < runs; r++) {
@@ -615,6 +621,7 @@ int main(int argc, char **argv)
                 continue;
             }
             disk[v] = j.disk_bytes;
+            for (int p = 0; p < 3; p++) phases[v][p][r] = j.phase[p];
             fprintf(stderr, "[run %d/%d] %-16s %7.3f s  %8.1f MiB/s  (cpu %.3f s)\n", r + 1, runs, variants[v].id,
                     wall[v][r], (double)mib / wall[v][r], cpus[v][r]);
         }
@@ -678,8 +685,13 @@ int main(int argc, char **argv)
         fprintf(out, "], \"cpu_s\": [");
         for (int r = 0; r < runs; r++) fprintf(out, "%s%.4f", r ? ", " : "", cpus[v][r]);
         fprintf(out, "], \"median_wall_s\": %.4f, \"median_cpu_s\": %.4f, \"mib_per_s\": %.1f, "
-                     "\"file_bytes\": %" PRIu64 "}",
+                     "\"file_bytes\": %" PRIu64,
                 mw, mc, (double)mib / mw, disk[v]);
+        if (variants[v].kind == V_PAGEDB)
+            fprintf(out, ", \"median_phase_s\": {\"create_append\": %.4f, \"seal\": %.4f, "
+                         "\"link_commit_close\": %.4f}",
+                    median(phases[v][0], runs), median(phases[v][1], runs), median(phases[v][2], runs));
+        fprintf(out, "}");
     }
     fprintf(out, "\n  ]\n}\n");
     if (outpath) fclose(out);

@@ -70,6 +70,13 @@ def markdown(doc, details=True):
         out.append("|---|---|---|---|")
         out.extend(rows)
         out.append("")
+    for p in PAGEDB:
+        ph = ok.get(p, {}).get("median_phase_s")
+        if ph:
+            out.append(f"{ok[p]['label']}, median seconds per phase: create + append {ph['create_append']:.2f}, "
+                       f"seal {ph['seal']:.3f}, link + commit + close {ph['link_commit_close']:.3f}.")
+    if any(ok.get(p, {}).get("median_phase_s") for p in PAGEDB):
+        out.append("")
     m = doc["machine"]
     out.append(f"Machine: {m['nproc']} × {m['cpu_model']}, {m['memory_bytes'] / 2**30:.0f} GiB, Linux "
                f"{m['kernel']}, {m['filesystem']} (load average {m['loadavg_start'].split()[0]} at start, "

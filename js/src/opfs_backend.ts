@@ -126,6 +126,7 @@ export class OpfsBackend implements Backend {
     }
   }
 
+  /** True when open() refused to create a file since the last call; resets the flag. */
   takeDeferredCreate(): boolean {
     const r = this.refused;
     this.refused = false;

@@ -281,6 +281,8 @@ export class Segment {
     const b = toBytes(bytes);
     this.known += b.length;
     return this.run(async () => {
+      // sealed by a seal() called before this append but not yet finished when it was called
+      if (this.sealedNow) throw new PagedbError(ErrorCode.ESEALED, `segment ${this.id} is sealed`);
       let off = 0;
       while (off < b.length) {
         if (this.fill === 0 && b.length - off >= SEGMENT_BATCH_BYTES) {

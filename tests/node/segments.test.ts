@@ -163,6 +163,15 @@ describe('segments (node)', () => {
     const e = await rejectsWith(seg.append('more'), ErrorCode.ESEALED);
     expect(e.codeName).toBe('PAGEDB_ESEALED');
     await rejectsWith(seg.seal(), ErrorCode.ESEALED);
+    // an append issued right after seal() without awaiting it is refused too
+    const other = await db.segments.create();
+    await other.append('abc');
+    const sealing = other.seal();
+    const late = other.append('def');
+    await sealing;
+    await rejectsWith(late, ErrorCode.ESEALED);
+    expect((await other.stat()).length).toBe(3);
+    await other.close();
     await db.write((tx) => tx.segments.link(seg.id));
     await seg.close();
     // the engine refuses too: an append handle on a sealed segment

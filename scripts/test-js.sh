@@ -13,9 +13,10 @@ fi
 scripts/npm-deps.sh
 scripts/build-emscripten.sh
 npx tsc -p js/tsconfig.json
-# the identity tests compare against the native and WASI CLIs built from this tree
+# the identity tests compare against the native and WASI CLIs built from this tree; the
+# browser demo test against the native demo (pagedb_demo)
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build/release -j"$(nproc)" --target pagedb >/dev/null
+cmake --build build/release -j"$(nproc)" --target pagedb pagedb_demo >/dev/null
 scripts/build-wasi.sh cli >/dev/null
 status=0
 echo "== Vitest (Node, TypeScript facade on real files) =="

@@ -122,7 +122,10 @@ export function numberText(v) {
 }
 
 /** A string as jansson dumps it (UTF-8 kept; ", \, control characters escaped). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
 function stringText(s) {
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
   let out = '"';
   for (const ch of s) {
     const c = ch.codePointAt(0);

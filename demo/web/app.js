@@ -42,6 +42,7 @@ const demo = {
   state: 'starting', // starting | importing | ready | error
   importedThisLoad: false,
   skippedImport: false,
+  unfinished: null, // cities committed by an unfinished import found on load (then imported again)
   info: null, // the demo_info "import" summary
   importMs: null,
   prepMs: 0, // import time spent preparing batches in the page (parse, id, keys)
@@ -322,13 +323,14 @@ async function start() {
         describeImport(st.info);
       } else {
         const n = st.cols.lat?.rows ?? 0;
+        demo.unfinished = n;
         setStatus(`the database holds an unfinished import (${fmt(n)} cities committed); importing again…`);
         await freshImport();
       }
     }
+    await showStats();
     demo.state = 'ready';
     enable(true);
-    await showStats();
   } catch (e) {
     busy = false;
     fail(e);
@@ -633,9 +635,9 @@ $('reimport').addEventListener('click', async () => {
   try {
     demo.state = 'importing';
     await freshImport();
+    await showStats();
     demo.state = 'ready';
     enable(true);
-    await showStats();
   } catch (e) {
     busy = false;
     fail(e);

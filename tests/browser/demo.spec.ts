@@ -218,9 +218,20 @@ test('browser demo: import a small cities file, the three queries, reload withou
   try {
     let page = ctx.pages()[0] ?? (await ctx.newPage());
 
-    // 1. first load: imports, with the progress bar at 100% and the rate shown
+    // 0. leave the page in the middle of an import (2 records per transaction): the next
+    //    load finds the committed part without the finishing record and imports again
+    await page.goto(`/demo/web/index.html?input=/${FIXTURE}&batch=2`);
+    await page.waitForFunction(() => {
+      const v = (document.getElementById('progress') as HTMLProgressElement | null)?.value ?? 0;
+      return v > 0.05 && v < 0.9;
+    }, null, { polling: 10 });
+
+    // 1. the next load: imports, with the progress bar at 100% and the rate shown
     await page.goto(`${url}&show=1000`);
     await waitReady(page);
+    const unfinished = await page.evaluate(() => (window as any).demo.unfinished);
+    expect(unfinished).toBeGreaterThan(0);
+    expect(unfinished).toBeLessThan(cities.length);
     const first = await page.evaluate(() => {
       const d = (window as any).demo;
       return { imported: d.importedThisLoad, skipped: d.skippedImport, info: d.info, stats: d.stats,
@@ -276,10 +287,21 @@ test('browser demo: import a small cities file, the three queries, reload withou
     await waitReady(page);
     expect(await page.evaluate(() => (window as any).demo.skippedImport)).toBe(true);
     await checkQueries(page, cities, SMALL_QUERIES.slice(0, 1), 10);
+
+    // 6. re-import: clears the database and imports again (under a new key)
+    const oldKey = await page.evaluate(() => localStorage.getItem('pagedb-cities-demo-key'));
+    await page.click('#reimport');
+    await page.waitForFunction((f) => (window as any).demo.state === 'ready' && (window as any).demo.info?.finished !== f, first.info.finished);
+    const re = await page.evaluate(() => (window as any).demo);
+    expect(re.importedThisLoad).toBe(true);
+    expect(re.info).toMatchObject({ records, stored: cities.length, duplicates, txns: Math.ceil(records / batch) });
+    expect(re.stats.txnId).toBe(Math.ceil(records / batch)); // a new database
+    await checkQueries(page, cities, [SMALL_QUERIES[0], SMALL_QUERIES[5], SMALL_QUERIES[8]], (q) => (q.mode === 'country' ? 15 : 10));
     const key = await page.evaluate(() => localStorage.getItem('pagedb-cities-demo-key'));
     expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(key).not.toBe(oldKey);
 
-    // 6. the OPFS files, read by the native CLI, equal the native demo's database
+    // 7. the OPFS files, read by the native CLI, equal the native demo's database
     await page.goto('/tests/browser/pages/app.html'); // leaving the demo closes its worker
     await page.waitForFunction(() => (window as any).ready === true);
     const files: Record<string, number[]> = await page.evaluate(async () => {

@@ -330,7 +330,10 @@ test('browser demo: import a small cities file, the three queries, reload withou
       const b = await scanNative(browserDb, key!, t);
       const n = await scanNative(nativeDb, key!, t);
       expect(b.split('\n').length - 1, `${t}: entries`).toBe(cities.length);
-      expect(b === n, `table ${t}: the browser's entries equal the native demo's`).toBe(true);
+      const bl = b.split('\n'), nl = n.split('\n');
+      const at = bl.findIndex((l, i) => l !== nl[i]);
+      expect(at, `table ${t}: the browser's entries equal the native demo's; first difference:\n  browser ${bl[at]}\n  native  ${nl[at]}`).toBe(-1);
+      expect(bl.length, `table ${t}: entries`).toBe(nl.length);
     }
     const bs = segmentsNative(browserDb, key!);
     const ns = segmentsNative(nativeDb, key!);

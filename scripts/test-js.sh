@@ -23,5 +23,8 @@ echo "== Vitest (Node, TypeScript facade on real files) =="
 npx vitest run --config tests/node/vitest.config.ts || status=1
 tests/browser/vite-app/build.sh
 echo "== Playwright (Chromium, OPFS) =="
+# a free loopback port for the static server, so a server left running elsewhere cannot clash
+PAGEDB_TEST_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export PAGEDB_TEST_PORT
 npx playwright test -c tests/browser/playwright.config.ts || status=1
 exit $status

@@ -1,5 +1,8 @@
 import { defineConfig } from '@playwright/test';
 
+// The static server's port: PAGEDB_TEST_PORT (scripts/test-js.sh picks a free one), else 8787.
+const port = process.env.PAGEDB_TEST_PORT ?? '8787';
+
 // Debian's Chromium only (never a downloaded browser), headless, one worker.
 export default defineConfig({
   testDir: '.',
@@ -8,7 +11,7 @@ export default defineConfig({
   timeout: 60_000,
   reporter: [['list']],
   use: {
-    baseURL: 'http://127.0.0.1:8787',
+    baseURL: `http://127.0.0.1:${port}`,
     launchOptions: {
       executablePath: '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -18,8 +21,8 @@ export default defineConfig({
   webServer: {
     command: 'node tests/browser/server.mjs',
     cwd: '../..',
-    url: 'http://127.0.0.1:8787/tests/browser/pages/app.html',
+    url: `http://127.0.0.1:${port}/tests/browser/pages/app.html`,
     reuseExistingServer: false,
-    env: { PORT: '8787' },
+    env: { PORT: port },
   },
 });

@@ -1,0 +1,350 @@
+// engines.mjs — the browser benchmark's phase runner and its four engine adapters:
+//   pagedb-worker   pagedb's synchronous API (openInWorker) inside a dedicated worker
+//   pagedb-promise  pagedb's promise API (open) called from the page (engine in its own worker)
+//   sqlite-wasm     @sqlite.org/sqlite-wasm on the opfs-sahpool VFS inside a dedicated worker
+//   indexeddb       raw IndexedDB from the page, every transaction durability: 'strict'
+// Every adapter runs the same phases on the same bytes (workload.mjs); every read is verified.
+import { prepare, equal, compare } from './workload.mjs';
+
+const TABLE = 'bench';
+const KEY = new Uint8Array(32).map((_, i) => (i * 7 + 3) & 255);
+
+async function opfsDirSize(name) {
+  const root = await navigator.storage.getDirectory();
+  let dir;
+  try { dir = await root.getDirectoryHandle(name); } catch { return 0; }
+  let total = 0;
+  for await (const [, h] of dir.entries()) if (h.kind === 'file') total += (await h.getFile()).size;
+  return total;
+}
+
+async function opfsRemove(name) {
+  const root = await navigator.storage.getDirectory();
+  try { await root.removeEntry(name, { recursive: true }); } catch { /* absent */ }
+}
+
+/** Precompute the data plus the key order (for exact range verification). */
+export function prepareData(p) {
+  const d = prepare(p);
+  const sorted = Array.from({ length: p.total }, (_, i) => i).sort((a, b) => compare(d.keys[a], d.keys[b]));
+  const rank = new Int32Array(p.total);
+  sorted.forEach((idx, r) => { rank[idx] = r; });
+  d.sorted = sorted;
+  d.rank = rank;
+  return d;
+}
+
+// Range check: range r must return exactly the entries of ranks rank[start] .. +len.
+function rangeChecker(p, d) {
+  return (startIdx, j, k, v) => {
+    const s = d.sorted[d.rank[startIdx] + j];
+    return s !== undefined && equal(k, d.keys[s]) && equal(v, d.vals[s]);
+  };
+}
+function rangeExpected(p, d, startIdx) {
+  return Math.min(p.rangeLen, p.total - d.rank[startIdx]);
+}
+
+/** Run every phase of p on adapter a; returns { phases: {name: {ops, seconds, opsPerSec}}, fileBytes, ... }. */
+export async function runPhases(a, p, d, log = () => {}) {
+  const now = () => performance.now();
+  const out = {};
+  const timed = async (name, ops, fn) => {
+    const t0 = now();
+    const r = await fn();
+    const s = (now() - t0) / 1000;
+    out[name] = { ops, seconds: +s.toFixed(4), opsPerSec: Math.round(ops / s) };
+    log(`${a.name} ${name}: ${ops} ops in ${s.toFixed(2)} s = ${Math.round(ops / s)} ops/s`);
+    return r;
+  };
+  await a.open();
+  await timed('bulk_load', p.n, () => a.bulk(0, p.n));
+  await timed('individual_writes', p.individual, async () => {
+    for (let i = p.n; i < p.n + p.individual; i++) await a.bulk(i, i + 1);
+  });
+  const b0 = p.n + p.individual;
+  await timed('batch_writes', p.batches * p.batchSize, async () => {
+    for (let b = 0; b < p.batches; b++) await a.bulk(b0 + b * p.batchSize, b0 + (b + 1) * p.batchSize);
+  });
+  const bad = await timed('random_reads', p.reads, () => a.reads(d.readIdx));
+  if (bad !== 0) throw new Error(`${a.name}: ${bad} of ${p.reads} random reads returned a wrong value`);
+  const rbad = await timed('random_ranges', p.ranges, () => a.ranges(d.rangeIdx, p.rangeLen, rangeChecker(p, d), (s) => rangeExpected(p, d, s)));
+  if (rbad !== 0) throw new Error(`${a.name}: ${rbad} of ${p.ranges} range reads returned wrong entries`);
+  await timed('removals', p.removals, () => a.remove(0, p.removals));
+  // the removals really happened: a removed key is gone, a kept key is still there
+  const gone = await a.probe(0), kept = await a.probe(p.removals);
+  if (gone !== false || kept !== true) throw new Error(`${a.name}: removal check failed (key 0 present: ${gone}, key ${p.removals} present: ${kept})`);
+  await a.close();
+  const size = await a.size();
+  log(`${a.name} file size: ${size.bytes} bytes (${size.how})`);
+  return { phases: out, fileBytes: size.bytes, fileBytesHow: size.how, settings: a.settings };
+}
+
+// ---- pagedb, synchronous API in this worker ----
+export function pagedbSync(d, o) {
+  const name = 'bench-pagedb-worker';
+  let db;
+  return {
+    name: 'pagedb-worker',
+    settings: `pagedb sync API (openInWorker) in a dedicated worker, XChaCha20-Poly1305, cacheBytes ${o.cacheBytes}, 4 KiB pages, every commit durable (OPFS flush)`,
+    async open() {
+      const { openInWorker } = await import('/dist/sync.js');
+      await opfsRemove(name);
+      db = await openInWorker(name, { key: KEY, cacheBytes: o.cacheBytes });
+    },
+    bulk(from, to) {
+      const t = db.beginWrite();
+      for (let i = from; i < to; i++) t.put(TABLE, d.keys[i], d.vals[i]);
+      t.commit();
+    },
+    reads(idx) {
+      const t = db.beginRead();
+      let bad = 0;
+      for (let r = 0; r < idx.length; r++) if (!equal(t.get(TABLE, d.keys[idx[r]]), d.vals[idx[r]])) bad++;
+      t.commit();
+      return bad;
+    },
+    ranges(idx, len, ok, expected) {
+      const t = db.beginRead();
+      let bad = 0;
+      for (let r = 0; r < idx.length; r++) {
+        const s = idx[r];
+        // maxBytes sized for 10 entries: the default (1 MiB) stages a 1 MiB buffer per call
+        const { entries } = t.scan(TABLE, { gte: d.keys[s], limit: len }, len, len * 192 + 256);
+        if (entries.length !== expected(s) || !entries.every(([k, v], j) => ok(s, j, k, v))) bad++;
+      }
+      t.commit();
+      return bad;
+    },
+    remove(from, to) {
+      const t = db.beginWrite();
+      for (let i = from; i < to; i++) if (!t.delete(TABLE, d.keys[i])) throw new Error(`pagedb: key ${i} missing at removal`);
+      t.commit();
+    },
+    probe(i) {
+      const t = db.beginRead();
+      const v = t.get(TABLE, d.keys[i]);
+      t.commit();
+      return v !== undefined;
+    },
+    close() { db.close(); },
+    async size() { return { bytes: await opfsDirSize(name), how: 'sum of the OPFS files of the database directory' }; },
+  };
+}
+
+// ---- pagedb, promise API from the page ----
+// Reads and ranges are issued 1,000 at a time without awaiting each (the API queues them in
+// call order on one snapshot), as an application reading many keys would.
+export function pagedbPromise(d, o) {
+  const name = 'bench-pagedb-promise';
+  let db;
+  const CHUNK = 1000;
+  return {
+    name: 'pagedb-promise',
+    settings: `pagedb promise API (open) from the page (engine in its worker, postMessage per call; reads/ranges pipelined ${CHUNK} at a time), XChaCha20-Poly1305, cacheBytes ${o.cacheBytes}, every commit durable`,
+    async open() {
+      const { open } = await import('/dist/index.js');
+      await opfsRemove(name);
+      db = await open(name, { key: KEY, cacheBytes: o.cacheBytes });
+    },
+    bulk(from, to) {
+      return db.write((tx) => {
+        const t = tx.table(TABLE);
+        for (let i = from; i < to; i++) t.put(d.keys[i], d.vals[i]);
+      });
+    },
+    reads(idx) {
+      return db.read(async (tx) => {
+        const t = tx.table(TABLE);
+        let bad = 0;
+        for (let c = 0; c < idx.length; c += CHUNK) {
+          const part = idx.subarray(c, c + CHUNK);
+          const vals = await Promise.all(Array.from(part, (i) => t.get(d.keys[i])));
+          vals.forEach((v, j) => { if (!equal(v, d.vals[part[j]])) bad++; });
+        }
+        return bad;
+      });
+    },
+    ranges(idx, len, ok, expected) {
+      return db.read(async (tx) => {
+        let bad = 0;
+        const one = async (s) => {
+          const entries = [];
+          for await (const e of tx.range(TABLE, { gte: d.keys[s], limit: len })) entries.push(e);
+          if (entries.length !== expected(s) || !entries.every(([k, v], j) => ok(s, j, k, v))) bad++;
+        };
+        for (let c = 0; c < idx.length; c += CHUNK) await Promise.all(Array.from(idx.subarray(c, c + CHUNK), one));
+        return bad;
+      });
+    },
+    remove(from, to) {
+      return db.write((tx) => {
+        const t = tx.table(TABLE);
+        for (let i = from; i < to; i++) t.delete(d.keys[i]);
+      });
+    },
+    probe(i) { return db.read(async (tx) => (await tx.table(TABLE).get(d.keys[i])) !== undefined); },
+    close() { return db.close(); },
+    async size() { return { bytes: await opfsDirSize(name), how: 'sum of the OPFS files of the database directory' }; },
+  };
+}
+
+// ---- @sqlite.org/sqlite-wasm, opfs-sahpool VFS, in this worker ----
+export function sqliteWasm(d, o) {
+  let sqlite3, pool, db, ins, get, rng, del, version;
+  const DIR = '.bench-sahpool';
+  const cacheKiB = Math.round(o.cacheBytes / 1024);
+  const txn = (fn) => {
+    db.exec('BEGIN');
+    try { fn(); } catch (e) { db.exec('ROLLBACK'); throw e; }
+    db.exec('COMMIT');
+  };
+  return {
+    name: 'sqlite-wasm',
+    get settings() {
+      return `@sqlite.org/sqlite-wasm ${version ?? ''} opfs-sahpool VFS in a dedicated worker, WITHOUT ROWID table, prepared statements, ` +
+        `journal_mode=DELETE (the VFS has no WAL), synchronous=FULL, cache_size=-${cacheKiB} (KiB), one transaction per phase batch, no encryption`;
+    },
+    async open() {
+      const init = (await import('/node_modules/@sqlite.org/sqlite-wasm/dist/index.mjs')).default;
+      sqlite3 = await init();
+      version = sqlite3.version.libVersion;
+      pool = await sqlite3.installOpfsSAHPoolVfs({ name: 'bench-sahpool', directory: DIR, clearOnInit: true, initialCapacity: 6 });
+      db = new pool.OpfsSAHPoolDb('/bench.sqlite3');
+      db.exec(`PRAGMA synchronous=FULL; PRAGMA cache_size=-${cacheKiB};`);
+      db.exec('CREATE TABLE kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID');
+      ins = db.prepare('INSERT INTO kv (k, v) VALUES (?, ?)');
+      get = db.prepare('SELECT v FROM kv WHERE k = ?');
+      rng = db.prepare('SELECT k, v FROM kv WHERE k >= ? ORDER BY k LIMIT ?');
+      del = db.prepare('DELETE FROM kv WHERE k = ?');
+    },
+    bulk(from, to) {
+      txn(() => {
+        for (let i = from; i < to; i++) { ins.bind([d.keys[i], d.vals[i]]); ins.stepReset(); }
+      });
+    },
+    reads(idx) {
+      let bad = 0;
+      txn(() => {
+        for (let r = 0; r < idx.length; r++) {
+          get.bind([d.keys[idx[r]]]);
+          const v = get.step() ? get.get(0) : undefined;
+          get.reset();
+          if (!equal(v, d.vals[idx[r]])) bad++;
+        }
+      });
+      return bad;
+    },
+    ranges(idx, len, ok, expected) {
+      let bad = 0;
+      txn(() => {
+        for (let r = 0; r < idx.length; r++) {
+          const s = idx[r];
+          rng.bind([d.keys[s], len]);
+          let j = 0, good = true;
+          while (rng.step()) { if (!ok(s, j, rng.get(0), rng.get(1))) good = false; j++; }
+          rng.reset();
+          if (!good || j !== expected(s)) bad++;
+        }
+      });
+      return bad;
+    },
+    remove(from, to) {
+      txn(() => {
+        for (let i = from; i < to; i++) {
+          del.bind([d.keys[i]]); del.stepReset();
+          if (db.changes() !== 1) throw new Error(`sqlite: key ${i} missing at removal`);
+        }
+      });
+    },
+    probe(i) {
+      get.bind([d.keys[i]]);
+      const has = get.step();
+      get.reset();
+      return has;
+    },
+    close() {
+      const pc = db.selectValue('PRAGMA page_count'), ps = db.selectValue('PRAGMA page_size');
+      this._bytes = pc * ps;
+      for (const s of [ins, get, rng, del]) s.finalize();
+      db.close();
+    },
+    async size() { return { bytes: this._bytes, how: 'PRAGMA page_count x page_size at close (the pool preallocates its OPFS files)' }; },
+  };
+}
+
+// ---- raw IndexedDB from the page, durability 'strict' ----
+export function indexedDb(d, o) {
+  const name = 'bench-idb';
+  let db, before = 0;
+  const req = (r) => new Promise((res, rej) => { r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+  const done = (t) => new Promise((res, rej) => { t.oncomplete = res; t.onerror = () => rej(t.error); t.onabort = () => rej(t.error ?? new Error('aborted')); });
+  const rw = () => db.transaction('kv', 'readwrite', { durability: 'strict' });
+  const ro = () => db.transaction('kv', 'readonly');
+  return {
+    name: 'indexeddb',
+    settings: "raw IndexedDB from the page, binary (ArrayBuffer) keys, Uint8Array values, every readwrite transaction durability: 'strict', all requests of a phase batch issued in one transaction, no encryption",
+    async open() {
+      await req(indexedDB.deleteDatabase(name));
+      before = (await navigator.storage.estimate()).usage ?? 0;
+      const r = indexedDB.open(name, 1);
+      r.onupgradeneeded = () => r.result.createObjectStore('kv');
+      db = await req(r);
+    },
+    async bulk(from, to) {
+      const t = rw(), s = t.objectStore('kv');
+      for (let i = from; i < to; i++) s.put(d.vals[i], d.keys[i].buffer);
+      t.commit();
+      await done(t);
+    },
+    async reads(idx) {
+      const t = ro(), s = t.objectStore('kv');
+      let bad = 0;
+      for (let r = 0; r < idx.length; r++) {
+        const i = idx[r], q = s.get(d.keys[i].buffer);
+        q.onsuccess = () => { if (!equal(q.result, d.vals[i])) bad++; };
+      }
+      await done(t);
+      return bad;
+    },
+    async ranges(idx, len, ok, expected) {
+      const t = ro(), s = t.objectStore('kv');
+      let bad = 0;
+      for (let r = 0; r < idx.length; r++) {
+        const st = idx[r];
+        let j = 0, good = true;
+        const c = s.openCursor(IDBKeyRange.lowerBound(d.keys[st].buffer));
+        c.onsuccess = () => {
+          const cur = c.result;
+          if (cur && j < len) {
+            if (!ok(st, j, new Uint8Array(cur.key), cur.value)) good = false;
+            j++;
+            if (j < len) { cur.continue(); return; }
+          }
+          if (!good || j !== expected(st)) bad++;
+        };
+      }
+      await done(t);
+      return bad;
+    },
+    async remove(from, to) {
+      const t = rw(), s = t.objectStore('kv');
+      for (let i = from; i < to; i++) s.delete(d.keys[i].buffer);
+      t.commit();
+      await done(t);
+    },
+    async probe(i) {
+      const t = ro();
+      const v = await req(t.objectStore('kv').get(d.keys[i].buffer));
+      return v !== undefined;
+    },
+    close() { db.close(); },
+    async size() {
+      const after = (await navigator.storage.estimate()).usage ?? 0;
+      return { bytes: Math.max(0, after - before), how: 'navigator.storage.estimate() usage growth (approximate: Chromium\'s LevelDB files, uncompacted)' };
+    },
+  };
+}
+
+export const ADAPTERS = { 'pagedb-worker': pagedbSync, 'pagedb-promise': pagedbPromise, 'sqlite-wasm': sqliteWasm, indexeddb: indexedDb };
+export const IN_WORKER = new Set(['pagedb-worker', 'sqlite-wasm']);

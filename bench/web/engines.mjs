@@ -191,7 +191,7 @@ export function pagedbPromise(d, o) {
 
 // ---- @sqlite.org/sqlite-wasm, opfs-sahpool VFS, in this worker ----
 export function sqliteWasm(d, o) {
-  let sqlite3, pool, db, ins, get, rng, del, version;
+  let sqlite3, pool, db, ins, get, rng, del, version, pragmas = '';
   const DIR = '.bench-sahpool';
   const cacheKiB = Math.round(o.cacheBytes / 1024);
   const txn = (fn) => {
@@ -203,7 +203,7 @@ export function sqliteWasm(d, o) {
     name: 'sqlite-wasm',
     get settings() {
       return `@sqlite.org/sqlite-wasm ${version ?? ''} opfs-sahpool VFS in a dedicated worker, WITHOUT ROWID table, prepared statements, ` +
-        `journal_mode=DELETE (the VFS has no WAL), synchronous=FULL, cache_size=-${cacheKiB} (KiB), one transaction per phase batch, no encryption`;
+        `${pragmas} (the VFS has no WAL), one transaction per phase batch, no encryption`;
     },
     async open() {
       const init = (await import('/node_modules/@sqlite.org/sqlite-wasm/dist/index.mjs')).default;
@@ -212,6 +212,9 @@ export function sqliteWasm(d, o) {
       pool = await sqlite3.installOpfsSAHPoolVfs({ name: 'bench-sahpool', directory: DIR, clearOnInit: true, initialCapacity: 6 });
       db = new pool.OpfsSAHPoolDb('/bench.sqlite3');
       db.exec(`PRAGMA synchronous=FULL; PRAGMA cache_size=-${cacheKiB};`);
+      // the settings as SQLite reports them (synchronous 2 = FULL)
+      pragmas = ['journal_mode', 'synchronous', 'cache_size', 'page_size']
+        .map((n) => `${n}=${db.selectValue(`PRAGMA ${n}`)}`).join(', ');
       db.exec('CREATE TABLE kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID');
       ins = db.prepare('INSERT INTO kv (k, v) VALUES (?, ?)');
       get = db.prepare('SELECT v FROM kv WHERE k = ?');

@@ -798,24 +798,83 @@ int pdb_bt_del(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen)
     return rc;
 }
 
-/* ---- commit flush ---- */
+/* ---- commit flush ----
+ * Bottom-up by level, each level in ascending page order, so that the pager's write stage
+ * (pager.h invariant 6) sees runs of consecutive page numbers (pages allocated at the end
+ * of the file while the tree grew) rather than tree-walk order:
+ *  1. collect the owned pages of the tree with their levels: every owned page hangs below
+ *     owned parents (copy-on-write touches the path from the root), so a walk through the
+ *     owned branches finds them all, without reading a leaf;
+ *  2. leaves: seal the dirty ones; a leaf spilled from the pool was sealed when it left
+ *     (its tag is in the owned set), so it is not read back;
+ *  3. branches, lowest level first: record each owned child's tag, seal if changed or
+ *     dirty. The root's tag goes to the tree record. */
 
-static int flush_rec(pdb_btctx *c, pdb_tree *t, uint64_t pg, int level, uint8_t tag_out[16])
+typedef struct flush_ent {
+    uint64_t pgno;
+    uint32_t level;
+} flush_ent;
+
+typedef struct flush_list {
+    flush_ent *v;
+    size_t n, cap;
+} flush_list;
+
+static int flush_push(flush_list *l, uint64_t pg, uint32_t level)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? 2 * l->cap : 256;
+        flush_ent *nv = realloc(l->v, nc * sizeof *nv);
+        if (!nv) return PAGEDB_ENOMEM;
+        l->v = nv;
+        l->cap = nc;
+    }
+    l->v[l->n].pgno = pg;
+    l->v[l->n].level = level;
+    l->n++;
+    return PAGEDB_OK;
+}
+
+static int flush_collect(pdb_btctx *c, pdb_tree *t, uint64_t pg, uint32_t level, flush_list *l)
+{
+    int rc = flush_push(l, pg, level);
+    if (rc || level == 1) return rc;
+    pdb_frame *f;
+    rc = get_page(c, t, pg, NULL, (int)level, &f);
+    if (rc) return rc;
+    unsigned n = n_count(f->data);
+    for (unsigned i = 0; i < n && !rc; i++) {
+        uint64_t ch = br_child(f->data, i);
+        if (pdb_pager_owned(c->p, ch)) rc = flush_collect(c, t, ch, level - 1, l);
+    }
+    pdb_pager_unpin(c->p, f);
+    return rc;
+}
+
+static int flush_cmp(const void *a, const void *b)
+{
+    const flush_ent *x = a, *y = b;
+    if (x->level != y->level) return x->level < y->level ? -1 : 1;
+    return x->pgno < y->pgno ? -1 : x->pgno > y->pgno ? 1 : 0;
+}
+
+/* Seal branch pg after its owned children: their tags into its cells, then the page. */
+static int flush_branch(pdb_btctx *c, pdb_tree *t, uint64_t pg, uint32_t level, uint8_t tag_out[16])
 {
     pdb_frame *f;
-    int rc = get_page(c, t, pg, NULL, level, &f);
+    int rc = get_page(c, t, pg, NULL, (int)level, &f);
     if (rc) return rc;
-    if (level > 1) {
-        unsigned n = n_count(f->data);
-        for (unsigned i = 0; i < n && !rc; i++) {
-            uint64_t ch = br_child(f->data, i);
-            if (!pdb_pager_owned(c->p, ch)) continue;
-            uint8_t ct[16];
-            rc = flush_rec(c, t, ch, level - 1, ct);
-            if (!rc && memcmp(f->data + n_slot(f->data, i) + 8, ct, 16) != 0) {
-                memcpy(f->data + n_slot(f->data, i) + 8, ct, 16);
-                f->dirty = 1;
-            }
+    unsigned n = n_count(f->data);
+    for (unsigned i = 0; i < n && !rc; i++) {
+        uint64_t ch = br_child(f->data, i);
+        uint8_t ct[16];
+        int own = pdb_pager_owned_tag(c->p, ch, ct);
+        if (own < 0)
+            rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: owned child %llu was never sealed", (unsigned long long)pg,
+                         (unsigned long long)ch);
+        else if (own && memcmp(f->data + n_slot(f->data, i) + 8, ct, 16) != 0) {
+            memcpy(f->data + n_slot(f->data, i) + 8, ct, 16);
+            f->dirty = 1;
         }
     }
     if (!rc) rc = pdb_pager_flush(c->p, f, tag_out);
@@ -826,7 +885,18 @@ static int flush_rec(pdb_btctx *c, pdb_tree *t, uint64_t pg, int level, uint8_t 
 int pdb_bt_flush(pdb_btctx *c, pdb_tree *t)
 {
     if (!t->root || !pdb_pager_owned(c->p, t->root)) return PAGEDB_OK;
-    return flush_rec(c, t, t->root, (int)t->depth, t->root_tag);
+    if (t->depth == 0 || t->depth > PDB_MAX_DEPTH) return pdb_err(PAGEDB_ECORRUPT, "tree depth %u invalid", t->depth);
+    flush_list l = {NULL, 0, 0};
+    int rc = flush_collect(c, t, t->root, t->depth, &l);
+    if (!rc) qsort(l.v, l.n, sizeof *l.v, flush_cmp);
+    for (size_t i = 0; i < l.n && !rc; i++) {
+        uint8_t tag[16];
+        if (l.v[i].level == 1) rc = pdb_pager_flush_page(c->p, l.v[i].pgno, tag);
+        else rc = flush_branch(c, t, l.v[i].pgno, l.v[i].level, tag);
+        if (!rc && l.v[i].pgno == t->root) memcpy(t->root_tag, tag, 16);
+    }
+    free(l.v);
+    return rc;
 }
 
 /* ---- whole-tree walks ---- */

@@ -614,6 +614,12 @@ pdb_frame *pdb_cache_lookup(pdb_cache *c, uint64_t file_no, uint64_t pgno)
     return f;
 }
 
+pdb_frame *pdb_cache_peek(const pdb_cache *c, uint64_t file_no, uint64_t pgno)
+{
+    pdb_cnode *e = hash_find(c, file_no, pgno);
+    return e ? e->frame : NULL;
+}
+
 int pdb_cache_alloc(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **out)
 {
     pdb_cnode *e = hash_find(c, file_no, pgno);

@@ -70,6 +70,10 @@ void pdb_cache_destroy(pdb_cache *c);
  */
 pdb_frame *pdb_cache_lookup(pdb_cache *c, uint64_t file_no, uint64_t pgno);
 
+/** The resident frame of a page, or NULL: no pin, no reference bit, no statistics. The
+    frame may be evicted by the next allocation; the caller uses it at once. */
+pdb_frame *pdb_cache_peek(const pdb_cache *c, uint64_t file_no, uint64_t pgno);
+
 /**
  * Get a frame for a page that is not resident (caller checked with lookup), evicting per
  * CLOCK-Pro (spilling dirty victims). The returned frame is pinned (pins = 1), keyed by

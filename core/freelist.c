@@ -89,6 +89,7 @@ int pdb_pager_write_freelist(pdb_pager *p, uint64_t *head, uint8_t head_tag[PDB_
         next = p->w_newchain.v[i];
     }
     free(buf);
+    if (!rc) rc = pdb_pager_write_staged(p); /* every page of the commit is now written */
     if (rc) return rc;
     *head = m ? next : 0;
     memcpy(head_tag, m ? next_tag : (const uint8_t[PDB_TAG_BYTES]){0}, PDB_TAG_BYTES);

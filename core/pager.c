@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #define PDB_MIN_FRAMES 64
+#define PDB_STAGE_BYTES (256u * 1024u) /* write stage cap (invariant 6) */
 
 int pdb_pgvec_push(pdb_pgvec *v, uint64_t pg)
 {
@@ -38,8 +39,110 @@ static const pdb_key *realm_key(pdb_pager *p, uint32_t id)
     return NULL;
 }
 
+/* ---- the write stage (pager.h invariant 6) ----
+ * Slots [0, stage_n) of p->stage hold sealed page images not yet written, slot i for page
+ * stage_pg[i]. An owned page's pgmap entry records its slot (stage = slot + 1), so sealing
+ * it again overwrites its image in place and freeing it removes it; pages without an
+ * entry (new freelist pages) are staged at most once per transaction. All under mu. */
+
+static uint8_t *stage_at(pdb_pager *p, size_t slot) { return p->stage + slot * (size_t)p->page_size; }
+
+/* Write every staged page, in ascending page order, one VFS write per run of consecutive
+   page numbers; the stage is then empty. On a write error the stage keeps every page (in
+   sorted slots) and the error is returned: the transaction is poisoned by it. */
+static int stage_flush(pdb_pager *p)
+{
+    size_t n = p->stage_n, ps = p->page_size;
+    if (n == 0) return PAGEDB_OK;
+    size_t *ord = p->stage_ord;
+    for (size_t i = 0; i < n; i++) { /* insertion sort of slot numbers by page number */
+        size_t v = i, j = i;
+        for (; j > 0 && p->stage_pg[ord[j - 1]] > p->stage_pg[v]; j--) ord[j] = ord[j - 1];
+        ord[j] = v;
+    }
+    /* permute in place so slot i holds the i-th smallest page (cycles, iobuf as spare) */
+    for (size_t i = 0; i < n; i++) {
+        if (ord[i] == i) continue;
+        memcpy(p->iobuf, stage_at(p, i), ps);
+        uint64_t pg_i = p->stage_pg[i];
+        for (size_t j = i;;) {
+            size_t k = ord[j];
+            ord[j] = j;
+            if (k == i) {
+                memcpy(stage_at(p, j), p->iobuf, ps);
+                p->stage_pg[j] = pg_i;
+                break;
+            }
+            memcpy(stage_at(p, j), stage_at(p, k), ps);
+            p->stage_pg[j] = p->stage_pg[k];
+            j = k;
+        }
+    }
+    int rc = PAGEDB_OK;
+    for (size_t i = 0, j; i < n && !rc; i = j) {
+        for (j = i + 1; j < n && p->stage_pg[j] == p->stage_pg[j - 1] + 1; j++) {
+        }
+        rc = p->vfs->write(p->file, stage_at(p, i), (j - i) * ps, p->stage_pg[i] * (uint64_t)ps);
+        if (rc) rc = pdb_err(rc, "writing pages %llu..%llu", (unsigned long long)p->stage_pg[i],
+                             (unsigned long long)p->stage_pg[j - 1]);
+        else p->bytes_written += (uint64_t)(j - i) * ps;
+    }
+    for (size_t i = 0; i < n; i++) {
+        pdb_pgmap_ent *e = pdb_pgmap_find(&p->owned, p->stage_pg[i]);
+        if (e) e->stage = rc ? (uint32_t)i + 1 : 0;
+    }
+    if (!rc) p->stage_n = 0;
+    return rc;
+}
+
+/* Remove slot s from the stage (its page was freed, or sealing into a new slot failed):
+   the last slot moves into its place. */
+static void stage_drop(pdb_pager *p, size_t s)
+{
+    size_t last = --p->stage_n;
+    pdb_pgmap_ent *e = pdb_pgmap_find(&p->owned, p->stage_pg[s]);
+    if (e) e->stage = 0;
+    if (s == last) return;
+    memcpy(stage_at(p, s), stage_at(p, last), p->page_size);
+    p->stage_pg[s] = p->stage_pg[last];
+    e = pdb_pgmap_find(&p->owned, p->stage_pg[s]);
+    if (e) e->stage = (uint32_t)s + 1;
+}
+
+/* Seal the plaintext page src (header complete but for the tag) as page pgno into the
+   stage: into its existing slot when e records one, else a new slot (flushing a full
+   stage first). Copies the tag into src's header and, with e, records it as written. */
+static int stage_seal(pdb_pager *p, const pdb_key *k, uint64_t pgno, uint8_t *src, pdb_pgmap_ent *e)
+{
+    size_t s;
+    int fresh = !(e && e->stage);
+    if (!fresh) {
+        s = e->stage - 1;
+    } else {
+        if (p->stage_n == p->stage_cap) {
+            int rc = stage_flush(p);
+            if (rc) return rc;
+        }
+        s = p->stage_n++;
+        p->stage_pg[s] = pgno;
+        if (e) e->stage = (uint32_t)s + 1;
+    }
+    uint8_t *dst = stage_at(p, s);
+    int rc = pdb_page_seal(k, p->dbid, 0, pgno, src, dst, p->page_size);
+    if (rc) { /* fails before writing anything: an existing image is intact */
+        if (fresh) stage_drop(p, s);
+        return rc;
+    }
+    memcpy(src + PDB_PH_TAG, dst + PDB_PH_TAG, PDB_TAG_BYTES);
+    if (e) {
+        memcpy(e->tag, dst + PDB_PH_TAG, PDB_TAG_BYTES);
+        e->written = 1;
+    }
+    return PAGEDB_OK;
+}
+
 /* Seal frame f (owned, kind/realm set in its header) with a fresh nonce and the current
-   txn id, write it, record its tag. Called under mu. */
+   txn id into the write stage, record its tag. Called under mu. */
 static int seal_write(pdb_pager *p, pdb_frame *f)
 {
     uint8_t *d = f->data;
@@ -54,18 +157,20 @@ static int seal_write(pdb_pager *p, pdb_frame *f)
     memset(d + PDB_PH_NONCE, 0, PDB_NONCE_BYTES);
     if (p->cipher == PAGEDB_CIPHER_XCHACHA20POLY1305) pdb_rng_bytes(&p->rng, d + PDB_PH_NONCE, 24);
     else if (p->cipher == PAGEDB_CIPHER_AES256GCM) pdb_rng_bytes(&p->rng, d + PDB_PH_NONCE, 12);
-    int rc = pdb_page_seal(k, p->dbid, 0, f->pgno, d, p->iobuf, p->page_size);
-    if (rc) return rc;
-    rc = p->vfs->write(p->file, p->iobuf, p->page_size, f->pgno * (uint64_t)p->page_size);
-    if (rc) return pdb_err(rc, "writing page %llu", (unsigned long long)f->pgno);
-    p->bytes_written += p->page_size;
-    memcpy(d + PDB_PH_TAG, p->iobuf + PDB_PH_TAG, PDB_TAG_BYTES);
-    memcpy(f->tag, p->iobuf + PDB_PH_TAG, PDB_TAG_BYTES);
     pdb_pgmap_ent *e = pdb_pgmap_find(&p->owned, f->pgno);
+    int rc;
     if (e) {
-        memcpy(e->tag, f->tag, PDB_TAG_BYTES);
-        e->written = 1;
+        rc = stage_seal(p, k, f->pgno, d, e);
+        if (rc) return rc;
+    } else { /* not owned (never expected): seal and write it at once, as ever */
+        rc = pdb_page_seal(k, p->dbid, 0, f->pgno, d, p->iobuf, p->page_size);
+        if (rc) return rc;
+        rc = p->vfs->write(p->file, p->iobuf, p->page_size, f->pgno * (uint64_t)p->page_size);
+        if (rc) return pdb_err(rc, "writing page %llu", (unsigned long long)f->pgno);
+        p->bytes_written += p->page_size;
+        memcpy(d + PDB_PH_TAG, p->iobuf + PDB_PH_TAG, PDB_TAG_BYTES);
     }
+    memcpy(f->tag, d + PDB_PH_TAG, PDB_TAG_BYTES);
     f->dirty = 0;
     return PAGEDB_OK;
 }
@@ -93,8 +198,18 @@ int pdb_pager_create(pdb_pager **out, const pagedb_vfs *vfs, pagedb_vfs_file *fi
     }
     p->cache = pdb_cache_create(page_size, cache_bytes, PDB_MIN_FRAMES, spill_cb, p);
     size_t al = page_size < 4096 ? 4096 : page_size;
-    if (!p->cache || posix_memalign((void **)&p->iobuf, al, page_size)) {
+    /* stage: up to 256 KiB, and at most a sixteenth of the pool (at least 4 pages) */
+    p->stage_cap = PDB_STAGE_BYTES / page_size;
+    if (p->stage_cap > cache_bytes / page_size / 16) p->stage_cap = cache_bytes / page_size / 16;
+    if (p->stage_cap < 4) p->stage_cap = 4;
+    p->stage_pg = malloc(p->stage_cap * sizeof *p->stage_pg);
+    p->stage_ord = malloc(p->stage_cap * sizeof *p->stage_ord);
+    if (!p->cache || !p->stage_pg || !p->stage_ord || posix_memalign((void **)&p->iobuf, al, page_size) ||
+        posix_memalign((void **)&p->stage, al, p->stage_cap * (size_t)page_size)) {
         if (p->cache) pdb_cache_destroy(p->cache);
+        free(p->stage_pg);
+        free(p->stage_ord);
+        free(p->iobuf);
         free(p);
         return PAGEDB_ENOMEM;
     }
@@ -107,6 +222,7 @@ int pdb_pager_create(pdb_pager **out, const pagedb_vfs *vfs, pagedb_vfs_file *fi
 static void wtx_reset(pdb_pager *p)
 {
     pdb_pgmap_clear(&p->owned);
+    p->stage_n = 0; /* staged pages of an aborted txn are never written */
     p->w_avail.n = p->w_reuse.n = p->w_freed.n = 0;
     p->w_npending = 0;
     p->w_nnewfree = 0;
@@ -122,6 +238,10 @@ void pdb_pager_destroy(pdb_pager *p)
     free(p->realms);
     sodium_memzero(p->iobuf, p->page_size);
     free(p->iobuf);
+    sodium_memzero(p->stage, p->stage_cap * (size_t)p->page_size); /* MAC mode: plaintext */
+    free(p->stage);
+    free(p->stage_pg);
+    free(p->stage_ord);
     pdb_rng_wipe(&p->rng);
     free(p->free);
     free(p->w_pending);
@@ -192,18 +312,12 @@ void pdb_pager_random(pdb_pager *p, void *out, size_t n)
     pdb_mutex_unlock(&p->mu);
 }
 
-/* Read + authenticate one page into buf (caller holds mu or buf is private). */
-static int read_page(pdb_pager *p, uint32_t realm, uint64_t pgno, const uint8_t *tag, int kind,
-                     uint8_t *buf)
+/* Authenticate the sealed image of page pgno in buf against the parent's tag and open it
+   in place; check realm and kind. */
+static int open_page(pdb_pager *p, const pdb_key *k, uint32_t realm, uint64_t pgno, const uint8_t *tag,
+                     int kind, uint8_t *buf)
 {
-    const pdb_key *k = realm_key(p, realm);
-    if (!k) return pdb_err(PAGEDB_EAUTH, "page %llu: realm %u has no key", (unsigned long long)pgno, realm);
-    size_t nread = 0;
-    int rc = p->vfs->read(p->file, buf, p->page_size, pgno * (uint64_t)p->page_size, &nread);
-    if (rc) return pdb_err(rc, "reading page %llu", (unsigned long long)pgno);
-    p->bytes_read += nread;
-    if (nread != p->page_size)
-        return pdb_err(PAGEDB_ECORRUPT, "page %llu: beyond end of file (truncated?)", (unsigned long long)pgno);
+    int rc;
     if (tag && pdb_tag_cmp(buf + PDB_PH_TAG, tag) != 0)
         return pdb_err(PAGEDB_EAUTH, "page %llu: tag does not match the one its parent records (stale or replaced page)",
                        (unsigned long long)pgno);
@@ -216,6 +330,26 @@ static int read_page(pdb_pager *p, uint32_t realm, uint64_t pgno, const uint8_t 
     if (kind ? pk != kind : (pk != PDB_KIND_BRANCH && pk != PDB_KIND_LEAF))
         return pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)pgno, pk, kind);
     return PAGEDB_OK;
+}
+
+/* Read + authenticate one page into buf (caller holds mu or buf is private). A page of
+   the write transaction still in the write stage is taken from there. */
+static int read_page(pdb_pager *p, uint32_t realm, uint64_t pgno, const uint8_t *tag, int kind,
+                     uint8_t *buf, const pdb_pgmap_ent *own)
+{
+    const pdb_key *k = realm_key(p, realm);
+    if (!k) return pdb_err(PAGEDB_EAUTH, "page %llu: realm %u has no key", (unsigned long long)pgno, realm);
+    if (own && own->stage) {
+        memcpy(buf, stage_at(p, own->stage - 1), p->page_size);
+        return open_page(p, k, realm, pgno, tag, kind, buf);
+    }
+    size_t nread = 0;
+    int rc = p->vfs->read(p->file, buf, p->page_size, pgno * (uint64_t)p->page_size, &nread);
+    if (rc) return pdb_err(rc, "reading page %llu", (unsigned long long)pgno);
+    p->bytes_read += nread;
+    if (nread != p->page_size)
+        return pdb_err(PAGEDB_ECORRUPT, "page %llu: beyond end of file (truncated?)", (unsigned long long)pgno);
+    return open_page(p, k, realm, pgno, tag, kind, buf);
 }
 
 int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const uint8_t *tag,
@@ -259,7 +393,7 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
         pdb_mutex_unlock(&p->mu);
         return rc == PAGEDB_ENOMEM ? pdb_err(rc, "buffer pool exhausted: every frame is pinned") : rc;
     }
-    rc = read_page(p, realm, pgno, want, kind, f->data);
+    rc = read_page(p, realm, pgno, want, kind, f->data, own);
     if (rc) {
         pdb_cache_unpin(p->cache, f);
         pdb_cache_discard(p->cache, 0, pgno);
@@ -290,7 +424,19 @@ int pdb_pager_read_run(pdb_pager *p, uint32_t realm, uint64_t first, uint32_t np
     const pdb_key *k = realm_key(p, realm);
     pdb_key key;
     if (k) key = *k;
+    int src = PAGEDB_OK;
+    for (uint32_t i = 0; p->stage_n && i < npages && first + i < limit; i++) {
+        pdb_pgmap_ent *e = pdb_pgmap_find(&p->owned, first + i);
+        if (e && e->stage) { /* a staged page of the write txn: put the stage on disk first */
+            src = stage_flush(p);
+            break;
+        }
+    }
     pdb_mutex_unlock(&p->mu);
+    if (src) {
+        if (k) sodium_memzero(&key, sizeof key);
+        return src;
+    }
     if (first < 2 || first + npages > limit || npages == 0)
         return pdb_err(PAGEDB_ECORRUPT, "page run %llu+%u out of range", (unsigned long long)first, npages);
     if (!k) return pdb_err(PAGEDB_EAUTH, "page %llu: realm %u has no key", (unsigned long long)first, realm);
@@ -440,7 +586,9 @@ int pdb_pager_free(pdb_pager *p, uint64_t pgno)
 {
     pdb_mutex_lock(&p->mu);
     int rc;
-    if (pdb_pgmap_find(&p->owned, pgno)) {
+    pdb_pgmap_ent *e = pdb_pgmap_find(&p->owned, pgno);
+    if (e) {
+        if (e->stage) stage_drop(p, e->stage - 1); /* never write it: the number may be reused */
         pdb_pgmap_del(&p->owned, pgno);
         pdb_cache_discard(p->cache, 0, pgno);
         rc = pdb_pgvec_push(&p->w_reuse, pgno);
@@ -459,6 +607,30 @@ int pdb_pager_flush(pdb_pager *p, pdb_frame *f, uint8_t tag_out[PDB_TAG_BYTES])
     if (!rc) memcpy(tag_out, f->tag, PDB_TAG_BYTES);
     pdb_mutex_unlock(&p->mu);
     return rc;
+}
+
+int pdb_pager_flush_page(pdb_pager *p, uint64_t pgno, uint8_t tag_out[PDB_TAG_BYTES])
+{
+    pdb_mutex_lock(&p->mu);
+    pdb_pgmap_ent *e = p->w_active ? pdb_pgmap_find(&p->owned, pgno) : NULL;
+    pdb_frame *f = e ? pdb_cache_peek(p->cache, 0, pgno) : NULL;
+    int rc = PAGEDB_OK;
+    if (!e) rc = pdb_err(PAGEDB_EMISUSE, "page %llu: not owned by the write transaction", (unsigned long long)pgno);
+    else if (f && f->dirty) rc = seal_write(p, f);
+    else if (!e->written) rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: owned page lost from the pool", (unsigned long long)pgno);
+    if (!rc) memcpy(tag_out, e->tag, PDB_TAG_BYTES);
+    pdb_mutex_unlock(&p->mu);
+    return rc;
+}
+
+int pdb_pager_owned_tag(pdb_pager *p, uint64_t pgno, uint8_t tag_out[PDB_TAG_BYTES])
+{
+    pdb_mutex_lock(&p->mu);
+    pdb_pgmap_ent *e = p->w_active ? pdb_pgmap_find(&p->owned, pgno) : NULL;
+    int r = !e ? 0 : e->written ? 1 : -1;
+    if (r == 1) memcpy(tag_out, e->tag, PDB_TAG_BYTES);
+    pdb_mutex_unlock(&p->mu);
+    return r;
 }
 
 int pdb_pager_alloc_run(pdb_pager *p, uint32_t npages, uint64_t *first)
@@ -506,6 +678,7 @@ int pdb_pager_write_run(pdb_pager *p, uint32_t realm, int kind, uint64_t first, 
     pdb_mutex_lock(&p->mu);
     const pdb_key *k = realm_key(p, realm);
     int rc = k ? PAGEDB_OK : pdb_err(PAGEDB_EMISUSE, "realm %u has no key", realm);
+    int staged = npages == 1; /* one page joins the stage (invariant 6); runs go at once */
     for (uint32_t i = 0; i < npages && !rc; i++) {
         uint8_t *d = buf + (size_t)i * p->page_size;
         memset(d, 0, PDB_PAGE_HDR);
@@ -515,16 +688,20 @@ int pdb_pager_write_run(pdb_pager *p, uint32_t realm, int kind, uint64_t first, 
         pdb_put64(d + PDB_PH_TXN, p->w_txn);
         if (p->cipher == PAGEDB_CIPHER_XCHACHA20POLY1305) pdb_rng_bytes(&p->rng, d + PDB_PH_NONCE, 24);
         else if (p->cipher == PAGEDB_CIPHER_AES256GCM) pdb_rng_bytes(&p->rng, d + PDB_PH_NONCE, 12);
-        rc = pdb_page_seal(k, p->dbid, 0, first + i, d, d, p->page_size);
         pdb_pgmap_ent *e = pdb_pgmap_find(&p->owned, first + i);
-        if (!rc && e) {
-            memcpy(e->tag, d + PDB_PH_TAG, 16);
-            e->written = 1;
+        if (staged) {
+            rc = stage_seal(p, k, first + i, d, e);
+        } else {
+            rc = pdb_page_seal(k, p->dbid, 0, first + i, d, d, p->page_size);
+            if (!rc && e) {
+                memcpy(e->tag, d + PDB_PH_TAG, 16);
+                e->written = 1;
+            }
         }
         if (!rc && tags) memcpy(tags + 16 * (size_t)i, d + PDB_PH_TAG, 16);
     }
     pdb_mutex_unlock(&p->mu);
-    if (rc) return rc;
+    if (rc || staged) return rc;
     rc = p->vfs->write(p->file, buf, (size_t)npages * p->page_size, first * (uint64_t)p->page_size);
     if (rc) return pdb_err(rc, "writing pages %llu..%llu", (unsigned long long)first,
                            (unsigned long long)(first + npages - 1));
@@ -534,10 +711,22 @@ int pdb_pager_write_run(pdb_pager *p, uint32_t realm, int kind, uint64_t first, 
     return PAGEDB_OK;
 }
 
+int pdb_pager_write_staged(pdb_pager *p)
+{
+    pdb_mutex_lock(&p->mu);
+    int rc = stage_flush(p);
+    pdb_mutex_unlock(&p->mu);
+    return rc;
+}
+
 int pdb_pager_sync(pdb_pager *p)
 {
+    pdb_mutex_lock(&p->mu);
+    int rc = stage_flush(p);
+    pdb_mutex_unlock(&p->mu);
+    if (rc) return rc;
     if (p->nosync) return PAGEDB_OK;
-    int rc = p->vfs->sync(p->file);
+    rc = p->vfs->sync(p->file);
     pdb_mutex_lock(&p->mu);
     p->syncs++;
     pdb_mutex_unlock(&p->mu);

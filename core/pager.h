@@ -14,6 +14,14 @@
  *  3. Decrypted bytes exist only in cache frames and in transaction scratch buffers.
  *  4. A frame returned by pdb_pager_get/alloc is pinned; the caller unpins it.
  *  5. Every cache and allocation operation happens under `mu`.
+ *  6. Sealed pages of the write transaction (commit flush, spills, freelist pages) are
+ *     not written one by one: they wait in a bounded write stage (256 KiB, at most 1/16
+ *     of the pool, at least 4 pages) and go to the VFS in ascending page order, one write
+ *     per run of consecutive page numbers, when the stage is full, before read_run reads
+ *     a staged page and before every sync (a miss on a staged page opens its image from
+ *     the stage). An owned page freed again leaves the stage (its number may be reused
+ *     at once); abort drops the stage. The stage only ever holds owned pages and new
+ *     freelist pages, never a committed page (invariant 1).
  *
  * State machine of the write side: IDLE --wtx_begin--> ACTIVE --commit_done/abort--> IDLE.
  */
@@ -63,7 +71,11 @@ typedef struct pdb_pager {
     pdb_rng rng;
     pdb_realmkey *realms;
     size_t nrealms, realms_cap;
-    uint8_t *iobuf; /* page_size scratch, 4096-aligned, for sealing under mu */
+    uint8_t *iobuf; /* page_size scratch, 4096-aligned, under mu */
+    uint8_t *stage;        /* write stage (invariant 6): stage_cap pages, 4096-aligned */
+    uint64_t *stage_pg;    /* page number held by each stage slot */
+    size_t *stage_ord;     /* scratch for the flush order */
+    size_t stage_n, stage_cap;
     uint64_t bytes_read, bytes_written, syncs;
 
     /* committed allocation state (as of the last commit) */
@@ -139,15 +151,27 @@ int pdb_pager_free(pdb_pager *p, uint64_t pgno);
 /** 1 if pgno is owned by the current write txn. */
 int pdb_pager_owned(pdb_pager *p, uint64_t pgno);
 /**
- * Write an owned frame if dirty (seal + write) and return its current tag in tag_out.
- * Errors: EIO, EFULL.
+ * Seal an owned frame if dirty and stage it for writing (invariant 6; on disk at the
+ * latest by the next pdb_pager_sync) and return its current tag in tag_out.
+ * Errors: EIO, EFULL (from a stage flush).
  */
 int pdb_pager_flush(pdb_pager *p, pdb_frame *f, uint8_t tag_out[PDB_TAG_BYTES]);
+/**
+ * Commit step for a page whose frame need not be read: seal owned page pgno into the write
+ * stage if its frame is resident and dirty, and return its current tag (a page spilled
+ * from the pool was sealed then; its tag is in the owned set). Errors: EMISUSE (not
+ * owned), ECORRUPT (never sealed and not resident), EIO/EFULL (stage flush).
+ */
+int pdb_pager_flush_page(pdb_pager *p, uint64_t pgno, uint8_t tag_out[PDB_TAG_BYTES]);
+/** 1 and the tag of its last sealing if pgno is owned and sealed, -1 if owned and never
+    sealed, 0 if not owned. */
+int pdb_pager_owned_tag(pdb_pager *p, uint64_t pgno, uint8_t tag_out[PDB_TAG_BYTES]);
 /** Allocate npages consecutive owned pages; *first receives the first page number. */
 int pdb_pager_alloc_run(pdb_pager *p, uint32_t npages, uint64_t *first);
 /**
  * Seal and write npages consecutive owned pages from buf (npages * page_size bytes, bodies
  * filled at 64.. of each page); fills headers. tags: npages * 16 bytes out (may be NULL).
+ * A single page goes through the write stage (invariant 6); longer runs are written at once.
  */
 int pdb_pager_write_run(pdb_pager *p, uint32_t realm, int kind, uint64_t first,
                         uint32_t npages, uint8_t *buf, uint8_t *tags);
@@ -158,7 +182,10 @@ int pdb_pager_write_run(pdb_pager *p, uint32_t realm, int kind, uint64_t first,
  */
 int pdb_pager_write_freelist(pdb_pager *p, uint64_t *head, uint8_t head_tag[PDB_TAG_BYTES],
                              uint64_t *nfree);
-/** fdatasync the main file (skipped with nosync). */
+/** Write out the write stage now (invariant 6). Errors: EIO, EFULL. */
+int pdb_pager_write_staged(pdb_pager *p);
+/** Write out the write stage, then fdatasync the main file (the sync is skipped with
+    nosync, the stage flush is not). */
 int pdb_pager_sync(pdb_pager *p);
 /** Write a header page image (page_size bytes) to slot 0 or 1. */
 int pdb_pager_write_header(pdb_pager *p, int slot, const uint8_t *page);

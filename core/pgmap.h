@@ -17,7 +17,9 @@
 typedef struct pdb_pgmap_ent {
     uint64_t pgno;     /* 0 = empty slot */
     uint8_t tag[16];   /* tag of the last written version (valid if written) */
-    uint8_t written;   /* 1 if the page has been sealed and written at least once */
+    uint8_t written;   /* 1 if the page has been sealed at least once (on disk, or in the
+                          pager's write stage until its next flush) */
+    uint32_t stage;    /* slot + 1 while its sealed image waits in the pager's write stage */
 } pdb_pgmap_ent;
 
 typedef struct pdb_pgmap {

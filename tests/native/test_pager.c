@@ -1,0 +1,458 @@
+/*
+ * test_pager.c — the pager's I/O paths and their bookkeeping: the owned-page map, the
+ * write stage (sealed pages written in ascending runs, pager.h invariant 6), spills and
+ * re-reads of staged pages, frees and reuse of staged page numbers, aborts, and write
+ * errors during a stage flush.
+ *
+ * Cases:
+ *  pager-1.x  pdb_pgmap (core/pgmap.c): a randomized run against a reference set across
+ *             clears; clearing after one large transaction releases the slots once a
+ *             small transaction follows (the map does not stay at its largest size)
+ *  pager-2.1  a 30,000-insert commit with no spills: at most one write call per 8 pages
+ *             written, no page written twice, no write above 256 KiB, few descending
+ *             offsets (each stage flush goes up); reopen, verify, every value
+ *  pager-2.2  one transaction on a 64-page pool (spills) with inserts, overwrites,
+ *             overflow values, deletes and reads checked against a model inside the
+ *             transaction; commit, verify, reopen, compare; then the same mix aborted:
+ *             the committed state is intact and verifies
+ *  pager-2.3  a table filled and dropped in the same spilling transaction (its staged
+ *             pages are read back by the drop walk); the other table is intact
+ *  pager-2.4  the nth page write of a spilling transaction (a stage flush) fails, for n
+ *             from 1 to 233: the operation and the commit fail with EIO, the committed
+ *             state is intact, verifies, and reopens
+ *
+ * Environment: PAGEDB_TEST_SEED.
+ */
+#include "harness.h"
+#include "pgmap.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PS 4096u
+
+static uint64_t g_rng;
+
+/* ---------------------------------------------------------------------------------- */
+/* A recording VFS: forwards to a base VFS, logs the writes to main.pdb                */
+/* ---------------------------------------------------------------------------------- */
+
+#define REC_MAX 400000
+typedef struct wrec {
+    uint64_t off, len;
+} wrec;
+
+static const pagedb_vfs *g_base;
+static pagedb_vfs g_rec;
+static pagedb_vfs_file *g_main; /* the handle of main.pdb */
+static wrec *g_log;
+static size_t g_nlog;
+static uint64_t g_writes, g_fail_at; /* main.pdb writes; the one to fail (0 = none) */
+
+static int rec_open(const pagedb_vfs *vfs, const char *path, unsigned flags, pagedb_vfs_file **out)
+{
+    (void)vfs;
+    int rc = g_base->open(g_base, path, flags, out);
+    size_t n = strlen(path);
+    if (!rc && n >= 8 && strcmp(path + n - 8, "main.pdb") == 0) g_main = *out;
+    return rc;
+}
+
+static int rec_write(pagedb_vfs_file *f, const void *buf, size_t n, uint64_t off)
+{
+    if (f == g_main && ++g_writes == g_fail_at) return PAGEDB_EIO; /* fails, no effect */
+    if (f == g_main && g_nlog < REC_MAX) g_log[g_nlog++] = (wrec){off, n};
+    return g_base->write(f, buf, n, off);
+}
+
+static const pagedb_vfs *rec_vfs(const pagedb_vfs *base)
+{
+    g_base = base;
+    g_rec = *base;
+    g_rec.open = rec_open;
+    g_rec.write = rec_write;
+    if (!g_log) g_log = malloc(REC_MAX * sizeof *g_log);
+    CHECK(g_log != NULL);
+    return &g_rec;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Helpers                                                                              */
+/* ---------------------------------------------------------------------------------- */
+
+static pagedb *open_db(const pagedb_vfs *vfs, const char *dir, size_t cache)
+{
+    pagedb_options o;
+    pagedb_options_init(&o);
+    o.vfs = vfs;
+    o.flags = PAGEDB_CREATE;
+    o.key = harness_key(0);
+    o.cache_bytes = cache;
+    pagedb *db = NULL;
+    CHECK_RC(pagedb_open(dir, &o, &db), PAGEDB_OK);
+    return db;
+}
+
+static void key_of(unsigned id, char k[16]) { snprintf(k, 16, "k%08u", id * 2654435761u % 100000000u); }
+
+/* value of (id, version): length from the pair, bytes from both */
+static size_t val_of(unsigned id, unsigned ver, int big, uint8_t *v)
+{
+    size_t n = big ? 3000 + (id * 7 + ver * 13) % 9000 : 40 + (id * 31 + ver * 17) % 260;
+    for (size_t j = 0; j < n; j++) v[j] = (uint8_t)(id * 131u + ver * 7u + j * 3u + (j >> 8));
+    return n;
+}
+
+typedef struct model {
+    unsigned n;
+    unsigned *ver; /* 0 = absent */
+    uint8_t *big;
+} model;
+
+static void model_init(model *m, unsigned n)
+{
+    m->n = n;
+    m->ver = calloc(n, sizeof *m->ver);
+    m->big = calloc(n, 1);
+    CHECK(m->ver && m->big);
+}
+
+static void model_copy(model *dst, const model *src)
+{
+    memcpy(dst->ver, src->ver, src->n * sizeof *src->ver);
+    memcpy(dst->big, src->big, src->n);
+}
+
+static void model_free(model *m)
+{
+    free(m->ver);
+    free(m->big);
+}
+
+static uint8_t g_val[16384];
+
+static void check_key(pagedb_table *t, const model *m, unsigned id)
+{
+    char k[16];
+    key_of(id, k);
+    pagedb_val v;
+    if (!m->ver[id]) {
+        CHECK_RC(pagedb_get(t, k, strlen(k), &v), PAGEDB_ENOTFOUND);
+        return;
+    }
+    CHECK_RC(pagedb_get(t, k, strlen(k), &v), PAGEDB_OK);
+    size_t n = val_of(id, m->ver[id], m->big[id], g_val);
+    CHECK(v.size == n && memcmp(v.data, g_val, n) == 0);
+}
+
+static void check_all(pagedb *db, const char *table, const model *m)
+{
+    pagedb_txn *t;
+    pagedb_table *tb;
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(t, table, 0, 0, &tb), PAGEDB_OK);
+    for (unsigned id = 0; id < m->n; id++) check_key(tb, m, id);
+    CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+}
+
+/* One random operation of the mix on table tb and model m; returns the pagedb code. */
+static int random_op(pagedb_table *tb, model *m, unsigned id_span, int *did_read)
+{
+    unsigned id = (unsigned)harness_randn(&g_rng, id_span);
+    unsigned r = (unsigned)harness_randn(&g_rng, 100);
+    char k[16];
+    key_of(id, k);
+    *did_read = 0;
+    if (r < 60) { /* insert or overwrite */
+        unsigned ver = m->ver[id] + 1;
+        int big = harness_randn(&g_rng, 25) == 0;
+        size_t n = val_of(id, ver, big, g_val);
+        int rc = pagedb_put(tb, k, strlen(k), g_val, n, 0);
+        if (!rc) {
+            m->ver[id] = ver;
+            m->big[id] = (uint8_t)big;
+        }
+        return rc;
+    }
+    if (r < 85) { /* delete (present or not) */
+        int rc = pagedb_del(tb, k, strlen(k));
+        if (rc == PAGEDB_ENOTFOUND && !m->ver[id]) return PAGEDB_OK;
+        if (!rc && m->ver[id]) {
+            m->ver[id] = 0;
+            return PAGEDB_OK;
+        }
+        return rc ? rc : PAGEDB_ECORRUPT; /* deleted a key the model did not have */
+    }
+    *did_read = 1; /* read inside the transaction: spilled and staged pages come back */
+    pagedb_val v;
+    int rc = pagedb_get(tb, k, strlen(k), &v);
+    if (!m->ver[id]) return rc == PAGEDB_ENOTFOUND ? PAGEDB_OK : (rc ? rc : PAGEDB_ECORRUPT);
+    if (rc) return rc;
+    size_t n = val_of(id, m->ver[id], m->big[id], g_val);
+    return v.size == n && memcmp(v.data, g_val, n) == 0 ? PAGEDB_OK : PAGEDB_ECORRUPT;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* pager-1: the owned-page map                                                          */
+/* ---------------------------------------------------------------------------------- */
+
+static void test_pgmap(void)
+{
+    CASE("pager-1.1"); /* randomized against a reference set, across clears */
+    enum { SPAN = 5000 };
+    static uint8_t ref[SPAN];
+    pdb_pgmap m;
+    memset(&m, 0, sizeof m);
+    for (int round = 0; round < 40; round++) {
+        size_t ops = (size_t)harness_randn(&g_rng, round % 5 == 0 ? 20000 : 400);
+        for (size_t i = 0; i < ops; i++) {
+            uint64_t pg = 2 + harness_randn(&g_rng, SPAN - 2);
+            if (harness_randn(&g_rng, 3)) {
+                pdb_pgmap_ent *e = pdb_pgmap_add(&m, pg);
+                CHECK(e != NULL && e->pgno == pg);
+                if (!ref[pg]) CHECK(e->written == 0 && e->stage == 0);
+                e->written = 1;
+                ref[pg] = 1;
+            } else {
+                pdb_pgmap_del(&m, pg);
+                ref[pg] = 0;
+            }
+        }
+        size_t cnt = 0;
+        for (uint64_t pg = 2; pg < SPAN; pg++) { /* page numbers 0 and 1 are headers */
+            pdb_pgmap_ent *e = pdb_pgmap_find(&m, pg);
+            CHECK((e != NULL) == (ref[pg] != 0));
+            cnt += ref[pg];
+        }
+        CHECK(m.count == cnt && m.count <= m.peak);
+        pdb_pgmap_clear(&m);
+        memset(ref, 0, sizeof ref);
+        CHECK(m.count == 0);
+        for (uint64_t pg = 2; pg < SPAN; pg++) CHECK(pdb_pgmap_find(&m, pg) == NULL);
+    }
+    pdb_pgmap_free(&m);
+
+    CASE("pager-1.2"); /* one large transaction, then small ones: the slots are released */
+    memset(&m, 0, sizeof m);
+    for (uint64_t pg = 2; pg < 200002; pg++) CHECK(pdb_pgmap_add(&m, pg) != NULL);
+    size_t big_cap = m.cap;
+    CHECK(big_cap >= 2 * 200000);
+    pdb_pgmap_clear(&m); /* the peak needed this size: kept */
+    CHECK(m.count == 0 && m.peak == 0 && m.cap == big_cap);
+    pdb_pgmap_clear(&m); /* nothing added since: nothing to do */
+    CHECK(m.cap == big_cap && pdb_pgmap_find(&m, 7) == NULL);
+    for (uint64_t pg = 2; pg < 12; pg++) CHECK(pdb_pgmap_add(&m, pg) != NULL);
+    pdb_pgmap_clear(&m); /* a 10-page txn in a 2^19-slot map: released */
+    CHECK(m.count == 0 && m.cap < 1024);
+    for (uint64_t pg = 2; pg < 12; pg++) CHECK(pdb_pgmap_find(&m, pg) == NULL);
+    for (uint64_t pg = 2; pg < 1000; pg++) CHECK(pdb_pgmap_add(&m, pg) != NULL);
+    for (uint64_t pg = 2; pg < 1000; pg++) CHECK(pdb_pgmap_find(&m, pg) != NULL);
+    CHECK(m.cap <= 4096);
+    pdb_pgmap_free(&m);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* pager-2: the write stage                                                             */
+/* ---------------------------------------------------------------------------------- */
+
+static int cmp_wrec(const void *a, const void *b)
+{
+    const wrec *x = a, *y = b;
+    return x->off < y->off ? -1 : x->off > y->off ? 1 : 0;
+}
+
+static void test_commit_runs(void)
+{
+    CASE("pager-2.1");
+    pagedb_vfs *mem = pagedb_vfs_mem_create();
+    CHECK(mem != NULL);
+    const pagedb_vfs *vfs = rec_vfs(mem);
+    pagedb *db = open_db(vfs, "/db", 64u << 20);
+    enum { N = 30000 };
+    model m;
+    model_init(&m, N);
+    pagedb_txn *t;
+    pagedb_table *tb;
+    pagedb_stats sb;
+    CHECK_RC(pagedb_stat(db, &sb), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(t, "a", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+    for (unsigned id = 0; id < N; id++) {
+        char k[16];
+        key_of(id, k);
+        size_t n = val_of(id, 1, 0, g_val);
+        CHECK_RC(pagedb_put(tb, k, strlen(k), g_val, n, 0), PAGEDB_OK);
+        m.ver[id] = 1;
+    }
+    pagedb_stats st0;
+    CHECK_RC(pagedb_stat(db, &st0), PAGEDB_OK);
+    g_nlog = 0;
+    CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+    pagedb_stats st1;
+    CHECK_RC(pagedb_stat(db, &st1), PAGEDB_OK);
+    CHECK(st0.bytes_written == sb.bytes_written); /* nothing spilled: the pool holds the txn */
+    uint64_t pages = 0, descents = 0, maxlen = 0;
+    for (size_t i = 0; i < g_nlog; i++) {
+        CHECK(g_log[i].off % PS == 0 && g_log[i].len % PS == 0 && g_log[i].len > 0);
+        pages += g_log[i].len / PS;
+        if (g_log[i].len > maxlen) maxlen = g_log[i].len;
+        if (i > 0 && g_log[i].off < g_log[i - 1].off) descents++;
+    }
+    printf("pager-2.1: %llu pages in %zu writes, %llu descending offsets, largest write %llu bytes\n",
+           (unsigned long long)pages, g_nlog, (unsigned long long)descents, (unsigned long long)maxlen);
+    CHECK(pages * PS == st1.bytes_written - st0.bytes_written);
+    CHECK(pages > 1000);
+    CHECK(g_nlog * 8 <= pages);             /* runs of consecutive pages, not one write each */
+    CHECK(maxlen <= 256 * 1024);            /* the stage is bounded */
+    CHECK(descents <= pages / 64 + 16);     /* ascending within each stage flush */
+    qsort(g_log, g_nlog, sizeof *g_log, cmp_wrec);
+    for (size_t i = 1; i < g_nlog; i++) CHECK(g_log[i].off >= g_log[i - 1].off + g_log[i - 1].len); /* once each */
+    uint64_t checked = 0;
+    CHECK_RC(pagedb_verify(db, &checked), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    db = open_db(vfs, "/db", 1u << 20);
+    CHECK_RC(pagedb_verify(db, &checked), PAGEDB_OK);
+    check_all(db, "a", &m);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    model_free(&m);
+    pagedb_vfs_mem_destroy(mem);
+}
+
+static void test_spill_mix(void)
+{
+    CASE("pager-2.2");
+    pagedb_vfs *mem = pagedb_vfs_mem_create();
+    CHECK(mem != NULL);
+    pagedb *db = open_db(mem, "/db", 64 * PS);
+    enum { SPAN = 6000 };
+    model m, committed;
+    model_init(&m, SPAN);
+    model_init(&committed, SPAN);
+    pagedb_txn *t;
+    pagedb_table *tb;
+    unsigned reads = 0;
+    for (int round = 0; round < 2; round++) { /* round 0 commits, round 1 aborts */
+        pagedb_stats st0, st1;
+        CHECK_RC(pagedb_stat(db, &st0), PAGEDB_OK);
+        CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
+        CHECK_RC(pagedb_table_open(t, "a", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+        for (int i = 0; i < 12000; i++) {
+            int did_read;
+            CHECK_RC(random_op(tb, &m, SPAN, &did_read), PAGEDB_OK);
+            reads += (unsigned)did_read;
+        }
+        for (unsigned id = 0; id < SPAN; id++) check_key(tb, &m, id); /* all of it, in the txn */
+        CHECK_RC(pagedb_stat(db, &st1), PAGEDB_OK);
+        CHECK(st1.bytes_written > st0.bytes_written); /* pages were spilled (stage flushes) */
+        CHECK(st1.cache_evictions > st0.cache_evictions);
+        if (round == 0) {
+            CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+            model_copy(&committed, &m);
+        } else {
+            pagedb_txn_abort(t);
+            model_copy(&m, &committed);
+        }
+        CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
+        check_all(db, "a", &committed);
+    }
+    CHECK(reads > 1000);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    db = open_db(mem, "/db", 64 * PS);
+    CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
+    check_all(db, "a", &committed);
+
+    CASE("pager-2.3"); /* fill table b and drop it in the same spilling transaction */
+    CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(t, "a", 0, 0, &tb), PAGEDB_OK);
+    for (int i = 0; i < 2000; i++) {
+        int did_read;
+        CHECK_RC(random_op(tb, &m, SPAN, &did_read), PAGEDB_OK);
+    }
+    pagedb_table *tb2;
+    model m2;
+    model_init(&m2, SPAN);
+    CHECK_RC(pagedb_table_open(t, "b", 0, PAGEDB_TABLE_CREATE, &tb2), PAGEDB_OK);
+    for (int i = 0; i < 6000; i++) {
+        int did_read;
+        CHECK_RC(random_op(tb2, &m2, SPAN, &did_read), PAGEDB_OK);
+    }
+    CHECK_RC(pagedb_table_drop(t, "b"), PAGEDB_OK);
+    for (int i = 0; i < 2000; i++) { /* reuses the pages the drop freed */
+        int did_read;
+        CHECK_RC(random_op(tb, &m, SPAN, &did_read), PAGEDB_OK);
+    }
+    CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+    CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
+    check_all(db, "a", &m);
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(t, "b", 0, 0, &tb2), PAGEDB_ENOTFOUND);
+    CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    model_free(&m2);
+    model_free(&m);
+    model_free(&committed);
+    pagedb_vfs_mem_destroy(mem);
+}
+
+static void test_stage_errors(void)
+{
+    CASE("pager-2.4");
+    static const uint64_t nth[] = {1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233};
+    for (size_t trial = 0; trial < sizeof nth / sizeof nth[0]; trial++) {
+        pagedb_vfs *mem = pagedb_vfs_mem_create();
+        CHECK(mem != NULL);
+        const pagedb_vfs *vfs = rec_vfs(mem);
+        pagedb *db = open_db(vfs, "/db", 64 * PS);
+        enum { SPAN = 3000 };
+        model m, committed;
+        model_init(&m, SPAN);
+        model_init(&committed, SPAN);
+        pagedb_txn *t;
+        pagedb_table *tb;
+        CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
+        CHECK_RC(pagedb_table_open(t, "a", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+        for (int i = 0; i < 3000; i++) {
+            int did_read;
+            CHECK_RC(random_op(tb, &m, SPAN, &did_read), PAGEDB_OK);
+        }
+        CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+        model_copy(&committed, &m);
+        /* a spilling transaction whose nth page write (a stage flush) fails */
+        g_writes = 0;
+        g_fail_at = nth[trial];
+        CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
+        CHECK_RC(pagedb_table_open(t, "a", 0, 0, &tb), PAGEDB_OK);
+        int rc = PAGEDB_OK;
+        for (int i = 0; i < 4000 && rc == PAGEDB_OK; i++) {
+            int did_read;
+            rc = random_op(tb, &m, SPAN, &did_read);
+        }
+        CHECK(g_writes >= g_fail_at); /* the failure happened inside the operations */
+        CHECK_RC(rc, PAGEDB_EIO);
+        CHECK_RC(pagedb_txn_commit(t), PAGEDB_EIO); /* poisoned: aborted */
+        g_fail_at = 0;
+        CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
+        check_all(db, "a", &committed);
+        CHECK_RC(pagedb_close(db), PAGEDB_OK);
+        db = open_db(vfs, "/db", 64 * PS);
+        CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
+        check_all(db, "a", &committed);
+        CHECK_RC(pagedb_close(db), PAGEDB_OK);
+        model_free(&m);
+        model_free(&committed);
+        pagedb_vfs_mem_destroy(mem);
+    }
+}
+
+int main(void)
+{
+    g_rng = harness_seed(20261122);
+    test_pgmap();
+    test_commit_runs();
+    test_spill_mix();
+    test_stage_errors();
+    free(g_log);
+    return harness_done();
+}

@@ -232,7 +232,12 @@ export class SyncDatabase {
     this.txns.delete(t);
   }
 
-  /** @internal scratch for a key and a value: returns [keyPtr, valPtr, outPtr]. */
+  /** @internal scratch of at least n bytes in the wasm heap (contents unspecified). */
+  scratchArea(n: number): number {
+    return this.scratch.ensure(n);
+  }
+
+  /** @internal copy a key and a value into the scratch area: returns [keyPtr, valPtr]. */
   stage(key: Uint8Array, val?: Uint8Array): [number, number] {
     const kp = this.scratch.ensure(key.length + (val ? val.length : 0) + 16);
     this.m.HEAPU8.set(key, kp);
@@ -633,7 +638,7 @@ export class SyncTxn {
     let cap = maxBytes;
     for (;;) {
       const hdr = (from?.length ?? 0) + (to?.length ?? 0) + (pre?.length ?? 0) + 32;
-      const base = this.d.stage(new Uint8Array(0), new Uint8Array(hdr + cap))[0];
+      const base = this.d.scratchArea(hdr + cap + 16);
       let off = base;
       const put = (b?: Uint8Array): number => { if (!b) return 0; const p = off; m.HEAPU8.set(b, p); off += b.length; return p; };
       const fp = put(from), tp = put(to), pp = put(pre);

@@ -4,15 +4,17 @@
  *
  * Owns:
  *   - frames[m]: the pdb_frame structs (allocated at creation) and their data buffers
- *     (page_size bytes, 4096-aligned, allocated lazily the first time a frame is used,
- *     never more than m = cap_bytes / page_size of them);
+ *     (page_size bytes, 4096-aligned, never more than m = cap_bytes / page_size of them),
+ *     allocated lazily in slabs of 64 consecutive buffers (one aligned allocation when a
+ *     slab's first frame is first used), so the pool's memory is close to its cap rather
+ *     than one padded allocation per page;
  *   - nodes[2m]: the clock entries ("cnodes"), allocated at creation. A resident page's
  *     entry points to its frame; a non-resident cold page in its test period keeps only
  *     its entry (key and state, about 56 bytes, no page memory);
  *   - the hash table (file_no, pgno) -> entry, chained, 2^k >= 4m buckets;
  *   - the CLOCK-Pro clock with its three hands, the adaptive target m_c, the counters.
  * Lookups, hits, unpins and discards allocate nothing; pdb_cache_alloc allocates only a
- * never-used frame's data buffer.
+ * never-used frame's slab.
  *
  * ------------------------------------------------------------------------------------
  * The algorithm: CLOCK-Pro
@@ -118,6 +120,7 @@
 #include "pagedb.h"
 
 #define CACHE_ALIGN 4096u           /* frame buffers: O_DIRECT-friendly alignment */
+#define CACHE_SLAB_FRAMES 64        /* frame buffers per allocation */
 #ifndef CACHE_CHECK_MAX_FRAMES
 #define CACHE_CHECK_MAX_FRAMES 256  /* debug builds validate pools up to this size */
 #endif
@@ -143,6 +146,8 @@ struct pdb_cache {
 
     pdb_frame *frames;     /* [m]; frames[nfresh..m) never used yet (data == NULL) */
     size_t nfresh;
+    uint8_t **slabs;       /* [ceil(m / CACHE_SLAB_FRAMES)]: slab k holds the buffers of
+                              frames [64k, 64k + 64), allocated when frame 64k is first used */
     pdb_frame **free_frames; /* [m] stack of used-then-freed frames */
     size_t nfree;
 
@@ -222,6 +227,21 @@ static int pinned(const pdb_cnode *e)
 }
 
 /* Wipe a frame that no longer holds a page and return it to the free stack. */
+/* Give frames[nfresh] its buffer (in its slab, allocated with the slab's first frame).
+   Returns 0 when out of memory. */
+static int frame_fresh(pdb_cache *c)
+{
+    size_t i = c->nfresh, k = i / CACHE_SLAB_FRAMES;
+    if (i % CACHE_SLAB_FRAMES == 0) {
+        size_t n = c->m - i < CACHE_SLAB_FRAMES ? c->m - i : CACHE_SLAB_FRAMES;
+        c->slabs[k] = aligned_alloc(c->buf_align, n * c->buf_bytes);
+        if (!c->slabs[k]) return 0;
+    }
+    c->frames[i].data = c->slabs[k] + (i % CACHE_SLAB_FRAMES) * c->buf_bytes;
+    c->nfresh++;
+    return 1;
+}
+
 static void frame_release(pdb_cache *c, pdb_frame *f)
 {
     uint8_t *data = f->data;
@@ -566,10 +586,11 @@ pdb_cache *pdb_cache_create(size_t page_size, size_t cap_bytes, size_t min_frame
     while (nb < 4 * m) nb <<= 1; /* >= 2 x (frames + non-resident entries) */
     c->mask = nb - 1;
     c->frames = calloc(m, sizeof *c->frames);
+    c->slabs = calloc((m + CACHE_SLAB_FRAMES - 1) / CACHE_SLAB_FRAMES, sizeof *c->slabs);
     c->free_frames = calloc(m, sizeof *c->free_frames);
     c->nodes = calloc(2 * m, sizeof *c->nodes);
     c->buckets = calloc(nb, sizeof *c->buckets);
-    if (!c->frames || !c->free_frames || !c->nodes || !c->buckets) {
+    if (!c->frames || !c->slabs || !c->free_frames || !c->nodes || !c->buckets) {
         pdb_cache_destroy(c);
         return NULL;
     }
@@ -587,12 +608,13 @@ void pdb_cache_destroy(pdb_cache *c)
 {
     if (!c) return;
     if (c->frames) {
-        for (size_t i = 0; i < c->nfresh; i++) {
-            if (!c->frames[i].data) continue;
-            sodium_memzero(c->frames[i].data, c->buf_bytes);
-            free(c->frames[i].data);
-        }
+        for (size_t i = 0; i < c->nfresh; i++)
+            if (c->frames[i].data) sodium_memzero(c->frames[i].data, c->buf_bytes);
         sodium_memzero(c->frames, c->m * sizeof *c->frames);
+    }
+    if (c->slabs) {
+        for (size_t k = 0; k * CACHE_SLAB_FRAMES < c->nfresh; k++) free(c->slabs[k]);
+        free(c->slabs);
     }
     if (c->nodes) sodium_memzero(c->nodes, 2 * c->m * sizeof *c->nodes);
     free(c->frames);
@@ -630,9 +652,8 @@ int pdb_cache_alloc(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **o
     int warm = 1; /* the pool is still filling: no replacement needed */
     if (c->nfree > 0) {
         f = c->free_frames[--c->nfree];
-    } else if (c->nfresh < c->m &&
-               (c->frames[c->nfresh].data = aligned_alloc(c->buf_align, c->buf_bytes))) {
-        f = &c->frames[c->nfresh++];
+    } else if (c->nfresh < c->m && frame_fresh(c)) {
+        f = &c->frames[c->nfresh - 1];
     } else {
         /* Full (or out of memory for a new buffer): replace a page, unless every
            resident frame is pinned. */

@@ -431,6 +431,43 @@ static int path_touch(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen
     return PAGEDB_OK;
 }
 
+/* Descend to the leaf for key, pinning the path without modifying it: w->f[0] = root ..
+   w->f[n-1] = leaf, w->idx the child taken at each branch. The caller releases w. */
+static int path_find(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, wpath *w)
+{
+    w->n = 0;
+    if (t->depth == 0 || t->depth > PDB_MAX_DEPTH) return pdb_err(PAGEDB_ECORRUPT, "tree depth %u invalid", t->depth);
+    uint64_t pg = t->root;
+    uint8_t tag[16];
+    memcpy(tag, t->root_tag, 16);
+    for (uint32_t level = t->depth;; level--) {
+        pdb_frame *f;
+        int rc = get_page(c, t, pg, tag, (int)level, &f);
+        if (rc) return rc;
+        w->f[w->n++] = f;
+        if (level == 1) return PAGEDB_OK;
+        unsigned i = branch_search(f->data, key, klen);
+        w->idx[w->n - 1] = i;
+        pg = br_child(f->data, i);
+        memcpy(tag, br_tag(f->data, i), 16);
+    }
+}
+
+/* Make every page of a path found by path_find owned and dirty, root first (copy-on-write
+   moves a page: its parent, already owned, gets the new page number). */
+static int path_cow(pdb_btctx *c, pdb_tree *t, wpath *w)
+{
+    for (int i = 0; i < w->n; i++) {
+        int moved;
+        int rc = pdb_pager_touch(c->p, &w->f[i], &moved);
+        if (rc) return rc;
+        if (!moved) continue;
+        if (i == 0) t->root = w->f[0]->pgno;
+        else br_set_child(w->f[i - 1]->data, w->idx[i - 1], w->f[i]->pgno);
+    }
+    return PAGEDB_OK;
+}
+
 /* Build a branch cell into buf; returns its size. */
 static size_t make_branch_cell(uint8_t *buf, uint64_t child, const uint8_t *tag, const uint8_t *k, size_t kl)
 {
@@ -767,26 +804,31 @@ static int rebalance(pdb_btctx *c, pdb_tree *t, wpath *w, int lvl)
 
 int pdb_bt_del(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen)
 {
-    pagedb_val v;
-    int rc = pdb_bt_get(c, t, key, klen, &v); /* cheap check before touching the path */
+    if (!t->root) return PAGEDB_ENOTFOUND;
+    int rc = ensure_wbuf(c, 0);
     if (rc) return rc;
-    rc = ensure_wbuf(c, 0);
-    if (rc) return rc;
+    /* one descent: find the leaf, and copy the path only if the key is there (an absent
+       key touches no page) */
     wpath w;
-    rc = path_touch(c, t, key, klen, 0, &w);
+    rc = path_find(c, t, key, klen, &w);
+    if (rc) {
+        path_release(c, &w);
+        return rc;
+    }
+    int exact;
+    unsigned pos = leaf_search(w.f[w.n - 1]->data, key, klen, &exact);
+    if (!exact) {
+        path_release(c, &w);
+        return PAGEDB_ENOTFOUND;
+    }
+    rc = path_cow(c, t, &w);
     t->dirty = 1;
     t->mod++;
     if (rc) {
         path_release(c, &w);
         return rc;
     }
-    uint8_t *d = w.f[w.n - 1]->data;
-    int exact;
-    unsigned pos = leaf_search(d, key, klen, &exact);
-    if (!exact) {
-        path_release(c, &w);
-        return pdb_err(PAGEDB_ECORRUPT, "key vanished between lookup and delete");
-    }
+    uint8_t *d = w.f[w.n - 1]->data; /* the copy holds the same cells: pos still names the key */
     unsigned off = n_slot(d, pos);
     if (d[off + 6] & F_OVERFLOW) rc = ovf_free(c, t, d + off + LEAF_FIXED + pdb_get16(d + off), pdb_get32(d + off + 2));
     if (!rc) {

@@ -23,6 +23,11 @@
  *  pager-3.1  pool memory: frame buffers come in slabs of 64 consecutive, 4096-aligned
  *             buffers; filling a 32 MiB pool raises the process RSS by at most 1.5 x
  *             the cap, ASan shadow included (one padded allocation per frame: 2.05 x)
+ *  pager-4.x  deletes descend once: deleting an absent key requests each path page once
+ *             and commits nothing (no write, no sync, same txn id); deleting a present
+ *             key requests each path page once plus one copy-on-write frame per level
+ *             (2 x depth page requests, not 3 x), and deleting a key with a 100 KB
+ *             overflow value reads nothing (the value is freed, not read)
  *
  * Environment: PAGEDB_TEST_SEED.
  */
@@ -493,6 +498,106 @@ static void test_pool_memory(void)
     pdb_cache_destroy(c);
 }
 
+/* ---------------------------------------------------------------------------------- */
+/* pager-4: deletes                                                                     */
+/* ---------------------------------------------------------------------------------- */
+
+static uint64_t g_stat_cost; /* page requests of one pagedb_stat call (it reads the catalog) */
+
+static uint64_t requests(pagedb *db)
+{
+    pagedb_stats st;
+    CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
+    return st.cache_hits + st.cache_misses;
+}
+
+static int depth_cb(void *arg, const pagedb_table_info *info)
+{
+    if (strcmp(info->name, "a") == 0) *(uint32_t *)arg = info->depth;
+    return 0;
+}
+
+static void test_delete(void)
+{
+    pagedb_vfs *mem = pagedb_vfs_mem_create();
+    CHECK(mem != NULL);
+    pagedb *db = open_db(mem, "/db", 16u << 20);
+    enum { N = 5000 };
+    pagedb_txn *t;
+    pagedb_table *tb;
+    CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(t, "a", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+    for (unsigned id = 0; id < N; id++) {
+        char k[16];
+        key_of(id, k);
+        size_t n = val_of(id, 1, 0, g_val);
+        CHECK_RC(pagedb_put(tb, k, strlen(k), g_val, n, 0), PAGEDB_OK);
+    }
+    static uint8_t big[100000];
+    for (size_t j = 0; j < sizeof big; j++) big[j] = (uint8_t)(j * 7);
+    CHECK_RC(pagedb_put(tb, "big", 3, big, sizeof big, 0), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+    uint32_t depth = 0;
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t), PAGEDB_OK);
+    CHECK_RC(pagedb_table_list(t, depth_cb, &depth), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+    CHECK(depth >= 2);
+    uint64_t r0 = requests(db), r1 = requests(db);
+    g_stat_cost = r1 - r0;
+    CHECK(requests(db) - r1 == g_stat_cost); /* the same every time */
+
+    CASE("pager-4.1"); /* an absent key: one descent, nothing touched, nothing committed */
+    pagedb_stats s0, s1;
+    CHECK_RC(pagedb_stat(db, &s0), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(t, "a", 0, 0, &tb), PAGEDB_OK);
+    uint64_t ra = requests(db);
+    CHECK_RC(pagedb_del(tb, "k-absent", 8), PAGEDB_ENOTFOUND);
+    CHECK(requests(db) - ra - g_stat_cost == depth);
+    CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+    CHECK_RC(pagedb_stat(db, &s1), PAGEDB_OK);
+    CHECK(s1.bytes_written == s0.bytes_written && s1.syncs == s0.syncs && s1.txn_id == s0.txn_id);
+
+    CASE("pager-4.2"); /* a present key: depth requests + depth copies */
+    CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(t, "a", 0, 0, &tb), PAGEDB_OK);
+    char k[16];
+    key_of(1234, k);
+    ra = requests(db);
+    CHECK_RC(pagedb_del(tb, k, strlen(k)), PAGEDB_OK);
+    uint64_t n_req = requests(db) - ra - g_stat_cost;
+    printf("pager-4.2: depth %u, %llu page requests for one delete\n", depth, (unsigned long long)n_req);
+    CHECK(n_req == 2 * depth);
+    pagedb_val v;
+    CHECK_RC(pagedb_get(tb, k, strlen(k), &v), PAGEDB_ENOTFOUND);
+
+    CASE("pager-4.3"); /* an overflow value is freed, not read */
+    pagedb_stats sa, sb;
+    CHECK_RC(pagedb_stat(db, &sa), PAGEDB_OK);
+    CHECK_RC(pagedb_del(tb, "big", 3), PAGEDB_OK);
+    CHECK_RC(pagedb_stat(db, &sb), PAGEDB_OK);
+    CHECK(sb.bytes_read == sa.bytes_read);
+    CHECK_RC(pagedb_get(tb, "big", 3, &v), PAGEDB_ENOTFOUND);
+    CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+    CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(t, "a", 0, 0, &tb), PAGEDB_OK);
+    for (unsigned id = 0; id < N; id++) {
+        key_of(id, k);
+        if (id == 1234) {
+            CHECK_RC(pagedb_get(tb, k, strlen(k), &v), PAGEDB_ENOTFOUND);
+            continue;
+        }
+        CHECK_RC(pagedb_get(tb, k, strlen(k), &v), PAGEDB_OK);
+        size_t n = val_of(id, 1, 0, g_val);
+        CHECK(v.size == n && memcmp(v.data, g_val, n) == 0);
+    }
+    CHECK_RC(pagedb_get(tb, "big", 3, &v), PAGEDB_ENOTFOUND);
+    CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    pagedb_vfs_mem_destroy(mem);
+}
+
 int main(void)
 {
     g_rng = harness_seed(20261122);
@@ -501,6 +606,7 @@ int main(void)
     test_spill_mix();
     test_stage_errors();
     test_pool_memory();
+    test_delete();
     free(g_log);
     return harness_done();
 }

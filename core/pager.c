@@ -214,6 +214,7 @@ int pdb_pager_create(pdb_pager **out, const pagedb_vfs *vfs, pagedb_vfs_file *fi
         return PAGEDB_ENOMEM;
     }
     pdb_mutex_init(&p->mu);
+    pdb_cond_init(&p->loaded);
     pdb_rng_init(&p->rng, rng_seed);
     *out = p;
     return PAGEDB_OK;
@@ -252,6 +253,7 @@ void pdb_pager_destroy(pdb_pager *p)
     pdb_pgvec_free(&p->w_reuse);
     pdb_pgvec_free(&p->w_freed);
     pdb_pgmap_free(&p->owned);
+    pdb_cond_destroy(&p->loaded);
     pdb_mutex_destroy(&p->mu);
     free(p);
 }
@@ -356,56 +358,91 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
                   int kind, pdb_frame **out)
 {
     pdb_mutex_lock(&p->mu);
-    uint64_t limit = p->w_active && writer ? p->w_page_count : p->page_count;
-    if (p->w_active && p->w_page_count > limit) limit = p->w_page_count;
-    if (pgno < 2 || pgno >= limit) {
+    for (;;) {
+        uint64_t limit = p->w_active && writer ? p->w_page_count : p->page_count;
+        if (p->w_active && p->w_page_count > limit) limit = p->w_page_count;
+        if (pgno < 2 || pgno >= limit) {
+            pdb_mutex_unlock(&p->mu);
+            return pdb_err(PAGEDB_ECORRUPT, "page number %llu out of range (file has %llu pages)",
+                           (unsigned long long)pgno, (unsigned long long)limit);
+        }
+        /* only the write transaction's own thread changes the owned set: `own` stays valid */
+        pdb_pgmap_ent *own = writer && p->w_active ? pdb_pgmap_find(&p->owned, pgno) : NULL;
+        const uint8_t *want = own ? (own->written ? own->tag : NULL) : tag;
+        int rc = PAGEDB_OK;
+        pdb_frame *f = pdb_cache_lookup(p->cache, 0, pgno);
+        if (f) {
+            while (f->loading) pdb_cond_wait(&p->loaded, &p->mu); /* another thread's miss */
+            if (!f->valid) { /* that load failed, or the page was discarded meanwhile */
+                pdb_cache_unpin(p->cache, f);
+                continue;
+            }
+            if (!f->dirty && want && pdb_tag_cmp(f->tag, want) != 0)
+                rc = pdb_err(PAGEDB_EAUTH, "page %llu: tag does not match the one its parent records", (unsigned long long)pgno);
+            else if (pdb_get32(f->data + PDB_PH_REALM) != realm)
+                rc = pdb_err(PAGEDB_EAUTH, "page %llu: belongs to realm %u, expected realm %u", (unsigned long long)pgno,
+                             pdb_get32(f->data + PDB_PH_REALM), realm);
+            else if (kind ? f->data[0] != kind : (f->data[0] != PDB_KIND_BRANCH && f->data[0] != PDB_KIND_LEAF))
+                rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: unexpected kind %d", (unsigned long long)pgno, f->data[0]);
+            if (rc) pdb_cache_unpin(p->cache, f);
+            else *out = f;
+            pdb_mutex_unlock(&p->mu);
+            return rc;
+        }
+        if (own && !own->written) {
+            pdb_mutex_unlock(&p->mu);
+            return pdb_err(PAGEDB_ECORRUPT, "page %llu: owned page lost from the pool", (unsigned long long)pgno);
+        }
+        if (!want) {
+            pdb_mutex_unlock(&p->mu);
+            return pdb_err(PAGEDB_EMISUSE, "page %llu: no expected tag", (unsigned long long)pgno);
+        }
+        rc = pdb_cache_alloc(p->cache, 0, pgno, &f);
+        if (rc) {
+            pdb_mutex_unlock(&p->mu);
+            return rc == PAGEDB_ENOMEM ? pdb_err(rc, "buffer pool exhausted: every frame is pinned") : rc;
+        }
+        const pdb_key *k = realm_key(p, realm);
+        if ((own && own->stage) || !k) {
+            /* a staged page of this write txn is opened from the stage, under mu */
+            rc = read_page(p, realm, pgno, want, kind, f->data, own);
+        } else {
+            /* invariant 5: the read and the authentication run without mu */
+            pdb_key key = *k;
+            uint8_t wtag[PDB_TAG_BYTES];
+            memcpy(wtag, want, PDB_TAG_BYTES);
+            f->loading = 1;
+            pdb_mutex_unlock(&p->mu);
+            size_t nread = 0;
+            rc = p->vfs->read(p->file, f->data, p->page_size, pgno * (uint64_t)p->page_size, &nread);
+            if (rc) rc = pdb_err(rc, "reading page %llu", (unsigned long long)pgno);
+            else if (nread != p->page_size)
+                rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: beyond end of file (truncated?)", (unsigned long long)pgno);
+            else rc = open_page(p, &key, realm, pgno, wtag, kind, f->data);
+            sodium_memzero(&key, sizeof key);
+            pdb_mutex_lock(&p->mu);
+            p->bytes_read += nread;
+            f->loading = 0;
+            pdb_cond_broadcast(&p->loaded);
+            if (!rc && !f->node) { /* discarded while loading: not ours to hand out any more */
+                pdb_cache_unpin(p->cache, f);
+                continue;
+            }
+        }
+        if (rc) {
+            int resident = f->node != NULL;
+            pdb_cache_unpin(p->cache, f);
+            if (resident) pdb_cache_discard(p->cache, 0, pgno);
+            pdb_mutex_unlock(&p->mu);
+            return rc;
+        }
+        memcpy(f->tag, f->data + PDB_PH_TAG, PDB_TAG_BYTES);
+        f->valid = 1;
+        f->dirty = 0;
+        *out = f;
         pdb_mutex_unlock(&p->mu);
-        return pdb_err(PAGEDB_ECORRUPT, "page number %llu out of range (file has %llu pages)",
-                       (unsigned long long)pgno, (unsigned long long)limit);
+        return PAGEDB_OK;
     }
-    pdb_pgmap_ent *own = writer && p->w_active ? pdb_pgmap_find(&p->owned, pgno) : NULL;
-    const uint8_t *want = own ? (own->written ? own->tag : NULL) : tag;
-    int rc = PAGEDB_OK;
-    pdb_frame *f = pdb_cache_lookup(p->cache, 0, pgno);
-    if (f) {
-        if (!f->dirty && want && pdb_tag_cmp(f->tag, want) != 0)
-            rc = pdb_err(PAGEDB_EAUTH, "page %llu: tag does not match the one its parent records", (unsigned long long)pgno);
-        else if (pdb_get32(f->data + PDB_PH_REALM) != realm)
-            rc = pdb_err(PAGEDB_EAUTH, "page %llu: belongs to realm %u, expected realm %u", (unsigned long long)pgno,
-                         pdb_get32(f->data + PDB_PH_REALM), realm);
-        else if (kind ? f->data[0] != kind : (f->data[0] != PDB_KIND_BRANCH && f->data[0] != PDB_KIND_LEAF))
-            rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: unexpected kind %d", (unsigned long long)pgno, f->data[0]);
-        if (rc) pdb_cache_unpin(p->cache, f);
-        else *out = f;
-        pdb_mutex_unlock(&p->mu);
-        return rc;
-    }
-    if (own && !own->written) {
-        pdb_mutex_unlock(&p->mu);
-        return pdb_err(PAGEDB_ECORRUPT, "page %llu: owned page lost from the pool", (unsigned long long)pgno);
-    }
-    if (!want) {
-        pdb_mutex_unlock(&p->mu);
-        return pdb_err(PAGEDB_EMISUSE, "page %llu: no expected tag", (unsigned long long)pgno);
-    }
-    rc = pdb_cache_alloc(p->cache, 0, pgno, &f);
-    if (rc) {
-        pdb_mutex_unlock(&p->mu);
-        return rc == PAGEDB_ENOMEM ? pdb_err(rc, "buffer pool exhausted: every frame is pinned") : rc;
-    }
-    rc = read_page(p, realm, pgno, want, kind, f->data, own);
-    if (rc) {
-        pdb_cache_unpin(p->cache, f);
-        pdb_cache_discard(p->cache, 0, pgno);
-        pdb_mutex_unlock(&p->mu);
-        return rc;
-    }
-    memcpy(f->tag, f->data + PDB_PH_TAG, PDB_TAG_BYTES);
-    f->valid = 1;
-    f->dirty = 0;
-    *out = f;
-    pdb_mutex_unlock(&p->mu);
-    return PAGEDB_OK;
 }
 
 void pdb_pager_unpin(pdb_pager *p, pdb_frame *f)

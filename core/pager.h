@@ -13,7 +13,13 @@
  *     is >= F (it cannot be reached from any snapshot still in use) — FORMAT.md §7.
  *  3. Decrypted bytes exist only in cache frames and in transaction scratch buffers.
  *  4. A frame returned by pdb_pager_get/alloc is pinned; the caller unpins it.
- *  5. Every cache and allocation operation happens under `mu`.
+ *  5. Every cache and allocation operation happens under `mu`. The one exception is the
+ *     body of a miss: pdb_pager_get takes a frame (pinned, loading = 1, valid = 0), drops
+ *     `mu` for the VFS read and the authentication/decryption into that frame, then
+ *     publishes it under `mu` (valid = 1 or discarded, loading = 0, broadcast `loaded`).
+ *     Nobody else touches a loading frame's bytes: it is pinned (never evicted or
+ *     spilled), and another get that finds it waits on `loaded`, then uses it or, if the
+ *     load failed or the page was discarded meanwhile, looks the page up again.
  *  6. Sealed pages of the write transaction (commit flush, spills, freelist pages) are
  *     not written one by one: they wait in a bounded write stage (256 KiB, at most 1/16
  *     of the pool, at least 4 pages) and go to the VFS in ascending page order, one write
@@ -68,6 +74,7 @@ typedef struct pdb_pager {
     uint8_t dbid[PDB_DBID_BYTES];
     pdb_cache *cache;
     pdb_mutex mu;
+    pdb_cond loaded;       /* broadcast when a miss publishes its frame (invariant 5) */
     pdb_rng rng;
     pdb_realmkey *realms;
     size_t nrealms, realms_cap;

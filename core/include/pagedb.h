@@ -127,7 +127,8 @@ typedef struct pagedb_vfs_file {
  * where DIR is the path given to pagedb_open and NAME is [a-z0-9._-]+.
  *
  * Thread-safety: the core serialises calls on one pagedb_vfs_file per database handle
- * except read, which may be called concurrently from reader threads (use pread-like
+ * except read, which may be called concurrently with any call on it, from reader threads
+ * and the writer (page misses are read without the core's locks; use pread-like
  * positional I/O). random and now must be thread-safe.
  */
 typedef struct pagedb_vfs {

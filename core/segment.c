@@ -5,8 +5,9 @@
  *
  * Owns: the per-database segment registry (one entry per segment this handle has touched:
  * created, opened, linked, or recovered at open), the pagedb_segment handles (each with
- * its own VFS file handle, page key copy, nonce generator, staging and read-ahead buffers)
- * and the txn-side lists of segments linked/unlinked by a write transaction.
+ * its own VFS file handle, page key copy, nonce generator, staging ring, read-ahead buffer
+ * and, for an append handle in a build with threads, a writer thread) and the txn-side
+ * lists of segments linked/unlinked by a write transaction.
  *
  * Invariants:
  *  1. Every data page except the last one of a segment is full (count == payload C), so
@@ -27,6 +28,20 @@
  *     across VFS I/O except reg->load_mu, which serialises the first load of an entry.
  *  5. The buffer pool is touched only under the pager's mu, and only for clean frames of
  *     immutable pages (invariant 1); pager->mu is never taken while reg->mu is held.
+ *  6. Append ring: full pages are sealed by the appending thread into one of SEG_RING
+ *     staging buffers; a filled buffer is queued for the handle's writer thread, which
+ *     writes the queued buffers in order, one VFS write each, while the appending thread
+ *     seals the next (without threads, or if the thread cannot start, a buffer is written
+ *     at once). The written bytes and their order are exactly those of writing each batch
+ *     synchronously. The queue (qhead, qlen, wstop), the entry's nwritten and werr are
+ *     under reg->mu, waited on with reg->cv. Full pages [0, e->nwritten) are in the file;
+ *     pages [nwritten, nfull) are queued: readers wait for them (await_written). While a
+ *     buffer is queued the writer alone touches the file; the appending thread calls the
+ *     VFS on it (sync, tail writes, footer, truncate) only with the queue empty (drain),
+ *     so VFS calls on the file stay serialised apart from reads (pagedb.h VFS contract).
+ *  7. The first failed background write is recorded in e->werr (sticky); the writer then
+ *     drops every queued buffer unwritten, so the file keeps a valid prefix, and the next
+ *     append, sync, seal or close on the handle returns it and poisons the handle.
  *
  * State machine of a segment (per database handle):
  *   CREATED (unlinked) --link commit--> LINKED ; CREATED --delete--> gone
@@ -50,6 +65,15 @@
 #define SEG_DATA_OFF 72    /* payload offset in a data page */
 #define SEG_CAT_KEY 9      /* 0x03 || u64 big-endian id */
 #define SEG_REC_FIXED 52   /* fixed part of the catalog value (FORMAT.md §8) */
+
+/* Staging buffers of an append handle (invariant 6), PAGEDB_SEGMENT_STAGE_BYTES each: one
+   being filled while up to SEG_RING - 1 are written by the writer thread. Builds without
+   threads (wasm32-wasi) write each batch synchronously and need one. */
+#ifdef PAGEDB_THREADS
+#define SEG_RING 3
+#else
+#define SEG_RING 1
+#endif
 
 /* ------------------------------------------------------------------------------------- */
 /* Registry                                                                              */
@@ -79,12 +103,16 @@ typedef struct pdb_segent {
     uint64_t npages;     /* sealed: data pages */
     uint8_t root[16];    /* sealed */
     uint8_t *pubtail;    /* while an appender is open: published tail page image */
+    uint64_t nwritten;   /* while an appender is open: full pages [0, nwritten) are in the
+                            file, [nwritten, nfull) still queued for its writer (inv. 6) */
+    int werr;            /* first failed background write of an appender (sticky, inv. 7) */
     int has_fp;          /* created here: keyfp holds a fingerprint of the realm's page key */
     uint8_t keyfp[16];
 } pdb_segent;
 
 typedef struct pdb_segreg {
     pdb_mutex mu;
+    pdb_cond cv;         /* signalled (with mu) when a writer thread's queue changes */
     pdb_mutex load_mu;
     uint64_t bytes_read, bytes_written, syncs; /* segment file I/O (under mu) */
     uint64_t next_id;
@@ -107,6 +135,13 @@ typedef struct segkey {
     uint32_t P, C;
 } segkey;
 
+/** A staging buffer of an append handle: sealed full pages [first, first + n). */
+typedef struct segbatch {
+    uint8_t *pages;      /* wpages pages */
+    uint64_t first;      /* slot of the first page (set when queued) */
+    uint32_t n;          /* pages (set when queued) */
+} segbatch;
+
 struct pagedb_segment {
     pagedb *db;
     pdb_segent *e;
@@ -123,8 +158,18 @@ struct pagedb_segment {
     int tail_dirty;      /* tail changed since last written */
     uint64_t nfull;      /* full pages written */
     int copy_pending;
-    uint8_t *batch;      /* sealed full pages not yet written */
+    segbatch ring[SEG_RING]; /* staging buffers (invariant 6) */
+    unsigned fill;       /* ring[fill] is being filled: nbatch sealed pages from slot nfull;
+                            nfull counts the full pages written or queued */
     uint32_t nbatch;
+    /* writer thread (invariant 6; queue fields under reg->mu) */
+    unsigned qhead, qlen;/* ring[qhead], ... (qlen buffers, mod SEG_RING) queued, oldest first */
+    int wstop;           /* the writer exits once its queue is empty */
+    int has_writer;      /* the thread runs (else batches are written synchronously) */
+    char werrmsg[256];   /* detail of e->werr */
+#ifdef PAGEDB_THREADS
+    pthread_t writer;
+#endif
     /* read side */
     uint8_t *win;        /* read-ahead window: plaintext of pages [win_first, +win_n) */
     uint64_t win_first;
@@ -843,6 +888,7 @@ int pdb_seg_db_open(pagedb *db)
     pdb_segreg *g = calloc(1, sizeof *g);
     if (!g) return PAGEDB_ENOMEM;
     pdb_mutex_init(&g->mu);
+    pdb_cond_init(&g->cv);
     pdb_mutex_init(&g->load_mu);
     g->next_id = db->meta.next_seg ? db->meta.next_seg : 1;
     db->segs = g;
@@ -893,6 +939,7 @@ void pdb_seg_db_close(pagedb *db)
         free_ent(e, db->page_size);
     }
     pdb_mutex_destroy(&g->mu);
+    pdb_cond_destroy(&g->cv);
     pdb_mutex_destroy(&g->load_mu);
     free(g);
     db->segs = NULL;
@@ -952,13 +999,25 @@ static int get_ent(pagedb *db, uint64_t id, pdb_segent **out)
 /* Handles                                                                               */
 /* ------------------------------------------------------------------------------------- */
 
+static void writer_stop(pagedb_segment *s);
+
+/* Free the staging ring of an append handle (its writer already stopped). */
+static void ring_free(pagedb_segment *s)
+{
+    for (int i = 0; i < SEG_RING; i++) {
+        page_free(s->ring[i].pages, (size_t)s->wpages * s->k.P);
+        s->ring[i].pages = NULL;
+    }
+}
+
 static void handle_free(pagedb_segment *s)
 {
     uint32_t P = s->k.P;
+    writer_stop(s); /* before the file closes and the ring is freed */
     if (s->file) s->db->vfs->close(s->file);
     page_free(s->sbuf, P);
     page_free(s->tail, P);
-    page_free(s->batch, (size_t)s->wpages * P);
+    ring_free(s);
     page_free(s->win, (size_t)s->wpages * P);
     pdb_rng_wipe(&s->rng);
     sodium_memzero(&s->k.key, sizeof s->k.key);
@@ -995,8 +1054,9 @@ static int handle_new(pagedb *db, pdb_segent *e, int append, pagedb_segment **ou
     if (!rc && !(s->sbuf = page_alloc(s->k.P))) rc = PAGEDB_ENOMEM;
     if (!rc && append) {
         s->tail = page_alloc(s->k.P);
-        s->batch = page_alloc((size_t)s->wpages * s->k.P);
-        if (!s->tail || !s->batch) rc = PAGEDB_ENOMEM;
+        if (!s->tail) rc = PAGEDB_ENOMEM;
+        for (int i = 0; i < SEG_RING && !rc; i++)
+            if (!(s->ring[i].pages = page_alloc((size_t)s->wpages * s->k.P))) rc = PAGEDB_ENOMEM;
         if (!rc) {
             uint8_t seed[PDB_KEY_BYTES];
             pdb_pager_random(db->pager, seed, sizeof seed);
@@ -1057,6 +1117,7 @@ int pagedb_segment_create(pagedb *db, uint32_t realm, pagedb_segment **out, uint
     }
     e->refs = 1;
     e->appender = 1;
+    e->nwritten = 0;
     e->pubtail = page_alloc(db->page_size);
     if (e->pubtail) memset(e->pubtail, 0, db->page_size);
     pdb_mutex_lock(&g->mu);
@@ -1112,6 +1173,7 @@ int pagedb_segment_open(pagedb *db, uint64_t id, unsigned flags, pagedb_segment 
         g->nhandles++;
         if (append) {
             e->appender = 1;
+            e->nwritten = e->nfull;
             memset(pub, 0, db->page_size);
             e->pubtail = pub;
             pub = NULL;
@@ -1174,6 +1236,8 @@ static int live_check(pagedb_segment *s)
     return del ? pdb_err(PAGEDB_ENOTFOUND, "segment %llu was deleted", (unsigned long long)s->k.id) : PAGEDB_OK;
 }
 
+static int ring_wait(pagedb_segment *s, unsigned most);
+
 static int append_check(pagedb_segment *s)
 {
     if (!s) return pdb_err(PAGEDB_EINVAL, "NULL segment");
@@ -1190,7 +1254,7 @@ static int append_check(pagedb_segment *s)
     if (s->poison)
         return pdb_err(s->poison, "segment %llu: handle poisoned by an earlier %s", (unsigned long long)s->k.id,
                        pagedb_strerror(s->poison));
-    return PAGEDB_OK;
+    return s->has_writer ? ring_wait(s, SEG_RING) : PAGEDB_OK; /* a background write failed? */
 }
 
 static int poison(pagedb_segment *s, int rc)
@@ -1199,39 +1263,134 @@ static int poison(pagedb_segment *s, int rc)
     return rc;
 }
 
-/* Write the staged batch with one VFS write. */
-static int flush_batch(pagedb_segment *s)
+/* ---- the append ring (invariants 6, 7) ---- */
+
+#ifdef PAGEDB_THREADS
+/* The writer thread of an append handle: writes the queued buffers in order, one VFS write
+   each; after the first failure it drops them unwritten. Exits when stopped and idle. */
+static void *writer_main(void *arg)
+{
+    pagedb_segment *s = arg;
+    pdb_segreg *g = reg_of(s->db);
+    pdb_segent *e = s->e;
+    pdb_mutex_lock(&g->mu);
+    for (;;) {
+        while (!s->qlen && !s->wstop) pdb_cond_wait(&g->cv, &g->mu);
+        if (!s->qlen) break;
+        segbatch *b = &s->ring[s->qhead];
+        int failed = e->werr;
+        pdb_mutex_unlock(&g->mu);
+        int rc = failed ? PAGEDB_OK : seg_write(s->db, s->file, s->k.id, b->pages, (size_t)b->n * s->k.P, b->first);
+        pdb_mutex_lock(&g->mu);
+        if (rc) {
+            e->werr = rc;
+            snprintf(s->werrmsg, sizeof s->werrmsg, "%s", pagedb_errdetail());
+        } else if (!failed) {
+            e->nwritten = b->first + b->n;
+        }
+        s->qhead = (s->qhead + 1) % SEG_RING;
+        s->qlen--;
+        pdb_cond_broadcast(&g->cv);
+    }
+    pdb_mutex_unlock(&g->mu);
+    return NULL;
+}
+#endif
+
+/* Stop and join the writer thread, after it has written (or, after an error, dropped)
+   its queue. No-op without one. */
+static void writer_stop(pagedb_segment *s)
+{
+#ifdef PAGEDB_THREADS
+    if (!s->has_writer) return;
+    pdb_segreg *g = reg_of(s->db);
+    pdb_mutex_lock(&g->mu);
+    s->wstop = 1;
+    pdb_cond_broadcast(&g->cv);
+    pdb_mutex_unlock(&g->mu);
+    pthread_join(s->writer, NULL);
+    s->has_writer = 0;
+    s->wstop = 0;
+#else
+    (void)s;
+#endif
+}
+
+/* Wait until at most `most` buffers are queued. Returns (and poisons the handle with) the
+   writer's error if one happened, at once. */
+static int ring_wait(pagedb_segment *s, unsigned most)
+{
+    pdb_segreg *g = reg_of(s->db);
+    pdb_mutex_lock(&g->mu);
+    while (s->qlen > most && !s->e->werr) pdb_cond_wait(&g->cv, &g->mu);
+    int rc = s->e->werr;
+    pdb_mutex_unlock(&g->mu);
+    if (rc) return poison(s, pdb_err(rc, "%s", s->werrmsg));
+    return PAGEDB_OK;
+}
+
+/* Queue the staged batch (nbatch pages from slot nfull) for the writer thread, starting it
+   on first use; without one, write it now. Then ring[fill] is the next buffer, which the
+   caller must not touch before ring_wait(s, SEG_RING - 1). */
+static int submit(pagedb_segment *s)
 {
     if (!s->nbatch) return PAGEDB_OK;
-    int rc = seg_write(s->db, s->file, s->k.id, s->batch, (size_t)s->nbatch * s->k.P, s->nfull);
-    if (rc) return poison(s, rc);
+    pdb_segreg *g = reg_of(s->db);
+    segbatch *b = &s->ring[s->fill];
+    b->first = s->nfull;
+    b->n = s->nbatch;
+#ifdef PAGEDB_THREADS
+    if (!s->has_writer) s->has_writer = pthread_create(&s->writer, NULL, writer_main, s) == 0;
+#endif
+    if (s->has_writer) {
+        pdb_mutex_lock(&g->mu);
+        s->qlen++;
+        pdb_cond_broadcast(&g->cv);
+        pdb_mutex_unlock(&g->mu);
+    } else {
+        int rc = seg_write(s->db, s->file, s->k.id, b->pages, (size_t)b->n * s->k.P, b->first);
+        if (rc) return poison(s, rc);
+        pdb_mutex_lock(&g->mu);
+        s->e->nwritten = b->first + b->n;
+        pdb_mutex_unlock(&g->mu);
+    }
+    s->fill = (s->fill + 1) % SEG_RING;
     s->nfull += s->nbatch;
     s->nbatch = 0;
     return PAGEDB_OK;
+}
+
+/* Submit the staged batch and wait until every queued buffer is in the file. */
+static int drain(pagedb_segment *s)
+{
+    int rc = submit(s);
+    return rc ? rc : ring_wait(s, 0);
 }
 
 /* Seal one full page of payload src into the batch (page index nfull + nbatch). */
 static int batch_add(pagedb_segment *s, const uint8_t *src)
 {
     uint32_t P = s->k.P, C = s->k.C;
+    int rc;
+    if (s->nbatch == 0 && (rc = ring_wait(s, SEG_RING - 1)) != 0) return rc; /* ring[fill] is free */
     uint64_t slot = s->nfull + s->nbatch;
-    uint8_t *pg = s->batch + (size_t)s->nbatch * P;
+    uint8_t *pg = s->ring[s->fill].pages + (size_t)s->nbatch * P;
     pdb_put32(pg + SEG_COUNT_OFF, C);
     pdb_put32(pg + SEG_COUNT_OFF + 4, 0);
     memcpy(pg + SEG_DATA_OFF, src, C);
-    int rc = seal_data(&s->k, &s->rng, pg, slot, 0);
+    rc = seal_data(&s->k, &s->rng, pg, slot, 0);
     if (rc) return poison(s, rc);
     crypto_generichash_update(&s->e->hs, pg + PDB_PH_TAG, PDB_TAG_BYTES);
     s->nbatch++;
     if (s->copy_pending && slot == s->nfull) {
         /* invariant 2: the full version of the synced tail is durable before its copy's
            slot is reused */
-        if ((rc = flush_batch(s)) != 0) return rc;
+        if ((rc = drain(s)) != 0) return rc;
         if ((rc = seg_sync(s->db, s->file, s->k.id)) != 0) return poison(s, rc);
         s->copy_pending = 0;
         return PAGEDB_OK;
     }
-    if (s->nbatch == s->wpages) return flush_batch(s);
+    if (s->nbatch == s->wpages) return submit(s);
     return PAGEDB_OK;
 }
 
@@ -1263,7 +1422,7 @@ int pagedb_segment_append(pagedb_segment *s, const void *data, size_t len)
             s->tail_dirty = 0;
         }
     }
-    if (!rc) rc = flush_batch(s);
+    if (!rc) rc = submit(s); /* readers of this call's pages wait for the writer (await_written) */
     if (rc) return rc;
     publish(s);
     return PAGEDB_OK;
@@ -1289,7 +1448,7 @@ int pagedb_segment_sync(pagedb_segment *s)
     if (!s->append) return live_check(s);
     int rc = append_check(s);
     if (rc) return rc;
-    if ((rc = flush_batch(s)) != 0) return rc;
+    if ((rc = drain(s)) != 0) return rc;
     if (s->tcount && s->tail_dirty) {
         /* FORMAT.md §9.6: the tail in place, then its copy in the next slot */
         if ((rc = write_tail(s, s->nfull, 0, NULL)) != 0) return rc;
@@ -1309,7 +1468,7 @@ int pagedb_segment_seal(pagedb_segment *s)
     if (rc) return rc;
     pagedb *db = s->db;
     uint32_t P = s->k.P;
-    if ((rc = flush_batch(s)) != 0) return rc;
+    if ((rc = drain(s)) != 0) return rc;
     uint8_t last[16];
     int has_tail = s->tcount > 0;
     if (has_tail && (rc = write_tail(s, s->nfull, 0, last)) != 0) return rc;
@@ -1347,10 +1506,11 @@ int pagedb_segment_seal(pagedb_segment *s)
     }
     pdb_mutex_unlock(&g->mu);
     /* the handle stays open for reading */
+    writer_stop(s);
     s->append = 0;
     page_free(s->tail, P);
-    page_free(s->batch, (size_t)s->wpages * P);
-    s->tail = s->batch = NULL;
+    ring_free(s);
+    s->tail = NULL;
     s->tcount = 0;
     return PAGEDB_OK;
 }
@@ -1359,10 +1519,11 @@ int pagedb_segment_seal(pagedb_segment *s)
 /* Reading                                                                               */
 /* ------------------------------------------------------------------------------------- */
 
-/* What a read sees: immutable pages [0, nstable), then (unsealed) the tail. */
+/* What a read sees: immutable pages [0, nstable), then (unsealed) the tail. Pages
+   [nwritten, nstable) are still queued for the appender's writer thread (invariant 6). */
 typedef struct segview {
     int sealed;
-    uint64_t length, nstable, npages;
+    uint64_t length, nstable, npages, nwritten;
     uint32_t tcount, lastcount;
     uint64_t tslot;
     int tail_own, tail_pub; /* tail bytes in s->tail / in e->pubtail */
@@ -1372,16 +1533,19 @@ static void get_view(pagedb_segment *s, segview *v)
 {
     memset(v, 0, sizeof *v);
     uint64_t C = s->k.C;
+    pdb_segreg *g = reg_of(s->db);
+    pdb_segent *e = s->e;
     if (s->append) {
         v->nstable = s->nfull;
         v->tcount = s->tcount;
         v->length = s->nfull * C + s->tcount;
         v->tail_own = 1;
+        pdb_mutex_lock(&g->mu);
+        v->nwritten = e->nwritten;
+        pdb_mutex_unlock(&g->mu);
         return;
     }
-    pdb_segreg *g = reg_of(s->db);
     pdb_mutex_lock(&g->mu);
-    pdb_segent *e = s->e;
     v->sealed = e->sealed;
     v->length = e->length;
     if (e->sealed) {
@@ -1394,7 +1558,25 @@ static void get_view(pagedb_segment *s, segview *v)
         v->tslot = e->tslot;
         v->tail_pub = e->appender && e->pubtail;
     }
+    v->nwritten = e->appender || e->werr ? e->nwritten : v->nstable;
     pdb_mutex_unlock(&g->mu);
+}
+
+/* Wait until full pages [0, end) are in the file: the appender (this handle or another)
+   may still have some queued for its writer thread. *written receives the new count.
+   Returns the writer's error (EIO/EFULL) if it failed before writing them. */
+static int await_written(pagedb_segment *s, uint64_t end, uint64_t *written)
+{
+    pdb_segreg *g = reg_of(s->db);
+    pdb_segent *e = s->e;
+    pdb_mutex_lock(&g->mu);
+    while (e->appender && e->nwritten < end && !e->werr) pdb_cond_wait(&g->cv, &g->mu);
+    int ok = e->nwritten >= end || (!e->appender && !e->werr), werr = e->werr;
+    *written = ok ? end : e->nwritten;
+    pdb_mutex_unlock(&g->mu);
+    if (ok) return PAGEDB_OK;
+    return pdb_err(werr, "segment %llu: page %llu was never written (the append handle's write failed)",
+                   (unsigned long long)s->k.id, (unsigned long long)*written);
 }
 
 static uint32_t want_count(const pagedb_segment *s, const segview *v, uint64_t p)
@@ -1524,9 +1706,14 @@ static int read_range(pagedb_segment *s, uint64_t off, uint8_t *dst, size_t len)
             }
         } else if (s->win_n && p >= s->win_first && p < s->win_first + s->win_n) {
             memcpy(dst, s->win + (size_t)(p - s->win_first) * s->k.P + SEG_DATA_OFF + in, n);
+        } else if (p >= v.nwritten) {
+            /* queued for the appender's writer: wait for the pages this request needs */
+            uint64_t last = (off + len - 1) / C + 1;
+            rc = await_written(s, last < v.nstable ? last : v.nstable, &v.nwritten);
+            continue;
         } else if (p == s->next_page || len > C - in) {
-            /* sequential, or the request spans pages: read ahead a run */
-            uint64_t avail = v.nstable - p;
+            /* sequential, or the request spans pages: read ahead a run (of written pages) */
+            uint64_t avail = (v.nwritten < v.nstable ? v.nwritten : v.nstable) - p;
             uint32_t run = avail < s->wpages ? (uint32_t)avail : s->wpages;
             rc = fill_window(s, &v, p, run);
             if (!rc) memcpy(dst, s->win + SEG_DATA_OFF + in, n);
@@ -1611,6 +1798,7 @@ int pagedb_segment_verify(pagedb_segment *s, uint64_t *pages_checked)
     crypto_generichash_state st;
     hash_init(&st);
     uint64_t n = v.nstable, checked = 0;
+    if (v.nwritten < n) rc = await_written(s, n, &v.nwritten);
     for (uint64_t p = 0; p < n && !rc;) {
         uint32_t run = n - p < w ? (uint32_t)(n - p) : w;
         rc = seg_read(s->db, s->file, s->k.id, buf, run, p);
@@ -1659,7 +1847,7 @@ int pagedb_segment_close(pagedb_segment *s)
     pdb_err_clear();
     int rc = PAGEDB_OK;
     if (s->append && !s->poison && live_check(s) == PAGEDB_OK) {
-        rc = flush_batch(s);
+        rc = drain(s);
         if (!rc && s->tcount && s->tail_dirty) rc = write_tail(s, s->nfull, 0, NULL);
         if (!rc) {
             s->tail_dirty = 0;

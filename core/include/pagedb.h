@@ -129,7 +129,9 @@ typedef struct pagedb_vfs_file {
  * Thread-safety: the core serialises calls on one pagedb_vfs_file per database handle
  * except read, which may be called concurrently with any call on it, from reader threads
  * and the writer (page misses are read without the core's locks; use pread-like
- * positional I/O). random and now must be thread-safe.
+ * positional I/O). Serialised calls may still come from different threads (a segment
+ * append handle's batch writes come from its writer thread). random and now must be
+ * thread-safe.
  */
 typedef struct pagedb_vfs {
     int version;     /**< 1 */
@@ -525,8 +527,10 @@ int pagedb_verify(pagedb *db, uint64_t *pages_checked);
  * B+ tree page as any reader's miss does). One thread per segment handle at a time; any
  * number of handles on different threads concurrently, also during write transactions.
  *
- * Memory: an append handle stages at most PAGEDB_SEGMENT_STAGE_BYTES of sealed pages plus
- * two pages, whatever the size of an append; a reading handle holds at most
+ * Memory: an append handle stages at most 3 x PAGEDB_SEGMENT_STAGE_BYTES of sealed pages
+ * (one buffer being filled while up to two are written by its writer thread; one buffer
+ * in builds without threads) plus two pages, whatever the size of an append, and runs one
+ * writer thread while it has full pages to write; a reading handle holds at most
  * PAGEDB_SEGMENT_STAGE_BYTES of read-ahead plus one page. Random reads go through the
  * database's capped buffer pool. A multi-gigabyte append never grows memory.
  */
@@ -604,15 +608,20 @@ int pagedb_segment_open(pagedb *db, uint64_t id, unsigned flags, pagedb_segment 
 /**
  * Append len bytes (copied) to the end of the segment. The bytes are packed into data
  * pages; full pages are sealed and written in batches of at most
- * PAGEDB_SEGMENT_STAGE_BYTES with one VFS write each; a partial last page stays staged in
- * memory until it fills, or until sync, seal or close writes it. Appended bytes are
- * readable through this handle at once and through other handles of this database when
- * this call returns; they are durable only after pagedb_segment_sync or _seal.
+ * PAGEDB_SEGMENT_STAGE_BYTES with one VFS write each, in order. In builds with threads
+ * (not wasm32-wasi) the handle's writer thread writes a batch while the caller seals the
+ * next, and may still be writing when this call returns; sync, seal and close wait for
+ * it. A partial last page stays staged in memory until it fills, or until sync, seal or
+ * close writes it. Appended bytes are readable through this handle at once and through
+ * other handles of this database when this call returns (a read of pages still being
+ * written waits for them); they are durable only after pagedb_segment_sync or _seal.
  * len 0 is a no-op. data may be NULL only when len is 0.
  * Errors: EMISUSE (handle not opened for append), ESEALED, ENOTFOUND (the segment was
  *   deleted), EIO/EFULL (the handle is then poisoned: every later append, sync and seal
  *   returns the same code; reopen the segment — after a crash-free error the file holds a
- *   valid prefix), EINVAL.
+ *   valid prefix), EINVAL. A failed write of the writer thread is never lost: it is
+ *   returned by an append that finds it has failed, and at the latest by the next sync,
+ *   seal or close; the pages of that batch and of later ones are never written.
  */
 int pagedb_segment_append(pagedb_segment *seg, const void *data, size_t len);
 
@@ -625,7 +634,9 @@ int pagedb_segment_append(pagedb_segment *seg, const void *data, size_t len);
  * of pages with one VFS read (read-ahead) into the handle's bounded buffer.
  * Errors: EINVAL (range beyond the segment's length, NULL buf with len > 0), EAUTH /
  *   ECORRUPT (a page fails authentication or checks; pagedb_errdetail() names segment
- *   and page; no byte of a bad page reaches buf), ENOTFOUND (deleted), EIO, ENOMEM.
+ *   and page; no byte of a bad page reaches buf), ENOTFOUND (deleted), EIO, ENOMEM;
+ *   EIO/EFULL also for bytes appended by an append handle whose write of them failed
+ *   (see pagedb_segment_append).
  */
 int pagedb_segment_read(pagedb_segment *seg, uint64_t offset, void *buf, size_t len);
 

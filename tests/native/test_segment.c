@@ -19,6 +19,11 @@
  *   seg-6.x  parallel ingest: 4 threads append to 4 segments while the main thread commits
  *            B+ tree write transactions; link all, reopen, verify all data
  *   seg-8.x  bounded memory: a 128 MiB append and sequential read-back keep RSS flat
+ *   seg-9.x  the append ring (full-page batches written by the handle's writer thread
+ *            while the next batch is sealed): a failed background write surfaces on the
+ *            next append / sync / seal / close / read and poisons the handle; many small
+ *            appends with reads by the appender and by another handle; appends of many
+ *            batches interleaved with syncs; close without sync right after a large append
  *   seg-7.x  API contract: errors (ESEALED, EBUSY, ENOTFOUND, EINVAL, EMISUSE), link
  *            metadata, relink after seal, list/get, delete, unlink, abort, realm drop,
  *            ids never reused, read-only opens
@@ -810,6 +815,9 @@ static void test_crash_seal(void)
                     CHECK_RC(pagedb_segment_append(s, src, S), PAGEDB_OK);
                     CHECK_RC(pagedb_segment_sync(s), PAGEDB_OK);
                     CHECK_RC(pagedb_segment_append(s, src + S, A - S), PAGEDB_OK);
+                    /* page 3 may still be queued for the handle's writer thread: verify
+                       waits for it, so that the writes counted below are seal's */
+                    CHECK_RC(pagedb_segment_verify(s, NULL), PAGEDB_OK);
                     /* with a tail: write 1 = tail, write 2 = footer; without: write 1 = footer */
                     int footer_write = tail ? 2 : 1;
                     pdb_fault_crash_at_write(F, pdb_fault_writes(F) + (uint64_t)which, torn, mode);
@@ -1651,6 +1659,179 @@ static void test_memory(void)
     free(dir);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* seg-9: the append ring                                                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+#define BATCH (PAGEDB_SEGMENT_STAGE_BYTES / PS) /* pages per write of full pages */
+
+/*
+ * seg-9.1: the write of a full batch fails (EIO / EFULL from the VFS). An append that ends
+ * exactly when that batch is queued returns OK with threads (the write runs in the
+ * background) and the failure is reported, never lost: by a later append that finds it
+ * failed, at the latest by the next sync, seal or close (which wait for the writer), and
+ * by a read of the lost pages through this handle or another one; then the
+ * handle is poisoned as after a failed synchronous write. Without threads (wasm32-wasi)
+ * the append itself fails. Recovery keeps a valid prefix with every synced byte.
+ */
+static void test_ring_errors(void)
+{
+    uint64_t rng = g_seed + 91;
+    size_t S = 2 * C, big = 3 * BATCH * (size_t)C; /* whole pages: three batches, no tail */
+    uint8_t *src = make_src(S + big + C, rng);
+    uint8_t *buf = malloc(C);
+    CHECK(buf != NULL);
+    for (int next = 0; next < 6; next++) {     /* append, sync, seal, close, own read, other read */
+        for (int which = 1; which <= 3; which++) { /* the failing batch write */
+            CASE("seg-9.1");
+            pdb_fault *F;
+            uint64_t id;
+            pagedb_segment *s, *r;
+            pagedb *db = setup_linked(&F, rng + (uint64_t)(next * 7 + which), &id, &s);
+            CHECK_RC(pagedb_segment_append(s, src, S), PAGEDB_OK);
+            CHECK_RC(pagedb_segment_sync(s), PAGEDB_OK);
+            CHECK_RC(pagedb_segment_open(db, id, 0, &r), PAGEDB_OK);
+            int err = which == 2 ? PAGEDB_EFULL : PAGEDB_EIO;
+            /* the calls of this append are its batch writes, in order (no other VFS call) */
+            pdb_fault_fail_call(F, pdb_fault_calls(F) + (uint64_t)which, err);
+            size_t A = S + big;
+            int rc = pagedb_segment_append(s, src + S, big);
+#ifdef __wasi__
+            CHECK_RC(rc, err);
+#else
+            if (which == 3) CHECK_RC(rc, PAGEDB_OK); /* the last batch: written after the call returned */
+            else CHECK(rc == PAGEDB_OK || rc == err);
+#endif
+            if (rc == PAGEDB_OK) {
+                uint64_t lost = S / C + (uint64_t)(which - 1) * BATCH + 1; /* a page of the failed batch */
+                switch (next) {
+                case 0: /* reported by an append once it has failed, else by the sync */
+                    rc = pagedb_segment_append(s, src + A, 1);
+                    if (rc == PAGEDB_OK) rc = pagedb_segment_sync(s);
+                    break;
+                case 1: rc = pagedb_segment_sync(s); break;
+                case 2: rc = pagedb_segment_seal(s); break;
+                case 3: rc = pagedb_segment_close(s); s = NULL; break;
+                case 4: rc = pagedb_segment_read(s, lost * C, buf, C); break;
+                default: rc = pagedb_segment_read(r, lost * C, buf, C); break;
+                }
+                CHECK_RC(rc, err);
+                if (next == 5) CHECK_RC(pagedb_segment_read(r, lost * C + 5, buf, 9), err); /* stays lost */
+            }
+            if (s) {
+                CHECK_RC(pagedb_segment_append(s, src, 1), err); /* poisoned */
+                CHECK_RC(pagedb_segment_sync(s), err);
+                CHECK_RC(pagedb_segment_seal(s), err);
+                CHECK_RC(pagedb_segment_close(s), err);
+            }
+            CHECK_RC(pagedb_segment_read(r, 0, buf, C), PAGEDB_OK); /* written before the failure */
+            CHECK(memcmp(buf, src, C) == 0);
+            CHECK_RC(pagedb_segment_close(r), PAGEDB_OK);
+            CHECK_RC(pagedb_segment_open(db, id, 0, &r), err); /* until the db is reopened */
+            CHECK_RC(pagedb_close(db), PAGEDB_OK);
+            pdb_fault_crash(F, PDB_FAULT_KEEP_ALL);
+            db = reboot(F);
+            size_t L = check_recovered(db, id, src, S, A, &rng);
+            CHECK(L < S + (size_t)which * BATCH * C); /* nothing after the failed batch */
+            CHECK_RC(pagedb_close(db), PAGEDB_OK);
+            pdb_fault_destroy(F);
+        }
+    }
+    free(buf);
+    free(src);
+}
+
+/*
+ * seg-9.2: many small appends (1 byte .. 2 pages) across many batches, read back at once
+ * through the appender and through a second handle; seg-9.3: appends of up to several
+ * batches interleaved with syncs, crash (unsynced writes lost) and recover; seg-9.4: close
+ * without sync right after a large append, reopen and read it all.
+ */
+static void test_ring_appends(void)
+{
+    uint64_t rng = g_seed + 92;
+    size_t n = 5 * BATCH * (size_t)C + 777;
+    uint8_t *src = make_src(n, rng);
+    uint8_t *buf = malloc(3 * C);
+    CHECK(buf != NULL);
+
+    CASE("seg-9.2");
+    char *dir = harness_tmpdir("seg_ring");
+    pagedb *db = open_db(pagedb_vfs_posix(), dir, PAGEDB_CREATE, 0);
+    pagedb_segment *s, *r;
+    uint64_t id;
+    CHECK_RC(pagedb_segment_create(db, 0, &s, &id), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_open(db, id, 0, &r), PAGEDB_OK);
+    size_t done = 0;
+    while (done < n) {
+        size_t k = 1 + harness_randn(&rng, harness_randn(&rng, 8) ? 64 : 2 * C);
+        if (k > n - done) k = n - done;
+        CHECK_RC(pagedb_segment_append(s, src + done, k), PAGEDB_OK);
+        done += k;
+        if (harness_randn(&rng, 16) == 0) { /* the newest bytes, just written or queued */
+            size_t kk = done < 3 * C ? done : 3 * C;
+            pagedb_segment *h = harness_randn(&rng, 2) ? s : r;
+            CHECK_RC(pagedb_segment_read(h, done - kk, buf, kk), PAGEDB_OK);
+            CHECK(memcmp(buf, src + done - kk, kk) == 0);
+        }
+    }
+    check_content(r, src, n, &rng);
+    check_content(s, src, n, &rng);
+    CHECK_RC(pagedb_segment_verify(s, NULL), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_seal(s), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
+    CHECK_RC(link_commit(db, id, NULL, 0), PAGEDB_OK);
+    check_content(r, src, n, &rng);
+    CHECK_RC(pagedb_segment_close(r), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    db = open_db(pagedb_vfs_posix(), dir, 0, 0);
+    CHECK_RC(pagedb_segment_open(db, id, PAGEDB_SEGMENT_VERIFY, &r), PAGEDB_OK);
+    check_content(r, src, n, &rng);
+    CHECK_RC(pagedb_segment_close(r), PAGEDB_OK);
+
+    CASE("seg-9.4"); /* close without sync right after a large append */
+    CHECK_RC(pagedb_segment_create(db, 0, &s, &id), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_append(s, src, 7), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_append(s, src + 7, n - 7), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
+    CHECK_RC(link_commit(db, id, NULL, 0), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    db = open_db(pagedb_vfs_posix(), dir, 0, 0);
+    CHECK_RC(pagedb_segment_open(db, id, 0, &r), PAGEDB_OK);
+    check_content(r, src, n, &rng);
+    CHECK_RC(pagedb_segment_verify(r, NULL), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_close(r), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+
+    for (int it = 0; it < 8; it++) {
+        CASE("seg-9.3"); /* appends interleaved with syncs; crash; every synced byte kept */
+        pdb_fault *F;
+        db = setup_linked(&F, rng + (uint64_t)it, &id, &s);
+        size_t A = 0, S = 0;
+        while (A < n) {
+            size_t k = 1 + harness_randn(&rng, harness_randn(&rng, 2) ? 3 * C : 2 * BATCH * C);
+            if (k > n - A) k = n - A;
+            CHECK_RC(pagedb_segment_append(s, src + A, k), PAGEDB_OK);
+            A += k;
+            if (harness_randn(&rng, 3) == 0) {
+                CHECK_RC(pagedb_segment_sync(s), PAGEDB_OK);
+                S = A;
+            }
+        }
+        pdb_fault_crash(F, PDB_FAULT_DROP_ALL); /* the handle's last writes may still be queued */
+        crash_close(db, s);
+        db = reboot(F);
+        size_t L = check_recovered(db, id, src, S, A, &rng);
+        CHECK(L == S || S < A);
+        CHECK_RC(pagedb_close(db), PAGEDB_OK);
+        pdb_fault_destroy(F);
+    }
+    free(buf);
+    free(src);
+}
+
 /* PAGEDB_SEG_ONLY="5,6" runs only those sections (debugging, sanitizer runs). */
 static int want(int sec)
 {
@@ -1688,5 +1869,9 @@ int main(void)
         test_parallel_rw();
     }
     if (want(8)) test_memory();
+    if (want(9)) {
+        test_ring_errors();
+        test_ring_appends();
+    }
     return harness_done();
 }

@@ -31,7 +31,7 @@
  * the worker). Operations on one Segment run in call order.
  */
 import { PagedbError, ErrorCode } from './errors.js';
-import type { Endpoint, WriteOp } from './protocol.js';
+import type { Endpoint, OpArgs, OpResults, Op, WriteOp } from './protocol.js';
 import {
   toBytes, toSegmentId, type Bytes, type RangeOptions, type SegmentIdLike, type SegmentInfo, type SegmentOpenOptions,
   type Stats,
@@ -104,17 +104,55 @@ export interface WriteTxn {
 
 const BATCH = 256;
 
+/**
+ * A key or range bound as sent to the engine: strings UTF-8 encoded, arrays copied (calls
+ * are posted at the end of the tick, and the caller may reuse its array meanwhile). Throws
+ * PagedbError EINVAL for anything else.
+ */
+function argBytes(b: Bytes, what: string): Uint8Array {
+  if (typeof b === 'string') return toBytes(b);
+  if (b instanceof Uint8Array) return b.slice();
+  throw new PagedbError(ErrorCode.EINVAL, `${what} must be a Uint8Array or a string`);
+}
+
+/** Copy of `r` whose bounds are argBytes'd (see there). */
+function rangeArg(r: RangeOptions): RangeOptions {
+  const c: RangeOptions = { ...r };
+  if (r.gte !== undefined) c.gte = argBytes(r.gte, 'range gte');
+  if (r.lt !== undefined) c.lt = argBytes(r.lt, 'range lt');
+  if (r.prefix !== undefined) c.prefix = argBytes(r.prefix, 'range prefix');
+  return c;
+}
+
 class Txn implements WriteTxn {
   ops: WriteOp[] = [];
-  txn = 0; // worker-side id once begun
+  txn = 0; // number sent with begin, once begun
   ended = false;
+  private began: Promise<unknown> | undefined;
 
-  constructor(private ep: Endpoint, readonly write: boolean) {}
+  constructor(private ep: Endpoint, readonly write: boolean, private number: () => number) {}
 
-  async ensure(): Promise<number> {
+  /**
+   * The transaction's number, beginning it on first use. The begin is not awaited: it
+   * travels in the same batch as the op that needs it (the worker runs them in order).
+   */
+  ensure(): number {
     if (this.ended) throw new PagedbError(ErrorCode.EMISUSE, 'transaction has ended');
-    if (!this.txn) this.txn = (await this.ep.call('begin', { write: this.write })).txn;
+    if (!this.txn) {
+      this.txn = this.number();
+      this.began = this.ep.call('begin', { write: this.write, txn: this.txn });
+      this.began.catch(() => undefined); // reported by the ops that use the transaction
+    }
     return this.txn;
+  }
+
+  /** Call op on this transaction: when the begin failed, rejects with the begin's error. */
+  call<K extends Op>(op: K, args: OpArgs[K]): Promise<OpResults[K]> {
+    const began = this.began;
+    return this.ep.call(op, args).catch(async (e) => {
+      await began;
+      throw e;
+    });
   }
 
   take(): WriteOp[] {
@@ -125,9 +163,15 @@ class Txn implements WriteTxn {
 
   table(name: string): WriteTable {
     return {
-      get: async (key: Bytes) => {
-        const txn = await this.ensure();
-        return (await this.ep.call('get', { txn, table: name, key: toBytes(key), ops: this.take() })).value;
+      get: (key: Bytes) => {
+        let k: Uint8Array, txn: number;
+        try {
+          k = argBytes(key, 'key');
+          txn = this.ensure();
+        } catch (e) {
+          return Promise.reject(e);
+        }
+        return this.call('get', { txn, table: name, key: k, ops: this.take() }).then((r) => r.value);
       },
       put: (key: Bytes, value: Bytes) => {
         if (!this.write) throw new PagedbError(ErrorCode.EMISUSE, 'put in a read transaction');
@@ -150,12 +194,12 @@ class Txn implements WriteTxn {
     return {
       get: async (id: SegmentIdLike) => {
         const v = toSegmentId(id);
-        const txn = await this.ensure();
-        return (await this.ep.call('segGet', { txn, id: v, ops: this.take() })).info;
+        const txn = this.ensure();
+        return (await this.call('segGet', { txn, id: v, ops: this.take() })).info;
       },
       list: async () => {
-        const txn = await this.ensure();
-        return (await this.ep.call('segList', { txn, ops: this.take() })).segments;
+        const txn = this.ensure();
+        return (await this.call('segList', { txn, ops: this.take() })).segments;
       },
       link: (id: SegmentIdLike, meta?: Bytes) => {
         writable('segments.link');
@@ -169,11 +213,11 @@ class Txn implements WriteTxn {
   }
 
   async *range(name: string, r: RangeOptions = {}): AsyncGenerator<[Uint8Array, Uint8Array]> {
-    let cur: RangeOptions = { ...r };
+    let cur: RangeOptions = rangeArg(r);
     let left = r.limit ?? Infinity;
     for (;;) {
-      const txn = await this.ensure();
-      const res = await this.ep.call('scan', { txn, table: name, range: cur, max: BATCH, ops: this.take() });
+      const txn = this.ensure();
+      const res = await this.call('scan', { txn, table: name, range: cur, max: BATCH, ops: this.take() });
       for (const e of res.entries) yield e;
       left -= res.entries.length;
       if (!res.more || left <= 0 || res.entries.length === 0) return;
@@ -467,6 +511,8 @@ export class Database {
   private closed = false;
   private writeChain: Promise<unknown> = Promise.resolve();
   private openSegments = new Set<Segment>();
+  private txnNumber = 0;
+  private readonly nextTxn = (): number => ++this.txnNumber;
 
   /** Segments of this database: create, open, list, get, delete (see {@link Segments}). */
   readonly segments: Segments;
@@ -526,7 +572,7 @@ export class Database {
   write<T>(fn: (tx: WriteTxn) => T | Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new PagedbError(ErrorCode.EMISUSE, 'database is closed'));
     const run = async (): Promise<T> => {
-      const tx = new Txn(this.ep, true);
+      const tx = new Txn(this.ep, true, this.nextTxn);
       let result: T;
       try {
         result = await fn(tx);
@@ -536,7 +582,7 @@ export class Database {
         throw e;
       }
       tx.ended = true;
-      if (tx.txn) await this.ep.call('commit', { txn: tx.txn, ops: tx.take() });
+      if (tx.txn) await tx.call('commit', { txn: tx.txn, ops: tx.take() });
       else if (tx.ops.length) await this.ep.call('writeBatch', { ops: tx.take() });
       return result;
     };
@@ -545,27 +591,39 @@ export class Database {
     return p;
   }
 
-  /** Run fn in a read-only snapshot transaction; resolves with fn's result. */
+  /**
+   * Run fn in a read-only snapshot transaction; resolves with fn's result. The snapshot is
+   * taken when fn first reads; its end is queued behind fn's reads without being awaited
+   * (it cannot fail). Errors reject with PagedbError (or whatever fn throws).
+   */
   async read<T>(fn: (tx: ReadTxn) => T | Promise<T>): Promise<T> {
     this.alive();
-    const tx = new Txn(this.ep, false);
+    const tx = new Txn(this.ep, false, this.nextTxn);
     try {
       return await fn(tx);
     } finally {
-      tx.ended = true;
-      if (tx.txn) await this.ep.call('abort', { txn: tx.txn }).catch(() => undefined);
+      this.endRead(tx);
     }
   }
 
-  /** Iterate a range of table `name` on one snapshot (ended when iteration stops). */
+  /** End a read transaction: queued after its reads, not awaited (a failure changes nothing). */
+  private endRead(tx: Txn): void {
+    tx.ended = true;
+    if (tx.txn) this.ep.call('abort', { txn: tx.txn }).catch(() => undefined);
+  }
+
+  /**
+   * Iterate a range of table `name` on one snapshot (ended when iteration stops). Entries
+   * come in batches of up to 256 per message; each key and value is a new Uint8Array.
+   * Rejects with PagedbError (EINVAL for a bound that is neither a Uint8Array nor a string).
+   */
   async *range(name: string, r: RangeOptions = {}): AsyncGenerator<[Uint8Array, Uint8Array]> {
     this.alive();
-    const tx = new Txn(this.ep, false);
+    const tx = new Txn(this.ep, false, this.nextTxn);
     try {
       yield* tx.range(name, r);
     } finally {
-      tx.ended = true;
-      if (tx.txn) await this.ep.call('abort', { txn: tx.txn }).catch(() => undefined);
+      this.endRead(tx);
     }
   }
 

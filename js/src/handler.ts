@@ -1,16 +1,97 @@
 /**
  * handler.ts — executes protocol ops against a SyncDatabase. The worker wraps it in
- * postMessage; under Node it is called in-process. Transactions and segment handles are
- * kept by number until committed/aborted or closed.
+ * postMessage; under Node it is called in-process. Transactions are kept by the number the
+ * client chose in begin, segment handles by a number assigned here, until
+ * committed/aborted or closed.
  *
- * runAsync is the entry point of both endpoints: it runs segCreate through
- * SyncDatabase.createSegmentAsync (asynchronous file creation on OPFS) and, after every
- * op, before its answer, lets the backend complete deferred work (OPFS: removing the files
- * of deleted or unlinked segments; see opfs_backend.ts).
+ * runBatch is the entry point of both endpoints: it runs a batch's requests in order (see
+ * protocol.ts), segCreate through SyncDatabase.createSegmentAsync (asynchronous file
+ * creation on OPFS), every other op synchronously, and answers in messages of at most
+ * REPLY_MAX_RESPONSES responses / about REPLY_MAX_BYTES of result bytes, so the client can
+ * use the first answers while later requests still run. Before each answer message it
+ * lets the backend complete deferred work (OPFS: removing the files of deleted or unlinked
+ * segments; see opfs_backend.ts), so an answer never precedes the work of the ops it
+ * answers. Result bytes of get and scan are packed into one transferred buffer (Packer).
  */
 import { SyncDatabase, type EmModule, type SyncSegment, type SyncTxn } from './engine.js';
 import { PagedbError, ErrorCode } from './errors.js';
-import type { OpArgs, OpResults, Op, WriteOp } from './protocol.js';
+import {
+  REPLY_MAX_BYTES, REPLY_MAX_RESPONSES, REPLY_OWN_BUFFER_BYTES, type BatchResponse, type OpArgs, type OpResults, type Op,
+  type Request, type Response, type WriteOp,
+} from './protocol.js';
+
+/** One answer message of a batch and the buffers it transfers. */
+export interface BatchReply {
+  msg: BatchResponse;
+  transfer: ArrayBuffer[];
+}
+
+/**
+ * Gathers the result bytes of one answer message: small arrays are copied into one
+ * buffer at flush time and replaced by views into it; large ones keep their own buffer
+ * (a fresh copy out of the wasm heap) and are transferred as they are.
+ */
+class Packer {
+  private small: { holder: Record<number | string, unknown>; key: number | string; src: Uint8Array }[] = [];
+  private smallBytes = 0;
+  private own: ArrayBuffer[] = [];
+  private ownBytes = 0;
+
+  /** Result bytes gathered so far. */
+  get bytes(): number {
+    return this.smallBytes + this.ownBytes;
+  }
+
+  /** Register holder[key], a Uint8Array owning its whole buffer. */
+  add(holder: Record<number | string, unknown>, key: number | string): void {
+    const src = holder[key] as Uint8Array;
+    if (src.length >= REPLY_OWN_BUFFER_BYTES) {
+      this.own.push(src.buffer as ArrayBuffer);
+      this.ownBytes += src.length;
+    } else {
+      this.small.push({ holder, key, src });
+      this.smallBytes += src.length;
+    }
+  }
+
+  /** Register the byte arrays of op's result. */
+  result(op: Op, r: unknown): void {
+    if (op === 'get') {
+      const g = r as OpResults['get'];
+      if (g.value) this.add(g as unknown as Record<string, unknown>, 'value');
+    } else if (op === 'scan') {
+      for (const e of (r as OpResults['scan']).entries) {
+        this.add(e as unknown as Record<number, unknown>, 0);
+        this.add(e as unknown as Record<number, unknown>, 1);
+      }
+    } else if (op === 'segRead') {
+      const b = (r as OpResults['segRead']).bytes;
+      this.own.push(b.buffer as ArrayBuffer); // a fresh array of exactly `length` bytes
+      this.ownBytes += b.length;
+    }
+  }
+
+  /** Copy the small arrays into one buffer, point their holders at it; the transfer list. */
+  finish(): ArrayBuffer[] {
+    const transfer = this.own;
+    if (this.small.length) {
+      const buf = new ArrayBuffer(this.smallBytes);
+      const all = new Uint8Array(buf);
+      let off = 0;
+      for (const s of this.small) {
+        all.set(s.src, off);
+        s.holder[s.key] = new Uint8Array(buf, off, s.src.length);
+        off += s.src.length;
+      }
+      transfer.push(buf);
+    }
+    this.small = [];
+    this.smallBytes = 0;
+    this.own = [];
+    this.ownBytes = 0;
+    return transfer;
+  }
+}
 
 export class Handler {
   private db: SyncDatabase | undefined;
@@ -58,29 +139,55 @@ export class Handler {
     }
   }
 
-  /** Run one op synchronously; throws PagedbError. segCreate needs runAsync on OPFS. */
+  /** Run one op synchronously; throws PagedbError. segCreate needs runBatch on OPFS. */
   run<K extends Op>(op: K, a: OpArgs[K]): OpResults[K] {
     const r = this.exec(op, a as never);
     return r as OpResults[K];
   }
 
   /**
-   * Run one op, then complete the backend's deferred work (see the file header). Rejects
-   * with PagedbError. Callers run ops one at a time (the worker queues them).
+   * Run `reqs` in order, one at a time, and hand their answers to `send` in request order,
+   * in one or more messages (see the file header). Never rejects: a failing request is
+   * answered `{ok: false, code, message}` and the next one runs. Callers run batches one
+   * at a time (the worker queues them).
    */
-  async runAsync<K extends Op>(op: K, a: OpArgs[K]): Promise<OpResults[K]> {
-    try {
-      if (op === 'segCreate') {
-        const s = await this.d().createSegmentAsync((a as OpArgs['segCreate']).realm);
-        return { seg: this.addSeg(s), id: s.id } as OpResults[K];
-      }
-      return this.run(op, a);
-    } finally {
+  async runBatch(reqs: Request[], send: (reply: BatchReply) => void): Promise<void> {
+    let out: Response[] = [];
+    const pack = new Packer();
+    const flush = async (): Promise<void> => {
+      await this.settle();
+      const transfer = pack.finish();
+      const msg: BatchResponse = { batch: out };
+      out = [];
+      send({ msg, transfer });
+    };
+    for (const req of reqs) {
+      let res: Response;
       try {
-        await this.m.pagedbVfs?.settle?.();
-      } catch {
-        /* a leftover file is deleted by the engine at the next read-write open */
+        let result: unknown;
+        if (req.op === 'segCreate') {
+          const s = await this.d().createSegmentAsync((req.args as OpArgs['segCreate']).realm);
+          result = { seg: this.addSeg(s), id: s.id };
+        } else {
+          result = this.exec(req.op, req.args);
+        }
+        pack.result(req.op, result);
+        res = { id: req.id, ok: true, result: result as OpResults[Op] };
+      } catch (e) {
+        res = { id: req.id, ok: false, ...toWire(e) };
       }
+      out.push(res);
+      if (out.length >= REPLY_MAX_RESPONSES || pack.bytes >= REPLY_MAX_BYTES) await flush();
+    }
+    if (out.length) await flush();
+  }
+
+  /** Let the backend complete deferred work (OPFS removals); failures are left to the next open. */
+  private async settle(): Promise<void> {
+    try {
+      await this.m.pagedbVfs?.settle?.();
+    } catch {
+      /* a leftover file is deleted by the engine at the next read-write open */
     }
   }
 
@@ -91,8 +198,10 @@ export class Handler {
         this.db = SyncDatabase.open(this.m, a.name, a.options);
         return null;
       case 'begin': {
+        const id = a.txn;
+        if (!Number.isSafeInteger(id) || id < 1 || this.txns.has(id))
+          throw new PagedbError(ErrorCode.EMISUSE, `transaction number ${id} is invalid or in use`);
         const t = a.write ? this.d().beginWrite() : this.d().beginRead();
-        const id = this.next++;
         this.txns.set(id, t);
         return { txn: id };
       }

@@ -3,11 +3,13 @@
  * (worker.js, resolved with new URL(..., import.meta.url) so bundlers find it) that runs
  * the engine on OPFS, and returns the promise API. No SharedArrayBuffer and no COOP/COEP
  * headers are needed. The worker is terminated on close and on `pagehide`, which releases
- * the OPFS access handles so a reload never finds the database locked.
+ * the OPFS access handles so a reload never finds the database locked. Calls reach the
+ * worker through a Coalescer (batch.ts): the calls of one tick travel as one message.
  */
 import { Database } from './database.js';
 import { PagedbError, ErrorCode } from './errors.js';
-import type { Endpoint, OpArgs, OpResults, Op, Response } from './protocol.js';
+import { Coalescer } from './batch.js';
+import type { BatchResponse } from './protocol.js';
 import type { OpenOptions } from './types.js';
 
 export * from './errors.js';
@@ -21,44 +23,25 @@ export type { ReadTxn, WriteTxn, ReadTable, WriteTable, ReadSegments, WriteSegme
  */
 export async function open(name: string, options: OpenOptions): Promise<Database> {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: `pagedb:${name}` });
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
-  let next = 1;
-  let dead: PagedbError | undefined;
+  const ep = new Coalescer((msg, transfer) => worker.postMessage(msg, { transfer }));
   const ready = new Promise<void>((resolve, reject) => {
     worker.addEventListener('message', (ev: MessageEvent) => {
-      const d = ev.data as Response | { ready: true };
+      const d = ev.data as BatchResponse | { ready: true };
       if ('ready' in d) return resolve();
-      const p = pending.get(d.id);
-      if (!p) return;
-      pending.delete(d.id);
-      if (d.ok) p.resolve(d.result);
-      else p.reject(new PagedbError(d.code, d.message));
+      ep.receive(d);
     });
     worker.addEventListener('error', (ev) => {
-      dead = new PagedbError(ErrorCode.EIO, `worker failed: ${(ev as ErrorEvent).message ?? 'unknown error'}`);
-      for (const p of pending.values()) p.reject(dead);
-      pending.clear();
+      const dead = new PagedbError(ErrorCode.EIO, `worker failed: ${(ev as ErrorEvent).message ?? 'unknown error'}`);
+      ep.fail(dead);
       reject(dead);
     });
   });
   const terminate = () => {
     worker.terminate();
-    dead = new PagedbError(ErrorCode.EMISUSE, 'database is closed');
-    for (const p of pending.values()) p.reject(dead);
-    pending.clear();
+    ep.fail(new PagedbError(ErrorCode.EMISUSE, 'database is closed'));
     globalThis.removeEventListener?.('pagehide', terminate);
   };
   globalThis.addEventListener?.('pagehide', terminate);
-  const ep: Endpoint = {
-    call<K extends Op>(op: K, args: OpArgs[K], transfer?: ArrayBuffer[]): Promise<OpResults[K]> {
-      if (dead) return Promise.reject(dead);
-      const id = next++;
-      return new Promise<OpResults[K]>((resolve, reject) => {
-        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        worker.postMessage({ id, op, args }, { transfer: transfer ?? [] });
-      });
-    },
-  };
   try {
     await ready;
     await ep.call('open', { name, options });

@@ -1,15 +1,15 @@
 /**
  * node.ts — the package entry under Node (package.json "exports" condition "node"): the
- * same promise API as in the browser, with the engine in-process on node:fs.
+ * same promise API as in the browser, with the engine in-process on node:fs. Calls are
+ * coalesced into batches exactly as in the browser (batch.ts), so both run one code path.
  */
 import * as fs from 'node:fs';
 import createModule from './pagedb.node.mjs';
 import { Database } from './database.js';
-import { Handler, toWire } from './handler.js';
+import { Coalescer } from './batch.js';
+import { Handler } from './handler.js';
 import { NodeBackend } from './node_backend.js';
-import { PagedbError } from './errors.js';
 import { SyncDatabase, testModeHook, type EmModule } from './engine.js';
-import type { Endpoint } from './protocol.js';
 import type { OpenOptions } from './types.js';
 
 export * from './errors.js';
@@ -37,16 +37,11 @@ async function loadModule(options: OpenOptions): Promise<EmModule> {
  */
 export async function open(name: string, options: OpenOptions): Promise<Database> {
   const h = new Handler(await loadModule(options));
-  const ep: Endpoint = {
-    call: async (op, args) => {
-      try {
-        return await h.runAsync(op, args);
-      } catch (e) {
-        const w = toWire(e);
-        throw new PagedbError(w.code, w.message);
-      }
-    },
-  };
+  // the same batches as in the browser, run in-process one after another
+  let chain: Promise<void> = Promise.resolve();
+  const ep: Coalescer = new Coalescer((msg) => {
+    chain = chain.then(() => h.runBatch(msg.batch, (r) => ep.receive(r.msg)));
+  });
   await ep.call('open', { name, options });
   return new Database(ep);
 }

@@ -3,6 +3,22 @@
  * `{id, ok: true, result}` or `{id, ok: false, code, message}`; the worker first posts
  * `{ready: true}`. Each op's argument and result types are in the maps below.
  *
+ * Requests travel in batches: the client (batch.ts) queues the calls issued in one tick
+ * and posts them as ONE message `{batch: Request[]}` (at most BATCH_MAX_REQUESTS requests
+ * and about BATCH_MAX_BYTES of keys, values and appended bytes per message). The worker
+ * runs a batch's requests in order, one at a time, exactly as if they had come one by
+ * one, and answers with `{batch: Response[]}` messages in the same order (a long batch may
+ * be answered in several messages, see handler.ts). Each request succeeds or fails on its
+ * own: an error answers only its request. In an answer, the keys and values of get and
+ * scan results are views into one packed ArrayBuffer that is transferred with the message
+ * (values of REPLY_OWN_BUFFER_BYTES or more keep their own buffer, also transferred);
+ * the client copies each small one out, so every value the API returns owns its buffer.
+ *
+ * Transactions are named by `txn`, a number the client chooses in `begin` (unique per
+ * connection while the transaction lives), so a begin and the reads that use it travel in
+ * the same batch without waiting for the begin's answer. An op on a transaction whose
+ * begin failed fails with EMISUSE; the client reports the begin's error instead.
+ *
  * Segment ops (seg*) name an open segment by `seg`, a handle number the worker assigned in
  * segCreate/segOpen (valid until segClose or close). Appends are batched on the caller's
  * side: `data` carries the bytes appended since the last op on that segment (chunks in
@@ -24,7 +40,8 @@ export type WriteOp =
 
 export interface OpArgs {
   open: { name: string; options: OpenOptions };
-  begin: { write: boolean };
+  /** Begin a transaction named `txn` (chosen by the client, >= 1, not in use). */
+  begin: { write: boolean; txn: number };
   get: { txn: number; table: string; key: Uint8Array; ops: WriteOp[] };
   scan: { txn: number; table: string; range: RangeOptions; max: number; ops: WriteOp[] };
   commit: { txn: number; ops: WriteOp[] };
@@ -95,6 +112,30 @@ export interface Request<K extends Op = Op> {
 export type Response<K extends Op = Op> =
   | { id: number; ok: true; result: OpResults[K] }
   | { id: number; ok: false; code: number; message: string };
+
+/** Most requests in one batch message. */
+export const BATCH_MAX_REQUESTS = 256;
+/**
+ * About the most bytes of keys, values and appended data in one batch message (1 MiB); a
+ * single larger request travels alone.
+ */
+export const BATCH_MAX_BYTES = 1 << 20;
+/** Get values (and scan keys/values) of at least this many bytes are not packed (64 KiB). */
+export const REPLY_OWN_BUFFER_BYTES = 64 * 1024;
+/** About the most packed or transferred result bytes in one answer message (1 MiB). */
+export const REPLY_MAX_BYTES = 1 << 20;
+/** Most responses in one answer message. */
+export const REPLY_MAX_RESPONSES = 256;
+
+/** One message from the client: requests to run in order. */
+export interface BatchRequest {
+  batch: Request[];
+}
+
+/** One message from the worker: answers in request order (a batch may take several). */
+export interface BatchResponse {
+  batch: Response[];
+}
 
 /** Something that executes ops: the worker (via postMessage) or an in-process handler. */
 export interface Endpoint {

@@ -215,8 +215,15 @@ static int ensure(uint8_t **buf, size_t *cap, size_t need, int aligned)
     return PAGEDB_OK;
 }
 
+static void memo_clear(pdb_btctx *c);
+
 void pdb_btctx_free(pdb_btctx *c)
 {
+    memo_clear(c);
+    free(c->memo);
+    c->memo = NULL;
+    c->memo_mask = 0;
+    c->memo_off = 0;
     if (c->vbuf) sodium_memzero(c->vbuf, c->vcap);
     if (c->wbuf) sodium_memzero(c->wbuf, c->wcap);
     free(c->vbuf);
@@ -327,9 +334,66 @@ static int ovf_free(pdb_btctx *c, pdb_tree *t, const uint8_t *ref, size_t vlen)
 
 /* ---- reads ---- */
 
+/* The memo (btctx.h) takes at most 1/64 of the pool's frames per read transaction, so
+   64 concurrent readers with full memos are needed before a miss finds every frame
+   pinned; a reader that meets ENOMEM drops its own memo and retries. */
+#define MEMO_MAX 1024u
+#define MEMO_MIN 8u
+
+static void memo_clear(pdb_btctx *c)
+{
+    if (!c->memo) return;
+    for (uint32_t i = 0; i <= c->memo_mask; i++)
+        if (c->memo[i].f) {
+            pdb_pager_unpin(c->p, c->memo[i].f);
+            c->memo[i].f = NULL;
+            c->memo[i].pg = 0;
+        }
+}
+
+static int memo_init(pdb_btctx *c)
+{
+    uint64_t frames = pdb_pager_frames(c->p) / 64;
+    uint32_t n = MEMO_MAX;
+    while (n > frames) n /= 2;
+    if (n < MEMO_MIN || !(c->memo = calloc(n, sizeof *c->memo))) {
+        c->memo_off = 1;
+        return 0;
+    }
+    c->memo_mask = n - 1;
+    return 1;
+}
+
 static int get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, int level, pdb_frame **f)
 {
-    return pdb_pager_get(c->p, c->writer, t->realm, pg, tag, level == 1 ? PDB_KIND_LEAF : PDB_KIND_BRANCH, f);
+    int kind = level == 1 ? PDB_KIND_LEAF : PDB_KIND_BRANCH;
+    if (c->writer || c->memo_off || (!c->memo && !memo_init(c)))
+        return pdb_pager_get(c->p, c->writer, t->realm, pg, tag, kind, f);
+    pdb_memo_ent *e = &c->memo[(pg * 0x9E3779B97F4A7C15ull >> 32) & c->memo_mask];
+    /* A memo frame stays pinned, so its data (and data[0], the kind) cannot change. */
+    if (e->pg == pg && e->realm == t->realm && e->f->data[0] == kind &&
+        (!tag || memcmp(e->tag, tag, PDB_TAG_BYTES) == 0)) {
+        *f = e->f;
+        return PAGEDB_OK;
+    }
+    int rc = pdb_pager_get(c->p, 0, t->realm, pg, tag, kind, f);
+    if (rc == PAGEDB_ENOMEM) {
+        memo_clear(c);
+        rc = pdb_pager_get(c->p, 0, t->realm, pg, tag, kind, f);
+    }
+    if (rc) return rc;
+    if (e->f) pdb_pager_unpin(c->p, e->f);
+    e->pg = pg;
+    e->f = *f;
+    e->realm = t->realm;
+    memcpy(e->tag, (*f)->tag, PDB_TAG_BYTES);
+    return PAGEDB_OK;
+}
+
+/* Release a frame from get_page: the memo keeps its pin in read transactions. */
+static void put_page(pdb_btctx *c, pdb_frame *f)
+{
+    if (c->writer || !c->memo) pdb_pager_unpin(c->p, f);
 }
 
 int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, pagedb_val *out)
@@ -347,13 +411,13 @@ int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, paged
             unsigned i = branch_search(d, key, klen);
             pg = br_child(d, i);
             memcpy(tag, br_tag(d, i), 16);
-            pdb_pager_unpin(c->p, f);
+            put_page(c, f);
             continue;
         }
         int exact;
         unsigned i = leaf_search(d, key, klen, &exact);
         if (!exact) {
-            pdb_pager_unpin(c->p, f);
+            put_page(c, f);
             return PAGEDB_ENOTFOUND;
         }
         unsigned off = n_slot(d, i);
@@ -363,7 +427,7 @@ int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, paged
         if (d[off + 6] & F_OVERFLOW) {
             uint8_t ref[OVF_REF];
             memcpy(ref, v, OVF_REF);
-            pdb_pager_unpin(c->p, f);
+            put_page(c, f);
             const uint8_t *ov;
             rc = ovf_read(c, t->realm, ref, vl, &ov);
             if (rc) return rc;
@@ -377,7 +441,7 @@ int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, paged
             out->data = c->vbuf;
             out->size = vl;
         }
-        pdb_pager_unpin(c->p, f);
+        put_page(c, f);
         return rc;
     }
 }
@@ -1071,12 +1135,12 @@ static int cur_descend_edge(pdb_cur *cu, uint32_t lvl, int dir)
         int i = dir > 0 ? 0 : (int)n - 1;
         cu->idx[lvl] = i;
         if (level == 1) {
-            pdb_pager_unpin(cu->c->p, f);
+            put_page(cu->c, f);
             return PAGEDB_OK;
         }
         cu->pg[lvl + 1] = br_child(f->data, (unsigned)i);
         memcpy(cu->tag[lvl + 1], br_tag(f->data, (unsigned)i), 16);
-        pdb_pager_unpin(cu->c->p, f);
+        put_page(cu->c, f);
     }
 }
 
@@ -1095,12 +1159,12 @@ static int cur_step(pdb_cur *cu, int dir)
             cu->idx[lvl] = ni;
             cu->pg[lvl + 1] = br_child(f->data, (unsigned)ni);
             memcpy(cu->tag[lvl + 1], br_tag(f->data, (unsigned)ni), 16);
-            pdb_pager_unpin(cu->c->p, f);
+            put_page(cu->c, f);
             rc = cur_descend_edge(cu, (uint32_t)lvl + 1, dir);
             if (rc) return rc;
             return cur_settle(cu, dir);
         }
-        pdb_pager_unpin(cu->c->p, f);
+        put_page(cu->c, f);
     }
     cu->state = dir > 0 ? 2 : 3;
     return PAGEDB_ENOTFOUND;
@@ -1113,7 +1177,7 @@ static int cur_settle(pdb_cur *cu, int dir)
     if (rc) return rc;
     int n = (int)n_count(f->data), i = cu->idx[cu->depth - 1];
     if (i < 0 || i >= n) {
-        pdb_pager_unpin(cu->c->p, f);
+        put_page(cu->c, f);
         cu->idx[cu->depth - 1] = i < 0 ? 0 : n - 1;
         if (n == 0) cu->idx[cu->depth - 1] = dir > 0 ? -1 : 0;
         return cur_step(cu, dir);
@@ -1128,7 +1192,7 @@ static int cur_settle(pdb_cur *cu, int dir)
         cu->state = 1;
         cu->mod = cu->t->mod;
     }
-    pdb_pager_unpin(cu->c->p, f);
+    put_page(cu->c, f);
     return rc;
 }
 
@@ -1160,12 +1224,12 @@ int pdb_cur_seek(pdb_cur *cu, const uint8_t *key, size_t klen, int mode)
             cu->idx[lvl] = (int)i;
             cu->pg[lvl + 1] = br_child(f->data, i);
             memcpy(cu->tag[lvl + 1], br_tag(f->data, i), 16);
-            pdb_pager_unpin(cu->c->p, f);
+            put_page(cu->c, f);
             continue;
         }
         int exact;
         int i = (int)leaf_search(f->data, key, klen, &exact);
-        pdb_pager_unpin(cu->c->p, f);
+        put_page(cu->c, f);
         if (mode == PAGEDB_SEEK_EXACT && !exact) {
             cu->state = 0;
             return PAGEDB_ENOTFOUND;
@@ -1243,7 +1307,7 @@ int pdb_cur_get(pdb_cur *cu, pagedb_val *key, pagedb_val *val)
     if (d[off + 6] & F_OVERFLOW) {
         uint8_t ref[OVF_REF];
         memcpy(ref, v, OVF_REF);
-        pdb_pager_unpin(cu->c->p, f);
+        put_page(cu->c, f);
         const uint8_t *ov;
         rc = ovf_read(cu->c, cu->t->realm, ref, vl, &ov);
         if (!rc) rc = ensure(&cu->val, &cu->vcap, vl, 0);
@@ -1251,7 +1315,7 @@ int pdb_cur_get(pdb_cur *cu, pagedb_val *key, pagedb_val *val)
     } else {
         rc = ensure(&cu->val, &cu->vcap, vl ? vl : 1, 0);
         if (!rc && vl) memcpy(cu->val, v, vl);
-        pdb_pager_unpin(cu->c->p, f);
+        put_page(cu->c, f);
     }
     if (rc) return rc;
     cu->vlen = vl;

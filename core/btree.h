@@ -36,10 +36,32 @@ typedef struct pdb_tree {
     int dirty;             /* modified in this transaction */
 } pdb_tree;
 
-/** Per-transaction context for tree operations. */
+/** One entry of a read transaction's page memo (see pdb_btctx). */
+typedef struct pdb_memo_ent {
+    uint64_t pg;           /* page number (0 = empty slot) */
+    pdb_frame *f;          /* the frame, pinned by the memo */
+    uint32_t realm;
+    uint8_t tag[PDB_TAG_BYTES]; /* tag the page was authenticated against */
+} pdb_memo_ent;
+
+/**
+ * Per-transaction context for tree operations.
+ *
+ * Page memo (read transactions only): a direct-mapped table of the pages the transaction
+ * visited, each kept pinned until it is replaced or the transaction ends, so a descent
+ * through pages already visited (the upper levels of every lookup, the leaf under a
+ * cursor) skips the pager's mutex and hash table. A read transaction's snapshot never
+ * changes, so a page number names one page for its whole life; a hit still checks the
+ * realm and the tag the parent records. A frame returned by a read transaction's
+ * get_page is valid until the next get_page on the same context (the memo may replace
+ * it); writers do not use the memo. Size: pdb_btctx_memo_slots().
+ */
 typedef struct pdb_btctx {
     pdb_pager *p;
     int writer;            /* 1 in a write transaction */
+    pdb_memo_ent *memo;    /* read txns: memo_mask + 1 slots, allocated at first use */
+    uint32_t memo_mask;
+    int memo_off;          /* 1: no memo (cache too small or allocation failed) */
     uint8_t *vbuf;         /* value scratch (get results, overflow reads) */
     size_t vcap;
     uint8_t *wbuf;         /* page-aligned scratch for overflow writes / splits */

@@ -366,11 +366,13 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
             return pdb_err(PAGEDB_ECORRUPT, "page number %llu out of range (file has %llu pages)",
                            (unsigned long long)pgno, (unsigned long long)limit);
         }
-        /* only the write transaction's own thread changes the owned set: `own` stays valid */
-        pdb_pgmap_ent *own = writer && p->w_active ? pdb_pgmap_find(&p->owned, pgno) : NULL;
-        const uint8_t *want = own ? (own->written ? own->tag : NULL) : tag;
         int rc = PAGEDB_OK;
         pdb_frame *f = pdb_cache_lookup(p->cache, 0, pgno);
+        /* Only the write transaction's own thread changes the owned set: `own` stays valid.
+           A dirty frame is always an owned page of the write transaction (only it dirties
+           frames), and a dirty frame's tag is not checked: skip the owned-set probe. */
+        pdb_pgmap_ent *own = writer && p->w_active && !(f && f->dirty) ? pdb_pgmap_find(&p->owned, pgno) : NULL;
+        const uint8_t *want = own ? (own->written ? own->tag : NULL) : tag;
         if (f) {
             while (f->loading) pdb_cond_wait(&p->loaded, &p->mu); /* another thread's miss */
             if (!f->valid) { /* that load failed, or the page was discarded meanwhile */
@@ -443,6 +445,15 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
         pdb_mutex_unlock(&p->mu);
         return PAGEDB_OK;
     }
+}
+
+uint64_t pdb_pager_frames(pdb_pager *p)
+{
+    pdb_cache_stats st;
+    pdb_mutex_lock(&p->mu);
+    pdb_cache_get_stats(p->cache, &st);
+    pdb_mutex_unlock(&p->mu);
+    return st.frames_cap;
 }
 
 void pdb_pager_unpin(pdb_pager *p, pdb_frame *f)
@@ -591,7 +602,7 @@ int pdb_pager_touch(pdb_pager *p, pdb_frame **fp, int *moved)
     pdb_frame *f = *fp;
     pdb_mutex_lock(&p->mu);
     *moved = 0;
-    if (pdb_pgmap_find(&p->owned, f->pgno)) {
+    if (f->dirty || pdb_pgmap_find(&p->owned, f->pgno)) { /* dirty frames are owned pages */
         f->dirty = 1;
         pdb_mutex_unlock(&p->mu);
         return PAGEDB_OK;

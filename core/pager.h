@@ -135,6 +135,9 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno,
                   const uint8_t *tag, int kind, pdb_frame **out);
 void pdb_pager_unpin(pdb_pager *p, pdb_frame *f);
 
+/** Frames in the buffer pool (its cap in pages); fixed for the pager's life. */
+uint64_t pdb_pager_frames(pdb_pager *p);
+
 /** Read and authenticate npages consecutive pages into buf (npages * page_size bytes),
     bypassing the cache; each page's plaintext is left in place. For overflow runs and
     verify. tags: npages * 16 bytes receiving each page's tag (may be NULL). */

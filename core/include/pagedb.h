@@ -271,7 +271,9 @@ size_t pagedb_max_key_size(const pagedb *db);
 
 /**
  * Begin a transaction. A read-only transaction sees the last committed state at this call
- * and nothing later. A write transaction waits (or with NOWAIT returns EBUSY) while another
+ * and nothing later; it keeps the pages it visits pinned in a page memo (up to 1/64 of the
+ * pool's frames, at most 1,024 pages) so later lookups through them skip the pool: end
+ * read transactions when done, as their pins hold pool frames. A write transaction waits (or with NOWAIT returns EBUSY) while another
  * write transaction of this handle is active.
  * Errors: EMISUSE (write txn on a PAGEDB_RDONLY database), EBUSY, ENOMEM.
  * Thread-safety: any thread; the returned txn then belongs to that thread until it ends.
@@ -476,7 +478,10 @@ typedef struct pagedb_stats {
     uint64_t file_bytes;     /**< size of the main file in bytes */
     uint64_t cache_cap_bytes;/**< buffer pool cap in bytes */
     uint64_t cache_pages;    /**< frames currently holding a page */
-    uint64_t cache_hits;     /**< page requests served from the pool */
+    uint64_t cache_hits;     /**< page requests served from the pool; a read txn's
+                                  repeat visits to the pages it keeps pinned in its page
+                                  memo (up to 1/64 of the pool's frames, at most 1,024
+                                  pages, released when the txn ends) are not requests */
     uint64_t cache_misses;   /**< page requests that read and authenticated a page */
     uint64_t cache_evictions;/**< frames reused for another page */
     uint64_t bytes_read;     /**< bytes read through the VFS since open */

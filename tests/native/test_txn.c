@@ -21,6 +21,10 @@
  *  txn-6    a durable commit costs one or two syncs (pagedb_stats.syncs), NOSYNC none
  *  txn-7    cache counters: a scan of a table larger than the cache evicts; repeated gets
  *           of one key are hits and read nothing from the file
+ *  txn-8.x  a read txn's page memo (core/btree.h): repeat visits skip the pool's lookups;
+ *           160 read txns at once on a 512-frame pool (their memos would pin more than
+ *           the pool) all read right; readers with full memos keep their snapshots while
+ *           a writer rewrites every key in commits that churn the pool
  *
  * Environment: PAGEDB_TEST_SEED.
  */
@@ -919,6 +923,127 @@ static void cache_stats(void)
     free(dir);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* txn-8: the page memo of read transactions                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+static void m_key(unsigned i, char *k) { snprintf(k, 16, "m%07u", i); }
+static void m_val(unsigned i, unsigned ver, uint8_t *v) /* 100 bytes */
+{
+    for (unsigned j = 0; j < 100; j++) v[j] = (uint8_t)(i * 31 + j + ver * 7);
+}
+
+static void m_fill(pagedb *db, unsigned n, unsigned ver)
+{
+    pagedb_txn *w;
+    pagedb_table *tb;
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(w, "m", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+    for (unsigned i = 0; i < n; i++) {
+        char k[16];
+        uint8_t v[100];
+        m_key(i, k);
+        m_val(i, ver, v);
+        CHECK_RC(pagedb_put(tb, k, strlen(k), v, sizeof v, 0), PAGEDB_OK);
+    }
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+}
+
+static void m_get(pagedb_table *tb, unsigned i, unsigned ver)
+{
+    char k[16];
+    uint8_t v[100];
+    m_key(i, k);
+    m_val(i, ver, v);
+    pagedb_val got;
+    CHECK_RC(pagedb_get(tb, k, strlen(k), &got), PAGEDB_OK);
+    CHECK(got.size == sizeof v && memcmp(got.data, v, sizeof v) == 0);
+}
+
+static int m_info_cb(void *arg, const pagedb_table_info *i)
+{
+    if (!strcmp(i->name, "m")) *(pagedb_table_info *)arg = *i;
+    return 0;
+}
+
+static void page_memo(void)
+{
+    CASE("txn-8.1"); /* default pool (8 MiB, 2048 frames): memo of 32 pages */
+    char *dir = harness_tmpdir("txn-memo");
+    pagedb *db = open_db(dir, PAGEDB_CREATE | PAGEDB_NOSYNC, 0);
+    m_fill(db, 20000, 0);
+    pagedb_txn *r;
+    pagedb_table *tb;
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(r, "m", 0, 0, &tb), PAGEDB_OK);
+    pagedb_table_info ti = {0};
+    CHECK_RC(pagedb_table_list(r, m_info_cb, &ti), PAGEDB_OK);
+    m_get(tb, 0, 0); /* the root and first path enter the memo */
+    pagedb_stats s0 = stats(db);
+    for (unsigned j = 0; j < 1000; j++) m_get(tb, (unsigned)(harness_rand(&g_rng) % 20000), 0);
+    pagedb_stats s1 = stats(db);
+    uint64_t lookups = (s1.cache_hits - s0.cache_hits) + (s1.cache_misses - s0.cache_misses);
+    printf("txn-8: 1000 gets in a tree of depth %u: %llu pool lookups (without the memo: %u)\n", ti.depth,
+           (unsigned long long)lookups, 1000 * ti.depth);
+    CHECK(ti.depth >= 2);
+    CHECK(lookups <= 1000 * (uint64_t)(ti.depth - 1)); /* at least the root never goes to the pool */
+    pagedb_txn_abort(r);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+
+    CASE("txn-8.2"); /* 160 readers on 512 frames: 160 x 8 memo pins > 512 */
+    db = open_db(dir, 0, 512 * PS);
+    enum { NR = 160 };
+    pagedb_txn *rs[NR];
+    pagedb_table *ts[NR];
+    for (int i = 0; i < NR; i++) {
+        CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &rs[i]), PAGEDB_OK);
+        CHECK_RC(pagedb_table_open(rs[i], "m", 0, 0, &ts[i]), PAGEDB_OK);
+    }
+    for (unsigned j = 0; j < 20000; j++) m_get(ts[j % NR], (unsigned)(harness_rand(&g_rng) % 20000), 0);
+    for (int i = 0; i < NR; i++) { /* cursors: the leaf under the cursor stays in the memo */
+        pagedb_cursor *cu;
+        CHECK_RC(pagedb_cursor_open(ts[i], &cu), PAGEDB_OK);
+        unsigned from = (unsigned)(harness_rand(&g_rng) % 19000);
+        char k[16];
+        m_key(from, k);
+        CHECK_RC(pagedb_cursor_seek(cu, k, strlen(k), PAGEDB_SEEK_GE), PAGEDB_OK);
+        for (unsigned n = 0; n < 300; n++) {
+            pagedb_val gk, gv;
+            CHECK_RC(pagedb_cursor_get(cu, &gk, &gv), PAGEDB_OK);
+            uint8_t v[100];
+            m_key(from + n, k);
+            m_val(from + n, 0, v);
+            CHECK(gk.size == strlen(k) && memcmp(gk.data, k, gk.size) == 0);
+            CHECK(gv.size == sizeof v && memcmp(gv.data, v, sizeof v) == 0);
+            if (n + 1 < 300) CHECK_RC(pagedb_cursor_next(cu), PAGEDB_OK);
+        }
+        pagedb_cursor_close(cu);
+    }
+    for (int i = 0; i < NR; i++) pagedb_txn_abort(rs[i]);
+    pagedb_stats s2 = stats(db);
+    CHECK(s2.cache_pages <= 512);
+
+    CASE("txn-8.3"); /* memo'd readers keep their snapshot while the writer rewrites all */
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(r, "m", 0, 0, &tb), PAGEDB_OK);
+    for (unsigned j = 0; j < 2000; j++) m_get(tb, (unsigned)(harness_rand(&g_rng) % 20000), 0);
+    for (unsigned ver = 1; ver <= 3; ver++) {
+        m_fill(db, 20000, ver);
+        for (unsigned j = 0; j < 2000; j++) m_get(tb, (unsigned)(harness_rand(&g_rng) % 20000), 0);
+        pagedb_txn *r2;
+        pagedb_table *t2;
+        CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r2), PAGEDB_OK);
+        CHECK_RC(pagedb_table_open(r2, "m", 0, 0, &t2), PAGEDB_OK);
+        for (unsigned j = 0; j < 500; j++) m_get(t2, (unsigned)(harness_rand(&g_rng) % 20000), ver);
+        pagedb_txn_abort(r2);
+    }
+    for (unsigned i = 0; i < 20000; i++) m_get(tb, i, 0);
+    pagedb_txn_abort(r);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     g_rng = harness_seed(0x7A7A);
@@ -947,5 +1072,8 @@ int main(void)
     t = now_s();
     cache_stats();
     printf("txn-7 %.1f s\n", now_s() - t);
+    t = now_s();
+    page_memo();
+    printf("txn-8 %.1f s\n", now_s() - t);
     return harness_done();
 }

@@ -334,18 +334,24 @@ static int ovf_free(pdb_btctx *c, pdb_tree *t, const uint8_t *ref, size_t vlen)
 
 /* ---- reads ---- */
 
-/* The memo (btctx.h) takes at most 1/64 of the pool's frames per read transaction, so
-   64 concurrent readers with full memos are needed before a miss finds every frame
-   pinned; a reader that meets ENOMEM drops its own memo and retries. */
+/* The memo (btree.h) of one read transaction has up to nframes / 64 slots (at most
+   MEMO_MAX); all memos together pin at most nframes / 8 frames (pdb_pager_memo_reserve),
+   so a slot is filled only while that budget lasts. A reader that still meets ENOMEM (every
+   frame pinned by other means) drops its own memo and retries once. */
 #define MEMO_MAX 1024u
 #define MEMO_MIN 8u
+
+static uint32_t memo_slot(const pdb_btctx *c, uint64_t pg)
+{
+    return (uint32_t)((pg * 0x9E3779B97F4A7C15ull) >> 32) & c->memo_mask;
+}
 
 static void memo_clear(pdb_btctx *c)
 {
     if (!c->memo) return;
     for (uint32_t i = 0; i <= c->memo_mask; i++)
         if (c->memo[i].f) {
-            pdb_pager_unpin(c->p, c->memo[i].f);
+            pdb_pager_memo_unpin(c->p, c->memo[i].f);
             c->memo[i].f = NULL;
             c->memo[i].pg = 0;
         }
@@ -369,7 +375,7 @@ static int get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, 
     int kind = level == 1 ? PDB_KIND_LEAF : PDB_KIND_BRANCH;
     if (c->writer || c->memo_off || (!c->memo && !memo_init(c)))
         return pdb_pager_get(c->p, c->writer, t->realm, pg, tag, kind, f);
-    pdb_memo_ent *e = &c->memo[(pg * 0x9E3779B97F4A7C15ull >> 32) & c->memo_mask];
+    pdb_memo_ent *e = &c->memo[memo_slot(c, pg)];
     /* A memo frame stays pinned, so its data (and data[0], the kind) cannot change. */
     if (e->pg == pg && e->realm == t->realm && e->f->data[0] == kind &&
         (!tag || memcmp(e->tag, tag, PDB_TAG_BYTES) == 0)) {
@@ -382,7 +388,8 @@ static int get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, 
         rc = pdb_pager_get(c->p, 0, t->realm, pg, tag, kind, f);
     }
     if (rc) return rc;
-    if (e->f) pdb_pager_unpin(c->p, e->f);
+    if (e->f) pdb_pager_unpin(c->p, e->f); /* the new frame takes over its memo pin */
+    else if (!pdb_pager_memo_reserve(c->p)) return PAGEDB_OK; /* budget spent: not memoised */
     e->pg = pg;
     e->f = *f;
     e->realm = t->realm;
@@ -390,10 +397,10 @@ static int get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, 
     return PAGEDB_OK;
 }
 
-/* Release a frame from get_page: the memo keeps its pin in read transactions. */
+/* Release a frame from get_page: a memo's frame keeps its pin until the memo drops it. */
 static void put_page(pdb_btctx *c, pdb_frame *f)
 {
-    if (c->writer || !c->memo) pdb_pager_unpin(c->p, f);
+    if (c->writer || !c->memo || c->memo[memo_slot(c, f->pgno)].f != f) pdb_pager_unpin(c->p, f);
 }
 
 int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, pagedb_val *out)

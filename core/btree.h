@@ -54,7 +54,8 @@ typedef struct pdb_memo_ent {
  * changes, so a page number names one page for its whole life; a hit still checks the
  * realm and the tag the parent records. A frame returned by a read transaction's
  * get_page is valid until the next get_page on the same context (the memo may replace
- * it); writers do not use the memo. Size: pdb_btctx_memo_slots().
+ * it); writers do not use the memo. Size: nframes / 64 slots (at most 1,024; none below 8);
+ * all memos together pin at most nframes / 8 frames (pdb_pager_memo_reserve).
  */
 typedef struct pdb_btctx {
     pdb_pager *p;

@@ -197,6 +197,11 @@ int pdb_pager_create(pdb_pager **out, const pagedb_vfs *vfs, pagedb_vfs_file *fi
                        cache_bytes, PDB_MIN_FRAMES, page_size);
     }
     p->cache = pdb_cache_create(page_size, cache_bytes, PDB_MIN_FRAMES, spill_cb, p);
+    if (p->cache) {
+        pdb_cache_stats cs;
+        pdb_cache_get_stats(p->cache, &cs);
+        p->memo_cap = cs.frames_cap / 8;
+    }
     size_t al = page_size < 4096 ? 4096 : page_size;
     /* stage: up to 256 KiB, and at most a sixteenth of the pool (at least 4 pages) */
     p->stage_cap = PDB_STAGE_BYTES / page_size;
@@ -454,6 +459,23 @@ uint64_t pdb_pager_frames(pdb_pager *p)
     pdb_cache_get_stats(p->cache, &st);
     pdb_mutex_unlock(&p->mu);
     return st.frames_cap;
+}
+
+int pdb_pager_memo_reserve(pdb_pager *p)
+{
+    pdb_mutex_lock(&p->mu);
+    int ok = p->memo_pins < p->memo_cap;
+    if (ok) p->memo_pins++;
+    pdb_mutex_unlock(&p->mu);
+    return ok;
+}
+
+void pdb_pager_memo_unpin(pdb_pager *p, pdb_frame *f)
+{
+    pdb_mutex_lock(&p->mu);
+    pdb_cache_unpin(p->cache, f);
+    p->memo_pins--;
+    pdb_mutex_unlock(&p->mu);
 }
 
 void pdb_pager_unpin(pdb_pager *p, pdb_frame *f)

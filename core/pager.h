@@ -84,6 +84,7 @@ typedef struct pdb_pager {
     size_t *stage_ord;     /* scratch for the flush order */
     size_t stage_n, stage_cap;
     uint64_t bytes_read, bytes_written, syncs;
+    uint64_t memo_pins, memo_cap; /* frames pinned by read txns' page memos, and their cap */
 
     /* committed allocation state (as of the last commit) */
     uint64_t page_count;   /* pages in use, including the 2 headers */
@@ -137,6 +138,15 @@ void pdb_pager_unpin(pdb_pager *p, pdb_frame *f);
 
 /** Frames in the buffer pool (its cap in pages); fixed for the pager's life. */
 uint64_t pdb_pager_frames(pdb_pager *p);
+
+/**
+ * Page memo accounting (btree.h): all read transactions' memos together keep at most
+ * nframes / 8 frames pinned, so the rest of the pool stays free for misses whatever the
+ * number of readers. reserve: 1 if one more memo pin is allowed (and counts it), else 0.
+ * memo_unpin: unpins a memo's frame and uncounts it. Thread-safe (pager mutex).
+ */
+int pdb_pager_memo_reserve(pdb_pager *p);
+void pdb_pager_memo_unpin(pdb_pager *p, pdb_frame *f);
 
 /** Read and authenticate npages consecutive pages into buf (npages * page_size bytes),
     bypassing the cache; each page's plaintext is left in place. For overflow runs and

@@ -22,9 +22,10 @@
  *  txn-7    cache counters: a scan of a table larger than the cache evicts; repeated gets
  *           of one key are hits and read nothing from the file
  *  txn-8.x  a read txn's page memo (core/btree.h): repeat visits skip the pool's lookups;
- *           160 read txns at once on a 512-frame pool (their memos would pin more than
- *           the pool) all read right; readers with full memos keep their snapshots while
- *           a writer rewrites every key in commits that churn the pool
+ *           160 read txns at once on a 512-frame pool (8-slot memos: 1,280 pins if
+ *           unbudgeted: every frame pinned, ENOMEM) all read right;
+ *           readers with full memos keep their snapshots while a writer rewrites every
+ *           key in commits that churn the pool
  *
  * Environment: PAGEDB_TEST_SEED.
  */

@@ -9,7 +9,7 @@
  *                     [--cache-mib M] [--small-cache-mib M] [--meta KEY=VALUE]...
  *   N       bulk-load size (default $BENCH_N or 1000000)
  *   LIST    comma-separated variant ids (default $BENCH_ENGINES or all):
- *           pagedb-xchacha, pagedb-mac, lmdb, sqlite, rocksdb, pagedb-xchacha-buffered,
+ *           pagedb-xchacha, pagedb-mac, lmdb, sqlite, rocksdb, pagedb-xchacha-direct,
  *           pagedb-xchacha-small
  *   DIR     scratch directory for the databases (default $BENCH_DIR or ./bench-data);
  *           each variant's database is created fresh in DIR/<id> and deleted afterwards
@@ -124,8 +124,8 @@ static bench_variant variants[] = {
     {.id = "pagedb-xchacha", .label = "pagedb XChaCha20-Poly1305", .engine = &bench_pagedb_engine, .cipher = PDB_X},
     {.id = "pagedb-mac", .label = "pagedb plaintext+MAC", .engine = &bench_pagedb_engine,
      .cipher = PAGEDB_CIPHER_MAC},
-    {.id = "pagedb-xchacha-buffered", .label = "pagedb XChaCha20-Poly1305, buffered I/O",
-     .engine = &bench_pagedb_engine, .cipher = PDB_X, .pagedb_flags = PAGEDB_NODIRECT},
+    {.id = "pagedb-xchacha-direct", .label = "pagedb XChaCha20-Poly1305, O_DIRECT",
+     .engine = &bench_pagedb_engine, .cipher = PDB_X, .pagedb_flags = PAGEDB_DIRECT},
     {.id = "lmdb", .label = "LMDB", .engine = &bench_lmdb_engine},
     {.id = "sqlite", .label = "SQLite", .engine = &bench_sqlite_engine},
     {.id = "rocksdb", .label = "RocksDB", .engine = &bench_rocksdb_engine},
@@ -402,7 +402,7 @@ int main(int argc, char **argv)
     const char *engines = (env = getenv("BENCH_ENGINES")) && *env ? env : NULL;
     const char *base = (env = getenv("BENCH_DIR")) && *env ? env : "bench-data";
     const char *outpath = NULL;
-    size_t cache_mib = 256, small_mib = 64;
+    size_t cache_mib = 1024, small_mib = 64;
     const char *meta[64];
     int nmeta = 0;
     for (int i = 1; i < argc; i++) {

@@ -216,10 +216,12 @@ static int ensure(uint8_t **buf, size_t *cap, size_t need, int aligned)
 }
 
 static void memo_clear(pdb_btctx *c);
+static void hold_drop(pdb_btctx *c);
 
 void pdb_btctx_free(pdb_btctx *c)
 {
     memo_clear(c);
+    hold_drop(c);
     free(c->memo);
     c->memo = NULL;
     c->memo_mask = 0;
@@ -458,44 +460,105 @@ int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, paged
 typedef struct wpath {
     pdb_frame *f[PDB_MAX_DEPTH];
     unsigned idx[PDB_MAX_DEPTH]; /* child index taken at each branch level */
+    uint8_t held[PDB_MAX_DEPTH]; /* f[i] is the held path's frame (its pin is the hold's) */
     int n;                       /* frames held: f[0] = root ... f[n-1] = leaf */
 } wpath;
 
 static void path_release(pdb_btctx *c, wpath *w)
 {
     for (int i = 0; i < w->n; i++)
-        if (w->f[i]) pdb_pager_unpin(c->p, w->f[i]);
+        if (w->f[i] && !w->held[i]) pdb_pager_unpin(c->p, w->f[i]);
     w->n = 0;
 }
 
-/* Touch the root-to-leaf path for key, making every page owned and dirty. */
+static void hold_drop(pdb_btctx *c)
+{
+    for (uint32_t i = 0; i < c->nhold; i++) pdb_pager_unpin(c->p, c->hold[i]);
+    c->nhold = 0;
+    c->hold_t = NULL;
+}
+
+/* After a successful insert: w (touched: every frame owned and dirty) becomes the held
+   path; its own pins move to the hold, frames of the old path not on it are unpinned. */
+static void hold_keep(pdb_btctx *c, pdb_tree *t, wpath *w)
+{
+    if (t->depth != (uint32_t)w->n) { /* the root split: w is not a root-to-leaf path now */
+        path_release(c, w);
+        hold_drop(c);
+        return;
+    }
+    for (int i = 0; i < w->n; i++) {
+        if (w->held[i]) continue;
+        if ((uint32_t)i < c->nhold) pdb_pager_unpin(c->p, c->hold[i]);
+        c->hold[i] = w->f[i];
+    }
+    for (uint32_t i = (uint32_t)w->n; i < c->nhold; i++) pdb_pager_unpin(c->p, c->hold[i]);
+    c->nhold = (uint32_t)w->n;
+    c->hold_t = t;
+    c->hold_root = t->root;
+    c->hold_depth = t->depth;
+    w->n = 0;
+}
+
+/* Hand the held path's pins to w (its borrowed levels become w's own) and empty the hold,
+   before an operation that may free or replace w's frames. */
+static void hold_into(pdb_btctx *c, wpath *w)
+{
+    for (uint32_t i = 0; i < c->nhold; i++) {
+        if ((int)i < w->n && w->held[i] && w->f[i] == c->hold[i]) w->held[i] = 0;
+        else pdb_pager_unpin(c->p, c->hold[i]);
+    }
+    c->nhold = 0;
+    c->hold_t = NULL;
+}
+
+/* Touch the root-to-leaf path for key, making every page owned and dirty. Levels where
+   the held path has the page the descent needs reuse its frame (already owned and dirty). */
 static int path_touch(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, int rightmost, wpath *w)
 {
     w->n = 0;
+    int hold_ok = c->nhold && c->hold_t == t && c->hold_root == t->root && c->hold_depth == t->depth &&
+                  c->nhold == t->depth;
+    if (c->nhold && !hold_ok) hold_drop(c);
     pdb_frame *f;
-    int rc = get_page(c, t, t->root, t->root_tag, t->depth, &f);
-    if (rc) return rc;
-    int moved;
-    rc = pdb_pager_touch(c->p, &f, &moved);
-    if (rc) {
-        pdb_pager_unpin(c->p, f);
-        return rc;
+    int moved, rc;
+    if (hold_ok) {
+        f = c->hold[0];
+        w->held[0] = 1;
+    } else {
+        rc = get_page(c, t, t->root, t->root_tag, t->depth, &f);
+        if (rc) return rc;
+        rc = pdb_pager_touch(c->p, &f, &moved);
+        if (rc) {
+            pdb_pager_unpin(c->p, f);
+            return rc;
+        }
+        if (moved) t->root = f->pgno;
+        w->held[0] = 0;
     }
-    if (moved) t->root = f->pgno;
     w->f[w->n++] = f;
     for (uint32_t level = t->depth; level > 1; level--) {
         uint8_t *d = f->data;
         unsigned i = rightmost ? n_count(d) - 1 : branch_search(d, key, klen);
         w->idx[w->n - 1] = i;
         pdb_frame *ch;
-        rc = get_page(c, t, br_child(d, i), br_tag(d, i), level - 1, &ch);
-        if (rc) return rc;
-        rc = pdb_pager_touch(c->p, &ch, &moved);
-        if (rc) {
-            pdb_pager_unpin(c->p, ch);
-            return rc;
+        uint64_t cpg = br_child(d, i);
+        /* the held frame at this level, if the descent reaches the same page through a
+           held parent (hold_ok: the held path is exactly the tree's current root path) */
+        if (hold_ok && w->held[w->n - 1] && c->hold[w->n]->pgno == cpg) {
+            ch = c->hold[w->n];
+            w->held[w->n] = 1;
+        } else {
+            rc = get_page(c, t, cpg, br_tag(d, i), level - 1, &ch);
+            if (rc) return rc;
+            rc = pdb_pager_touch(c->p, &ch, &moved);
+            if (rc) {
+                pdb_pager_unpin(c->p, ch);
+                return rc;
+            }
+            if (moved) br_set_child(d, i, ch->pgno);
+            w->held[w->n] = 0;
         }
-        if (moved) br_set_child(d, i, ch->pgno);
         w->f[w->n++] = ch;
         f = ch;
     }
@@ -503,18 +566,28 @@ static int path_touch(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen
 }
 
 /* Descend to the leaf for key, pinning the path without modifying it: w->f[0] = root ..
-   w->f[n-1] = leaf, w->idx the child taken at each branch. The caller releases w. */
+   w->f[n-1] = leaf, w->idx the child taken at each branch. Levels where the held path has
+   the page are borrowed from it (w->held). The caller releases w. */
 static int path_find(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, wpath *w)
 {
     w->n = 0;
     if (t->depth == 0 || t->depth > PDB_MAX_DEPTH) return pdb_err(PAGEDB_ECORRUPT, "tree depth %u invalid", t->depth);
+    int hold_ok = c->nhold && c->hold_t == t && c->hold_root == t->root && c->hold_depth == t->depth &&
+                  c->nhold == t->depth;
+    if (c->nhold && !hold_ok) hold_drop(c);
     uint64_t pg = t->root;
     uint8_t tag[16];
     memcpy(tag, t->root_tag, 16);
     for (uint32_t level = t->depth;; level--) {
         pdb_frame *f;
-        int rc = get_page(c, t, pg, tag, (int)level, &f);
-        if (rc) return rc;
+        if (hold_ok && (w->n == 0 || w->held[w->n - 1]) && c->hold[w->n]->pgno == pg) {
+            f = c->hold[w->n];
+            w->held[w->n] = 1;
+        } else {
+            int rc = get_page(c, t, pg, tag, (int)level, &f);
+            if (rc) return rc;
+            w->held[w->n] = 0;
+        }
         w->f[w->n++] = f;
         if (level == 1) return PAGEDB_OK;
         unsigned i = branch_search(f->data, key, klen);
@@ -529,6 +602,7 @@ static int path_find(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen,
 static int path_cow(pdb_btctx *c, pdb_tree *t, wpath *w)
 {
     for (int i = 0; i < w->n; i++) {
+        if (w->held[i]) continue; /* held frames are owned and dirty already */
         int moved;
         int rc = pdb_pager_touch(c->p, &w->f[i], &moved);
         if (rc) return rc;
@@ -763,8 +837,13 @@ int pdb_bt_put(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, const
     }
     rc = build_leaf_cell(c, t, key, klen, val, vlen, cell, &cs);
     if (!rc) rc = path_insert(c, t, &w, pos, cell, cs, append);
-    if (!rc) t->entries++;
-    path_release(c, &w);
+    if (!rc) {
+        t->entries++;
+        hold_keep(c, t, &w);
+    } else {
+        path_release(c, &w);
+        hold_drop(c);
+    }
     return rc;
 }
 
@@ -895,6 +974,8 @@ int pdb_bt_del(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen)
     rc = path_cow(c, t, &w);
     t->dirty = 1;
     t->mod++;
+    /* from here w's frames may be freed or replaced: w takes over the held path's pins */
+    hold_into(c, &w);
     if (rc) {
         path_release(c, &w);
         return rc;
@@ -905,7 +986,13 @@ int pdb_bt_del(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen)
     if (!rc) {
         node_remove(d, pos);
         t->entries--;
+        uint64_t pages = t->pages, root = t->root;
         rc = rebalance(c, t, &w, w.n - 1);
+        /* no page freed or moved: w is still the root-to-leaf path, owned and dirty */
+        if (!rc && t->pages == pages && t->root == root) {
+            hold_keep(c, t, &w);
+            return PAGEDB_OK;
+        }
     }
     path_release(c, &w);
     return rc;
@@ -997,6 +1084,7 @@ static int flush_branch(pdb_btctx *c, pdb_tree *t, uint64_t pg, uint32_t level, 
 
 int pdb_bt_flush(pdb_btctx *c, pdb_tree *t)
 {
+    hold_drop(c); /* frees pages / seals frames: the held path may not survive */
     if (!t->root || !pdb_pager_owned(c->p, t->root)) return PAGEDB_OK;
     if (t->depth == 0 || t->depth > PDB_MAX_DEPTH) return pdb_err(PAGEDB_ECORRUPT, "tree depth %u invalid", t->depth);
     flush_list l = {NULL, 0, 0};
@@ -1103,6 +1191,7 @@ int pdb_bt_verify(pdb_btctx *c, const pdb_tree *t, uint64_t *pages, uint64_t *en
 
 int pdb_bt_free_all(pdb_btctx *c, pdb_tree *t)
 {
+    hold_drop(c); /* frees pages / seals frames: the held path may not survive */
     if (!t->root) return PAGEDB_OK;
     if (pdb_pager_owned(c->p, t->root)) {
         /* owned pages may be dirty and unwritten: flush first so the walk can read them */

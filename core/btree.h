@@ -63,6 +63,15 @@ typedef struct pdb_btctx {
     pdb_memo_ent *memo;    /* read txns: memo_mask + 1 slots, allocated at first use */
     uint32_t memo_mask;
     int memo_off;          /* 1: no memo (cache too small or allocation failed) */
+    /* Writer's held path: the frames of the last insert's root-to-leaf path stay pinned
+       (all owned and dirty), so the next insert that descends through the same pages skips
+       the pager's lookup and copy-on-write calls for them. Valid while hold_t's root and
+       depth are unchanged; dropped by every delete, flush, drop and at the txn's end. */
+    pdb_frame *hold[PDB_MAX_DEPTH];
+    uint32_t nhold;
+    const void *hold_t;    /* the pdb_tree the path belongs to */
+    uint64_t hold_root;
+    uint32_t hold_depth;
     uint8_t *vbuf;         /* value scratch (get results, overflow reads) */
     size_t vcap;
     uint8_t *wbuf;         /* page-aligned scratch for overflow writes / splits */

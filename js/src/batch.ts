@@ -15,24 +15,31 @@
  *     read issued after a write resolved sees it) holds unchanged.
  *  2. Each request settles its own promise: a failing request rejects only its own call
  *     with its PagedbError code; the others of the batch resolve normally.
- *  3. Arguments are read when the batch is posted, not when the call is made: callers
- *     that hand over caller-owned arrays (keys, range bounds) copy them first (database.ts).
+ *  3. A get's key and a scan's range bounds are copied when the call is made; every other
+ *     argument is read when the batch is posted (end of tick), so callers must not change
+ *     arrays they passed before that (the Database only passes its own or buffered ones).
  *  4. Every Uint8Array a call resolves with owns its whole ArrayBuffer: small values, which
- *     arrive as views into one packed buffer, are copied out; large ones arrive in their own
- *     transferred buffer and are passed on as they are.
+ *     arrive packed in one buffer, are copied out; large ones arrive in their own
+ *     transferred buffer and are passed on as they are (wire.ts).
  *
  * Thread-safety: one Coalescer per connection, used from one event loop.
  */
 import { PagedbError, ErrorCode } from './errors.js';
 import {
-  BATCH_MAX_BYTES, BATCH_MAX_REQUESTS, type BatchRequest, type BatchResponse, type Endpoint, type OpArgs, type OpResults,
-  type Op, type Request, type WriteOp,
+  BATCH_MAX_BYTES, BATCH_MAX_REQUESTS, type Endpoint, type OpArgs, type OpResults, type Op, type WriteOp,
 } from './protocol.js';
+import { RequestWriter, readAnswers, type WireAnswers, type WireRequests } from './wire.js';
 
 interface Pending {
-  op: Op;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+}
+
+/** A queued request, kept only to re-post it alone if its batch cannot be cloned. */
+interface Queued {
+  op: Op;
+  args: unknown;
+  transfer: ArrayBuffer[] | undefined;
 }
 
 /** Limits of one batch message (defaults BATCH_MAX_REQUESTS and BATCH_MAX_BYTES). */
@@ -61,37 +68,20 @@ function requestBytes(op: Op, args: OpArgs[Op]): number {
   const a = args as Partial<OpArgs['get'] & OpArgs['scan'] & OpArgs['segAppend']>;
   let n = 32;
   if (a.key) n += a.key.length;
-  if (a.ops) n += opsBytes(a.ops);
+  if (a.ops?.length) n += opsBytes(a.ops);
   if (a.data) for (const c of a.data) n += c.length;
   if (op === 'scan' && a.range) n += boundBytes(a.range.gte) + boundBytes(a.range.lt) + boundBytes(a.range.prefix);
   return n;
 }
 
-/** The array itself when it owns its whole buffer, else a copy that does. */
-const own = (b: Uint8Array): Uint8Array => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice());
-
-/** Make the byte arrays of op's result own their buffers (invariant 4). */
-function unpack(op: Op, r: unknown): unknown {
-  if (op === 'get') {
-    const g = r as OpResults['get'];
-    if (g.value) g.value = own(g.value);
-  } else if (op === 'scan') {
-    for (const e of (r as OpResults['scan']).entries) {
-      e[0] = own(e[0]);
-      e[1] = own(e[1]);
-    }
-  }
-  return r;
-}
-
 /**
- * An Endpoint that coalesces calls into batch messages. `post` sends one batch message
+ * An Endpoint that coalesces calls into batch messages (wire.ts). `post` sends one message
  * (and the buffers it transfers) to the other side; the owner feeds every answer message
  * to {@link receive}, and calls {@link fail} when the other side is gone.
  */
 export class Coalescer implements Endpoint {
-  private queue: Request[] = [];
-  private transfers: (ArrayBuffer[] | undefined)[] = [];
+  private writer = new RequestWriter();
+  private queued: Queued[] = [];
   private bytes = 0;
   private scheduled = false;
   private pending = new Map<number, Pending>();
@@ -107,28 +97,30 @@ export class Coalescer implements Endpoint {
    * argument cannot be cloned: the batch is then posted request by request, so only the
    * offending call rejects, with EINVAL).
    */
-  constructor(private post: (msg: BatchRequest, transfer: ArrayBuffer[]) => void, limits: CoalescerLimits = {}) {
+  constructor(private post: (msg: WireRequests, transfer: ArrayBuffer[]) => void, limits: CoalescerLimits = {}) {
     this.maxRequests = Math.max(1, limits.maxRequests ?? BATCH_MAX_REQUESTS);
     this.maxBytes = Math.max(1, limits.maxBytes ?? BATCH_MAX_BYTES);
   }
 
   /**
-   * Queue `op`; resolves with its result or rejects with a PagedbError. `transfer`:
-   * ArrayBuffers inside args that the caller gives up (moved, not copied; must not appear
-   * in another call's list).
+   * Queue `op`; resolves with its result or rejects with a PagedbError. A get's key and a
+   * scan's bounds are copied now; other arguments are read when the batch is posted (at the
+   * end of the tick). `transfer`: ArrayBuffers inside args that the caller gives up (moved,
+   * not copied; must not appear in another call's list).
    */
   call<K extends Op>(op: K, args: OpArgs[K], transfer?: ArrayBuffer[]): Promise<OpResults[K]> {
     if (this.dead) return Promise.reject(this.dead);
     const n = requestBytes(op, args);
-    if (this.queue.length && this.bytes + n > this.maxBytes) this.flush();
+    if (this.queued.length && this.bytes + n > this.maxBytes) this.flush();
     const id = this.next++;
+    if (!this.queued.length) this.writer.first = id;
     const p = new Promise<OpResults[K]>((resolve, reject) => {
-      this.pending.set(id, { op, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
     });
-    this.queue.push({ id, op, args });
-    this.transfers.push(transfer?.length ? transfer : undefined);
+    this.writer.add(op, args);
+    this.queued.push({ op, args, transfer: transfer?.length ? transfer : undefined });
     this.bytes += n;
-    if (this.queue.length >= this.maxRequests || this.bytes >= this.maxBytes) this.flush();
+    if (this.queued.length >= this.maxRequests || this.bytes >= this.maxBytes) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
       queueMicrotask(() => {
@@ -141,30 +133,33 @@ export class Coalescer implements Endpoint {
 
   /** Post the queued requests now (a no-op when none are queued). */
   flush(): void {
-    if (!this.queue.length) return;
-    const batch = this.queue, transfers = this.transfers;
-    this.queue = [];
-    this.transfers = [];
+    if (!this.queued.length) return;
+    const queued = this.queued, first = this.writer.first;
+    const { msg, transfer } = this.writer.take();
+    this.queued = [];
     this.bytes = 0;
-    const transfer: ArrayBuffer[] = [];
-    for (const t of transfers) if (t) transfer.push(...t);
+    for (const q of queued) if (q.transfer) transfer.push(...q.transfer);
     try {
-      this.post({ batch }, transfer);
+      this.post(msg, transfer);
       this.messages++;
       return;
     } catch (e) {
-      if (batch.length === 1) {
-        this.settle(batch[0].id, cloneError(e));
+      if (queued.length === 1) {
+        this.settle(first, cloneError(e));
         return;
       }
     }
     // some argument cannot be cloned: one message per request, so only its call fails
-    batch.forEach((req, i) => {
+    queued.forEach((q, i) => {
+      const w = new RequestWriter();
+      w.first = first + i;
+      w.add(q.op, q.args as never);
+      const one = w.take();
       try {
-        this.post({ batch: [req] }, transfers[i] ?? []);
+        this.post(one.msg, [...one.transfer, ...(q.transfer ?? [])]);
         this.messages++;
       } catch (e) {
-        this.settle(req.id, cloneError(e));
+        this.settle(first + i, cloneError(e));
       }
     });
   }
@@ -177,31 +172,27 @@ export class Coalescer implements Endpoint {
   }
 
   /** Settle the calls answered by one answer message (unknown ids are ignored). */
-  receive(msg: BatchResponse): void {
-    for (const r of msg.batch) {
-      const p = this.pending.get(r.id);
-      if (!p) continue;
-      this.pending.delete(r.id);
-      if (r.ok) {
-        let v: unknown;
-        try {
-          v = unpack(p.op, r.result);
-        } catch (e) {
-          p.reject(new PagedbError(ErrorCode.EIO, `bad answer to ${p.op}: ${String(e)}`));
-          continue;
-        }
-        p.resolve(v);
-      } else {
-        p.reject(new PagedbError(r.code, r.message));
+  receive(msg: WireAnswers): void {
+    try {
+      for (const a of readAnswers(msg)) {
+        const p = this.pending.get(a.id);
+        if (!p) continue;
+        this.pending.delete(a.id);
+        if (a.ok) p.resolve(a.result);
+        else p.reject(new PagedbError(a.code, a.message));
       }
+    } catch (e) {
+      // a malformed answer: fail what it should have answered rather than hang
+      const err = new PagedbError(ErrorCode.EIO, `bad answer from the worker: ${String(e)}`);
+      for (let i = 0; i < msg.kinds.length; i++) this.settle(msg.first + i, err);
     }
   }
 
   /** The other side is gone: reject every queued and unanswered call, and all later ones, with `err`. */
   fail(err: PagedbError): void {
     this.dead = err;
-    this.queue = [];
-    this.transfers = [];
+    this.writer.take();
+    this.queued = [];
     this.bytes = 0;
     const all = [...this.pending.values()];
     this.pending.clear();

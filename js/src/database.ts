@@ -105,22 +105,24 @@ export interface WriteTxn {
 const BATCH = 256;
 
 /**
- * A key or range bound as sent to the engine: strings UTF-8 encoded, arrays copied (calls
- * are posted at the end of the tick, and the caller may reuse its array meanwhile). Throws
- * PagedbError EINVAL for anything else.
+ * A key or range bound: strings UTF-8 encoded, Uint8Arrays as they are (the endpoint copies
+ * a get's key and a scan's bounds during the call). Throws PagedbError EINVAL otherwise.
  */
 function argBytes(b: Bytes, what: string): Uint8Array {
   if (typeof b === 'string') return toBytes(b);
-  if (b instanceof Uint8Array) return b.slice();
+  if (b instanceof Uint8Array) return b;
   throw new PagedbError(ErrorCode.EINVAL, `${what} must be a Uint8Array or a string`);
 }
 
-/** Copy of `r` whose bounds are argBytes'd (see there). */
+/**
+ * Copy of `r` with its bounds encoded and copied: a range that takes several batches
+ * sends them again, and the caller may have changed its arrays meanwhile.
+ */
 function rangeArg(r: RangeOptions): RangeOptions {
   const c: RangeOptions = { ...r };
-  if (r.gte !== undefined) c.gte = argBytes(r.gte, 'range gte');
-  if (r.lt !== undefined) c.lt = argBytes(r.lt, 'range lt');
-  if (r.prefix !== undefined) c.prefix = argBytes(r.prefix, 'range prefix');
+  if (r.gte !== undefined) c.gte = argBytes(r.gte, 'range gte').slice();
+  if (r.lt !== undefined) c.lt = argBytes(r.lt, 'range lt').slice();
+  if (r.prefix !== undefined) c.prefix = argBytes(r.prefix, 'range prefix').slice();
   return c;
 }
 

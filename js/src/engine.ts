@@ -591,16 +591,23 @@ export class SyncTxn {
 
   /** Value of key in table, or undefined (also when the table does not exist). */
   get(table: string, key: Bytes): Uint8Array | undefined {
+    return this.getView(table, toBytes(key))?.slice();
+  }
+
+  /**
+   * @internal get's value as a view into the wasm heap, valid until the next call on this
+   * module (copy it before), or undefined.
+   */
+  getView(table: string, key: Uint8Array): Uint8Array | undefined {
     const t = this.table(table, false);
     if (!t) return undefined;
     const m = this.d.m;
-    const [kp] = this.d.stage(toBytes(key));
-    const kb = toBytes(key);
-    const rc = m._pagedb_get(t, kp, kb.length, this.d.outPtr);
+    const [kp] = this.d.stage(key);
+    const rc = m._pagedb_get(t, kp, key.length, this.d.outPtr);
     if (rc === ErrorCode.ENOTFOUND) return undefined;
     check(m, rc);
     const dp = m.HEAPU32[this.d.outPtr >> 2], n = m.HEAPU32[(this.d.outPtr >> 2) + 1];
-    return m.HEAPU8.slice(dp, dp + n);
+    return m.HEAPU8.subarray(dp, dp + n);
   }
 
   /** Insert or replace (creates the table). */
@@ -624,12 +631,33 @@ export class SyncTxn {
   }
 
   /**
-   * One batch of a range: at most `max` entries (and about `maxBytes` bytes), in order.
-   * Returns the entries and whether more remain; continue with {@link nextRange}.
+   * One batch of a range: at most `max` entries (and about `maxBytes` bytes; a first entry
+   * larger than that is returned alone), in order. Returns the entries and whether more
+   * remain; continue with {@link nextRange}. Each key and value is a new Uint8Array.
+   * The staging area in the wasm heap is allocated once and reused (only the bytes of the
+   * entries found are written and copied out).
    */
   scan(table: string, r: RangeOptions, max = 256, maxBytes = 1 << 20): { entries: [Uint8Array, Uint8Array][]; more: boolean } {
+    const res = this.scanRecords(table, r, max, maxBytes);
+    const entries: [Uint8Array, Uint8Array][] = new Array(res.count);
+    const rec = res.records;
+    const view = new DataView(rec.buffer, rec.byteOffset, rec.length);
+    for (let p = 0, i = 0; i < res.count; i++) {
+      const kl = view.getUint32(p, true), vl = view.getUint32(p + 4, true);
+      entries[i] = [rec.slice(p + 8, p + 8 + kl), rec.slice(p + 8 + kl, p + 8 + kl + vl)];
+      p += 8 + kl + vl;
+    }
+    return { entries, more: res.more };
+  }
+
+  /**
+   * @internal scan's entries as the engine writes them — records of [key length u32le,
+   * value length u32le, key, value] — in a view into the wasm heap valid until the next
+   * call on this module, with their count and whether more remain.
+   */
+  scanRecords(table: string, r: RangeOptions, max = 256, maxBytes = 1 << 20): { records: Uint8Array; count: number; more: boolean } {
     const t = this.table(table, false);
-    if (!t) return { entries: [], more: false };
+    if (!t) return { records: new Uint8Array(0), count: 0, more: false };
     const m = this.d.m;
     const from = r.gte !== undefined ? toBytes(r.gte) : undefined;
     const to = r.lt !== undefined ? toBytes(r.lt) : undefined;
@@ -653,16 +681,10 @@ export class SyncTxn {
         cap = need;
         continue;
       }
-      const entries: [Uint8Array, Uint8Array][] = [];
-      const view = new DataView(m.HEAPU8.buffer, out, used);
-      for (let p = 0; p < used;) {
-        const kl = view.getUint32(p, true), vl = view.getUint32(p + 4, true);
-        const k = m.HEAPU8.slice(out + p + 8, out + p + 8 + kl);
-        const v = m.HEAPU8.slice(out + p + 8 + kl, out + p + 8 + kl + vl);
-        entries.push([k, v]);
-        p += 8 + kl + vl;
-      }
-      return { entries, more: more || (count === limit && limit < (r.limit ?? Infinity)) };
+      return {
+        records: m.HEAPU8.subarray(out, out + used), count,
+        more: more || (count === limit && limit < (r.limit ?? Infinity)),
+      };
     }
   }
 

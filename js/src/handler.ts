@@ -11,86 +11,17 @@
  * use the first answers while later requests still run. Before each answer message it
  * lets the backend complete deferred work (OPFS: removing the files of deleted or unlinked
  * segments; see opfs_backend.ts), so an answer never precedes the work of the ops it
- * answers. Result bytes of get and scan are packed into one transferred buffer (Packer).
+ * answers. Messages are encoded by wire.ts.
  */
 import { SyncDatabase, type EmModule, type SyncSegment, type SyncTxn } from './engine.js';
 import { PagedbError, ErrorCode } from './errors.js';
-import {
-  REPLY_MAX_BYTES, REPLY_MAX_RESPONSES, REPLY_OWN_BUFFER_BYTES, type BatchResponse, type OpArgs, type OpResults, type Op,
-  type Request, type Response, type WriteOp,
-} from './protocol.js';
+import { REPLY_MAX_BYTES, REPLY_MAX_RESPONSES, type OpArgs, type OpResults, type Op, type WriteOp } from './protocol.js';
+import { AnswerWriter, K_GET, K_SCAN, readRequests, type WireAnswers, type WireRequests } from './wire.js';
 
 /** One answer message of a batch and the buffers it transfers. */
 export interface BatchReply {
-  msg: BatchResponse;
+  msg: WireAnswers;
   transfer: ArrayBuffer[];
-}
-
-/**
- * Gathers the result bytes of one answer message: small arrays are copied into one
- * buffer at flush time and replaced by views into it; large ones keep their own buffer
- * (a fresh copy out of the wasm heap) and are transferred as they are.
- */
-class Packer {
-  private small: { holder: Record<number | string, unknown>; key: number | string; src: Uint8Array }[] = [];
-  private smallBytes = 0;
-  private own: ArrayBuffer[] = [];
-  private ownBytes = 0;
-
-  /** Result bytes gathered so far. */
-  get bytes(): number {
-    return this.smallBytes + this.ownBytes;
-  }
-
-  /** Register holder[key], a Uint8Array owning its whole buffer. */
-  add(holder: Record<number | string, unknown>, key: number | string): void {
-    const src = holder[key] as Uint8Array;
-    if (src.length >= REPLY_OWN_BUFFER_BYTES) {
-      this.own.push(src.buffer as ArrayBuffer);
-      this.ownBytes += src.length;
-    } else {
-      this.small.push({ holder, key, src });
-      this.smallBytes += src.length;
-    }
-  }
-
-  /** Register the byte arrays of op's result. */
-  result(op: Op, r: unknown): void {
-    if (op === 'get') {
-      const g = r as OpResults['get'];
-      if (g.value) this.add(g as unknown as Record<string, unknown>, 'value');
-    } else if (op === 'scan') {
-      for (const e of (r as OpResults['scan']).entries) {
-        this.add(e as unknown as Record<number, unknown>, 0);
-        this.add(e as unknown as Record<number, unknown>, 1);
-      }
-    } else if (op === 'segRead') {
-      const b = (r as OpResults['segRead']).bytes;
-      this.own.push(b.buffer as ArrayBuffer); // a fresh array of exactly `length` bytes
-      this.ownBytes += b.length;
-    }
-  }
-
-  /** Copy the small arrays into one buffer, point their holders at it; the transfer list. */
-  finish(): ArrayBuffer[] {
-    const transfer = this.own;
-    if (this.small.length) {
-      const buf = new ArrayBuffer(this.smallBytes);
-      const all = new Uint8Array(buf);
-      let off = 0;
-      for (const s of this.small) {
-        all.set(s.src, off);
-        s.holder[s.key] = new Uint8Array(buf, off, s.src.length);
-        off += s.src.length;
-      }
-      transfer.push(buf);
-    }
-    this.small = [];
-    this.smallBytes = 0;
-    this.own = [];
-    this.ownBytes = 0;
-    return transfer;
-  }
 }
 
 export class Handler {
@@ -146,40 +77,50 @@ export class Handler {
   }
 
   /**
-   * Run `reqs` in order, one at a time, and hand their answers to `send` in request order,
-   * in one or more messages (see the file header). Never rejects: a failing request is
-   * answered `{ok: false, code, message}` and the next one runs. Callers run batches one
-   * at a time (the worker queues them).
+   * Run the requests of `batch` in order, one at a time, and hand their answers to `send`
+   * in request order, in one or more messages (see the file header). Never rejects: a
+   * failing request is answered with its code and message and the next one runs. Gets and
+   * scans copy their bytes straight from the wasm heap into the answer (wire.ts). Callers
+   * run batches one at a time (the worker queues them).
    */
-  async runBatch(reqs: Request[], send: (reply: BatchReply) => void): Promise<void> {
-    let out: Response[] = [];
-    const pack = new Packer();
+  async runBatch(batch: WireRequests, send: (reply: BatchReply) => void): Promise<void> {
+    const out = new AnswerWriter();
+    out.first = batch.first;
     const flush = async (): Promise<void> => {
       await this.settle();
-      const transfer = pack.finish();
-      const msg: BatchResponse = { batch: out };
-      out = [];
-      send({ msg, transfer });
+      send(out.take());
     };
-    for (const req of reqs) {
-      let res: Response;
+    for (const req of readRequests(batch)) {
       try {
-        let result: unknown;
-        if (req.op === 'segCreate') {
+        if (req.kind === K_GET) {
+          const t = this.t(req.txn);
+          out.value(this.guard(req.txn, () => t.getView(req.table, req.key)));
+        } else if (req.kind === K_SCAN) {
+          const t = this.t(req.txn);
+          const r = this.guard(req.txn, () => t.scanRecords(req.table, req.range, req.max));
+          out.scan(r.records, r.count, r.more);
+        } else if (req.op === 'get') {
+          const a = req.args as OpArgs['get'], t = this.t(a.txn);
+          this.guard(a.txn, () => this.apply(t, a.ops));
+          out.value(this.guard(a.txn, () => t.getView(a.table, a.key)));
+        } else if (req.op === 'scan') {
+          const a = req.args as OpArgs['scan'], t = this.t(a.txn);
+          this.guard(a.txn, () => this.apply(t, a.ops));
+          const r = this.guard(a.txn, () => t.scanRecords(a.table, a.range, a.max));
+          out.scan(r.records, r.count, r.more);
+        } else if (req.op === 'segCreate') {
           const s = await this.d().createSegmentAsync((req.args as OpArgs['segCreate']).realm);
-          result = { seg: this.addSeg(s), id: s.id };
+          out.obj(req.op, { seg: this.addSeg(s), id: s.id });
         } else {
-          result = this.exec(req.op, req.args);
+          out.obj(req.op, this.exec(req.op, req.args));
         }
-        pack.result(req.op, result);
-        res = { id: req.id, ok: true, result: result as OpResults[Op] };
       } catch (e) {
-        res = { id: req.id, ok: false, ...toWire(e) };
+        const w = toWire(e);
+        out.error(w.code, w.message);
       }
-      out.push(res);
-      if (out.length >= REPLY_MAX_RESPONSES || pack.bytes >= REPLY_MAX_BYTES) await flush();
+      if (out.count >= REPLY_MAX_RESPONSES || out.size >= REPLY_MAX_BYTES) await flush();
     }
-    if (out.length) await flush();
+    if (out.count) await flush();
   }
 
   /** Let the backend complete deferred work (OPFS removals); failures are left to the next open. */

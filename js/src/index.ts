@@ -9,7 +9,7 @@
 import { Database } from './database.js';
 import { PagedbError, ErrorCode } from './errors.js';
 import { Coalescer } from './batch.js';
-import type { BatchResponse } from './protocol.js';
+import type { WireAnswers } from './wire.js';
 import type { OpenOptions } from './types.js';
 
 export * from './errors.js';
@@ -26,7 +26,7 @@ export async function open(name: string, options: OpenOptions): Promise<Database
   const ep = new Coalescer((msg, transfer) => worker.postMessage(msg, { transfer }));
   const ready = new Promise<void>((resolve, reject) => {
     worker.addEventListener('message', (ev: MessageEvent) => {
-      const d = ev.data as BatchResponse | { ready: true };
+      const d = ev.data as WireAnswers | { ready: true };
       if ('ready' in d) return resolve();
       ep.receive(d);
     });

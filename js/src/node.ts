@@ -40,7 +40,7 @@ export async function open(name: string, options: OpenOptions): Promise<Database
   // the same batches as in the browser, run in-process one after another
   let chain: Promise<void> = Promise.resolve();
   const ep: Coalescer = new Coalescer((msg) => {
-    chain = chain.then(() => h.runBatch(msg.batch, (r) => ep.receive(r.msg)));
+    chain = chain.then(() => h.runBatch(msg, (r) => ep.receive(r.msg)));
   });
   await ep.call('open', { name, options });
   return new Database(ep);

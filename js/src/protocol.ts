@@ -4,15 +4,14 @@
  * `{ready: true}`. Each op's argument and result types are in the maps below.
  *
  * Requests travel in batches: the client (batch.ts) queues the calls issued in one tick
- * and posts them as ONE message `{batch: Request[]}` (at most BATCH_MAX_REQUESTS requests
- * and about BATCH_MAX_BYTES of keys, values and appended bytes per message). The worker
- * runs a batch's requests in order, one at a time, exactly as if they had come one by
- * one, and answers with `{batch: Response[]}` messages in the same order (a long batch may
- * be answered in several messages, see handler.ts). Each request succeeds or fails on its
- * own: an error answers only its request. In an answer, the keys and values of get and
- * scan results are views into one packed ArrayBuffer that is transferred with the message
- * (values of REPLY_OWN_BUFFER_BYTES or more keep their own buffer, also transferred);
- * the client copies each small one out, so every value the API returns owns its buffer.
+ * and posts them as ONE message (at most BATCH_MAX_REQUESTS requests and about
+ * BATCH_MAX_BYTES of keys, values and appended bytes per message). The worker runs a
+ * batch's requests in order, one at a time, exactly as if they had come one by one, and
+ * answers in one or more messages (at most REPLY_MAX_RESPONSES answers / about
+ * REPLY_MAX_BYTES of result bytes each), in request order. Each request succeeds or fails
+ * on its own: an error answers only its request. The messages are encoded by wire.ts: gets
+ * and scans as numbers plus one transferred byte buffer, everything else as the
+ * `{op, args}` / result objects typed below.
  *
  * Transactions are named by `txn`, a number the client chooses in `begin` (unique per
  * connection while the transaction lives), so a begin and the reads that use it travel in
@@ -120,28 +119,20 @@ export const BATCH_MAX_REQUESTS = 256;
  * single larger request travels alone.
  */
 export const BATCH_MAX_BYTES = 1 << 20;
-/** Get values (and scan keys/values) of at least this many bytes are not packed (64 KiB). */
+/** Get values of at least this many bytes travel in their own buffer, not packed (64 KiB). */
 export const REPLY_OWN_BUFFER_BYTES = 64 * 1024;
 /** About the most packed or transferred result bytes in one answer message (1 MiB). */
 export const REPLY_MAX_BYTES = 1 << 20;
 /** Most responses in one answer message. */
 export const REPLY_MAX_RESPONSES = 256;
 
-/** One message from the client: requests to run in order. */
-export interface BatchRequest {
-  batch: Request[];
-}
-
-/** One message from the worker: answers in request order (a batch may take several). */
-export interface BatchResponse {
-  batch: Response[];
-}
-
 /** Something that executes ops: the worker (via postMessage) or an in-process handler. */
 export interface Endpoint {
   /**
-   * Run `op`. `transfer`: ArrayBuffers inside args that the caller gives up (moved to the
-   * worker instead of copied; an in-process endpoint ignores it).
+   * Run `op`. A get's key and a scan's range bounds are read during the call; other byte
+   * arrays in args may be read until the call is sent (the end of the tick). `transfer`:
+   * ArrayBuffers inside args that the caller gives up (moved to the worker instead of
+   * copied; an in-process endpoint ignores it).
    */
   call<K extends Op>(op: K, args: OpArgs[K], transfer?: ArrayBuffer[]): Promise<OpResults[K]>;
 }

@@ -1,62 +1,61 @@
 /**
  * worker.ts — the dedicated Web Worker that runs the engine on OPFS. Speaks the typed
  * protocol of protocol.ts: posts {ready: true} first, then runs each batch message
- * `{batch: [{id, op, args}, ...]}` in arrival order, its requests one at a time (an op's
- * asynchronous part — opening, creating a segment file on OPFS, removing deleted ones —
- * finishes before the next op starts), and answers with `{batch: [...]}` messages in
- * request order (handler.ts runBatch). Nothing is thrown out of the worker: failures
+ * (wire.ts WireRequests; the first holds only the open op) in arrival order, its requests
+ * one at a time (an op's asynchronous part — opening, creating a segment file on OPFS,
+ * removing deleted ones — finishes before the next op starts), and answers with
+ * WireAnswers messages in request order (handler.ts runBatch). Nothing is thrown out of the worker: failures
  * become {ok: false, code, message} for their own request. Result bytes (get values, scan
  * entries, segRead bytes) are transferred, not copied, back.
  */
 import { Handler, toWire, type BatchReply } from './handler.js';
 import { loadModule } from './module_browser.js';
 import { OpfsBackend } from './opfs_backend.js';
-import type { BatchRequest, Request } from './protocol.js';
+import type { OpArgs } from './protocol.js';
+import { A_ERR, AnswerWriter, K_OBJ, type WireRequests } from './wire.js';
 
 let handler: Handler | undefined;
-let backend: OpfsBackend | undefined;
 let queue: Promise<void> = Promise.resolve();
 
 const send = (r: BatchReply): void => postMessage(r.msg, { transfer: r.transfer });
 
-/** Open the database: prepare the OPFS directory, load the module, run the open op. */
-async function openDb(req: Request): Promise<void> {
+/** Answer every request of `batch` with the same error. */
+function failAll(batch: WireRequests, e: unknown): void {
+  const w = toWire(e), out = new AnswerWriter();
+  out.first = batch.first;
+  for (let i = 0; i < batch.kinds.length; i++) out.error(w.code, w.message);
+  send(out.take());
+}
+
+/** Open the database (the batch holding only the open op): OPFS directory, module, open. */
+async function openDb(batch: WireRequests): Promise<void> {
   let b: OpfsBackend | undefined;
   try {
-    const a = req.args as Request<'open'>['args'];
-    b = backend = await OpfsBackend.prepare(a.name, a.options.create ?? true);
+    const a = batch.objs[0].args as OpArgs['open'];
+    b = await OpfsBackend.prepare(a.name, a.options.create ?? true);
     const m = await loadModule(a.options);
     m.pagedbVfs = b;
-    const h = new Handler(m, () => b?.releaseAll());
-    await h.runBatch([req], (r) => {
-      if (r.msg.batch[0]?.ok === true) handler = h;
-      else b?.releaseAll();
+    const backend = b;
+    const h = new Handler(m, () => backend.releaseAll());
+    await h.runBatch(batch, (r) => {
+      if (r.msg.kinds[0] !== A_ERR) handler = h;
+      else backend.releaseAll();
       send(r);
     });
   } catch (e) {
     b?.releaseAll();
-    send({ msg: { batch: [{ id: req.id, ok: false, ...toWire(e) }] }, transfer: [] });
+    failAll(batch, e);
   }
 }
 
-async function handle(reqs: Request[]): Promise<void> {
-  for (let i = 0; i < reqs.length;) {
-    if (reqs[i].op === 'open') {
-      await openDb(reqs[i]);
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < reqs.length && reqs[j].op !== 'open') j++;
-    const run = reqs.slice(i, j);
-    if (handler) await handler.runBatch(run, send);
-    else send({ msg: { batch: run.map((r) => ({ id: r.id, ok: false as const, code: 8, message: 'database is not open' })) }, transfer: [] });
-    i = j;
-  }
+async function handle(batch: WireRequests): Promise<void> {
+  if (handler) return handler.runBatch(batch, send);
+  if (batch.kinds.length === 1 && batch.kinds[0] === K_OBJ && batch.objs[0].op === 'open') return openDb(batch);
+  failAll(batch, Object.assign(new Error('database is not open'), { pagedbCode: 8 }));
 }
 
 self.addEventListener('message', (ev: MessageEvent) => {
-  const reqs = (ev.data as BatchRequest).batch;
-  queue = queue.then(() => handle(reqs)).catch(() => undefined);
+  const batch = ev.data as WireRequests;
+  queue = queue.then(() => handle(batch)).catch(() => undefined);
 });
 postMessage({ ready: true });

@@ -133,15 +133,16 @@ export function pagedbSync(d, o) {
 }
 
 // ---- pagedb, promise API from the page ----
-// Reads and ranges are issued 1,000 at a time without awaiting each (the API queues them in
-// call order on one snapshot), as an application reading many keys would.
+// Reads and ranges are issued 1,000 at a time without awaiting each (the API coalesces the
+// calls of one tick into a few worker messages and runs them in call order on one snapshot),
+// as an application reading many keys would.
 export function pagedbPromise(d, o) {
   const name = 'bench-pagedb-promise';
   let db;
   const CHUNK = 1000;
   return {
     name: 'pagedb-promise',
-    settings: `pagedb promise API (open) from the page (engine in its worker, postMessage per call; reads/ranges pipelined ${CHUNK} at a time), XChaCha20-Poly1305, cacheBytes ${o.cacheBytes}, every commit durable`,
+    settings: `pagedb promise API (open) from the page (engine in its worker; the calls of one tick are coalesced into messages of up to 256 requests; reads/ranges issued ${CHUNK} at a time), XChaCha20-Poly1305, cacheBytes ${o.cacheBytes}, every commit durable`,
     async open() {
       const { open } = await import('/dist/index.js');
       await opfsRemove(name);

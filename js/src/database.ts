@@ -10,6 +10,9 @@
  * Writes inside `write` are buffered and sent with the commit (one message for a callback
  * that only writes); a read inside `write` first sends the buffered writes, so it sees the
  * transaction's own writes. The callback's promise resolving commits; throwing aborts.
+ * Every call goes through an Endpoint that coalesces the calls of one tick into one
+ * message (batch.ts); a transaction's begin is not awaited but travels with its first
+ * read, and a read transaction's end is queued without being awaited.
  *
  * Segments (pagedb.h "Segments"; FORMAT.md §9):
  *
@@ -46,7 +49,15 @@ const FIRST_BUFFER = 64 * 1024;
 
 /** A table inside a read transaction. */
 export interface ReadTable {
-  /** The value, or undefined when the key (or the table) is absent. */
+  /**
+   * The value of `key` (a Uint8Array, copied during the call, or a string, UTF-8
+   * encoded), or undefined when the key (or the table) is absent. Resolves with a new
+   * Uint8Array owned by the caller. Gets issued in one tick reach the engine together, in
+   * call order (see {@link Database}). Rejects with PagedbError: EINVAL (key neither a
+   * string nor a Uint8Array), ETOOBIG (key longer than the engine's maximum), EMISUSE
+   * (transaction ended), EAUTH/ECORRUPT/EIO (a damaged page; inside a write, the write
+   * transaction is then aborted).
+   */
   get(key: Bytes): Promise<Uint8Array | undefined>;
 }
 
@@ -88,7 +99,12 @@ export interface WriteSegments extends ReadSegments {
 /** Argument of {@link Database.read}. */
 export interface ReadTxn {
   table(name: string): ReadTable;
-  /** Entries of a range of `name` in this snapshot. */
+  /**
+   * Entries of a range of `name` in this snapshot, in key order (reverse: descending),
+   * fetched in batches of up to 256 entries; bounds are copied when iteration starts. Each
+   * key and value is a new Uint8Array. Rejects with PagedbError (EINVAL for a bound that is
+   * neither a string nor a Uint8Array, EMISUSE after the transaction ended).
+   */
   range(name: string, r?: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
   /** Linked segments in this snapshot. */
   readonly segments: ReadSegments;
@@ -508,7 +524,19 @@ export interface Segments {
   delete(id: SegmentIdLike): Promise<void>;
 }
 
-/** An open database. Methods may be called concurrently; writes are serialised. */
+/**
+ * An open database. Methods may be called concurrently; writes are serialised.
+ *
+ * Calls issued in the same tick are coalesced: they are queued and reach the engine as
+ * one message at the end of the tick (at most 256 requests or about 1 MiB of keys and
+ * values per message; protocol.ts), are run in call order, and each settles on its own
+ * — an error rejects only its own call. So issuing many gets
+ * or ranges before awaiting them (`Promise.all(keys.map((k) => t.get(k)))`) costs one
+ * message each way per batch instead of a round trip per call. Ordering is the call
+ * order: a get inside a write sees the writes issued before it, writes run one after
+ * another, and a read started after a write resolved sees it. Thread-safety: use a
+ * Database from the event loop that opened it.
+ */
 export class Database {
   private closed = false;
   private writeChain: Promise<unknown> = Promise.resolve();

@@ -1,7 +1,7 @@
 /**
- * protocol.ts — the typed worker protocol: requests `{id, op, args}` answered by
- * `{id, ok: true, result}` or `{id, ok: false, code, message}`; the worker first posts
- * `{ready: true}`. Each op's argument and result types are in the maps below.
+ * protocol.ts — the typed worker protocol: a request is an op with its arguments and an
+ * id, answered by the op's result or by an error `{code, message}`; the worker first
+ * posts `{ready: true}`. Each op's argument and result types are in the maps below.
  *
  * Requests travel in batches: the client (batch.ts) queues the calls issued in one tick
  * and posts them as ONE message (at most BATCH_MAX_REQUESTS requests and about
@@ -101,16 +101,6 @@ export interface OpResults {
 }
 
 export type Op = keyof OpArgs;
-
-export interface Request<K extends Op = Op> {
-  id: number;
-  op: K;
-  args: OpArgs[K];
-}
-
-export type Response<K extends Op = Op> =
-  | { id: number; ok: true; result: OpResults[K] }
-  | { id: number; ok: false; code: number; message: string };
 
 /** Most requests in one batch message. */
 export const BATCH_MAX_REQUESTS = 256;

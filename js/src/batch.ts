@@ -28,17 +28,15 @@ import { PagedbError, ErrorCode } from './errors.js';
 import {
   BATCH_MAX_BYTES, BATCH_MAX_REQUESTS, type Endpoint, type OpArgs, type OpResults, type Op, type WriteOp,
 } from './protocol.js';
-import { RequestWriter, readAnswers, type WireAnswers, type WireRequests } from './wire.js';
+import { K_GET, K_SCAN, RequestWriter, readAnswers, readRequests, type WireAnswers, type WireRequests } from './wire.js';
 
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
 
-/** A queued request, kept only to re-post it alone if its batch cannot be cloned. */
+/** What a queued request transfers (kept to re-post it alone if its batch cannot be cloned). */
 interface Queued {
-  op: Op;
-  args: unknown;
   transfer: ArrayBuffer[] | undefined;
 }
 
@@ -118,7 +116,7 @@ export class Coalescer implements Endpoint {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
     });
     this.writer.add(op, args);
-    this.queued.push({ op, args, transfer: transfer?.length ? transfer : undefined });
+    this.queued.push({ transfer: transfer?.length ? transfer : undefined });
     this.bytes += n;
     if (this.queued.length >= this.maxRequests || this.bytes >= this.maxBytes) this.flush();
     else if (!this.scheduled) {
@@ -149,19 +147,25 @@ export class Coalescer implements Endpoint {
         return;
       }
     }
-    // some argument cannot be cloned: one message per request, so only its call fails
-    queued.forEach((q, i) => {
+    // some argument cannot be cloned (nothing was sent or detached): one message per
+    // request, re-encoded from the failed message (it holds the keys as they were at the
+    // call), so only the offending call fails
+    let i = 0;
+    for (const r of readRequests(msg)) {
       const w = new RequestWriter();
-      w.first = first + i;
-      w.add(q.op, q.args as never);
+      w.first = r.id;
+      if (r.kind === K_GET) w.add('get', { txn: r.txn, table: r.table, key: r.key, ops: [] });
+      else if (r.kind === K_SCAN) w.add('scan', { txn: r.txn, table: r.table, range: r.range, max: r.max, ops: [] });
+      else w.add(r.op, r.args as never);
       const one = w.take();
       try {
-        this.post(one.msg, [...one.transfer, ...(q.transfer ?? [])]);
+        this.post(one.msg, [...one.transfer, ...(queued[i].transfer ?? [])]);
         this.messages++;
       } catch (e) {
-        this.settle(first + i, cloneError(e));
+        this.settle(r.id, cloneError(e));
       }
-    });
+      i++;
+    }
   }
 
   private settle(id: number, err: PagedbError): void {

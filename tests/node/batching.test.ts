@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { open, PagedbError, ErrorCode, type Database } from '../../dist/node.js';
+import { Coalescer } from '../../dist/batch.js';
+import { AnswerWriter, K_GET, readRequests, type WireRequests } from '../../dist/wire.js';
 
 const key = new Uint8Array(32).map((_, i) => 100 - i);
 const enc = new TextEncoder();
@@ -235,5 +237,36 @@ describe('request coalescing (node)', () => {
     expect(dec.decode(await p)).toBe(v(4));
     await closing;
     await expect(db.read((tx) => tx.table('t').get(k(4)))).rejects.toMatchObject({ code: ErrorCode.EMISUSE });
+  });
+
+  it('batch-7: an argument that cannot be cloned fails only its own call (the batch is re-sent request by request)', async () => {
+    // a stand-in worker: structuredClone like postMessage, gets answered with their key
+    const posted: number[] = [];
+    const ep: Coalescer = new Coalescer((msg: WireRequests, transfer: ArrayBuffer[]) => {
+      const m = structuredClone(msg, { transfer });
+      posted.push(m.kinds.length);
+      const out = new AnswerWriter();
+      out.first = m.first;
+      for (const r of readRequests(m)) {
+        if (r.kind === K_GET) out.value(r.key);
+        else out.obj(r.op, { echo: r.op });
+      }
+      queueMicrotask(() => ep.receive(out.take().msg));
+    });
+    const keyBuf = enc.encode('first');
+    const calls = [
+      ep.call('get', { txn: 1, table: 't', key: keyBuf, ops: [] }),
+      ep.call('stat', { notCloneable: () => 1 } as never),
+      ep.call('get', { txn: 1, table: 't', key: enc.encode('second'), ops: [] }),
+      ep.call('verify', {}),
+    ];
+    keyBuf.set(enc.encode('FIRST')); // changed after the call: the answer must not see it
+    const r = await Promise.allSettled(calls);
+    expect(posted).toEqual([1, 1, 1]); // the batch of 4 failed to clone; 3 re-sent one by one
+    expect(dec.decode((r[0] as PromiseFulfilledResult<{ value: Uint8Array }>).value.value)).toBe('first');
+    expect(codeOf(r[1])).toBe(ErrorCode.EINVAL);
+    expect(dec.decode((r[2] as PromiseFulfilledResult<{ value: Uint8Array }>).value.value)).toBe('second');
+    expect(r[3]).toEqual({ status: 'fulfilled', value: { echo: 'verify' } });
+    expect(ep.messages).toBe(3);
   });
 });

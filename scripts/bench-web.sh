@@ -16,7 +16,7 @@
 #   WEB_INDIVIDUAL       browser one-insert durable commits (default 1000)
 #   WEB_BATCHES          browser batch commits of 1,000 (default 100)
 #   WEB_RANGES           browser range reads of 10 (default 10000; the WASI part runs 100,000)
-#   WEB_CACHE_MIB        cache of every browser engine (default 32)
+#   WEB_CACHE_MIB        cache of every browser engine (default 128: holds each engine's working set)
 #   WEB_ENGINES          browser engines (default pagedb-worker,pagedb-promise,sqlite-wasm,indexeddb)
 #   WEB_SKIP=browser|wasi  skip one part (its results are kept from the previous web.json)
 set -euo pipefail
@@ -37,7 +37,7 @@ if [ "${WEB_SKIP:-}" != browser ]; then
   bash scripts/build-emscripten.sh
   npx tsc -p js/tsconfig.json
   node bench/web/run.mjs --out "$work/browser.json" --n "$n" --individual "${WEB_INDIVIDUAL:-1000}" \
-    --batches "${WEB_BATCHES:-100}" --ranges "${WEB_RANGES:-10000}" --cache-mib "${WEB_CACHE_MIB:-32}" \
+    --batches "${WEB_BATCHES:-100}" --ranges "${WEB_RANGES:-10000}" --cache-mib "${WEB_CACHE_MIB:-128}" \
     ${WEB_ENGINES:+--engines "$WEB_ENGINES"}
 fi
 

@@ -3,7 +3,7 @@
 // on-disk profile (so OPFS and IndexedDB live on disk), runs every engine of engines.mjs on
 // bench/web/bench.html, and writes the results JSON.
 // Usage: node bench/web/run.mjs --out FILE [--n 100000] [--individual 1000] [--batches 100]
-//        [--batch-size 1000] [--ranges 10000] [--cache-mib 32] [--engines a,b,...]
+//        [--batch-size 1000] [--ranges 10000] [--cache-mib 128] [--engines a,b,...]
 import { chromium } from 'playwright-core';
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,7 +20,7 @@ const arg = (name, def) => {
 const opts = {
   n: Number(arg('n', 100000)), individual: Number(arg('individual', 1000)), batches: Number(arg('batches', 100)),
   batchSize: Number(arg('batch-size', 1000)), ranges: Number(arg('ranges', 10000)), rangeLen: 10,
-  cacheBytes: Number(arg('cache-mib', 32)) * 1024 * 1024,
+  cacheBytes: Number(arg('cache-mib', 128)) * 1024 * 1024,
 };
 const engines = arg('engines', 'pagedb-worker,pagedb-promise,sqlite-wasm,indexeddb').split(',');
 const out = arg('out', 'bench/results/web.json');

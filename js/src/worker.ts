@@ -8,6 +8,7 @@
  * become {ok: false, code, message} for their own request. Result bytes (get values, scan
  * entries, segRead bytes) are transferred, not copied, back.
  */
+import { ErrorCode } from './errors.js';
 import { Handler, toWire, type BatchReply } from './handler.js';
 import { loadModule } from './module_browser.js';
 import { OpfsBackend } from './opfs_backend.js';
@@ -17,7 +18,17 @@ import { A_ERR, AnswerWriter, K_OBJ, type WireRequests } from './wire.js';
 let handler: Handler | undefined;
 let queue: Promise<void> = Promise.resolve();
 
-const send = (r: BatchReply): void => postMessage(r.msg, { transfer: r.transfer });
+/** Post an answer message; if it cannot be cloned, answer its requests with EIO instead. */
+function send(r: BatchReply): void {
+  try {
+    postMessage(r.msg, { transfer: r.transfer });
+  } catch (e) {
+    const out = new AnswerWriter();
+    out.first = r.msg.first;
+    for (let i = 0; i < r.msg.kinds.length; i++) out.error(ErrorCode.EIO, `answer cannot be sent: ${String(e)}`);
+    postMessage(out.take().msg);
+  }
+}
 
 /** Answer every request of `batch` with the same error. */
 function failAll(batch: WireRequests, e: unknown): void {
@@ -51,7 +62,7 @@ async function openDb(batch: WireRequests): Promise<void> {
 async function handle(batch: WireRequests): Promise<void> {
   if (handler) return handler.runBatch(batch, send);
   if (batch.kinds.length === 1 && batch.kinds[0] === K_OBJ && batch.objs[0].op === 'open') return openDb(batch);
-  failAll(batch, Object.assign(new Error('database is not open'), { pagedbCode: 8 }));
+  failAll(batch, Object.assign(new Error('database is not open'), { pagedbCode: ErrorCode.EMISUSE }));
 }
 
 self.addEventListener('message', (ev: MessageEvent) => {

@@ -109,7 +109,7 @@ export function pagedbSync(d, o) {
       let bad = 0;
       for (let r = 0; r < idx.length; r++) {
         const s = idx[r];
-        // maxBytes sized for 10 entries: the default (1 MiB) stages a 1 MiB buffer per call
+        // maxBytes sized for 10 entries of this workload (the default is 1 MiB)
         const { entries } = t.scan(TABLE, { gte: d.keys[s], limit: len }, len, len * 192 + 256);
         if (entries.length !== expected(s) || !entries.every(([k, v], j) => ok(s, j, k, v))) bad++;
       }

@@ -2,17 +2,10 @@
 // transferred buffers, which the in-process Node endpoint of tests/node/batching.test.ts
 // does not exercise): concurrent gets with missing keys and bad arguments, large values,
 // concurrent ranges, ordering inside a write, and segment reads in the same batches.
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
+import { freshPageEachTest } from './app_page';
 
-async function load(page: Page): Promise<void> {
-  await page.goto('/tests/browser/pages/app.html');
-  await page.waitForFunction(() => (window as any).ready === true);
-}
-
-test.beforeEach(async ({ page }) => {
-  await load(page);
-  await page.evaluate(() => (window as any).clearOpfs());
-});
+freshPageEachTest();
 
 test('coalesced calls through the worker: own errors, own buffers, large values, ranges, order', async ({ page }) => {
   const r = await page.evaluate(async () => {

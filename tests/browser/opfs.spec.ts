@@ -1,15 +1,8 @@
 // pagedb in Debian's Chromium on OPFS through the TypeScript package.
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
+import { freshPageEachTest, load } from './app_page';
 
-async function load(page: Page): Promise<void> {
-  await page.goto('/tests/browser/pages/app.html');
-  await page.waitForFunction(() => (window as any).ready === true);
-}
-
-test.beforeEach(async ({ page }) => {
-  await load(page);
-  await page.evaluate(() => (window as any).clearOpfs());
-});
+freshPageEachTest();
 
 test('writes, survives a reload, and reads everything back', async ({ page }) => {
   await page.evaluate(async () => {

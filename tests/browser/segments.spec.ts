@@ -3,16 +3,9 @@
 // segment writers run at once; deletion and unlinked leftovers remove their OPFS files; the
 // raw OPFS segment files hold no plaintext; the synchronous in-worker API creates segments.
 import { test, expect, type Page } from '@playwright/test';
+import { freshPageEachTest } from './app_page';
 
-async function load(page: Page): Promise<void> {
-  await page.goto('/tests/browser/pages/app.html');
-  await page.waitForFunction(() => (window as any).ready === true);
-}
-
-test.beforeEach(async ({ page }) => {
-  await load(page);
-  await page.evaluate(() => (window as any).clearOpfs());
-});
+freshPageEachTest();
 
 // In-page helpers, installed once per page load.
 async function helpers(page: Page): Promise<void> {

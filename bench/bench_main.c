@@ -9,7 +9,7 @@
  *                     [--cache-mib M] [--small-cache-mib M] [--meta KEY=VALUE]...
  *   N       bulk-load size (default $BENCH_N or 1000000)
  *   LIST    comma-separated variant ids (default $BENCH_ENGINES or all):
- *           pagedb-xchacha, pagedb-mac, lmdb, sqlite, rocksdb, pagedb-xchacha-direct,
+ *           pagedb-xchacha, pagedb-mac, lmdb, sqlite, rocksdb, pagedb-xchacha-buffered,
  *           pagedb-xchacha-small
  *   DIR     scratch directory for the databases (default $BENCH_DIR or ./bench-data);
  *           each variant's database is created fresh in DIR/<id> and deleted afterwards
@@ -124,8 +124,8 @@ static bench_variant variants[] = {
     {.id = "pagedb-xchacha", .label = "pagedb XChaCha20-Poly1305", .engine = &bench_pagedb_engine, .cipher = PDB_X},
     {.id = "pagedb-mac", .label = "pagedb plaintext+MAC", .engine = &bench_pagedb_engine,
      .cipher = PAGEDB_CIPHER_MAC},
-    {.id = "pagedb-xchacha-direct", .label = "pagedb XChaCha20-Poly1305, O_DIRECT",
-     .engine = &bench_pagedb_engine, .cipher = PDB_X, .pagedb_flags = PAGEDB_DIRECT},
+    {.id = "pagedb-xchacha-buffered", .label = "pagedb XChaCha20-Poly1305, buffered I/O",
+     .engine = &bench_pagedb_engine, .cipher = PDB_X, .pagedb_flags = PAGEDB_NODIRECT},
     {.id = "lmdb", .label = "LMDB", .engine = &bench_lmdb_engine},
     {.id = "sqlite", .label = "SQLite", .engine = &bench_sqlite_engine},
     {.id = "rocksdb", .label = "RocksDB", .engine = &bench_rocksdb_engine},

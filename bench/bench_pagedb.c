@@ -166,9 +166,9 @@ static void pdb_settings_json(const bench_variant *v, FILE *out)
             "\"reads\": \"one read-only txn per read phase; ranges: cursor seek GE + next\"}",
             v->cipher == PAGEDB_CIPHER_MAC ? "plaintext+BLAKE2b MAC" : "XChaCha20-Poly1305",
             v->cache_bytes,
-            v->pagedb_flags & PAGEDB_DIRECT
-                ? "posix, O_DIRECT (PAGEDB_DIRECT: misses go to the device, no OS page cache)"
-                : "posix, buffered I/O (the default: misses are served by the OS page cache, which holds ciphertext)");
+            v->pagedb_flags & PAGEDB_NODIRECT
+                ? "posix, buffered I/O (PAGEDB_NODIRECT: misses are served by the OS page cache, which holds ciphertext)"
+                : "posix, O_DIRECT (the default: misses go to the device, no OS page cache)");
 }
 
 static int pdb_close(void *hv)

@@ -21,7 +21,7 @@ typedef struct bench_variant {
     const struct bench_engine *engine;
     int cipher;              /**< pagedb only: enum pagedb_cipher */
     size_t cache_bytes;      /**< engine cache (page cache / block cache / buffer pool) */
-    unsigned pagedb_flags;   /**< pagedb only: extra pagedb_options.flags (PAGEDB_DIRECT) */
+    unsigned pagedb_flags;   /**< pagedb only: extra pagedb_options.flags (PAGEDB_NODIRECT) */
 } bench_variant;
 
 /** Receives the entries of one range read (bench_range_visit is called per entry). */

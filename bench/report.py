@@ -24,12 +24,12 @@ PHASES = [
     ("removals", "removals"),
 ]
 BASE = "pagedb-xchacha"
-PAGEDB = ["pagedb-xchacha", "pagedb-mac", "pagedb-xchacha-direct"]
+PAGEDB = ["pagedb-xchacha", "pagedb-mac", "pagedb-xchacha-buffered"]
 PEERS = ["lmdb", "sqlite", "rocksdb"]
 COLORS = {
     "pagedb-xchacha": "#1f6feb",
     "pagedb-mac": "#6ea8fe",
-    "pagedb-xchacha-direct": "#0b3d91",
+    "pagedb-xchacha-buffered": "#0b3d91",
     "pagedb-xchacha-small": "#9ec5fe",
     "lmdb": "#d1495b",
     "sqlite": "#edae49",

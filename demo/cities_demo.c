@@ -302,7 +302,7 @@ static void usage(FILE *f)
             "  --batch N           records per transaction (default 10000)\n"
             "  --cipher xchacha20poly1305|none   (none = MAC only, plaintext pages: tests\n"
             "                      use it to show the plaintext check catches names)\n"
-            "  --no-direct         buffered I/O for the column segments too (PAGEDB_NODIRECT;\n                      the main file is buffered by default)\n"
+            "  --no-direct         buffered I/O instead of O_DIRECT (PAGEDB_NODIRECT)\n"
             "environment: PAGEDB_KEY = 64 hex characters (else a random key for the run)\n");
 }
 

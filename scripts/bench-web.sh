@@ -75,10 +75,10 @@ if [ "${WEB_SKIP:-}" != wasi ]; then
   mkdir -p "$data"
   echo "WASI (node:wasi), N = $n:"
   node js/wasi/run.mjs --dir "$data" "$work/wasi_bench.wasm" --n "$n" --dir "$data/wasi" > "$work/wasi.json"
-  echo "native, same program, N = $n (default flags: buffered I/O, like the WASI VFS):"
+  echo "native, same program, N = $n (default flags: O_DIRECT where accepted):"
   "$work/wasi_bench" --n "$n" --dir "$data/native" > "$work/native.json"
-  echo "native, O_DIRECT (PAGEDB_DIRECT):"
-  "$work/wasi_bench" --n "$n" --dir "$data/native-direct" --direct > "$work/native-direct.json"
+  echo "native, buffered I/O (PAGEDB_NODIRECT, like the WASI VFS):"
+  "$work/wasi_bench" --n "$n" --dir "$data/native-buffered" --buffered > "$work/native-buffered.json"
 fi
 
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"

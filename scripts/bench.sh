@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The native benchmark of issue 5: pagedb (XChaCha20-Poly1305, plaintext+MAC, an O_DIRECT
+# The native benchmark of issue 5: pagedb (XChaCha20-Poly1305, plaintext+MAC, a buffered-I/O
 # run and a small-cache run) against LMDB, SQLite and RocksDB on the same workload, side by side in
 # one run. Never part of the test gate (scripts/test.sh / CI do not build or run it).
 #
 # Usage: bash scripts/bench.sh [N]
 #   N                 bulk-load size (default $BENCH_N or 1000000)
 #   BENCH_ENGINES     comma-separated subset: pagedb-xchacha,pagedb-mac,lmdb,sqlite,rocksdb,
-#                     pagedb-xchacha-direct, pagedb-xchacha-small (default: all)
+#                     pagedb-xchacha-buffered, pagedb-xchacha-small (default: all)
 #   BENCH_CACHE_MIB   cache of every engine (default 1024: holds the ~600 MiB working set, as
 #                     LMDB holds it in the OS page cache); BENCH_SMALL_CACHE_MIB (default 64)
 #   BENCH_DIR         scratch directory for the databases (default build/bench/data)

@@ -8,7 +8,7 @@
  * reads of 10, N/2 removals in one txn, file size. Keys and values are generated on the fly
  * inside the timed loops, as in the native suite.
  *
- * Usage: wasi_bench --n N --dir DIR [--cache-mib M] [--direct]   (JSON on stdout)
+ * Usage: wasi_bench --n N --dir DIR [--cache-mib M] [--buffered]   (JSON on stdout)
  */
 #include <dirent.h>
 #include <inttypes.h>
@@ -120,24 +120,24 @@ int main(int argc, char **argv)
     uint64_t n = 100000;
     const char *dir = NULL;
     size_t cache_mib = 256;
-    int direct = 0;
+    int buffered = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--n") && i + 1 < argc) n = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
         else if (!strcmp(argv[i], "--cache-mib") && i + 1 < argc) cache_mib = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "--direct")) direct = 1;
+        else if (!strcmp(argv[i], "--buffered")) buffered = 1;
         else {
-            fprintf(stderr, "usage: %s --n N --dir DIR [--cache-mib M] [--direct]\n", argv[0]);
+            fprintf(stderr, "usage: %s --n N --dir DIR [--cache-mib M] [--buffered]\n", argv[0]);
             return 2;
         }
     }
     if (!dir || n < 2) {
-        fprintf(stderr, "usage: %s --n N --dir DIR [--cache-mib M] [--direct]\n", argv[0]);
+        fprintf(stderr, "usage: %s --n N --dir DIR [--cache-mib M] [--buffered]\n", argv[0]);
         return 2;
     }
     bench_variant v = {.id = "pagedb-xchacha", .label = "pagedb XChaCha20-Poly1305", .engine = &bench_pagedb_engine,
                        .cipher = PAGEDB_CIPHER_XCHACHA20POLY1305, .cache_bytes = cache_mib << 20,
-                       .pagedb_flags = direct ? PAGEDB_DIRECT : 0};
+                       .pagedb_flags = buffered ? PAGEDB_NODIRECT : 0};
     const bench_engine *e = v.engine;
     uint8_t k[WL_KEY_BYTES], val[WL_VAL_BYTES];
     uint64_t total = wl_total_keys(n);
@@ -249,7 +249,7 @@ int main(int argc, char **argv)
 #else
            "native",
 #endif
-           n, cache_mib, direct ? "O_DIRECT (PAGEDB_DIRECT)" : "default flags (buffered)", dir_bytes(dir));
+           n, cache_mib, buffered ? "buffered (PAGEDB_NODIRECT)" : "default flags (O_DIRECT)", dir_bytes(dir));
     for (int p = 0; p < NPH; p++)
         printf("%s\"%s\": {\"ops\": %" PRIu64 ", \"seconds\": %.6f, \"ops_per_sec\": %.1f}", p ? ", " : "", names[p],
                ops[p], secs[p], ops[p] / secs[p]);

@@ -6,7 +6,7 @@
  * reference, compare-and-swap, emptying and shrinking trees, several tables, table drop,
  * read-your-own-writes, abort, realms, page sizes, ciphers and passphrase opening.
  * Files are opened with PAGEDB_NODIRECT except btree-1 (random operations with real
- * fdatasync), which opens the main file with PAGEDB_DIRECT (O_DIRECT where accepted).
+ * fdatasync), which uses the default flags (O_DIRECT where accepted).
  *
  * Case ids: "btree-<n>.<m>", with "/posix" or "/mem" appended where a case runs on both.
  * Randomised cases derive from harness_seed (set PAGEDB_TEST_SEED to repeat a run).
@@ -80,7 +80,7 @@ typedef struct dbcfg {
     const char *pass;     /* passphrase instead of the raw key */
     const uint8_t *key;   /* NULL = harness_key(0) (unless pass) */
     int sync;             /* 1: real fdatasync at commit */
-    unsigned io;          /* I/O flag: 0 = PAGEDB_NODIRECT, or PAGEDB_DIRECT */
+    int direct;           /* 1: default flags (O_DIRECT main file); 0: PAGEDB_NODIRECT */
 } dbcfg;
 
 static dbcfg cfg_default(void)
@@ -96,7 +96,7 @@ static int db_open_cfg(const dbenv *e, unsigned flags, const dbcfg *c, pagedb **
     pagedb_options o;
     pagedb_options_init(&o);
     o.vfs = e->vfs;
-    o.flags = flags | (c->io ? c->io : PAGEDB_NODIRECT) | (c->sync ? 0 : PAGEDB_NOSYNC);
+    o.flags = flags | (c->direct ? 0 : PAGEDB_NODIRECT) | (c->sync ? 0 : PAGEDB_NOSYNC);
     if (c->page_size) o.page_size = c->page_size;
     if (c->cipher >= 0) o.cipher = c->cipher;
     o.cache_bytes = c->cache_bytes;
@@ -458,7 +458,7 @@ static void test_random(int mem)
     env_init(&e, mem, "bt-random");
     dbcfg cfg = cfg_default();
     cfg.sync = 1;
-    cfg.io = PAGEDB_DIRECT; /* the main file through O_DIRECT (posix; the memory VFS ignores it) */
+    cfg.direct = 1; /* the default: O_DIRECT where accepted (posix; the memory VFS ignores it) */
     pagedb *db = db_open(&e, PAGEDB_CREATE, &cfg);
     db = random_run(&e, db, &cfg, "btree-1", 20000, 300, 2000, g_seed ^ (mem ? 0x1111 : 0x2222), 3, 4000);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);

@@ -326,7 +326,7 @@ int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
         }
     }
     unsigned vf = (o->flags & PAGEDB_CREATE ? PAGEDB_VFS_CREATE : 0) | (o->flags & PAGEDB_RDONLY ? PAGEDB_VFS_READONLY : 0) |
-                  (o->flags & PAGEDB_NODIRECT ? 0 : PAGEDB_VFS_DIRECT);
+                  (o->flags & PAGEDB_NODIRECT ? 0 : PAGEDB_VFS_DIRECT | PAGEDB_VFS_WRITEBACK);
     rc = db->vfs->open(db->vfs, main_path, vf, &db->file);
     if (rc) {
         pdb_err(rc, rc == PAGEDB_ENOTFOUND ? "no database at %s" : "cannot open %s", main_path);

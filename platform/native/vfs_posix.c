@@ -20,6 +20,10 @@
  *     all I/O until close.
  *  4. Every method returns PAGEDB_OK or a pagedb_error, never aborts, and leaves errno's
  *     value of the failing system call in the handle's `last_errno` (debugging aid only).
+ *  5. `wb_fd` is -1, or (PAGEDB_VFS_WRITEBACK on a writable handle opened with O_DIRECT) a
+ *     buffered descriptor of the same file that carries every write; `wb_pending` bytes
+ *     were written through it since its cached pages were last dropped, and never exceed
+ *     PDB_WB_MAX after a write returns.
  *
  * Contract notes (see the VFS section of pagedb.h):
  *  - read/write loop over EINTR and partial transfers. A read that reaches end of file
@@ -35,6 +39,12 @@
  *    call is retried. Alignment never makes a call fail.
  *  - sync is fdatasync (data and size). After a failed sync the kernel may have dropped
  *    the dirty pages; callers must treat the file's unsynced contents as lost.
+ *  - PAGEDB_VFS_WRITEBACK (with DIRECT, writable): writes go through wb_fd (invariant 5);
+ *    sync is fdatasync of wb_fd, then POSIX_FADV_DONTNEED over the file, and a write that
+ *    brings wb_pending to PDB_WB_MAX writes the file's dirty pages back and waits
+ *    (sync_file_range, or fdatasync where it does not exist) before dropping them. Reads
+ *    stay O_DIRECT; Linux writes cached dirty pages of a range back before an O_DIRECT read
+ *    of it, so a read sees every earlier write.
  *  - open with PAGEDB_VFS_CREATE that actually creates the file also fsyncs the parent
  *    directory, so the new directory entry is durable together with the file's first sync.
  *    New files get mode 0644 (subject to the umask); directories 0755.
@@ -85,6 +95,8 @@
 #define PDB_FILE_MODE 0644
 /** Largest byte offset representable in off_t (vfs_fd.h asserts a 64-bit off_t). */
 #define PDB_OFF_MAX PDB_FD_OFF_MAX
+/** Write-back mode: bytes written between two drops of the file's cached pages. */
+#define PDB_WB_MAX ((uint64_t)16 << 20)
 
 /** An open file: the pagedb_vfs_file base first, then the POSIX state. */
 typedef struct posix_file {
@@ -96,6 +108,8 @@ typedef struct posix_file {
     atomic_int last_errno;       /* invariant 4: errno of the last failing call (debug) */
     pthread_mutex_t fallback_mu; /* serialises the O_DIRECT -> buffered switch */
     char *path;                  /* copy of the open path (for the io_fd fallback) */
+    int wb_fd;                   /* invariant 5: write-back descriptor or -1 */
+    uint64_t wb_pending;         /* invariant 5 (writes and syncs are serialised) */
 } posix_file;
 
 /** Map an errno value to a pagedb_error (see the contract notes; shared in vfs_fd.h). */
@@ -224,6 +238,13 @@ static int posix_open(const pagedb_vfs *vfs, const char *path, unsigned flags,
     }
     f->base.vfs = vfs;
     f->fd = fd;
+    f->wb_fd = -1;
+    if ((flags & PAGEDB_VFS_WRITEBACK) && direct && !f->readonly) {
+        /* a buffered descriptor for writes (invariant 5); without it writes stay direct */
+        int w;
+        do w = open(path, O_RDWR | O_CLOEXEC); while (w < 0 && errno == EINTR);
+        f->wb_fd = w;
+    }
     atomic_init(&f->io_fd, -1);
     atomic_init(&f->direct, direct);
     atomic_init(&f->last_errno, 0);
@@ -239,6 +260,7 @@ static int posix_close(pagedb_vfs_file *base)
     int rc = PAGEDB_OK;
     int extra = atomic_load(&f->io_fd);
     if (extra >= 0 && close(extra) < 0 && errno != EINTR) rc = PAGEDB_EIO;
+    if (f->wb_fd >= 0 && close(f->wb_fd) < 0 && errno != EINTR) rc = PAGEDB_EIO;
     if (close(f->fd) < 0 && errno != EINTR) rc = PAGEDB_EIO; /* never retry close on EINTR */
     pthread_mutex_destroy(&f->fallback_mu);
     free(f->path);
@@ -319,10 +341,35 @@ static int posix_read(pagedb_vfs_file *base, void *buf, size_t n, uint64_t off,
     return PAGEDB_OK;
 }
 
+/** Write-back mode: drop the file's cached pages (clean after a sync). */
+static void wb_drop(posix_file *f)
+{
+#ifdef POSIX_FADV_DONTNEED
+    (void)posix_fadvise(f->wb_fd, 0, 0, POSIX_FADV_DONTNEED); /* advice: failure is harmless */
+#endif
+    f->wb_pending = 0;
+}
+
+/** Write-back mode: write the file's dirty pages back, wait, then drop them. */
+static int wb_flush(posix_file *f)
+{
+#if defined(__linux__) && defined(SYNC_FILE_RANGE_WRITE)
+    const unsigned how = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
+    while (sync_file_range(f->wb_fd, 0, 0, how) < 0) {
+        if (errno != EINTR) return fail(f, errno);
+    }
+#else
+    int e = pdb_fd_datasync_errno(f->wb_fd);
+    if (e) return fail(f, e);
+#endif
+    wb_drop(f);
+    return PAGEDB_OK;
+}
+
 /**
  * Write: see pagedb_vfs.write. Loops over EINTR and partial writes until all n bytes are
  * written; out of space is EFULL. An EINVAL under O_DIRECT drops to buffered I/O once and
- * retries.
+ * retries. In write-back mode the bytes go through wb_fd (invariant 5).
  */
 static int posix_write(pagedb_vfs_file *base, const void *buf, size_t n, uint64_t off)
 {
@@ -332,6 +379,17 @@ static int posix_write(pagedb_vfs_file *base, const void *buf, size_t n, uint64_
     const unsigned char *p = buf;
     size_t done = 0;
     int fell_back = 0;
+    if (f->wb_fd >= 0) {
+        while (done < n) {
+            size_t want = n - done < PDB_IO_CHUNK ? n - done : PDB_IO_CHUNK;
+            ssize_t r = pwrite(f->wb_fd, p + done, want, (off_t)(off + done));
+            if (r > 0) done += (size_t)r;
+            else if (r == 0) return fail(f, EIO);
+            else if (errno != EINTR) return fail(f, errno);
+        }
+        f->wb_pending += n;
+        return f->wb_pending >= PDB_WB_MAX ? wb_flush(f) : PAGEDB_OK;
+    }
     while (done < n) {
         size_t want = n - done < PDB_IO_CHUNK ? n - done : PDB_IO_CHUNK;
         ssize_t r = pwrite(io_fd(f), p + done, want, (off_t)(off + done));
@@ -353,10 +411,17 @@ static int posix_write(pagedb_vfs_file *base, const void *buf, size_t n, uint64_
     return PAGEDB_OK;
 }
 
-/** Sync: see pagedb_vfs.sync (fdatasync of the I/O descriptor and of the lock descriptor). */
+/** Sync: see pagedb_vfs.sync (fdatasync of the I/O descriptor and of the lock descriptor;
+    in write-back mode of wb_fd, then the file's cached pages are dropped). */
 static int posix_sync(pagedb_vfs_file *base)
 {
     posix_file *f = (posix_file *)base;
+    if (f->wb_fd >= 0) { /* one inode: this flushes what every descriptor wrote */
+        int e = pdb_fd_datasync_errno(f->wb_fd);
+        if (e) return fail(f, e);
+        wb_drop(f);
+        return PAGEDB_OK;
+    }
     int extra = atomic_load(&f->io_fd);
     int e = extra >= 0 ? pdb_fd_datasync_errno(extra) : 0;
     if (!e) e = pdb_fd_datasync_errno(f->fd);

@@ -83,6 +83,6 @@ fi
 
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git status --porcelain -- core platform 2>/dev/null)" ]; then commit="$commit+uncommitted changes"; fi
-python3 bench/web/report.py --work "$work" --commit "$commit" --node "$(node --version)" \
+python3 bench/web/report.py --work "$work" --commit "$commit" --node "$(node --version)" --skip "${WEB_SKIP:-}" \
   --out bench/results/web.json --md bench/results/web.md --svg bench/results/web.svg
 echo "results: bench/results/web.json, bench/results/web.md, bench/results/web.svg"

@@ -103,7 +103,7 @@ def markdown(doc):
             else:
                 out.append(f"- **{name}**: {r.get('settings', '')}; file size: {r.get('fileBytesHow', '')}.")
         out.append("")
-        out.append(f"Machine: {b['machine']}. {b['date']}. sqlite-wasm {b['sqliteWasm']}. pagedb git {doc.get('commit', '?')}.")
+        out.append(f"Machine: {b['machine']}. {b['date']}. sqlite-wasm {b['sqliteWasm']}. pagedb git {doc.get('browser_commit', doc.get('commit', '?'))}.")
         out.append("")
     if w:
         out.append(f"### WASI ({w['n']:,} entries, node:wasi {w.get('node', '')} vs native)")
@@ -120,7 +120,8 @@ def markdown(doc):
                    "XChaCha20-Poly1305, 256 MiB cache, 4 KiB pages, every commit durable, 100,000 ranges of 10; "
                    "core compiled at -O2 for both targets (WASI: clang-19, wasm32-wasi, no threads, platform/wasi VFS, "
                    "libsodium 1.0.18 built for wasm32-wasi; native: gcc, PAGEDB_THREADS=1, POSIX VFS with its default "
-                   "O_DIRECT, and buffered with PAGEDB_NODIRECT). Keys and values are generated inside the timed loops, as natively.")
+                   f"O_DIRECT, and buffered with PAGEDB_NODIRECT). Keys and values are generated inside the timed loops, as natively. "
+                   f"pagedb git {doc.get('wasi_commit', doc.get('commit', '?'))}.")
         out.append("")
     return "\n".join(out) + "\n"
 
@@ -187,10 +188,16 @@ def main(argv):
         i += 2
     work = o["--work"]
     prev = load(o["--out"]) or {}
-    doc = {"kind": "web", "commit": o.get("--commit", "?")}
-    browser = load(os.path.join(work, "browser.json"))
+    commit, skip = o.get("--commit", "?"), o.get("--skip", "")
+    doc = {"kind": "web", "commit": commit}
+    browser = None if skip == "browser" else load(os.path.join(work, "browser.json"))
     doc["browser"] = browser or prev.get("browser")
+    # each part names the commit it was measured at (a skipped part keeps the previous one)
+    doc["browser_commit"] = commit if browser else prev.get("browser_commit", prev.get("commit", "?"))
     wasi, native = load(os.path.join(work, "wasi.json")), load(os.path.join(work, "native.json"))
+    if skip == "wasi":
+        wasi = native = None
+    doc["wasi_commit"] = commit if wasi and native else prev.get("wasi_commit", prev.get("commit", "?"))
     if wasi and native:
         doc["wasi"] = {"n": wasi["n"], "node": o.get("--node", ""), "machine": f"{os.cpu_count()} CPU, {platform.platform()}",
                        "wasi": wasi, "native": native, "native_buffered": load(os.path.join(work, "native-buffered.json"))}

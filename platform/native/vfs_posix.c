@@ -21,9 +21,10 @@
  *  4. Every method returns PAGEDB_OK or a pagedb_error, never aborts, and leaves errno's
  *     value of the failing system call in the handle's `last_errno` (debugging aid only).
  *  5. `wb_fd` is -1, or (PAGEDB_VFS_WRITEBACK on a writable handle opened with O_DIRECT) a
- *     buffered descriptor of the same file that carries every write; `wb_pending` bytes
- *     were written through it since its cached pages were last dropped, and never exceed
- *     PDB_WB_MAX after a write returns.
+ *     buffered descriptor of the same file that carries every write; `wb_pending` counts
+ *     the bytes written through it since its cached pages were last dropped, and stays
+ *     below PDB_WB_MAX plus the writes in flight (a spill the core makes on a reader's
+ *     thread may overlap the writer's sync, so it is atomic).
  *
  * Contract notes (see the VFS section of pagedb.h):
  *  - read/write loop over EINTR and partial transfers. A read that reaches end of file
@@ -109,7 +110,7 @@ typedef struct posix_file {
     pthread_mutex_t fallback_mu; /* serialises the O_DIRECT -> buffered switch */
     char *path;                  /* copy of the open path (for the io_fd fallback) */
     int wb_fd;                   /* invariant 5: write-back descriptor or -1 */
-    uint64_t wb_pending;         /* invariant 5 (writes and syncs are serialised) */
+    atomic_ullong wb_pending;    /* invariant 5 */
 } posix_file;
 
 /** Map an errno value to a pagedb_error (see the contract notes; shared in vfs_fd.h). */
@@ -239,6 +240,7 @@ static int posix_open(const pagedb_vfs *vfs, const char *path, unsigned flags,
     f->base.vfs = vfs;
     f->fd = fd;
     f->wb_fd = -1;
+    atomic_init(&f->wb_pending, 0);
     if ((flags & PAGEDB_VFS_WRITEBACK) && direct && !f->readonly) {
         /* a buffered descriptor for writes (invariant 5); without it writes stay direct */
         int w;
@@ -347,7 +349,7 @@ static void wb_drop(posix_file *f)
 #ifdef POSIX_FADV_DONTNEED
     (void)posix_fadvise(f->wb_fd, 0, 0, POSIX_FADV_DONTNEED); /* advice: failure is harmless */
 #endif
-    f->wb_pending = 0;
+    atomic_store(&f->wb_pending, 0);
 }
 
 /** Write-back mode: write the file's dirty pages back, wait, then drop them. */
@@ -387,8 +389,8 @@ static int posix_write(pagedb_vfs_file *base, const void *buf, size_t n, uint64_
             else if (r == 0) return fail(f, EIO);
             else if (errno != EINTR) return fail(f, errno);
         }
-        f->wb_pending += n;
-        return f->wb_pending >= PDB_WB_MAX ? wb_flush(f) : PAGEDB_OK;
+        uint64_t pending = atomic_fetch_add(&f->wb_pending, (unsigned long long)n) + n;
+        return pending >= PDB_WB_MAX ? wb_flush(f) : PAGEDB_OK;
     }
     while (done < n) {
         size_t want = n - done < PDB_IO_CHUNK ? n - done : PDB_IO_CHUNK;

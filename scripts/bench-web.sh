@@ -43,11 +43,11 @@ fi
 
 if [ "${WEB_SKIP:-}" != wasi ]; then
   cache="${PAGEDB_CACHE:-$HOME/.cache/pagedb}"
-  sodium=$(ls -d "$cache"/wasi/libsodium-*/ 2>/dev/null | head -n1 || true)
+  sodium=$(ls -d "$cache"/wasi/libsodium-simd128-*/ 2>/dev/null | head -n1 || true)
   jansson=$(ls -d "$cache"/wasi/jansson-*/ 2>/dev/null | head -n1 || true)
   if [ -z "$sodium" ] || [ ! -f "$sodium/.built" ] || [ -z "$jansson" ] || [ ! -f "$jansson/.built" ]; then
     bash scripts/build-wasi.sh cli   # builds and caches libsodium + jansson for wasm32-wasi
-    sodium=$(ls -d "$cache"/wasi/libsodium-*/ | head -n1); jansson=$(ls -d "$cache"/wasi/jansson-*/ | head -n1)
+    sodium=$(ls -d "$cache"/wasi/libsodium-simd128-*/ | head -n1); jansson=$(ls -d "$cache"/wasi/jansson-*/ | head -n1)
   fi
   # core + the WASI VFS with platform/wasi/wasi.mk's flags (-O2, no threads), in our own tree
   make -f platform/wasi/wasi.mk -j"$(nproc)" --no-print-directory OUT="$work/wasi" SODIUM="$sodium" \

@@ -23,19 +23,19 @@ export NODE_OPTIONS=--no-experimental-fetch  # its node scripts must not use fet
 cache="${PAGEDB_CACHE:-$HOME/.cache/pagedb}"
 src=$(scripts/sources.sh libsodium)
 ver=$(basename "$src" | sed 's/^libsodium-//')
-prefix="$cache/emscripten/libsodium-$ver"
+prefix="$cache/emscripten/libsodium-simd128-$ver"   # -msimd128: see scripts/build-wasi.sh
 if [ ! -f "$prefix/lib/libsodium.a" ]; then
   echo "building libsodium $ver for Emscripten (once; cached in $prefix)"
-  work="$cache/build/libsodium-emscripten-$ver"
+  work="$cache/build/libsodium-simd128-emscripten-$ver"
   rm -rf "$work"; mkdir -p "$(dirname "$work")"; cp -a "$src" "$work"
   ( cd "$work" && autoreconf -fi >/dev/null 2>&1 \
     && emconfigure ./configure --prefix="$prefix" --disable-shared --without-pthreads --disable-ssp \
-         --disable-asm --disable-pie CFLAGS=-O3 >/dev/null \
+         --disable-asm --disable-pie CFLAGS="-O3 -msimd128" >/dev/null \
     && emmake make -j"$(nproc)" install >/dev/null )
 fi
 
 mkdir -p dist
-common=(-O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unused-parameter -Icore/include -Icore -Iplatform/opfs -I"$prefix/include"
+common=(-O2 -msimd128 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unused-parameter -Icore/include -Icore -Iplatform/opfs -I"$prefix/include"
   core/*.c platform/opfs/*.c "$prefix/lib/libsodium.a"
   --js-library platform/opfs/lib.js -sMODULARIZE=1 -sEXPORT_ES6=1 -sALLOW_MEMORY_GROWTH=1
   -sINITIAL_MEMORY=33554432 -sTOTAL_STACK=1048576

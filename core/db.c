@@ -179,13 +179,14 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
         return PAGEDB_ENOMEM;
     }
     pdb_meta m[2];
-    int valid[2] = {0, 0};
+    int valid[2] = {0, 0}, cls[2] = {PDB_HDR_BAD, PDB_HDR_BAD};
+    char why[2][200];
     for (int s = 0; s < 2; s++) {
         size_t got = 0;
         rc = read_slot(db, (uint64_t)s * db->page_size, pg, db->page_size, &got);
         if (rc) break;
-        valid[s] = got == db->page_size && pdb_header_decode(db, pg, &m[s]) == PAGEDB_OK &&
-                   (m[s].txn % 2) == (uint64_t)s;
+        cls[s] = pdb_header_check(db, s, pg, got, &m[s], why[s], sizeof why[s]);
+        valid[s] = cls[s] == PDB_HDR_VALID;
     }
     free(pg);
     if (rc) {
@@ -194,7 +195,19 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
     }
     if (!valid[0] && !valid[1]) {
         pdb_key_wipe(&dek0);
+        for (int s = 0; s < 2; s++)
+            if (cls[s] == PDB_HDR_INCONSISTENT) return pdb_err(PAGEDB_ECORRUPT, "%s", why[s]);
         return pdb_err(PAGEDB_ECORRUPT, "header page 0 and 1: neither header authenticates");
+    }
+    /* An authentic header that is out of range was written with the key (a writer bug or a
+       key holder), not torn by a crash: when it is newer than the valid one, using the
+       valid one would silently drop that commit (and a read-write open would go on to
+       overwrite it). An older one is ignored here; pagedb_verify reports it. */
+    for (int s = 0; s < 2; s++) {
+        if (cls[s] == PDB_HDR_INCONSISTENT && valid[1 - s] && m[s].txn > m[1 - s].txn) {
+            pdb_key_wipe(&dek0);
+            return pdb_err(PAGEDB_ECORRUPT, "%s", why[s]);
+        }
     }
     if (valid[0] && valid[1] && m[0].txn + 1 != m[1].txn && m[1].txn + 1 != m[0].txn) {
         pdb_key_wipe(&dek0);
@@ -228,11 +241,47 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
        durable commit — and a read-write open would then truncate the file and the next
        commit overwrite the newest header, losing it for good. Report the damage instead. */
     int s = valid[1] && (!valid[0] || m[1].txn > m[0].txn) ? 1 : 0;
-    if (m[s].page_count * (uint64_t)db->page_size > fsize)
+    /* page_count <= pdb_max_pages (header decode), so the product below cannot wrap; the
+       division form states the check without relying on that */
+    if (m[s].page_count > fsize / db->page_size)
         return pdb_err(PAGEDB_ECORRUPT, "header page %d: records %llu pages but the file holds %llu bytes (truncated?)", s,
                        (unsigned long long)m[s].page_count, (unsigned long long)fsize);
+    /* the main file never shrinks between commits: commit T-1 cannot hold more pages */
+    if (valid[1 - s] && m[1 - s].page_count > m[s].page_count)
+        return pdb_err(PAGEDB_ECORRUPT, "header page %d: records %llu pages, fewer than the %llu of the previous commit in page %d",
+                       s, (unsigned long long)m[s].page_count, (unsigned long long)m[1 - s].page_count, 1 - s);
     rc = check_roots(db, &m[s]);
-    if (rc == PAGEDB_OK) db->meta = m[s];
+    if (rc == PAGEDB_OK) {
+        db->meta = m[s];
+        db->open_slot = s;
+        db->open_txn = m[s].txn;
+        db->other_slot_state = valid[1 - s]                                     ? PAGEDB_SLOT_OK
+                               : cls[1 - s] == PDB_HDR_ZERO && m[s].txn == 0 ? PAGEDB_SLOT_EMPTY
+                                                                             : PAGEDB_SLOT_INVALID;
+    }
+    return rc;
+}
+
+/*
+ * Pages past the recovered page count are cut away at a read-write open (FORMAT.md §6.3)
+ * only when the file agrees that they are not committed: the first of them is zero or
+ * was written by a later transaction (its cleartext txn id, FORMAT.md §3, is above the
+ * recovered one). A committed page there means the header's page count does not match
+ * the file; nothing is truncated then (keeping pages is always safe: the next commits
+ * overwrite them). Sets *ok to 1 when truncating is safe.
+ */
+static int tail_is_uncommitted(pagedb *db, int *ok)
+{
+    uint8_t *pg;
+    *ok = 0;
+    if (posix_memalign((void **)&pg, 4096, db->page_size)) return PAGEDB_ENOMEM;
+    size_t got = 0;
+    int rc = read_slot(db, db->meta.page_count * (uint64_t)db->page_size, pg, db->page_size, &got);
+    if (!rc) {
+        uint64_t txn = pdb_get64(pg + PDB_PH_TXN);
+        *ok = pg[PDB_PH_KIND] == 0 || txn > db->meta.txn;
+    }
+    free(pg);
     return rc;
 }
 
@@ -272,6 +321,7 @@ static int create_new(pagedb *db, const pagedb_options *o)
     db->pager->nosync = (db->flags & PAGEDB_NOSYNC) != 0;
     memset(&db->meta, 0, sizeof db->meta);
     db->meta.page_count = 2;
+    db->other_slot_state = PAGEDB_SLOT_EMPTY; /* open_slot 0, open_txn 0 */
     db->meta.next_realm = 1;
     db->meta.next_seg = 1;
     db->pager->page_count = 2;
@@ -344,9 +394,11 @@ int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
     else if (fsize == 0) rc = pdb_err(PAGEDB_ENOTDB, "%s is empty", main_path);
     else rc = open_existing(db, o, fsize);
     if (rc) goto fail;
-    if (!(o->flags & PAGEDB_RDONLY) && fsize > db->meta.page_count * (uint64_t)db->page_size) {
+    if (!(o->flags & PAGEDB_RDONLY) && fsize / db->page_size > db->meta.page_count) {
         /* pages past the committed count belong to an unfinished transaction */
-        rc = db->vfs->truncate(db->file, db->meta.page_count * (uint64_t)db->page_size);
+        int tail = 0;
+        rc = tail_is_uncommitted(db, &tail);
+        if (!rc && tail) rc = db->vfs->truncate(db->file, db->meta.page_count * (uint64_t)db->page_size);
         if (rc) goto fail;
     }
     if (!(o->flags & PAGEDB_RDONLY) && fsize > 0) {
@@ -443,6 +495,9 @@ int pagedb_stat(pagedb *db, pagedb_stats *st)
     st->free_pages = t->meta.nfree;
     st->tables = acc.tables;
     st->realms = realms + 1;
+    st->open_slot = (uint32_t)db->open_slot;
+    st->open_txn = db->open_txn;
+    st->other_slot_state = db->other_slot_state;
     pagedb_txn_abort(t);
     uint64_t fb = 0;
     db->vfs->size(db->file, &fb);

@@ -54,6 +54,10 @@ struct pagedb {
     uint8_t *probe; /* 8192-byte, 4096-aligned buffer for reading header probes */
     char *dir;               /* the directory given to pagedb_open (segment files live there) */
     struct pdb_segreg *segs; /* segment registry (segment.c) */
+    /* recovery result (pagedb_stat): the slot and txn opened, the other slot's state */
+    int open_slot;
+    uint64_t open_txn;
+    int other_slot_state; /* PAGEDB_SLOT_* */
 };
 
 typedef struct pdb_newrealm {
@@ -103,8 +107,22 @@ int pdb_cat_sync_handles(pagedb_txn *txn);
 
 /* header.c */
 void pdb_header_encode(const pagedb *db, const pdb_meta *m, uint8_t *page);
-/** Decode + MAC-check a header page. Returns OK, ECORRUPT (bad MAC/magic). */
+/**
+ * Decode + MAC-check a header page. Returns OK, EAUTH (MAC does not verify or the static
+ * part differs from db's: torn or damaged) or ECORRUPT (authentic, but a field is out of
+ * range: FORMAT.md §2 validity rules; m is filled then).
+ */
 int pdb_header_decode(const pagedb *db, const uint8_t *page, pdb_meta *m);
+
+/** Classes of a header slot read from disk (pdb_header_check). */
+enum { PDB_HDR_VALID = 0, PDB_HDR_ZERO = 1, PDB_HDR_BAD = 2, PDB_HDR_INCONSISTENT = 3 };
+/**
+ * Classify header slot `slot` (page, got bytes read): VALID (m filled), ZERO (all zero:
+ * never written), BAD (short, or the MAC fails: torn write or damage) or INCONSISTENT
+ * (authentic, but out of range or in the wrong slot; m filled). why receives a message
+ * naming the slot for every class but VALID.
+ */
+int pdb_header_check(const pagedb *db, int slot, const uint8_t *page, size_t got, pdb_meta *m, char *why, size_t whylen);
 
 /* txn.c */
 /** Set the sticky error of a write txn (first error wins) and return rc. */

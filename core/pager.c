@@ -507,7 +507,7 @@ int pdb_pager_read_run(pdb_pager *p, uint32_t realm, uint64_t first, uint32_t np
         if (k) sodium_memzero(&key, sizeof key);
         return src;
     }
-    if (first < 2 || first + npages > limit || npages == 0)
+    if (first < 2 || first >= limit || npages > limit - first || npages == 0)
         return pdb_err(PAGEDB_ECORRUPT, "page run %llu+%u out of range", (unsigned long long)first, npages);
     if (!k) return pdb_err(PAGEDB_EAUTH, "page %llu: realm %u has no key", (unsigned long long)first, realm);
     size_t len = (size_t)npages * p->page_size, nread = 0;
@@ -575,8 +575,11 @@ int pdb_pager_wtx_begin(pdb_pager *p, uint64_t txn, uint64_t horizon)
 /* Take one page number for a new page (under mu). */
 static int take_page(pdb_pager *p, uint64_t *pg)
 {
+    *pg = 0;
     if (p->w_reuse.n) *pg = p->w_reuse.v[--p->w_reuse.n];
     else if (p->w_avail.n) *pg = p->w_avail.v[--p->w_avail.n];
+    else if (p->w_page_count >= pdb_max_pages(p->page_size))
+        return pdb_err(PAGEDB_EFULL, "main.pdb would exceed %llu pages", (unsigned long long)pdb_max_pages(p->page_size));
     else *pg = p->w_page_count++;
     pdb_pgmap_ent *e = pdb_pgmap_add(&p->owned, *pg);
     if (!e) return PAGEDB_ENOMEM;
@@ -727,6 +730,9 @@ int pdb_pager_alloc_run(pdb_pager *p, uint32_t npages, uint64_t *first)
         start = a[found + npages - 1];
         memmove(a + found, a + found + npages, (n - found - npages) * sizeof *a);
         p->w_avail.n -= npages;
+    } else if (npages > pdb_max_pages(p->page_size) - p->w_page_count) {
+        pdb_mutex_unlock(&p->mu);
+        return pdb_err(PAGEDB_EFULL, "main.pdb would exceed %llu pages", (unsigned long long)pdb_max_pages(p->page_size));
     } else {
         start = p->w_page_count;
         p->w_page_count += npages;

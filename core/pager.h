@@ -38,6 +38,14 @@
 #include <stdint.h>
 
 #include "cache.h"
+
+/*
+ * Largest file the core addresses: byte offsets must fit an off_t (2^63 - 1). A page
+ * count above pdb_max_pages(P) is ECORRUPT when read from a header, and growing the main
+ * file past it is EFULL, so page count x page size never wraps (FORMAT.md §2).
+ */
+#define PDB_MAX_FILE_BYTES ((uint64_t)INT64_MAX)
+static inline uint64_t pdb_max_pages(uint32_t page_size) { return PDB_MAX_FILE_BYTES / page_size; }
 #include "crypt.h"
 #include "pgmap.h"
 #include "util.h"

@@ -38,10 +38,71 @@ static int verify_table(void *arg, const pagedb_table_info *info)
     return 0;
 }
 
+/*
+ * Both header slots as on disk (FORMAT.md §2, §6.3): the slot of the last commit T must
+ * hold T, the other T - 1 (or zeros while T is 0). A slot that fails its MAC or checks is
+ * ECORRUPT naming it: a torn header of an unacknowledged commit and a damaged newest
+ * header look the same, and open fell back to T (pagedb_stats.other_slot_state).
+ * Runs with the writer lock held so that no commit writes a header meanwhile (waits for
+ * an active write transaction of this handle to end). Skipped (OK) on a handle poisoned
+ * by a failed sync, whose view of the headers is stale. *why receives the message.
+ */
+static int check_header_slots(pagedb *db, char *why, size_t whylen)
+{
+    int rdonly = (db->flags & PAGEDB_RDONLY) != 0; /* no writer anywhere: the lock is shared */
+    pdb_mutex_lock(&db->mu);
+    if (db->poisoned) {
+        pdb_mutex_unlock(&db->mu);
+        return PAGEDB_OK;
+    }
+    if (!rdonly) {
+        while (db->writer_active) pdb_cond_wait(&db->cv, &db->mu);
+        db->writer_active = 1;
+    }
+    pdb_meta cur = db->meta;
+    pdb_mutex_unlock(&db->mu);
+    int rc = PAGEDB_OK;
+    uint8_t *pg;
+    if (posix_memalign((void **)&pg, 4096, db->page_size)) rc = PAGEDB_ENOMEM;
+    for (int s = 0; s < 2 && !rc; s++) {
+        size_t got = 0;
+        pdb_meta m;
+        rc = db->vfs->read(db->file, pg, db->page_size, (uint64_t)s * db->page_size, &got);
+        if (rc) {
+            snprintf(why, whylen, "header slot %d (page %d): read failed", s, s);
+            break;
+        }
+        int cls = pdb_header_check(db, s, pg, got, &m, why, whylen);
+        int newest = (uint64_t)s == cur.txn % 2;
+        if (cls == PDB_HDR_ZERO && !newest && cur.txn == 0) continue;
+        if (cls != PDB_HDR_VALID) {
+            size_t n = strlen(why);
+            snprintf(why + n, whylen - n, newest ? "; it should hold the last commit, txn %llu"
+                                                 : "; the database is at txn %llu from the other slot",
+                     (unsigned long long)cur.txn);
+            rc = PAGEDB_ECORRUPT;
+        } else if (m.txn != (newest ? cur.txn : cur.txn - 1)) {
+            snprintf(why, whylen, "header slot %d (page %d): holds txn %llu, expected %llu", s, s, (unsigned long long)m.txn,
+                     (unsigned long long)(newest ? cur.txn : cur.txn - 1));
+            rc = PAGEDB_ECORRUPT;
+        }
+    }
+    free(pg);
+    if (!rdonly) {
+        pdb_mutex_lock(&db->mu);
+        db->writer_active = 0;
+        pdb_cond_broadcast(&db->cv);
+        pdb_mutex_unlock(&db->mu);
+    }
+    return rc;
+}
+
 int pagedb_verify(pagedb *db, uint64_t *pages_checked)
 {
     pdb_err_clear();
     if (!db) return pdb_err(PAGEDB_EINVAL, "NULL database");
+    char hwhy[256] = "";
+    int hrc = check_header_slots(db, hwhy, sizeof hwhy);
     pagedb_txn *t;
     int rc = pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t);
     if (rc) return rc;
@@ -88,5 +149,6 @@ int pagedb_verify(pagedb *db, uint64_t *pages_checked)
     }
     pagedb_txn_abort(t);
     if (pages_checked) *pages_checked = a.pages;
+    if (!rc && hrc) rc = pdb_err(hrc, "%s", hwhy); /* a bad page is reported first */
     return rc;
 }

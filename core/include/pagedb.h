@@ -511,9 +511,32 @@ typedef struct pagedb_stats {
     uint64_t syncs;          /**< sync calls since open */
     uint32_t tables;         /**< number of tables */
     uint32_t realms;         /**< number of realms, including realm 0 */
+    /* Recovery at open (docs/FORMAT.md §6.3); appended in 0.1.x, fixed until reopen. */
+    uint32_t open_slot;      /**< header slot (0 or 1) the database was opened from */
+    uint64_t open_txn;       /**< txn id of that header (the state recovered at open) */
+    int other_slot_state;    /**< PAGEDB_SLOT_* of the other header slot at open.
+                                  PAGEDB_SLOT_INVALID means a newer commit may have been
+                                  lost: see PAGEDB_SLOT_INVALID */
 } pagedb_stats;
 
-/** Fill *st. Thread-safe. Errors: EAUTH/ECORRUPT/EIO (reading the catalog), ENOMEM. */
+/** pagedb_stats.other_slot_state: the header slot the database was not opened from. */
+#define PAGEDB_SLOT_OK 0      /**< valid, holding the commit before open_txn */
+#define PAGEDB_SLOT_EMPTY 1   /**< all zero: never written (only when open_txn is 0) */
+/**
+ * Fails its MAC or its checks. Either a commit after open_txn was interrupted while
+ * writing its header (a crash before that commit was acknowledged: nothing acknowledged is
+ * lost), or the slot was damaged later: then it may have held the newest, acknowledged
+ * commit, which the open could not use and silently left behind. The two look the same on
+ * disk (FORMAT.md §6.3). pagedb_verify reports such a slot (ECORRUPT naming it) until the
+ * next commit of a read-write handle rewrites it.
+ */
+#define PAGEDB_SLOT_INVALID 2
+
+/**
+ * Fill *st (every field; the statistics of the last committed state).
+ * Errors: EINVAL (NULL db or st), EAUTH/ECORRUPT/EIO (reading the catalog), ENOMEM.
+ * Thread-safety: any thread, concurrently with transactions.
+ */
 int pagedb_stat(pagedb *db, pagedb_stats *st);
 
 /**

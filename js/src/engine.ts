@@ -254,13 +254,14 @@ export class SyncDatabase {
   /** Counters and sizes (see the C pagedb_stats). */
   stat(): Stats {
     this.alive();
-    const p = this.scratch.ensure(16 * 8);
+    const p = this.scratch.ensure(19 * 8);
     check(this.m, this.m._pdbjs_stat(this.db, p));
-    const v = Array.from(this.m.HEAPF64.subarray(p >> 3, (p >> 3) + 16));
+    const v = Array.from(this.m.HEAPF64.subarray(p >> 3, (p >> 3) + 19));
     return {
       pageSize: v[0], cipher: v[1], txnId: v[2], pageCount: v[3], freePages: v[4], fileBytes: v[5],
       cacheCapBytes: v[6], cachePages: v[7], cacheHits: v[8], cacheMisses: v[9], cacheEvictions: v[10],
       bytesRead: v[11], bytesWritten: v[12], syncs: v[13], tables: v[14], realms: v[15],
+      openSlot: v[16], openTxn: v[17], otherSlotState: v[18],
     };
   }
 

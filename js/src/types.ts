@@ -71,6 +71,16 @@ export interface Stats {
   syncs: number;
   tables: number;
   realms: number;
+  /** Header slot (0 or 1) the database was recovered from at open (FORMAT.md §6.3). */
+  openSlot: number;
+  /** Txn id recovered at open. */
+  openTxn: number;
+  /**
+   * State of the other header slot at open (C PAGEDB_SLOT_*): 0 valid, 1 empty (never
+   * written), 2 invalid: a torn header write of an unacknowledged commit, or damage that
+   * may have cost the newest commit; verify() then fails with ECORRUPT naming the slot.
+   */
+  otherSlotState: number;
 }
 
 /**

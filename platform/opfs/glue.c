@@ -37,7 +37,8 @@ int pdbjs_stat(pagedb *db, double *out)
     double v[] = {s.page_size, s.cipher, (double)s.txn_id, (double)s.page_count, (double)s.free_pages,
                   (double)s.file_bytes, (double)s.cache_cap_bytes, (double)s.cache_pages, (double)s.cache_hits,
                   (double)s.cache_misses, (double)s.cache_evictions, (double)s.bytes_read,
-                  (double)s.bytes_written, (double)s.syncs, s.tables, s.realms};
+                  (double)s.bytes_written, (double)s.syncs, s.tables, s.realms,
+                  s.open_slot, (double)s.open_txn, s.other_slot_state};
     memcpy(out, v, sizeof v);
     return PAGEDB_OK;
 }

@@ -21,7 +21,7 @@ int pdbjs_open(const char *path, const uint8_t *key, const char *pass, int passl
                int page_size, int cipher, double cache_bytes, const uint8_t *seed, double pwhash_ops,
                double pwhash_mem, pagedb **out);
 
-/** Fill out[0..15] (doubles) with pagedb_stats fields in declaration order. */
+/** Fill out[0..18] (doubles) with pagedb_stats fields in declaration order. */
 int pdbjs_stat(pagedb *db, double *out);
 
 /**

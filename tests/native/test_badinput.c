@@ -19,7 +19,17 @@
  *  bad-10   a second write txn with NOWAIT: EBUSY
  *  bad-11.x poisoning: after an injected EIO/EFULL (fault VFS) inside a write txn every
  *           later call on it returns that code, commit too; the db stays usable
+ *  bad-12.x forged authentic headers (sealed with the database's own header key, as a key
+ *           holder or a writer bug could): a page count whose byte size wraps 2^64, or
+ *           exceeds the file, or any other value the file does not hold: ECORRUPT, and
+ *           main.pdb is byte-identical afterwards (an open never shrinks a file on the
+ *           strength of a header that does not match it)
+ *  bad-13.x one flipped bit in the newest / the older header slot: the open falls back to
+ *           (or stays at) the other slot, and says so: pagedb_stat gives the slot and txn
+ *           opened and PAGEDB_SLOT_INVALID for the damaged one, pagedb_verify fails with
+ *           ECORRUPT naming it; the next commit rewrites the slot and verify passes again
  */
+#include "crypt.h" /* bad-12: reseal forged headers with the core's own header MAC */
 #include "harness.h"
 #include "pagedb_posix.h"
 #include "vfs_fault.h"
@@ -961,6 +971,169 @@ static void poisoning(void)
     poison_case("bad-11.3", PAGEDB_EFULL, 0);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* bad-12: forged authentic headers                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * Recompute the MAC of header page hdr after its commit record was edited, as a holder of
+ * the key could: unwrap DEK0 with the raw key (FORMAT.md §2.1), derive the header key
+ * (§2.3) and MAC bytes 0..240 (§2.2) with the core's own functions.
+ */
+static void reseal_header(uint8_t *hdr, const uint8_t *rawkey)
+{
+    pdb_key kek, dek0, hk;
+    memcpy(kek.k, rawkey, PDB_KEY_BYTES);
+    CHECK_RC(pdb_key_unwrap(&dek0, &kek, hdr + 72, hdr, 72, hdr + 96), PAGEDB_OK);
+    pdb_kdf(&hk, &dek0, PDB_SUBKEY_HEADER);
+    pdb_mac16(hdr + 240, &hk, hdr, 240);
+    pdb_key_wipe(&kek);
+    pdb_key_wipe(&dek0);
+    pdb_key_wipe(&hk);
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * Write a new newest header (txn + 1, in the other slot) that copies the newest one except
+ * for its page count, open read-write and read-only: ECORRUPT, file unchanged.
+ */
+static void forged_page_count(const char *dir, uint64_t page_count)
+{
+    char *mp = main_path(dir);
+    size_t len;
+    uint8_t *orig = read_file(mp, &len);
+    uint64_t t0 = get64(orig + 144), t1 = get64(orig + PS + 144);
+    int newest = t1 > t0 && t1 % 2 == 1 ? 1 : 0;
+    uint64_t txn = newest ? t1 : t0;
+    uint8_t *forged = malloc(len);
+    CHECK(forged != NULL);
+    memcpy(forged, orig, len);
+    uint8_t *h = forged + (size_t)(1 - newest) * PS;
+    memcpy(h, orig + (size_t)newest * PS, PS);
+    put64(h + 144, txn + 1);
+    put64(h + 200, page_count);
+    reseal_header(h, harness_key(0));
+    write_file(mp, forged, len);
+    for (int ro = 0; ro < 2; ro++) {
+        pagedb_options o;
+        opts(&o, ro ? PAGEDB_RDONLY : 0);
+        open_fails(dir, &o, PAGEDB_ECORRUPT);
+        size_t nlen;
+        uint8_t *now = read_file(mp, &nlen);
+        CHECK(nlen == len);                        /* never truncated */
+        CHECK(memcmp(now, forged, len) == 0);      /* byte-identical */
+        free(now);
+    }
+    write_file(mp, orig, len);
+    free(forged);
+    free(orig);
+    free(mp);
+    check_dir(dir);
+}
+
+static void forged_headers(void)
+{
+    char *dir = new_db("forged");
+    char *mp = main_path(dir);
+    uint64_t pages = file_size(mp) / PS;
+    free(mp);
+    CASE("bad-12.1"); /* page count x page size wraps to a size below the file's: 2^52 + 2 pages */
+    forged_page_count(dir, (UINT64_C(1) << 52) + 2);
+    CASE("bad-12.2"); /* wraps to exactly 0 bytes */
+    forged_page_count(dir, UINT64_C(1) << 52);
+    CASE("bad-12.3"); /* the largest count */
+    forged_page_count(dir, UINT64_MAX);
+    CASE("bad-12.4"); /* one page more than the file holds */
+    forged_page_count(dir, pages + 1);
+    harness_rmtree(dir);
+    free(dir);
+}
+
+/* bad-13: a damaged header slot is reported */
+static void damaged_slot(void)
+{
+    char *dir = new_db("slot");
+    pagedb *db = xopen(dir, 0); /* one more commit: txn 2, both slots written */
+    pagedb_txn *t;
+    pagedb_table *tb;
+    CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(t, "w", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+    CHECK_RC(pagedb_put(tb, "z", 1, "late", 4, 0), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+    pagedb_stats st;
+    CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
+    uint64_t T = st.txn_id;
+    CHECK(T >= 2);
+    CHECK(st.open_txn == T - 1 && st.open_slot == (T - 1) % 2 && st.other_slot_state == PAGEDB_SLOT_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    char *mp = main_path(dir);
+    size_t len;
+    uint8_t *orig = read_file(mp, &len);
+    for (int which = 0; which < 2; which++) {
+        CASE(which == 0 ? "bad-13.1" : "bad-13.2"); /* newest slot, older slot */
+        int slot = (int)((which == 0 ? T : T - 1) % 2);
+        uint8_t *b = malloc(len);
+        CHECK(b != NULL);
+        memcpy(b, orig, len);
+        b[(size_t)slot * PS + 201] ^= 0x10; /* one bit of the page count */
+        write_file(mp, b, len);
+        free(b);
+        for (int ro = 1; ro >= 0; ro--) {
+            db = xopen(dir, ro ? PAGEDB_RDONLY : 0);
+            CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
+            uint64_t want = which == 0 ? T - 1 : T;
+            CHECK(st.txn_id == want && st.open_txn == want);
+            CHECK(st.open_slot == (uint32_t)(1 - slot));
+            CHECK(st.other_slot_state == PAGEDB_SLOT_INVALID);
+            CHECK_RC(pagedb_verify(db, NULL), PAGEDB_ECORRUPT);
+            char want_detail[64];
+            snprintf(want_detail, sizeof want_detail, "header slot %d (page %d)", slot, slot);
+            CHECK(strstr(pagedb_errdetail(), want_detail) != NULL);
+            pagedb_val v;
+            CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t), PAGEDB_OK);
+            if (which == 0) CHECK_RC(pagedb_table_open(t, "w", 0, 0, &tb), PAGEDB_ENOTFOUND);
+            else {
+                CHECK_RC(pagedb_table_open(t, "w", 0, 0, &tb), PAGEDB_OK);
+                CHECK_RC(pagedb_get(tb, "z", 1, &v), PAGEDB_OK);
+                CHECK(v.size == 4 && memcmp(v.data, "late", 4) == 0);
+            }
+            pagedb_txn_abort(t);
+            if (!ro) {
+                /* the next commit writes the damaged slot (txn want + 1) and clears the report */
+                CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
+                CHECK_RC(pagedb_table_open(t, "w", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+                CHECK_RC(pagedb_put(tb, "y", 1, "1", 1, 0), PAGEDB_OK);
+                CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+                CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
+                CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
+                CHECK(st.open_txn == want && st.other_slot_state == PAGEDB_SLOT_INVALID); /* as at open */
+            }
+            CHECK_RC(pagedb_close(db), PAGEDB_OK);
+        }
+        db = xopen(dir, PAGEDB_RDONLY);
+        CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
+        CHECK(st.other_slot_state == PAGEDB_SLOT_OK);
+        CHECK_RC(pagedb_close(db), PAGEDB_OK);
+        write_file(mp, orig, len);
+        check_dir(dir);
+    }
+    free(orig);
+    free(mp);
+    harness_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     g_rng = harness_seed(0xBAD1);
@@ -974,5 +1147,7 @@ int main(void)
     misuse();
     locks();
     poisoning();
+    forged_headers();
+    damaged_slot();
     return harness_done();
 }

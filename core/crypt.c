@@ -335,6 +335,12 @@ int pdb_pwhash(pdb_key *out, const char *pass, size_t passlen,
     return PAGEDB_OK;
 }
 
+int pdb_pwhash_limits_valid(uint64_t opslimit, uint64_t memlimit)
+{
+    return opslimit >= crypto_pwhash_OPSLIMIT_MIN && opslimit <= crypto_pwhash_OPSLIMIT_MAX &&
+           memlimit >= crypto_pwhash_MEMLIMIT_MIN && memlimit <= crypto_pwhash_MEMLIMIT_MAX;
+}
+
 /* Argon2id INTERACTIVE limits: 2 passes over 64 MiB. */
 uint64_t pdb_pwhash_default_ops(void)
 {

@@ -110,6 +110,9 @@ int pdb_key_unwrap(pdb_key *dek, const pdb_key *kek, const uint8_t nonce[PDB_NON
 int pdb_pwhash(pdb_key *out, const char *pass, size_t passlen,
                const uint8_t salt[PDB_SALT_BYTES], uint64_t opslimit, uint64_t memlimit);
 
+/** 1 if (opslimit, memlimit) are inside libsodium's Argon2id range (what pdb_pwhash accepts). */
+int pdb_pwhash_limits_valid(uint64_t opslimit, uint64_t memlimit);
+
 /** Default Argon2id limits (libsodium INTERACTIVE). */
 uint64_t pdb_pwhash_default_ops(void);
 uint64_t pdb_pwhash_default_mem(void);

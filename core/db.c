@@ -26,6 +26,18 @@ void pagedb_options_init(pagedb_options *o)
     memset(o, 0, sizeof *o);
     o->page_size = 4096;
     o->cipher = PAGEDB_CIPHER_XCHACHA20POLY1305;
+    o->pwhash_max_opslimit = PAGEDB_PWHASH_MAX_OPSLIMIT_DEFAULT;
+    o->pwhash_max_memlimit = PAGEDB_PWHASH_MAX_MEMLIMIT_DEFAULT;
+}
+
+static uint64_t max_ops(const pagedb_options *o)
+{
+    return o->pwhash_max_opslimit ? o->pwhash_max_opslimit : PAGEDB_PWHASH_MAX_OPSLIMIT_DEFAULT;
+}
+
+static uint64_t max_mem(const pagedb_options *o)
+{
+    return o->pwhash_max_memlimit ? o->pwhash_max_memlimit : PAGEDB_PWHASH_MAX_MEMLIMIT_DEFAULT;
 }
 
 size_t pagedb_max_key_size(const pagedb *db) { return pdb_bt_max_key(db->page_size); }
@@ -51,7 +63,19 @@ static int derive_kek(const pagedb_options *o, const uint8_t *hdr, pdb_key *kek)
     }
     if (hdr[17] != 1) return pdb_err(PAGEDB_ECORRUPT, "unknown key derivation id %d", hdr[17]);
     if (!o->passphrase) return pdb_err(PAGEDB_EKEY, "database uses a passphrase; none given");
-    int rc = pdb_pwhash(kek, o->passphrase, o->passphrase_len, hdr + 40, pdb_get64(hdr + 56), pdb_get64(hdr + 64));
+    /* The limits are not authenticated yet (they are in the AAD of the DEK0 wrap, checked
+       only after hashing): bound them before paying for them (FORMAT.md §2.1). */
+    uint64_t ops = pdb_get64(hdr + 56), mem = pdb_get64(hdr + 64);
+    if (!pdb_pwhash_limits_valid(ops, mem))
+        return pdb_err(PAGEDB_ECORRUPT, "header: Argon2id opslimit %llu / memlimit %llu bytes outside Argon2id's range",
+                       (unsigned long long)ops, (unsigned long long)mem);
+    if (ops > max_ops(o) || mem > max_mem(o))
+        return pdb_err(PAGEDB_ENOTSUP,
+                       "header asks for Argon2id opslimit %llu / memlimit %llu bytes, above this opener's bounds %llu / %llu "
+                       "(pagedb_options.pwhash_max_opslimit / pwhash_max_memlimit)",
+                       (unsigned long long)ops, (unsigned long long)mem, (unsigned long long)max_ops(o),
+                       (unsigned long long)max_mem(o));
+    int rc = pdb_pwhash(kek, o->passphrase, o->passphrase_len, hdr + 40, ops, mem);
     return rc ? pdb_err(rc, "Argon2id key derivation failed") : PAGEDB_OK;
 }
 
@@ -77,9 +101,15 @@ static int create_static(pagedb *db, const pagedb_options *o, pdb_rng *rng, pdb_
     h[17] = o->key ? 0 : 1;
     pdb_rng_bytes(rng, h + 24, 16);
     if (!o->key) {
+        uint64_t ops = o->pwhash_opslimit ? o->pwhash_opslimit : pdb_pwhash_default_ops();
+        uint64_t mem = o->pwhash_memlimit ? o->pwhash_memlimit : pdb_pwhash_default_mem();
+        if (!pdb_pwhash_limits_valid(ops, mem) || ops > max_ops(o) || mem > max_mem(o))
+            return pdb_err(PAGEDB_EINVAL, "Argon2id opslimit %llu / memlimit %llu: outside Argon2id's range or above "
+                           "pwhash_max_opslimit %llu / pwhash_max_memlimit %llu", (unsigned long long)ops,
+                           (unsigned long long)mem, (unsigned long long)max_ops(o), (unsigned long long)max_mem(o));
         pdb_rng_bytes(rng, h + 40, 16);
-        pdb_put64(h + 56, o->pwhash_opslimit ? o->pwhash_opslimit : pdb_pwhash_default_ops());
-        pdb_put64(h + 64, o->pwhash_memlimit ? o->pwhash_memlimit : pdb_pwhash_default_mem());
+        pdb_put64(h + 56, ops);
+        pdb_put64(h + 64, mem);
     }
     pdb_rng_bytes(rng, h + 72, 24);
     pdb_rng_bytes(rng, dek0->k, 32);

@@ -75,7 +75,9 @@ enum pagedb_error {
     PAGEDB_EVERSION = 14, /**< file written by an unsupported format version */
     PAGEDB_ENOTDB = 15,   /**< the file is not a pagedb database */
     PAGEDB_EKEYORDER = 16,/**< PAGEDB_APPEND with a key not greater than the table's last key */
-    PAGEDB_ENOTSUP = 17,  /**< feature not available on this build/CPU (e.g. AES-256-GCM) */
+    PAGEDB_ENOTSUP = 17,  /**< feature not available on this build/CPU (e.g. AES-256-GCM),
+                               or a file needing more than the caller's limits allow (an
+                               Argon2id cost above pagedb_options.pwhash_max_*) */
     PAGEDB_ESEALED = 18,  /**< the segment is sealed (immutable): no append, no second seal */
     PAGEDB_ERROR_MAX = 18
 };
@@ -242,14 +244,39 @@ typedef struct pagedb_options {
     const uint8_t *key;        /**< PAGEDB_KEY_BYTES raw key-encryption key, or NULL */
     const char *passphrase;    /**< UTF-8 passphrase (Argon2id), used when key is NULL */
     size_t passphrase_len;     /**< bytes of passphrase */
-    uint64_t pwhash_opslimit;  /**< Argon2id ops limit at create; 0 = libsodium INTERACTIVE */
-    uint64_t pwhash_memlimit;  /**< Argon2id memory limit in bytes at create; 0 = INTERACTIVE */
+    uint64_t pwhash_opslimit;  /**< Argon2id ops limit at create; 0 = libsodium INTERACTIVE (2);
+                                    at most pwhash_max_opslimit (EINVAL otherwise) */
+    uint64_t pwhash_memlimit;  /**< Argon2id memory limit in bytes at create; 0 = INTERACTIVE
+                                    (64 MiB); at most pwhash_max_memlimit (EINVAL otherwise) */
     size_t cache_bytes;        /**< hard cap of the buffer pool in bytes; 0 = 8 MiB;
                                     at least 64 pages (ENOMEM below that) */
     const uint8_t *test_seed;  /**< PAGEDB_KEY_BYTES seed for PAGEDB_DETERMINISTIC */
+    /**
+     * Largest Argon2id cost this opener pays (appended in 0.1.x). The limits of a
+     * passphrase database come from its header, which cannot be authenticated before the
+     * key is derived: a crafted file could otherwise make pagedb_open spend any CPU time
+     * and memory. A header above these bounds is refused with PAGEDB_ENOTSUP before any
+     * hashing; raise them only for files you trust. 0 = the default
+     * (PAGEDB_PWHASH_MAX_OPSLIMIT_DEFAULT / PAGEDB_PWHASH_MAX_MEMLIMIT_DEFAULT).
+     * Also bound pwhash_opslimit / pwhash_memlimit at create.
+     */
+    uint64_t pwhash_max_opslimit;
+    uint64_t pwhash_max_memlimit; /**< bytes; see pwhash_max_opslimit */
 } pagedb_options;
 
-/** Fill *o with defaults (XChaCha20-Poly1305, 4096-byte pages, 8 MiB cache). */
+/**
+ * Default upper bounds of the Argon2id cost accepted from a header: libsodium's
+ * SENSITIVE preset (4 passes over 1 GiB, the largest named preset; seconds of CPU).
+ * Values outside libsodium's own Argon2id range (opslimit 1..2^32-1, memlimit 8 KiB..
+ * crypto_pwhash_MEMLIMIT_MAX) are a malformed file: PAGEDB_ECORRUPT (docs/FORMAT.md §2.1).
+ */
+#define PAGEDB_PWHASH_MAX_OPSLIMIT_DEFAULT 4u
+#define PAGEDB_PWHASH_MAX_MEMLIMIT_DEFAULT (1024u * 1024u * 1024u)
+
+/**
+ * Fill *o with defaults (XChaCha20-Poly1305, 4096-byte pages, 8 MiB cache, the default
+ * Argon2id cost bounds). Every field not listed is zero/NULL.
+ */
 void pagedb_options_init(pagedb_options *o);
 
 /**
@@ -265,10 +292,14 @@ void pagedb_options_init(pagedb_options *o);
  *
  * path  directory name, NUL-terminated; created when PAGEDB_CREATE and absent.
  * out   receives the handle; free it with pagedb_close.
- * Errors: EINVAL (bad options, no key, page size), ENOTFOUND (no database and no CREATE),
- *   ENOTDB (main file exists but is not a pagedb file), EVERSION, EKEY (wrong key or
- *   passphrase), EAUTH/ECORRUPT (no header authenticates), EBUSY, EIO, EFULL, ENOMEM,
- *   ENOTSUP (AES-256-GCM requested but not available).
+ * Errors: EINVAL (bad options, no key, page size, Argon2id limits at create outside
+ *   1..pwhash_max_*), ENOTFOUND (no database and no CREATE), ENOTDB (main file exists but
+ *   is not a pagedb file), EVERSION, EKEY (wrong key or passphrase, raw key for a
+ *   passphrase database and the reverse), EAUTH/ECORRUPT (no header authenticates, the
+ *   newest one does not match the file, its roots fail; ECORRUPT also for a header's
+ *   Argon2id limits outside libsodium's range), EBUSY, EIO, EFULL, ENOMEM (also: the
+ *   Argon2id memory could not be allocated), ENOTSUP (AES-256-GCM not available here; a
+ *   header's Argon2id limits above pwhash_max_opslimit / pwhash_max_memlimit).
  * Thread-safety: may be called from any thread.
  */
 int pagedb_open(const char *path, const pagedb_options *opt, pagedb **out);

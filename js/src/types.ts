@@ -23,7 +23,11 @@ export interface OpenOptions {
   create?: boolean;
   /** Open read-only. */
   readOnly?: boolean;
-  /** Argon2id limits used when creating a passphrase database (default libsodium INTERACTIVE). */
+  /**
+   * Argon2id limits used when creating a passphrase database (default libsodium INTERACTIVE).
+   * At most 4 passes and 1 GiB (EINVAL above); opening a file whose header asks for more is
+   * ENOTSUP, and limits outside Argon2id's range are ECORRUPT (FORMAT.md §2.1).
+   */
   pwhashOpsLimit?: number;
   /** Argon2id memory limit in bytes (default libsodium INTERACTIVE, 64 MiB). */
   pwhashMemLimit?: number;

@@ -28,6 +28,12 @@
  *           (or stays at) the other slot, and says so: pagedb_stat gives the slot and txn
  *           opened and PAGEDB_SLOT_INVALID for the damaged one, pagedb_verify fails with
  *           ECORRUPT naming it; the next commit rewrites the slot and verify passes again
+ *  bad-14.x Argon2id limits read from the (not yet authenticated) header are bounded
+ *           before any hashing: outside Argon2id's range (opslimit 0, memlimit below 8 KiB
+ *           or above libsodium's maximum, opslimit above 2^32-1): ECORRUPT; above the
+ *           opener's pwhash_max_* (default 4 passes / 1 GiB, e.g. 4 GiB): ENOTSUP; a
+ *           database created with a raised bound opens only with that bound; create
+ *           above the bound: EINVAL. The file is never modified.
  */
 #include "crypt.h" /* bad-12: reseal forged headers with the core's own header MAC */
 #include "harness.h"
@@ -178,6 +184,18 @@ static void open_fails(const char *dir, const pagedb_options *o, int want)
 static void check_dir(const char *dir)
 {
     pagedb *db = xopen(dir, 0);
+    check_data(db);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+}
+
+/* check_dir for the passphrase database of bad-14 */
+static void pw_opts(pagedb_options *o, unsigned flags);
+static void check_dir_pw(const char *dir)
+{
+    pagedb_options o;
+    pw_opts(&o, 0);
+    pagedb *db = NULL;
+    CHECK_RC(pagedb_open(dir, &o, &db), PAGEDB_OK);
     check_data(db);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
 }
@@ -1134,6 +1152,103 @@ static void damaged_slot(void)
     free(dir);
 }
 
+/* bad-14: Argon2id limits from the header */
+static void pw_opts(pagedb_options *o, unsigned flags)
+{
+    opts(o, flags);
+    o->key = NULL;
+    o->passphrase = "pass";
+    o->passphrase_len = 4;
+    o->pwhash_opslimit = crypto_pwhash_OPSLIMIT_MIN;
+    o->pwhash_memlimit = crypto_pwhash_MEMLIMIT_MIN;
+}
+
+/* Set the Argon2id limits of both slots to (ops, mem), open: want; restore. */
+static void header_limits(const char *dir, uint64_t ops, uint64_t mem, int want)
+{
+    char *mp = main_path(dir);
+    size_t len;
+    uint8_t *orig = read_file(mp, &len);
+    uint8_t *b = malloc(len);
+    CHECK(b != NULL);
+    memcpy(b, orig, len);
+    for (int s = 0; s < 2; s++) {
+        put64(b + (size_t)s * PS + 56, ops);
+        put64(b + (size_t)s * PS + 64, mem);
+    }
+    write_file(mp, b, len);
+    for (int ro = 0; ro < 2; ro++) {
+        pagedb_options o;
+        pw_opts(&o, ro ? PAGEDB_RDONLY : 0);
+        open_fails(dir, &o, want);
+        size_t nlen;
+        uint8_t *now = read_file(mp, &nlen);
+        CHECK(nlen == len && memcmp(now, b, len) == 0);
+        free(now);
+    }
+    write_file(mp, orig, len);
+    free(b);
+    free(orig);
+    free(mp);
+}
+
+static void pwhash_limits(void)
+{
+    char *dir = harness_tmpdir("pwlimits");
+    pagedb_options o;
+    pw_opts(&o, PAGEDB_CREATE);
+    pagedb *db = NULL;
+    CHECK_RC(pagedb_open(dir, &o, &db), PAGEDB_OK);
+    fill(db);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    const uint64_t GiB = UINT64_C(1) << 30;
+    CASE("bad-14.1"); /* opslimit 0 with a passphrase: a malformed file, not a bad argument */
+    header_limits(dir, 0, crypto_pwhash_MEMLIMIT_MIN, PAGEDB_ECORRUPT);
+    CASE("bad-14.2"); /* outside Argon2id's range */
+    header_limits(dir, 1, 0, PAGEDB_ECORRUPT);
+    header_limits(dir, 1, crypto_pwhash_MEMLIMIT_MIN - 1, PAGEDB_ECORRUPT);
+    header_limits(dir, 1, UINT64_MAX, PAGEDB_ECORRUPT);
+    header_limits(dir, UINT64_C(1) << 40, crypto_pwhash_MEMLIMIT_MIN, PAGEDB_ECORRUPT);
+    header_limits(dir, UINT64_MAX, UINT64_MAX, PAGEDB_ECORRUPT);
+    CASE("bad-14.3"); /* valid for Argon2id but above the default bounds: refused unhashed */
+    header_limits(dir, PAGEDB_PWHASH_MAX_OPSLIMIT_DEFAULT + 1, crypto_pwhash_MEMLIMIT_MIN, PAGEDB_ENOTSUP);
+    header_limits(dir, 1, 4 * GiB, PAGEDB_ENOTSUP);
+    header_limits(dir, 1, PAGEDB_PWHASH_MAX_MEMLIMIT_DEFAULT + 1024, PAGEDB_ENOTSUP);
+    header_limits(dir, crypto_pwhash_OPSLIMIT_MAX, crypto_pwhash_MEMLIMIT_MIN, PAGEDB_ENOTSUP);
+    check_dir_pw(dir);
+    harness_rmtree(dir);
+    free(dir);
+
+    CASE("bad-14.4"); /* create above the bound: EINVAL; with a raised bound it opens only raised */
+    dir = harness_tmpdir("pwraised");
+    pw_opts(&o, PAGEDB_CREATE);
+    o.pwhash_opslimit = PAGEDB_PWHASH_MAX_OPSLIMIT_DEFAULT + 1;
+    open_fails(dir, &o, PAGEDB_EINVAL);
+    o.pwhash_opslimit = 0; /* default INTERACTIVE ops with a memlimit above the bound */
+    o.pwhash_memlimit = 2 * GiB;
+    open_fails(dir, &o, PAGEDB_EINVAL);
+    pw_opts(&o, PAGEDB_CREATE);
+    o.pwhash_opslimit = PAGEDB_PWHASH_MAX_OPSLIMIT_DEFAULT + 1;
+    o.pwhash_max_opslimit = PAGEDB_PWHASH_MAX_OPSLIMIT_DEFAULT + 1;
+    CHECK_RC(pagedb_open(dir, &o, &db), PAGEDB_OK);
+    fill(db);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    pw_opts(&o, 0);
+    open_fails(dir, &o, PAGEDB_ENOTSUP);
+    o.pwhash_max_opslimit = PAGEDB_PWHASH_MAX_OPSLIMIT_DEFAULT + 1;
+    CHECK_RC(pagedb_open(dir, &o, &db), PAGEDB_OK);
+    check_data(db);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    CASE("bad-14.5"); /* pagedb_options_init sets the documented default bounds */
+    pagedb_options_init(&o);
+    CHECK(o.pwhash_max_opslimit == PAGEDB_PWHASH_MAX_OPSLIMIT_DEFAULT);
+    CHECK(o.pwhash_max_memlimit == PAGEDB_PWHASH_MAX_MEMLIMIT_DEFAULT);
+    CHECK(PAGEDB_PWHASH_MAX_OPSLIMIT_DEFAULT == crypto_pwhash_argon2id_OPSLIMIT_SENSITIVE);
+    CHECK(PAGEDB_PWHASH_MAX_MEMLIMIT_DEFAULT == crypto_pwhash_argon2id_MEMLIMIT_SENSITIVE);
+    harness_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     g_rng = harness_seed(0xBAD1);
@@ -1149,5 +1264,6 @@ int main(void)
     poisoning();
     forged_headers();
     damaged_slot();
+    pwhash_limits();
     return harness_done();
 }

@@ -141,6 +141,12 @@ int cmd_tables(int argc, char **argv)
     return cli_close(db, ex);
 }
 
+/** Name of a PAGEDB_SLOT_* state: "ok", "empty" or "invalid". */
+static const char *slot_state_name(int s)
+{
+    return s == PAGEDB_SLOT_OK ? "ok" : s == PAGEDB_SLOT_EMPTY ? "empty" : "invalid";
+}
+
 /** A JSON integer for an unsigned counter (clamped to json_int_t's range). */
 static json_t *json_u64(uint64_t v)
 {
@@ -173,6 +179,9 @@ static int print_stat_json(const pagedb_stats *st)
     bad |= json_object_set_new(o, "bytes_read", json_u64(st->bytes_read));
     bad |= json_object_set_new(o, "bytes_written", json_u64(st->bytes_written));
     bad |= json_object_set_new(o, "syncs", json_u64(st->syncs));
+    bad |= json_object_set_new(o, "open_slot", json_u64(st->open_slot));
+    bad |= json_object_set_new(o, "open_txn", json_u64(st->open_txn));
+    bad |= json_object_set_new(o, "other_slot", json_string(slot_state_name(st->other_slot_state)));
     char *text = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!text)
@@ -204,6 +213,11 @@ static void print_stat_text(const pagedb_stats *st)
     printf("bytes read:       %" PRIu64 "\n", st->bytes_read);
     printf("bytes written:    %" PRIu64 "\n", st->bytes_written);
     printf("syncs:            %" PRIu64 "\n", st->syncs);
+    printf("opened at:        txn %" PRIu64 " (header slot %" PRIu32 ")\n", st->open_txn, st->open_slot);
+    printf("other slot:       %s%s\n", slot_state_name(st->other_slot_state),
+           st->other_slot_state == PAGEDB_SLOT_INVALID
+               ? " (a torn header of an unfinished commit, or damage that may have lost the newest commit)"
+               : "");
 }
 
 /** stat: print pagedb_stat() as text lines or, with --json, one JSON object. */

@@ -337,6 +337,33 @@ err_has ver-8.12 'verify failed'
 err_has ver-8.13 'page [0-9]+'
 out_empty ver-8.14
 t ver-8.15 2 verify
+# A damaged header slot (FORMAT.md §6.3): one flipped byte in the commit record of the
+# newest slot. The open falls back to the previous commit; stat says so and verify fails
+# naming the slot, until the next commit rewrites it.
+H=$T/hdr
+t ver-8.16 0 init "$H"
+t ver-8.17 0 put "$H" t a 1
+t ver-8.18 0 put "$H" t b 2
+t ver-8.19 0 stat "$H" --json
+json_ok ver-8.19 'd["other_slot"] == "ok" and d["open_txn"] == d["txn_id"] and d["open_slot"] == d["txn_id"] % 2'
+NEWEST=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["open_slot"])' "$T/out")
+TXN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["txn_id"])' "$T/out")
+flip "$H/main.pdb" $((NEWEST * 4096 + 200)) || fail ver-8.20 "could not flip a header byte"
+pass
+t ver-8.21 3 verify "$H"
+err_has ver-8.21 'verify failed'
+err_has ver-8.21 "header slot $NEWEST \(page $NEWEST\)"
+out_empty ver-8.21
+t ver-8.22 0 stat "$H" --json
+json_ok ver-8.22 "d['other_slot'] == 'invalid' and d['open_slot'] == 1 - $NEWEST and d['open_txn'] == $TXN - 1"
+t ver-8.23 0 stat "$H"
+out_has ver-8.23 "^opened at: +txn $((TXN - 1)) \(header slot $((1 - NEWEST))\)$"
+out_has ver-8.23 '^other slot: +invalid '
+t ver-8.24 1 get "$H" t b # the fallback lost commit "b" (its header is the damaged one)
+t ver-8.25 0 put "$H" t c 3 # rewrites the damaged slot
+t ver-8.26 0 verify "$H"
+t ver-8.27 0 stat "$H" --json
+json_ok ver-8.27 'd["other_slot"] == "ok"'
 
 # ---- plaintext on disk -----------------------------------------------------------------
 CANARY=pagedb-canary-3f9a1c7e

@@ -311,6 +311,7 @@ int pagedb_table_list(pagedb_txn *txn, int (*cb)(void *, const pagedb_table_info
     pdb_err_clear();
     int rc = pdb_txn_check(txn, 0);
     if (rc) return rc;
+    if (!cb) return pdb_err(PAGEDB_EINVAL, "callback required");
     if (!txn->rdonly && (rc = pdb_cat_sync_handles(txn)) != 0) return pdb_txn_fail(txn, rc);
     pdb_cur cu;
     memset(&cu, 0, sizeof cu);
@@ -453,6 +454,7 @@ int pagedb_cas(pagedb_table *t, const void *key, size_t klen, const void *expect
     pdb_err_clear();
     int rc = table_check(t, 1, klen);
     if (rc) return rc;
+    if (!key && klen) return pdb_err(PAGEDB_EINVAL, "NULL key with a non-zero length");
     /* the lookup below overwrites the value scratch: an expected value just returned by
        pagedb_get would otherwise be compared with itself */
     void *kc = NULL, *ec = NULL, *nc = NULL;
@@ -472,6 +474,7 @@ int pagedb_cursor_open(pagedb_table *t, pagedb_cursor **out)
     pdb_err_clear();
     int rc = table_check(t, 0, 0);
     if (rc) return rc;
+    if (!out) return pdb_err(PAGEDB_EINVAL, "out is required");
     pagedb_cursor *c = calloc(1, sizeof *c);
     if (!c) return PAGEDB_ENOMEM;
     c->t = t;

@@ -23,6 +23,11 @@
  * Errors: every function returning int returns PAGEDB_OK (0) or one of enum pagedb_error.
  * pagedb_strerror() names the code; pagedb_errdetail() gives the calling thread's detail
  * message for its last error (for example which page failed authentication).
+ * "Poison codes" below: EIO, EFULL, EAUTH, ECORRUPT and ENOMEM met inside a write
+ * transaction poison it (LMDB's rule): that call and every later call on the transaction
+ * or its tables and cursors return the same code, and commit returns it and aborts. A
+ * read transaction is never poisoned (each call reports its own error).
+ * tests/native/test_errors.c provokes the listed errors of every function.
  */
 #ifndef PAGEDB_H
 #define PAGEDB_H
@@ -306,8 +311,10 @@ int pagedb_open(const char *path, const pagedb_options *opt, pagedb **out);
 
 /**
  * Close the database. Every transaction must already be finished and every segment handle
- * closed (EMISUSE otherwise, and the handle stays open). Releases the file lock and wipes all key material and cached
- * plaintext. NULL is a no-op returning PAGEDB_OK.
+ * closed (EMISUSE otherwise, and the handle stays open). Releases the file lock and wipes
+ * all key material and cached plaintext. NULL is a no-op returning PAGEDB_OK.
+ * Errors: EMISUSE (open transactions or segment handles), EIO (the VFS failed to close
+ *   the main file; the handle is freed anyway).
  */
 int pagedb_close(pagedb *db);
 
@@ -329,7 +336,9 @@ size_t pagedb_max_key_size(const pagedb *db);
  * the frames) so later lookups through them skip the pool's lock and hash; the pins are
  * released when it ends. A write transaction waits (or with NOWAIT returns EBUSY) while another
  * write transaction of this handle is active.
- * Errors: EMISUSE (write txn on a PAGEDB_RDONLY database), EBUSY, ENOMEM.
+ * Errors: EINVAL (NULL db or out), EMISUSE (write txn on a PAGEDB_RDONLY database), EBUSY
+ *   (NOWAIT), EIO (write txn on a handle where a commit's sync failed: docs/FORMAT.md §6.4;
+ *   reopen the database), ENOMEM.
  * Thread-safety: any thread; the returned txn then belongs to that thread until it ends.
  */
 int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out);
@@ -340,7 +349,8 @@ int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out);
  * On error the transaction is aborted and freed; nothing of it is visible and the last
  * committed state is intact.
  * Errors: the poison code of a poisoned txn, EIO, EFULL, EAUTH/ECORRUPT (a page read during
- *   commit failed), ENOMEM, EMISUSE (NULL txn).
+ *   commit failed), ENOMEM, EMISUSE (NULL txn). After an EIO from either sync the handle
+ *   refuses further write transactions (pagedb_txn_begin: EIO).
  */
 int pagedb_txn_commit(pagedb_txn *txn);
 
@@ -361,18 +371,23 @@ uint64_t pagedb_txn_id(const pagedb_txn *txn);
  * Create a realm: a cryptographic scope with its own random data key (DEK), wrapped by the
  * database key and bound into the AAD of every page it owns.
  * name  1..255 bytes, unique. *id receives the new realm id (never reused).
- * Errors: EEXIST, EINVAL, EMISUSE (read txn), poison codes. Write transaction only.
+ * Errors: EEXIST, EINVAL (name not 1..255 bytes, NULL id), EMISUSE (read txn, NULL txn),
+ *   poison codes. Write transaction only.
  */
 int pagedb_realm_create(pagedb_txn *txn, const char *name, uint32_t *id);
 
-/** Look up a realm id by name. Errors: ENOTFOUND, EAUTH/ECORRUPT/EIO. */
+/**
+ * Look up a realm id by name (1..255 bytes, NUL-terminated); *id receives it.
+ * Errors: ENOTFOUND, EINVAL (name not 1..255 bytes, NULL id), EMISUSE (NULL txn),
+ *   EAUTH/ECORRUPT/EIO/ENOMEM (reading the catalog; poison codes in a write txn).
+ */
 int pagedb_realm_get(pagedb_txn *txn, const char *name, uint32_t *id);
 
 /**
  * Drop a realm: drops every table it owns, frees their pages and destroys its wrapped DEK
  * (crypto-shredding: its pages can no longer be decrypted once the key's record is gone;
  * see docs/FORMAT.md §8 for when the old catalog page holding it is overwritten).
- * Errors: EINVAL (realm 0), ENOTFOUND, EMISUSE (read txn), poison codes.
+ * Errors: EINVAL (realm 0), ENOTFOUND, EMISUSE (read txn, NULL txn), poison codes.
  */
 int pagedb_realm_drop(pagedb_txn *txn, uint32_t id);
 
@@ -387,15 +402,17 @@ int pagedb_realm_drop(pagedb_txn *txn, uint32_t id);
  * Open a named table in txn. The handle lives until the transaction ends.
  * name   1..255 bytes, NUL-terminated.
  * realm  realm of a newly created table (ignored when the table exists).
- * Errors: ENOTFOUND (absent, no CREATE), EMISUSE (CREATE in read txn), ENOTFOUND (realm
- *   absent), EINVAL, EAUTH/ECORRUPT/EIO, ENOMEM.
+ * Errors: ENOTFOUND (table absent without CREATE, or with CREATE the realm is absent),
+ *   EMISUSE (CREATE of an absent table in a read txn, NULL txn), EINVAL (name not 1..255
+ *   bytes, NULL out), EAUTH/ECORRUPT/EIO/ENOMEM (poison codes in a write txn).
  */
 int pagedb_table_open(pagedb_txn *txn, const char *name, uint32_t realm, unsigned flags,
                       pagedb_table **out);
 
 /**
- * Drop a table and free all its pages at commit. Open handles to it become invalid.
- * Errors: ENOTFOUND, EMISUSE (read txn), poison codes.
+ * Drop a table and free all its pages at commit. Open handles to it become invalid
+ * (EMISUSE from every call on them).
+ * Errors: ENOTFOUND, EINVAL (name), EMISUSE (read txn, NULL txn), poison codes.
  */
 int pagedb_table_drop(pagedb_txn *txn, const char *name);
 
@@ -410,7 +427,8 @@ typedef struct pagedb_table_info {
 
 /**
  * Call cb for each table in name order. A non-zero return from cb stops the walk and is
- * returned. Errors: EAUTH/ECORRUPT/EIO, or cb's value.
+ * returned. Errors: EINVAL (NULL cb), EMISUSE (NULL txn), EAUTH/ECORRUPT/EIO/ENOMEM
+ * (poison codes in a write txn), or cb's value.
  */
 int pagedb_table_list(pagedb_txn *txn, int (*cb)(void *arg, const pagedb_table_info *info),
                       void *arg);
@@ -424,8 +442,9 @@ typedef struct pagedb_val {
 /**
  * Point lookup. On success *val points into a buffer owned by the transaction, valid until
  * the next call on this transaction or any table/cursor of it, or its end.
- * Errors: ENOTFOUND, ETOOBIG (key too long), EAUTH/ECORRUPT/EIO (poisons a write txn),
- *   EMISUSE (finished txn / dropped table), ENOMEM.
+ * Errors: ENOTFOUND, ETOOBIG (key too long), EINVAL (NULL val, NULL key with klen > 0),
+ *   EAUTH/ECORRUPT/EIO/ENOMEM (poison codes in a write txn), EMISUSE (NULL table, dropped
+ *   table).
  */
 int pagedb_get(pagedb_table *t, const void *key, size_t klen, pagedb_val *val);
 
@@ -437,14 +456,16 @@ int pagedb_get(pagedb_table *t, const void *key, size_t klen, pagedb_val *val);
 /**
  * Insert or replace key -> value. Keys 0..pagedb_max_key_size() bytes, values up to
  * 2^32-1 bytes (values too large for a leaf go to overflow pages). Bytes are copied.
- * Errors: ETOOBIG, EEXIST (NOOVERWRITE), EKEYORDER (APPEND), EMISUSE (read txn, finished
- *   txn), EIO/EFULL/EAUTH/ECORRUPT/ENOMEM (these poison the transaction).
+ * Errors: ETOOBIG, EEXIST (NOOVERWRITE), EKEYORDER (APPEND), EINVAL (NULL key or value
+ *   with a non-zero length), EMISUSE (read txn, NULL or dropped table),
+ *   EIO/EFULL/EAUTH/ECORRUPT/ENOMEM (these poison the transaction).
  */
 int pagedb_put(pagedb_table *t, const void *key, size_t klen, const void *val, size_t vlen,
                unsigned flags);
 
 /**
- * Delete key. Errors: ENOTFOUND (absent), ETOOBIG, EMISUSE, poisoning I/O errors.
+ * Delete key. Errors: ENOTFOUND (absent), ETOOBIG, EINVAL (NULL key with klen > 0),
+ * EMISUSE (read txn, NULL or dropped table), poison codes.
  * Underfull nodes are merged with a sibling so space is returned to the freelist.
  */
 int pagedb_del(pagedb_table *t, const void *key, size_t klen);
@@ -452,7 +473,8 @@ int pagedb_del(pagedb_table *t, const void *key, size_t klen);
 /**
  * Compare-and-swap: if the current value of key equals expected (or, with expected ==
  * NULL, the key is absent), set it to newval (or, with newval == NULL, delete it).
- * Errors: ECONFLICT (current value differs; nothing changed), plus pagedb_put's errors.
+ * Errors: ECONFLICT (current value differs; nothing changed), plus pagedb_put's errors
+ * (EINVAL for a NULL key with klen > 0).
  */
 int pagedb_cas(pagedb_table *t, const void *key, size_t klen, const void *expected,
                size_t elen, const void *newval, size_t nlen);
@@ -474,24 +496,36 @@ enum pagedb_seek {
  * Open a cursor on table t (unpositioned). Closed automatically when the txn ends, or with
  * pagedb_cursor_close. If the table is modified while the cursor is open, the cursor
  * continues from the key it was on (re-seeking transparently).
- * Errors: ENOMEM, EMISUSE.
+ * Errors: EINVAL (NULL out), EMISUSE (NULL or dropped table), ENOMEM, the poison code of a
+ * poisoned write txn.
  */
 int pagedb_cursor_open(pagedb_table *t, pagedb_cursor **out);
 
-/** Position the cursor (see enum pagedb_seek). Errors: ENOTFOUND (no such key / empty
-    table), ETOOBIG, EAUTH/ECORRUPT/EIO, EMISUSE. */
+/**
+ * Position the cursor (see enum pagedb_seek). key may be NULL when klen is 0.
+ * Errors: ENOTFOUND (no such key / empty table), ETOOBIG (key too long, for GE/EXACT/LE;
+ * FIRST/LAST ignore the key), EINVAL (unknown mode), EAUTH/ECORRUPT/EIO/ENOMEM (poison
+ * codes in a write txn), EMISUSE (NULL cursor, dropped table).
+ */
 int pagedb_cursor_seek(pagedb_cursor *c, const void *key, size_t klen, int mode);
 
-/** Move to the next (greater) key. ENOTFOUND past the end (cursor stays at the end). */
+/**
+ * Move to the next (greater) key. Reads the next leaf when it leaves the current one.
+ * Errors: ENOTFOUND past the end (cursor stays at the end) or when unpositioned,
+ * EAUTH/ECORRUPT/EIO/ENOMEM (reading a leaf; they poison a write txn), EMISUSE (NULL
+ * cursor, dropped table).
+ */
 int pagedb_cursor_next(pagedb_cursor *c);
 
-/** Move to the previous (smaller) key. ENOTFOUND before the start. */
+/** Move to the previous (smaller) key. ENOTFOUND before the start; otherwise the errors of
+    pagedb_cursor_next. */
 int pagedb_cursor_prev(pagedb_cursor *c);
 
 /**
  * Current key and value; either pointer may be NULL. The bytes live in cursor-owned
  * buffers valid until the cursor moves or closes, or the txn ends.
- * Errors: ENOTFOUND (unpositioned / past the end), EAUTH/ECORRUPT/EIO (overflow value).
+ * Errors: ENOTFOUND (unpositioned / past the end), EAUTH/ECORRUPT/EIO/ENOMEM (overflow
+ * value; poison codes in a write txn), EMISUSE (NULL cursor, dropped table).
  */
 int pagedb_cursor_get(pagedb_cursor *c, pagedb_val *key, pagedb_val *val);
 
@@ -513,7 +547,8 @@ typedef struct pagedb_range {
 /**
  * Visit the entries of a range in key order (or reverse). cb receives borrowed key and
  * value valid during the call only; a non-zero return stops the scan and is returned.
- * Errors: EAUTH/ECORRUPT/EIO, EMISUSE, ENOMEM, or cb's value.
+ * range may be NULL (the whole table). Errors: EINVAL (NULL cb), EAUTH/ECORRUPT/EIO/ENOMEM
+ * (poison codes in a write txn), EMISUSE (NULL or dropped table), or cb's value.
  */
 int pagedb_scan(pagedb_table *t, const pagedb_range *range,
                 int (*cb)(void *arg, pagedb_val key, pagedb_val val), void *arg);
@@ -573,9 +608,15 @@ int pagedb_stat(pagedb *db, pagedb_stats *st);
 /**
  * Authenticate every page reachable from the last committed header: catalog, every table,
  * overflow chains and the freelist; check key order and structure. Stops at the first bad
- * page, returning EAUTH or ECORRUPT with pagedb_errdetail() naming it.
+ * page, returning EAUTH or ECORRUPT with pagedb_errdetail() naming it. Also checks both
+ * header slots as on disk (docs/FORMAT.md §6.3): the newest must hold the last commit T,
+ * the other T-1 (zeros while T is 0); otherwise ECORRUPT naming the slot ("header slot
+ * S (page S)"; reported after the pages, so a bad page is named first). The slot check
+ * waits for an active write transaction of this handle to end and is skipped on a handle
+ * where a commit's sync failed (its view of the headers is stale).
  * pages_checked (may be NULL) receives the number of pages verified. Reads bypass the
  * cache so on-disk bytes are checked. Runs in its own read transaction; thread-safe.
+ * Errors: EINVAL (NULL db), EAUTH, ECORRUPT, EIO, ENOMEM.
  */
 int pagedb_verify(pagedb *db, uint64_t *pages_checked);
 

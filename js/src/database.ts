@@ -39,6 +39,7 @@ import {
   toBytes, toSegmentId, type Bytes, type RangeOptions, type SegmentIdLike, type SegmentInfo, type SegmentOpenOptions,
   type Stats,
 } from './types.js';
+import { bytesArg, fnArg, rangeOptions, segmentOpenOptions, tableName, uintArg } from './validate.js';
 
 /**
  * Bytes a Segment gathers from append() before sending them to the engine in one message
@@ -50,11 +51,11 @@ const FIRST_BUFFER = 64 * 1024;
 /** A table inside a read transaction. */
 export interface ReadTable {
   /**
-   * The value of `key` (a Uint8Array, copied during the call, or a string, UTF-8
-   * encoded), or undefined when the key (or the table) is absent. Resolves with a new
+   * The value of `key` ({@link Bytes}: copied during the call; strings UTF-8 encoded),
+   * or undefined when the key (or the table) is absent. Resolves with a new
    * Uint8Array owned by the caller. Gets issued in one tick reach the engine together, in
-   * call order (see {@link Database}). Rejects with PagedbError: EINVAL (key neither a
-   * string nor a Uint8Array), ETOOBIG (key longer than the engine's maximum), EMISUSE
+   * call order (see {@link Database}). Rejects with PagedbError: EINVAL (key not
+   * {@link Bytes}), ETOOBIG (key longer than the engine's maximum), EMISUSE
    * (transaction ended), EAUTH/ECORRUPT/EIO (a damaged page; inside a write, the write
    * transaction is then aborted).
    */
@@ -63,7 +64,16 @@ export interface ReadTable {
 
 /** A table inside a write transaction. put/delete are buffered (no round trip). */
 export interface WriteTable extends ReadTable {
+  /**
+   * Insert or replace `key` with `value` when the transaction commits (creating the
+   * table). Both are {@link Bytes}: strings UTF-8, ArrayBuffers and every ArrayBufferView
+   * by their bytes; both are copied now, so the caller may reuse its arrays at once.
+   * Throws PagedbError at once: EINVAL (key or value of another type, named in the
+   * message), EMISUSE (read transaction, or the transaction has ended). The engine's
+   * errors (ETOOBIG key too long, EFULL, EIO...) reject the write.
+   */
   put(key: Bytes, value: Bytes): void;
+  /** Delete `key` when the transaction commits (absent is fine). Errors as put. */
   delete(key: Bytes): void;
 }
 
@@ -98,12 +108,18 @@ export interface WriteSegments extends ReadSegments {
 
 /** Argument of {@link Database.read}. */
 export interface ReadTxn {
+  /**
+   * The table `name` (a string of 1..255 UTF-8 bytes without NUL) in this snapshot; an
+   * absent table reads as empty. Throws PagedbError EINVAL for a name that is not a string.
+   */
   table(name: string): ReadTable;
   /**
    * Entries of a range of `name` in this snapshot, in key order (reverse: descending),
    * fetched in batches of up to 256 entries; bounds are copied when iteration starts. Each
-   * key and value is a new Uint8Array. Rejects with PagedbError (EINVAL for a bound that is
-   * neither a string nor a Uint8Array, EMISUSE after the transaction ended).
+   * key and value is a new Uint8Array. `limit: 0` yields nothing. Rejects with PagedbError
+   * (EINVAL for a bound that is not {@link Bytes}, a limit that is not a non-negative
+   * integer, a non-boolean reverse or an unknown option; EMISUSE after the transaction
+   * ended).
    */
   range(name: string, r?: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
   /** Linked segments in this snapshot. */
@@ -112,7 +128,9 @@ export interface ReadTxn {
 
 /** Argument of {@link Database.write}. */
 export interface WriteTxn {
+  /** The table `name` (created by its first put); names as in {@link ReadTxn.table}. */
   table(name: string): WriteTable;
+  /** As {@link ReadTxn.range}, seeing this transaction's own writes. */
   range(name: string, r?: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
   /** Link, unlink, get and list segments in this transaction. */
   readonly segments: WriteSegments;
@@ -121,25 +139,13 @@ export interface WriteTxn {
 const BATCH = 256;
 
 /**
- * A key or range bound: strings UTF-8 encoded, Uint8Arrays as they are (the endpoint copies
- * a get's key and a scan's bounds during the call). Throws PagedbError EINVAL otherwise.
+ * The bytes of a put/delete argument, copied: puts are buffered until the commit (or the
+ * next read) is sent, and the caller may reuse its array meanwhile. Throws PagedbError
+ * EINVAL naming the argument (see {@link Bytes}).
  */
-function argBytes(b: Bytes, what: string): Uint8Array {
-  if (typeof b === 'string') return toBytes(b);
-  if (b instanceof Uint8Array) return b;
-  throw new PagedbError(ErrorCode.EINVAL, `${what} must be a Uint8Array or a string`);
-}
-
-/**
- * Copy of `r` with its bounds encoded and copied: a range that takes several batches
- * sends them again, and the caller may have changed its arrays meanwhile.
- */
-function rangeArg(r: RangeOptions): RangeOptions {
-  const c: RangeOptions = { ...r };
-  if (r.gte !== undefined) c.gte = argBytes(r.gte, 'range gte').slice();
-  if (r.lt !== undefined) c.lt = argBytes(r.lt, 'range lt').slice();
-  if (r.prefix !== undefined) c.prefix = argBytes(r.prefix, 'range prefix').slice();
-  return c;
+function copyArg(b: unknown, what: string): Uint8Array {
+  const u = bytesArg(b, what);
+  return typeof b === 'string' ? u : u.slice();
 }
 
 class Txn implements WriteTxn {
@@ -180,11 +186,12 @@ class Txn implements WriteTxn {
   }
 
   table(name: string): WriteTable {
+    tableName(name);
     return {
       get: (key: Bytes) => {
         let k: Uint8Array, txn: number;
         try {
-          k = argBytes(key, 'key');
+          k = bytesArg(key, 'key');
           txn = this.ensure();
         } catch (e) {
           return Promise.reject(e);
@@ -194,12 +201,12 @@ class Txn implements WriteTxn {
       put: (key: Bytes, value: Bytes) => {
         if (!this.write) throw new PagedbError(ErrorCode.EMISUSE, 'put in a read transaction');
         if (this.ended) throw new PagedbError(ErrorCode.EMISUSE, 'transaction has ended');
-        this.ops.push([0, name, toBytes(key), toBytes(value)]);
+        this.ops.push([0, name, copyArg(key, 'key'), copyArg(value, 'value')]);
       },
       delete: (key: Bytes) => {
         if (!this.write) throw new PagedbError(ErrorCode.EMISUSE, 'delete in a read transaction');
         if (this.ended) throw new PagedbError(ErrorCode.EMISUSE, 'transaction has ended');
-        this.ops.push([1, name, toBytes(key)]);
+        this.ops.push([1, name, copyArg(key, 'key')]);
       },
     };
   }
@@ -221,7 +228,7 @@ class Txn implements WriteTxn {
       },
       link: (id: SegmentIdLike, meta?: Bytes) => {
         writable('segments.link');
-        this.ops.push([2, toSegmentId(id), meta === undefined ? null : toBytes(meta).slice()]);
+        this.ops.push([2, toSegmentId(id), meta === undefined ? null : copyArg(meta, 'meta')]);
       },
       unlink: (id: SegmentIdLike) => {
         writable('segments.unlink');
@@ -230,9 +237,14 @@ class Txn implements WriteTxn {
     };
   }
 
-  async *range(name: string, r: RangeOptions = {}): AsyncGenerator<[Uint8Array, Uint8Array]> {
-    let cur: RangeOptions = rangeArg(r);
-    let left = r.limit ?? Infinity;
+  async *range(name: string, r?: RangeOptions): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    tableName(name);
+    let cur: RangeOptions = rangeOptions(r);
+    let left = cur.limit ?? Infinity;
+    if (left === 0) {
+      this.ensure(); // still EMISUSE after the transaction ended
+      return;
+    }
     for (;;) {
       const txn = this.ensure();
       const res = await this.call('scan', { txn, table: name, range: cur, max: BATCH, ops: this.take() });
@@ -340,7 +352,12 @@ export class Segment {
       (!this.appendable ? new PagedbError(ErrorCode.EMISUSE, `segment ${this.id} is not open for append`) : undefined) ??
       (this.sealedNow ? new PagedbError(ErrorCode.ESEALED, `segment ${this.id} is sealed`) : undefined);
     if (bad) return Promise.reject(bad);
-    const b = toBytes(bytes);
+    let b: Uint8Array;
+    try {
+      b = toBytes(bytes, 'bytes');
+    } catch (e) {
+      return Promise.reject(e);
+    }
     this.known += b.length;
     return this.run(async () => {
       // sealed by a seal() called before this append but not yet finished when it was called
@@ -414,6 +431,12 @@ export class Segment {
   read(offset: number, length: number): Promise<Uint8Array> {
     const bad = this.usable();
     if (bad) return Promise.reject(bad);
+    try {
+      uintArg(offset, 'offset');
+      uintArg(length, 'length');
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.run(async () => {
       const { data, transfer } = this.take();
       return (await this.ep.call('segRead', { seg: this.seg, data, offset, length }, transfer)).bytes;
@@ -557,12 +580,14 @@ export class Database {
     this.segments = {
       create: async (realm = 0) => {
         this.alive();
+        uintArg(realm, 'realm', 0xffffffff);
         const r = await this.ep.call('segCreate', { realm });
         return track(new Segment(this.ep, r.seg, r.id, true, undefined, forget));
       },
-      open: async (id, o = {}) => {
+      open: async (id, opts) => {
         this.alive();
         const v = toSegmentId(id);
+        const o = segmentOpenOptions(opts);
         const r = await this.ep.call('segOpen', { id: v, append: !!o.append, verify: !!o.verify });
         return track(new Segment(this.ep, r.seg, v, !!o.append, r.info, forget));
       },
@@ -601,6 +626,11 @@ export class Database {
    */
   write<T>(fn: (tx: WriteTxn) => T | Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new PagedbError(ErrorCode.EMISUSE, 'database is closed'));
+    try {
+      fnArg(fn, 'db.write callback');
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const run = async (): Promise<T> => {
       const tx = new Txn(this.ep, true, this.nextTxn);
       let result: T;
@@ -628,6 +658,7 @@ export class Database {
    */
   async read<T>(fn: (tx: ReadTxn) => T | Promise<T>): Promise<T> {
     this.alive();
+    fnArg(fn, 'db.read callback');
     const tx = new Txn(this.ep, false, this.nextTxn);
     try {
       return await fn(tx);
@@ -647,8 +678,10 @@ export class Database {
    * come in batches of up to 256 per message; each key and value is a new Uint8Array.
    * Rejects with PagedbError (EINVAL for a bound that is neither a Uint8Array nor a string).
    */
-  async *range(name: string, r: RangeOptions = {}): AsyncGenerator<[Uint8Array, Uint8Array]> {
+  async *range(name: string, r?: RangeOptions): AsyncGenerator<[Uint8Array, Uint8Array]> {
     this.alive();
+    tableName(name);
+    r = rangeOptions(r);
     const tx = new Txn(this.ep, false, this.nextTxn);
     try {
       yield* tx.range(name, r);

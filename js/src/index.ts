@@ -11,6 +11,7 @@ import { PagedbError, ErrorCode } from './errors.js';
 import { Coalescer } from './batch.js';
 import type { WireAnswers } from './wire.js';
 import type { OpenOptions } from './types.js';
+import { databaseName, openOptions } from './validate.js';
 
 export * from './errors.js';
 export * from './types.js';
@@ -22,6 +23,8 @@ export type { ReadTxn, WriteTxn, ReadTable, WriteTable, ReadSegments, WriteSegme
  * PagedbError: EBUSY (open in another tab), EKEY (wrong key/passphrase), EINVAL, EFULL...
  */
 export async function open(name: string, options: OpenOptions): Promise<Database> {
+  databaseName(name, false);
+  options = openOptions(options);
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: `pagedb:${name}` });
   const ep = new Coalescer((msg, transfer) => worker.postMessage(msg, { transfer }));
   const ready = new Promise<void>((resolve, reject) => {

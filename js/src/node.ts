@@ -11,6 +11,7 @@ import { Handler } from './handler.js';
 import { NodeBackend } from './node_backend.js';
 import { SyncDatabase, testModeHook, type EmModule } from './engine.js';
 import type { OpenOptions } from './types.js';
+import { databaseName, openOptions } from './validate.js';
 
 export * from './errors.js';
 export * from './types.js';
@@ -36,6 +37,8 @@ async function loadModule(options: OpenOptions): Promise<EmModule> {
  * EKEY (wrong key/passphrase), EBUSY (open elsewhere in this process), EINVAL, EIO...
  */
 export async function open(name: string, options: OpenOptions): Promise<Database> {
+  databaseName(name, true);
+  options = openOptions(options);
   const h = new Handler(await loadModule(options));
   // the same batches as in the browser, run in-process one after another
   let chain: Promise<void> = Promise.resolve();
@@ -48,5 +51,7 @@ export async function open(name: string, options: OpenOptions): Promise<Database
 
 /** The synchronous API in this thread (no promise per call). */
 export async function openSync(name: string, options: OpenOptions): Promise<SyncDatabase> {
+  databaseName(name, true);
+  options = openOptions(options);
   return SyncDatabase.open(await loadModule(options), name, options);
 }

@@ -40,6 +40,13 @@ import {
   type Stats,
 } from './types.js';
 import { bytesArg, fnArg, rangeOptions, segmentOpenOptions, tableName, uintArg } from './validate.js';
+import { writeContext, type WriteFrame } from './write_context.js';
+
+/** A write queued behind another, not started yet; close() may cancel it (see close()). */
+interface QueuedWrite {
+  cancel(e: PagedbError): void;
+  cancelled?: PagedbError;
+}
 
 /**
  * Bytes a Segment gathers from append() before sending them to the engine in one message
@@ -562,7 +569,10 @@ export interface Segments {
  */
 export class Database {
   private closed = false;
+  private closing: Promise<void> | undefined;
   private writeChain: Promise<unknown> = Promise.resolve();
+  private waiting = new Set<QueuedWrite>();
+  private runningWrites = 0;
   private openSegments = new Set<Segment>();
   private txnNumber = 0;
   private readonly nextTxn = (): number => ++this.txnNumber;
@@ -597,20 +607,17 @@ export class Database {
       },
       get: (id) => this.read((tx) => tx.segments.get(id)),
       delete: (id) => {
-        if (this.closed) return Promise.reject(new PagedbError(ErrorCode.EMISUSE, 'database is closed'));
         let v: bigint;
         try {
+          this.writable('db.segments.delete');
           v = toSegmentId(id);
         } catch (e) {
           return Promise.reject(e);
         }
         // queued with the writes: unlinking a linked segment takes the write transaction
-        const run = async () => {
+        return this.enqueue(async () => {
           await this.ep.call('segDelete', { id: v });
-        };
-        const p = this.writeChain.then(run, run);
-        this.writeChain = p.catch(() => undefined);
-        return p;
+        });
       },
     };
   }
@@ -619,36 +626,86 @@ export class Database {
     if (this.closed) throw new PagedbError(ErrorCode.EMISUSE, 'database is closed');
   }
 
+  /** Throw EMISUSE when `what` (a queued write) cannot be accepted now. */
+  private writable(what: string): void {
+    if (this.closed || this.closing) throw new PagedbError(ErrorCode.EMISUSE, 'database is closed');
+    if (writeContext().inside(this))
+      throw new PagedbError(ErrorCode.EMISUSE,
+        `${what} called inside a db.write callback: it would wait for the running write, which waits for it; ` +
+        'use the callback\'s tx, or call it after the write resolves');
+  }
+
+  /**
+   * Queue `job` behind every earlier write; it starts when they have settled. Until it
+   * starts, close() may cancel it (rejecting the returned promise at once; see close()).
+   */
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    let cancel!: (e: PagedbError) => void;
+    const cancelled = new Promise<never>((_, reject) => {
+      cancel = reject;
+    });
+    const q: QueuedWrite = {
+      cancel: (e) => {
+        q.cancelled = e;
+        cancel(e);
+      },
+    };
+    this.waiting.add(q);
+    const run = async (): Promise<T> => {
+      this.waiting.delete(q);
+      if (q.cancelled) throw q.cancelled;
+      this.runningWrites++;
+      try {
+        return await job();
+      } finally {
+        this.runningWrites--;
+      }
+    };
+    const p = this.writeChain.then(run, run);
+    this.writeChain = p.catch(() => undefined);
+    return Promise.race([p, cancelled]);
+  }
+
   /**
    * Run fn in a write transaction: commits (durably) when fn's result resolves, aborts when
    * it throws (the error is re-thrown). Resolves with fn's result. Write transactions are
-   * queued so only one runs at a time. Errors reject with PagedbError.
+   * queued so only one runs at a time. Errors reject with PagedbError (or whatever fn
+   * throws): EINVAL (fn not a function), EMISUSE (database closed or closing; or called
+   * inside a write callback of this database — see below), and the engine's errors.
+   *
+   * Nesting: a write callback must not call db.write, db.close or db.segments.delete of
+   * the same database (they would wait for the running write, which waits for them); use
+   * its `tx` instead. Such a call rejects at once with EMISUSE — under Node anywhere in the
+   * callback's asynchronous continuation (AsyncLocalStorage), in browsers (no async
+   * context yet) when made before the callback's first await. A nested write made after
+   * an await in a browser waits; close() then cancels it (see close()), so nothing hangs
+   * past close().
    */
   write<T>(fn: (tx: WriteTxn) => T | Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new PagedbError(ErrorCode.EMISUSE, 'database is closed'));
     try {
+      this.writable('db.write');
       fnArg(fn, 'db.write callback');
     } catch (e) {
       return Promise.reject(e);
     }
-    const run = async (): Promise<T> => {
+    return this.enqueue(async (): Promise<T> => {
       const tx = new Txn(this.ep, true, this.nextTxn);
+      const frame: WriteFrame = { db: this, done: false };
       let result: T;
       try {
-        result = await fn(tx);
+        result = await writeContext().run(frame, () => fn(tx));
       } catch (e) {
+        frame.done = true;
         tx.ended = true;
         if (tx.txn) await this.ep.call('abort', { txn: tx.txn }).catch(() => undefined);
         throw e;
       }
+      frame.done = true;
       tx.ended = true;
       if (tx.txn) await tx.call('commit', { txn: tx.txn, ops: tx.take() });
       else if (tx.ops.length) await this.ep.call('writeBatch', { ops: tx.take() });
       return result;
-    };
-    const p = this.writeChain.then(run, run);
-    this.writeChain = p.catch(() => undefined);
-    return p;
+    });
   }
 
   /**
@@ -703,12 +760,32 @@ export class Database {
   }
 
   /**
-   * Close the database, releasing its files (and the worker). Waits for queued writes,
-   * then closes every open Segment (sending its buffered appends; no sync), then the
-   * database. Idempotent. Rejects with the first error after everything is closed.
+   * Close the database, releasing its files (and the worker). From the call on, db.write
+   * and db.segments.delete reject with EMISUSE; reads keep working until the queued
+   * writes have run. Writes queued before the call run (in order) and settle first —
+   * except, where nesting cannot be detected exactly (browsers, see {@link write}),
+   * writes still waiting behind a write callback that is running at the call: those are
+   * rejected at once with EMISUSE ("closed before this write started"), which releases a
+   * callback waiting for one of them. Then every open Segment is closed (sending its
+   * buffered appends; no sync), then the database. Idempotent: later calls return the
+   * first call's promise. Rejects with the first error after everything is closed; called
+   * inside a write callback of this database, rejects at once with EMISUSE (it would wait
+   * for that callback). Settles once every running write callback has settled.
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    if (this.closed) return Promise.resolve();
+    if (writeContext().inside(this))
+      return Promise.reject(new PagedbError(ErrorCode.EMISUSE, 'db.close called inside a db.write callback: close after the write resolves'));
+    this.closing = this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (!writeContext().exact && this.runningWrites > 0) {
+      const err = new PagedbError(ErrorCode.EMISUSE, 'database closed before this write started');
+      for (const q of [...this.waiting]) q.cancel(err);
+    }
     await this.writeChain;
     this.closed = true;
     const segs = await Promise.allSettled([...this.openSegments].map((s) => s.close()));

@@ -12,6 +12,17 @@ import { NodeBackend } from './node_backend.js';
 import { SyncDatabase, testModeHook, type EmModule } from './engine.js';
 import type { OpenOptions } from './types.js';
 import { databaseName, openOptions } from './validate.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { setWriteContext, type WriteFrame } from './write_context.js';
+
+// Under Node a write callback's whole asynchronous continuation is known to be inside it
+// (write_context.ts), so a nested db.write is refused with EMISUSE wherever it is made.
+const writeFrames = new AsyncLocalStorage<readonly WriteFrame[]>();
+setWriteContext({
+  exact: true,
+  run: (frame, fn) => writeFrames.run([...(writeFrames.getStore() ?? []), frame], fn),
+  inside: (db) => (writeFrames.getStore() ?? []).some((f) => f.db === db && !f.done),
+});
 
 export * from './errors.js';
 export * from './types.js';

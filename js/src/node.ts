@@ -8,7 +8,7 @@ import createModule from './pagedb.node.mjs';
 import { Database } from './database.js';
 import { Coalescer } from './batch.js';
 import { Handler } from './handler.js';
-import { NodeBackend } from './node_backend.js';
+import { NodeBackend, discardFailedCreate, probeCreate } from './node_backend.js';
 import { SyncDatabase, testModeHook, type EmModule } from './engine.js';
 import type { OpenOptions } from './types.js';
 import { databaseName, openOptions } from './validate.js';
@@ -56,7 +56,13 @@ export async function open(name: string, options: OpenOptions): Promise<Database
   const ep: Coalescer = new Coalescer((msg) => {
     chain = chain.then(() => h.runBatch(msg, (r) => ep.receive(r.msg)));
   });
-  await ep.call('open', { name, options });
+  const probe = probeCreate(options.directory, name);
+  try {
+    await ep.call('open', { name, options });
+  } catch (e) {
+    discardFailedCreate(probe);
+    throw e;
+  }
   return new Database(ep);
 }
 
@@ -64,5 +70,12 @@ export async function open(name: string, options: OpenOptions): Promise<Database
 export async function openSync(name: string, options: OpenOptions): Promise<SyncDatabase> {
   databaseName(name, true);
   options = openOptions(options);
-  return SyncDatabase.open(await loadModule(options), name, options);
+  const m = await loadModule(options);
+  const probe = probeCreate(options.directory, name);
+  try {
+    return SyncDatabase.open(m, name, options);
+  } catch (e) {
+    discardFailedCreate(probe);
+    throw e;
+  }
 }

@@ -43,6 +43,60 @@ function locks(): FileLocks {
   return fileLocks;
 }
 
+/** True when f's path still names the file f's descriptor has open. */
+function samePath(f: { fd: number; abs: string }): boolean {
+  try {
+    const a = fs.fstatSync(f.fd), b = fs.statSync(f.abs);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
+  }
+}
+
+/** What existed of database `name` under `base` before an open (see discardFailedCreate). */
+export interface CreateProbe {
+  dir: string;
+  dirExisted: boolean;
+  mainExisted: boolean;
+}
+
+/** Note whether the directory of database `name` and its main.pdb exist. */
+export function probeCreate(base: string | undefined, name: string): CreateProbe {
+  const dir = path.resolve(base ?? process.cwd(), name);
+  return { dir, dirExisted: fs.existsSync(dir), mainExisted: fs.existsSync(path.join(dir, 'main.pdb')) };
+}
+
+/**
+ * After an open that failed while creating (no main.pdb before it): remove the main.pdb
+ * it left — only if it is still empty and no one holds its lock (taken here, exclusive,
+ * while unlinking, so a concurrent opener that has it locked keeps it; one that opened
+ * but had not locked it yet sees the unlink in NodeBackend.lock and gets EBUSY) — and
+ * the database directory if the open created it and it is now empty. Creating is thus
+ * all or nothing. Never throws (a leftover is reported by nothing and harms nothing: an
+ * empty main.pdb is created over by the next read-write open).
+ */
+export function discardFailedCreate(p: CreateProbe): void {
+  if (p.mainExisted) return;
+  const main = path.join(p.dir, 'main.pdb');
+  try {
+    const fd = fs.openSync(main, 'r+');
+    try {
+      if (locks().tryLock(fd, 0, 0, { shared: false }) && fs.fstatSync(fd).size === 0) fs.unlinkSync(main);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    /* absent already, or not ours to remove */
+  }
+  if (!p.dirExisted) {
+    try {
+      fs.rmdirSync(p.dir); // only when empty
+    } catch {
+      /* not empty, or gone */
+    }
+  }
+}
+
 export class NodeBackend implements Backend {
   private files = new Map<number, { fd: number; abs: string; lock: number }>();
   private next = 1;
@@ -129,6 +183,13 @@ export class NodeBackend implements Backend {
     }
     if (mode !== 1 && mode !== 2) throw vfsError(10, `bad lock mode ${mode}`);
     if (!locks().tryLock(f.fd, 0, 0, { shared: mode === 1 })) return -2; // EBUSY
+    if (f.lock === 0 && !samePath(f)) {
+      // the file was removed or replaced between our open and our lock (a failed create
+      // of another opener discarding its empty main.pdb, see discardFailedCreate): a lock
+      // on an unlinked file would protect nothing
+      locks().unlock(f.fd, 0, 0);
+      return -2;
+    }
     f.lock = mode;
     return 0;
   }

@@ -27,7 +27,7 @@ export async function openInWorker(name: string, options: OpenOptions): Promise<
     m.pagedbVfs = backend;
     return SyncDatabase.open(m, name, options);
   } catch (e) {
-    backend.releaseAll();
+    await backend.discardFailedCreate();
     throw e;
   }
 }

@@ -43,9 +43,17 @@ async function loadModule(options: OpenOptions): Promise<EmModule> {
 }
 
 /**
- * Open (by default create) the database directory `name` (relative to
- * `options.directory`, default the current directory). Rejects with PagedbError:
- * EKEY (wrong key/passphrase), EBUSY (open elsewhere in this process), EINVAL, EIO...
+ * Open (by default create) the database directory `name` (a path relative to
+ * `options.directory`, default the current directory, or absolute). Options are checked
+ * first (validate.ts). Creating is all or nothing: a failed create leaves no main.pdb and
+ * no directory it made. Read-write opens take an exclusive OS file lock (node_backend.ts:
+ * fcntl OFD on Linux), read-only opens a shared one, excluding other handles of this
+ * process, other Node processes and the native CLI alike; the lock dies with the process.
+ * Rejects with PagedbError: EINVAL (bad name or option), EBUSY (open read-write
+ * elsewhere, or read-only elsewhere for a read-write open), EKEY (wrong key or
+ * passphrase), ENOTFOUND (absent and create: false or readOnly), ENOTDB, EVERSION,
+ * EAUTH/ECORRUPT, ENOTSUP (aes256gcm: unavailable in wasm), ENOMEM (cacheBytes below 64
+ * pages), EIO, EFULL. Thread-safety: the Database belongs to this event loop.
  */
 export async function open(name: string, options: OpenOptions): Promise<Database> {
   databaseName(name, true);
@@ -66,7 +74,11 @@ export async function open(name: string, options: OpenOptions): Promise<Database
   return new Database(ep);
 }
 
-/** The synchronous API in this thread (no promise per call). */
+/**
+ * The synchronous API in this thread (no promise per call): same name, options, locking,
+ * all-or-nothing create and errors as {@link open}; the returned SyncDatabase throws
+ * instead of rejecting.
+ */
 export async function openSync(name: string, options: OpenOptions): Promise<SyncDatabase> {
   databaseName(name, true);
   options = openOptions(options);

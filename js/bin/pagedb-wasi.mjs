@@ -8,6 +8,8 @@
  *   The module can only reach preopened directories. The current directory is always
  *   preopened (as "." and as its absolute path), so relative paths and absolute paths below
  *   it work; `--dir DIR` preopens another directory (as written and as its absolute path).
+ *   A database or file argument outside every preopened directory is refused before the
+ *   module runs (exit 2) with the --dir to add: the module itself could only say "not found".
  *   The host's PAGEDB_* variables (PAGEDB_KEY, PAGEDB_PASSPHRASE, PAGEDB_CACHE_BYTES, ...)
  *   are passed to the module; nothing else of the environment is.
  *   The module: $PAGEDB_WASI_MODULE if set, else dist/wasi/pagedb.wasm of this package, else
@@ -17,7 +19,7 @@
  * wasm) that has the same database open; do not write to one database from two processes.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PreopenError, reexecWithNodeFlags, runWasi } from '../wasi/run.mjs';
 
@@ -41,6 +43,32 @@ function modulePath() {
   return found;
 }
 
+/**
+ * The path arguments of a command line (COMMAND ARGS...) as the native CLI takes them
+ * (cli/main.c): DB for every command, FILE for import and segment append ("-" is stdin).
+ */
+function pathArgs(args) {
+  const [cmd, ...rest] = args;
+  if (!cmd || cmd === 'help') return [];
+  if (cmd === 'segment') {
+    const [sub, db, , file] = rest;
+    const out = db !== undefined ? [db] : [];
+    if (sub === 'append' && file !== undefined && file !== '-') out.push(file);
+    return out;
+  }
+  if (cmd === 'import') return [rest[0], rest[2]].filter((p) => p !== undefined && !p.startsWith('--'));
+  return rest.length && !rest[0].startsWith('--') ? [rest[0]] : [];
+}
+
+/** True when the host path p lies in (or is) one of the preopened host directories. */
+function reachable(p, dirs) {
+  const abs = resolve(p);
+  return dirs.some((d) => {
+    const r = resolve(d);
+    return abs === r || abs.startsWith(r.endsWith(sep) ? r : r + sep);
+  });
+}
+
 async function main() {
   const argv = process.argv.slice(2);
   reexecWithNodeFlags(self, argv);
@@ -54,6 +82,16 @@ async function main() {
     }
     dirs.push(d);
     i++;
+  }
+  for (const p of pathArgs(argv.slice(i))) {
+    if (reachable(p, dirs)) continue;
+    const parent = dirname(resolve(p));
+    process.stderr.write(
+      `pagedb-wasi: ${p} is not inside a preopened directory: the WebAssembly module can only reach ` +
+        `the current directory and the directories given with --dir (${dirs.map((d) => resolve(d)).join(', ')}); ` +
+        `pass --dir ${parent} before the command, e.g. pagedb-wasi --dir ${parent} ${argv.slice(i).join(' ')}\n`,
+    );
+    process.exit(2);
   }
   const preopens = {};
   for (const d of dirs) {

@@ -39,6 +39,14 @@ import {
   toBytes, toSegmentId, type Bytes, type RangeOptions, type SegmentIdLike, type SegmentInfo, type SegmentOpenOptions,
   type Stats,
 } from './types.js';
+import { bytesArg, fnArg, rangeOptions, segmentOpenOptions, tableName, uintArg } from './validate.js';
+import { writeContext, type WriteFrame } from './write_context.js';
+
+/** A write queued behind another, not started yet; close() may cancel it (see close()). */
+interface QueuedWrite {
+  cancel(e: PagedbError): void;
+  cancelled?: PagedbError;
+}
 
 /**
  * Bytes a Segment gathers from append() before sending them to the engine in one message
@@ -50,11 +58,11 @@ const FIRST_BUFFER = 64 * 1024;
 /** A table inside a read transaction. */
 export interface ReadTable {
   /**
-   * The value of `key` (a Uint8Array, copied during the call, or a string, UTF-8
-   * encoded), or undefined when the key (or the table) is absent. Resolves with a new
+   * The value of `key` ({@link Bytes}: copied during the call; strings UTF-8 encoded),
+   * or undefined when the key (or the table) is absent. Resolves with a new
    * Uint8Array owned by the caller. Gets issued in one tick reach the engine together, in
-   * call order (see {@link Database}). Rejects with PagedbError: EINVAL (key neither a
-   * string nor a Uint8Array), ETOOBIG (key longer than the engine's maximum), EMISUSE
+   * call order (see {@link Database}). Rejects with PagedbError: EINVAL (key not
+   * {@link Bytes}), ETOOBIG (key longer than the engine's maximum), EMISUSE
    * (transaction ended), EAUTH/ECORRUPT/EIO (a damaged page; inside a write, the write
    * transaction is then aborted).
    */
@@ -63,7 +71,16 @@ export interface ReadTable {
 
 /** A table inside a write transaction. put/delete are buffered (no round trip). */
 export interface WriteTable extends ReadTable {
+  /**
+   * Insert or replace `key` with `value` when the transaction commits (creating the
+   * table). Both are {@link Bytes}: strings UTF-8, ArrayBuffers and every ArrayBufferView
+   * by their bytes; both are copied now, so the caller may reuse its arrays at once.
+   * Throws PagedbError at once: EINVAL (key or value of another type, named in the
+   * message), EMISUSE (read transaction, or the transaction has ended). The engine's
+   * errors (ETOOBIG key too long, EFULL, EIO...) reject the write.
+   */
   put(key: Bytes, value: Bytes): void;
+  /** Delete `key` when the transaction commits (absent is fine). Errors as put. */
   delete(key: Bytes): void;
 }
 
@@ -98,12 +115,18 @@ export interface WriteSegments extends ReadSegments {
 
 /** Argument of {@link Database.read}. */
 export interface ReadTxn {
+  /**
+   * The table `name` (a string of 1..255 UTF-8 bytes without NUL) in this snapshot; an
+   * absent table reads as empty. Throws PagedbError EINVAL for a name that is not a string.
+   */
   table(name: string): ReadTable;
   /**
    * Entries of a range of `name` in this snapshot, in key order (reverse: descending),
    * fetched in batches of up to 256 entries; bounds are copied when iteration starts. Each
-   * key and value is a new Uint8Array. Rejects with PagedbError (EINVAL for a bound that is
-   * neither a string nor a Uint8Array, EMISUSE after the transaction ended).
+   * key and value is a new Uint8Array. `limit: 0` yields nothing. Rejects with PagedbError
+   * (EINVAL for a bound that is not {@link Bytes}, a limit that is not a non-negative
+   * integer, a non-boolean reverse or an unknown option; EMISUSE after the transaction
+   * ended).
    */
   range(name: string, r?: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
   /** Linked segments in this snapshot. */
@@ -112,7 +135,9 @@ export interface ReadTxn {
 
 /** Argument of {@link Database.write}. */
 export interface WriteTxn {
+  /** The table `name` (created by its first put); names as in {@link ReadTxn.table}. */
   table(name: string): WriteTable;
+  /** As {@link ReadTxn.range}, seeing this transaction's own writes. */
   range(name: string, r?: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
   /** Link, unlink, get and list segments in this transaction. */
   readonly segments: WriteSegments;
@@ -121,25 +146,13 @@ export interface WriteTxn {
 const BATCH = 256;
 
 /**
- * A key or range bound: strings UTF-8 encoded, Uint8Arrays as they are (the endpoint copies
- * a get's key and a scan's bounds during the call). Throws PagedbError EINVAL otherwise.
+ * The bytes of a put/delete argument, copied: puts are buffered until the commit (or the
+ * next read) is sent, and the caller may reuse its array meanwhile. Throws PagedbError
+ * EINVAL naming the argument (see {@link Bytes}).
  */
-function argBytes(b: Bytes, what: string): Uint8Array {
-  if (typeof b === 'string') return toBytes(b);
-  if (b instanceof Uint8Array) return b;
-  throw new PagedbError(ErrorCode.EINVAL, `${what} must be a Uint8Array or a string`);
-}
-
-/**
- * Copy of `r` with its bounds encoded and copied: a range that takes several batches
- * sends them again, and the caller may have changed its arrays meanwhile.
- */
-function rangeArg(r: RangeOptions): RangeOptions {
-  const c: RangeOptions = { ...r };
-  if (r.gte !== undefined) c.gte = argBytes(r.gte, 'range gte').slice();
-  if (r.lt !== undefined) c.lt = argBytes(r.lt, 'range lt').slice();
-  if (r.prefix !== undefined) c.prefix = argBytes(r.prefix, 'range prefix').slice();
-  return c;
+function copyArg(b: unknown, what: string): Uint8Array {
+  const u = bytesArg(b, what);
+  return typeof b === 'string' ? u : u.slice();
 }
 
 class Txn implements WriteTxn {
@@ -180,11 +193,12 @@ class Txn implements WriteTxn {
   }
 
   table(name: string): WriteTable {
+    tableName(name);
     return {
       get: (key: Bytes) => {
         let k: Uint8Array, txn: number;
         try {
-          k = argBytes(key, 'key');
+          k = bytesArg(key, 'key');
           txn = this.ensure();
         } catch (e) {
           return Promise.reject(e);
@@ -194,12 +208,12 @@ class Txn implements WriteTxn {
       put: (key: Bytes, value: Bytes) => {
         if (!this.write) throw new PagedbError(ErrorCode.EMISUSE, 'put in a read transaction');
         if (this.ended) throw new PagedbError(ErrorCode.EMISUSE, 'transaction has ended');
-        this.ops.push([0, name, toBytes(key), toBytes(value)]);
+        this.ops.push([0, name, copyArg(key, 'key'), copyArg(value, 'value')]);
       },
       delete: (key: Bytes) => {
         if (!this.write) throw new PagedbError(ErrorCode.EMISUSE, 'delete in a read transaction');
         if (this.ended) throw new PagedbError(ErrorCode.EMISUSE, 'transaction has ended');
-        this.ops.push([1, name, toBytes(key)]);
+        this.ops.push([1, name, copyArg(key, 'key')]);
       },
     };
   }
@@ -221,7 +235,7 @@ class Txn implements WriteTxn {
       },
       link: (id: SegmentIdLike, meta?: Bytes) => {
         writable('segments.link');
-        this.ops.push([2, toSegmentId(id), meta === undefined ? null : toBytes(meta).slice()]);
+        this.ops.push([2, toSegmentId(id), meta === undefined ? null : copyArg(meta, 'meta')]);
       },
       unlink: (id: SegmentIdLike) => {
         writable('segments.unlink');
@@ -230,9 +244,14 @@ class Txn implements WriteTxn {
     };
   }
 
-  async *range(name: string, r: RangeOptions = {}): AsyncGenerator<[Uint8Array, Uint8Array]> {
-    let cur: RangeOptions = rangeArg(r);
-    let left = r.limit ?? Infinity;
+  async *range(name: string, r?: RangeOptions): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    tableName(name);
+    let cur: RangeOptions = rangeOptions(r);
+    let left = cur.limit ?? Infinity;
+    if (left === 0) {
+      this.ensure(); // still EMISUSE after the transaction ended
+      return;
+    }
     for (;;) {
       const txn = this.ensure();
       const res = await this.call('scan', { txn, table: name, range: cur, max: BATCH, ops: this.take() });
@@ -340,7 +359,12 @@ export class Segment {
       (!this.appendable ? new PagedbError(ErrorCode.EMISUSE, `segment ${this.id} is not open for append`) : undefined) ??
       (this.sealedNow ? new PagedbError(ErrorCode.ESEALED, `segment ${this.id} is sealed`) : undefined);
     if (bad) return Promise.reject(bad);
-    const b = toBytes(bytes);
+    let b: Uint8Array;
+    try {
+      b = toBytes(bytes, 'bytes');
+    } catch (e) {
+      return Promise.reject(e);
+    }
     this.known += b.length;
     return this.run(async () => {
       // sealed by a seal() called before this append but not yet finished when it was called
@@ -414,6 +438,12 @@ export class Segment {
   read(offset: number, length: number): Promise<Uint8Array> {
     const bad = this.usable();
     if (bad) return Promise.reject(bad);
+    try {
+      uintArg(offset, 'offset');
+      uintArg(length, 'length');
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.run(async () => {
       const { data, transfer } = this.take();
       return (await this.ep.call('segRead', { seg: this.seg, data, offset, length }, transfer)).bytes;
@@ -539,7 +569,10 @@ export interface Segments {
  */
 export class Database {
   private closed = false;
+  private closing: Promise<void> | undefined;
   private writeChain: Promise<unknown> = Promise.resolve();
+  private waiting = new Set<QueuedWrite>();
+  private runningWrites = 0;
   private openSegments = new Set<Segment>();
   private txnNumber = 0;
   private readonly nextTxn = (): number => ++this.txnNumber;
@@ -557,12 +590,14 @@ export class Database {
     this.segments = {
       create: async (realm = 0) => {
         this.alive();
+        uintArg(realm, 'realm', 0xffffffff);
         const r = await this.ep.call('segCreate', { realm });
         return track(new Segment(this.ep, r.seg, r.id, true, undefined, forget));
       },
-      open: async (id, o = {}) => {
+      open: async (id, opts) => {
         this.alive();
         const v = toSegmentId(id);
+        const o = segmentOpenOptions(opts);
         const r = await this.ep.call('segOpen', { id: v, append: !!o.append, verify: !!o.verify });
         return track(new Segment(this.ep, r.seg, v, !!o.append, r.info, forget));
       },
@@ -572,20 +607,17 @@ export class Database {
       },
       get: (id) => this.read((tx) => tx.segments.get(id)),
       delete: (id) => {
-        if (this.closed) return Promise.reject(new PagedbError(ErrorCode.EMISUSE, 'database is closed'));
         let v: bigint;
         try {
+          this.writable('db.segments.delete');
           v = toSegmentId(id);
         } catch (e) {
           return Promise.reject(e);
         }
         // queued with the writes: unlinking a linked segment takes the write transaction
-        const run = async () => {
+        return this.enqueue(async () => {
           await this.ep.call('segDelete', { id: v });
-        };
-        const p = this.writeChain.then(run, run);
-        this.writeChain = p.catch(() => undefined);
-        return p;
+        });
       },
     };
   }
@@ -594,31 +626,86 @@ export class Database {
     if (this.closed) throw new PagedbError(ErrorCode.EMISUSE, 'database is closed');
   }
 
+  /** Throw EMISUSE when `what` (a queued write) cannot be accepted now. */
+  private writable(what: string): void {
+    if (this.closed || this.closing) throw new PagedbError(ErrorCode.EMISUSE, 'database is closed');
+    if (writeContext().inside(this))
+      throw new PagedbError(ErrorCode.EMISUSE,
+        `${what} called inside a db.write callback: it would wait for the running write, which waits for it; ` +
+        'use the callback\'s tx, or call it after the write resolves');
+  }
+
+  /**
+   * Queue `job` behind every earlier write; it starts when they have settled. Until it
+   * starts, close() may cancel it (rejecting the returned promise at once; see close()).
+   */
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    let cancel!: (e: PagedbError) => void;
+    const cancelled = new Promise<never>((_, reject) => {
+      cancel = reject;
+    });
+    const q: QueuedWrite = {
+      cancel: (e) => {
+        q.cancelled = e;
+        cancel(e);
+      },
+    };
+    this.waiting.add(q);
+    const run = async (): Promise<T> => {
+      this.waiting.delete(q);
+      if (q.cancelled) throw q.cancelled;
+      this.runningWrites++;
+      try {
+        return await job();
+      } finally {
+        this.runningWrites--;
+      }
+    };
+    const p = this.writeChain.then(run, run);
+    this.writeChain = p.catch(() => undefined);
+    return Promise.race([p, cancelled]);
+  }
+
   /**
    * Run fn in a write transaction: commits (durably) when fn's result resolves, aborts when
    * it throws (the error is re-thrown). Resolves with fn's result. Write transactions are
-   * queued so only one runs at a time. Errors reject with PagedbError.
+   * queued so only one runs at a time. Errors reject with PagedbError (or whatever fn
+   * throws): EINVAL (fn not a function), EMISUSE (database closed or closing; or called
+   * inside a write callback of this database — see below), and the engine's errors.
+   *
+   * Nesting: a write callback must not call db.write, db.close or db.segments.delete of
+   * the same database (they would wait for the running write, which waits for them); use
+   * its `tx` instead. Such a call rejects at once with EMISUSE — under Node anywhere in the
+   * callback's asynchronous continuation (AsyncLocalStorage), in browsers (no async
+   * context yet) when made before the callback's first await. A nested write made after
+   * an await in a browser waits; close() then cancels it (see close()), so nothing hangs
+   * past close().
    */
   write<T>(fn: (tx: WriteTxn) => T | Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new PagedbError(ErrorCode.EMISUSE, 'database is closed'));
-    const run = async (): Promise<T> => {
+    try {
+      this.writable('db.write');
+      fnArg(fn, 'db.write callback');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.enqueue(async (): Promise<T> => {
       const tx = new Txn(this.ep, true, this.nextTxn);
+      const frame: WriteFrame = { db: this, done: false };
       let result: T;
       try {
-        result = await fn(tx);
+        result = await writeContext().run(frame, () => fn(tx));
       } catch (e) {
+        frame.done = true;
         tx.ended = true;
         if (tx.txn) await this.ep.call('abort', { txn: tx.txn }).catch(() => undefined);
         throw e;
       }
+      frame.done = true;
       tx.ended = true;
       if (tx.txn) await tx.call('commit', { txn: tx.txn, ops: tx.take() });
       else if (tx.ops.length) await this.ep.call('writeBatch', { ops: tx.take() });
       return result;
-    };
-    const p = this.writeChain.then(run, run);
-    this.writeChain = p.catch(() => undefined);
-    return p;
+    });
   }
 
   /**
@@ -628,6 +715,7 @@ export class Database {
    */
   async read<T>(fn: (tx: ReadTxn) => T | Promise<T>): Promise<T> {
     this.alive();
+    fnArg(fn, 'db.read callback');
     const tx = new Txn(this.ep, false, this.nextTxn);
     try {
       return await fn(tx);
@@ -647,8 +735,10 @@ export class Database {
    * come in batches of up to 256 per message; each key and value is a new Uint8Array.
    * Rejects with PagedbError (EINVAL for a bound that is neither a Uint8Array nor a string).
    */
-  async *range(name: string, r: RangeOptions = {}): AsyncGenerator<[Uint8Array, Uint8Array]> {
+  async *range(name: string, r?: RangeOptions): AsyncGenerator<[Uint8Array, Uint8Array]> {
     this.alive();
+    tableName(name);
+    r = rangeOptions(r);
     const tx = new Txn(this.ep, false, this.nextTxn);
     try {
       yield* tx.range(name, r);
@@ -670,12 +760,32 @@ export class Database {
   }
 
   /**
-   * Close the database, releasing its files (and the worker). Waits for queued writes,
-   * then closes every open Segment (sending its buffered appends; no sync), then the
-   * database. Idempotent. Rejects with the first error after everything is closed.
+   * Close the database, releasing its files (and the worker). From the call on, db.write
+   * and db.segments.delete reject with EMISUSE; reads keep working until the queued
+   * writes have run. Writes queued before the call run (in order) and settle first —
+   * except, where nesting cannot be detected exactly (browsers, see {@link write}),
+   * writes still waiting behind a write callback that is running at the call: those are
+   * rejected at once with EMISUSE ("closed before this write started"), which releases a
+   * callback waiting for one of them. Then every open Segment is closed (sending its
+   * buffered appends; no sync), then the database. Idempotent: later calls return the
+   * first call's promise. Rejects with the first error after everything is closed; called
+   * inside a write callback of this database, rejects at once with EMISUSE (it would wait
+   * for that callback). Settles once every running write callback has settled.
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    if (this.closed) return Promise.resolve();
+    if (writeContext().inside(this))
+      return Promise.reject(new PagedbError(ErrorCode.EMISUSE, 'db.close called inside a db.write callback: close after the write resolves'));
+    this.closing = this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (!writeContext().exact && this.runningWrites > 0) {
+      const err = new PagedbError(ErrorCode.EMISUSE, 'database closed before this write started');
+      for (const q of [...this.waiting]) q.cancel(err);
+    }
     await this.writeChain;
     this.closed = true;
     const segs = await Promise.allSettled([...this.openSegments].map((s) => s.close()));

@@ -22,6 +22,7 @@ import {
   toBytes, toSegmentId, type Bytes, type OpenOptions, type RangeOptions, type SegmentIdLike, type SegmentInfo,
   type SegmentOpenOptions, type Stats,
 } from './types.js';
+import { openOptions, rangeOptions, segmentOpenOptions, tableName, uintArg } from './validate.js';
 
 /** The subset of the Emscripten module the engine calls. */
 export interface EmModule {
@@ -171,9 +172,8 @@ export class SyncDatabase {
    * Open (creating by default) the database directory `path` through the module's
    * installed backend. Throws PagedbError (EKEY wrong key, EBUSY locked, EINVAL options...).
    */
-  static open(m: EmModule, path: string, o: OpenOptions): SyncDatabase {
-    if (!o.key && o.passphrase === undefined) throw new PagedbError(ErrorCode.EINVAL, 'a key or a passphrase is required');
-    if (o.key && o.key.length !== 32) throw new PagedbError(ErrorCode.EINVAL, 'key must be 32 bytes');
+  static open(m: EmModule, path: string, options: OpenOptions): SyncDatabase {
+    const o = openOptions(options);
     let flags = (o.create ?? true) && !o.readOnly ? F_CREATE : 0;
     if (o.readOnly) flags |= F_RDONLY;
     if (o.testSeed) {
@@ -299,7 +299,8 @@ export class SyncDatabase {
   createSegment(realm = 0): SyncSegment {
     this.alive();
     const m = this.m, out = this.out; // out: handle at +0, 64-bit id at +8
-    check(m, m._pagedb_segment_create(this.db, realm >>> 0, out, out + 8));
+    uintArg(realm, 'realm', 0xffffffff);
+    check(m, m._pagedb_segment_create(this.db, realm, out, out + 8));
     const id = BigInt(m.HEAPU32[(out + 8) >> 2]) | (BigInt(m.HEAPU32[(out + 12) >> 2]) << 32n);
     return this.track(new SyncSegment(this, m.HEAPU32[out >> 2], id, true, false));
   }
@@ -340,9 +341,9 @@ export class SyncDatabase {
    * (another append handle is open on it), EAUTH/ECORRUPT (footer or pages damaged),
    * EINVAL (bad id), EMISUSE.
    */
-  openSegment(id: SegmentIdLike, o: SegmentOpenOptions = {}): SyncSegment {
+  openSegment(id: SegmentIdLike, opts?: SegmentOpenOptions): SyncSegment {
     this.alive();
-    const v = toSegmentId(id), m = this.m;
+    const v = toSegmentId(id), m = this.m, o = segmentOpenOptions(opts);
     const flags = (o.append ? SEG_APPEND : 0) | (o.verify ? SEG_VERIFY : 0);
     check(m, m._pdbjs_segment_open(this.db, lo32(v), hi32(v), flags, this.out));
     const s = this.track(new SyncSegment(this, m.HEAPU32[this.out >> 2], v, !!o.append, false));
@@ -467,7 +468,7 @@ export class SyncSegment {
   append(bytes: Bytes): void {
     this.alive();
     if (!this.appendable) throw new PagedbError(ErrorCode.EMISUSE, `segment ${this.id} is not open for append`);
-    const b = toBytes(bytes), m = this.d.m;
+    const b = toBytes(bytes, 'bytes'), m = this.d.m;
     if (b.length === 0) {
       check(m, m._pagedb_segment_append(this.seg, 0, 0));
       return;
@@ -572,6 +573,7 @@ export class SyncTxn {
   /** Table handle pointer, or 0 when it does not exist and `create` is false. */
   private table(name: string, create: boolean): number {
     this.alive();
+    tableName(name);
     const cached = this.tables.get(name);
     if (cached) return cached;
     const m = this.d.m;
@@ -592,7 +594,7 @@ export class SyncTxn {
 
   /** Value of key in table, or undefined (also when the table does not exist). */
   get(table: string, key: Bytes): Uint8Array | undefined {
-    return this.getView(table, toBytes(key))?.slice();
+    return this.getView(table, toBytes(key, 'key'))?.slice();
   }
 
   /**
@@ -614,7 +616,7 @@ export class SyncTxn {
   /** Insert or replace (creates the table). */
   put(table: string, key: Bytes, value: Bytes): void {
     const t = this.table(table, true);
-    const kb = toBytes(key), vb = toBytes(value);
+    const kb = toBytes(key, 'key'), vb = toBytes(value, 'value');
     const [kp, vp] = this.d.stage(kb, vb);
     check(this.d.m, this.d.m._pagedb_put(t, kp, kb.length, vp, vb.length, 0));
   }
@@ -623,7 +625,7 @@ export class SyncTxn {
   delete(table: string, key: Bytes): boolean {
     const t = this.table(table, false);
     if (!t) return false;
-    const kb = toBytes(key);
+    const kb = toBytes(key, 'key');
     const [kp] = this.d.stage(kb);
     const rc = this.d.m._pagedb_del(t, kp, kb.length);
     if (rc === ErrorCode.ENOTFOUND) return false;
@@ -639,7 +641,7 @@ export class SyncTxn {
    * entries found are written and copied out).
    */
   scan(table: string, r: RangeOptions, max = 256, maxBytes = 1 << 20): { entries: [Uint8Array, Uint8Array][]; more: boolean } {
-    const res = this.scanRecords(table, r, max, maxBytes);
+    const res = this.scanRecords(table, rangeOptions(r), max, maxBytes);
     const entries: [Uint8Array, Uint8Array][] = new Array(res.count);
     const rec = res.records;
     const view = new DataView(rec.buffer, rec.byteOffset, rec.length);
@@ -658,11 +660,11 @@ export class SyncTxn {
    */
   scanRecords(table: string, r: RangeOptions, max = 256, maxBytes = 1 << 20): { records: Uint8Array; count: number; more: boolean } {
     const t = this.table(table, false);
-    if (!t) return { records: new Uint8Array(0), count: 0, more: false };
+    if (!t || r.limit === 0) return { records: new Uint8Array(0), count: 0, more: false };
     const m = this.d.m;
-    const from = r.gte !== undefined ? toBytes(r.gte) : undefined;
-    const to = r.lt !== undefined ? toBytes(r.lt) : undefined;
-    const pre = r.prefix !== undefined ? toBytes(r.prefix) : undefined;
+    const from = r.gte !== undefined ? toBytes(r.gte, 'range.gte') : undefined;
+    const to = r.lt !== undefined ? toBytes(r.lt, 'range.lt') : undefined;
+    const pre = r.prefix !== undefined ? toBytes(r.prefix, 'range.prefix') : undefined;
     const limit = Math.min(r.limit ?? max, max);
     let cap = maxBytes;
     for (;;) {
@@ -699,7 +701,7 @@ export class SyncTxn {
   linkSegment(id: SegmentIdLike, meta?: Bytes | null): void {
     this.alive();
     const v = toSegmentId(id), m = this.d.m;
-    const mb = meta === undefined || meta === null ? undefined : toBytes(meta);
+    const mb = meta === undefined || meta === null ? undefined : toBytes(meta, 'meta');
     const p = this.d.heap((mb?.length ?? 0) + 1);
     if (mb) m.HEAPU8.set(mb, p);
     check(m, m._pdbjs_segment_link(this.txn, lo32(v), hi32(v), p, mb ? mb.length : -1));

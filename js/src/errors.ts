@@ -26,29 +26,41 @@ export const ErrorCode = {
   ESEALED: 18,
 } as const;
 
-/** One of the values of {@link ErrorCode}. */
+/** One of the values of {@link ErrorCode} (OK included). */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The name of an error code: "ENOTFOUND", "EBUSY", ... (every key of ErrorCode but OK). */
+export type ErrorCodeName = Exclude<keyof typeof ErrorCode, 'OK'>;
+
+/** The code of a {@link PagedbError}: the union of the C error codes (OK excluded). */
+export type PagedbErrorCode = (typeof ErrorCode)[ErrorCodeName];
 
 const NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(ErrorCode).map(([k, v]) => [v, `PAGEDB_${k}`]),
 );
 
 /**
- * Every failure of the package rejects with a PagedbError. `code` is the C error code
- * (see {@link ErrorCode}); `message` carries the engine's detail (for example which page
- * failed authentication) or the storage backend's message.
+ * Every failure of the package rejects with a PagedbError. `code` is the C error code,
+ * typed as the union of the named codes, so `switch (e.code) { case ErrorCode.EBUSY: ... }`
+ * narrows; `codeName` its name ("PAGEDB_EBUSY"); `message` carries the engine's detail
+ * (for example which page failed authentication) or the storage backend's message.
  */
 export class PagedbError extends Error {
-  /** The pagedb error code (equal to the C enum). */
-  readonly code: number;
+  /** The pagedb error code (equal to the C enum; see {@link ErrorCode}). */
+  readonly code: PagedbErrorCode;
   /** Symbolic name such as "PAGEDB_EKEY". */
-  readonly codeName: string;
+  readonly codeName: `PAGEDB_${ErrorCodeName}`;
 
+  /**
+   * `code`: a pagedb error code (a number the engine returned, checked against nothing:
+   * an unknown one keeps its number and is named "PAGEDB_E<number>"); `message`: the
+   * detail, prefixed with the code's name.
+   */
   constructor(code: number, message: string) {
     const name = NAMES[code] ?? `PAGEDB_E${code}`;
     super(`${name}: ${message}`);
     this.name = 'PagedbError';
-    this.code = code;
-    this.codeName = name;
+    this.code = code as PagedbErrorCode;
+    this.codeName = name as `PAGEDB_${ErrorCodeName}`;
   }
 }

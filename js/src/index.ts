@@ -11,6 +11,7 @@ import { PagedbError, ErrorCode } from './errors.js';
 import { Coalescer } from './batch.js';
 import type { WireAnswers } from './wire.js';
 import type { OpenOptions } from './types.js';
+import { databaseName, openOptions } from './validate.js';
 
 export * from './errors.js';
 export * from './types.js';
@@ -18,10 +19,16 @@ export { Database, Segment, SEGMENT_BATCH_BYTES } from './database.js';
 export type { ReadTxn, WriteTxn, ReadTable, WriteTable, ReadSegments, WriteSegments, Segments } from './database.js';
 
 /**
- * Open (by default create) the database `name` in this origin's OPFS. Rejects with
- * PagedbError: EBUSY (open in another tab), EKEY (wrong key/passphrase), EINVAL, EFULL...
+ * Open (by default create) the database `name` (one OPFS directory name: 1..255
+ * characters, no "/", "\\" or NUL, not "." or "..") in this origin's OPFS. Options are
+ * checked first (validate.ts); creating is all or nothing (a failed create removes the
+ * empty main.pdb and directory it made). Rejects with PagedbError: EINVAL (bad name or
+ * option), EBUSY (open in another tab or worker), EKEY (wrong key/passphrase), ENOTFOUND
+ * (absent and create: false), ENOTSUP (aes256gcm), ENOMEM, EFULL (quota), EIO.
  */
 export async function open(name: string, options: OpenOptions): Promise<Database> {
+  databaseName(name, false);
+  options = openOptions(options);
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: `pagedb:${name}` });
   const ep = new Coalescer((msg, transfer) => worker.postMessage(msg, { transfer }));
   const ready = new Promise<void>((resolve, reject) => {

@@ -54,28 +54,46 @@ export class OpfsBackend implements Backend {
   private toRemove = new Set<string>(); // paths remove() forgot; removeEntry pending
   private nextSegment: string | undefined; // path the next segment create will open
   private refused = false; // an open() refused to create a file since takeDeferredCreate()
+  private createdDir = false; // prepare() created the database directory
+  private createdMain = false; // prepare() created main.pdb
 
-  private constructor(private dirName: string, private dir: FileSystemDirectoryHandle) {}
+  private constructor(private root: FileSystemDirectoryHandle, private dirName: string, private dir: FileSystemDirectoryHandle) {}
 
   /**
-   * Open the OPFS directory `name` (created) and a sync access handle on each of its files
-   * (main.pdb created when `create`). Throws an Error with pagedbCode 2 (EBUSY) when another
-   * tab or worker holds the database.
+   * Open the OPFS directory `name` (created when `create`) and a sync access handle on
+   * each of its files (main.pdb created when `create`). Throws an Error with pagedbCode 2
+   * (EBUSY) when another tab or worker holds the database, 1 (ENOTFOUND) when it does not
+   * exist and `create` is false, 10 (EINVAL) for a name OPFS refuses. After a failed
+   * open, call {@link discardFailedCreate} (not releaseAll) so a create is all or nothing.
    */
   static async prepare(name: string, create: boolean): Promise<OpfsBackend> {
     const root = await navigator.storage.getDirectory();
-    const dir = await root.getDirectoryHandle(name, { create });
-    const b = new OpfsBackend(name, dir);
+    let dir: FileSystemDirectoryHandle, createdDir = false;
+    try {
+      dir = await root.getDirectoryHandle(name);
+    } catch (e) {
+      const n = (e as DOMException)?.name;
+      if (n === 'TypeError' || e instanceof TypeError) throw vfsError(10, `invalid database name "${name}" (${(e as Error).message})`);
+      if (n !== 'NotFoundError') throw e;
+      if (!create) throw vfsError(1, `no database "${name}" in this origin's OPFS`);
+      dir = await root.getDirectoryHandle(name, { create: true });
+      createdDir = true;
+    }
+    const b = new OpfsBackend(root, name, dir);
+    b.createdDir = createdDir;
     const names: string[] = [];
     for await (const [n, h] of (dir as unknown as AsyncIterable<[string, FileSystemHandle]>)) if (h.kind === 'file') names.push(n);
-    if (!names.includes('main.pdb') && create) names.push('main.pdb');
+    if (!names.includes('main.pdb') && create) {
+      names.push('main.pdb');
+      b.createdMain = true;
+    }
     try {
       for (const n of names) {
         const fh = await dir.getFileHandle(n, { create: true });
         b.handles.set(`${name}/${n}`, await OpfsBackend.syncHandle(fh));
       }
     } catch (e) {
-      b.releaseAll();
+      await b.discardFailedCreate();
       const err = e as DOMException;
       if (err && err.name === 'NoModificationAllowedError')
         throw vfsError(2, `database "${name}" is open in another tab or worker (OPFS access handles are exclusive)`);
@@ -136,6 +154,28 @@ export class OpfsBackend implements Backend {
   /** The file name of a path inside the database directory. */
   private nameOf(path: string): string {
     return path.slice(this.dirName.length + 1);
+  }
+
+  /**
+   * After a failed open: close every access handle, then remove what prepare() created —
+   * main.pdb if it is still empty, and the directory if it is then empty — so a failed
+   * create leaves nothing behind. A file another tab or worker has opened meanwhile is
+   * left alone (removeEntry refuses a file with an open access handle). Never rejects.
+   */
+  async discardFailedCreate(): Promise<void> {
+    let empty = false;
+    try {
+      empty = this.handles.get(`${this.dirName}/main.pdb`)?.getSize() === 0;
+    } catch {
+      /* closed already: leave the file */
+    }
+    this.releaseAll();
+    try {
+      if (this.createdMain && empty) await this.dir.removeEntry('main.pdb');
+      if (this.createdDir) await this.root.removeEntry(this.dirName); // not recursive: only when empty
+    } catch {
+      /* in use elsewhere, or not empty: not ours to remove */
+    }
   }
 
   /** Close every access handle (on database close and on pagehide). */

@@ -11,6 +11,7 @@ import { SyncDatabase } from './engine.js';
 import { loadModule } from './module_browser.js';
 import { OpfsBackend } from './opfs_backend.js';
 import type { OpenOptions } from './types.js';
+import { databaseName, openOptions } from './validate.js';
 
 export { SyncDatabase, SyncTxn, SyncSegment, SEGMENT_IO_BYTES } from './engine.js';
 export * from './errors.js';
@@ -18,13 +19,15 @@ export * from './types.js';
 
 /** Open `name` on OPFS for synchronous use in this worker. Close it to release the files. */
 export async function openInWorker(name: string, options: OpenOptions): Promise<SyncDatabase> {
+  databaseName(name, false);
+  options = openOptions(options);
   const backend = await OpfsBackend.prepare(name, options.create ?? true);
   try {
     const m = await loadModule(options);
     m.pagedbVfs = backend;
     return SyncDatabase.open(m, name, options);
   } catch (e) {
-    backend.releaseAll();
+    await backend.discardFailedCreate();
     throw e;
   }
 }

@@ -1,8 +1,16 @@
 /** Public option and result types shared by every entry point of the package. */
 import { PagedbError, ErrorCode } from './errors.js';
+import { bytesArg } from './validate.js';
 
-/** Bytes, or a string that is UTF-8 encoded. */
-export type Bytes = Uint8Array | string;
+/**
+ * Keys, values and other byte arguments: a string (UTF-8 encoded), an ArrayBuffer (its
+ * bytes), or any ArrayBufferView — Uint8Array, Buffer, DataView, Uint16Array,
+ * Float64Array... — taken byte for byte over its byteOffset/byteLength (multi-byte
+ * elements in the platform's byte order, little-endian on every platform pagedb runs
+ * on). Anything else (null, numbers, booleans, plain objects, arrays) is refused with
+ * PagedbError EINVAL naming the argument.
+ */
+export type Bytes = string | ArrayBufferView | ArrayBuffer;
 
 /** Cipher of a new database; recorded in the file, ignored when opening an existing one. */
 export type Cipher = 'xchacha20poly1305' | 'aes256gcm' | 'none';
@@ -53,7 +61,7 @@ export interface RangeOptions {
   prefix?: Bytes;
   /** Descending order. */
   reverse?: boolean;
-  /** At most this many entries. */
+  /** At most this many entries: a non-negative integer (0 yields none); default all. */
   limit?: number;
 }
 
@@ -144,9 +152,11 @@ export function toSegmentId(id: SegmentIdLike): bigint {
   return v;
 }
 
-const enc = new TextEncoder();
-
-/** UTF-8 encode strings; pass Uint8Array through. */
-export function toBytes(b: Bytes): Uint8Array {
-  return typeof b === 'string' ? enc.encode(b) : b;
+/**
+ * The bytes of `b` as a Uint8Array (see {@link Bytes}): strings UTF-8 encoded into a new
+ * array, a Uint8Array as it is, other views and ArrayBuffers viewed without copying.
+ * Throws PagedbError EINVAL naming `what` (default "value") for anything else.
+ */
+export function toBytes(b: Bytes, what = 'value'): Uint8Array {
+  return bytesArg(b, what);
 }

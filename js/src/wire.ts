@@ -33,6 +33,7 @@
  */
 import { REPLY_OWN_BUFFER_BYTES, type Op, type OpArgs, type OpResults } from './protocol.js';
 import type { RangeOptions } from './types.js';
+import { bytesArg } from './validate.js';
 
 export const K_OBJ = 0, K_GET = 1, K_SCAN = 2;
 export const A_OBJ = 0, A_ERR = 1, A_NONE = 2, A_VAL = 3, A_SCAN = 4;
@@ -108,7 +109,6 @@ class Nums {
   }
 }
 
-const enc = new TextEncoder();
 
 /** Builds a WireRequests (client side). */
 export class RequestWriter {
@@ -148,9 +148,9 @@ export class RequestWriter {
     }
     if (op === 'scan' && (args as OpArgs['scan']).ops.length === 0) {
       const a = args as OpArgs['scan'], r = a.range;
-      const gte = r.gte === undefined ? undefined : typeof r.gte === 'string' ? enc.encode(r.gte) : r.gte;
-      const lt = r.lt === undefined ? undefined : typeof r.lt === 'string' ? enc.encode(r.lt) : r.lt;
-      const pre = r.prefix === undefined ? undefined : typeof r.prefix === 'string' ? enc.encode(r.prefix) : r.prefix;
+      const gte = r.gte === undefined ? undefined : bytesArg(r.gte, 'range.gte');
+      const lt = r.lt === undefined ? undefined : bytesArg(r.lt, 'range.lt');
+      const pre = r.prefix === undefined ? undefined : bytesArg(r.prefix, 'range.prefix');
       this.kinds.push(K_SCAN);
       this.nums.push(a.txn);
       this.nums.push(this.table(a.table));

@@ -48,13 +48,16 @@ async function openDb(batch: WireRequests): Promise<void> {
     m.pagedbVfs = b;
     const backend = b;
     const h = new Handler(m, () => backend.releaseAll());
+    let reply: BatchReply | undefined;
     await h.runBatch(batch, (r) => {
-      if (r.msg.kinds[0] !== A_ERR) handler = h;
-      else backend.releaseAll();
-      send(r);
+      reply = r;
     });
+    // a failed create leaves nothing behind: clean up before answering
+    if (reply && reply.msg.kinds[0] !== A_ERR) handler = h;
+    else await backend.discardFailedCreate();
+    if (reply) send(reply);
   } catch (e) {
-    b?.releaseAll();
+    await b?.discardFailedCreate();
     failAll(batch, e);
   }
 }

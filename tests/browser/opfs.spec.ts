@@ -138,3 +138,80 @@ test('errors surface as PagedbError with the C code', async ({ page }) => {
   expect(r.tooBig).toEqual([true, 13]);
   expect(r.still).toBe('b');
 });
+
+test('a failed create leaves nothing in OPFS, and bad names are EINVAL (issue 10, defect 6)', async ({ page }) => {
+  const r = await page.evaluate(async () => {
+    const w = window as any;
+    const codeOf = async (name: unknown, opts: unknown) => {
+      try {
+        const db = await w.pagedb.open(name, opts);
+        await db.close();
+        return 'opened';
+      } catch (e: any) {
+        return [e instanceof w.pagedb.PagedbError, e.code];
+      }
+    };
+    const entries = async () => {
+      const root = await navigator.storage.getDirectory();
+      const out: string[] = [];
+      for await (const [n, h] of (root as any).entries()) {
+        out.push(n);
+        if (h.kind === 'directory') for await (const [m] of (h as any).entries()) out.push(`${n}/${m}`);
+      }
+      return out.sort();
+    };
+    const out: any = {};
+    out.aes = await codeOf('aes', { key: w.key, cipher: 'aes256gcm' });
+    out.cache = await codeOf('cache', { key: w.key, cacheBytes: 1 });
+    out.afterFailures = await entries();
+    out.names = [];
+    for (const bad of ['', 'a/b', '..', '.', 'x\\y', 'n\0ul', 7]) out.names.push(await codeOf(bad, { key: w.key }));
+    out.afterNames = await entries();
+    out.good = await codeOf('aes', { key: w.key });
+    out.afterGood = await entries();
+    return out;
+  });
+  expect(r.aes).toEqual([true, 17]);
+  expect(r.cache).toEqual([true, 9]);
+  expect(r.afterFailures).toEqual([]);
+  for (const n of r.names) expect(n).toEqual([true, 10]);
+  expect(r.afterNames).toEqual([]);
+  expect(r.good).toBe('opened');
+  expect(r.afterGood).toEqual(['aes', 'aes/main.pdb']);
+});
+
+test('a nested db.write never hangs; close() settles (issue 10, defect 3)', async ({ page }) => {
+  const r = await page.evaluate(async () => {
+    const w = window as any;
+    const within = <T>(p: Promise<T>, ms = 5000) =>
+      Promise.race([p.then((v) => ['ok', v], (e) => ['err', e?.code, String(e?.message)]), new Promise((res) => setTimeout(() => res(['hang']), ms))]);
+    const db = await w.pagedb.open('nest', { key: w.key });
+    const out: any = {};
+    // before the callback's first await: refused at once
+    out.sync = await within(db.write(async (tx: any) => {
+      tx.table('t').put('a', '1');
+      await db.write((t2: any) => t2.table('t').put('b', '2'));
+    }));
+    out.a = w.dec(await db.read((tx: any) => tx.table('t').get('a')));
+    // after an await the browser cannot tell; close() releases the cycle
+    let inner: Promise<unknown> | undefined;
+    const outer = db.write(async (tx: any) => {
+      await tx.table('t').get('x');
+      inner = db.write((t2: any) => t2.table('t').put('c', '3'));
+      await inner;
+    });
+    await new Promise((res) => setTimeout(res, 100));
+    out.close = await within(db.close());
+    out.outer = await within(outer);
+    out.inner = await within(inner!);
+    return out;
+  });
+  expect(r.sync[0]).toBe('err');
+  expect(r.sync[1]).toBe(8);
+  expect(r.sync[2]).toContain('inside a db.write callback');
+  expect(r.a).toBeUndefined();
+  expect(r.close).toEqual(['ok', undefined]);
+  expect(r.outer[0]).toBe('err');
+  expect(r.inner.slice(0, 2)).toEqual(['err', 8]);
+  expect(r.inner[2]).toContain('closed before this write started');
+});

@@ -50,3 +50,5 @@ export async function open(name: string, options: OpenOptions): Promise<Database
 export async function openSync(name: string, options: OpenOptions): Promise<SyncDatabase> {
   return SyncDatabase.open(await loadModule(options), name, options);
 }
+export { deleteDatabase, listDatabases, type ManageOptions } from './manage_node.js';
+export * from './api.js';

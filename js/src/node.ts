@@ -24,7 +24,7 @@ export { SyncDatabase, SyncTxn, SyncSegment, SEGMENT_IO_BYTES } from './engine.j
  * options explicitly ask for it (the C core refuses it otherwise).
  */
 async function loadModule(options: OpenOptions): Promise<EmModule> {
-  const wasmBinary = fs.readFileSync(new URL('./pagedb.node.wasm', import.meta.url));
+  const wasmBinary = fs.readFileSync(new URL('./pagedb.wasm', import.meta.url));
   const m = await createModule({ wasmBinary, preRun: [testModeHook(options)] });
   m.pagedbVfs = new NodeBackend(options.directory);
   return m;

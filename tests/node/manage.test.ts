@@ -196,7 +196,7 @@ describe('database management (node)', () => {
 
 /** A Database over an in-process handler whose ops are recorded (begin/abort/scan...). */
 async function recorded(name: string): Promise<{ db: Database; log: [string, unknown][] }> {
-  const m = await createModule({ wasmBinary: fs.readFileSync(new URL('../../dist/pagedb.node.wasm', import.meta.url)) });
+  const m = await createModule({ wasmBinary: fs.readFileSync(new URL('../../dist/pagedb.wasm', import.meta.url)) });
   m.pagedbVfs = new NodeBackend(dir);
   const h = new Handler(m);
   const log: [string, unknown][] = [];

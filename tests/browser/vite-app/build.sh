@@ -11,11 +11,15 @@ root=$(cd "$(dirname "$0")/../../.." && pwd)
 app="$root/build/vite-app"
 rm -rf "$app"; mkdir -p "$app"
 tgz=$(cd "$root" && npm pack --silent --pack-destination "$app" 2>/dev/null | tail -n 1)
-wasms=$(tar tzf "$app/$tgz" | grep -E '^package/dist/[^/]*\.wasm$' || true)
+wasms=$(tar tzf "$app/$tgz" | grep -E '^package/dist/[^/]*\.wasm$' || true)  # grep reads all: no SIGPIPE
 if [ "$wasms" != "package/dist/pagedb.wasm" ]; then
   echo "FAIL: the tarball must ship exactly one Emscripten module, dist/pagedb.wasm; it has:" $wasms >&2
   exit 1
 fi
+listing=$(tar tzf "$app/$tgz")
+for f in LICENSE-MIT LICENSE-APACHE THIRD-PARTY-NOTICES.md README.md; do
+  grep -qx "package/$f" <<<"$listing" || { echo "FAIL: the tarball lacks $f" >&2; exit 1; }
+done
 cp "$(dirname "$0")/index.html" "$(dirname "$0")/main.js" "$app/"
 cd "$app"
 printf '{ "name": "pagedb-vite-app", "private": true, "type": "module" }\n' > package.json

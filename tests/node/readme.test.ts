@@ -35,7 +35,7 @@ describe('README JavaScript section', () => {
     const app = path.join(work, 'my-app');
     fs.mkdirSync(app);
     fs.writeFileSync(path.join(app, 'package.json'), '{ "name": "my-app", "private": true, "type": "module" }\n');
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--offline', path.join(work, tgz)], { cwd: app, stdio: 'pipe' });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', path.join(work, tgz)], { cwd: app, stdio: 'pipe' });
     let checked = 0;
     found.forEach((b, i) => {
       const file = path.join(app, `readme-${i}.mjs`);

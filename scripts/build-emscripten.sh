@@ -2,8 +2,8 @@
 # Builds the browser/Node WebAssembly module of pagedb with Debian's Emscripten:
 #   1. libsodium from Debian's source package, built once for Emscripten and cached under
 #      ~/.cache/pagedb (never in the repo);
-#   2. core/ + platform/opfs/ into dist/pagedb.browser.mjs (+ .wasm, for a dedicated worker)
-#      and dist/pagedb.node.mjs (+ .wasm, for Node).
+#   2. core/ + platform/opfs/ into dist/pagedb.browser.mjs (glue for a dedicated worker),
+#      dist/pagedb.node.mjs (glue for Node) and dist/pagedb.wasm, the one module both load.
 # Installs missing apt packages (emscripten, autotools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,8 +39,37 @@ common=(-O2 -msimd128 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unus
   core/*.c platform/opfs/*.c "$prefix/lib/libsodium.a"
   --js-library platform/opfs/lib.js -sMODULARIZE=1 -sEXPORT_ES6=1 -sALLOW_MEMORY_GROWTH=1
   -sINITIAL_MEMORY=33554432 -sTOTAL_STACK=1048576
-  "-sEXPORTED_FUNCTIONS=[_malloc,_free,_pdbjs_open,_pdbjs_stat,_pdbjs_scan,_pagedb_close,_pagedb_strerror,_pagedb_errdetail,_pagedb_txn_begin,_pagedb_txn_commit,_pagedb_txn_abort,_pagedb_table_open,_pagedb_table_drop,_pagedb_get,_pagedb_put,_pagedb_del,_pagedb_verify,_pagedb_segment_payload,_pagedb_segment_create,_pagedb_segment_append,_pagedb_segment_sync,_pagedb_segment_seal,_pagedb_segment_close,_pdbjs_segment_open,_pdbjs_segment_read,_pdbjs_segment_stat,_pdbjs_segment_verify,_pdbjs_segment_delete,_pdbjs_segment_link,_pdbjs_segment_unlink,_pdbjs_segment_get,_pdbjs_segment_list]"
+  "-sEXPORTED_FUNCTIONS=[_malloc,_free,_pdbjs_open,_pdbjs_stat,_pdbjs_scan,_pagedb_close,_pagedb_strerror,_pagedb_errdetail,_pagedb_txn_begin,_pagedb_txn_commit,_pagedb_txn_abort,_pagedb_table_open,_pagedb_table_drop,_pagedb_get,_pagedb_put,_pagedb_del,_pagedb_verify,_pagedb_segment_payload,_pagedb_segment_create,_pagedb_segment_append,_pagedb_segment_sync,_pagedb_segment_seal,_pagedb_segment_close,_pdbjs_segment_open,_pdbjs_segment_read,_pdbjs_segment_stat,_pdbjs_segment_verify,_pdbjs_segment_delete,_pdbjs_segment_link,_pdbjs_segment_unlink,_pdbjs_segment_get,_pdbjs_segment_list,_pdbjs_table_list,_pdbjs_count]"
   "-sEXPORTED_RUNTIME_METHODS=[UTF8ToString,stringToUTF8,lengthBytesUTF8,ENV]")
+rm -f dist/pagedb.browser.wasm dist/pagedb.node.wasm dist/pagedb.wasm
 emcc "${common[@]}" -sENVIRONMENT=worker -o dist/pagedb.browser.mjs
 emcc "${common[@]}" -sENVIRONMENT=node -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0 --extern-pre-js platform/opfs/node_shim.js -o dist/pagedb.node.mjs
-echo "built dist/pagedb.browser.mjs dist/pagedb.node.mjs"
+# One wasm file for both: the two builds differ only in their JavaScript glue. Refuse to
+# ship one if they ever differ; the glue is pointed at dist/pagedb.wasm.
+if ! cmp -s dist/pagedb.browser.wasm dist/pagedb.node.wasm; then
+  echo "the browser and Node wasm modules differ: cannot ship one dist/pagedb.wasm" >&2
+  exit 1
+fi
+mv dist/pagedb.browser.wasm dist/pagedb.wasm
+rm dist/pagedb.node.wasm
+# The browser glue: load dist/pagedb.wasm, and drop the Node fallback that libsodium's
+# randombytes adds (require("crypto"), unreachable in a worker, where crypto.getRandomValues
+# exists): bundlers warn about, or try to polyfill, a Node built-in in browser code.
+python3 - <<'PY'
+import re, sys
+def patch(path, old_wasm):
+    s = open(path).read()
+    n = s.count('"%s"' % old_wasm)
+    s = s.replace('"%s"' % old_wasm, '"pagedb.wasm"')
+    if n == 0:
+        sys.exit("%s: no reference to %s to repoint" % (path, old_wasm))
+    return s
+b = patch('dist/pagedb.browser.mjs', 'pagedb.browser.wasm')
+b, n = re.subn(r'try\{var crypto=require\("crypto"\);.*?\}catch\(e\)\{(throw"No secure random number generator found")\}', r'\1', b)
+if n != 1 or 'require(' in b:
+    sys.exit("dist/pagedb.browser.mjs: the Node fallback of libsodium's randombytes was not found exactly once (Emscripten or libsodium changed?)")
+open('dist/pagedb.browser.mjs', 'w').write(b)
+n = patch('dist/pagedb.node.mjs', 'pagedb.node.wasm')
+open('dist/pagedb.node.mjs', 'w').write(n)
+PY
+echo "built dist/pagedb.browser.mjs dist/pagedb.node.mjs dist/pagedb.wasm"

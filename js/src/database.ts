@@ -47,6 +47,9 @@ interface QueuedWrite {
   cancel(e: PagedbError): void;
   cancelled?: PagedbError;
 }
+import {
+  Table, codecOf, decoded, typedTable, type TableInfo, type TableOptions, type TypedReadTable, type TypedWriteTable,
+} from './table.js';
 
 /**
  * Bytes a Segment gathers from append() before sending them to the engine in one message
@@ -67,6 +70,11 @@ export interface ReadTable {
    * transaction is then aborted).
    */
   get(key: Bytes): Promise<Uint8Array | undefined>;
+  /**
+   * Entries of `range` (all when omitted) in this transaction's view, counted in the
+   * engine without transferring them (table.ts TypedReadTable.count). 0 for an absent table.
+   */
+  count(range?: RangeOptions): Promise<number>;
 }
 
 /** A table inside a write transaction. put/delete are buffered (no round trip). */
@@ -82,6 +90,8 @@ export interface WriteTable extends ReadTable {
   put(key: Bytes, value: Bytes): void;
   /** Delete `key` when the transaction commits (absent is fine). Errors as put. */
   delete(key: Bytes): void;
+  /** Delete every entry at commit, keeping the (empty) table; absent table: nothing. */
+  clear(): void;
 }
 
 /** Segments as seen by a transaction (`tx.segments`). */
@@ -120,6 +130,10 @@ export interface ReadTxn {
    * absent table reads as empty. Throws PagedbError EINVAL for a name that is not a string.
    */
   table(name: string): ReadTable;
+  /** The table with its codec (`db.table(name, { codec })`). */
+  table<T>(table: Table<T>): TypedReadTable<T>;
+  /** Every table in this transaction's view, in name order, with counts and sizes. */
+  tables(): Promise<TableInfo[]>;
   /**
    * Entries of a range of `name` in this snapshot, in key order (reverse: descending),
    * fetched in batches of up to 256 entries; bounds are copied when iteration starts. Each
@@ -137,6 +151,10 @@ export interface ReadTxn {
 export interface WriteTxn {
   /** The table `name` (created by its first put); names as in {@link ReadTxn.table}. */
   table(name: string): WriteTable;
+  table<T>(table: Table<T>): TypedWriteTable<T>;
+  tables(): Promise<TableInfo[]>;
+  /** Drop table `name` at commit, freeing its pages (absent: nothing). */
+  dropTable(name: string): void;
   /** As {@link ReadTxn.range}, seeing this transaction's own writes. */
   range(name: string, r?: RangeOptions): AsyncIterable<[Uint8Array, Uint8Array]>;
   /** Link, unlink, get and list segments in this transaction. */
@@ -192,9 +210,24 @@ class Txn implements WriteTxn {
     return o;
   }
 
-  table(name: string): WriteTable {
-    tableName(name);
-    return {
+  table(name: string): WriteTable;
+  table<T>(table: Table<T>): TypedWriteTable<T>;
+  table<T>(nameOrTable: string | Table<T>): WriteTable | TypedWriteTable<T> {
+    if (nameOrTable instanceof Table) {
+      const t = nameOrTable;
+      return typedTable(this.table(t.name), t.codec, (r) => this.range(t.name, r));
+    }
+    const name = tableName(nameOrTable);
+    const raw: WriteTable = {
+      count: async (range: RangeOptions = {}) => {
+        const txn = this.ensure();
+        return (await this.call('count', { txn, table: name, range: rangeOptions(range), ops: this.take() })).count;
+      },
+      clear: () => {
+        if (!this.write) throw new PagedbError(ErrorCode.EMISUSE, 'clear in a read transaction');
+        if (this.ended) throw new PagedbError(ErrorCode.EMISUSE, 'transaction has ended');
+        this.ops.push([5, name]);
+      },
       get: (key: Bytes) => {
         let k: Uint8Array, txn: number;
         try {
@@ -216,6 +249,18 @@ class Txn implements WriteTxn {
         this.ops.push([1, name, copyArg(key, 'key')]);
       },
     };
+    return raw;
+  }
+
+  async tables(): Promise<TableInfo[]> {
+    const txn = this.ensure();
+    return (await this.call('tables', { txn, ops: this.take() })).tables;
+  }
+
+  dropTable(name: string): void {
+    if (!this.write) throw new PagedbError(ErrorCode.EMISUSE, 'dropTable in a read transaction');
+    if (this.ended) throw new PagedbError(ErrorCode.EMISUSE, 'transaction has ended');
+    this.ops.push([4, tableName(name)]);
   }
 
   get segments(): WriteSegments {
@@ -745,6 +790,48 @@ export class Database {
     } finally {
       this.endRead(tx);
     }
+  }
+
+  /**
+   * A named table with a value codec (table.ts): `db.table<Note>('notes', { codec: 'json' })`.
+   * Holds no resources. Throws PagedbError EINVAL for an unknown codec.
+   */
+  table<T = Uint8Array>(name: string, options?: TableOptions<T>): Table<T> {
+    return new Table<T>(this, name, options);
+  }
+
+  /**
+   * Every table (latest committed state) in name order: name, realm, entries, pages, bytes
+   * (pages x page size) and depth. Rejects with PagedbError (EMISUSE closed,
+   * EAUTH/ECORRUPT/EIO reading the catalog).
+   */
+  async tables(): Promise<TableInfo[]> {
+    this.alive();
+    return (await this.ep.call('tables', { txn: 0, ops: [] })).tables;
+  }
+
+  /**
+   * Drop table `name` and free its pages, in a write transaction queued with the others.
+   * Resolves true when it existed, false otherwise. Rejects with PagedbError (EMISUSE
+   * closed or read-only, EIO/EFULL committing).
+   */
+  dropTable(name: string): Promise<boolean> {
+    return this.write(async (tx) => {
+      const existed = (await tx.tables()).some((t) => t.name === name);
+      if (existed) tx.dropTable(name);
+      return existed;
+    });
+  }
+
+  /**
+   * `for await (const [key, value] of db.iterate(table, range))`: the entries of a range
+   * on one snapshot, fetched in batches as the loop consumes them, values decoded with the
+   * table's codec (a table name: raw bytes). The snapshot is held until the loop ends
+   * (break, return and throw included). See table.ts.
+   */
+  iterate<T = Uint8Array>(table: string | Table<T>, range: RangeOptions = {}): AsyncGenerator<[Uint8Array, T]> {
+    const name = typeof table === 'string' ? table : table.name;
+    return decoded(this.range(name, range), codecOf(table));
   }
 
   /** Counters: cache hits/misses/evictions, bytes read/written, pages, txn id. */

@@ -18,6 +18,7 @@
  */
 import { PagedbError, ErrorCode } from './errors.js';
 import type { Backend } from './backend.js';
+import { countRange, listTables, type RawTableInfo } from './manage_engine.js';
 import {
   toBytes, toSegmentId, type Bytes, type OpenOptions, type RangeOptions, type SegmentIdLike, type SegmentInfo,
   type SegmentOpenOptions, type Stats,
@@ -67,6 +68,10 @@ export interface EmModule {
   _pdbjs_segment_unlink(txn: number, idLo: number, idHi: number): number;
   _pdbjs_segment_get(txn: number, idLo: number, idHi: number, out: number, cap: number, result: number): number;
   _pdbjs_segment_list(txn: number, afterLo: number, afterHi: number, out: number, cap: number, result: number): number;
+  _pagedb_table_drop(txn: number, name: number): number;
+  _pdbjs_table_list(txn: number, after: number, out: number, cap: number, result: number): number;
+  _pdbjs_count(t: number, from: number, fromlen: number, to: number, tolen: number, pre: number, plen: number,
+    limit: number, count: number): number;
 }
 
 /** Largest slice of a segment append or read copied through the wasm heap at once (bytes). */
@@ -142,7 +147,7 @@ class Scratch {
 }
 
 /** Throw a PagedbError for a non-zero rc, with the engine's (or backend's) detail. */
-function check(m: EmModule, rc: number): void {
+export function check(m: EmModule, rc: number): void {
   if (rc === 0) return;
   let detail = m.UTF8ToString(m._pagedb_errdetail());
   const le = m.pagedbLastError;
@@ -752,6 +757,47 @@ export class SyncTxn {
       }
       if (!more) return all;
     }
+  }
+
+  /**
+   * Every table in this transaction's view, in name order (manage.ts). Errors:
+   * EAUTH/ECORRUPT/EIO reading the catalog, EMISUSE (ended).
+   */
+  tableList(): RawTableInfo[] {
+    this.alive();
+    return listTables(this.d.m, this.txn, (n) => this.d.heap(n));
+  }
+
+  /**
+   * Number of entries in a range of `table` (0 for an absent table); without bounds the
+   * catalog's count (no scan). Errors: EINVAL (bad range), EAUTH/ECORRUPT/EIO, EMISUSE.
+   */
+  count(table: string, r: RangeOptions = {}): number {
+    const t = this.table(table, false);
+    if (!t) return 0;
+    return countRange(this.d.m, t, r, (n) => this.d.heap(n), () => this.tableList().find((i) => i.name === table)?.entries ?? 0);
+  }
+
+  /**
+   * Drop `table` and free its pages at commit (write transaction). Returns false when it
+   * does not exist. Errors: EMISUSE (read or ended transaction), poison codes.
+   */
+  dropTable(table: string): boolean {
+    this.alive();
+    this.tables.delete(table); // the handle becomes invalid
+    const m = this.d.m, n = m.lengthBytesUTF8(table) + 1, p = this.d.heap(n);
+    m.stringToUTF8(table, p, n);
+    const rc = m._pagedb_table_drop(this.txn, p);
+    if (rc === ErrorCode.ENOTFOUND) return false;
+    check(m, rc);
+    return true;
+  }
+
+  /** Delete every entry of `table`, keeping the (empty) table; false when it does not exist. */
+  clearTable(table: string): boolean {
+    if (!this.dropTable(table)) return false;
+    this.table(table, true);
+    return true;
   }
 
   /** Commit (write) or end (read). Throws on failure; the transaction is over either way. */

@@ -13,6 +13,7 @@
  * segments; see opfs_backend.ts), so an answer never precedes the work of the ops it
  * answers. Messages are encoded by wire.ts.
  */
+import { manageOp } from './manage_handler.js';
 import { SyncDatabase, type EmModule, type SyncSegment, type SyncTxn } from './engine.js';
 import { PagedbError, ErrorCode } from './errors.js';
 import { REPLY_MAX_BYTES, REPLY_MAX_RESPONSES, type OpArgs, type OpResults, type Op, type WriteOp } from './protocol.js';
@@ -66,7 +67,9 @@ export class Handler {
       if (o[0] === 0) t.put(o[1], o[2], o[3]);
       else if (o[0] === 1) t.delete(o[1], o[2]);
       else if (o[0] === 2) t.linkSegment(o[1], o[2]);
-      else t.unlinkSegment(o[1]);
+      else if (o[0] === 3) t.unlinkSegment(o[1]);
+      else if (o[0] === 4) t.dropTable(o[1]);
+      else t.clearTable(o[1]);
     }
   }
 
@@ -277,6 +280,13 @@ export class Handler {
         this.guard(a.txn, () => this.apply(t, a.ops));
         return { segments: this.guard(a.txn, () => t.listSegments()) };
       }
+      case 'tables':
+      case 'count':
+        return manageOp(this.d(), op, a, (txn, f) => {
+          const t = this.t(txn);
+          this.guard(txn, () => this.apply(t, a.ops));
+          return this.guard(txn, () => f(t));
+        });
       case 'close':
         for (const t of this.txns.values()) t.abort();
         this.txns.clear();

@@ -2,14 +2,14 @@
  * index.ts — the package entry in browsers: `open()` starts a dedicated module Worker
  * (worker.js, resolved with new URL(..., import.meta.url) so bundlers find it) that runs
  * the engine on OPFS, and returns the promise API. No SharedArrayBuffer and no COOP/COEP
- * headers are needed. The worker is terminated on close and on `pagehide`, which releases
- * the OPFS access handles so a reload never finds the database locked. Calls reach the
- * worker through a Coalescer (batch.ts): the calls of one tick travel as one message.
+ * headers are needed. The worker is terminated on close, and on `pagehide`/`freeze`,
+ * which releases the OPFS access handles so a reload never finds the database locked; a
+ * page restored from the back/forward cache (or unfrozen) opens the database again
+ * transparently (lifecycle.ts). Calls reach the worker through a Coalescer (batch.ts):
+ * the calls of one tick travel as one message.
  */
 import { Database } from './database.js';
-import { PagedbError, ErrorCode } from './errors.js';
-import { Coalescer } from './batch.js';
-import type { WireAnswers } from './wire.js';
+import { LifecycleEndpoint } from './lifecycle.js';
 import type { OpenOptions } from './types.js';
 import { databaseName, openOptions } from './validate.js';
 
@@ -22,39 +22,17 @@ export type { ReadTxn, WriteTxn, ReadTable, WriteTable, ReadSegments, WriteSegme
  * Open (by default create) the database `name` (one OPFS directory name: 1..255
  * characters, no "/", "\\" or NUL, not "." or "..") in this origin's OPFS. Options are
  * checked first (validate.ts); creating is all or nothing (a failed create removes the
- * empty main.pdb and directory it made). Rejects with PagedbError: EINVAL (bad name or
+ * empty main.pdb and directory it made). The database is released on `pagehide`/`freeze`
+ * and reopened on `pageshow`/`resume` (see lifecycle.ts for what happens to calls,
+ * transactions and segments meanwhile). Rejects with PagedbError: EINVAL (bad name or
  * option), EBUSY (open in another tab or worker), EKEY (wrong key/passphrase), ENOTFOUND
  * (absent and create: false), ENOTSUP (aes256gcm), ENOMEM, EFULL (quota), EIO.
  */
 export async function open(name: string, options: OpenOptions): Promise<Database> {
   databaseName(name, false);
   options = openOptions(options);
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: `pagedb:${name}` });
-  const ep = new Coalescer((msg, transfer) => worker.postMessage(msg, { transfer }));
-  const ready = new Promise<void>((resolve, reject) => {
-    worker.addEventListener('message', (ev: MessageEvent) => {
-      const d = ev.data as WireAnswers | { ready: true };
-      if ('ready' in d) return resolve();
-      ep.receive(d);
-    });
-    worker.addEventListener('error', (ev) => {
-      const dead = new PagedbError(ErrorCode.EIO, `worker failed: ${(ev as ErrorEvent).message ?? 'unknown error'}`);
-      ep.fail(dead);
-      reject(dead);
-    });
-  });
-  const terminate = () => {
-    worker.terminate();
-    ep.fail(new PagedbError(ErrorCode.EMISUSE, 'database is closed'));
-    globalThis.removeEventListener?.('pagehide', terminate);
-  };
-  globalThis.addEventListener?.('pagehide', terminate);
-  try {
-    await ready;
-    await ep.call('open', { name, options });
-  } catch (e) {
-    terminate();
-    throw e;
-  }
-  return new Database(ep, terminate);
+  const ep = await LifecycleEndpoint.open(name, options);
+  return new Database(ep, () => ep.close());
 }
+export { deleteDatabase, listDatabases } from './manage.js';
+export * from './api.js';

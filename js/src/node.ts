@@ -36,7 +36,7 @@ export { SyncDatabase, SyncTxn, SyncSegment, SEGMENT_IO_BYTES } from './engine.j
  * options explicitly ask for it (the C core refuses it otherwise).
  */
 async function loadModule(options: OpenOptions): Promise<EmModule> {
-  const wasmBinary = fs.readFileSync(new URL('./pagedb.node.wasm', import.meta.url));
+  const wasmBinary = fs.readFileSync(new URL('./pagedb.wasm', import.meta.url));
   const m = await createModule({ wasmBinary, preRun: [testModeHook(options)] });
   m.pagedbVfs = new NodeBackend(options.directory);
   return m;
@@ -91,3 +91,5 @@ export async function openSync(name: string, options: OpenOptions): Promise<Sync
     throw e;
   }
 }
+export { deleteDatabase, listDatabases, type ManageOptions } from './manage_node.js';
+export * from './api.js';

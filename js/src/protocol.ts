@@ -25,17 +25,21 @@
  * close sees every earlier append. Segment ids are bigints (structured clone keeps them).
  */
 import type { OpenOptions, RangeOptions, SegmentInfo, Stats } from './types.js';
+import type { TableInfo } from './table.js';
 
 /**
  * A buffered write: [0, table, key, value] = put, [1, table, key] = delete,
  * [2, segment id, meta | null] = link the segment (null keeps an existing record's
- * metadata), [3, segment id] = unlink the segment.
+ * metadata), [3, segment id] = unlink the segment, [4, table] = drop the table (absent:
+ * nothing), [5, table] = delete every entry of the table, keeping it (absent: nothing).
  */
 export type WriteOp =
   | [0, string, Uint8Array, Uint8Array]
   | [1, string, Uint8Array]
   | [2, bigint, Uint8Array | null]
-  | [3, bigint];
+  | [3, bigint]
+  | [4, string]
+  | [5, string];
 
 export interface OpArgs {
   open: { name: string; options: OpenOptions };
@@ -73,6 +77,10 @@ export interface OpArgs {
   segGet: { txn: number; id: bigint; ops: WriteOp[] };
   /** Linked segments in transaction `txn` (after `ops`); txn 0: a fresh read snapshot. */
   segList: { txn: number; ops: WriteOp[] };
+  /** Tables in transaction `txn` (after `ops`); txn 0: a fresh read snapshot. */
+  tables: { txn: number; ops: WriteOp[] };
+  /** Entries of a range of `table` in transaction `txn` (after `ops`). */
+  count: { txn: number; table: string; range: RangeOptions; ops: WriteOp[] };
 }
 
 export interface OpResults {
@@ -98,6 +106,8 @@ export interface OpResults {
   segDelete: null;
   segGet: { info: SegmentInfo | undefined };
   segList: { segments: SegmentInfo[] };
+  tables: { tables: TableInfo[] };
+  count: { count: number };
 }
 
 export type Op = keyof OpArgs;

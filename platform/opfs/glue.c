@@ -217,3 +217,74 @@ int pdbjs_segment_list(pagedb_txn *txn, uint32_t after_lo, uint32_t after_hi, ui
     result[3] = (int)s.need;
     return rc;
 }
+
+/* ---- tables ------------------------------------------------------------------------------ */
+
+/* the table list callback's "buffer full" value: not a pagedb error code */
+#define TAB_STOP 0x7fff0002
+
+typedef struct tabbuf {
+    uint8_t *out;
+    size_t cap, used, need;
+    uint32_t count;
+    int more;
+    const char *after; /* resume after this name (NULL: from the first table) */
+} tabbuf;
+
+static int tab_cb(void *arg, const pagedb_table_info *i)
+{
+    tabbuf *s = arg;
+    size_t nl = strlen(i->name);
+    if (s->after && strcmp(i->name, s->after) <= 0) return 0;
+    size_t n = PDBJS_TABINFO_BYTES + nl;
+    if (s->used + n > s->cap) {
+        if (s->count == 0) s->need = n;
+        s->more = 1;
+        return TAB_STOP;
+    }
+    uint8_t *p = s->out + s->used;
+    memset(p, 0, PDBJS_TABINFO_BYTES);
+    put32le(p, (uint32_t)nl);
+    put32le(p + 4, i->realm);
+    double entries = (double)i->entries, pages = (double)i->pages;
+    memcpy(p + 8, &entries, 8); /* wasm is little-endian */
+    memcpy(p + 16, &pages, 8);
+    put32le(p + 24, i->depth);
+    memcpy(p + PDBJS_TABINFO_BYTES, i->name, nl);
+    s->used += n;
+    s->count++;
+    return 0;
+}
+
+int pdbjs_table_list(pagedb_txn *txn, const char *after, uint8_t *out, int cap, int *result)
+{
+    tabbuf s = {out, (size_t)cap, 0, 0, 0, 0, after && after[0] ? after : NULL};
+    int rc = pagedb_table_list(txn, tab_cb, &s);
+    if (rc == TAB_STOP) rc = PAGEDB_OK;
+    result[0] = (int)s.used;
+    result[1] = (int)s.count;
+    result[2] = s.more;
+    result[3] = (int)s.need;
+    return rc;
+}
+
+static int count_cb(void *arg, pagedb_val k, pagedb_val v)
+{
+    (void)k;
+    (void)v;
+    *(double *)arg += 1;
+    return 0;
+}
+
+int pdbjs_count(pagedb_table *t, const uint8_t *from, int fromlen, const uint8_t *to, int tolen,
+                const uint8_t *prefix, int plen, double limit, double *count)
+{
+    pagedb_range r;
+    memset(&r, 0, sizeof r);
+    if (fromlen >= 0) r.from = (pagedb_val){from ? from : (const uint8_t *)"", (size_t)fromlen};
+    if (tolen >= 0) r.to = (pagedb_val){to ? to : (const uint8_t *)"", (size_t)tolen};
+    if (plen >= 0) r.prefix = (pagedb_val){prefix ? prefix : (const uint8_t *)"", (size_t)plen};
+    r.limit = (uint64_t)limit;
+    *count = 0;
+    return pagedb_scan(t, &r, count_cb, count);
+}

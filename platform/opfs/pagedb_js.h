@@ -73,4 +73,28 @@ int pdbjs_segment_get(pagedb_txn *txn, uint32_t id_lo, uint32_t id_hi, uint8_t *
  */
 int pdbjs_segment_list(pagedb_txn *txn, uint32_t after_lo, uint32_t after_hi, uint8_t *out, int cap, int *result);
 
+/* ---- tables ------------------------------------------------------------------------------ */
+
+/**
+ * Size of one flattened pagedb_table_info record, little-endian: 0 u32 name length n,
+ * 4 u32 realm, 8 f64 entries, 16 f64 pages, 24 u32 depth, 28 u32 zero; then n bytes of
+ * name (no NUL).
+ */
+#define PDBJS_TABINFO_BYTES 32
+
+/**
+ * pagedb_table_list from the first table whose name sorts after `after` ("" or NULL = from
+ * the first), records packed into out (cap bytes) in name order. result[0] = bytes used,
+ * result[1] = records, result[2] = 1 when more remain (buffer full), result[3] = bytes
+ * needed when not even one record fit. Errors: those of pagedb_table_list.
+ */
+int pdbjs_table_list(pagedb_txn *txn, const char *after, uint8_t *out, int cap, int *result);
+
+/**
+ * Count the entries of a range of t (bounds as for pdbjs_scan, -1 length = absent; limit
+ * 0 = none) into *count, without copying them out. Errors: those of pagedb_scan.
+ */
+int pdbjs_count(pagedb_table *t, const uint8_t *from, int fromlen, const uint8_t *to, int tolen,
+                const uint8_t *prefix, int plen, double limit, double *count);
+
 #endif

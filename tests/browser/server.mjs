@@ -15,7 +15,11 @@ http.createServer((req, res) => {
   if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
   fs.readFile(file, (err, data) => {
     if (err) { res.writeHead(404).end('not found'); return; }
-    res.writeHead(200, { 'content-type': types[path.extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
+    // no-store keeps every test on fresh files, but a page served with it never enters the
+    // back/forward cache: the lifecycle test page is served without it
+    const headers = { 'content-type': types[path.extname(file)] || 'application/octet-stream' };
+    if (!path.basename(file).startsWith('lifecycle')) headers['cache-control'] = 'no-store';
+    res.writeHead(200, headers);
     res.end(data);
   });
 }).listen(port, '127.0.0.1', () => console.log(`serving ${root} on http://127.0.0.1:${port}`));

@@ -755,7 +755,10 @@ static int build_leaf_cell(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t
     pdb_put16(buf, (uint16_t)klen);
     pdb_put32(buf + 2, (uint32_t)vlen);
     if (klen) memcpy(buf + LEAF_FIXED, key, klen); /* the empty key may be passed as NULL */
-    if (LEAF_FIXED + klen + vlen + 2 <= inline_limit(ps)) {
+    /* FORMAT.md §5.1: inline when the cell fits a quarter node, or when the value is no
+       larger than the overflow reference that would replace it (an empty value under a
+       long key must never become a run of 0 pages) */
+    if (LEAF_FIXED + klen + vlen + 2 <= inline_limit(ps) || vlen <= OVF_REF) {
         buf[6] = 0;
         if (vlen) memcpy(buf + LEAF_FIXED + klen, val, vlen);
         *cs = LEAF_FIXED + klen + vlen;

@@ -705,6 +705,7 @@ int pdb_pager_owned_tag(pdb_pager *p, uint64_t pgno, uint8_t tag_out[PDB_TAG_BYT
 
 int pdb_pager_alloc_run(pdb_pager *p, uint32_t npages, uint64_t *first)
 {
+    if (npages == 0) return pdb_err(PAGEDB_EMISUSE, "allocation of a run of 0 pages");
     pdb_mutex_lock(&p->mu);
     int rc = PAGEDB_OK;
     uint64_t start = 0;

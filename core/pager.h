@@ -186,7 +186,8 @@ int pdb_pager_flush_page(pdb_pager *p, uint64_t pgno, uint8_t tag_out[PDB_TAG_BY
 /** 1 and the tag of its last sealing if pgno is owned and sealed, -1 if owned and never
     sealed, 0 if not owned. */
 int pdb_pager_owned_tag(pdb_pager *p, uint64_t pgno, uint8_t tag_out[PDB_TAG_BYTES]);
-/** Allocate npages consecutive owned pages; *first receives the first page number. */
+/** Allocate npages (>= 1) consecutive owned pages; *first receives the first page number.
+    Errors: EMISUSE (npages == 0), ENOMEM. */
 int pdb_pager_alloc_run(pdb_pager *p, uint32_t npages, uint64_t *first);
 /**
  * Seal and write npages consecutive owned pages from buf (npages * page_size bytes, bodies

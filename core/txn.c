@@ -496,7 +496,15 @@ int pagedb_cursor_seek(pagedb_cursor *c, const void *key, size_t klen, int mode)
     int rc = cursor_check(c);
     if (rc) return rc;
     if (mode < PAGEDB_SEEK_GE || mode > PAGEDB_SEEK_LAST) return pdb_err(PAGEDB_EINVAL, "bad seek mode %d", mode);
-    if (klen > pdb_bt_max_key(c->t->txn->db->page_size)) return pdb_err(PAGEDB_ETOOBIG, "key too long");
+    if (mode == PAGEDB_SEEK_FIRST || mode == PAGEDB_SEEK_LAST) {
+        key = NULL; /* ignored, whatever its length (pagedb.h) */
+        klen = 0;
+    } else if (klen > pdb_bt_max_key(c->t->txn->db->page_size)) {
+        return pdb_err(PAGEDB_ETOOBIG, "key of %zu bytes exceeds the maximum of %zu", klen,
+                       pdb_bt_max_key(c->t->txn->db->page_size));
+    } else if (!key && klen) {
+        return pdb_err(PAGEDB_EINVAL, "NULL key with a non-zero length");
+    }
     rc = pdb_cur_seek(&c->cur, key, klen, mode);
     return rc == PAGEDB_ENOTFOUND ? rc : pdb_txn_fail(c->t->txn, rc);
 }

@@ -136,6 +136,11 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno,
                   const uint8_t *tag, int kind, pdb_frame **out);
 void pdb_pager_unpin(pdb_pager *p, pdb_frame *f);
 
+/** Pages a page number may address now: the committed page count, or the write txn's
+    (larger) one while it is active — the same bound pdb_pager_get/read_run apply.
+    Thread-safe (pager mutex). */
+uint64_t pdb_pager_page_limit(pdb_pager *p);
+
 /** Frames in the buffer pool (its cap in pages); fixed for the pager's life. */
 uint64_t pdb_pager_frames(pdb_pager *p);
 

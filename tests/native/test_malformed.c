@@ -645,13 +645,28 @@ static void test_stale_detail(void)
         db = open_db(dir, ro ? PAGEDB_RDONLY : 0);
         if (pagedb_errdetail()[0]) fprintf(stderr, "[%s] stale detail: %s\n", harness_case, pagedb_errdetail());
         CHECK(pagedb_errdetail()[0] == 0);
+        /* and after the other successful calls of a session over it */
         pagedb_segment_info info;
         pagedb_txn *r;
         CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);
+        CHECK(pagedb_errdetail()[0] == 0);
         CHECK_RC(pagedb_segment_get(r, id, &info), PAGEDB_OK);
+        CHECK(pagedb_errdetail()[0] == 0);
         CHECK(info.length == sizeof data);
         pagedb_txn_abort(r);
+        CHECK_RC(pagedb_segment_open(db, id, 0, &s), PAGEDB_OK);
+        CHECK(pagedb_errdetail()[0] == 0);
+        uint8_t back[sizeof data];
+        CHECK_RC(pagedb_segment_read(s, 0, back, sizeof back), PAGEDB_OK);
+        CHECK(pagedb_errdetail()[0] == 0 && memcmp(back, data, sizeof data) == 0);
+        CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
+        CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
+        CHECK(pagedb_errdetail()[0] == 0);
+        pagedb_stats st;
+        CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
+        CHECK(pagedb_errdetail()[0] == 0);
         CHECK_RC(pagedb_close(db), PAGEDB_OK);
+        CHECK(pagedb_errdetail()[0] == 0);
     }
     harness_rmtree(dir);
     free(dir);

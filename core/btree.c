@@ -75,6 +75,75 @@ size_t pdb_bt_max_key(uint32_t page_size)
 
 static size_t inline_limit(uint32_t ps) { return capacity(ps) / 4; }
 
+/*
+ * Structural check of a node (FORMAT.md §5), run once when a page enters the buffer pool
+ * (pdb_pager_get's miss, after authentication) and on every page verify walks, like
+ * SQLite's btreeInitPage: authentication proves who wrote a page, not that the writer
+ * was right. After it passes, every accessor below stays inside the page without further
+ * checks (n_slot, cell_size_at, cell_key, br_child, the leaf value), node_insert's free
+ * space cannot underflow, and every cell obeys invariant 5 (a split always fits):
+ *   - NH + 2n <= upper <= P; reserved field 0; a branch has n >= 1;
+ *   - each cell lies in [upper, P) and inside the page, with its whole length;
+ *   - leaf: klen <= max key; flags 0 or 1; inline: 7 + k + v + 2 <= (P-72)/4 or v <= 24;
+ *     overflow: v >= 1 and a first page >= 2 (the run's end against the file's page count
+ *     is checked where the reference is used: ovf_check);
+ *   - branch: cell 0's key empty, klen <= max key, child page >= 2;
+ *   - the cells and slots together fit the node (overlapping cells cannot inflate a
+ *     rebuild past the page);
+ *   - keys strictly increasing (leaf: all cells; branch: cells 1..n-1).
+ * Cost: O(n) plus one comparison of adjacent keys, once per page load.
+ */
+int pdb_bt_check_node(const uint8_t *d, uint32_t ps, uint64_t pgno)
+{
+    int leaf = d[0] == PDB_KIND_LEAF;
+    unsigned n = n_count(d);
+    uint32_t up = n_upper(d);
+    size_t mk = pdb_bt_max_key(ps), lim = inline_limit(ps);
+    if ((size_t)NH + 2 * (size_t)n > up || up > ps || pdb_get16(d + 66) != 0 || (!leaf && n == 0))
+        return pdb_err(PAGEDB_ECORRUPT, "page %llu: bad node header (%u cells, upper %u)", (unsigned long long)pgno, n,
+                       up);
+    size_t used = 2 * (size_t)n;
+    const uint8_t *pk = NULL;
+    size_t pkl = 0;
+    for (unsigned i = 0; i < n; i++) {
+        size_t off = n_slot(d, i), kl, cs;
+        if (off < up || off + (leaf ? LEAF_FIXED : BRANCH_FIXED) > ps) goto bad_cell;
+        if (leaf) {
+            uint64_t vl = pdb_get32(d + off + 2);
+            uint8_t fl = d[off + 6];
+            kl = pdb_get16(d + off);
+            if (kl > mk || (fl & ~F_OVERFLOW)) goto bad_cell;
+            if (fl & F_OVERFLOW) {
+                cs = LEAF_FIXED + kl + OVF_REF;
+                if (vl == 0 || off + cs > ps || pdb_get64(d + off + LEAF_FIXED + kl) < 2) goto bad_cell;
+            } else {
+                if (LEAF_FIXED + kl + vl + 2 > lim && vl > OVF_REF) goto bad_cell;
+                cs = LEAF_FIXED + kl + (size_t)vl;
+            }
+        } else {
+            kl = pdb_get16(d + off + 24);
+            if (kl > mk || (i == 0 && kl != 0) || pdb_get64(d + off) < 2) goto bad_cell;
+            cs = BRANCH_FIXED + kl;
+        }
+        if (off + cs > ps) goto bad_cell;
+        used += cs;
+        const uint8_t *k = d + off + (leaf ? LEAF_FIXED : BRANCH_FIXED);
+        if ((leaf || i > 0) && pk && keycmp(pk, pkl, k, kl) >= 0)
+            return pdb_err(PAGEDB_ECORRUPT, "page %llu: keys out of order at cell %u", (unsigned long long)pgno, i);
+        if (leaf || i > 0) {
+            pk = k;
+            pkl = kl;
+        }
+        continue;
+    bad_cell:
+        return pdb_err(PAGEDB_ECORRUPT, "page %llu: cell %u malformed or out of bounds", (unsigned long long)pgno, i);
+    }
+    if (used > capacity(ps))
+        return pdb_err(PAGEDB_ECORRUPT, "page %llu: cells use %zu bytes, more than the node holds", (unsigned long long)pgno,
+                       used);
+    return PAGEDB_OK;
+}
+
 /* bytes used by cells + slots */
 static size_t node_used(const uint8_t *d)
 {
@@ -256,12 +325,29 @@ static void run_tag(uint8_t out[16], const uint8_t *tags, uint32_t n)
     else pdb_hash16(out, tags, (size_t)n * 16);
 }
 
-/* Read an overflow value into c->vbuf. */
-static int ovf_read(pdb_btctx *c, uint32_t realm, const uint8_t *ref, size_t vlen, const uint8_t **out)
+/* A leaf's overflow reference (first page, value length) must name a run inside the file
+   before anything is allocated, read or freed for it: pages [first, first + n) with
+   first >= 2 (not a header), n >= 1 and first + n <= the file's page count. `leaf` names
+   the page holding the reference. */
+static int ovf_check(pdb_btctx *c, uint64_t leaf, const uint8_t *ref, size_t vlen)
+{
+    uint32_t n = ovf_pages(c->p->page_size, vlen);
+    uint64_t first = pdb_get64(ref), lim = pdb_pager_page_limit(c->p);
+    if (n == 0 || first < 2 || first >= lim || n > lim - first)
+        return pdb_err(PAGEDB_ECORRUPT, "page %llu: overflow reference to pages %llu+%u outside the file (%llu pages)",
+                       (unsigned long long)leaf, (unsigned long long)first, n, (unsigned long long)lim);
+    return PAGEDB_OK;
+}
+
+/* Read an overflow value into c->vbuf (the reference, held by page `leaf`, is checked
+   first: a length field never drives an allocation beyond the file). */
+static int ovf_read(pdb_btctx *c, uint32_t realm, uint64_t leaf, const uint8_t *ref, size_t vlen, const uint8_t **out)
 {
     uint32_t ps = c->p->page_size;
     uint32_t n = ovf_pages(ps, vlen);
     uint64_t first = pdb_get64(ref);
+    int rc0 = ovf_check(c, leaf, ref, vlen);
+    if (rc0) return rc0;
     size_t need = (size_t)n * ps + (size_t)n * 16;
     int rc = ensure(&c->vbuf, &c->vcap, need, 1);
     if (rc) return rc;
@@ -322,10 +408,13 @@ static int ovf_write(pdb_btctx *c, pdb_tree *t, const uint8_t *val, size_t vlen,
     return rc;
 }
 
-static int ovf_free(pdb_btctx *c, pdb_tree *t, const uint8_t *ref, size_t vlen)
+/* Free the run a leaf's reference names (never a run outside the file: ovf_check). */
+static int ovf_free(pdb_btctx *c, pdb_tree *t, uint64_t leaf, const uint8_t *ref, size_t vlen)
 {
     uint32_t n = ovf_pages(c->p->page_size, vlen);
     uint64_t first = pdb_get64(ref);
+    int rc0 = ovf_check(c, leaf, ref, vlen);
+    if (rc0) return rc0;
     for (uint32_t i = 0; i < n; i++) {
         int rc = pdb_pager_free(c->p, first + i);
         if (rc) return rc;
@@ -433,12 +522,13 @@ int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, paged
         size_t kl = pdb_get16(d + off);
         size_t vl = pdb_get32(d + off + 2);
         const uint8_t *v = d + off + LEAF_FIXED + kl;
+        c->last_pg = pg;
         if (d[off + 6] & F_OVERFLOW) {
             uint8_t ref[OVF_REF];
             memcpy(ref, v, OVF_REF);
             put_page(c, f);
             const uint8_t *ov;
-            rc = ovf_read(c, t->realm, ref, vl, &ov);
+            rc = ovf_read(c, t->realm, pg, ref, vl, &ov);
             if (rc) return rc;
             out->data = ov;
             out->size = vl;
@@ -461,6 +551,8 @@ typedef struct wpath {
     pdb_frame *f[PDB_MAX_DEPTH];
     unsigned idx[PDB_MAX_DEPTH]; /* child index taken at each branch level */
     uint8_t held[PDB_MAX_DEPTH]; /* f[i] is the held path's frame (its pin is the hold's) */
+    uint64_t from[PDB_MAX_DEPTH]; /* page number f[i] was read from, before copy-on-write
+                                     (names the page in errors about its contents) */
     int n;                       /* frames held: f[0] = root ... f[n-1] = leaf */
 } wpath;
 
@@ -522,6 +614,7 @@ static int path_touch(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen
     if (c->nhold && !hold_ok) hold_drop(c);
     pdb_frame *f;
     int moved, rc;
+    w->from[0] = t->root;
     if (hold_ok) {
         f = c->hold[0];
         w->held[0] = 1;
@@ -543,6 +636,7 @@ static int path_touch(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen
         w->idx[w->n - 1] = i;
         pdb_frame *ch;
         uint64_t cpg = br_child(d, i);
+        w->from[w->n] = cpg;
         /* the held frame at this level, if the descent reaches the same page through a
            held parent (hold_ok: the held path is exactly the tree's current root path) */
         if (hold_ok && w->held[w->n - 1] && c->hold[w->n]->pgno == cpg) {
@@ -588,6 +682,7 @@ static int path_find(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen,
             if (rc) return rc;
             w->held[w->n] = 0;
         }
+        w->from[w->n] = pg;
         w->f[w->n++] = f;
         if (level == 1) return PAGEDB_OK;
         unsigned i = branch_search(f->data, key, klen);
@@ -755,7 +850,10 @@ static int build_leaf_cell(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t
     pdb_put16(buf, (uint16_t)klen);
     pdb_put32(buf + 2, (uint32_t)vlen);
     if (klen) memcpy(buf + LEAF_FIXED, key, klen); /* the empty key may be passed as NULL */
-    if (LEAF_FIXED + klen + vlen + 2 <= inline_limit(ps)) {
+    /* FORMAT.md §5.1: inline when the cell fits a quarter node, or when the value is no
+       larger than the overflow reference that would replace it (an empty value under a
+       long key must never become a run of 0 pages) */
+    if (LEAF_FIXED + klen + vlen + 2 <= inline_limit(ps) || vlen <= OVF_REF) {
         buf[6] = 0;
         if (vlen) memcpy(buf + LEAF_FIXED + klen, val, vlen);
         *cs = LEAF_FIXED + klen + vlen;
@@ -826,7 +924,7 @@ int pdb_bt_put(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, const
         }
         unsigned off = n_slot(d, pos);
         if (d[off + 6] & F_OVERFLOW) {
-            rc = ovf_free(c, t, d + off + LEAF_FIXED + pdb_get16(d + off), pdb_get32(d + off + 2));
+            rc = ovf_free(c, t, w.from[w.n - 1], d + off + LEAF_FIXED + pdb_get16(d + off), pdb_get32(d + off + 2));
             if (rc) {
                 path_release(c, &w);
                 return rc;
@@ -982,7 +1080,8 @@ int pdb_bt_del(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen)
     }
     uint8_t *d = w.f[w.n - 1]->data; /* the copy holds the same cells: pos still names the key */
     unsigned off = n_slot(d, pos);
-    if (d[off + 6] & F_OVERFLOW) rc = ovf_free(c, t, d + off + LEAF_FIXED + pdb_get16(d + off), pdb_get32(d + off + 2));
+    if (d[off + 6] & F_OVERFLOW)
+        rc = ovf_free(c, t, w.from[w.n - 1], d + off + LEAF_FIXED + pdb_get16(d + off), pdb_get32(d + off + 2));
     if (!rc) {
         node_remove(d, pos);
         t->entries--;
@@ -1120,20 +1219,15 @@ static int walk(pdb_btctx *c, const pdb_tree *t, uint64_t pg, const uint8_t *tag
         rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)pg, buf[0], kind);
     if (rc) goto out;
     (*pages)++;
+    /* the same structural check as every page entering the pool; then only the bounds
+       the parent sets (separators) remain */
+    if ((rc = pdb_bt_check_node(buf, ps, pg)) != 0) goto out;
     unsigned n = n_count(buf);
     int leaf = level == 1;
-    if (n_upper(buf) > ps || n_upper(buf) < NH + 2 * n || (!leaf && n == 0)) {
-        rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: bad node header", (unsigned long long)pg);
-        goto out;
-    }
     const uint8_t *pk = lo;
     size_t pkl = lol;
     for (unsigned i = 0; i < n && !rc; i++) {
         unsigned off = n_slot(buf, i);
-        if (off < NH + 2 * n || off + (leaf ? LEAF_FIXED : BRANCH_FIXED) > ps || off + cell_size_at(buf, off, leaf) > ps) {
-            rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: cell %u out of bounds", (unsigned long long)pg, i);
-            break;
-        }
         const uint8_t *k;
         size_t kl;
         cell_key(buf, off, leaf, &k, &kl);
@@ -1158,10 +1252,10 @@ static int walk(pdb_btctx *c, const pdb_tree *t, uint64_t pg, const uint8_t *tag
                 size_t vl = pdb_get32(buf + off + 2);
                 const uint8_t *ref = buf + off + LEAF_FIXED + kl;
                 if (freeing) {
-                    rc = ovf_free(c, (pdb_tree *)t, ref, vl);
+                    rc = ovf_free(c, (pdb_tree *)t, pg, ref, vl);
                 } else {
                     const uint8_t *ov;
-                    rc = ovf_read(c, t->realm, ref, vl, &ov);
+                    rc = ovf_read(c, t->realm, pg, ref, vl, &ov);
                     *pages += ovf_pages(ps, vl);
                 }
             }
@@ -1403,9 +1497,10 @@ int pdb_cur_get(pdb_cur *cu, pagedb_val *key, pagedb_val *val)
     if (d[off + 6] & F_OVERFLOW) {
         uint8_t ref[OVF_REF];
         memcpy(ref, v, OVF_REF);
+        uint64_t lpg = f->pgno;
         put_page(cu->c, f);
         const uint8_t *ov;
-        rc = ovf_read(cu->c, cu->t->realm, ref, vl, &ov);
+        rc = ovf_read(cu->c, cu->t->realm, lpg, ref, vl, &ov);
         if (!rc) rc = ensure(&cu->val, &cu->vcap, vl, 0);
         if (!rc) memcpy(cu->val, ov, vl);
     } else {

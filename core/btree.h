@@ -76,10 +76,20 @@ typedef struct pdb_btctx {
     size_t vcap;
     uint8_t *wbuf;         /* page-aligned scratch for overflow writes / splits */
     size_t wcap;
+    uint64_t last_pg;      /* leaf of the last pdb_bt_get hit (names a page in errors) */
 } pdb_btctx;
 
-/** Largest key in bytes for a page size. */
+/** Largest key in bytes for a page size: floor((P - 72) / 3) - 40 (FORMAT.md §5.2). */
 size_t pdb_bt_max_key(uint32_t page_size);
+
+/**
+ * Check the structure of an authenticated branch or leaf page d (page_size bytes, kind in
+ * d[0]) before any use: node header, every cell inside the page and within its size
+ * limits, plausible overflow/child page numbers, keys in order (see btree.c). Called by
+ * the pager when a page enters the buffer pool, and by verify. Returns PAGEDB_OK or
+ * PAGEDB_ECORRUPT with a detail naming page pgno. Pure function; thread-safe.
+ */
+int pdb_bt_check_node(const uint8_t *d, uint32_t page_size, uint64_t pgno);
 
 int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, pagedb_val *out);
 /** Insert/replace. *existed (may be NULL) tells whether the key was present. */

@@ -31,9 +31,11 @@ static void enc_table(uint8_t *v, const pdb_tree *t)
     pdb_put64(v + 40, t->pages);
 }
 
-static int dec_table(const uint8_t *v, size_t n, pdb_tree *t)
+/* Decode a table record's value (FORMAT.md §8); pg names the catalog leaf holding it. */
+static int dec_table(const uint8_t *v, size_t n, uint64_t pg, pdb_tree *t)
 {
-    if (n != TABLE_REC) return pdb_err(PAGEDB_ECORRUPT, "catalog: table record of %zu bytes", n);
+    if (n != TABLE_REC)
+        return pdb_err(PAGEDB_ECORRUPT, "catalog page %llu: table record of %zu bytes", (unsigned long long)pg, n);
     memset(t, 0, sizeof *t);
     t->realm = pdb_get32(v);
     t->depth = pdb_get32(v + 4);
@@ -41,8 +43,23 @@ static int dec_table(const uint8_t *v, size_t n, pdb_tree *t)
     memcpy(t->root_tag, v + 16, 16);
     t->entries = pdb_get64(v + 32);
     t->pages = pdb_get64(v + 40);
-    if (t->depth > PDB_MAX_DEPTH || (t->root == 0) != (t->depth == 0))
-        return pdb_err(PAGEDB_ECORRUPT, "catalog: table record with root %llu depth %u", (unsigned long long)t->root, t->depth);
+    if (t->depth > PDB_MAX_DEPTH || (t->root == 0) != (t->depth == 0) || t->root == 1)
+        return pdb_err(PAGEDB_ECORRUPT, "catalog page %llu: table record with root %llu depth %u", (unsigned long long)pg,
+                       (unsigned long long)t->root, t->depth);
+    return PAGEDB_OK;
+}
+
+int pdb_cat_table_parse(const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, uint64_t pg, char name[256],
+                        pdb_tree *out)
+{
+    if (kl < 2 || kl > 256 || k[0] != 0x01)
+        return pdb_err(PAGEDB_ECORRUPT, "catalog page %llu: table record key of %zu bytes", (unsigned long long)pg, kl);
+    if (memchr(k + 1, 0, kl - 1))
+        return pdb_err(PAGEDB_ECORRUPT, "catalog page %llu: table name with a NUL byte", (unsigned long long)pg);
+    int rc = dec_table(v, vl, pg, out);
+    if (rc) return rc;
+    memcpy(name, k + 1, kl - 1);
+    name[kl - 1] = 0;
     return PAGEDB_OK;
 }
 
@@ -53,7 +70,7 @@ int pdb_cat_table_get(pagedb_txn *txn, const char *name, pdb_tree *out)
     pagedb_val v;
     int rc = pdb_bt_get(&txn->bt, &txn->cat, k, kl, &v);
     if (rc) return rc;
-    return dec_table(v.data, v.size, out);
+    return dec_table(v.data, v.size, txn->bt.last_pg, out);
 }
 
 int pdb_cat_table_put(pagedb_txn *txn, const char *name, const pdb_tree *t)
@@ -161,6 +178,7 @@ typedef struct findacc {
 static int find_one(void *arg, uint32_t id, const uint8_t *v, size_t n)
 {
     findacc *a = arg;
+    if (n < 74) return pdb_err(PAGEDB_ECORRUPT, "catalog: realm %u record of %zu bytes", id, n);
     size_t nl = pdb_get16(v + 72);
     if (74 + nl == n && nl == strlen(a->name) && memcmp(v + 74, a->name, nl) == 0) {
         a->id = id;

@@ -451,6 +451,7 @@ int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
     if (rc) goto fail;
     free(main_path);
     *out = db;
+    pdb_err_clear(); /* a recovery step may have recorded what it repaired: no stale detail */
     return PAGEDB_OK;
 fail:
     free(main_path);

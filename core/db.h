@@ -100,6 +100,13 @@ struct pagedb_cursor {
 int pdb_cat_table_get(pagedb_txn *txn, const char *name, pdb_tree *out);
 int pdb_cat_table_put(pagedb_txn *txn, const char *name, const pdb_tree *t);
 int pdb_cat_table_del(pagedb_txn *txn, const char *name);
+/**
+ * Parse and check one table record (FORMAT.md §8) found at catalog leaf pg: key 0x01 ‖ name
+ * (1..255 bytes, no NUL byte), value 48 bytes with a consistent root/depth. name receives
+ * the NUL-terminated name. Errors: ECORRUPT naming page pg.
+ */
+int pdb_cat_table_parse(const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, uint64_t pg, char name[256],
+                        pdb_tree *out);
 /** Load every realm key recorded in the catalog of `txn`'s snapshot into the pager. */
 int pdb_cat_load_realms(pagedb_txn *txn, uint32_t *count);
 /** Write back the catalog records of every dirty table handle (not yet flushed). */

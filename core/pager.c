@@ -3,6 +3,7 @@
  * See pager.h for what it owns and its invariants.
  */
 #include "pager.h"
+#include "btree.h" /* pdb_bt_check_node: tree pages are checked as they enter the pool */
 
 #include <stdlib.h>
 #include <string.h>
@@ -336,6 +337,9 @@ static int open_page(pdb_pager *p, const pdb_key *k, uint32_t realm, uint64_t pg
     int pk = buf[PDB_PH_KIND];
     if (kind ? pk != kind : (pk != PDB_KIND_BRANCH && pk != PDB_KIND_LEAF))
         return pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)pgno, pk, kind);
+    /* authentic is not well-formed: a tree page's structure is checked once, here, before
+       any reader uses it (btree.c, like SQLite's btreeInitPage) */
+    if (pk == PDB_KIND_BRANCH || pk == PDB_KIND_LEAF) return pdb_bt_check_node(buf, p->page_size, pgno);
     return PAGEDB_OK;
 }
 
@@ -450,6 +454,14 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
         pdb_mutex_unlock(&p->mu);
         return PAGEDB_OK;
     }
+}
+
+uint64_t pdb_pager_page_limit(pdb_pager *p)
+{
+    pdb_mutex_lock(&p->mu);
+    uint64_t limit = p->w_active && p->w_page_count > p->page_count ? p->w_page_count : p->page_count;
+    pdb_mutex_unlock(&p->mu);
+    return limit;
 }
 
 uint64_t pdb_pager_frames(pdb_pager *p)
@@ -708,6 +720,7 @@ int pdb_pager_owned_tag(pdb_pager *p, uint64_t pgno, uint8_t tag_out[PDB_TAG_BYT
 
 int pdb_pager_alloc_run(pdb_pager *p, uint32_t npages, uint64_t *first)
 {
+    if (npages == 0) return pdb_err(PAGEDB_EMISUSE, "allocation of a run of 0 pages");
     pdb_mutex_lock(&p->mu);
     int rc = PAGEDB_OK;
     uint64_t start = 0;

@@ -144,6 +144,11 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno,
                   const uint8_t *tag, int kind, pdb_frame **out);
 void pdb_pager_unpin(pdb_pager *p, pdb_frame *f);
 
+/** Pages a page number may address now: the committed page count, or the write txn's
+    (larger) one while it is active — the same bound pdb_pager_get/read_run apply.
+    Thread-safe (pager mutex). */
+uint64_t pdb_pager_page_limit(pdb_pager *p);
+
 /** Frames in the buffer pool (its cap in pages); fixed for the pager's life. */
 uint64_t pdb_pager_frames(pdb_pager *p);
 
@@ -194,7 +199,8 @@ int pdb_pager_flush_page(pdb_pager *p, uint64_t pgno, uint8_t tag_out[PDB_TAG_BY
 /** 1 and the tag of its last sealing if pgno is owned and sealed, -1 if owned and never
     sealed, 0 if not owned. */
 int pdb_pager_owned_tag(pdb_pager *p, uint64_t pgno, uint8_t tag_out[PDB_TAG_BYTES]);
-/** Allocate npages consecutive owned pages; *first receives the first page number. */
+/** Allocate npages (>= 1) consecutive owned pages; *first receives the first page number.
+    Errors: EMISUSE (npages == 0), ENOMEM. */
 int pdb_pager_alloc_run(pdb_pager *p, uint32_t npages, uint64_t *first);
 /**
  * Seal and write npages consecutive owned pages from buf (npages * page_size bytes, bodies

@@ -545,20 +545,27 @@ static int each_rec(pagedb_txn *txn, int (*cb)(void *, uint64_t, const segrec *)
 
 enum { PG_BAD = 0, PG_DATA, PG_COPY, PG_FOOTER };
 
-/* Classify slot's page image (authenticated in place). */
+/* Classify slot's page image (authenticated in place). A probe, not an error: the detail
+   messages of the checks it tries are cleared (a successful call leaves no stale detail;
+   a caller that turns PG_BAD into an error writes its own). */
 static int classify(const segkey *k, uint8_t *pg, uint64_t slot, uint32_t *count)
 {
-    if (open_page(k, pg, slot)) return PG_BAD;
+    if (open_page(k, pg, slot)) {
+        pdb_err_clear();
+        return PG_BAD;
+    }
     if (pg[PDB_PH_KIND] == SEG_KIND_FOOTER) return PG_FOOTER;
     if (check_data(k, pg, slot, 0, 0) == PAGEDB_OK) {
         *count = pdb_get32(pg + SEG_COUNT_OFF);
         return PG_DATA;
     }
+    int cls = PG_BAD;
     if (check_data(k, pg, slot, SEG_FLAG_COPY, 0) == PAGEDB_OK && pdb_get32(pg + SEG_COUNT_OFF) < k->C) {
         *count = pdb_get32(pg + SEG_COUNT_OFF);
-        return PG_COPY;
+        cls = PG_COPY;
     }
-    return PG_BAD;
+    pdb_err_clear();
+    return cls;
 }
 
 typedef struct segscan {
@@ -621,7 +628,10 @@ static int scan_file(const segkey *k, pagedb_vfs_file *f, uint8_t *buf, uint32_t
         if ((rc = seg_read(db, f, k->id, pg, 1, i + j)) != 0) return rc;
         memcpy(tags[j], pg + PDB_PH_TAG, 16);
         cls[j] = classify(k, pg, i + j, &cnt[j]);
-        if (cls[j] == PG_FOOTER && check_footer(k, pg, i + j, &flen[j], &fnp[j], froot[j]) != PAGEDB_OK) cls[j] = PG_BAD;
+        if (cls[j] == PG_FOOTER && check_footer(k, pg, i + j, &flen[j], &fnp[j], froot[j]) != PAGEDB_OK) {
+            cls[j] = PG_BAD; /* a probe too (see classify) */
+            pdb_err_clear();
+        }
     }
     uint64_t C = k->C;
     if (cls[0] == PG_FOOTER) {

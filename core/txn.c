@@ -326,22 +326,9 @@ int pagedb_table_list(pagedb_txn *txn, int (*cb)(void *, const pagedb_table_info
         rc = pdb_cur_get(&cu, &k, &v);
         if (rc) break;
         const uint8_t *kb = k.data;
-        if (k.size < 2 || kb[0] != 0x01) break;
-        pdb_tree tr;
-        if (k.size - 1 > 255) {
-            rc = pdb_err(PAGEDB_ECORRUPT, "catalog: table name of %zu bytes", k.size - 1);
-            break;
-        }
-        if (v.size != 48) {
-            rc = pdb_err(PAGEDB_ECORRUPT, "catalog: table record of %zu bytes", v.size);
-            break;
-        }
-        memcpy(name, kb + 1, k.size - 1);
-        name[k.size - 1] = 0;
-        tr.realm = pdb_get32((const uint8_t *)v.data);
-        tr.depth = pdb_get32((const uint8_t *)v.data + 4);
-        tr.entries = pdb_get64((const uint8_t *)v.data + 32);
-        tr.pages = pdb_get64((const uint8_t *)v.data + 40);
+        if (k.size < 1 || kb[0] != 0x01) break;
+        pdb_tree tr; /* catalog.c parses and checks the record (name bounds, no NUL) */
+        if ((rc = pdb_cat_table_parse(kb, k.size, v.data, v.size, cu.pg[cu.depth - 1], name, &tr)) != 0) break;
         pagedb_table_info info = {name, tr.realm, tr.entries, tr.pages, tr.depth};
         if ((cbrc = cb(arg, &info)) != 0) break;
         rc = pdb_cur_next(&cu);
@@ -499,7 +486,15 @@ int pagedb_cursor_seek(pagedb_cursor *c, const void *key, size_t klen, int mode)
     int rc = cursor_check(c);
     if (rc) return rc;
     if (mode < PAGEDB_SEEK_GE || mode > PAGEDB_SEEK_LAST) return pdb_err(PAGEDB_EINVAL, "bad seek mode %d", mode);
-    if (klen > pdb_bt_max_key(c->t->txn->db->page_size)) return pdb_err(PAGEDB_ETOOBIG, "key too long");
+    if (mode == PAGEDB_SEEK_FIRST || mode == PAGEDB_SEEK_LAST) {
+        key = NULL; /* ignored, whatever its length (pagedb.h) */
+        klen = 0;
+    } else if (klen > pdb_bt_max_key(c->t->txn->db->page_size)) {
+        return pdb_err(PAGEDB_ETOOBIG, "key of %zu bytes exceeds the maximum of %zu", klen,
+                       pdb_bt_max_key(c->t->txn->db->page_size));
+    } else if (!key && klen) {
+        return pdb_err(PAGEDB_EINVAL, "NULL key with a non-zero length");
+    }
     rc = pdb_cur_seek(&c->cur, key, klen, mode);
     return rc == PAGEDB_ENOTFOUND ? rc : pdb_txn_fail(c->t->txn, rc);
 }

@@ -502,10 +502,13 @@ enum pagedb_seek {
 int pagedb_cursor_open(pagedb_table *t, pagedb_cursor **out);
 
 /**
- * Position the cursor (see enum pagedb_seek). key may be NULL when klen is 0.
- * Errors: ENOTFOUND (no such key / empty table), ETOOBIG (key too long, for GE/EXACT/LE;
- * FIRST/LAST ignore the key), EINVAL (unknown mode), EAUTH/ECORRUPT/EIO/ENOMEM (poison
- * codes in a write txn), EMISUSE (NULL cursor, dropped table).
+ * Position the cursor (see enum pagedb_seek). key: klen bytes (NULL allowed when klen is 0),
+ * read during the call only. With PAGEDB_SEEK_FIRST/LAST the key and klen are ignored
+ * entirely (any pointer, any length).
+ * Errors: ENOTFOUND (no such key, no key in that direction, or an empty table),
+ * ETOOBIG (GE/EXACT/LE with klen > pagedb_max_key_size()), EINVAL (unknown mode, or NULL
+ * key with klen > 0), EAUTH/ECORRUPT/EIO (poison a write txn), ENOMEM, EMISUSE (NULL
+ * cursor, finished txn, dropped table), or a poisoned write txn's sticky error.
  */
 int pagedb_cursor_seek(pagedb_cursor *c, const void *key, size_t klen, int mode);
 

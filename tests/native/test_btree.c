@@ -565,6 +565,18 @@ static void test_max_key(const dbenv *e, pagedb *db, const char *caseid)
     pagedb_cursor *c;
     CHECK_RC(pagedb_cursor_open(t, &c), PAGEDB_OK);
     CHECK_RC(pagedb_cursor_seek(c, k, mk + 1, PAGEDB_SEEK_GE), PAGEDB_ETOOBIG);
+    CHECK_RC(pagedb_cursor_seek(c, k, mk + 1, PAGEDB_SEEK_EXACT), PAGEDB_ETOOBIG);
+    CHECK_RC(pagedb_cursor_seek(c, k, mk + 1, PAGEDB_SEEK_LE), PAGEDB_ETOOBIG);
+    /* FIRST/LAST ignore the key (issue 16 item 8): an oversized or NULL one is no error */
+    pagedb_val ck;
+    for (int m = PAGEDB_SEEK_FIRST; m <= PAGEDB_SEEK_LAST; m++) {
+        CHECK_RC(pagedb_cursor_seek(c, k, mk + 1, m), PAGEDB_OK);
+        CHECK_RC(pagedb_cursor_get(c, &ck, NULL), PAGEDB_OK);
+        CHECK(ck.size == mk && ((const uint8_t *)ck.data)[mk - 1] == (m == PAGEDB_SEEK_FIRST ? 0 : (uint8_t)299));
+        CHECK_RC(pagedb_cursor_seek(c, NULL, (size_t)-1, m), PAGEDB_OK);
+        CHECK_RC(pagedb_cursor_get(c, &ck, NULL), PAGEDB_OK);
+        CHECK(ck.size == mk && ((const uint8_t *)ck.data)[mk - 1] == (m == PAGEDB_SEEK_FIRST ? 0 : (uint8_t)299));
+    }
     CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
     pagedb_txn *r = rbegin(db);
     t = topen(r, "maxkey", 0);
@@ -2247,8 +2259,10 @@ static void test_page_sizes(void)
             cfg.page_size = sizes[i];
             pagedb *db = db_open(&e, PAGEDB_CREATE, &cfg);
             CHECK(stat_of(db).page_size == sizes[i]);
-            CHECK(pagedb_max_key_size(db) >= 1024);
-            CHECK(i == 0 || pagedb_max_key_size(db) > 1301);
+            /* FORMAT.md §5.2: floor((P - 72) / 3) - 40 (test_max_key puts keys of exactly
+               this length and gets ETOOBIG one byte above it) */
+            const size_t want_mk[3] = {1301, 5397, 21781};
+            CHECK(pagedb_max_key_size(db) == want_mk[i]);
             workload(db, g_seed ^ (0x1700u + (unsigned)i), 2000, 2 * sizes[i] + 17, 3);
             test_max_key(&e, db, id);
             /* large cells: keys up to the maximum, values up to a third of a page (inline
@@ -2284,6 +2298,176 @@ static void test_page_sizes(void)
         CHECK_RC(db_open_cfg(&e, PAGEDB_CREATE, &cfg, &db), PAGEDB_EINVAL);
     }
     env_free(&e);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* btree-20: the inline/overflow decision at every size boundary (issue 16 item 1)              */
+/* ------------------------------------------------------------------------------------------ */
+
+/* btree-20.1/20.2: a 1,000-byte key with an empty value on 4 KiB pages. The decision sent it
+   to an overflow run of ceil(0 / (P-64)) = 0 pages: pdb_pager_alloc_run(npages = 0)
+   dereferenced NULL with an empty freelist (SIGSEGV) and read before its array with a
+   non-empty one (put OK, get ECORRUPT, commit failed). */
+static void test_empty_value_long_key(int mem)
+{
+    for (int withfree = 0; withfree < 2; withfree++) {
+        dbenv e;
+        env_init(&e, mem, "bt-emptyval");
+        case_on(withfree ? "btree-20.2" : "btree-20.1", e.name);
+        pagedb *db = db_create(&e);
+        uint8_t key[1000];
+        memset(key, 'k', sizeof key);
+        if (withfree) {
+            /* a value first put, committed, then deleted: its pages go to the freelist */
+            pagedb_txn *w = wbegin(db);
+            pagedb_table *t = topen(w, "t", 1);
+            fill(g_vbuf, 20000, 1, 2);
+            CHECK_RC(pagedb_put(t, key, sizeof key, g_vbuf, 20000, 0), PAGEDB_OK);
+            CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+            w = wbegin(db);
+            t = topen(w, "t", 0);
+            CHECK_RC(pagedb_del(t, key, sizeof key), PAGEDB_OK);
+            CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+            CHECK(stat_of(db).free_pages > 0);
+        }
+        pagedb_txn *w = wbegin(db);
+        pagedb_table *t = topen(w, "t", 1);
+        CHECK_RC(pagedb_put(t, key, sizeof key, "", 0, 0), PAGEDB_OK);
+        expect_val(t, key, sizeof key, "", 0);
+        CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+        check_db(db);
+        CHECK(info_of(db, "t").pages == 1); /* the leaf only: an empty value is inline */
+        db = db_reopen(&e, db, &(dbcfg){.cipher = -1});
+        pagedb_txn *r = rbegin(db);
+        t = topen(r, "t", 0);
+        expect_val(t, key, sizeof key, "", 0);
+        pagedb_txn_abort(r);
+        check_db(db);
+        CHECK_RC(pagedb_close(db), PAGEDB_OK);
+        env_free(&e);
+    }
+}
+
+/* btree-20.3: key length x value length around every limit of the inline/overflow decision
+   (FORMAT.md §5.1: inline when 7 + k + v + 2 <= (P - 72) / 4 or v <= 24), the maximum key,
+   and the overflow run sizes (multiples of P - 64), on 4, 16 and 64 KiB pages: each pair is
+   put into a table of its own, read back in the transaction, committed, read after a reopen,
+   and the table's page count must match the documented decision (1 leaf + the run). The
+   whole set is written twice: into a new file, and again after everything was deleted (so
+   overflow runs come from the freelist). */
+static size_t bnd_uniq(size_t *v, size_t n)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < m; j++) dup |= v[j] == v[i];
+        if (!dup) v[m++] = v[i];
+    }
+    return m;
+}
+
+typedef struct bnd_pair {
+    size_t k, v;
+} bnd_pair;
+
+static void test_inline_boundaries(void)
+{
+    const uint32_t sizes[3] = {4096, 16384, 65536};
+    for (int si = 0; si < 3; si++) {
+        uint32_t P = sizes[si];
+        dbenv e;
+        env_init(&e, 1, "bt-bounds");
+        char id[40];
+        snprintf(id, sizeof id, "btree-20.3/P=%u", P);
+        case_on(id, e.name);
+        dbcfg cfg = cfg_default();
+        cfg.page_size = P;
+        pagedb *db = db_open(&e, PAGEDB_CREATE, &cfg);
+        const size_t L = (P - 72) / 4, mk = pagedb_max_key_size(db), body = P - 64;
+        CHECK(mk == (P - 72) / 3 - 40);
+        /* key lengths: 0, 1, around the key that still fits with v = 24 / v = 0 inline,
+           and the maximum */
+        size_t ks[16], nk = 0;
+        size_t kcand[] = {0, 1, 2, L - 9 - 25, L - 9 - 24, L - 9 - 23, L - 9 - 1, L - 9, L - 9 + 1, mk - 1, mk};
+        for (size_t i = 0; i < sizeof kcand / sizeof kcand[0]; i++)
+            if (kcand[i] <= mk) ks[nk++] = kcand[i];
+        nk = bnd_uniq(ks, nk);
+        const size_t maxv = 2 * body + 1;
+        bnd_pair pairs[16 * 16];
+        size_t np = 0;
+        for (size_t a = 0; a < nk; a++) {
+            size_t k = ks[a];
+            size_t vs[16], nv = 0;
+            /* v around 24 (the reference size), around the largest inline v by the size rule
+               (7 + k + v + 2 == L, when k leaves room), and around the run sizes */
+            size_t vcand[16], nc = 0;
+            size_t base[] = {0, 1, 23, 24, 25, body - 1, body, body + 1, 2 * body, maxv};
+            for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) vcand[nc++] = base[i];
+            if (k + 9 <= L) {
+                size_t edge = L - 9 - k;
+                if (edge) vcand[nc++] = edge - 1;
+                vcand[nc++] = edge;
+                vcand[nc++] = edge + 1;
+            }
+            for (size_t i = 0; i < nc; i++) vs[nv++] = vcand[i];
+            nv = bnd_uniq(vs, nv);
+            for (size_t b = 0; b < nv; b++) pairs[np++] = (bnd_pair){k, vs[b]};
+        }
+        uint8_t *key = malloc(mk + 1);
+        CHECK(key != NULL);
+        for (int round = 0; round < 2; round++) {
+            pagedb_txn *w = wbegin(db);
+            for (size_t i = 0; i < np; i++) {
+                char name[64];
+                snprintf(name, sizeof name, "k%zu_v%zu", pairs[i].k, pairs[i].v);
+                pagedb_table *t = topen(w, name, 1);
+                memset(key, 'a' + (int)(pairs[i].k % 26), pairs[i].k);
+                fill(g_vbuf, pairs[i].v, pairs[i].k, pairs[i].v + (size_t)round);
+                CHECK_RC(pagedb_put(t, key, pairs[i].k, g_vbuf, pairs[i].v, 0), PAGEDB_OK);
+                expect_val(t, key, pairs[i].k, g_vbuf, pairs[i].v);
+            }
+            CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+            check_db(db);
+            db = db_reopen(&e, db, &cfg);
+            pagedb_txn *r = rbegin(db);
+            int count = 0;
+            table_info(r, NULL, NULL, &count);
+            CHECK((size_t)count == np);
+            for (size_t i = 0; i < np; i++) {
+                size_t k = pairs[i].k, v = pairs[i].v;
+                char name[64];
+                snprintf(name, sizeof name, "k%zu_v%zu", k, v);
+                pagedb_table_info info;
+                CHECK(table_info(r, name, &info, NULL));
+                int inl = 7 + k + v + 2 <= L || v <= 24;
+                uint64_t want = 1 + (inl ? 0 : (v + body - 1) / body);
+                if (info.pages != want || info.entries != 1)
+                    fprintf(stderr, "[%s] k=%zu v=%zu: %llu pages %llu entries, want %llu pages\n", harness_case, k, v,
+                            (unsigned long long)info.pages, (unsigned long long)info.entries, (unsigned long long)want);
+                CHECK(info.pages == want && info.entries == 1);
+                pagedb_table *t = topen(r, name, 0);
+                memset(key, 'a' + (int)(k % 26), k);
+                fill(g_vbuf, v, k, v + (size_t)round);
+                expect_val(t, key, k, g_vbuf, v);
+            }
+            pagedb_txn_abort(r);
+            /* empty every table: the next round takes its overflow runs from the freelist */
+            w = wbegin(db);
+            for (size_t i = 0; i < np; i++) {
+                char name[64];
+                snprintf(name, sizeof name, "k%zu_v%zu", pairs[i].k, pairs[i].v);
+                pagedb_table *t = topen(w, name, 0);
+                memset(key, 'a' + (int)(pairs[i].k % 26), pairs[i].k);
+                CHECK_RC(pagedb_del(t, key, pairs[i].k), PAGEDB_OK);
+            }
+            CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+            check_db(db);
+            CHECK(stat_of(db).free_pages > 0);
+        }
+        free(key);
+        CHECK_RC(pagedb_close(db), PAGEDB_OK);
+        env_free(&e);
+    }
 }
 
 /* 1 if the file at dir/main.pdb contains the bytes needle. */
@@ -2405,8 +2589,11 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* PAGEDB_TEST_ONLY=<text>: run only the calls whose text contains it (while iterating). */
 #define RUN(call)                                                                          \
     do {                                                                                   \
+        const char *only_ = getenv("PAGEDB_TEST_ONLY");                                    \
+        if (only_ && !strstr(#call, only_)) break;                                         \
         double t0_ = now_s();                                                              \
         clock_t c0_ = clock();                                                             \
         call;                                                                              \
@@ -2438,6 +2625,9 @@ int main(void)
         RUN(test_abort(mem));
         RUN(test_realms(mem));
     }
+    RUN(test_empty_value_long_key(0));
+    RUN(test_empty_value_long_key(1));
+    RUN(test_inline_boundaries());
     RUN(test_page_sizes());
     RUN(test_ciphers());
     RUN(test_passphrase());

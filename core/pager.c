@@ -312,6 +312,14 @@ int pdb_pager_has_realm(pdb_pager *p, uint32_t id)
     return has;
 }
 
+int pdb_pager_realm_key(pdb_pager *p, uint32_t id)
+{
+    pdb_mutex_lock(&p->mu);
+    int st = realm_key(p, id) != NULL;
+    pdb_mutex_unlock(&p->mu);
+    return st;
+}
+
 void pdb_pager_random(pdb_pager *p, void *out, size_t n)
 {
     pdb_mutex_lock(&p->mu);

@@ -120,6 +120,8 @@ int pdb_pager_set_realm(pdb_pager *p, uint32_t id, const pdb_key *dek);
 void pdb_pager_drop_realm(pdb_pager *p, uint32_t id);
 /** 1 if realm id has a key installed. */
 int pdb_pager_has_realm(pdb_pager *p, uint32_t id);
+/** State of realm id's key (for tests): 0 none, 1 live. */
+int pdb_pager_realm_key(pdb_pager *p, uint32_t id);
 
 /** Random bytes from the nonce/key generator (thread-safe). */
 void pdb_pager_random(pdb_pager *p, void *out, size_t n);

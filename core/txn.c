@@ -166,6 +166,26 @@ void pagedb_txn_abort(pagedb_txn *t)
 
 uint64_t pagedb_txn_id(const pagedb_txn *t) { return t ? t->id : 0; }
 
+/*
+ * Sync #1 or #2 of a commit (FORMAT.md §6.2). The write stage is already empty here (the
+ * freelist step wrote it out; the header is written directly), so a failure is the
+ * fdatasync's own. A failed fdatasync leaves the state of every write since the last good
+ * one unknown: Linux may have dropped the dirty pages and marked them clean, and a later
+ * fdatasync then succeeds without them ("fsyncgate"). So either failure poisons the handle
+ * (FORMAT.md §6.4): every later write transaction is refused with EIO, and a reopen
+ * recovers from what is durable.
+ */
+static int commit_sync(pagedb *db)
+{
+    int rc = pdb_pager_sync(db->pager);
+    if (rc) {
+        pdb_mutex_lock(&db->mu);
+        db->poisoned = 1;
+        pdb_mutex_unlock(&db->mu);
+    }
+    return rc;
+}
+
 static int do_commit(pagedb_txn *t)
 {
     pagedb *db = t->db;
@@ -194,19 +214,14 @@ static int do_commit(pagedb_txn *t)
     if ((rc = p->vfs->size(p->file, &fsz)) != 0) return pdb_err(rc, "size of main.pdb");
     if (fsz < need && (rc = p->vfs->truncate(p->file, need)) != 0)
         return pdb_err(rc, "extending main.pdb to %llu pages", (unsigned long long)m.page_count);
-    if ((rc = pdb_pager_sync(p)) != 0) return rc;
+    if ((rc = commit_sync(db)) != 0) return rc;
     uint8_t *hp;
     if (posix_memalign((void **)&hp, 4096, db->page_size)) return PAGEDB_ENOMEM;
     pdb_header_encode(db, &m, hp);
     rc = pdb_pager_write_header(p, (int)(m.txn % 2), hp);
     free(hp);
     if (rc) return rc;
-    if ((rc = pdb_pager_sync(p)) != 0) {
-        pdb_mutex_lock(&db->mu);
-        db->poisoned = 1;
-        pdb_mutex_unlock(&db->mu);
-        return rc;
-    }
+    if ((rc = commit_sync(db)) != 0) return rc;
     pdb_pager_commit_done(p);
     for (size_t i = 0; i < t->ndrop_realms; i++) pdb_pager_drop_realm(p, t->drop_realms[i]);
     t->nnew_realms = 0;

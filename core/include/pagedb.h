@@ -307,7 +307,9 @@ int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out);
  * Commit and free the transaction (read-only transactions just end). Durable on return
  * unless PAGEDB_NOSYNC: at most two fdatasync calls (docs/FORMAT.md §6).
  * On error the transaction is aborted and freed; nothing of it is visible and the last
- * committed state is intact.
+ * committed state is intact. If either fdatasync of the commit failed, the handle is
+ * poisoned (docs/FORMAT.md §6.4): every later write transaction's begin returns EIO; read
+ * transactions still work; close and reopen to recover from what is durable.
  * Errors: the poison code of a poisoned txn, EIO, EFULL, EAUTH/ECORRUPT (a page read during
  *   commit failed), ENOMEM, EMISUSE (NULL txn).
  */

@@ -96,6 +96,10 @@ struct pagedb_cursor {
 int pdb_cat_table_get(pagedb_txn *txn, const char *name, pdb_tree *out);
 int pdb_cat_table_put(pagedb_txn *txn, const char *name, const pdb_tree *t);
 int pdb_cat_table_del(pagedb_txn *txn, const char *name);
+/** OK if realm id exists in txn's view of the catalog (realm 0 always does): a realm
+    dropped earlier in txn, or by a commit txn does not see, gives ENOTFOUND.
+    Else EAUTH/ECORRUPT/EIO from the catalog lookup. */
+int pdb_cat_realm_exists(pagedb_txn *txn, uint32_t id);
 /** Load every realm key recorded in the catalog of `txn`'s snapshot into the pager. */
 int pdb_cat_load_realms(pagedb_txn *txn, uint32_t *count);
 /** Write back the catalog records of every dirty table handle (not yet flushed). */

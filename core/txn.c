@@ -281,7 +281,11 @@ int pagedb_table_open(pagedb_txn *txn, const char *name, uint32_t realm, unsigne
     if (rc == PAGEDB_ENOTFOUND) {
         if (!(flags & PAGEDB_TABLE_CREATE)) return pdb_err(PAGEDB_ENOTFOUND, "no table named %s", name);
         if (txn->rdonly) return pdb_err(PAGEDB_EMISUSE, "cannot create a table in a read-only transaction");
-        if (realm != 0 && !pdb_pager_has_realm(txn->db->pager, realm)) return pdb_err(PAGEDB_ENOTFOUND, "no realm %u", realm);
+        /* the realm must exist in this txn's view: not dropped earlier in it (its key is
+           wiped only at commit) nor by an earlier commit (its key may still be kept for
+           older snapshots) */
+        if ((rc = pdb_cat_realm_exists(txn, realm)) != 0) return rc == PAGEDB_ENOTFOUND ? rc : pdb_txn_fail(txn, rc);
+        if (!pdb_pager_has_realm(txn->db->pager, realm)) return pdb_err(PAGEDB_ENOTFOUND, "no realm %u", realm);
         memset(&tr, 0, sizeof tr);
         tr.realm = realm;
         tr.dirty = 1;

@@ -357,7 +357,8 @@ int pagedb_realm_drop(pagedb_txn *txn, uint32_t id);
 /**
  * Open a named table in txn. The handle lives until the transaction ends.
  * name   1..255 bytes, NUL-terminated.
- * realm  realm of a newly created table (ignored when the table exists).
+ * realm  realm of a newly created table (ignored when the table exists); it must exist in
+ *        txn's view: a realm dropped earlier in txn gives ENOTFOUND.
  * Errors: ENOTFOUND (absent, no CREATE), EMISUSE (CREATE in read txn), ENOTFOUND (realm
  *   absent), EINVAL, EAUTH/ECORRUPT/EIO, ENOMEM.
  */

@@ -6,8 +6,14 @@
  *  2. At most one write transaction is active (writer_active), waited on with cv.
  *  3. `readers` holds the snapshot txn id of every open read transaction; the writer
  *     reuses pages freed by txn F only when F <= min(readers) (FORMAT.md §7).
- *  4. After a failed sync the handle is poisoned (no later commit can be trusted to
- *     order correctly against the failed one): every write transaction returns EIO.
+ *  4. After a failed sync (either sync of a commit, FORMAT.md §6.4) the handle is
+ *     poisoned (no later commit can be trusted to order correctly against the failed
+ *     one): every write transaction returns EIO.
+ *  5. A read transaction sees its snapshot whole, realms included: the key of a realm
+ *     dropped by commit D stays in the pager (retired: read only) while a reader with a
+ *     snapshot < D is open; `shred` lists such keys with D, and each is wiped as soon as
+ *     D <= pdb_db_horizon (at D's commit when no older reader is open, else when the last
+ *     one ends; at close in any case).
  */
 #ifndef PAGEDB_DB_H
 #define PAGEDB_DB_H
@@ -32,6 +38,12 @@ typedef struct pdb_meta {
     uint64_t next_seg;
 } pdb_meta;
 
+/** A dropped realm whose key is kept for snapshots older than the drop (invariant 5). */
+typedef struct pdb_shred {
+    uint32_t realm;
+    uint64_t txn; /* the commit that dropped it */
+} pdb_shred;
+
 struct pagedb {
     const pagedb_vfs *vfs;
     pagedb_vfs_file *file;
@@ -50,6 +62,8 @@ struct pagedb {
     size_t nreaders, rcap;
     int writer_active;
     int poisoned;
+    pdb_shred *shred;        /* retired realm keys awaiting their wipe (invariant 5), under mu */
+    size_t nshred, shred_cap;
     size_t ntxn;
     uint8_t *probe; /* 8192-byte, 4096-aligned buffer for reading header probes */
     char *dir;               /* the directory given to pagedb_open (segment files live there) */

@@ -78,6 +78,8 @@ typedef struct pdb_pager {
     pdb_rng rng;
     pdb_realmkey *realms;
     size_t nrealms, realms_cap;
+    pdb_realmkey *retired; /* keys of dropped realms kept for older snapshots: read only */
+    size_t nretired, retired_cap;
     uint8_t *iobuf; /* page_size scratch, 4096-aligned, under mu */
     uint8_t *stage;        /* write stage (invariant 6): stage_cap pages, 4096-aligned */
     uint64_t *stage_pg;    /* page number held by each stage slot */
@@ -114,13 +116,24 @@ int pdb_pager_create(pdb_pager **out, const pagedb_vfs *vfs, pagedb_vfs_file *fi
 /** Free everything, wiping keys and frames. Does not close the file. */
 void pdb_pager_destroy(pdb_pager *p);
 
-/** Install (or replace) the page key of realm id, derived from its DEK. ENOMEM. */
+/**
+ * Realm page keys. A realm's key is "live" (pages are read and written with it) until a
+ * commit drops the realm; it is then "retired": kept only to read pages for snapshots that
+ * still see the realm (older than the drop's commit) — sealing a page or creating a
+ * segment in a retired realm fails as if it had no key — until the last such snapshot
+ * ends and the key is wiped (db.h invariant 5).
+ */
+/** Install (or replace) the page key of realm id, derived from its DEK. A retired key is
+    replaced in place and stays retired. ENOMEM. */
 int pdb_pager_set_realm(pdb_pager *p, uint32_t id, const pdb_key *dek);
-/** Forget (and wipe) the page key of realm id. */
+/** Make realm id's live key retired (no-op if it has none). */
+void pdb_pager_retire_realm(pdb_pager *p, uint32_t id);
+/** Forget and wipe the page key of realm id, live or retired, and discard the buffer
+    pool's frames of the realm's pages (their plaintext goes with the key). */
 void pdb_pager_drop_realm(pdb_pager *p, uint32_t id);
-/** 1 if realm id has a key installed. */
+/** 1 if realm id has a live key. */
 int pdb_pager_has_realm(pdb_pager *p, uint32_t id);
-/** State of realm id's key (for tests): 0 none, 1 live. */
+/** State of realm id's key (tests): 0 none, 1 live, 2 retired. */
 int pdb_pager_realm_key(pdb_pager *p, uint32_t id);
 
 /** Random bytes from the nonce/key generator (thread-safe). */

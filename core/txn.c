@@ -48,6 +48,32 @@ uint64_t pdb_db_horizon(pagedb *db)
     return h;
 }
 
+/*
+ * Wipe the keys of dropped realms that no open snapshot can see any more (db.h invariant
+ * 5): those dropped by a commit D <= the horizon (every open reader's snapshot is >= D).
+ */
+static void reap_keys(pagedb *db)
+{
+    for (;;) {
+        uint32_t ids[16];
+        size_t n = 0;
+        pdb_mutex_lock(&db->mu);
+        uint64_t h = pdb_db_horizon(db);
+        for (size_t i = 0; i < db->nshred && n < 16;) {
+            if (db->shred[i].txn <= h) {
+                ids[n++] = db->shred[i].realm;
+                db->shred[i] = db->shred[--db->nshred];
+            } else {
+                i++;
+            }
+        }
+        pdb_mutex_unlock(&db->mu);
+        /* readers that begin now start at a snapshot >= D: none needs these keys */
+        for (size_t i = 0; i < n; i++) pdb_pager_drop_realm(db->pager, ids[i]);
+        if (n < 16) return;
+    }
+}
+
 static void tree_from_meta(pdb_tree *t, const pdb_meta *m)
 {
     memset(t, 0, sizeof *t);
@@ -137,6 +163,7 @@ static void txn_free(pagedb_txn *t)
     pdb_btctx_free(&t->bt);
     free(t->new_realms);
     free(t->drop_realms);
+    int reap = 0;
     pdb_mutex_lock(&db->mu);
     if (t->rdonly) {
         for (size_t i = 0; i < db->nreaders; i++) {
@@ -145,6 +172,7 @@ static void txn_free(pagedb_txn *t)
                 break;
             }
         }
+        reap = db->nshred != 0; /* this may have been the last snapshot to see a dropped realm */
     } else {
         db->writer_active = 0;
         pdb_cond_broadcast(&db->cv);
@@ -152,6 +180,7 @@ static void txn_free(pagedb_txn *t)
     db->ntxn--;
     pdb_mutex_unlock(&db->mu);
     free(t);
+    if (reap) reap_keys(db);
 }
 
 void pagedb_txn_abort(pagedb_txn *t)
@@ -215,6 +244,21 @@ static int do_commit(pagedb_txn *t)
     if (fsz < need && (rc = p->vfs->truncate(p->file, need)) != 0)
         return pdb_err(rc, "extending main.pdb to %llu pages", (unsigned long long)m.page_count);
     if ((rc = commit_sync(db)) != 0) return rc;
+    if (t->ndrop_realms) { /* room to record the dropped realms' keys: nothing can fail later */
+        pdb_mutex_lock(&db->mu);
+        size_t nsh = db->nshred + t->ndrop_realms;
+        if (nsh > db->shred_cap) {
+            pdb_shred *ns = realloc(db->shred, nsh * sizeof *ns);
+            if (ns) {
+                db->shred = ns;
+                db->shred_cap = nsh;
+            } else {
+                rc = PAGEDB_ENOMEM;
+            }
+        }
+        pdb_mutex_unlock(&db->mu);
+        if (rc) return rc;
+    }
     uint8_t *hp;
     if (posix_memalign((void **)&hp, 4096, db->page_size)) return PAGEDB_ENOMEM;
     pdb_header_encode(db, &m, hp);
@@ -223,11 +267,15 @@ static int do_commit(pagedb_txn *t)
     if (rc) return rc;
     if ((rc = commit_sync(db)) != 0) return rc;
     pdb_pager_commit_done(p);
-    for (size_t i = 0; i < t->ndrop_realms; i++) pdb_pager_drop_realm(p, t->drop_realms[i]);
+    /* Dropped realms: from now on no write can use their keys; snapshots older than this
+       commit still see the realms, so the keys are wiped when the last of them ends. */
+    for (size_t i = 0; i < t->ndrop_realms; i++) pdb_pager_retire_realm(p, t->drop_realms[i]);
     t->nnew_realms = 0;
     pdb_mutex_lock(&db->mu);
     db->meta = m;
+    for (size_t i = 0; i < t->ndrop_realms; i++) db->shred[db->nshred++] = (pdb_shred){t->drop_realms[i], m.txn};
     pdb_mutex_unlock(&db->mu);
+    if (t->ndrop_realms) reap_keys(db);
     pdb_seg_txn_end(t, 1); /* delete the files of segments this commit unlinked */
     return PAGEDB_OK;
 }

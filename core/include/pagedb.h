@@ -293,7 +293,9 @@ size_t pagedb_max_key_size(const pagedb *db);
 
 /**
  * Begin a transaction. A read-only transaction sees the last committed state at this call
- * and nothing later; it keeps pages it visits pinned in a page memo (up to 1/64 of the
+ * and nothing later — its tables, values and realms, including realms a later commit drops
+ * (see pagedb_realm_drop) and pages later commits free (they are not reused while it is
+ * open, so a long-lived reader makes the file grow by the pages writers free); it keeps pages it visits pinned in a page memo (up to 1/64 of the
  * pool's frames, at most 1,024 pages, and all read transactions together at most 1/8 of
  * the frames) so later lookups through them skip the pool's lock and hash; the pins are
  * released when it ends. A write transaction waits (or with NOWAIT returns EBUSY) while another
@@ -342,7 +344,13 @@ int pagedb_realm_get(pagedb_txn *txn, const char *name, uint32_t *id);
 /**
  * Drop a realm: drops every table it owns, frees their pages and destroys its wrapped DEK
  * (crypto-shredding: its pages can no longer be decrypted once the key's record is gone;
- * see docs/FORMAT.md §8 for when the old catalog page holding it is overwritten).
+ * see docs/FORMAT.md §8 for when the old catalog page holding it is overwritten). Within
+ * txn the realm is gone at once (pagedb_table_open cannot create a table in it). Snapshots:
+ * read transactions begun before this txn commits keep seeing the realm and its tables;
+ * its key stays in memory, for their reads only, until the last of them ends (or is wiped
+ * at the commit if none is open), and is never written anywhere. Transactions begun after
+ * the commit do not see the realm; after close the key is gone. The realm's segment files
+ * are deleted after the commit (segments are not part of snapshots).
  * Errors: EINVAL (realm 0), ENOTFOUND, EMISUSE (read txn), poison codes.
  */
 int pagedb_realm_drop(pagedb_txn *txn, uint32_t id);

@@ -624,7 +624,15 @@ static int cmp_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-int pdb_pager_wtx_begin(pdb_pager *p, uint64_t txn, uint64_t horizon)
+/* 1 if some open read txn has snapshot `snap`. */
+static int snap_open(const uint64_t *snaps, size_t nsnaps, uint64_t snap)
+{
+    for (size_t i = 0; i < nsnaps; i++)
+        if (snaps[i] == snap) return 1;
+    return 0;
+}
+
+int pdb_pager_wtx_begin(pdb_pager *p, uint64_t txn, uint64_t horizon, const uint64_t *snaps, size_t nsnaps)
 {
     pdb_mutex_lock(&p->mu);
     wtx_reset(p);
@@ -637,8 +645,11 @@ int pdb_pager_wtx_begin(pdb_pager *p, uint64_t txn, uint64_t horizon)
         else p->w_pending = np;
     }
     for (size_t i = 0; i < p->nfree && !rc; i++) {
-        if (p->free[i].txn <= horizon) rc = pdb_pgvec_push(&p->w_avail, p->free[i].pgno);
-        else p->w_pending[p->w_npending++] = p->free[i];
+        const pdb_freeent *e = &p->free[i];
+        /* invariant 2: a chain page of commit F-1 is held only for a reader of that snapshot */
+        if (e->txn <= horizon || (e->chain && e->txn < txn && !snap_open(snaps, nsnaps, e->txn - 1)))
+            rc = pdb_pgvec_push(&p->w_avail, e->pgno);
+        else p->w_pending[p->w_npending++] = *e;
     }
     if (!rc) {
         if (p->w_avail.n) qsort(p->w_avail.v, p->w_avail.n, sizeof(uint64_t), cmp_desc);

@@ -10,7 +10,11 @@
  *  1. A committed page (reachable from the last durable header) is never written.
  *     Writes go only to pages the current write transaction allocated ("owned").
  *  2. A page freed by txn F is handed out again only when every open reader's snapshot
- *     is >= F (it cannot be reached from any snapshot still in use) — FORMAT.md §7.
+ *     is >= F (it cannot be reached from any snapshot still in use) — FORMAT.md §7. A
+ *     page of the freelist chain of commit F-1 (freed by F) is reachable only from
+ *     snapshot F-1 (only pagedb_verify reads a chain): it is handed out again when no
+ *     open reader has snapshot F-1. So the pages a long reader holds back grow with the
+ *     pages the writer frees, not with the chains rewritten at every commit.
  *  3. Decrypted bytes exist only in cache frames and in transaction scratch buffers.
  *  4. A frame returned by pdb_pager_get/alloc is pinned; the caller unpins it.
  *  5. Every cache and allocation operation happens under `mu`. The one exception is the
@@ -48,10 +52,13 @@
 #define PDB_KIND_OVERFLOW 4
 #define PDB_KIND_FREELIST 5
 
-/** One freelist record: page pgno was freed by txn `txn` (0 = reusable by anyone). */
+/** One freelist record: page pgno was freed by txn `txn` (0 = reusable by anyone).
+    `chain` (in memory only, not on disk): the page held freelist chain txn-1, which only
+    a reader of snapshot txn-1 exactly can still read (FORMAT.md §7). */
 typedef struct pdb_freeent {
     uint64_t pgno;
     uint64_t txn;
+    int chain;
 } pdb_freeent;
 
 typedef struct pdb_realmkey {
@@ -171,8 +178,13 @@ int pdb_pager_read_run(pdb_pager *p, uint32_t realm, uint64_t first, uint32_t np
 
 /* ---- write transaction ---- */
 
-/** Begin the write side for txn `txn`; pages freed by txns <= horizon become reusable. */
-int pdb_pager_wtx_begin(pdb_pager *p, uint64_t txn, uint64_t horizon);
+/**
+ * Begin the write side for txn `txn`. Pages freed by txns <= horizon become reusable, and
+ * so do pages of the freelist chain of commit F-1 (freed by F) when no entry of snaps
+ * (the snapshot of every open read txn, nsnaps entries, any order) is F-1 (invariant 2).
+ * Errors: ENOMEM.
+ */
+int pdb_pager_wtx_begin(pdb_pager *p, uint64_t txn, uint64_t horizon, const uint64_t *snaps, size_t nsnaps);
 /** New zeroed page of `kind` in `realm`, owned, dirty, pinned. Errors: ENOMEM, EIO. */
 int pdb_pager_alloc(pdb_pager *p, uint32_t realm, int kind, pdb_frame **out);
 /**

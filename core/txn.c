@@ -128,7 +128,7 @@ int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out)
         db->writer_active = 1;
         t->meta = db->meta;
         t->id = db->meta.txn + 1;
-        int rc = pdb_pager_wtx_begin(db->pager, t->id, pdb_db_horizon(db));
+        int rc = pdb_pager_wtx_begin(db->pager, t->id, pdb_db_horizon(db), db->readers, db->nreaders);
         if (rc) {
             db->writer_active = 0;
             pdb_cond_broadcast(&db->cv);

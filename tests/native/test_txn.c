@@ -37,6 +37,8 @@
  *           is open) and is gone after a reopen — issue 16 item 3
  *  txn-11.x pagedb_table_open(CREATE) in a realm dropped earlier in the same write txn
  *           returns ENOTFOUND — issue 16 item 4
+ *  txn-12   pagedb_verify in a loop in one thread (it walks its snapshot's freelist
+ *           chain) while another thread commits, under an old reader: every run passes
  *
  * Environment: PAGEDB_TEST_SEED.
  */
@@ -1433,6 +1435,67 @@ static void table_in_dropped_realm(void)
     free(dir);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* txn-12: pagedb_verify in one thread while another commits                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+#ifndef __wasi__
+typedef struct vctx {
+    pagedb *db;
+    atomic_int stop;
+    unsigned runs;
+} vctx;
+
+static void *verifier(void *arg)
+{
+    vctx *v = arg;
+    while (!atomic_load(&v->stop)) {
+        uint64_t pages = 0;
+        TCHECK_RC(pagedb_verify(v->db, &pages), PAGEDB_OK);
+        TCHECK(pages >= 2);
+        v->runs++;
+    }
+    return NULL;
+}
+
+/*
+ * verify walks the freelist chain of its snapshot S while the writer commits: that chain
+ * was freed by commit S+1 and must not be reused while a reader of snapshot S is open
+ * (FORMAT.md §7) — but only then: the long-reader growth of txn-9 stays linear.
+ */
+static void verify_while_committing(void)
+{
+    CASE("txn-12");
+    char *dir = harness_tmpdir("txn-verify");
+    pagedb *db = open_db(dir, PAGEDB_CREATE | PAGEDB_NOSYNC, 64 * PS);
+    pagedb_txn *w;
+    pagedb_table *tb;
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(w, "l", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+    for (unsigned i = 0; i < L_KEYS; i++) l_put(tb, i, 0);
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    pagedb_txn *r; /* an old reader keeps a long freelist (several chain pages) */
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);
+    memset(g_lver, 0, sizeof g_lver);
+    for (uint32_t c = 1; c <= 400; c++) l_commit(db, c);
+    vctx v = {db, 0, 0};
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, verifier, &v) == 0);
+    for (uint32_t c = 401; c <= 3000 || v.runs < 20; c++) l_commit(db, c);
+    atomic_store(&v.stop, 1);
+    CHECK(pthread_join(th, NULL) == 0);
+    printf("txn-12: %u verify runs while committing\n", v.runs);
+    l_check(r, NULL);
+    pagedb_txn_abort(r);
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);
+    l_check(r, g_lver);
+    pagedb_txn_abort(r);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+#endif
+
 int main(void)
 {
     g_rng = harness_seed(0x7A7A);
@@ -1476,5 +1539,10 @@ int main(void)
     long_reader("txn-9.1", 64 * PS);
     long_reader("txn-9.2", 0);
     printf("txn-9 %.1f s\n", now_s() - t);
+#ifndef __wasi__
+    t = now_s();
+    verify_while_committing();
+    printf("txn-12 %.1f s\n", now_s() - t);
+#endif
     return harness_done();
 }

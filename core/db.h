@@ -5,7 +5,8 @@
  *  1. `meta` is the last durable commit; it changes only at the end of a commit, under mu.
  *  2. At most one write transaction is active (writer_active), waited on with cv.
  *  3. `readers` holds the snapshot txn id of every open read transaction; the writer
- *     reuses pages freed by txn F only when F <= min(readers) (FORMAT.md §7).
+ *     reuses pages freed by txn F only when F <= min(readers), and a page of the
+ *     freelist chain of commit F-1 only when no reader has snapshot F-1 (FORMAT.md §7).
  *  4. After a failed sync (either sync of a commit, FORMAT.md §6.4) the handle is
  *     poisoned (no later commit can be trusted to order correctly against the failed
  *     one): every write transaction returns EIO.

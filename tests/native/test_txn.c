@@ -1443,7 +1443,7 @@ static void table_in_dropped_realm(void)
 typedef struct vctx {
     pagedb *db;
     atomic_int stop;
-    unsigned runs;
+    atomic_uint runs;
 } vctx;
 
 static void *verifier(void *arg)
@@ -1453,7 +1453,7 @@ static void *verifier(void *arg)
         uint64_t pages = 0;
         TCHECK_RC(pagedb_verify(v->db, &pages), PAGEDB_OK);
         TCHECK(pages >= 2);
-        v->runs++;
+        atomic_fetch_add(&v->runs, 1);
     }
     return NULL;
 }
@@ -1481,10 +1481,10 @@ static void verify_while_committing(void)
     vctx v = {db, 0, 0};
     pthread_t th;
     CHECK(pthread_create(&th, NULL, verifier, &v) == 0);
-    for (uint32_t c = 401; c <= 3000 || v.runs < 20; c++) l_commit(db, c);
+    for (uint32_t c = 401; c <= 3000 || atomic_load(&v.runs) < 20; c++) l_commit(db, c);
     atomic_store(&v.stop, 1);
     CHECK(pthread_join(th, NULL) == 0);
-    printf("txn-12: %u verify runs while committing\n", v.runs);
+    printf("txn-12: %u verify runs while committing\n", atomic_load(&v.runs));
     l_check(r, NULL);
     pagedb_txn_abort(r);
     CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);

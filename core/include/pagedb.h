@@ -295,9 +295,10 @@ size_t pagedb_max_key_size(const pagedb *db);
  * Begin a transaction. A read-only transaction sees the last committed state at this call
  * and nothing later — its tables, values and realms, including realms a later commit drops
  * (see pagedb_realm_drop) and pages later commits free (they are not reused while it is
- * open, so a long-lived reader makes the file grow by the pages writers free); it keeps pages it visits pinned in a page memo (up to 1/64 of the
- * pool's frames, at most 1,024 pages, and all read transactions together at most 1/8 of
- * the frames) so later lookups through them skip the pool's lock and hash; the pins are
+ * open, so a long-lived reader makes the file grow by the pages writers free, FORMAT.md
+ * §7). It keeps pages it visits pinned in a page memo (up to 1/64 of the pool's frames,
+ * at most 1,024 pages, and all read transactions together at most 1/8 of the frames) so
+ * later lookups through them skip the pool's lock and hash; the pins are
  * released when it ends. A write transaction waits (or with NOWAIT returns EBUSY) while another
  * write transaction of this handle is active.
  * Errors: EMISUSE (write txn on a PAGEDB_RDONLY database), EBUSY, ENOMEM.

@@ -140,6 +140,16 @@ static int each_realm(pagedb_txn *txn, int (*cb)(void *, uint32_t, const uint8_t
     return rc == PAGEDB_ENOTFOUND ? PAGEDB_OK : rc;
 }
 
+int pdb_cat_realm_exists(pagedb_txn *txn, uint32_t id)
+{
+    if (id == PAGEDB_REALM_DEFAULT) return PAGEDB_OK;
+    uint8_t k[5];
+    realm_key(k, id);
+    pagedb_val v;
+    int rc = pdb_bt_get(&txn->bt, &txn->cat, k, 5, &v);
+    return rc == PAGEDB_ENOTFOUND ? pdb_err(rc, "no realm %u", id) : rc;
+}
+
 typedef struct loadacc {
     pagedb_txn *txn;
     uint32_t n;

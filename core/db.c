@@ -468,6 +468,7 @@ fail:
         pdb_cond_destroy(&db->cv);
         free(db->probe);
         free(db->readers); /* grown by the read txn that loads the realm keys */
+        free(db->shred);
         free(db);
         pdb_err(rc, "%s", keep);
     }
@@ -489,6 +490,7 @@ int pagedb_close(pagedb *db)
     pdb_key_wipe(&db->hdr_key);
     pdb_key_wipe(&db->wrap_key);
     free(db->readers);
+    free(db->shred); /* the keys themselves were wiped with the pager */
     free(db->probe);
     pdb_mutex_destroy(&db->mu);
     pdb_cond_destroy(&db->cv);

@@ -5,9 +5,16 @@
  *  1. `meta` is the last durable commit; it changes only at the end of a commit, under mu.
  *  2. At most one write transaction is active (writer_active), waited on with cv.
  *  3. `readers` holds the snapshot txn id of every open read transaction; the writer
- *     reuses pages freed by txn F only when F <= min(readers) (FORMAT.md §7).
- *  4. After a failed sync the handle is poisoned (no later commit can be trusted to
- *     order correctly against the failed one): every write transaction returns EIO.
+ *     reuses pages freed by txn F only when F <= min(readers), and a page of the
+ *     freelist chain of commit F-1 only when no reader has snapshot F-1 (FORMAT.md §7).
+ *  4. After a failed sync (either sync of a commit, FORMAT.md §6.4) the handle is
+ *     poisoned (no later commit can be trusted to order correctly against the failed
+ *     one): every write transaction returns EIO.
+ *  5. A read transaction sees its snapshot whole, realms included: the key of a realm
+ *     dropped by commit D stays in the pager (retired: read only) while a reader with a
+ *     snapshot < D is open; `shred` lists such keys with D, and each is wiped as soon as
+ *     D <= pdb_db_horizon (at D's commit when no older reader is open, else when the last
+ *     one ends; at close in any case).
  */
 #ifndef PAGEDB_DB_H
 #define PAGEDB_DB_H
@@ -32,6 +39,12 @@ typedef struct pdb_meta {
     uint64_t next_seg;
 } pdb_meta;
 
+/** A dropped realm whose key is kept for snapshots older than the drop (invariant 5). */
+typedef struct pdb_shred {
+    uint32_t realm;
+    uint64_t txn; /* the commit that dropped it */
+} pdb_shred;
+
 struct pagedb {
     const pagedb_vfs *vfs;
     pagedb_vfs_file *file;
@@ -50,6 +63,8 @@ struct pagedb {
     size_t nreaders, rcap;
     int writer_active;
     int poisoned;
+    pdb_shred *shred;        /* retired realm keys awaiting their wipe (invariant 5), under mu */
+    size_t nshred, shred_cap;
     size_t ntxn;
     uint8_t *probe; /* 8192-byte, 4096-aligned buffer for reading header probes */
     char *dir;               /* the directory given to pagedb_open (segment files live there) */
@@ -107,6 +122,10 @@ int pdb_cat_table_del(pagedb_txn *txn, const char *name);
  */
 int pdb_cat_table_parse(const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, uint64_t pg, char name[256],
                         pdb_tree *out);
+/** OK if realm id exists in txn's view of the catalog (realm 0 always does): a realm
+    dropped earlier in txn, or by a commit txn does not see, gives ENOTFOUND.
+    Else EAUTH/ECORRUPT/EIO from the catalog lookup. */
+int pdb_cat_realm_exists(pagedb_txn *txn, uint32_t id);
 /** Load every realm key recorded in the catalog of `txn`'s snapshot into the pager. */
 int pdb_cat_load_realms(pagedb_txn *txn, uint32_t *count);
 /** Write back the catalog records of every dirty table handle (not yet flushed). */

@@ -8,6 +8,11 @@
  *  2. The chain of commit T-1 is never overwritten by commit T (its pages are recorded
  *     as freed by T), so recovery can fall back to header T-1 intact.
  *  3. Pages for the new chain come only from pages reusable now (or the end of the file).
+ *  4. The records of the old chain's pages are marked `chain` in memory: they are held
+ *     back only for a reader of snapshot T-1 (pager.h invariant 2), never for every older
+ *     reader. Holding them for every older reader made the pending set list the chains
+ *     that listed it, commit after commit: it grew by a factor 1 + 1/(records per page)
+ *     a commit — exponentially — under one long reader.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +28,12 @@ size_t pdb_freelist_per_page(uint32_t page_size)
     return (page_size - PDB_PAGE_HDR - FL_HDR) / 16;
 }
 
-static int push_ent(pdb_freeent *v, size_t *n, uint64_t pg, uint64_t txn)
+static void push_ent(pdb_freeent *v, size_t *n, uint64_t pg, uint64_t txn, int chain)
 {
     v[*n].pgno = pg;
     v[*n].txn = txn;
+    v[*n].chain = chain;
     (*n)++;
-    return 0;
 }
 
 int pdb_pager_write_freelist(pdb_pager *p, uint64_t *head, uint8_t head_tag[PDB_TAG_BYTES],
@@ -57,11 +62,11 @@ int pdb_pager_write_freelist(pdb_pager *p, uint64_t *head, uint8_t head_tag[PDB_
     }
     size_t n = 0;
     if (!rc) {
-        for (size_t i = 0; i < p->w_reuse.n; i++) push_ent(nf, &n, p->w_reuse.v[i], 0);
-        for (size_t i = 0; i < p->w_avail.n; i++) push_ent(nf, &n, p->w_avail.v[i], 0);
-        for (size_t i = 0; i < p->w_npending; i++) push_ent(nf, &n, p->w_pending[i].pgno, p->w_pending[i].txn);
-        for (size_t i = 0; i < p->w_freed.n; i++) push_ent(nf, &n, p->w_freed.v[i], p->w_txn);
-        for (size_t i = 0; i < p->chain.n; i++) push_ent(nf, &n, p->chain.v[i], p->w_txn);
+        for (size_t i = 0; i < p->w_reuse.n; i++) push_ent(nf, &n, p->w_reuse.v[i], 0, 0);
+        for (size_t i = 0; i < p->w_avail.n; i++) push_ent(nf, &n, p->w_avail.v[i], 0, 0);
+        for (size_t i = 0; i < p->w_npending; i++) nf[n++] = p->w_pending[i];
+        for (size_t i = 0; i < p->w_freed.n; i++) push_ent(nf, &n, p->w_freed.v[i], p->w_txn, 0);
+        for (size_t i = 0; i < p->chain.n; i++) push_ent(nf, &n, p->chain.v[i], p->w_txn, 1); /* invariant 4 */
         p->w_nnewfree = n;
     }
     pdb_mutex_unlock(&p->mu);
@@ -166,6 +171,7 @@ int pdb_pager_load_freelist(pdb_pager *p, uint64_t head, const uint8_t head_tag[
             }
             p->free[p->nfree].pgno = fp;
             p->free[p->nfree].txn = pdb_get64(b + FL_HDR + 16 * j + 8);
+            p->free[p->nfree].chain = 0; /* no reader is open at load: the txn decides alone */
             p->nfree++;
         }
         if (!rc) rc = pdb_pgvec_push(&p->chain, pg);

@@ -33,11 +33,53 @@ void pdb_pgvec_free(pdb_pgvec *v)
     v->n = v->cap = 0;
 }
 
+/* The live key of realm id (writes and reads), or NULL. Under mu. */
 static const pdb_key *realm_key(pdb_pager *p, uint32_t id)
 {
     for (size_t i = 0; i < p->nrealms; i++)
         if (p->realms[i].id == id) return &p->realms[i].page_key;
     return NULL;
+}
+
+static pdb_realmkey *retired_ent(pdb_pager *p, uint32_t id)
+{
+    for (size_t i = 0; i < p->nretired; i++)
+        if (p->retired[i].id == id) return &p->retired[i];
+    return NULL;
+}
+
+/* The key to open a page of realm id with: live, or retired (a dropped realm that an
+   older snapshot still sees). Under mu. */
+static const pdb_key *read_key(pdb_pager *p, uint32_t id)
+{
+    const pdb_key *k = realm_key(p, id);
+    if (k) return k;
+    pdb_realmkey *r = retired_ent(p, id);
+    return r ? &r->page_key : NULL;
+}
+
+/* Append a slot to a key array (moving it wipes the old block). Under mu. */
+static pdb_realmkey *key_slot(pdb_realmkey **v, size_t *n, size_t *cap)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        pdb_realmkey *nr = malloc(nc * sizeof *nr);
+        if (!nr) return NULL;
+        if (*n) memcpy(nr, *v, *n * sizeof *nr);
+        if (*v) sodium_memzero(*v, *cap * sizeof **v);
+        free(*v);
+        *v = nr;
+        *cap = nc;
+    }
+    return &(*v)[(*n)++];
+}
+
+/* Remove entry i of a key array, wiping it. Under mu. */
+static void key_remove(pdb_realmkey *v, size_t *n, size_t i)
+{
+    v[i] = v[*n - 1];
+    sodium_memzero(&v[*n - 1], sizeof v[0]);
+    (*n)--;
 }
 
 /* ---- the write stage (pager.h invariant 6) ----
@@ -243,6 +285,8 @@ void pdb_pager_destroy(pdb_pager *p)
     pdb_cache_destroy(p->cache);
     if (p->realms) sodium_memzero(p->realms, p->realms_cap * sizeof *p->realms);
     free(p->realms);
+    if (p->retired) sodium_memzero(p->retired, p->retired_cap * sizeof *p->retired);
+    free(p->retired);
     sodium_memzero(p->iobuf, p->page_size);
     free(p->iobuf);
     sodium_memzero(p->stage, p->stage_cap * (size_t)p->page_size); /* MAC mode: plaintext */
@@ -267,24 +311,15 @@ void pdb_pager_destroy(pdb_pager *p)
 int pdb_pager_set_realm(pdb_pager *p, uint32_t id, const pdb_key *dek)
 {
     pdb_mutex_lock(&p->mu);
-    pdb_realmkey *r = NULL;
-    for (size_t i = 0; i < p->nrealms; i++)
+    pdb_realmkey *r = retired_ent(p, id);
+    for (size_t i = 0; !r && i < p->nrealms; i++)
         if (p->realms[i].id == id) r = &p->realms[i];
     if (!r) {
-        if (p->nrealms == p->realms_cap) {
-            size_t nc = p->realms_cap ? p->realms_cap * 2 : 8;
-            pdb_realmkey *nr = malloc(nc * sizeof *nr);
-            if (!nr) {
-                pdb_mutex_unlock(&p->mu);
-                return PAGEDB_ENOMEM;
-            }
-            if (p->nrealms) memcpy(nr, p->realms, p->nrealms * sizeof *nr);
-            if (p->realms) sodium_memzero(p->realms, p->realms_cap * sizeof *p->realms);
-            free(p->realms);
-            p->realms = nr;
-            p->realms_cap = nc;
+        r = key_slot(&p->realms, &p->nrealms, &p->realms_cap);
+        if (!r) {
+            pdb_mutex_unlock(&p->mu);
+            return PAGEDB_ENOMEM;
         }
-        r = &p->realms[p->nrealms++];
         r->id = id;
     }
     pdb_kdf(&r->page_key, dek, PDB_SUBKEY_PAGE);
@@ -292,16 +327,49 @@ int pdb_pager_set_realm(pdb_pager *p, uint32_t id, const pdb_key *dek)
     return PAGEDB_OK;
 }
 
-void pdb_pager_drop_realm(pdb_pager *p, uint32_t id)
+void pdb_pager_retire_realm(pdb_pager *p, uint32_t id)
 {
     pdb_mutex_lock(&p->mu);
     for (size_t i = 0; i < p->nrealms; i++) {
         if (p->realms[i].id != id) continue;
-        p->realms[i] = p->realms[p->nrealms - 1];
-        sodium_memzero(&p->realms[p->nrealms - 1], sizeof p->realms[0]);
-        p->nrealms--;
+        pdb_realmkey *r = retired_ent(p, id);
+        if (!r) r = key_slot(&p->retired, &p->nretired, &p->retired_cap);
+        if (r) *r = p->realms[i];
+        /* out of memory: the key goes now (older snapshots then fail with EAUTH) rather
+           than stay writable */
+        key_remove(p->realms, &p->nrealms, i);
         break;
     }
+    pdb_mutex_unlock(&p->mu);
+}
+
+typedef struct realm_frames {
+    pdb_pager *p;
+    uint32_t realm;
+} realm_frames;
+
+static void forget_realm_frame(void *arg, pdb_frame *f)
+{
+    realm_frames *a = arg;
+    if (f->file_no == 0 && f->valid && !f->loading && !f->dirty && pdb_get32(f->data + PDB_PH_REALM) == a->realm)
+        pdb_cache_discard(a->p->cache, 0, f->pgno);
+}
+
+void pdb_pager_drop_realm(pdb_pager *p, uint32_t id)
+{
+    pdb_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->nrealms; i++)
+        if (p->realms[i].id == id) {
+            key_remove(p->realms, &p->nrealms, i);
+            break;
+        }
+    for (size_t i = 0; i < p->nretired; i++)
+        if (p->retired[i].id == id) {
+            key_remove(p->retired, &p->nretired, i);
+            break;
+        }
+    realm_frames a = {p, id};
+    pdb_cache_foreach(p->cache, forget_realm_frame, &a);
     pdb_mutex_unlock(&p->mu);
 }
 
@@ -311,6 +379,14 @@ int pdb_pager_has_realm(pdb_pager *p, uint32_t id)
     int has = realm_key(p, id) != NULL;
     pdb_mutex_unlock(&p->mu);
     return has;
+}
+
+int pdb_pager_realm_key(pdb_pager *p, uint32_t id)
+{
+    pdb_mutex_lock(&p->mu);
+    int st = realm_key(p, id) ? 1 : retired_ent(p, id) ? 2 : 0;
+    pdb_mutex_unlock(&p->mu);
+    return st;
 }
 
 void pdb_pager_random(pdb_pager *p, void *out, size_t n)
@@ -348,7 +424,7 @@ static int open_page(pdb_pager *p, const pdb_key *k, uint32_t realm, uint64_t pg
 static int read_page(pdb_pager *p, uint32_t realm, uint64_t pgno, const uint8_t *tag, int kind,
                      uint8_t *buf, const pdb_pgmap_ent *own)
 {
-    const pdb_key *k = realm_key(p, realm);
+    const pdb_key *k = read_key(p, realm);
     if (!k) return pdb_err(PAGEDB_EAUTH, "page %llu: realm %u has no key", (unsigned long long)pgno, realm);
     if (own && own->stage) {
         memcpy(buf, stage_at(p, own->stage - 1), p->page_size);
@@ -413,7 +489,7 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
             pdb_mutex_unlock(&p->mu);
             return rc == PAGEDB_ENOMEM ? pdb_err(rc, "buffer pool exhausted: every frame is pinned") : rc;
         }
-        const pdb_key *k = realm_key(p, realm);
+        const pdb_key *k = read_key(p, realm);
         if ((own && own->stage) || !k) {
             /* a staged page of this write txn is opened from the stage, under mu */
             rc = read_page(p, realm, pgno, want, kind, f->data, own);
@@ -503,7 +579,7 @@ int pdb_pager_read_run(pdb_pager *p, uint32_t realm, uint64_t first, uint32_t np
 {
     pdb_mutex_lock(&p->mu);
     uint64_t limit = p->w_active && p->w_page_count > p->page_count ? p->w_page_count : p->page_count;
-    const pdb_key *k = realm_key(p, realm);
+    const pdb_key *k = read_key(p, realm);
     pdb_key key;
     if (k) key = *k;
     int src = PAGEDB_OK;
@@ -560,7 +636,15 @@ static int cmp_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-int pdb_pager_wtx_begin(pdb_pager *p, uint64_t txn, uint64_t horizon)
+/* 1 if some open read txn has snapshot `snap`. */
+static int snap_open(const uint64_t *snaps, size_t nsnaps, uint64_t snap)
+{
+    for (size_t i = 0; i < nsnaps; i++)
+        if (snaps[i] == snap) return 1;
+    return 0;
+}
+
+int pdb_pager_wtx_begin(pdb_pager *p, uint64_t txn, uint64_t horizon, const uint64_t *snaps, size_t nsnaps)
 {
     pdb_mutex_lock(&p->mu);
     wtx_reset(p);
@@ -573,8 +657,11 @@ int pdb_pager_wtx_begin(pdb_pager *p, uint64_t txn, uint64_t horizon)
         else p->w_pending = np;
     }
     for (size_t i = 0; i < p->nfree && !rc; i++) {
-        if (p->free[i].txn <= horizon) rc = pdb_pgvec_push(&p->w_avail, p->free[i].pgno);
-        else p->w_pending[p->w_npending++] = p->free[i];
+        const pdb_freeent *e = &p->free[i];
+        /* invariant 2: a chain page of commit F-1 is held only for a reader of that snapshot */
+        if (e->txn <= horizon || (e->chain && e->txn < txn && !snap_open(snaps, nsnaps, e->txn - 1)))
+            rc = pdb_pgvec_push(&p->w_avail, e->pgno);
+        else p->w_pending[p->w_npending++] = *e;
     }
     if (!rc) {
         if (p->w_avail.n) qsort(p->w_avail.v, p->w_avail.n, sizeof(uint64_t), cmp_desc);

@@ -10,7 +10,11 @@
  *  1. A committed page (reachable from the last durable header) is never written.
  *     Writes go only to pages the current write transaction allocated ("owned").
  *  2. A page freed by txn F is handed out again only when every open reader's snapshot
- *     is >= F (it cannot be reached from any snapshot still in use) — FORMAT.md §7.
+ *     is >= F (it cannot be reached from any snapshot still in use) — FORMAT.md §7. A
+ *     page of the freelist chain of commit F-1 (freed by F) is reachable only from
+ *     snapshot F-1 (only pagedb_verify reads a chain): it is handed out again when no
+ *     open reader has snapshot F-1. So the pages a long reader holds back grow with the
+ *     pages the writer frees, not with the chains rewritten at every commit.
  *  3. Decrypted bytes exist only in cache frames and in transaction scratch buffers.
  *  4. A frame returned by pdb_pager_get/alloc is pinned; the caller unpins it.
  *  5. Every cache and allocation operation happens under `mu`. The one exception is the
@@ -56,10 +60,13 @@ static inline uint64_t pdb_max_pages(uint32_t page_size) { return PDB_MAX_FILE_B
 #define PDB_KIND_OVERFLOW 4
 #define PDB_KIND_FREELIST 5
 
-/** One freelist record: page pgno was freed by txn `txn` (0 = reusable by anyone). */
+/** One freelist record: page pgno was freed by txn `txn` (0 = reusable by anyone).
+    `chain` (in memory only, not on disk): the page held freelist chain txn-1, which only
+    a reader of snapshot txn-1 exactly can still read (FORMAT.md §7). */
 typedef struct pdb_freeent {
     uint64_t pgno;
     uint64_t txn;
+    int chain;
 } pdb_freeent;
 
 typedef struct pdb_realmkey {
@@ -86,6 +93,8 @@ typedef struct pdb_pager {
     pdb_rng rng;
     pdb_realmkey *realms;
     size_t nrealms, realms_cap;
+    pdb_realmkey *retired; /* keys of dropped realms kept for older snapshots: read only */
+    size_t nretired, retired_cap;
     uint8_t *iobuf; /* page_size scratch, 4096-aligned, under mu */
     uint8_t *stage;        /* write stage (invariant 6): stage_cap pages, 4096-aligned */
     uint64_t *stage_pg;    /* page number held by each stage slot */
@@ -122,12 +131,25 @@ int pdb_pager_create(pdb_pager **out, const pagedb_vfs *vfs, pagedb_vfs_file *fi
 /** Free everything, wiping keys and frames. Does not close the file. */
 void pdb_pager_destroy(pdb_pager *p);
 
-/** Install (or replace) the page key of realm id, derived from its DEK. ENOMEM. */
+/**
+ * Realm page keys. A realm's key is "live" (pages are read and written with it) until a
+ * commit drops the realm; it is then "retired": kept only to read pages for snapshots that
+ * still see the realm (older than the drop's commit) — sealing a page or creating a
+ * segment in a retired realm fails as if it had no key — until the last such snapshot
+ * ends and the key is wiped (db.h invariant 5).
+ */
+/** Install (or replace) the page key of realm id, derived from its DEK. A retired key is
+    replaced in place and stays retired. ENOMEM. */
 int pdb_pager_set_realm(pdb_pager *p, uint32_t id, const pdb_key *dek);
-/** Forget (and wipe) the page key of realm id. */
+/** Make realm id's live key retired (no-op if it has none). */
+void pdb_pager_retire_realm(pdb_pager *p, uint32_t id);
+/** Forget and wipe the page key of realm id, live or retired, and discard the buffer
+    pool's frames of the realm's pages (their plaintext goes with the key). */
 void pdb_pager_drop_realm(pdb_pager *p, uint32_t id);
-/** 1 if realm id has a key installed. */
+/** 1 if realm id has a live key. */
 int pdb_pager_has_realm(pdb_pager *p, uint32_t id);
+/** State of realm id's key (tests): 0 none, 1 live, 2 retired. */
+int pdb_pager_realm_key(pdb_pager *p, uint32_t id);
 
 /** Random bytes from the nonce/key generator (thread-safe). */
 void pdb_pager_random(pdb_pager *p, void *out, size_t n);
@@ -169,8 +191,13 @@ int pdb_pager_read_run(pdb_pager *p, uint32_t realm, uint64_t first, uint32_t np
 
 /* ---- write transaction ---- */
 
-/** Begin the write side for txn `txn`; pages freed by txns <= horizon become reusable. */
-int pdb_pager_wtx_begin(pdb_pager *p, uint64_t txn, uint64_t horizon);
+/**
+ * Begin the write side for txn `txn`. Pages freed by txns <= horizon become reusable, and
+ * so do pages of the freelist chain of commit F-1 (freed by F) when no entry of snaps
+ * (the snapshot of every open read txn, nsnaps entries, any order) is F-1 (invariant 2).
+ * Errors: ENOMEM.
+ */
+int pdb_pager_wtx_begin(pdb_pager *p, uint64_t txn, uint64_t horizon, const uint64_t *snaps, size_t nsnaps);
 /** New zeroed page of `kind` in `realm`, owned, dirty, pinned. Errors: ENOMEM, EIO. */
 int pdb_pager_alloc(pdb_pager *p, uint32_t realm, int kind, pdb_frame **out);
 /**

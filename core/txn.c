@@ -48,6 +48,32 @@ uint64_t pdb_db_horizon(pagedb *db)
     return h;
 }
 
+/*
+ * Wipe the keys of dropped realms that no open snapshot can see any more (db.h invariant
+ * 5): those dropped by a commit D <= the horizon (every open reader's snapshot is >= D).
+ */
+static void reap_keys(pagedb *db)
+{
+    for (;;) {
+        uint32_t ids[16];
+        size_t n = 0;
+        pdb_mutex_lock(&db->mu);
+        uint64_t h = pdb_db_horizon(db);
+        for (size_t i = 0; i < db->nshred && n < 16;) {
+            if (db->shred[i].txn <= h) {
+                ids[n++] = db->shred[i].realm;
+                db->shred[i] = db->shred[--db->nshred];
+            } else {
+                i++;
+            }
+        }
+        pdb_mutex_unlock(&db->mu);
+        /* readers that begin now start at a snapshot >= D: none needs these keys */
+        for (size_t i = 0; i < n; i++) pdb_pager_drop_realm(db->pager, ids[i]);
+        if (n < 16) return;
+    }
+}
+
 static void tree_from_meta(pdb_tree *t, const pdb_meta *m)
 {
     memset(t, 0, sizeof *t);
@@ -102,7 +128,7 @@ int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out)
         db->writer_active = 1;
         t->meta = db->meta;
         t->id = db->meta.txn + 1;
-        int rc = pdb_pager_wtx_begin(db->pager, t->id, pdb_db_horizon(db));
+        int rc = pdb_pager_wtx_begin(db->pager, t->id, pdb_db_horizon(db), db->readers, db->nreaders);
         if (rc) {
             db->writer_active = 0;
             pdb_cond_broadcast(&db->cv);
@@ -137,6 +163,7 @@ static void txn_free(pagedb_txn *t)
     pdb_btctx_free(&t->bt);
     free(t->new_realms);
     free(t->drop_realms);
+    int reap = 0;
     pdb_mutex_lock(&db->mu);
     if (t->rdonly) {
         for (size_t i = 0; i < db->nreaders; i++) {
@@ -145,6 +172,7 @@ static void txn_free(pagedb_txn *t)
                 break;
             }
         }
+        reap = db->nshred != 0; /* this may have been the last snapshot to see a dropped realm */
     } else {
         db->writer_active = 0;
         pdb_cond_broadcast(&db->cv);
@@ -152,6 +180,7 @@ static void txn_free(pagedb_txn *t)
     db->ntxn--;
     pdb_mutex_unlock(&db->mu);
     free(t);
+    if (reap) reap_keys(db);
 }
 
 void pagedb_txn_abort(pagedb_txn *t)
@@ -165,6 +194,26 @@ void pagedb_txn_abort(pagedb_txn *t)
 }
 
 uint64_t pagedb_txn_id(const pagedb_txn *t) { return t ? t->id : 0; }
+
+/*
+ * Sync #1 or #2 of a commit (FORMAT.md §6.2). The write stage is already empty here (the
+ * freelist step wrote it out; the header is written directly), so a failure is the
+ * fdatasync's own. A failed fdatasync leaves the state of every write since the last good
+ * one unknown: Linux may have dropped the dirty pages and marked them clean, and a later
+ * fdatasync then succeeds without them ("fsyncgate"). So either failure poisons the handle
+ * (FORMAT.md §6.4): every later write transaction is refused with EIO, and a reopen
+ * recovers from what is durable.
+ */
+static int commit_sync(pagedb *db)
+{
+    int rc = pdb_pager_sync(db->pager);
+    if (rc) {
+        pdb_mutex_lock(&db->mu);
+        db->poisoned = 1;
+        pdb_mutex_unlock(&db->mu);
+    }
+    return rc;
+}
 
 static int do_commit(pagedb_txn *t)
 {
@@ -194,25 +243,39 @@ static int do_commit(pagedb_txn *t)
     if ((rc = p->vfs->size(p->file, &fsz)) != 0) return pdb_err(rc, "size of main.pdb");
     if (fsz < need && (rc = p->vfs->truncate(p->file, need)) != 0)
         return pdb_err(rc, "extending main.pdb to %llu pages", (unsigned long long)m.page_count);
-    if ((rc = pdb_pager_sync(p)) != 0) return rc;
+    if ((rc = commit_sync(db)) != 0) return rc;
+    if (t->ndrop_realms) { /* room to record the dropped realms' keys: nothing can fail later */
+        pdb_mutex_lock(&db->mu);
+        size_t nsh = db->nshred + t->ndrop_realms;
+        if (nsh > db->shred_cap) {
+            pdb_shred *ns = realloc(db->shred, nsh * sizeof *ns);
+            if (ns) {
+                db->shred = ns;
+                db->shred_cap = nsh;
+            } else {
+                rc = PAGEDB_ENOMEM;
+            }
+        }
+        pdb_mutex_unlock(&db->mu);
+        if (rc) return rc;
+    }
     uint8_t *hp;
     if (posix_memalign((void **)&hp, 4096, db->page_size)) return PAGEDB_ENOMEM;
     pdb_header_encode(db, &m, hp);
     rc = pdb_pager_write_header(p, (int)(m.txn % 2), hp);
     free(hp);
     if (rc) return rc;
-    if ((rc = pdb_pager_sync(p)) != 0) {
-        pdb_mutex_lock(&db->mu);
-        db->poisoned = 1;
-        pdb_mutex_unlock(&db->mu);
-        return rc;
-    }
+    if ((rc = commit_sync(db)) != 0) return rc;
     pdb_pager_commit_done(p);
-    for (size_t i = 0; i < t->ndrop_realms; i++) pdb_pager_drop_realm(p, t->drop_realms[i]);
+    /* Dropped realms: from now on no write can use their keys; snapshots older than this
+       commit still see the realms, so the keys are wiped when the last of them ends. */
+    for (size_t i = 0; i < t->ndrop_realms; i++) pdb_pager_retire_realm(p, t->drop_realms[i]);
     t->nnew_realms = 0;
     pdb_mutex_lock(&db->mu);
     db->meta = m;
+    for (size_t i = 0; i < t->ndrop_realms; i++) db->shred[db->nshred++] = (pdb_shred){t->drop_realms[i], m.txn};
     pdb_mutex_unlock(&db->mu);
+    if (t->ndrop_realms) reap_keys(db);
     pdb_seg_txn_end(t, 1); /* delete the files of segments this commit unlinked */
     return PAGEDB_OK;
 }
@@ -266,7 +329,11 @@ int pagedb_table_open(pagedb_txn *txn, const char *name, uint32_t realm, unsigne
     if (rc == PAGEDB_ENOTFOUND) {
         if (!(flags & PAGEDB_TABLE_CREATE)) return pdb_err(PAGEDB_ENOTFOUND, "no table named %s", name);
         if (txn->rdonly) return pdb_err(PAGEDB_EMISUSE, "cannot create a table in a read-only transaction");
-        if (realm != 0 && !pdb_pager_has_realm(txn->db->pager, realm)) return pdb_err(PAGEDB_ENOTFOUND, "no realm %u", realm);
+        /* the realm must exist in this txn's view: not dropped earlier in it (its key is
+           wiped only at commit) nor by an earlier commit (its key may still be kept for
+           older snapshots) */
+        if ((rc = pdb_cat_realm_exists(txn, realm)) != 0) return rc == PAGEDB_ENOTFOUND ? rc : pdb_txn_fail(txn, rc);
+        if (!pdb_pager_has_realm(txn->db->pager, realm)) return pdb_err(PAGEDB_ENOTFOUND, "no realm %u", realm);
         memset(&tr, 0, sizeof tr);
         tr.realm = realm;
         tr.dirty = 1;

@@ -331,9 +331,12 @@ size_t pagedb_max_key_size(const pagedb *db);
 
 /**
  * Begin a transaction. A read-only transaction sees the last committed state at this call
- * and nothing later; it keeps pages it visits pinned in a page memo (up to 1/64 of the
- * pool's frames, at most 1,024 pages, and all read transactions together at most 1/8 of
- * the frames) so later lookups through them skip the pool's lock and hash; the pins are
+ * and nothing later — its tables, values and realms, including realms a later commit drops
+ * (see pagedb_realm_drop) and pages later commits free (they are not reused while it is
+ * open, so a long-lived reader makes the file grow by the pages writers free, FORMAT.md
+ * §7). It keeps pages it visits pinned in a page memo (up to 1/64 of the pool's frames,
+ * at most 1,024 pages, and all read transactions together at most 1/8 of the frames) so
+ * later lookups through them skip the pool's lock and hash; the pins are
  * released when it ends. A write transaction waits (or with NOWAIT returns EBUSY) while another
  * write transaction of this handle is active.
  * Errors: EINVAL (NULL db or out), EMISUSE (write txn on a PAGEDB_RDONLY database), EBUSY
@@ -347,7 +350,9 @@ int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out);
  * Commit and free the transaction (read-only transactions just end). Durable on return
  * unless PAGEDB_NOSYNC: at most two fdatasync calls (docs/FORMAT.md §6).
  * On error the transaction is aborted and freed; nothing of it is visible and the last
- * committed state is intact.
+ * committed state is intact. If either fdatasync of the commit failed, the handle is
+ * poisoned (docs/FORMAT.md §6.4): every later write transaction's begin returns EIO; read
+ * transactions still work; close and reopen to recover from what is durable.
  * Errors: the poison code of a poisoned txn, EIO, EFULL, EAUTH/ECORRUPT (a page read during
  *   commit failed), ENOMEM, EMISUSE (NULL txn). After an EIO from either sync the handle
  *   refuses further write transactions (pagedb_txn_begin: EIO).
@@ -386,7 +391,13 @@ int pagedb_realm_get(pagedb_txn *txn, const char *name, uint32_t *id);
 /**
  * Drop a realm: drops every table it owns, frees their pages and destroys its wrapped DEK
  * (crypto-shredding: its pages can no longer be decrypted once the key's record is gone;
- * see docs/FORMAT.md §8 for when the old catalog page holding it is overwritten).
+ * see docs/FORMAT.md §8 for when the old catalog page holding it is overwritten). Within
+ * txn the realm is gone at once (pagedb_table_open cannot create a table in it). Snapshots:
+ * read transactions begun before this txn commits keep seeing the realm and its tables;
+ * its key stays in memory, for their reads only, until the last of them ends (or is wiped
+ * at the commit if none is open), and is never written anywhere. Transactions begun after
+ * the commit do not see the realm; after close the key is gone. The realm's segment files
+ * are deleted after the commit (segments are not part of snapshots).
  * Errors: EINVAL (realm 0), ENOTFOUND, EMISUSE (read txn, NULL txn), poison codes.
  */
 int pagedb_realm_drop(pagedb_txn *txn, uint32_t id);
@@ -401,7 +412,8 @@ int pagedb_realm_drop(pagedb_txn *txn, uint32_t id);
 /**
  * Open a named table in txn. The handle lives until the transaction ends.
  * name   1..255 bytes, NUL-terminated.
- * realm  realm of a newly created table (ignored when the table exists).
+ * realm  realm of a newly created table (ignored when the table exists); it must exist in
+ *        txn's view: a realm dropped earlier in txn gives ENOTFOUND.
  * Errors: ENOTFOUND (table absent without CREATE, or with CREATE the realm is absent),
  *   EMISUSE (CREATE of an absent table in a read txn, NULL txn), EINVAL (name not 1..255
  *   bytes, NULL out), EAUTH/ECORRUPT/EIO/ENOMEM (poison codes in a write txn).

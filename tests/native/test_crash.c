@@ -15,11 +15,16 @@
  *              database, each recovery continuing from the recovered state
  *   crash-2.x  an injected EIO/EFULL at a random VFS call: the call's operation returns
  *              it, the txn is poisoned, the db stays usable, content = acked; a failed
- *              second sync poisons the handle (EIO) and a reopen gives acked or fly
+ *              sync poisons the handle (EIO) and a reopen gives acked (first sync) or
+ *              acked or fly (second sync)
  *   crash-3.x  power loss when a commit issues its first or second sync
  *   crash-4.x  power loss during the header write, torn (old state) or whole (new state)
  *   crash-5.x  crash or failed call during database creation
  *   crash-6.x  freed pages reused by later commits, crash in the middle of such a commit
+ *   crash-7.x  the first or the second sync of a commit fails (EIO, EFULL): the commit
+ *              returns it, the handle refuses write txns (EIO) and still reads the last
+ *              acknowledged commit; a reopen, with or without a power loss, recovers what
+ *              is durable (acked after a failed first sync) — FORMAT.md §6.4
  *
  * A tracing VFS sits between the engine and the fault VFS: it records the kind of the
  * call that an injected failure hits, counts completed syncs (to know whether a commit
@@ -92,6 +97,8 @@ static struct tracer {
     uint64_t spill_writes;   /* writes issued outside commit (spills and overflow runs) */
     uint64_t reuse_limit;    /* count writes to pages 2..reuse_limit-1 (0 = off) */
     uint64_t reuse_writes;
+    uint64_t fail_sync;      /* sync call number fail_sync returns fail_sync_rc, no effect (0 = off) */
+    int fail_sync_rc;
 } TR;
 
 static void tr_count(int kind)
@@ -141,6 +148,10 @@ static int tr_sync(pagedb_vfs_file *f)
     if (TR.crash_sync && TR.sync_calls == TR.crash_sync) {
         TR.crash_sync = 0;
         pdb_fault_crash(TR.F, TR.crash_mode);
+    }
+    if (TR.fail_sync && TR.sync_calls == TR.fail_sync) {
+        TR.fail_sync = 0;
+        return TR.fail_sync_rc; /* like a failed fdatasync: nothing became durable */
     }
     int rc = TR.in->sync(f);
     if (rc == PAGEDB_OK) TR.syncs_ok++;
@@ -963,10 +974,12 @@ static void fail_cycle(sess *s)
                     kind_name[TR.watch_kind], pagedb_strerror(rc));
         STEP("crash-2.3");
         CHECK_RC(rc, code);
-        if (TR.watch_kind == K_SYNC && TR.watch_syncs - s0 == 1) {
-            /* the second sync failed after the header was written: the handle is
-               poisoned; what a reopen finds depends on what reached the medium */
+        if (TR.watch_kind == K_SYNC) {
+            /* a sync failed: the handle is poisoned (FORMAT.md §6.4). After the first, the
+               header was not written: a reopen finds acked. After the second, what it finds
+               depends on whether the header reached the medium. */
             STEP("crash-2.4");
+            int second = TR.watch_syncs - s0 == 1;
             pagedb_txn *t2;
             CHECK_RC(pagedb_txn_begin(s->db, 0, &t2), PAGEDB_EIO);
             int pick = (int)rn(s, 3);
@@ -974,11 +987,11 @@ static void fail_cycle(sess *s)
                 /* no power loss: the engine's view after reopening is either state */
                 CHECK_RC(pagedb_close(s->db), PAGEDB_OK);
                 s->db = NULL;
-                reopen_check(s, 1, 0);
+                reopen_check(s, second, second ? 0 : 1);
             } else {
                 /* power loss: DROP_ALL loses the unsynced header, KEEP_ALL keeps it */
                 pdb_fault_crash(s->F, pick == 1 ? PDB_FAULT_DROP_ALL : PDB_FAULT_KEEP_ALL);
-                recover(s, 1, pick == 1 ? 1 : 2);
+                recover(s, second, !second || pick == 1 ? 1 : 2);
             }
             g_fail_cycles++;
             pdb_fault_fail_call(s->F, 0, 0);
@@ -1302,6 +1315,65 @@ static void reuse_case(uint64_t *rng)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* crash-7: a failed sync poisons the handle (FORMAT.md §6.4)                                */
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * Sync number `which` (1 or 2) of a commit fails with `code` (nothing it covers became
+ * durable). The commit returns the error; the handle then refuses write transactions with
+ * EIO (a failed fdatasync may have dropped dirty pages the kernel never reports again);
+ * read transactions still see the last acknowledged commit. A reopen (after a power loss
+ * in `mode`, or none when mode < 0) recovers what is durable: after a failed first sync
+ * exactly the last acknowledged commit; after a failed second sync that commit, or the
+ * failed one if its header reached the medium — DROP_ALL: acked, KEEP_ALL: fly.
+ */
+static void failed_sync(sess *s, int which, int code, int mode)
+{
+    CASE(which == 1 ? "crash-7.1" : "crash-7.2");
+    pagedb_txn *txn = txn_with_ops(s, 1 + (int)rn(s, 15));
+    TR.fail_sync = TR.sync_calls + (uint64_t)which;
+    TR.fail_sync_rc = code;
+    uint64_t synced = 0;
+    int rc = commit(s, txn, &synced);
+    CHECK(TR.fail_sync == 0); /* the armed sync was issued */
+    CHECK_RC(rc, code);
+    CHECK(synced == (uint64_t)which - 1);
+    STEP(which == 1 ? "crash-7.3" : "crash-7.4"); /* the handle is poisoned */
+    pagedb_txn *t2;
+    CHECK_RC(pagedb_txn_begin(s->db, 0, &t2), PAGEDB_EIO);
+    CHECK_RC(pagedb_txn_begin(s->db, PAGEDB_TXN_NOWAIT, &t2), PAGEDB_EIO);
+    expect_state(s, &s->acked, "the last acknowledged commit (poisoned handle, read txn)");
+    CHECK_RC(pagedb_txn_begin(s->db, 0, &t2), PAGEDB_EIO); /* still, after reads */
+    STEP(which == 1 ? "crash-7.5" : "crash-7.6"); /* reopen: what is durable */
+    if (mode < 0) {
+        CHECK_RC(pagedb_close(s->db), PAGEDB_OK);
+        s->db = NULL;
+        /* no power loss: the engine sees the bytes it wrote (a failed sync reported only
+           that durability is unknown), so after a failed second sync its header counts */
+        reopen_check(s, which == 2, which == 1 ? 1 : 0);
+    } else {
+        pdb_fault_crash(s->F, mode);
+        recover(s, which == 2, which == 1 || mode == PDB_FAULT_DROP_ALL ? 1 : mode == PDB_FAULT_KEEP_ALL ? 2 : 0);
+    }
+    clean_txn(s, 1 + (int)rn(s, 8)); /* the reopened handle commits again */
+    expect_state(s, &s->acked, "the commit after the reopen");
+}
+
+static void failed_sync_cases(uint64_t *rng)
+{
+    sess s;
+    for (int small = 0; small < 2; small++) {
+        sess_init(&s, rng, small);
+        for (int i = 0; i < 3; i++) clean_txn(&s, 10);
+        for (int i = 0; i < 16; i++) {
+            snprintf(g_ctx, sizeof g_ctx, "failed sync small=%d i=%d", small, i);
+            failed_sync(&s, 1 + i % 2, (i / 2) % 2 ? PAGEDB_EFULL : PAGEDB_EIO, (i / 4) % 4 - 1);
+        }
+        sess_end(&s);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* main                                                                                      */
 /* ---------------------------------------------------------------------------------------- */
 
@@ -1321,6 +1393,7 @@ int main(void)
     unsigned long after_targeted = g_crashes;
     if (!fr || !*fr) reuse_case(&rng);
     unsigned long after_reuse = g_crashes;
+    if (!fr || !*fr) failed_sync_cases(&rng);
 
     sess s;
     for (int round = fr && *fr ? atoi(fr) : 0; g_random_crashes < target; round++) {

@@ -26,9 +26,23 @@
  *           unbudgeted: every frame pinned, ENOMEM) all read right;
  *           readers with full memos keep their snapshots while a writer rewrites every
  *           key in commits that churn the pool
+ *  txn-9.x  one read txn open over 5,000 small commits (3 updates each; 64-page and default
+ *           pools): the file grows at most by the pages each commit frees (linear), and
+ *           once the reader ends later commits reuse the held-back pages (no growth, new
+ *           data comes from the freelist) — issue 16 item 2
+ *  txn-10.x a read txn begun before a committed pagedb_realm_drop still reads the realm's
+ *           table after its pages were evicted (64-page pool) and in the default pool; a
+ *           reader begun after the drop does not see it; the writer cannot use it; the
+ *           realm key is wiped when the last older snapshot ends (at the commit when none
+ *           is open) and is gone after a reopen — issue 16 item 3
+ *  txn-11.x pagedb_table_open(CREATE) in a realm dropped earlier in the same write txn
+ *           returns ENOTFOUND — issue 16 item 4
+ *  txn-12   pagedb_verify in a loop in one thread (it walks its snapshot's freelist
+ *           chain) while another thread commits, under an old reader: every run passes
  *
  * Environment: PAGEDB_TEST_SEED.
  */
+#include "db.h" /* pdb_pager_realm_key: whether a dropped realm's key is still in memory */
 #include "harness.h"
 #include "pagedb_posix.h"
 
@@ -1045,6 +1059,443 @@ static void page_memo(void)
     free(dir);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* txn-9: file growth under a long reader (issue 16 item 2)                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+#define L_KEYS 1000u
+#define L_COMMITS 5000u
+#define L_VAL 32
+
+static uint32_t g_lver[L_KEYS];
+
+static void l_key(unsigned i, char *k) { snprintf(k, 16, "l%05u", i); }
+static void l_val(unsigned i, uint32_t ver, uint8_t *v)
+{
+    memset(v, (int)(i * 7 + ver), L_VAL);
+    memcpy(v, &ver, sizeof ver);
+}
+
+static void l_put(pagedb_table *tb, unsigned i, uint32_t ver)
+{
+    char k[16];
+    uint8_t v[L_VAL];
+    l_key(i, k);
+    l_val(i, ver, v);
+    CHECK_RC(pagedb_put(tb, k, strlen(k), v, sizeof v, 0), PAGEDB_OK);
+}
+
+/* Every key of table l in txn t holds the version `ver` gives it (ver NULL: version 0). */
+static void l_check(pagedb_txn *t, const uint32_t *ver)
+{
+    pagedb_table *tb;
+    CHECK_RC(pagedb_table_open(t, "l", 0, 0, &tb), PAGEDB_OK);
+    for (unsigned i = 0; i < L_KEYS; i++) {
+        char k[16];
+        uint8_t v[L_VAL];
+        l_key(i, k);
+        l_val(i, ver ? ver[i] : 0, v);
+        pagedb_val got;
+        CHECK_RC(pagedb_get(tb, k, strlen(k), &got), PAGEDB_OK);
+        CHECK(got.size == L_VAL && memcmp(got.data, v, L_VAL) == 0);
+    }
+}
+
+static void l_commit(pagedb *db, uint32_t c)
+{
+    pagedb_txn *w;
+    pagedb_table *tb;
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(w, "l", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+    for (int j = 0; j < 3; j++) { /* three small updates */
+        unsigned i = (unsigned)harness_randn(&g_rng, L_KEYS);
+        l_put(tb, i, c);
+        g_lver[i] = c;
+    }
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+}
+
+static int l_info_cb(void *arg, const pagedb_table_info *i)
+{
+    if (!strcmp(i->name, "l")) *(pagedb_table_info *)arg = *i;
+    return 0;
+}
+
+/*
+ * One read txn stays open over 5,000 small commits (3 updates each). Each commit frees at
+ * most the 3 leaves it rewrote, the tree's branch pages above them and the catalog page
+ * holding the table's record: per = 3 * depth + 2 pages. The pages freed since the
+ * reader's snapshot cannot be reused while it is open, so the file may grow by `per`
+ * pages a commit (plus the freelist pages that list them) — linearly. Once the reader
+ * ends, later commits take their pages from the freelist: the file stops growing.
+ */
+static void long_reader(const char *id, size_t cache)
+{
+    CASE(id);
+    char *dir = harness_tmpdir("txn-longreader");
+    pagedb *db = open_db(dir, PAGEDB_CREATE | PAGEDB_NOSYNC, cache);
+    pagedb_txn *w, *r;
+    pagedb_table *tb;
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(w, "l", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+    for (unsigned i = 0; i < L_KEYS; i++) l_put(tb, i, 0);
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    memset(g_lver, 0, sizeof g_lver);
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);
+    pagedb_table_info ti = {0};
+    CHECK_RC(pagedb_table_list(r, l_info_cb, &ti), PAGEDB_OK);
+    CHECK(ti.depth >= 2);
+    uint64_t per = 3 * (uint64_t)ti.depth + 2;
+    pagedb_stats s0 = stats(db);
+    for (uint32_t c = 1; c <= L_COMMITS; c++) {
+        l_commit(db, c);
+        if (c % 50 == 0) {
+            pagedb_stats st = stats(db);
+            uint64_t bound = s0.page_count + (uint64_t)c * per + 16; /* + freelist pages */
+            if (st.page_count > bound)
+                fprintf(stderr, "[%s] after %u commits under one reader: %llu pages, bound %llu\n", id, c,
+                        (unsigned long long)st.page_count, (unsigned long long)bound);
+            CHECK(st.page_count <= bound);
+            CHECK(st.file_bytes <= bound * PS);
+        }
+        if (c % 1000 == 0) l_check(r, NULL); /* the snapshot still reads right */
+    }
+    pagedb_stats s1 = stats(db);
+    l_check(r, NULL);
+    pagedb_txn_abort(r);
+    printf("%s: %u commits under one reader: %llu -> %llu pages (%.2f pages a commit, bound %llu), "
+           "%llu free\n", id, L_COMMITS, (unsigned long long)s0.page_count, (unsigned long long)s1.page_count,
+           (double)(s1.page_count - s0.page_count) / L_COMMITS, (unsigned long long)per,
+           (unsigned long long)s1.free_pages);
+    /* the reader is gone: the pages held back for it are reused, the file stops growing */
+    for (uint32_t c = L_COMMITS + 1; c <= L_COMMITS + 500; c++) l_commit(db, c);
+    pagedb_stats s2 = stats(db);
+    printf("%s: 500 commits after the reader ended: %llu pages, %llu free\n", id,
+           (unsigned long long)s2.page_count, (unsigned long long)s2.free_pages);
+    CHECK(s2.page_count <= s1.page_count);
+    CHECK(s1.free_pages > 1000); /* what the reader held back */
+    /* new data comes from the freelist: 2,000 new keys (about 50 pages) */
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(w, "n", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+    for (unsigned i = 0; i < 2000; i++) {
+        char k[16];
+        uint8_t v[64];
+        snprintf(k, sizeof k, "n%05u", i);
+        memset(v, (int)i, sizeof v);
+        CHECK_RC(pagedb_put(tb, k, strlen(k), v, sizeof v, 0), PAGEDB_OK);
+    }
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    pagedb_stats s3 = stats(db);
+    CHECK(s3.page_count == s2.page_count);
+    CHECK(s3.free_pages + 40 < s2.free_pages);
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);
+    l_check(r, g_lver);
+    pagedb_txn_abort(r);
+    CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    db = open_db(dir, 0, cache);
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);
+    l_check(r, g_lver);
+    pagedb_txn_abort(r);
+    CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* txn-10: snapshots across a realm drop (issue 16 item 3)                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+static void r_val(const char *tag, unsigned i, uint8_t *v) /* 100 bytes */
+{
+    for (unsigned j = 0; j < 100; j++) v[j] = (uint8_t)(i * 13 + j + (unsigned char)tag[0]);
+}
+
+static void r_fill(pagedb_table *tb, const char *tag, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        char k[24];
+        uint8_t v[100];
+        snprintf(k, sizeof k, "%s%05u", tag, i);
+        r_val(tag, i, v);
+        CHECK_RC(pagedb_put(tb, k, strlen(k), v, sizeof v, 0), PAGEDB_OK);
+    }
+}
+
+typedef struct rscan {
+    const char *tag;
+    unsigned n;
+} rscan;
+
+static int r_scan_cb(void *arg, pagedb_val k, pagedb_val v)
+{
+    rscan *s = arg;
+    char want[24];
+    uint8_t wv[100];
+    snprintf(want, sizeof want, "%s%05u", s->tag, s->n);
+    r_val(s->tag, s->n, wv);
+    CHECK(k.size == strlen(want) && memcmp(k.data, want, k.size) == 0);
+    CHECK(v.size == sizeof wv && memcmp(v.data, wv, sizeof wv) == 0);
+    s->n++;
+    return 0;
+}
+
+/* The snapshot of r holds realm `name`'s (NULL: no realm check) table `tname` with n entries of `tag`. */
+static void r_scan(pagedb_txn *r, const char *name, uint32_t rid, const char *tname, const char *tag, unsigned n)
+{
+    uint32_t got = 0;
+    if (name) {
+        CHECK_RC(pagedb_realm_get(r, name, &got), PAGEDB_OK);
+        CHECK(got == rid);
+    }
+    pagedb_table *tb;
+    CHECK_RC(pagedb_table_open(r, tname, 0, 0, &tb), PAGEDB_OK);
+    rscan sc = {tag, 0};
+    CHECK_RC(pagedb_scan(tb, NULL, r_scan_cb, &sc), PAGEDB_OK);
+    CHECK(sc.n == n);
+    for (unsigned i = 0; i < n; i += 97) {
+        char k[24];
+        uint8_t v[100];
+        snprintf(k, sizeof k, "%s%05u", tag, i);
+        r_val(tag, i, v);
+        pagedb_val gv;
+        CHECK_RC(pagedb_get(tb, k, strlen(k), &gv), PAGEDB_OK);
+        CHECK(gv.size == sizeof v && memcmp(gv.data, v, sizeof v) == 0);
+    }
+}
+
+/* Key state of realm id in the pager: 0 none, 1 live, 2 kept for older snapshots only. */
+static int key_state(pagedb *db, uint32_t id) { return pdb_pager_realm_key(db->pager, id); }
+
+/*
+ * The issue's sequence: realm r with a 2,000-entry table, commit; a read txn begins; a
+ * write txn puts 4,000 entries elsewhere (on a 64-page pool this evicts r's pages), drops
+ * r and commits; the read txn scans r's table — from the file, so it needs r's key.
+ * A second old reader keeps the key after the first ends; a reader begun after the drop
+ * does not see r (and does not keep its key alive); the writer cannot use r again; once
+ * the last older snapshot ends, the key is wiped, and after a reopen it is gone.
+ */
+static void realm_snapshot(const char *id, size_t cache)
+{
+    CASE(id);
+    char *dir = harness_tmpdir("txn-realmsnap");
+    pagedb *db = open_db(dir, PAGEDB_CREATE | PAGEDB_NOSYNC, cache);
+    pagedb_txn *w, *r1, *r2, *r3;
+    pagedb_table *tb;
+    uint32_t rid = 0, got = 0;
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_create(w, "r", &rid), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(w, "rt", rid, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+    r_fill(tb, "r", 2000);
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r1), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r2), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(w, "other", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+    r_fill(tb, "o", 4000);
+    CHECK_RC(pagedb_realm_drop(w, rid), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    pagedb_stats st = stats(db);
+    if (cache) CHECK(st.cache_evictions > 0);
+    r_scan(r1, "r", rid, "rt", "r", 2000);
+    CHECK(key_state(db, rid) == 2);
+
+    /* a reader begun after the drop: no realm r, no table rt */
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r3), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_get(r3, "r", &got), PAGEDB_ENOTFOUND);
+    CHECK_RC(pagedb_table_open(r3, "rt", 0, 0, &tb), PAGEDB_ENOTFOUND);
+    /* the writer cannot put anything under r again */
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(w, "again", rid, PAGEDB_TABLE_CREATE, &tb), PAGEDB_ENOTFOUND);
+    CHECK_RC(pagedb_realm_drop(w, rid), PAGEDB_ENOTFOUND);
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    pagedb_segment *seg = NULL;
+    uint64_t segid = 0;
+    CHECK_RC(pagedb_segment_create(db, rid, &seg, &segid), PAGEDB_ENOTFOUND);
+
+    pagedb_txn_abort(r1); /* r2 still sees r: its key stays */
+    CHECK(key_state(db, rid) == 2);
+    r_scan(r2, "r", rid, "rt", "r", 2000);
+    pagedb_txn_commit(r2); /* the last snapshot that sees r: its key is wiped */
+    CHECK(key_state(db, rid) == 0);
+    CHECK_RC(pagedb_realm_get(r3, "r", &got), PAGEDB_ENOTFOUND);
+    pagedb_txn_abort(r3);
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r1), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_get(r1, "r", &got), PAGEDB_ENOTFOUND);
+    CHECK_RC(pagedb_table_open(r1, "rt", 0, 0, &tb), PAGEDB_ENOTFOUND);
+    r_scan(r1, NULL, 0, "other", "o", 4000);
+    pagedb_txn_abort(r1);
+    CHECK(key_state(db, rid) == 0);
+    CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+
+    /* after a reopen the key is gone */
+    db = open_db(dir, 0, cache);
+    CHECK(key_state(db, rid) == 0);
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r1), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_get(r1, "r", &got), PAGEDB_ENOTFOUND);
+    CHECK_RC(pagedb_table_open(r1, "rt", 0, 0, &tb), PAGEDB_ENOTFOUND);
+    r_scan(r1, NULL, 0, "other", "o", 4000);
+    pagedb_txn_abort(r1);
+    CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+
+/* With no reader open, the key of a dropped realm is wiped at the drop's commit. */
+static void realm_drop_no_reader(void)
+{
+    CASE("txn-10.3");
+    char *dir = harness_tmpdir("txn-realmdrop");
+    pagedb *db = open_db(dir, PAGEDB_CREATE | PAGEDB_NOSYNC, 64 * PS);
+    pagedb_txn *w;
+    pagedb_table *tb;
+    uint32_t rid = 0;
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_create(w, "r", &rid), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(w, "rt", rid, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+    r_fill(tb, "r", 500);
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    CHECK(key_state(db, rid) == 1);
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_drop(w, rid), PAGEDB_OK);
+    CHECK(key_state(db, rid) == 1); /* until the commit */
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    CHECK(key_state(db, rid) == 0);
+    /* an aborted drop keeps the realm */
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_create(w, "q", &rid), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_drop(w, rid), PAGEDB_OK);
+    pagedb_txn_abort(w);
+    CHECK(key_state(db, rid) == 1);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* txn-11: no table in a realm dropped earlier in the same write txn (issue 16 item 4)         */
+/* ------------------------------------------------------------------------------------------ */
+
+static int t_names_cb(void *arg, const pagedb_table_info *i)
+{
+    (void)i;
+    (*(unsigned *)arg)++;
+    return 0;
+}
+
+static void table_in_dropped_realm(void)
+{
+    CASE("txn-11.1");
+    char *dir = harness_tmpdir("txn-droppedrealm");
+    pagedb *db = open_db(dir, PAGEDB_CREATE | PAGEDB_NOSYNC, 0);
+    pagedb_txn *w;
+    pagedb_table *tb;
+    uint32_t q = 0, q2 = 0;
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_create(w, "q", &q), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(w, "inq", q, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+    CHECK_RC(pagedb_put(tb, "a", 1, "1", 1, 0), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_drop(w, q), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(w, "t", q, PAGEDB_TABLE_CREATE, &tb), PAGEDB_ENOTFOUND);
+    /* the dropped realm's own table cannot be recreated under it either */
+    CHECK_RC(pagedb_table_open(w, "inq", q, PAGEDB_TABLE_CREATE, &tb), PAGEDB_ENOTFOUND);
+    CHECK_RC(pagedb_table_open(w, "inq", 0, 0, &tb), PAGEDB_ENOTFOUND);
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+
+    CASE("txn-11.2"); /* a realm created and dropped in the same txn */
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_create(w, "q2", &q2), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(w, "x", q2, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_drop(w, q2), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(w, "t2", q2, PAGEDB_TABLE_CREATE, &tb), PAGEDB_ENOTFOUND);
+    CHECK_RC(pagedb_table_open(w, "x", q2, PAGEDB_TABLE_CREATE, &tb), PAGEDB_ENOTFOUND);
+    CHECK_RC(pagedb_table_open(w, "ok", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK); /* realm 0 still fine */
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    db = open_db(dir, 0, 0);
+    pagedb_txn *r;
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);
+    unsigned ntables = 0;
+    CHECK_RC(pagedb_table_list(r, t_names_cb, &ntables), PAGEDB_OK);
+    CHECK(ntables == 1); /* only "ok" */
+    CHECK_RC(pagedb_table_open(r, "t", 0, 0, &tb), PAGEDB_ENOTFOUND);
+    CHECK_RC(pagedb_table_open(r, "t2", 0, 0, &tb), PAGEDB_ENOTFOUND);
+    pagedb_txn_abort(r);
+    CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* txn-12: pagedb_verify in one thread while another commits                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+#ifndef __wasi__
+typedef struct vctx {
+    pagedb *db;
+    atomic_int stop;
+    atomic_uint runs;
+} vctx;
+
+static void *verifier(void *arg)
+{
+    vctx *v = arg;
+    while (!atomic_load(&v->stop)) {
+        uint64_t pages = 0;
+        TCHECK_RC(pagedb_verify(v->db, &pages), PAGEDB_OK);
+        TCHECK(pages >= 2);
+        atomic_fetch_add(&v->runs, 1);
+    }
+    return NULL;
+}
+
+/*
+ * verify walks the freelist chain of its snapshot S while the writer commits: that chain
+ * was freed by commit S+1 and must not be reused while a reader of snapshot S is open
+ * (FORMAT.md §7) — but only then: the long-reader growth of txn-9 stays linear.
+ */
+static void verify_while_committing(void)
+{
+    CASE("txn-12");
+    char *dir = harness_tmpdir("txn-verify");
+    pagedb *db = open_db(dir, PAGEDB_CREATE | PAGEDB_NOSYNC, 64 * PS);
+    pagedb_txn *w;
+    pagedb_table *tb;
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(w, "l", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+    for (unsigned i = 0; i < L_KEYS; i++) l_put(tb, i, 0);
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    pagedb_txn *r; /* an old reader keeps a long freelist (several chain pages) */
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);
+    memset(g_lver, 0, sizeof g_lver);
+    for (uint32_t c = 1; c <= 400; c++) l_commit(db, c);
+    vctx v = {db, 0, 0};
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, verifier, &v) == 0);
+    for (uint32_t c = 401; c <= 3000 || atomic_load(&v.runs) < 20; c++) l_commit(db, c);
+    atomic_store(&v.stop, 1);
+    CHECK(pthread_join(th, NULL) == 0);
+    printf("txn-12: %u verify runs while committing\n", atomic_load(&v.runs));
+    l_check(r, NULL);
+    pagedb_txn_abort(r);
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);
+    l_check(r, g_lver);
+    pagedb_txn_abort(r);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+#endif
+
 int main(void)
 {
     g_rng = harness_seed(0x7A7A);
@@ -1076,5 +1527,22 @@ int main(void)
     t = now_s();
     page_memo();
     printf("txn-8 %.1f s\n", now_s() - t);
+    t = now_s();
+    table_in_dropped_realm();
+    printf("txn-11 %.1f s\n", now_s() - t);
+    t = now_s();
+    realm_snapshot("txn-10.1", 64 * PS);
+    realm_snapshot("txn-10.2", 0);
+    realm_drop_no_reader();
+    printf("txn-10 %.1f s\n", now_s() - t);
+    t = now_s();
+    long_reader("txn-9.1", 64 * PS);
+    long_reader("txn-9.2", 0);
+    printf("txn-9 %.1f s\n", now_s() - t);
+#ifndef __wasi__
+    t = now_s();
+    verify_while_committing();
+    printf("txn-12 %.1f s\n", now_s() - t);
+#endif
     return harness_done();
 }

@@ -5,8 +5,9 @@
 #
 # Usage:
 #   scripts/fuzz.sh [TARGET...]            fuzz each target (default: all) for FUZZ_SECONDS
-#   scripts/fuzz.sh regress [TARGET...]    run the seed corpus and tests/fuzz/crashes/ once
-#                                          (no fuzzing; for scripts/test.sh once the known
+#   scripts/fuzz.sh regress [TARGET...]    run the seed corpus and tests/fuzz/crashes/ once,
+#                                          built without the known-defect avoidance (no
+#                                          fuzzing; for scripts/test.sh once the known
 #                                          crashes are fixed)
 #   scripts/fuzz.sh triage FILE...         run reproducers, print each one's first frames
 # Environment:
@@ -14,7 +15,9 @@
 #   FUZZ_JOBS     parallel fuzzing processes per target (default 1; libFuzzer -fork=N,
 #                 which also keeps going after a finding and collects all of them)
 #   FUZZ_FLAGS    extra libFuzzer flags (e.g. "-max_len=4096 -dict=...")
-#   FUZZ_BUILD    build directory (default build/fuzz)
+#   FUZZ_AVOID    ON (default): the targets step around known, unfixed defects
+#                 (FUZZ_AVOID_ITEM* in tests/fuzz/*.c); OFF: they do not (regress is OFF)
+#   FUZZ_BUILD    build directory (default build/fuzz, build/fuzz-noavoid when FUZZ_AVOID=OFF)
 #   CC            clang to use (default clang-19, else clang)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +35,11 @@ if [ -z "${CC:-}" ]; then
   if command -v clang-19 >/dev/null; then CC=clang-19; else CC=clang; fi
 fi
 export CC
-cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAGEDB_FUZZ=ON -DPAGEDB_TESTS=OFF >/dev/null
+avoid=${FUZZ_AVOID:-ON}
+[ "$mode" = regress ] && avoid=OFF
+[ "$avoid" = OFF ] && B=${FUZZ_BUILD:-build/fuzz-noavoid}
+cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAGEDB_FUZZ=ON -DPAGEDB_FUZZ_AVOID=$avoid \
+  -DPAGEDB_TESTS=OFF >/dev/null
 cmake --build "$B" -j2 --target "${ALL[@]}" >/dev/null
 
 # Common libFuzzer flags: a hang is 10 s, memory 2 GiB, one allocation at most 1 GiB.
@@ -63,10 +70,13 @@ for t in "${targets[@]}"; do
     inputs=("$seeds"/*)
     for c in "$ROOT"/tests/fuzz/crashes/"$t"-*; do [ -f "$c" ] && inputs+=("$c"); done
     echo "== $t: ${#inputs[@]} inputs"
-    if ! "$bin" "${COMMON[@]}" "${inputs[@]}" >"$ROOT/$B/$t-regress.log" 2>&1; then
-      echo "FAIL: $t (log: $B/$t-regress.log)"; grep -m3 -E 'SUMMARY|^fuzz_|Running:' "$ROOT/$B/$t-regress.log" | tail -3
-      fail=1
-    fi
+    for f in "${inputs[@]}"; do   # one process per input: report every failing one
+      if ! "$bin" "${COMMON[@]}" "$f" >"$ROOT/$B/$t-regress.log" 2>&1; then
+        echo "FAIL: ${f#"$ROOT"/}: $(grep -m1 -E 'SUMMARY|^fuzz_(ops|file):|runtime error|ERROR: libFuzzer' \
+          "$ROOT/$B/$t-regress.log" | sed -E 's/ \(\/[^)]*\)//g; s/ \(BuildId: [0-9a-f]+\)//g')"
+        fail=1
+      fi
+    done
     continue
   fi
   work=$ROOT/$B/corpus/$t      # grows while fuzzing; never committed

@@ -25,6 +25,8 @@
  *   FUZZ_AVOID_ITEM3  a held read snapshot is ended before a commit that drops a realm.
  *   FUZZ_AVOID_ITEM4  no table create in a realm dropped earlier in the same write txn.
  *   FUZZ_AVOID_ITEM8  SEEK_FIRST/LAST are given a key of at most the maximum length.
+ * FUZZ_AVOID_KNOWN (default 1) is the default of every FUZZ_AVOID_ITEM* macro; build with
+ * -DPAGEDB_FUZZ_AVOID=OFF (CMake) once the defects are fixed.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -33,17 +35,20 @@
 
 #include "pagedb.h"
 
+#ifndef FUZZ_AVOID_KNOWN
+#define FUZZ_AVOID_KNOWN 1
+#endif
 #ifndef FUZZ_AVOID_ITEM1
-#define FUZZ_AVOID_ITEM1 1
+#define FUZZ_AVOID_ITEM1 FUZZ_AVOID_KNOWN
 #endif
 #ifndef FUZZ_AVOID_ITEM3
-#define FUZZ_AVOID_ITEM3 1
+#define FUZZ_AVOID_ITEM3 FUZZ_AVOID_KNOWN
 #endif
 #ifndef FUZZ_AVOID_ITEM4
-#define FUZZ_AVOID_ITEM4 1
+#define FUZZ_AVOID_ITEM4 FUZZ_AVOID_KNOWN
 #endif
 #ifndef FUZZ_AVOID_ITEM8
-#define FUZZ_AVOID_ITEM8 1
+#define FUZZ_AVOID_ITEM8 FUZZ_AVOID_KNOWN
 #endif
 
 #define FAIL(...)                                                                                  \

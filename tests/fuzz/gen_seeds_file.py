@@ -27,12 +27,16 @@ write("raw_pass_ops", bytes([3]) + patch(0, 56, struct.pack("<Q", 2)))
 write("raw_page_kind", bytes([1]) + patch(9, 0, b"\x03"))
 write("raw_truncate", bytes([17]) + patch(12, 100, b""))
 write("raw_seg_tail", bytes([1]) + patch(0x83, 0, b"\x06\x01\x00\x00"))
-# sealed: structures behind valid tags
-write("sealed_node_count", bytes([4 | 1]) + patch(8, 0, b"\xff\x00"))
+# sealed: structures behind valid tags (offsets are page offsets: 0..24 the page header's
+# labels, 64.. the body)
+def spatch(sel, off, data):
+    return patch(sel, 64 + off, data)
+write("sealed_node_count", bytes([4 | 1]) + spatch(8, 0, b"\xff\x00"))
 # upper = 0 in a leaf node crashes node_insert (issue 16 item 10): tests/fuzz/crashes/fuzz_file-item10-node-upper-zero
-write("sealed_branch_child", bytes([4 | 0]) + patch(9, 8, struct.pack("<H", 4090)))
-write("sealed_catalog_leaf", bytes([4 | 2]) + patch(2, 4040, b"\xff\xff\xff\x7f"))
-write("sealed_freelist", bytes([4 | 1 | 16]) + patch(3, 24, struct.pack("<I", 200)))
+write("sealed_branch_child", bytes([4 | 0]) + spatch(9, 8, struct.pack("<H", 4090)))
+write("sealed_catalog_leaf", bytes([4 | 2]) + spatch(2, 4040, b"\xff\xff\xff\x7f"))
+write("sealed_freelist", bytes([4 | 1 | 16]) + spatch(3, 24, struct.pack("<I", 200)))
 write("sealed_hdr_pagecount", bytes([4 | 1 | 8]) + patch(0, 200, struct.pack("<Q", 1 << 62)))
-write("sealed_seg_count", bytes([4 | 1]) + patch(0x80, 0, struct.pack("<I", 5000)))
-write("sealed_seg_footer", bytes([4 | 0]) + patch(0xc2, 8, struct.pack("<Q", 9)))
+write("sealed_seg_count", bytes([4 | 1]) + spatch(0x80, 0, struct.pack("<I", 5000)))
+write("sealed_leaf_kind", bytes([4 | 1]) + patch(12, 0, b"\x02"))
+write("sealed_seg_footer", bytes([4 | 0]) + spatch(0xc2, 8, struct.pack("<Q", 9)))

@@ -40,7 +40,8 @@
  *                     times the page size overflows 2^64 (open truncates main.pdb).
  *   FUZZ_AVOID_ITEM10 sealed mode skips inputs that leave a patched B+ tree page with a
  *                     node header or cell running past the page: n/upper/slot offsets out
- *                     of bounds, a key or inline value past the page, an overflow value of
+ *                     of bounds, a branch without cells, a key or inline value past the
+ *                     page, an overflow value of
  *                     0 bytes or over 64 MiB (out-of-bounds reads and writes, 4 GiB
  *                     allocations). Other malformed content (key order, page references,
  *                     catalog records, freelists, segment pages, headers) is still fed.
@@ -51,6 +52,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "crypt.h"
 #include "pagedb.h"
@@ -130,6 +133,18 @@ static void fill(uint8_t *b, size_t n, unsigned s)
 {
     for (size_t i = 0; i < n; i++) b[i] = (uint8_t)(s * 31 + i * 7 + (i >> 8));
 }
+
+/* Oracle for raw mode: the content every table of each seed database scans to. An input
+   that changed only authenticated pages (no header page, no truncation) may make reads
+   fail, but a scan that succeeds must return exactly the seed's entries (the AEAD/MAC
+   and the parent tags must reject every change): "no wrong data is served". */
+typedef struct content {
+    int n;
+    char name[16][256];
+    uint8_t digest[16][16];
+} content;
+static content SEEDCONTENT[NVAR];
+static void exercise(pagedb *db, int write, content *record, const content *expect);
 
 static void build_db(pagedb_vfs *vfs, int var)
 {
@@ -306,6 +321,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         V[var].present = 1;
         V[var].passphrase = var == 3;
         if (var != 3) decrypt_variant(&V[var]);
+        pagedb_options o;
+        opts(&o, vfs, var, PAGEDB_RDONLY);
+        pagedb *db;
+        SETUP(pagedb_open("db", &o, &db), "reopen seed");
+        exercise(db, 0, &SEEDCONTENT[var], NULL);
+        SETUP(pagedb_close(db), "close seed");
         pagedb_vfs_mem_destroy(vfs);
         if (getenv("FUZZ_FILE_DEBUG")) {
             for (size_t fi = 0; fi < V[var].nf; fi++) {
@@ -337,7 +358,7 @@ static int node_overruns(const uint8_t *p)
     if (p[0] != 2 && p[0] != 3) return 0;
     unsigned n = p[64] | p[65] << 8;
     uint32_t upper = p[68] | p[69] << 8 | (uint32_t)p[70] << 16 | (uint32_t)p[71] << 24;
-    if (72 + 2 * (size_t)n > upper || upper > PS) return 1;
+    if (72 + 2 * (size_t)n > upper || upper > PS || (p[0] == 2 && n == 0)) return 1;
     for (unsigned c = 0; c < n; c++) {
         size_t off = p[72 + 2 * c] | p[73 + 2 * c] << 8;
         if (off < upper || off >= PS) return 1;
@@ -489,11 +510,17 @@ static uint64_t le64(const uint8_t *p)
 
 typedef struct scanctx {
     unsigned long n;
+    crypto_generichash_state h; /* digest of the entries (forward scans) */
 } scanctx;
 
 static int scan_cb(void *arg, pagedb_val k, pagedb_val v)
 {
     scanctx *s = arg;
+    uint8_t len[8] = {(uint8_t)k.size, (uint8_t)(k.size >> 8), (uint8_t)v.size, (uint8_t)(v.size >> 8),
+                      (uint8_t)(v.size >> 16), (uint8_t)(v.size >> 24), 0, 0};
+    crypto_generichash_update(&s->h, len, sizeof len);
+    if (k.size) crypto_generichash_update(&s->h, k.data, k.size);
+    if (v.size) crypto_generichash_update(&s->h, v.data, v.size);
     volatile uint8_t x = 0;
     if (k.size) x ^= ((const uint8_t *)k.data)[k.size - 1];
     if (v.size) x ^= ((const uint8_t *)v.data)[v.size - 1];
@@ -554,7 +581,8 @@ static void read_segment(pagedb *db, uint64_t id, unsigned flags)
     (void)pagedb_segment_close(sg);
 }
 
-static void exercise(pagedb *db, int write)
+
+static void exercise(pagedb *db, int write, content *record, const content *expect)
 {
     pagedb_stats st;
     (void)pagedb_stat(db, &st);
@@ -570,8 +598,33 @@ static void exercise(pagedb *db, int write)
         for (int i = 0; i < ns.count; i++) {
             pagedb_table *h;
             if (pagedb_table_open(t, ns.n[i], 0, 0, &h) != PAGEDB_OK) continue;
-            scanctx sc = {0};
-            (void)pagedb_scan(h, NULL, scan_cb, &sc);
+            scanctx sc;
+            memset(&sc, 0, sizeof sc);
+            crypto_generichash_init(&sc.h, NULL, 0, 16);
+            int src = pagedb_scan(h, NULL, scan_cb, &sc);
+            uint8_t dg[16];
+            crypto_generichash_final(&sc.h, dg, 16);
+            if (record && i < 16) {
+                snprintf(record->name[i], 256, "%s", ns.n[i]);
+                memcpy(record->digest[i], dg, 16);
+                record->n = i + 1;
+            }
+            if (expect && src == PAGEDB_OK) {
+                int found = 0;
+                for (int j = 0; j < expect->n; j++) {
+                    if (strcmp(expect->name[j], ns.n[i]) != 0) continue;
+                    found = 1;
+                    if (memcmp(expect->digest[j], dg, 16) != 0) {
+                        fprintf(stderr, "fuzz_file: table %s scans to other entries than the seed's, yet no error\n", ns.n[i]);
+                        abort();
+                    }
+                }
+                if (!found) {
+                    fprintf(stderr, "fuzz_file: table %s is not in the seed database\n", ns.n[i]);
+                    abort();
+                }
+            }
+            crypto_generichash_init(&sc.h, NULL, 0, 16);
             pagedb_range r;
             memset(&r, 0, sizeof r);
             r.reverse = 1;
@@ -651,6 +704,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             w.patched[fi] = calloc(w.len[fi] / PS + 1, 1);
         }
     }
+    int auth_only = !sealed; /* raw mode touching only authenticated pages (content oracle) */
     size_t i = 1;
     while (i + 4 <= size) {
         uint8_t sel = data[i];
@@ -669,6 +723,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (!sealed) {
             size_t at = pg * PS + off % PS;
+            if (len == 0 || (fi == 0 && pg < 2)) auth_only = 0;
             if (len == 0) {
                 if (at < w.len[fi]) w.len[fi] = at;
                 continue;
@@ -744,7 +799,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(stderr, "verify: %s %s (%llu pages)\n", pagedb_strerror(vrc), pagedb_errdetail(), (unsigned long long)n);
     }
     if (orc == PAGEDB_OK) {
-        exercise(db, write && !rdonly);
+        exercise(db, write && !rdonly, NULL, auth_only ? &SEEDCONTENT[var] : NULL);
         if (pagedb_close(db) != PAGEDB_OK) {
             fprintf(stderr, "fuzz_file: close failed: %s\n", pagedb_errdetail());
             abort();

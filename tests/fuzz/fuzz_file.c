@@ -71,6 +71,30 @@
 #define FUZZ_AVOID_ITEM11 FUZZ_AVOID_KNOWN
 #endif
 
+/* A call that returns OK leaves pagedb_errdetail() empty (issue 16 item 12). With
+   FUZZ_AVOID_ITEM12 the known stale detail is let through: "segment N page M: ...", left
+   by the recovery scan of an unsealed segment that stops at a page it rejects (a tail
+   copy: "flags 1, expected 0", a damaged page: "authentication failed", ...) — after
+   pagedb_open (the issue's case) and after pagedb_segment_list/_get (found here). */
+#ifndef FUZZ_CHECK_DETAIL
+#define FUZZ_CHECK_DETAIL 1
+#endif
+#ifndef FUZZ_AVOID_ITEM12
+#define FUZZ_AVOID_ITEM12 FUZZ_AVOID_KNOWN
+#endif
+
+static int dchk(int rc, const char *call)
+{
+    const char *d = pagedb_errdetail();
+    if (FUZZ_AVOID_ITEM12 && strncmp(d, "segment ", 8) == 0) return rc;
+    if (FUZZ_CHECK_DETAIL && rc == PAGEDB_OK && d[0]) {
+        fprintf(stderr, "fuzz_file: %s returned OK but left a stale error detail: %s\n", call, pagedb_errdetail());
+        abort();
+    }
+    return rc;
+}
+#define D(call) dchk((call), #call)
+
 #define PS 4096u
 #define MAXFILES 4
 #define NVAR 4
@@ -570,31 +594,31 @@ static void read_segment(pagedb *db, uint64_t id, unsigned flags)
             size_t got;
             if (pagedb_segment_read_page(sg, i, buf, &got) != PAGEDB_OK) break;
         }
-        if (inf.length) (void)pagedb_segment_read(sg, inf.length - 1, buf, 1);
+        if (inf.length) D(pagedb_segment_read(sg, inf.length - 1, buf, 1));
     }
     uint64_t checked;
-    (void)pagedb_segment_verify(sg, &checked);
+    D(pagedb_segment_verify(sg, &checked));
     if (!inf.sealed && (flags & PAGEDB_SEGMENT_APPEND)) {
-        (void)pagedb_segment_append(sg, "tail", 4);
-        (void)pagedb_segment_sync(sg);
+        D(pagedb_segment_append(sg, "tail", 4));
+        D(pagedb_segment_sync(sg));
     }
-    (void)pagedb_segment_close(sg);
+    D(pagedb_segment_close(sg));
 }
 
 
 static void exercise(pagedb *db, int write, content *record, const content *expect)
 {
     pagedb_stats st;
-    (void)pagedb_stat(db, &st);
+    D(pagedb_stat(db, &st));
     uint64_t checked;
-    (void)pagedb_verify(db, &checked);
+    D(pagedb_verify(db, &checked));
     pagedb_txn *t;
     names ns;
     memset(&ns, 0, sizeof ns);
     segs sg;
     memset(&sg, 0, sizeof sg);
     if (pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t) == PAGEDB_OK) {
-        (void)pagedb_table_list(t, list_cb, &ns);
+        D(pagedb_table_list(t, list_cb, &ns));
         for (int i = 0; i < ns.count; i++) {
             pagedb_table *h;
             if (pagedb_table_open(t, ns.n[i], 0, 0, &h) != PAGEDB_OK) continue;
@@ -629,28 +653,28 @@ static void exercise(pagedb *db, int write, content *record, const content *expe
             memset(&r, 0, sizeof r);
             r.reverse = 1;
             sc.n = 0;
-            (void)pagedb_scan(h, &r, scan_cb, &sc);
+            D(pagedb_scan(h, &r, scan_cb, &sc));
             pagedb_cursor *c;
             if (pagedb_cursor_open(h, &c) == PAGEDB_OK) {
                 pagedb_val k, v;
                 if (pagedb_cursor_seek(c, "key0100", 7, PAGEDB_SEEK_LE) == PAGEDB_OK) {
-                    for (int j = 0; j < 20 && pagedb_cursor_prev(c) == PAGEDB_OK; j++) (void)pagedb_cursor_get(c, &k, &v);
+                    for (int j = 0; j < 20 && pagedb_cursor_prev(c) == PAGEDB_OK; j++) D(pagedb_cursor_get(c, &k, &v));
                 }
                 if (pagedb_cursor_seek(c, "key0100", 7, PAGEDB_SEEK_GE) == PAGEDB_OK) {
-                    for (int j = 0; j < 20 && pagedb_cursor_next(c) == PAGEDB_OK; j++) (void)pagedb_cursor_get(c, &k, &v);
+                    for (int j = 0; j < 20 && pagedb_cursor_next(c) == PAGEDB_OK; j++) D(pagedb_cursor_get(c, &k, &v));
                 }
                 pagedb_val gv;
-                (void)pagedb_get(h, "key0021", 7, &gv);
-                (void)pagedb_get(h, "zz", 2, &gv);
+                D(pagedb_get(h, "key0021", 7, &gv));
+                D(pagedb_get(h, "zz", 2, &gv));
                 pagedb_cursor_close(c);
             }
         }
         uint32_t rid;
-        (void)pagedb_realm_get(t, "r", &rid);
-        (void)pagedb_segment_list(t, seg_cb, &sg);
+        D(pagedb_realm_get(t, "r", &rid));
+        D(pagedb_segment_list(t, seg_cb, &sg));
         for (int i = 0; i < sg.count; i++) {
             pagedb_segment_info inf;
-            (void)pagedb_segment_get(t, sg.id[i], &inf);
+            D(pagedb_segment_get(t, sg.id[i], &inf));
         }
         pagedb_txn_abort(t);
     }
@@ -666,22 +690,22 @@ static void exercise(pagedb *db, int write, content *record, const content *expe
     for (int i = 0; i < ns.count && !rc; i++) {
         pagedb_table *h;
         if (pagedb_table_open(t, ns.n[i], 0, 0, &h) != PAGEDB_OK) continue;
-        (void)pagedb_put(h, "key0100", 7, "new", 3, 0);
-        (void)pagedb_put(h, "key0101", 7, big, sizeof big, 0);
-        (void)pagedb_del(h, "key0021", 7);
-        (void)pagedb_del(h, "key0012", 7);
+        D(pagedb_put(h, "key0100", 7, "new", 3, 0));
+        D(pagedb_put(h, "key0101", 7, big, sizeof big, 0));
+        D(pagedb_del(h, "key0021", 7));
+        D(pagedb_del(h, "key0012", 7));
         pagedb_val gv;
-        (void)pagedb_get(h, "key0009", 7, &gv);
-        (void)pagedb_cas(h, "key0003", 7, NULL, 0, "x", 1);
+        D(pagedb_get(h, "key0009", 7, &gv));
+        D(pagedb_cas(h, "key0003", 7, NULL, 0, "x", 1));
     }
     pagedb_table *nt;
-    if (pagedb_table_open(t, "new", 0, PAGEDB_TABLE_CREATE, &nt) == PAGEDB_OK) (void)pagedb_put(nt, "k", 1, "v", 1, 0);
-    if (ns.count > 1) (void)pagedb_table_drop(t, ns.n[1]);
+    if (pagedb_table_open(t, "new", 0, PAGEDB_TABLE_CREATE, &nt) == PAGEDB_OK) D(pagedb_put(nt, "k", 1, "v", 1, 0));
+    if (ns.count > 1) D(pagedb_table_drop(t, ns.n[1]));
     uint32_t rid;
-    if (pagedb_realm_get(t, "r", &rid) == PAGEDB_OK && (rid & 1)) (void)pagedb_realm_drop(t, rid);
-    if (sg.count) (void)pagedb_segment_unlink(t, sg.id[0]);
+    if (pagedb_realm_get(t, "r", &rid) == PAGEDB_OK && (rid & 1)) D(pagedb_realm_drop(t, rid));
+    if (sg.count) D(pagedb_segment_unlink(t, sg.id[0]));
     rc = pagedb_txn_commit(t);
-    if (rc == PAGEDB_OK) (void)pagedb_verify(db, &checked);
+    if (rc == PAGEDB_OK) D(pagedb_verify(db, &checked));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -792,6 +816,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opts(&o, vfs, var, rdonly ? PAGEDB_RDONLY : 0);
     pagedb *db;
     int orc = pagedb_open("db", &o, &db);
+    D(orc);
     if (getenv("FUZZ_FILE_DEBUG")) fprintf(stderr, "open: %s %s\n", pagedb_strerror(orc), pagedb_errdetail());
     if (orc == PAGEDB_OK && getenv("FUZZ_FILE_DEBUG")) {
         uint64_t n = 0;
@@ -807,7 +832,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* the files as left behind must open again without a crash */
         if (!rdonly && pagedb_open("db", &o, &db) == PAGEDB_OK) {
             uint64_t checked;
-            (void)pagedb_verify(db, &checked);
+            D(pagedb_verify(db, &checked));
             pagedb_close(db);
         }
     }

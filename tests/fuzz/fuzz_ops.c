@@ -37,7 +37,8 @@
 
 /* A call that returns OK leaves pagedb_errdetail() empty (issue 16 item 12).
    FUZZ_AVOID_ITEM12 skips that check after pagedb_realm_create, which leaves "no realm
-   named ..." from its internal lookup (found by this target). */
+   named ..." from its internal lookup, and after pagedb_close, which never clears the
+   detail (both found by this target). */
 #ifndef FUZZ_CHECK_DETAIL
 #define FUZZ_CHECK_DETAIL 1
 #endif
@@ -700,7 +701,8 @@ static void op_reopen(state *s)
     s->w = NULL;
     end_reader(s);
     m_copy(&s->work, &s->com);
-    EXPECT_RC(pagedb_close(s->db), PAGEDB_OK, "close");
+    int rc = pagedb_close(s->db);
+    if (!(FUZZ_AVOID_ITEM12 && rc == PAGEDB_OK)) EXPECT_RC(rc, PAGEDB_OK, "close");
     s->db = NULL;
     EXPECT_RC(db_open(s, 0), PAGEDB_OK, "reopen");
     check_committed(s);
@@ -792,7 +794,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     op_commit(s);
     op_reopen(s);
     end_reader(s);
-    EXPECT_RC(pagedb_close(s->db), PAGEDB_OK, "close");
+    rc = pagedb_close(s->db);
+    if (!(FUZZ_AVOID_ITEM12 && rc == PAGEDB_OK)) EXPECT_RC(rc, PAGEDB_OK, "close");
     pagedb_vfs_mem_destroy(s->vfs);
     m_free(&s->com);
     m_free(&s->work);

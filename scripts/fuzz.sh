@@ -94,7 +94,8 @@ for t in "${targets[@]}"; do
   elif [ -n "$(ls -A "$art")" ]; then
     echo "FAIL: $t left findings in ${art#"$ROOT"/}/"; ls "$art"; fail=1
   else
-    grep -E '^(stat::number_of_executed_units|stat::new_units_added)' "$ROOT/$B/$t.log" | tr '\n' ' '; echo
+    rmdir "$art" 2>/dev/null || true
+    grep -E '^(stat::number_of_executed_units|stat::new_units_added)' "$ROOT/$B/$t.log" | tr -s ' \n' ' '; echo
   fi
 done
 exit $fail

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the native build, tests and demo need on Debian 12, only when missing.
-# Usage: scripts/deps.sh [native] [node] [bench]
+# Usage: scripts/deps.sh [native] [node] [bench] [fuzz]
 #   bench: the peers of the native benchmark (LMDB, SQLite, RocksDB development packages)
+#   fuzz:  clang and its libFuzzer/ASan/UBSan runtimes (tests/fuzz, scripts/fuzz.sh)
 set -euo pipefail
-want_native=0 want_node=0 want_bench=0
+want_native=0 want_node=0 want_bench=0 want_fuzz=0
 for a in "${@:-native}"; do
-  case "$a" in native) want_native=1 ;; node) want_node=1 ;; bench) want_bench=1 ;; esac
+  case "$a" in native) want_native=1 ;; node) want_node=1 ;; bench) want_bench=1 ;; fuzz) want_fuzz=1 ;; esac
 done
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 missing=()
@@ -15,6 +16,10 @@ if [ "$want_native" = 1 ]; then
 fi
 if [ "$want_bench" = 1 ]; then
   for p in liblmdb-dev libsqlite3-dev librocksdb-dev; do need_pkg "$p"; done
+fi
+if [ "$want_fuzz" = 1 ]; then
+  # Debian 12: clang-19 with libclang-rt-19-dev (libclang_rt.fuzzer, asan, ubsan).
+  for p in clang-19 libclang-rt-19-dev; do need_pkg "$p"; done
 fi
 if [ "$want_node" = 1 ]; then
   command -v node >/dev/null 2>&1 || missing+=(nodejs)

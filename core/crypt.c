@@ -337,6 +337,11 @@ int pdb_pwhash(pdb_key *out, const char *pass, size_t passlen,
 
 int pdb_pwhash_limits_valid(uint64_t opslimit, uint64_t memlimit)
 {
+    return opslimit >= 1 && opslimit <= UINT32_MAX && memlimit >= 8192 && memlimit <= PDB_PWHASH_FORMAT_MEMLIMIT_MAX;
+}
+
+int pdb_pwhash_limits_supported(uint64_t opslimit, uint64_t memlimit)
+{
     return opslimit >= crypto_pwhash_OPSLIMIT_MIN && opslimit <= crypto_pwhash_OPSLIMIT_MAX &&
            memlimit >= crypto_pwhash_MEMLIMIT_MIN && memlimit <= crypto_pwhash_MEMLIMIT_MAX;
 }

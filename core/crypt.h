@@ -110,8 +110,18 @@ int pdb_key_unwrap(pdb_key *dek, const pdb_key *kek, const uint8_t nonce[PDB_NON
 int pdb_pwhash(pdb_key *out, const char *pass, size_t passlen,
                const uint8_t salt[PDB_SALT_BYTES], uint64_t opslimit, uint64_t memlimit);
 
-/** 1 if (opslimit, memlimit) are inside libsodium's Argon2id range (what pdb_pwhash accepts). */
+/** Largest Argon2id memlimit the format allows, bytes: libsodium's 64-bit maximum
+    (4 TiB - 1 KiB), the same on every target (FORMAT.md §2.1). */
+#define PDB_PWHASH_FORMAT_MEMLIMIT_MAX UINT64_C(4398046510080)
+
+/** 1 if (opslimit, memlimit) are inside the format's Argon2id range (FORMAT.md §2.1:
+    opslimit 1..2^32-1, memlimit 8192..PDB_PWHASH_FORMAT_MEMLIMIT_MAX bytes), the same on
+    every target; outside it a header is malformed. */
 int pdb_pwhash_limits_valid(uint64_t opslimit, uint64_t memlimit);
+
+/** 1 if this build's libsodium can run Argon2id with these limits (what pdb_pwhash accepts):
+    on 32-bit targets (wasm32) memlimit is at most 2 GiB. */
+int pdb_pwhash_limits_supported(uint64_t opslimit, uint64_t memlimit);
 
 /** Default Argon2id limits (libsodium INTERACTIVE). */
 uint64_t pdb_pwhash_default_ops(void);

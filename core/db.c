@@ -75,6 +75,10 @@ static int derive_kek(const pagedb_options *o, const uint8_t *hdr, pdb_key *kek)
                        "(pagedb_options.pwhash_max_opslimit / pwhash_max_memlimit)",
                        (unsigned long long)ops, (unsigned long long)mem, (unsigned long long)max_ops(o),
                        (unsigned long long)max_mem(o));
+    if (!pdb_pwhash_limits_supported(ops, mem))
+        return pdb_err(PAGEDB_ENOTSUP, "header asks for Argon2id opslimit %llu / memlimit %llu bytes, more than this "
+                       "build's libsodium can run (32-bit targets: at most 2 GiB)",
+                       (unsigned long long)ops, (unsigned long long)mem);
     int rc = pdb_pwhash(kek, o->passphrase, o->passphrase_len, hdr + 40, ops, mem);
     return rc ? pdb_err(rc, "Argon2id key derivation failed") : PAGEDB_OK;
 }
@@ -103,7 +107,8 @@ static int create_static(pagedb *db, const pagedb_options *o, pdb_rng *rng, pdb_
     if (!o->key) {
         uint64_t ops = o->pwhash_opslimit ? o->pwhash_opslimit : pdb_pwhash_default_ops();
         uint64_t mem = o->pwhash_memlimit ? o->pwhash_memlimit : pdb_pwhash_default_mem();
-        if (!pdb_pwhash_limits_valid(ops, mem) || ops > max_ops(o) || mem > max_mem(o))
+        if (!pdb_pwhash_limits_valid(ops, mem) || !pdb_pwhash_limits_supported(ops, mem) || ops > max_ops(o) ||
+            mem > max_mem(o))
             return pdb_err(PAGEDB_EINVAL, "Argon2id opslimit %llu / memlimit %llu: outside Argon2id's range or above "
                            "pwhash_max_opslimit %llu / pwhash_max_memlimit %llu", (unsigned long long)ops,
                            (unsigned long long)mem, (unsigned long long)max_ops(o), (unsigned long long)max_mem(o));

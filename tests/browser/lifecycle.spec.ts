@@ -70,11 +70,19 @@ test('freeze/resume (Page.setWebLifecycleState): released while frozen, reopened
   // context gets no such override)
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'pagedb-freeze-'));
   const proc = spawn('/usr/bin/chromium', ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank'], { stdio: 'ignore' });
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic',
+    '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank'], { stdio: 'ignore', detached: true });
   try {
     const portFile = path.join(profile, 'DevToolsActivePort');
-    for (let i = 0; i < 200 && !fs.existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 50));
-    const port = fs.readFileSync(portFile, 'utf8').split('\n')[0];
+    // Chromium creates the file before it writes the port: wait for a complete first line
+    // (up to 30 s: a loaded machine starts Chromium slowly)
+    let port = '';
+    for (let i = 0; i < 600 && !/^\d+\n/.test(port); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      port = fs.existsSync(portFile) ? fs.readFileSync(portFile, 'utf8') : '';
+    }
+    port = port.split('\n')[0];
+    if (!/^\d+$/.test(port)) throw new Error(`Chromium wrote no DevTools port to ${portFile}`);
     const browser = await chromium.connectOverCDP(`http://127.0.0.1:${port}`, { noDefaults: true } as any);
     const context = browser.contexts()[0];
     const page = context.pages()[0] ?? (await context.newPage());
@@ -86,10 +94,18 @@ test('freeze/resume (Page.setWebLifecycleState): released while frozen, reopened
     await frozenScenario(page, context, baseURL!);
     await browser.close();
   } finally {
+    // Chromium's helper processes outlive the browser process for a moment and keep writing
+    // into the profile: end the whole process group, then remove the profile (best effort:
+    // a leftover temporary directory must not fail the test)
     const exited = proc.exitCode !== null ? Promise.resolve() : new Promise((r) => proc.once('exit', r));
-    proc.kill();
+    try { process.kill(-proc.pid!, 'SIGKILL'); } catch { proc.kill('SIGKILL'); }
     await exited;
-    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+    await new Promise((r) => setTimeout(r, 200));
+    try {
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch (e) {
+      console.warn(`could not remove ${profile}: ${e}`);
+    }
   }
 });
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the WASI target of pagedb (wasm32-wasi, clang-19 + wasi-libc, WASI preview 1):
-#   1. libsodium and jansson from Debian's source packages (fetched by scripts/sources.sh
+#   1. libsodium, jansson and BearSSL (its AES-GCM subset, scripts/build-bearssl.sh) from
+#      Debian's source packages (fetched by scripts/sources.sh
 #      into ~/.cache/pagedb/src/, never into the repo), each built once for wasm32-wasi
 #      and cached by version under ~/.cache/pagedb/wasi/<package>-<version>/;
 #   2. core/ (without PAGEDB_THREADS) + platform/wasi/ + cli/ -> build/wasi/pagedb.wasm,
@@ -87,8 +88,12 @@ SODIUM="$DEP_PREFIX"
 build_dep jansson src CFLAGS="--target=wasm32-wasi -O2"
 JANSSON="$DEP_PREFIX"
 
+# BearSSL's AES-GCM subset (AES-256-GCM without AES-NI; core/aesgcm.c).
+BEARSSL=$(scripts/build-bearssl.sh wasi)
+
 echo "libsodium: $SODIUM"
 echo "jansson:   $JANSSON"
+echo "bearssl:   $BEARSSL"
 for t in "${!NATIVE_ONLY[@]}"; do
   if [ -f "tests/native/$t.c" ]; then echo "not built for WASI (native only): $t: ${NATIVE_ONLY[$t]}"; fi
 done
@@ -107,7 +112,7 @@ done
 # built (and run by test-wasi.sh).
 make_status=0
 make -f platform/wasi/wasi.mk -j"$(nproc)" -k --no-print-directory \
-  OUT="$out" SODIUM="$SODIUM" JANSSON="$JANSSON" NATIVE_ONLY="${!NATIVE_ONLY[*]}" "$what" \
+  OUT="$out" SODIUM="$SODIUM" JANSSON="$JANSSON" BEARSSL="$BEARSSL" NATIVE_ONLY="${!NATIVE_ONLY[*]}" "$what" \
   || make_status=$?
 if [ "$what" != tests ]; then
   mkdir -p dist/wasi

@@ -39,11 +39,14 @@ echo "-- WASI scale: $(env | grep -E '^PAGEDB_(CRASH_TARGET|SEG_MB|SEG_CRASHES|S
 
 # run_one NAME: run build/wasi/tests/NAME.wasm, output to $logs/NAME.out, status and
 # seconds to $logs/NAME.rc / NAME.time. The scratch directory is preopened under its own
-# absolute path, so PAGEDB_TEST_TMP means the same inside and outside the module.
+# absolute path, so PAGEDB_TEST_TMP means the same inside and outside the module; so is the
+# test data directory (PAGEDB_TEST_DATA: the Wycheproof vectors of test_aesgcm).
+data="$root/tests/native/data"
 run_one() {
   local name="$1" t0=$SECONDS rc=0
-  node --no-turbo-fast-api-calls js/wasi/run.mjs --dir "$tmp" --env-prefix PAGEDB_ \
-    --env PAGEDB_TEST_TMP="$tmp" "build/wasi/tests/$name.wasm" >"$logs/$name.out" 2>&1 || rc=$?
+  node --no-turbo-fast-api-calls js/wasi/run.mjs --dir "$tmp" --dir "$data" --env-prefix PAGEDB_ \
+    --env PAGEDB_TEST_TMP="$tmp" --env PAGEDB_TEST_DATA="$data" "build/wasi/tests/$name.wasm" \
+    >"$logs/$name.out" 2>&1 || rc=$?
   echo "$rc" >"$logs/$name.rc"
   echo $((SECONDS - t0)) >"$logs/$name.time"
 }

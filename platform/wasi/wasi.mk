@@ -1,7 +1,7 @@
 # wasi.mk — the wasm32-wasi build of pagedb (clang-19 + wasi-libc), run from the
 # repository root by scripts/build-wasi.sh, which fetches and builds the dependencies and
 # passes their prefixes:
-#   make -f platform/wasi/wasi.mk SODIUM=<prefix> JANSSON=<prefix> [OUT=build/wasi]
+#   make -f platform/wasi/wasi.mk SODIUM=<prefix> JANSSON=<prefix> BEARSSL=<prefix> [OUT=build/wasi]
 #        [NATIVE_ONLY="test_x test_y"] [all|cli|tests]
 # Outputs: $(OUT)/pagedb.wasm (the CLI) and $(OUT)/tests/<test>.wasm for every
 # tests/native/test_*.c not named in NATIVE_ONLY. Incremental (-MMD dependency files).
@@ -14,6 +14,8 @@ AR      := llvm-ar-19
 OUT     ?= build/wasi
 SODIUM  ?= $(error SODIUM=<libsodium wasm32-wasi prefix> is required)
 JANSSON ?= $(error JANSSON=<jansson wasm32-wasi prefix> is required)
+# BearSSL's AES-GCM subset (scripts/build-bearssl.sh wasi): AES-256-GCM without AES-NI.
+BEARSSL ?= $(error BEARSSL=<BearSSL wasm32-wasi prefix> is required)
 # The native default is 8 MiB; wasm-ld's default (64 KiB) is far too small for tests that
 # keep 100 KB buffers on the stack, and an overflow would silently corrupt memory.
 STACK   ?= 8388608
@@ -45,7 +47,7 @@ tests: $(TEST_WASM)
 # core/ and platform/wasi/: the library (the WASI VFS is part of it on this target).
 $(OUT)/obj/core/%.o: core/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -Icore -I$(SODIUM)/include -c $< -o $@
+	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -Icore -I$(SODIUM)/include -I$(BEARSSL)/include -c $< -o $@
 $(OUT)/obj/platform/wasi/%.o: platform/wasi/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -c $< -o $@
@@ -58,12 +60,12 @@ $(OUT)/obj/cli/%.o: cli/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -Iplatform/wasi -I$(JANSSON)/include -c $< -o $@
 $(OUT)/pagedb.wasm: $(CLI_OBJ) $(OUT)/libpagedb.a
-	$(CC) $(LDFLAGS) -Wl,--strip-debug $^ $(JANSSON)/lib/libjansson.a $(SODIUM)/lib/libsodium.a -o $@
+	$(CC) $(LDFLAGS) -Wl,--strip-debug $^ $(JANSSON)/lib/libjansson.a $(SODIUM)/lib/libsodium.a $(BEARSSL)/lib/libbearssl.a -o $@
 
 # tests/native/: tests/native/support/wasi/ comes first so that <pthread.h> (single-thread
 # mutex no-ops) and "pagedb_posix.h" (pagedb_vfs_posix() = the WASI VFS) resolve there.
 TEST_INC := -Itests/native/support/wasi -Itests/native/support -Icore -Icore/include \
-            -Iplatform/wasi -I$(SODIUM)/include
+            -Iplatform/wasi -I$(SODIUM)/include -I$(JANSSON)/include
 # clock() (CPU-time reports) and getpid() exist in wasi-libc only as opt-in emulations.
 TEST_EMUL := -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_GETPID
 TEST_LIBS := -lwasi-emulated-process-clocks -lwasi-emulated-getpid
@@ -75,6 +77,7 @@ $(OUT)/libtestsupport.a: $(SUPPORT_OBJ)
 	$(AR) rcs $@ $^
 $(OUT)/tests/%.wasm: $(OUT)/obj/tests/native/%.o $(OUT)/libtestsupport.a $(OUT)/libpagedb.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $^ $(SODIUM)/lib/libsodium.a $(TEST_LIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(SODIUM)/lib/libsodium.a $(BEARSSL)/lib/libbearssl.a \
+	  $(JANSSON)/lib/libjansson.a $(TEST_LIBS) -o $@
 
 -include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)

@@ -7,7 +7,7 @@
 # Usage: scripts/build-bearssl.sh wasi|emscripten
 #   wasi:       clang-19 --target=wasm32-wasi, cached in ~/.cache/pagedb/wasi/bearssl-simd128-VER
 #   emscripten: emcc (Debian's), cached in ~/.cache/pagedb/emscripten/bearssl-simd128-VER
-# Natively the build links Debian's libbearssl-dev instead (CMakeLists.txt).
+# The native build (CMakeLists.txt) compiles the same files from the same source tree.
 # Environment: PAGEDB_CACHE (default ~/.cache/pagedb).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,11 +17,10 @@ case "$target" in
   emscripten) cc=(emcc); ar=emar; export NODE_PATH=/usr/share/nodejs NODE_OPTIONS=--no-experimental-fetch ;;
   *) echo "usage: $0 wasi|emscripten" >&2; exit 2 ;;
 esac
-# The BearSSL sources pagedb needs (the linker would say if one were missing): the
+# The BearSSL sources pagedb needs (scripts/bearssl.files, shared with CMakeLists.txt): the
 # bitsliced AES key schedule and rounds, its CTR mode, GHASH by masked 64-bit multiplies,
 # GCM over any CTR block cipher, and two little-endian codecs they call.
-FILES=(src/symcipher/aes_ct64.c src/symcipher/aes_ct64_enc.c src/symcipher/aes_ct64_ctr.c
-       src/hash/ghash_ctmul64.c src/aead/gcm.c src/codec/dec32le.c src/codec/enc32le.c)
+mapfile -t FILES < <(grep -v '^#' scripts/bearssl.files | grep .)
 
 cache="${PAGEDB_CACHE:-$HOME/.cache/pagedb}"
 src=$(scripts/sources.sh bearssl)

@@ -54,10 +54,12 @@ run() { echo "   $*" >&2; "$@" | tee -a "$tsv.new"; }
 run "$out/cipher_bench" "${args[@]}" --label "native (x86-64, $(cc --version | head -n 1 | awk '{print $1, $NF}'))"
 run node --no-turbo-fast-api-calls js/wasi/run.mjs "$out/cipher_bench.wasi.wasm" "${args[@]}" \
   --label "WASI, node:wasi (Node $(node --version))"
-# Standalone WASI runtimes (wasmtime, wazero), installed by scripts/wasi-runtimes.sh when
-# it exists; each prints "NAME<TAB>COMMAND PREFIX" lines.
+# Standalone WASI runtimes (wasmtime, wazero), installed by scripts/wasi-runtimes.sh;
+# its list prints "NAME<TAB>COMMAND PREFIX" lines.
 if [ -x scripts/wasi-runtimes.sh ]; then
   while IFS=$'\t' read -r rname rcmd; do
+    [ "$rname" = node ] && continue            # node:wasi runs above
+    [[ "$rcmd" == '!'* ]] && { echo "WASI runtime $rname unavailable: ${rcmd#!}" >&2; continue; }
     # shellcheck disable=SC2086
     run $rcmd "$out/cipher_bench.wasi.wasm" "${args[@]}" --label "WASI, $rname"
   done < <(scripts/wasi-runtimes.sh list)

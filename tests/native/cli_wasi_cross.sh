@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # cli_wasi_cross.sh — the native CLI and the WASI CLI (pagedb.wasm under node:wasi, via the
-# package's pagedb-wasi runner) share one on-disk format: a database written by either
+# package's pagedb-wasi runner, or under $PAGEDB_WASI_RUNNER) share one on-disk format: a database written by either
 # opens, verifies and reads identically with the other, and the same operations give the
 # same structure (page count, free pages, txn id, file size) on both.
 #
@@ -42,9 +42,18 @@ cases=0
 CASE() { case_id="$1"; cases=$((cases + 1)); }
 fail() { echo "cli_wasi_cross.sh: [$case_id] $*" >&2; exit 1; }
 N() { "$native" "$@"; }
+# W runs pagedb.wasm: by default under node:wasi through the package's pagedb-wasi runner;
+# with PAGEDB_WASI_RUNNER set (a command taking js/wasi/run.mjs's options, e.g.
+# platform/wasi/run_wazero.sh; scripts/test-wasi.sh sets it per runtime) under that runtime.
+runner="${PAGEDB_WASI_RUNNER:-}"
 W() {
-  PAGEDB_WASI_MODULE="$wasm" node --no-turbo-fast-api-calls "$root/js/bin/pagedb-wasi.mjs" \
-    --dir "$work" "$@"
+  if [ -n "$runner" ]; then
+    # shellcheck disable=SC2086
+    $runner --dir "$work" --env-prefix PAGEDB_ "$wasm" "$@"
+  else
+    PAGEDB_WASI_MODULE="$wasm" node --no-turbo-fast-api-calls "$root/js/bin/pagedb-wasi.mjs" \
+      --dir "$work" "$@"
+  fi
 }
 # same_output DESCRIPTION FILE_A FILE_B: the two outputs must be byte-identical.
 same_output() {
@@ -228,5 +237,5 @@ set -e
 grep -q 'EAUTH\|authentic' "$work/aes-bad.n" && grep -q 'EAUTH\|authentic' "$work/aes-bad.w" \
   || fail "flipped AES-GCM byte: expected an authentication failure: $(cat "$work/aes-bad.n" "$work/aes-bad.w")"
 
-echo "cli_wasi_cross: native $(basename "$native") and $(basename "$wasm") read each other's databases"
+echo "cli_wasi_cross: native $(basename "$native") and $(basename "$wasm") (${runner:-pagedb-wasi under node:wasi}) read each other's databases"
 echo "$cases passed, 0 failed"

@@ -9,7 +9,9 @@
 #   3. every tests/native/test_*.c except those in NATIVE_ONLY below ->
 #      build/wasi/tests/<test>.wasm (run them with scripts/test.sh or js/wasi/run.mjs).
 # Installs missing apt packages. The compile itself is platform/wasi/wasi.mk (incremental).
-# Usage: scripts/build-wasi.sh [all|cli|tests]   (default all)
+#   4. the library as a reactor module -> build/wasi/libpagedb.wasm (platform/wasi/lib/;
+#      examples/wasi-python/embed.py embeds it with wasmtime).
+# Usage: scripts/build-wasi.sh [all|cli|tests|lib]   (default all)
 # Environment: PAGEDB_CACHE (default ~/.cache/pagedb), PAGEDB_WASI_OUT (default build/wasi).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -99,7 +101,7 @@ for t in "${!NATIVE_ONLY[@]}"; do
 done
 
 what="${1:-all}"
-case "$what" in all|cli|tests) ;; *) echo "usage: $0 [all|cli|tests]" >&2; exit 2 ;; esac
+case "$what" in all|cli|tests|lib) ;; *) echo "usage: $0 [all|cli|tests|lib]" >&2; exit 2 ;; esac
 # The test modules that must exist after this build (scripts/test-wasi.sh counts a missing
 # one as a failure): every tests/native/test_*.c not in NATIVE_ONLY.
 mkdir -p "$out"
@@ -114,12 +116,15 @@ make_status=0
 make -f platform/wasi/wasi.mk -j"$(nproc)" -k --no-print-directory \
   OUT="$out" SODIUM="$SODIUM" JANSSON="$JANSSON" BEARSSL="$BEARSSL" NATIVE_ONLY="${!NATIVE_ONLY[*]}" "$what" \
   || make_status=$?
-if [ "$what" != tests ]; then
+if [ "$what" = all ] || [ "$what" = cli ]; then
   mkdir -p dist/wasi
   cp "$out/pagedb.wasm" dist/wasi/pagedb.wasm
   echo "built $out/pagedb.wasm (copied to dist/wasi/pagedb.wasm for the pagedb-wasi runner)"
 fi
-if [ "$what" != cli ]; then
+if [ "$what" = all ] || [ "$what" = lib ]; then
+  echo "built $out/libpagedb.wasm (the library as a WASI reactor module: platform/wasi/lib/pagedb_reactor.h)"
+fi
+if [ "$what" = all ] || [ "$what" = tests ]; then
   # Drop modules of tests that were removed or became native-only since the last build.
   for f in "$out"/tests/*.wasm; do
     [ -e "$f" ] || continue

@@ -131,6 +131,25 @@ for ri in "${!rt_names[@]}"; do
   t_cross[$rt]=$((SECONDS - t0))
 done
 
+# The library build (libpagedb.wasm, a reactor module) embedded in Python with wasmtime:
+# examples/wasi-python/embed.py creates, writes, reads, scans and verifies an AES-256-GCM
+# database; the native CLI then verifies it and reads a value back.
+for ri in "${!rt_names[@]}"; do
+  [ "${rt_names[$ri]}" = wasmtime ] && [[ "${rt_cmds[$ri]}" != '!'* ]] || continue
+  echo "---- [wasmtime] examples/wasi-python/embed.py (build/wasi/libpagedb.wasm)"
+  py="${rt_cmds[$ri]%% *}"   # the venv's python (first word of the wasmtime command)
+  edir="$tmp/embed"; rm -rf "$edir"; mkdir -p "$edir"
+  if PAGEDB_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f \
+       "$py" examples/wasi-python/embed.py build/wasi/libpagedb.wasm "$edir/db" aes256gcm \
+     && PAGEDB_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f "$native_cli" verify "$edir/db" \
+     && [ "$(PAGEDB_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f "$native_cli" get "$edir/db" fruit fruit-0007)" = "value 7 xxxxxxx" ]; then
+    passed=$((passed + 1))
+  else
+    echo "embed.py or the native check of its database FAILED"
+    failed=$((failed + 1)); failures+=" wasmtime:embed.py"
+  fi
+done
+
 echo "-- WASI timings: build $((t_built - t_start)) s, total $((SECONDS - t_start)) s"
 for rt in "${rt_names[@]}"; do
   [ -n "${t_tests[$rt]:-}" ] || continue

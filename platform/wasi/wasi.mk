@@ -2,8 +2,9 @@
 # repository root by scripts/build-wasi.sh, which fetches and builds the dependencies and
 # passes their prefixes:
 #   make -f platform/wasi/wasi.mk SODIUM=<prefix> JANSSON=<prefix> BEARSSL=<prefix> [OUT=build/wasi]
-#        [NATIVE_ONLY="test_x test_y"] [all|cli|tests]
-# Outputs: $(OUT)/pagedb.wasm (the CLI) and $(OUT)/tests/<test>.wasm for every
+#        [NATIVE_ONLY="test_x test_y"] [all|cli|tests|lib]
+# Outputs: $(OUT)/pagedb.wasm (the CLI), $(OUT)/libpagedb.wasm (the library as a reactor
+# module, platform/wasi/lib/) and $(OUT)/tests/<test>.wasm for every
 # tests/native/test_*.c not named in NATIVE_ONLY. Incremental (-MMD dependency files).
 #
 # The core is compiled WITHOUT PAGEDB_THREADS: a wasm32-wasi module has one thread, and the
@@ -21,6 +22,7 @@ BEARSSL ?= $(error BEARSSL=<BearSSL wasm32-wasi prefix> is required)
 STACK   ?= 8388608
 
 TARGET  := --target=wasm32-wasi
+comma   := ,
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  := $(TARGET) -std=c11 -O2 $(WARN) -MMD -MP
 LDFLAGS := $(TARGET) -Wl,-z,stack-size=$(STACK)
@@ -38,11 +40,12 @@ CLI_OBJ     := $(call obj,$(CLI_SRC))
 SUPPORT_OBJ := $(call obj,$(SUPPORT_SRC))
 TEST_WASM   := $(patsubst %,$(OUT)/tests/%.wasm,$(TESTS))
 
-.PHONY: all cli tests
+.PHONY: all cli tests lib
 .SECONDARY:  # keep intermediate objects (incremental rebuilds)
-all: cli tests
+all: cli tests lib
 cli: $(OUT)/pagedb.wasm
 tests: $(TEST_WASM)
+lib: $(OUT)/libpagedb.wasm
 
 # core/ and platform/wasi/: the library (the WASI VFS is part of it on this target).
 $(OUT)/obj/core/%.o: core/%.c
@@ -61,6 +64,19 @@ $(OUT)/obj/cli/%.o: cli/%.c
 	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -Iplatform/wasi -I$(JANSSON)/include -c $< -o $@
 $(OUT)/pagedb.wasm: $(CLI_OBJ) $(OUT)/libpagedb.a
 	$(CC) $(LDFLAGS) -Wl,--strip-debug $^ $(JANSSON)/lib/libjansson.a $(SODIUM)/lib/libsodium.a $(BEARSSL)/lib/libbearssl.a -o $@
+
+# libpagedb.wasm: the library as a WASI reactor module (platform/wasi/lib/pagedb_reactor.h
+# gives a host's rules). Exports: these pagedb.h functions, malloc/free, pagedb_wasi_open.
+LIBRARY_EXPORTS := malloc free pagedb_wasi_open pagedb_close pagedb_strerror pagedb_errdetail \
+  pagedb_txn_begin pagedb_txn_commit pagedb_txn_abort pagedb_table_open pagedb_table_drop \
+  pagedb_get pagedb_put pagedb_del pagedb_verify pagedb_cursor_open pagedb_cursor_seek \
+  pagedb_cursor_next pagedb_cursor_prev pagedb_cursor_get pagedb_cursor_close
+$(OUT)/obj/platform/wasi/lib/%.o: platform/wasi/lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -Iplatform/wasi -c $< -o $@
+$(OUT)/libpagedb.wasm: $(OUT)/obj/platform/wasi/lib/reactor.o $(OUT)/libpagedb.a
+	$(CC) $(LDFLAGS) -mexec-model=reactor -Wl,--strip-debug $(addprefix -Wl$(comma)--export=,$(LIBRARY_EXPORTS)) \
+	  $^ $(SODIUM)/lib/libsodium.a $(BEARSSL)/lib/libbearssl.a -o $@
 
 # tests/native/: tests/native/support/wasi/ comes first so that <pthread.h> (single-thread
 # mutex no-ops) and "pagedb_posix.h" (pagedb_vfs_posix() = the WASI VFS) resolve there.

@@ -17,7 +17,7 @@ HOST=x86_64-w64-mingw32
 CC=$HOST-gcc
 # The native tests that build for Windows (the others use fork(), signals or POSIX file
 # APIs throughout; see README "Windows").
-WIN_TESTS=(test_crypt test_aesgcm test_cache test_btree test_txn test_crash)
+WIN_TESTS=(test_crypt test_aesgcm test_cache test_vfs test_btree test_txn test_crash)
 
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 missing=()
@@ -101,7 +101,11 @@ echo "built $out/pagedb.exe"
 # the tests: the support code (harness, fault-injecting VFS) once, with the POSIX shims of
 # win_test_compat.h force-included (only there: its mkdir() macro would also rewrite the
 # tests' vfs->mkdir(...) calls); then each test
-TINC=(-D_GNU_SOURCE -Itests/native/support/windows -Itests/native/support -Icore -Iplatform/windows -I"$SODIUM/include")
+# win_compat.h (the aligned allocator family, see there) goes into the tests and the
+# support code as well: tests allocate page-aligned buffers with posix_memalign and free
+# harness memory, so every test-side heap call uses the same family.
+TINC=(-D_GNU_SOURCE -include platform/windows/win_compat.h -Itests/native/support/windows
+      -Itests/native/support -Icore -Iplatform/windows -I"$SODIUM/include")
 sobjs=()
 for f in tests/native/support/*.c; do
   o="$out/obj/support_$(basename "${f%.c}").o"

@@ -1,6 +1,7 @@
 /*
- * win_compat.h — force-included (gcc -include) into the core's .c files when building for Windows
- * (scripts/build-windows.sh), never into other code. The core allocates page buffers with
+ * win_compat.h — force-included (gcc -include) into the core's .c files, and into the
+ * native tests and their support code, when building for Windows (scripts/build-windows.sh);
+ * never into the CLI (which frees what jansson allocates) or the VFS. The core allocates page buffers with
  * posix_memalign and aligned_alloc, which the Windows C runtime lacks; its aligned
  * allocator (_aligned_malloc) needs _aligned_free, never free. So within the core every
  * heap call goes through _aligned_malloc / _aligned_realloc / _aligned_free (plain

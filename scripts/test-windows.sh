@@ -3,7 +3,7 @@
 #   1. scripts/build-windows.sh (pagedb.exe and the Windows test programs);
 #   2. every build/windows/tests/*.exe under Wine (wine64, a prefix cached in
 #      ~/.cache/pagedb/wine), each test's own output printed in full;
-#   3. tests/native/cli_windows_cross.sh: the native CLI <-> pagedb.exe, byte-identical
+#   3. tests/windows/cli_windows_cross.sh: the native CLI <-> pagedb.exe, byte-identical
 #      files and cross-open both ways for every cipher.
 # Installs wine when missing. Exits non-zero if anything fails; the last line is
 # "Windows: N passed, M failed".
@@ -39,7 +39,7 @@ for exe in build/windows/tests/*.exe; do
   if [ "$rc" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=" $name"; fi
 done
 echo "---- cli_windows_cross.sh"
-if PAGEDB_TEST_TMP="$tmp" bash tests/native/cli_windows_cross.sh build/release/pagedb build/windows/pagedb.exe; then
+if PAGEDB_TEST_TMP="$tmp" bash tests/windows/cli_windows_cross.sh build/release/pagedb build/windows/pagedb.exe; then
   passed=$((passed + 1))
 else
   failed=$((failed + 1)); failures+=" cli_windows_cross"

@@ -2,7 +2,7 @@
 # cli_windows_cross.sh — the native (Linux) CLI and the Windows CLI (pagedb.exe built by
 # scripts/build-windows.sh, run under Wine) share one on-disk format, for every cipher.
 #
-# Usage: tests/native/cli_windows_cross.sh NATIVE_PAGEDB PAGEDB_EXE
+# Usage: tests/windows/cli_windows_cross.sh NATIVE_PAGEDB PAGEDB_EXE
 # Run by scripts/test-windows.sh. Scratch files live under $PAGEDB_TEST_TMP (default /tmp).
 #
 # Cases, each for xchacha20poly1305, aes256gcm and none (plaintext + MAC):

@@ -28,6 +28,13 @@ rm -rf "$tmp"; mkdir -p "$tmp"
 passed=0 failed=0 failures=""
 [ "$build_status" -eq 0 ] || { failed=$((failed + 1)); failures+=" build"; }
 wineboot -i >/dev/null 2>&1 || true   # create the prefix once (~20 s the first time)
+# One wineserver for the whole suite: by default it exits a few seconds after its last
+# client, and a program started at that moment fails with "wine client error: recvmsg:
+# Connection reset by peer" (seen once in test_cache). This prefix's server is stopped at
+# the end (wineserver -k acts on $WINEPREFIX only).
+wineserver -k >/dev/null 2>&1 || true   # a server wineboot left, with its default timeout
+wineserver -p
+trap 'wineserver -k >/dev/null 2>&1 || true' EXIT
 for exe in build/windows/tests/*.exe; do
   [ -e "$exe" ] || continue
   name=$(basename "$exe" .exe)

@@ -16,6 +16,9 @@
 #ifdef __wasi__
 #include "pagedb_wasi.h" /* pagedb.wasm (scripts/build-wasi.sh) */
 #define cli_platform_vfs pagedb_vfs_wasi
+#elif defined(_WIN32)
+#include "pagedb_windows.h" /* pagedb.exe (scripts/build-windows.sh) */
+#define cli_platform_vfs pagedb_vfs_windows
 #else
 #include "pagedb_posix.h"
 #define cli_platform_vfs pagedb_vfs_posix

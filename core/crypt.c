@@ -5,11 +5,14 @@
  * (FORMAT.md §4), the keyed BLAKE2b-128 header MAC (§2.2), wrapping of data keys (§2.1),
  * subkey derivation (§2.3), Argon2id passphrase hashing (§2.1) and the nonce generator
  * (§3.1). No primitive is implemented here; this file only lays out bytes and calls
- * libsodium.
+ * libsodium (and, for AES-256-GCM, aesgcm.c: libsodium's AES-NI code or BearSSL's portable
+ * constant-time code, chosen at run time).
  *
  * Invariants:
- *  1. A page body is never decrypted (nor handed back as plaintext in MAC mode) before its
- *     tag verifies. Whenever pdb_page_open returns anything but PAGEDB_OK the body
+ *  1. A page body is never handed back as plaintext before its tag verifies. XChaCha20-
+ *     Poly1305, MAC mode and libsodium's AES-GCM verify before decrypting; BearSSL's AES-GCM
+ *     (aesgcm.c) decrypts and authenticates in one pass and wipes its output on a mismatch
+ *     before returning. Whenever pdb_page_open returns anything but PAGEDB_OK the body
  *     (bytes 64..P) is zeroed, so unauthenticated bytes never reach a caller.
  *  2. Key material lives in pdb_key / pdb_rng structs and is wiped with sodium_memzero:
  *     by pdb_key_wipe / pdb_rng_wipe, on every failure path that may have left partial key
@@ -23,13 +26,15 @@
  *     written, so sealing in place (in == out) sees the same header it authenticates.
  *
  * Preconditions: pdb_crypt_init has returned PAGEDB_OK before any other function is used
- * (it selects libsodium's CPU-specific implementations; without it AES-256-GCM reports
- * unavailable). Apart from pdb_rng (serialised by its caller) every function is
+ * (it selects libsodium's CPU-specific implementations; without it AES-256-GCM takes the
+ * portable BearSSL path even where AES-NI exists — same bytes, slower). Apart from pdb_rng (serialised by its caller) every function is
  * thread-safe: none touches shared state.
  */
 #include "crypt.h"
 
 #include <string.h>
+
+#include "aesgcm.h"
 
 #include <sodium.h>
 
@@ -44,7 +49,7 @@
 static const char KDF_CONTEXT[] = "pagedb01";
 
 /* AES-256-GCM uses the first 12 bytes of the nonce field (FORMAT.md §3). */
-#define AESGCM_NONCE_BYTES crypto_aead_aes256gcm_NPUBBYTES
+#define AESGCM_NONCE_BYTES PDB_AESGCM_NPUBBYTES
 
 _Static_assert(AAD_BYTES == 80, "FORMAT.md §4: the AAD is 80 bytes");
 _Static_assert(AAD_HEADER + PDB_PH_TAG == AAD_BYTES, "AAD layout");
@@ -58,8 +63,8 @@ _Static_assert(PDB_KEY_BYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "xc
 _Static_assert(PDB_NONCE_BYTES == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
                "xchacha nonce");
 _Static_assert(PDB_TAG_BYTES == crypto_aead_xchacha20poly1305_ietf_ABYTES, "xchacha tag");
-_Static_assert(PDB_KEY_BYTES == crypto_aead_aes256gcm_KEYBYTES, "aes-gcm key");
-_Static_assert(PDB_TAG_BYTES == crypto_aead_aes256gcm_ABYTES, "aes-gcm tag");
+_Static_assert(PDB_KEY_BYTES == PDB_AESGCM_KEYBYTES, "aes-gcm key");
+_Static_assert(PDB_TAG_BYTES == PDB_AESGCM_ABYTES, "aes-gcm tag");
 _Static_assert(AESGCM_NONCE_BYTES <= PDB_NONCE_BYTES, "aes-gcm nonce fits the nonce field");
 _Static_assert(PDB_TAG_BYTES >= crypto_generichash_BYTES_MIN, "blake2b output size");
 _Static_assert(PDB_KEY_BYTES >= crypto_generichash_KEYBYTES_MIN &&
@@ -125,16 +130,15 @@ int pdb_crypt_init(void)
     return sodium_init() < 0 ? PAGEDB_ENOTSUP : PAGEDB_OK;
 }
 
-/* AES-256-GCM needs AES-NI + PCLMUL (or the ARMv8 crypto extensions in later libsodium);
-   libsodium knows only after sodium_init. */
+/* Every cipher is available on every target: AES-256-GCM falls back to BearSSL's portable
+   code where libsodium's AES-NI implementation is missing (aesgcm.c). */
 int pdb_cipher_available(int cipher)
 {
     switch (cipher) {
     case PAGEDB_CIPHER_MAC:
     case PAGEDB_CIPHER_XCHACHA20POLY1305:
-        return 1;
     case PAGEDB_CIPHER_AES256GCM:
-        return crypto_aead_aes256gcm_is_available() ? 1 : 0;
+        return 1;
     default:
         return 0;
     }
@@ -173,9 +177,7 @@ int pdb_page_seal(const pdb_key *key, const uint8_t dbid[PDB_DBID_BYTES], uint64
     switch (cipher) {
     case PAGEDB_CIPHER_MAC:
     case PAGEDB_CIPHER_XCHACHA20POLY1305:
-        break;
     case PAGEDB_CIPHER_AES256GCM:
-        if (!crypto_aead_aes256gcm_is_available()) return PAGEDB_ENOTSUP;
         break;
     default:
         return PAGEDB_EINVAL;
@@ -202,8 +204,7 @@ int pdb_page_seal(const pdb_key *key, const uint8_t dbid[PDB_DBID_BYTES], uint64
             body_out, tag, NULL, body_in, bodylen, aad, AAD_BYTES, NULL, nonce, key->k);
         break;
     default: /* PAGEDB_CIPHER_AES256GCM; bodylen < 2^36 - 32 always holds (P <= 65536) */
-        (void)crypto_aead_aes256gcm_encrypt_detached(body_out, tag, NULL, body_in, bodylen,
-                                                     aad, AAD_BYTES, NULL, nonce, key->k);
+        pdb_aesgcm_encrypt(body_out, tag, body_in, bodylen, aad, AAD_BYTES, nonce, key->k);
         break;
     }
     return PAGEDB_OK;
@@ -212,9 +213,11 @@ int pdb_page_seal(const pdb_key *key, const uint8_t dbid[PDB_DBID_BYTES], uint64
 /*
  * Besides crypt.h: a page_size below PDB_PAGE_HDR is structurally invalid (PAGEDB_ECORRUPT).
  * On every error, not only PAGEDB_EAUTH, the body is zeroed (invariant 1); the 64-byte
- * header is left as read. The AEAD calls below verify the tag before decrypting (libsodium
- * computes Poly1305/GHASH over the ciphertext, compares in constant time, and only then
- * runs the keystream), which is what makes in-place opening safe.
+ * header is left as read. XChaCha20-Poly1305 verifies the tag before decrypting (libsodium
+ * computes Poly1305 over the ciphertext, compares in constant time, and only then runs the
+ * keystream); AES-256-GCM does the same with libsodium and, with BearSSL, decrypts in the
+ * same pass and zeroes the body on a mismatch before returning (aesgcm.h), so in-place
+ * opening never leaves unauthenticated plaintext behind.
  */
 int pdb_page_open(const pdb_key *key, const uint8_t dbid[PDB_DBID_BYTES], uint64_t file_no,
                   uint64_t pgno, uint8_t *page, size_t page_size)
@@ -243,12 +246,7 @@ int pdb_page_open(const pdb_key *key, const uint8_t dbid[PDB_DBID_BYTES], uint64
                  : PAGEDB_EAUTH;
         break;
     case PAGEDB_CIPHER_AES256GCM:
-        if (!crypto_aead_aes256gcm_is_available()) {
-            rc = PAGEDB_ENOTSUP;
-            break;
-        }
-        rc = crypto_aead_aes256gcm_decrypt_detached(body, NULL, body, bodylen, tag, aad,
-                                                    AAD_BYTES, nonce, key->k) == 0
+        rc = pdb_aesgcm_decrypt(body, body, bodylen, tag, aad, AAD_BYTES, nonce, key->k) == 0
                  ? PAGEDB_OK
                  : PAGEDB_EAUTH;
         break;

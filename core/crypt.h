@@ -1,5 +1,6 @@
 /*
- * crypt.h — every cryptographic operation of pagedb, all through libsodium.
+ * crypt.h — every cryptographic operation of pagedb, all through libsodium (AES-256-GCM
+ * through aesgcm.h: libsodium with AES-NI, else BearSSL).
  *
  * Owns: page sealing/opening (AEAD or keyed-BLAKE2b MAC), the header MAC, key wrapping,
  * subkey derivation, passphrase hashing (Argon2id) and the nonce generator.
@@ -50,7 +51,7 @@ typedef struct pdb_key {
 /** Initialise libsodium (idempotent, thread-safe). Returns PAGEDB_OK or PAGEDB_ENOTSUP. */
 int pdb_crypt_init(void);
 
-/** 1 if the cipher id is known and available on this CPU/build, else 0. */
+/** 1 if the cipher id is known (every known cipher is available on every target), else 0. */
 int pdb_cipher_available(int cipher);
 
 /** Wipe a key (sodium_memzero). */
@@ -65,7 +66,9 @@ void pdb_kdf(pdb_key *out, const pdb_key *master, uint64_t subkey_id);
  * 64..page_size. out: page_size bytes receiving the header copy, ciphertext (or plaintext
  * for PAGEDB_CIPHER_MAC) and the tag at 48. in and out may be the same buffer.
  * The cipher is taken from in[1]. key: the realm's page subkey. AAD per FORMAT.md §4.
- * Returns PAGEDB_OK, PAGEDB_ENOTSUP (cipher unavailable) or PAGEDB_EINVAL (unknown cipher).
+ * AES-256-GCM uses libsodium's AES-NI code where the CPU has it, BearSSL's portable
+ * constant-time code elsewhere (aesgcm.h); both give the same bytes.
+ * Returns PAGEDB_OK or PAGEDB_EINVAL (unknown cipher).
  */
 int pdb_page_seal(const pdb_key *key, const uint8_t dbid[PDB_DBID_BYTES], uint64_t file_no,
                   uint64_t pgno, const uint8_t *in, uint8_t *out, size_t page_size);
@@ -73,7 +76,7 @@ int pdb_page_seal(const pdb_key *key, const uint8_t dbid[PDB_DBID_BYTES], uint64
 /**
  * Verify and decrypt a page in place (page_size bytes as read from disk). Verifies the tag
  * (FORMAT.md §4) before touching the body. Returns PAGEDB_OK, PAGEDB_EAUTH (tag mismatch;
- * body zeroed), PAGEDB_ENOTSUP or PAGEDB_ECORRUPT (unknown cipher id).
+ * body zeroed) or PAGEDB_ECORRUPT (unknown cipher id; body zeroed).
  */
 int pdb_page_open(const pdb_key *key, const uint8_t dbid[PDB_DBID_BYTES], uint64_t file_no,
                   uint64_t pgno, uint8_t *page, size_t page_size);

@@ -34,9 +34,11 @@ if [ ! -f "$prefix/lib/libsodium.a" ]; then
     && emmake make -j"$(nproc)" install >/dev/null )
 fi
 
+bearssl=$(scripts/build-bearssl.sh emscripten)  # AES-256-GCM without AES-NI (core/aesgcm.c)
+
 mkdir -p dist
-common=(-O2 -msimd128 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unused-parameter -Icore/include -Icore -Iplatform/opfs -I"$prefix/include"
-  core/*.c platform/opfs/*.c "$prefix/lib/libsodium.a"
+common=(-O2 -msimd128 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unused-parameter -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
+  core/*.c platform/opfs/*.c "$prefix/lib/libsodium.a" "$bearssl/lib/libbearssl.a"
   --js-library platform/opfs/lib.js -sMODULARIZE=1 -sEXPORT_ES6=1 -sALLOW_MEMORY_GROWTH=1
   -sINITIAL_MEMORY=33554432 -sTOTAL_STACK=1048576
   "-sEXPORTED_FUNCTIONS=[_malloc,_free,_pdbjs_open,_pdbjs_stat,_pdbjs_scan,_pagedb_close,_pagedb_strerror,_pagedb_errdetail,_pagedb_txn_begin,_pagedb_txn_commit,_pagedb_txn_abort,_pagedb_table_open,_pagedb_table_drop,_pagedb_get,_pagedb_put,_pagedb_del,_pagedb_verify,_pagedb_segment_payload,_pagedb_segment_create,_pagedb_segment_append,_pagedb_segment_sync,_pagedb_segment_seal,_pagedb_segment_close,_pdbjs_segment_open,_pdbjs_segment_read,_pdbjs_segment_stat,_pdbjs_segment_verify,_pdbjs_segment_delete,_pdbjs_segment_link,_pdbjs_segment_unlink,_pdbjs_segment_get,_pdbjs_segment_list,_pdbjs_table_list,_pdbjs_count]"

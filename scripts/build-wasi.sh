@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the WASI target of pagedb (wasm32-wasi, clang-19 + wasi-libc, WASI preview 1):
-#   1. libsodium and jansson from Debian's source packages (fetched by scripts/sources.sh
+#   1. libsodium, jansson and BearSSL (its AES-GCM subset, scripts/build-bearssl.sh) from
+#      Debian's source packages (fetched by scripts/sources.sh
 #      into ~/.cache/pagedb/src/, never into the repo), each built once for wasm32-wasi
 #      and cached by version under ~/.cache/pagedb/wasi/<package>-<version>/;
 #   2. core/ (without PAGEDB_THREADS) + platform/wasi/ + cli/ -> build/wasi/pagedb.wasm,
@@ -8,7 +9,9 @@
 #   3. every tests/native/test_*.c except those in NATIVE_ONLY below ->
 #      build/wasi/tests/<test>.wasm (run them with scripts/test.sh or js/wasi/run.mjs).
 # Installs missing apt packages. The compile itself is platform/wasi/wasi.mk (incremental).
-# Usage: scripts/build-wasi.sh [all|cli|tests]   (default all)
+#   4. the library as a reactor module -> build/wasi/libpagedb.wasm (platform/wasi/lib/;
+#      examples/wasi-python/embed.py embeds it with wasmtime).
+# Usage: scripts/build-wasi.sh [all|cli|tests|lib]   (default all)
 # Environment: PAGEDB_CACHE (default ~/.cache/pagedb), PAGEDB_WASI_OUT (default build/wasi).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,14 +90,18 @@ SODIUM="$DEP_PREFIX"
 build_dep jansson src CFLAGS="--target=wasm32-wasi -O2"
 JANSSON="$DEP_PREFIX"
 
+# BearSSL's AES-GCM subset (AES-256-GCM without AES-NI; core/aesgcm.c).
+BEARSSL=$(scripts/build-bearssl.sh wasi)
+
 echo "libsodium: $SODIUM"
 echo "jansson:   $JANSSON"
+echo "bearssl:   $BEARSSL"
 for t in "${!NATIVE_ONLY[@]}"; do
   if [ -f "tests/native/$t.c" ]; then echo "not built for WASI (native only): $t: ${NATIVE_ONLY[$t]}"; fi
 done
 
 what="${1:-all}"
-case "$what" in all|cli|tests) ;; *) echo "usage: $0 [all|cli|tests]" >&2; exit 2 ;; esac
+case "$what" in all|cli|tests|lib) ;; *) echo "usage: $0 [all|cli|tests|lib]" >&2; exit 2 ;; esac
 # The test modules that must exist after this build (scripts/test-wasi.sh counts a missing
 # one as a failure): every tests/native/test_*.c not in NATIVE_ONLY.
 mkdir -p "$out"
@@ -107,14 +114,17 @@ done
 # built (and run by test-wasi.sh).
 make_status=0
 make -f platform/wasi/wasi.mk -j"$(nproc)" -k --no-print-directory \
-  OUT="$out" SODIUM="$SODIUM" JANSSON="$JANSSON" NATIVE_ONLY="${!NATIVE_ONLY[*]}" "$what" \
+  OUT="$out" SODIUM="$SODIUM" JANSSON="$JANSSON" BEARSSL="$BEARSSL" NATIVE_ONLY="${!NATIVE_ONLY[*]}" "$what" \
   || make_status=$?
-if [ "$what" != tests ]; then
+if [ "$what" = all ] || [ "$what" = cli ]; then
   mkdir -p dist/wasi
   cp "$out/pagedb.wasm" dist/wasi/pagedb.wasm
   echo "built $out/pagedb.wasm (copied to dist/wasi/pagedb.wasm for the pagedb-wasi runner)"
 fi
-if [ "$what" != cli ]; then
+if [ "$what" = all ] || [ "$what" = lib ]; then
+  echo "built $out/libpagedb.wasm (the library as a WASI reactor module: platform/wasi/lib/pagedb_reactor.h)"
+fi
+if [ "$what" = all ] || [ "$what" = tests ]; then
   # Drop modules of tests that were removed or became native-only since the last build.
   for f in "$out"/tests/*.wasm; do
     [ -e "$f" ] || continue

@@ -12,7 +12,7 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 missing=()
 need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
 if [ "$want_native" = 1 ]; then
-  for p in build-essential cmake pkg-config libsodium-dev libjansson-dev python3; do need_pkg "$p"; done
+  for p in build-essential cmake pkg-config libsodium-dev libbearssl-dev libjansson-dev python3; do need_pkg "$p"; done
 fi
 if [ "$want_bench" = 1 ]; then
   for p in liblmdb-dev libsqlite3-dev librocksdb-dev; do need_pkg "$p"; done

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # The WASI suite (called by scripts/test.sh; runs on its own too):
 #   1. scripts/build-wasi.sh (the wasm32-wasi CLI and test modules; dependencies cached);
-#   2. every build/wasi/tests/*.wasm under Node's node:wasi (js/wasi/run.mjs), two at a time,
-#      each test's own output printed in full, then a timing table and a summary line;
-#   3. tests/native/cli_wasi_cross.sh: native CLI <-> pagedb.wasm cross-open.
+#   2. for each WASI runtime of scripts/wasi-runtimes.sh — Node's node:wasi (js/wasi/run.mjs),
+#      wasmtime (PyPI package, platform/wasi/run_wasmtime.py) and wazero (Go CLI,
+#      platform/wasi/run_wazero.sh), the standalone ones installed on first use —
+#      every build/wasi/tests/*.wasm, two at a time, each test's own output printed in
+#      full, and tests/native/cli_wasi_cross.sh (native CLI <-> pagedb.wasm cross-open);
+#   3. a timing table per runtime and one summary line.
+# A runtime that cannot be installed counts as a failure (PAGEDB_WASI_RUNTIMES="node ..."
+# picks a subset explicitly).
 # Exits non-zero if anything fails to build or any test fails.
 #
 # Scale: wasm runs the randomised tests several times slower than native (scalar ChaCha20,
@@ -37,15 +42,27 @@ mkdir -p "$tmp" "$logs"
 export PAGEDB_PROP_SEQS="${PAGEDB_PROP_SEQS:-1000}"
 echo "-- WASI scale: $(env | grep -E '^PAGEDB_(CRASH_TARGET|SEG_MB|SEG_CRASHES|SEG_PAR_MB|PROP_SEQS|SIGKILL_ITERS)=' | sort | tr '\n' ' ')"
 
-# run_one NAME: run build/wasi/tests/NAME.wasm, output to $logs/NAME.out, status and
-# seconds to $logs/NAME.rc / NAME.time. The scratch directory is preopened under its own
-# absolute path, so PAGEDB_TEST_TMP means the same inside and outside the module.
+# The runtimes (scripts/wasi-runtimes.sh installs the standalone ones): "NAME<TAB>COMMAND",
+# COMMAND taking js/wasi/run.mjs's options. One that could not be installed is a failure.
+rt_names=() rt_cmds=()
+while IFS=$'\t' read -r rname rcmd; do rt_names+=("$rname"); rt_cmds+=("$rcmd"); done \
+  < <(scripts/wasi-runtimes.sh list)
+echo "-- WASI runtimes: ${rt_names[*]}"
+
+# run_one RUNTIME_INDEX NAME: run build/wasi/tests/NAME.wasm under that runtime, output to
+# $logs/RUNTIME/NAME.out, status and seconds to NAME.rc / NAME.time. The scratch directory is
+# preopened under its own absolute path, so PAGEDB_TEST_TMP means the same inside and outside
+# the module; so is the test data directory (PAGEDB_TEST_DATA: test_aesgcm's Wycheproof vectors).
+data="$root/tests/native/data"
 run_one() {
-  local name="$1" t0=$SECONDS rc=0
-  node --no-turbo-fast-api-calls js/wasi/run.mjs --dir "$tmp" --env-prefix PAGEDB_ \
-    --env PAGEDB_TEST_TMP="$tmp" "build/wasi/tests/$name.wasm" >"$logs/$name.out" 2>&1 || rc=$?
-  echo "$rc" >"$logs/$name.rc"
-  echo $((SECONDS - t0)) >"$logs/$name.time"
+  local ri="$1" name="$2" t0=$SECONDS rc=0
+  local dir="$logs/${rt_names[$ri]}"
+  # shellcheck disable=SC2086
+  ${rt_cmds[$ri]} --dir "$tmp" --dir "$data" --env-prefix PAGEDB_ \
+    --env PAGEDB_TEST_TMP="$tmp" --env PAGEDB_TEST_DATA="$data" "build/wasi/tests/$name.wasm" \
+    >"$dir/$name.out" 2>&1 || rc=$?
+  echo "$rc" >"$dir/$name.rc"
+  echo $((SECONDS - t0)) >"$dir/$name.time"
 }
 
 # Run every module that built; an expected module that is missing is a failure.
@@ -63,13 +80,6 @@ for t in "${tests[@]}"; do
   case " ${order[*]} " in *" $t "*) ;; *) order+=("$t") ;; esac
 done
 jobs="${PAGEDB_WASI_JOBS:-2}"
-running=0
-for name in "${order[@]}"; do
-  if [ "$running" -ge "$jobs" ]; then wait -n || true; running=$((running - 1)); fi
-  run_one "$name" &
-  running=$((running + 1))
-done
-wait
 
 passed=0 failed=0 failures=""
 for name in "${missing[@]}"; do
@@ -80,24 +90,72 @@ if [ "$build_status" -ne 0 ]; then
   echo "---- scripts/build-wasi.sh FAILED (exit $build_status; errors above)"
   failed=$((failed + 1)); failures+=" build"
 fi
-for name in "${tests[@]}"; do
-  rc=$(cat "$logs/$name.rc" 2>/dev/null || echo 99)
-  echo "---- $name.wasm (exit $rc, $(cat "$logs/$name.time" 2>/dev/null || echo '?') s)"
-  cat "$logs/$name.out"
-  if [ "$rc" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=" $name"; fi
+
+declare -A t_tests t_cross
+for ri in "${!rt_names[@]}"; do
+  rt="${rt_names[$ri]}"
+  echo "== WASI runtime: $rt"
+  if [[ "${rt_cmds[$ri]}" == '!'* ]]; then
+    echo "---- runtime $rt UNAVAILABLE: ${rt_cmds[$ri]#!} (scripts/wasi-runtimes.sh)"
+    failed=$((failed + 1)); failures+=" $rt(install)"
+    continue
+  fi
+  mkdir -p "$logs/$rt"
+  t0=$SECONDS
+  running=0
+  for name in "${order[@]}"; do
+    if [ "$running" -ge "$jobs" ]; then wait -n || true; running=$((running - 1)); fi
+    run_one "$ri" "$name" &
+    running=$((running + 1))
+  done
+  wait
+  t_tests[$rt]=$((SECONDS - t0))
+  for name in "${tests[@]}"; do
+    rc=$(cat "$logs/$rt/$name.rc" 2>/dev/null || echo 99)
+    echo "---- [$rt] $name.wasm (exit $rc, $(cat "$logs/$rt/$name.time" 2>/dev/null || echo '?') s)"
+    cat "$logs/$rt/$name.out"
+    if [ "$rc" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=" $rt:$name"; fi
+  done
+
+  # The CLI cross-open: under node through the package's pagedb-wasi runner (the default of
+  # cli_wasi_cross.sh), under the others through their run command.
+  echo "---- [$rt] cli_wasi_cross.sh (native $native_cli vs build/wasi/pagedb.wasm)"
+  t0=$SECONDS
+  runner=""; [ "$rt" != node ] && runner="${rt_cmds[$ri]}"
+  if PAGEDB_TEST_TMP="$tmp" PAGEDB_WASI_RUNNER="$runner" \
+      bash tests/native/cli_wasi_cross.sh "$native_cli" build/wasi/pagedb.wasm; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); failures+=" $rt:cli_wasi_cross"
+  fi
+  t_cross[$rt]=$((SECONDS - t0))
 done
 
-echo "---- cli_wasi_cross.sh (native $native_cli vs build/wasi/pagedb.wasm)"
-t0=$SECONDS
-if PAGEDB_TEST_TMP="$tmp" bash tests/native/cli_wasi_cross.sh "$native_cli" build/wasi/pagedb.wasm; then
-  passed=$((passed + 1))
-else
-  failed=$((failed + 1)); failures+=" cli_wasi_cross"
-fi
-t_cross=$((SECONDS - t0))
+# The library build (libpagedb.wasm, a reactor module) embedded in Python with wasmtime:
+# examples/wasi-python/embed.py creates, writes, reads, scans and verifies an AES-256-GCM
+# database; the native CLI then verifies it and reads a value back.
+for ri in "${!rt_names[@]}"; do
+  [ "${rt_names[$ri]}" = wasmtime ] && [[ "${rt_cmds[$ri]}" != '!'* ]] || continue
+  echo "---- [wasmtime] examples/wasi-python/embed.py (build/wasi/libpagedb.wasm)"
+  py="${rt_cmds[$ri]%% *}"   # the venv's python (first word of the wasmtime command)
+  edir="$tmp/embed"; rm -rf "$edir"; mkdir -p "$edir"
+  if PAGEDB_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f \
+       "$py" examples/wasi-python/embed.py build/wasi/libpagedb.wasm "$edir/db" aes256gcm \
+     && PAGEDB_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f "$native_cli" verify "$edir/db" \
+     && [ "$(PAGEDB_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f "$native_cli" get "$edir/db" fruit fruit-0007)" = "value 7 xxxxxxx" ]; then
+    passed=$((passed + 1))
+  else
+    echo "embed.py or the native check of its database FAILED"
+    failed=$((failed + 1)); failures+=" wasmtime:embed.py"
+  fi
+done
 
-echo "-- WASI timings: build $((t_built - t_start)) s, tests $((SECONDS - t_built - t_cross)) s, cross-open $t_cross s, total $((SECONDS - t_start)) s"
-for name in "${tests[@]}"; do printf '   %-16s %4s s\n' "$name" "$(cat "$logs/$name.time" 2>/dev/null || echo '?')"; done
+echo "-- WASI timings: build $((t_built - t_start)) s, total $((SECONDS - t_start)) s"
+for rt in "${rt_names[@]}"; do
+  [ -n "${t_tests[$rt]:-}" ] || continue
+  echo "   $rt: tests ${t_tests[$rt]} s, cross-open ${t_cross[$rt]} s"
+  for name in "${tests[@]}"; do printf '     %-28s %4s s\n' "$name" "$(cat "$logs/$rt/$name.time" 2>/dev/null || echo '?')"; done
+done
 [ -n "$failures" ] && echo "-- WASI failures:$failures"
 echo "WASI: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

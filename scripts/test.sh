@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite: the native ctest suite in a release build and again under
 # AddressSanitizer + UndefinedBehaviorSanitizer, then the WASI suite (scripts/test-wasi.sh:
-# the native tests built for wasm32-wasi, and native <-> WASI CLI cross-open) and the
+# the native tests built for wasm32-wasi, and native <-> WASI CLI cross-open, under three
+# WASI runtimes), the Windows suite (scripts/test-windows.sh, under Wine) and the
 # WebAssembly/TypeScript suites (scripts/test-js.sh). Installs missing build dependencies.
 # Exits non-zero if any suite fails; each runner prints its own summary.
 set -euo pipefail
@@ -21,8 +22,11 @@ cmake --build build/asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/asan --output-on-failure -j2 || status=1
 
-echo "== WASI (wasm32-wasi: native tests and CLI cross-open under node:wasi) =="
+echo "== WASI (wasm32-wasi: native tests and CLI cross-open under node:wasi, wasmtime, wazero) =="
 scripts/test-wasi.sh || status=1
+
+echo "== Windows (mingw-w64 build: tests and CLI cross-open under Wine) =="
+scripts/test-windows.sh || status=1
 
 echo "== WebAssembly + TypeScript (Emscripten, Vitest, Playwright) =="
 scripts/test-js.sh || status=1

@@ -1,9 +1,10 @@
 # wasi.mk — the wasm32-wasi build of pagedb (clang-19 + wasi-libc), run from the
 # repository root by scripts/build-wasi.sh, which fetches and builds the dependencies and
 # passes their prefixes:
-#   make -f platform/wasi/wasi.mk SODIUM=<prefix> JANSSON=<prefix> [OUT=build/wasi]
-#        [NATIVE_ONLY="test_x test_y"] [all|cli|tests]
-# Outputs: $(OUT)/pagedb.wasm (the CLI) and $(OUT)/tests/<test>.wasm for every
+#   make -f platform/wasi/wasi.mk SODIUM=<prefix> JANSSON=<prefix> BEARSSL=<prefix> [OUT=build/wasi]
+#        [NATIVE_ONLY="test_x test_y"] [all|cli|tests|lib]
+# Outputs: $(OUT)/pagedb.wasm (the CLI), $(OUT)/libpagedb.wasm (the library as a reactor
+# module, platform/wasi/lib/) and $(OUT)/tests/<test>.wasm for every
 # tests/native/test_*.c not named in NATIVE_ONLY. Incremental (-MMD dependency files).
 #
 # The core is compiled WITHOUT PAGEDB_THREADS: a wasm32-wasi module has one thread, and the
@@ -14,11 +15,14 @@ AR      := llvm-ar-19
 OUT     ?= build/wasi
 SODIUM  ?= $(error SODIUM=<libsodium wasm32-wasi prefix> is required)
 JANSSON ?= $(error JANSSON=<jansson wasm32-wasi prefix> is required)
+# BearSSL's AES-GCM subset (scripts/build-bearssl.sh wasi): AES-256-GCM without AES-NI.
+BEARSSL ?= $(error BEARSSL=<BearSSL wasm32-wasi prefix> is required)
 # The native default is 8 MiB; wasm-ld's default (64 KiB) is far too small for tests that
 # keep 100 KB buffers on the stack, and an overflow would silently corrupt memory.
 STACK   ?= 8388608
 
 TARGET  := --target=wasm32-wasi
+comma   := ,
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  := $(TARGET) -std=c11 -O2 $(WARN) -MMD -MP
 LDFLAGS := $(TARGET) -Wl,-z,stack-size=$(STACK)
@@ -36,16 +40,17 @@ CLI_OBJ     := $(call obj,$(CLI_SRC))
 SUPPORT_OBJ := $(call obj,$(SUPPORT_SRC))
 TEST_WASM   := $(patsubst %,$(OUT)/tests/%.wasm,$(TESTS))
 
-.PHONY: all cli tests
+.PHONY: all cli tests lib
 .SECONDARY:  # keep intermediate objects (incremental rebuilds)
-all: cli tests
+all: cli tests lib
 cli: $(OUT)/pagedb.wasm
 tests: $(TEST_WASM)
+lib: $(OUT)/libpagedb.wasm
 
 # core/ and platform/wasi/: the library (the WASI VFS is part of it on this target).
 $(OUT)/obj/core/%.o: core/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -Icore -I$(SODIUM)/include -c $< -o $@
+	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -Icore -I$(SODIUM)/include -I$(BEARSSL)/include -c $< -o $@
 $(OUT)/obj/platform/wasi/%.o: platform/wasi/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -c $< -o $@
@@ -58,12 +63,25 @@ $(OUT)/obj/cli/%.o: cli/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -Iplatform/wasi -I$(JANSSON)/include -c $< -o $@
 $(OUT)/pagedb.wasm: $(CLI_OBJ) $(OUT)/libpagedb.a
-	$(CC) $(LDFLAGS) -Wl,--strip-debug $^ $(JANSSON)/lib/libjansson.a $(SODIUM)/lib/libsodium.a -o $@
+	$(CC) $(LDFLAGS) -Wl,--strip-debug $^ $(JANSSON)/lib/libjansson.a $(SODIUM)/lib/libsodium.a $(BEARSSL)/lib/libbearssl.a -o $@
+
+# libpagedb.wasm: the library as a WASI reactor module (platform/wasi/lib/pagedb_reactor.h
+# gives a host's rules). Exports: these pagedb.h functions, malloc/free, pagedb_wasi_open.
+LIBRARY_EXPORTS := malloc free pagedb_wasi_open pagedb_close pagedb_strerror pagedb_errdetail \
+  pagedb_txn_begin pagedb_txn_commit pagedb_txn_abort pagedb_table_open pagedb_table_drop \
+  pagedb_get pagedb_put pagedb_del pagedb_verify pagedb_cursor_open pagedb_cursor_seek \
+  pagedb_cursor_next pagedb_cursor_prev pagedb_cursor_get pagedb_cursor_close
+$(OUT)/obj/platform/wasi/lib/%.o: platform/wasi/lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -Iplatform/wasi -c $< -o $@
+$(OUT)/libpagedb.wasm: $(OUT)/obj/platform/wasi/lib/reactor.o $(OUT)/libpagedb.a
+	$(CC) $(LDFLAGS) -mexec-model=reactor -Wl,--strip-debug $(addprefix -Wl$(comma)--export=,$(LIBRARY_EXPORTS)) \
+	  $^ $(SODIUM)/lib/libsodium.a $(BEARSSL)/lib/libbearssl.a -o $@
 
 # tests/native/: tests/native/support/wasi/ comes first so that <pthread.h> (single-thread
 # mutex no-ops) and "pagedb_posix.h" (pagedb_vfs_posix() = the WASI VFS) resolve there.
 TEST_INC := -Itests/native/support/wasi -Itests/native/support -Icore -Icore/include \
-            -Iplatform/wasi -I$(SODIUM)/include
+            -Iplatform/wasi -I$(SODIUM)/include -I$(JANSSON)/include
 # clock() (CPU-time reports) and getpid() exist in wasi-libc only as opt-in emulations.
 TEST_EMUL := -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_GETPID
 TEST_LIBS := -lwasi-emulated-process-clocks -lwasi-emulated-getpid
@@ -75,6 +93,7 @@ $(OUT)/libtestsupport.a: $(SUPPORT_OBJ)
 	$(AR) rcs $@ $^
 $(OUT)/tests/%.wasm: $(OUT)/obj/tests/native/%.o $(OUT)/libtestsupport.a $(OUT)/libpagedb.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $^ $(SODIUM)/lib/libsodium.a $(TEST_LIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(SODIUM)/lib/libsodium.a $(BEARSSL)/lib/libbearssl.a \
+	  $(JANSSON)/lib/libjansson.a $(TEST_LIBS) -o $@
 
 -include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)

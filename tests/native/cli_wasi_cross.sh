@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # cli_wasi_cross.sh — the native CLI and the WASI CLI (pagedb.wasm under node:wasi, via the
-# package's pagedb-wasi runner) share one on-disk format: a database written by either
+# package's pagedb-wasi runner, or under $PAGEDB_WASI_RUNNER) share one on-disk format: a database written by either
 # opens, verifies and reads identically with the other, and the same operations give the
 # same structure (page count, free pages, txn id, file size) on both.
 #
@@ -19,6 +19,10 @@
 #   wasi-cross-5  passphrase (Argon2id) database from native opens in WASI; a MAC-only
 #                 ('none') database from WASI opens natively; 64 KiB pages across
 #   wasi-cross-6  a wrong key fails the same way (exit code, error name) on both
+#   wasi-cross-7  AES-256-GCM: a database created natively with --cipher aes256gcm (libsodium's
+#                 AES-NI code where the CPU has it) opens, reads, verifies and takes writes
+#                 under WASI (BearSSL's portable AES-GCM), and the reverse; a flipped
+#                 ciphertext byte is PAGEDB_EAUTH on both
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 NATIVE_PAGEDB PAGEDB_WASM" >&2; exit 2; }
 native=$(realpath "$1")
@@ -38,9 +42,18 @@ cases=0
 CASE() { case_id="$1"; cases=$((cases + 1)); }
 fail() { echo "cli_wasi_cross.sh: [$case_id] $*" >&2; exit 1; }
 N() { "$native" "$@"; }
+# W runs pagedb.wasm: by default under node:wasi through the package's pagedb-wasi runner;
+# with PAGEDB_WASI_RUNNER set (a command taking js/wasi/run.mjs's options, e.g.
+# platform/wasi/run_wazero.sh; scripts/test-wasi.sh sets it per runtime) under that runtime.
+runner="${PAGEDB_WASI_RUNNER:-}"
 W() {
-  PAGEDB_WASI_MODULE="$wasm" node --no-turbo-fast-api-calls "$root/js/bin/pagedb-wasi.mjs" \
-    --dir "$work" "$@"
+  if [ -n "$runner" ]; then
+    # shellcheck disable=SC2086
+    $runner --dir "$work" --env-prefix PAGEDB_ "$wasm" "$@"
+  else
+    PAGEDB_WASI_MODULE="$wasm" node --no-turbo-fast-api-calls "$root/js/bin/pagedb-wasi.mjs" \
+      --dir "$work" "$@"
+  fi
 }
 # same_output DESCRIPTION FILE_A FILE_B: the two outputs must be byte-identical.
 same_output() {
@@ -176,5 +189,53 @@ set -e
 grep -q PAGEDB_EKEY "$work/bad.n" && grep -q PAGEDB_EKEY "$work/bad.w" \
   || fail "wrong key: expected PAGEDB_EKEY from both: $(cat "$work/bad.n" "$work/bad.w")"
 
-echo "cli_wasi_cross: native $(basename "$native") and $(basename "$wasm") read each other's databases"
+CASE "wasi-cross-7"
+for pair in "N W native-aes" "W N wasi-aes"; do
+  set -- $pair
+  maker="$1" other="$2" db="$work/$3"
+  run_ok "$maker init --cipher aes256gcm" "$maker" init "$db" --cipher aes256gcm
+  run_ok "$maker import (aes)" "$maker" import "$db" people "$work/people.jsonl" --key id
+  run_ok "$maker put big1 (aes)" "$maker" put "$db" blobs big1 "$big1"
+  "$other" stat "$db" --json | grep -q '"cipher":"aes256gcm"' || fail "$other stat: cipher of $3"
+  run_ok "$other verify (aes)" "$other" verify "$db"
+  "$other" scan "$db" people >"$work/$3.people" || fail "$other scan of $3"
+  cmp -s <(grep -v '^1017	' "$work/$3.people") "$work/people.expected" \
+    || fail "$other read of $3 differs from the reference"
+  [ "$("$other" get "$db" blobs big1)" = "$big1" ] || fail "$other read of an overflow value in $3"
+  run_ok "$other put into $3" "$other" put "$db" people 4000 '{"id":4000,"by":"other"}'
+  run_ok "$other del from $3" "$other" del "$db" people 5
+  run_ok "$maker verify after $other wrote" "$maker" verify "$db"
+  [ "$("$maker" get "$db" people 4000)" = '{"id":4000,"by":"other"}' ] || fail "$maker read of $other's write in $3"
+  set +e; "$maker" get "$db" people 5 >/dev/null 2>&1; rc=$?; set -e
+  [ "$rc" -ne 0 ] || fail "$maker still sees the key $other deleted in $3"
+  grep -q "person-00042" "$db/main.pdb" && fail "$3 stores plaintext"
+done
+for db in native-aes wasi-aes; do
+  for tool in N W; do
+    { "$tool" verify "$work/$db"; "$tool" tables "$work/$db"; "$tool" scan "$work/$db" people; \
+      "$tool" scan "$work/$db" blobs; } >"$work/$db.by$tool" 2>&1 || fail "$tool reading $db"
+  done
+  same_output "$db read by native vs by WASI" "$work/$db.byN" "$work/$db.byW"
+done
+# One flipped ciphertext byte in every page after the two header pages (page size 4096):
+# authentication fails the same way on both.
+cp -r "$work/native-aes" "$work/aes-bad"
+python3 -c '
+import sys
+with open(sys.argv[1], "r+b") as f:
+    data = bytearray(f.read())
+    for off in range(2 * 4096 + 3000, len(data), 4096):
+        data[off] ^= 1
+    f.seek(0)
+    f.write(data)
+' "$work/aes-bad/main.pdb"
+set +e
+N verify "$work/aes-bad" >"$work/aes-bad.n" 2>&1; rn=$?
+W verify "$work/aes-bad" >"$work/aes-bad.w" 2>&1; rw=$?
+set -e
+[ "$rn" -ne 0 ] && [ "$rn" = "$rw" ] || fail "flipped AES-GCM byte: native exit $rn, WASI exit $rw"
+grep -q 'EAUTH\|authentic' "$work/aes-bad.n" && grep -q 'EAUTH\|authentic' "$work/aes-bad.w" \
+  || fail "flipped AES-GCM byte: expected an authentication failure: $(cat "$work/aes-bad.n" "$work/aes-bad.w")"
+
+echo "cli_wasi_cross: native $(basename "$native") and $(basename "$wasm") (${runner:-pagedb-wasi under node:wasi}) read each other's databases"
 echo "$cases passed, 0 failed"

@@ -203,7 +203,12 @@ static uint8_t *file_read(uint64_t *len)
     CHECK(fstat(fd, &st) == 0);
     uint8_t *b = malloc(st.st_size ? (size_t)st.st_size : 1);
     CHECK(b != NULL);
-    CHECK(pread(fd, b, (size_t)st.st_size, 0) == st.st_size);
+    /* pread may return less than asked (wasmtime: 64 KiB per call): loop to the end */
+    for (size_t got = 0; got < (size_t)st.st_size;) {
+        ssize_t r = pread(fd, b + got, (size_t)st.st_size - got, (off_t)got);
+        CHECK(r > 0);
+        got += (size_t)r;
+    }
     close(fd);
     *len = (uint64_t)st.st_size;
     return b;

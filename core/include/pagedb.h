@@ -128,9 +128,19 @@ typedef struct pagedb_vfs_file {
     const struct pagedb_vfs *vfs; /**< the VFS that opened this file */
 } pagedb_vfs_file;
 
+/** Flags for pagedb_vfs.readers_open. */
+#define PAGEDB_READERS_WRITER 0x1u /**< the caller is the database's read-write opener */
+
+/** Version of pagedb_vfs this header describes (version 2 added the reader registry). */
+#define PAGEDB_VFS_VERSION 2
+
 /**
- * The platform binding. Version 1 has every member below; later versions only append
- * members. All members are required unless stated. Every method returns PAGEDB_OK or a
+ * The platform binding. Version 1 has every member up to now_ms; version 2 appends the
+ * reader registry (readers_open .. readers_list), which is optional: a VFS of version 1,
+ * or of version 2 with readers_open == NULL, gets the in-process-only behaviour (a
+ * PAGEDB_RDONLY opener takes a SHARED lock on the main file, so it excludes a writer in
+ * another process and is excluded by one). Later versions only append members. All
+ * members before the registry are required. Every method returns PAGEDB_OK or a
  * pagedb_error (EIO for generic failures, EFULL for out-of-space/quota, ENOTFOUND for a
  * missing file, EBUSY for a held lock) and never aborts the process.
  *
@@ -142,10 +152,10 @@ typedef struct pagedb_vfs_file {
  * and the writer (page misses are read without the core's locks; use pread-like
  * positional I/O). Serialised calls may still come from different threads (a segment
  * append handle's batch writes come from its writer thread). random and now must be
- * thread-safe.
+ * thread-safe, and so must the reader registry members (version 2, below).
  */
 typedef struct pagedb_vfs {
-    int version;     /**< 1 */
+    int version;     /**< 1, or 2 with the reader registry members (PAGEDB_VFS_VERSION) */
     const char *name;/**< short name, e.g. "posix", "mem", "opfs" */
     void *ctx;       /**< implementation data */
 
@@ -183,6 +193,65 @@ typedef struct pagedb_vfs {
     int (*random)(const struct pagedb_vfs *vfs, void *buf, size_t n);
     /** Wall-clock time in milliseconds since the Unix epoch (used for statistics only). */
     int (*now_ms)(const struct pagedb_vfs *vfs, uint64_t *out);
+
+    /*
+     * ---- Version 2: the reader registry (optional; docs/FORMAT.md §11) ----
+     *
+     * One writer and many read-only openers, in any number of processes (or, in a
+     * browser, contexts), share one database. A reader publishes the txn id of the
+     * snapshot it reads in a "slot" for as long as it reads it; the writer reuses a page
+     * freed by txn F only when F <= the oldest published snapshot (and the oldest of its
+     * own process's readers). The core calls these members only on the main file handle
+     * of a database ("DIR/main.pdb"); they never touch that file's bytes.
+     *
+     * Liveness comes from the platform, never from process ids: a slot stays published
+     * exactly as long as the handle (or context) that acquired it is alive and has not
+     * released it. When that handle's process dies (SIGKILL, crash, a browser tab
+     * closed), its slots become free by themselves, with no clean-up by anyone (POSIX:
+     * open file description locks, which the kernel drops with the last descriptor of
+     * the description; a browser VFS: Web Locks, released when the context goes away).
+     * Closing or opening other descriptors of the same files never releases a slot.
+     *
+     * Protocol the core follows (and that makes a slot safe to trust): a reader reads
+     * the newest header (txn X), acquires a slot for X, then reads the header again; if
+     * it is still X the snapshot is pinned, else it releases the slot and starts over.
+     * So a writer that does not yet see a slot being acquired has a base >= X and cannot
+     * reuse a page reachable from X; an implementation may therefore leave out of
+     * readers_list a slot whose acquisition is still in progress.
+     *
+     * Thread-safety: all four may be called concurrently from any threads on one handle
+     * (the implementation serialises them internally), and concurrently with read and
+     * with the serialised calls on the same handle. They never block without a bound.
+     */
+
+    /** Attach the reader registry of the database whose main file is f (natively the
+        lock file "DIR/main.lck", created when absent). Called at most once per handle,
+        right after open (and, for the writer, after its EXCLUSIVE lock succeeded),
+        before any other registry call; close(f) detaches it and releases every slot f
+        holds. flags: PAGEDB_READERS_WRITER for the read-write opener.
+        Errors: ENOTSUP (no registry for this file, e.g. the lock file cannot be created
+        in a read-only directory: the core then behaves as with a version 1 VFS), EIO,
+        ECORRUPT (the lock file is not one), EVERSION (a lock-file layout this build
+        does not know), ENOMEM. May be NULL (no registry). */
+    int (*readers_open)(pagedb_vfs_file *f, unsigned flags);
+    /** Publish snapshot txn id `txn` for a reader of f: share a slot that already shows
+        txn, or claim a free one and write txn into it. *slot receives an opaque slot
+        number (meaningful only to release on the same handle). Acquisitions nest: one
+        handle acquiring the same txn twice may get the same slot, and each acquire needs
+        its own release. When every slot is in use the call waits, polling, for at most
+        an implementation-defined bound (POSIX: 2000 ms) and then fails with EBUSY.
+        Errors: EBUSY (all slots taken), EIO, ENOMEM, EMISUSE (registry not attached). */
+    int (*reader_acquire)(pagedb_vfs_file *f, uint64_t txn, uint32_t *slot);
+    /** Release one acquisition of slot (from reader_acquire on the same handle). The
+        slot stops pinning its snapshot when its last acquisition by any live handle is
+        released. Errors: EINVAL (slot not held by f), EIO. */
+    int (*reader_release)(pagedb_vfs_file *f, uint32_t slot);
+    /** Call cb(arg, slot, txn) once for every live slot: held by any live handle in any
+        process, including f's own. A slot whose acquisition or release is in progress
+        may be left out or reported (see the protocol above). A non-zero return from cb
+        stops the listing and is returned. Errors: EIO, EMISUSE (not attached). */
+    int (*readers_list)(pagedb_vfs_file *f, int (*cb)(void *arg, uint32_t slot, uint64_t txn),
+                        void *arg);
 } pagedb_vfs;
 
 /**

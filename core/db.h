@@ -8,6 +8,12 @@
  *     reuses pages freed by txn F only when F <= min(readers) (FORMAT.md §7).
  *  4. After a failed sync the handle is poisoned (no later commit can be trusted to
  *     order correctly against the failed one): every write transaction returns EIO.
+ *  5. Reader registry (FORMAT.md §11): `reg` is 1 when the VFS's registry is attached.
+ *     The writer then reuses pages freed by txn F only when F <= the oldest snapshot
+ *     published there too (pdb_db_horizon). A PAGEDB_RDONLY handle with the registry
+ *     (`shared_reader`) takes no lock on the main file: every read txn re-reads the
+ *     headers and pins its snapshot in a slot (pdb_db_pin_snapshot) before reading a
+ *     page, and `meta` is then the newest snapshot this handle has seen (monotonic).
  */
 #ifndef PAGEDB_DB_H
 #define PAGEDB_DB_H
@@ -52,6 +58,9 @@ struct pagedb {
     int poisoned;
     size_t ntxn;
     uint8_t *probe; /* 8192-byte, 4096-aligned buffer for reading header probes */
+    int reg;                 /* invariant 5: the VFS reader registry is attached */
+    int shared_reader;       /* invariant 5: RDONLY beside writers of other processes */
+    uint32_t realm_gen;      /* meta.next_realm when realm keys were last loaded (under mu) */
     char *dir;               /* the directory given to pagedb_open (segment files live there) */
     struct pdb_segreg *segs; /* segment registry (segment.c) */
 };
@@ -65,6 +74,8 @@ struct pagedb_txn {
     int rdonly;
     int poison;          /* sticky error code of a write txn, 0 if healthy */
     uint64_t id;         /* read: snapshot txn id; write: txn id it commits as */
+    int has_slot;        /* read txn of a shared reader: holds registry slot `slot` */
+    uint32_t slot;
     pdb_meta meta;       /* read: snapshot; write: working copy */
     pdb_tree cat;        /* the catalog tree */
     pdb_btctx bt;
@@ -112,5 +123,20 @@ int pdb_txn_fail(pagedb_txn *txn, int rc);
 /** Common entry check for operations: txn alive, not poisoned; write ops need !rdonly. */
 int pdb_txn_check(pagedb_txn *txn, int write);
 uint64_t pdb_db_horizon(pagedb *db);
+
+/* db.c: the reader registry (invariant 5) */
+/**
+ * Shared reader: read the newest header, publish its txn in a registry slot, read the
+ * headers again and retry until they still show that txn (pagedb.h, VFS protocol note);
+ * *m receives the pinned snapshot, *slot the slot to release. Never called under mu.
+ * Errors: EBUSY (every slot taken; the snapshot kept moving), ECORRUPT (no header
+ * authenticates, or the newest went back below `meta`), EIO, ENOMEM.
+ */
+int pdb_db_pin_snapshot(pagedb *db, pdb_meta *m, uint32_t *slot);
+/** Release a slot from pdb_db_pin_snapshot. */
+void pdb_db_unpin_snapshot(pagedb *db, uint32_t slot);
+/** Oldest txn published in the registry (UINT64_MAX if none) and the live slot count.
+    OK when there is no registry. Errors: the VFS's. */
+int pdb_db_reg_oldest(pagedb *db, uint64_t *oldest, uint32_t *nlive);
 
 #endif

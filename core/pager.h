@@ -71,6 +71,9 @@ typedef struct pdb_pager {
     uint32_t page_size;
     int cipher;
     int nosync;
+    int stale_ok;   /* set once at open for a reader beside writers of other processes:
+                       a resident frame whose tag differs from the parent's is an older
+                       version of a reused page number, re-read instead of EAUTH (pager.c) */
     uint8_t dbid[PDB_DBID_BYTES];
     pdb_cache *cache;
     pdb_mutex mu;

@@ -580,10 +580,30 @@ typedef struct pagedb_stats {
     uint64_t syncs;          /**< sync calls since open */
     uint32_t tables;         /**< number of tables */
     uint32_t realms;         /**< number of realms, including realm 0 */
+    uint64_t oldest_snapshot;/**< oldest snapshot txn id still pinned by a reader of any
+                                  process (live registry slots and this handle's read
+                                  transactions, pagedb_stat's own excluded); txn_id when
+                                  nothing older is pinned */
+    uint32_t reader_slots;   /**< live reader slots of the registry (every process; 0 when
+                                  the VFS has no registry), pagedb_stat's own excluded */
+    uint64_t held_pages;     /**< freelist pages not reusable because a snapshot older than
+                                  the page's freeing txn is pinned (what the oldest readers
+                                  hold back; the file grows by about this much) */
 } pagedb_stats;
 
-/** Fill *st. Thread-safe. Errors: EAUTH/ECORRUPT/EIO (reading the catalog), ENOMEM. */
+/** Fill *st. Thread-safe. Errors: EAUTH/ECORRUPT/EIO (reading the catalog or the
+    freelist, or listing the reader registry), ENOMEM. */
 int pagedb_stat(pagedb *db, pagedb_stats *st);
+
+/**
+ * Call cb(arg, slot, txn) for every live reader slot of the database's reader registry
+ * (docs/FORMAT.md §11): readers of every process, this handle's included, each slot with
+ * the snapshot txn id it pins. Nothing is listed when the VFS has no registry (version 1)
+ * or it is unavailable (then this handle's readers are in-process only). A non-zero
+ * return from cb stops the listing and is returned.
+ * Errors: EIO (listing failed), EINVAL (NULL db or cb), or cb's value. Thread-safe.
+ */
+int pagedb_reader_list(pagedb *db, int (*cb)(void *arg, uint32_t slot, uint64_t txn), void *arg);
 
 /**
  * Authenticate every page reachable from the last committed header: catalog, every table,

@@ -287,7 +287,7 @@ static int create_new(pagedb *db, const pagedb_options *o)
 }
 
 /*
- * Lock the main file and attach the reader registry (FORMAT.md §11, db.h invariant 5).
+ * Lock the main file and attach the reader registry (FORMAT.md §10, db.h invariant 5).
  * Read-write: EXCLUSIVE lock (a second read-write opener anywhere gets EBUSY), then the
  * registry as the writer. Read-only: the registry if the VFS has one (no lock on the
  * main file, so writers of other processes go on), else the version-1 SHARED lock.

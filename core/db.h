@@ -8,7 +8,7 @@
  *     reuses pages freed by txn F only when F <= min(readers) (FORMAT.md §7).
  *  4. After a failed sync the handle is poisoned (no later commit can be trusted to
  *     order correctly against the failed one): every write transaction returns EIO.
- *  5. Reader registry (FORMAT.md §11): `reg` is 1 when the VFS's registry is attached.
+ *  5. Reader registry (FORMAT.md §10): `reg` is 1 when the VFS's registry is attached.
  *     The writer then reuses pages freed by txn F only when F <= the oldest snapshot
  *     published there too (pdb_db_horizon). A PAGEDB_RDONLY handle with the registry
  *     (`shared_reader`) takes no lock on the main file: every read txn re-reads the

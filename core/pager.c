@@ -386,7 +386,7 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
                 continue;
             }
             if (!f->dirty && want && pdb_tag_cmp(f->tag, want) != 0 && p->stale_ok && !restale) {
-                /* Stale frame (FORMAT.md §11): a writer of another process reused this page
+                /* Stale frame (FORMAT.md §10): a writer of another process reused this page
                    number after the snapshot this frame was read for ended. Every parent
                    records its child's tag, so the mismatch is caught here; the page is read
                    again (once: a second mismatch is a real EAUTH). A live snapshot's pages

@@ -195,7 +195,7 @@ typedef struct pagedb_vfs {
     int (*now_ms)(const struct pagedb_vfs *vfs, uint64_t *out);
 
     /*
-     * ---- Version 2: the reader registry (optional; docs/FORMAT.md §11) ----
+     * ---- Version 2: the reader registry (optional; docs/FORMAT.md §10) ----
      *
      * One writer and many read-only openers, in any number of processes (or, in a
      * browser, contexts), share one database. A reader publishes the txn id of the
@@ -597,7 +597,7 @@ int pagedb_stat(pagedb *db, pagedb_stats *st);
 
 /**
  * Call cb(arg, slot, txn) for every live reader slot of the database's reader registry
- * (docs/FORMAT.md §11): readers of every process, this handle's included, each slot with
+ * (docs/FORMAT.md §10): readers of every process, this handle's included, each slot with
  * the snapshot txn id it pins. Nothing is listed when the VFS has no registry (version 1)
  * or it is unavailable (then this handle's readers are in-process only). A non-zero
  * return from cb stops the listing and is returned.

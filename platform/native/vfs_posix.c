@@ -119,7 +119,7 @@ typedef struct posix_file {
 } posix_file;
 
 /*
- * ---- The reader registry: DIR/main.lck (docs/FORMAT.md §11) ----
+ * ---- The reader registry: DIR/main.lck (docs/FORMAT.md §10) ----
  *
  * The lock file holds a 64-byte header and LCK_SLOTS slots of 8 bytes, slot i at byte
  * LCK_HDR + 8 i holding a snapshot txn id (little-endian). Every lock is an open file

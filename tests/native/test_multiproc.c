@@ -1,7 +1,7 @@
 /*
  * test_multiproc.c — one writer process and many read-only processes on one database
  * (issue 11), on real files with forked processes and the POSIX VFS (its reader registry
- * in DIR/main.lck, docs/FORMAT.md §11).
+ * in DIR/main.lck, docs/FORMAT.md §10).
  *
  * Data model: table "t" holds NKEYS keys "k%05u". Every write transaction with txn id w
  * puts PUTS_PER_TXN random keys to value(k, w) and "last" = w (8 bytes), so a snapshot
@@ -25,6 +25,9 @@
  *        read-write opener gets EBUSY; CLI-like get/scan/stat/verify via a RDONLY handle.
  *  mp-5  All 128 slots taken by distinct snapshots: a new snapshot waits (bounded) and
  *        fails with EBUSY; a snapshot some slot already shows is shared at once.
+ *  mp-7  The CLI (PAGEDB_CLI) runs get/scan/tables/verify/stat against a database a
+ *        writer process holds open and commits to; stat --json shows the pinned snapshot
+ *        of a reader process and its slot.
  *  mp-6  SIGKILL of a durable writer with reader processes attached, repeated: every
  *        reader stays consistent, the database reopens read-write (recovery) while the
  *        readers keep reading, and verify passes.
@@ -750,6 +753,79 @@ static void case_kill_writer(uint64_t seed)
     free(dir);
 }
 
+/** Run a shell command, return its exit status (-1 if it did not exit). */
+static int run(const char *cmd)
+{
+    int st = system(cmd);
+    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/** mp-7: the CLI's get/scan/tables/stat/verify while another process writes. */
+static void case_cli(uint64_t seed)
+{
+    CASE("mp-7");
+    const char *cli = getenv("PAGEDB_CLI");
+    if (!cli || !*cli) {
+        printf("mp-7 NOT RUN: set PAGEDB_CLI to the pagedb binary (ctest does)\n");
+        return;
+    }
+    char *dir = harness_tmpdir("mp7");
+    g_dir = dir;
+    create_db(dir);
+    reset_shared();
+    char hex[65];
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", harness_key(0)[i]);
+    setenv("PAGEDB_KEY", hex, 1);
+    pid_t w = xfork();
+    CHECK(w >= 0);
+    if (w == 0) writer_main(0, PAGEDB_NOSYNC, seed); /* until killed */
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t p = xfork(); /* a reader pinning an old snapshot, for stat to find */
+    CHECK(p >= 0);
+    if (p == 0) {
+        close(fds[0]);
+        pinner_main(fds[1]);
+    }
+    close(fds[1]);
+    char c;
+    CHECK(read(fds[0], &c, 1) == 1);
+    while (atomic_load(&g_sh->commits) < 20) msleep(1);
+    char cmd[2048];
+    const char *sub[] = {"get %s t k00042 > /dev/null", "scan %s t --limit 100 > /dev/null", "tables %s > /dev/null",
+                         "verify %s > /dev/null", "stat %s > /dev/null"};
+    for (int round = 0; round < 5; round++) {
+        for (int i = 0; i < 5; i++) {
+            char tail[1100];
+            snprintf(tail, sizeof tail, sub[i], dir);
+            snprintf(cmd, sizeof cmd, "'%s' %s", cli, tail);
+            int ex = run(cmd);
+            if (ex != 0) fprintf(stderr, "[mp-7] exit %d: %s\n", ex, cmd);
+            CHECK(ex == 0);
+        }
+    }
+    snprintf(cmd, sizeof cmd, "'%s' stat %s --json", cli, dir);
+    FILE *f = popen(cmd, "r");
+    CHECK(f != NULL);
+    char out[8192];
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = 0;
+    CHECK(pclose(f) == 0);
+    char *o = strstr(out, "\"oldest_snapshot\":"), *tx = strstr(out, "\"txn_id\":"), *rs = strstr(out, "\"reader_slots\":");
+    CHECK(o && tx && rs);
+    unsigned long long oldest = strtoull(o + 18, NULL, 10), txn = strtoull(tx + 9, NULL, 10),
+                       nslots = strtoull(rs + 15, NULL, 10);
+    printf("mp-7: stat while writing: txn %llu, oldest pinned snapshot %llu, %llu reader slot(s)\n", txn, oldest,
+           nslots);
+    CHECK(nslots >= 1 && oldest < txn && strstr(out, "\"readers\":[{\"slot\":"));
+    kill(p, SIGKILL);
+    kill(w, SIGKILL);
+    CHECK(waitpid(p, NULL, 0) == p && waitpid(w, NULL, 0) == w);
+    close(fds[0]);
+    harness_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     uint64_t seed = harness_seed(0x6d70);
@@ -759,6 +835,7 @@ int main(void)
     CHECK(g_sh != MAP_FAILED);
     signal(SIGPIPE, SIG_IGN);
     case_modes(seed);
+    case_cli(seed);
     case_other_fd(seed);
     case_slots_full();
     case_killed_readers(seed);

@@ -301,7 +301,8 @@ static int attach_readers(pagedb *db, const char *main_path)
             return pdb_err(rc, rc == PAGEDB_EBUSY ? "%s is open read-write by another handle or process" : "cannot lock %s",
                            main_path);
     }
-    if (db->vfs->version >= 2 && db->vfs->readers_open) {
+    const pagedb_vfs *v = db->vfs;
+    if (v->version >= 2 && v->readers_open && v->reader_acquire && v->reader_release && v->readers_list) {
         rc = db->vfs->readers_open(db->file, rdonly ? 0 : PAGEDB_READERS_WRITER);
         if (rc == PAGEDB_OK) db->reg = 1;
         else if (rc != PAGEDB_ENOTSUP) return pdb_err(rc, "cannot open the reader registry (lock file) of %s", main_path);

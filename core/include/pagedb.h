@@ -232,7 +232,8 @@ typedef struct pagedb_vfs {
         Errors: ENOTSUP (no registry for this file, e.g. the lock file cannot be created
         in a read-only directory: the core then behaves as with a version 1 VFS), EIO,
         ECORRUPT (the lock file is not one), EVERSION (a lock-file layout this build
-        does not know), ENOMEM. May be NULL (no registry). */
+        does not know), ENOMEM. The registry is used only when all four members are set
+        (any NULL: no registry). */
     int (*readers_open)(pagedb_vfs_file *f, unsigned flags);
     /** Publish snapshot txn id `txn` for a reader of f: share a slot that already shows
         txn, or claim a free one and write txn into it. *slot receives an opaque slot
@@ -332,6 +333,13 @@ void pagedb_options_init(pagedb_options *o);
  * segment is scanned (all its pages are read) and cut back to its longest authentic
  * prefix. A second read-write opener of the same directory gets EBUSY.
  *
+ * Many processes: one read-write opener and any number of PAGEDB_RDONLY openers, in any
+ * processes, when the VFS has a reader registry (version 2; the POSIX VFS, with the lock
+ * file DIR/main.lck, docs/FORMAT.md §10). A read-only opener then takes no lock that
+ * excludes the writer, and each read transaction sees the newest commit at its begin.
+ * Without a registry (version 1 VFS, WASI, or a lock file that cannot be created) a
+ * read-only opener takes a shared lock: EBUSY beside a writer, and it excludes one.
+ *
  * path  directory name, NUL-terminated; created when PAGEDB_CREATE and absent.
  * out   receives the handle; free it with pagedb_close.
  * Errors: EINVAL (bad options, no key, page size), ENOTFOUND (no database and no CREATE),
@@ -367,7 +375,14 @@ size_t pagedb_max_key_size(const pagedb *db);
  * the frames) so later lookups through them skip the pool's lock and hash; the pins are
  * released when it ends. A write transaction waits (or with NOWAIT returns EBUSY) while another
  * write transaction of this handle is active.
- * Errors: EMISUSE (write txn on a PAGEDB_RDONLY database), EBUSY, ENOMEM.
+ * On a PAGEDB_RDONLY database whose VFS has a reader registry (docs/FORMAT.md §10), a read
+ * transaction re-reads the headers, so it sees every commit a writer of another process
+ * made before this call, and pins its snapshot in a registry slot until it ends (the
+ * writer then does not reuse that snapshot's pages; the file grows instead).
+ * Errors: EMISUSE (write txn on a PAGEDB_RDONLY database), EBUSY (NOWAIT; or, for a read
+ *   txn of a registry reader, every slot stayed taken for the VFS's bound, 2000 ms on
+ *   POSIX), ENOMEM; registry readers also: EIO, ECORRUPT/EAUTH (no header authenticates;
+ *   keys of a new realm do not load).
  * Thread-safety: any thread; the returned txn then belongs to that thread until it ends.
  */
 int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out);

@@ -60,6 +60,12 @@
  *    process-associated F_SETLK is used, which does not detect conflicts inside one process.
  *    An EXCLUSIVE lock on a PAGEDB_VFS_READONLY handle fails (EIO: the descriptor is not
  *    writable), as do write and truncate.
+ *  - readers_open / reader_acquire / reader_release / readers_list: the reader registry
+ *    over DIR/main.lck (see "The reader registry" below and docs/FORMAT.md §10). A
+ *    reader that cannot open the lock file read-write (read-only directory or file) gets
+ *    ENOTSUP, and so does a writer when the file is absent and cannot be created (then
+ *    no reader can have registered either); a writer that cannot open an existing lock
+ *    file fails with its errno's code. reader_acquire: EBUSY after LCK_WAIT_MS.
  *  - mkdir creates one level (ENOTFOUND if the parent is missing; an existing directory is
  *    fine) and then fsyncs the parent directory and the directory itself.
  *  - random: getrandom() in a loop; /dev/urandom where getrandom is unavailable.

@@ -135,7 +135,7 @@ int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out)
     }
     db->ntxn++;
     /* a shared reader loads the keys of realms created since it last looked */
-    int load_realms = db->shared_reader && t->meta.next_realm != db->realm_gen;
+    int load_realms = db->shared_reader && t->meta.next_realm > db->realm_gen;
     pdb_mutex_unlock(&db->mu);
     tree_from_meta(&t->cat, &t->meta);
     if (load_realms) {
@@ -145,7 +145,7 @@ int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out)
             return rc;
         }
         pdb_mutex_lock(&db->mu);
-        db->realm_gen = t->meta.next_realm;
+        if (t->meta.next_realm > db->realm_gen) db->realm_gen = t->meta.next_realm;
         pdb_mutex_unlock(&db->mu);
     }
     *out = t;

@@ -28,11 +28,16 @@
  *  mp-7  The CLI (PAGEDB_CLI) runs get/scan/tables/verify/stat against a database a
  *        writer process holds open and commits to; stat --json shows the pinned snapshot
  *        of a reader process and its slot.
+ *  mp-8  One process, a read-write and a read-only handle: frames of pages the writer
+ *        reused are re-read, not served stale; a realm created after the reader opened
+ *        is readable at the reader's next snapshot.
  *  mp-6  SIGKILL of a durable writer with reader processes attached, repeated: every
  *        reader stays consistent, the database reopens read-write (recovery) while the
  *        readers keep reading, and verify passes.
  *
- * Environment: PAGEDB_MP_COMMITS (mp-1 commit count), PAGEDB_TEST_SEED.
+ * Environment: PAGEDB_MP_COMMITS (mp-1 commit count, default 10000), PAGEDB_MP_KILLS (mp-6
+ * writer kills, default 20), PAGEDB_MP_ONLY (comma-separated case ids to run; all by
+ * default), PAGEDB_TEST_SEED.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -826,6 +831,75 @@ static void case_cli(uint64_t seed)
     free(dir);
 }
 
+/** mp-8: one process, a read-write and a read-only handle (separate lock owners): the
+    reader's resident frames of pages the writer reused are not served (stale frames),
+    and a realm created after the reader opened is readable at its next snapshot. */
+static void case_stale_and_realm(uint64_t seed)
+{
+    CASE("mp-8");
+    char *dir = harness_tmpdir("mp8");
+    create_db(dir);
+    pagedb *rd, *wr;
+    CHECK_RC(open_db(dir, PAGEDB_RDONLY, 8u << 20, &rd), PAGEDB_OK); /* pool holds the table */
+    CHECK_RC(open_db(dir, PAGEDB_NOSYNC, 0, &wr), PAGEDB_OK);
+    uint64_t rng = seed;
+    static uint8_t vbuf[MAXV];
+    for (int round = 0; round < 6; round++) {
+        pagedb_txn *t;
+        pagedb_table *tb;
+        CHECK_RC(pagedb_txn_begin(rd, PAGEDB_TXN_RDONLY, &t), PAGEDB_OK);
+        uint64_t S = pagedb_txn_id(t);
+        CHECK_RC(pagedb_table_open(t, TABLE, 0, 0, &tb), PAGEDB_OK);
+        scanacc a = {S, 0, 1, 0};
+        CHECK_RC(pagedb_scan(tb, NULL, scan_cb, &a), PAGEDB_OK); /* every page resident */
+        CHECK(!a.bad && a.n == NKEYS + 1);
+        pagedb_val v;
+        CHECK_RC(pagedb_get(tb, "last", 4, &v), PAGEDB_OK);
+        CHECK(v.size == 8 && get64(v.data) == S);
+        pagedb_txn_abort(t); /* S is no longer pinned: its pages may be reused */
+        /* rewrite every key twice: the old pages are freed and reused */
+        for (int k = 0; k < 2; k++) {
+            pagedb_txn *w;
+            CHECK_RC(pagedb_txn_begin(wr, 0, &w), PAGEDB_OK);
+            CHECK_RC(pagedb_table_open(w, TABLE, 0, 0, &tb), PAGEDB_OK);
+            uint64_t id = pagedb_txn_id(w);
+            for (uint32_t key = 0; key < NKEYS; key++) {
+                char kb[16];
+                keyname(kb, key);
+                value_fill(vbuf, key, id);
+                CHECK_RC(pagedb_put(tb, kb, strlen(kb), vbuf, value_len(key, id), 0), PAGEDB_OK);
+            }
+            uint8_t lb[8];
+            for (int i = 0; i < 8; i++) lb[i] = (uint8_t)(id >> (8 * i));
+            CHECK_RC(pagedb_put(tb, "last", 4, lb, 8, 0), PAGEDB_OK);
+            CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+        }
+        commit_n(wr, 5 + harness_randn(&rng, 5), &rng);
+    }
+    /* a realm and a table in it, created after the reader opened */
+    pagedb_txn *w, *t;
+    pagedb_table *tb;
+    uint32_t realm;
+    CHECK_RC(pagedb_txn_begin(wr, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_create(w, "later", &realm), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(w, "secret", realm, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+    CHECK_RC(pagedb_put(tb, "a", 1, "b", 1, 0), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_begin(rd, PAGEDB_TXN_RDONLY, &t), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(t, "secret", 0, 0, &tb), PAGEDB_OK);
+    pagedb_val v;
+    CHECK_RC(pagedb_get(tb, "a", 1, &v), PAGEDB_OK);
+    CHECK(v.size == 1 && memcmp(v.data, "b", 1) == 0);
+    pagedb_txn_abort(t);
+    pagedb_stats st;
+    CHECK_RC(pagedb_stat(rd, &st), PAGEDB_OK);
+    CHECK(st.realms == 2 && st.reader_slots == 0 && st.oldest_snapshot == st.txn_id);
+    CHECK_RC(pagedb_close(wr), PAGEDB_OK);
+    CHECK_RC(pagedb_close(rd), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     uint64_t seed = harness_seed(0x6d70);
@@ -834,12 +908,15 @@ int main(void)
     g_sh = mmap(NULL, sizeof *g_sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     CHECK(g_sh != MAP_FAILED);
     signal(SIGPIPE, SIG_IGN);
-    case_modes(seed);
-    case_cli(seed);
-    case_other_fd(seed);
-    case_slots_full();
-    case_killed_readers(seed);
-    case_kill_writer(seed);
-    case_readers(seed);
+    const char *only = getenv("PAGEDB_MP_ONLY"); /* e.g. "mp-8,mp-2": run only these */
+#define RUN(id, call) if (!only || strstr(only, id)) call
+    RUN("mp-8", case_stale_and_realm(seed));
+    RUN("mp-4", case_modes(seed));
+    RUN("mp-7", case_cli(seed));
+    RUN("mp-3", case_other_fd(seed));
+    RUN("mp-5", case_slots_full());
+    RUN("mp-2", case_killed_readers(seed));
+    RUN("mp-6", case_kill_writer(seed));
+    RUN("mp-1", case_readers(seed));
     return harness_done();
 }

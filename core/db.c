@@ -305,7 +305,11 @@ static int attach_readers(pagedb *db, const char *main_path)
     if (v->version >= 2 && v->readers_open && v->reader_acquire && v->reader_release && v->readers_list) {
         rc = db->vfs->readers_open(db->file, rdonly ? 0 : PAGEDB_READERS_WRITER);
         if (rc == PAGEDB_OK) db->reg = 1;
-        else if (rc != PAGEDB_ENOTSUP) return pdb_err(rc, "cannot open the reader registry (lock file) of %s", main_path);
+        else if (rc != PAGEDB_ENOTSUP)
+            return pdb_err(rc, rc == PAGEDB_ECORRUPT   ? "the reader registry of %s (main.lck beside it) is not a pagedb lock file"
+                               : rc == PAGEDB_EVERSION ? "the reader registry of %s (main.lck beside it) has an unknown layout"
+                                                       : "cannot open the reader registry of %s (main.lck beside it)",
+                           main_path);
     }
     if (rdonly && !db->reg) {
         rc = db->vfs->lock(db->file, PAGEDB_LOCK_SHARED);

@@ -734,9 +734,11 @@ static int lck_init(posix_file *f, int fd, int writable)
     if (!e) e = lck_pread(fd, h, sizeof h, 0);
     if (e) {
         rc = fail(f, e);
-    } else if (size < slot_off(LCK_SLOTS)) {
-        /* new (or cut short by a crash while being created): nobody can hold a slot of a
-           file that has no header yet, since readers_open of everyone passes here first */
+    } else if (size < slot_off(LCK_SLOTS) || memcmp(h, (const unsigned char[8]){0}, 8) == 0) {
+        /* new, or cut short by a crash while being created (the header is written before
+           the file is extended, but a file system may keep the size and lose the bytes):
+           nobody can hold a slot of a file without a header, since every opener's
+           readers_open passes here, under this lock, before it takes any slot */
         if (!writable) {
             rc = PAGEDB_ENOTSUP;
         } else {
@@ -746,8 +748,8 @@ static int lck_init(posix_file *f, int fd, int writable)
             h[12] = LCK_SLOTS & 0xff;   /* u32 slot count */
             h[13] = LCK_SLOTS >> 8;
             h[16] = LCK_SLOT_BYTES;     /* u32 slot size */
-            e = pdb_fd_truncate_errno(fd, slot_off(LCK_SLOTS));
-            if (!e) e = lck_pwrite(fd, h, sizeof h, 0);
+            e = lck_pwrite(fd, h, sizeof h, 0);
+            if (!e) e = pdb_fd_truncate_errno(fd, slot_off(LCK_SLOTS));
             if (e) rc = fail(f, e);
         }
     } else if (memcmp(h, LCK_MAGIC, 8) != 0) {

@@ -31,6 +31,8 @@
  *  mp-8  One process, a read-write and a read-only handle: frames of pages the writer
  *        reused are re-read, not served stale; a realm created after the reader opened
  *        is readable at the reader's next snapshot.
+ *  mp-9  A lock file cut short or zeroed (a crash while it was created) is initialised
+ *        again; a lock file with a foreign header is refused (ECORRUPT naming main.lck).
  *  mp-6  SIGKILL of a durable writer with reader processes attached, repeated: every
  *        reader stays consistent, the database reopens read-write (recovery) while the
  *        readers keep reading, and verify passes.
@@ -900,6 +902,44 @@ static void case_stale_and_realm(uint64_t seed)
     free(dir);
 }
 
+/** Replace DIR/main.lck with n bytes of value c (n = 0: an empty file). */
+static void put_lck(const char *dir, size_t n, int c)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/main.lck", dir);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    for (size_t i = 0; i < n; i++) CHECK(fputc(c, f) != EOF);
+    CHECK(fclose(f) == 0);
+}
+
+/** mp-9: a damaged lock file: cut short or zeroed is re-initialised, foreign is refused. */
+static void case_lockfile(void)
+{
+    CASE("mp-9");
+    char *dir = harness_tmpdir("mp9");
+    create_db(dir);
+    pagedb *db;
+    size_t sizes[] = {0, 10, 64, 64 + 8 * 128};
+    for (int i = 0; i < 4; i++) {
+        put_lck(dir, sizes[i], 0); /* crash while being created, or zeroed */
+        CHECK_RC(open_db(dir, PAGEDB_RDONLY, 0, &db), PAGEDB_OK);
+        pagedb_stats st;
+        CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
+        CHECK(st.reader_slots == 0 && st.txn_id == 1);
+        CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    }
+    put_lck(dir, 64 + 8 * 128, 'X'); /* not a lock file */
+    CHECK_RC(open_db(dir, PAGEDB_RDONLY, 0, &db), PAGEDB_ECORRUPT);
+    CHECK(strstr(pagedb_errdetail(), "main.lck") != NULL);
+    CHECK_RC(open_db(dir, 0, 0, &db), PAGEDB_ECORRUPT);
+    put_lck(dir, 0, 0);
+    CHECK_RC(open_db(dir, 0, 0, &db), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     uint64_t seed = harness_seed(0x6d70);
@@ -910,6 +950,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const char *only = getenv("PAGEDB_MP_ONLY"); /* e.g. "mp-8,mp-2": run only these */
 #define RUN(id, call) if (!only || strstr(only, id)) call
+    RUN("mp-9", case_lockfile());
     RUN("mp-8", case_stale_and_realm(seed));
     RUN("mp-4", case_modes(seed));
     RUN("mp-7", case_cli(seed));

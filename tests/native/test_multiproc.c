@@ -83,6 +83,7 @@ static int g_nkids;
 
 static pid_t xfork(void)
 {
+    fflush(NULL); /* a child that exits through exit() must not print the parent's buffer */
     pid_t p = fork();
     if (p > 0 && g_nkids < 256) g_kids[g_nkids++] = p;
     return p;

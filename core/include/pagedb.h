@@ -289,7 +289,10 @@ enum pagedb_cipher {
  * the only read cache and memory stays within its cap. What buffered I/O changes, measured
  * on the benchmark machine (README, Benchmarks): cold reads (pages not in the pool) come
  * from the OS cache, up to 4x faster with a pool much smaller than the file; commits are
- * about as fast as the default's.
+ * about as fast as the default's. With reader processes beside a writer (docs/FORMAT.md
+ * §10) each reader's pool starts cold and must read every page the writer rewrites from
+ * the device; buffered I/O lets them share the OS cache as LMDB's readers do
+ * (bench/results/multiproc.md: 45x the default's reads and 15x its commits there).
  */
 #define PAGEDB_NODIRECT 0x8u
 #define PAGEDB_DETERMINISTIC 0x10u/**< TEST ONLY: derive keys/nonces from options.test_seed;

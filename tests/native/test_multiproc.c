@@ -33,13 +33,18 @@
  *        is readable at the reader's next snapshot.
  *  mp-9  A lock file cut short or zeroed (a crash while it was created) is initialised
  *        again; a lock file with a foreign header is refused (ECORRUPT naming main.lck).
+ *  mp-10 The crash suite's simulated power loss (fault VFS with its in-memory registry):
+ *        torn writes and random survival of unsynced writes at random points while
+ *        read-only handles pin snapshots (each checked against the model until the
+ *        crash); every reopen is at the last acknowledged commit or the one in flight,
+ *        exactly, and verify passes.
  *  mp-6  SIGKILL of a durable writer with reader processes attached, repeated: every
  *        reader stays consistent, the database reopens read-write (recovery) while the
  *        readers keep reading, and verify passes.
  *
  * Environment: PAGEDB_MP_COMMITS (mp-1 commit count, default 10000), PAGEDB_MP_KILLS (mp-6
  * writer kills, default 20), PAGEDB_MP_ONLY (comma-separated case ids to run; all by
- * default), PAGEDB_TEST_SEED.
+ * default), PAGEDB_MP_CRASHES (mp-10 power losses, default 200), PAGEDB_TEST_SEED.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +63,7 @@
 
 #include "harness.h"
 #include "pagedb_posix.h"
+#include "vfs_fault.h"
 
 #define TABLE "t"
 #define NKEYS 3000u
@@ -941,6 +947,221 @@ static void case_lockfile(void)
     free(dir);
 }
 
+/* ---- mp-10: the crash suite's power loss, with readers attached (fault VFS) ---- */
+
+#define CK 300u /* keys of the mp-10 table */
+
+typedef struct mcheck {
+    const uint64_t *model; /* writer txn of each key's value, 0 = absent */
+    uint64_t S, n, hash;
+    int bad;
+} mcheck;
+
+/** Scan callback: every entry matches the model exactly (and "last" == S). */
+static int model_cb(void *arg, pagedb_val k, pagedb_val v)
+{
+    mcheck *m = arg;
+    m->hash = m->hash * 1099511628211ull ^ (uint64_t)v.size;
+    if (k.size == 4 && memcmp(k.data, "last", 4) == 0) {
+        if (v.size != 8 || get64(v.data) != m->S) m->bad = 1;
+        return 0;
+    }
+    char kb[16];
+    uint32_t key = k.size == 6 ? (uint32_t)strtoul((const char *)k.data + 1, NULL, 10) : CK;
+    if (key >= CK) return m->bad = 2, 0;
+    keyname(kb, key);
+    if (memcmp(kb, k.data, 6) != 0 || value_check(v, key, m->S) != m->model[key] || !m->model[key]) m->bad = 3;
+    m->n++;
+    return 0;
+}
+
+static int model_count(const uint64_t *model)
+{
+    int n = 0;
+    for (uint32_t k = 0; k < CK; k++) n += model[k] != 0;
+    return n;
+}
+
+/** Scan table t of txn against model at snapshot S; returns the scan's hash. */
+static uint64_t model_scan(pagedb_txn *txn, const uint64_t *model, uint64_t S)
+{
+    pagedb_table *tb;
+    CHECK_RC(pagedb_table_open(txn, TABLE, 0, 0, &tb), PAGEDB_OK);
+    mcheck m = {model, S, 0, 1469598103934665603ull, 0};
+    CHECK_RC(pagedb_scan(tb, NULL, model_cb, &m), PAGEDB_OK);
+    if (m.bad || m.n != (uint64_t)model_count(model))
+        fprintf(stderr, "[%s] snapshot %llu: bad=%d, %llu keys, model has %d\n", harness_case, (unsigned long long)S,
+                m.bad, (unsigned long long)m.n, model_count(model));
+    CHECK(!m.bad && m.n == (uint64_t)model_count(model));
+    return m.hash;
+}
+
+static int fopen_db(const pagedb_vfs *v, unsigned flags, pagedb **out)
+{
+    pagedb_options o;
+    pagedb_options_init(&o);
+    o.flags = flags;
+    o.vfs = v;
+    o.key = harness_key(0);
+    return pagedb_open("/db", &o, out);
+}
+
+/** One writer txn on W: random puts/deletes into *next (a copy of the acked model). */
+static int crash_txn(pagedb *W, uint64_t *rng, uint64_t *next, uint64_t *id)
+{
+    static uint8_t vbuf[MAXV];
+    pagedb_txn *t;
+    pagedb_table *tb;
+    int rc = pagedb_txn_begin(W, 0, &t);
+    if (rc) return rc;
+    uint64_t w = *id = pagedb_txn_id(t);
+    rc = pagedb_table_open(t, TABLE, 0, 0, &tb);
+    for (int i = 0; i < 12 && !rc; i++) {
+        uint32_t k = (uint32_t)harness_randn(rng, CK);
+        char kb[16];
+        keyname(kb, k);
+        if (next[k] && harness_randn(rng, 5) == 0) {
+            rc = pagedb_del(tb, kb, 6);
+            next[k] = 0;
+        } else {
+            value_fill(vbuf, k, w);
+            rc = pagedb_put(tb, kb, 6, vbuf, value_len(k, w), 0);
+            next[k] = w;
+        }
+    }
+    uint8_t lb[8];
+    for (int i = 0; i < 8; i++) lb[i] = (uint8_t)(w >> (8 * i));
+    if (!rc) rc = pagedb_put(tb, "last", 4, lb, 8, 0);
+    if (rc) {
+        pagedb_txn_abort(t);
+        return rc;
+    }
+    return pagedb_txn_commit(t);
+}
+
+/** mp-10: simulated power loss at random writes (torn, with random survival of unsynced
+    writes) while read-only handles pin snapshots through the registry; after each crash
+    the database reopens at the last acknowledged commit or the one in flight, exactly. */
+static void case_crash_with_readers(uint64_t seed)
+{
+    CASE("mp-10");
+    uint64_t rng = seed ^ 0xc4a5c4a5ull;
+    int iters = (int)env_u64("PAGEDB_MP_CRASHES", 200);
+    pdb_fault *F = pdb_fault_create(seed);
+    CHECK(F != NULL);
+    pdb_fault_enable_readers(F);
+    const pagedb_vfs *v = pdb_fault_vfs(F);
+    static uint64_t acked[CK], next[CK], inflight[CK];
+    pagedb *W;
+    CHECK_RC(fopen_db(v, PAGEDB_CREATE, &W), PAGEDB_OK);
+    { /* txn 1: every key */
+        pagedb_txn *t;
+        pagedb_table *tb;
+        static uint8_t vbuf[MAXV];
+        CHECK_RC(pagedb_txn_begin(W, 0, &t), PAGEDB_OK);
+        CHECK_RC(pagedb_table_open(t, TABLE, 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
+        uint64_t w = pagedb_txn_id(t);
+        for (uint32_t k = 0; k < CK; k++) {
+            char kb[16];
+            keyname(kb, k);
+            value_fill(vbuf, k, w);
+            CHECK_RC(pagedb_put(tb, kb, 6, vbuf, value_len(k, w), 0), PAGEDB_OK);
+            acked[k] = w;
+        }
+        uint8_t lb[8] = {(uint8_t)w};
+        CHECK_RC(pagedb_put(tb, "last", 4, lb, 8, 0), PAGEDB_OK);
+        CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+    }
+    uint64_t acked_last = 1, pins = 0, held_max = 0;
+    unsigned crashes_mid_commit = 0;
+    for (int it = 0; it < iters; it++) {
+        pagedb *R;
+        CHECK_RC(fopen_db(v, PAGEDB_RDONLY, &R), PAGEDB_OK);
+        pagedb_txn *rt[3] = {NULL, NULL, NULL};
+        uint64_t rS[3] = {0}, rh[3] = {0};
+        static uint64_t rmodel[3][CK];
+        int mode = (int)harness_randn(&rng, 3);
+        pdb_fault_crash_at_write(F, pdb_fault_writes(F) + 1 + harness_randn(&rng, 150), harness_randn(&rng, 4097), mode);
+        int inflight_ok = 0;
+        uint64_t inflight_last = 0;
+        for (int step = 0; step < 30 && !pdb_fault_crashed(F); step++) {
+            uint64_t r = harness_randn(&rng, 6);
+            int slot = (int)harness_randn(&rng, 3);
+            if (r == 0 && !rt[slot]) { /* pin a snapshot: it must equal the acked model */
+                CHECK_RC(pagedb_txn_begin(R, PAGEDB_TXN_RDONLY, &rt[slot]), PAGEDB_OK);
+                rS[slot] = pagedb_txn_id(rt[slot]);
+                CHECK(rS[slot] == acked_last);
+                memcpy(rmodel[slot], acked, sizeof acked);
+                rh[slot] = model_scan(rt[slot], rmodel[slot], rS[slot]);
+                pins++;
+            } else if (r == 1 && rt[slot]) { /* unpin after checking it did not change */
+                CHECK(model_scan(rt[slot], rmodel[slot], rS[slot]) == rh[slot]);
+                pagedb_txn_abort(rt[slot]);
+                rt[slot] = NULL;
+            } else {
+                memcpy(next, acked, sizeof acked);
+                uint64_t id = 0;
+                int rc = crash_txn(W, &rng, next, &id);
+                if (rc == PAGEDB_OK) {
+                    memcpy(acked, next, sizeof acked);
+                    acked_last = id;
+                } else {
+                    CHECK(pdb_fault_crashed(F)); /* nothing else fails here */
+                    if (id) {
+                        memcpy(inflight, next, sizeof next);
+                        inflight_last = id;
+                        inflight_ok = 1;
+                    }
+                }
+            }
+        }
+        if (!pdb_fault_crashed(F)) {
+            for (int i = 0; i < 3; i++) /* still-pinned snapshots are intact before the crash */
+                if (rt[i]) CHECK(model_scan(rt[i], rmodel[i], rS[i]) == rh[i]);
+            pagedb_stats st;
+            CHECK_RC(pagedb_stat(W, &st), PAGEDB_OK);
+            if (st.held_pages > held_max) held_max = st.held_pages;
+            pdb_fault_crash(F, mode);
+        }
+        for (int i = 0; i < 3; i++) pagedb_txn_abort(rt[i]);
+        pagedb_close(R); /* EIO after the crash; frees the handle */
+        pagedb_close(W);
+        pdb_fault_reset(F);
+        CHECK_RC(fopen_db(v, 0, &W), PAGEDB_OK);
+        CHECK_RC(pagedb_verify(W, NULL), PAGEDB_OK);
+        pagedb_txn *t;
+        CHECK_RC(pagedb_txn_begin(W, PAGEDB_TXN_RDONLY, &t), PAGEDB_OK);
+        uint64_t L = pagedb_txn_id(t);
+        if (inflight_ok && L == inflight_last) {
+            memcpy(acked, inflight, sizeof acked);
+            acked_last = L;
+            crashes_mid_commit++;
+        }
+        if (L != acked_last)
+            fprintf(stderr, "[mp-10] iteration %d: reopened at txn %llu, acked %llu, in flight %llu\n", it,
+                    (unsigned long long)L, (unsigned long long)acked_last, (unsigned long long)inflight_last);
+        CHECK(L == acked_last);
+        model_scan(t, acked, L);
+        pagedb_txn_abort(t);
+    }
+    printf("mp-10: %d power losses with readers attached (%llu snapshots pinned, up to %llu pages held back; "
+           "%u reopened at the commit in flight)\n",
+           iters, (unsigned long long)pins, (unsigned long long)held_max, crashes_mid_commit);
+    CHECK(pins > (uint64_t)iters / 2 && held_max > 0);
+    CHECK_RC(pagedb_close(W), PAGEDB_OK);
+    pdb_fault_destroy(F);
+}
+
+/** 1 if id is one of the comma-separated ids of only (or only is NULL). */
+static int selected(const char *only, const char *id)
+{
+    if (!only) return 1;
+    size_t n = strlen(id);
+    for (const char *p = only; (p = strstr(p, id)) != NULL; p += n)
+        if ((p == only || p[-1] == ',') && (p[n] == 0 || p[n] == ',')) return 1;
+    return 0;
+}
+
 int main(void)
 {
     uint64_t seed = harness_seed(0x6d70);
@@ -950,8 +1171,9 @@ int main(void)
     CHECK(g_sh != MAP_FAILED);
     signal(SIGPIPE, SIG_IGN);
     const char *only = getenv("PAGEDB_MP_ONLY"); /* e.g. "mp-8,mp-2": run only these */
-#define RUN(id, call) if (!only || strstr(only, id)) call
+#define RUN(id, call) if (selected(only, id)) call
     RUN("mp-9", case_lockfile());
+    RUN("mp-10", case_crash_with_readers(seed));
     RUN("mp-8", case_stale_and_realm(seed));
     RUN("mp-4", case_modes(seed));
     RUN("mp-7", case_cli(seed));

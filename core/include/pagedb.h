@@ -348,7 +348,10 @@ void pagedb_options_init(pagedb_options *o);
  * Errors: EINVAL (bad options, no key, page size), ENOTFOUND (no database and no CREATE),
  *   ENOTDB (main file exists but is not a pagedb file), EVERSION, EKEY (wrong key or
  *   passphrase), EAUTH/ECORRUPT (no header authenticates), EBUSY, EIO, EFULL, ENOMEM,
- *   ENOTSUP (AES-256-GCM requested but not available).
+ *   ENOTSUP (AES-256-GCM requested but not available). With a reader registry also
+ *   ECORRUPT / EVERSION (the lock file main.lck is not one / has an unknown layout; it
+ *   holds no data: delete it when no process has the database open) and EBUSY (main.lck
+ *   stayed locked by an opener initialising it for 2000 ms).
  * Thread-safety: may be called from any thread.
  */
 int pagedb_open(const char *path, const pagedb_options *opt, pagedb **out);

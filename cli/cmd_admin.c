@@ -5,7 +5,10 @@
  * init refuses an existing database (exit 3 "already exists"): it first opens without
  * PAGEDB_CREATE (read-only, so nothing is written) and only creates on ENOTFOUND. Another
  * process could create the database between the two opens; the engine's CREATE then just
- * opens it, which is harmless. tables/stat/verify open PAGEDB_RDONLY; drop writes.
+ * opens it, which is harmless. tables/stat/verify open PAGEDB_RDONLY (so they work while
+ * another process holds the database open for writing: docs/FORMAT.md §10); drop writes.
+ * stat also prints the oldest pinned snapshot, the pages it holds back and the live
+ * reader slots (slot number and snapshot txn id).
  */
 #include "cli.h"
 
@@ -154,8 +157,27 @@ static json_t *json_u64(uint64_t v)
     return json_integer((json_int_t)(v > max ? max : v));
 }
 
+/** Live reader slots of the registry (pagedb_reader_list), at most CLI_MAX_SLOTS. */
+#define CLI_MAX_SLOTS 1024
+typedef struct slots {
+    uint32_t n;
+    uint32_t slot[CLI_MAX_SLOTS];
+    uint64_t txn[CLI_MAX_SLOTS];
+} slots;
+
+static int slot_cb(void *arg, uint32_t slot, uint64_t txn)
+{
+    slots *s = arg;
+    if (s->n < CLI_MAX_SLOTS) {
+        s->slot[s->n] = slot;
+        s->txn[s->n] = txn;
+        s->n++;
+    }
+    return 0;
+}
+
 /** Print st as one compact JSON object line. Returns CLI_OK or CLI_ERROR. */
-static int print_stat_json(const pagedb_stats *st)
+static int print_stat_json(const pagedb_stats *st, const slots *sl)
 {
     json_t *o = json_object();
     if (!o)
@@ -182,6 +204,17 @@ static int print_stat_json(const pagedb_stats *st)
     bad |= json_object_set_new(o, "open_slot", json_u64(st->open_slot));
     bad |= json_object_set_new(o, "open_txn", json_u64(st->open_txn));
     bad |= json_object_set_new(o, "other_slot", json_string(slot_state_name(st->other_slot_state)));
+    bad |= json_object_set_new(o, "oldest_snapshot", json_u64(st->oldest_snapshot));
+    bad |= json_object_set_new(o, "held_pages", json_u64(st->held_pages));
+    bad |= json_object_set_new(o, "reader_slots", json_u64(st->reader_slots));
+    json_t *arr = json_array();
+    for (uint32_t i = 0; arr && i < sl->n; i++) {
+        json_t *r = json_object();
+        if (!r || json_object_set_new(r, "slot", json_u64(sl->slot[i])) ||
+            json_object_set_new(r, "txn", json_u64(sl->txn[i])) || json_array_append_new(arr, r))
+            bad = 1;
+    }
+    bad |= json_object_set_new(o, "readers", arr);
     char *text = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!text)
@@ -195,7 +228,7 @@ nomem:
 }
 
 /** Print st as aligned "name: value" lines. */
-static void print_stat_text(const pagedb_stats *st)
+static void print_stat_text(const pagedb_stats *st, const slots *sl)
 {
     printf("page size:        %" PRIu32 " bytes\n", st->page_size);
     printf("cipher:           %s\n", cli_cipher_name(st->cipher));
@@ -218,6 +251,12 @@ static void print_stat_text(const pagedb_stats *st)
            st->other_slot_state == PAGEDB_SLOT_INVALID
                ? " (a torn header of an unfinished commit, or damage that may have lost the newest commit)"
                : "");
+    printf("oldest snapshot:  %" PRIu64 "%s\n", st->oldest_snapshot,
+           st->oldest_snapshot < st->txn_id ? " (pinned by a reader)" : "");
+    printf("held pages:       %" PRIu64 "\n", st->held_pages);
+    printf("reader slots:     %" PRIu32 "\n", st->reader_slots);
+    for (uint32_t i = 0; i < sl->n; i++)
+        printf("  slot %-4" PRIu32 "     txn %" PRIu64 "\n", sl->slot[i], sl->txn[i]);
 }
 
 /** stat: print pagedb_stat() as text lines or, with --json, one JSON object. */
@@ -248,12 +287,16 @@ int cmd_stat(int argc, char **argv)
     pagedb_stats st;
     memset(&st, 0, sizeof st);
     int rc = pagedb_stat(db, &st);
+    static slots sl;
+    sl.n = 0;
+    if (rc == PAGEDB_OK)
+        rc = pagedb_reader_list(db, slot_cb, &sl); /* this handle holds none now */
     if (rc != PAGEDB_OK)
         ex = cli_fail(rc, "stat");
     else if (as_json)
-        ex = print_stat_json(&st);
+        ex = print_stat_json(&st, &sl);
     else
-        print_stat_text(&st);
+        print_stat_text(&st, &sl);
     return cli_close(db, ex);
 }
 

@@ -371,6 +371,170 @@ static int create_new(pagedb *db, const pagedb_options *o)
     return rc;
 }
 
+/*
+ * Lock the main file and attach the reader registry (FORMAT.md §10, db.h invariant 6).
+ * Read-write: EXCLUSIVE lock (a second read-write opener anywhere gets EBUSY), then the
+ * registry as the writer. Read-only: the registry if the VFS has one (no lock on the
+ * main file, so writers of other processes go on), else the version-1 SHARED lock.
+ */
+static int attach_readers(pagedb *db, const char *main_path)
+{
+    int rdonly = (db->flags & PAGEDB_RDONLY) != 0, rc;
+    if (!rdonly) {
+        rc = db->vfs->lock(db->file, PAGEDB_LOCK_EXCLUSIVE);
+        if (rc)
+            return pdb_err(rc, rc == PAGEDB_EBUSY ? "%s is open read-write by another handle or process" : "cannot lock %s",
+                           main_path);
+    }
+    const pagedb_vfs *v = db->vfs;
+    if (v->version >= 2 && v->readers_open && v->reader_acquire && v->reader_release && v->readers_list) {
+        rc = db->vfs->readers_open(db->file, rdonly ? 0 : PAGEDB_READERS_WRITER);
+        if (rc == PAGEDB_OK) db->reg = 1;
+        else if (rc != PAGEDB_ENOTSUP)
+            return pdb_err(rc, rc == PAGEDB_ECORRUPT   ? "the reader registry of %s (main.lck beside it) is not a pagedb lock file"
+                               : rc == PAGEDB_EVERSION ? "the reader registry of %s (main.lck beside it) has an unknown layout"
+                                                       : "cannot open the reader registry of %s (main.lck beside it)",
+                           main_path);
+    }
+    if (rdonly && !db->reg) {
+        rc = db->vfs->lock(db->file, PAGEDB_LOCK_SHARED);
+        if (rc)
+            return pdb_err(rc, rc == PAGEDB_EBUSY ? "%s is open read-write by another handle or process (and this VFS has no reader registry)"
+                                                  : "cannot lock %s",
+                           main_path);
+    }
+    db->shared_reader = rdonly && db->reg;
+    return PAGEDB_OK;
+}
+
+/* Newest header whose MAC verifies, read with one VFS read of both slots. A header
+   being written by another process fails its MAC; the other slot is then the newest.
+   Neither verifying (both torn, or damage) is retried a few times. */
+static int read_meta_live(pagedb *db, pdb_meta *m)
+{
+    size_t ps = db->page_size, got = 0;
+    uint8_t *buf;
+    if (posix_memalign((void **)&buf, 4096, 2 * ps)) return PAGEDB_ENOMEM;
+    int rc = PAGEDB_OK;
+    for (int tries = 0;; tries++) {
+        rc = db->vfs->read(db->file, buf, 2 * ps, 0, &got);
+        if (rc) {
+            rc = pdb_err(rc, "reading the headers of main.pdb");
+            break;
+        }
+        pdb_meta h[2];
+        int ok[2];
+        for (int s = 0; s < 2; s++)
+            ok[s] = got >= (s + 1) * ps && pdb_header_decode(db, buf + s * ps, &h[s]) == PAGEDB_OK &&
+                    h[s].txn % 2 == (uint64_t)s;
+        if (ok[0] || ok[1]) {
+            *m = ok[1] && (!ok[0] || h[1].txn > h[0].txn) ? h[1] : h[0];
+            break;
+        }
+        if (tries == 100) {
+            rc = pdb_err(PAGEDB_ECORRUPT, "header page 0 and 1: neither header authenticates");
+            break;
+        }
+    }
+    sodium_memzero(buf, 2 * ps);
+    free(buf);
+    return rc;
+}
+
+int pdb_db_pin_snapshot(pagedb *db, pdb_meta *m, uint32_t *slot)
+{
+    pdb_mutex_lock(&db->mu);
+    uint64_t seen = db->meta.txn;
+    pdb_mutex_unlock(&db->mu);
+    int rc = PAGEDB_OK;
+    for (int tries = 0; tries < 1000; tries++) {
+        pdb_meta again;
+        if ((rc = read_meta_live(db, m)) != 0) return rc;
+        if (m->txn < seen) { /* an older slot read before a newer one was torn: retry */
+            rc = pdb_err(PAGEDB_ECORRUPT, "the newest header went back from txn %llu to %llu",
+                         (unsigned long long)seen, (unsigned long long)m->txn);
+            continue;
+        }
+        if ((rc = db->vfs->reader_acquire(db->file, m->txn, slot)) != 0)
+            return pdb_err(rc, rc == PAGEDB_EBUSY ? "every reader slot of main.lck is taken (snapshot %llu)"
+                                                  : "publishing snapshot %llu in main.lck",
+                           (unsigned long long)m->txn);
+        /* a writer that does not see the slot yet has a base >= the header read now */
+        if ((rc = read_meta_live(db, &again)) == 0 && again.txn == m->txn) return PAGEDB_OK;
+        db->vfs->reader_release(db->file, *slot);
+        if (rc) return rc;
+        rc = pdb_err(PAGEDB_EBUSY, "the snapshot kept moving while being pinned");
+    }
+    return rc;
+}
+
+void pdb_db_unpin_snapshot(pagedb *db, uint32_t slot)
+{
+    db->vfs->reader_release(db->file, slot); /* a failure leaves the slot held until close */
+}
+
+typedef struct oldacc {
+    uint64_t oldest;
+    uint32_t n;
+    uint64_t *snaps; /* when not NULL: every slot's txn is appended (cap entries) */
+    size_t nsnaps, cap;
+} oldacc;
+
+static int oldest_cb(void *arg, uint32_t slot, uint64_t txn)
+{
+    (void)slot;
+    oldacc *a = arg;
+    if (txn < a->oldest) a->oldest = txn;
+    a->n++;
+    if (a->snaps) {
+        if (a->nsnaps == a->cap) {
+            size_t nc = a->cap * 2;
+            uint64_t *nv = realloc(a->snaps, nc * sizeof *nv);
+            if (!nv) return PAGEDB_ENOMEM;
+            a->snaps = nv;
+            a->cap = nc;
+        }
+        a->snaps[a->nsnaps++] = txn;
+    }
+    return 0;
+}
+
+int pdb_db_snapshots(pagedb *db, uint64_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    oldacc a = {UINT64_MAX, 0, NULL, 0, db->nreaders + 16};
+    a.snaps = malloc(a.cap * sizeof *a.snaps);
+    if (!a.snaps) return PAGEDB_ENOMEM;
+    memcpy(a.snaps, db->readers, db->nreaders * sizeof *a.snaps);
+    a.nsnaps = db->nreaders;
+    int rc = db->reg ? db->vfs->readers_list(db->file, oldest_cb, &a) : PAGEDB_OK;
+    if (rc) {
+        free(a.snaps);
+        return rc;
+    }
+    *out = a.snaps;
+    *n = a.nsnaps;
+    return PAGEDB_OK;
+}
+
+int pdb_db_reg_oldest(pagedb *db, uint64_t *oldest, uint32_t *nlive)
+{
+    oldacc a = {UINT64_MAX, 0, NULL, 0, 0};
+    int rc = db->reg ? db->vfs->readers_list(db->file, oldest_cb, &a) : PAGEDB_OK;
+    *oldest = a.oldest;
+    if (nlive) *nlive = a.n;
+    return rc;
+}
+
+int pagedb_reader_list(pagedb *db, int (*cb)(void *arg, uint32_t slot, uint64_t txn), void *arg)
+{
+    pdb_err_clear();
+    if (!db || !cb) return pdb_err(PAGEDB_EINVAL, "db and cb are required");
+    if (!db->reg) return PAGEDB_OK;
+    return db->vfs->readers_list(db->file, cb, arg);
+}
+
 int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
 {
     pdb_err_clear();
@@ -417,18 +581,27 @@ int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
         pdb_err(rc, rc == PAGEDB_ENOTFOUND ? "no database at %s" : "cannot open %s", main_path);
         goto fail;
     }
-    rc = db->vfs->lock(db->file, o->flags & PAGEDB_RDONLY ? PAGEDB_LOCK_SHARED : PAGEDB_LOCK_EXCLUSIVE);
-    if (rc) {
-        pdb_err(rc, rc == PAGEDB_EBUSY ? "%s is open read-write by another handle or process" : "cannot lock %s", main_path);
-        goto fail;
-    }
+    rc = attach_readers(db, main_path);
+    if (rc) goto fail;
     uint64_t fsize = 0;
     rc = db->vfs->size(db->file, &fsize);
     if (rc) goto fail;
     if (fsize == 0 && (o->flags & PAGEDB_CREATE)) rc = create_new(db, o);
     else if (fsize == 0) rc = pdb_err(PAGEDB_ENOTDB, "%s is empty", main_path);
     else rc = open_existing(db, o, fsize);
+    /* A shared reader reads the headers while a writer of another process commits: a
+       torn header, two non-consecutive ones, a page count beyond the size it read, or a
+       root page reused before any slot pinned it are transient. Real damage persists. */
+    for (int tries = 0; db->shared_reader && fsize && (rc == PAGEDB_ECORRUPT || rc == PAGEDB_EAUTH) && tries < 20;
+         tries++) {
+        if (db->pager) pdb_pager_destroy(db->pager);
+        db->pager = NULL;
+        pdb_err_clear();
+        rc = db->vfs->size(db->file, &fsize);
+        if (!rc) rc = open_existing(db, o, fsize);
+    }
     if (rc) goto fail;
+    if (db->shared_reader) db->pager->stale_ok = 1; /* frames of older snapshots (pager.c) */
     if (!(o->flags & PAGEDB_RDONLY) && fsize / db->page_size > db->meta.page_count) {
         /* pages past the committed count belong to an unfinished transaction */
         int tail = 0;
@@ -514,6 +687,29 @@ static int count_table(void *arg, const pagedb_table_info *info)
     return 0;
 }
 
+/* The freeing txn ids of the freelist records of t's snapshot: the writer's (or a
+   handle without concurrent writers) committed freelist, or for a shared reader the
+   chain of t's snapshot, loaded under mu (nobody else uses a reader's freelist). */
+static int freelist_txns(pagedb *db, pagedb_txn *t, uint64_t **out, size_t *n)
+{
+    pdb_pager *p = db->pager;
+    int rc = PAGEDB_OK;
+    *out = NULL;
+    *n = 0;
+    pdb_mutex_lock(&db->mu);
+    if (db->shared_reader) rc = pdb_pager_load_freelist(p, t->meta.fl_head, t->meta.fl_tag, t->meta.page_count);
+    pdb_mutex_lock(&p->mu);
+    if (!rc && p->nfree) {
+        *out = malloc(p->nfree * sizeof **out);
+        if (!*out) rc = PAGEDB_ENOMEM;
+        for (size_t i = 0; !rc && i < p->nfree; i++) (*out)[i] = p->free[i].txn;
+        if (!rc) *n = p->nfree;
+    }
+    pdb_mutex_unlock(&p->mu);
+    pdb_mutex_unlock(&db->mu);
+    return rc;
+}
+
 int pagedb_stat(pagedb *db, pagedb_stats *st)
 {
     pdb_err_clear();
@@ -536,7 +732,21 @@ int pagedb_stat(pagedb *db, pagedb_stats *st)
     st->open_slot = (uint32_t)db->open_slot;
     st->open_txn = db->open_txn;
     st->other_slot_state = db->other_slot_state;
-    pagedb_txn_abort(t);
+    /* the freeing txn of every freelist record of this snapshot (for held_pages) */
+    uint64_t *ftx = NULL;
+    size_t nf = 0;
+    if (!rc) rc = freelist_txns(db, t, &ftx, &nf);
+    pagedb_txn_abort(t); /* ended first, so the readers below are the others */
+    uint64_t oldest = st->txn_id, reg_oldest;
+    if (!rc) rc = pdb_db_reg_oldest(db, &reg_oldest, &st->reader_slots);
+    if (!rc && reg_oldest < oldest) oldest = reg_oldest;
+    pdb_mutex_lock(&db->mu);
+    for (size_t i = 0; i < db->nreaders; i++)
+        if (db->readers[i] < oldest) oldest = db->readers[i];
+    pdb_mutex_unlock(&db->mu);
+    st->oldest_snapshot = oldest;
+    for (size_t i = 0; i < nf; i++) st->held_pages += ftx[i] > oldest;
+    free(ftx);
     uint64_t fb = 0;
     db->vfs->size(db->file, &fb);
     st->file_bytes = fb;

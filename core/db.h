@@ -15,6 +15,14 @@
  *     snapshot < D is open; `shred` lists such keys with D, and each is wiped as soon as
  *     D <= pdb_db_horizon (at D's commit when no older reader is open, else when the last
  *     one ends; at close in any case).
+ *  6. Reader registry (FORMAT.md §10): `reg` is 1 when the VFS's registry is attached.
+ *     The writer then reuses pages freed by txn F only when F <= the oldest snapshot
+ *     published there too (pdb_db_horizon), and a freelist chain page of commit F-1 only
+ *     when no slot shows F-1 either (pdb_db_snapshots; all are held when the slots cannot
+ *     be listed). A PAGEDB_RDONLY handle with the registry
+ *     (`shared_reader`) takes no lock on the main file: every read txn re-reads the
+ *     headers and pins its snapshot in a slot (pdb_db_pin_snapshot) before reading a
+ *     page, and `meta` is then the newest snapshot this handle has seen (monotonic).
  */
 #ifndef PAGEDB_DB_H
 #define PAGEDB_DB_H
@@ -67,6 +75,9 @@ struct pagedb {
     size_t nshred, shred_cap;
     size_t ntxn;
     uint8_t *probe; /* 8192-byte, 4096-aligned buffer for reading header probes */
+    int reg;                 /* invariant 6: the VFS reader registry is attached */
+    int shared_reader;       /* invariant 6: RDONLY beside writers of other processes */
+    uint32_t realm_gen;      /* meta.next_realm when realm keys were last loaded (under mu) */
     char *dir;               /* the directory given to pagedb_open (segment files live there) */
     struct pdb_segreg *segs; /* segment registry (segment.c) */
     /* recovery result (pagedb_stat): the slot and txn opened, the other slot's state */
@@ -84,6 +95,8 @@ struct pagedb_txn {
     int rdonly;
     int poison;          /* sticky error code of a write txn, 0 if healthy */
     uint64_t id;         /* read: snapshot txn id; write: txn id it commits as */
+    int has_slot;        /* read txn of a shared reader: holds registry slot `slot` */
+    uint32_t slot;
     pdb_meta meta;       /* read: snapshot; write: working copy */
     pdb_tree cat;        /* the catalog tree */
     pdb_btctx bt;
@@ -156,5 +169,24 @@ int pdb_txn_fail(pagedb_txn *txn, int rc);
 /** Common entry check for operations: txn alive, not poisoned; write ops need !rdonly. */
 int pdb_txn_check(pagedb_txn *txn, int write);
 uint64_t pdb_db_horizon(pagedb *db);
+
+/* db.c: the reader registry (invariant 6) */
+/**
+ * Shared reader: read the newest header, publish its txn in a registry slot, read the
+ * headers again and retry until they still show that txn (pagedb.h, VFS protocol note);
+ * *m receives the pinned snapshot, *slot the slot to release. Never called under mu.
+ * Errors: EBUSY (every slot taken; the snapshot kept moving), ECORRUPT (no header
+ * authenticates, or the newest went back below `meta`), EIO, ENOMEM.
+ */
+int pdb_db_pin_snapshot(pagedb *db, pdb_meta *m, uint32_t *slot);
+/** Release a slot from pdb_db_pin_snapshot. */
+void pdb_db_unpin_snapshot(pagedb *db, uint32_t slot);
+/** Oldest txn published in the registry (UINT64_MAX if none) and the live slot count.
+    OK when there is no registry. Errors: the VFS's. */
+int pdb_db_reg_oldest(pagedb *db, uint64_t *oldest, uint32_t *nlive);
+/** The snapshot of every open read txn of this handle and every live registry slot (under
+    db->mu): *out is malloc'd (caller frees), *n entries. Errors: ENOMEM, or the registry's
+    listing error (then nothing is returned). */
+int pdb_db_snapshots(pagedb *db, uint64_t **out, size_t *n);
 
 #endif

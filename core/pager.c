@@ -442,6 +442,7 @@ static int read_page(pdb_pager *p, uint32_t realm, uint64_t pgno, const uint8_t 
 int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const uint8_t *tag,
                   int kind, pdb_frame **out)
 {
+    int restale = 0;
     pdb_mutex_lock(&p->mu);
     for (;;) {
         uint64_t limit = p->w_active && writer ? p->w_page_count : p->page_count;
@@ -462,6 +463,17 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
             while (f->loading) pdb_cond_wait(&p->loaded, &p->mu); /* another thread's miss */
             if (!f->valid) { /* that load failed, or the page was discarded meanwhile */
                 pdb_cache_unpin(p->cache, f);
+                continue;
+            }
+            if (!f->dirty && want && pdb_tag_cmp(f->tag, want) != 0 && p->stale_ok && !restale) {
+                /* Stale frame (FORMAT.md §10): a writer of another process reused this page
+                   number after the snapshot this frame was read for ended. Every parent
+                   records its child's tag, so the mismatch is caught here; the page is read
+                   again (once: a second mismatch is a real EAUTH). A live snapshot's pages
+                   are never reused, so no pinned frame of a live reader is discarded. */
+                restale = 1;
+                pdb_cache_unpin(p->cache, f);
+                pdb_cache_discard(p->cache, 0, pgno);
                 continue;
             }
             if (!f->dirty && want && pdb_tag_cmp(f->tag, want) != 0)
@@ -639,6 +651,7 @@ static int cmp_desc(const void *a, const void *b)
 /* 1 if some open read txn has snapshot `snap`. */
 static int snap_open(const uint64_t *snaps, size_t nsnaps, uint64_t snap)
 {
+    if (!snaps && nsnaps == SIZE_MAX) return 1; /* unknown: any snapshot may be open */
     for (size_t i = 0; i < nsnaps; i++)
         if (snaps[i] == snap) return 1;
     return 0;

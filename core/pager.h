@@ -86,6 +86,9 @@ typedef struct pdb_pager {
     uint32_t page_size;
     int cipher;
     int nosync;
+    int stale_ok;   /* set once at open for a reader beside writers of other processes:
+                       a resident frame whose tag differs from the parent's is an older
+                       version of a reused page number, re-read instead of EAUTH (pager.c) */
     uint8_t dbid[PDB_DBID_BYTES];
     pdb_cache *cache;
     pdb_mutex mu;
@@ -195,6 +198,8 @@ int pdb_pager_read_run(pdb_pager *p, uint32_t realm, uint64_t first, uint32_t np
  * Begin the write side for txn `txn`. Pages freed by txns <= horizon become reusable, and
  * so do pages of the freelist chain of commit F-1 (freed by F) when no entry of snaps
  * (the snapshot of every open read txn, nsnaps entries, any order) is F-1 (invariant 2).
+ * snaps == NULL with nsnaps == SIZE_MAX means the snapshots are unknown (a reader registry
+ * that could not be listed): every chain page is then held like any other freed page.
  * Errors: ENOMEM.
  */
 int pdb_pager_wtx_begin(pdb_pager *p, uint64_t txn, uint64_t horizon, const uint64_t *snaps, size_t nsnaps);

@@ -45,6 +45,10 @@ uint64_t pdb_db_horizon(pagedb *db)
     uint64_t h = db->meta.txn;
     for (size_t i = 0; i < db->nreaders; i++)
         if (db->readers[i] < h) h = db->readers[i];
+    /* readers of other processes (db.h invariant 6): if the registry cannot be listed,
+       reuse nothing this txn (the file grows) rather than a page someone may still read */
+    uint64_t o;
+    if (db->reg) h = pdb_db_reg_oldest(db, &o, NULL) != PAGEDB_OK ? 0 : o < h ? o : h;
     return h;
 }
 
@@ -73,6 +77,7 @@ static void reap_keys(pagedb *db)
         if (n < 16) return;
     }
 }
+static void txn_free(pagedb_txn *t);
 
 static void tree_from_meta(pdb_tree *t, const pdb_meta *m)
 {
@@ -95,22 +100,38 @@ int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out)
     t->rdonly = rdonly;
     t->bt.p = db->pager;
     t->bt.writer = !rdonly;
+    pdb_meta pinned;
+    if (db->shared_reader) { /* db.h invariant 6: the newest snapshot, pinned in a slot */
+        int rc = pdb_db_pin_snapshot(db, &pinned, &t->slot);
+        if (rc) {
+            free(t);
+            return rc;
+        }
+        t->has_slot = 1;
+    }
     pdb_mutex_lock(&db->mu);
+    if (db->shared_reader && pinned.txn > db->meta.txn) {
+        db->meta = pinned;
+        pdb_mutex_lock(&db->pager->mu); /* pages up to the new count may be read now */
+        if (pinned.page_count > db->pager->page_count) db->pager->page_count = pinned.page_count;
+        pdb_mutex_unlock(&db->pager->mu);
+    }
     if (rdonly) {
         if (db->nreaders == db->rcap) {
             size_t nc = db->rcap ? db->rcap * 2 : 16;
             uint64_t *nr = realloc(db->readers, nc * sizeof *nr);
             if (!nr) {
                 pdb_mutex_unlock(&db->mu);
+                if (t->has_slot) pdb_db_unpin_snapshot(db, t->slot);
                 free(t);
                 return PAGEDB_ENOMEM;
             }
             db->readers = nr;
             db->rcap = nc;
         }
-        db->readers[db->nreaders++] = db->meta.txn;
-        t->meta = db->meta;
-        t->id = db->meta.txn;
+        t->meta = db->shared_reader ? pinned : db->meta;
+        t->id = t->meta.txn;
+        db->readers[db->nreaders++] = t->id;
     } else {
         if (db->poisoned) {
             pdb_mutex_unlock(&db->mu);
@@ -128,7 +149,15 @@ int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out)
         db->writer_active = 1;
         t->meta = db->meta;
         t->id = db->meta.txn + 1;
-        int rc = pdb_pager_wtx_begin(db->pager, t->id, pdb_db_horizon(db), db->readers, db->nreaders);
+        /* chain pages are held for readers of any process (db.h invariants 3 and 6) */
+        uint64_t *snaps = db->readers;
+        size_t nsnaps = db->nreaders;
+        if (db->reg && pdb_db_snapshots(db, &snaps, &nsnaps) != PAGEDB_OK) {
+            snaps = NULL;
+            nsnaps = SIZE_MAX;
+        }
+        int rc = pdb_pager_wtx_begin(db->pager, t->id, pdb_db_horizon(db), snaps, nsnaps);
+        if (snaps != db->readers) free(snaps);
         if (rc) {
             db->writer_active = 0;
             pdb_cond_broadcast(&db->cv);
@@ -138,8 +167,20 @@ int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out)
         }
     }
     db->ntxn++;
+    /* a shared reader loads the keys of realms created since it last looked */
+    int load_realms = db->shared_reader && t->meta.next_realm > db->realm_gen;
     pdb_mutex_unlock(&db->mu);
     tree_from_meta(&t->cat, &t->meta);
+    if (load_realms) {
+        int rc = pdb_cat_load_realms(t, NULL);
+        if (rc) {
+            txn_free(t);
+            return rc;
+        }
+        pdb_mutex_lock(&db->mu);
+        if (t->meta.next_realm > db->realm_gen) db->realm_gen = t->meta.next_realm;
+        pdb_mutex_unlock(&db->mu);
+    }
     *out = t;
     return PAGEDB_OK;
 }
@@ -164,6 +205,7 @@ static void txn_free(pagedb_txn *t)
     free(t->new_realms);
     free(t->drop_realms);
     int reap = 0;
+    if (t->has_slot) pdb_db_unpin_snapshot(db, t->slot);
     pdb_mutex_lock(&db->mu);
     if (t->rdonly) {
         for (size_t i = 0; i < db->nreaders; i++) {

@@ -45,13 +45,15 @@ static int verify_table(void *arg, const pagedb_table_info *info)
  * header look the same, and open fell back to T (pagedb_stats.other_slot_state).
  * Runs with the writer lock held so that no commit writes a header meanwhile (waits for
  * an active write transaction of this handle to end). Skipped (OK) on a handle poisoned
- * by a failed sync, whose view of the headers is stale. *why receives the message.
+ * by a failed sync, whose view of the headers is stale, and on a read-only handle beside
+ * writers of other processes (db.h invariant 6: a writer may be writing a slot right now,
+ * so neither slot has a fixed expected txn). *why receives the message.
  */
 static int check_header_slots(pagedb *db, char *why, size_t whylen)
 {
     int rdonly = (db->flags & PAGEDB_RDONLY) != 0; /* no writer anywhere: the lock is shared */
     pdb_mutex_lock(&db->mu);
-    if (db->poisoned) {
+    if (db->poisoned || db->shared_reader) {
         pdb_mutex_unlock(&db->mu);
         return PAGEDB_OK;
     }

@@ -21,6 +21,7 @@ cd "$(dirname "$0")/.."
 # thread/fork/system() cases build for WASI with those cases under #ifndef __wasi__.
 declare -A NATIVE_ONLY=(
   [test_sigkill]="fork() and SIGKILL of a writer process: WASI has no processes"
+  [test_multiproc]="forked reader and writer processes, threads and main.lck locks: WASI has no processes and no file locks (single-process, docs/FORMAT.md §10)"
 )
 
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -135,9 +135,19 @@ typedef struct pagedb_vfs_file {
     const struct pagedb_vfs *vfs; /**< the VFS that opened this file */
 } pagedb_vfs_file;
 
+/** Flags for pagedb_vfs.readers_open. */
+#define PAGEDB_READERS_WRITER 0x1u /**< the caller is the database's read-write opener */
+
+/** Version of pagedb_vfs this header describes (version 2 added the reader registry). */
+#define PAGEDB_VFS_VERSION 2
+
 /**
- * The platform binding. Version 1 has every member below; later versions only append
- * members. All members are required unless stated. Every method returns PAGEDB_OK or a
+ * The platform binding. Version 1 has every member up to now_ms; version 2 appends the
+ * reader registry (readers_open .. readers_list), which is optional: a VFS of version 1,
+ * or of version 2 with readers_open == NULL, gets the in-process-only behaviour (a
+ * PAGEDB_RDONLY opener takes a SHARED lock on the main file, so it excludes a writer in
+ * another process and is excluded by one). Later versions only append members. All
+ * members before the registry are required. Every method returns PAGEDB_OK or a
  * pagedb_error (EIO for generic failures, EFULL for out-of-space/quota, ENOTFOUND for a
  * missing file, EBUSY for a held lock) and never aborts the process.
  *
@@ -149,10 +159,10 @@ typedef struct pagedb_vfs_file {
  * and the writer (page misses are read without the core's locks; use pread-like
  * positional I/O). Serialised calls may still come from different threads (a segment
  * append handle's batch writes come from its writer thread). random and now must be
- * thread-safe.
+ * thread-safe, and so must the reader registry members (version 2, below).
  */
 typedef struct pagedb_vfs {
-    int version;     /**< 1 */
+    int version;     /**< 1, or 2 with the reader registry members (PAGEDB_VFS_VERSION) */
     const char *name;/**< short name, e.g. "posix", "mem", "opfs" */
     void *ctx;       /**< implementation data */
 
@@ -190,6 +200,66 @@ typedef struct pagedb_vfs {
     int (*random)(const struct pagedb_vfs *vfs, void *buf, size_t n);
     /** Wall-clock time in milliseconds since the Unix epoch (used for statistics only). */
     int (*now_ms)(const struct pagedb_vfs *vfs, uint64_t *out);
+
+    /*
+     * ---- Version 2: the reader registry (optional; docs/FORMAT.md §10) ----
+     *
+     * One writer and many read-only openers, in any number of processes (or, in a
+     * browser, contexts), share one database. A reader publishes the txn id of the
+     * snapshot it reads in a "slot" for as long as it reads it; the writer reuses a page
+     * freed by txn F only when F <= the oldest published snapshot (and the oldest of its
+     * own process's readers). The core calls these members only on the main file handle
+     * of a database ("DIR/main.pdb"); they never touch that file's bytes.
+     *
+     * Liveness comes from the platform, never from process ids: a slot stays published
+     * exactly as long as the handle (or context) that acquired it is alive and has not
+     * released it. When that handle's process dies (SIGKILL, crash, a browser tab
+     * closed), its slots become free by themselves, with no clean-up by anyone (POSIX:
+     * open file description locks, which the kernel drops with the last descriptor of
+     * the description; a browser VFS: Web Locks, released when the context goes away).
+     * Closing or opening other descriptors of the same files never releases a slot.
+     *
+     * Protocol the core follows (and that makes a slot safe to trust): a reader reads
+     * the newest header (txn X), acquires a slot for X, then reads the header again; if
+     * it is still X the snapshot is pinned, else it releases the slot and starts over.
+     * So a writer that does not yet see a slot being acquired has a base >= X and cannot
+     * reuse a page reachable from X; an implementation may therefore leave out of
+     * readers_list a slot whose acquisition is still in progress.
+     *
+     * Thread-safety: all four may be called concurrently from any threads on one handle
+     * (the implementation serialises them internally), and concurrently with read and
+     * with the serialised calls on the same handle. They never block without a bound.
+     */
+
+    /** Attach the reader registry of the database whose main file is f (natively the
+        lock file "DIR/main.lck", created when absent). Called at most once per handle,
+        right after open (and, for the writer, after its EXCLUSIVE lock succeeded),
+        before any other registry call; close(f) detaches it and releases every slot f
+        holds. flags: PAGEDB_READERS_WRITER for the read-write opener.
+        Errors: ENOTSUP (no registry for this file, e.g. the lock file cannot be created
+        in a read-only directory: the core then behaves as with a version 1 VFS), EIO,
+        ECORRUPT (the lock file is not one), EVERSION (a lock-file layout this build
+        does not know), ENOMEM. The registry is used only when all four members are set
+        (any NULL: no registry). */
+    int (*readers_open)(pagedb_vfs_file *f, unsigned flags);
+    /** Publish snapshot txn id `txn` for a reader of f: share a slot that already shows
+        txn, or claim a free one and write txn into it. *slot receives an opaque slot
+        number (meaningful only to release on the same handle). Acquisitions nest: one
+        handle acquiring the same txn twice may get the same slot, and each acquire needs
+        its own release. When every slot is in use the call waits, polling, for at most
+        an implementation-defined bound (POSIX: 2000 ms) and then fails with EBUSY.
+        Errors: EBUSY (all slots taken), EIO, ENOMEM, EMISUSE (registry not attached). */
+    int (*reader_acquire)(pagedb_vfs_file *f, uint64_t txn, uint32_t *slot);
+    /** Release one acquisition of slot (from reader_acquire on the same handle). The
+        slot stops pinning its snapshot when its last acquisition by any live handle is
+        released. Errors: EINVAL (slot not held by f), EIO. */
+    int (*reader_release)(pagedb_vfs_file *f, uint32_t slot);
+    /** Call cb(arg, slot, txn) once for every live slot: held by any live handle in any
+        process, including f's own. A slot whose acquisition or release is in progress
+        may be left out or reported (see the protocol above). A non-zero return from cb
+        stops the listing and is returned. Errors: EIO, EMISUSE (not attached). */
+    int (*readers_list)(pagedb_vfs_file *f, int (*cb)(void *arg, uint32_t slot, uint64_t txn),
+                        void *arg);
 } pagedb_vfs;
 
 /**
@@ -226,7 +296,10 @@ enum pagedb_cipher {
  * the only read cache and memory stays within its cap. What buffered I/O changes, measured
  * on the benchmark machine (README, Benchmarks): cold reads (pages not in the pool) come
  * from the OS cache, up to 4x faster with a pool much smaller than the file; commits are
- * about as fast as the default's.
+ * about as fast as the default's. With reader processes beside a writer (docs/FORMAT.md
+ * §10) each reader's pool starts cold and must read every page the writer rewrites from
+ * the device; buffered I/O lets them share the OS cache as LMDB's readers do
+ * (bench/results/multiproc.md: 45x the default's reads and 15x its commits there).
  */
 #define PAGEDB_NODIRECT 0x8u
 #define PAGEDB_DETERMINISTIC 0x10u/**< TEST ONLY: derive keys/nonces from options.test_seed;
@@ -295,6 +368,13 @@ void pagedb_options_init(pagedb_options *o);
  * segment is scanned (all its pages are read) and cut back to its longest authentic
  * prefix. A second read-write opener of the same directory gets EBUSY.
  *
+ * Many processes: one read-write opener and any number of PAGEDB_RDONLY openers, in any
+ * processes, when the VFS has a reader registry (version 2; the POSIX VFS, with the lock
+ * file DIR/main.lck, docs/FORMAT.md §10). A read-only opener then takes no lock that
+ * excludes the writer, and each read transaction sees the newest commit at its begin.
+ * Without a registry (version 1 VFS, WASI, or a lock file that cannot be created) a
+ * read-only opener takes a shared lock: EBUSY beside a writer, and it excludes one.
+ *
  * path  directory name, NUL-terminated; created when PAGEDB_CREATE and absent.
  * out   receives the handle; free it with pagedb_close.
  * Errors: EINVAL (bad options, no key, page size, Argon2id limits at create outside
@@ -305,6 +385,9 @@ void pagedb_options_init(pagedb_options *o);
  *   Argon2id limits outside libsodium's range), EBUSY, EIO, EFULL, ENOMEM (also: the
  *   Argon2id memory could not be allocated), ENOTSUP (AES-256-GCM not available here; a
  *   header's Argon2id limits above pwhash_max_opslimit / pwhash_max_memlimit).
+ *   With a reader registry also ECORRUPT / EVERSION (the lock file main.lck is not one /
+ *   has an unknown layout; it holds no data: delete it when no process has the database
+ *   open) and EBUSY (main.lck stayed locked by an opener initialising it for 2000 ms).
  * Thread-safety: may be called from any thread.
  */
 int pagedb_open(const char *path, const pagedb_options *opt, pagedb **out);
@@ -339,9 +422,16 @@ size_t pagedb_max_key_size(const pagedb *db);
  * later lookups through them skip the pool's lock and hash; the pins are
  * released when it ends. A write transaction waits (or with NOWAIT returns EBUSY) while another
  * write transaction of this handle is active.
+ * On a PAGEDB_RDONLY database whose VFS has a reader registry (docs/FORMAT.md §10), a read
+ * transaction re-reads the headers, so it sees every commit a writer of another process
+ * made before this call, and pins its snapshot in a registry slot until it ends (the
+ * writer then does not reuse that snapshot's pages; the file grows instead).
  * Errors: EINVAL (NULL db or out), EMISUSE (write txn on a PAGEDB_RDONLY database), EBUSY
- *   (NOWAIT), EIO (write txn on a handle where a commit's sync failed: docs/FORMAT.md §6.4;
- *   reopen the database), ENOMEM.
+ *   (NOWAIT; or, for a read
+ *   txn of a registry reader, every slot stayed taken for the VFS's bound, 2000 ms on
+ *   POSIX), EIO (write txn on a handle where a commit's sync failed:
+ *   docs/FORMAT.md §6.4; reopen the database), ENOMEM; registry readers also: EIO, ECORRUPT/EAUTH (no header authenticates;
+ *   keys of a new realm do not load).
  * Thread-safety: any thread; the returned txn then belongs to that thread until it ends.
  */
 int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out);
@@ -598,6 +688,15 @@ typedef struct pagedb_stats {
     int other_slot_state;    /**< PAGEDB_SLOT_* of the other header slot at open.
                                   PAGEDB_SLOT_INVALID means a newer commit may have been
                                   lost: see PAGEDB_SLOT_INVALID */
+    uint64_t oldest_snapshot;/**< oldest snapshot txn id still pinned by a reader of any
+                                  process (live registry slots and this handle's read
+                                  transactions, pagedb_stat's own excluded); txn_id when
+                                  nothing older is pinned */
+    uint32_t reader_slots;   /**< live reader slots of the registry (every process; 0 when
+                                  the VFS has no registry), pagedb_stat's own excluded */
+    uint64_t held_pages;     /**< freelist pages not reusable because a snapshot older than
+                                  the page's freeing txn is pinned (what the oldest readers
+                                  hold back; the file grows by about this much) */
 } pagedb_stats;
 
 /** pagedb_stats.other_slot_state: the header slot the database was not opened from. */
@@ -615,10 +714,21 @@ typedef struct pagedb_stats {
 
 /**
  * Fill *st (every field; the statistics of the last committed state).
- * Errors: EINVAL (NULL db or st), EAUTH/ECORRUPT/EIO (reading the catalog), ENOMEM.
+ * Errors: EINVAL (NULL db or st), EAUTH/ECORRUPT/EIO (reading the catalog or the freelist,
+ *   or listing the reader registry), ENOMEM.
  * Thread-safety: any thread, concurrently with transactions.
  */
 int pagedb_stat(pagedb *db, pagedb_stats *st);
+
+/**
+ * Call cb(arg, slot, txn) for every live reader slot of the database's reader registry
+ * (docs/FORMAT.md §10): readers of every process, this handle's included, each slot with
+ * the snapshot txn id it pins. Nothing is listed when the VFS has no registry (version 1)
+ * or it is unavailable (then this handle's readers are in-process only). A non-zero
+ * return from cb stops the listing and is returned.
+ * Errors: EIO (listing failed), EINVAL (NULL db or cb), or cb's value. Thread-safe.
+ */
+int pagedb_reader_list(pagedb *db, int (*cb)(void *arg, uint32_t slot, uint64_t txn), void *arg);
 
 /**
  * Authenticate every page reachable from the last committed header: catalog, every table,
@@ -628,7 +738,8 @@ int pagedb_stat(pagedb *db, pagedb_stats *st);
  * the other T-1 (zeros while T is 0); otherwise ECORRUPT naming the slot ("header slot
  * S (page S)"; reported after the pages, so a bad page is named first). The slot check
  * waits for an active write transaction of this handle to end and is skipped on a handle
- * where a commit's sync failed (its view of the headers is stale).
+ * where a commit's sync failed (its view of the headers is stale) and on a PAGEDB_RDONLY
+ * handle beside writers of other processes (a writer may be writing a slot meanwhile).
  * pages_checked (may be NULL) receives the number of pages verified. Reads bypass the
  * cache so on-disk bytes are checked. Runs in its own read transaction; thread-safe.
  * Errors: EINVAL (NULL db), EAUTH, ECORRUPT, EIO, ENOMEM.

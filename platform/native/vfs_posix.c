@@ -25,6 +25,10 @@
  *     the bytes written through it since its cached pages were last dropped, and stays
  *     below PDB_WB_MAX plus the writes in flight (a spill the core makes on a reader's
  *     thread may overlap the writer's sync, so it is atomic).
+ *  6. `reg` is NULL until readers_open succeeds, then owns the lock file's descriptor
+ *     until close; every lock operation on that descriptor and every change of its slot
+ *     table happens under reg->mu (the same open file description would otherwise merge
+ *     or drop the locks of two threads).
  *
  * Contract notes (see the VFS section of pagedb.h):
  *  - read/write loop over EINTR and partial transfers. A read that reaches end of file
@@ -56,6 +60,12 @@
  *    process-associated F_SETLK is used, which does not detect conflicts inside one process.
  *    An EXCLUSIVE lock on a PAGEDB_VFS_READONLY handle fails (EIO: the descriptor is not
  *    writable), as do write and truncate.
+ *  - readers_open / reader_acquire / reader_release / readers_list: the reader registry
+ *    over DIR/main.lck (see "The reader registry" below and docs/FORMAT.md §10). A
+ *    reader that cannot open the lock file read-write (read-only directory or file) gets
+ *    ENOTSUP, and so does a writer when the file is absent and cannot be created (then
+ *    no reader can have registered either); a writer that cannot open an existing lock
+ *    file fails with its errno's code. reader_acquire: EBUSY after LCK_WAIT_MS.
  *  - mkdir creates one level (ENOTFOUND if the parent is missing; an existing directory is
  *    fine) and then fsyncs the parent directory and the directory itself.
  *  - random: getrandom() in a loop; /dev/urandom where getrandom is unavailable.
@@ -111,7 +121,51 @@ typedef struct posix_file {
     char *path;                  /* copy of the open path (for the io_fd fallback) */
     int wb_fd;                   /* invariant 5: write-back descriptor or -1 */
     atomic_ullong wb_pending;    /* invariant 5 */
+    struct lck *reg;             /* invariant 6: reader registry (main.lck) or NULL */
 } posix_file;
+
+/*
+ * ---- The reader registry: DIR/main.lck (docs/FORMAT.md §10) ----
+ *
+ * The lock file holds a 64-byte header and LCK_SLOTS slots of 8 bytes, slot i at byte
+ * LCK_HDR + 8 i holding a snapshot txn id (little-endian). Every lock is an open file
+ * description lock (F_OFD_SETLK) on the 8 bytes of one slot:
+ *  - a reader holds a SHARED lock on the slot that shows its snapshot for as long as it
+ *    reads it; several readers (processes, or handles of one process) showing the same
+ *    txn share one slot;
+ *  - a reader claims a slot by locking it EXCLUSIVE (which succeeds only when nobody
+ *    holds it), writing its txn id, then converting the lock to SHARED (atomic);
+ *  - a slot is live while anyone holds a lock on it; its bytes are meaningless
+ *    otherwise (stale values of dead readers stay behind and are ignored: liveness
+ *    comes from the kernel's locks, never from pids, so a SIGKILLed reader or one in
+ *    another PID namespace frees its slots by dying, and MDB_READERS_FULL-style
+ *    exhaustion after crashes cannot happen);
+ *  - the writer (or stat) finds live slots with F_OFD_GETLK over slot ranges (a slot it
+ *    could lock EXCLUSIVE is free), then reads each live slot's value while holding a
+ *    SHARED lock on it itself, so the value cannot be changing under the read (a slot it
+ *    cannot lock SHARED is being claimed: left out, see pagedb.h's protocol note).
+ * Header initialisation is serialised by an EXCLUSIVE lock on the header bytes.
+ * Studied (not copied): SQLite's wal-index read marks (a few marks shared by value,
+ * readers lock one SHARED) and LMDB's reader table (one slot per reader thread with its
+ * pid, reclaimed by mdb_reader_check, which fails across PID namespaces and needs the
+ * application to call it after crashes).
+ */
+#define LCK_HDR 64u
+#define LCK_SLOTS 128u
+#define LCK_SLOT_BYTES 8u
+#define LCK_VERSION 1u
+#define LCK_WAIT_MS 2000u /* bound of reader_acquire's wait when every slot is taken */
+static const unsigned char LCK_MAGIC[8] = {'p', 'a', 'g', 'e', 'd', 'b', 'L', 'K'};
+
+/** The registry state of one main-file handle: its own descriptor of the lock file (one
+    open file description: its locks belong to this handle alone) and the slots it holds. */
+typedef struct lck {
+    int fd;
+    int writer;               /* PAGEDB_READERS_WRITER */
+    pthread_mutex_t mu;       /* serialises every lock operation on fd and the tables */
+    uint32_t refs[LCK_SLOTS]; /* acquisitions of slot i held through this handle */
+    uint64_t txn[LCK_SLOTS];  /* the txn id slot i shows while refs[i] > 0 */
+} lck;
 
 /** Map an errno value to a pagedb_error (see the contract notes; shared in vfs_fd.h). */
 #define map_errno pdb_fd_map_errno
@@ -264,6 +318,11 @@ static int posix_close(pagedb_vfs_file *base)
     if (extra >= 0 && close(extra) < 0 && errno != EINTR) rc = PAGEDB_EIO;
     if (f->wb_fd >= 0 && close(f->wb_fd) < 0 && errno != EINTR) rc = PAGEDB_EIO;
     if (close(f->fd) < 0 && errno != EINTR) rc = PAGEDB_EIO; /* never retry close on EINTR */
+    if (f->reg) { /* closing the lock file's descriptor drops every slot lock it holds */
+        if (close(f->reg->fd) < 0 && errno != EINTR) rc = PAGEDB_EIO;
+        pthread_mutex_destroy(&f->reg->mu);
+        free(f->reg);
+    }
     pthread_mutex_destroy(&f->fallback_mu);
     free(f->path);
     free(f);
@@ -554,9 +613,356 @@ static int posix_now_ms(const pagedb_vfs *vfs, uint64_t *out)
     return pdb_fd_now_ms(out);
 }
 
+/** fcntl lock command on `len` bytes at `start` of fd (OFD where available); retries
+    EINTR. Returns 0 or errno. */
+static int lck_fcntl(int fd, int cmd, short type, uint64_t start, uint64_t len, struct flock *out)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl); /* l_pid must be 0 for OFD locks */
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)start;
+    fl.l_len = (off_t)len;
+    while (fcntl(fd, cmd, &fl) < 0) {
+        if (errno != EINTR) return errno;
+    }
+    if (out) *out = fl;
+    return 0;
+}
+
+#ifdef F_OFD_SETLK
+#define LCK_SETLK F_OFD_SETLK
+#define LCK_GETLK F_OFD_GETLK
+#else
+#define LCK_SETLK F_SETLK
+#define LCK_GETLK F_GETLK
+#endif
+
+static uint64_t slot_off(uint32_t i) { return LCK_HDR + (uint64_t)i * LCK_SLOT_BYTES; }
+
+/** Try to lock slot i (F_RDLCK, F_WRLCK or F_UNLCK) without waiting: 0, EAGAIN or errno. */
+static int slot_lock(lck *r, uint32_t i, short type)
+{
+    int e = lck_fcntl(r->fd, LCK_SETLK, type, slot_off(i), LCK_SLOT_BYTES, NULL);
+    return e == EACCES ? EAGAIN : e;
+}
+
+static uint64_t le64(const unsigned char *b)
+{
+    uint64_t v = 0;
+    for (int k = 7; k >= 0; k--) v = v << 8 | b[k];
+    return v;
+}
+
+static void put_le64(unsigned char *b, uint64_t v)
+{
+    for (int k = 0; k < 8; k++) b[k] = (unsigned char)(v >> (8 * k));
+}
+
+/** pread exactly n bytes at off (short = zero-filled); 0 or errno. */
+static int lck_pread(int fd, void *buf, size_t n, uint64_t off)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = pread(fd, (unsigned char *)buf + done, n - done, (off_t)(off + done));
+        if (r > 0) done += (size_t)r;
+        else if (r == 0) break;
+        else if (errno != EINTR) return errno;
+    }
+    memset((unsigned char *)buf + done, 0, n - done);
+    return 0;
+}
+
+static int lck_pwrite(int fd, const void *buf, size_t n, uint64_t off)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = pwrite(fd, (const unsigned char *)buf + done, n - done, (off_t)(off + done));
+        if (r > 0) done += (size_t)r;
+        else if (r == 0) return EIO;
+        else if (errno != EINTR) return errno;
+    }
+    return 0;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/** "DIR/main.pdb" -> "DIR/main.lck" (any extension of the last component replaced, or
+    ".lck" appended). malloc'd, NULL on ENOMEM. */
+static char *lck_path(const char *path)
+{
+    size_t n = strlen(path);
+    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    size_t stem = dot && (!slash || dot > slash + 1) ? (size_t)(dot - path) : n;
+    char *p = malloc(stem + 5);
+    if (!p) return NULL;
+    memcpy(p, path, stem);
+    memcpy(p + stem, ".lck", 5);
+    return p;
+}
+
+/** Check or (when short) initialise the lock file's header, under an EXCLUSIVE lock on
+    the header bytes (bounded wait). */
+static int lck_init(posix_file *f, int fd, int writable)
+{
+    uint64_t deadline = mono_ms() + LCK_WAIT_MS;
+    unsigned nap = 1;
+    int e;
+    short type = writable ? F_WRLCK : F_RDLCK;
+    while ((e = lck_fcntl(fd, LCK_SETLK, type, 0, LCK_HDR, NULL)) == EAGAIN || e == EACCES) {
+        if (mono_ms() >= deadline) return PAGEDB_EBUSY;
+        sleep_ms(nap);
+        if (nap < 16) nap *= 2;
+    }
+    if (e) return fail(f, e);
+    unsigned char h[LCK_HDR];
+    uint64_t size = 0;
+    int rc = PAGEDB_OK;
+    e = pdb_fd_size_errno(fd, &size);
+    if (!e) e = lck_pread(fd, h, sizeof h, 0);
+    if (e) {
+        rc = fail(f, e);
+    } else if (size < slot_off(LCK_SLOTS) || memcmp(h, (const unsigned char[8]){0}, 8) == 0) {
+        /* new, or cut short by a crash while being created (the header is written before
+           the file is extended, but a file system may keep the size and lose the bytes):
+           nobody can hold a slot of a file without a header, since every opener's
+           readers_open passes here, under this lock, before it takes any slot */
+        if (!writable) {
+            rc = PAGEDB_ENOTSUP;
+        } else {
+            memset(h, 0, sizeof h);
+            memcpy(h, LCK_MAGIC, 8);
+            h[8] = LCK_VERSION;         /* u32 version */
+            h[12] = LCK_SLOTS & 0xff;   /* u32 slot count */
+            h[13] = LCK_SLOTS >> 8;
+            h[16] = LCK_SLOT_BYTES;     /* u32 slot size */
+            e = lck_pwrite(fd, h, sizeof h, 0);
+            if (!e) e = pdb_fd_truncate_errno(fd, slot_off(LCK_SLOTS));
+            if (e) rc = fail(f, e);
+        }
+    } else if (memcmp(h, LCK_MAGIC, 8) != 0) {
+        rc = PAGEDB_ECORRUPT;
+    } else if (le64(h + 8) != (LCK_VERSION | (uint64_t)LCK_SLOTS << 32) || h[16] != LCK_SLOT_BYTES) {
+        rc = PAGEDB_EVERSION;
+    }
+    lck_fcntl(fd, LCK_SETLK, F_UNLCK, 0, LCK_HDR, NULL);
+    return rc;
+}
+
+/** readers_open: see pagedb.h and the registry notes above. */
+static int posix_readers_open(pagedb_vfs_file *base, unsigned flags)
+{
+    posix_file *f = (posix_file *)base;
+    if (f->reg) return PAGEDB_EMISUSE;
+    char *lp = lck_path(f->path);
+    if (!lp) return PAGEDB_ENOMEM;
+    int writable = 1, fd;
+    do fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, PDB_FILE_MODE); while (fd < 0 && errno == EINTR);
+    if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
+        /* The writer may read the table without writing it (it never claims a slot);
+           a reader that cannot write its txn id has no registry. */
+        int e0 = errno;
+        do fd = open(lp, O_RDONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+        writable = 0;
+        if (fd < 0) {
+            int e = errno;
+            free(lp);
+            atomic_store_explicit(&f->last_errno, e, memory_order_relaxed);
+            /* absent and not creatable: nobody can use a registry here, so falling back to
+               the version-1 behaviour is consistent for every opener */
+            if (e == ENOENT) return PAGEDB_ENOTSUP;
+            return (flags & PAGEDB_READERS_WRITER) ? fail(f, e0) : PAGEDB_ENOTSUP;
+        }
+        if (!(flags & PAGEDB_READERS_WRITER)) {
+            close(fd);
+            free(lp);
+            return PAGEDB_ENOTSUP;
+        }
+    }
+    free(lp);
+    if (fd < 0) return fail(f, errno);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return PAGEDB_EIO;
+    }
+    int rc = lck_init(f, fd, writable);
+    if (rc) {
+        close(fd);
+        return rc;
+    }
+    lck *r = calloc(1, sizeof *r);
+    if (!r || pthread_mutex_init(&r->mu, NULL) != 0) {
+        free(r);
+        close(fd);
+        return PAGEDB_ENOMEM;
+    }
+    r->fd = fd;
+    r->writer = (flags & PAGEDB_READERS_WRITER) != 0;
+    f->reg = r;
+    return PAGEDB_OK;
+}
+
+/** reader_acquire: see pagedb.h and the registry notes above. */
+static int posix_reader_acquire(pagedb_vfs_file *base, uint64_t txn, uint32_t *slot)
+{
+    posix_file *f = (posix_file *)base;
+    lck *r = f->reg;
+    if (!r) return PAGEDB_EMISUSE;
+    if (!slot) return PAGEDB_EINVAL;
+    uint64_t deadline = 0;
+    unsigned nap = 1;
+    unsigned char vals[LCK_SLOTS * LCK_SLOT_BYTES];
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        for (uint32_t i = 0; i < LCK_SLOTS; i++) { /* a slot this handle already holds */
+            if (r->refs[i] && r->txn[i] == txn) {
+                r->refs[i]++;
+                pthread_mutex_unlock(&r->mu);
+                *slot = i;
+                return PAGEDB_OK;
+            }
+        }
+        int e = lck_pread(r->fd, vals, sizeof vals, LCK_HDR);
+        /* 1. share a slot showing txn; its value cannot change while we hold it SHARED */
+        for (uint32_t i = 0; !e && i < LCK_SLOTS; i++) {
+            if (r->refs[i] || le64(vals + 8 * i) != txn) continue;
+            if (slot_lock(r, i, F_RDLCK) != 0) continue; /* being claimed, or scanned */
+            unsigned char v[8];
+            e = lck_pread(r->fd, v, 8, slot_off(i));
+            if (!e && le64(v) == txn) {
+                r->refs[i] = 1;
+                r->txn[i] = txn;
+                pthread_mutex_unlock(&r->mu);
+                *slot = i;
+                return PAGEDB_OK;
+            }
+            slot_lock(r, i, F_UNLCK); /* re-claimed for another txn meanwhile */
+        }
+        /* 2. claim a free slot: EXCLUSIVE, write txn, convert to SHARED */
+        for (uint32_t i = 0; !e && i < LCK_SLOTS; i++) {
+            if (r->refs[i] || slot_lock(r, i, F_WRLCK) != 0) continue;
+            unsigned char v[8];
+            put_le64(v, txn);
+            e = lck_pwrite(r->fd, v, 8, slot_off(i));
+            if (!e) e = slot_lock(r, i, F_RDLCK); /* a conversion of our own lock: atomic */
+            if (e) {
+                slot_lock(r, i, F_UNLCK);
+                break;
+            }
+            r->refs[i] = 1;
+            r->txn[i] = txn;
+            pthread_mutex_unlock(&r->mu);
+            *slot = i;
+            return PAGEDB_OK;
+        }
+        pthread_mutex_unlock(&r->mu);
+        if (e) return fail(f, e);
+        /* 3. every slot taken: wait (bounded), polling with backoff */
+        uint64_t now = mono_ms();
+        if (!deadline) deadline = now + LCK_WAIT_MS;
+        else if (now >= deadline) return PAGEDB_EBUSY;
+        sleep_ms(nap);
+        if (nap < 16) nap *= 2;
+    }
+}
+
+/** reader_release: see pagedb.h. */
+static int posix_reader_release(pagedb_vfs_file *base, uint32_t slot)
+{
+    posix_file *f = (posix_file *)base;
+    lck *r = f->reg;
+    if (!r) return PAGEDB_EMISUSE;
+    if (slot >= LCK_SLOTS) return PAGEDB_EINVAL;
+    pthread_mutex_lock(&r->mu);
+    int rc = PAGEDB_OK;
+    if (!r->refs[slot]) rc = PAGEDB_EINVAL;
+    else if (--r->refs[slot] == 0) {
+        int e = slot_lock(r, slot, F_UNLCK);
+        if (e) rc = fail(f, e);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+/** Collect the live slots of others in [lo, hi) into live[] (F_OFD_GETLK reports one
+    conflicting lock per call; the range left and right of it is searched again). */
+static int lck_find_live(lck *r, uint32_t lo, uint32_t hi, unsigned char *live)
+{
+    while (lo < hi) {
+        struct flock fl;
+        memset(&fl, 0, sizeof fl);
+        int e = lck_fcntl(r->fd, LCK_GETLK, F_WRLCK, slot_off(lo), (uint64_t)(hi - lo) * LCK_SLOT_BYTES, &fl);
+        if (e) return e;
+        if (fl.l_type == F_UNLCK) return 0;
+        uint64_t s = (uint64_t)fl.l_start, end = fl.l_len ? s + (uint64_t)fl.l_len : UINT64_MAX;
+        uint32_t a = s <= slot_off(lo) ? lo : (uint32_t)((s - LCK_HDR) / LCK_SLOT_BYTES);
+        uint32_t b = end >= slot_off(hi) ? hi : (uint32_t)((end - LCK_HDR + LCK_SLOT_BYTES - 1) / LCK_SLOT_BYTES);
+        if (a < lo) a = lo;
+        if (b <= a) b = a + 1;
+        for (uint32_t i = a; i < b; i++) live[i] = 1;
+        if ((e = lck_find_live(r, lo, a, live)) != 0) return e;
+        lo = b;
+    }
+    return 0;
+}
+
+/** readers_list: see pagedb.h and the registry notes above. */
+static int posix_readers_list(pagedb_vfs_file *base, int (*cb)(void *arg, uint32_t slot, uint64_t txn),
+                              void *arg)
+{
+    posix_file *f = (posix_file *)base;
+    lck *r = f->reg;
+    if (!r) return PAGEDB_EMISUSE;
+    if (!cb) return PAGEDB_EINVAL;
+    unsigned char live[LCK_SLOTS];
+    uint64_t val[LCK_SLOTS];
+    memset(live, 0, sizeof live);
+    pthread_mutex_lock(&r->mu);
+    int e = lck_find_live(r, 0, LCK_SLOTS, live);
+    for (uint32_t i = 0; !e && i < LCK_SLOTS; i++) {
+        if (r->refs[i]) { /* our own: GETLK does not report them */
+            live[i] = 1;
+            val[i] = r->txn[i];
+            continue;
+        }
+        if (!live[i]) continue;
+        /* hold it SHARED while reading, so no claim can be writing it; a slot locked
+           EXCLUSIVE is being claimed right now: left out (pagedb.h protocol note) */
+        if (slot_lock(r, i, F_RDLCK) != 0) {
+            live[i] = 0;
+            continue;
+        }
+        unsigned char v[8];
+        e = lck_pread(r->fd, v, 8, slot_off(i));
+        slot_lock(r, i, F_UNLCK);
+        val[i] = le64(v);
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (e) return fail(f, e);
+    for (uint32_t i = 0; i < LCK_SLOTS; i++) {
+        if (!live[i]) continue;
+        int c = cb(arg, i, val[i]);
+        if (c) return c;
+    }
+    return PAGEDB_OK;
+}
+
 /** The one, immutable POSIX VFS object. */
 static const pagedb_vfs posix_vfs = {
-    .version = 1,
+    .version = 2,
     .name = "posix",
     .ctx = NULL,
     .open = posix_open,
@@ -572,6 +978,10 @@ static const pagedb_vfs posix_vfs = {
     .mkdir = posix_mkdir,
     .random = posix_random,
     .now_ms = posix_now_ms,
+    .readers_open = posix_readers_open,
+    .reader_acquire = posix_reader_acquire,
+    .reader_release = posix_reader_release,
+    .readers_list = posix_readers_list,
 };
 
 /** See pagedb_posix.h. */

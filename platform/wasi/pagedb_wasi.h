@@ -23,6 +23,14 @@
  * processes or with other wasm instances, even in the same host process: the host must
  * make sure that a database is opened read-write by at most one instance at a time.
  *
+ * Single process: this VFS is version 1, without the reader registry of docs/FORMAT.md
+ * §10 (it needs locks that outlive no process and are shared between processes, which
+ * preview 1 does not have). So a database is used by one instance at a time: inside the
+ * instance one read-write handle and any number of read-only handles do not mix (a
+ * PAGEDB_RDONLY open takes a SHARED lock: EBUSY while a read-write handle is open, and
+ * the reverse), with an error detail naming the other opener; one handle serves any
+ * number of read transactions. Openers in other instances are not detected.
+ *
  * PAGEDB_VFS_DIRECT is ignored (WASI has no O_DIRECT); I/O is always buffered by the host.
  *
  * Thread-safety: none needed: wasm32-wasi modules are single-threaded, and the core is

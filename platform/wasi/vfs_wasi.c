@@ -26,6 +26,10 @@
  *    Limit: a second wasm instance or another process opening the same database is NOT
  *    detected; both could write and corrupt it. Callers that share a directory between
  *    instances must serialise writers themselves.
+ *  - No reader registry (the VFS stays at version 1, readers_open and the rest absent):
+ *    WASI is single-process (docs/FORMAT.md §10, pagedb_wasi.h). The core then makes a
+ *    read-only opener take a SHARED lock, so a second opener inside the instance is
+ *    refused with EBUSY whenever one of the two is read-write.
  *  - An EXCLUSIVE lock on a PAGEDB_VFS_READONLY handle fails with EIO (as with the POSIX
  *    VFS, where the descriptor is not writable); so do write and truncate, which the host
  *    refuses for lack of rights.

@@ -23,6 +23,10 @@
  *     through the pointer; such bytes are copied into dur (and into the log records that
  *     cover them) before anything reads dur or overwrites them, which is how "writes
  *     through it also update the durable copy" holds.
+ *  7. Reader registry (only after pdb_fault_enable_readers: version 2): a file's
+ *     slot_refs[i] is the sum of own[i] over its open handles; a slot is live while
+ *     slot_refs > 0. close gives a handle's acquisitions back (the process died or
+ *     closed), and pdb_fault_reset clears every slot (power loss ends every reader).
  *
  * Model and contract notes:
  *  - Counting: every call of every method counts in pdb_fault_calls, including failed
@@ -54,6 +58,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/** Reader registry slots per file (pdb_fault_enable_readers). */
+#define FAULT_SLOTS 16
 
 /** Smallest capacity of a byte buffer (never 0, so pdb_fault_file_bytes never gives NULL). */
 #define FAULT_MIN_CAP 64
@@ -88,6 +95,8 @@ typedef struct ffile {
     uint8_t *shadow;     /* invariant 6: exposure snapshot of cur.len bytes, or NULL */
     unsigned shared;     /* invariant 5 */
     int exclusive;
+    uint64_t slot_txn[FAULT_SLOTS]; /* invariant 7: reader registry of this main file */
+    unsigned slot_refs[FAULT_SLOTS];
 } ffile;
 
 /** An open handle: base first. */
@@ -96,6 +105,8 @@ typedef struct fhandle {
     ffile *file;
     int mode;                   /* PAGEDB_LOCK_* */
     int readonly;
+    int reg;                    /* readers_open called (invariant 7) */
+    unsigned own[FAULT_SLOTS];  /* acquisitions of each slot held through this handle */
     struct fhandle *prev, *next;/* list of open handles (for reset) */
 } fhandle;
 
@@ -454,6 +465,7 @@ static int f_close(pagedb_vfs_file *base)
     pdb_fault *F = fault_of_handle(h);
     int rc = begin(F, 0);
     release_lock(h);
+    for (int i = 0; i < FAULT_SLOTS; i++) h->file->slot_refs[i] -= h->own[i]; /* invariant 7 */
     if (h->prev) h->prev->next = h->next;
     else F->handles = h->next;
     if (h->next) h->next->prev = h->prev;
@@ -590,6 +602,74 @@ static int f_lock(pagedb_vfs_file *base, int mode)
         h->mode = mode;
     }
     return end(F, PAGEDB_OK);
+}
+
+/** readers_open: see pagedb.h (invariant 7; in memory, nothing to create). */
+static int f_readers_open(pagedb_vfs_file *base, unsigned flags)
+{
+    (void)flags;
+    fhandle *h = (fhandle *)base;
+    pdb_fault *F = fault_of_handle(h);
+    int rc = begin(F, 0);
+    if (rc != PAGEDB_OK) return end(F, rc);
+    h->reg = 1;
+    return end(F, PAGEDB_OK);
+}
+
+/** reader_acquire: see pagedb.h: share a live slot showing txn, else take a free one;
+    EBUSY at once when all FAULT_SLOTS are live (nothing to wait for in one process). */
+static int f_reader_acquire(pagedb_vfs_file *base, uint64_t txn, uint32_t *slot)
+{
+    fhandle *h = (fhandle *)base;
+    pdb_fault *F = fault_of_handle(h);
+    int rc = begin(F, 0);
+    if (rc != PAGEDB_OK) return end(F, rc);
+    if (!h->reg) return end(F, PAGEDB_EMISUSE);
+    ffile *f = h->file;
+    int pick = -1;
+    for (int i = 0; i < FAULT_SLOTS && pick < 0; i++)
+        if (f->slot_refs[i] && f->slot_txn[i] == txn) pick = i;
+    for (int i = 0; i < FAULT_SLOTS && pick < 0; i++)
+        if (!f->slot_refs[i]) pick = i;
+    if (pick < 0) return end(F, PAGEDB_EBUSY);
+    f->slot_txn[pick] = txn;
+    f->slot_refs[pick]++;
+    h->own[pick]++;
+    *slot = (uint32_t)pick;
+    return end(F, PAGEDB_OK);
+}
+
+/** reader_release: see pagedb.h (EINVAL for a slot h does not hold). */
+static int f_reader_release(pagedb_vfs_file *base, uint32_t slot)
+{
+    fhandle *h = (fhandle *)base;
+    pdb_fault *F = fault_of_handle(h);
+    int rc = begin(F, 0);
+    if (rc != PAGEDB_OK) return end(F, rc);
+    if (slot >= FAULT_SLOTS || !h->own[slot]) return end(F, PAGEDB_EINVAL);
+    h->own[slot]--;
+    h->file->slot_refs[slot]--;
+    return end(F, PAGEDB_OK);
+}
+
+/** readers_list: see pagedb.h (cb is called without the mutex, on a copy). */
+static int f_readers_list(pagedb_vfs_file *base, int (*cb)(void *, uint32_t, uint64_t), void *arg)
+{
+    fhandle *h = (fhandle *)base;
+    pdb_fault *F = fault_of_handle(h);
+    int rc = begin(F, 0);
+    if (rc != PAGEDB_OK) return end(F, rc);
+    if (!h->reg) return end(F, PAGEDB_EMISUSE);
+    uint64_t txn[FAULT_SLOTS];
+    unsigned live[FAULT_SLOTS];
+    for (int i = 0; i < FAULT_SLOTS; i++) {
+        txn[i] = h->file->slot_txn[i];
+        live[i] = h->file->slot_refs[i];
+    }
+    end(F, PAGEDB_OK);
+    for (int i = 0; i < FAULT_SLOTS; i++)
+        if (live[i] && (rc = cb(arg, (uint32_t)i, txn[i])) != 0) return rc;
+    return PAGEDB_OK;
 }
 
 /** Remove: see pagedb_vfs.remove (durable at once; open handles keep the file). */
@@ -888,7 +968,24 @@ void pdb_fault_reset(pdb_fault *F)
     for (ffile *f = F->files; f; f = f->next) {
         f->shared = 0;
         f->exclusive = 0;
+        memset(f->slot_refs, 0, sizeof f->slot_refs); /* invariant 7 */
     }
+    for (fhandle *h = F->handles; h; h = h->next) {
+        memset(h->own, 0, sizeof h->own);
+        memset(h->file->slot_refs, 0, sizeof h->file->slot_refs); /* removed files too */
+    }
+    pthread_mutex_unlock(&F->mu);
+}
+
+/** See vfs_fault.h. */
+void pdb_fault_enable_readers(pdb_fault *F)
+{
+    pthread_mutex_lock(&F->mu);
+    F->vfs.version = 2;
+    F->vfs.readers_open = f_readers_open;
+    F->vfs.reader_acquire = f_reader_acquire;
+    F->vfs.reader_release = f_reader_release;
+    F->vfs.readers_list = f_readers_list;
     pthread_mutex_unlock(&F->mu);
 }
 

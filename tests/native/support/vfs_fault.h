@@ -55,8 +55,18 @@ void pdb_fault_crash_at_write(pdb_fault *f, uint64_t nth_write, uint64_t torn_by
 void pdb_fault_crash(pdb_fault *f, int mode);
 /** 1 if a crash has happened and not been reset. */
 int pdb_fault_crashed(const pdb_fault *f);
-/** "Reboot": clear the crashed state and armed faults; the durable bytes are what remain. */
+/** "Reboot": clear the crashed state and armed faults; the durable bytes are what remain.
+    Every lock and every reader registry slot is released (power loss ends every reader). */
 void pdb_fault_reset(pdb_fault *f);
+
+/**
+ * Make the VFS version 2 with a reader registry (pagedb.h, docs/FORMAT.md §10), in memory:
+ * 16 slots per file, shared by snapshot txn id, released by close (a dead reader) and by
+ * pdb_fault_reset; reader_acquire fails with EBUSY at once when all are live. Registry
+ * calls count like every other call and fail after a crash. Call before any open; off by
+ * default (version 1), so other tests see no change.
+ */
+void pdb_fault_enable_readers(pdb_fault *f);
 
 /**
  * Direct access to a file's current bytes for corruption tests (flip bytes, copy pages).

@@ -366,9 +366,8 @@ static int create_new(pagedb *db, const pagedb_options *o)
     return rc;
 }
 
-int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
+static int call_open(const char *path, const pagedb_options *o, pagedb **out)
 {
-    pdb_err_clear();
     if (!path || !o || !out) return pdb_err(PAGEDB_EINVAL, "path, options and out are required");
     *out = NULL;
     if (!o->vfs) return pdb_err(PAGEDB_EINVAL, "options.vfs is required");
@@ -475,7 +474,13 @@ fail:
     return rc;
 }
 
-int pagedb_close(pagedb *db)
+int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_open(path, o, out));
+}
+
+static int call_close(pagedb *db)
 {
     if (!db) return PAGEDB_OK;
     pdb_mutex_lock(&db->mu);
@@ -498,6 +503,12 @@ int pagedb_close(pagedb *db)
     return rc;
 }
 
+int pagedb_close(pagedb *db)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_close(db));
+}
+
 typedef struct statacc {
     uint32_t tables;
 } statacc;
@@ -509,9 +520,8 @@ static int count_table(void *arg, const pagedb_table_info *info)
     return 0;
 }
 
-int pagedb_stat(pagedb *db, pagedb_stats *st)
+static int call_stat(pagedb *db, pagedb_stats *st)
 {
-    pdb_err_clear();
     if (!db || !st) return PAGEDB_EINVAL;
     memset(st, 0, sizeof *st);
     pagedb_txn *t;
@@ -550,4 +560,10 @@ int pagedb_stat(pagedb *db, pagedb_stats *st)
     pdb_mutex_unlock(&p->mu);
     pdb_seg_add_io(db, &st->bytes_read, &st->bytes_written, &st->syncs); /* segment files */
     return rc;
+}
+
+int pagedb_stat(pagedb *db, pagedb_stats *st)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_stat(db, st));
 }

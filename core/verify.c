@@ -97,9 +97,8 @@ static int check_header_slots(pagedb *db, char *why, size_t whylen)
     return rc;
 }
 
-int pagedb_verify(pagedb *db, uint64_t *pages_checked)
+static int call_verify(pagedb *db, uint64_t *pages_checked)
 {
-    pdb_err_clear();
     if (!db) return pdb_err(PAGEDB_EINVAL, "NULL database");
     char hwhy[256] = "";
     int hrc = check_header_slots(db, hwhy, sizeof hwhy);
@@ -151,4 +150,10 @@ int pagedb_verify(pagedb *db, uint64_t *pages_checked)
     if (pages_checked) *pages_checked = a.pages;
     if (!rc && hrc) rc = pdb_err(hrc, "%s", hwhy); /* a bad page is reported first */
     return rc;
+}
+
+int pagedb_verify(pagedb *db, uint64_t *pages_checked)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_verify(db, pages_checked));
 }

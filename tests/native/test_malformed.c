@@ -38,6 +38,11 @@
  *  mal-9           pagedb_errdetail() is empty after a successful pagedb_open (read-write
  *                  and read-only) of a database with a synced unsealed segment (the recovery
  *                  scan had left "segment 1 page 2: flags 1, expected 0").
+ *  mal-10          every successful public call leaves pagedb_errdetail() empty, whatever
+ *                  the previous call left and whatever failed inside it: pagedb_close after
+ *                  a failed call, pagedb_realm_create (its internal lookup said "no realm
+ *                  named"), pagedb_segment_list/_get over an unsealed segment (the lazy
+ *                  recovery scan), segment and table calls.
  *
  * PAGEDB_TEST_ONLY=<text> runs only the cases whose id contains it.
  *
@@ -672,6 +677,83 @@ static void test_stale_detail(void)
     free(dir);
 }
 
+/* ---- mal-10: no stale detail after any successful call ---- */
+
+static int seg_cb(void *arg, const pagedb_segment_info *info)
+{
+    (void)info;
+    ++*(int *)arg;
+    return 0;
+}
+
+#define LEFT_OVER() pdb_err(PAGEDB_EIO, "left over from an earlier call")
+#define NO_DETAIL()                                                                          \
+    do {                                                                                     \
+        if (pagedb_errdetail()[0]) fprintf(stderr, "[%s] line %d: stale detail: %s\n",       \
+                                           harness_case, __LINE__, pagedb_errdetail());      \
+        CHECK(pagedb_errdetail()[0] == 0);                                                   \
+    } while (0)
+
+static void test_stale_detail_calls(void)
+{
+    if (!case_on("mal-10%s", "")) return;
+    char *dir = harness_tmpdir("mal-detail2");
+    pagedb *db = open_db(dir, PAGEDB_CREATE);
+    pagedb_segment *s;
+    uint64_t id;
+    LEFT_OVER();
+    CHECK_RC(pagedb_segment_create(db, 0, &s, &id), PAGEDB_OK);
+    NO_DETAIL();
+    uint8_t data[5000];
+    val(data, sizeof data, 10);
+    CHECK_RC(pagedb_segment_append(s, data, sizeof data), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_sync(s), PAGEDB_OK); /* unsealed: a partial page and its tail copy */
+    pagedb_txn *w;
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_link(w, id, NULL, 0), PAGEDB_OK);
+    uint32_t rid = 0;
+    LEFT_OVER();
+    CHECK_RC(pagedb_realm_create(w, "r", &rid), PAGEDB_OK); /* its lookup finds no "r" */
+    NO_DETAIL();
+    pagedb_table *t;
+    CHECK_RC(pagedb_table_open(w, "t", rid, PAGEDB_TABLE_CREATE, &t), PAGEDB_OK);
+    NO_DETAIL();
+    CHECK_RC(pagedb_put(t, "k", 1, "v", 1, 0), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    NO_DETAIL();
+    CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+
+    db = open_db(dir, 0); /* the unsealed segment is scanned lazily by the calls below */
+    pagedb_txn *r;
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);
+    int n = 0;
+    LEFT_OVER();
+    CHECK_RC(pagedb_segment_list(r, seg_cb, &n), PAGEDB_OK);
+    NO_DETAIL();
+    CHECK(n == 1);
+    pagedb_segment_info info;
+    LEFT_OVER();
+    CHECK_RC(pagedb_segment_get(r, id, &info), PAGEDB_OK);
+    NO_DETAIL();
+    CHECK(info.length == sizeof data);
+    uint32_t got = 0;
+    CHECK_RC(pagedb_realm_get(r, "nope", &got), PAGEDB_ENOTFOUND);
+    CHECK(pagedb_errdetail()[0] != 0); /* a failed call does name what failed */
+    CHECK_RC(pagedb_realm_get(r, "r", &got), PAGEDB_OK);
+    NO_DETAIL();
+    CHECK(got == rid);
+    pagedb_txn_abort(r);
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(r, "nope", 0, 0, &t), PAGEDB_ENOTFOUND);
+    pagedb_txn_abort(r);
+    LEFT_OVER(); /* as a failed call leaves it */
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    NO_DETAIL();
+    harness_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -691,5 +773,6 @@ int main(void)
     g_cipher = PAGEDB_CIPHER_XCHACHA20POLY1305;
     test_alloc_run0();
     test_stale_detail();
+    test_stale_detail_calls();
     return harness_done();
 }

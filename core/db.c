@@ -366,6 +366,30 @@ static int create_new(pagedb *db, const pagedb_options *o)
     return rc;
 }
 
+typedef struct createprobe {
+    int dir_existed, main_existed;
+} createprobe;
+
+static int probe_entry(void *arg, const char *name)
+{
+    if (strcmp(name, "main.pdb") != 0) return 0;
+    ((createprobe *)arg)->main_existed = 1;
+    return 1;
+}
+
+/* Before a create: whether the directory and its main.pdb exist, so that a failed create
+   removes only what it made (a directory listing: opening main.pdb to probe it could drop
+   another handle's POSIX lock on it). A listing that fails otherwise than ENOTFOUND
+   proves nothing: both count as existing (nothing will be removed). */
+static void probe_create(const pagedb_vfs *vfs, const char *dir, createprobe *p)
+{
+    p->dir_existed = 1;
+    p->main_existed = 0;
+    int rc = vfs->list(vfs, dir, probe_entry, p);
+    if (rc == PAGEDB_ENOTFOUND) p->dir_existed = 0;
+    else if (rc != PAGEDB_OK && rc != 1) p->main_existed = 1;
+}
+
 static int call_open(const char *path, const pagedb_options *o, pagedb **out)
 {
     if (!path || !o || !out) return pdb_err(PAGEDB_EINVAL, "path, options and out are required");
@@ -391,6 +415,8 @@ static int call_open(const char *path, const pagedb_options *o, pagedb **out)
     }
     pdb_mutex_init(&db->mu);
     pdb_cond_init(&db->cv);
+    createprobe cp = {1, 1};
+    int made_dir = 0, made_main = 0; /* what a failed create removes (all or nothing) */
     char *main_path = join(path, "main.pdb");
     db->dir = strdup(path);
     if (!main_path || !db->dir) {
@@ -398,7 +424,9 @@ static int call_open(const char *path, const pagedb_options *o, pagedb **out)
         goto fail;
     }
     if (o->flags & PAGEDB_CREATE) {
+        probe_create(db->vfs, path, &cp);
         rc = db->vfs->mkdir(db->vfs, path);
+        made_dir = !rc && !cp.dir_existed;
         if (rc) {
             pdb_err(rc, "cannot create directory %s", path);
             goto fail;
@@ -414,12 +442,22 @@ static int call_open(const char *path, const pagedb_options *o, pagedb **out)
     rc = db->vfs->lock(db->file, o->flags & PAGEDB_RDONLY ? PAGEDB_LOCK_SHARED : PAGEDB_LOCK_EXCLUSIVE);
     if (rc) {
         pdb_err(rc, rc == PAGEDB_EBUSY ? "%s is open read-write by another handle or process" : "cannot lock %s", main_path);
+        /* not a conflict (EBUSY: another opener's file): the empty file this create just
+           made is still ours to remove */
+        uint64_t sz = 1;
+        if (rc != PAGEDB_EBUSY && (o->flags & PAGEDB_CREATE) && !cp.main_existed)
+            made_main = db->vfs->size(db->file, &sz) == PAGEDB_OK && sz == 0;
         goto fail;
     }
+    made_main = (o->flags & PAGEDB_CREATE) && !cp.main_existed; /* created and locked by us */
     uint64_t fsize = 0;
     rc = db->vfs->size(db->file, &fsize);
-    if (rc) goto fail;
-    if (fsize == 0 && (o->flags & PAGEDB_CREATE)) rc = create_new(db, o);
+    if (rc) {
+        pdb_err(rc, "cannot get the size of %s", main_path);
+        goto fail;
+    }
+    made_main = fsize == 0 && (o->flags & PAGEDB_CREATE); /* locked by us, empty: ours to undo */
+    if (made_main) rc = create_new(db, o);
     else if (fsize == 0) rc = pdb_err(PAGEDB_ENOTDB, "%s is empty", main_path);
     else rc = open_existing(db, o, fsize);
     if (rc) goto fail;
@@ -453,14 +491,19 @@ static int call_open(const char *path, const pagedb_options *o, pagedb **out)
     pdb_err_clear(); /* a recovery step may have recorded what it repaired: no stale detail */
     return PAGEDB_OK;
 fail:
-    free(main_path);
     {
         char keep[256];
         snprintf(keep, sizeof keep, "%s", pagedb_errdetail());
         pdb_seg_db_close(db);
         free(db->dir);
         if (db->pager) pdb_pager_destroy(db->pager);
+        /* A failed create leaves nothing it made: the main.pdb it created is removed (while
+           still locked), one that existed empty is emptied again, then the directory it
+           created is removed (when the VFS can; it is empty). */
+        if (made_main && !cp.main_existed) db->vfs->remove(db->vfs, main_path);
+        else if (made_main) db->vfs->truncate(db->file, 0);
         if (db->file) db->vfs->close(db->file);
+        if (made_dir && db->vfs->version >= 2 && db->vfs->rmdir) db->vfs->rmdir(db->vfs, path);
         pdb_key_wipe(&db->hdr_key);
         pdb_key_wipe(&db->wrap_key);
         pdb_mutex_destroy(&db->mu);
@@ -469,6 +512,7 @@ fail:
         free(db->readers); /* grown by the read txn that loads the realm keys */
         free(db->shred);
         free(db);
+        free(main_path);
         pdb_err(rc, "%s", keep);
     }
     return rc;

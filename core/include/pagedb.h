@@ -136,8 +136,8 @@ typedef struct pagedb_vfs_file {
 } pagedb_vfs_file;
 
 /**
- * The platform binding. Version 1 has every member below; later versions only append
- * members. All members are required unless stated. Every method returns PAGEDB_OK or a
+ * The platform binding. Version 1 has every member below up to now_ms, version 2 adds
+ * rmdir; later versions only append members. All members are required unless stated. Every method returns PAGEDB_OK or a
  * pagedb_error (EIO for generic failures, EFULL for out-of-space/quota, ENOTFOUND for a
  * missing file, EBUSY for a held lock) and never aborts the process.
  *
@@ -190,6 +190,10 @@ typedef struct pagedb_vfs {
     int (*random)(const struct pagedb_vfs *vfs, void *buf, size_t n);
     /** Wall-clock time in milliseconds since the Unix epoch (used for statistics only). */
     int (*now_ms)(const struct pagedb_vfs *vfs, uint64_t *out);
+    /** Version 2, optional (NULL, or a version 1 VFS, leaves the directory): remove the
+        directory dir, which must be empty (an error otherwise; nothing else is removed).
+        Used only to undo a failed create: pagedb_open removes the directory it created. */
+    int (*rmdir)(const struct pagedb_vfs *vfs, const char *dir);
 } pagedb_vfs;
 
 /**
@@ -297,6 +301,10 @@ void pagedb_options_init(pagedb_options *o);
  *
  * path  directory name, NUL-terminated; created when PAGEDB_CREATE and absent.
  * out   receives the handle; free it with pagedb_close.
+ * A create is all or nothing: when an open with PAGEDB_CREATE fails, the main.pdb it
+ * created is removed (one that existed empty is left empty), and so is the directory it
+ * created (with a version 2 VFS that has rmdir: the POSIX and WASI ones); nothing that
+ * existed before the call is removed.
  * Errors: EINVAL (bad options, no key, page size, Argon2id limits at create outside
  *   1..pwhash_max_*), ENOTFOUND (no database and no CREATE), ENOTDB (main file exists but
  *   is not a pagedb file), EVERSION, EKEY (wrong key or passphrase, raw key for a

@@ -500,6 +500,13 @@ static int posix_mkdir(const pagedb_vfs *vfs, const char *dir)
     return pdb_fd_mkdir(dir);
 }
 
+/** Rmdir: see pagedb_vfs.rmdir (rmdir of an empty directory, then fsync of the parent). */
+static int posix_rmdir(const pagedb_vfs *vfs, const char *dir)
+{
+    (void)vfs;
+    return pdb_fd_rmdir(dir);
+}
+
 /** Fill buf from /dev/urandom (fallback when getrandom is unavailable). */
 static int urandom_fill(unsigned char *p, size_t n)
 {
@@ -556,7 +563,7 @@ static int posix_now_ms(const pagedb_vfs *vfs, uint64_t *out)
 
 /** The one, immutable POSIX VFS object. */
 static const pagedb_vfs posix_vfs = {
-    .version = 1,
+    .version = 2,
     .name = "posix",
     .ctx = NULL,
     .open = posix_open,
@@ -572,6 +579,7 @@ static const pagedb_vfs posix_vfs = {
     .mkdir = posix_mkdir,
     .random = posix_random,
     .now_ms = posix_now_ms,
+    .rmdir = posix_rmdir,
 };
 
 /** See pagedb_posix.h. */

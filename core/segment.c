@@ -859,14 +859,20 @@ static int idset_has(const idset *s, uint64_t id)
 
 typedef struct openacc {
     pagedb *db;
+    int rw;
     idset linked;
 } openacc;
 
 static int open_rec(void *arg, uint64_t id, const segrec *r)
 {
     openacc *a = arg;
+    pdb_key k;
+    if (get_key(a->db, r->realm, &k) != PAGEDB_OK) /* realm keys are loaded: no such realm */
+        return pdb_err(PAGEDB_ECORRUPT, "catalog: segment %llu names realm %u, which does not exist",
+                       (unsigned long long)id, r->realm);
+    sodium_memzero(&k, sizeof k);
     int rc = idset_add(&a->linked, id);
-    if (rc || r->sealed) return rc; /* sealed segments are checked at their first open */
+    if (rc || !a->rw || r->sealed) return rc; /* sealed segments are checked at their first open */
     pdb_segent *e = new_ent(id, r->realm, r->instance);
     if (!e) return PAGEDB_ENOMEM;
     rc = load_from_record(a->db, e, r, 1);
@@ -902,19 +908,19 @@ int pdb_seg_db_open(pagedb *db)
     pdb_mutex_init(&g->load_mu);
     g->next_id = db->meta.next_seg ? db->meta.next_seg : 1;
     db->segs = g;
-    if (db->flags & PAGEDB_RDONLY) return PAGEDB_OK;
     pagedb_txn *t;
     int rc = pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t);
     if (rc) return rc;
     openacc a;
     memset(&a, 0, sizeof a);
     a.db = db;
+    a.rw = !(db->flags & PAGEDB_RDONLY); /* read-only: check the records, recover nothing */
     rc = each_rec(t, open_rec, &a);
     pagedb_txn_abort(t);
     orphanacc o;
     memset(&o, 0, sizeof o);
     o.linked = &a.linked;
-    if (!rc) {
+    if (!rc && a.rw) {
         rc = db->vfs->list(db->vfs, db->dir, collect_orphan, &o);
         if (rc && rc != PAGEDB_ENOMEM) rc = pdb_err(rc, "listing %s", db->dir);
     }

@@ -60,7 +60,8 @@ fi
 report() { # LOG [INPUT...]
   grep -m3 -E 'SUMMARY|^fuzz_(ops|file):|runtime error|ERROR: (libFuzzer|AddressSanitizer)' "$1" |
     sed -E 's/ \(\/[^)]*\)//g; s/ \(BuildId: [0-9a-f]+\)//g' | sed 's/^/  /' || true
-  grep -m8 -E '^ +#[0-9]+ 0x[0-9a-f]+ in ' "$1" | sed -E 's/ \(BuildId: [0-9a-f]+\)//; s/^ +/    /' || true
+  grep -E '^ +#[0-9]+ 0x[0-9a-f]+ in [^ ]+ /[^ ]*/(core|platform|tests/fuzz)/[^ /]+\.[ch]' "$1" | head -8 |
+    sed -E "s/^ +#([0-9]+) 0x[0-9a-f]+ in /    #\\1 /; s# ${ROOT}/# #" || true
   shift
   for f in "$@"; do
     [ -f "$f" ] || continue

@@ -379,15 +379,16 @@ static int probe_entry(void *arg, const char *name)
 
 /* Before a create: whether the directory and its main.pdb exist, so that a failed create
    removes only what it made (a directory listing: opening main.pdb to probe it could drop
-   another handle's POSIX lock on it). A listing that fails otherwise than ENOTFOUND
-   proves nothing: both count as existing (nothing will be removed). */
-static void probe_create(const pagedb_vfs *vfs, const char *dir, createprobe *p)
+   another handle's POSIX lock on it). ENOTFOUND: no directory; any other failure fails the
+   open, before anything was created. */
+static int probe_create(const pagedb_vfs *vfs, const char *dir, createprobe *p)
 {
     p->dir_existed = 1;
     p->main_existed = 0;
     int rc = vfs->list(vfs, dir, probe_entry, p);
     if (rc == PAGEDB_ENOTFOUND) p->dir_existed = 0;
-    else if (rc != PAGEDB_OK && rc != 1) p->main_existed = 1;
+    else if (rc != PAGEDB_OK && rc != 1) return pdb_err(rc, "cannot list %s", dir);
+    return PAGEDB_OK;
 }
 
 static int call_open(const char *path, const pagedb_options *o, pagedb **out)
@@ -424,7 +425,8 @@ static int call_open(const char *path, const pagedb_options *o, pagedb **out)
         goto fail;
     }
     if (o->flags & PAGEDB_CREATE) {
-        probe_create(db->vfs, path, &cp);
+        rc = probe_create(db->vfs, path, &cp);
+        if (rc) goto fail;
         rc = db->vfs->mkdir(db->vfs, path);
         made_dir = !rc && !cp.dir_existed;
         if (rc) {

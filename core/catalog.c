@@ -204,9 +204,8 @@ static int valid_name(const char *name)
     return n >= 1 && n <= 255;
 }
 
-int pagedb_realm_get(pagedb_txn *txn, const char *name, uint32_t *id)
+static int call_realm_get(pagedb_txn *txn, const char *name, uint32_t *id)
 {
-    pdb_err_clear();
     int rc = pdb_txn_check(txn, 0);
     if (rc) return rc;
     if (!valid_name(name) || !id) return pdb_err(PAGEDB_EINVAL, "realm name must be 1..255 bytes");
@@ -218,9 +217,14 @@ int pagedb_realm_get(pagedb_txn *txn, const char *name, uint32_t *id)
     return PAGEDB_OK;
 }
 
-int pagedb_realm_create(pagedb_txn *txn, const char *name, uint32_t *id)
+int pagedb_realm_get(pagedb_txn *txn, const char *name, uint32_t *id)
 {
     pdb_err_clear();
+    return pdb_api_ret(call_realm_get(txn, name, id));
+}
+
+static int call_realm_create(pagedb_txn *txn, const char *name, uint32_t *id)
+{
     int rc = pdb_txn_check(txn, 1);
     if (rc) return rc;
     if (!valid_name(name) || !id) return pdb_err(PAGEDB_EINVAL, "realm name must be 1..255 bytes");
@@ -255,6 +259,12 @@ int pagedb_realm_create(pagedb_txn *txn, const char *name, uint32_t *id)
     return PAGEDB_OK;
 }
 
+int pagedb_realm_create(pagedb_txn *txn, const char *name, uint32_t *id)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_realm_create(txn, name, id));
+}
+
 typedef struct droplist {
     char **names;
     size_t n, cap;
@@ -278,9 +288,8 @@ static int collect_realm_tables(void *arg, const pagedb_table_info *info)
     return 0;
 }
 
-int pagedb_realm_drop(pagedb_txn *txn, uint32_t id)
+static int call_realm_drop(pagedb_txn *txn, uint32_t id)
 {
-    pdb_err_clear();
     int rc = pdb_txn_check(txn, 1);
     if (rc) return rc;
     if (id == PAGEDB_REALM_DEFAULT) return pdb_err(PAGEDB_EINVAL, "realm 0 cannot be dropped");
@@ -307,4 +316,10 @@ int pagedb_realm_drop(pagedb_txn *txn, uint32_t id)
     txn->drop_realms[txn->ndrop_realms++] = id;
     txn->changed = 1;
     return PAGEDB_OK;
+}
+
+int pagedb_realm_drop(pagedb_txn *txn, uint32_t id)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_realm_drop(txn, id));
 }

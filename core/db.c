@@ -144,6 +144,10 @@ static int check_roots(pagedb *db, const pdb_meta *m)
         if (rc) return rc;
         pdb_pager_unpin(p, f);
     }
+    /* a read-only opener beside live writers (db.h invariant 6) has no use for the
+       freelist, and has pinned no snapshot yet: the writer may already be reusing the
+       chain's pages. pagedb_stat loads it under a pinned snapshot when asked. */
+    if (db->shared_reader) return PAGEDB_OK;
     return pdb_pager_load_freelist(p, m->fl_head, m->fl_tag, m->page_count);
 }
 
@@ -278,6 +282,10 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
     int s = valid[1] && (!valid[0] || m[1].txn > m[0].txn) ? 1 : 0;
     /* page_count <= pdb_max_pages (header decode), so the product below cannot wrap; the
        division form states the check without relying on that */
+    /* a read-only opener beside a live writer of another process (db.h invariant 6) read
+       fsize before the headers: the writer may have grown the file and committed since,
+       so the size is read again after the header (the file only grows, FORMAT.md §6) */
+    if (m[s].page_count > fsize / db->page_size && db->shared_reader) db->vfs->size(db->file, &fsize);
     if (m[s].page_count > fsize / db->page_size)
         return pdb_err(PAGEDB_ECORRUPT, "header page %d: records %llu pages but the file holds %llu bytes (truncated?)", s,
                        (unsigned long long)m[s].page_count, (unsigned long long)fsize);
@@ -410,7 +418,7 @@ static int attach_readers(pagedb *db, const char *main_path)
 /* Newest header whose MAC verifies, read with one VFS read of both slots. A header
    being written by another process fails its MAC; the other slot is then the newest.
    Neither verifying (both torn, or damage) is retried a few times. */
-static int read_meta_live(pagedb *db, pdb_meta *m)
+int pdb_db_read_meta_live(pagedb *db, pdb_meta *m)
 {
     size_t ps = db->page_size, got = 0;
     uint8_t *buf;
@@ -449,7 +457,7 @@ int pdb_db_pin_snapshot(pagedb *db, pdb_meta *m, uint32_t *slot)
     int rc = PAGEDB_OK;
     for (int tries = 0; tries < 1000; tries++) {
         pdb_meta again;
-        if ((rc = read_meta_live(db, m)) != 0) return rc;
+        if ((rc = pdb_db_read_meta_live(db, m)) != 0) return rc;
         if (m->txn < seen) { /* an older slot read before a newer one was torn: retry */
             rc = pdb_err(PAGEDB_ECORRUPT, "the newest header went back from txn %llu to %llu",
                          (unsigned long long)seen, (unsigned long long)m->txn);
@@ -460,7 +468,7 @@ int pdb_db_pin_snapshot(pagedb *db, pdb_meta *m, uint32_t *slot)
                                                   : "publishing snapshot %llu in main.lck",
                            (unsigned long long)m->txn);
         /* a writer that does not see the slot yet has a base >= the header read now */
-        if ((rc = read_meta_live(db, &again)) == 0 && again.txn == m->txn) return PAGEDB_OK;
+        if ((rc = pdb_db_read_meta_live(db, &again)) == 0 && again.txn == m->txn) return PAGEDB_OK;
         db->vfs->reader_release(db->file, *slot);
         if (rc) return rc;
         rc = pdb_err(PAGEDB_EBUSY, "the snapshot kept moving while being pinned");
@@ -527,17 +535,46 @@ int pdb_db_reg_oldest(pagedb *db, uint64_t *oldest, uint32_t *nlive)
     return rc;
 }
 
-int pagedb_reader_list(pagedb *db, int (*cb)(void *arg, uint32_t slot, uint64_t txn), void *arg)
+static int call_reader_list(pagedb *db, int (*cb)(void *arg, uint32_t slot, uint64_t txn), void *arg)
 {
-    pdb_err_clear();
     if (!db || !cb) return pdb_err(PAGEDB_EINVAL, "db and cb are required");
     if (!db->reg) return PAGEDB_OK;
     return db->vfs->readers_list(db->file, cb, arg);
 }
 
-int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
+int pagedb_reader_list(pagedb *db, int (*cb)(void *arg, uint32_t slot, uint64_t txn), void *arg)
 {
     pdb_err_clear();
+    return pdb_api_ret(call_reader_list(db, cb, arg));
+}
+
+typedef struct createprobe {
+    int dir_existed, main_existed;
+} createprobe;
+
+static int probe_entry(void *arg, const char *name)
+{
+    if (strcmp(name, "main.pdb") != 0) return 0;
+    ((createprobe *)arg)->main_existed = 1;
+    return 1;
+}
+
+/* Before a create: whether the directory and its main.pdb exist, so that a failed create
+   removes only what it made (a directory listing: opening main.pdb to probe it could drop
+   another handle's POSIX lock on it). ENOTFOUND: no directory; any other failure fails the
+   open, before anything was created. */
+static int probe_create(const pagedb_vfs *vfs, const char *dir, createprobe *p)
+{
+    p->dir_existed = 1;
+    p->main_existed = 0;
+    int rc = vfs->list(vfs, dir, probe_entry, p);
+    if (rc == PAGEDB_ENOTFOUND) p->dir_existed = 0;
+    else if (rc != PAGEDB_OK && rc != 1) return pdb_err(rc, "cannot list %s", dir);
+    return PAGEDB_OK;
+}
+
+static int call_open(const char *path, const pagedb_options *o, pagedb **out)
+{
     if (!path || !o || !out) return pdb_err(PAGEDB_EINVAL, "path, options and out are required");
     *out = NULL;
     if (!o->vfs) return pdb_err(PAGEDB_EINVAL, "options.vfs is required");
@@ -561,6 +598,8 @@ int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
     }
     pdb_mutex_init(&db->mu);
     pdb_cond_init(&db->cv);
+    createprobe cp = {1, 1};
+    int made_dir = 0, made_main = 0; /* what a failed create removes (all or nothing) */
     char *main_path = join(path, "main.pdb");
     db->dir = strdup(path);
     if (!main_path || !db->dir) {
@@ -568,7 +607,10 @@ int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
         goto fail;
     }
     if (o->flags & PAGEDB_CREATE) {
+        rc = probe_create(db->vfs, path, &cp);
+        if (rc) goto fail;
         rc = db->vfs->mkdir(db->vfs, path);
+        made_dir = !rc && !cp.dir_existed;
         if (rc) {
             pdb_err(rc, "cannot create directory %s", path);
             goto fail;
@@ -582,11 +624,23 @@ int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
         goto fail;
     }
     rc = attach_readers(db, main_path);
-    if (rc) goto fail;
+    if (rc) {
+        /* not a conflict (EBUSY: another opener's file): the empty file this create just
+           made is still ours to remove */
+        uint64_t sz = 1;
+        if (rc != PAGEDB_EBUSY && (o->flags & PAGEDB_CREATE) && !cp.main_existed)
+            made_main = db->vfs->size(db->file, &sz) == PAGEDB_OK && sz == 0;
+        goto fail;
+    }
+    made_main = (o->flags & PAGEDB_CREATE) && !cp.main_existed; /* created and locked by us */
     uint64_t fsize = 0;
     rc = db->vfs->size(db->file, &fsize);
-    if (rc) goto fail;
-    if (fsize == 0 && (o->flags & PAGEDB_CREATE)) rc = create_new(db, o);
+    if (rc) {
+        pdb_err(rc, "cannot get the size of %s", main_path);
+        goto fail;
+    }
+    made_main = fsize == 0 && (o->flags & PAGEDB_CREATE); /* locked by us, empty: ours to undo */
+    if (made_main) rc = create_new(db, o);
     else if (fsize == 0) rc = pdb_err(PAGEDB_ENOTDB, "%s is empty", main_path);
     else rc = open_existing(db, o, fsize);
     /* A shared reader reads the headers while a writer of another process commits: a
@@ -632,14 +686,31 @@ int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
     pdb_err_clear(); /* a recovery step may have recorded what it repaired: no stale detail */
     return PAGEDB_OK;
 fail:
-    free(main_path);
     {
         char keep[256];
         snprintf(keep, sizeof keep, "%s", pagedb_errdetail());
         pdb_seg_db_close(db);
         free(db->dir);
         if (db->pager) pdb_pager_destroy(db->pager);
+        /* A failed create leaves nothing it made: the main.pdb it created is removed (while
+           still locked), one that existed empty is emptied again, then the directory it
+           created is removed (when the VFS can; it is empty). */
+        if (made_main && !cp.main_existed) db->vfs->remove(db->vfs, main_path);
+        else if (made_main) db->vfs->truncate(db->file, 0);
         if (db->file) db->vfs->close(db->file);
+        /* the reader registry's lock file (FORMAT.md §10) beside the main.pdb this create
+           made: there was no database here for anyone else to read */
+        if (made_main && !cp.main_existed && db->reg) {
+            size_t n = strlen(main_path);
+            char *lck = malloc(n + 1);
+            if (lck) {
+                memcpy(lck, main_path, n + 1);
+                memcpy(lck + n - 3, "lck", 3); /* "DIR/main.pdb" -> "DIR/main.lck" */
+                db->vfs->remove(db->vfs, lck);
+                free(lck);
+            }
+        }
+        if (made_dir && db->vfs->version >= 2 && db->vfs->rmdir) db->vfs->rmdir(db->vfs, path);
         pdb_key_wipe(&db->hdr_key);
         pdb_key_wipe(&db->wrap_key);
         pdb_mutex_destroy(&db->mu);
@@ -648,12 +719,19 @@ fail:
         free(db->readers); /* grown by the read txn that loads the realm keys */
         free(db->shred);
         free(db);
+        free(main_path);
         pdb_err(rc, "%s", keep);
     }
     return rc;
 }
 
-int pagedb_close(pagedb *db)
+int pagedb_open(const char *path, const pagedb_options *o, pagedb **out)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_open(path, o, out));
+}
+
+static int call_close(pagedb *db)
 {
     if (!db) return PAGEDB_OK;
     pdb_mutex_lock(&db->mu);
@@ -674,6 +752,12 @@ int pagedb_close(pagedb *db)
     pdb_cond_destroy(&db->cv);
     free(db);
     return rc;
+}
+
+int pagedb_close(pagedb *db)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_close(db));
 }
 
 typedef struct statacc {
@@ -710,9 +794,8 @@ static int freelist_txns(pagedb *db, pagedb_txn *t, uint64_t **out, size_t *n)
     return rc;
 }
 
-int pagedb_stat(pagedb *db, pagedb_stats *st)
+static int call_stat(pagedb *db, pagedb_stats *st)
 {
-    pdb_err_clear();
     if (!db || !st) return PAGEDB_EINVAL;
     memset(st, 0, sizeof *st);
     pagedb_txn *t;
@@ -765,4 +848,10 @@ int pagedb_stat(pagedb *db, pagedb_stats *st)
     pdb_mutex_unlock(&p->mu);
     pdb_seg_add_io(db, &st->bytes_read, &st->bytes_written, &st->syncs); /* segment files */
     return rc;
+}
+
+int pagedb_stat(pagedb *db, pagedb_stats *st)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_stat(db, st));
 }

@@ -188,5 +188,9 @@ int pdb_db_reg_oldest(pagedb *db, uint64_t *oldest, uint32_t *nlive);
     db->mu): *out is malloc'd (caller frees), *n entries. Errors: ENOMEM, or the registry's
     listing error (then nothing is returned). */
 int pdb_db_snapshots(pagedb *db, uint64_t **out, size_t *n);
+/** The newest header on disk whose MAC verifies (both slots in one read; a torn one, of
+    a commit being written by another process, is retried). Errors: EIO, ECORRUPT
+    (neither slot authenticates after retries), ENOMEM. */
+int pdb_db_read_meta_live(pagedb *db, pdb_meta *m);
 
 #endif

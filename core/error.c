@@ -47,3 +47,9 @@ int pdb_err(int rc, const char *fmt, ...)
 }
 
 void pdb_err_clear(void) { detail[0] = 0; }
+
+int pdb_api_ret(int rc)
+{
+    if (rc == PAGEDB_OK) detail[0] = 0;
+    return rc;
+}

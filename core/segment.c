@@ -859,14 +859,20 @@ static int idset_has(const idset *s, uint64_t id)
 
 typedef struct openacc {
     pagedb *db;
+    int rw;
     idset linked;
 } openacc;
 
 static int open_rec(void *arg, uint64_t id, const segrec *r)
 {
     openacc *a = arg;
+    pdb_key k;
+    if (get_key(a->db, r->realm, &k) != PAGEDB_OK) /* realm keys are loaded: no such realm */
+        return pdb_err(PAGEDB_ECORRUPT, "catalog: segment %llu names realm %u, which does not exist",
+                       (unsigned long long)id, r->realm);
+    sodium_memzero(&k, sizeof k);
     int rc = idset_add(&a->linked, id);
-    if (rc || r->sealed) return rc; /* sealed segments are checked at their first open */
+    if (rc || !a->rw || r->sealed) return rc; /* sealed segments are checked at their first open */
     pdb_segent *e = new_ent(id, r->realm, r->instance);
     if (!e) return PAGEDB_ENOMEM;
     rc = load_from_record(a->db, e, r, 1);
@@ -902,19 +908,19 @@ int pdb_seg_db_open(pagedb *db)
     pdb_mutex_init(&g->load_mu);
     g->next_id = db->meta.next_seg ? db->meta.next_seg : 1;
     db->segs = g;
-    if (db->flags & PAGEDB_RDONLY) return PAGEDB_OK;
     pagedb_txn *t;
     int rc = pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t);
     if (rc) return rc;
     openacc a;
     memset(&a, 0, sizeof a);
     a.db = db;
+    a.rw = !(db->flags & PAGEDB_RDONLY); /* read-only: check the records, recover nothing */
     rc = each_rec(t, open_rec, &a);
     pagedb_txn_abort(t);
     orphanacc o;
     memset(&o, 0, sizeof o);
     o.linked = &a.linked;
-    if (!rc) {
+    if (!rc && a.rw) {
         rc = db->vfs->list(db->vfs, db->dir, collect_orphan, &o);
         if (rc && rc != PAGEDB_ENOMEM) rc = pdb_err(rc, "listing %s", db->dir);
     }
@@ -1094,9 +1100,8 @@ static void publish(pagedb_segment *s)
     pdb_mutex_unlock(&g->mu);
 }
 
-int pagedb_segment_create(pagedb *db, uint32_t realm, pagedb_segment **out, uint64_t *idp)
+static int call_segment_create(pagedb *db, uint32_t realm, pagedb_segment **out, uint64_t *idp)
 {
-    pdb_err_clear();
     if (!db || !out) return pdb_err(PAGEDB_EINVAL, "db and out are required");
     *out = NULL;
     if (db->flags & PAGEDB_RDONLY) return pdb_err(PAGEDB_EMISUSE, "database was opened read-only");
@@ -1156,11 +1161,16 @@ int pagedb_segment_create(pagedb *db, uint32_t realm, pagedb_segment **out, uint
     return PAGEDB_OK;
 }
 
-int pagedb_segment_verify(pagedb_segment *s, uint64_t *pages_checked);
-
-int pagedb_segment_open(pagedb *db, uint64_t id, unsigned flags, pagedb_segment **out)
+int pagedb_segment_create(pagedb *db, uint32_t realm, pagedb_segment **out, uint64_t *idp)
 {
     pdb_err_clear();
+    return pdb_api_ret(call_segment_create(db, realm, out, idp));
+}
+
+int pagedb_segment_verify(pagedb_segment *s, uint64_t *pages_checked);
+
+static int call_segment_open(pagedb *db, uint64_t id, unsigned flags, pagedb_segment **out)
+{
     if (!db || !out) return pdb_err(PAGEDB_EINVAL, "db and out are required");
     *out = NULL;
     if (flags & ~(PAGEDB_SEGMENT_APPEND | PAGEDB_SEGMENT_VERIFY)) return pdb_err(PAGEDB_EINVAL, "unknown flags 0x%x", flags);
@@ -1235,6 +1245,12 @@ int pagedb_segment_open(pagedb *db, uint64_t id, unsigned flags, pagedb_segment 
     }
     *out = s;
     return PAGEDB_OK;
+}
+
+int pagedb_segment_open(pagedb *db, uint64_t id, unsigned flags, pagedb_segment **out)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_segment_open(db, id, flags, out));
 }
 
 static int live_check(pagedb_segment *s)
@@ -1404,9 +1420,8 @@ static int batch_add(pagedb_segment *s, const uint8_t *src)
     return PAGEDB_OK;
 }
 
-int pagedb_segment_append(pagedb_segment *s, const void *data, size_t len)
+static int call_segment_append(pagedb_segment *s, const void *data, size_t len)
 {
-    pdb_err_clear();
     int rc = append_check(s);
     if (rc) return rc;
     if (!data && len) return pdb_err(PAGEDB_EINVAL, "NULL data with a non-zero length");
@@ -1438,6 +1453,12 @@ int pagedb_segment_append(pagedb_segment *s, const void *data, size_t len)
     return PAGEDB_OK;
 }
 
+int pagedb_segment_append(pagedb_segment *s, const void *data, size_t len)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_segment_append(s, data, len));
+}
+
 /* Seal the tail (plaintext in s->tail) into sbuf as slot `slot` with flags; write it. */
 static int write_tail(pagedb_segment *s, uint64_t slot, int flags, uint8_t tag[16])
 {
@@ -1451,9 +1472,8 @@ static int write_tail(pagedb_segment *s, uint64_t slot, int flags, uint8_t tag[1
     return poison(s, rc);
 }
 
-int pagedb_segment_sync(pagedb_segment *s)
+static int call_segment_sync(pagedb_segment *s)
 {
-    pdb_err_clear();
     if (!s) return pdb_err(PAGEDB_EINVAL, "NULL segment");
     if (!s->append) return live_check(s);
     int rc = append_check(s);
@@ -1471,9 +1491,14 @@ int pagedb_segment_sync(pagedb_segment *s)
     return PAGEDB_OK;
 }
 
-int pagedb_segment_seal(pagedb_segment *s)
+int pagedb_segment_sync(pagedb_segment *s)
 {
     pdb_err_clear();
+    return pdb_api_ret(call_segment_sync(s));
+}
+
+static int call_segment_seal(pagedb_segment *s)
+{
     int rc = append_check(s);
     if (rc) return rc;
     pagedb *db = s->db;
@@ -1523,6 +1548,12 @@ int pagedb_segment_seal(pagedb_segment *s)
     s->tail = NULL;
     s->tcount = 0;
     return PAGEDB_OK;
+}
+
+int pagedb_segment_seal(pagedb_segment *s)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_segment_seal(s));
 }
 
 /* ------------------------------------------------------------------------------------- */
@@ -1738,9 +1769,8 @@ static int read_range(pagedb_segment *s, uint64_t off, uint8_t *dst, size_t len)
     return rc;
 }
 
-int pagedb_segment_read(pagedb_segment *s, uint64_t offset, void *buf, size_t len)
+static int call_segment_read(pagedb_segment *s, uint64_t offset, void *buf, size_t len)
 {
-    pdb_err_clear();
     if (!s) return pdb_err(PAGEDB_EINVAL, "NULL segment");
     if (!buf && len) return pdb_err(PAGEDB_EINVAL, "NULL buffer with a non-zero length");
     int rc = live_check(s);
@@ -1748,9 +1778,14 @@ int pagedb_segment_read(pagedb_segment *s, uint64_t offset, void *buf, size_t le
     return read_range(s, offset, buf, len);
 }
 
-int pagedb_segment_read_page(pagedb_segment *s, uint64_t index, void *buf, size_t *len)
+int pagedb_segment_read(pagedb_segment *s, uint64_t offset, void *buf, size_t len)
 {
     pdb_err_clear();
+    return pdb_api_ret(call_segment_read(s, offset, buf, len));
+}
+
+static int call_segment_read_page(pagedb_segment *s, uint64_t index, void *buf, size_t *len)
+{
     if (!s || !buf || !len) return pdb_err(PAGEDB_EINVAL, "segment, buf and len are required");
     int rc = live_check(s);
     if (rc) return rc;
@@ -1768,9 +1803,14 @@ int pagedb_segment_read_page(pagedb_segment *s, uint64_t index, void *buf, size_
     return rc;
 }
 
-int pagedb_segment_stat(pagedb_segment *s, pagedb_segment_info *info)
+int pagedb_segment_read_page(pagedb_segment *s, uint64_t index, void *buf, size_t *len)
 {
     pdb_err_clear();
+    return pdb_api_ret(call_segment_read_page(s, index, buf, len));
+}
+
+static int call_segment_stat(pagedb_segment *s, pagedb_segment_info *info)
+{
     if (!s || !info) return pdb_err(PAGEDB_EINVAL, "segment and info are required");
     memset(info, 0, sizeof *info);
     segview v;
@@ -1788,9 +1828,14 @@ int pagedb_segment_stat(pagedb_segment *s, pagedb_segment_info *info)
     return PAGEDB_OK;
 }
 
-int pagedb_segment_verify(pagedb_segment *s, uint64_t *pages_checked)
+int pagedb_segment_stat(pagedb_segment *s, pagedb_segment_info *info)
 {
     pdb_err_clear();
+    return pdb_api_ret(call_segment_stat(s, info));
+}
+
+static int call_segment_verify(pagedb_segment *s, uint64_t *pages_checked)
+{
     if (!s) return pdb_err(PAGEDB_EINVAL, "NULL segment");
     if (pages_checked) *pages_checked = 0;
     int rc = live_check(s);
@@ -1851,7 +1896,13 @@ int pagedb_segment_verify(pagedb_segment *s, uint64_t *pages_checked)
     return rc;
 }
 
-int pagedb_segment_close(pagedb_segment *s)
+int pagedb_segment_verify(pagedb_segment *s, uint64_t *pages_checked)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_segment_verify(s, pages_checked));
+}
+
+static int call_segment_close(pagedb_segment *s)
 {
     if (!s) return PAGEDB_OK;
     pdb_err_clear();
@@ -1874,6 +1925,12 @@ int pagedb_segment_close(pagedb_segment *s)
     }
     handle_free(s);
     return rc;
+}
+
+int pagedb_segment_close(pagedb_segment *s)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_segment_close(s));
 }
 
 /* ------------------------------------------------------------------------------------- */
@@ -1900,9 +1957,8 @@ static void discard_pages(pagedb *db, uint64_t id)
     pdb_mutex_unlock(&p->mu);
 }
 
-int pagedb_segment_delete(pagedb *db, uint64_t id)
+static int call_segment_delete(pagedb *db, uint64_t id)
 {
-    pdb_err_clear();
     if (!db) return pdb_err(PAGEDB_EINVAL, "NULL db");
     if (db->flags & PAGEDB_RDONLY) return pdb_err(PAGEDB_EMISUSE, "database was opened read-only");
     pdb_mutex_lock(&db->mu);
@@ -1938,6 +1994,12 @@ int pagedb_segment_delete(pagedb *db, uint64_t id)
     return rc ? pdb_err(rc, "deleting segment %llu", (unsigned long long)id) : PAGEDB_OK;
 }
 
+int pagedb_segment_delete(pagedb *db, uint64_t id)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_segment_delete(db, id));
+}
+
 static int vec_push(uint64_t **v, size_t *n, size_t *cap, uint64_t x)
 {
     if (*n == *cap) {
@@ -1958,9 +2020,8 @@ static int txn_state(pagedb_txn *txn, pdb_segtxn **out)
     return PAGEDB_OK;
 }
 
-int pagedb_segment_link(pagedb_txn *txn, uint64_t id, const void *meta, size_t metalen)
+static int call_segment_link(pagedb_txn *txn, uint64_t id, const void *meta, size_t metalen)
 {
-    pdb_err_clear();
     int rc = pdb_txn_check(txn, 1);
     if (rc) return rc;
     if (!meta && metalen) return pdb_err(PAGEDB_EINVAL, "NULL meta with a non-zero length");
@@ -2047,9 +2108,14 @@ int pagedb_segment_link(pagedb_txn *txn, uint64_t id, const void *meta, size_t m
     return PAGEDB_OK;
 }
 
-int pagedb_segment_unlink(pagedb_txn *txn, uint64_t id)
+int pagedb_segment_link(pagedb_txn *txn, uint64_t id, const void *meta, size_t metalen)
 {
     pdb_err_clear();
+    return pdb_api_ret(call_segment_link(txn, id, meta, metalen));
+}
+
+static int call_segment_unlink(pagedb_txn *txn, uint64_t id)
+{
     int rc = pdb_txn_check(txn, 1);
     if (rc) return rc;
     uint8_t k[SEG_CAT_KEY];
@@ -2068,6 +2134,12 @@ int pagedb_segment_unlink(pagedb_txn *txn, uint64_t id)
     }
     txn->changed = 1;
     return PAGEDB_OK;
+}
+
+int pagedb_segment_unlink(pagedb_txn *txn, uint64_t id)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_segment_unlink(txn, id));
 }
 
 void pdb_seg_txn_end(pagedb_txn *txn, int committed)
@@ -2138,9 +2210,8 @@ static int fill_info(pagedb *db, uint64_t id, const segrec *r, pagedb_segment_in
     return rc;
 }
 
-int pagedb_segment_get(pagedb_txn *txn, uint64_t id, pagedb_segment_info *info)
+static int call_segment_get(pagedb_txn *txn, uint64_t id, pagedb_segment_info *info)
 {
-    pdb_err_clear();
     int rc = pdb_txn_check(txn, 0);
     if (rc) return rc;
     if (!info) return pdb_err(PAGEDB_EINVAL, "info is required");
@@ -2149,6 +2220,12 @@ int pagedb_segment_get(pagedb_txn *txn, uint64_t id, pagedb_segment_info *info)
     if (rc == PAGEDB_ENOTFOUND) return pdb_err(rc, "segment %llu is not linked", (unsigned long long)id);
     if (rc) return pdb_txn_fail(txn, rc);
     return fill_info(txn->db, id, &r, info);
+}
+
+int pagedb_segment_get(pagedb_txn *txn, uint64_t id, pagedb_segment_info *info)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_segment_get(txn, id, info));
 }
 
 typedef struct listacc {
@@ -2175,14 +2252,19 @@ static int list_one(void *arg, uint64_t id, const segrec *r)
     return rc;
 }
 
-int pagedb_segment_list(pagedb_txn *txn, int (*cb)(void *, const pagedb_segment_info *), void *arg)
+static int call_segment_list(pagedb_txn *txn, int (*cb)(void *, const pagedb_segment_info *), void *arg)
 {
-    pdb_err_clear();
     int rc = pdb_txn_check(txn, 0);
     if (rc) return rc;
     if (!cb) return pdb_err(PAGEDB_EINVAL, "callback required");
     listacc a = {txn, cb, arg};
     return each_rec(txn, list_one, &a);
+}
+
+int pagedb_segment_list(pagedb_txn *txn, int (*cb)(void *, const pagedb_segment_info *), void *arg)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_segment_list(txn, cb, arg));
 }
 
 typedef struct realmacc {

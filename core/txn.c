@@ -88,9 +88,8 @@ static void tree_from_meta(pdb_tree *t, const pdb_meta *m)
     memcpy(t->root_tag, m->cat_tag, 16);
 }
 
-int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out)
+static int call_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out)
 {
-    pdb_err_clear();
     if (!db || !out) return pdb_err(PAGEDB_EINVAL, "db and out are required");
     int rdonly = (flags & PAGEDB_TXN_RDONLY) != 0;
     if (!rdonly && (db->flags & PAGEDB_RDONLY)) return pdb_err(PAGEDB_EMISUSE, "database was opened read-only");
@@ -183,6 +182,12 @@ int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out)
     }
     *out = t;
     return PAGEDB_OK;
+}
+
+int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_txn_begin(db, flags, out));
 }
 
 static void txn_free(pagedb_txn *t)
@@ -322,9 +327,8 @@ static int do_commit(pagedb_txn *t)
     return PAGEDB_OK;
 }
 
-int pagedb_txn_commit(pagedb_txn *t)
+static int call_txn_commit(pagedb_txn *t)
 {
-    pdb_err_clear();
     if (!t) return pdb_err(PAGEDB_EMISUSE, "NULL transaction");
     if (t->rdonly) {
         txn_free(t);
@@ -345,6 +349,12 @@ int pagedb_txn_commit(pagedb_txn *t)
     return PAGEDB_OK;
 }
 
+int pagedb_txn_commit(pagedb_txn *t)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_txn_commit(t));
+}
+
 /* ---- tables ---- */
 
 static pagedb_table *find_handle(pagedb_txn *txn, const char *name)
@@ -354,9 +364,8 @@ static pagedb_table *find_handle(pagedb_txn *txn, const char *name)
     return NULL;
 }
 
-int pagedb_table_open(pagedb_txn *txn, const char *name, uint32_t realm, unsigned flags, pagedb_table **out)
+static int call_table_open(pagedb_txn *txn, const char *name, uint32_t realm, unsigned flags, pagedb_table **out)
 {
-    pdb_err_clear();
     int rc = pdb_txn_check(txn, 0);
     if (rc) return rc;
     size_t nl = name ? strlen(name) : 0;
@@ -396,9 +405,14 @@ int pagedb_table_open(pagedb_txn *txn, const char *name, uint32_t realm, unsigne
     return PAGEDB_OK;
 }
 
-int pagedb_table_drop(pagedb_txn *txn, const char *name)
+int pagedb_table_open(pagedb_txn *txn, const char *name, uint32_t realm, unsigned flags, pagedb_table **out)
 {
     pdb_err_clear();
+    return pdb_api_ret(call_table_open(txn, name, realm, flags, out));
+}
+
+static int call_table_drop(pagedb_txn *txn, const char *name)
+{
     pagedb_table *h;
     int rc = pagedb_table_open(txn, name, 0, 0, &h);
     if (rc) return rc;
@@ -415,9 +429,14 @@ int pagedb_table_drop(pagedb_txn *txn, const char *name)
     return PAGEDB_OK;
 }
 
-int pagedb_table_list(pagedb_txn *txn, int (*cb)(void *, const pagedb_table_info *), void *arg)
+int pagedb_table_drop(pagedb_txn *txn, const char *name)
 {
     pdb_err_clear();
+    return pdb_api_ret(call_table_drop(txn, name));
+}
+
+static int call_table_list(pagedb_txn *txn, int (*cb)(void *, const pagedb_table_info *), void *arg)
+{
     int rc = pdb_txn_check(txn, 0);
     if (rc) return rc;
     if (!cb) return pdb_err(PAGEDB_EINVAL, "callback required");
@@ -447,6 +466,12 @@ int pagedb_table_list(pagedb_txn *txn, int (*cb)(void *, const pagedb_table_info
     return rc == PAGEDB_ENOTFOUND ? PAGEDB_OK : rc;
 }
 
+int pagedb_table_list(pagedb_txn *txn, int (*cb)(void *, const pagedb_table_info *), void *arg)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_table_list(txn, cb, arg));
+}
+
 /* ---- point operations ---- */
 
 static int table_check(pagedb_table *t, int write, size_t klen)
@@ -461,14 +486,19 @@ static int table_check(pagedb_table *t, int write, size_t klen)
     return PAGEDB_OK;
 }
 
-int pagedb_get(pagedb_table *t, const void *key, size_t klen, pagedb_val *val)
+static int call_get(pagedb_table *t, const void *key, size_t klen, pagedb_val *val)
 {
-    pdb_err_clear();
     int rc = table_check(t, 0, klen);
     if (rc) return rc;
     if (!val || (!key && klen)) return pdb_err(PAGEDB_EINVAL, "key and val are required");
     rc = pdb_bt_get(&t->txn->bt, &t->tree, key, klen, val);
     return rc == PAGEDB_ENOTFOUND ? rc : pdb_txn_fail(t->txn, rc);
+}
+
+int pagedb_get(pagedb_table *t, const void *key, size_t klen, pagedb_val *val)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_get(t, key, klen, val));
 }
 
 static int is_user_error(int rc)
@@ -502,9 +532,8 @@ static void release(void *copy, size_t n)
     free(copy);
 }
 
-int pagedb_put(pagedb_table *t, const void *key, size_t klen, const void *val, size_t vlen, unsigned flags)
+static int call_put(pagedb_table *t, const void *key, size_t klen, const void *val, size_t vlen, unsigned flags)
 {
-    pdb_err_clear();
     int rc = table_check(t, 1, klen);
     if (rc) return rc;
     if ((!key && klen) || (!val && vlen)) return pdb_err(PAGEDB_EINVAL, "NULL key or value with a non-zero length");
@@ -517,9 +546,14 @@ int pagedb_put(pagedb_table *t, const void *key, size_t klen, const void *val, s
     return is_user_error(rc) ? rc : pdb_txn_fail(t->txn, rc);
 }
 
-int pagedb_del(pagedb_table *t, const void *key, size_t klen)
+int pagedb_put(pagedb_table *t, const void *key, size_t klen, const void *val, size_t vlen, unsigned flags)
 {
     pdb_err_clear();
+    return pdb_api_ret(call_put(t, key, klen, val, vlen, flags));
+}
+
+static int call_del(pagedb_table *t, const void *key, size_t klen)
+{
     int rc = table_check(t, 1, klen);
     if (rc) return rc;
     if (!key && klen) return pdb_err(PAGEDB_EINVAL, "NULL key with a non-zero length");
@@ -527,6 +561,12 @@ int pagedb_del(pagedb_table *t, const void *key, size_t klen)
     if ((rc = unalias(t->txn, &key, klen, &kc)) == 0) rc = pdb_bt_del(&t->txn->bt, &t->tree, key, klen);
     release(kc, klen);
     return is_user_error(rc) ? rc : pdb_txn_fail(t->txn, rc);
+}
+
+int pagedb_del(pagedb_table *t, const void *key, size_t klen)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_del(t, key, klen));
 }
 
 /* pagedb_cas with arguments that do not alias the value scratch. */
@@ -544,10 +584,9 @@ static int cas_unaliased(pagedb_table *t, const void *key, size_t klen, const vo
     return pagedb_del(t, key, klen);
 }
 
-int pagedb_cas(pagedb_table *t, const void *key, size_t klen, const void *expected, size_t elen, const void *newval,
+static int call_cas(pagedb_table *t, const void *key, size_t klen, const void *expected, size_t elen, const void *newval,
                size_t nlen)
 {
-    pdb_err_clear();
     int rc = table_check(t, 1, klen);
     if (rc) return rc;
     if (!key && klen) return pdb_err(PAGEDB_EINVAL, "NULL key with a non-zero length");
@@ -563,11 +602,17 @@ int pagedb_cas(pagedb_table *t, const void *key, size_t klen, const void *expect
     return rc;
 }
 
-/* ---- cursors ---- */
-
-int pagedb_cursor_open(pagedb_table *t, pagedb_cursor **out)
+int pagedb_cas(pagedb_table *t, const void *key, size_t klen, const void *expected, size_t elen, const void *newval,
+               size_t nlen)
 {
     pdb_err_clear();
+    return pdb_api_ret(call_cas(t, key, klen, expected, elen, newval, nlen));
+}
+
+/* ---- cursors ---- */
+
+static int call_cursor_open(pagedb_table *t, pagedb_cursor **out)
+{
     int rc = table_check(t, 0, 0);
     if (rc) return rc;
     if (!out) return pdb_err(PAGEDB_EINVAL, "out is required");
@@ -583,15 +628,20 @@ int pagedb_cursor_open(pagedb_table *t, pagedb_cursor **out)
     return PAGEDB_OK;
 }
 
+int pagedb_cursor_open(pagedb_table *t, pagedb_cursor **out)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_cursor_open(t, out));
+}
+
 static int cursor_check(pagedb_cursor *c)
 {
     if (!c) return pdb_err(PAGEDB_EMISUSE, "NULL cursor");
     return table_check(c->t, 0, 0);
 }
 
-int pagedb_cursor_seek(pagedb_cursor *c, const void *key, size_t klen, int mode)
+static int call_cursor_seek(pagedb_cursor *c, const void *key, size_t klen, int mode)
 {
-    pdb_err_clear();
     int rc = cursor_check(c);
     if (rc) return rc;
     if (mode < PAGEDB_SEEK_GE || mode > PAGEDB_SEEK_LAST) return pdb_err(PAGEDB_EINVAL, "bad seek mode %d", mode);
@@ -608,31 +658,52 @@ int pagedb_cursor_seek(pagedb_cursor *c, const void *key, size_t klen, int mode)
     return rc == PAGEDB_ENOTFOUND ? rc : pdb_txn_fail(c->t->txn, rc);
 }
 
-int pagedb_cursor_next(pagedb_cursor *c)
+int pagedb_cursor_seek(pagedb_cursor *c, const void *key, size_t klen, int mode)
 {
     pdb_err_clear();
+    return pdb_api_ret(call_cursor_seek(c, key, klen, mode));
+}
+
+static int call_cursor_next(pagedb_cursor *c)
+{
     int rc = cursor_check(c);
     if (rc) return rc;
     rc = pdb_cur_next(&c->cur);
     return rc == PAGEDB_ENOTFOUND ? rc : pdb_txn_fail(c->t->txn, rc);
 }
 
-int pagedb_cursor_prev(pagedb_cursor *c)
+int pagedb_cursor_next(pagedb_cursor *c)
 {
     pdb_err_clear();
+    return pdb_api_ret(call_cursor_next(c));
+}
+
+static int call_cursor_prev(pagedb_cursor *c)
+{
     int rc = cursor_check(c);
     if (rc) return rc;
     rc = pdb_cur_prev(&c->cur);
     return rc == PAGEDB_ENOTFOUND ? rc : pdb_txn_fail(c->t->txn, rc);
 }
 
-int pagedb_cursor_get(pagedb_cursor *c, pagedb_val *key, pagedb_val *val)
+int pagedb_cursor_prev(pagedb_cursor *c)
 {
     pdb_err_clear();
+    return pdb_api_ret(call_cursor_prev(c));
+}
+
+static int call_cursor_get(pagedb_cursor *c, pagedb_val *key, pagedb_val *val)
+{
     int rc = cursor_check(c);
     if (rc) return rc;
     rc = pdb_cur_get(&c->cur, key, val);
     return rc == PAGEDB_ENOTFOUND ? rc : pdb_txn_fail(c->t->txn, rc);
+}
+
+int pagedb_cursor_get(pagedb_cursor *c, pagedb_val *key, pagedb_val *val)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_cursor_get(c, key, val));
 }
 
 void pagedb_cursor_close(pagedb_cursor *c)
@@ -660,9 +731,8 @@ static int cmpv(pagedb_val a, pagedb_val b)
     return c ? c : (a.size < b.size ? -1 : a.size > b.size ? 1 : 0);
 }
 
-int pagedb_scan(pagedb_table *t, const pagedb_range *r, int (*cb)(void *, pagedb_val, pagedb_val), void *arg)
+static int call_scan(pagedb_table *t, const pagedb_range *r, int (*cb)(void *, pagedb_val, pagedb_val), void *arg)
 {
-    pdb_err_clear();
     int rc = table_check(t, 0, 0);
     if (rc) return rc;
     if (!cb) return pdb_err(PAGEDB_EINVAL, "callback required");
@@ -736,4 +806,10 @@ int pagedb_scan(pagedb_table *t, const pagedb_range *r, int (*cb)(void *, pagedb
     if (cbrc) return cbrc;
     if (rc == PAGEDB_ENOTFOUND) rc = PAGEDB_OK;
     return pdb_txn_fail(t->txn, rc);
+}
+
+int pagedb_scan(pagedb_table *t, const pagedb_range *r, int (*cb)(void *, pagedb_val, pagedb_val), void *arg)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_scan(t, r, cb, arg));
 }

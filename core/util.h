@@ -41,6 +41,15 @@ int pdb_err(int rc, const char *fmt, ...)
     ;
 /** Clear the calling thread's detail message. */
 void pdb_err_clear(void);
+/**
+ * The detail rule of the public API, in one place: every public function that returns an
+ * error code is a thin wrapper `pdb_err_clear(); return pdb_api_ret(call_xxx(...));`.
+ * Returns rc; when rc is PAGEDB_OK it also clears the detail, so a successful call never
+ * leaves one behind — not the previous call's, nor one recorded by a failure the call
+ * handled itself (an internal lookup that found nothing, a recovery scan that repaired a
+ * torn tail). A failed call keeps the detail its failure recorded.
+ */
+int pdb_api_ret(int rc);
 
 #ifdef PAGEDB_THREADS
 #include <pthread.h>

@@ -46,14 +46,14 @@ static int verify_table(void *arg, const pagedb_table_info *info)
  * Runs with the writer lock held so that no commit writes a header meanwhile (waits for
  * an active write transaction of this handle to end). Skipped (OK) on a handle poisoned
  * by a failed sync, whose view of the headers is stale, and on a read-only handle beside
- * writers of other processes (db.h invariant 6: a writer may be writing a slot right now,
- * so neither slot has a fixed expected txn). *why receives the message.
+ * a live writer of another process (db.h invariant 6: the writer may be writing a slot
+ * right now, so neither slot has a fixed expected txn). *why receives the message.
  */
 static int check_header_slots(pagedb *db, char *why, size_t whylen)
 {
     int rdonly = (db->flags & PAGEDB_RDONLY) != 0; /* no writer anywhere: the lock is shared */
     pdb_mutex_lock(&db->mu);
-    if (db->poisoned || db->shared_reader) {
+    if (db->poisoned) {
         pdb_mutex_unlock(&db->mu);
         return PAGEDB_OK;
     }
@@ -63,7 +63,21 @@ static int check_header_slots(pagedb *db, char *why, size_t whylen)
     }
     pdb_meta cur = db->meta;
     pdb_mutex_unlock(&db->mu);
-    int rc = PAGEDB_OK;
+    int rc = PAGEDB_OK, shared_lock = 0;
+    if (db->shared_reader) {
+        /* a read-only handle beside possible writers of other processes (db.h invariant
+           6): the slots can be judged only while no writer exists, which a SHARED lock on
+           the main file ensures (held for this check only; a writer opening meanwhile
+           gets EBUSY). With a live writer the check is skipped. The newest commit on
+           disk may be newer than this handle's snapshot. */
+        if (db->vfs->lock(db->file, PAGEDB_LOCK_SHARED) != PAGEDB_OK) return PAGEDB_OK;
+        shared_lock = 1;
+        rc = pdb_db_read_meta_live(db, &cur);
+        if (rc) {
+            db->vfs->lock(db->file, PAGEDB_LOCK_NONE);
+            return rc;
+        }
+    }
     uint8_t *pg;
     if (posix_memalign((void **)&pg, 4096, db->page_size)) rc = PAGEDB_ENOMEM;
     for (int s = 0; s < 2 && !rc; s++) {
@@ -90,6 +104,7 @@ static int check_header_slots(pagedb *db, char *why, size_t whylen)
         }
     }
     free(pg);
+    if (shared_lock) db->vfs->lock(db->file, PAGEDB_LOCK_NONE);
     if (!rdonly) {
         pdb_mutex_lock(&db->mu);
         db->writer_active = 0;
@@ -99,9 +114,8 @@ static int check_header_slots(pagedb *db, char *why, size_t whylen)
     return rc;
 }
 
-int pagedb_verify(pagedb *db, uint64_t *pages_checked)
+static int call_verify(pagedb *db, uint64_t *pages_checked)
 {
-    pdb_err_clear();
     if (!db) return pdb_err(PAGEDB_EINVAL, "NULL database");
     char hwhy[256] = "";
     int hrc = check_header_slots(db, hwhy, sizeof hwhy);
@@ -153,4 +167,10 @@ int pagedb_verify(pagedb *db, uint64_t *pages_checked)
     if (pages_checked) *pages_checked = a.pages;
     if (!rc && hrc) rc = pdb_err(hrc, "%s", hwhy); /* a bad page is reported first */
     return rc;
+}
+
+int pagedb_verify(pagedb *db, uint64_t *pages_checked)
+{
+    pdb_err_clear();
+    return pdb_api_ret(call_verify(db, pages_checked));
 }

@@ -5,19 +5,17 @@
 #
 # Usage:
 #   scripts/fuzz.sh [TARGET...]            fuzz each target (default: all) for FUZZ_SECONDS
-#   scripts/fuzz.sh regress [TARGET...]    run the seed corpus and tests/fuzz/crashes/ once,
-#                                          built without the known-defect avoidance (no
-#                                          fuzzing; for scripts/test.sh once the known
-#                                          crashes are fixed)
+#   scripts/fuzz.sh regress [TARGET...]    run the seed corpus and every reproducer in
+#                                          tests/fuzz/crashes/ once (no fuzzing)
 #   scripts/fuzz.sh triage FILE...         run reproducers, print each one's first frames
+# A failing input is printed with the sanitizer's or the target's report, and the run exits
+# non-zero (scripts/test.sh runs 'regress' and then each target for FUZZ_SECONDS).
 # Environment:
 #   FUZZ_SECONDS  seconds per target (default 60; e.g. 14400 for four hours)
 #   FUZZ_JOBS     parallel fuzzing processes per target (default 1; libFuzzer -fork=N,
 #                 which also keeps going after a finding and collects all of them)
 #   FUZZ_FLAGS    extra libFuzzer flags (e.g. "-max_len=4096 -dict=...")
-#   FUZZ_AVOID    ON (default): the targets step around known, unfixed defects
-#                 (FUZZ_AVOID_ITEM* in tests/fuzz/*.c); OFF: they do not (regress is OFF)
-#   FUZZ_BUILD    build directory (default build/fuzz, build/fuzz-noavoid when FUZZ_AVOID=OFF)
+#   FUZZ_BUILD    build directory (default build/fuzz)
 #   CC            clang to use (default clang-19, else clang)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,11 +33,7 @@ if [ -z "${CC:-}" ]; then
   if command -v clang-19 >/dev/null; then CC=clang-19; else CC=clang; fi
 fi
 export CC
-avoid=${FUZZ_AVOID:-ON}
-[ "$mode" = regress ] && avoid=OFF
-[ "$avoid" = OFF ] && B=${FUZZ_BUILD:-build/fuzz-noavoid}
-cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAGEDB_FUZZ=ON -DPAGEDB_FUZZ_AVOID=$avoid \
-  -DPAGEDB_TESTS=OFF >/dev/null
+cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAGEDB_FUZZ=ON -DPAGEDB_TESTS=OFF >/dev/null
 cmake --build "$B" -j2 --target "${ALL[@]}" >/dev/null
 
 # Common libFuzzer flags: a hang is 10 s, memory 2 GiB, one allocation at most 1 GiB.
@@ -61,6 +55,21 @@ if [ "$mode" = triage ]; then
   exit 0
 fi
 
+# What a failing run printed that matters: the report line, the first frames, and the
+# input itself (base64: CI logs are all that is left; 'base64 -d > crash' rebuilds it).
+report() { # LOG [INPUT...]
+  grep -m3 -E 'SUMMARY|^fuzz_(ops|file):|runtime error|ERROR: (libFuzzer|AddressSanitizer)' "$1" |
+    sed -E 's/ \(\/[^)]*\)//g; s/ \(BuildId: [0-9a-f]+\)//g' | sed 's/^/  /' || true
+  grep -E '^ +#[0-9]+ 0x[0-9a-f]+ in [^ ]+ /[^ ]*/(core|platform|tests/fuzz)/[^ /]+\.[ch]' "$1" | head -8 |
+    sed -E "s/^ +#([0-9]+) 0x[0-9a-f]+ in /    #\\1 /; s# ${ROOT}/# #" || true
+  shift
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    echo "  reproducer ${f#"$ROOT"/} ($(wc -c <"$f") bytes), base64:"
+    base64 -w 100 "$f" | head -c 20000 | sed 's/^/    /'
+  done
+}
+
 [ $# -gt 0 ] && targets=("$@") || targets=("${ALL[@]}")
 fail=0
 for t in "${targets[@]}"; do
@@ -72,8 +81,8 @@ for t in "${targets[@]}"; do
     echo "== $t: ${#inputs[@]} inputs"
     for f in "${inputs[@]}"; do   # one process per input: report every failing one
       if ! "$bin" "${COMMON[@]}" "$f" >"$ROOT/$B/$t-regress.log" 2>&1; then
-        echo "FAIL: ${f#"$ROOT"/}: $(grep -m1 -E 'SUMMARY|^fuzz_(ops|file):|runtime error|ERROR: libFuzzer' \
-          "$ROOT/$B/$t-regress.log" | sed -E 's/ \(\/[^)]*\)//g; s/ \(BuildId: [0-9a-f]+\)//g')"
+        echo "FAIL: ${f#"$ROOT"/} (replay: $B/tests/fuzz/$t ${f#"$ROOT"/})"
+        report "$ROOT/$B/$t-regress.log"
         fail=1
       fi
     done
@@ -88,11 +97,14 @@ for t in "${targets[@]}"; do
   # shellcheck disable=SC2086
   if ! timeout $((SECS + 120)) "$bin" "${COMMON[@]}" -max_total_time="$SECS" -artifact_prefix="$art/" \
       "${extra[@]}" ${FUZZ_FLAGS:-} "$work" "$seeds" >"$ROOT/$B/$t.log" 2>&1; then
-    echo "FAIL: $t found something (log: $B/$t.log):"
-    grep -m5 -E 'SUMMARY|^fuzz_|ERROR|Test unit written' "$ROOT/$B/$t.log" || tail -5 "$ROOT/$B/$t.log"
+    echo "FAIL: $t found something (log: $B/$t.log; replay: $B/tests/fuzz/$t FILE):"
+    report "$ROOT/$B/$t.log" "$art"/*
+    grep -q -E 'SUMMARY|^fuzz_|ERROR' "$ROOT/$B/$t.log" || tail -5 "$ROOT/$B/$t.log"
     fail=1
   elif [ -n "$(ls -A "$art")" ]; then
-    echo "FAIL: $t left findings in ${art#"$ROOT"/}/"; ls "$art"; fail=1
+    echo "FAIL: $t left findings in ${art#"$ROOT"/}/ (replay: $B/tests/fuzz/$t FILE)"
+    report "$ROOT/$B/$t.log" "$art"/*
+    fail=1
   else
     rmdir "$art" 2>/dev/null || true
     grep -E '^(stat::number_of_executed_units|stat::new_units_added)' "$ROOT/$B/$t.log" | tr -s ' \n' ' '; echo

@@ -143,7 +143,7 @@ typedef struct pagedb_vfs_file {
 
 /**
  * The platform binding. Version 1 has every member up to now_ms; version 2 appends the
- * reader registry (readers_open .. readers_list), which is optional: a VFS of version 1,
+ * reader registry (readers_open .. readers_list) and rmdir, all optional. Registry: a VFS of version 1,
  * or of version 2 with readers_open == NULL, gets the in-process-only behaviour (a
  * PAGEDB_RDONLY opener takes a SHARED lock on the main file, so it excludes a writer in
  * another process and is excluded by one). Later versions only append members. All
@@ -260,6 +260,11 @@ typedef struct pagedb_vfs {
         stops the listing and is returned. Errors: EIO, EMISUSE (not attached). */
     int (*readers_list)(pagedb_vfs_file *f, int (*cb)(void *arg, uint32_t slot, uint64_t txn),
                         void *arg);
+
+    /** Version 2, optional (NULL, or a version 1 VFS, leaves the directory): remove the
+        directory dir, which must be empty (an error otherwise; nothing else is removed).
+        Used only to undo a failed create: pagedb_open removes the directory it created. */
+    int (*rmdir)(const struct pagedb_vfs *vfs, const char *dir);
 } pagedb_vfs;
 
 /**
@@ -377,6 +382,10 @@ void pagedb_options_init(pagedb_options *o);
  *
  * path  directory name, NUL-terminated; created when PAGEDB_CREATE and absent.
  * out   receives the handle; free it with pagedb_close.
+ * A create is all or nothing: when an open with PAGEDB_CREATE fails, the main.pdb it
+ * created is removed (one that existed empty is left empty), and so is the directory it
+ * created (with a version 2 VFS that has rmdir: the POSIX and WASI ones); nothing that
+ * existed before the call is removed.
  * Errors: EINVAL (bad options, no key, page size, Argon2id limits at create outside
  *   1..pwhash_max_*), ENOTFOUND (no database and no CREATE), ENOTDB (main file exists but
  *   is not a pagedb file), EVERSION, EKEY (wrong key or passphrase, raw key for a
@@ -739,7 +748,9 @@ int pagedb_reader_list(pagedb *db, int (*cb)(void *arg, uint32_t slot, uint64_t 
  * S (page S)"; reported after the pages, so a bad page is named first). The slot check
  * waits for an active write transaction of this handle to end and is skipped on a handle
  * where a commit's sync failed (its view of the headers is stale) and on a PAGEDB_RDONLY
- * handle beside writers of other processes (a writer may be writing a slot meanwhile).
+ * handle while a writer of another process has the database open (it may be writing a
+ * slot meanwhile; without one, such a handle holds a SHARED lock on main.pdb for the
+ * check, during which a read-write open elsewhere gets EBUSY).
  * pages_checked (may be NULL) receives the number of pages verified. Reads bypass the
  * cache so on-disk bytes are checked. Runs in its own read transaction; thread-safe.
  * Errors: EINVAL (NULL db), EAUTH, ECORRUPT, EIO, ENOMEM.

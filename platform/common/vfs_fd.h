@@ -160,6 +160,19 @@ static inline int pdb_fd_remove(const char *path)
     return PAGEDB_OK;
 }
 
+/** VFS rmdir: rmdir(2) of an empty directory, then fsync of its parent (the removal
+    durable). */
+static inline int pdb_fd_rmdir(const char *dir)
+{
+    if (!dir || !*dir) return PAGEDB_EINVAL;
+    if (rmdir(dir) < 0) return pdb_fd_map_errno(errno);
+    char *parent = pdb_fd_parent_dir(dir);
+    if (!parent) return PAGEDB_ENOMEM;
+    int e = pdb_fd_fsync_dir_errno(parent);
+    free(parent);
+    return e ? pdb_fd_map_errno(e) : PAGEDB_OK;
+}
+
 /** VFS list: opendir/readdir, calling cb for every name except "." and "..". A non-zero
     return from cb stops the listing and is returned. */
 static inline int pdb_fd_list(const char *dir, int (*cb)(void *arg, const char *name),

@@ -559,6 +559,13 @@ static int posix_mkdir(const pagedb_vfs *vfs, const char *dir)
     return pdb_fd_mkdir(dir);
 }
 
+/** Rmdir: see pagedb_vfs.rmdir (rmdir of an empty directory, then fsync of the parent). */
+static int posix_rmdir(const pagedb_vfs *vfs, const char *dir)
+{
+    (void)vfs;
+    return pdb_fd_rmdir(dir);
+}
+
 /** Fill buf from /dev/urandom (fallback when getrandom is unavailable). */
 static int urandom_fill(unsigned char *p, size_t n)
 {
@@ -982,6 +989,7 @@ static const pagedb_vfs posix_vfs = {
     .reader_acquire = posix_reader_acquire,
     .reader_release = posix_reader_release,
     .readers_list = posix_readers_list,
+    .rmdir = posix_rmdir,
 };
 
 /** See pagedb_posix.h. */

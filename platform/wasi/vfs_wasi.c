@@ -323,6 +323,13 @@ static int wasi_mkdir(const pagedb_vfs *vfs, const char *dir)
     return pdb_fd_mkdir(dir);
 }
 
+/** Rmdir: see pagedb_vfs.rmdir (rmdir of an empty directory, then fsync of the parent). */
+static int wasi_rmdir(const pagedb_vfs *vfs, const char *dir)
+{
+    (void)vfs;
+    return pdb_fd_rmdir(dir);
+}
+
 /** Random: see pagedb_vfs.random (getentropy, at most 256 bytes per call). */
 static int wasi_random(const pagedb_vfs *vfs, void *buf, size_t n)
 {
@@ -350,7 +357,7 @@ static int wasi_now_ms(const pagedb_vfs *vfs, uint64_t *out)
 
 /** The one, immutable WASI VFS object. */
 static const pagedb_vfs wasi_vfs = {
-    .version = 1,
+    .version = 2,
     .name = "wasi",
     .ctx = NULL,
     .open = wasi_open,
@@ -366,6 +373,7 @@ static const pagedb_vfs wasi_vfs = {
     .mkdir = wasi_mkdir,
     .random = wasi_random,
     .now_ms = wasi_now_ms,
+    .rmdir = wasi_rmdir,
 };
 
 /** See pagedb_wasi.h. */

@@ -18,15 +18,8 @@
  * with the model in a fresh read transaction and pagedb_verify must return OK. Any
  * mismatch or unexpected error aborts the process, which libFuzzer reports as a crash.
  *
- * Avoidance of known defects (issue 16), each on by default (define it to 0 on the
- * command line to hunt for the defect itself):
- *   FUZZ_AVOID_ITEM1  no put/CAS of an empty value whose cell would not fit inline
- *                     (a 0-page overflow run; key >= 998 bytes on 4 KiB pages).
- *   FUZZ_AVOID_ITEM3  a held read snapshot is ended before a commit that drops a realm.
- *   FUZZ_AVOID_ITEM4  no table create in a realm dropped earlier in the same write txn.
- *   FUZZ_AVOID_ITEM8  SEEK_FIRST/LAST are given a key of at most the maximum length.
- * FUZZ_AVOID_KNOWN (default 1) is the default of every FUZZ_AVOID_ITEM* macro; build with
- * -DPAGEDB_FUZZ_AVOID=OFF (CMake) once the defects are fixed.
+ * Every sequence is run as is: the known-defect avoidance of the first version (issue 16
+ * items 1, 3, 4, 8, 12) went once those were fixed.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -35,30 +28,10 @@
 
 #include "pagedb.h"
 
-/* A call that returns OK leaves pagedb_errdetail() empty (issue 16 item 12).
-   FUZZ_AVOID_ITEM12 skips that check after pagedb_realm_create, which leaves "no realm
-   named ..." from its internal lookup, and after pagedb_close, which never clears the
-   detail (both found by this target). */
+/* A call that returns OK leaves pagedb_errdetail() empty (issue 16 item 12). Build with
+   -DFUZZ_CHECK_DETAIL=0 to look past a finding of this check. */
 #ifndef FUZZ_CHECK_DETAIL
 #define FUZZ_CHECK_DETAIL 1
-#endif
-#ifndef FUZZ_AVOID_KNOWN
-#define FUZZ_AVOID_KNOWN 1
-#endif
-#ifndef FUZZ_AVOID_ITEM1
-#define FUZZ_AVOID_ITEM1 FUZZ_AVOID_KNOWN
-#endif
-#ifndef FUZZ_AVOID_ITEM3
-#define FUZZ_AVOID_ITEM3 FUZZ_AVOID_KNOWN
-#endif
-#ifndef FUZZ_AVOID_ITEM4
-#define FUZZ_AVOID_ITEM4 FUZZ_AVOID_KNOWN
-#endif
-#ifndef FUZZ_AVOID_ITEM12
-#define FUZZ_AVOID_ITEM12 FUZZ_AVOID_KNOWN
-#endif
-#ifndef FUZZ_AVOID_ITEM8
-#define FUZZ_AVOID_ITEM8 FUZZ_AVOID_KNOWN
 #endif
 
 #define FAIL(...)                                                                                  \
@@ -212,8 +185,6 @@ typedef struct state {
     pagedb_txn *w;  /* the write txn, begun lazily */
     pagedb_txn *r;  /* a held read snapshot, or NULL */
     model com, work, snap; /* committed, write txn's view, snapshot of r */
-    uint32_t dropped[64];  /* realm ids dropped in the current write txn */
-    size_t ndropped;
     uint32_t ps;
     size_t maxk;
     uint8_t kbuf[3][70000];
@@ -263,18 +234,12 @@ static size_t mkval(state *s, input *in, size_t klen, int slot)
     return len;
 }
 
-static int empty_spills(const state *s, size_t klen, size_t vlen)
-{
-    return vlen == 0 && 7 + klen + 2 > inl(s);
-}
-
 /* ---- database helpers ---- */
 
 static void wbegin(state *s)
 {
     if (s->w) return;
     EXPECT_RC(pagedb_txn_begin(s->db, 0, &s->w), PAGEDB_OK, "txn_begin");
-    s->ndropped = 0;
 }
 
 typedef struct listacc {
@@ -414,7 +379,6 @@ static void op_put(state *s, input *in, int mode)
     size_t kl = mkkey(s, in, 0), vl = mkval(s, in, kl, 0);
     pagedb_table *h = wtable(s, ti);
     if (!h) return;
-    if (FUZZ_AVOID_ITEM1 && empty_spills(s, kl, vl)) return;
     mtable *t = &s->work.t[ti];
     unsigned flags = mode == 1 ? PAGEDB_NOOVERWRITE : mode == 2 ? PAGEDB_APPEND : 0;
     int want = PAGEDB_OK, f;
@@ -474,7 +438,6 @@ static void op_cas(state *s, input *in)
     }
     const uint8_t *nv = (how & 4) ? NULL : s->vbuf[2];
     if (!nv) nl = 0;
-    if (FUZZ_AVOID_ITEM1 && nv && empty_spills(s, kl, nl)) return;
     uint8_t *expcopy = exp ? dup(exp, el) : NULL; /* the model's buffer may be freed below */
     int match = exp ? (f && t->e[i].vl == el && (el == 0 || memcmp(t->e[i].v, exp, el) == 0)) : !f;
     int want = kl > s->maxk ? PAGEDB_ETOOBIG : match ? PAGEDB_OK : PAGEDB_ECONFLICT;
@@ -498,7 +461,6 @@ static void op_copy(state *s, input *in)
     pagedb_val v;
     EXPECT_RC(pagedb_get(h, s->kbuf[0], ka, &v), f ? PAGEDB_OK : PAGEDB_ENOTFOUND, "get (copy)");
     if (!f) return;
-    if (FUZZ_AVOID_ITEM1 && empty_spills(s, kb, v.size)) return;
     uint8_t *val = dup(t->e[i].v, t->e[i].vl);
     size_t vl = t->e[i].vl;
     EXPECT_RC(pagedb_put(h, s->kbuf[1], kb, v.data, v.size, 0), PAGEDB_OK, "put (copy)");
@@ -526,7 +488,6 @@ static void op_cursor(state *s, input *in, pagedb_txn *txn, const model *m)
     EXPECT_RC(rc, m->t[ti].live ? PAGEDB_OK : PAGEDB_ENOTFOUND, "table_open (cursor)");
     if (rc) return;
     const mtable *t = &m->t[ti];
-    if (FUZZ_AVOID_ITEM8 && (mode == PAGEDB_SEEK_FIRST || mode == PAGEDB_SEEK_LAST) && kl > s->maxk) kl = 0;
     pagedb_cursor *c;
     EXPECT_RC(pagedb_cursor_open(h, &c), PAGEDB_OK, "cursor_open");
     int f;
@@ -596,13 +557,6 @@ static void op_scan(state *s, input *in, pagedb_txn *txn, const model *m)
     free(idx);
 }
 
-static int dropped_here(const state *s, uint32_t id)
-{
-    for (size_t i = 0; i < s->ndropped; i++)
-        if (s->dropped[i] == id) return 1;
-    return 0;
-}
-
 static void op_table_create(state *s, input *in)
 {
     int ti = byte(in) % NT;
@@ -614,7 +568,6 @@ static void op_table_create(state *s, input *in)
         mrealm *mr = &s->work.r[(rs >> 1) % NR];
         rid = mr->id ? mr->id : 1000 + rs;
         rlive = mr->live;
-        if (FUZZ_AVOID_ITEM4 && !mr->live && dropped_here(s, rid)) return;
     }
     mtable *t = &s->work.t[ti];
     int want = t->live || rlive ? PAGEDB_OK : PAGEDB_ENOTFOUND;
@@ -642,8 +595,7 @@ static void op_realm_create(state *s, input *in)
     mrealm *r = &s->work.r[ri];
     uint32_t id = 0;
     int rc = pagedb_realm_create(s->w, rname[ri], &id);
-    if (!(FUZZ_AVOID_ITEM12 && rc == PAGEDB_OK && !r->live)) /* else: no detail check */
-        EXPECT_RC(rc, r->live ? PAGEDB_EEXIST : PAGEDB_OK, "realm_create");
+    EXPECT_RC(rc, r->live ? PAGEDB_EEXIST : PAGEDB_OK, "realm_create");
     if (r->live) return;
     if (id == 0) FAIL("realm_create returned id 0");
     for (int i = 0; i < NR; i++)
@@ -667,20 +619,11 @@ static void op_realm_drop(state *s, input *in)
     r->live = 0;
     for (int i = 0; i < NT; i++)
         if (s->work.t[i].live && s->work.t[i].realm == id) m_clear_table(&s->work.t[i]);
-    if (s->ndropped < 64) s->dropped[s->ndropped++] = id;
-}
-
-static int realm_dropped(const model *before, const model *after)
-{
-    for (int i = 0; i < NR; i++)
-        if (before->r[i].live && (!after->r[i].live || after->r[i].id != before->r[i].id)) return 1;
-    return 0;
 }
 
 static void op_commit(state *s)
 {
     wbegin(s);
-    if (FUZZ_AVOID_ITEM3 && s->r && realm_dropped(&s->snap, &s->work)) end_reader(s);
     EXPECT_RC(pagedb_txn_commit(s->w), PAGEDB_OK, "commit");
     s->w = NULL;
     m_copy(&s->com, &s->work);
@@ -702,7 +645,7 @@ static void op_reopen(state *s)
     end_reader(s);
     m_copy(&s->work, &s->com);
     int rc = pagedb_close(s->db);
-    if (!(FUZZ_AVOID_ITEM12 && rc == PAGEDB_OK)) EXPECT_RC(rc, PAGEDB_OK, "close");
+    EXPECT_RC(rc, PAGEDB_OK, "close");
     s->db = NULL;
     EXPECT_RC(db_open(s, 0), PAGEDB_OK, "reopen");
     check_committed(s);
@@ -795,7 +738,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     op_reopen(s);
     end_reader(s);
     rc = pagedb_close(s->db);
-    if (!(FUZZ_AVOID_ITEM12 && rc == PAGEDB_OK)) EXPECT_RC(rc, PAGEDB_OK, "close");
+    EXPECT_RC(rc, PAGEDB_OK, "close");
     pagedb_vfs_mem_destroy(s->vfs);
     m_free(&s->com);
     m_free(&s->work);

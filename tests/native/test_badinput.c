@@ -36,6 +36,12 @@
  *           opener's pwhash_max_* (default 4 passes / 1 GiB, e.g. 4 GiB): ENOTSUP; a
  *           database created with a raised bound opens only with that bound; create
  *           above the bound: EINVAL. The file is never modified.
+ *  bad-15.x a create is all or nothing: a pagedb_open with PAGEDB_CREATE that fails (cache
+ *           too small, bad page size) removes the directory it created, and the main.pdb it
+ *           created, and nothing else: a directory that existed stays with the caller's
+ *           files, an empty main.pdb that existed stays (empty), an existing database stays
+ *           byte-identical; a good create works afterwards. Then every VFS call of a create
+ *           fails in turn (fault VFS): each failed open leaves no main.pdb.
  */
 #include "crypt.h" /* bad-12: reseal forged headers with the core's own header MAC */
 #include "harness.h"
@@ -1276,6 +1282,118 @@ static void pwhash_limits(void)
     free(dir);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* bad-15: a failed create leaves nothing it created                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+static uint8_t *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    CHECK(fseek(f, 0, SEEK_END) == 0);
+    long n = ftell(f);
+    CHECK(n >= 0 && fseek(f, 0, SEEK_SET) == 0);
+    uint8_t *b = malloc((size_t)n + 1);
+    CHECK(b && fread(b, 1, (size_t)n, f) == (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static void failed_create(void)
+{
+    pagedb_options o;
+    struct stat st;
+    char *dir = harness_tmpdir("create-fail");
+    char *mp = main_path(dir);
+
+    CASE("bad-15.1"); /* a directory the open created is removed again */
+    size_t caches[] = {1, 64 * PS - 1};
+    for (size_t i = 0; i < sizeof caches / sizeof caches[0]; i++) {
+        opts(&o, PAGEDB_CREATE);
+        o.cache_bytes = caches[i];
+        open_fails(dir, &o, PAGEDB_ENOMEM);
+        CHECK(stat(dir, &st) != 0);
+    }
+    opts(&o, PAGEDB_CREATE);
+    o.page_size = 3000;
+    open_fails(dir, &o, PAGEDB_EINVAL);
+    CHECK(stat(dir, &st) != 0);
+
+    CASE("bad-15.2"); /* a directory that existed stays, with the caller's file; main.pdb goes */
+    CHECK(mkdir(dir, 0755) == 0);
+    size_t kl = strlen(dir) + 16;
+    char *keep = malloc(kl);
+    CHECK(keep != NULL);
+    snprintf(keep, kl, "%s/keep.txt", dir);
+    write_file(keep, (const uint8_t *)"mine", 4);
+    opts(&o, PAGEDB_CREATE);
+    o.cache_bytes = 1;
+    open_fails(dir, &o, PAGEDB_ENOMEM);
+    CHECK(stat(dir, &st) == 0 && S_ISDIR(st.st_mode));
+    CHECK(stat(mp, &st) != 0);
+    CHECK(file_size(keep) == 4);
+    CHECK(remove(keep) == 0);
+    open_fails(dir, &o, PAGEDB_ENOMEM); /* an existing empty directory stays too */
+    CHECK(stat(dir, &st) == 0 && S_ISDIR(st.st_mode));
+    CHECK(stat(mp, &st) != 0);
+
+    CASE("bad-15.3"); /* an empty main.pdb that existed stays, empty */
+    write_file(mp, (const uint8_t *)"", 0);
+    open_fails(dir, &o, PAGEDB_ENOMEM);
+    CHECK(stat(mp, &st) == 0 && st.st_size == 0);
+
+    CASE("bad-15.4"); /* a good create afterwards */
+    pagedb *db = xopen(dir, PAGEDB_CREATE);
+    fill(db);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    check_dir(dir);
+
+    CASE("bad-15.5"); /* an existing database: byte-identical after a failed open with CREATE */
+    size_t n0, n1;
+    uint8_t *before = read_all(mp, &n0);
+    opts(&o, PAGEDB_CREATE);
+    o.cache_bytes = 1;
+    open_fails(dir, &o, PAGEDB_ENOMEM);
+    uint8_t *after = read_all(mp, &n1);
+    CHECK(n0 == n1 && memcmp(before, after, n0) == 0);
+    free(before);
+    free(after);
+    check_dir(dir);
+
+    CASE("bad-15.6"); /* every VFS call of a create fails once in turn: no main.pdb left */
+    for (uint64_t nth = 1;; nth++) {
+        pdb_fault *F = pdb_fault_create(nth);
+        CHECK(F != NULL);
+        opts(&o, PAGEDB_CREATE | PAGEDB_NOSYNC);
+        o.vfs = pdb_fault_vfs(F);
+        pdb_fault_fail_call(F, nth, PAGEDB_EIO);
+        db = NULL;
+        int rc = pagedb_open("/db", &o, &db);
+        uint64_t len = 0;
+        if (rc != PAGEDB_OK) {
+            CHECK(db == NULL);
+            if (pdb_fault_file_bytes(F, "/db/main.pdb", &len))
+                fprintf(stderr, "[%s] call %llu failed (%s): main.pdb left, %llu bytes\n", harness_case,
+                        (unsigned long long)nth, pagedb_strerror(rc), (unsigned long long)len);
+            CHECK(pdb_fault_file_bytes(F, "/db/main.pdb", &len) == NULL);
+        }
+        int done = rc == PAGEDB_OK && pdb_fault_calls(F) < nth; /* the open never reached call nth */
+        if (rc == PAGEDB_OK) {
+            int crc = pagedb_close(db); /* may meet the failure when the open did not */
+            CHECK(done || crc == PAGEDB_OK);
+        }
+        pdb_fault_destroy(F);
+        if (done) break; /* the create no longer reaches call nth */
+        CHECK(nth < 1000);
+    }
+
+    harness_rmtree(dir);
+    free(keep);
+    free(mp);
+    free(dir);
+}
+
 int main(void)
 {
     g_rng = harness_seed(0xBAD1);
@@ -1292,5 +1410,6 @@ int main(void)
     forged_headers();
     damaged_slot();
     pwhash_limits();
+    failed_create();
     return harness_done();
 }

@@ -38,6 +38,11 @@
  *  mal-9           pagedb_errdetail() is empty after a successful pagedb_open (read-write
  *                  and read-only) of a database with a synced unsealed segment (the recovery
  *                  scan had left "segment 1 page 2: flags 1, expected 0").
+ *  mal-10          every successful public call leaves pagedb_errdetail() empty, whatever
+ *                  the previous call left and whatever failed inside it: pagedb_close after
+ *                  a failed call, pagedb_realm_create (its internal lookup said "no realm
+ *                  named"), pagedb_segment_list/_get over an unsealed segment (the lazy
+ *                  recovery scan), segment and table calls.
  *
  * PAGEDB_TEST_ONLY=<text> runs only the cases whose id contains it.
  *
@@ -53,6 +58,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #if !defined(__wasi__)
 #include <sys/resource.h>
 #endif
@@ -672,6 +678,213 @@ static void test_stale_detail(void)
     free(dir);
 }
 
+/* ---- mal-10: no stale detail after any successful call ---- */
+
+static int seg_cb(void *arg, const pagedb_segment_info *info)
+{
+    (void)info;
+    ++*(int *)arg;
+    return 0;
+}
+
+#define LEFT_OVER() pdb_err(PAGEDB_EIO, "left over from an earlier call")
+#define NO_DETAIL()                                                                          \
+    do {                                                                                     \
+        if (pagedb_errdetail()[0]) fprintf(stderr, "[%s] line %d: stale detail: %s\n",       \
+                                           harness_case, __LINE__, pagedb_errdetail());      \
+        CHECK(pagedb_errdetail()[0] == 0);                                                   \
+    } while (0)
+
+static void test_stale_detail_calls(void)
+{
+    if (!case_on("mal-10%s", "")) return;
+    char *dir = harness_tmpdir("mal-detail2");
+    pagedb *db = open_db(dir, PAGEDB_CREATE);
+    pagedb_segment *s;
+    uint64_t id;
+    LEFT_OVER();
+    CHECK_RC(pagedb_segment_create(db, 0, &s, &id), PAGEDB_OK);
+    NO_DETAIL();
+    uint8_t data[5000];
+    val(data, sizeof data, 10);
+    CHECK_RC(pagedb_segment_append(s, data, sizeof data), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_sync(s), PAGEDB_OK); /* unsealed: a partial page and its tail copy */
+    pagedb_txn *w;
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_link(w, id, NULL, 0), PAGEDB_OK);
+    uint32_t rid = 0;
+    LEFT_OVER();
+    CHECK_RC(pagedb_realm_create(w, "r", &rid), PAGEDB_OK); /* its lookup finds no "r" */
+    NO_DETAIL();
+    pagedb_table *t;
+    CHECK_RC(pagedb_table_open(w, "t", rid, PAGEDB_TABLE_CREATE, &t), PAGEDB_OK);
+    NO_DETAIL();
+    CHECK_RC(pagedb_put(t, "k", 1, "v", 1, 0), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    NO_DETAIL();
+    CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+
+    db = open_db(dir, 0); /* the unsealed segment is scanned lazily by the calls below */
+    pagedb_txn *r;
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);
+    int n = 0;
+    LEFT_OVER();
+    CHECK_RC(pagedb_segment_list(r, seg_cb, &n), PAGEDB_OK);
+    NO_DETAIL();
+    CHECK(n == 1);
+    pagedb_segment_info info;
+    LEFT_OVER();
+    CHECK_RC(pagedb_segment_get(r, id, &info), PAGEDB_OK);
+    NO_DETAIL();
+    CHECK(info.length == sizeof data);
+    uint32_t got = 0;
+    CHECK_RC(pagedb_realm_get(r, "nope", &got), PAGEDB_ENOTFOUND);
+    CHECK(pagedb_errdetail()[0] != 0); /* a failed call does name what failed */
+    CHECK_RC(pagedb_realm_get(r, "r", &got), PAGEDB_OK);
+    NO_DETAIL();
+    CHECK(got == rid);
+    pagedb_txn_abort(r);
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(r, "nope", 0, 0, &t), PAGEDB_ENOTFOUND);
+    pagedb_txn_abort(r);
+    LEFT_OVER(); /* as a failed call leaves it */
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    NO_DETAIL();
+    harness_rmtree(dir);
+    free(dir);
+}
+
+/* ---- mal-11 / mal-12: segment records naming no realm, segments without a file ---- */
+
+/* A database with two linked segments of 5,000 bytes each, segment a sealed or not, b not. */
+static void seg_fixture(const char *dir, int sealed, uint64_t *a, uint64_t *b)
+{
+    pagedb *db = open_db(dir, PAGEDB_CREATE);
+    uint8_t data[5000];
+    pagedb_txn *w;
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    for (int i = 0; i < 2; i++) {
+        pagedb_segment *s;
+        uint64_t id;
+        CHECK_RC(pagedb_segment_create(db, 0, &s, &id), PAGEDB_OK);
+        val(data, sizeof data, 20u + (unsigned)i);
+        CHECK_RC(pagedb_segment_append(s, data, sizeof data), PAGEDB_OK);
+        CHECK_RC(i == 0 && sealed ? pagedb_segment_seal(s) : pagedb_segment_sync(s), PAGEDB_OK);
+        CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
+        CHECK_RC(pagedb_segment_link(w, id, NULL, 0), PAGEDB_OK);
+        *(i ? b : a) = id;
+    }
+    pagedb_table *t;
+    CHECK_RC(pagedb_table_open(w, "t", 0, PAGEDB_TABLE_CREATE, &t), PAGEDB_OK);
+    CHECK_RC(pagedb_put(t, "k", 1, "v", 1, 0), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+}
+
+static int open_rc_flags(const char *dir, unsigned flags)
+{
+    pagedb_options o;
+    pagedb_options_init(&o);
+    o.vfs = pagedb_vfs_posix();
+    o.flags = flags | PAGEDB_NODIRECT | PAGEDB_NOSYNC;
+    o.key = harness_key(0);
+    pagedb *db = NULL;
+    int rc = pagedb_open(dir, &o, &db);
+    if (rc == PAGEDB_OK) pagedb_close(db);
+    return rc;
+}
+
+static void test_seg_bad_realm(const char *sub, int sealed)
+{
+    if (!case_on("mal-11.%s", sub)) return;
+    char *dir = harness_tmpdir("mal-segrealm");
+    uint64_t a, b;
+    seg_fixture(dir, sealed, &a, &b);
+    /* the buggy writer: rewrite segment a's catalog record to name realm 77 */
+    pagedb *db = open_db(dir, 0);
+    pagedb_txn *w;
+    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
+    uint8_t k[9] = {0x03};
+    for (int i = 0; i < 8; i++) k[1 + i] = (uint8_t)(a >> (56 - 8 * i));
+    pagedb_val v;
+    CHECK_RC(pdb_bt_get(&w->bt, &w->cat, k, sizeof k, &v), PAGEDB_OK);
+    uint8_t rec[512];
+    CHECK(v.size <= sizeof rec);
+    size_t n = v.size;
+    memcpy(rec, v.data, n);
+    rec[0] = 0, rec[1] = 0, rec[2] = 0, rec[3] = 77; /* realm, u32 big-endian (FORMAT.md §8) */
+    CHECK_RC(pdb_bt_put(&w->bt, &w->cat, k, sizeof k, rec, n, 0), PAGEDB_OK);
+    w->changed = 1;
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    char want[32];
+    snprintf(want, sizeof want, "segment %llu", (unsigned long long)a);
+    for (int ro = 0; ro < 2; ro++) {
+        CHECK_RC(open_rc_flags(dir, ro ? PAGEDB_RDONLY : 0), PAGEDB_ECORRUPT);
+        CHECK(strstr(pagedb_errdetail(), want) != NULL);
+    }
+    harness_rmtree(dir);
+    free(dir);
+}
+
+static int seg_count(void *arg, const pagedb_segment_info *info)
+{
+    (void)info;
+    ++*(int *)arg;
+    return 0;
+}
+
+static void test_seg_missing_file(const char *sub, int sealed)
+{
+    if (!case_on("mal-12.%s", sub)) return;
+    char *dir = harness_tmpdir("mal-segfile");
+    uint64_t a, b;
+    seg_fixture(dir, sealed, &a, &b);
+    size_t pl = strlen(dir) + 40;
+    char *path = malloc(pl);
+    CHECK(path != NULL);
+    snprintf(path, pl, "%s/seg-%016llx.pds", dir, (unsigned long long)a);
+    CHECK(remove(path) == 0);
+    char want[32];
+    snprintf(want, sizeof want, "segment %llu", (unsigned long long)a);
+    for (int ro = 0; ro < 2; ro++) {
+        pagedb *db = open_db(dir, ro ? PAGEDB_RDONLY : 0);
+        pagedb_segment *s;
+        CHECK_RC(pagedb_segment_open(db, a, 0, &s), PAGEDB_ECORRUPT);
+        CHECK(strstr(pagedb_errdetail(), want) != NULL);
+        pagedb_txn *r;
+        CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &r), PAGEDB_OK);
+        pagedb_segment_info info;
+        int cnt = 0;
+        if (sealed) { /* get and list report the sealed record, the anchor; the file is not read */
+            CHECK_RC(pagedb_segment_get(r, a, &info), PAGEDB_OK);
+            CHECK(info.sealed && info.length == 5000);
+            CHECK_RC(pagedb_segment_list(r, seg_count, &cnt), PAGEDB_OK);
+            CHECK(cnt == 2);
+        } else {
+            CHECK_RC(pagedb_segment_get(r, a, &info), PAGEDB_ECORRUPT);
+            CHECK(strstr(pagedb_errdetail(), want) != NULL);
+            CHECK_RC(pagedb_segment_list(r, seg_count, &cnt), PAGEDB_ECORRUPT);
+            CHECK(strstr(pagedb_errdetail(), want) != NULL);
+        }
+        CHECK_RC(pagedb_segment_get(r, b, &info), PAGEDB_OK); /* the other one is fine */
+        CHECK(info.length == 5000);
+        pagedb_txn_abort(r);
+        CHECK_RC(pagedb_segment_open(db, b, 0, &s), PAGEDB_OK);
+        uint64_t pages = 0;
+        CHECK_RC(pagedb_segment_verify(s, &pages), PAGEDB_OK);
+        CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
+        CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK); /* the B+ tree is intact */
+        CHECK_RC(pagedb_close(db), PAGEDB_OK);
+        struct stat st;
+        CHECK(stat(path, &st) != 0); /* not recreated */
+    }
+    harness_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -691,5 +904,10 @@ int main(void)
     g_cipher = PAGEDB_CIPHER_XCHACHA20POLY1305;
     test_alloc_run0();
     test_stale_detail();
+    test_stale_detail_calls();
+    test_seg_bad_realm("sealed", 1);
+    test_seg_bad_realm("unsealed", 0);
+    test_seg_missing_file("sealed", 1);
+    test_seg_missing_file("unsealed", 0);
     return harness_done();
 }

@@ -9,14 +9,16 @@
  * the calls of one tick travel as one message.
  */
 import { Database } from './database.js';
-import { LifecycleEndpoint } from './lifecycle.js';
+import { requireCapabilities } from './capabilities.js';
+import { TabEndpoint, inServiceWorker } from './tabs.js';
 import type { OpenOptions } from './types.js';
 import { databaseName, openOptions } from './validate.js';
 
 export * from './errors.js';
 export * from './types.js';
 export { Database, Segment, SEGMENT_BATCH_BYTES } from './database.js';
-export type { ReadTxn, WriteTxn, ReadTable, WriteTable, ReadSegments, WriteSegments, Segments } from './database.js';
+export type { ReadTxn, WriteTxn, ReadTable, WriteTable, ReadSegments, WriteSegments, Segments, WriteOptions } from './database.js';
+export type { Change, ChangedTableInfo, SubscribeOptions } from './subscribe.js';
 
 /**
  * Open (by default create) the database `name` (one OPFS directory name: 1..255
@@ -31,8 +33,13 @@ export type { ReadTxn, WriteTxn, ReadTable, WriteTable, ReadSegments, WriteSegme
 export async function open(name: string, options: OpenOptions): Promise<Database> {
   databaseName(name, false);
   options = openOptions(options);
-  const ep = await LifecycleEndpoint.open(name, options);
-  return new Database(ep, () => ep.close());
+  const sw = inServiceWorker();
+  requireCapabilities(!sw);
+  const ep = await TabEndpoint.open(name, options, !sw);
+  return new Database(ep);
 }
 export { deleteDatabase, listDatabases } from './manage.js';
+export { CapabilityError } from './capabilities.js';
+export { requestPersistence } from './storage.js';
+export type { StorageInfo } from './storage.js';
 export * from './api.js';

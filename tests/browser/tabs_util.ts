@@ -1,0 +1,37 @@
+// Helpers of the multi-context specs: open pages of tests/browser/pages/tabs.html on one
+// database, find the owner, wait for conditions across tabs.
+import { expect, type BrowserContext, type Page } from '@playwright/test';
+
+/** Open a tab on database `db` (tabs.html) and wait until it has opened it (or failed). */
+export async function openTab(context: BrowserContext, db: string, query = ''): Promise<Page> {
+  const p = await context.newPage();
+  await p.goto(`/tests/browser/pages/tabs.html?db=${db}${query}`);
+  await p.waitForFunction(() => (window as any).ready === true, undefined, { timeout: 20_000 });
+  return p;
+}
+
+/** Empty the origin's OPFS (from any page of the origin). */
+export async function clearOpfs(page: Page): Promise<void> {
+  await page.goto('/tests/browser/pages/app.html');
+  await page.waitForFunction(() => (window as any).ready === true);
+  await page.evaluate(() => (window as any).clearOpfs());
+}
+
+/** The pages (of `pages`) whose tab owns the database now. */
+export async function owners(pages: Page[]): Promise<Page[]> {
+  const out: Page[] = [];
+  for (const p of pages) if (!p.isClosed() && (await p.evaluate(() => (window as any).owner?.() === true))) out.push(p);
+  return out;
+}
+
+/** Wait (polling, at most `ms`) until exactly one of `pages` owns the database; returns it. */
+export async function oneOwner(pages: Page[], ms = 15_000): Promise<Page> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const o = await owners(pages);
+    if (o.length === 1) return o[0];
+    expect(o.length, 'never two owners').toBeLessThanOrEqual(1);
+    if (Date.now() > end) throw new Error(`no owner after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

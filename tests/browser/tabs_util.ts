@@ -35,3 +35,32 @@ export async function oneOwner(pages: Page[], ms = 15_000): Promise<Page> {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Run `fn` with a Chromium this helper starts itself and drives over CDP: Playwright's own
+ * pages keep focus emulation on, which keeps them visible and so unfreezable (see
+ * lifecycle.spec.ts). The profile is removed afterwards.
+ */
+export async function withOwnChromium(fn: (context: BrowserContext) => Promise<void>): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { chromium } = await import('@playwright/test');
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'pagedb-tabs-'));
+  const proc = spawn('/usr/bin/chromium', ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run',
+    '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank'], { stdio: 'ignore' });
+  try {
+    const portFile = path.join(profile, 'DevToolsActivePort');
+    for (let i = 0; i < 200 && !fs.existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 50));
+    const port = fs.readFileSync(portFile, 'utf8').split('\n')[0];
+    const browser = await chromium.connectOverCDP(`http://127.0.0.1:${port}`, { noDefaults: true } as any);
+    await fn(browser.contexts()[0]);
+    await browser.close();
+  } finally {
+    const exited = proc.exitCode !== null ? Promise.resolve() : new Promise((r) => proc.once('exit', r));
+    proc.kill();
+    await exited;
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+  }
+}

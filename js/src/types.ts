@@ -52,10 +52,9 @@ export interface OpenOptions {
    * failover and quota tests. `stallBeforeHeaderMs` / `stallAfterHeaderMs`: busy-wait
    * this long (ms) before / after each header-page write of main.pdb once the database is
    * open — a commit stalled between its page writes and its commit point, or just after
-   * it. `quotaBytes`: writes that would grow the database's files past this many bytes in
-   * total fail like OPFS at its quota (a QuotaExceededError DOMException).
+   * it. Ignored under Node.
    */
-  testFaults?: { stallBeforeHeaderMs?: number; stallAfterHeaderMs?: number; quotaBytes?: number };
+  testFaults?: { stallBeforeHeaderMs?: number; stallAfterHeaderMs?: number };
   /** Node only: directory under which the database directory `name` lives (default cwd). */
   directory?: string;
 }

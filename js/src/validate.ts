@@ -137,9 +137,9 @@ export function openOptions(opts: unknown): OpenOptions {
   }
   if (has('testFaults')) {
     const f = optionsObject(o.testFaults, 'options.testFaults');
-    unknownKeys(f, ['stallBeforeHeaderMs', 'stallAfterHeaderMs', 'quotaBytes'], 'options.testFaults');
+    unknownKeys(f, ['stallBeforeHeaderMs', 'stallAfterHeaderMs'], 'options.testFaults');
     out.testFaults = {};
-    for (const k of ['stallBeforeHeaderMs', 'stallAfterHeaderMs', 'quotaBytes'] as const)
+    for (const k of ['stallBeforeHeaderMs', 'stallAfterHeaderMs'] as const)
       if (f[k] !== undefined) out.testFaults[k] = uintArg(f[k], `options.testFaults.${k}`);
   }
   if (has('directory')) {

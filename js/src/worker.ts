@@ -70,18 +70,16 @@ async function openDb(batch: WireRequests): Promise<void> {
 
 /**
  * TEST ONLY: the faults of OpenOptions.testFaults, wrapped around the backend's write: a
- * busy-wait around each header-page write of main.pdb once the database is open (the
- * worker cannot sleep synchronously without SharedArrayBuffer), and a byte quota over all
- * the database's files that fails writes growing them past it with a QuotaExceededError
- * DOMException, as OPFS does.
+ * busy-wait before or after each header-page write of main.pdb once the database is open
+ * (the worker cannot sleep synchronously without SharedArrayBuffer), so a test can crash
+ * the page while a commit is stalled there.
  */
 function injectFaults(b: OpfsBackend, f: NonNullable<OpenOptions['testFaults']>): void {
-  const write = b.write.bind(b), size = b.size.bind(b), open = b.open.bind(b);
-  const paths = new Map<number, string>(), byPath = new Map<string, number>();
+  const write = b.write.bind(b), open = b.open.bind(b);
+  const main = new Set<number>();
   b.open = (path, flags) => {
     const h = open(path, flags);
-    paths.set(h, path);
-    byPath.set(path, h);
+    if (path.endsWith('/main.pdb')) main.add(h);
     return h;
   };
   const stall = (ms: number | undefined) => {
@@ -90,19 +88,7 @@ function injectFaults(b: OpfsBackend, f: NonNullable<OpenOptions['testFaults']>)
     while (Date.now() < end) { /* busy-wait: the page may be crashed meanwhile */ }
   };
   b.write = (h, buf, off) => {
-    const header = handler !== undefined && (paths.get(h) ?? '').endsWith('/main.pdb') && (off === 0 || off === buf.length);
-    if (f.quotaBytes !== undefined) {
-      const grow = Math.max(0, off + buf.length - size(h));
-      let total = 0;
-      for (const [p, id] of [...byPath]) {
-        try {
-          total += size(id);
-        } catch {
-          byPath.delete(p); // closed (a removed segment file)
-        }
-      }
-      if (grow > 0 && total + grow > f.quotaBytes) throw new DOMException('test quota exceeded', 'QuotaExceededError');
-    }
+    const header = handler !== undefined && main.has(h) && (off === 0 || off === buf.length);
     if (header) stall(f.stallBeforeHeaderMs);
     const n = write(h, buf, off);
     if (header) stall(f.stallAfterHeaderMs);

@@ -332,6 +332,7 @@ export class TabEndpoint implements Endpoint {
   /** A new backend is ready (owner or client): release the waiting calls. */
   private attached(txnId: number): void {
     this.gen++;
+    this.noOwner = false;
     if (this.listeners.size && this.lastTxnId && txnId > this.lastTxnId)
       this.notify({ txnId, tables: [], segments: false, gap: true });
     this.lastTxnId = Math.max(this.lastTxnId, txnId);

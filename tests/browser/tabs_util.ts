@@ -61,6 +61,15 @@ export async function withOwnChromium(fn: (context: BrowserContext) => Promise<v
     const exited = proc.exitCode !== null ? Promise.resolve() : new Promise((r) => proc.once('exit', r));
     proc.kill();
     await exited;
-    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+    // Chromium's helper processes may still write into the profile for a moment
+    for (let i = 0; ; i++) {
+      try {
+        fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+        break;
+      } catch (e) {
+        if (i >= 20) throw e;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
   }
 }

@@ -13,12 +13,18 @@
  *    shared request, granted when the owner is gone). A service worker is never a
  *    candidate (it cannot start a worker); it is always a client.
  *  - Transport. A BroadcastChannel `pagedb:<name>` (available in windows, workers and
- *    service workers; no SharedWorker, no SharedArrayBuffer, no COOP/COEP): `hello` (a
- *    client asks to be served, with a fingerprint of its key or passphrase: the owner
- *    refuses a different one with EKEY), `welcome`/`refuse`, `owner` (a new owner
- *    announces itself), `req`/`ans` (a client's calls and their answers, by request id,
- *    batched per tick), `bye` (a client closes), `change` (a commit, for subscribers).
- *    Every message names its sender and recipient; contexts ignore what is not theirs.
+ *    service workers; no SharedArrayBuffer, no COOP/COEP) carries the control messages:
+ *    `hello` (a client asks to be served, with a fingerprint of its key or passphrase: the
+ *    owner refuses a different one with EKEY), `welcome`/`refuse`, `owner` (a new owner
+ *    announces itself), `bye` (a client leaves), `change` (a commit, for subscribers). A
+ *    client's calls and their answers (`req`/`ans`, by request id, batched per tick) go on
+ *    a MessagePort of their own where SharedWorker exists: the broker SharedWorker
+ *    (broker.ts) hands a MessageChannel's ports to the client and the owner, so requests
+ *    are not cloned into every context; elsewhere (service workers, browsers without
+ *    SharedWorker, or if the broker does not answer within LINK_WAIT_MS) they use the
+ *    BroadcastChannel. A client's calls of one attachment all travel one way, and the owner
+ *    answers the way the client's last request came. Every message names its sender and
+ *    recipient; contexts ignore what is not theirs.
  *  - Clients. A client's Database sends its protocol calls (protocol.ts; the same calls a
  *    tab sends to its own worker) to the owner, which runs them in the client's call order
  *    and serialises write transactions across clients (owner.ts). The API is the same in
@@ -55,6 +61,8 @@ import type { OpenOptions } from './types.js';
 export const OWNER_WAIT_MS = 15_000;
 /** Interval of a waiting client's `hello` (ms). */
 const HELLO_MS = 200;
+/** A client waits this long for the broker's direct port before using the BroadcastChannel (ms). */
+const LINK_WAIT_MS = 1000;
 /** A client that lost its owner waits this long for straggling answers before failing calls (ms). */
 const GRACE_MS = 50;
 
@@ -159,6 +167,12 @@ export class TabEndpoint implements Endpoint {
   private watch: AbortController | undefined; // watch of the owner's alive lock
   private helloTimer: ReturnType<typeof setInterval> | undefined;
   private releaseClientLock: (() => void) | undefined;
+  // direct ports (broker.ts), where SharedWorker exists
+  private broker: MessagePort | undefined; // this context's connection to the broker
+  private link: MessagePort | undefined; // client: its port to the owner
+  private linking: ReturnType<typeof setTimeout> | undefined; // client: waiting for the broker
+  private routes = new Map<string, MessagePort | undefined>(); // owner: client id -> port its requests came on
+  private ports = new Map<string, MessagePort>(); // owner: client id -> port from the broker
   // notifications
   private listeners = new Set<(c: CommitResult & { gap?: boolean }) => void>();
   private lastTxnId = 0;
@@ -235,6 +249,7 @@ export class TabEndpoint implements Endpoint {
       this.channelClosed = false;
     }
     this.releaseClientLock = await hold(`pagedb:${this.name}:client:${this.id}`);
+    this.connectBroker();
     this.state = 'electing';
     if (this.canOwn) this.stand();
     this.startHello();
@@ -313,6 +328,8 @@ export class TabEndpoint implements Endpoint {
     this.releaseOwnerLock = undefined;
     for (const w of this.watchers.values()) w.abort();
     this.watchers.clear();
+    for (const id of [...this.ports.keys()]) this.unroute(id);
+    this.routes.clear();
   }
 
   /** The worker died on its own: give ownership up and stand again. */
@@ -344,6 +361,70 @@ export class TabEndpoint implements Endpoint {
     for (const f of w) f();
   }
 
+  // ---------------------------------------------------------------- direct ports
+
+  /**
+   * Connect to the broker SharedWorker (broker.ts) and register this context's id, where
+   * SharedWorker exists (tabs; not service workers). Without it every message uses the
+   * BroadcastChannel.
+   */
+  private connectBroker(): void {
+    if (!this.canOwn || typeof SharedWorker !== 'function') return;
+    try {
+      const w = new SharedWorker(new URL('./broker.js', import.meta.url), { type: 'module', name: 'pagedb-broker' });
+      w.onerror = () => {
+        this.broker = undefined;
+      };
+      this.broker = w.port;
+      w.port.onmessage = (ev: MessageEvent) => this.onBroker(ev.data as { k: string; peer: string; port?: MessagePort });
+      w.port.start();
+      w.port.postMessage({ k: 'register', id: this.id, lock: `pagedb:${this.name}:client:${this.id}` });
+    } catch {
+      this.broker = undefined;
+    }
+  }
+
+  private onBroker(d: { k: string; peer: string; port?: MessagePort }): void {
+    if (d.k === 'linked' && d.port) {
+      const port = d.port;
+      if (this.state === 'client' && d.peer === this.ownerId && this.linking !== undefined) {
+        clearTimeout(this.linking);
+        this.linking = undefined;
+        this.link = port;
+        port.onmessage = (ev: MessageEvent) => {
+          const m = ev.data as Msg;
+          if (m.k === 'ans' && this.link === port) this.receive(m.answers);
+        };
+        this.flush();
+        return;
+      }
+      if (this.state === 'owner' && this.owner?.find(d.peer)) {
+        const peer = d.peer;
+        this.ports.get(peer)?.close();
+        this.ports.set(peer, port);
+        port.onmessage = (ev: MessageEvent) => {
+          const m = ev.data as Msg;
+          if (m.k !== 'req' || this.state !== 'owner') return;
+          this.routes.set(peer, port);
+          this.owner!.find(peer)?.submit(m.calls);
+        };
+        return;
+      }
+      port.close();
+    } else if (d.k === 'nolink' && this.state === 'client' && d.peer === this.ownerId && this.linking !== undefined) {
+      clearTimeout(this.linking);
+      this.linking = undefined;
+      this.flush();
+    }
+  }
+
+  /** Owner: forget client `id`'s port. */
+  private unroute(id: string): void {
+    this.ports.get(id)?.close();
+    this.ports.delete(id);
+    this.routes.delete(id);
+  }
+
   // ---------------------------------------------------------------- client side
 
   private startHello(): void {
@@ -364,6 +445,14 @@ export class TabEndpoint implements Endpoint {
     this.stopHello();
     this.ownerId = from;
     this.state = 'client';
+    if (this.broker) {
+      // calls wait (at most LINK_WAIT_MS) for the direct port, so they all travel one way
+      this.linking = setTimeout(() => {
+        this.linking = undefined;
+        this.flush();
+      }, LINK_WAIT_MS);
+      this.broker.postMessage({ k: 'link', from: this.id, to: from });
+    }
     const ac = new AbortController();
     this.watch = ac;
     navigator.locks
@@ -393,8 +482,16 @@ export class TabEndpoint implements Endpoint {
     this.ownerId = undefined;
     this.state = 'electing';
     this.failovers++;
+    this.dropLink();
     if (old) this.post({ k: 'bye', to: old, from: this.id });
     this.failPending(this.gen, why);
+  }
+
+  private dropLink(): void {
+    if (this.linking !== undefined) clearTimeout(this.linking);
+    this.linking = undefined;
+    this.link?.close();
+    this.link = undefined;
   }
 
   /** No owner: say hello until one answers; a service worker with no tab fails its waiting calls. */
@@ -474,6 +571,7 @@ export class TabEndpoint implements Endpoint {
       case 'req':
         if (this.state === 'owner' && m.to === this.id) {
           const s = this.owner!.find(m.from);
+          if (s) this.routes.set(m.from, undefined);
           if (s) s.submit(m.calls);
           else this.post({ k: 'ans', to: m.from, from: this.id, answers: m.calls.map((c) => ({
             id: c.id, ok: false, code: ErrorCode.EIO, message: 'this context is not connected to the owner of the database' })) });
@@ -483,7 +581,10 @@ export class TabEndpoint implements Endpoint {
         if (m.to === this.id && this.state === 'client' && m.from === this.ownerId) this.receive(m.answers);
         return;
       case 'bye':
-        if (this.state === 'owner' && m.to === this.id) this.owner!.find(m.from)?.end();
+        if (this.state === 'owner' && m.to === this.id) {
+          this.owner!.find(m.from)?.end();
+          this.unroute(m.from);
+        }
         return;
       case 'change':
         if (m.from !== this.id) this.notify(m.change);
@@ -500,14 +601,21 @@ export class TabEndpoint implements Endpoint {
       return;
     }
     if (!owner.find(from)) {
-      const s = owner.session(from, (answers) => this.post({ k: 'ans', to: from, from: this.id, answers }));
+      const s = owner.session(from, (answers) => {
+        const port = this.routes.get(from);
+        if (port) port.postMessage({ k: 'ans', to: from, from: this.id, answers });
+        else this.post({ k: 'ans', to: from, from: this.id, answers });
+      });
       const ac = new AbortController();
       this.watchers.get(from)?.abort();
       this.watchers.set(from, ac);
       navigator.locks
         .request(`pagedb:${this.name}:client:${from}`, { mode: 'shared', signal: ac.signal }, () => {
           s.end();
-          if (this.watchers.get(from) === ac) this.watchers.delete(from);
+          if (this.watchers.get(from) === ac) {
+            this.watchers.delete(from);
+            this.unroute(from);
+          }
         })
         .catch(() => undefined);
     }
@@ -596,10 +704,12 @@ export class TabEndpoint implements Endpoint {
   /** Send the calls of this tick to the backend (own session, or the owner tab). */
   private flush(): void {
     this.scheduled = false;
+    if (this.state === 'client' && this.linking !== undefined) return; // sent once the port is there
     const calls = this.outbox;
     this.outbox = [];
     if (!calls.length) return;
     if (this.state === 'owner' && this.session) this.session.submit(calls);
+    else if (this.state === 'client' && this.link) this.link.postMessage({ k: 'req', to: this.ownerId, from: this.id, calls });
     else if (this.state === 'client' && this.ownerId) this.post({ k: 'req', to: this.ownerId, from: this.id, calls });
     else {
       // the backend went away between the call and the end of the tick: not sent, so send again
@@ -690,6 +800,12 @@ export class TabEndpoint implements Endpoint {
     }
     this.dropOwnerLocks();
     if (this.state === 'client' && this.ownerId) this.post({ k: 'bye', to: this.ownerId, from: this.id });
+    this.dropLink();
+    if (this.broker) {
+      this.broker.postMessage({ k: 'unregister', id: this.id });
+      this.broker.close();
+      this.broker = undefined;
+    }
     this.watch?.abort();
     this.watch = undefined;
     this.ownerId = undefined;

@@ -91,3 +91,28 @@ test('a read transaction is a stable snapshot in a client tab; filtered subscrip
   // the prefix filter saw only the commit of x1
   expect(await client.evaluate(() => (window as any).filtered.length)).toBe(1);
 });
+
+for (const shared of [true, false]) {
+  test(`transport: requests travel on ${shared ? 'a MessagePort brokered by the SharedWorker' : 'the BroadcastChannel when SharedWorker is missing'}`, async ({ context }) => {
+    if (!shared) await context.addInitScript('delete globalThis.SharedWorker');
+    const a = await openTab(context, 'wire');
+    const b = await openTab(context, 'wire');
+    const owner = await oneOwner([a, b]);
+    const client = owner === a ? b : a;
+    // a third listener on the database's channel counts the requests it sees
+    await owner.evaluate(() => {
+      const w = window as any;
+      w.seen = 0;
+      w.spy = new BroadcastChannel('pagedb:wire');
+      w.spy.onmessage = (ev: MessageEvent) => (ev.data.k === 'req' ? w.seen++ : undefined);
+    });
+    expect(await client.evaluate(async () => {
+      const w = window as any;
+      for (let i = 0; i < 10; i++) await w.db.write((tx: any) => tx.table('t').put(`k${i}`, 'v'));
+      return w.db.table('t').count();
+    })).toBe(10);
+    const seen = await owner.evaluate(() => (window as any).seen);
+    if (shared) expect(seen).toBe(0);
+    else expect(seen).toBeGreaterThanOrEqual(10);
+  });
+}

@@ -56,6 +56,12 @@ export interface Answer {
   retry?: boolean;
 }
 
+/** Longest a graceful stop waits for the transactions already open to end (ms). */
+export const STOP_GRACE_MS = 2000;
+
+/** Ops that start something new: answered `retry` by a stopping owner. */
+const STARTERS = new Set<Op>(['begin', 'writeBatch', 'segDelete', 'segCreate', 'segOpen', 'stat', 'verify', 'open']);
+
 /** Tries (after the first) and their waits when the OPFS files are still held (EBUSY), in ms. */
 const OPEN_BACKOFF_MS = [100, 250, 500, 1000, 2000];
 
@@ -123,6 +129,8 @@ export class Owner {
   private gateWaiters: (() => void)[] = [];
   private nextTxn = 1;
   private stopped = false;
+  /** @internal Set by stop(): calls that would start something new are answered `retry`. */
+  stopping = false;
   /** Called with every successful commit, in commit order. */
   onCommit: (c: CommitResult) => void = () => undefined;
   /** Called once if the worker dies on its own (not by stop/kill). */
@@ -208,12 +216,22 @@ export class Owner {
   }
 
   /**
-   * Stop serving: every session's unsent calls are answered `retry`, the close op is
-   * queued behind the calls already handed to the worker (they are answered first), the
-   * database is closed and the worker terminated. Never rejects.
+   * Stop serving, gracefully (a tab closing its Database): from now on calls that would
+   * start something new (a transaction, a write, a segment handle, a read outside a
+   * transaction) are answered `retry`, while the transactions already open may finish —
+   * for at most `graceMs` (default STOP_GRACE_MS); then every session's unsent calls are
+   * answered `retry`, the close op is queued behind the calls already handed to the worker
+   * (they are answered first; transactions still open are aborted), the database is
+   * closed and the worker terminated. Never rejects.
    */
-  async stop(): Promise<void> {
+  async stop(graceMs = STOP_GRACE_MS): Promise<void> {
     if (this.stopped) return;
+    this.stopping = true;
+    // let the transactions already open finish (a client's commit on its way is accepted),
+    // at most graceMs; anything new is answered `retry` and goes to the next owner
+    for (const s of this.sessions.values()) s.pumpNow();
+    const end = Date.now() + graceMs;
+    while (Date.now() < end && [...this.sessions.values()].some((s) => s.busy)) await sleep(10);
     this.stopped = true;
     for (const s of [...this.sessions.values()]) s.stop();
     try {
@@ -276,10 +294,27 @@ export class Session {
     });
   }
 
+  /** @internal True while the session has an open transaction or queued calls. */
+  get busy(): boolean {
+    return !this.ended && (this.txns.size > 0 || this.queue.length > 0);
+  }
+
+  /** @internal Run the queue now (a stopping owner answers the calls waiting for the gate). */
+  pumpNow(): void {
+    this.waiting = false;
+    this.pump();
+  }
+
   private pump(): void {
-    while (this.queue.length && !this.waiting && !this.ended) {
+    while (this.queue.length && !this.ended) {
       const c = this.queue[0];
       const a = c.args as { txn?: number; write?: boolean };
+      if (this.owner.stopping && (STARTERS.has(c.op) || ((c.op === 'tables' || c.op === 'segList') && !a.txn))) {
+        this.queue.shift();
+        this.answer({ id: c.id, ok: false, retry: true });
+        continue;
+      }
+      if (this.waiting) return;
       const needsGate = (c.op === 'begin' && a.write) || c.op === 'writeBatch' || c.op === 'segDelete';
       if (needsGate && !this.owner.gateFree(this)) {
         this.waiting = true;

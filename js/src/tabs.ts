@@ -61,6 +61,8 @@ import type { OpenOptions } from './types.js';
 export const OWNER_WAIT_MS = 15_000;
 /** Interval of a waiting client's `hello` (ms). */
 const HELLO_MS = 200;
+/** How long a closing owner answers late requests `retry` (ms; see retire()). */
+const RETIRE_MS = 1000;
 /** A client waits this long for the broker's direct port before using the BroadcastChannel (ms). */
 const LINK_WAIT_MS = 1000;
 /** A client that lost its owner waits this long for straggling answers before failing calls (ms). */
@@ -129,6 +131,14 @@ function hold(name: string, mode: LockMode = 'exclusive'): Promise<() => void> {
       .request(name, { mode }, () => new Promise<void>((release) => granted(release)))
       .catch(failed);
   });
+}
+
+/**
+ * `retry` answers to `calls`: never handed to the engine (this owner is stopping, or does
+ * not serve the caller), so the caller sends them to the next owner.
+ */
+function retryAll(calls: Call[]): Answer[] {
+  return calls.map((c) => ({ id: c.id, ok: false, retry: true }));
 }
 
 /** True in a ServiceWorkerGlobalScope. */
@@ -406,7 +416,9 @@ export class TabEndpoint implements Endpoint {
           const m = ev.data as Msg;
           if (m.k !== 'req' || this.state !== 'owner') return;
           this.routes.set(peer, port);
-          this.owner!.find(peer)?.submit(m.calls);
+          const s = this.owner!.find(peer);
+          if (s) s.submit(m.calls);
+          else port.postMessage({ k: 'ans', to: peer, from: this.id, answers: retryAll(m.calls) }); // owner stopping
         };
         return;
       }
@@ -546,6 +558,8 @@ export class TabEndpoint implements Endpoint {
   }
 
   private onMessage(m: Msg): void {
+    if (this.state === 'closed' && this.retiring && m.k === 'req' && m.to === this.id)
+      this.post({ k: 'ans', to: m.from, from: this.id, answers: retryAll(m.calls) });
     if (this.state === 'closed' || this.state === 'dead') return;
     switch (m.k) {
       case 'hello':
@@ -573,8 +587,7 @@ export class TabEndpoint implements Endpoint {
           const s = this.owner!.find(m.from);
           if (s) this.routes.set(m.from, undefined);
           if (s) s.submit(m.calls);
-          else this.post({ k: 'ans', to: m.from, from: this.id, answers: m.calls.map((c) => ({
-            id: c.id, ok: false, code: ErrorCode.EIO, message: 'this context is not connected to the owner of the database' })) });
+          else this.post({ k: 'ans', to: m.from, from: this.id, answers: retryAll(m.calls) }); // owner stopping
         }
         return;
       case 'ans':
@@ -837,11 +850,37 @@ export class TabEndpoint implements Endpoint {
   private async closeAll(): Promise<void> {
     if (this.state === 'owner' && this.owner) {
       const o = this.owner;
+      await o.stop();
       this.owner = undefined;
       this.session = undefined;
-      await o.stop();
+      this.retire();
     }
     this.shutdown();
+  }
+
+  private retiring = false;
+
+  /**
+   * A closing owner keeps its channel and ports for RETIRE_MS after giving the database
+   * up, answering every request that still reaches it `retry` (never accepted, so the
+   * client sends it to the next owner) instead of leaving it unanswered.
+   */
+  private retire(): void {
+    this.retiring = true;
+    const ports = [...this.ports.values()];
+    this.ports.clear();
+    this.routes.clear();
+    const id = this.id, channel = this.channel;
+    for (const p of ports)
+      p.onmessage = (ev: MessageEvent) => {
+        const m = ev.data as Msg;
+        if (m.k === 'req') p.postMessage({ k: 'ans', to: m.from, from: id, answers: retryAll(m.calls) });
+      };
+    setTimeout(() => {
+      this.retiring = false;
+      for (const p of ports) p.close();
+      channel.close();
+    }, RETIRE_MS);
   }
 
   /** Release everything and reject whatever still waits. Idempotent. */
@@ -853,7 +892,7 @@ export class TabEndpoint implements Endpoint {
     this.wipe();
     this.listeners.clear();
     try {
-      this.channel.close();
+      if (!this.retiring) this.channel.close(); // else closed by retire()
     } catch {
       /* closed */
     }

@@ -113,3 +113,28 @@ test(`reload storm: ${STORM_TABS} tabs x ${STORM_RELOADS} random reloads, no dea
   expect(r.keys.sort()).toEqual([...done].sort());
   expect(r.pages).toBeGreaterThan(0);
 });
+
+test('the owner tab closes its Database while a client writes: the client carries on as the new owner, nothing lost', async ({ context }) => {
+  const a = await openTab(context, 'handoff');
+  const b = await openTab(context, 'handoff');
+  expect(await oneOwner([a, b])).toBe(a);
+  await b.evaluate(() => {
+    const w = window as any;
+    w.results = [];
+    w.loop = (async () => {
+      for (let i = 0; i < 60; i++) {
+        const r = await w.db.write((tx: any) => tx.table('t').put(`k${String(i).padStart(2, '0')}`, 'v'), { idempotencyId: `w${i}` })
+          .then(() => 'ok', (e: any) => `${e.codeName} ${e.message}`);
+        w.results.push(r);
+      }
+    })();
+  });
+  await b.waitForFunction(() => (window as any).results.length >= 10);
+  await a.evaluate(() => (window as any).db.close());
+  await b.evaluate(() => (window as any).loop);
+  const results: string[] = await b.evaluate(() => (window as any).results);
+  // a graceful close answers everything it accepted: no UNKNOWN_OUTCOME, no error
+  expect(results.filter((r) => r !== 'ok')).toEqual([]);
+  expect(await b.evaluate(() => (window as any).owner())).toBe(true);
+  expect(await b.evaluate(async () => [await (window as any).db.table('t').count(), await (window as any).db.verify() > 0])).toEqual([60, true]);
+});

@@ -78,7 +78,7 @@ type Msg =
   | { k: 'bye'; to: string; from: string }
   | { k: 'change'; from: string; change: CommitResult };
 
-type State = 'electing' | 'owner' | 'client' | 'suspended' | 'dead' | 'closed';
+type State = 'electing' | 'owner' | 'client' | 'snapshot' | 'suspended' | 'dead' | 'closed';
 
 interface Pending {
   op: Op;
@@ -152,7 +152,14 @@ export function inServiceWorker(): boolean {
  * while it owns the database, else to the owning tab (see the file header).
  */
 export class TabEndpoint implements Endpoint {
+  /**
+   * Set by the service-worker entry (service_worker.ts): opens the read-only snapshot
+   * path (snapshot.ts) a service worker uses while no tab has the database open. Unset,
+   * a service worker with no tab gets ENOTSUP.
+   */
+  static snapshotOpener: ((name: string, options: OpenOptions) => Promise<Endpoint>) | undefined;
   private id = newId();
+  private snap: Endpoint | undefined; // state 'snapshot': the read-only snapshot
   private state: State = 'electing';
   private channel: BroadcastChannel;
   private cred = '';
@@ -225,7 +232,8 @@ export class TabEndpoint implements Endpoint {
     const t = new TabEndpoint(name, copy, canOwn);
     try {
       t.cred = await fingerprint(copy);
-      if (!canOwn && !(await t.ownerExists()))
+      const alone = !canOwn && !(await t.ownerExists());
+      if (alone && !TabEndpoint.snapshotOpener)
         throw new PagedbError(ErrorCode.ENOTSUP,
           `no tab has database "${name}" open: a service worker reaches a database through a tab that has it open`);
       const done = new Promise<void>((resolve, reject) => {
@@ -234,6 +242,13 @@ export class TabEndpoint implements Endpoint {
       const timer = setTimeout(() => t.opened?.(new PagedbError(ErrorCode.EBUSY,
         `database "${name}" is held by a context that does not answer (waited ${OWNER_WAIT_MS} ms)`)), OWNER_WAIT_MS);
       await t.join();
+      if (alone) {
+        // no tab: the read-only snapshot, unless a tab holds the files by now (EBUSY:
+        // its welcome comes)
+        await t.enterSnapshot().catch((e) => {
+          if (!(e instanceof PagedbError) || e.code !== ErrorCode.EBUSY) throw e;
+        });
+      }
       try {
         await done;
       } finally {
@@ -360,6 +375,7 @@ export class TabEndpoint implements Endpoint {
   private attached(txnId: number): void {
     this.gen++;
     this.noOwner = false;
+    this.noOwnerError = undefined;
     if (this.listeners.size && this.lastTxnId && txnId > this.lastTxnId)
       this.notify({ txnId, tables: [], segments: false, gap: true });
     this.lastTxnId = Math.max(this.lastTxnId, txnId);
@@ -453,6 +469,7 @@ export class TabEndpoint implements Endpoint {
 
   /** Welcome from owner `from`: become its client and watch its alive lock. */
   private attach(from: string, txnId: number): void {
+    if (this.state === 'snapshot') this.leaveSnapshot();
     if (this.state !== 'electing') return;
     this.stopHello();
     this.ownerId = from;
@@ -499,6 +516,26 @@ export class TabEndpoint implements Endpoint {
     this.failPending(this.gen, why);
   }
 
+  /** Service worker, no tab: read from a read-only snapshot (snapshot.ts). Rejects with its open error. */
+  private async enterSnapshot(): Promise<void> {
+    const ep = await TabEndpoint.snapshotOpener!(this.name, this.options);
+    if (this.state !== 'electing') {
+      ep.call('close', {}).catch(() => undefined);
+      return;
+    }
+    this.snap = ep;
+    this.state = 'snapshot';
+    this.attached(0);
+  }
+
+  /** A tab has the database again: leave the snapshot (closed once its reads are done). */
+  private leaveSnapshot(): void {
+    const old = this.snap;
+    this.snap = undefined;
+    if (this.state === 'snapshot') this.state = 'electing';
+    if (old) setTimeout(() => old.call('close', {}).catch(() => undefined), 5_000);
+  }
+
   private dropLink(): void {
     if (this.linking !== undefined) clearTimeout(this.linking);
     this.linking = undefined;
@@ -512,12 +549,27 @@ export class TabEndpoint implements Endpoint {
     if (!this.canOwn)
       this.ownerExists().then((yes) => {
         if (yes || this.state !== 'electing') return;
-        const w = [...this.waiters];
-        this.waiters.clear();
-        this.noOwner = true;
-        for (const f of w) f();
+        if (TabEndpoint.snapshotOpener) {
+          this.enterSnapshot().catch((e) => {
+            if (e instanceof PagedbError && e.code === ErrorCode.EBUSY) return; // a tab holds it: its welcome comes
+            this.noOwnerError = e instanceof PagedbError ? e : new PagedbError(ErrorCode.EIO, String(e));
+            this.failWaiters();
+          });
+          return;
+        }
+        this.failWaiters();
       }, () => undefined);
   }
+
+  /** A service worker found no tab (and no snapshot): the waiting calls reject. */
+  private failWaiters(): void {
+    const w = [...this.waiters];
+    this.waiters.clear();
+    this.noOwner = true;
+    for (const f of w) f();
+  }
+
+  private noOwnerError: PagedbError | undefined;
 
   private noOwner = false;
 
@@ -580,7 +632,7 @@ export class TabEndpoint implements Endpoint {
           this.detach('another context took over');
           this.lookAgain();
         }
-        if (this.state === 'electing') this.post({ k: 'hello', from: this.id, cred: this.cred });
+        if (this.state === 'electing' || this.state === 'snapshot') this.post({ k: 'hello', from: this.id, cred: this.cred });
         return;
       case 'req':
         if (this.state === 'owner' && m.to === this.id) {
@@ -680,7 +732,8 @@ export class TabEndpoint implements Endpoint {
     const a = args as { txn?: number; seg?: number; write?: boolean; append?: boolean };
     if (this.options.readOnly && (WRITE_OPS.has(op) || (op === 'begin' && a.write) || (op === 'segOpen' && a.append)))
       return Promise.reject(new PagedbError(ErrorCode.EMISUSE, 'database is open read-only'));
-    if (this.state !== 'owner' && this.state !== 'client') return this.waitBackend().then(() => this.call(op, args));
+    if (this.state !== 'owner' && this.state !== 'client' && this.state !== 'snapshot')
+      return this.waitBackend().then(() => this.call(op, args));
     if (op === 'begin') this.txnGen.set(a.txn!, this.gen);
     else if (TXN_OPS.has(op) && a.txn) {
       const g = this.txnGen.get(a.txn);
@@ -701,13 +754,25 @@ export class TabEndpoint implements Endpoint {
       args = { ...args, seg: a.seg! % SEG_SPAN } as OpArgs[K];
     }
     const id = this.nextId++, gen = this.gen;
-    const p = new Promise<unknown>((resolve, reject) => {
-      this.pending.set(id, { op, args, resolve, reject, gen });
-    });
-    this.outbox.push({ id, op, args });
-    if (!this.scheduled) {
-      this.scheduled = true;
-      queueMicrotask(() => this.flush());
+    let p: Promise<unknown>;
+    if (this.state === 'snapshot') {
+      p = this.snap!.call(op, args).catch((e) => {
+        // a tab holds the files now: wait for it (a read outside a transaction, or a begin)
+        if (e instanceof PagedbError && e.code === ErrorCode.EBUSY && (op === 'begin' || !a.txn) && this.state === 'snapshot') {
+          this.leaveSnapshot();
+          return this.call(op, args);
+        }
+        throw e;
+      });
+    } else {
+      p = new Promise<unknown>((resolve, reject) => {
+        this.pending.set(id, { op, args, resolve, reject, gen });
+      });
+      this.outbox.push({ id, op, args });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(() => this.flush());
+      }
     }
     if (op === 'segCreate' || op === 'segOpen')
       return p.then((r) => ({ ...(r as { seg: number }), seg: gen * SEG_SPAN + (r as { seg: number }).seg }) as OpResults[K]);
@@ -737,13 +802,13 @@ export class TabEndpoint implements Endpoint {
 
   private waitBackend(): Promise<void> {
     if (this.noOwner && !this.canOwn)
-      return Promise.reject(new PagedbError(ErrorCode.ENOTSUP,
+      return Promise.reject(this.noOwnerError ?? new PagedbError(ErrorCode.ENOTSUP,
         `no tab has database "${this.name}" open: a service worker reaches a database through a tab that has it open`));
     return new Promise<void>((resolve, reject) => {
       const f = () => {
         clearTimeout(timer);
         if (this.noOwner && !this.canOwn && this.state === 'electing') {
-          reject(new PagedbError(ErrorCode.ENOTSUP,
+          reject(this.noOwnerError ?? new PagedbError(ErrorCode.ENOTSUP,
             `no tab has database "${this.name}" open: a service worker reaches a database through a tab that has it open`));
         } else resolve();
       };
@@ -804,6 +869,10 @@ export class TabEndpoint implements Endpoint {
   /** Release the worker, every lock and the session at the owner (no answer awaited). */
   private release(): void {
     this.stopHello();
+    if (this.snap) {
+      this.snap.call('close', {}).catch(() => undefined);
+      this.snap = undefined;
+    }
     this.candidacy?.abort();
     this.candidacy = undefined;
     if (this.state === 'owner') {

@@ -1,9 +1,10 @@
 // A service worker (module) that serves /tests/browser/pages/offline/* out of pagedb, for
 // tests/browser/service_worker.spec.ts: GET offline/<name> answers the value of key
-// <name> of table "pages" of database "site" (opened as a client of the tab that owns it).
-// Errors answer 503 with {codeName, message} as JSON. With no tab open, open() and reads
-// reject with ENOTSUP; an open Database re-attaches by itself when a tab opens the database.
-import * as pagedb from '/dist/index.js';
+// <name> of table "pages" of database "site"; GET offline/_write?k=..&v=.. writes it.
+// While a tab has the database open the Database works through it; with no tab, reads
+// come from the read-only snapshot (pagedb/service-worker) and writes fail with ENOTSUP.
+// Errors answer 503 with {codeName, message} as JSON.
+import * as pagedb from '/dist/service_worker.js';
 
 let dbp;
 const db = () => (dbp ??= pagedb.open('site', { key: new Uint8Array(32).fill(7) }).catch((e) => {
@@ -11,7 +12,10 @@ const db = () => (dbp ??= pagedb.open('site', { key: new Uint8Array(32).fill(7) 
   throw e;
 }));
 
-self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('install', (ev) => {
+  // the wasm module, so the snapshot path can start offline
+  ev.waitUntil(caches.open('pagedb').then((c) => c.add(pagedb.wasmUrl)).then(() => self.skipWaiting()));
+});
 self.addEventListener('activate', (ev) => ev.waitUntil(self.clients.claim()));
 self.addEventListener('fetch', (ev) => {
   const url = new URL(ev.request.url);
@@ -21,6 +25,10 @@ self.addEventListener('fetch', (ev) => {
   ev.respondWith((async () => {
     try {
       const d = await db();
+      if (name === '_write') {
+        await d.write((tx) => tx.table('pages').put(url.searchParams.get('k'), url.searchParams.get('v')));
+        return new Response('written');
+      }
       const v = await d.read((tx) => tx.table('pages').get(name));
       if (v === undefined) return new Response('not in pagedb', { status: 404 });
       const type = name.endsWith('.html') ? 'text/html' : 'text/plain';

@@ -116,3 +116,33 @@ for (const shared of [true, false]) {
     else expect(seen).toBeGreaterThanOrEqual(10);
   });
 }
+
+test('closed and crashed client tabs leave nothing at the owner (sessions, write gate)', async ({ context }) => {
+  const a = await openTab(context, 'leak');
+  const others = [await openTab(context, 'leak'), await openTab(context, 'leak'), await openTab(context, 'leak')];
+  expect(await oneOwner([a, ...others])).toBe(a);
+  const sessions = () => a.evaluate(() => (window as any).db.ep.sessions);
+  await a.waitForFunction(() => (window as any).db.ep.sessions === 4);
+  // one client crashes inside a write transaction (holding the write gate), one closes its
+  // tab, one closes its Database
+  await others[0].evaluate(() => {
+    const w = window as any;
+    w.db.write(async (tx: any) => {
+      await tx.table('t').get('x'); // begun at the owner
+      await new Promise(() => undefined); // never finishes
+    });
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  const cdp = await context.newCDPSession(others[0]);
+  cdp.send('Page.crash').catch(() => undefined);
+  await others[1].close();
+  await others[2].evaluate(() => (window as any).db.close());
+  await a.waitForFunction(() => (window as any).db.ep.sessions === 1, undefined, { timeout: 10_000 });
+  expect(await sessions()).toBe(1);
+  // the crashed client's write transaction was aborted: the owner writes at once
+  expect(await a.evaluate(async () => {
+    const w = window as any;
+    await w.db.write((tx: any) => tx.table('t').put('k', 'v'));
+    return w.db.table('t').count();
+  })).toBe(1);
+});

@@ -62,8 +62,12 @@ export const STOP_GRACE_MS = 2000;
 /** Ops that start something new: answered `retry` by a stopping owner. */
 const STARTERS = new Set<Op>(['begin', 'writeBatch', 'segDelete', 'segCreate', 'segOpen', 'stat', 'verify', 'open']);
 
-/** Tries (after the first) and their waits when the OPFS files are still held (EBUSY), in ms. */
-const OPEN_BACKOFF_MS = [100, 250, 500, 1000, 2000];
+/**
+ * Waits before the second and third try when the OPFS files are still held (EBUSY), in
+ * ms. Each try itself retries createSyncAccessHandle for up to 3 s (opfs_backend.ts), so
+ * an owner gives up after about 10 s, releases its locks and stands again (tabs.ts).
+ */
+const OPEN_BACKOFF_MS = [250, 1000];
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -141,6 +141,11 @@ function retryAll(calls: Call[]): Answer[] {
   return calls.map((c) => ({ id: c.id, ok: false, retry: true }));
 }
 
+/** ENOTSUP for a service worker that finds no tab with database `name` open (and no snapshot path). */
+function noTab(name: string): PagedbError {
+  return new PagedbError(ErrorCode.ENOTSUP, `no tab has database "${name}" open: a service worker reaches a database through a tab that has it open`);
+}
+
 /** True in a ServiceWorkerGlobalScope. */
 export function inServiceWorker(): boolean {
   const g = globalThis as unknown as { ServiceWorkerGlobalScope?: unknown };
@@ -234,8 +239,7 @@ export class TabEndpoint implements Endpoint {
       t.cred = await fingerprint(copy);
       const alone = !canOwn && !(await t.ownerExists());
       if (alone && !TabEndpoint.snapshotOpener)
-        throw new PagedbError(ErrorCode.ENOTSUP,
-          `no tab has database "${name}" open: a service worker reaches a database through a tab that has it open`);
+        throw noTab(name);
       const done = new Promise<void>((resolve, reject) => {
         t.opened = (e) => (e ? reject(e) : resolve());
       });
@@ -802,14 +806,12 @@ export class TabEndpoint implements Endpoint {
 
   private waitBackend(): Promise<void> {
     if (this.noOwner && !this.canOwn)
-      return Promise.reject(this.noOwnerError ?? new PagedbError(ErrorCode.ENOTSUP,
-        `no tab has database "${this.name}" open: a service worker reaches a database through a tab that has it open`));
+      return Promise.reject(this.noOwnerError ?? noTab(this.name));
     return new Promise<void>((resolve, reject) => {
       const f = () => {
         clearTimeout(timer);
         if (this.noOwner && !this.canOwn && this.state === 'electing') {
-          reject(this.noOwnerError ?? new PagedbError(ErrorCode.ENOTSUP,
-            `no tab has database "${this.name}" open: a service worker reaches a database through a tab that has it open`));
+          reject(this.noOwnerError ?? noTab(this.name));
         } else resolve();
       };
       const timer = setTimeout(() => {

@@ -138,3 +138,33 @@ test('the owner tab closes its Database while a client writes: the client carrie
   expect(await b.evaluate(() => (window as any).owner())).toBe(true);
   expect(await b.evaluate(async () => [await (window as any).db.table('t').count(), await (window as any).db.verify() > 0])).toEqual([60, true]);
 });
+
+test('files still held by another context (NoModificationAllowedError): the new owner retries with backoff, the app sees no error', async ({ page, context }) => {
+  const a = await openTab(context, 'held');
+  await a.evaluate(async () => {
+    const w = window as any;
+    await w.db.write((tx: any) => tx.table('t').put('k', 'v'));
+    await w.db.close();
+  });
+  // a worker of this page holds main.pdb's sync access handle for 1.5 s (as a reloaded
+  // owner's worker may, briefly), while another tab opens the database
+  await page.goto('/tests/browser/pages/app.html');
+  await page.evaluate(() => {
+    const src = `onmessage = async () => {
+      const d = await (await navigator.storage.getDirectory()).getDirectoryHandle('held');
+      const h = await (await d.getFileHandle('main.pdb')).createSyncAccessHandle();
+      postMessage('held');
+      setTimeout(() => { h.close(); postMessage('released'); }, 1500);
+    };`;
+    const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+    (window as any).holder = new Promise((r) => (w.onmessage = (e) => e.data === 'held' && r(undefined)));
+    w.postMessage('go');
+  });
+  await page.evaluate(() => (window as any).holder);
+  const t0 = Date.now();
+  const b = await openTab(context, 'held');
+  expect(await b.evaluate(() => (window as any).openError)).toBeUndefined();
+  expect(Date.now() - t0).toBeGreaterThan(1000); // it did wait for the handle
+  expect(await b.evaluate(async () => [(window as any).owner(), (window as any).dec(await (window as any).db.read((tx: any) => tx.table('t').get('k')))]))
+    .toEqual([true, 'v']);
+});

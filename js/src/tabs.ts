@@ -46,8 +46,12 @@
  *    `retry` when it stopped gracefully) and calls made while there is no owner wait for
  *    the next one, at most OWNER_WAIT_MS, then reject with EBUSY.
  *  - Lifecycle. On pagehide and freeze a tab gives everything up (worker, handles, every
- *    lock, its session at the owner); on pageshow (persisted) and resume it joins again as
- *    a candidate. The rules of lifecycle.ts apply to its calls and transactions.
+ *    lock, its session at the owner, its channel and ports: a page holding them may not
+ *    enter the back/forward cache); on pageshow (persisted) and resume it joins again as a
+ *    candidate, under a new id. Calls made meanwhile wait; calls in flight are settled as
+ *    on failover (a commit: UNKNOWN_OUTCOME); transactions and segment handles from before
+ *    reject with EMISUSE. A database opened with the test-only `testSeed` is not reopened
+ *    (its nonces would repeat): its later calls reject with EMISUSE.
  *  - Notifications. After each successful commit the owner posts `change` with the
  *    commit's CommitResult; every Database's subscribers (subscribe.ts) get it once.
  */

@@ -202,6 +202,7 @@ export class TabEndpoint implements Endpoint {
   // notifications
   private listeners = new Set<(c: CommitResult & { gap?: boolean }) => void>();
   private lastTxnId = 0;
+  private everAttached = false;
   /** Times this context became the owner (for tests). */
   ownerships = 0;
   /** Times this context lost its owner and re-attached (for tests). */
@@ -379,13 +380,19 @@ export class TabEndpoint implements Endpoint {
     this.startHello();
   }
 
-  /** A new backend is ready (owner or client): release the waiting calls. */
-  private attached(txnId: number): void {
+  /**
+   * A new backend is ready (owner or client; `live` false: the service worker's snapshot):
+   * release the waiting calls; `txnId` is the backend's current txn id.
+   */
+  private attached(txnId: number, live = true): void {
     this.gen++;
     this.noOwner = false;
     this.noOwnerError = undefined;
-    if (this.listeners.size && this.lastTxnId && txnId > this.lastTxnId)
+    // commits this context was not told about (an owner died after committing, before
+    // announcing): a gap; not at the first attachment, nor from a snapshot (txnId 0)
+    if (live && this.listeners.size && this.everAttached && txnId > this.lastTxnId)
       this.notify({ txnId, tables: [], segments: false, gap: true });
+    if (live) this.everAttached = true;
     this.lastTxnId = Math.max(this.lastTxnId, txnId);
     const o = this.opened;
     this.opened = undefined;
@@ -533,7 +540,7 @@ export class TabEndpoint implements Endpoint {
     }
     this.snap = ep;
     this.state = 'snapshot';
-    this.attached(0);
+    this.attached(0, false);
   }
 
   /** A tab has the database again: leave the snapshot (closed once its reads are done). */

@@ -55,6 +55,9 @@ for (const when of ['before', 'after'] as const) {
     });
     // the previous commit (nothing) or the new one, never anything else
     expect(state.counter).toBe(when === 'before' ? null : '1');
+    // a commit the dead owner made but never announced is reported to subscribers as a gap
+    const gaps = await b.evaluate(() => (window as any).changes.filter((c: any) => c.gap).length);
+    expect(gaps).toBe(when === 'before' ? 0 : 1);
     expect(state.pages).toBeGreaterThan(0);
     // the retry applies exactly once: applied now, or reported as already committed
     expect(await clientWrite(b, 'op1')).toBe(when === 'before' ? 'ok' : 'PAGEDB_EEXIST');

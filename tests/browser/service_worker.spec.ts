@@ -51,6 +51,10 @@ test('service worker: offline navigation from pagedb through the owner tab; no t
   for (const n of nums) expect(Number.isInteger(n) && n >= 0 && n <= N).toBe(true);
   for (let i = 1; i < nums.length; i++) expect(nums[i]).toBeGreaterThanOrEqual(nums[i - 1]);
   expect((await swFetch(app, 'counter')).body).toBe(String(N)); // read-after-commit through the SW
+  // the service worker's subscription fired once per commit
+  let changes = await swFetch(app, '_changes');
+  for (let i = 0; i < 50 && changes.body !== String(N); i++) changes = await swFetch(app, '_changes');
+  expect(changes.body).toBe(String(N));
   // no tab has the database open: the service worker reads a read-only snapshot of the
   // files (the last commit), and its writes fail with a clear typed error
   await owner.close();

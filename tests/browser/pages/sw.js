@@ -1,13 +1,17 @@
 // A service worker (module) that serves /tests/browser/pages/offline/* out of pagedb, for
 // tests/browser/service_worker.spec.ts: GET offline/<name> answers the value of key
-// <name> of table "pages" of database "site"; GET offline/_write?k=..&v=.. writes it.
+// <name> of table "pages" of database "site"; GET offline/_write?k=..&v=.. writes it;
+// GET offline/_changes answers how many change notifications the service worker received.
 // While a tab has the database open the Database works through it; with no tab, reads
 // come from the read-only snapshot (pagedb/service-worker) and writes fail with ENOTSUP.
 // Errors answer 503 with {codeName, message} as JSON.
 import * as pagedb from '/dist/service_worker.js';
 
-let dbp;
-const db = () => (dbp ??= pagedb.open('site', { key: new Uint8Array(32).fill(7) }).catch((e) => {
+let dbp, changes = 0;
+const db = () => (dbp ??= pagedb.open('site', { key: new Uint8Array(32).fill(7) }).then((d) => {
+  d.subscribe(() => changes++); // commits made in any tab
+  return d;
+}, (e) => {
   dbp = undefined;
   throw e;
 }));
@@ -25,6 +29,7 @@ self.addEventListener('fetch', (ev) => {
   ev.respondWith((async () => {
     try {
       const d = await db();
+      if (name === '_changes') return new Response(String(changes));
       if (name === '_write') {
         await d.write((tx) => tx.table('pages').put(url.searchParams.get('k'), url.searchParams.get('v')));
         return new Response('written');

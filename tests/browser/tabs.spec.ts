@@ -146,3 +146,21 @@ test('closed and crashed client tabs leave nothing at the owner (sessions, write
     return w.db.table('t').count();
   })).toBe(1);
 });
+
+test('two Databases on one database in the same tab: one owns, the other goes through it', async ({ context }) => {
+  const a = await openTab(context, 'twice');
+  const r = await a.evaluate(async () => {
+    const w = window as any;
+    const second = await w.pagedb.open('twice', w.openOptions);
+    const seen: number[] = [];
+    second.subscribe((c: any) => seen.push(c.txnId));
+    await w.db.write((tx: any) => tx.table('t').put('a', '1'));
+    await second.write((tx: any) => tx.table('t').put('b', '2'));
+    const both = [w.dec(await second.read((tx: any) => tx.table('t').get('a'))), w.dec(await w.db.read((tx: any) => tx.table('t').get('b')))];
+    await new Promise((res) => setTimeout(res, 100));
+    await second.close();
+    const after = await w.db.table('t').count(); // the first keeps working
+    return { both, seen: seen.length, after, owners: [w.owner(), second.ep.isOwner] };
+  });
+  expect(r).toEqual({ both: ['1', '2'], seen: 2, after: 2, owners: [true, false] });
+});

@@ -321,7 +321,7 @@ export class TabEndpoint implements Endpoint {
       if (err.code === ErrorCode.EBUSY && this.state !== 'closed') {
         // still held by a context that is going away: stand again after a pause
         await sleep(500);
-        if (!ac.signal.aborted && this.id === id && this.state === 'electing') this.stand();
+        if (!ac.signal.aborted && this.id === id && (this.state === 'electing' || this.state === 'client')) this.stand();
         return;
       }
       if (this.opened) this.opened(err);
@@ -339,6 +339,11 @@ export class TabEndpoint implements Endpoint {
     } catch {
       /* reported by the calls */
     }
+    if (ac.signal.aborted || this.id !== id || this.inactive()) {
+      owner.kill(); // hidden, frozen or closed meanwhile
+      this.dropOwnerLocks();
+      return;
+    }
     // the previous owner (if this context was its client) is gone: its calls are settled
     if (this.state === 'client') this.detach('another context took over');
     this.stopHello();
@@ -353,6 +358,11 @@ export class TabEndpoint implements Endpoint {
     this.ownerships++;
     this.attached(txnId);
     this.post({ k: 'owner', from: this.id, txnId });
+  }
+
+  /** True when this context is closed, dead or suspended (re-read after an await). */
+  private inactive(): boolean {
+    return this.state === 'closed' || this.state === 'suspended' || this.state === 'dead';
   }
 
   private dropOwnerLocks(): void {
@@ -643,10 +653,8 @@ export class TabEndpoint implements Endpoint {
         }
         return;
       case 'owner':
-        if (this.state === 'client' && this.ownerId !== m.from) {
-          this.detach('another context took over');
-          this.lookAgain();
-        }
+        // another owner: the old one is gone (after a grace period for its last answers)
+        if (this.state === 'client' && this.ownerId !== m.from) this.ownerGone(this.ownerId!);
         if (this.state === 'electing' || this.state === 'snapshot') this.post({ k: 'hello', from: this.id, cred: this.cred });
         return;
       case 'req':

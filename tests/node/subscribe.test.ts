@@ -88,3 +88,20 @@ describe('subscribe', () => {
     expect(() => db.subscribe(() => undefined)).toThrow(PagedbError);
   });
 });
+
+describe('storage', () => {
+  it('reports the main file and segment bytes (no browser quota under Node)', async () => {
+    const db = await open('db', { key, directory: dir });
+    const seg = await db.segments.create();
+    await seg.append(new Uint8Array(10_000).fill(1));
+    await seg.seal();
+    await db.write((tx) => tx.segments.link(seg.id));
+    await seg.close();
+    const s = await db.storage();
+    expect(s.mainBytes).toBe(fs.statSync(path.join(dir, 'db', 'main.pdb')).size);
+    expect(s).toMatchObject({ segmentBytes: 10_000, segments: 1, usage: undefined, quota: undefined, persisted: undefined });
+    await db.close();
+    await expect(db.storage()).rejects.toThrow(PagedbError);
+  });
+});
+

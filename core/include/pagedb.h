@@ -84,7 +84,10 @@ enum pagedb_error {
                                or a file needing more than the caller's limits allow (an
                                Argon2id cost above pagedb_options.pwhash_max_*) */
     PAGEDB_ESEALED = 18,  /**< the segment is sealed (immutable): no append, no second seal */
-    PAGEDB_ERROR_MAX = 18
+    PAGEDB_UNKNOWN_OUTCOME = 19, /**< never returned by the C library: the browser package's
+                               code for a commit in flight when the tab owning the database
+                               went away (it may or may not have committed) */
+    PAGEDB_ERROR_MAX = 19
 };
 
 /**

@@ -41,6 +41,25 @@ import {
 } from './types.js';
 import { bytesArg, fnArg, rangeOptions, segmentOpenOptions, tableName, uintArg } from './validate.js';
 import { writeContext, type WriteFrame } from './write_context.js';
+import { Subscribers, type Change, type SubscribeOptions } from './subscribe.js';
+import type { CommitResult } from './protocol.js';
+import { estimate, type StorageInfo } from './storage.js';
+
+/** Options of {@link Database.write}. */
+export interface WriteOptions {
+  /**
+   * An idempotency id (a string of 1..255 UTF-8 bytes) recorded in the same transaction as
+   * the commit (FORMAT.md §11). A commit whose id is already recorded is not applied: the
+   * write rejects with PagedbError EEXIST ("already committed"). Use it to retry a write
+   * that rejected with UNKNOWN_OUTCOME (tabs.ts) exactly once.
+   */
+  idempotencyId?: string;
+}
+
+/** An Endpoint that delivers every commit of every context (tabs.ts TabEndpoint). */
+interface NotifyingEndpoint extends Endpoint {
+  subscribe(f: (c: CommitResult & { gap?: boolean }) => void): () => void;
+}
 
 /** A write queued behind another, not started yet; close() may cancel it (see close()). */
 interface QueuedWrite {
@@ -168,6 +187,18 @@ const BATCH = 256;
  * next read) is sent, and the caller may reuse its array meanwhile. Throws PagedbError
  * EINVAL naming the argument (see {@link Bytes}).
  */
+/** Check write()'s options; the idempotency id or undefined. Throws PagedbError EINVAL. */
+function writeOptions(o: unknown): string | undefined {
+  if (o === undefined) return undefined;
+  if (o === null || typeof o !== 'object') throw new PagedbError(ErrorCode.EINVAL, 'write options must be an object');
+  for (const k of Object.keys(o)) if (k !== 'idempotencyId') throw new PagedbError(ErrorCode.EINVAL, `unknown write option "${k}"`);
+  const id = (o as WriteOptions).idempotencyId;
+  if (id === undefined) return undefined;
+  const n = typeof id === 'string' ? new TextEncoder().encode(id).length : 0;
+  if (n < 1 || n > 255) throw new PagedbError(ErrorCode.EINVAL, 'options.idempotencyId must be a string of 1..255 UTF-8 bytes');
+  return id;
+}
+
 function copyArg(b: unknown, what: string): Uint8Array {
   const u = bytesArg(b, what);
   return typeof b === 'string' ? u : u.slice();
@@ -661,7 +692,8 @@ export class Database {
         }
         // queued with the writes: unlinking a linked segment takes the write transaction
         return this.enqueue(async () => {
-          await this.ep.call('segDelete', { id: v });
+          const done = await this.ep.call('segDelete', { id: v });
+          if (done && !this.notifying()) this.subs.emit(done);
         });
       },
     };
@@ -715,8 +747,11 @@ export class Database {
    * Run fn in a write transaction: commits (durably) when fn's result resolves, aborts when
    * it throws (the error is re-thrown). Resolves with fn's result. Write transactions are
    * queued so only one runs at a time. Errors reject with PagedbError (or whatever fn
-   * throws): EINVAL (fn not a function), EMISUSE (database closed or closing; or called
-   * inside a write callback of this database — see below), and the engine's errors.
+   * throws): EINVAL (fn not a function, bad options), EMISUSE (database closed or closing;
+   * or called inside a write callback of this database — see below), EEXIST (`options.
+   * idempotencyId` already committed: nothing applied), UNKNOWN_OUTCOME (browsers: the tab
+   * owning the database went away while the commit was in flight — it may or may not have
+   * committed; retry with an idempotency id, tabs.ts), and the engine's errors.
    *
    * Nesting: a write callback must not call db.write, db.close or db.segments.delete of
    * the same database (they would wait for the running write, which waits for them); use
@@ -726,10 +761,12 @@ export class Database {
    * an await in a browser waits; close() then cancels it (see close()), so nothing hangs
    * past close().
    */
-  write<T>(fn: (tx: WriteTxn) => T | Promise<T>): Promise<T> {
+  write<T>(fn: (tx: WriteTxn) => T | Promise<T>, options?: WriteOptions): Promise<T> {
+    let idem: string | undefined;
     try {
       this.writable('db.write');
       fnArg(fn, 'db.write callback');
+      idem = writeOptions(options);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -747,10 +784,46 @@ export class Database {
       }
       frame.done = true;
       tx.ended = true;
-      if (tx.txn) await tx.call('commit', { txn: tx.txn, ops: tx.take() });
-      else if (tx.ops.length) await this.ep.call('writeBatch', { ops: tx.take() });
+      const extra = idem === undefined ? {} : { idem };
+      let done: CommitResult | undefined;
+      if (tx.txn) done = await tx.call('commit', { txn: tx.txn, ops: tx.take(), ...extra });
+      else if (tx.ops.length || idem !== undefined) done = await this.ep.call('writeBatch', { ops: tx.take(), ...extra });
+      if (done && !this.notifying()) this.subs.emit(done);
       return result;
     });
+  }
+
+  private subs = new Subscribers();
+  private unhook: (() => void) | undefined;
+
+  /** True when the endpoint reports every context's commits (browsers: tabs.ts). */
+  private notifying(): boolean {
+    return typeof (this.ep as Partial<NotifyingEndpoint>).subscribe === 'function';
+  }
+
+  /**
+   * Call `listener` after every durable commit to this database with a {@link Change}:
+   * txn id, changed tables (name, realm, keys) and whether segments were linked or
+   * unlinked. In browsers it fires in every tab and the service worker that has the
+   * database open, once per commit each, for commits made anywhere; under Node for the
+   * commits of this Database. `options` narrows it to one table and optionally a key range
+   * ({@link SubscribeOptions}; subscribe.ts says how ranges match). Returns the
+   * unsubscribe function (idempotent); close() removes every listener, and a closed tab's
+   * listeners go with it. A listener's exception does not stop the others (it is
+   * re-thrown asynchronously). Throws PagedbError EINVAL (listener not a function, bad
+   * options), EMISUSE (closed).
+   */
+  subscribe(listener: (change: Change) => void, options?: SubscribeOptions): () => void {
+    this.alive();
+    const off = this.subs.add(listener, options);
+    if (!this.unhook && this.notifying()) this.unhook = (this.ep as NotifyingEndpoint).subscribe((c) => this.subs.emit(c));
+    return () => {
+      off();
+      if (this.subs.size === 0 && this.unhook) {
+        this.unhook();
+        this.unhook = undefined;
+      }
+    };
   }
 
   /**
@@ -840,6 +913,18 @@ export class Database {
     return this.ep.call('stat', {});
   }
 
+  /**
+   * Storage figures: the origin's usage, quota and persistence (navigator.storage
+   * estimate() and persisted(); undefined under Node) and this database's main file and
+   * segment bytes (storage.ts StorageInfo). Rejects with PagedbError (EMISUSE closed, the
+   * engine's read errors).
+   */
+  async storage(): Promise<StorageInfo> {
+    this.alive();
+    const [st, segs, est] = await Promise.all([this.stat(), this.segments.list(), estimate()]);
+    return { ...est, mainBytes: st.fileBytes, segmentBytes: segs.reduce((n, s) => n + s.length, 0), segments: segs.length };
+  }
+
   /** Authenticate every reachable page; resolves with the number of pages checked. */
   async verify(): Promise<number> {
     this.alive();
@@ -865,6 +950,9 @@ export class Database {
     if (writeContext().inside(this))
       return Promise.reject(new PagedbError(ErrorCode.EMISUSE, 'db.close called inside a db.write callback: close after the write resolves'));
     this.closing = this.shutdown();
+    this.subs.clear();
+    this.unhook?.();
+    this.unhook = undefined;
     return this.closing;
   }
 

@@ -24,6 +24,12 @@ export const ErrorCode = {
   EKEYORDER: 16,
   ENOTSUP: 17,
   ESEALED: 18,
+  /**
+   * The owner of the database (another tab) went away while this commit was in flight: it
+   * may or may not have been committed. Retry with the same idempotency id (`db.write(fn,
+   * { idempotencyId })`) to apply it exactly once (see tabs.ts).
+   */
+  UNKNOWN_OUTCOME: 19,
 } as const;
 
 /** One of the values of {@link ErrorCode} (OK included). */

@@ -16,7 +16,10 @@
 import { manageOp } from './manage_handler.js';
 import { SyncDatabase, type EmModule, type SyncSegment, type SyncTxn } from './engine.js';
 import { PagedbError, ErrorCode } from './errors.js';
-import { REPLY_MAX_BYTES, REPLY_MAX_RESPONSES, type OpArgs, type OpResults, type Op, type WriteOp } from './protocol.js';
+import {
+  CHANGED_KEYS_MAX, IDEMPOTENCY_TABLE, REPLY_MAX_BYTES, REPLY_MAX_RESPONSES, type ChangedTable, type CommitResult, type OpArgs,
+  type OpResults, type Op, type WriteOp,
+} from './protocol.js';
 import { AnswerWriter, K_GET, K_SCAN, readRequests, type WireAnswers, type WireRequests } from './wire.js';
 
 /** One answer message of a batch and the buffers it transfers. */
@@ -25,8 +28,16 @@ export interface BatchReply {
   transfer: ArrayBuffer[];
 }
 
+/** What a write transaction has changed so far (for its CommitResult). */
+interface Changes {
+  /** table -> keys written (undefined: every key may have changed); dropped tables too. */
+  tables: Map<string, Uint8Array[] | undefined>;
+  segments: boolean;
+}
+
 export class Handler {
   private db: SyncDatabase | undefined;
+  private changes = new WeakMap<SyncTxn, Changes>();
   private txns = new Map<number, SyncTxn>();
   private segs = new Map<number, SyncSegment>();
   private next = 1;
@@ -63,6 +74,7 @@ export class Handler {
   }
 
   private apply(t: SyncTxn, ops: WriteOp[]): void {
+    if (ops.length) this.note(t, ops);
     for (const o of ops) {
       if (o[0] === 0) t.put(o[1], o[2], o[3]);
       else if (o[0] === 1) t.delete(o[1], o[2]);
@@ -71,6 +83,63 @@ export class Handler {
       else if (o[0] === 4) t.dropTable(o[1]);
       else t.clearTable(o[1]);
     }
+  }
+
+  /** Record what `ops` change in `t` (for the commit's CommitResult). */
+  private note(t: SyncTxn, ops: WriteOp[]): void {
+    let c = this.changes.get(t);
+    if (!c) this.changes.set(t, (c = { tables: new Map(), segments: false }));
+    for (const o of ops) {
+      if (o[0] === 2 || o[0] === 3) {
+        c.segments = true;
+        continue;
+      }
+      const name = o[1] as string;
+      if (o[0] === 4 || o[0] === 5) {
+        c.tables.set(name, undefined);
+        continue;
+      }
+      const had = c.tables.get(name);
+      if (!c.tables.has(name)) c.tables.set(name, [o[2]]);
+      else if (had && had.length < CHANGED_KEYS_MAX) had.push(o[2]);
+      else c.tables.set(name, undefined);
+    }
+  }
+
+  /**
+   * Commit write transaction `t`: record `idem` first (FORMAT.md §11; EEXIST "already
+   * committed" when it is recorded: `t` is then aborted), then commit and describe the
+   * changes. Throws the engine's error (t aborted).
+   */
+  private commitWrite(t: SyncTxn, idem: string | undefined): CommitResult {
+    const c = this.changes.get(t);
+    this.changes.delete(t);
+    let tables: ChangedTable[] = [];
+    try {
+      if (c?.tables.size) {
+        const realms = new Map<string, number>();
+        for (const i of t.tableList()) realms.set(i.name, i.realm);
+        tables = [...c.tables].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+          .map(([name, keys]) => ({ name, realm: realms.get(name), keys }));
+      }
+      if (idem !== undefined) {
+        const key = idempotencyKey(idem);
+        const seen = t.get(IDEMPOTENCY_TABLE, key);
+        if (seen !== undefined) {
+          const txn = seen.length >= 8 ? Number(new DataView(seen.buffer, seen.byteOffset).getBigUint64(0, true)) : 0;
+          throw new PagedbError(ErrorCode.EEXIST, `already committed: idempotency id "${idem}" was committed by txn ${txn}`);
+        }
+        const v = new DataView(new ArrayBuffer(16));
+        v.setBigUint64(0, BigInt(this.d().stat().txnId + 1), true);
+        v.setFloat64(8, Date.now(), true);
+        t.put(IDEMPOTENCY_TABLE, key, new Uint8Array(v.buffer));
+      }
+    } catch (e) {
+      t.abort();
+      throw e;
+    }
+    t.commit();
+    return { txnId: this.d().stat().txnId, tables, segments: c?.segments ?? false };
   }
 
   /** Run one op synchronously; throws PagedbError. segCreate needs runBatch on OPFS. */
@@ -168,8 +237,7 @@ export class Handler {
           t.abort();
           throw e;
         }
-        t.commit();
-        return null;
+        return this.commitWrite(t, a.idem);
       }
       case 'abort': {
         const t = this.txns.get(a.txn);
@@ -185,8 +253,7 @@ export class Handler {
           t.abort();
           throw e;
         }
-        t.commit();
-        return null;
+        return this.commitWrite(t, a.idem);
       }
       case 'stat':
         return this.d().stat();
@@ -267,7 +334,7 @@ export class Handler {
           throw e;
         }
         w.commit();
-        return null;
+        return { txnId: d.stat().txnId, tables: [], segments: true };
       }
       case 'segGet': {
         const t = this.t(a.txn);
@@ -280,7 +347,14 @@ export class Handler {
         this.guard(a.txn, () => this.apply(t, a.ops));
         return { segments: this.guard(a.txn, () => t.listSegments()) };
       }
-      case 'tables':
+      case 'tables': {
+        const r = manageOp(this.d(), op, a, (txn, f) => {
+          const t = this.t(txn);
+          this.guard(txn, () => this.apply(t, a.ops));
+          return this.guard(txn, () => f(t));
+        }) as OpResults['tables'];
+        return { tables: r.tables.filter((i) => i.name !== IDEMPOTENCY_TABLE) };
+      }
       case 'count':
         return manageOp(this.d(), op, a, (txn, f) => {
           const t = this.t(txn);
@@ -315,6 +389,14 @@ export class Handler {
       throw e;
     }
   }
+}
+
+/** The key of idempotency id `idem` in IDEMPOTENCY_TABLE: its UTF-8 bytes (1..255). */
+function idempotencyKey(idem: unknown): Uint8Array {
+  const k = typeof idem === 'string' ? new TextEncoder().encode(idem) : undefined;
+  if (!k || k.length < 1 || k.length > 255)
+    throw new PagedbError(ErrorCode.EINVAL, 'idempotency id must be a string of 1..255 UTF-8 bytes');
+  return k;
 }
 
 /** Convert anything thrown into {code, message}. */

@@ -27,7 +27,8 @@ setWriteContext({
 export * from './errors.js';
 export * from './types.js';
 export { Database, Segment, SEGMENT_BATCH_BYTES } from './database.js';
-export type { ReadTxn, WriteTxn, ReadTable, WriteTable, ReadSegments, WriteSegments, Segments } from './database.js';
+export type { ReadTxn, WriteTxn, ReadTable, WriteTable, ReadSegments, WriteSegments, Segments, WriteOptions } from './database.js';
+export type { Change, ChangedTableInfo, SubscribeOptions } from './subscribe.js';
 export { SyncDatabase, SyncTxn, SyncSegment, SEGMENT_IO_BYTES } from './engine.js';
 
 /**

@@ -47,9 +47,15 @@ export interface OpArgs {
   begin: { write: boolean; txn: number };
   get: { txn: number; table: string; key: Uint8Array; ops: WriteOp[] };
   scan: { txn: number; table: string; range: RangeOptions; max: number; ops: WriteOp[] };
-  commit: { txn: number; ops: WriteOp[] };
+  /**
+   * Commit `txn` after applying `ops`. `idem`: an idempotency id (1..255 UTF-8 bytes)
+   * recorded in the same transaction (FORMAT.md §11); a commit whose id is already
+   * recorded is aborted and fails with EEXIST ("already committed").
+   */
+  commit: { txn: number; ops: WriteOp[]; idem?: string };
   abort: { txn: number };
-  writeBatch: { ops: WriteOp[] };
+  /** A write transaction of `ops` alone (begin, apply, commit); `idem` as in commit. */
+  writeBatch: { ops: WriteOp[]; idem?: string };
   stat: Record<string, never>;
   verify: Record<string, never>;
   close: Record<string, never>;
@@ -88,9 +94,9 @@ export interface OpResults {
   begin: { txn: number };
   get: { value: Uint8Array | undefined };
   scan: { entries: [Uint8Array, Uint8Array][]; more: boolean };
-  commit: null;
+  commit: CommitResult;
   abort: null;
-  writeBatch: null;
+  writeBatch: CommitResult;
   stat: Stats;
   verify: { pages: number };
   close: null;
@@ -103,7 +109,7 @@ export interface OpResults {
   segStat: { info: SegmentInfo };
   segVerify: { pages: number };
   segClose: null;
-  segDelete: null;
+  segDelete: CommitResult | null;
   segGet: { info: SegmentInfo | undefined };
   segList: { segments: SegmentInfo[] };
   tables: { tables: TableInfo[] };
@@ -111,6 +117,36 @@ export interface OpResults {
 }
 
 export type Op = keyof OpArgs;
+
+/**
+ * A table changed by a commit: its name, its realm (undefined when the commit dropped it),
+ * and the keys written or deleted — undefined when every key may have changed (the table
+ * was cleared or dropped) or more than CHANGED_KEYS_MAX keys changed.
+ */
+export interface ChangedTable {
+  name: string;
+  realm: number | undefined;
+  keys: Uint8Array[] | undefined;
+}
+
+/** What a commit changed (the answer of commit, writeBatch and a committing segDelete). */
+export interface CommitResult {
+  /** The txn id the commit made durable (pagedb_txn_id; Stats.txnId after it). */
+  txnId: number;
+  /** Tables written, in name order (empty for a commit of segment links alone). */
+  tables: ChangedTable[];
+  /** True when the commit linked or unlinked a segment. */
+  segments: boolean;
+}
+
+/** Most changed keys a commit reports per table; beyond this only the table is named. */
+export const CHANGED_KEYS_MAX = 64;
+
+/**
+ * The internal table in which a commit's idempotency id is recorded (FORMAT.md §11). Its
+ * name is reserved: `tables` does not list it.
+ */
+export const IDEMPOTENCY_TABLE = 'pagedb.idempotency';
 
 /** Most requests in one batch message. */
 export const BATCH_MAX_REQUESTS = 256;

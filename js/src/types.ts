@@ -47,6 +47,14 @@ export interface OpenOptions {
   testSeed?: Uint8Array;
   /** TEST ONLY: must be true for `testSeed` to be accepted. */
   allowDeterministic?: boolean;
+  /**
+   * TEST ONLY (browser): faults injected by the worker's OPFS backend (worker.ts), for the
+   * failover and quota tests. `stallBeforeHeaderMs` / `stallAfterHeaderMs`: busy-wait
+   * this long (ms) before / after each header-page write of main.pdb once the database is
+   * open — a commit stalled between its page writes and its commit point, or just after
+   * it. Ignored under Node.
+   */
+  testFaults?: { stallBeforeHeaderMs?: number; stallAfterHeaderMs?: number };
   /** Node only: directory under which the database directory `name` lives (default cwd). */
   directory?: string;
 }

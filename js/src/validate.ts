@@ -82,7 +82,7 @@ function unknownKeys(o: Record<string, unknown>, known: readonly string[], what:
 /** Names accepted in OpenOptions. */
 export const OPEN_OPTION_NAMES = [
   'key', 'passphrase', 'cacheBytes', 'pageSize', 'cipher', 'create', 'readOnly', 'pwhashOpsLimit', 'pwhashMemLimit',
-  'testSeed', 'allowDeterministic', 'directory',
+  'testSeed', 'allowDeterministic', 'directory', 'testFaults',
 ] as const;
 
 /** Names accepted in RangeOptions. */
@@ -134,6 +134,13 @@ export function openOptions(opts: unknown): OpenOptions {
     const s = bytesArg(o.testSeed, 'options.testSeed');
     if (s.length !== 32) throw invalid('options.testSeed', `must be 32 bytes, not ${s.length}`);
     out.testSeed = s.slice();
+  }
+  if (has('testFaults')) {
+    const f = optionsObject(o.testFaults, 'options.testFaults');
+    unknownKeys(f, ['stallBeforeHeaderMs', 'stallAfterHeaderMs'], 'options.testFaults');
+    out.testFaults = {};
+    for (const k of ['stallBeforeHeaderMs', 'stallAfterHeaderMs'] as const)
+      if (f[k] !== undefined) out.testFaults[k] = uintArg(f[k], `options.testFaults.${k}`);
   }
   if (has('directory')) {
     if (typeof o.directory !== 'string' || o.directory === '')

@@ -13,6 +13,7 @@ import { Handler, toWire, type BatchReply } from './handler.js';
 import { loadModule } from './module_browser.js';
 import { OpfsBackend } from './opfs_backend.js';
 import type { OpArgs } from './protocol.js';
+import type { OpenOptions } from './types.js';
 import { A_ERR, AnswerWriter, K_OBJ, type WireRequests } from './wire.js';
 
 let handler: Handler | undefined;
@@ -43,8 +44,13 @@ async function openDb(batch: WireRequests): Promise<void> {
   let b: OpfsBackend | undefined;
   try {
     const a = batch.objs[0].args as OpArgs['open'];
+    const fh = (globalThis as { FileSystemFileHandle?: { prototype: object } }).FileSystemFileHandle;
+    if (!fh || !('createSyncAccessHandle' in fh.prototype))
+      throw Object.assign(new Error('missing capability: OPFS sync access handles (FileSystemSyncAccessHandle in dedicated workers)'),
+        { pagedbCode: ErrorCode.ENOTSUP });
     b = await OpfsBackend.prepare(a.name, a.options.create ?? true);
     const m = await loadModule(a.options);
+    if (a.options.testFaults) injectFaults(b, a.options.testFaults);
     m.pagedbVfs = b;
     const backend = b;
     const h = new Handler(m, () => backend.releaseAll());
@@ -60,6 +66,34 @@ async function openDb(batch: WireRequests): Promise<void> {
     await b?.discardFailedCreate();
     failAll(batch, e);
   }
+}
+
+/**
+ * TEST ONLY: the faults of OpenOptions.testFaults, wrapped around the backend's write: a
+ * busy-wait before or after each header-page write of main.pdb once the database is open
+ * (the worker cannot sleep synchronously without SharedArrayBuffer), so a test can crash
+ * the page while a commit is stalled there.
+ */
+function injectFaults(b: OpfsBackend, f: NonNullable<OpenOptions['testFaults']>): void {
+  const write = b.write.bind(b), open = b.open.bind(b);
+  const main = new Set<number>();
+  b.open = (path, flags) => {
+    const h = open(path, flags);
+    if (path.endsWith('/main.pdb')) main.add(h);
+    return h;
+  };
+  const stall = (ms: number | undefined) => {
+    if (!ms) return;
+    const end = Date.now() + ms;
+    while (Date.now() < end) { /* busy-wait: the page may be crashed meanwhile */ }
+  };
+  b.write = (h, buf, off) => {
+    const header = handler !== undefined && main.has(h) && (off === 0 || off === buf.length);
+    if (header) stall(f.stallBeforeHeaderMs);
+    const n = write(h, buf, off);
+    if (header) stall(f.stallAfterHeaderMs);
+    return n;
+  };
 }
 
 async function handle(batch: WireRequests): Promise<void> {

@@ -86,7 +86,7 @@ test('a worker killed mid-commit leaves the last committed state readable', asyn
   expect(r.pages).toBeGreaterThan(2);
 });
 
-test('a second tab gets EBUSY until the first closes', async ({ page, context }) => {
+test('a second tab opens the same database through the first (issue 12); a different key is EKEY', async ({ page, context }) => {
   await page.evaluate(async () => {
     const w = window as any;
     w.db = await w.pagedb.open('shared', { key: w.key });
@@ -94,28 +94,19 @@ test('a second tab gets EBUSY until the first closes', async ({ page, context })
   });
   const other = await context.newPage();
   await load(other);
-  const busy = await other.evaluate(async () => {
+  const r = await other.evaluate(async () => {
     const w = window as any;
-    try {
-      await w.pagedb.open('shared', { key: w.key });
-      return { ok: true };
-    } catch (e: any) {
-      return { ok: false, name: e.name, code: e.code, message: e.message, isErr: e instanceof w.pagedb.PagedbError };
-    }
-  });
-  expect(busy.ok).toBe(false);
-  expect(busy.isErr).toBe(true);
-  expect(busy.code).toBe(2);
-  expect(busy.message).toMatch(/another tab/);
-  await page.evaluate(async () => (window as any).db.close());
-  const value = await other.evaluate(async () => {
-    const w = window as any;
+    const wrong = await w.pagedb.open('shared', { key: new Uint8Array(32) }).then(() => 'opened', (e: any) => e.codeName);
     const db = await w.pagedb.open('shared', { key: w.key });
     const v = w.dec(await db.read((tx: any) => tx.table('t').get('a')));
+    await db.write((tx: any) => tx.table('t').put('a', 'from the second tab'));
     await db.close();
-    return v;
+    return { wrong, v };
   });
-  expect(value).toBe('b');
+  expect(r).toEqual({ wrong: 'PAGEDB_EKEY', v: 'b' });
+  expect(await page.evaluate(async () => (window as any).dec(await (window as any).db.read((tx: any) => tx.table('t').get('a')))))
+    .toBe('from the second tab');
+  await page.evaluate(async () => (window as any).db.close());
 });
 
 test('errors surface as PagedbError with the C code', async ({ page }) => {

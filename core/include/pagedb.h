@@ -288,7 +288,7 @@ void pagedb_vfs_mem_destroy(pagedb_vfs *vfs);
 enum pagedb_cipher {
     PAGEDB_CIPHER_MAC = 0,               /**< plaintext + keyed BLAKE2b-128 tag (integrity only) */
     PAGEDB_CIPHER_XCHACHA20POLY1305 = 1, /**< XChaCha20-Poly1305-IETF (default; every target) */
-    PAGEDB_CIPHER_AES256GCM = 2          /**< AES-256-GCM (libsodium; needs AES-NI/ARMv8 crypto) */
+    PAGEDB_CIPHER_AES256GCM = 2          /**< AES-256-GCM (libsodium with AES-NI, else BearSSL aes_ct64: every target) */
 };
 
 /** pagedb_options.flags */
@@ -394,9 +394,10 @@ void pagedb_options_init(pagedb_options *o);
  *   is not a pagedb file), EVERSION, EKEY (wrong key or passphrase, raw key for a
  *   passphrase database and the reverse), EAUTH/ECORRUPT (no header authenticates, the
  *   newest one does not match the file, its roots fail; ECORRUPT also for a header's
- *   Argon2id limits outside libsodium's range), EBUSY, EIO, EFULL, ENOMEM (also: the
- *   Argon2id memory could not be allocated), ENOTSUP (AES-256-GCM not available here; a
- *   header's Argon2id limits above pwhash_max_opslimit / pwhash_max_memlimit).
+ *   Argon2id limits outside the format's range, docs/FORMAT.md §2.1), EBUSY, EIO, EFULL,
+ *   ENOMEM (also: the Argon2id memory could not be allocated), ENOTSUP (a cipher id this
+ *   build does not know; a header's Argon2id limits above pwhash_max_opslimit /
+ *   pwhash_max_memlimit, or above what this build can run: memlimit > 2 GiB on wasm32).
  *   With a reader registry also ECORRUPT / EVERSION (the lock file main.lck is not one /
  *   has an unknown layout; it holds no data: delete it when no process has the database
  *   open) and EBUSY (main.lck stayed locked by an opener initialising it for 2000 ms).

@@ -29,7 +29,7 @@ export type { Change, ChangedTableInfo, SubscribeOptions } from './subscribe.js'
  * UNKNOWN_OUTCOME, what happens on pagehide/freeze). Rejects with PagedbError: EINVAL (bad
  * name or option), CapabilityError (ENOTSUP naming a missing browser feature), EKEY (wrong
  * key/passphrase, or not the one the owning tab opened it with), ENOTFOUND (absent and
- * create: false), ENOTSUP (aes256gcm; in a service worker: no tab has the database open),
+ * create: false), ENOTSUP (in a service worker: a write while no tab has the database open),
  * EBUSY (no context could serve it within 15 s), ENOMEM, EFULL (quota), EIO.
  */
 export async function open(name: string, options: OpenOptions): Promise<Database> {

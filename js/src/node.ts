@@ -53,7 +53,7 @@ async function loadModule(options: OpenOptions): Promise<EmModule> {
  * Rejects with PagedbError: EINVAL (bad name or option), EBUSY (open read-write
  * elsewhere, or read-only elsewhere for a read-write open), EKEY (wrong key or
  * passphrase), ENOTFOUND (absent and create: false or readOnly), ENOTDB, EVERSION,
- * EAUTH/ECORRUPT, ENOTSUP (aes256gcm: unavailable in wasm), ENOMEM (cacheBytes below 64
+ * EAUTH/ECORRUPT, ENOTSUP (a cipher this build does not know), ENOMEM (cacheBytes below 64
  * pages), EIO, EFULL. Thread-safety: the Database belongs to this event loop.
  */
 export async function open(name: string, options: OpenOptions): Promise<Database> {

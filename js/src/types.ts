@@ -25,7 +25,8 @@ export interface OpenOptions {
   cacheBytes?: number;
   /** Page size in bytes for a new database: power of two, 4096..65536 (default 4096). */
   pageSize?: number;
-  /** Cipher of a new database (default 'xchacha20poly1305'; 'aes256gcm' is unavailable in wasm). */
+  /** Cipher of a new database (default 'xchacha20poly1305'; 'aes256gcm' works everywhere but runs
+   *  BearSSL's constant-time software AES in wasm, 3-6x slower: README 'Choosing a cipher'). */
   cipher?: Cipher;
   /** Create the database if absent (default true). */
   create?: boolean;

@@ -14,6 +14,7 @@
 #      byte-identical files from tests/identity/ops.txt (deterministic test mode) and each
 #      verifies, reads and writes the other's database.
 # Exits non-zero if anything fails; the last line is "s390x: N passed, M failed".
+# Usage: scripts/test-s390x.sh [build]   (build: steps 1-2 only)
 # Environment: PAGEDB_S390X_JOBS (2), and the scale variables below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +58,7 @@ if [ "$build_status" -eq 0 ]; then
   [ "${PIPESTATUS[0]}" -eq 0 ] || build_status=1
 fi
 t_built=$SECONDS
+[ "${1:-}" = build ] && exit "$build_status"   # scripts/test-identity.sh: the CLI only
 # the native CLI for the cross-open
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/release --target pagedb -j"$(nproc)" >/dev/null

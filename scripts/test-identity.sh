@@ -134,7 +134,8 @@ done
 
 # id-3, id-4, id-5 for one target (all ciphers), run $jobs targets at a time
 cross_target() {
-  local t="$1" c o rc=0 log="$base/log/cross-$t"
+  local t="$1" c o v
+  local log="$base/log/cross-$t"   # (a separate `local`: it expands $t)
   : >"$log"
   for c in $IDENTITY_CIPHERS; do
     # id-3: t reads the native database
@@ -147,8 +148,9 @@ cross_target() {
     for o in "${targets[@]}"; do
       [ "$o" = "$t" ] || [ "$o" = native ] && continue
       [ -f "$base/$o-$c/main.pdb" ] || continue
-      if identity_cli "$t" verify "$base/$o-$c" 2>>"$log" | grep -q '^ok: '; then echo "ok id-4 $t $o $c" >>"$log"
-      else echo "FAIL id-4 $t verifies $o $c" >>"$log"; fi
+      v=$(identity_cli "$t" verify "$base/$o-$c" 2>>"$log") || v="exit $?: $v"
+      if [[ "$v" == "ok: "* ]]; then echo "ok id-4 $t $o $c" >>"$log"
+      else echo "FAIL id-4 $t verifies $o $c ($v)" >>"$log"; fi
     done
     # id-5: t writes into a copy of the native database
     rm -rf "$base/w-$t-$c"; cp -r "$base/native-$c" "$base/w-$t-$c"

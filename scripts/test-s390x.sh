@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 t_start=$SECONDS
-scripts/deps.sh native
+scripts/deps.sh native s390x   # the packages of step 1
 
 # The tests run under qemu (see README "Big-endian (s390x)"): every test that does not need
 # minutes there. Not run: test_btree (its randomised cases take >10 min under qemu),
@@ -35,27 +35,15 @@ export PAGEDB_SEG_MB="${PAGEDB_SEG_MB:-4}" PAGEDB_SEG_CRASHES="${PAGEDB_SEG_CRAS
 export PAGEDB_SEG_PAR_MB="${PAGEDB_SEG_PAR_MB:-1}"
 export PAGEDB_CORRUPT_OFFSETS="${PAGEDB_CORRUPT_OFFSETS:-64}"
 
-SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-missing=()
-need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
-for p in gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-user libsodium-dev:s390x libjansson-dev:s390x; do
-  need_pkg "$p"
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  dpkg --print-foreign-architectures | grep -qx s390x || $SUDO dpkg --add-architecture s390x
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-
 echo "-- build (cmake/toolchain-s390x.cmake -> build/s390x)"
 build_status=0
 cmake -S . -B build/s390x -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchain-s390x.cmake" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || build_status=$?
 if [ "$build_status" -eq 0 ]; then
+  mkdir -p build/s390x
   cmake --build build/s390x -j"${PAGEDB_S390X_BUILD_JOBS:-2}" --target pagedb "${S390X_TESTS[@]}" \
-    2>&1 | grep -E 'error|warning:' || true
-  [ "${PIPESTATUS[0]}" -eq 0 ] || build_status=1
+    >build/s390x/build.log 2>&1 || build_status=$?
+  grep -E 'error|warning:' build/s390x/build.log || true
 fi
 t_built=$SECONDS
 [ "${1:-}" = build ] && exit "$build_status"   # scripts/test-identity.sh: the CLI only

@@ -2,8 +2,10 @@
 # Runs every test suite: the native ctest suite in a release build and again under
 # AddressSanitizer + UndefinedBehaviorSanitizer, then the WASI suite (scripts/test-wasi.sh:
 # the native tests built for wasm32-wasi, and native <-> WASI CLI cross-open, under three
-# WASI runtimes), the Windows suite (scripts/test-windows.sh, under Wine) and the
-# WebAssembly/TypeScript suites (scripts/test-js.sh). Installs missing build dependencies.
+# WASI runtimes), the Windows suite (scripts/test-windows.sh, under Wine), the big-endian
+# suite (scripts/test-s390x.sh, under qemu), the WebAssembly/TypeScript suites
+# (scripts/test-js.sh) and the format-identity matrix (scripts/test-identity.sh).
+# Installs missing build dependencies.
 # Exits non-zero if any suite fails; each runner prints its own summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +30,13 @@ scripts/test-wasi.sh || status=1
 echo "== Windows (mingw-w64 build: tests and CLI cross-open under Wine) =="
 scripts/test-windows.sh || status=1
 
+echo "== big-endian s390x (cross-built, native tests and cross-open under qemu-s390x) =="
+scripts/test-s390x.sh || status=1
+
 echo "== WebAssembly + TypeScript (Emscripten, Vitest, Playwright) =="
 scripts/test-js.sh || status=1
+
+echo "== format identity (native, Windows, s390x, WASI x3; every cipher; SHA-256 + cross-open) =="
+scripts/test-identity.sh || status=1
 
 exit $status

@@ -89,6 +89,6 @@ describe('format identity across native, WASI and Node (Emscripten), every ciphe
       }
       expect(execFileSync(nativeCli, ['verify', path.join(dir, n)], { env, encoding: 'utf8' })).toMatch(/^ok: /);
       expect(execFileSync(nativeCli, ['get', path.join(dir, n), 't', 'from-ts'], { env, encoding: 'utf8' })).toBe('written by Emscripten\n');
-    });
+    }, 180_000); // ~20 s each on a quiet machine: ~90 CLI runs (29 of them WASI under Node)
   }
 });

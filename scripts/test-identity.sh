@@ -59,7 +59,7 @@ if has windows; then
 fi
 t_built=$SECONDS
 
-base="${PAGEDB_TEST_TMP:-$root/build/identity}"
+base="${PAGEDB_TEST_TMP:-$root/build}/identity"   # removed and re-created: never the parent
 rm -rf "$base"; mkdir -p "$base"
 IDENTITY_WORK="$base"
 export PAGEDB_KEY="$IDENTITY_KEY"

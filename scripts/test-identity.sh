@@ -158,6 +158,7 @@ cross_target() {
        identity_cli "$t" del "$base/w-$t-$c" t k03 2>>"$log"; then echo "wrote id-5 $t $c" >>"$log"
     else echo "FAIL id-5 $t writes into native $c" >>"$log"; fi
   done
+  echo "complete" >>"$log"
 }
 t0=$SECONDS
 run_jobs cross_target "${targets[@]}"
@@ -176,7 +177,9 @@ for t in "${targets[@]}"; do
       *) echo "   [$t] $word $what" ;;
     esac
   done < <(grep -E '^(ok|FAIL|wrote) ' "$base/log/cross-$t")
-  grep -vE '^(ok|FAIL|wrote) ' "$base/log/cross-$t" | head -n 5 | sed "s/^/   [$t] /" || true
+  grep -vE '^(ok|FAIL|wrote|complete)' "$base/log/cross-$t" | head -n 5 | sed "s/^/   [$t] /" || true
+  # a run that stopped early (its shell died) must not pass by reporting less
+  grep -qx complete "$base/log/cross-$t" || bad "id-3..5 $t" "stopped before the end (log above)"
 done
 
 echo "-- identity timings: build $((t_built - t_start)) s, ops $t_ops s, cross-open $t_cross s, total $((SECONDS - t_start)) s"

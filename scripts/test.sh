@@ -2,10 +2,8 @@
 # Runs every test suite: the native ctest suite in a release build and again under
 # AddressSanitizer + UndefinedBehaviorSanitizer, then the WASI suite (scripts/test-wasi.sh:
 # the native tests built for wasm32-wasi, and native <-> WASI CLI cross-open, under three
-# WASI runtimes), the Windows suite (scripts/test-windows.sh, under Wine), the big-endian
-# suite (scripts/test-s390x.sh, under qemu), the WebAssembly/TypeScript suites
-# (scripts/test-js.sh) and the format-identity matrix (scripts/test-identity.sh).
-# Installs missing build dependencies.
+# WASI runtimes), the Windows suite (scripts/test-windows.sh, under Wine) and the
+# WebAssembly/TypeScript suites (scripts/test-js.sh). Installs missing build dependencies.
 # Exits non-zero if any suite fails; each runner prints its own summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -118,4 +118,9 @@ for t in "${WIN_TESTS[@]}"; do
   $CC "${CFLAGS[@]}" "${TINC[@]}" "tests/native/$t.c" "${sobjs[@]}" \
     "$out/libpagedb.a" "${extra[@]}" "${LIBS[@]}" -o "$out/tests/$t.exe"
 done
-echo "built ${#WIN_TESTS[@]} test programs in $out/tests/"
+# Windows-only tests (tests/windows/test_*.c: the Win32 VFS's own behaviour)
+for src in tests/windows/test_*.c; do
+  $CC "${CFLAGS[@]}" "${TINC[@]}" "$src" "${sobjs[@]}" "$out/libpagedb.a" "${LIBS[@]}" \
+    -o "$out/tests/$(basename "${src%.c}").exe"
+done
+echo "built ${#WIN_TESTS[@]} test programs and $(ls tests/windows/test_*.c | wc -l) Windows-only ones in $out/tests/"

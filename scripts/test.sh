@@ -36,7 +36,13 @@ scripts/test-wasi.sh || status=1
 echo "== Windows (mingw-w64 build: tests and CLI cross-open under Wine) =="
 scripts/test-windows.sh || status=1
 
+echo "== big-endian s390x (cross-built, native tests and cross-open under qemu-s390x) =="
+scripts/test-s390x.sh || status=1
+
 echo "== WebAssembly + TypeScript (Emscripten, Vitest, Playwright) =="
 scripts/test-js.sh || status=1
+
+echo "== format identity (native, Windows, s390x, WASI x3; every cipher; SHA-256 + cross-open) =="
+scripts/test-identity.sh || status=1
 
 exit $status

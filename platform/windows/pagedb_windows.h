@@ -31,13 +31,37 @@
  * and file creation flush the directory through a FILE_FLAG_BACKUP_SEMANTICS handle where
  * the file system allows it (NTFS journals directory entries itself; a refusal is ignored).
  *
- * PAGEDB_VFS_DIRECT / PAGEDB_VFS_WRITEBACK are accepted and ignored: files are opened
- * buffered (FILE_FLAG_NO_BUFFERING, which needs sector-aligned lengths on every request,
- * is not used yet).
+ * PAGEDB_VFS_DIRECT (the core sets it unless PAGEDB_NODIRECT): the file is opened with
+ * FILE_FLAG_NO_BUFFERING where the volume allows it — its sector size (GetDiskFreeSpaceW of
+ * the volume root) is a power of two of at most 4096 bytes, the alignment of the core's
+ * buffers and pages, and CreateFileW accepts the flag — and buffered otherwise. While
+ * unbuffered, every request's offset, length and buffer address must be multiples of the
+ * sector size; the first request that is not (or that the system refuses with
+ * ERROR_INVALID_PARAMETER) switches the handle to a buffered handle for good (ReOpenFile),
+ * then proceeds, so a caller never sees an alignment error. PAGEDB_VFS_WRITEBACK is ignored
+ * (writes of a direct handle are unbuffered too; sync() is still FlushFileBuffers).
  *
  * Files are opened with FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, so other
  * handles (and remove() of an open file) behave as on POSIX; the lock above is what keeps
  * a second writer out.
  */
 const pagedb_vfs *pagedb_vfs_windows(void);
+
+/**
+ * Whether f, a file opened by pagedb_vfs_windows(), does unbuffered I/O right now: its
+ * sector size in bytes (512..4096) while it uses FILE_FLAG_NO_BUFFERING, 0 when it is
+ * buffered (opened without PAGEDB_VFS_DIRECT, refused by the volume, or switched after an
+ * unaligned request). f must be open; NULL gives 0. Thread-safe (a snapshot: a concurrent
+ * unaligned request can switch the handle to buffered right after). For diagnostics and
+ * tests (tests/native/test_vfs.c).
+ */
+int pagedb_vfs_windows_file_direct(const pagedb_vfs_file *f);
+
+/**
+ * Testing hook: treat every volume as having sector size `bytes` (0, the default, asks the
+ * volume). Affects files opened afterwards, in the whole process; a size that is not a
+ * power of two in 512..4096 makes PAGEDB_VFS_DIRECT opens buffered, as a volume with
+ * larger sectors does. Thread-safe (an atomic store); not meant for production use.
+ */
+void pagedb_vfs_windows_set_sector_size(uint32_t bytes);
 #endif

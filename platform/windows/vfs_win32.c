@@ -14,6 +14,12 @@
  *     releases it by closing the handle.
  *  4. Every method returns PAGEDB_OK or a pagedb_error and never aborts; GetLastError() of
  *     the failing call is kept in `last_error` (debugging aid only).
+ *  5. `direct` is 1 only while I/O goes through `h` opened with FILE_FLAG_NO_BUFFERING, and
+ *     then `sector` (a power of two, 512..4096) divides every offset, length and buffer
+ *     address passed to ReadFile/WriteFile on `h`. It goes 1 -> 0 at most once, under
+ *     `mu` (exclusive), when `hb` — a buffered handle to the same file (ReOpenFile) —
+ *     has been opened; from then on all reads and writes use `hb`, and `h` keeps only the
+ *     lock. `hb` is INVALID_HANDLE_VALUE until then and closed in close().
  *
  * Contract notes (see the VFS section of pagedb.h and pagedb_windows.h):
  *  - Error mapping: ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND -> ENOTFOUND;
@@ -25,6 +31,13 @@
  *    unlink semantics; see win_remove); list() skips those names.
  *  - An EXCLUSIVE lock, write or truncate on a PAGEDB_VFS_READONLY handle is EIO (the
  *    handle has no write access), as with the POSIX VFS.
+ *  - PAGEDB_VFS_DIRECT: FILE_FLAG_NO_BUFFERING where the volume allows it — the volume's
+ *    sector size (FileStorageInfo, or GetDiskFreeSpaceW of the volume root) is a power of
+ *    two of at most 4096 bytes (the core's buffers and pages are 4096-aligned) and
+ *    CreateFileW accepts the flag; otherwise the file is opened buffered. A request whose
+ *    offset, length or buffer is not sector-aligned (or that the system refuses with
+ *    ERROR_INVALID_PARAMETER) switches the handle to buffered I/O for good (invariant 5),
+ *    as the POSIX VFS does with O_DIRECT. PAGEDB_VFS_WRITEBACK is ignored.
  *  - random: BCryptGenRandom with the system-preferred RNG, in requests of at most 2^30.
  *  - now_ms: GetSystemTimePreciseAsFileTime, converted from 100 ns ticks since 1601.
  */
@@ -55,10 +68,26 @@
 typedef struct win_file {
     pagedb_vfs_file base; /* must be first */
     HANDLE h;             /* invariant 1 */
+    HANDLE hb;            /* invariant 5: buffered handle after a NO_BUFFERING fallback */
+    volatile LONG direct; /* invariant 5 */
+    DWORD sector;         /* invariant 5: alignment of every request on a direct h */
+    SRWLOCK mu;           /* invariant 5: shared around I/O, exclusive for the switch */
+    wchar_t *wpath;       /* the UTF-16 path of a direct handle (for the fallback), or NULL */
     int readonly;         /* opened with PAGEDB_VFS_READONLY */
     int lock_mode;        /* invariant 3 */
     DWORD last_error;     /* invariant 4 */
 } win_file;
+
+/** Largest sector size served unbuffered: the core aligns buffers and pages to 4096. */
+#define WIN_MAX_SECTOR 4096u
+
+/** Test override of the volume sector size (pagedb_vfs_windows_set_sector_size). */
+static volatile LONG g_sector_override = 0;
+
+void pagedb_vfs_windows_set_sector_size(uint32_t bytes)
+{
+    InterlockedExchange(&g_sector_override, (LONG)bytes);
+}
 
 /** Map a Win32 error code to a pagedb_error (see the contract notes). */
 static int map_error(DWORD e)
@@ -156,6 +185,104 @@ static wchar_t *parent_w(const wchar_t *p)
     return out;
 }
 
+/**
+ * The sector size unbuffered I/O on the volume of wide path p must be aligned to, or 0 when
+ * the file is to be opened buffered (the size is unknown, not a power of two, or larger
+ * than WIN_MAX_SECTOR). FileStorageInfo would need an open handle; GetDiskFreeSpaceW of the
+ * volume root (GetVolumePathNameW) answers for a path that does not exist yet.
+ */
+static DWORD volume_sector(const wchar_t *p)
+{
+    DWORD s = (DWORD)g_sector_override;
+    if (!s) {
+        wchar_t root[MAX_PATH + 1];
+        DWORD spc, bps, nfree, total;
+        if (!GetVolumePathNameW(p, root, MAX_PATH) ||
+            !GetDiskFreeSpaceW(root, &spc, &bps, &nfree, &total))
+            return 0;
+        s = bps;
+    }
+    if (s < 512 || s > WIN_MAX_SECTOR || (s & (s - 1)) != 0) return 0;
+    return s;
+}
+
+/**
+ * Switch f to buffered I/O for good (invariant 5): a buffered handle to the same file with
+ * the same access (ReOpenFile without FILE_FLAG_NO_BUFFERING, or CreateFileW of its path
+ * checked to be the same file). Returns the handle to use
+ * now, with the shared lock of `mu` held and *direct = 0 (io_end releases it), or
+ * INVALID_HANDLE_VALUE (lock not held) when no buffered handle can be had.
+ */
+static HANDLE io_fallback(win_file *f, int *direct)
+{
+    AcquireSRWLockExclusive(&f->mu);
+    if (f->direct) {
+        const DWORD access = GENERIC_READ | (f->readonly ? 0 : GENERIC_WRITE);
+        const DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+        HANDLE hb = ReOpenFile(f->h, access, share, FILE_ATTRIBUTE_NORMAL);
+        if (hb == INVALID_HANDLE_VALUE && f->wpath) {
+            /* no ReOpenFile (Wine 8 lacks it): by path, if that still names the same file
+               (same volume serial number and file index; remove() may have renamed it) */
+            hb = CreateFileW(f->wpath, access, share, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+            BY_HANDLE_FILE_INFORMATION a, b;
+            if (hb != INVALID_HANDLE_VALUE &&
+                !(GetFileInformationByHandle(f->h, &a) && GetFileInformationByHandle(hb, &b) &&
+                  a.dwVolumeSerialNumber == b.dwVolumeSerialNumber &&
+                  a.nFileIndexHigh == b.nFileIndexHigh && a.nFileIndexLow == b.nFileIndexLow)) {
+                CloseHandle(hb);
+                hb = INVALID_HANDLE_VALUE;
+                SetLastError(ERROR_FILE_NOT_FOUND);
+            }
+        }
+        if (hb == INVALID_HANDLE_VALUE) {
+            f->last_error = GetLastError();
+            ReleaseSRWLockExclusive(&f->mu);
+            return INVALID_HANDLE_VALUE;
+        }
+        f->hb = hb;
+        InterlockedExchange(&f->direct, 0);
+    }
+    ReleaseSRWLockExclusive(&f->mu);
+    AcquireSRWLockShared(&f->mu);
+    *direct = 0;
+    return f->hb;
+}
+
+/**
+ * Begin a read or write of n bytes at off from/to buf: the handle to use, with the shared
+ * lock of `mu` held (io_end releases it). A request that is not sector-aligned on a direct
+ * handle switches it to buffered first (io_fallback). INVALID_HANDLE_VALUE when that fails.
+ */
+static HANDLE io_begin(win_file *f, const void *buf, size_t n, uint64_t off, int *direct)
+{
+    AcquireSRWLockShared(&f->mu);
+    if (!f->direct) {
+        *direct = 0;
+        return f->hb != INVALID_HANDLE_VALUE ? f->hb : f->h;
+    }
+    const uint64_t mask = f->sector - 1;
+    if (((uint64_t)(uintptr_t)buf & mask) == 0 && (off & mask) == 0 && ((uint64_t)n & mask) == 0) {
+        *direct = 1;
+        return f->h;
+    }
+    ReleaseSRWLockShared(&f->mu);
+    return io_fallback(f, direct);
+}
+
+/** End what io_begin (or io_fallback) began. */
+static void io_end(win_file *f, int direct)
+{
+    (void)direct;
+    ReleaseSRWLockShared(&f->mu);
+}
+
+int pagedb_vfs_windows_file_direct(const pagedb_vfs_file *base)
+{
+    if (!base) return 0;
+    const win_file *f = (const win_file *)base;
+    return f->direct ? (int)f->sector : 0;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 
 static int win_open(const pagedb_vfs *vfs, const char *path, unsigned flags,
@@ -170,7 +297,17 @@ static int win_open(const pagedb_vfs *vfs, const char *path, unsigned flags,
     const DWORD access = GENERIC_READ | (ro ? 0 : GENERIC_WRITE);
     const DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
     const DWORD disp = (flags & PAGEDB_VFS_CREATE) && !ro ? OPEN_ALWAYS : OPEN_EXISTING;
-    HANDLE h = CreateFileW(w, access, share, NULL, disp, FILE_ATTRIBUTE_NORMAL, NULL);
+    DWORD sector = (flags & PAGEDB_VFS_DIRECT) ? volume_sector(w) : 0;
+    HANDLE h = INVALID_HANDLE_VALUE;
+    if (sector) {
+        h = CreateFileW(w, access, share, NULL, disp, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_NO_BUFFERING,
+                        NULL);
+        /* refused (a file system without unbuffered I/O, or any other reason): the
+           buffered open below, which reports the error if there is one */
+        if (h == INVALID_HANDLE_VALUE) sector = 0;
+    }
+    if (h == INVALID_HANDLE_VALUE)
+        h = CreateFileW(w, access, share, NULL, disp, FILE_ATTRIBUTE_NORMAL, NULL);
     if (h == INVALID_HANDLE_VALUE) {
         rc = map_error(GetLastError());
         free(w);
@@ -185,21 +322,31 @@ static int win_open(const pagedb_vfs *vfs, const char *path, unsigned flags,
             free(parent);
         }
     }
-    free(w);
+    if (!sector) {
+        free(w);
+        w = NULL;
+    }
     /* a directory opened by name is not a file */
     BY_HANDLE_FILE_INFORMATION info;
     if (GetFileInformationByHandle(h, &info) &&
         (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
         CloseHandle(h);
+        free(w);
         return PAGEDB_EIO;
     }
     win_file *f = calloc(1, sizeof *f);
     if (!f) {
         CloseHandle(h);
+        free(w);
         return PAGEDB_ENOMEM;
     }
+    f->wpath = w; /* kept only for a direct handle's fallback */
     f->base.vfs = vfs;
     f->h = h;
+    f->hb = INVALID_HANDLE_VALUE;
+    f->direct = sector != 0;
+    f->sector = sector ? sector : 1;
+    InitializeSRWLock(&f->mu);
     f->readonly = ro;
     f->lock_mode = PAGEDB_LOCK_NONE;
     *out = &f->base;
@@ -212,6 +359,8 @@ static int win_close(pagedb_vfs_file *base)
     if (!base) return PAGEDB_EINVAL;
     win_file *f = (win_file *)base;
     int rc = CloseHandle(f->h) ? PAGEDB_OK : PAGEDB_EIO;
+    if (f->hb != INVALID_HANDLE_VALUE && !CloseHandle(f->hb)) rc = PAGEDB_EIO;
+    free(f->wpath);
     free(f);
     return rc;
 }
@@ -221,21 +370,36 @@ static int win_read(pagedb_vfs_file *base, void *buf, size_t n, uint64_t off, si
     win_file *f = (win_file *)base;
     size_t done = 0;
     int rc = PAGEDB_OK;
+    int direct;
+    HANDLE h = io_begin(f, buf, n, off, &direct);
+    if (h == INVALID_HANDLE_VALUE) {
+        if (nread) *nread = 0;
+        return PAGEDB_EIO;
+    }
     while (done < n) {
         DWORD want = n - done > WIN_IO_CHUNK ? WIN_IO_CHUNK : (DWORD)(n - done);
         DWORD got = 0;
         OVERLAPPED ov;
         set_offset(&ov, off + done);
-        if (!ReadFile(f->h, (char *)buf + done, want, &got, &ov)) {
+        if (!ReadFile(h, (char *)buf + done, want, &got, &ov)) {
             DWORD e = GetLastError();
             if (e == ERROR_HANDLE_EOF) break; /* at or past end of file */
+            if (direct && e == ERROR_INVALID_PARAMETER && done == 0) {
+                /* the system refused the unbuffered request: buffered for good, again */
+                io_end(f, direct);
+                h = io_fallback(f, &direct);
+                if (h == INVALID_HANDLE_VALUE) return PAGEDB_EIO;
+                continue;
+            }
             f->last_error = e;
             rc = map_error(e);
             break;
         }
         if (got == 0) break; /* end of file */
         done += got;
+        if (direct && got < want) break; /* a short unbuffered read ends at end of file */
     }
+    io_end(f, direct);
     if (done < n) memset((char *)buf + done, 0, n - done);
     if (nread) *nread = done;
     return rc;
@@ -246,23 +410,44 @@ static int win_write(pagedb_vfs_file *base, const void *buf, size_t n, uint64_t 
     win_file *f = (win_file *)base;
     if (f->readonly) return PAGEDB_EIO;
     size_t done = 0;
+    int direct, rc = PAGEDB_OK;
+    HANDLE h = io_begin(f, buf, n, off, &direct);
+    if (h == INVALID_HANDLE_VALUE) return PAGEDB_EIO;
     while (done < n) {
         DWORD want = n - done > WIN_IO_CHUNK ? WIN_IO_CHUNK : (DWORD)(n - done);
         DWORD put = 0;
         OVERLAPPED ov;
         set_offset(&ov, off + done);
-        if (!WriteFile(f->h, (const char *)buf + done, want, &put, &ov)) return fail(f);
-        if (put == 0) return PAGEDB_EFULL; /* nothing written and no error: no space */
+        if (!WriteFile(h, (const char *)buf + done, want, &put, &ov)) {
+            if (direct && GetLastError() == ERROR_INVALID_PARAMETER && done == 0) {
+                io_end(f, direct);
+                h = io_fallback(f, &direct);
+                if (h == INVALID_HANDLE_VALUE) return PAGEDB_EIO;
+                continue;
+            }
+            rc = fail(f);
+            break;
+        }
+        if (put == 0) { /* nothing written and no error: no space */
+            rc = PAGEDB_EFULL;
+            break;
+        }
         done += put;
     }
-    return PAGEDB_OK;
+    io_end(f, direct);
+    return rc;
 }
 
 static int win_sync(pagedb_vfs_file *base)
 {
     win_file *f = (win_file *)base;
     if (f->readonly) return PAGEDB_OK; /* nothing of ours to flush (and no write access) */
-    return FlushFileBuffers(f->h) ? PAGEDB_OK : fail(f);
+    AcquireSRWLockShared(&f->mu);
+    /* after a fallback the buffered handle holds the cached writes */
+    HANDLE h = f->hb != INVALID_HANDLE_VALUE ? f->hb : f->h;
+    int rc = FlushFileBuffers(h) ? PAGEDB_OK : fail(f);
+    ReleaseSRWLockShared(&f->mu);
+    return rc;
 }
 
 static int win_size(pagedb_vfs_file *base, uint64_t *out)

@@ -1,6 +1,8 @@
-// Format identity in Chromium: tests/identity/ops.txt run on OPFS through the package in
-// deterministic test mode gives the same main.pdb bytes (SHA-256) as the native CLI, and
-// each side opens, verifies and reads the other's database.
+// Format identity in Chromium, for every cipher: tests/identity/ops.txt run on OPFS through
+// the package in deterministic test mode gives the same main.pdb bytes (SHA-256) as the
+// native CLI, and each side opens, verifies and reads the other's database (the first test:
+// the default cipher, XChaCha20-Poly1305; the loop below: AES-256-GCM and plaintext + MAC,
+// with writes both ways).
 import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -63,91 +65,94 @@ test('OPFS database is byte-identical to the native one and cross-opens', async 
 });
 
 // AES-256-GCM: natively libsodium's AES-NI code seals the pages, in Chromium BearSSL's
-// portable constant-time code (the Emscripten build has no AES-NI). The same ops in
-// deterministic mode must give the same bytes, and each side opens, verifies, reads and
-// writes the other's database.
-test('AES-256-GCM: OPFS database is byte-identical to the native one; both ways read and write', async ({ page }) => {
-  expect(fs.existsSync(nativeCli), `missing ${nativeCli}: build the native CLI first`).toBe(true);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pagedb-browser-identity-aes-'));
-  const nativeDb = path.join(dir, 'native');
-  const detEnv = {
-    ...env,
-    PAGEDB_TEST_SEED: '5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed',
-    PAGEDB_ALLOW_DETERMINISTIC: '1',
-  };
-  // tests/identity/run_cli.sh's sequence, with --cipher aes256gcm at init
-  for (const [op, a, b, c] of ops) {
-    const args = op === 'init' ? ['init', nativeDb, '--cipher', 'aes256gcm']
-      : op === 'put' ? ['put', nativeDb, a, b, c] : ['del', nativeDb, a, b];
-    execFileSync(nativeCli, args, { env: detEnv });
-  }
-  expect(execFileSync(nativeCli, ['stat', nativeDb, '--json'], { env, encoding: 'utf8' })).toContain('"cipher":"aes256gcm"');
-  const nativeBytes = fs.readFileSync(path.join(nativeDb, 'main.pdb'));
-  const nativeSha = createHash('sha256').update(nativeBytes).digest('hex');
-
-  await page.goto('/tests/browser/pages/app.html');
-  await page.waitForFunction(() => (window as any).ready === true);
-  await page.evaluate(() => (window as any).clearOpfs());
-  const r = await page.evaluate(async ({ ops, nativeBytes }) => {
-    const w = window as any;
-    const key = Uint8Array.from({ length: 32 }, (_, i) => i);
-    const testSeed = Uint8Array.from({ length: 32 }, (_, i) => (i % 2 ? 0xed : 0x5e));
-    for (const [op, table, k, v] of ops) {
-      const db = await w.pagedb.open('ident-aes', {
-        key, testSeed, allowDeterministic: true, create: op === 'init', cipher: 'aes256gcm',
-      });
-      if (op === 'put') await db.write((tx: any) => tx.table(table).put(k, v));
-      if (op === 'del') await db.write((tx: any) => tx.table(table).delete(k));
-      await db.close();
-    }
-    const files = await w.rawFiles('ident-aes');
-    const sha = await w.sha256(files['main.pdb']);
-    // open the native AES database in OPFS: verify, read, then write into it
-    await w.putFiles('fromnative-aes', { 'main.pdb': nativeBytes });
-    const db = await w.pagedb.open('fromnative-aes', { key, create: false });
-    const cipher = (await db.stat()).cipher;
-    const pages = await db.verify();
-    const big = w.dec(await db.read((tx: any) => tx.table('t').get('big')));
-    const gone = await db.read((tx: any) => tx.table('t').get('k07'));
-    await db.write((tx: any) => tx.table('t').put('from-browser', 'written by BearSSL'));
-    await db.close();
-    const written = await w.rawFiles('fromnative-aes');
-    return {
-      sha, cipher, pages, bigLen: big.length, gone,
-      bytes: Array.from(files['main.pdb'] as Uint8Array),
-      written: Array.from(written['main.pdb'] as Uint8Array),
+// portable constant-time code (the Emscripten build has no AES-NI). Plaintext + MAC ('none'):
+// keyed BLAKE2b tags over readable pages. For each, the same ops in deterministic mode must
+// give the same bytes, and each side opens, verifies, reads and writes the other's database.
+const CIPHER_CODE = { none: 0, xchacha20poly1305: 1, aes256gcm: 2 } as const;
+for (const cipher of ['aes256gcm', 'none'] as const) {
+  test(`${cipher}: OPFS database is byte-identical to the native one; both ways read and write`, async ({ page }) => {
+    expect(fs.existsSync(nativeCli), `missing ${nativeCli}: build the native CLI first`).toBe(true);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pagedb-browser-identity-${cipher}-`));
+    const nativeDb = path.join(dir, 'native');
+    const detEnv = {
+      ...env,
+      PAGEDB_TEST_SEED: '5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed',
+      PAGEDB_ALLOW_DETERMINISTIC: '1',
     };
-  }, { ops, nativeBytes: Array.from(nativeBytes) });
+    // tests/identity/run_cli.sh's sequence, with --cipher at init
+    for (const [op, a, b, c] of ops) {
+      const args = op === 'init' ? ['init', nativeDb, '--cipher', cipher]
+        : op === 'put' ? ['put', nativeDb, a, b, c] : ['del', nativeDb, a, b];
+      execFileSync(nativeCli, args, { env: detEnv });
+    }
+    expect(execFileSync(nativeCli, ['stat', nativeDb, '--json'], { env, encoding: 'utf8' })).toContain(`"cipher":"${cipher}"`);
+    const nativeBytes = fs.readFileSync(path.join(nativeDb, 'main.pdb'));
+    const nativeSha = createHash('sha256').update(nativeBytes).digest('hex');
 
-  expect(r.sha).toBe(nativeSha);
-  expect(r.cipher).toBe(2); // PAGEDB_CIPHER_AES256GCM
-  expect(r.pages).toBeGreaterThan(2);
-  expect(r.bigLen).toBe(6000);
-  expect(r.gone).toBeUndefined();
-  // the native database after the browser's write: verifies natively, the write is there
-  const back = path.join(dir, 'back');
-  fs.mkdirSync(back);
-  fs.writeFileSync(path.join(back, 'main.pdb'), Buffer.from(r.written));
-  expect(execFileSync(nativeCli, ['verify', back], { env, encoding: 'utf8' })).toMatch(/^ok: /);
-  expect(execFileSync(nativeCli, ['get', back, 't', 'from-browser'], { env, encoding: 'utf8' })).toBe('written by BearSSL\n');
-  // the browser's database opens, verifies and takes a write natively; Chromium reads it back
-  const fromBrowser = path.join(dir, 'frombrowser');
-  fs.mkdirSync(fromBrowser);
-  fs.writeFileSync(path.join(fromBrowser, 'main.pdb'), Buffer.from(r.bytes));
-  expect(execFileSync(nativeCli, ['verify', fromBrowser], { env, encoding: 'utf8' })).toMatch(/^ok: /);
-  expect(execFileSync(nativeCli, ['scan', fromBrowser, 'u'], { env, encoding: 'utf8' })).toBe('z\tlast\n');
-  execFileSync(nativeCli, ['put', fromBrowser, 't', 'from-native', 'written by AES-NI'], { env });
-  const nativeWritten = fs.readFileSync(path.join(fromBrowser, 'main.pdb'));
-  const got = await page.evaluate(async ({ bytes }) => {
-    const w = window as any;
-    const key = Uint8Array.from({ length: 32 }, (_, i) => i);
-    await w.putFiles('back-aes', { 'main.pdb': Uint8Array.from(bytes) });
-    const db = await w.pagedb.open('back-aes', { key, create: false });
-    const pages = await db.verify();
-    const v = await db.read((tx: any) => tx.table('t').get('from-native'));
-    await db.close();
-    return { pages, v: v === undefined ? undefined : w.dec(v) };
-  }, { bytes: Array.from(nativeWritten) });
-  expect(got.pages).toBeGreaterThan(2);
-  expect(got.v).toBe('written by AES-NI');
-});
+    await page.goto('/tests/browser/pages/app.html');
+    await page.waitForFunction(() => (window as any).ready === true);
+    await page.evaluate(() => (window as any).clearOpfs());
+    const r = await page.evaluate(async ({ ops, nativeBytes, cipher }) => {
+      const w = window as any;
+      const key = Uint8Array.from({ length: 32 }, (_, i) => i);
+      const testSeed = Uint8Array.from({ length: 32 }, (_, i) => (i % 2 ? 0xed : 0x5e));
+      for (const [op, table, k, v] of ops) {
+        const db = await w.pagedb.open(`ident-${cipher}`, {
+          key, testSeed, allowDeterministic: true, create: op === 'init', cipher,
+        });
+        if (op === 'put') await db.write((tx: any) => tx.table(table).put(k, v));
+        if (op === 'del') await db.write((tx: any) => tx.table(table).delete(k));
+        await db.close();
+      }
+      const files = await w.rawFiles(`ident-${cipher}`);
+      const sha = await w.sha256(files['main.pdb']);
+      // open the native database in OPFS: verify, read, then write into it
+      await w.putFiles(`fromnative-${cipher}`, { 'main.pdb': nativeBytes });
+      const db = await w.pagedb.open(`fromnative-${cipher}`, { key, create: false });
+      const statCipher = (await db.stat()).cipher;
+      const pages = await db.verify();
+      const big = w.dec(await db.read((tx: any) => tx.table('t').get('big')));
+      const gone = await db.read((tx: any) => tx.table('t').get('k07'));
+      await db.write((tx: any) => tx.table('t').put('from-browser', 'written in Chromium'));
+      await db.close();
+      const written = await w.rawFiles(`fromnative-${cipher}`);
+      return {
+        sha, statCipher, pages, bigLen: big.length, gone,
+        bytes: Array.from(files['main.pdb'] as Uint8Array),
+        written: Array.from(written['main.pdb'] as Uint8Array),
+      };
+    }, { ops, nativeBytes: Array.from(nativeBytes), cipher });
+
+    expect(r.sha).toBe(nativeSha);
+    expect(r.statCipher).toBe(CIPHER_CODE[cipher]);
+    expect(r.pages).toBeGreaterThan(2);
+    expect(r.bigLen).toBe(6000);
+    expect(r.gone).toBeUndefined();
+    // the native database after the browser's write: verifies natively, the write is there
+    const back = path.join(dir, 'back');
+    fs.mkdirSync(back);
+    fs.writeFileSync(path.join(back, 'main.pdb'), Buffer.from(r.written));
+    expect(execFileSync(nativeCli, ['verify', back], { env, encoding: 'utf8' })).toMatch(/^ok: /);
+    expect(execFileSync(nativeCli, ['get', back, 't', 'from-browser'], { env, encoding: 'utf8' })).toBe('written in Chromium\n');
+    // the browser's database opens, verifies and takes a write natively; Chromium reads it back
+    const fromBrowser = path.join(dir, 'frombrowser');
+    fs.mkdirSync(fromBrowser);
+    fs.writeFileSync(path.join(fromBrowser, 'main.pdb'), Buffer.from(r.bytes));
+    expect(execFileSync(nativeCli, ['verify', fromBrowser], { env, encoding: 'utf8' })).toMatch(/^ok: /);
+    expect(execFileSync(nativeCli, ['scan', fromBrowser, 'u'], { env, encoding: 'utf8' })).toBe('z\tlast\n');
+    execFileSync(nativeCli, ['put', fromBrowser, 't', 'from-native', 'written natively'], { env });
+    const nativeWritten = fs.readFileSync(path.join(fromBrowser, 'main.pdb'));
+    const got = await page.evaluate(async ({ bytes, cipher }) => {
+      const w = window as any;
+      const key = Uint8Array.from({ length: 32 }, (_, i) => i);
+      await w.putFiles(`back-${cipher}`, { 'main.pdb': Uint8Array.from(bytes) });
+      const db = await w.pagedb.open(`back-${cipher}`, { key, create: false });
+      const pages = await db.verify();
+      const v = await db.read((tx: any) => tx.table('t').get('from-native'));
+      await db.close();
+      return { pages, v: v === undefined ? undefined : w.dec(v) };
+    }, { bytes: Array.from(nativeWritten), cipher });
+    expect(got.pages).toBeGreaterThan(2);
+    expect(got.v).toBe('written natively');
+  });
+}

@@ -1,6 +1,10 @@
 // engines.mjs — the browser benchmark's phase runner and its four engine adapters:
 //   pagedb-worker   pagedb's synchronous API (openInWorker) inside a dedicated worker
 //   pagedb-promise  pagedb's promise API (open) called from the page (engine in its own worker)
+//   pagedb-tab-client  the same promise-API adapter in a second tab of the same browser
+//                   context, a client whose calls travel to the owner tab (js/src/tabs.ts:
+//                   MessagePort brokered by a SharedWorker); run.mjs opens the owner first
+//                   (openOwner below) in the first tab
 //   sqlite-wasm     @sqlite.org/sqlite-wasm on the opfs-sahpool VFS inside a dedicated worker
 //   indexeddb       raw IndexedDB from the page, every transaction durability: 'strict'
 // Every adapter runs the same phases on the same bytes (workload.mjs); every read is verified.
@@ -136,17 +140,22 @@ export function pagedbSync(d, o) {
 // Reads and ranges are issued 1,000 at a time without awaiting each (the API coalesces the
 // calls of one tick into a few worker messages and runs them in call order on one snapshot),
 // as an application reading many keys would.
-export function pagedbPromise(d, o) {
-  const name = 'bench-pagedb-promise';
-  let db;
+// `client`: this tab must be a client of an owner tab that opened database TAB_DB first.
+export function pagedbPromise(d, o, client = false) {
+  const name = client ? TAB_DB : 'bench-pagedb-promise';
+  let db, transport;
   const CHUNK = 1000;
+  const how = `pagedb promise API (open) from the page (engine in its worker; the calls of one tick are coalesced into messages of up to 256 requests; reads/ranges issued ${CHUNK} at a time), XChaCha20-Poly1305, cacheBytes ${o.cacheBytes}, every commit durable`;
   return {
-    name: 'pagedb-promise',
-    settings: `pagedb promise API (open) from the page (engine in its worker; the calls of one tick are coalesced into messages of up to 256 requests; reads/ranges issued ${CHUNK} at a time), XChaCha20-Poly1305, cacheBytes ${o.cacheBytes}, every commit durable`,
+    name: client ? 'pagedb-tab-client' : 'pagedb-promise',
+    get settings() {
+      return client ? `the same ${how}, called from a second tab of the same browser context: a client of the owner tab (which opened the database first and runs the engine in its worker), calls travel over ${transport ?? 'the tabs transport'}` : how;
+    },
     async open() {
       const { open } = await import('/dist/index.js');
-      await opfsRemove(name);
+      if (!client) await opfsRemove(name);
       db = await open(name, { key: KEY, cacheBytes: o.cacheBytes });
+      if (client && db.ep?.isOwner !== false) throw new Error('pagedb-tab-client: this tab became the owner (is the owner tab open?)');
     },
     bulk(from, to) {
       return db.write((tx) => {
@@ -185,9 +194,36 @@ export function pagedbPromise(d, o) {
       });
     },
     probe(i) { return db.read(async (tx) => (await tx.table(TABLE).get(d.keys[i])) !== undefined); },
-    close() { return db.close(); },
-    async size() { return { bytes: await opfsDirSize(name), how: 'sum of the OPFS files of the database directory' }; },
+    close() {
+      if (client) {
+        // internal fields of TabEndpoint (js/src/tabs.ts), read only to report the transport used
+        if (db.ep?.isOwner !== false) throw new Error('pagedb-tab-client: this tab became the owner during the run');
+        transport = db.ep?.link ? 'a MessagePort brokered by the SharedWorker' : 'the BroadcastChannel (no broker port)';
+      }
+      return db.close();
+    },
+    async size() {
+      if (client) return { bytes: null, how: 'sum of the OPFS files, measured by the owner tab after it closed' };
+      return { bytes: await opfsDirSize(name), how: 'sum of the OPFS files of the database directory' };
+    },
   };
+}
+
+// ---- the owner tab of pagedb-tab-client: opens TAB_DB first (becoming its owner) and keeps it open ----
+export const TAB_DB = 'bench-pagedb-tabs';
+let ownerDb;
+export async function openOwner(o) {
+  const { open } = await import('/dist/index.js');
+  await opfsRemove(TAB_DB);
+  ownerDb = await open(TAB_DB, { key: KEY, cacheBytes: o.cacheBytes });
+  for (let i = 0; i < 200 && !ownerDb.ep?.isOwner; i++) await new Promise((r) => setTimeout(r, 50));
+  if (!ownerDb.ep?.isOwner) throw new Error('pagedb-tab-client: the first tab did not become the owner');
+}
+/** Close the owner tab's Database; returns the database's size on OPFS afterwards (bytes). */
+export async function closeOwner() {
+  await ownerDb.close();
+  ownerDb = undefined;
+  return opfsDirSize(TAB_DB);
 }
 
 // ---- @sqlite.org/sqlite-wasm, opfs-sahpool VFS, in this worker ----
@@ -350,5 +386,6 @@ export function indexedDb(d, o) {
   };
 }
 
-export const ADAPTERS = { 'pagedb-worker': pagedbSync, 'pagedb-promise': pagedbPromise, 'sqlite-wasm': sqliteWasm, indexeddb: indexedDb };
+export const ADAPTERS = { 'pagedb-worker': pagedbSync, 'pagedb-promise': (d, o) => pagedbPromise(d, o),
+  'pagedb-tab-client': (d, o) => pagedbPromise(d, o, true), 'sqlite-wasm': sqliteWasm, indexeddb: indexedDb };
 export const IN_WORKER = new Set(['pagedb-worker', 'sqlite-wasm']);

@@ -4,6 +4,7 @@
 // bench/web/bench.html, and writes the results JSON.
 // Usage: node bench/web/run.mjs --out FILE [--n 100000] [--individual 1000] [--batches 100]
 //        [--batch-size 1000] [--ranges 10000] [--cache-mib 128] [--engines a,b,...]
+// Engines: those of engines.mjs; pagedb-tab-client uses a second tab (secondTab below).
 import { chromium } from 'playwright-core';
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -37,6 +38,24 @@ await new Promise((resolve, reject) => {
   server.stdout.on('data', (b) => { if (String(b).includes('serving')) resolve(); });
   server.on('exit', (c) => reject(new Error(`server exited ${c}`)));
 });
+// pagedb-tab-client: the first tab opens the database (and owns it), a second tab of the same
+// browser context runs the promise-API workload as its client, the owner tab closes it after.
+async function secondTab(owner, o) {
+  await owner.evaluate((o) => window.openOwner(o), o);
+  const client = await ctx.newPage();
+  try {
+    client.setDefaultTimeout(0);
+    client.on('console', (m) => { if (m.type() === 'error' || m.type() === 'log') console.log(`[second tab] ${m.text()}`); });
+    await client.goto(`http://127.0.0.1:${port}/bench/web/bench.html`);
+    await client.waitForFunction(() => window.ready === true);
+    const r = await client.evaluate((o) => window.runEngine('pagedb-tab-client', o), o);
+    r.fileBytes = await owner.evaluate(() => window.closeOwner());
+    return r;
+  } finally {
+    await client.close();
+  }
+}
+
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'pagedb-webbench-'));
 const ctx = await chromium.launchPersistentContext(profile, {
   executablePath: '/usr/bin/chromium', headless: true,
@@ -53,7 +72,8 @@ try {
   page.on('console', (m) => { if (m.type() === 'log') console.log(m.text()); });
   for (const e of engines) {
     try {
-      results[e] = await page.evaluate(([e, o]) => window.runEngine(e, o), [e, opts]);
+      if (e === 'pagedb-tab-client') results[e] = await secondTab(page, opts);
+      else results[e] = await page.evaluate(([e, o]) => window.runEngine(e, o), [e, opts]);
     } catch (err) {
       failed = true;
       console.error(`${e} failed: ${err.message}`);

@@ -15,6 +15,7 @@
 #   WEB_BATCHES     batch commits of 1,000 (default 50)
 #   WEB_RANGES      range reads of 10 (default 5000)
 #   WEB_CACHE_MIB   cache of every engine (default 128)
+#   RUNS            browser runs (default 3; the report gives medians and the ratios' range)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-${BENCH_N:-50000}}"
@@ -23,11 +24,17 @@ mkdir -p "$work" bench/results
 scripts/npm-deps.sh
 bash scripts/build-emscripten.sh
 npx tsc -p js/tsconfig.json
-node bench/web/run.mjs --out "$work/tabs.json" --n "$n" --individual "${WEB_INDIVIDUAL:-500}" \
-  --batches "${WEB_BATCHES:-50}" --ranges "${WEB_RANGES:-5000}" --cache-mib "${WEB_CACHE_MIB:-128}" \
-  --engines pagedb-promise,pagedb-tab-client,sqlite-wasm
+load0=$(cut -d' ' -f1 /proc/loadavg)
+ins=()
+for r in $(seq 1 "${RUNS:-3}"); do
+  node bench/web/run.mjs --out "$work/tabs-$r.json" --n "$n" --individual "${WEB_INDIVIDUAL:-500}" \
+    --batches "${WEB_BATCHES:-50}" --ranges "${WEB_RANGES:-5000}" --cache-mib "${WEB_CACHE_MIB:-128}" \
+    --engines pagedb-promise,pagedb-tab-client,sqlite-wasm
+  ins+=("$work/tabs-$r.json")
+done
+load1=$(cut -d' ' -f1 /proc/loadavg)
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git status --porcelain -- core platform js/src bench/web 2>/dev/null)" ]; then commit="$commit+uncommitted changes"; fi
-python3 bench/web/report_tabs.py --in "$work/tabs.json" --commit "$commit" \
+python3 bench/web/report_tabs.py --in "$(IFS=,; echo "${ins[*]}")" --commit "$commit" --load "$load0/$load1" \
   --out bench/results/web-tabs.json --md bench/results/web-tabs.md
 echo "results: bench/results/web-tabs.json, bench/results/web-tabs.md"

@@ -135,9 +135,26 @@ static int js_now(const pagedb_vfs *vfs, uint64_t *out)
     return PAGEDB_OK;
 }
 
+/* Version 1: no reader registry (one owner per database in the browser: readers of other
+   tabs are clients of the owner's engine) and no rmdir (the JavaScript layer removes a
+   directory a failed create made). */
 static const pagedb_vfs js_vfs = {
-    1, "js", NULL, js_open, js_close, js_read, js_write, js_sync, js_size, js_truncate, js_lock,
-    js_remove, js_list, js_mkdir, js_random, js_now,
+    .version = 1,
+    .name = "js",
+    .ctx = NULL,
+    .open = js_open,
+    .close = js_close,
+    .read = js_read,
+    .write = js_write,
+    .sync = js_sync,
+    .size = js_size,
+    .truncate = js_truncate,
+    .lock = js_lock,
+    .remove = js_remove,
+    .list = js_list,
+    .mkdir = js_mkdir,
+    .random = js_random,
+    .now_ms = js_now,
 };
 
 const pagedb_vfs *pagedb_vfs_js(void) { return &js_vfs; }

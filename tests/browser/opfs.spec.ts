@@ -152,23 +152,23 @@ test('a failed create leaves nothing in OPFS, and bad names are EINVAL (issue 10
       return out.sort();
     };
     const out: any = {};
-    out.aes = await codeOf('aes', { key: w.key, cipher: 'aes256gcm' });
+    out.pw = await codeOf('pw', { passphrase: 'pw', pwhashMemLimit: 1 }); /* refused by the engine at create */
     out.cache = await codeOf('cache', { key: w.key, cacheBytes: 1 });
     out.afterFailures = await entries();
     out.names = [];
     for (const bad of ['', 'a/b', '..', '.', 'x\\y', 'n\0ul', 7]) out.names.push(await codeOf(bad, { key: w.key }));
     out.afterNames = await entries();
-    out.good = await codeOf('aes', { key: w.key });
+    out.good = await codeOf('pw', { key: w.key });
     out.afterGood = await entries();
     return out;
   });
-  expect(r.aes).toEqual([true, 17]);
+  expect(r.pw).toEqual([true, 10]);
   expect(r.cache).toEqual([true, 9]);
   expect(r.afterFailures).toEqual([]);
   for (const n of r.names) expect(n).toEqual([true, 10]);
   expect(r.afterNames).toEqual([]);
   expect(r.good).toBe('opened');
-  expect(r.afterGood).toEqual(['aes', 'aes/main.pdb']);
+  expect(r.afterGood).toEqual(['pw', 'pw/main.pdb']);
 });
 
 test('a nested db.write never hangs; close() settles (issue 10, defect 3)', async ({ page }) => {

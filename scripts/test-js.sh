@@ -21,7 +21,8 @@ scripts/build-wasi.sh cli >/dev/null
 status=0
 echo "== Vitest (Node, TypeScript facade on real files) =="
 npx vitest run --config tests/node/vitest.config.ts || status=1
-tests/browser/vite-app/build.sh
+echo "== Vite app (packed package, first-load size, no warnings) =="
+tests/browser/vite-app/build.sh || status=1
 echo "== Playwright (Chromium, OPFS) =="
 # a free loopback port for the static server, so a server left running elsewhere cannot clash
 PAGEDB_TEST_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

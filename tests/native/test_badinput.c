@@ -160,23 +160,14 @@ static void check_data(pagedb *db) { check_data_n(db, 0); }
 /* Options and files                                                                           */
 /* ------------------------------------------------------------------------------------------ */
 
+/* The options of this file's opens: POSIX VFS without O_DIRECT, the test key. */
 static void opts(pagedb_options *o, unsigned flags)
 {
-    pagedb_options_init(o);
-    o->vfs = pagedb_vfs_posix();
-    o->flags = PAGEDB_NODIRECT | flags;
-    o->key = harness_key(0);
+    harness_options(o, pagedb_vfs_posix(), PAGEDB_NODIRECT | flags, 0);
 }
 
-static pagedb *xopen(const char *dir, unsigned flags)
-{
-    pagedb_options o;
-    opts(&o, flags);
-    pagedb *db = NULL;
-    CHECK_RC(pagedb_open(dir, &o, &db), PAGEDB_OK);
-    CHECK(db != NULL);
-    return db;
-}
+/* xopen(dir, flags): an open with opts() that must succeed */
+#define xopen(dir, flags) OPEN_DB((dir), pagedb_vfs_posix(), PAGEDB_NODIRECT | (flags), 0)
 
 /* Open with o and require rc (and no handle). */
 static void open_fails(const char *dir, const pagedb_options *o, int want)
@@ -225,33 +216,6 @@ static char *main_path(const char *dir)
     CHECK(p != NULL);
     snprintf(p, n, "%s/main.pdb", dir);
     return p;
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    int fd = open(path, O_RDONLY);
-    CHECK(fd >= 0);
-    struct stat st;
-    CHECK(fstat(fd, &st) == 0);
-    uint8_t *b = malloc((size_t)st.st_size + 1);
-    CHECK(b != NULL);
-    /* pread may return less than asked (wasmtime: 64 KiB per call): loop to the end */
-    for (size_t got = 0; got < (size_t)st.st_size;) {
-        ssize_t r = pread(fd, b + got, (size_t)st.st_size - got, (off_t)got);
-        CHECK(r > 0);
-        got += (size_t)r;
-    }
-    close(fd);
-    *len = (size_t)st.st_size;
-    return b;
-}
-
-static void write_file(const char *path, const uint8_t *b, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    CHECK(fd >= 0);
-    CHECK(write(fd, b, len) == (ssize_t)len);
-    close(fd);
 }
 
 static size_t file_size(const char *path)
@@ -346,7 +310,7 @@ static void truncated(void)
     char *dir = new_db("trunc");
     char *mp = main_path(dir);
     size_t len;
-    uint8_t *orig = read_file(mp, &len);
+    uint8_t *orig = harness_read_file(mp, &len);
     CHECK(len >= 8 * PS);
     struct {
         const char *id;
@@ -370,7 +334,7 @@ static void truncated(void)
             CHECK(pagedb_errdetail()[0] != 0);
             CHECK(file_size(mp) == cuts[i].cut); /* a failed open writes nothing */
         }
-        write_file(mp, orig, len);
+        harness_write_file(mp, orig, len);
         check_dir(dir);
     }
     free(orig);
@@ -392,13 +356,13 @@ static void not_a_db(void)
     size_t sizes[] = {1, 100, 256, PS, 3 * PS};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         for (size_t j = 0; j < sizes[i]; j++) junk[j] = (uint8_t)harness_rand(&g_rng);
-        write_file(mp, junk, sizes[i]);
+        harness_write_file(mp, junk, sizes[i]);
         opts(&o, 0);
         open_fails(dir, &o, PAGEDB_ENOTDB);
         opts(&o, PAGEDB_CREATE); /* CREATE must not overwrite a foreign file */
         open_fails(dir, &o, PAGEDB_ENOTDB);
         size_t n;
-        uint8_t *after = read_file(mp, &n);
+        uint8_t *after = harness_read_file(mp, &n);
         CHECK(n == sizes[i] && memcmp(after, junk, n) == 0);
         free(after);
     }
@@ -410,7 +374,7 @@ static void not_a_db(void)
         memcpy(junk + n, text, tl);
         n += tl;
     }
-    write_file(mp, junk, n);
+    harness_write_file(mp, junk, n);
     opts(&o, 0);
     open_fails(dir, &o, PAGEDB_ENOTDB);
     opts(&o, PAGEDB_RDONLY);
@@ -425,7 +389,7 @@ static void not_a_db(void)
             junk[12] = 0, junk[13] = 0x10, junk[14] = junk[15] = 0;         /* 4096 */
             junk[17] = 0;                                                    /* raw key */
         }
-        write_file(mp, junk, 3 * PS);
+        harness_write_file(mp, junk, 3 * PS);
         opts(&o, 0);
         pagedb *db = NULL;
         int rc = pagedb_open(dir, &o, &db);
@@ -922,17 +886,8 @@ static void locks(void)
 /* bad-11: poisoned transactions (fault VFS)                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
-static pagedb *fopen_db(pdb_fault *F, unsigned flags)
-{
-    pagedb_options o;
-    pagedb_options_init(&o);
-    o.vfs = pdb_fault_vfs(F);
-    o.flags = flags;
-    o.key = harness_key(0);
-    pagedb *db = NULL;
-    CHECK_RC(pagedb_open("/db", &o, &db), PAGEDB_OK);
-    return db;
-}
+/* fopen_db(F, flags): an open of "/db" on the fault VFS F that must succeed */
+#define fopen_db(F, flags) OPEN_DB("/db", pdb_fault_vfs(F), (flags), 0)
 
 /* Every call on the poisoned txn w (table tb of it) returns code; commit too. */
 static void expect_poisoned(pagedb_txn *w, pagedb_table *tb, int code)
@@ -1061,7 +1016,7 @@ static void forged_page_count(const char *dir, uint64_t page_count)
 {
     char *mp = main_path(dir);
     size_t len;
-    uint8_t *orig = read_file(mp, &len);
+    uint8_t *orig = harness_read_file(mp, &len);
     uint64_t t0 = get64(orig + 144), t1 = get64(orig + PS + 144);
     int newest = t1 > t0 && t1 % 2 == 1 ? 1 : 0;
     uint64_t txn = newest ? t1 : t0;
@@ -1073,18 +1028,18 @@ static void forged_page_count(const char *dir, uint64_t page_count)
     put64(h + 144, txn + 1);
     put64(h + 200, page_count);
     reseal_header(h, harness_key(0));
-    write_file(mp, forged, len);
+    harness_write_file(mp, forged, len);
     for (int ro = 0; ro < 2; ro++) {
         pagedb_options o;
         opts(&o, ro ? PAGEDB_RDONLY : 0);
         open_fails(dir, &o, PAGEDB_ECORRUPT);
         size_t nlen;
-        uint8_t *now = read_file(mp, &nlen);
+        uint8_t *now = harness_read_file(mp, &nlen);
         CHECK(nlen == len);                        /* never truncated */
         CHECK(memcmp(now, forged, len) == 0);      /* byte-identical */
         free(now);
     }
-    write_file(mp, orig, len);
+    harness_write_file(mp, orig, len);
     free(forged);
     free(orig);
     free(mp);
@@ -1128,7 +1083,7 @@ static void damaged_slot(void)
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
     char *mp = main_path(dir);
     size_t len;
-    uint8_t *orig = read_file(mp, &len);
+    uint8_t *orig = harness_read_file(mp, &len);
     for (int which = 0; which < 2; which++) {
         CASE(which == 0 ? "bad-13.1" : "bad-13.2"); /* newest slot, older slot */
         int slot = (int)((which == 0 ? T : T - 1) % 2);
@@ -1136,7 +1091,7 @@ static void damaged_slot(void)
         CHECK(b != NULL);
         memcpy(b, orig, len);
         b[(size_t)slot * PS + 201] ^= 0x10; /* one bit of the page count */
-        write_file(mp, b, len);
+        harness_write_file(mp, b, len);
         free(b);
         for (int ro = 1; ro >= 0; ro--) {
             db = xopen(dir, ro ? PAGEDB_RDONLY : 0);
@@ -1174,7 +1129,7 @@ static void damaged_slot(void)
         CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
         CHECK(st.other_slot_state == PAGEDB_SLOT_OK);
         CHECK_RC(pagedb_close(db), PAGEDB_OK);
-        write_file(mp, orig, len);
+        harness_write_file(mp, orig, len);
         check_dir(dir);
     }
     free(orig);
@@ -1199,7 +1154,7 @@ static void header_limits(const char *dir, uint64_t ops, uint64_t mem, int want)
 {
     char *mp = main_path(dir);
     size_t len;
-    uint8_t *orig = read_file(mp, &len);
+    uint8_t *orig = harness_read_file(mp, &len);
     uint8_t *b = malloc(len);
     CHECK(b != NULL);
     memcpy(b, orig, len);
@@ -1207,17 +1162,17 @@ static void header_limits(const char *dir, uint64_t ops, uint64_t mem, int want)
         put64(b + (size_t)s * PS + 56, ops);
         put64(b + (size_t)s * PS + 64, mem);
     }
-    write_file(mp, b, len);
+    harness_write_file(mp, b, len);
     for (int ro = 0; ro < 2; ro++) {
         pagedb_options o;
         pw_opts(&o, ro ? PAGEDB_RDONLY : 0);
         open_fails(dir, &o, want);
         size_t nlen;
-        uint8_t *now = read_file(mp, &nlen);
+        uint8_t *now = harness_read_file(mp, &nlen);
         CHECK(nlen == len && memcmp(now, b, len) == 0);
         free(now);
     }
-    write_file(mp, orig, len);
+    harness_write_file(mp, orig, len);
     free(b);
     free(orig);
     free(mp);
@@ -1286,20 +1241,6 @@ static void pwhash_limits(void)
 /* bad-15: a failed create leaves nothing it created                                           */
 /* ------------------------------------------------------------------------------------------ */
 
-static uint8_t *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    CHECK(f != NULL);
-    CHECK(fseek(f, 0, SEEK_END) == 0);
-    long n = ftell(f);
-    CHECK(n >= 0 && fseek(f, 0, SEEK_SET) == 0);
-    uint8_t *b = malloc((size_t)n + 1);
-    CHECK(b && fread(b, 1, (size_t)n, f) == (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 static void failed_create(void)
 {
     pagedb_options o;
@@ -1326,7 +1267,7 @@ static void failed_create(void)
     char *keep = malloc(kl);
     CHECK(keep != NULL);
     snprintf(keep, kl, "%s/keep.txt", dir);
-    write_file(keep, (const uint8_t *)"mine", 4);
+    harness_write_file(keep, (const uint8_t *)"mine", 4);
     opts(&o, PAGEDB_CREATE);
     o.cache_bytes = 1;
     open_fails(dir, &o, PAGEDB_ENOMEM);
@@ -1339,7 +1280,7 @@ static void failed_create(void)
     CHECK(stat(mp, &st) != 0);
 
     CASE("bad-15.3"); /* an empty main.pdb that existed stays, empty */
-    write_file(mp, (const uint8_t *)"", 0);
+    harness_write_file(mp, (const uint8_t *)"", 0);
     open_fails(dir, &o, PAGEDB_ENOMEM);
     CHECK(stat(mp, &st) == 0 && st.st_size == 0);
 
@@ -1351,11 +1292,11 @@ static void failed_create(void)
 
     CASE("bad-15.5"); /* an existing database: byte-identical after a failed open with CREATE */
     size_t n0, n1;
-    uint8_t *before = read_all(mp, &n0);
+    uint8_t *before = harness_read_file(mp, &n0);
     opts(&o, PAGEDB_CREATE);
     o.cache_bytes = 1;
     open_fails(dir, &o, PAGEDB_ENOMEM);
-    uint8_t *after = read_all(mp, &n1);
+    uint8_t *after = harness_read_file(mp, &n1);
     CHECK(n0 == n1 && memcmp(before, after, n0) == 0);
     free(before);
     free(after);

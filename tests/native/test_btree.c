@@ -91,32 +91,37 @@ static dbcfg cfg_default(void)
     return c;
 }
 
+/* The options of configuration c: the test key unless c names a key or a passphrase. */
+static void db_options(const dbenv *e, unsigned flags, const dbcfg *c, pagedb_options *o)
+{
+    harness_options(o, e->vfs,
+                    flags | (c->direct ? 0 : PAGEDB_NODIRECT) | (c->sync ? 0 : PAGEDB_NOSYNC),
+                    c->cache_bytes);
+    if (c->page_size) o->page_size = c->page_size;
+    if (c->cipher >= 0) o->cipher = c->cipher;
+    if (c->pass) {
+        o->key = NULL;
+        o->passphrase = c->pass;
+        o->passphrase_len = strlen(c->pass);
+        o->pwhash_opslimit = crypto_pwhash_OPSLIMIT_MIN;
+        o->pwhash_memlimit = crypto_pwhash_MEMLIMIT_MIN;
+    } else if (c->key) {
+        o->key = c->key;
+    }
+}
+
 static int db_open_cfg(const dbenv *e, unsigned flags, const dbcfg *c, pagedb **out)
 {
     pagedb_options o;
-    pagedb_options_init(&o);
-    o.vfs = e->vfs;
-    o.flags = flags | (c->direct ? 0 : PAGEDB_NODIRECT) | (c->sync ? 0 : PAGEDB_NOSYNC);
-    if (c->page_size) o.page_size = c->page_size;
-    if (c->cipher >= 0) o.cipher = c->cipher;
-    o.cache_bytes = c->cache_bytes;
-    if (c->pass) {
-        o.passphrase = c->pass;
-        o.passphrase_len = strlen(c->pass);
-        o.pwhash_opslimit = crypto_pwhash_OPSLIMIT_MIN;
-        o.pwhash_memlimit = crypto_pwhash_MEMLIMIT_MIN;
-    } else {
-        o.key = c->key ? c->key : harness_key(0);
-    }
+    db_options(e, flags, c, &o);
     return pagedb_open(e->dir, &o, out);
 }
 
 static pagedb *db_open(const dbenv *e, unsigned flags, const dbcfg *c)
 {
-    pagedb *db = NULL;
-    CHECK_RC(db_open_cfg(e, flags, c, &db), PAGEDB_OK);
-    CHECK(db != NULL);
-    return db;
+    pagedb_options o;
+    db_options(e, flags, c, &o);
+    return OPEN_DB_OPTS(e->dir, &o);
 }
 
 static pagedb *db_create(const dbenv *e)

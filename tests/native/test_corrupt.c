@@ -247,10 +247,7 @@ static int file_equals(const uint8_t *want, uint64_t len)
 
 static void opts_for(pagedb_options *o, unsigned flags)
 {
-    pagedb_options_init(o);
-    o->vfs = pagedb_vfs_posix();
-    o->flags = PAGEDB_NODIRECT | flags;
-    o->key = harness_key(0);
+    harness_options(o, pagedb_vfs_posix(), PAGEDB_NODIRECT | flags, 0);
     o->cipher = g_cipher;
 }
 

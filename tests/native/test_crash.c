@@ -506,13 +506,7 @@ static uint64_t rn(sess *s, uint64_t n) { return harness_randn(s->rng, n); }
 
 static int open_db(size_t cache_pages, unsigned flags, pagedb **out)
 {
-    pagedb_options o;
-    pagedb_options_init(&o);
-    o.flags = flags;
-    o.vfs = &TR.vfs;
-    o.key = harness_key(0);
-    o.cache_bytes = cache_pages * PS;
-    return pagedb_open(DB_PATH, &o, out);
+    return harness_open(DB_PATH, &TR.vfs, flags, cache_pages * PS, out);
 }
 
 static void sess_open(sess *s)

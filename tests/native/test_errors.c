@@ -48,15 +48,8 @@ static pagedb *open_db(unsigned flags)
 {
     g_wrap = *pdb_fault_vfs(F);
     g_wrap.sync = wrap_sync;
-    pagedb_options o;
-    pagedb_options_init(&o);
-    o.vfs = &g_wrap;
-    o.flags = flags;
-    o.key = harness_key(0);
-    o.cache_bytes = 64 * 4096; /* the smallest pool: pages are read from the file */
-    pagedb *db = NULL;
-    CHECK_RC(pagedb_open("/db", &o, &db), PAGEDB_OK);
-    return db;
+    /* the smallest pool (64 pages): pages are read from the file */
+    return OPEN_DB("/db", &g_wrap, flags, 64 * 4096);
 }
 
 static void key_of(unsigned i, char *k) { snprintf(k, 16, "k%05u", i); }
@@ -429,12 +422,7 @@ static void db_errors(void)
     for (uint64_t pg = 2; pg < len / 4096 && !seen; pg++) {
         m = pdb_fault_file_bytes(F, "/db/main.pdb", &len);
         m[pg * 4096 + 300] ^= 1;
-        pagedb_options o;
-        pagedb_options_init(&o);
-        o.vfs = pdb_fault_vfs(F);
-        o.key = harness_key(0);
-        o.flags = PAGEDB_RDONLY;
-        if (pagedb_open("/db", &o, &db) == PAGEDB_OK) {
+        if (harness_open("/db", pdb_fault_vfs(F), PAGEDB_RDONLY, 0, &db) == PAGEDB_OK) {
             int rc = pagedb_verify(db, NULL);
             if (rc == PAGEDB_EAUTH) {
                 char want[32];

@@ -51,15 +51,7 @@ static uint64_t env_u64(const char *name, uint64_t def)
 
 static pagedb *open_db(const char *dir)
 {
-    pagedb_options o;
-    pagedb_options_init(&o);
-    o.vfs = pagedb_vfs_posix();
-    o.key = harness_key(0);
-    o.flags = PAGEDB_CREATE;
-    o.cache_bytes = 1u << 20;
-    pagedb *db = NULL;
-    CHECK_RC(pagedb_open(dir, &o, &db), PAGEDB_OK);
-    return db;
+    return OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_CREATE, 1u << 20);
 }
 
 /* Number of segment files (seg-*.pds) in the database directory. */

@@ -87,32 +87,31 @@ static int case_on(const char *fmt, const char *sub)
     return 1;
 }
 
+/* The options of this file's opens: POSIX VFS without O_DIRECT or syncs, the test key. */
+static void opts(pagedb_options *o, unsigned flags)
+{
+    harness_options(o, pagedb_vfs_posix(), flags | PAGEDB_NODIRECT | PAGEDB_NOSYNC, 0);
+}
+
+/* An open that must succeed, creating (PAGEDB_CREATE) with PS-byte pages and g_cipher. */
 static pagedb *open_db(const char *dir, unsigned flags)
 {
     pagedb_options o;
-    pagedb_options_init(&o);
-    o.vfs = pagedb_vfs_posix();
-    o.flags = flags | PAGEDB_NODIRECT | PAGEDB_NOSYNC;
-    o.key = harness_key(0);
+    opts(&o, flags);
     o.page_size = PS;
     o.cipher = g_cipher;
-    pagedb *db = NULL;
-    CHECK_RC(pagedb_open(dir, &o, &db), PAGEDB_OK);
-    return db;
+    return OPEN_DB_OPTS(dir, &o);
 }
 
-static int open_rc(const char *dir)
+/* The code of an open with opts(flags); a handle that opened is closed again. */
+static int open_rc_flags(const char *dir, unsigned flags)
 {
     pagedb_options o;
-    pagedb_options_init(&o);
-    o.vfs = pagedb_vfs_posix();
-    o.flags = PAGEDB_NODIRECT | PAGEDB_NOSYNC;
-    o.key = harness_key(0);
-    pagedb *db = NULL;
-    int rc = pagedb_open(dir, &o, &db);
-    if (rc == PAGEDB_OK) pagedb_close(db);
-    return rc;
+    opts(&o, flags);
+    return harness_open_rc(dir, &o);
 }
+
+static int open_rc(const char *dir) { return open_rc_flags(dir, 0); }
 
 static void nkey(char out[16], unsigned i) { snprintf(out, 16, "k%05u", i); }
 
@@ -780,19 +779,6 @@ static void seg_fixture(const char *dir, int sealed, uint64_t *a, uint64_t *b)
     CHECK_RC(pagedb_put(t, "k", 1, "v", 1, 0), PAGEDB_OK);
     CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
-}
-
-static int open_rc_flags(const char *dir, unsigned flags)
-{
-    pagedb_options o;
-    pagedb_options_init(&o);
-    o.vfs = pagedb_vfs_posix();
-    o.flags = flags | PAGEDB_NODIRECT | PAGEDB_NOSYNC;
-    o.key = harness_key(0);
-    pagedb *db = NULL;
-    int rc = pagedb_open(dir, &o, &db);
-    if (rc == PAGEDB_OK) pagedb_close(db);
-    return rc;
 }
 
 static void test_seg_bad_realm(const char *sub, int sealed)

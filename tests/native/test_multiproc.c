@@ -110,13 +110,7 @@ static void msleep(unsigned ms)
 
 static int open_db(const char *dir, unsigned flags, size_t cache, pagedb **out)
 {
-    pagedb_options o;
-    pagedb_options_init(&o);
-    o.flags = flags;
-    o.vfs = pagedb_vfs_posix();
-    o.key = harness_key(0);
-    o.cache_bytes = cache;
-    return pagedb_open(dir, &o, out);
+    return harness_open(dir, pagedb_vfs_posix(), flags, cache, out);
 }
 
 static size_t value_len(uint32_t k, uint64_t w)
@@ -998,12 +992,7 @@ static uint64_t model_scan(pagedb_txn *txn, const uint64_t *model, uint64_t S)
 
 static int fopen_db(const pagedb_vfs *v, unsigned flags, pagedb **out)
 {
-    pagedb_options o;
-    pagedb_options_init(&o);
-    o.flags = flags;
-    o.vfs = v;
-    o.key = harness_key(0);
-    return pagedb_open("/db", &o, out);
+    return harness_open("/db", v, flags, 0, out);
 }
 
 /** One writer txn on W: random puts/deletes into *next (a copy of the acked model). */

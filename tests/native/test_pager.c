@@ -161,19 +161,6 @@ static const pagedb_vfs *rec_vfs(const pagedb_vfs *base)
 /* Helpers                                                                              */
 /* ---------------------------------------------------------------------------------- */
 
-static pagedb *open_db(const pagedb_vfs *vfs, const char *dir, size_t cache)
-{
-    pagedb_options o;
-    pagedb_options_init(&o);
-    o.vfs = vfs;
-    o.flags = PAGEDB_CREATE;
-    o.key = harness_key(0);
-    o.cache_bytes = cache;
-    pagedb *db = NULL;
-    CHECK_RC(pagedb_open(dir, &o, &db), PAGEDB_OK);
-    return db;
-}
-
 static void key_of(unsigned id, char k[16]) { snprintf(k, 16, "k%08u", id * 2654435761u % 100000000u); }
 
 /* value of (id, version): length from the pair, bytes from both */
@@ -348,7 +335,7 @@ static void test_commit_runs(void)
     pagedb_vfs *mem = pagedb_vfs_mem_create();
     CHECK(mem != NULL);
     const pagedb_vfs *vfs = rec_vfs(mem);
-    pagedb *db = open_db(vfs, "/db", 64u << 20);
+    pagedb *db = OPEN_DB("/db", vfs, PAGEDB_CREATE, 64u << 20);
     enum { N = 30000 };
     model m;
     model_init(&m, N);
@@ -391,7 +378,7 @@ static void test_commit_runs(void)
     uint64_t checked = 0;
     CHECK_RC(pagedb_verify(db, &checked), PAGEDB_OK);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
-    db = open_db(vfs, "/db", 1u << 20);
+    db = OPEN_DB("/db", vfs, PAGEDB_CREATE, 1u << 20);
     CHECK_RC(pagedb_verify(db, &checked), PAGEDB_OK);
     check_all(db, "a", &m);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
@@ -404,7 +391,7 @@ static void test_spill_mix(void)
     CASE("pager-2.2");
     pagedb_vfs *mem = pagedb_vfs_mem_create();
     CHECK(mem != NULL);
-    pagedb *db = open_db(mem, "/db", 64 * PS);
+    pagedb *db = OPEN_DB("/db", mem, PAGEDB_CREATE, 64 * PS);
     enum { SPAN = 6000 };
     model m, committed;
     model_init(&m, SPAN);
@@ -438,7 +425,7 @@ static void test_spill_mix(void)
     }
     CHECK(reads > 1000);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
-    db = open_db(mem, "/db", 64 * PS);
+    db = OPEN_DB("/db", mem, PAGEDB_CREATE, 64 * PS);
     CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
     check_all(db, "a", &committed);
 
@@ -483,7 +470,7 @@ static void test_stage_errors(void)
         pagedb_vfs *mem = pagedb_vfs_mem_create();
         CHECK(mem != NULL);
         const pagedb_vfs *vfs = rec_vfs(mem);
-        pagedb *db = open_db(vfs, "/db", 64 * PS);
+        pagedb *db = OPEN_DB("/db", vfs, PAGEDB_CREATE, 64 * PS);
         enum { SPAN = 3000 };
         model m, committed;
         model_init(&m, SPAN);
@@ -515,7 +502,7 @@ static void test_stage_errors(void)
         CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
         check_all(db, "a", &committed);
         CHECK_RC(pagedb_close(db), PAGEDB_OK);
-        db = open_db(vfs, "/db", 64 * PS);
+        db = OPEN_DB("/db", vfs, PAGEDB_CREATE, 64 * PS);
         CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
         check_all(db, "a", &committed);
         CHECK_RC(pagedb_close(db), PAGEDB_OK);
@@ -609,7 +596,7 @@ static void test_delete(void)
 {
     pagedb_vfs *mem = pagedb_vfs_mem_create();
     CHECK(mem != NULL);
-    pagedb *db = open_db(mem, "/db", 16u << 20);
+    pagedb *db = OPEN_DB("/db", mem, PAGEDB_CREATE, 16u << 20);
     enum { N = 5000 };
     pagedb_txn *t;
     pagedb_table *tb;
@@ -691,16 +678,6 @@ static void test_delete(void)
 /* pager-5: misses without the pager mutex                                              */
 /* ---------------------------------------------------------------------------------- */
 
-/* A check usable from any thread (the harness counters are not thread-safe). */
-#define TCHECK(cond)                                                                       \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: [%s] thread check failed: %s (detail: %s)\n", __FILE__, \
-                    __LINE__, harness_case, #cond, pagedb_errdetail());                    \
-            exit(1);                                                                       \
-        }                                                                                  \
-    } while (0)
-
 typedef struct getter {
     pagedb *db;
     const char *table;
@@ -748,7 +725,7 @@ static void gate_reset(int mode, uint64_t from)
 /* Two tables "t1", "t2" of 3000 keys each, committed; returns the file's page count. */
 static uint64_t build_two_tables(const pagedb_vfs *vfs)
 {
-    pagedb *db = open_db(vfs, "/db", 64 * PS);
+    pagedb *db = OPEN_DB("/db", vfs, PAGEDB_CREATE, 64 * PS);
     pagedb_txn *t;
     CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
     for (int tab = 0; tab < 2; tab++) {
@@ -772,7 +749,7 @@ static uint64_t build_two_tables(const pagedb_vfs *vfs)
    header): a get in each table would touch its root; instead list the tables. */
 static pagedb *open_cold(const pagedb_vfs *vfs)
 {
-    pagedb *db = open_db(vfs, "/db", 64 * PS);
+    pagedb *db = OPEN_DB("/db", vfs, PAGEDB_CREATE, 64 * PS);
     pagedb_txn *t;
     pagedb_table *tb;
     CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t), PAGEDB_OK);

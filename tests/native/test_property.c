@@ -212,15 +212,11 @@ static uint64_t rnd(seq *s, uint64_t n) { return harness_randn(&s->rs, n); }
 static void db_open_seq(seq *s, int create)
 {
     pagedb_options o;
-    pagedb_options_init(&o);
-    o.vfs = s->vfs;
-    o.flags = (create ? PAGEDB_CREATE : 0) | PAGEDB_NODIRECT | PAGEDB_NOSYNC;
+    harness_options(&o, s->vfs, (create ? PAGEDB_CREATE : 0) | PAGEDB_NODIRECT | PAGEDB_NOSYNC,
+                    s->cache_bytes);
     o.page_size = s->page_size;
     o.cipher = s->cipher;
-    o.cache_bytes = s->cache_bytes;
-    o.key = harness_key(0);
-    s->db = NULL;
-    CHECK_RC(pagedb_open(s->dir, &o, &s->db), PAGEDB_OK);
+    s->db = OPEN_DB_OPTS(s->dir, &o);
 }
 
 /* Begin the write transaction if none is open. */

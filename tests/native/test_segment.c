@@ -59,19 +59,6 @@ static uint64_t env_u64(const char *name, uint64_t def)
 
 /* ---- helpers ---- */
 
-static pagedb *open_db(const pagedb_vfs *vfs, const char *dir, unsigned flags, size_t cache)
-{
-    pagedb_options o;
-    pagedb_options_init(&o);
-    o.vfs = vfs;
-    o.key = harness_key(0);
-    o.flags = flags;
-    o.cache_bytes = cache;
-    pagedb *db = NULL;
-    CHECK_RC(pagedb_open(dir, &o, &db), PAGEDB_OK);
-    return db;
-}
-
 /* Deterministic bytes; NULL only on out-of-memory (no CHECK: worker threads use it). */
 static uint8_t *fill_src(size_t n, uint64_t seed)
 {
@@ -150,29 +137,6 @@ static char *seg_file(const char *dir, uint64_t id)
     return p;
 }
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(n ? (size_t)n : 1);
-    CHECK(p != NULL);
-    CHECK(fread(p, 1, (size_t)n, f) == (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return p;
-}
-
-static void write_file(const char *path, const uint8_t *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    CHECK(fwrite(p, 1, n, f) == n);
-    CHECK(fclose(f) == 0);
-}
-
 static int file_exists(const char *path)
 {
     struct stat st;
@@ -219,7 +183,7 @@ static int detail_has(const char *s) { return strstr(pagedb_errdetail(), s) != N
 static void check_layout(const char *path, uint32_t realm, size_t length, int sealed, const uint8_t root[16])
 {
     size_t flen;
-    uint8_t *f = read_file(path, &flen);
+    uint8_t *f = harness_read_file(path, &flen);
     CHECK(f != NULL);
     size_t pages = (length + C - 1) / C;
     CHECK(flen % PS == 0);
@@ -266,7 +230,7 @@ static void round_trip(const char *casename, size_t n, int mode, uint64_t seed)
     char *dir = harness_tmpdir("seg_rt");
     uint64_t rng = seed;
     uint8_t *src = make_src(n, seed);
-    pagedb *db = open_db(pagedb_vfs_posix(), dir, PAGEDB_CREATE, 0);
+    pagedb *db = OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_CREATE, 0);
     pagedb_segment *s;
     uint64_t id = 0;
     CHECK_RC(pagedb_segment_create(db, PAGEDB_REALM_DEFAULT, &s, &id), PAGEDB_OK);
@@ -298,7 +262,7 @@ static void round_trip(const char *casename, size_t n, int mode, uint64_t seed)
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
     check_layout(path, 0, n, mode == 0, root);
 
-    db = open_db(pagedb_vfs_posix(), dir, 0, 0);
+    db = OPEN_DB(dir, pagedb_vfs_posix(), 0, 0);
     CHECK_RC(pagedb_segment_open(db, id, mode == 0 ? PAGEDB_SEGMENT_VERIFY : 0, &s), PAGEDB_OK);
     check_content(s, src, n, &rng);
     check_random_reads(s, src, n, &rng, 200);
@@ -322,7 +286,7 @@ static void round_trip(const char *casename, size_t n, int mode, uint64_t seed)
         CHECK_RC(pagedb_segment_sync(s), PAGEDB_OK);
         CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
         CHECK_RC(pagedb_close(db), PAGEDB_OK);
-        db = open_db(pagedb_vfs_posix(), dir, PAGEDB_RDONLY, 0);
+        db = OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_RDONLY, 0);
         CHECK_RC(pagedb_segment_open(db, id, 0, &s), PAGEDB_OK);
         check_content(s, src2, n + 777, &rng);
         CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
@@ -363,7 +327,7 @@ static void test_reads(void)
     size_t n = 700 * C + 123;
     uint8_t *src = make_src(n, rng);
     /* the smallest pool pagedb accepts: 64 pages */
-    pagedb *db = open_db(pagedb_vfs_posix(), dir, PAGEDB_CREATE, 64 * PS);
+    pagedb *db = OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_CREATE, 64 * PS);
     pagedb_segment *s;
     uint64_t id;
     CHECK_RC(pagedb_segment_create(db, 0, &s, &id), PAGEDB_OK);
@@ -444,7 +408,7 @@ static void test_reads(void)
 /* Open the sealed segment and read it all; expect failure with a detail naming `what`. */
 static void expect_tamper(const char *dir, uint64_t id, const uint8_t *src, size_t n, const char *what)
 {
-    pagedb *db = open_db(pagedb_vfs_posix(), dir, PAGEDB_RDONLY, 0);
+    pagedb *db = OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_RDONLY, 0);
     pagedb_segment *s = NULL;
     int rc = pagedb_segment_open(db, id, PAGEDB_SEGMENT_VERIFY, &s);
     CHECK(rc == PAGEDB_EAUTH || rc == PAGEDB_ECORRUPT);
@@ -481,7 +445,7 @@ static void test_tamper(void)
     uint64_t rng = g_seed + 4;
     size_t n = 5 * C + 100;
     uint8_t *src = make_src(n, rng);
-    pagedb *db = open_db(pagedb_vfs_posix(), dir, PAGEDB_CREATE, 0);
+    pagedb *db = OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_CREATE, 0);
     uint32_t realm;
     pagedb_txn *t;
     CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
@@ -497,7 +461,7 @@ static void test_tamper(void)
     CHECK_RC(pagedb_segment_sync(s), PAGEDB_OK);
     char *path = seg_file(dir, id), *path2 = seg_file(dir, id2), *path3 = seg_file(dir, id3);
     size_t flen;
-    uint8_t *stale = read_file(path, &flen);
+    uint8_t *stale = harness_read_file(path, &flen);
     CHECK(stale && flen == 5 * PS); /* pages 0..3, the tail's copy in slot 4 */
     CHECK_RC(pagedb_segment_append(s, src + 3 * C + 50, n - (3 * C + 50)), PAGEDB_OK);
     CHECK_RC(pagedb_segment_seal(s), PAGEDB_OK);
@@ -514,7 +478,7 @@ static void test_tamper(void)
     CHECK_RC(pagedb_segment_link(t, id3, NULL, 0), PAGEDB_OK);
     CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
-    uint8_t *good = read_file(path, &flen);
+    uint8_t *good = harness_read_file(path, &flen);
     size_t npages = (n + C - 1) / C;
     CHECK(flen == (npages + 1) * PS);
 
@@ -527,7 +491,7 @@ static void test_tamper(void)
             uint8_t *bad = malloc(flen);
             memcpy(bad, good, flen);
             bad[pg * PS + offs[j]] ^= (uint8_t)(1u << (j % 8));
-            write_file(path, bad, flen);
+            harness_write_file(path, bad, flen);
             if (pg == npages) snprintf(what, sizeof what, "footer (page %zu)", pg);
             else snprintf(what, sizeof what, "page %zu", pg);
             expect_tamper(dir, id, src, n, what);
@@ -539,61 +503,61 @@ static void test_tamper(void)
     memcpy(bad, good, flen);
     memcpy(bad + 1 * PS, good + 2 * PS, PS);
     memcpy(bad + 2 * PS, good + 1 * PS, PS);
-    write_file(path, bad, flen);
+    harness_write_file(path, bad, flen);
     expect_tamper(dir, id, src, n, "page 1");
 
     CASE("seg-4.3"); /* page 2 of another segment of the same realm (same bytes!) */
     size_t flen2;
-    uint8_t *other = read_file(path2, &flen2);
+    uint8_t *other = harness_read_file(path2, &flen2);
     memcpy(bad, good, flen);
     memcpy(bad + 2 * PS, other + 2 * PS, PS);
-    write_file(path, bad, flen);
+    harness_write_file(path, bad, flen);
     expect_tamper(dir, id, src, n, "page 2");
     CASE("seg-4.3b"); /* another segment's footer */
     memcpy(bad, good, flen);
     memcpy(bad + npages * PS, other + npages * PS, PS);
-    write_file(path, bad, flen);
+    harness_write_file(path, bad, flen);
     expect_tamper(dir, id, src, n, "footer");
     free(other);
 
     CASE("seg-4.4"); /* a page of a segment of another realm */
-    uint8_t *r1 = read_file(path3, &flen2);
+    uint8_t *r1 = harness_read_file(path3, &flen2);
     memcpy(bad, good, flen);
     memcpy(bad + 1 * PS, r1 + 1 * PS, PS);
-    write_file(path, bad, flen);
+    harness_write_file(path, bad, flen);
     expect_tamper(dir, id, src, n, "page 1: belongs to realm");
     free(r1);
 
     CASE("seg-4.5"); /* the stale (partial, synced) version of page 3, and its copy */
     memcpy(bad, good, flen);
     memcpy(bad + 3 * PS, stale + 3 * PS, PS);
-    write_file(path, bad, flen);
+    harness_write_file(path, bad, flen);
     expect_tamper(dir, id, src, n, "page 3: holds");
     memcpy(bad, good, flen);
     memcpy(bad + 4 * PS, stale + 4 * PS, PS); /* the copy where page 4 belongs */
-    write_file(path, bad, flen);
+    harness_write_file(path, bad, flen);
     expect_tamper(dir, id, src, n, "page 4");
 
     CASE("seg-4.6"); /* truncated by one page; one page too many */
-    write_file(path, good, flen - PS);
+    harness_write_file(path, good, flen - PS);
     expect_tamper(dir, id, src, n, "segment");
     memcpy(bad, good, flen);
     memcpy(bad + flen, good, PS);
-    write_file(path, bad, flen + PS);
+    harness_write_file(path, bad, flen + PS);
     expect_tamper(dir, id, src, n, NULL);
 
     CASE("seg-4.7"); /* missing file */
     remove(path);
     {
-        pagedb *d = open_db(pagedb_vfs_posix(), dir, PAGEDB_RDONLY, 0);
+        pagedb *d = OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_RDONLY, 0);
         pagedb_segment *x;
         CHECK_RC(pagedb_segment_open(d, id, 0, &x), PAGEDB_ECORRUPT);
         CHECK(detail_has("missing"));
         CHECK_RC(pagedb_close(d), PAGEDB_OK);
     }
     CASE("seg-4.8"); /* restored: clean again */
-    write_file(path, good, flen);
-    db = open_db(pagedb_vfs_posix(), dir, 0, 0);
+    harness_write_file(path, good, flen);
+    db = OPEN_DB(dir, pagedb_vfs_posix(), 0, 0);
     CHECK_RC(pagedb_segment_open(db, id, PAGEDB_SEGMENT_VERIFY, &s), PAGEDB_OK);
     check_content(s, src, n, &rng);
     CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
@@ -607,10 +571,10 @@ static void test_tamper(void)
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
     free(path);
     path = seg_file(dir, id);
-    uint8_t *u = read_file(path, &flen);
+    uint8_t *u = harness_read_file(path, &flen);
     u[2 * PS + 100] ^= 4;
-    write_file(path, u, flen);
-    db = open_db(pagedb_vfs_posix(), dir, PAGEDB_RDONLY, 0);
+    harness_write_file(path, u, flen);
+    db = OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_RDONLY, 0);
     CHECK_RC(pagedb_segment_open(db, id, 0, &s), PAGEDB_OK);
     pagedb_segment_info info;
     CHECK_RC(pagedb_segment_stat(s, &info), PAGEDB_OK);
@@ -646,7 +610,7 @@ static char *fseg(uint64_t id)
 static pagedb *reboot(pdb_fault *F)
 {
     pdb_fault_reset(F);
-    return open_db(pdb_fault_vfs(F), FDB, 0, 0);
+    return OPEN_DB(FDB, pdb_fault_vfs(F), 0, 0);
 }
 
 /* Linked unsealed segment: its length L must satisfy lo <= L <= hi and hold src[0..L). */
@@ -670,7 +634,7 @@ static pagedb *setup_linked(pdb_fault **F, uint64_t seed, uint64_t *id, pagedb_s
 {
     *F = pdb_fault_create(seed);
     CHECK(*F != NULL);
-    pagedb *db = open_db(pdb_fault_vfs(*F), FDB, PAGEDB_CREATE, 0);
+    pagedb *db = OPEN_DB(FDB, pdb_fault_vfs(*F), PAGEDB_CREATE, 0);
     CHECK_RC(pagedb_segment_create(db, 0, s, id), PAGEDB_OK);
     CHECK_RC(link_commit(db, *id, NULL, 0), PAGEDB_OK);
     return db;
@@ -891,7 +855,7 @@ static void test_crash_link(void)
         for (int mode = 0; mode < 3; mode++) {
             CASE("seg-5.4");
             pdb_fault *F = pdb_fault_create(rng + w * 3 + (uint64_t)mode);
-            pagedb *db = open_db(pdb_fault_vfs(F), FDB, PAGEDB_CREATE, 0);
+            pagedb *db = OPEN_DB(FDB, pdb_fault_vfs(F), PAGEDB_CREATE, 0);
             pagedb_segment *s;
             uint64_t id;
             CHECK_RC(pagedb_segment_create(db, 0, &s, &id), PAGEDB_OK);
@@ -950,7 +914,7 @@ static void test_crash_unlink(void)
         for (int mode = 0; mode < 3; mode++) {
             CASE("seg-5.5");
             pdb_fault *F = pdb_fault_create(rng + w * 5 + (uint64_t)mode);
-            pagedb *db = open_db(pdb_fault_vfs(F), FDB, PAGEDB_CREATE, 0);
+            pagedb *db = OPEN_DB(FDB, pdb_fault_vfs(F), PAGEDB_CREATE, 0);
             pagedb_segment *s;
             uint64_t id;
             CHECK_RC(pagedb_segment_create(db, 0, &s, &id), PAGEDB_OK);
@@ -987,7 +951,7 @@ static void test_crash_unlink(void)
 
     CASE("seg-5.6"); /* crash after the unlinking commit, before the file was deleted */
     pdb_fault *F = pdb_fault_create(rng);
-    pagedb *db = open_db(pdb_fault_vfs(F), FDB, PAGEDB_CREATE, 0);
+    pagedb *db = OPEN_DB(FDB, pdb_fault_vfs(F), PAGEDB_CREATE, 0);
     pagedb_segment *s;
     uint64_t id;
     CHECK_RC(pagedb_segment_create(db, 0, &s, &id), PAGEDB_OK);
@@ -1010,7 +974,7 @@ static void test_crash_unlink(void)
     free(copy);
 
     CASE("seg-5.7"); /* crash after create+append+sync, never linked: removed at open */
-    db = open_db(pdb_fault_vfs(F), FDB, 0, 0);
+    db = OPEN_DB(FDB, pdb_fault_vfs(F), 0, 0);
     CHECK_RC(pagedb_segment_create(db, 0, &s, &id), PAGEDB_OK);
     CHECK_RC(pagedb_segment_append(s, src, 2 * C), PAGEDB_OK);
     CHECK_RC(pagedb_segment_sync(s), PAGEDB_OK);
@@ -1023,10 +987,10 @@ static void test_crash_unlink(void)
     /* a read-only open deletes nothing */
     CHECK_RC(pdb_fault_file_set(F, fseg(id + 100), (const uint8_t *)"", 0), 0);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
-    db = open_db(pdb_fault_vfs(F), FDB, PAGEDB_RDONLY, 0);
+    db = OPEN_DB(FDB, pdb_fault_vfs(F), PAGEDB_RDONLY, 0);
     CHECK(pdb_fault_file_bytes(F, fseg(id + 100), NULL) != NULL);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
-    db = open_db(pdb_fault_vfs(F), FDB, 0, 0);
+    db = OPEN_DB(FDB, pdb_fault_vfs(F), 0, 0);
     CHECK(pdb_fault_file_bytes(F, fseg(id + 100), NULL) == NULL);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
     pdb_fault_destroy(F);
@@ -1154,7 +1118,7 @@ static void test_parallel(void)
 {
     CASE("seg-6.1");
     char *dir = harness_tmpdir("seg_par");
-    pagedb *db = open_db(pagedb_vfs_posix(), dir, PAGEDB_CREATE, 0);
+    pagedb *db = OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_CREATE, 0);
     size_t per = (size_t)env_u64("PAGEDB_SEG_PAR_MB", 8) << 20;
     worker w[NTHREADS];
 #ifndef __wasi__
@@ -1210,7 +1174,7 @@ static void test_parallel(void)
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
 
     CASE("seg-6.2");
-    db = open_db(pagedb_vfs_posix(), dir, PAGEDB_RDONLY, 0);
+    db = OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_RDONLY, 0);
     CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
     uint64_t rng = g_seed + 62;
     for (int i = 0; i < NTHREADS; i++) {
@@ -1310,7 +1274,7 @@ static void test_parallel_rw(void)
 {
     CASE("seg-6.3");
     char *dir = harness_tmpdir("seg_rw");
-    pagedb *db = open_db(pagedb_vfs_posix(), dir, PAGEDB_CREATE, 0);
+    pagedb *db = OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_CREATE, 0);
     rwshare r;
     memset(&r, 0, sizeof r);
     r.db = db;
@@ -1347,7 +1311,7 @@ static void test_parallel_rw(void)
     CHECK(r.reads > 0);
     CHECK_RC(link_commit(db, r.id, NULL, 0), PAGEDB_OK);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
-    db = open_db(pagedb_vfs_posix(), dir, PAGEDB_RDONLY, 0);
+    db = OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_RDONLY, 0);
     uint64_t rng = 5;
     CHECK_RC(pagedb_segment_open(db, r.id, PAGEDB_SEGMENT_VERIFY, &s), PAGEDB_OK);
     check_content(s, r.src, r.n, &rng);
@@ -1401,7 +1365,7 @@ static void test_api(void)
     char *dir = harness_tmpdir("seg_api");
     uint64_t rng = g_seed + 7;
     uint8_t *src = make_src(10 * C, rng);
-    pagedb *db = open_db(pagedb_vfs_posix(), dir, PAGEDB_CREATE, 0);
+    pagedb *db = OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_CREATE, 0);
     pagedb_segment *s, *s2;
     uint64_t id, id2;
 
@@ -1484,7 +1448,7 @@ static void test_api(void)
     CHECK(a.sealed[0] == 1); /* the footer says sealed, before the relink */
     CHECK_RC(link_commit(db, id, NULL, 0), PAGEDB_OK); /* NULL meta keeps "abc" */
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
-    db = open_db(pagedb_vfs_posix(), dir, 0, 0);
+    db = OPEN_DB(dir, pagedb_vfs_posix(), 0, 0);
     a = list_all(db);
     CHECK(a.n == 1 && a.sealed[0] && a.lens[0] == C + 1005 && strcmp(a.meta[0], "abc") == 0);
     CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t), PAGEDB_OK);
@@ -1542,7 +1506,7 @@ static void test_api(void)
     CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
     CHECK_RC(link_commit(db, id, NULL, 0), PAGEDB_OK);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
-    db = open_db(pagedb_vfs_posix(), dir, PAGEDB_RDONLY, 0);
+    db = OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_RDONLY, 0);
     CHECK_RC(pagedb_segment_create(db, 0, &s, &id2), PAGEDB_EMISUSE);
     CHECK_RC(pagedb_segment_open(db, id, PAGEDB_SEGMENT_APPEND, &s), PAGEDB_EMISUSE);
     CHECK_RC(pagedb_segment_delete(db, id), PAGEDB_EMISUSE);
@@ -1552,7 +1516,7 @@ static void test_api(void)
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
 
     CASE("seg-7.11"); /* a segment created in a realm made by a still-open txn, linked in it */
-    db = open_db(pagedb_vfs_posix(), dir, 0, 0);
+    db = OPEN_DB(dir, pagedb_vfs_posix(), 0, 0);
     CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
     CHECK_RC(pagedb_realm_create(t, "r2", &realm), PAGEDB_OK);
     CHECK_RC(pagedb_segment_create(db, realm, &s, &id), PAGEDB_OK);
@@ -1562,7 +1526,7 @@ static void test_api(void)
     CHECK_RC(pagedb_segment_link(t, id, NULL, 0), PAGEDB_OK);
     CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
-    db = open_db(pagedb_vfs_posix(), dir, 0, 0);
+    db = OPEN_DB(dir, pagedb_vfs_posix(), 0, 0);
     CHECK_RC(pagedb_segment_open(db, id, PAGEDB_SEGMENT_VERIFY, &s), PAGEDB_OK);
     check_content(s, src, C, &rng);
     CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
@@ -1613,7 +1577,7 @@ static void test_memory(void)
     CASE("seg-8.1"); /* a large append, read back sequentially: RSS stays flat */
     size_t total = (size_t)env_u64("PAGEDB_SEG_MEM_MB", 128) << 20, chunk = 1u << 20;
     char *dir = harness_tmpdir("seg_mem");
-    pagedb *db = open_db(pagedb_vfs_posix(), dir, PAGEDB_CREATE, 64 * PS);
+    pagedb *db = OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_CREATE, 64 * PS);
     uint8_t *buf = make_src(chunk, g_seed + 8);
     pagedb_segment *s;
     uint64_t id;
@@ -1757,7 +1721,7 @@ static void test_ring_appends(void)
 
     CASE("seg-9.2");
     char *dir = harness_tmpdir("seg_ring");
-    pagedb *db = open_db(pagedb_vfs_posix(), dir, PAGEDB_CREATE, 0);
+    pagedb *db = OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_CREATE, 0);
     pagedb_segment *s, *r;
     uint64_t id;
     CHECK_RC(pagedb_segment_create(db, 0, &s, &id), PAGEDB_OK);
@@ -1784,7 +1748,7 @@ static void test_ring_appends(void)
     check_content(r, src, n, &rng);
     CHECK_RC(pagedb_segment_close(r), PAGEDB_OK);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
-    db = open_db(pagedb_vfs_posix(), dir, 0, 0);
+    db = OPEN_DB(dir, pagedb_vfs_posix(), 0, 0);
     CHECK_RC(pagedb_segment_open(db, id, PAGEDB_SEGMENT_VERIFY, &r), PAGEDB_OK);
     check_content(r, src, n, &rng);
     CHECK_RC(pagedb_segment_close(r), PAGEDB_OK);
@@ -1796,7 +1760,7 @@ static void test_ring_appends(void)
     CHECK_RC(pagedb_segment_close(s), PAGEDB_OK);
     CHECK_RC(link_commit(db, id, NULL, 0), PAGEDB_OK);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
-    db = open_db(pagedb_vfs_posix(), dir, 0, 0);
+    db = OPEN_DB(dir, pagedb_vfs_posix(), 0, 0);
     CHECK_RC(pagedb_segment_open(db, id, 0, &r), PAGEDB_OK);
     check_content(r, src, n, &rng);
     CHECK_RC(pagedb_segment_verify(r, NULL), PAGEDB_OK);

@@ -76,12 +76,7 @@ static void key_of(char *buf, size_t cap, uint64_t n, uint32_t i)
 
 static int open_db(const char *dir, unsigned flags, pagedb **out)
 {
-    pagedb_options o;
-    pagedb_options_init(&o);
-    o.flags = flags;
-    o.vfs = pagedb_vfs_posix();
-    o.key = harness_key(0);
-    return pagedb_open(dir, &o, out);
+    return harness_open(dir, pagedb_vfs_posix(), flags, 0, out);
 }
 
 /** Read "last" in txn (0 when the table or the key is absent). Returns a pagedb code. */

@@ -59,38 +59,8 @@
 
 static uint64_t g_rng;
 
-/* A check usable from any thread (the harness counters are not thread-safe). */
-#define TCHECK(cond)                                                                       \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: [%s] thread check failed: %s (detail: %s)\n", __FILE__, \
-                    __LINE__, harness_case, #cond, pagedb_errdetail());                    \
-            exit(1);                                                                       \
-        }                                                                                  \
-    } while (0)
-#define TCHECK_RC(expr, want)                                                              \
-    do {                                                                                   \
-        int trc_ = (expr), twant_ = (want);                                                \
-        if (trc_ != twant_) {                                                              \
-            fprintf(stderr, "%s:%d: [%s] %s returned %s, want %s (detail: %s)\n", __FILE__, \
-                    __LINE__, harness_case, #expr, pagedb_strerror(trc_),                  \
-                    pagedb_strerror(twant_), pagedb_errdetail());                          \
-            exit(1);                                                                       \
-        }                                                                                  \
-    } while (0)
-
-static pagedb *open_db(const char *dir, unsigned flags, size_t cache)
-{
-    pagedb_options o;
-    pagedb_options_init(&o);
-    o.vfs = pagedb_vfs_posix();
-    o.flags = PAGEDB_NODIRECT | flags;
-    o.key = harness_key(0);
-    o.cache_bytes = cache;
-    pagedb *db = NULL;
-    CHECK_RC(pagedb_open(dir, &o, &db), PAGEDB_OK);
-    return db;
-}
+/* open_db(dir, flags, cache_bytes): a POSIX open that must succeed (without O_DIRECT) */
+#define open_db(dir, flags, cache) OPEN_DB((dir), pagedb_vfs_posix(), PAGEDB_NODIRECT | (flags), (cache))
 
 static pagedb_stats stats(pagedb *db)
 {

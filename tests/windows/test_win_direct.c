@@ -180,17 +180,9 @@ static void raw_files(const char *dir)
     free(b);
 }
 
-static pagedb *open_db(const char *dir, unsigned flags)
-{
-    pagedb_options o;
-    pagedb_options_init(&o);
-    o.vfs = &REC;
-    o.flags = flags; /* no PAGEDB_NODIRECT: the main file is opened PAGEDB_VFS_DIRECT */
-    o.key = harness_key(0);
-    pagedb *db = NULL;
-    CHECK_RC(pagedb_open(dir, &o, &db), PAGEDB_OK);
-    return db;
-}
+/* open_db(dir, flags): an open on the recording VFS that must succeed; no PAGEDB_NODIRECT:
+   the main file is opened PAGEDB_VFS_DIRECT */
+#define open_db(dir, flags) OPEN_DB((dir), &REC, (flags), 0)
 
 static void put_records(pagedb *db, unsigned from, unsigned to)
 {

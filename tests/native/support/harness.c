@@ -156,3 +156,76 @@ const uint8_t *harness_key(int alt)
     for (int i = 0; i < 32; i++) { k[0][i] = (uint8_t)i; k[1][i] = (uint8_t)(0xA0 + i); }
     return k[alt ? 1 : 0];
 }
+
+void harness_options(pagedb_options *o, const pagedb_vfs *vfs, unsigned flags,
+                     size_t cache_bytes)
+{
+    pagedb_options_init(o);
+    o->vfs = vfs;
+    o->flags = flags;
+    o->key = harness_key(0);
+    o->cache_bytes = cache_bytes;
+}
+
+int harness_open(const char *path, const pagedb_vfs *vfs, unsigned flags, size_t cache_bytes,
+                 pagedb **out)
+{
+    pagedb_options o;
+    harness_options(&o, vfs, flags, cache_bytes);
+    return pagedb_open(path, &o, out);
+}
+
+int harness_open_rc(const char *path, const pagedb_options *o)
+{
+    pagedb *db = NULL;
+    int rc = pagedb_open(path, o, &db);
+    if (rc == PAGEDB_OK) pagedb_close(db);
+    return rc;
+}
+
+pagedb *harness_open_ok_at(const char *file, int line, const char *path, const pagedb_options *o)
+{
+    pagedb *db = NULL;
+    int rc = pagedb_open(path, o, &db);
+    if (rc != PAGEDB_OK || !db) {
+        fprintf(stderr, "%s:%d: [%s] pagedb_open(\"%s\") returned %s, want %s (detail: %s)\n",
+                file, line, harness_case, path, pagedb_strerror(rc), pagedb_strerror(PAGEDB_OK),
+                pagedb_errdetail());
+        exit(1);
+    }
+    harness_checks++;
+    return db;
+}
+
+pagedb *harness_open_vfs_ok_at(const char *file, int line, const char *path,
+                               const pagedb_vfs *vfs, unsigned flags, size_t cache_bytes)
+{
+    pagedb_options o;
+    harness_options(&o, vfs, flags, cache_bytes);
+    return harness_open_ok_at(file, line, path, &o);
+}
+
+uint8_t *harness_read_file(const char *path, size_t *len)
+{
+    /* stdio, not open/pread: also portable to the Windows (mingw) test build; fread loops
+       over short reads itself (wasmtime returns at most 64 KiB per read) */
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    CHECK(fseek(f, 0, SEEK_END) == 0);
+    long n = ftell(f);
+    CHECK(n >= 0 && fseek(f, 0, SEEK_SET) == 0);
+    uint8_t *b = malloc((size_t)n + 1);
+    CHECK(b != NULL);
+    CHECK(fread(b, 1, (size_t)n, f) == (size_t)n);
+    CHECK(fclose(f) == 0);
+    *len = (size_t)n;
+    return b;
+}
+
+void harness_write_file(const char *path, const void *b, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    CHECK(fwrite(b, 1, len, f) == len);
+    CHECK(fclose(f) == 0);
+}

@@ -1,12 +1,14 @@
 /*
  * harness.h — the native test harness: case ids, checks that print file, line, case and
- * pagedb_strerror(rc), a deterministic PRNG, and scratch directories.
+ * pagedb_strerror(rc), a deterministic PRNG, scratch directories, whole-file reads and
+ * writes, and the open boilerplate every test shares (options with the test key).
  *
  * Usage:
  *   CASE("btree-3.2");            // names the case reported by failing checks
  *   CHECK(cond);                  // fails the test (exit 1) with file:line and the case
  *   CHECK_RC(expr, PAGEDB_OK);    // compares pagedb return codes, printing both names
  *   return harness_done();        // prints "N passed, 0 failed" and returns 0
+ *   pagedb *db = OPEN_DB(dir, pagedb_vfs_posix(), PAGEDB_CREATE, 0); // must succeed
  */
 #ifndef PAGEDB_TEST_HARNESS_H
 #define PAGEDB_TEST_HARNESS_H
@@ -64,5 +66,82 @@ void harness_rmtree(const char *path);
 
 /** A fixed 32-byte test key (bytes 0x00..0x1f); `alt` != 0 gives a different key. */
 const uint8_t *harness_key(int alt);
+
+/* A check usable from any thread: like CHECK / CHECK_RC, but without touching the harness
+   counters (they are not thread-safe). */
+#define TCHECK(cond)                                                                       \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            fprintf(stderr, "%s:%d: [%s] thread check failed: %s (detail: %s)\n", __FILE__, \
+                    __LINE__, harness_case, #cond, pagedb_errdetail());                    \
+            exit(1);                                                                       \
+        }                                                                                  \
+    } while (0)
+#define TCHECK_RC(expr, want)                                                              \
+    do {                                                                                   \
+        int trc_ = (expr), twant_ = (want);                                                \
+        if (trc_ != twant_) {                                                              \
+            fprintf(stderr, "%s:%d: [%s] %s returned %s, want %s (detail: %s)\n", __FILE__, \
+                    __LINE__, harness_case, #expr, pagedb_strerror(trc_),                  \
+                    pagedb_strerror(twant_), pagedb_errdetail());                          \
+            exit(1);                                                                       \
+        }                                                                                  \
+    } while (0)
+
+/*
+ * Opening databases. Every test opens with the fixed test key harness_key(0); these do the
+ * options boilerplate once. Tests add their own fields (page_size, cipher, passphrase) to
+ * the options between harness_options and OPEN_DB_OPTS / pagedb_open.
+ */
+
+/**
+ * Fill *o: pagedb_options_init's defaults, then `vfs` (borrowed: it must outlive every
+ * handle opened with *o), `flags` (PAGEDB_CREATE | ...), key = harness_key(0) and
+ * `cache_bytes` (bytes; 0 keeps the 8 MiB default).
+ */
+void harness_options(pagedb_options *o, const pagedb_vfs *vfs, unsigned flags,
+                     size_t cache_bytes);
+
+/**
+ * pagedb_open(path, ...) with the options of harness_options(vfs, flags, cache_bytes).
+ * Returns pagedb_open's code (any error it documents); *out is the handle on PAGEDB_OK.
+ */
+int harness_open(const char *path, const pagedb_vfs *vfs, unsigned flags, size_t cache_bytes,
+                 pagedb **out);
+
+/**
+ * pagedb_open(path, o), then pagedb_close on success. Returns pagedb_open's code: for tests
+ * that only ask whether (and how) an open fails.
+ */
+int harness_open_rc(const char *path, const pagedb_options *o);
+
+/**
+ * An open that must succeed: pagedb_open(path, o) != PAGEDB_OK fails the test, reporting
+ * `file`:`line` (the caller's, through the macros below). Returns the handle (the caller
+ * closes it).
+ */
+pagedb *harness_open_ok_at(const char *file, int line, const char *path, const pagedb_options *o);
+
+/** OPEN_DB(path, vfs, flags, cache_bytes): harness_open that must succeed; the handle. */
+#define OPEN_DB(path, vfs, flags, cache_bytes)                                             \
+    harness_open_vfs_ok_at(__FILE__, __LINE__, (path), (vfs), (flags), (cache_bytes))
+/** OPEN_DB_OPTS(path, o): pagedb_open(path, o) that must succeed; the handle. */
+#define OPEN_DB_OPTS(path, o) harness_open_ok_at(__FILE__, __LINE__, (path), (o))
+/** The function behind OPEN_DB. */
+pagedb *harness_open_vfs_ok_at(const char *file, int line, const char *path,
+                               const pagedb_vfs *vfs, unsigned flags, size_t cache_bytes);
+
+/*
+ * Whole files, by path (the host's or WASI's file system). A failure fails the test.
+ */
+
+/**
+ * Read the whole file at `path`. Returns a malloc'd buffer (caller frees; one byte more than
+ * the file, so an empty file gives a non-NULL pointer) and its size in bytes in *len.
+ */
+uint8_t *harness_read_file(const char *path, size_t *len);
+
+/** Create or truncate the file at `path` and write `len` bytes of `b` to it. */
+void harness_write_file(const char *path, const void *b, size_t len);
 
 #endif

@@ -1,26 +1,80 @@
-// The Segment File API in Debian's Chromium on OPFS through the TypeScript package: segments
-// written, synced, sealed and linked survive a reload and read back byte for byte; several
-// segment writers run at once; deletion and unlinked leftovers remove their OPFS files; the
-// raw OPFS segment files hold no plaintext; the synchronous in-worker API creates segments.
+// The Segment File API in Debian's Chromium on OPFS through the TypeScript package. The cases
+// shared with the Node runner (tests/shared/segment_cases.mjs) run in the page on OPFS; then
+// the browser's own: segments written, synced, sealed and linked survive a reload and read
+// back byte for byte; several segment writers run at once; deletion and unlinked leftovers
+// remove their OPFS files; the raw OPFS segment files hold no plaintext; the synchronous
+// in-worker API creates segments.
+// Random data comes from tests/shared/xorshift.mjs; the seed of the shared cases is printed
+// and can be fixed with PAGEDB_TEST_SEED=<n> to reproduce a failure.
 import { test, expect, type Page } from '@playwright/test';
 import { freshPageEachTest } from './app_page';
+import { segmentCases } from '../shared/segment_cases.mjs';
 
 freshPageEachTest();
 
-// In-page helpers, installed once per page load.
-async function helpers(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const w = window as any;
-    /** Deterministic bytes: a xorshift stream from `seed`. */
-    w.bytes = (n: number, seed: number) => {
-      const b = new Uint8Array(n);
-      let x = seed >>> 0 || 1;
-      for (let i = 0; i < n; i++) {
-        x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-        b[i] = x & 0xff;
+const seed = Number(process.env.PAGEDB_TEST_SEED ?? Date.now() % 1_000_000);
+
+// The shared cases: the page imports the case list and the expect subset from the static
+// server and runs one case against OPFS; its failure (an exception) comes back as a string.
+for (const { name } of segmentCases({})) {
+  test(`shared: ${name}`, async ({ page }) => {
+    console.log(`segments.spec.ts shared case seed=${seed}`);
+    const failure = await page.evaluate(async ({ name, seed }) => {
+      const w = window as any;
+      const { segmentCases } = await w.importModule('/tests/shared/segment_cases.mjs');
+      const { expect } = await w.importModule('/tests/shared/expect.mjs');
+      const dirOf = async (db: string) => (await navigator.storage.getDirectory()).getDirectoryHandle(db);
+      const fileOf = async (db: string, f: string) => (await dirOf(db)).getFileHandle(f);
+      const files = {
+        exists: async (db: string, f: string) => {
+          try {
+            await fileOf(db, f);
+            return true;
+          } catch (e: any) {
+            if (e.name === 'NotFoundError') return false;
+            throw e;
+          }
+        },
+        size: async (db: string, f: string) => (await (await fileOf(db, f)).getFile()).size,
+        read: async (db: string, f: string) => new Uint8Array(await (await (await fileOf(db, f)).getFile()).arrayBuffer()),
+        write: async (db: string, f: string, b: Uint8Array) => {
+          const out = await (await fileOf(db, f)).createWritable();
+          await out.write(b);
+          await out.close();
+        },
+        list: async (db: string) => {
+          const names: string[] = [];
+          for await (const [n] of (await dirOf(db) as any).entries()) names.push(n);
+          return names.sort();
+        },
+      };
+      const cases = segmentCases({
+        expect,
+        open: (n: string, o: object = {}) => w.pagedb.open(n, { key: w.key, ...o }),
+        ErrorCode: w.pagedb.ErrorCode,
+        PagedbError: w.pagedb.PagedbError,
+        SEGMENT_BATCH_BYTES: w.pagedb.SEGMENT_BATCH_BYTES,
+        seed,
+        files,
+      });
+      try {
+        await cases.find((c: any) => c.name === name).run();
+        return null;
+      } catch (e: any) {
+        return String(e && e.stack || e);
       }
-      return b;
-    };
+    }, { name, seed });
+    expect(failure).toBeNull();
+  });
+}
+
+// In-page helpers of the browser's own cases, installed once per page load.
+async function helpers(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const w = window as any;
+    const { bytes } = await w.importModule('/tests/shared/xorshift.mjs');
+    /** Deterministic bytes: the shared xorshift stream from `seed`. */
+    w.bytes = bytes;
     /** Index of the first difference, or -1. */
     w.diff = (a: Uint8Array, b: Uint8Array) => {
       if (a.length !== b.length) return Math.min(a.length, b.length);

@@ -521,7 +521,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "cannot write %s: %s\n", outpath, strerror(errno));
         return 1;
     }
-    fprintf(out, "{\n  \"benchmark\": \"pagedb native benchmark (issue 5): redb-shaped workload\",\n");
+    fprintf(out, "{\n  \"benchmark\": \"pagedb native benchmark: redb-shaped workload\",\n");
     fprintf(out, "  \"started_utc\": \"%s\",\n  \"total_seconds\": %.1f,\n", started, now_s() - t_all);
     fprintf(out,
             "  \"workload\": {\"n\": %" PRIu64 ", \"key_bytes\": %d, \"value_bytes\": %d, "

@@ -1,5 +1,5 @@
 /*
- * multiproc_bench.c — one writer process + R reader processes (issue 11): the readers do
+ * multiproc_bench.c — one writer process + R reader processes: the readers do
  * random point reads in read transactions of RTXN_GETS gets each, while the writer runs
  * batch commits of BATCH random puts (durable commits), for SECONDS seconds. Reports
  * reads/s per reader and commits/s, for pagedb (PAGEDB_RDONLY readers through the reader

@@ -1,6 +1,6 @@
 /*
  * segment_bench.c — pagedb_segment_bench: append+seal throughput of one large segment
- * (issue 4), against what the same job costs without pagedb. Never part of the test gate;
+ * against what the same job costs without pagedb. Never part of the test gate;
  * run it with scripts/bench-segment.sh.
  *
  * Every variant handles the same B bytes (default 256 MiB of splitmix64 output, generated
@@ -633,7 +633,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "cannot write %s: %s\n", outpath, strerror(errno));
         return 1;
     }
-    fprintf(out, "{\n  \"benchmark\": \"pagedb segment append+seal (issue 4)\",\n");
+    fprintf(out, "{\n  \"benchmark\": \"pagedb segment append+seal\",\n");
     fprintf(out, "  \"started_utc\": \"%s\",\n  \"total_seconds\": %.1f,\n", started, now_s() - t_all);
     fprintf(out,
             "  \"workload\": {\"bytes\": %zu, \"append_bytes\": %zu, \"runs\": %d, \"page_bytes\": %u, "

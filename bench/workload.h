@@ -1,5 +1,5 @@
 /*
- * workload.h — the benchmark workload of issue 5 (the shape of redb's published
+ * workload.h — the benchmark workload (the shape of redb's published
  * benchmark), byte for byte the same for every engine and every target.
  *
  * Byte generator: splitmix64 as a counter-based stream. Output j (j = 0, 1, ...) of the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The segment benchmark of issue 4: append+seal throughput of one 256 MiB segment through
+# The segment benchmark: append+seal throughput of one 256 MiB segment through
 # pagedb (create -> append -> seal -> link commit; O_DIRECT and buffered) against a
 # hand-written write() + libsodium XChaCha20-Poly1305 baseline, the raw AEAD cost in memory
 # and the raw disk write speed. Never part of the test gate (scripts/test.sh / CI do not

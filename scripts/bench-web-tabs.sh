@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The hop benchmark of issue 12 (never part of the test gate or CI): the browser workload of
+# The hop benchmark (never part of the test gate or CI): the browser workload of
 # scripts/bench-web.sh run with pagedb's promise API from a second tab, a client whose calls
 # travel to the owner tab (js/src/tabs.ts; over a MessagePort brokered by a SharedWorker),
 # beside the owner tab's own promise-API figures (pagedb-promise: the tab that opens the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The browser and WASI benchmarks of issue 5 (never part of the test gate):
+# The browser and WASI benchmarks (never part of the test gate):
 #  1. Browser: Debian's Chromium headless (playwright-core, fresh on-disk profile), the page
 #     bench/web/bench.html served by tests/browser/server.mjs on a free port; the workload of
 #     bench/workload.h ported to JS (bench/web/workload.mjs, checked byte for byte against the C

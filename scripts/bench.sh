@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The native benchmark of issue 5: pagedb (XChaCha20-Poly1305, plaintext+MAC, a buffered-I/O
+# The native benchmark: pagedb (XChaCha20-Poly1305, plaintext+MAC, a buffered-I/O
 # run and a small-cache run) against LMDB, SQLite and RocksDB on the same workload, side by side in
 # one run. Never part of the test gate (scripts/test.sh / CI do not build or run it).
 #

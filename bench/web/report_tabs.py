@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""report_tabs.py — the hop benchmark of scripts/bench-web-tabs.sh (issue 12): pagedb's promise
+"""report_tabs.py — the hop benchmark of scripts/bench-web-tabs.sh: pagedb's promise
 API from a second tab (a client of the owner tab) beside the owner tab's own promise-API figures
 and sqlite-wasm's, with the cost of the hop as the ratio second tab ÷ owner tab per phase.
 

@@ -1,4 +1,4 @@
-// workload.mjs — the benchmark workload of issue 5 in JavaScript, byte for byte the same as
+// workload.mjs — the benchmark workload in JavaScript, byte for byte the same as
 // bench/workload.c (see bench/workload.h): splitmix64 as a counter-based stream, keys of 24
 // bytes (outputs 3i..3i+2 of the stream seeded 0x5EED5EED5EED5EEE, little-endian), values of
 // 150 bytes (the first 150 bytes of outputs 19i..19i+18 of the stream seeded
@@ -42,7 +42,7 @@ export function pick(r, total) {
   return Number(splitmix(SEED_PICK, r) % BigInt(total));
 }
 
-/** Phase sizes; the defaults are issue 5's, the browser run may reduce the write phases. */
+/** Phase sizes; the defaults are bench/workload.h's, the browser run may reduce the write phases. */
 export function phases(n, o = {}) {
   const individual = o.individual ?? 1000, batches = o.batches ?? 100, batchSize = o.batchSize ?? 1000;
   return { n, individual, batches, batchSize, ranges: o.ranges ?? 100000, rangeLen: o.rangeLen ?? 10,

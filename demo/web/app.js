@@ -1,4 +1,4 @@
-// app.js — the browser demo (issue 5): imports the GeoNames cities list into an encrypted
+// app.js — the browser demo: imports the GeoNames cities list into an encrypted
 // pagedb database in OPFS through the TypeScript package (the engine runs in its Web
 // Worker), then answers the native demo's three queries. Plain ES module, no bundler:
 // served from the repository root (scripts/demo.sh --web, tests/browser/server.mjs), it

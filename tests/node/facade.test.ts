@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { open, openSync, PagedbError, ErrorCode } from '../../dist/node.js';
+import { rejectsWith } from './util';
 
 const key = new Uint8Array(32).map((_, i) => i + 1);
 const dec = new TextDecoder();
@@ -13,17 +14,6 @@ let dir: string;
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pagedb-vitest-'));
 });
-
-async function rejectsWith(p: Promise<unknown>, code: number): Promise<PagedbError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(PagedbError);
-    expect((e as PagedbError).code).toBe(code);
-    return e as PagedbError;
-  }
-  throw new Error(`expected rejection with code ${code}`);
-}
 
 describe('pagedb (node)', () => {
   it('writes, reads, ranges, and survives reopen', async () => {

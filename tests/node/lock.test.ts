@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { open, PagedbError, ErrorCode } from '../../dist/node.js';
+import { rejectsWith } from './util';
 
 const root = path.resolve(__dirname, '../..');
 const nativeCli = process.env.PAGEDB_NATIVE_CLI ?? path.join(root, 'build/release/pagedb');
@@ -74,13 +75,6 @@ async function holdingChild(name: string): Promise<ChildProcess> {
     });
   });
   return c;
-}
-
-async function rejectsWith(p: Promise<unknown>, code: number): Promise<PagedbError> {
-  const e = await p.then(() => undefined, (x) => x);
-  expect(e).toBeInstanceOf(PagedbError);
-  expect((e as PagedbError).code).toBe(code);
-  return e as PagedbError;
 }
 
 describe('file lock across processes (defect 1)', () => {

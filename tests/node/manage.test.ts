@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { open, openSync, deleteDatabase, listDatabases, keys, PagedbError, ErrorCode, Database } from '../../dist/node.js';
+import { rejectsWith } from './util';
 import { Handler } from '../../dist/handler.js';
 import { Coalescer } from '../../dist/batch.js';
 import { NodeBackend } from '../../dist/node_backend.js';
@@ -19,17 +20,6 @@ let dir: string;
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pagedb-manage-'));
 });
-
-async function rejectsWith(p: Promise<unknown>, code: number): Promise<PagedbError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(PagedbError);
-    expect((e as PagedbError).code).toBe(code);
-    return e as PagedbError;
-  }
-  throw new Error(`expected rejection with code ${code}`);
-}
 
 const pad = (i: number) => String(i).padStart(5, '0');
 

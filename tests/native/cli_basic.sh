@@ -11,69 +11,12 @@
 set -u
 
 PAGEDB=${1:?usage: cli_basic.sh PATH/TO/pagedb}
-ROOT=${PAGEDB_TEST_TMP:-/tmp}
-mkdir -p "$ROOT" || exit 1
-T=$(mktemp -d "$ROOT/cli_basic.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/support/cli_lib.sh"
 
 KEY1=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 KEY2=ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100
 export PAGEDB_KEY=$KEY1
-unset PAGEDB_PASSPHRASE PAGEDB_CACHE_BYTES
 
-checks=0
-E=() # extra `env` arguments (VAR=value, -u VAR) for the next runs; reset with E=()
-rc=0
-
-# fail ID MESSAGE: report the failing check with the last command's output and stop.
-fail() {
-    echo "cli_basic.sh: [$1] FAILED: $2" >&2
-    echo "--- stdout (first 2000 bytes):" >&2
-    head -c 2000 "$T/out" >&2 2>/dev/null
-    echo "--- stderr (first 2000 bytes):" >&2
-    head -c 2000 "$T/err" >&2 2>/dev/null
-    echo "$checks passed, 1 failed" >&2
-    exit 1
-}
-pass() { checks=$((checks + 1)); }
-
-# run ARGS...: run pagedb with the extra env E; stdout -> $T/out, stderr -> $T/err, $rc.
-run() {
-    env ${E[@]+"${E[@]}"} "$PAGEDB" "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-# t ID RC ARGS...: run pagedb ARGS and require exit status RC.
-t() {
-    local id=$1 want=$2
-    shift 2
-    run "$@"
-    [ "$rc" -eq "$want" ] || fail "$id" "pagedb $* exited $rc, want $want"
-    pass
-}
-# t_ge ID MIN ARGS...: run pagedb ARGS and require an exit status >= MIN.
-t_ge() {
-    local id=$1 min=$2
-    shift 2
-    run "$@"
-    [ "$rc" -ge "$min" ] || fail "$id" "pagedb $* exited $rc, want >= $min"
-    pass
-}
-# out_is ID FORMAT [ARGS...]: stdout must equal exactly printf FORMAT ARGS.
-out_is() {
-    local id=$1
-    shift
-    # shellcheck disable=SC2059 # the expected text is given as a printf format on purpose
-    printf -- "$@" >"$T/want"
-    if ! cmp -s "$T/want" "$T/out"; then
-        diff "$T/want" "$T/out" >&2
-        fail "$id" "stdout differs from the expected text (diff above: < want, > got)"
-    fi
-    pass
-}
-out_empty() { [ ! -s "$T/out" ] || fail "$1" "stdout is not empty"; pass; }
-err_empty() { [ ! -s "$T/err" ] || fail "$1" "stderr is not empty"; pass; }
-out_has() { grep -Eq -- "$2" "$T/out" || fail "$1" "stdout does not match /$2/"; pass; }
-err_has() { grep -Eq -- "$2" "$T/err" || fail "$1" "stderr does not match /$2/"; pass; }
 # json_ok ID PYTHON-EXPR: stdout parses as JSON (python3 json) and EXPR (over d) holds.
 json_ok() {
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
@@ -82,18 +25,6 @@ json_ok() {
 }
 # has_plain FILE TEXT: does TEXT appear among FILE's printable strings?
 has_plain() { strings "$1" | grep -qF -- "$2"; }
-# flip FILE OFFSET: invert every bit of the byte at OFFSET.
-flip() {
-    python3 - "$1" "$2" <<'PY'
-import sys
-path, off = sys.argv[1], int(sys.argv[2])
-with open(path, "r+b") as f:
-    f.seek(off)
-    b = f.read(1)
-    f.seek(off)
-    f.write(bytes([b[0] ^ 0xFF]))
-PY
-}
 
 X=$T/x # xchacha20poly1305 (default) database
 M=$T/m # --cipher none

@@ -23,46 +23,13 @@ set -u
 PAGEDB=${1:?usage: cli_demo_small.sh PATH/TO/pagedb}
 DEMO=${PAGEDB_DEMO:-$(dirname "$PAGEDB")/pagedb_demo}
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=${PAGEDB_TEST_TMP:-/tmp}
-mkdir -p "$ROOT" || exit 1
-T=$(mktemp -d "$ROOT/cli_demo_small.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
+. "$HERE/support/cli_lib.sh"
+PROG=$DEMO # run and t run the demo
+PROG_NAME=pagedb_demo
+SHOW_OUT=tail
 
 export PAGEDB_KEY=3c1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f7
-unset PAGEDB_PASSPHRASE PAGEDB_CACHE_BYTES
 
-checks=0
-rc=0
-
-fail() {
-    echo "cli_demo_small.sh: [$1] FAILED: $2" >&2
-    echo "--- stdout (last 60 lines):" >&2
-    tail -n 60 "$T/out" >&2 2>/dev/null
-    echo "--- stderr (first 2000 bytes):" >&2
-    head -c 2000 "$T/err" >&2 2>/dev/null
-    echo "$checks passed, 1 failed" >&2
-    exit 1
-}
-pass() { checks=$((checks + 1)); }
-
-# demo ARGS...: run the demo; stdout -> $T/out, stderr -> $T/err, status -> $rc.
-demo() {
-    "$DEMO" "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-# t ID RC ARGS...: run the demo with ARGS and require exit status RC.
-t() {
-    local id=$1 want=$2
-    shift 2
-    demo "$@"
-    [ "$rc" -eq "$want" ] || fail "$id" "pagedb_demo $* exited $rc, want $want"
-    pass
-}
-# grep_out ID FILE PATTERN: FILE must contain a line matching the extended regex PATTERN.
-grep_in() {
-    grep -Eq -- "$3" "$2" || fail "$1" "no line matching /$3/ in $(basename "$2")"
-    pass
-}
 # check_answers ID INPUT PREFIX COUNTRY BBOX BATCH: the queries in $T/out against the model.
 check_answers() {
     local id=$1 input=$2

@@ -11,58 +11,9 @@
 set -u
 
 PAGEDB=${1:?usage: cli_import.sh PATH/TO/pagedb}
-ROOT=${PAGEDB_TEST_TMP:-/tmp}
-mkdir -p "$ROOT" || exit 1
-T=$(mktemp -d "$ROOT/cli_import.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/support/cli_lib.sh"
 
 export PAGEDB_KEY=8f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0
-unset PAGEDB_PASSPHRASE PAGEDB_CACHE_BYTES
-
-checks=0
-rc=0
-
-# fail ID MESSAGE: report the failing check with the last command's output and stop.
-fail() {
-    echo "cli_import.sh: [$1] FAILED: $2" >&2
-    echo "--- stdout (first 2000 bytes):" >&2
-    head -c 2000 "$T/out" >&2 2>/dev/null
-    echo "--- stderr (first 2000 bytes):" >&2
-    head -c 2000 "$T/err" >&2 2>/dev/null
-    echo "$checks passed, 1 failed" >&2
-    exit 1
-}
-pass() { checks=$((checks + 1)); }
-
-# run ARGS...: run pagedb; stdout -> $T/out, stderr -> $T/err, status -> $rc.
-run() {
-    "$PAGEDB" "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-# t ID RC ARGS...: run pagedb ARGS and require exit status RC.
-t() {
-    local id=$1 want=$2
-    shift 2
-    run "$@"
-    [ "$rc" -eq "$want" ] || fail "$id" "pagedb $* exited $rc, want $want"
-    pass
-}
-# out_is ID FORMAT [ARGS...]: stdout must equal exactly printf FORMAT ARGS.
-out_is() {
-    local id=$1
-    shift
-    # shellcheck disable=SC2059 # the expected text is given as a printf format on purpose
-    printf -- "$@" >"$T/want"
-    if ! cmp -s "$T/want" "$T/out"; then
-        diff "$T/want" "$T/out" >&2
-        fail "$id" "stdout differs from the expected text (diff above: < want, > got)"
-    fi
-    pass
-}
-out_empty() { [ ! -s "$T/out" ] || fail "$1" "stdout is not empty"; pass; }
-err_empty() { [ ! -s "$T/err" ] || fail "$1" "stderr is not empty"; pass; }
-out_has() { grep -Eq -- "$2" "$T/out" || fail "$1" "stdout does not match /$2/"; pass; }
-err_has() { grep -Eq -- "$2" "$T/err" || fail "$1" "stderr does not match /$2/"; pass; }
 
 DB=$T/db
 t imp-0.1 0 init "$DB"

@@ -12,47 +12,14 @@
 set -u
 
 PAGEDB=${1:?usage: cli_segment.sh PATH/TO/pagedb}
-ROOT=${PAGEDB_TEST_TMP:-/tmp}
-mkdir -p "$ROOT" || exit 1
-T=$(mktemp -d "$ROOT/cli_segment.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/support/cli_lib.sh"
+STDIN=/dev/null # run reads stdin only where a check sets STDIN=FILE
+SHOW_OUT=od    # segment bytes are binary
 
 export PAGEDB_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
-unset PAGEDB_PASSPHRASE PAGEDB_CACHE_BYTES
 
 PS=4096
 C=$((PS - 72)) # payload bytes per data page (FORMAT.md §9.2)
-checks=0
-rc=0
-
-fail() {
-    echo "cli_segment.sh: [$1] FAILED: $2" >&2
-    echo "--- stdout (first 2000 bytes):" >&2
-    head -c 2000 "$T/out" | od -c | head -20 >&2 2>/dev/null
-    echo "--- stderr (first 2000 bytes):" >&2
-    head -c 2000 "$T/err" >&2 2>/dev/null
-    echo "$checks passed, 1 failed" >&2
-    exit 1
-}
-pass() { checks=$((checks + 1)); }
-
-# run ARGS...: stdout -> $T/out, stderr -> $T/err, exit status -> $rc (stdin: /dev/null).
-run() {
-    "$PAGEDB" "$@" <"${STDIN:-/dev/null}" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-# t ID RC ARGS...: run and require exit status RC.
-t() {
-    local id=$1 want=$2
-    shift 2
-    run "$@"
-    [ "$rc" -eq "$want" ] || fail "$id" "pagedb $* exited $rc, want $want"
-    pass
-}
-out_is_file() { cmp -s "$2" "$T/out" || fail "$1" "stdout differs from $2"; pass; }
-out_empty() { [ ! -s "$T/out" ] || fail "$1" "stdout is not empty"; pass; }
-out_line() { [ "$(cat "$T/out")" = "$2" ] || fail "$1" "stdout is not '$2'"; pass; }
-err_has() { grep -Eq -- "$2" "$T/err" || fail "$1" "stderr does not match /$2/"; pass; }
 # bytes FILE N SEED: N deterministic pseudo-random bytes.
 bytes() {
     python3 -c 'import random,sys; r=random.Random(int(sys.argv[3])); sys.stdout.buffer.write(r.randbytes(int(sys.argv[2])))' \
@@ -62,18 +29,6 @@ bytes() {
 slice() {
     python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); o=int(sys.argv[2]); n=int(sys.argv[3]); sys.stdout.buffer.write(d[o:o+n])' \
         "$1" "$2" "$3" >"$T/want"
-}
-# flip FILE OFFSET: invert every bit of the byte at OFFSET.
-flip() {
-    python3 - "$1" "$2" <<'PY'
-import sys
-path, off = sys.argv[1], int(sys.argv[2])
-with open(path, "r+b") as f:
-    f.seek(off)
-    b = f.read(1)
-    f.seek(off)
-    f.write(bytes([b[0] ^ 0xFF]))
-PY
 }
 segfile() { printf '%s/seg-%016x.pds' "$1" "$2"; }
 

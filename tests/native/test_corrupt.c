@@ -195,33 +195,17 @@ static void model_free(model *m)
 static char g_dir[600], g_path[700];
 static int g_cipher;
 
+/* The whole main file (caller frees) and its length. */
 static uint8_t *file_read(uint64_t *len)
 {
-    int fd = open(g_path, O_RDONLY);
-    CHECK(fd >= 0);
-    struct stat st;
-    CHECK(fstat(fd, &st) == 0);
-    uint8_t *b = malloc(st.st_size ? (size_t)st.st_size : 1);
-    CHECK(b != NULL);
-    /* pread may return less than asked (wasmtime: 64 KiB per call): loop to the end */
-    for (size_t got = 0; got < (size_t)st.st_size;) {
-        ssize_t r = pread(fd, b + got, (size_t)st.st_size - got, (off_t)got);
-        CHECK(r > 0);
-        got += (size_t)r;
-    }
-    close(fd);
-    *len = (uint64_t)st.st_size;
+    size_t n;
+    uint8_t *b = harness_read_file(g_path, &n);
+    *len = n;
     return b;
 }
 
-static void file_write(const uint8_t *b, uint64_t len)
-{
-    int fd = open(g_path, O_WRONLY);
-    CHECK(fd >= 0);
-    CHECK(pwrite(fd, b, (size_t)len, 0) == (ssize_t)len);
-    CHECK(ftruncate(fd, (off_t)len) == 0);
-    close(fd);
-}
+/* Replace the main file by b[0..len). */
+static void file_write(const uint8_t *b, uint64_t len) { harness_write_file(g_path, b, (size_t)len); }
 
 static void file_patch(uint64_t off, const void *b, size_t n)
 {

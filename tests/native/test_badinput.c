@@ -686,10 +686,7 @@ static void misuse(void)
     pagedb_txn_abort(w); /* the drops are discarded: t and u stay */
     check_data_n(db, 1);
     /* a drop committed: the table is gone for later transactions */
-    CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
-    CHECK_RC(pagedb_table_open(w, "gone", 0, PAGEDB_TABLE_CREATE, &u), PAGEDB_OK);
-    CHECK_RC(pagedb_put(u, "a", 1, "b", 1, 0), PAGEDB_OK);
-    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    PUT_COMMIT(db, "gone", "a", 1, "b", 1);
     CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
     CHECK_RC(pagedb_table_open(w, "gone", 0, 0, &u), PAGEDB_OK);
     CHECK_RC(pagedb_table_drop(w, "gone"), PAGEDB_OK);
@@ -1071,10 +1068,7 @@ static void damaged_slot(void)
     pagedb *db = xopen(dir, 0); /* one more commit: txn 2, both slots written */
     pagedb_txn *t;
     pagedb_table *tb;
-    CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
-    CHECK_RC(pagedb_table_open(t, "w", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
-    CHECK_RC(pagedb_put(tb, "z", 1, "late", 4, 0), PAGEDB_OK);
-    CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+    PUT_COMMIT(db, "w", "z", 1, "late", 4);
     pagedb_stats st;
     CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
     uint64_t T = st.txn_id;
@@ -1115,10 +1109,7 @@ static void damaged_slot(void)
             pagedb_txn_abort(t);
             if (!ro) {
                 /* the next commit writes the damaged slot (txn want + 1) and clears the report */
-                CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
-                CHECK_RC(pagedb_table_open(t, "w", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
-                CHECK_RC(pagedb_put(tb, "y", 1, "1", 1, 0), PAGEDB_OK);
-                CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+                PUT_COMMIT(db, "w", "y", 1, "1", 1);
                 CHECK_RC(pagedb_verify(db, NULL), PAGEDB_OK);
                 CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
                 CHECK(st.open_txn == want && st.other_slot_state == PAGEDB_SLOT_INVALID); /* as at open */

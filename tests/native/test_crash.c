@@ -1138,10 +1138,7 @@ static void check_after_failed_create(void)
     }
     pagedb_txn *t;
     pagedb_table *tb;
-    CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
-    CHECK_RC(pagedb_table_open(t, "t0", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
-    CHECK_RC(pagedb_put(tb, "k", 1, "v", 1, 0), PAGEDB_OK);
-    CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+    PUT_COMMIT(db, "t0", "k", 1, "v", 1);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
     CHECK_RC(open_db(SMALL_CACHE, 0, &db), PAGEDB_OK);
     CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t), PAGEDB_OK);

@@ -1294,12 +1294,7 @@ static void test_parallel_rw(void)
 #endif
     uint64_t txns = 0;
     while (!atomic_load(&r.done) || txns < 5) {
-        pagedb_txn *t;
-        pagedb_table *tb;
-        CHECK_RC(pagedb_txn_begin(db, 0, &t), PAGEDB_OK);
-        CHECK_RC(pagedb_table_open(t, "kv", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
-        CHECK_RC(pagedb_put(tb, &txns, sizeof txns, "v", 1, 0), PAGEDB_OK);
-        CHECK_RC(pagedb_txn_commit(t), PAGEDB_OK);
+        PUT_COMMIT(db, "kv", &txns, sizeof txns, "v", 1);
         txns++;
     }
 #ifndef __wasi__

@@ -827,12 +827,7 @@ static void syncs(void)
     db = open_db(dir, PAGEDB_NOSYNC, 0);
     before = stats(db).syncs;
     for (int c = 0; c < 5; c++) {
-        pagedb_txn *w;
-        pagedb_table *tb;
-        CHECK_RC(pagedb_txn_begin(db, 0, &w), PAGEDB_OK);
-        CHECK_RC(pagedb_table_open(w, "t0", 0, PAGEDB_TABLE_CREATE, &tb), PAGEDB_OK);
-        CHECK_RC(pagedb_put(tb, "n", 1, big, 5000, 0), PAGEDB_OK);
-        CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+        PUT_COMMIT(db, "t0", "n", 1, big, 5000);
     }
     CHECK(stats(db).syncs == before);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);

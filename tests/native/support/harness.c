@@ -205,6 +205,31 @@ pagedb *harness_open_vfs_ok_at(const char *file, int line, const char *path,
     return harness_open_ok_at(file, line, path, &o);
 }
 
+/* Fail the test at file:line: `what` returned rc (not PAGEDB_OK). */
+static void fail_at(const char *file, int line, const char *what, int rc)
+{
+    fprintf(stderr, "%s:%d: [%s] %s returned %s, want %s (detail: %s)\n", file, line,
+            harness_case, what, pagedb_strerror(rc), pagedb_strerror(PAGEDB_OK),
+            pagedb_errdetail());
+    exit(1);
+}
+
+void harness_put_commit_at(const char *file, int line, pagedb *db, const char *table,
+                           const void *key, size_t klen, const void *val, size_t vlen)
+{
+    pagedb_txn *t = NULL;
+    pagedb_table *tb = NULL;
+    int rc = pagedb_txn_begin(db, 0, &t);
+    if (rc != PAGEDB_OK) fail_at(file, line, "pagedb_txn_begin", rc);
+    rc = pagedb_table_open(t, table, 0, PAGEDB_TABLE_CREATE, &tb);
+    if (rc != PAGEDB_OK) fail_at(file, line, "pagedb_table_open", rc);
+    rc = pagedb_put(tb, key, klen, val, vlen, 0);
+    if (rc != PAGEDB_OK) fail_at(file, line, "pagedb_put", rc);
+    rc = pagedb_txn_commit(t);
+    if (rc != PAGEDB_OK) fail_at(file, line, "pagedb_txn_commit", rc);
+    harness_checks += 4;
+}
+
 uint8_t *harness_read_file(const char *path, size_t *len)
 {
     /* stdio, not open/pread: also portable to the Windows (mingw) test build; fread loops

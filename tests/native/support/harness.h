@@ -131,6 +131,17 @@ pagedb *harness_open_ok_at(const char *file, int line, const char *path, const p
 pagedb *harness_open_vfs_ok_at(const char *file, int line, const char *path,
                                const pagedb_vfs *vfs, unsigned flags, size_t cache_bytes);
 
+/**
+ * PUT_COMMIT(db, table, key, klen, val, vlen): one write transaction that opens (creating
+ * it if absent) the table named `table` in the default realm, puts key -> val (lengths in
+ * bytes) and commits. Every step must return PAGEDB_OK; a failure fails the test at the
+ * caller's file:line, naming the step.
+ */
+#define PUT_COMMIT(db, table, key, klen, val, vlen)                                       \
+    harness_put_commit_at(__FILE__, __LINE__, (db), (table), (key), (klen), (val), (vlen))
+void harness_put_commit_at(const char *file, int line, pagedb *db, const char *table,
+                           const void *key, size_t klen, const void *val, size_t vlen);
+
 /*
  * Whole files, by path (the host's or WASI's file system). A failure fails the test.
  */

@@ -92,6 +92,8 @@ const uint8_t *harness_key(int alt);
  * Opening databases. Every test opens with the fixed test key harness_key(0); these do the
  * options boilerplate once. Tests add their own fields (page_size, cipher, passphrase) to
  * the options between harness_options and OPEN_DB_OPTS / pagedb_open.
+ * Thread-safety: the helpers below that fail the test (OPEN_DB, OPEN_DB_OPTS, PUT_COMMIT,
+ * harness_read_file, harness_write_file) count checks like CHECK: main thread only.
  */
 
 /**

@@ -56,12 +56,15 @@ if [ "${WEB_SKIP:-}" != wasi ]; then
     -Icore/include -Iplatform/native -Iplatform/wasi -Ibench \
     bench/web/wasi_bench.c bench/bench_pagedb.c bench/workload.c "$work/wasi/libpagedb.a" \
     "$sodium/lib/libsodium.a" -o "$work/wasi_bench.wasm"
-  # the same program natively: core as CMake builds it (threads on), at the same -O2
+  # the same program natively: core as CMake builds it (core/sources.txt with
+  # core/cflags.txt, threads on), at the same -O2
   mkdir -p "$work/native"
+  mapfile -t core_cflags < <(grep -v '^[[:space:]]*\(#\|$\)' core/cflags.txt)
+  mapfile -t core_sources < <(grep -v '^[[:space:]]*\(#\|$\)' core/sources.txt)
   objs=()
-  for f in core/*.c; do
+  for f in "${core_sources[@]}"; do
     o="$work/native/$(basename "$f" .c).o"
-    cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -DPAGEDB_THREADS=1 -Icore/include -Icore -c "$f" -o "$o"
+    cc -O2 "${core_cflags[@]}" -DPAGEDB_THREADS=1 -Icore/include -Icore -c "$f" -o "$o"
     objs+=("$o")
   done
   for f in platform/native/*.c; do

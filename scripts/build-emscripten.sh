@@ -38,15 +38,18 @@ bearssl=$(scripts/build-bearssl.sh emscripten)  # AES-256-GCM without AES-NI (co
 
 # ErrorCode of the TypeScript package, from enum pagedb_error (js/src/error_codes.ts)
 node scripts/gen-error-codes.mjs
-# the C functions JavaScript calls: platform/opfs/exports.txt, one per line
+# the core's flags and sources (core/cflags.txt, core/sources.txt: one per line, shared by
+# every build) and the C functions JavaScript calls (platform/opfs/exports.txt)
+mapfile -t core_cflags < <(grep -v '^[[:space:]]*\(#\|$\)' core/cflags.txt)
+mapfile -t core_sources < <(grep -v '^[[:space:]]*\(#\|$\)' core/sources.txt)
 exports=$(grep -v '^[[:space:]]*\(#\|$\)' platform/opfs/exports.txt | sed 's/^/_/' | paste -sd, -)
 
 mkdir -p dist
 # -Os: the page's first load (wasm included) must stay under 100 kB gzip
 # (tests/browser/vite-app/build.sh); -O2 made the wasm 7 kB gzip larger once BearSSL's
 # AES-GCM was linked in. libsodium (the hot path: page sealing) keeps its own -O3.
-common=(-Os -msimd128 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unused-parameter -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
-  core/*.c platform/opfs/*.c "$prefix/lib/libsodium.a" "$bearssl/lib/libbearssl.a"
+common=(-Os -msimd128 "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
+  "${core_sources[@]}" platform/opfs/*.c "$prefix/lib/libsodium.a" "$bearssl/lib/libbearssl.a"
   --js-library platform/opfs/lib.js -sMODULARIZE=1 -sEXPORT_ES6=1 -sALLOW_MEMORY_GROWTH=1
   -sINITIAL_MEMORY=33554432 -sTOTAL_STACK=1048576
   "-sEXPORTED_FUNCTIONS=[$exports]"

@@ -1,10 +1,12 @@
 /**
- * handler.ts — executes protocol ops against a SyncDatabase. The worker wraps it in
- * postMessage; under Node it is called in-process. Transactions are kept by the number the
- * client chose in begin, segment handles by a number assigned here, until
- * committed/aborted or closed.
+ * handler.ts — executes protocol ops against a SyncDatabase. Three endpoints run it: the
+ * dedicated worker (worker.ts, over postMessage), Node in-process (node.ts) and the
+ * service worker's read-only snapshot (snapshot.ts). Each op is one function of a table
+ * typed by protocol.ts (OpTable), so tsc checks every op's arguments and result.
+ * Transactions are kept by the number the client chose in begin, segment handles by a
+ * number assigned here, until committed/aborted or closed.
  *
- * runBatch is the entry point of both endpoints: it runs a batch's requests in order (see
+ * runBatch is the entry point of every endpoint: it runs a batch's requests in order (see
  * protocol.ts), segCreate through SyncDatabase.createSegmentAsync (asynchronous file
  * creation on OPFS), every other op synchronously, and answers in messages of at most
  * REPLY_MAX_RESPONSES responses / about REPLY_MAX_BYTES of result bytes, so the client can
@@ -45,7 +47,11 @@ export class Handler {
   private segs = new Map<number, SyncSegment>();
   private next = 1;
 
-  /** openDb: opens the database (backend already installed on the module). */
+  /**
+   * A handler over module `m`, whose backend (m.pagedbVfs) is installed; the database is
+   * opened by the first op, `open`. `onClose` runs after `close` (the worker releases its
+   * OPFS handles there).
+   */
   constructor(private m: EmModule, private onClose?: () => void) {}
 
   private d(): SyncDatabase {

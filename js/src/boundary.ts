@@ -51,12 +51,13 @@ function wrapExport(m: EmModule, mod: Record<string, unknown>, name: string): vo
   const asm = mod.asm as Record<string, unknown> | undefined;
   const hit = /Module\["asm"\]\["([^"]+)"\]/.exec(String(f));
   const native = /\{\s*\[native code\]\s*\}\s*$/.test(String(f));
-  if (hit && asm && typeof asm[hit[1]] === 'function') f = asm[hit[1]] as Fn;
+  const raw = hit && asm ? asm[hit[1]] : undefined;
+  if (typeof raw === 'function') f = raw as Fn;
   const call = (...a: unknown[]): unknown => {
     m.pagedbLastError = undefined;
     return f(...a);
   };
-  if (hit || native) {
+  if (typeof raw === 'function' || native) {
     mod[name] = call;
     return;
   }

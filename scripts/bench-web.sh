@@ -49,19 +49,32 @@ if [ "${WEB_SKIP:-}" != wasi ]; then
     bash scripts/build-wasi.sh cli   # builds and caches libsodium + jansson for wasm32-wasi
     sodium=$(ls -d "$cache"/wasi/libsodium-simd128-*/ | head -n1); jansson=$(ls -d "$cache"/wasi/jansson-*/ | head -n1)
   fi
+  # BearSSL's AES-GCM subset (core/aesgcm.c): the cached wasm32-wasi build, and for the
+  # native program its source tree, compiled as CMakeLists.txt does (-O3)
+  bearssl=$(scripts/build-bearssl.sh wasi)
+  bearssl_src=$(scripts/sources.sh bearssl)
   # core + the WASI VFS with platform/wasi/wasi.mk's flags (-O2, no threads), in our own tree
   make -f platform/wasi/wasi.mk -j"$(nproc)" --no-print-directory OUT="$work/wasi" SODIUM="$sodium" \
-    JANSSON="$jansson" "$work/wasi/libpagedb.a" >/dev/null
+    JANSSON="$jansson" BEARSSL="$bearssl" "$work/wasi/libpagedb.a" >/dev/null
   clang-19 --target=wasm32-wasi -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -Wl,-z,stack-size=8388608 \
     -Icore/include -Iplatform/native -Iplatform/wasi -Ibench \
     bench/web/wasi_bench.c bench/bench_pagedb.c bench/workload.c "$work/wasi/libpagedb.a" \
-    "$sodium/lib/libsodium.a" -o "$work/wasi_bench.wasm"
-  # the same program natively: core as CMake builds it (threads on), at the same -O2
+    "$sodium/lib/libsodium.a" "$bearssl/lib/libbearssl.a" -o "$work/wasi_bench.wasm"
+  # the same program natively: core as CMake builds it (core/sources.txt with
+  # core/cflags.txt, threads on), at the same -O2
   mkdir -p "$work/native"
+  mapfile -t core_cflags < <(grep -v '^[[:space:]]*\(#\|$\)' core/cflags.txt)
+  mapfile -t core_sources < <(grep -v '^[[:space:]]*\(#\|$\)' core/sources.txt)
   objs=()
-  for f in core/*.c; do
+  for f in "${core_sources[@]}"; do
     o="$work/native/$(basename "$f" .c).o"
-    cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -DPAGEDB_THREADS=1 -Icore/include -Icore -c "$f" -o "$o"
+    cc -O2 "${core_cflags[@]}" -DPAGEDB_THREADS=1 -Icore/include -Icore -I"$bearssl_src/inc" -c "$f" -o "$o"
+    objs+=("$o")
+  done
+  mapfile -t bearssl_files < <(grep -v '^#' scripts/bearssl.files | grep .)
+  for f in "${bearssl_files[@]}"; do
+    o="$work/native/bearssl_$(basename "$f" .c).o"
+    cc -O3 -w -I"$bearssl_src/inc" -I"$bearssl_src/src" -c "$bearssl_src/$f" -o "$o"
     objs+=("$o")
   done
   for f in platform/native/*.c; do

@@ -36,15 +36,23 @@ fi
 
 bearssl=$(scripts/build-bearssl.sh emscripten)  # AES-256-GCM without AES-NI (core/aesgcm.c)
 
+# ErrorCode of the TypeScript package, from enum pagedb_error (js/src/error_codes.ts)
+node scripts/gen-error-codes.mjs
+# the core's flags and sources (core/cflags.txt, core/sources.txt: one per line, shared by
+# every build) and the C functions JavaScript calls (platform/opfs/exports.txt)
+mapfile -t core_cflags < <(grep -v '^[[:space:]]*\(#\|$\)' core/cflags.txt)
+mapfile -t core_sources < <(grep -v '^[[:space:]]*\(#\|$\)' core/sources.txt)
+exports=$(grep -v '^[[:space:]]*\(#\|$\)' platform/opfs/exports.txt | sed 's/^/_/' | paste -sd, -)
+
 mkdir -p dist
 # -Os: the page's first load (wasm included) must stay under 100 kB gzip
 # (tests/browser/vite-app/build.sh); -O2 made the wasm 7 kB gzip larger once BearSSL's
 # AES-GCM was linked in. libsodium (the hot path: page sealing) keeps its own -O3.
-common=(-Os -msimd128 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unused-parameter -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
-  core/*.c platform/opfs/*.c "$prefix/lib/libsodium.a" "$bearssl/lib/libbearssl.a"
+common=(-Os -msimd128 "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
+  "${core_sources[@]}" platform/opfs/*.c "$prefix/lib/libsodium.a" "$bearssl/lib/libbearssl.a"
   --js-library platform/opfs/lib.js -sMODULARIZE=1 -sEXPORT_ES6=1 -sALLOW_MEMORY_GROWTH=1
   -sINITIAL_MEMORY=33554432 -sTOTAL_STACK=1048576
-  "-sEXPORTED_FUNCTIONS=[_malloc,_free,_pdbjs_open,_pdbjs_stat,_pdbjs_scan,_pagedb_close,_pagedb_strerror,_pagedb_errdetail,_pagedb_txn_begin,_pagedb_txn_commit,_pagedb_txn_abort,_pagedb_table_open,_pagedb_table_drop,_pagedb_get,_pagedb_put,_pagedb_del,_pagedb_verify,_pagedb_segment_payload,_pagedb_segment_create,_pagedb_segment_append,_pagedb_segment_sync,_pagedb_segment_seal,_pagedb_segment_close,_pdbjs_segment_open,_pdbjs_segment_read,_pdbjs_segment_stat,_pdbjs_segment_verify,_pdbjs_segment_delete,_pdbjs_segment_link,_pdbjs_segment_unlink,_pdbjs_segment_get,_pdbjs_segment_list,_pdbjs_table_list,_pdbjs_count]"
+  "-sEXPORTED_FUNCTIONS=[$exports]"
   "-sEXPORTED_RUNTIME_METHODS=[UTF8ToString,stringToUTF8,lengthBytesUTF8,ENV]")
 rm -f dist/pagedb.browser.wasm dist/pagedb.node.wasm dist/pagedb.wasm
 emcc "${common[@]}" -sENVIRONMENT=worker -o dist/pagedb.browser.mjs

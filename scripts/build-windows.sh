@@ -67,14 +67,16 @@ build_dep jansson src CFLAGS="-O2"
 JANSSON="$DEP_PREFIX"
 BEARSSL=$(scripts/build-bearssl.sh mingw)
 
+# core/cflags.txt and core/sources.txt: the flags and sources every build shares (one per line)
+mapfile -t core_cflags < <(grep -v '^[[:space:]]*\(#\|$\)' core/cflags.txt)
+mapfile -t core_sources < <(grep -v '^[[:space:]]*\(#\|$\)' core/sources.txt)
 # -Wno-format: mingw's format checker does not know %zu, which __USE_MINGW_ANSI_STDIO prints
-CFLAGS=(-std=c11 -O2 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format
-        -D_POSIX_C_SOURCE=200809L -D__USE_MINGW_ANSI_STDIO=1 -Icore/include)
+CFLAGS=(-O2 "${core_cflags[@]}" -Wno-format -D__USE_MINGW_ANSI_STDIO=1 -Icore/include)
 LIBS=("$SODIUM/lib/libsodium.a" "$BEARSSL/lib/libbearssl.a" -lbcrypt -ladvapi32 -static -lpthread)
 
 # core + the Win32 VFS: one static library
 objs=()
-for f in core/*.c platform/windows/vfs_win32.c; do
+for f in "${core_sources[@]}" platform/windows/vfs_win32.c; do
   o="$out/obj/$(echo "${f%.c}" | tr / _).o"
   if [ ! -f "$o" ] || [ "$f" -nt "$o" ] || [ core/include/pagedb.h -nt "$o" ] || [ platform/windows/win_compat.h -nt "$o" ]; then
     compat=(); [[ "$f" == core/* ]] && compat=(-include platform/windows/win_compat.h)

@@ -4,16 +4,20 @@
 #   2. for each WASI runtime of scripts/wasi-runtimes.sh — Node's node:wasi (js/wasi/run.mjs),
 #      wasmtime (PyPI package, platform/wasi/run_wasmtime.py) and wazero (Go CLI,
 #      platform/wasi/run_wazero.sh), the standalone ones installed on first use —
-#      every build/wasi/tests/*.wasm, two at a time, each test's own output printed in
-#      full, and tests/native/cli_wasi_cross.sh (native CLI <-> pagedb.wasm cross-open);
-#   3. a timing table per runtime and one summary line.
+#      every build/wasi/tests/*.wasm, two at a time ($PAGEDB_WASI_JOBS), each test's own
+#      output printed in full, and tests/native/cli_wasi_cross.sh (native CLI <->
+#      pagedb.wasm cross-open);
+#   3. under wasmtime, examples/wasi-python/embed.py embedding the library build
+#      (build/wasi/libpagedb.wasm), its database checked by the native CLI;
+#   4. a timing table per runtime and one summary line.
 # A runtime that cannot be installed counts as a failure (PAGEDB_WASI_RUNTIMES="node ..."
 # picks a subset explicitly).
 # Exits non-zero if anything fails to build or any test fails.
 #
-# Scale: wasm runs the randomised tests several times slower than native (scalar ChaCha20,
-# no SIMD), so the longest ones get smaller counts here, printed below; each can be
-# overridden from the environment. All other tests run with their native defaults.
+# Scale: wasm runs the randomised tests slower than native (libsodium is built with wasm
+# SIMD, but there is no AES-NI and one thread per module), so test_property runs 1,000
+# sequences here (PAGEDB_PROP_SEQS, printed below; the environment's value wins). Every
+# other test runs with its native defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

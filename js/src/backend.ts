@@ -35,7 +35,7 @@ export interface Backend {
   /*
    * Optional members, for backends that cannot create or remove files synchronously (OPFS:
    * getFileHandle, createSyncAccessHandle and removeEntry are asynchronous). Such a backend
-   * refuses open() of an absent file with the create flag (code 17, ENOTSUP, remembering
+   * refuses open() of an absent file with the create flag (ErrorCode.ENOTSUP, remembering
    * the path) and defers remove() (the file disappears from list() and open() at once;
    * the asynchronous removal happens in settle()). Synchronous backends omit them all.
    */

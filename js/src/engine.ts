@@ -16,7 +16,8 @@
  * segment file needs an asynchronous step: use createSegmentAsync (it works everywhere);
  * see opfs_backend.ts for the protocol.
  */
-import { PagedbError, ErrorCode } from './errors.js';
+import { PagedbError, ErrorCode, errorCodeOf } from './errors.js';
+import { bindModule } from './boundary.js';
 import type { Backend } from './backend.js';
 import { countRange, listTables, type RawTableInfo } from './manage_engine.js';
 import {
@@ -32,8 +33,12 @@ export interface EmModule {
   HEAPU32: Uint32Array;
   HEAPF64: Float64Array;
   ENV?: Record<string, string>;
+  /** The storage backend the wasm imports call (platform/opfs/lib.js). */
   pagedbVfs?: Backend;
+  /** What the backend threw during the current call into the engine (set by lib.js). */
   pagedbLastError?: unknown;
+  /** The exception-to-code mapping lib.js uses (errors.ts errorCodeOf; boundary.ts). */
+  pagedbErrorCode?: (e: unknown) => number;
   UTF8ToString(ptr: number): string;
   stringToUTF8(s: string, ptr: number, cap: number): void;
   lengthBytesUTF8(s: string): number;
@@ -41,6 +46,10 @@ export interface EmModule {
   _free(p: number): void;
   _pdbjs_open(...a: number[]): number;
   _pdbjs_stat(db: number, out: number): number;
+  _pdbjs_stat_count(): number;
+  _pdbjs_stat_names(): number;
+  _pdbjs_seginfo_bytes(): number;
+  _pdbjs_tabinfo_bytes(): number;
   _pdbjs_scan(...a: number[]): number;
   _pagedb_close(db: number): number;
   _pagedb_strerror(rc: number): number;
@@ -76,7 +85,6 @@ export interface EmModule {
 
 /** Largest slice of a segment append or read copied through the wasm heap at once (bytes). */
 export const SEGMENT_IO_BYTES = 1 << 20;
-const SEGINFO_BYTES = 56; // PDBJS_SEGINFO_BYTES (platform/opfs/pagedb_js.h)
 const SEG_APPEND = 0x1, SEG_VERIFY = 0x2;
 const LIST_CAP = 256 * 1024;
 
@@ -85,6 +93,7 @@ const hi32 = (v: bigint): number => Number(v >> 32n);
 
 /** Decode one flattened segment info record at heap address p (layout in pagedb_js.h). */
 function readInfo(m: EmModule, p: number): { info: SegmentInfo; size: number } {
+  const SEGINFO_BYTES = bindModule(m).segInfoBytes;
   const dv = new DataView(m.HEAPU8.buffer, p, SEGINFO_BYTES);
   const flags = dv.getUint32(12, true), metalen = dv.getUint32(48, true);
   const info: SegmentInfo = {
@@ -101,18 +110,12 @@ function readInfo(m: EmModule, p: number): { info: SegmentInfo; size: number } {
 }
 
 /**
- * A PagedbError for anything a backend's asynchronous step threw (DOMException names and
- * Node error codes mapped as lib.js maps synchronous backend errors).
+ * A PagedbError for anything a backend's asynchronous step threw, with the code of
+ * errors.ts errorCodeOf (the mapping lib.js uses for synchronous backend errors).
  */
 export function toPagedbError(e: unknown): PagedbError {
   if (e instanceof PagedbError) return e;
-  const err = e as { pagedbCode?: number; name?: string; code?: string; message?: string };
-  let code: number = ErrorCode.EIO;
-  if (typeof err?.pagedbCode === 'number') code = err.pagedbCode;
-  else if (err?.name === 'QuotaExceededError' || err?.code === 'ENOSPC' || err?.code === 'EDQUOT') code = ErrorCode.EFULL;
-  else if (err?.name === 'NotFoundError' || err?.code === 'ENOENT') code = ErrorCode.ENOTFOUND;
-  else if (err?.name === 'NoModificationAllowedError' || err?.name === 'InvalidStateError') code = ErrorCode.EBUSY;
-  return new PagedbError(code, String(err?.message ?? e));
+  return new PagedbError(errorCodeOf(e), String((e as { message?: unknown } | null)?.message ?? e));
 }
 
 const CIPHERS = { none: 0, xchacha20poly1305: 1, aes256gcm: 2 } as const;
@@ -149,8 +152,8 @@ class Scratch {
 /** Throw a PagedbError for a non-zero rc, with the engine's (or backend's) detail. */
 export function check(m: EmModule, rc: number): void {
   if (rc === 0) return;
+  const le = m.pagedbLastError; // only this call's: every call starts without one (boundary.ts)
   let detail = m.UTF8ToString(m._pagedb_errdetail());
-  const le = m.pagedbLastError;
   if (le) {
     const msg = le instanceof Error ? le.message : String(le);
     detail = detail ? `${detail} (${msg})` : msg;
@@ -179,6 +182,7 @@ export class SyncDatabase {
    */
   static open(m: EmModule, path: string, options: OpenOptions): SyncDatabase {
     const o = openOptions(options);
+    bindModule(m);
     let flags = (o.create ?? true) && !o.readOnly ? F_CREATE : 0;
     if (o.readOnly) flags |= F_RDONLY;
     if (o.testSeed) {
@@ -259,15 +263,15 @@ export class SyncDatabase {
   /** Counters and sizes (see the C pagedb_stats). */
   stat(): Stats {
     this.alive();
-    const p = this.scratch.ensure(19 * 8);
+    const keys = bindModule(this.m).statKeys; // pdbjs_stat's order (PDBJS_STAT_FIELDS)
+    const p = this.scratch.ensure(keys.length * 8);
     check(this.m, this.m._pdbjs_stat(this.db, p));
-    const v = Array.from(this.m.HEAPF64.subarray(p >> 3, (p >> 3) + 19));
-    return {
-      pageSize: v[0], cipher: v[1], txnId: v[2], pageCount: v[3], freePages: v[4], fileBytes: v[5],
-      cacheCapBytes: v[6], cachePages: v[7], cacheHits: v[8], cacheMisses: v[9], cacheEvictions: v[10],
-      bytesRead: v[11], bytesWritten: v[12], syncs: v[13], tables: v[14], realms: v[15],
-      openSlot: v[16], openTxn: v[17], otherSlotState: v[18],
-    };
+    const v = this.m.HEAPF64.subarray(p >> 3, (p >> 3) + keys.length);
+    const s = {} as Record<keyof Stats, number>;
+    keys.forEach((k, i) => {
+      s[k] = v[i];
+    });
+    return s;
   }
 
   /** Authenticate every reachable page; returns the number of pages checked. */
@@ -535,7 +539,7 @@ export class SyncSegment {
   /** Length, pages, sealed state and root as seen by this handle (meta is empty). */
   stat(): SegmentInfo {
     this.alive();
-    const m = this.d.m, p = this.d.heap(SEGINFO_BYTES);
+    const m = this.d.m, p = this.d.heap(bindModule(m).segInfoBytes);
     check(m, m._pdbjs_segment_stat(this.seg, p));
     return readInfo(m, p).info;
   }
@@ -727,7 +731,7 @@ export class SyncTxn {
   getSegment(id: SegmentIdLike): SegmentInfo | undefined {
     this.alive();
     const v = toSegmentId(id), m = this.d.m;
-    const cap = SEGINFO_BYTES + 65536;
+    const cap = bindModule(m).segInfoBytes + 65536;
     const p = this.d.heap(cap + 16), res = (p + cap + 3) & ~3;
     const rc = m._pdbjs_segment_get(this.txn, lo32(v), hi32(v), p, cap, res);
     if (rc === ErrorCode.ENOTFOUND) return undefined;

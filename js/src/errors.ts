@@ -1,36 +1,20 @@
 /**
  * Error codes and the error class of the pagedb package. The numeric codes equal the C
- * enum pagedb_error of core/include/pagedb.h one to one.
+ * enum pagedb_error of core/include/pagedb.h one to one: ErrorCode is generated from the
+ * header (error_codes.ts, scripts/gen-error-codes.mjs). UNKNOWN_OUTCOME is the package's
+ * own: the owner of the database (another tab) went away while a commit was in flight, so
+ * it may or may not have been committed; retry with the same idempotency id
+ * (`db.write(fn, { idempotencyId })`) to apply it exactly once (see tabs.ts).
+ *
+ * errorCodeOf is the one mapping from anything a storage backend throws to a code: the
+ * wasm import layer (platform/opfs/lib.js, through the module hook installed by
+ * boundary.ts), the engine's asynchronous steps (engine.ts toPagedbError) and the handler's
+ * answers (handler.ts toWire) all use it.
  */
+import { ErrorCode } from './error_codes.js';
 
-/** Result codes, equal to the C enum `pagedb_error`. */
-export const ErrorCode = {
-  OK: 0,
-  ENOTFOUND: 1,
-  EBUSY: 2,
-  ECORRUPT: 3,
-  EAUTH: 4,
-  EKEY: 5,
-  EIO: 6,
-  EFULL: 7,
-  EMISUSE: 8,
-  ENOMEM: 9,
-  EINVAL: 10,
-  EEXIST: 11,
-  ECONFLICT: 12,
-  ETOOBIG: 13,
-  EVERSION: 14,
-  ENOTDB: 15,
-  EKEYORDER: 16,
-  ENOTSUP: 17,
-  ESEALED: 18,
-  /**
-   * The owner of the database (another tab) went away while this commit was in flight: it
-   * may or may not have been committed. Retry with the same idempotency id (`db.write(fn,
-   * { idempotencyId })`) to apply it exactly once (see tabs.ts).
-   */
-  UNKNOWN_OUTCOME: 19,
-} as const;
+
+export { ErrorCode };
 
 /** One of the values of {@link ErrorCode} (OK included). */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -69,4 +53,22 @@ export class PagedbError extends Error {
     this.code = code as PagedbErrorCode;
     this.codeName = name as `PAGEDB_${ErrorCodeName}`;
   }
+}
+
+/**
+ * The pagedb error code for anything thrown: a PagedbError's code; an explicit numeric
+ * `pagedbCode` property (backend.ts vfsError); EFULL for storage full (DOMException
+ * QuotaExceededError, Node ENOSPC/EDQUOT); ENOTFOUND for a missing file (NotFoundError,
+ * ENOENT); EBUSY for a file another handle holds (NoModificationAllowedError,
+ * InvalidStateError); EIO for anything else. Never throws.
+ */
+export function errorCodeOf(e: unknown): number {
+  if (e instanceof PagedbError) return e.code;
+  const err = e as { pagedbCode?: unknown; name?: unknown; code?: unknown } | null | undefined;
+  if (typeof err?.pagedbCode === 'number') return err.pagedbCode;
+  const name = err?.name, code = err?.code;
+  if (name === 'QuotaExceededError' || code === 'ENOSPC' || code === 'EDQUOT') return ErrorCode.EFULL;
+  if (name === 'NotFoundError' || code === 'ENOENT') return ErrorCode.ENOTFOUND;
+  if (name === 'NoModificationAllowedError' || name === 'InvalidStateError') return ErrorCode.EBUSY;
+  return ErrorCode.EIO;
 }

@@ -1,10 +1,12 @@
 /**
- * handler.ts — executes protocol ops against a SyncDatabase. The worker wraps it in
- * postMessage; under Node it is called in-process. Transactions are kept by the number the
- * client chose in begin, segment handles by a number assigned here, until
- * committed/aborted or closed.
+ * handler.ts — executes protocol ops against a SyncDatabase. Three endpoints run it: the
+ * dedicated worker (worker.ts, over postMessage), Node in-process (node.ts) and the
+ * service worker's read-only snapshot (snapshot.ts). Each op is one function of a table
+ * typed by protocol.ts (OpTable), so tsc checks every op's arguments and result.
+ * Transactions are kept by the number the client chose in begin, segment handles by a
+ * number assigned here, until committed/aborted or closed.
  *
- * runBatch is the entry point of both endpoints: it runs a batch's requests in order (see
+ * runBatch is the entry point of every endpoint: it runs a batch's requests in order (see
  * protocol.ts), segCreate through SyncDatabase.createSegmentAsync (asynchronous file
  * creation on OPFS), every other op synchronously, and answers in messages of at most
  * REPLY_MAX_RESPONSES responses / about REPLY_MAX_BYTES of result bytes, so the client can
@@ -15,12 +17,15 @@
  */
 import { manageOp } from './manage_handler.js';
 import { SyncDatabase, type EmModule, type SyncSegment, type SyncTxn } from './engine.js';
-import { PagedbError, ErrorCode } from './errors.js';
+import { PagedbError, ErrorCode, errorCodeOf } from './errors.js';
 import {
   CHANGED_KEYS_MAX, IDEMPOTENCY_TABLE, REPLY_MAX_BYTES, REPLY_MAX_RESPONSES, type ChangedTable, type CommitResult, type OpArgs,
   type OpResults, type Op, type WriteOp,
 } from './protocol.js';
 import { AnswerWriter, K_GET, K_SCAN, readRequests, type WireAnswers, type WireRequests } from './wire.js';
+
+/** A handler for every op of protocol.ts: its arguments in, its result out. */
+type OpTable = { [K in Op]: (a: OpArgs[K]) => OpResults[K] };
 
 /** One answer message of a batch and the buffers it transfers. */
 export interface BatchReply {
@@ -42,7 +47,11 @@ export class Handler {
   private segs = new Map<number, SyncSegment>();
   private next = 1;
 
-  /** openDb: opens the database (backend already installed on the module). */
+  /**
+   * A handler over module `m`, whose backend (m.pagedbVfs) is installed; the database is
+   * opened by the first op, `open`. `onClose` runs after `close` (the worker releases its
+   * OPFS handles there).
+   */
   constructor(private m: EmModule, private onClose?: () => void) {}
 
   private d(): SyncDatabase {
@@ -144,8 +153,7 @@ export class Handler {
 
   /** Run one op synchronously; throws PagedbError. segCreate needs runBatch on OPFS. */
   run<K extends Op>(op: K, a: OpArgs[K]): OpResults[K] {
-    const r = this.exec(op, a as never);
-    return r as OpResults[K];
+    return this.exec(op, a);
   }
 
   /**
@@ -184,7 +192,8 @@ export class Handler {
           const s = await this.d().createSegmentAsync((req.args as OpArgs['segCreate']).realm);
           out.obj(req.op, { seg: this.addSeg(s), id: s.id });
         } else {
-          out.obj(req.op, this.exec(req.op, req.args));
+          // the args of a decoded message are trusted to match their op (wire.ts)
+          out.obj(req.op, this.exec(req.op, req.args as OpArgs[typeof req.op]));
         }
       } catch (e) {
         const w = toWire(e);
@@ -204,176 +213,185 @@ export class Handler {
     }
   }
 
-  private exec(op: Op, a: any): unknown {
-    switch (op) {
-      case 'open':
-        if (this.db) throw new PagedbError(ErrorCode.EMISUSE, 'already open');
-        this.db = SyncDatabase.open(this.m, a.name, a.options);
-        return null;
-      case 'begin': {
-        const id = a.txn;
-        if (!Number.isSafeInteger(id) || id < 1 || this.txns.has(id))
-          throw new PagedbError(ErrorCode.EMISUSE, `transaction number ${id} is invalid or in use`);
-        const t = a.write ? this.d().beginWrite() : this.d().beginRead();
-        this.txns.set(id, t);
-        return { txn: id };
+  /**
+   * The op table: one function per op of protocol.ts, typed by OpArgs and OpResults, so an
+   * op whose handler takes other arguments or returns another result than protocol.ts
+   * declares, or a missing or unknown op, fails `tsc`. Each runs synchronously and throws
+   * PagedbError (segCreate through runBatch is the asynchronous exception, see runBatch).
+   */
+  private readonly ops: OpTable = {
+    open: (a) => {
+      if (this.db) throw new PagedbError(ErrorCode.EMISUSE, 'already open');
+      this.db = SyncDatabase.open(this.m, a.name, a.options);
+      return null;
+    },
+    begin: (a) => {
+      const id = a.txn;
+      if (!Number.isSafeInteger(id) || id < 1 || this.txns.has(id))
+        throw new PagedbError(ErrorCode.EMISUSE, `transaction number ${id} is invalid or in use`);
+      const t = a.write ? this.d().beginWrite() : this.d().beginRead();
+      this.txns.set(id, t);
+      return { txn: id };
+    },
+    get: (a) => {
+      const t = this.t(a.txn);
+      this.guard(a.txn, () => this.apply(t, a.ops));
+      return { value: this.guard(a.txn, () => t.get(a.table, a.key)) };
+    },
+    scan: (a) => {
+      const t = this.t(a.txn);
+      this.guard(a.txn, () => this.apply(t, a.ops));
+      return this.guard(a.txn, () => t.scan(a.table, a.range, a.max));
+    },
+    commit: (a) => {
+      const t = this.t(a.txn);
+      this.txns.delete(a.txn);
+      try {
+        this.apply(t, a.ops);
+      } catch (e) {
+        t.abort();
+        throw e;
       }
-      case 'get': {
-        const t = this.t(a.txn);
-        this.guard(a.txn, () => this.apply(t, a.ops));
-        return { value: this.guard(a.txn, () => t.get(a.table, a.key)) };
+      return this.commitWrite(t, a.idem);
+    },
+    abort: (a) => {
+      const t = this.txns.get(a.txn);
+      this.txns.delete(a.txn);
+      t?.abort();
+      return null;
+    },
+    writeBatch: (a) => {
+      const t = this.d().beginWrite();
+      try {
+        this.apply(t, a.ops);
+      } catch (e) {
+        t.abort();
+        throw e;
       }
-      case 'scan': {
-        const t = this.t(a.txn);
-        this.guard(a.txn, () => this.apply(t, a.ops));
-        return this.guard(a.txn, () => t.scan(a.table, a.range, a.max));
-      }
-      case 'commit': {
-        const t = this.t(a.txn);
-        this.txns.delete(a.txn);
-        try {
-          this.apply(t, a.ops);
-        } catch (e) {
-          t.abort();
-          throw e;
-        }
-        return this.commitWrite(t, a.idem);
-      }
-      case 'abort': {
-        const t = this.txns.get(a.txn);
-        this.txns.delete(a.txn);
-        t?.abort();
-        return null;
-      }
-      case 'writeBatch': {
-        const t = this.d().beginWrite();
-        try {
-          this.apply(t, a.ops);
-        } catch (e) {
-          t.abort();
-          throw e;
-        }
-        return this.commitWrite(t, a.idem);
-      }
-      case 'stat':
-        return this.d().stat();
-      case 'verify':
-        return { pages: this.d().verify() };
-      case 'segCreate': {
-        const s = this.d().createSegment(a.realm);
-        return { seg: this.addSeg(s), id: s.id };
-      }
-      case 'segOpen': {
-        const s = this.d().openSegment(a.id, { append: a.append, verify: a.verify });
-        return { seg: this.addSeg(s), info: s.stat() };
-      }
-      case 'segAppend':
-        this.feed(this.s(a.seg), a.data);
-        return null;
-      case 'segRead': {
-        const s = this.s(a.seg);
+      return this.commitWrite(t, a.idem);
+    },
+    stat: () => this.d().stat(),
+    verify: () => ({ pages: this.d().verify() }),
+    segCreate: (a) => {
+      const s = this.d().createSegment(a.realm);
+      return { seg: this.addSeg(s), id: s.id };
+    },
+    segOpen: (a) => {
+      const s = this.d().openSegment(a.id, { append: a.append, verify: a.verify });
+      return { seg: this.addSeg(s), info: s.stat() };
+    },
+    segAppend: (a) => {
+      this.feed(this.s(a.seg), a.data);
+      return null;
+    },
+    segRead: (a) => {
+      const s = this.s(a.seg);
+      this.feed(s, a.data);
+      return { bytes: s.read(a.offset, a.length) };
+    },
+    segSync: (a) => {
+      const s = this.s(a.seg);
+      this.feed(s, a.data);
+      s.sync();
+      return null;
+    },
+    segSeal: (a) => {
+      const s = this.s(a.seg);
+      this.feed(s, a.data);
+      s.seal();
+      return { info: s.stat() };
+    },
+    segStat: (a) => {
+      const s = this.s(a.seg);
+      this.feed(s, a.data);
+      return { info: s.stat() };
+    },
+    segVerify: (a) => {
+      const s = this.s(a.seg);
+      this.feed(s, a.data);
+      return { pages: s.verify() };
+    },
+    segClose: (a) => {
+      const s = this.s(a.seg);
+      this.segs.delete(a.seg);
+      try {
         this.feed(s, a.data);
-        return { bytes: s.read(a.offset, a.length) };
+      } catch (e) {
+        try {
+          s.close();
+        } catch {
+          /* the append's error is the one to report */
+        }
+        throw e;
       }
-      case 'segSync': {
-        const s = this.s(a.seg);
-        this.feed(s, a.data);
-        s.sync();
+      s.close();
+      return null;
+    },
+    segDelete: (a) => {
+      const d = this.d();
+      const r = d.beginRead();
+      let linked: boolean;
+      try {
+        linked = r.getSegment(a.id) !== undefined;
+      } finally {
+        r.abort();
+      }
+      if (!linked) {
+        d.deleteSegment(a.id);
         return null;
       }
-      case 'segSeal': {
-        const s = this.s(a.seg);
-        this.feed(s, a.data);
-        s.seal();
-        return { info: s.stat() };
+      const w = d.beginWrite();
+      try {
+        w.unlinkSegment(a.id);
+      } catch (e) {
+        w.abort();
+        throw e;
       }
-      case 'segStat': {
-        const s = this.s(a.seg);
-        this.feed(s, a.data);
-        return { info: s.stat() };
+      w.commit();
+      return { txnId: d.stat().txnId, tables: [], segments: true };
+    },
+    segGet: (a) => {
+      const t = this.t(a.txn);
+      this.guard(a.txn, () => this.apply(t, a.ops));
+      return { info: this.guard(a.txn, () => t.getSegment(a.id)) };
+    },
+    segList: (a) => {
+      if (!a.txn) return { segments: this.d().listSegments() };
+      const t = this.t(a.txn);
+      this.guard(a.txn, () => this.apply(t, a.ops));
+      return { segments: this.guard(a.txn, () => t.listSegments()) };
+    },
+    tables: (a) => {
+      const r = manageOp(this.d(), 'tables', a, (txn, f) => this.inTxn(txn, a.ops, f));
+      return { tables: r.tables.filter((i) => i.name !== IDEMPOTENCY_TABLE) };
+    },
+    count: (a) => manageOp(this.d(), 'count', a, (txn, f) => this.inTxn(txn, a.ops, f)),
+    close: () => {
+      for (const t of this.txns.values()) t.abort();
+      this.txns.clear();
+      this.segs.clear(); // SyncDatabase.close closes them
+      try {
+        this.db?.close();
+      } finally {
+        this.db = undefined;
+        this.onClose?.();
       }
-      case 'segVerify': {
-        const s = this.s(a.seg);
-        this.feed(s, a.data);
-        return { pages: s.verify() };
-      }
-      case 'segClose': {
-        const s = this.s(a.seg);
-        this.segs.delete(a.seg);
-        try {
-          this.feed(s, a.data);
-        } catch (e) {
-          try {
-            s.close();
-          } catch {
-            /* the append's error is the one to report */
-          }
-          throw e;
-        }
-        s.close();
-        return null;
-      }
-      case 'segDelete': {
-        const d = this.d();
-        const r = d.beginRead();
-        let linked: boolean;
-        try {
-          linked = r.getSegment(a.id) !== undefined;
-        } finally {
-          r.abort();
-        }
-        if (!linked) {
-          d.deleteSegment(a.id);
-          return null;
-        }
-        const w = d.beginWrite();
-        try {
-          w.unlinkSegment(a.id);
-        } catch (e) {
-          w.abort();
-          throw e;
-        }
-        w.commit();
-        return { txnId: d.stat().txnId, tables: [], segments: true };
-      }
-      case 'segGet': {
-        const t = this.t(a.txn);
-        this.guard(a.txn, () => this.apply(t, a.ops));
-        return { info: this.guard(a.txn, () => t.getSegment(a.id)) };
-      }
-      case 'segList': {
-        if (!a.txn) return { segments: this.d().listSegments() };
-        const t = this.t(a.txn);
-        this.guard(a.txn, () => this.apply(t, a.ops));
-        return { segments: this.guard(a.txn, () => t.listSegments()) };
-      }
-      case 'tables': {
-        const r = manageOp(this.d(), op, a, (txn, f) => {
-          const t = this.t(txn);
-          this.guard(txn, () => this.apply(t, a.ops));
-          return this.guard(txn, () => f(t));
-        }) as OpResults['tables'];
-        return { tables: r.tables.filter((i) => i.name !== IDEMPOTENCY_TABLE) };
-      }
-      case 'count':
-        return manageOp(this.d(), op, a, (txn, f) => {
-          const t = this.t(txn);
-          this.guard(txn, () => this.apply(t, a.ops));
-          return this.guard(txn, () => f(t));
-        });
-      case 'close':
-        for (const t of this.txns.values()) t.abort();
-        this.txns.clear();
-        this.segs.clear(); // SyncDatabase.close closes them
-        try {
-          this.db?.close();
-        } finally {
-          this.db = undefined;
-          this.onClose?.();
-        }
-        return null;
-    }
-    throw new PagedbError(ErrorCode.EINVAL, `unknown op ${String(op)}`);
+      return null;
+    },
+  };
+
+  /** Run `op` from the table; EINVAL for a name that is not an op (a malformed message). */
+  private exec<K extends Op>(op: K, a: OpArgs[K]): OpResults[K] {
+    if (!Object.prototype.hasOwnProperty.call(this.ops, op)) throw new PagedbError(ErrorCode.EINVAL, `unknown op ${String(op)}`);
+    const f: (a: OpArgs[K]) => OpResults[K] = this.ops[op];
+    return f(a);
+  }
+
+  /** f on the client's transaction `txn` after applying its buffered `ops` (see guard). */
+  private inTxn<T>(txn: number, ops: WriteOp[], f: (t: SyncTxn) => T): T {
+    const t = this.t(txn);
+    this.guard(txn, () => this.apply(t, ops));
+    return this.guard(txn, () => f(t));
   }
 
   /** A failing op inside a write txn aborts it (the engine poisons it anyway). */
@@ -399,9 +417,8 @@ function idempotencyKey(idem: unknown): Uint8Array {
   return k;
 }
 
-/** Convert anything thrown into {code, message}. */
+/** Convert anything thrown into {code, message} (the code of errors.ts errorCodeOf). */
 export function toWire(e: unknown): { code: number; message: string } {
-  if (e instanceof PagedbError) return { code: e.code, message: e.message.replace(/^PAGEDB_[A-Z]+: /, '') };
-  const err = e as { pagedbCode?: number; message?: string };
-  return { code: typeof err?.pagedbCode === 'number' ? err.pagedbCode : ErrorCode.EIO, message: String(err?.message ?? e) };
+  if (e instanceof PagedbError) return { code: e.code, message: e.message.replace(/^PAGEDB_[A-Z_]+: /, '') };
+  return { code: errorCodeOf(e), message: String((e as { message?: unknown } | null)?.message ?? e) };
 }

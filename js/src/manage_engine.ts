@@ -5,6 +5,7 @@
  */
 import { PagedbError, ErrorCode } from './errors.js';
 import { check, type EmModule } from './engine.js';
+import { bindModule } from './boundary.js';
 import { toBytes, type RangeOptions } from './types.js';
 
 /** One table as the engine lists it (counts exact below 2^53). */
@@ -21,7 +22,6 @@ export interface RawTableInfo {
   depth: number;
 }
 
-const TABINFO_BYTES = 32; // PDBJS_TABINFO_BYTES
 const dec = new TextDecoder();
 
 /**
@@ -30,6 +30,7 @@ const dec = new TextDecoder();
  */
 export function listTables(m: EmModule, txn: number, heap: (n: number) => number): RawTableInfo[] {
   const all: RawTableInfo[] = [];
+  const TABINFO_BYTES = bindModule(m).tabInfoBytes; // PDBJS_TABINFO_BYTES (pagedb_js.h)
   let after = '', cap = 64 * 1024;
   for (;;) {
     const an = m.lengthBytesUTF8(after) + 1;

@@ -10,6 +10,10 @@ import type { OpArgs, OpResults } from './protocol.js';
  * Run `tables` or `count`. `inTxn(txn, f)` runs f on the client's transaction `txn` after
  * applying its buffered writes (and aborts a write transaction when f throws).
  */
+export function manageOp(d: SyncDatabase, op: 'tables', a: OpArgs['tables'],
+  inTxn: <T>(txn: number, f: (t: SyncTxn) => T) => T): OpResults['tables'];
+export function manageOp(d: SyncDatabase, op: 'count', a: OpArgs['count'],
+  inTxn: <T>(txn: number, f: (t: SyncTxn) => T) => T): OpResults['count'];
 export function manageOp(d: SyncDatabase, op: 'tables' | 'count', a: OpArgs['tables'] | OpArgs['count'],
   inTxn: <T>(txn: number, f: (t: SyncTxn) => T) => T): OpResults['tables'] | OpResults['count'] {
   const f = (t: SyncTxn) => {

@@ -21,6 +21,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { webcrypto } from 'node:crypto';
 import { vfsError, type Backend } from './backend.js';
+import { ErrorCode } from './errors.js';
 
 /** The part of fs-native-extensions this backend uses. */
 interface FileLocks {
@@ -37,7 +38,7 @@ function locks(): FileLocks {
     try {
       fileLocks = createRequire(import.meta.url)('fs-native-extensions') as FileLocks;
     } catch (e) {
-      throw vfsError(17, `file locks need the npm package fs-native-extensions, which did not load: ${(e as Error).message}`);
+      throw vfsError(ErrorCode.ENOTSUP, `file locks need the npm package fs-native-extensions, which did not load: ${(e as Error).message}`);
     }
   }
   return fileLocks;
@@ -115,7 +116,7 @@ export class NodeBackend implements Backend {
     try {
       fd = fs.openSync(abs, ro ? 'r' : fs.existsSync(abs) || !(flags & 1) ? 'r+' : 'w+');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw vfsError(1, `no such file: ${abs}`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw vfsError(ErrorCode.ENOTFOUND, `no such file: ${abs}`);
       throw e;
     }
     const h = this.next++;
@@ -125,7 +126,7 @@ export class NodeBackend implements Backend {
 
   private f(h: number) {
     const f = this.files.get(h);
-    if (!f) throw vfsError(8, `bad file handle ${h}`);
+    if (!f) throw vfsError(ErrorCode.EMISUSE, `bad file handle ${h}`);
     return f;
   }
 
@@ -168,7 +169,7 @@ export class NodeBackend implements Backend {
 
   /**
    * Take (1 shared, 2 exclusive) or release (0) the whole-file lock of handle h; see the
-   * file header. Returns 0, or -2 (EBUSY) when another descriptor — in this process or
+   * file header. Returns 0, or -ErrorCode.EBUSY when another descriptor — in this process or
    * another — holds a conflicting lock. A failed upgrade or downgrade may lose the lock
    * held before (the engine only ever locks once after open and unlocks at close).
    * Throws (EIO via lib.js) for other lock errors, ENOTSUP when the addon cannot load.
@@ -181,14 +182,14 @@ export class NodeBackend implements Backend {
       f.lock = 0;
       return 0;
     }
-    if (mode !== 1 && mode !== 2) throw vfsError(10, `bad lock mode ${mode}`);
-    if (!locks().tryLock(f.fd, 0, 0, { shared: mode === 1 })) return -2; // EBUSY
+    if (mode !== 1 && mode !== 2) throw vfsError(ErrorCode.EINVAL, `bad lock mode ${mode}`);
+    if (!locks().tryLock(f.fd, 0, 0, { shared: mode === 1 })) return -ErrorCode.EBUSY;
     if (f.lock === 0 && !samePath(f)) {
       // the file was removed or replaced between our open and our lock (a failed create
       // of another opener discarding its empty main.pdb, see discardFailedCreate): a lock
       // on an unlinked file would protect nothing
       locks().unlock(f.fd, 0, 0);
-      return -2;
+      return -ErrorCode.EBUSY;
     }
     f.lock = mode;
     return 0;
@@ -198,7 +199,7 @@ export class NodeBackend implements Backend {
     try {
       fs.unlinkSync(this.abs(p));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw vfsError(1, `no such file: ${p}`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw vfsError(ErrorCode.ENOTFOUND, `no such file: ${p}`);
       throw e;
     }
   }

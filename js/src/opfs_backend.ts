@@ -11,7 +11,7 @@
  * need asynchronous OPFS calls, while the engine's VFS is synchronous:
  *
  *  - Creating. open() of an absent path with the create flag throws an Error with
- *    pagedbCode 17 (ENOTSUP) and remembers that a create was refused
+ *    pagedbCode ErrorCode.ENOTSUP and remembers that a create was refused
  *    (takeDeferredCreate()). For an ordinary path it records the path; settle() creates
  *    the file and its access handle, and the caller retries the operation. For a segment
  *    path the retry would not open the same path: pagedb_segment_create takes a fresh id
@@ -33,6 +33,7 @@
  *    and the deletion.
  */
 import { vfsError, type Backend } from './backend.js';
+import { ErrorCode } from './errors.js';
 
 interface SyncHandle {
   read(buf: Uint8Array, opts: { at: number }): number;
@@ -61,9 +62,9 @@ export class OpfsBackend implements Backend {
 
   /**
    * Open the OPFS directory `name` (created when `create`) and a sync access handle on
-   * each of its files (main.pdb created when `create`). Throws an Error with pagedbCode 2
-   * (EBUSY) when another tab or worker holds the database, 1 (ENOTFOUND) when it does not
-   * exist and `create` is false, 10 (EINVAL) for a name OPFS refuses. After a failed
+   * each of its files (main.pdb created when `create`). Throws an Error with pagedbCode
+   * ErrorCode.EBUSY when another tab or worker holds the database, ENOTFOUND when it does
+   * not exist and `create` is false, EINVAL for a name OPFS refuses. After a failed
    * open, call {@link discardFailedCreate} (not releaseAll) so a create is all or nothing.
    */
   static async prepare(name: string, create: boolean): Promise<OpfsBackend> {
@@ -73,9 +74,9 @@ export class OpfsBackend implements Backend {
       dir = await root.getDirectoryHandle(name);
     } catch (e) {
       const n = (e as DOMException)?.name;
-      if (n === 'TypeError' || e instanceof TypeError) throw vfsError(10, `invalid database name "${name}" (${(e as Error).message})`);
+      if (n === 'TypeError' || e instanceof TypeError) throw vfsError(ErrorCode.EINVAL, `invalid database name "${name}" (${(e as Error).message})`);
       if (n !== 'NotFoundError') throw e;
-      if (!create) throw vfsError(1, `no database "${name}" in this origin's OPFS`);
+      if (!create) throw vfsError(ErrorCode.ENOTFOUND, `no database "${name}" in this origin's OPFS`);
       dir = await root.getDirectoryHandle(name, { create: true });
       createdDir = true;
     }
@@ -96,7 +97,7 @@ export class OpfsBackend implements Backend {
       await b.discardFailedCreate();
       const err = e as DOMException;
       if (err && err.name === 'NoModificationAllowedError')
-        throw vfsError(2, `database "${name}" is open in another tab or worker (OPFS access handles are exclusive)`);
+        throw vfsError(ErrorCode.EBUSY, `database "${name}" is open in another tab or worker (OPFS access handles are exclusive)`);
       throw e;
     }
     return b;
@@ -194,13 +195,13 @@ export class OpfsBackend implements Backend {
   private h(id: number): SyncHandle {
     const p = this.byId.get(id);
     const h = p !== undefined ? this.handles.get(p) : undefined;
-    if (!h) throw vfsError(8, `bad file handle ${id}`);
+    if (!h) throw vfsError(ErrorCode.EMISUSE, `bad file handle ${id}`);
     return h;
   }
 
   open(path: string, flags: number): number {
     if (!path.startsWith(`${this.dirName}/`) || path.indexOf('/', this.dirName.length + 1) >= 0)
-      throw vfsError(10, `path outside the prepared database: ${path}`);
+      throw vfsError(ErrorCode.EINVAL, `path outside the prepared database: ${path}`);
     const create = (flags & 1) !== 0;
     const seg = SEG_NAME.exec(this.nameOf(path));
     if (create && seg) {
@@ -208,10 +209,10 @@ export class OpfsBackend implements Backend {
       this.nextSegment = `${this.dirName}/seg-${next}.pds`;
     }
     if (!this.handles.has(path)) {
-      if (!create) throw vfsError(1, `no such file in OPFS: ${path}`);
+      if (!create) throw vfsError(ErrorCode.ENOTFOUND, `no such file in OPFS: ${path}`);
       if (!seg) this.toCreate.add(path);
       this.refused = true;
-      throw vfsError(17, `creating ${path} needs an asynchronous OPFS call: settle() and retry`);
+      throw vfsError(ErrorCode.ENOTSUP, `creating ${path} needs an asynchronous OPFS call: settle() and retry`);
     }
     const id = this.next++;
     this.byId.set(id, path);
@@ -256,7 +257,7 @@ export class OpfsBackend implements Backend {
    */
   remove(path: string): void {
     const h = this.handles.get(path);
-    if (!h) throw vfsError(1, `no such file in OPFS: ${path}`);
+    if (!h) throw vfsError(ErrorCode.ENOTFOUND, `no such file in OPFS: ${path}`);
     this.handles.delete(path); // VFS handles still open on it fail from now on (and close fine)
     try {
       h.close();

@@ -39,8 +39,8 @@ export class MemoryBackend implements Backend {
 
   open(path: string, flags: number): number {
     const f = this.files.get(path);
-    if (!f) throw vfsError(1, `no such file in the snapshot: ${path}`);
-    if (flags & 1 && !f) throw vfsError(8, 'read-only snapshot');
+    if (!f) throw vfsError(ErrorCode.ENOTFOUND, `no such file in the snapshot: ${path}`);
+    if (flags & 1 && !f) throw vfsError(ErrorCode.EMISUSE, 'read-only snapshot');
     const id = this.next++;
     this.byId.set(id, f);
     return id;
@@ -52,7 +52,7 @@ export class MemoryBackend implements Backend {
 
   private f(h: number): Uint8Array {
     const f = this.byId.get(h);
-    if (!f) throw vfsError(8, `bad file handle ${h}`);
+    if (!f) throw vfsError(ErrorCode.EMISUSE, `bad file handle ${h}`);
     return f;
   }
 
@@ -65,7 +65,7 @@ export class MemoryBackend implements Backend {
   }
 
   write(): number {
-    throw vfsError(8, 'the service worker reads a read-only snapshot');
+    throw vfsError(ErrorCode.EMISUSE, 'the service worker reads a read-only snapshot');
   }
 
   sync(): void {
@@ -77,7 +77,7 @@ export class MemoryBackend implements Backend {
   }
 
   truncate(): void {
-    throw vfsError(8, 'the service worker reads a read-only snapshot');
+    throw vfsError(ErrorCode.EMISUSE, 'the service worker reads a read-only snapshot');
   }
 
   lock(): number {
@@ -85,7 +85,7 @@ export class MemoryBackend implements Backend {
   }
 
   remove(): void {
-    throw vfsError(8, 'the service worker reads a read-only snapshot');
+    throw vfsError(ErrorCode.EMISUSE, 'the service worker reads a read-only snapshot');
   }
 
   list(dir: string): string[] {

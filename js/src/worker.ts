@@ -4,8 +4,10 @@
  * (wire.ts WireRequests; the first holds only the open op) in arrival order, its requests
  * one at a time (an op's asynchronous part — opening, creating a segment file on OPFS,
  * removing deleted ones — finishes before the next op starts), and answers with
- * WireAnswers messages in request order (handler.ts runBatch). Nothing is thrown out of the worker: failures
- * become {ok: false, code, message} for their own request. Result bytes (get values, scan
+ * WireAnswers messages in request order (handler.ts runBatch). Nothing is thrown out of
+ * the worker: a failure answers its own request with an error entry (code and message,
+ * wire.ts AnswerWriter.error); a batch that arrives before the database is open, or whose
+ * open fails, has every request answered with that error. Result bytes (get values, scan
  * entries, segRead bytes) are transferred, not copied, back.
  */
 import { ErrorCode } from './errors.js';

@@ -29,19 +29,24 @@ int pdbjs_open(const char *path, const uint8_t *key, const char *pass, int passl
     return pagedb_open(path, &o, out);
 }
 
+#define STAT_VALUE(f) (double)s.f,
+#define STAT_NAME(f) #f " "
+#define STAT_ONE(f) +1
+
 int pdbjs_stat(pagedb *db, double *out)
 {
     pagedb_stats s;
     int rc = pagedb_stat(db, &s);
     if (rc) return rc;
-    double v[] = {s.page_size, s.cipher, (double)s.txn_id, (double)s.page_count, (double)s.free_pages,
-                  (double)s.file_bytes, (double)s.cache_cap_bytes, (double)s.cache_pages, (double)s.cache_hits,
-                  (double)s.cache_misses, (double)s.cache_evictions, (double)s.bytes_read,
-                  (double)s.bytes_written, (double)s.syncs, s.tables, s.realms,
-                  s.open_slot, (double)s.open_txn, s.other_slot_state};
+    double v[] = {PDBJS_STAT_FIELDS(STAT_VALUE)};
     memcpy(out, v, sizeof v);
     return PAGEDB_OK;
 }
+
+int pdbjs_stat_count(void) { return 0 PDBJS_STAT_FIELDS(STAT_ONE); }
+const char *pdbjs_stat_names(void) { return PDBJS_STAT_FIELDS(STAT_NAME); }
+int pdbjs_seginfo_bytes(void) { return PDBJS_SEGINFO_BYTES; }
+int pdbjs_tabinfo_bytes(void) { return PDBJS_TABINFO_BYTES; }
 
 typedef struct scanbuf {
     uint8_t *out;

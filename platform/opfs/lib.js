@@ -2,7 +2,10 @@
  * lib.js — Emscripten JS library: the wasm imports behind vfs_js.c. Each import calls the
  * storage backend installed as Module.pagedbVfs (OPFS in a worker, node:fs under Node) and
  * never lets an exception cross into wasm: it records the error (Module.pagedbLastError,
- * read by the TypeScript layer for the message) and returns a negative pagedb error code.
+ * read by the TypeScript layer for the message of the call it happened in) and returns the
+ * negative pagedb error code that Module.pagedbErrorCode gives for it — the package's one
+ * exception-to-code mapping (js/src/errors.ts errorCodeOf), installed on the module by
+ * js/src/boundary.ts before any call into the engine. No error code is written here.
  * Heap views are taken at each call (HEAPU8 is replaced when memory grows).
  */
 mergeInto(LibraryManager.library, {
@@ -12,12 +15,7 @@ mergeInto(LibraryManager.library, {
       return fn(Module['pagedbVfs']);
     } catch (e) {
       Module['pagedbLastError'] = e;
-      var code = 6; /* PAGEDB_EIO */
-      if (e && typeof e.pagedbCode === 'number') code = e.pagedbCode;
-      else if (e && (e.name === 'QuotaExceededError' || e.code === 'ENOSPC' || e.code === 'EDQUOT')) code = 7; /* EFULL */
-      else if (e && (e.name === 'NotFoundError' || e.code === 'ENOENT')) code = 1; /* ENOTFOUND */
-      else if (e && (e.name === 'NoModificationAllowedError' || e.name === 'InvalidStateError')) code = 2; /* EBUSY */
-      return -code;
+      return -Module['pagedbErrorCode'](e);
     }
   },
   pdbjs_vfs_open__deps: ['$pdbjsCall'],
@@ -36,8 +34,9 @@ mergeInto(LibraryManager.library, {
   pdbjs_vfs_write: function (h, ptr, n, off) {
     return pdbjsCall(function (b) {
       var w = b.write(h, HEAPU8.subarray(ptr, ptr + n), off);
-      /* a short write or an impossible count (Chromium reports huge counts on quota errors) */
-      if (w !== n) { Module['pagedbLastError'] = new Error('short write: ' + w + ' of ' + n + ' bytes (storage full?)'); return -7; }
+      /* a short write or an impossible count (Chromium reports huge counts on quota errors):
+         1, which vfs_js.c reports as PAGEDB_EFULL */
+      if (w !== n) { Module['pagedbLastError'] = new Error('short write: ' + w + ' of ' + n + ' bytes (storage full?)'); return 1; }
       return 0;
     });
   },

@@ -21,8 +21,30 @@ int pdbjs_open(const char *path, const uint8_t *key, const char *pass, int passl
                int page_size, int cipher, double cache_bytes, const uint8_t *seed, double pwhash_ops,
                double pwhash_mem, pagedb **out);
 
-/** Fill out[0..18] (doubles) with pagedb_stats fields in declaration order. */
+/**
+ * The pagedb_stats fields pdbjs_stat flattens, in its order: X(name) for each. The
+ * TypeScript package reads the names from pdbjs_stat_names (engine.ts Stats, the camelCase
+ * of each name), so a field added here reaches JavaScript without a copied list.
+ */
+#define PDBJS_STAT_FIELDS(X)                                                                       \
+    X(page_size) X(cipher) X(txn_id) X(page_count) X(free_pages) X(file_bytes) X(cache_cap_bytes) \
+    X(cache_pages) X(cache_hits) X(cache_misses) X(cache_evictions) X(bytes_read) X(bytes_written) \
+    X(syncs) X(tables) X(realms) X(open_slot) X(open_txn) X(other_slot_state)
+
+/**
+ * Fill out[0 .. pdbjs_stat_count()-1] (doubles, exact below 2^53) with the pagedb_stats
+ * fields of PDBJS_STAT_FIELDS, in that order. out: 8 * pdbjs_stat_count() bytes, owned by
+ * the caller. Errors: those of pagedb_stat.
+ */
 int pdbjs_stat(pagedb *db, double *out);
+/** Number of doubles pdbjs_stat writes. */
+int pdbjs_stat_count(void);
+/** The field names of PDBJS_STAT_FIELDS, in order, each followed by one space. Static. */
+const char *pdbjs_stat_names(void);
+/** PDBJS_SEGINFO_BYTES, for JavaScript (the record layout is documented below). */
+int pdbjs_seginfo_bytes(void);
+/** PDBJS_TABINFO_BYTES, for JavaScript (the record layout is documented below). */
+int pdbjs_tabinfo_bytes(void);
 
 /**
  * Serialise up to `limit` entries (0 = no limit) of a range of t into out (cap bytes) as

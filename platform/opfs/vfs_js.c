@@ -6,11 +6,11 @@
  * contract, two storage backends.
  *
  * Contract with lib.js (all synchronous; nothing throws across the wasm boundary — the JS
- * side catches, keeps the message for pagedb_js_last_error(), and returns a negative
- * pagedb error code):
+ * side catches, keeps the exception as Module.pagedbLastError for the TypeScript layer's
+ * message, and returns a negative pagedb error code):
  *   open(path, flags)            -> handle >= 0 | -code
  *   read(h, ptr, n, off)         -> bytes read >= 0 | -code
- *   write(h, ptr, n, off)        -> 0 | -code   (a short write is -PAGEDB_EFULL)
+ *   write(h, ptr, n, off)        -> 0 | 1 short write (reported as PAGEDB_EFULL) | -code
  *   sync(h), truncate(h, size), lock(h, mode), close(h) -> 0 | -code
  *   size(h)                      -> size >= 0 | -code (as a double: offsets up to 2^53)
  *   remove(path), mkdir(path)    -> 0 | -code
@@ -79,7 +79,8 @@ static int js_read(pagedb_vfs_file *pf, void *buf, size_t n, uint64_t off, size_
 
 static int js_write(pagedb_vfs_file *pf, const void *buf, size_t n, uint64_t off)
 {
-    return err(pdbjs_vfs_write(((jsfile *)pf)->h, buf, n, (double)off));
+    int r = pdbjs_vfs_write(((jsfile *)pf)->h, buf, n, (double)off);
+    return r > 0 ? PAGEDB_EFULL : err(r); /* r > 0: short write (storage full?) */
 }
 
 static int js_sync(pagedb_vfs_file *pf) { return err(pdbjs_vfs_sync(((jsfile *)pf)->h)); }

@@ -23,11 +23,14 @@ STACK   ?= 8388608
 
 TARGET  := --target=wasm32-wasi
 comma   := ,
-WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CFLAGS  := $(TARGET) -std=c11 -O2 $(WARN) -MMD -MP
+# core/cflags.txt and core/sources.txt: the flags and sources every build shares (one per line)
+list_file   = $(shell grep -v '^[[:space:]]*\(\#\|$$\)' $(1))
+CORE_CFLAGS := $(call list_file,core/cflags.txt)
+CORE_DEFS   := $(filter -D%,$(CORE_CFLAGS))
+CFLAGS  := $(TARGET) -O2 $(filter-out -D%,$(CORE_CFLAGS)) -MMD -MP
 LDFLAGS := $(TARGET) -Wl,-z,stack-size=$(STACK)
 
-CORE_SRC    := $(wildcard core/*.c)
+CORE_SRC    := $(call list_file,core/sources.txt)
 WASI_SRC    := $(wildcard platform/wasi/*.c)
 CLI_SRC     := $(wildcard cli/*.c)
 SUPPORT_SRC := $(wildcard tests/native/support/*.c)
@@ -50,10 +53,10 @@ lib: $(OUT)/libpagedb.wasm
 # core/ and platform/wasi/: the library (the WASI VFS is part of it on this target).
 $(OUT)/obj/core/%.o: core/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -Icore -I$(SODIUM)/include -I$(BEARSSL)/include -c $< -o $@
+	$(CC) $(CFLAGS) $(CORE_DEFS) -Icore/include -Icore -I$(SODIUM)/include -I$(BEARSSL)/include -c $< -o $@
 $(OUT)/obj/platform/wasi/%.o: platform/wasi/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -c $< -o $@
+	$(CC) $(CFLAGS) $(CORE_DEFS) -Icore/include -c $< -o $@
 $(OUT)/libpagedb.a: $(CORE_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
@@ -61,7 +64,7 @@ $(OUT)/libpagedb.a: $(CORE_OBJ)
 # cli/: pagedb.wasm (jansson built for wasm32-wasi; the CLI picks the WASI VFS under __wasi__).
 $(OUT)/obj/cli/%.o: cli/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -Iplatform/wasi -I$(JANSSON)/include -c $< -o $@
+	$(CC) $(CFLAGS) $(CORE_DEFS) -Icore/include -Iplatform/wasi -I$(JANSSON)/include -c $< -o $@
 $(OUT)/pagedb.wasm: $(CLI_OBJ) $(OUT)/libpagedb.a
 	$(CC) $(LDFLAGS) -Wl,--strip-debug $^ $(JANSSON)/lib/libjansson.a $(SODIUM)/lib/libsodium.a $(BEARSSL)/lib/libbearssl.a -o $@
 
@@ -73,7 +76,7 @@ LIBRARY_EXPORTS := malloc free pagedb_wasi_open pagedb_close pagedb_strerror pag
   pagedb_cursor_next pagedb_cursor_prev pagedb_cursor_get pagedb_cursor_close
 $(OUT)/obj/platform/wasi/lib/%.o: platform/wasi/lib/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Icore/include -Iplatform/wasi -c $< -o $@
+	$(CC) $(CFLAGS) $(CORE_DEFS) -Icore/include -Iplatform/wasi -c $< -o $@
 $(OUT)/libpagedb.wasm: $(OUT)/obj/platform/wasi/lib/reactor.o $(OUT)/libpagedb.a
 	$(CC) $(LDFLAGS) -mexec-model=reactor -Wl,--strip-debug $(addprefix -Wl$(comma)--export=,$(LIBRARY_EXPORTS)) \
 	  $^ $(SODIUM)/lib/libsodium.a $(BEARSSL)/lib/libbearssl.a -o $@

@@ -81,7 +81,7 @@ static size_t inline_limit(uint32_t ps) { return capacity(ps) / 4; }
  */
 int pdb_bt_check_node(const uint8_t *d, uint32_t ps, uint64_t pgno)
 {
-    int leaf = d[0] == PDB_KIND_LEAF;
+    int leaf = n_leaf(d);
     unsigned n = n_count(d);
     uint32_t up = n_upper(d);
     size_t mk = pdb_bt_max_key(ps), lim = inline_limit(ps);
@@ -360,9 +360,9 @@ static int ovf_read(pdb_btctx *c, uint32_t realm, uint64_t leaf, const uint8_t *
         return pdb_err(PAGEDB_EAUTH, "overflow pages %llu..%llu: tags do not match the leaf's record",
                        (unsigned long long)first, (unsigned long long)(first + n - 1));
     for (uint32_t i = 0; i < n; i++)
-        if (c->vbuf[(size_t)i * ps] != PDB_KIND_OVERFLOW)
+        if (c->vbuf[(size_t)i * ps + PDB_PH_KIND] != PDB_KIND_OVERFLOW)
             return pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)(first + i),
-                           c->vbuf[(size_t)i * ps], PDB_KIND_OVERFLOW);
+                           c->vbuf[(size_t)i * ps + PDB_PH_KIND], PDB_KIND_OVERFLOW);
     size_t body = ps - PDB_PAGE_HDR;
     for (uint32_t i = 0; i < n; i++) {
         size_t len = vlen - (size_t)i * body < body ? vlen - (size_t)i * body : body;
@@ -465,8 +465,8 @@ static int get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, 
     if (c->writer || c->memo_off || (!c->memo && !memo_init(c)))
         return pdb_pager_get(c->p, c->writer, t->realm, pg, tag, kind, f);
     pdb_memo_ent *e = &c->memo[memo_slot(c, pg)];
-    /* A memo frame stays pinned, so its data (and data[0], the kind) cannot change. */
-    if (e->pg == pg && e->realm == t->realm && e->f->data[0] == kind &&
+    /* A memo frame stays pinned, so its data (and its kind) cannot change. */
+    if (e->pg == pg && e->realm == t->realm && e->f->data[PDB_PH_KIND] == kind &&
         (!tag || memcmp(e->tag, tag, PDB_TAG_BYTES) == 0)) {
         *f = e->f;
         return PAGEDB_OK;
@@ -1216,8 +1216,8 @@ static int walk(pdb_btctx *c, const pdb_tree *t, uint64_t pg, const uint8_t *tag
     int rc = pdb_pager_read_run(c->p, t->realm, pg, 1, 0, buf, got);
     if (!rc && tag && pdb_tag_cmp(got, tag) != 0)
         rc = pdb_err(PAGEDB_EAUTH, "page %llu: tag does not match the one its parent records", (unsigned long long)pg);
-    if (!rc && buf[0] != kind)
-        rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)pg, buf[0], kind);
+    if (!rc && buf[PDB_PH_KIND] != kind)
+        rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)pg, buf[PDB_PH_KIND], kind);
     if (rc) goto out;
     (*pages)++;
     /* the same structural check as every page entering the pool; then only the bounds

@@ -18,6 +18,15 @@
 
 /* ---- node accessors (node.h; FORMAT.md §5) ---- */
 
+/* The fields of FORMAT.md §5, §5.1, §5.2 follow each other without gaps. */
+_Static_assert(PDB_NODE_COUNT == PDB_PAGE_HDR && PDB_NODE_COUNT + 2 == PDB_NODE_RESERVED, "node header");
+_Static_assert(PDB_NODE_RESERVED + 2 == PDB_NODE_UPPER && PDB_NODE_UPPER + 4 == PDB_NODE_SLOTS, "node header");
+_Static_assert(PDB_LEAF_KLEN + 2 == PDB_LEAF_VLEN && PDB_LEAF_VLEN + 4 == PDB_LEAF_FLAGS, "leaf cell");
+_Static_assert(PDB_LEAF_FLAGS + 1 == PDB_LEAF_KEY && PDB_LEAF_KEY == PDB_LEAF_FIXED, "leaf cell");
+_Static_assert(PDB_OVF_FIRST + 8 == PDB_OVF_TAG && PDB_OVF_TAG + PDB_TAG_BYTES == PDB_OVF_REF, "overflow reference");
+_Static_assert(PDB_BRANCH_CHILD + 8 == PDB_BRANCH_TAG && PDB_BRANCH_TAG + PDB_TAG_BYTES == PDB_BRANCH_KLEN, "branch cell");
+_Static_assert(PDB_BRANCH_KLEN + 2 == PDB_BRANCH_KEY && PDB_BRANCH_KEY == PDB_BRANCH_FIXED, "branch cell");
+
 static inline unsigned n_count(const uint8_t *d) { return pdb_get16(d + PDB_NODE_COUNT); }
 static inline void n_set_count(uint8_t *d, unsigned n) { pdb_put16(d + PDB_NODE_COUNT, (uint16_t)n); }
 static inline uint32_t n_upper(const uint8_t *d) { return pdb_get32(d + PDB_NODE_UPPER); }

@@ -29,6 +29,13 @@
 
 #define KEYBUF 300
 
+/* The fields of FORMAT.md §8 follow each other without gaps. */
+_Static_assert(PDB_CAT_TABLE_ROOT_TAG + PDB_TAG_BYTES == PDB_CAT_TABLE_ENTRIES &&
+                   PDB_CAT_TABLE_PAGES + 8 == PDB_CAT_TABLE_BYTES, "table record");
+_Static_assert(PDB_CAT_REALM_NONCE + PDB_NONCE_BYTES == PDB_CAT_REALM_WRAPPED &&
+                   PDB_CAT_REALM_WRAPPED + PDB_WRAPPED_BYTES == PDB_CAT_REALM_NAMELEN &&
+                   PDB_CAT_REALM_NAMELEN + 2 == PDB_CAT_REALM_NAME, "realm record");
+
 static size_t table_key(uint8_t *k, const char *name)
 {
     size_t n = strlen(name);

@@ -22,6 +22,11 @@
 #include "freelist.h"
 #include "pager.h"
 
+/* The fields of FORMAT.md §7 follow each other without gaps. */
+_Static_assert(PDB_FL_NEXT == PDB_PAGE_HDR && PDB_FL_NEXT + 8 == PDB_FL_NEXT_TAG, "freelist page");
+_Static_assert(PDB_FL_NEXT_TAG + PDB_TAG_BYTES == PDB_FL_COUNT && PDB_FL_COUNT + 4 == PDB_FL_RESERVED, "freelist page");
+_Static_assert(PDB_FL_RESERVED + 4 == PDB_FL_RECORDS && PDB_FL_REC_TXN + 8 == PDB_FL_RECORD_BYTES, "freelist page");
+
 size_t pdb_freelist_per_page(uint32_t page_size)
 {
     return (page_size - PDB_FL_RECORDS) / PDB_FL_RECORD_BYTES;

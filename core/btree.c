@@ -24,7 +24,8 @@ _Static_assert(PDB_NODE_RESERVED + 2 == PDB_NODE_UPPER && PDB_NODE_UPPER + 4 == 
 _Static_assert(PDB_LEAF_KLEN + 2 == PDB_LEAF_VLEN && PDB_LEAF_VLEN + 4 == PDB_LEAF_FLAGS, "leaf cell");
 _Static_assert(PDB_LEAF_FLAGS + 1 == PDB_LEAF_KEY && PDB_LEAF_KEY == PDB_LEAF_FIXED, "leaf cell");
 _Static_assert(PDB_OVF_FIRST + 8 == PDB_OVF_TAG && PDB_OVF_TAG + PDB_TAG_BYTES == PDB_OVF_REF, "overflow reference");
-_Static_assert(PDB_BRANCH_CHILD + 8 == PDB_BRANCH_TAG && PDB_BRANCH_TAG + PDB_TAG_BYTES == PDB_BRANCH_KLEN, "branch cell");
+_Static_assert(PDB_BRANCH_CHILD + 8 == PDB_BRANCH_TAG, "branch cell");
+_Static_assert(PDB_BRANCH_TAG + PDB_TAG_BYTES == PDB_BRANCH_KLEN, "branch cell");
 _Static_assert(PDB_BRANCH_KLEN + 2 == PDB_BRANCH_KEY && PDB_BRANCH_KEY == PDB_BRANCH_FIXED, "branch cell");
 
 static inline unsigned n_count(const uint8_t *d) { return pdb_get16(d + PDB_NODE_COUNT); }
@@ -94,8 +95,8 @@ int pdb_bt_check_node(const uint8_t *d, uint32_t ps, uint64_t pgno)
     unsigned n = n_count(d);
     uint32_t up = n_upper(d);
     size_t mk = pdb_bt_max_key(ps), lim = inline_limit(ps);
-    if ((size_t)PDB_NODE_SLOTS + PDB_NODE_SLOT_BYTES * (size_t)n > up || up > ps || pdb_get16(d + PDB_NODE_RESERVED) != 0 ||
-        (!leaf && n == 0))
+    if ((size_t)PDB_NODE_SLOTS + PDB_NODE_SLOT_BYTES * (size_t)n > up || up > ps ||
+        pdb_get16(d + PDB_NODE_RESERVED) != 0 || (!leaf && n == 0))
         return pdb_err(PAGEDB_ECORRUPT, "page %llu: bad node header (%u cells, upper %u)", (unsigned long long)pgno, n,
                        up);
     size_t used = PDB_NODE_SLOT_BYTES * (size_t)n;
@@ -326,10 +327,10 @@ static uint32_t ovf_pages(uint32_t ps, size_t vlen)
     return (uint32_t)((vlen + body - 1) / body);
 }
 
-static void run_tag(uint8_t out[16], const uint8_t *tags, uint32_t n)
+static void run_tag(uint8_t out[PDB_TAG_BYTES], const uint8_t *tags, uint32_t n)
 {
-    if (n == 1) memcpy(out, tags, 16);
-    else pdb_hash16(out, tags, (size_t)n * 16);
+    if (n == 1) memcpy(out, tags, PDB_TAG_BYTES);
+    else pdb_hash16(out, tags, (size_t)n * PDB_TAG_BYTES);
 }
 
 /* A leaf's overflow reference (first page, value length) must name a run inside the file
@@ -355,7 +356,7 @@ static int ovf_read(pdb_btctx *c, uint32_t realm, uint64_t leaf, const uint8_t *
     uint64_t first = pdb_get64(ref + PDB_OVF_FIRST);
     int rc0 = ovf_check(c, leaf, ref, vlen);
     if (rc0) return rc0;
-    size_t need = (size_t)n * ps + (size_t)n * 16;
+    size_t need = (size_t)n * ps + (size_t)n * PDB_TAG_BYTES;
     int rc = ensure(&c->vbuf, &c->vcap, need, 1);
     if (rc) return rc;
     uint8_t *tags = c->vbuf + (size_t)n * ps;
@@ -363,7 +364,7 @@ static int ovf_read(pdb_btctx *c, uint32_t realm, uint64_t leaf, const uint8_t *
        (EAUTH), not a structural error */
     rc = pdb_pager_read_run(c->p, realm, first, n, 0, c->vbuf, tags);
     if (rc) return rc;
-    uint8_t t[16];
+    uint8_t t[PDB_TAG_BYTES];
     run_tag(t, tags, n);
     if (pdb_tag_cmp(t, ref + PDB_OVF_TAG) != 0)
         return pdb_err(PAGEDB_EAUTH, "overflow pages %llu..%llu: tags do not match the leaf's record",
@@ -390,7 +391,7 @@ static int ovf_write(pdb_btctx *c, pdb_tree *t, const uint8_t *val, size_t vlen,
     int rc = pdb_pager_alloc_run(c->p, n, &first);
     if (rc) return rc;
     /* write in chunks of up to 64 pages to bound the scratch size */
-    uint8_t *tags = malloc((size_t)n * 16);
+    uint8_t *tags = malloc((size_t)n * PDB_TAG_BYTES);
     if (!tags) return PAGEDB_ENOMEM;
     for (uint32_t done = 0; done < n && !rc;) {
         uint32_t k = n - done < 64 ? n - done : 64;
@@ -403,7 +404,8 @@ static int ovf_write(pdb_btctx *c, pdb_tree *t, const uint8_t *val, size_t vlen,
             memcpy(pg + PDB_PAGE_HDR, val + off, len);
             memset(pg + PDB_PAGE_HDR + len, 0, body - len);
         }
-        rc = pdb_pager_write_run(c->p, t->realm, PDB_KIND_OVERFLOW, first + done, k, c->vbuf, tags + (size_t)done * 16);
+        rc = pdb_pager_write_run(c->p, t->realm, PDB_KIND_OVERFLOW, first + done, k, c->vbuf,
+                                 tags + (size_t)done * PDB_TAG_BYTES);
         done += k;
     }
     if (!rc) {
@@ -505,8 +507,8 @@ int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, paged
 {
     if (!t->root) return PAGEDB_ENOTFOUND;
     uint64_t pg = t->root;
-    uint8_t tag[16];
-    memcpy(tag, t->root_tag, 16);
+    uint8_t tag[PDB_TAG_BYTES];
+    memcpy(tag, t->root_tag, PDB_TAG_BYTES);
     for (uint32_t level = t->depth;; level--) {
         pdb_frame *f;
         int rc = get_page(c, t, pg, tag, level, &f);
@@ -679,8 +681,8 @@ static int path_find(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen,
                   c->nhold == t->depth;
     if (c->nhold && !hold_ok) hold_drop(c);
     uint64_t pg = t->root;
-    uint8_t tag[16];
-    memcpy(tag, t->root_tag, 16);
+    uint8_t tag[PDB_TAG_BYTES];
+    memcpy(tag, t->root_tag, PDB_TAG_BYTES);
     for (uint32_t level = t->depth;; level--) {
         pdb_frame *f;
         if (hold_ok && (w->n == 0 || w->held[w->n - 1]) && c->hold[w->n]->pgno == pg) {
@@ -967,7 +969,7 @@ static int rebalance(pdb_btctx *c, pdb_tree *t, wpath *w, int lvl)
                 w->f[0] = NULL;
                 t->root = 0;
                 t->depth = 0;
-                memset(t->root_tag, 0, 16);
+                memset(t->root_tag, 0, PDB_TAG_BYTES);
                 t->pages--;
             } else if (!n_leaf(d) && n == 1) {
                 pdb_cell only;
@@ -1168,7 +1170,7 @@ static int flush_cmp(const void *a, const void *b)
 }
 
 /* Seal branch pg after its owned children: their tags into its cells, then the page. */
-static int flush_branch(pdb_btctx *c, pdb_tree *t, uint64_t pg, uint32_t level, uint8_t tag_out[16])
+static int flush_branch(pdb_btctx *c, pdb_tree *t, uint64_t pg, uint32_t level, uint8_t tag_out[PDB_TAG_BYTES])
 {
     pdb_frame *f;
     int rc = get_page(c, t, pg, NULL, (int)level, &f);
@@ -1176,7 +1178,7 @@ static int flush_branch(pdb_btctx *c, pdb_tree *t, uint64_t pg, uint32_t level, 
     unsigned n = n_count(f->data);
     for (unsigned i = 0; i < n && !rc; i++) {
         uint64_t ch = br_child(f->data, i);
-        uint8_t ct[16];
+        uint8_t ct[PDB_TAG_BYTES];
         int own = pdb_pager_owned_tag(c->p, ch, ct);
         if (own < 0)
             rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: owned child %llu was never sealed", (unsigned long long)pg,
@@ -1200,10 +1202,10 @@ int pdb_bt_flush(pdb_btctx *c, pdb_tree *t)
     int rc = flush_collect(c, t, t->root, t->depth, &l);
     if (!rc) qsort(l.v, l.n, sizeof *l.v, flush_cmp);
     for (size_t i = 0; i < l.n && !rc; i++) {
-        uint8_t tag[16];
+        uint8_t tag[PDB_TAG_BYTES];
         if (l.v[i].level == 1) rc = pdb_pager_flush_page(c->p, l.v[i].pgno, tag);
         else rc = flush_branch(c, t, l.v[i].pgno, l.v[i].level, tag);
-        if (!rc && l.v[i].pgno == t->root) memcpy(t->root_tag, tag, 16);
+        if (!rc && l.v[i].pgno == t->root) memcpy(t->root_tag, tag, PDB_TAG_BYTES);
     }
     free(l.v);
     return rc;
@@ -1219,14 +1221,15 @@ static int walk(pdb_btctx *c, const pdb_tree *t, uint64_t pg, const uint8_t *tag
     uint32_t ps = c->p->page_size;
     uint8_t *buf;
     if (posix_memalign((void **)&buf, 4096, ps)) return PAGEDB_ENOMEM;
-    uint8_t got[16];
+    uint8_t got[PDB_TAG_BYTES];
     /* the parent's tag is checked before the kind: a stale page is EAUTH (Merkle), not ECORRUPT */
     int kind = level == 1 ? PDB_KIND_LEAF : PDB_KIND_BRANCH;
     int rc = pdb_pager_read_run(c->p, t->realm, pg, 1, 0, buf, got);
     if (!rc && tag && pdb_tag_cmp(got, tag) != 0)
         rc = pdb_err(PAGEDB_EAUTH, "page %llu: tag does not match the one its parent records", (unsigned long long)pg);
     if (!rc && buf[PDB_PH_KIND] != kind)
-        rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)pg, buf[PDB_PH_KIND], kind);
+        rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)pg, buf[PDB_PH_KIND],
+                     kind);
     if (rc) goto out;
     (*pages)++;
     /* the same structural check as every page entering the pool; then only the bounds
@@ -1415,7 +1418,7 @@ int pdb_cur_seek(pdb_cur *cu, const uint8_t *key, size_t klen, int mode)
     if (t->depth > PDB_MAX_DEPTH) return pdb_err(PAGEDB_ECORRUPT, "tree depth %u", t->depth);
     cu->depth = t->depth;
     cu->pg[0] = t->root;
-    memcpy(cu->tag[0], t->root_tag, 16);
+    memcpy(cu->tag[0], t->root_tag, PDB_TAG_BYTES);
     if (mode == PAGEDB_SEEK_FIRST || mode == PAGEDB_SEEK_LAST) {
         int dir = mode == PAGEDB_SEEK_FIRST ? 1 : -1;
         int rc = cur_descend_edge(cu, 0, dir);

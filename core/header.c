@@ -28,15 +28,21 @@ _Static_assert(PDB_HDR_MAGIC + PDB_HDR_MAGIC_BYTES == PDB_HDR_VERSION, "header: 
 _Static_assert(PDB_HDR_VERSION + 4 == PDB_HDR_PAGE_SIZE && PDB_HDR_PAGE_SIZE + 4 == PDB_HDR_CIPHER, "header: sizes");
 _Static_assert(PDB_HDR_CIPHER + 1 == PDB_HDR_KDF && PDB_HDR_KDF + 1 == PDB_HDR_RESERVED0, "header: ids");
 _Static_assert(PDB_HDR_RESERVED0 + 6 == PDB_HDR_DBID && PDB_HDR_DBID + PDB_DBID_BYTES == PDB_HDR_SALT, "header: uuid");
-_Static_assert(PDB_HDR_SALT + PDB_SALT_BYTES == PDB_HDR_OPSLIMIT && PDB_HDR_OPSLIMIT + 8 == PDB_HDR_MEMLIMIT, "header: kdf");
-_Static_assert(PDB_HDR_MEMLIMIT + 8 == PDB_HDR_WRAP_NONCE && PDB_HDR_WRAP_AAD_BYTES == PDB_HDR_WRAP_NONCE, "header: nonce");
+_Static_assert(PDB_HDR_SALT + PDB_SALT_BYTES == PDB_HDR_OPSLIMIT, "header: kdf");
+_Static_assert(PDB_HDR_OPSLIMIT + 8 == PDB_HDR_MEMLIMIT, "header: kdf");
+_Static_assert(PDB_HDR_MEMLIMIT + 8 == PDB_HDR_WRAP_NONCE, "header: nonce");
+_Static_assert(PDB_HDR_WRAP_AAD_BYTES == PDB_HDR_WRAP_NONCE, "header: nonce");
 _Static_assert(PDB_HDR_WRAP_NONCE + PDB_NONCE_BYTES == PDB_HDR_WRAPPED_DEK, "header: wrapped DEK0");
-_Static_assert(PDB_HDR_WRAPPED_DEK + PDB_WRAPPED_BYTES == PDB_HDR_STATIC && PDB_HDR_STATIC == PDB_HDR_TXN, "header: static");
+_Static_assert(PDB_HDR_WRAPPED_DEK + PDB_WRAPPED_BYTES == PDB_HDR_STATIC, "header: static");
+_Static_assert(PDB_HDR_STATIC == PDB_HDR_TXN, "header: static");
 _Static_assert(PDB_HDR_TXN + 8 == PDB_HDR_CAT_ROOT && PDB_HDR_CAT_ROOT + 8 == PDB_HDR_CAT_TAG, "header: catalog");
-_Static_assert(PDB_HDR_CAT_TAG + PDB_TAG_BYTES == PDB_HDR_FL_HEAD && PDB_HDR_FL_HEAD + 8 == PDB_HDR_FL_TAG, "header: freelist");
-_Static_assert(PDB_HDR_FL_TAG + PDB_TAG_BYTES == PDB_HDR_PAGE_COUNT && PDB_HDR_PAGE_COUNT + 8 == PDB_HDR_NFREE, "header: counts");
+_Static_assert(PDB_HDR_CAT_TAG + PDB_TAG_BYTES == PDB_HDR_FL_HEAD, "header: freelist");
+_Static_assert(PDB_HDR_FL_HEAD + 8 == PDB_HDR_FL_TAG, "header: freelist");
+_Static_assert(PDB_HDR_FL_TAG + PDB_TAG_BYTES == PDB_HDR_PAGE_COUNT, "header: counts");
+_Static_assert(PDB_HDR_PAGE_COUNT + 8 == PDB_HDR_NFREE, "header: counts");
 _Static_assert(PDB_HDR_NFREE + 8 == PDB_HDR_NEXT_REALM && PDB_HDR_NEXT_REALM + 4 == PDB_HDR_CAT_DEPTH, "header: realm");
-_Static_assert(PDB_HDR_CAT_DEPTH + 4 == PDB_HDR_NEXT_SEG && PDB_HDR_NEXT_SEG + 8 == PDB_HDR_RESERVED1, "header: segments");
+_Static_assert(PDB_HDR_CAT_DEPTH + 4 == PDB_HDR_NEXT_SEG, "header: segments");
+_Static_assert(PDB_HDR_NEXT_SEG + 8 == PDB_HDR_RESERVED1, "header: segments");
 _Static_assert(PDB_HDR_RESERVED1 + 8 == PDB_HDR_MAC && PDB_HDR_MAC + PDB_TAG_BYTES == PDB_HDR_USED, "header: MAC");
 
 static const uint8_t MAGIC[PDB_HDR_MAGIC_BYTES] = {0x89, 'P', 'G', 'D', 'B', '\r', '\n', 0x1a};

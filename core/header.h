@@ -142,6 +142,7 @@ enum { PDB_HDR_VALID = 0, PDB_HDR_ZERO = 1, PDB_HDR_BAD = 2, PDB_HDR_INCONSISTEN
  * (authentic, but out of range or in the wrong slot; m filled). why receives a message
  * naming the slot for every class but VALID.
  */
-int pdb_header_check(const pagedb *db, int slot, const uint8_t *page, size_t got, pdb_meta *m, char *why, size_t whylen);
+int pdb_header_check(const pagedb *db, int slot, const uint8_t *page, size_t got, pdb_meta *m, char *why,
+                     size_t whylen);
 
 #endif

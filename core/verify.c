@@ -151,7 +151,8 @@ static int call_verify(pagedb *db, uint64_t *pages_checked)
                     rc = pdb_err(PAGEDB_EAUTH, "freelist page %llu: tag does not match its predecessor's record",
                                  (unsigned long long)pg);
                 if (!rc && buf[PDB_PH_KIND] != PDB_KIND_FREELIST)
-                    rc = pdb_err(PAGEDB_ECORRUPT, "freelist page %llu: kind %d", (unsigned long long)pg, buf[PDB_PH_KIND]);
+                    rc = pdb_err(PAGEDB_ECORRUPT, "freelist page %llu: kind %d", (unsigned long long)pg,
+                                 buf[PDB_PH_KIND]);
                 if (rc) break;
                 pdb_flpage fl;
                 pdb_flpage_parse(buf, &fl);

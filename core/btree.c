@@ -1,60 +1,56 @@
 /*
- * btree.c — copy-on-write B+ tree over the pager. See btree.h for invariants and
- * docs/FORMAT.md §5 for the node layout:
- *
- *   node body (after the 64-byte page header):
- *     64  u16  number of cells n
- *     66  u16  reserved (0)
- *     68  u32  upper: page offset where the cell area starts (cells fill [upper, P))
- *     72  u16  slot[n]: page offsets of the cells, in key order
- *   leaf cell:   u16 klen, u32 vlen, u8 flags, key[klen], then value[vlen] or, with
- *                flags bit 0 (overflow), u64 first overflow page + 16-byte run tag
- *   branch cell: u64 child page, 16-byte child tag, u16 klen, key[klen]
+ * btree.c — copy-on-write B+ tree over the pager. See btree.h for invariants, and
+ * node.h (docs/FORMAT.md §5) for the node layout: every field is read and written at its
+ * PDB_NODE_* / PDB_LEAF_* / PDB_BRANCH_* / PDB_OVF_* offset, and every cell is read through
+ * pdb_cell_parse.
  *
  * Modification is top-down copy-on-write: every page on the path from the root to the
  * leaf is "touched" (pdb_pager_touch) before any change, so parents are always owned by
  * the transaction when a child moves. Tags of owned children are fixed at flush.
  */
 #include "btree.h"
+#include "node.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
-#define NH 72 /* end of the node header: first slot */
-#define LEAF_FIXED 7
-#define BRANCH_FIXED 26
-#define OVF_REF 24
-#define F_OVERFLOW 1
+/* ---- node accessors (node.h; FORMAT.md §5) ---- */
 
-/* ---- node accessors ---- */
+/* The fields of FORMAT.md §5, §5.1, §5.2 follow each other without gaps. */
+_Static_assert(PDB_NODE_COUNT == PDB_PAGE_HDR && PDB_NODE_COUNT + 2 == PDB_NODE_RESERVED, "node header");
+_Static_assert(PDB_NODE_RESERVED + 2 == PDB_NODE_UPPER && PDB_NODE_UPPER + 4 == PDB_NODE_SLOTS, "node header");
+_Static_assert(PDB_LEAF_KLEN + 2 == PDB_LEAF_VLEN && PDB_LEAF_VLEN + 4 == PDB_LEAF_FLAGS, "leaf cell");
+_Static_assert(PDB_LEAF_FLAGS + 1 == PDB_LEAF_KEY && PDB_LEAF_KEY == PDB_LEAF_FIXED, "leaf cell");
+_Static_assert(PDB_OVF_FIRST + 8 == PDB_OVF_TAG && PDB_OVF_TAG + PDB_TAG_BYTES == PDB_OVF_REF, "overflow reference");
+_Static_assert(PDB_BRANCH_CHILD + 8 == PDB_BRANCH_TAG, "branch cell");
+_Static_assert(PDB_BRANCH_TAG + PDB_TAG_BYTES == PDB_BRANCH_KLEN, "branch cell");
+_Static_assert(PDB_BRANCH_KLEN + 2 == PDB_BRANCH_KEY && PDB_BRANCH_KEY == PDB_BRANCH_FIXED, "branch cell");
 
-static inline unsigned n_count(const uint8_t *d) { return pdb_get16(d + 64); }
-static inline void n_set_count(uint8_t *d, unsigned n) { pdb_put16(d + 64, (uint16_t)n); }
-static inline uint32_t n_upper(const uint8_t *d) { return pdb_get32(d + 68); }
-static inline void n_set_upper(uint8_t *d, uint32_t u) { pdb_put32(d + 68, u); }
-static inline unsigned n_slot(const uint8_t *d, unsigned i) { return pdb_get16(d + NH + 2 * i); }
-static inline int n_leaf(const uint8_t *d) { return d[0] == PDB_KIND_LEAF; }
-
-static size_t cell_size_at(const uint8_t *d, unsigned off, int leaf)
+static inline unsigned n_count(const uint8_t *d) { return pdb_get16(d + PDB_NODE_COUNT); }
+static inline void n_set_count(uint8_t *d, unsigned n) { pdb_put16(d + PDB_NODE_COUNT, (uint16_t)n); }
+static inline uint32_t n_upper(const uint8_t *d) { return pdb_get32(d + PDB_NODE_UPPER); }
+static inline void n_set_upper(uint8_t *d, uint32_t u) { pdb_put32(d + PDB_NODE_UPPER, u); }
+static inline unsigned n_slot(const uint8_t *d, unsigned i)
 {
-    if (leaf) {
-        size_t kl = pdb_get16(d + off);
-        return LEAF_FIXED + kl + ((d[off + 6] & F_OVERFLOW) ? OVF_REF : pdb_get32(d + off + 2));
-    }
-    return BRANCH_FIXED + pdb_get16(d + off + 24);
+    return pdb_get16(d + PDB_NODE_SLOTS + PDB_NODE_SLOT_BYTES * i);
 }
-
-static void cell_key(const uint8_t *d, unsigned off, int leaf, const uint8_t **k, size_t *kl)
+static inline void n_set_slot(uint8_t *d, unsigned i, unsigned off)
 {
-    if (leaf) {
-        *kl = pdb_get16(d + off);
-        *k = d + off + LEAF_FIXED;
-    } else {
-        *kl = pdb_get16(d + off + 24);
-        *k = d + off + BRANCH_FIXED;
-    }
+    pdb_put16(d + PDB_NODE_SLOTS + PDB_NODE_SLOT_BYTES * i, (uint16_t)off);
+}
+static inline int n_leaf(const uint8_t *d) { return d[PDB_PH_KIND] == PDB_KIND_LEAF; }
+
+/* Cell i of a leaf / branch node, parsed (node.h). */
+static inline void leaf_cell(const uint8_t *d, unsigned i, pdb_cell *c) { pdb_cell_parse(d, n_slot(d, i), 1, c); }
+static inline void branch_cell(const uint8_t *d, unsigned i, pdb_cell *c) { pdb_cell_parse(d, n_slot(d, i), 0, c); }
+
+static inline size_t cell_size_at(const uint8_t *d, unsigned off, int leaf)
+{
+    pdb_cell c;
+    pdb_cell_parse(d, off, leaf, &c);
+    return c.size;
 }
 
 static int keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
@@ -65,7 +61,7 @@ static int keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
     return al < bl ? -1 : al > bl ? 1 : 0;
 }
 
-static size_t capacity(uint32_t ps) { return ps - NH; }
+static size_t capacity(uint32_t ps) { return ps - PDB_NODE_SLOTS; }
 
 size_t pdb_bt_max_key(uint32_t page_size)
 {
@@ -80,9 +76,9 @@ static size_t inline_limit(uint32_t ps) { return capacity(ps) / 4; }
  * (pdb_pager_get's miss, after authentication) and on every page verify walks, like
  * SQLite's btreeInitPage: authentication proves who wrote a page, not that the writer
  * was right. After it passes, every accessor below stays inside the page without further
- * checks (n_slot, cell_size_at, cell_key, br_child, the leaf value), node_insert's free
- * space cannot underflow, and every cell obeys invariant 5 (a split always fits):
- *   - NH + 2n <= upper <= P; reserved field 0; a branch has n >= 1;
+ * checks (n_slot, pdb_cell_parse and its users), node_insert's free space cannot
+ * underflow, and every cell obeys invariant 5 (a split always fits):
+ *   - 72 + 2n <= upper <= P; reserved field 0; a branch has n >= 1;
  *   - each cell lies in [upper, P) and inside the page, with its whole length;
  *   - leaf: klen <= max key; flags 0 or 1; inline: 7 + k + v + 2 <= (P-72)/4 or v <= 24;
  *     overflow: v >= 1 and a first page >= 2 (the run's end against the file's page count
@@ -95,44 +91,42 @@ static size_t inline_limit(uint32_t ps) { return capacity(ps) / 4; }
  */
 int pdb_bt_check_node(const uint8_t *d, uint32_t ps, uint64_t pgno)
 {
-    int leaf = d[0] == PDB_KIND_LEAF;
+    int leaf = n_leaf(d);
     unsigned n = n_count(d);
     uint32_t up = n_upper(d);
     size_t mk = pdb_bt_max_key(ps), lim = inline_limit(ps);
-    if ((size_t)NH + 2 * (size_t)n > up || up > ps || pdb_get16(d + 66) != 0 || (!leaf && n == 0))
+    if ((size_t)PDB_NODE_SLOTS + PDB_NODE_SLOT_BYTES * (size_t)n > up || up > ps ||
+        pdb_get16(d + PDB_NODE_RESERVED) != 0 || (!leaf && n == 0))
         return pdb_err(PAGEDB_ECORRUPT, "page %llu: bad node header (%u cells, upper %u)", (unsigned long long)pgno, n,
                        up);
-    size_t used = 2 * (size_t)n;
+    size_t used = PDB_NODE_SLOT_BYTES * (size_t)n;
     const uint8_t *pk = NULL;
     size_t pkl = 0;
     for (unsigned i = 0; i < n; i++) {
-        size_t off = n_slot(d, i), kl, cs;
-        if (off < up || off + (leaf ? LEAF_FIXED : BRANCH_FIXED) > ps) goto bad_cell;
+        size_t off = n_slot(d, i);
+        /* the fixed part first: pdb_cell_parse reads only that */
+        if (off < up || off + (leaf ? PDB_LEAF_FIXED : PDB_BRANCH_FIXED) > ps) goto bad_cell;
+        pdb_cell cl;
+        pdb_cell_parse(d, off, leaf, &cl);
+        if (cl.klen > mk) goto bad_cell;
         if (leaf) {
-            uint64_t vl = pdb_get32(d + off + 2);
-            uint8_t fl = d[off + 6];
-            kl = pdb_get16(d + off);
-            if (kl > mk || (fl & ~F_OVERFLOW)) goto bad_cell;
-            if (fl & F_OVERFLOW) {
-                cs = LEAF_FIXED + kl + OVF_REF;
-                if (vl == 0 || off + cs > ps || pdb_get64(d + off + LEAF_FIXED + kl) < 2) goto bad_cell;
-            } else {
-                if (LEAF_FIXED + kl + vl + 2 > lim && vl > OVF_REF) goto bad_cell;
-                cs = LEAF_FIXED + kl + (size_t)vl;
+            uint64_t vl = cl.vlen; /* 64-bit: the inline bound below cannot wrap on 32-bit targets */
+            if (cl.flags & ~PDB_LEAF_F_OVERFLOW) goto bad_cell;
+            if (cl.overflow) {
+                if (vl == 0 || off + cl.size > ps || pdb_get64(cl.val + PDB_OVF_FIRST) < 2) goto bad_cell;
+            } else if (PDB_LEAF_FIXED + cl.klen + vl + PDB_NODE_SLOT_BYTES > lim && vl > PDB_OVF_REF) {
+                goto bad_cell;
             }
-        } else {
-            kl = pdb_get16(d + off + 24);
-            if (kl > mk || (i == 0 && kl != 0) || pdb_get64(d + off) < 2) goto bad_cell;
-            cs = BRANCH_FIXED + kl;
+        } else if ((i == 0 && cl.klen != 0) || cl.child < 2) {
+            goto bad_cell;
         }
-        if (off + cs > ps) goto bad_cell;
-        used += cs;
-        const uint8_t *k = d + off + (leaf ? LEAF_FIXED : BRANCH_FIXED);
-        if ((leaf || i > 0) && pk && keycmp(pk, pkl, k, kl) >= 0)
+        if (off + cl.size > ps) goto bad_cell;
+        used += cl.size;
+        if ((leaf || i > 0) && pk && keycmp(pk, pkl, cl.key, cl.klen) >= 0)
             return pdb_err(PAGEDB_ECORRUPT, "page %llu: keys out of order at cell %u", (unsigned long long)pgno, i);
         if (leaf || i > 0) {
-            pk = k;
-            pkl = kl;
+            pk = cl.key;
+            pkl = cl.klen;
         }
         continue;
     bad_cell:
@@ -149,7 +143,7 @@ static size_t node_used(const uint8_t *d)
 {
     unsigned n = n_count(d);
     int leaf = n_leaf(d);
-    size_t u = 2 * (size_t)n;
+    size_t u = PDB_NODE_SLOT_BYTES * (size_t)n;
     for (unsigned i = 0; i < n; i++) u += cell_size_at(d, n_slot(d, i), leaf);
     return u;
 }
@@ -161,10 +155,9 @@ static unsigned leaf_search(const uint8_t *d, const uint8_t *k, size_t kl, int *
     *exact = 0;
     while (lo < hi) {
         unsigned mid = (lo + hi) / 2;
-        const uint8_t *mk;
-        size_t ml;
-        cell_key(d, n_slot(d, mid), 1, &mk, &ml);
-        int c = keycmp(mk, ml, k, kl);
+        pdb_cell m;
+        leaf_cell(d, mid, &m);
+        int c = keycmp(m.key, m.klen, k, kl);
         if (c < 0) lo = mid + 1;
         else {
             if (c == 0) *exact = 1;
@@ -180,18 +173,31 @@ static unsigned branch_search(const uint8_t *d, const uint8_t *k, size_t kl)
     unsigned lo = 1, hi = n_count(d);
     while (lo < hi) {
         unsigned mid = (lo + hi) / 2;
-        const uint8_t *mk;
-        size_t ml;
-        cell_key(d, n_slot(d, mid), 0, &mk, &ml);
-        if (keycmp(mk, ml, k, kl) <= 0) lo = mid + 1;
+        pdb_cell m;
+        branch_cell(d, mid, &m);
+        if (keycmp(m.key, m.klen, k, kl) <= 0) lo = mid + 1;
         else hi = mid;
     }
     return lo - 1;
 }
 
-static uint64_t br_child(const uint8_t *d, unsigned i) { return pdb_get64(d + n_slot(d, i)); }
-static const uint8_t *br_tag(const uint8_t *d, unsigned i) { return d + n_slot(d, i) + 8; }
-static void br_set_child(uint8_t *d, unsigned i, uint64_t pg) { pdb_put64(d + n_slot(d, i), pg); }
+static inline uint64_t br_child(const uint8_t *d, unsigned i)
+{
+    pdb_cell c;
+    branch_cell(d, i, &c);
+    return c.child;
+}
+static inline const uint8_t *br_tag(const uint8_t *d, unsigned i)
+{
+    pdb_cell c;
+    branch_cell(d, i, &c);
+    return c.child_tag;
+}
+static void br_set_child(uint8_t *d, unsigned i, uint64_t pg) { pdb_put64(d + n_slot(d, i) + PDB_BRANCH_CHILD, pg); }
+static void br_set_tag(uint8_t *d, unsigned i, const uint8_t tag[PDB_TAG_BYTES])
+{
+    memcpy(d + n_slot(d, i) + PDB_BRANCH_TAG, tag, PDB_TAG_BYTES);
+}
 
 /* Rebuild a node from a list of cells (pointers into other buffers). */
 typedef struct cellref {
@@ -201,12 +207,12 @@ typedef struct cellref {
 
 static void node_build(uint8_t *d, uint32_t ps, const cellref *cells, unsigned n)
 {
-    memset(d + 64, 0, ps - 64);
+    memset(d + PDB_PAGE_HDR, 0, ps - PDB_PAGE_HDR);
     uint32_t up = ps;
     for (unsigned i = 0; i < n; i++) {
         up -= (uint32_t)cells[i].n;
         memcpy(d + up, cells[i].p, cells[i].n);
-        pdb_put16(d + NH + 2 * i, (uint16_t)up);
+        n_set_slot(d, i, up);
     }
     n_set_count(d, n);
     n_set_upper(d, up);
@@ -223,9 +229,9 @@ static int node_insert(pdb_btctx *c, uint8_t *d, unsigned pos, const uint8_t *ce
 {
     uint32_t ps = c->p->page_size;
     unsigned n = n_count(d);
-    size_t freec = n_upper(d) - (NH + 2 * (size_t)n);
-    if (cs + 2 > freec) {
-        if (node_used(d) + cs + 2 > capacity(ps)) return -1;
+    size_t freec = n_upper(d) - (PDB_NODE_SLOTS + PDB_NODE_SLOT_BYTES * (size_t)n);
+    if (cs + PDB_NODE_SLOT_BYTES > freec) {
+        if (node_used(d) + cs + PDB_NODE_SLOT_BYTES > capacity(ps)) return -1;
         /* compact: rebuild from a copy */
         memcpy(c->wbuf, d, ps);
         cellref *refs = (cellref *)(c->wbuf + ps);
@@ -239,8 +245,9 @@ static int node_insert(pdb_btctx *c, uint8_t *d, unsigned pos, const uint8_t *ce
     }
     uint32_t up = n_upper(d) - (uint32_t)cs;
     memcpy(d + up, cell, cs);
-    memmove(d + NH + 2 * (pos + 1), d + NH + 2 * pos, 2 * (size_t)(n - pos));
-    pdb_put16(d + NH + 2 * pos, (uint16_t)up);
+    memmove(d + PDB_NODE_SLOTS + PDB_NODE_SLOT_BYTES * (pos + 1), d + PDB_NODE_SLOTS + PDB_NODE_SLOT_BYTES * pos,
+            PDB_NODE_SLOT_BYTES * (size_t)(n - pos));
+    n_set_slot(d, pos, up);
     n_set_upper(d, up);
     n_set_count(d, n + 1);
     return 0;
@@ -252,7 +259,8 @@ static void node_remove(uint8_t *d, unsigned pos)
     unsigned n = n_count(d);
     unsigned off = n_slot(d, pos);
     if (off == n_upper(d)) n_set_upper(d, off + (uint32_t)cell_size_at(d, off, n_leaf(d)));
-    memmove(d + NH + 2 * pos, d + NH + 2 * (pos + 1), 2 * (size_t)(n - pos - 1));
+    memmove(d + PDB_NODE_SLOTS + PDB_NODE_SLOT_BYTES * pos, d + PDB_NODE_SLOTS + PDB_NODE_SLOT_BYTES * (pos + 1),
+            PDB_NODE_SLOT_BYTES * (size_t)(n - pos - 1));
     n_set_count(d, n - 1);
 }
 
@@ -319,10 +327,10 @@ static uint32_t ovf_pages(uint32_t ps, size_t vlen)
     return (uint32_t)((vlen + body - 1) / body);
 }
 
-static void run_tag(uint8_t out[16], const uint8_t *tags, uint32_t n)
+static void run_tag(uint8_t out[PDB_TAG_BYTES], const uint8_t *tags, uint32_t n)
 {
-    if (n == 1) memcpy(out, tags, 16);
-    else pdb_hash16(out, tags, (size_t)n * 16);
+    if (n == 1) memcpy(out, tags, PDB_TAG_BYTES);
+    else pdb_hash16(out, tags, (size_t)n * PDB_TAG_BYTES);
 }
 
 /* A leaf's overflow reference (first page, value length) must name a run inside the file
@@ -332,7 +340,7 @@ static void run_tag(uint8_t out[16], const uint8_t *tags, uint32_t n)
 static int ovf_check(pdb_btctx *c, uint64_t leaf, const uint8_t *ref, size_t vlen)
 {
     uint32_t n = ovf_pages(c->p->page_size, vlen);
-    uint64_t first = pdb_get64(ref), lim = pdb_pager_page_limit(c->p);
+    uint64_t first = pdb_get64(ref + PDB_OVF_FIRST), lim = pdb_pager_page_limit(c->p);
     if (n == 0 || first < 2 || first >= lim || n > lim - first)
         return pdb_err(PAGEDB_ECORRUPT, "page %llu: overflow reference to pages %llu+%u outside the file (%llu pages)",
                        (unsigned long long)leaf, (unsigned long long)first, n, (unsigned long long)lim);
@@ -345,10 +353,10 @@ static int ovf_read(pdb_btctx *c, uint32_t realm, uint64_t leaf, const uint8_t *
 {
     uint32_t ps = c->p->page_size;
     uint32_t n = ovf_pages(ps, vlen);
-    uint64_t first = pdb_get64(ref);
+    uint64_t first = pdb_get64(ref + PDB_OVF_FIRST);
     int rc0 = ovf_check(c, leaf, ref, vlen);
     if (rc0) return rc0;
-    size_t need = (size_t)n * ps + (size_t)n * 16;
+    size_t need = (size_t)n * ps + (size_t)n * PDB_TAG_BYTES;
     int rc = ensure(&c->vbuf, &c->vcap, need, 1);
     if (rc) return rc;
     uint8_t *tags = c->vbuf + (size_t)n * ps;
@@ -356,15 +364,15 @@ static int ovf_read(pdb_btctx *c, uint32_t realm, uint64_t leaf, const uint8_t *
        (EAUTH), not a structural error */
     rc = pdb_pager_read_run(c->p, realm, first, n, 0, c->vbuf, tags);
     if (rc) return rc;
-    uint8_t t[16];
+    uint8_t t[PDB_TAG_BYTES];
     run_tag(t, tags, n);
-    if (pdb_tag_cmp(t, ref + 8) != 0)
+    if (pdb_tag_cmp(t, ref + PDB_OVF_TAG) != 0)
         return pdb_err(PAGEDB_EAUTH, "overflow pages %llu..%llu: tags do not match the leaf's record",
                        (unsigned long long)first, (unsigned long long)(first + n - 1));
     for (uint32_t i = 0; i < n; i++)
-        if (c->vbuf[(size_t)i * ps] != PDB_KIND_OVERFLOW)
+        if (c->vbuf[(size_t)i * ps + PDB_PH_KIND] != PDB_KIND_OVERFLOW)
             return pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)(first + i),
-                           c->vbuf[(size_t)i * ps], PDB_KIND_OVERFLOW);
+                           c->vbuf[(size_t)i * ps + PDB_PH_KIND], PDB_KIND_OVERFLOW);
     size_t body = ps - PDB_PAGE_HDR;
     for (uint32_t i = 0; i < n; i++) {
         size_t len = vlen - (size_t)i * body < body ? vlen - (size_t)i * body : body;
@@ -374,7 +382,7 @@ static int ovf_read(pdb_btctx *c, uint32_t realm, uint64_t leaf, const uint8_t *
     return PAGEDB_OK;
 }
 
-static int ovf_write(pdb_btctx *c, pdb_tree *t, const uint8_t *val, size_t vlen, uint8_t ref[OVF_REF])
+static int ovf_write(pdb_btctx *c, pdb_tree *t, const uint8_t *val, size_t vlen, uint8_t ref[PDB_OVF_REF])
 {
     uint32_t ps = c->p->page_size;
     uint32_t n = ovf_pages(ps, vlen);
@@ -383,7 +391,7 @@ static int ovf_write(pdb_btctx *c, pdb_tree *t, const uint8_t *val, size_t vlen,
     int rc = pdb_pager_alloc_run(c->p, n, &first);
     if (rc) return rc;
     /* write in chunks of up to 64 pages to bound the scratch size */
-    uint8_t *tags = malloc((size_t)n * 16);
+    uint8_t *tags = malloc((size_t)n * PDB_TAG_BYTES);
     if (!tags) return PAGEDB_ENOMEM;
     for (uint32_t done = 0; done < n && !rc;) {
         uint32_t k = n - done < 64 ? n - done : 64;
@@ -396,12 +404,13 @@ static int ovf_write(pdb_btctx *c, pdb_tree *t, const uint8_t *val, size_t vlen,
             memcpy(pg + PDB_PAGE_HDR, val + off, len);
             memset(pg + PDB_PAGE_HDR + len, 0, body - len);
         }
-        rc = pdb_pager_write_run(c->p, t->realm, PDB_KIND_OVERFLOW, first + done, k, c->vbuf, tags + (size_t)done * 16);
+        rc = pdb_pager_write_run(c->p, t->realm, PDB_KIND_OVERFLOW, first + done, k, c->vbuf,
+                                 tags + (size_t)done * PDB_TAG_BYTES);
         done += k;
     }
     if (!rc) {
-        pdb_put64(ref, first);
-        run_tag(ref + 8, tags, n);
+        pdb_put64(ref + PDB_OVF_FIRST, first);
+        run_tag(ref + PDB_OVF_TAG, tags, n);
         t->pages += n;
     }
     free(tags);
@@ -412,7 +421,7 @@ static int ovf_write(pdb_btctx *c, pdb_tree *t, const uint8_t *val, size_t vlen,
 static int ovf_free(pdb_btctx *c, pdb_tree *t, uint64_t leaf, const uint8_t *ref, size_t vlen)
 {
     uint32_t n = ovf_pages(c->p->page_size, vlen);
-    uint64_t first = pdb_get64(ref);
+    uint64_t first = pdb_get64(ref + PDB_OVF_FIRST);
     int rc0 = ovf_check(c, leaf, ref, vlen);
     if (rc0) return rc0;
     for (uint32_t i = 0; i < n; i++) {
@@ -467,8 +476,8 @@ static int get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, 
     if (c->writer || c->memo_off || (!c->memo && !memo_init(c)))
         return pdb_pager_get(c->p, c->writer, t->realm, pg, tag, kind, f);
     pdb_memo_ent *e = &c->memo[memo_slot(c, pg)];
-    /* A memo frame stays pinned, so its data (and data[0], the kind) cannot change. */
-    if (e->pg == pg && e->realm == t->realm && e->f->data[0] == kind &&
+    /* A memo frame stays pinned, so its data (and its kind) cannot change. */
+    if (e->pg == pg && e->realm == t->realm && e->f->data[PDB_PH_KIND] == kind &&
         (!tag || memcmp(e->tag, tag, PDB_TAG_BYTES) == 0)) {
         *f = e->f;
         return PAGEDB_OK;
@@ -498,17 +507,18 @@ int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, paged
 {
     if (!t->root) return PAGEDB_ENOTFOUND;
     uint64_t pg = t->root;
-    uint8_t tag[16];
-    memcpy(tag, t->root_tag, 16);
+    uint8_t tag[PDB_TAG_BYTES];
+    memcpy(tag, t->root_tag, PDB_TAG_BYTES);
     for (uint32_t level = t->depth;; level--) {
         pdb_frame *f;
         int rc = get_page(c, t, pg, tag, level, &f);
         if (rc) return rc;
         const uint8_t *d = f->data;
         if (level > 1) {
-            unsigned i = branch_search(d, key, klen);
-            pg = br_child(d, i);
-            memcpy(tag, br_tag(d, i), 16);
+            pdb_cell cl;
+            branch_cell(d, branch_search(d, key, klen), &cl);
+            pg = cl.child;
+            memcpy(tag, cl.child_tag, PDB_TAG_BYTES);
             put_page(c, f);
             continue;
         }
@@ -518,14 +528,13 @@ int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, paged
             put_page(c, f);
             return PAGEDB_ENOTFOUND;
         }
-        unsigned off = n_slot(d, i);
-        size_t kl = pdb_get16(d + off);
-        size_t vl = pdb_get32(d + off + 2);
-        const uint8_t *v = d + off + LEAF_FIXED + kl;
+        pdb_cell cl;
+        leaf_cell(d, i, &cl);
+        size_t vl = cl.vlen;
         c->last_pg = pg;
-        if (d[off + 6] & F_OVERFLOW) {
-            uint8_t ref[OVF_REF];
-            memcpy(ref, v, OVF_REF);
+        if (cl.overflow) {
+            uint8_t ref[PDB_OVF_REF];
+            memcpy(ref, cl.val, PDB_OVF_REF);
             put_page(c, f);
             const uint8_t *ov;
             rc = ovf_read(c, t->realm, pg, ref, vl, &ov);
@@ -536,7 +545,7 @@ int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, paged
         }
         rc = ensure(&c->vbuf, &c->vcap, vl ? vl : 1, 1);
         if (!rc) {
-            if (vl) memcpy(c->vbuf, v, vl);
+            if (vl) memcpy(c->vbuf, cl.val, vl);
             out->data = c->vbuf;
             out->size = vl;
         }
@@ -635,7 +644,9 @@ static int path_touch(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen
         unsigned i = rightmost ? n_count(d) - 1 : branch_search(d, key, klen);
         w->idx[w->n - 1] = i;
         pdb_frame *ch;
-        uint64_t cpg = br_child(d, i);
+        pdb_cell cl;
+        branch_cell(d, i, &cl);
+        uint64_t cpg = cl.child;
         w->from[w->n] = cpg;
         /* the held frame at this level, if the descent reaches the same page through a
            held parent (hold_ok: the held path is exactly the tree's current root path) */
@@ -643,7 +654,7 @@ static int path_touch(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen
             ch = c->hold[w->n];
             w->held[w->n] = 1;
         } else {
-            rc = get_page(c, t, cpg, br_tag(d, i), level - 1, &ch);
+            rc = get_page(c, t, cpg, cl.child_tag, level - 1, &ch);
             if (rc) return rc;
             rc = pdb_pager_touch(c->p, &ch, &moved);
             if (rc) {
@@ -670,8 +681,8 @@ static int path_find(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen,
                   c->nhold == t->depth;
     if (c->nhold && !hold_ok) hold_drop(c);
     uint64_t pg = t->root;
-    uint8_t tag[16];
-    memcpy(tag, t->root_tag, 16);
+    uint8_t tag[PDB_TAG_BYTES];
+    memcpy(tag, t->root_tag, PDB_TAG_BYTES);
     for (uint32_t level = t->depth;; level--) {
         pdb_frame *f;
         if (hold_ok && (w->n == 0 || w->held[w->n - 1]) && c->hold[w->n]->pgno == pg) {
@@ -687,8 +698,10 @@ static int path_find(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen,
         if (level == 1) return PAGEDB_OK;
         unsigned i = branch_search(f->data, key, klen);
         w->idx[w->n - 1] = i;
-        pg = br_child(f->data, i);
-        memcpy(tag, br_tag(f->data, i), 16);
+        pdb_cell cl;
+        branch_cell(f->data, i, &cl);
+        pg = cl.child;
+        memcpy(tag, cl.child_tag, PDB_TAG_BYTES);
     }
 }
 
@@ -711,12 +724,12 @@ static int path_cow(pdb_btctx *c, pdb_tree *t, wpath *w)
 /* Build a branch cell into buf; returns its size. */
 static size_t make_branch_cell(uint8_t *buf, uint64_t child, const uint8_t *tag, const uint8_t *k, size_t kl)
 {
-    pdb_put64(buf, child);
-    if (tag) memcpy(buf + 8, tag, 16);
-    else memset(buf + 8, 0, 16);
-    pdb_put16(buf + 24, (uint16_t)kl);
-    if (kl) memcpy(buf + BRANCH_FIXED, k, kl);
-    return BRANCH_FIXED + kl;
+    pdb_put64(buf + PDB_BRANCH_CHILD, child);
+    if (tag) memcpy(buf + PDB_BRANCH_TAG, tag, PDB_TAG_BYTES);
+    else memset(buf + PDB_BRANCH_TAG, 0, PDB_TAG_BYTES);
+    pdb_put16(buf + PDB_BRANCH_KLEN, (uint16_t)kl);
+    if (kl) memcpy(buf + PDB_BRANCH_KEY, k, kl);
+    return PDB_BRANCH_FIXED + kl;
 }
 
 /*
@@ -743,7 +756,7 @@ static int split_insert(pdb_btctx *c, pdb_tree *t, pdb_frame *f, unsigned pos, c
             refs[i].p = old + off;
             refs[i].n = cell_size_at(old, off, leaf);
         }
-        total += refs[i].n + 2;
+        total += refs[i].n + PDB_NODE_SLOT_BYTES;
     }
     unsigned cnt = n + 1, s;
     size_t cap = capacity(ps);
@@ -752,8 +765,8 @@ static int split_insert(pdb_btctx *c, pdb_tree *t, pdb_frame *f, unsigned pos, c
     } else {
         size_t acc = 0;
         for (s = 0; s < cnt - 1; s++) {
-            if (acc + refs[s].n + 2 > total / 2 && s > 0) break;
-            acc += refs[s].n + 2;
+            if (acc + refs[s].n + PDB_NODE_SLOT_BYTES > total / 2 && s > 0) break;
+            acc += refs[s].n + PDB_NODE_SLOT_BYTES;
         }
     }
     if (s == 0) s = 1;
@@ -761,8 +774,8 @@ static int split_insert(pdb_btctx *c, pdb_tree *t, pdb_frame *f, unsigned pos, c
     /* make sure both halves fit */
     for (;;) {
         size_t l = 0, r = 0;
-        for (unsigned i = 0; i < s; i++) l += refs[i].n + 2;
-        for (unsigned i = s; i < cnt; i++) r += refs[i].n + 2;
+        for (unsigned i = 0; i < s; i++) l += refs[i].n + PDB_NODE_SLOT_BYTES;
+        for (unsigned i = s; i < cnt; i++) r += refs[i].n + PDB_NODE_SLOT_BYTES;
         if (!leaf) r += 0; /* right's first key is dropped below; never grows */
         if (l > cap && s > 1) s--;
         else if (r > cap && s < cnt - 1) s++;
@@ -773,29 +786,24 @@ static int split_insert(pdb_btctx *c, pdb_tree *t, pdb_frame *f, unsigned pos, c
     if (rc) return rc;
     t->pages++;
     /* separator */
-    const uint8_t *rk, *lk;
-    size_t rkl, lkl;
+    pdb_cell rc1;
+    pdb_cell_parse(refs[s].p, 0, leaf, &rc1);
     if (leaf) {
-        rk = refs[s].p + LEAF_FIXED;
-        rkl = pdb_get16(refs[s].p);
-        lk = refs[s - 1].p + LEAF_FIXED;
-        lkl = pdb_get16(refs[s - 1].p);
+        pdb_cell lc;
+        pdb_cell_parse(refs[s - 1].p, 0, 1, &lc);
         size_t cp = 0;
-        while (cp < lkl && cp < rkl && lk[cp] == rk[cp]) cp++;
-        *seplen = cp + 1 <= rkl ? cp + 1 : rkl; /* shortest s with left < s <= right */
-        memcpy(sepbuf, rk, *seplen);
+        while (cp < lc.klen && cp < rc1.klen && lc.key[cp] == rc1.key[cp]) cp++;
+        *seplen = cp + 1 <= rc1.klen ? cp + 1 : rc1.klen; /* shortest s with left < s <= right */
+        memcpy(sepbuf, rc1.key, *seplen);
     } else {
-        rkl = pdb_get16(refs[s].p + 24);
-        memcpy(sepbuf, refs[s].p + BRANCH_FIXED, rkl);
-        *seplen = rkl;
+        memcpy(sepbuf, rc1.key, rc1.klen);
+        *seplen = rc1.klen;
     }
-    uint8_t first[BRANCH_FIXED];
+    uint8_t first[PDB_BRANCH_FIXED];
     if (!leaf) {
         /* right's first cell becomes the minus-infinity cell: same child and tag, no key */
-        memcpy(first, refs[s].p, 24);
-        pdb_put16(first + 24, 0);
+        refs[s].n = make_branch_cell(first, rc1.child, rc1.child_tag, NULL, 0);
         refs[s].p = first;
-        refs[s].n = BRANCH_FIXED;
     }
     node_build(rf->data, ps, refs + s, cnt - s);
     node_build(d, ps, refs, s);
@@ -808,10 +816,10 @@ static int path_insert(pdb_btctx *c, pdb_tree *t, wpath *w, unsigned pos, const 
                        int append)
 {
     uint32_t ps = c->p->page_size;
-    int rc = ensure_wbuf(c, 2 * (pdb_bt_max_key(ps) + BRANCH_FIXED + 64));
+    int rc = ensure_wbuf(c, 2 * (pdb_bt_max_key(ps) + PDB_BRANCH_FIXED + 64));
     if (rc) return rc;
-    uint8_t *cellbuf = c->wbuf + c->wcap - 2 * (pdb_bt_max_key(ps) + BRANCH_FIXED + 64);
-    uint8_t *sep = cellbuf + pdb_bt_max_key(ps) + BRANCH_FIXED + 64;
+    uint8_t *cellbuf = c->wbuf + c->wcap - 2 * (pdb_bt_max_key(ps) + PDB_BRANCH_FIXED + 64);
+    uint8_t *sep = cellbuf + pdb_bt_max_key(ps) + PDB_BRANCH_FIXED + 64;
     for (int lvl = w->n - 1;; lvl--) {
         pdb_frame *f = w->f[lvl];
         if (node_insert(c, f->data, pos, cell, cs) == 0) return PAGEDB_OK;
@@ -830,7 +838,7 @@ static int path_insert(pdb_btctx *c, pdb_tree *t, wpath *w, unsigned pos, const 
             if (rc) return rc;
             t->pages++;
             node_init(nr->data, ps);
-            uint8_t c0[BRANCH_FIXED];
+            uint8_t c0[PDB_BRANCH_FIXED];
             size_t c0s = make_branch_cell(c0, f->pgno, NULL, NULL, 0);
             node_insert(c, nr->data, 0, c0, c0s);
             node_insert(c, nr->data, 1, cell, cs);
@@ -847,21 +855,21 @@ static int build_leaf_cell(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t
                            size_t vlen, uint8_t *buf, size_t *cs)
 {
     uint32_t ps = c->p->page_size;
-    pdb_put16(buf, (uint16_t)klen);
-    pdb_put32(buf + 2, (uint32_t)vlen);
-    if (klen) memcpy(buf + LEAF_FIXED, key, klen); /* the empty key may be passed as NULL */
+    pdb_put16(buf + PDB_LEAF_KLEN, (uint16_t)klen);
+    pdb_put32(buf + PDB_LEAF_VLEN, (uint32_t)vlen);
+    if (klen) memcpy(buf + PDB_LEAF_KEY, key, klen); /* the empty key may be passed as NULL */
     /* FORMAT.md §5.1: inline when the cell fits a quarter node, or when the value is no
        larger than the overflow reference that would replace it (an empty value under a
        long key must never become a run of 0 pages) */
-    if (LEAF_FIXED + klen + vlen + 2 <= inline_limit(ps) || vlen <= OVF_REF) {
-        buf[6] = 0;
-        if (vlen) memcpy(buf + LEAF_FIXED + klen, val, vlen);
-        *cs = LEAF_FIXED + klen + vlen;
+    if (PDB_LEAF_FIXED + klen + vlen + PDB_NODE_SLOT_BYTES <= inline_limit(ps) || vlen <= PDB_OVF_REF) {
+        buf[PDB_LEAF_FLAGS] = 0;
+        if (vlen) memcpy(buf + PDB_LEAF_KEY + klen, val, vlen);
+        *cs = PDB_LEAF_FIXED + klen + vlen;
         return PAGEDB_OK;
     }
-    buf[6] = F_OVERFLOW;
-    *cs = LEAF_FIXED + klen + OVF_REF;
-    return ovf_write(c, t, val, vlen, buf + LEAF_FIXED + klen);
+    buf[PDB_LEAF_FLAGS] = PDB_LEAF_F_OVERFLOW;
+    *cs = PDB_LEAF_FIXED + klen + PDB_OVF_REF;
+    return ovf_write(c, t, val, vlen, buf + PDB_LEAF_KEY + klen);
 }
 
 int pdb_bt_put(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
@@ -872,7 +880,7 @@ int pdb_bt_put(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, const
     if (rc) return rc;
     /* the largest leaf cell: a maximum key (< 65536 / 3 bytes on 64 KiB pages) with an
        overflow reference, or an inline cell (< a quarter page) */
-    uint8_t cell[LEAF_FIXED + OVF_REF + 65536 / 3];
+    uint8_t cell[PDB_LEAF_FIXED + PDB_OVF_REF + 65536 / 3];
     size_t cs;
     if (!t->root) {
         pdb_frame *f;
@@ -905,11 +913,10 @@ int pdb_bt_put(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, const
     unsigned pos = leaf_search(d, key, klen, &exact);
     if (append) {
         unsigned n = n_count(d);
-        const uint8_t *lk;
-        size_t lkl;
         if (n) {
-            cell_key(d, n_slot(d, n - 1), 1, &lk, &lkl);
-            if (keycmp(key, klen, lk, lkl) <= 0) {
+            pdb_cell last;
+            leaf_cell(d, n - 1, &last);
+            if (keycmp(key, klen, last.key, last.klen) <= 0) {
                 path_release(c, &w);
                 return pdb_err(PAGEDB_EKEYORDER, "append key is not greater than the table's last key");
             }
@@ -922,9 +929,10 @@ int pdb_bt_put(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, const
             path_release(c, &w);
             return PAGEDB_EEXIST;
         }
-        unsigned off = n_slot(d, pos);
-        if (d[off + 6] & F_OVERFLOW) {
-            rc = ovf_free(c, t, w.from[w.n - 1], d + off + LEAF_FIXED + pdb_get16(d + off), pdb_get32(d + off + 2));
+        pdb_cell old;
+        leaf_cell(d, pos, &old);
+        if (old.overflow) {
+            rc = ovf_free(c, t, w.from[w.n - 1], old.val, old.vlen);
             if (rc) {
                 path_release(c, &w);
                 return rc;
@@ -961,11 +969,13 @@ static int rebalance(pdb_btctx *c, pdb_tree *t, wpath *w, int lvl)
                 w->f[0] = NULL;
                 t->root = 0;
                 t->depth = 0;
-                memset(t->root_tag, 0, 16);
+                memset(t->root_tag, 0, PDB_TAG_BYTES);
                 t->pages--;
             } else if (!n_leaf(d) && n == 1) {
-                t->root = br_child(d, 0);
-                memcpy(t->root_tag, br_tag(d, 0), 16);
+                pdb_cell only;
+                branch_cell(d, 0, &only);
+                t->root = only.child;
+                memcpy(t->root_tag, only.child_tag, PDB_TAG_BYTES);
                 t->depth--;
                 int rc = pdb_pager_free(c->p, f->pgno);
                 if (rc) return rc;
@@ -996,16 +1006,17 @@ static int rebalance(pdb_btctx *c, pdb_tree *t, wpath *w, int lvl)
         unsigned ri = si < pi ? pi : si; /* parent index of the right node */
         int leaf = n_leaf(d);
         size_t need = node_used(lf->data) + node_used(rf->data);
-        const uint8_t *sk;
-        size_t skl;
-        cell_key(pd, n_slot(pd, ri), 0, &sk, &skl);
+        pdb_cell sep;
+        branch_cell(pd, ri, &sep);
+        const uint8_t *sk = sep.key;
+        size_t skl = sep.klen;
         if (!leaf) need += skl;
         if (need > capacity(ps)) {
             pdb_pager_unpin(c->p, sf);
             return PAGEDB_OK;
         }
         /* merge right into left */
-        rc = ensure_wbuf(c, BRANCH_FIXED + skl);
+        rc = ensure_wbuf(c, PDB_BRANCH_FIXED + skl);
         if (rc) {
             pdb_pager_unpin(c->p, sf);
             return rc;
@@ -1028,8 +1039,9 @@ static int rebalance(pdb_btctx *c, pdb_tree *t, wpath *w, int lvl)
         }
         if (!leaf) {
             /* right's -inf cell takes the parent's separator as its key */
-            unsigned off = n_slot(rcopy, 0);
-            refs[ln].n = make_branch_cell(firstcell, pdb_get64(rcopy + off), rcopy + off + 8, sk, skl);
+            pdb_cell r0;
+            branch_cell(rcopy, 0, &r0);
+            refs[ln].n = make_branch_cell(firstcell, r0.child, r0.child_tag, sk, skl);
             refs[ln].p = firstcell;
         }
         node_build(lf->data, ps, refs, ln + rn);
@@ -1079,9 +1091,9 @@ int pdb_bt_del(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen)
         return rc;
     }
     uint8_t *d = w.f[w.n - 1]->data; /* the copy holds the same cells: pos still names the key */
-    unsigned off = n_slot(d, pos);
-    if (d[off + 6] & F_OVERFLOW)
-        rc = ovf_free(c, t, w.from[w.n - 1], d + off + LEAF_FIXED + pdb_get16(d + off), pdb_get32(d + off + 2));
+    pdb_cell old;
+    leaf_cell(d, pos, &old);
+    if (old.overflow) rc = ovf_free(c, t, w.from[w.n - 1], old.val, old.vlen);
     if (!rc) {
         node_remove(d, pos);
         t->entries--;
@@ -1158,7 +1170,7 @@ static int flush_cmp(const void *a, const void *b)
 }
 
 /* Seal branch pg after its owned children: their tags into its cells, then the page. */
-static int flush_branch(pdb_btctx *c, pdb_tree *t, uint64_t pg, uint32_t level, uint8_t tag_out[16])
+static int flush_branch(pdb_btctx *c, pdb_tree *t, uint64_t pg, uint32_t level, uint8_t tag_out[PDB_TAG_BYTES])
 {
     pdb_frame *f;
     int rc = get_page(c, t, pg, NULL, (int)level, &f);
@@ -1166,13 +1178,13 @@ static int flush_branch(pdb_btctx *c, pdb_tree *t, uint64_t pg, uint32_t level, 
     unsigned n = n_count(f->data);
     for (unsigned i = 0; i < n && !rc; i++) {
         uint64_t ch = br_child(f->data, i);
-        uint8_t ct[16];
+        uint8_t ct[PDB_TAG_BYTES];
         int own = pdb_pager_owned_tag(c->p, ch, ct);
         if (own < 0)
             rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: owned child %llu was never sealed", (unsigned long long)pg,
                          (unsigned long long)ch);
-        else if (own && memcmp(f->data + n_slot(f->data, i) + 8, ct, 16) != 0) {
-            memcpy(f->data + n_slot(f->data, i) + 8, ct, 16);
+        else if (own && memcmp(br_tag(f->data, i), ct, PDB_TAG_BYTES) != 0) {
+            br_set_tag(f->data, i, ct);
             f->dirty = 1;
         }
     }
@@ -1190,10 +1202,10 @@ int pdb_bt_flush(pdb_btctx *c, pdb_tree *t)
     int rc = flush_collect(c, t, t->root, t->depth, &l);
     if (!rc) qsort(l.v, l.n, sizeof *l.v, flush_cmp);
     for (size_t i = 0; i < l.n && !rc; i++) {
-        uint8_t tag[16];
+        uint8_t tag[PDB_TAG_BYTES];
         if (l.v[i].level == 1) rc = pdb_pager_flush_page(c->p, l.v[i].pgno, tag);
         else rc = flush_branch(c, t, l.v[i].pgno, l.v[i].level, tag);
-        if (!rc && l.v[i].pgno == t->root) memcpy(t->root_tag, tag, 16);
+        if (!rc && l.v[i].pgno == t->root) memcpy(t->root_tag, tag, PDB_TAG_BYTES);
     }
     free(l.v);
     return rc;
@@ -1209,14 +1221,15 @@ static int walk(pdb_btctx *c, const pdb_tree *t, uint64_t pg, const uint8_t *tag
     uint32_t ps = c->p->page_size;
     uint8_t *buf;
     if (posix_memalign((void **)&buf, 4096, ps)) return PAGEDB_ENOMEM;
-    uint8_t got[16];
+    uint8_t got[PDB_TAG_BYTES];
     /* the parent's tag is checked before the kind: a stale page is EAUTH (Merkle), not ECORRUPT */
     int kind = level == 1 ? PDB_KIND_LEAF : PDB_KIND_BRANCH;
     int rc = pdb_pager_read_run(c->p, t->realm, pg, 1, 0, buf, got);
     if (!rc && tag && pdb_tag_cmp(got, tag) != 0)
         rc = pdb_err(PAGEDB_EAUTH, "page %llu: tag does not match the one its parent records", (unsigned long long)pg);
-    if (!rc && buf[0] != kind)
-        rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)pg, buf[0], kind);
+    if (!rc && buf[PDB_PH_KIND] != kind)
+        rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)pg, buf[PDB_PH_KIND],
+                     kind);
     if (rc) goto out;
     (*pages)++;
     /* the same structural check as every page entering the pool; then only the bounds
@@ -1227,10 +1240,10 @@ static int walk(pdb_btctx *c, const pdb_tree *t, uint64_t pg, const uint8_t *tag
     const uint8_t *pk = lo;
     size_t pkl = lol;
     for (unsigned i = 0; i < n && !rc; i++) {
-        unsigned off = n_slot(buf, i);
-        const uint8_t *k;
-        size_t kl;
-        cell_key(buf, off, leaf, &k, &kl);
+        pdb_cell cl;
+        pdb_cell_parse(buf, n_slot(buf, i), leaf, &cl);
+        const uint8_t *k = cl.key;
+        size_t kl = cl.klen;
         if (leaf || i > 0) {
             int c1 = pk ? keycmp(pk, pkl, k, kl) : -1;
             if ((leaf && i == 0) ? c1 > 0 : c1 >= 0) {
@@ -1248,9 +1261,9 @@ static int walk(pdb_btctx *c, const pdb_tree *t, uint64_t pg, const uint8_t *tag
         }
         if (leaf) {
             (*entries)++;
-            if (buf[off + 6] & F_OVERFLOW) {
-                size_t vl = pdb_get32(buf + off + 2);
-                const uint8_t *ref = buf + off + LEAF_FIXED + kl;
+            if (cl.overflow) {
+                size_t vl = cl.vlen;
+                const uint8_t *ref = cl.val;
                 if (freeing) {
                     rc = ovf_free(c, (pdb_tree *)t, pg, ref, vl);
                 } else {
@@ -1262,10 +1275,15 @@ static int walk(pdb_btctx *c, const pdb_tree *t, uint64_t pg, const uint8_t *tag
         } else {
             const uint8_t *nk = NULL;
             size_t nkl = 0;
-            if (i + 1 < n) cell_key(buf, n_slot(buf, i + 1), 0, &nk, &nkl);
-            uint8_t ctag[16];
-            memcpy(ctag, buf + off + 8, 16);
-            rc = walk(c, t, pdb_get64(buf + off), ctag, level - 1, freeing, pages, entries, i ? k : lo, i ? kl : lol,
+            if (i + 1 < n) {
+                pdb_cell next;
+                branch_cell(buf, i + 1, &next);
+                nk = next.key;
+                nkl = next.klen;
+            }
+            uint8_t ctag[PDB_TAG_BYTES];
+            memcpy(ctag, cl.child_tag, PDB_TAG_BYTES);
+            rc = walk(c, t, cl.child, ctag, level - 1, freeing, pages, entries, i ? k : lo, i ? kl : lol,
                       i + 1 < n ? nk : hi, i + 1 < n ? nkl : hil, i + 1 < n ? 1 : has_hi);
         }
     }
@@ -1328,8 +1346,10 @@ static int cur_descend_edge(pdb_cur *cu, uint32_t lvl, int dir)
             put_page(cu->c, f);
             return PAGEDB_OK;
         }
-        cu->pg[lvl + 1] = br_child(f->data, (unsigned)i);
-        memcpy(cu->tag[lvl + 1], br_tag(f->data, (unsigned)i), 16);
+        pdb_cell cl;
+        branch_cell(f->data, (unsigned)i, &cl);
+        cu->pg[lvl + 1] = cl.child;
+        memcpy(cu->tag[lvl + 1], cl.child_tag, PDB_TAG_BYTES);
         put_page(cu->c, f);
     }
 }
@@ -1347,8 +1367,10 @@ static int cur_step(pdb_cur *cu, int dir)
         int n = (int)n_count(f->data), ni = cu->idx[lvl] + dir;
         if (ni >= 0 && ni < n) {
             cu->idx[lvl] = ni;
-            cu->pg[lvl + 1] = br_child(f->data, (unsigned)ni);
-            memcpy(cu->tag[lvl + 1], br_tag(f->data, (unsigned)ni), 16);
+            pdb_cell cl;
+            branch_cell(f->data, (unsigned)ni, &cl);
+            cu->pg[lvl + 1] = cl.child;
+            memcpy(cu->tag[lvl + 1], cl.child_tag, PDB_TAG_BYTES);
             put_page(cu->c, f);
             rc = cur_descend_edge(cu, (uint32_t)lvl + 1, dir);
             if (rc) return rc;
@@ -1372,13 +1394,12 @@ static int cur_settle(pdb_cur *cu, int dir)
         if (n == 0) cu->idx[cu->depth - 1] = dir > 0 ? -1 : 0;
         return cur_step(cu, dir);
     }
-    const uint8_t *k;
-    size_t kl;
-    cell_key(f->data, n_slot(f->data, (unsigned)i), 1, &k, &kl);
-    rc = ensure(&cu->key, &cu->kcap, kl ? kl : 1, 0);
+    pdb_cell cl;
+    leaf_cell(f->data, (unsigned)i, &cl);
+    rc = ensure(&cu->key, &cu->kcap, cl.klen ? cl.klen : 1, 0);
     if (!rc) {
-        memcpy(cu->key, k, kl);
-        cu->klen = kl;
+        memcpy(cu->key, cl.key, cl.klen);
+        cu->klen = cl.klen;
         cu->state = 1;
         cu->mod = cu->t->mod;
     }
@@ -1397,7 +1418,7 @@ int pdb_cur_seek(pdb_cur *cu, const uint8_t *key, size_t klen, int mode)
     if (t->depth > PDB_MAX_DEPTH) return pdb_err(PAGEDB_ECORRUPT, "tree depth %u", t->depth);
     cu->depth = t->depth;
     cu->pg[0] = t->root;
-    memcpy(cu->tag[0], t->root_tag, 16);
+    memcpy(cu->tag[0], t->root_tag, PDB_TAG_BYTES);
     if (mode == PAGEDB_SEEK_FIRST || mode == PAGEDB_SEEK_LAST) {
         int dir = mode == PAGEDB_SEEK_FIRST ? 1 : -1;
         int rc = cur_descend_edge(cu, 0, dir);
@@ -1412,8 +1433,10 @@ int pdb_cur_seek(pdb_cur *cu, const uint8_t *key, size_t klen, int mode)
         if (level > 1) {
             unsigned i = branch_search(f->data, key, klen);
             cu->idx[lvl] = (int)i;
-            cu->pg[lvl + 1] = br_child(f->data, i);
-            memcpy(cu->tag[lvl + 1], br_tag(f->data, i), 16);
+            pdb_cell cl;
+            branch_cell(f->data, i, &cl);
+            cu->pg[lvl + 1] = cl.child;
+            memcpy(cu->tag[lvl + 1], cl.child_tag, PDB_TAG_BYTES);
             put_page(cu->c, f);
             continue;
         }
@@ -1490,13 +1513,13 @@ int pdb_cur_get(pdb_cur *cu, pagedb_val *key, pagedb_val *val)
     pdb_frame *f;
     rc = cur_leaf(cu, &f);
     if (rc) return rc;
-    const uint8_t *d = f->data;
-    unsigned off = n_slot(d, (unsigned)cu->idx[cu->depth - 1]);
-    size_t kl = pdb_get16(d + off), vl = pdb_get32(d + off + 2);
-    const uint8_t *v = d + off + LEAF_FIXED + kl;
-    if (d[off + 6] & F_OVERFLOW) {
-        uint8_t ref[OVF_REF];
-        memcpy(ref, v, OVF_REF);
+    pdb_cell cl;
+    leaf_cell(f->data, (unsigned)cu->idx[cu->depth - 1], &cl);
+    size_t vl = cl.vlen;
+    const uint8_t *v = cl.val;
+    if (cl.overflow) {
+        uint8_t ref[PDB_OVF_REF];
+        memcpy(ref, v, PDB_OVF_REF);
         uint64_t lpg = f->pgno;
         put_page(cu->c, f);
         const uint8_t *ov;

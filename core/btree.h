@@ -1,7 +1,8 @@
 /*
- * btree.h — the copy-on-write B+ tree (FORMAT.md §5): node layout, search, insert with
- * splits, delete with merges, overflow values, commit flush (Merkle tags bottom-up),
- * cursors, and whole-tree walks (drop, verify, statistics).
+ * btree.h — the copy-on-write B+ tree (FORMAT.md §5): search, insert with splits, delete
+ * with merges, overflow values, commit flush (Merkle tags bottom-up), cursors, and
+ * whole-tree walks (drop, verify, statistics). The node layout and the cell parser are in
+ * node.h.
  *
  * Invariants:
  *  1. Keys in a node are strictly increasing; branch cell i (i >= 1) holds the smallest
@@ -85,16 +86,38 @@ size_t pdb_bt_max_key(uint32_t page_size);
 /**
  * Check the structure of an authenticated branch or leaf page d (page_size bytes, kind in
  * d[0]) before any use: node header, every cell inside the page and within its size
- * limits, plausible overflow/child page numbers, keys in order (see btree.c). Called by
+ * limits, plausible overflow/child page numbers, keys in order (FORMAT.md §5.4; layout in
+ * node.h, details in btree.c). Called by
  * the pager when a page enters the buffer pool, and by verify. Returns PAGEDB_OK or
  * PAGEDB_ECORRUPT with a detail naming page pgno. Pure function; thread-safe.
  */
 int pdb_bt_check_node(const uint8_t *d, uint32_t page_size, uint64_t pgno);
 
+/**
+ * Look up key (klen bytes, at most pdb_bt_max_key) in t. On OK, *out points at the value:
+ * in c's scratch buffer, valid until the next operation on c. c->last_pg names the leaf
+ * that held it. Errors: ENOTFOUND, EAUTH / ECORRUPT (a page or an overflow run fails its
+ * tag or its structure check, naming the page), EIO, ENOMEM.
+ */
 int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, pagedb_val *out);
-/** Insert/replace. *existed (may be NULL) tells whether the key was present. */
+/**
+ * Insert key (klen bytes, at most pdb_bt_max_key; checked by the caller) with value val
+ * (vlen bytes, < 2^32; values too large for a leaf go to an overflow run, FORMAT.md §5.1),
+ * replacing the value of a present key (its overflow run, if any, is freed). flags:
+ * PAGEDB_NOOVERWRITE (a present key gives EEXIST and changes nothing), PAGEDB_APPEND
+ * (sorted load: the key must be greater than the tree's last key, else EKEYORDER; splits
+ * keep the left node full). Only in a write transaction (c->writer). Updates t's root,
+ * depth, entries, pages, dirty and mod. Errors: EEXIST, EKEYORDER, EAUTH / ECORRUPT (a page
+ * on the path), EIO, EFULL (the file would exceed its largest size), ENOMEM; after an error
+ * other than EEXIST / EKEYORDER the transaction must be failed (pdb_txn_fail).
+ */
 int pdb_bt_put(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, const uint8_t *val,
                size_t vlen, unsigned flags);
+/**
+ * Delete key from t (write transactions only), freeing its overflow run and merging nodes
+ * that fall below a quarter full. Errors: ENOTFOUND (nothing changed), EAUTH / ECORRUPT,
+ * EIO, ENOMEM; after those other than ENOTFOUND the transaction must be failed.
+ */
 int pdb_bt_del(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen);
 /** Commit step: write every owned page of t bottom-up, updating root/root_tag. */
 int pdb_bt_flush(pdb_btctx *c, pdb_tree *t);

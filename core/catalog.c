@@ -1,6 +1,7 @@
 /*
  * catalog.c — the catalog tree (FORMAT.md §8): a B+ tree in realm 0 whose records
- * describe tables (key 0x01 ‖ name) and realms (key 0x02 ‖ u32 big-endian realm id).
+ * describe tables (key 0x01 ‖ name; value fields PDB_CAT_TABLE_*) and realms (key 0x02 ‖
+ * u32 big-endian realm id; value fields PDB_CAT_REALM_*, parsed by realm_parse).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,30 @@
 #include "db.h"
 #include "segment.h"
 
-#define TABLE_REC 48
+/* Table record value (FORMAT.md §8), offsets in the value. */
+#define PDB_CAT_TABLE_REALM 0     /* u32 realm id */
+#define PDB_CAT_TABLE_DEPTH 4     /* u32 tree depth (0 = empty) */
+#define PDB_CAT_TABLE_ROOT 8      /* u64 root page (0 = empty) */
+#define PDB_CAT_TABLE_ROOT_TAG 16 /* 16-byte root page tag */
+#define PDB_CAT_TABLE_ENTRIES 32  /* u64 number of entries */
+#define PDB_CAT_TABLE_PAGES 40    /* u64 number of pages */
+#define PDB_CAT_TABLE_BYTES 48    /* size of the value */
+
+/* Realm record value (FORMAT.md §8), offsets in the value. */
+#define PDB_CAT_REALM_NONCE 0    /* 24-byte wrap nonce */
+#define PDB_CAT_REALM_WRAPPED 24 /* 48-byte wrapped realm DEK */
+#define PDB_CAT_REALM_NAMELEN 72 /* u16 name length n (1..255) */
+#define PDB_CAT_REALM_NAME 74    /* n name bytes; also the size of the fixed part */
+#define PDB_CAT_REALM_NAME_MAX 255
+
 #define KEYBUF 300
+
+/* The fields of FORMAT.md §8 follow each other without gaps. */
+_Static_assert(PDB_CAT_TABLE_ROOT_TAG + PDB_TAG_BYTES == PDB_CAT_TABLE_ENTRIES &&
+                   PDB_CAT_TABLE_PAGES + 8 == PDB_CAT_TABLE_BYTES, "table record");
+_Static_assert(PDB_CAT_REALM_NONCE + PDB_NONCE_BYTES == PDB_CAT_REALM_WRAPPED &&
+                   PDB_CAT_REALM_WRAPPED + PDB_WRAPPED_BYTES == PDB_CAT_REALM_NAMELEN &&
+                   PDB_CAT_REALM_NAMELEN + 2 == PDB_CAT_REALM_NAME, "realm record");
 
 static size_t table_key(uint8_t *k, const char *name)
 {
@@ -23,26 +46,26 @@ static size_t table_key(uint8_t *k, const char *name)
 
 static void enc_table(uint8_t *v, const pdb_tree *t)
 {
-    pdb_put32(v, t->realm);
-    pdb_put32(v + 4, t->depth);
-    pdb_put64(v + 8, t->root);
-    memcpy(v + 16, t->root_tag, 16);
-    pdb_put64(v + 32, t->entries);
-    pdb_put64(v + 40, t->pages);
+    pdb_put32(v + PDB_CAT_TABLE_REALM, t->realm);
+    pdb_put32(v + PDB_CAT_TABLE_DEPTH, t->depth);
+    pdb_put64(v + PDB_CAT_TABLE_ROOT, t->root);
+    memcpy(v + PDB_CAT_TABLE_ROOT_TAG, t->root_tag, PDB_TAG_BYTES);
+    pdb_put64(v + PDB_CAT_TABLE_ENTRIES, t->entries);
+    pdb_put64(v + PDB_CAT_TABLE_PAGES, t->pages);
 }
 
 /* Decode a table record's value (FORMAT.md §8); pg names the catalog leaf holding it. */
 static int dec_table(const uint8_t *v, size_t n, uint64_t pg, pdb_tree *t)
 {
-    if (n != TABLE_REC)
+    if (n != PDB_CAT_TABLE_BYTES)
         return pdb_err(PAGEDB_ECORRUPT, "catalog page %llu: table record of %zu bytes", (unsigned long long)pg, n);
     memset(t, 0, sizeof *t);
-    t->realm = pdb_get32(v);
-    t->depth = pdb_get32(v + 4);
-    t->root = pdb_get64(v + 8);
-    memcpy(t->root_tag, v + 16, 16);
-    t->entries = pdb_get64(v + 32);
-    t->pages = pdb_get64(v + 40);
+    t->realm = pdb_get32(v + PDB_CAT_TABLE_REALM);
+    t->depth = pdb_get32(v + PDB_CAT_TABLE_DEPTH);
+    t->root = pdb_get64(v + PDB_CAT_TABLE_ROOT);
+    memcpy(t->root_tag, v + PDB_CAT_TABLE_ROOT_TAG, PDB_TAG_BYTES);
+    t->entries = pdb_get64(v + PDB_CAT_TABLE_ENTRIES);
+    t->pages = pdb_get64(v + PDB_CAT_TABLE_PAGES);
     if (t->depth > PDB_MAX_DEPTH || (t->root == 0) != (t->depth == 0) || t->root == 1)
         return pdb_err(PAGEDB_ECORRUPT, "catalog page %llu: table record with root %llu depth %u", (unsigned long long)pg,
                        (unsigned long long)t->root, t->depth);
@@ -75,7 +98,7 @@ int pdb_cat_table_get(pagedb_txn *txn, const char *name, pdb_tree *out)
 
 int pdb_cat_table_put(pagedb_txn *txn, const char *name, const pdb_tree *t)
 {
-    uint8_t k[KEYBUF], v[TABLE_REC];
+    uint8_t k[KEYBUF], v[PDB_CAT_TABLE_BYTES];
     size_t kl = table_key(k, name);
     enc_table(v, t);
     return pdb_bt_put(&txn->bt, &txn->cat, k, kl, v, sizeof v, 0);
@@ -98,7 +121,28 @@ int pdb_cat_sync_handles(pagedb_txn *txn)
     return PAGEDB_OK;
 }
 
-/* ---- realms: value = nonce(24) wrapped(48) namelen(u16) name ---- */
+/* ---- realms: value = nonce(24) wrapped(48) namelen(u16) name (PDB_CAT_REALM_*) ---- */
+
+/* A realm record's value, parsed: pointers into the value. */
+typedef struct realm_rec {
+    const uint8_t *nonce;   /* PDB_NONCE_BYTES */
+    const uint8_t *wrapped; /* PDB_WRAPPED_BYTES */
+    const uint8_t *name;
+    size_t namelen;         /* the name length field (the value holds exactly that many
+                               name bytes only when PDB_CAT_REALM_NAME + namelen == its size) */
+} realm_rec;
+
+/* Parse realm id's record value v (n bytes). Errors: ECORRUPT (shorter than the fixed part). */
+static int realm_parse(uint32_t id, const uint8_t *v, size_t n, realm_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    if (n < PDB_CAT_REALM_NAME) return pdb_err(PAGEDB_ECORRUPT, "catalog: realm %u record of %zu bytes", id, n);
+    r->nonce = v + PDB_CAT_REALM_NONCE;
+    r->wrapped = v + PDB_CAT_REALM_WRAPPED;
+    r->namelen = pdb_get16(v + PDB_CAT_REALM_NAMELEN);
+    r->name = v + PDB_CAT_REALM_NAME;
+    return PAGEDB_OK;
+}
 
 static void realm_key(uint8_t k[5], uint32_t id)
 {
@@ -159,11 +203,13 @@ static int load_one(void *arg, uint32_t id, const uint8_t *v, size_t n)
 {
     loadacc *a = arg;
     pagedb *db = a->txn->db;
-    if (n < 74) return pdb_err(PAGEDB_ECORRUPT, "catalog: realm %u record of %zu bytes", id, n);
+    realm_rec r;
+    int rc = realm_parse(id, v, n, &r);
+    if (rc) return rc;
     uint8_t aad[20];
     realm_aad(aad, db, id);
     pdb_key dek;
-    int rc = pdb_key_unwrap(&dek, &db->wrap_key, v, aad, sizeof aad, v + 24);
+    rc = pdb_key_unwrap(&dek, &db->wrap_key, r.nonce, aad, sizeof aad, r.wrapped);
     if (rc) return pdb_err(PAGEDB_EAUTH, "catalog: realm %u key does not unwrap", id);
     rc = pdb_pager_set_realm(db->pager, id, &dek);
     pdb_key_wipe(&dek);
@@ -188,9 +234,11 @@ typedef struct findacc {
 static int find_one(void *arg, uint32_t id, const uint8_t *v, size_t n)
 {
     findacc *a = arg;
-    if (n < 74) return pdb_err(PAGEDB_ECORRUPT, "catalog: realm %u record of %zu bytes", id, n);
-    size_t nl = pdb_get16(v + 72);
-    if (74 + nl == n && nl == strlen(a->name) && memcmp(v + 74, a->name, nl) == 0) {
+    realm_rec r;
+    int rc = realm_parse(id, v, n, &r);
+    if (rc) return rc;
+    if (PDB_CAT_REALM_NAME + r.namelen == n && r.namelen == strlen(a->name) &&
+        memcmp(r.name, a->name, r.namelen) == 0) {
         a->id = id;
         a->found = 1;
         return 1;
@@ -238,20 +286,20 @@ static int call_realm_create(pagedb_txn *txn, const char *name, uint32_t *id)
     if (!nr) return PAGEDB_ENOMEM;
     txn->new_realms = nr;
     size_t nl = strlen(name);
-    uint8_t v[74 + 255], k[5], aad[20];
+    uint8_t v[PDB_CAT_REALM_NAME + PDB_CAT_REALM_NAME_MAX], k[5], aad[20];
     pdb_key dek;
-    pdb_pager_random(db->pager, dek.k, 32);
-    pdb_pager_random(db->pager, v, 24);
+    pdb_pager_random(db->pager, dek.k, PDB_KEY_BYTES);
+    pdb_pager_random(db->pager, v + PDB_CAT_REALM_NONCE, PDB_NONCE_BYTES);
     realm_aad(aad, db, rid);
-    pdb_key_wrap(v + 24, &db->wrap_key, v, aad, sizeof aad, &dek);
-    pdb_put16(v + 72, (uint16_t)nl);
-    memcpy(v + 74, name, nl);
+    pdb_key_wrap(v + PDB_CAT_REALM_WRAPPED, &db->wrap_key, v + PDB_CAT_REALM_NONCE, aad, sizeof aad, &dek);
+    pdb_put16(v + PDB_CAT_REALM_NAMELEN, (uint16_t)nl);
+    memcpy(v + PDB_CAT_REALM_NAME, name, nl);
     realm_key(k, rid);
     rc = pdb_pager_set_realm(db->pager, rid, &dek);
     pdb_key_wipe(&dek);
     if (rc) return rc;
     txn->new_realms[txn->nnew_realms++] = rid;
-    rc = pdb_bt_put(&txn->bt, &txn->cat, k, 5, v, 74 + nl, 0);
+    rc = pdb_bt_put(&txn->bt, &txn->cat, k, 5, v, PDB_CAT_REALM_NAME + nl, 0);
     if (rc) return pdb_txn_fail(txn, rc);
     txn->meta.next_realm++;
     txn->changed = 1;

@@ -19,8 +19,6 @@
 #include "db.h"
 #include "segment.h"
 
-static const uint8_t MAGIC[8] = {0x89, 'P', 'G', 'D', 'B', '\r', '\n', 0x1a};
-
 void pagedb_options_init(pagedb_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -54,18 +52,18 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-static int derive_kek(const pagedb_options *o, const uint8_t *hdr, pdb_key *kek)
+static int derive_kek(const pagedb_options *o, const pdb_hdr_static *hdr, pdb_key *kek)
 {
-    if (hdr[17] == 0) {
+    if (hdr->kdf == PDB_KDF_RAW) {
         if (!o->key) return pdb_err(PAGEDB_EKEY, "database uses a raw key; none given");
         memcpy(kek->k, o->key, PDB_KEY_BYTES);
         return PAGEDB_OK;
     }
-    if (hdr[17] != 1) return pdb_err(PAGEDB_ECORRUPT, "unknown key derivation id %d", hdr[17]);
+    if (hdr->kdf != PDB_KDF_ARGON2ID) return pdb_err(PAGEDB_ECORRUPT, "unknown key derivation id %d", hdr->kdf);
     if (!o->passphrase) return pdb_err(PAGEDB_EKEY, "database uses a passphrase; none given");
     /* The limits are not authenticated yet (they are in the AAD of the DEK0 wrap, checked
        only after hashing): bound them before paying for them (FORMAT.md §2.1). */
-    uint64_t ops = pdb_get64(hdr + 56), mem = pdb_get64(hdr + 64);
+    uint64_t ops = hdr->opslimit, mem = hdr->memlimit;
     if (!pdb_pwhash_limits_valid(ops, mem))
         return pdb_err(PAGEDB_ECORRUPT, "header: Argon2id opslimit %llu / memlimit %llu bytes outside Argon2id's range",
                        (unsigned long long)ops, (unsigned long long)mem);
@@ -79,16 +77,16 @@ static int derive_kek(const pagedb_options *o, const uint8_t *hdr, pdb_key *kek)
         return pdb_err(PAGEDB_ENOTSUP, "header asks for Argon2id opslimit %llu / memlimit %llu bytes, more than this "
                        "build's libsodium can run (32-bit targets: at most 2 GiB)",
                        (unsigned long long)ops, (unsigned long long)mem);
-    int rc = pdb_pwhash(kek, o->passphrase, o->passphrase_len, hdr + 40, ops, mem);
+    int rc = pdb_pwhash(kek, o->passphrase, o->passphrase_len, hdr->salt, ops, mem);
     return rc ? pdb_err(rc, "Argon2id key derivation failed") : PAGEDB_OK;
 }
 
-static void install_static(pagedb *db, const uint8_t *hdr)
+static void install_static(pagedb *db, const uint8_t *hdr, const pdb_hdr_static *s)
 {
     memcpy(db->static_hdr, hdr, PDB_HDR_STATIC);
-    memcpy(db->dbid, hdr + 24, PDB_DBID_BYTES);
-    db->page_size = pdb_get32(hdr + 12);
-    db->cipher = hdr[16];
+    memcpy(db->dbid, s->dbid, PDB_DBID_BYTES);
+    db->page_size = s->page_size;
+    db->cipher = s->cipher;
 }
 
 static int valid_page_size(uint32_t ps) { return ps >= 4096 && ps <= 65536 && (ps & (ps - 1)) == 0; }
@@ -96,14 +94,13 @@ static int valid_page_size(uint32_t ps) { return ps >= 4096 && ps <= 65536 && (p
 /* Build the static header part and DEK0 for a new database. */
 static int create_static(pagedb *db, const pagedb_options *o, pdb_rng *rng, pdb_key *dek0)
 {
-    uint8_t *h = db->static_hdr;
-    memset(h, 0, PDB_HDR_STATIC);
-    memcpy(h, MAGIC, 8);
-    pdb_put32(h + 8, PAGEDB_FORMAT_VERSION);
-    pdb_put32(h + 12, db->page_size);
-    h[16] = (uint8_t)db->cipher;
-    h[17] = o->key ? 0 : 1;
-    pdb_rng_bytes(rng, h + 24, 16);
+    pdb_hdr_static s;
+    memset(&s, 0, sizeof s);
+    s.version = PAGEDB_FORMAT_VERSION;
+    s.page_size = db->page_size;
+    s.cipher = (uint8_t)db->cipher;
+    s.kdf = o->key ? PDB_KDF_RAW : PDB_KDF_ARGON2ID;
+    pdb_rng_bytes(rng, s.dbid, sizeof s.dbid);
     if (!o->key) {
         uint64_t ops = o->pwhash_opslimit ? o->pwhash_opslimit : pdb_pwhash_default_ops();
         uint64_t mem = o->pwhash_memlimit ? o->pwhash_memlimit : pdb_pwhash_default_mem();
@@ -112,18 +109,21 @@ static int create_static(pagedb *db, const pagedb_options *o, pdb_rng *rng, pdb_
             return pdb_err(PAGEDB_EINVAL, "Argon2id opslimit %llu / memlimit %llu: outside Argon2id's range or above "
                            "pwhash_max_opslimit %llu / pwhash_max_memlimit %llu", (unsigned long long)ops,
                            (unsigned long long)mem, (unsigned long long)max_ops(o), (unsigned long long)max_mem(o));
-        pdb_rng_bytes(rng, h + 40, 16);
-        pdb_put64(h + 56, ops);
-        pdb_put64(h + 64, mem);
+        pdb_rng_bytes(rng, s.salt, sizeof s.salt);
+        s.opslimit = ops;
+        s.memlimit = mem;
     }
-    pdb_rng_bytes(rng, h + 72, 24);
-    pdb_rng_bytes(rng, dek0->k, 32);
+    pdb_rng_bytes(rng, s.wrap_nonce, sizeof s.wrap_nonce);
+    pdb_rng_bytes(rng, dek0->k, PDB_KEY_BYTES);
     pdb_key kek;
-    int rc = derive_kek(o, h, &kek);
+    int rc = derive_kek(o, &s, &kek);
     if (rc) return rc;
-    pdb_key_wrap(h + 96, &kek, h + 72, h, 72, dek0);
+    /* the wrap's AAD is the encoded bytes before the nonce (FORMAT.md §2.1) */
+    uint8_t *h = db->static_hdr;
+    pdb_header_static_encode(&s, h);
+    pdb_key_wrap(h + PDB_HDR_WRAPPED_DEK, &kek, s.wrap_nonce, h, PDB_HDR_WRAP_AAD_BYTES, dek0);
     pdb_key_wipe(&kek);
-    memcpy(db->dbid, h + 24, 16);
+    memcpy(db->dbid, s.dbid, PDB_DBID_BYTES);
     return PAGEDB_OK;
 }
 
@@ -159,21 +159,22 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
     size_t got0 = 0, got1 = 0;
     int rc = read_slot(db, 0, h0, 4096, &got0);
     if (rc) return rc;
-    int ok0 = got0 >= PDB_HDR_USED && memcmp(h0, MAGIC, 8) == 0 && valid_page_size(pdb_get32(h0 + 12));
+    pdb_hdr_static st[2];
+    int ok0 = got0 >= PDB_HDR_USED && pdb_header_static_decode(h0, &st[0]) && valid_page_size(st[0].page_size);
     int ok1 = 0;
     if (ok0) {
-        rc = read_slot(db, pdb_get32(h0 + 12), h1, 4096, &got1);
+        rc = read_slot(db, st[0].page_size, h1, 4096, &got1);
         if (rc) return rc;
-        ok1 = got1 >= PDB_HDR_USED && memcmp(h1, MAGIC, 8) == 0 && pdb_get32(h1 + 12) == pdb_get32(h0 + 12);
+        ok1 = got1 >= PDB_HDR_USED && pdb_header_static_decode(h1, &st[1]) && st[1].page_size == st[0].page_size;
     }
     /* Slot 0's page size field may itself be damaged (still a valid-looking size): look for
        slot 1 at every possible page size before trusting slot 0 alone. The slot whose DEK
        unwraps below wins (the page size is in the unwrap AAD). */
     for (uint32_t ps = 4096; ps <= 65536 && !ok1; ps *= 2) {
-        if (ok0 && ps == pdb_get32(h0 + 12)) continue;
+        if (ok0 && ps == st[0].page_size) continue;
         rc = read_slot(db, ps, h1, 4096, &got1);
         if (rc) return rc;
-        ok1 = got1 >= PDB_HDR_USED && memcmp(h1, MAGIC, 8) == 0 && pdb_get32(h1 + 12) == ps;
+        ok1 = got1 >= PDB_HDR_USED && pdb_header_static_decode(h1, &st[1]) && st[1].page_size == ps;
     }
     if (!ok0 && !ok1) return pdb_err(PAGEDB_ENOTDB, "main.pdb has no pagedb header");
     const uint8_t *hs[2] = {ok0 ? h0 : NULL, ok1 ? h1 : NULL};
@@ -184,14 +185,14 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
     for (int s = 0; s < 2 && unwrapped < 0; s++) {
         const uint8_t *h = hs[s];
         if (!h) continue;
-        if (pdb_get32(h + 8) != PAGEDB_FORMAT_VERSION) {
-            rc = pdb_err(PAGEDB_EVERSION, "format version %u; this build reads version %u", pdb_get32(h + 8),
+        if (st[s].version != PAGEDB_FORMAT_VERSION) {
+            rc = pdb_err(PAGEDB_EVERSION, "format version %u; this build reads version %u", st[s].version,
                          PAGEDB_FORMAT_VERSION);
             continue;
         }
-        rc = derive_kek(o, h, &kek);
+        rc = derive_kek(o, &st[s], &kek);
         if (rc) continue;
-        rc = pdb_key_unwrap(&dek0, &kek, h + 72, h, 72, h + 96);
+        rc = pdb_key_unwrap(&dek0, &kek, st[s].wrap_nonce, h, PDB_HDR_WRAP_AAD_BYTES, st[s].wrapped_dek);
         pdb_key_wipe(&kek);
         if (rc == PAGEDB_OK) unwrapped = s;
     }
@@ -199,7 +200,7 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
         if (rc == PAGEDB_EKEY && !pagedb_errdetail()[0]) pdb_err(rc, "the key or passphrase does not unwrap the data key");
         return rc;
     }
-    install_static(db, hs[unwrapped]);
+    install_static(db, hs[unwrapped], &st[unwrapped]);
     if (db->cipher > PAGEDB_CIPHER_AES256GCM) {
         pdb_key_wipe(&dek0);
         return pdb_err(PAGEDB_ECORRUPT, "unknown cipher id %d", db->cipher);

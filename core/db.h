@@ -28,24 +28,8 @@
 #define PAGEDB_DB_H
 
 #include "btree.h"
+#include "header.h"
 #include "pager.h"
-
-#define PDB_HDR_STATIC 144 /* bytes 0..144 of a header page (FORMAT.md §2) */
-#define PDB_HDR_USED 256
-
-/** The committed state a header records (FORMAT.md §2). */
-typedef struct pdb_meta {
-    uint64_t txn;
-    uint64_t cat_root;
-    uint8_t cat_tag[PDB_TAG_BYTES];
-    uint32_t cat_depth;
-    uint64_t fl_head;
-    uint8_t fl_tag[PDB_TAG_BYTES];
-    uint64_t page_count;
-    uint64_t nfree;
-    uint32_t next_realm;
-    uint64_t next_seg;
-} pdb_meta;
 
 /** A dropped realm whose key is kept for snapshots older than the drop (invariant 5). */
 typedef struct pdb_shred {
@@ -144,24 +128,7 @@ int pdb_cat_load_realms(pagedb_txn *txn, uint32_t *count);
 /** Write back the catalog records of every dirty table handle (not yet flushed). */
 int pdb_cat_sync_handles(pagedb_txn *txn);
 
-/* header.c */
-void pdb_header_encode(const pagedb *db, const pdb_meta *m, uint8_t *page);
-/**
- * Decode + MAC-check a header page. Returns OK, EAUTH (MAC does not verify or the static
- * part differs from db's: torn or damaged) or ECORRUPT (authentic, but a field is out of
- * range: FORMAT.md §2 validity rules; m is filled then).
- */
-int pdb_header_decode(const pagedb *db, const uint8_t *page, pdb_meta *m);
-
-/** Classes of a header slot read from disk (pdb_header_check). */
-enum { PDB_HDR_VALID = 0, PDB_HDR_ZERO = 1, PDB_HDR_BAD = 2, PDB_HDR_INCONSISTENT = 3 };
-/**
- * Classify header slot `slot` (page, got bytes read): VALID (m filled), ZERO (all zero:
- * never written), BAD (short, or the MAC fails: torn write or damage) or INCONSISTENT
- * (authentic, but out of range or in the wrong slot; m filled). why receives a message
- * naming the slot for every class but VALID.
- */
-int pdb_header_check(const pagedb *db, int slot, const uint8_t *page, size_t got, pdb_meta *m, char *why, size_t whylen);
+/* header.c: see header.h */
 
 /* txn.c */
 /** Set the sticky error of a write txn (first error wins) and return rc. */

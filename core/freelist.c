@@ -1,6 +1,6 @@
 /*
- * freelist.c — the on-disk freelist (FORMAT.md §7): a chain of freelist pages rewritten
- * at every commit, holding (page number, freeing txn id) records.
+ * freelist.c — the on-disk freelist (FORMAT.md §7; page layout in freelist.h): a chain of
+ * freelist pages rewritten at every commit, holding (page number, freeing txn id) records.
  *
  * Invariants:
  *  1. The chain written by commit T lists every page of the file that is not reachable
@@ -19,13 +19,17 @@
 
 #include <sodium.h>
 
+#include "freelist.h"
 #include "pager.h"
 
-#define FL_HDR 32 /* body bytes before the records: next(8) next_tag(16) count(4) reserved(4) */
+/* The fields of FORMAT.md §7 follow each other without gaps. */
+_Static_assert(PDB_FL_NEXT == PDB_PAGE_HDR && PDB_FL_NEXT + 8 == PDB_FL_NEXT_TAG, "freelist page");
+_Static_assert(PDB_FL_NEXT_TAG + PDB_TAG_BYTES == PDB_FL_COUNT && PDB_FL_COUNT + 4 == PDB_FL_RESERVED, "freelist page");
+_Static_assert(PDB_FL_RESERVED + 4 == PDB_FL_RECORDS && PDB_FL_REC_TXN + 8 == PDB_FL_RECORD_BYTES, "freelist page");
 
 size_t pdb_freelist_per_page(uint32_t page_size)
 {
-    return (page_size - PDB_PAGE_HDR - FL_HDR) / 16;
+    return (page_size - PDB_FL_RECORDS) / PDB_FL_RECORD_BYTES;
 }
 
 static void push_ent(pdb_freeent *v, size_t *n, uint64_t pg, uint64_t txn, int chain)
@@ -80,15 +84,15 @@ int pdb_pager_write_freelist(pdb_pager *p, uint64_t *head, uint8_t head_tag[PDB_
     uint8_t next_tag[PDB_TAG_BYTES] = {0};
     for (size_t i = m; i-- > 0 && !rc;) {
         memset(buf, 0, p->page_size);
-        uint8_t *b = buf + PDB_PAGE_HDR;
         size_t lo = i * per, hi = lo + per < n ? lo + per : n;
         if (lo > n) lo = n;
-        pdb_put64(b, next);
-        memcpy(b + 8, next_tag, PDB_TAG_BYTES);
-        pdb_put32(b + 24, (uint32_t)(hi - lo));
+        pdb_put64(buf + PDB_FL_NEXT, next);
+        memcpy(buf + PDB_FL_NEXT_TAG, next_tag, PDB_TAG_BYTES);
+        pdb_put32(buf + PDB_FL_COUNT, (uint32_t)(hi - lo));
         for (size_t j = lo; j < hi; j++) {
-            pdb_put64(b + FL_HDR + 16 * (j - lo), p->w_newfree[j].pgno);
-            pdb_put64(b + FL_HDR + 16 * (j - lo) + 8, p->w_newfree[j].txn);
+            uint8_t *r = buf + PDB_FL_RECORDS + PDB_FL_RECORD_BYTES * (j - lo);
+            pdb_put64(r + PDB_FL_REC_PGNO, p->w_newfree[j].pgno);
+            pdb_put64(r + PDB_FL_REC_TXN, p->w_newfree[j].txn);
         }
         rc = pdb_pager_write_run(p, 0, PDB_KIND_FREELIST, p->w_newchain.v[i], 1, buf, next_tag);
         next = p->w_newchain.v[i];
@@ -146,11 +150,12 @@ int pdb_pager_load_freelist(pdb_pager *p, uint64_t head, const uint8_t head_tag[
         if (!rc && pdb_tag_cmp(got, want) != 0)
             rc = pdb_err(PAGEDB_EAUTH, "freelist page %llu: tag does not match its predecessor's record",
                          (unsigned long long)pg);
-        if (!rc && buf[0] != PDB_KIND_FREELIST)
-            rc = pdb_err(PAGEDB_ECORRUPT, "freelist page %llu: kind %d", (unsigned long long)pg, buf[0]);
+        if (!rc && buf[PDB_PH_KIND] != PDB_KIND_FREELIST)
+            rc = pdb_err(PAGEDB_ECORRUPT, "freelist page %llu: kind %d", (unsigned long long)pg, buf[PDB_PH_KIND]);
         if (rc) break;
-        const uint8_t *b = buf + PDB_PAGE_HDR;
-        uint32_t cnt = pdb_get32(b + 24);
+        pdb_flpage fl;
+        pdb_flpage_parse(buf, &fl);
+        uint32_t cnt = fl.count;
         if (cnt > per) {
             rc = pdb_err(PAGEDB_ECORRUPT, "freelist page %llu: count %u exceeds %zu", (unsigned long long)pg, cnt, per);
             break;
@@ -163,21 +168,21 @@ int pdb_pager_load_freelist(pdb_pager *p, uint64_t head, const uint8_t head_tag[
             p->free_cap = nc;
         }
         for (uint32_t j = 0; j < cnt; j++) {
-            uint64_t fp = pdb_get64(b + FL_HDR + 16 * j);
+            const uint8_t *r = fl.records + PDB_FL_RECORD_BYTES * (size_t)j;
+            uint64_t fp = pdb_get64(r + PDB_FL_REC_PGNO);
             if (fp < 2 || fp >= page_count) {
                 rc = pdb_err(PAGEDB_ECORRUPT, "freelist page %llu: record %u names page %llu out of range",
                              (unsigned long long)pg, j, (unsigned long long)fp);
                 break;
             }
             p->free[p->nfree].pgno = fp;
-            p->free[p->nfree].txn = pdb_get64(b + FL_HDR + 16 * j + 8);
+            p->free[p->nfree].txn = pdb_get64(r + PDB_FL_REC_TXN);
             p->free[p->nfree].chain = 0; /* no reader is open at load: the txn decides alone */
             p->nfree++;
         }
         if (!rc) rc = pdb_pgvec_push(&p->chain, pg);
-        uint64_t next = pdb_get64(b);
-        memcpy(want, b + 8, PDB_TAG_BYTES);
-        pg = next;
+        memcpy(want, fl.next_tag, PDB_TAG_BYTES);
+        pg = fl.next;
     }
     sodium_memzero(buf, p->page_size);
     free(buf);

@@ -1,48 +1,117 @@
 /*
- * header.c — serialisation of the A/B header pages (FORMAT.md §2): the static part
- * (magic, page size, cipher, KEK derivation, wrapped DEK0) written once at create and the
- * commit record (txn id, catalog root and tag, freelist head and tag, page count), MAC'd
- * with the header key.
+ * header.c — the A/B header pages (FORMAT.md §2; offsets in header.h).
+ *
+ * Owns: the byte layout of both parts of a header page — the static part (magic, version,
+ * page size, cipher, KEK derivation and its Argon2id parameters, database uuid, wrapped
+ * DEK0), encoded at create and decoded at open by pdb_header_static_encode/_decode; and the
+ * commit record (txn id, catalog root and tag, freelist head and tag, page count, free
+ * page count, next realm and segment ids, catalog depth), encoded by every commit and
+ * decoded, MAC-checked and range-checked at open and by verify (pdb_header_encode,
+ * pdb_header_decode, pdb_header_check).
+ * Not here: choosing the slot to recover (db.c, FORMAT.md §6.3), writing the page and the
+ * syncs around it (txn.c, FORMAT.md §6.2), the key wrap and the MAC (crypt.c).
+ *
+ * Invariants:
+ *  1. Every field is read and written at its PDB_HDR_* offset, little-endian, field by
+ *     field; reserved bytes and bytes PDB_HDR_USED..P are written as zero.
+ *  2. The static part written by pdb_header_encode is db->static_hdr byte for byte (the
+ *     bytes DEK0 was unwrapped with), and pdb_header_decode rejects a page whose static
+ *     part differs.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "db.h"
 
+/* The fields of FORMAT.md §2 follow each other without gaps: a wrong offset fails to compile. */
+_Static_assert(PDB_HDR_MAGIC + PDB_HDR_MAGIC_BYTES == PDB_HDR_VERSION, "header: magic");
+_Static_assert(PDB_HDR_VERSION + 4 == PDB_HDR_PAGE_SIZE && PDB_HDR_PAGE_SIZE + 4 == PDB_HDR_CIPHER, "header: sizes");
+_Static_assert(PDB_HDR_CIPHER + 1 == PDB_HDR_KDF && PDB_HDR_KDF + 1 == PDB_HDR_RESERVED0, "header: ids");
+_Static_assert(PDB_HDR_RESERVED0 + 6 == PDB_HDR_DBID && PDB_HDR_DBID + PDB_DBID_BYTES == PDB_HDR_SALT, "header: uuid");
+_Static_assert(PDB_HDR_SALT + PDB_SALT_BYTES == PDB_HDR_OPSLIMIT, "header: kdf");
+_Static_assert(PDB_HDR_OPSLIMIT + 8 == PDB_HDR_MEMLIMIT, "header: kdf");
+_Static_assert(PDB_HDR_MEMLIMIT + 8 == PDB_HDR_WRAP_NONCE, "header: nonce");
+_Static_assert(PDB_HDR_WRAP_AAD_BYTES == PDB_HDR_WRAP_NONCE, "header: nonce");
+_Static_assert(PDB_HDR_WRAP_NONCE + PDB_NONCE_BYTES == PDB_HDR_WRAPPED_DEK, "header: wrapped DEK0");
+_Static_assert(PDB_HDR_WRAPPED_DEK + PDB_WRAPPED_BYTES == PDB_HDR_STATIC, "header: static");
+_Static_assert(PDB_HDR_STATIC == PDB_HDR_TXN, "header: static");
+_Static_assert(PDB_HDR_TXN + 8 == PDB_HDR_CAT_ROOT && PDB_HDR_CAT_ROOT + 8 == PDB_HDR_CAT_TAG, "header: catalog");
+_Static_assert(PDB_HDR_CAT_TAG + PDB_TAG_BYTES == PDB_HDR_FL_HEAD, "header: freelist");
+_Static_assert(PDB_HDR_FL_HEAD + 8 == PDB_HDR_FL_TAG, "header: freelist");
+_Static_assert(PDB_HDR_FL_TAG + PDB_TAG_BYTES == PDB_HDR_PAGE_COUNT, "header: counts");
+_Static_assert(PDB_HDR_PAGE_COUNT + 8 == PDB_HDR_NFREE, "header: counts");
+_Static_assert(PDB_HDR_NFREE + 8 == PDB_HDR_NEXT_REALM && PDB_HDR_NEXT_REALM + 4 == PDB_HDR_CAT_DEPTH, "header: realm");
+_Static_assert(PDB_HDR_CAT_DEPTH + 4 == PDB_HDR_NEXT_SEG, "header: segments");
+_Static_assert(PDB_HDR_NEXT_SEG + 8 == PDB_HDR_RESERVED1, "header: segments");
+_Static_assert(PDB_HDR_RESERVED1 + 8 == PDB_HDR_MAC && PDB_HDR_MAC + PDB_TAG_BYTES == PDB_HDR_USED, "header: MAC");
+
+static const uint8_t MAGIC[PDB_HDR_MAGIC_BYTES] = {0x89, 'P', 'G', 'D', 'B', '\r', '\n', 0x1a};
+
+int pdb_header_static_decode(const uint8_t *page, pdb_hdr_static *s)
+{
+    s->version = pdb_get32(page + PDB_HDR_VERSION);
+    s->page_size = pdb_get32(page + PDB_HDR_PAGE_SIZE);
+    s->cipher = page[PDB_HDR_CIPHER];
+    s->kdf = page[PDB_HDR_KDF];
+    memcpy(s->dbid, page + PDB_HDR_DBID, sizeof s->dbid);
+    memcpy(s->salt, page + PDB_HDR_SALT, sizeof s->salt);
+    s->opslimit = pdb_get64(page + PDB_HDR_OPSLIMIT);
+    s->memlimit = pdb_get64(page + PDB_HDR_MEMLIMIT);
+    memcpy(s->wrap_nonce, page + PDB_HDR_WRAP_NONCE, sizeof s->wrap_nonce);
+    memcpy(s->wrapped_dek, page + PDB_HDR_WRAPPED_DEK, sizeof s->wrapped_dek);
+    return memcmp(page + PDB_HDR_MAGIC, MAGIC, sizeof MAGIC) == 0;
+}
+
+void pdb_header_static_encode(const pdb_hdr_static *s, uint8_t out[PDB_HDR_STATIC])
+{
+    memset(out, 0, PDB_HDR_STATIC);
+    memcpy(out + PDB_HDR_MAGIC, MAGIC, sizeof MAGIC);
+    pdb_put32(out + PDB_HDR_VERSION, s->version);
+    pdb_put32(out + PDB_HDR_PAGE_SIZE, s->page_size);
+    out[PDB_HDR_CIPHER] = s->cipher;
+    out[PDB_HDR_KDF] = s->kdf;
+    memcpy(out + PDB_HDR_DBID, s->dbid, sizeof s->dbid);
+    memcpy(out + PDB_HDR_SALT, s->salt, sizeof s->salt);
+    pdb_put64(out + PDB_HDR_OPSLIMIT, s->opslimit);
+    pdb_put64(out + PDB_HDR_MEMLIMIT, s->memlimit);
+    memcpy(out + PDB_HDR_WRAP_NONCE, s->wrap_nonce, sizeof s->wrap_nonce);
+    memcpy(out + PDB_HDR_WRAPPED_DEK, s->wrapped_dek, sizeof s->wrapped_dek);
+}
+
 void pdb_header_encode(const pagedb *db, const pdb_meta *m, uint8_t *page)
 {
     memset(page, 0, db->page_size);
     memcpy(page, db->static_hdr, PDB_HDR_STATIC);
-    pdb_put64(page + 144, m->txn);
-    pdb_put64(page + 152, m->cat_root);
-    memcpy(page + 160, m->cat_tag, 16);
-    pdb_put64(page + 176, m->fl_head);
-    memcpy(page + 184, m->fl_tag, 16);
-    pdb_put64(page + 200, m->page_count);
-    pdb_put64(page + 208, m->nfree);
-    pdb_put32(page + 216, m->next_realm);
-    pdb_put32(page + 220, m->cat_depth);
-    pdb_put64(page + 224, m->next_seg);
-    pdb_mac16(page + 240, &db->hdr_key, page, 240);
+    pdb_put64(page + PDB_HDR_TXN, m->txn);
+    pdb_put64(page + PDB_HDR_CAT_ROOT, m->cat_root);
+    memcpy(page + PDB_HDR_CAT_TAG, m->cat_tag, PDB_TAG_BYTES);
+    pdb_put64(page + PDB_HDR_FL_HEAD, m->fl_head);
+    memcpy(page + PDB_HDR_FL_TAG, m->fl_tag, PDB_TAG_BYTES);
+    pdb_put64(page + PDB_HDR_PAGE_COUNT, m->page_count);
+    pdb_put64(page + PDB_HDR_NFREE, m->nfree);
+    pdb_put32(page + PDB_HDR_NEXT_REALM, m->next_realm);
+    pdb_put32(page + PDB_HDR_CAT_DEPTH, m->cat_depth);
+    pdb_put64(page + PDB_HDR_NEXT_SEG, m->next_seg);
+    pdb_mac16(page + PDB_HDR_MAC, &db->hdr_key, page, PDB_HDR_MAC);
 }
 
 int pdb_header_decode(const pagedb *db, const uint8_t *page, pdb_meta *m)
 {
-    uint8_t mac[16];
+    uint8_t mac[PDB_TAG_BYTES];
     memset(m, 0, sizeof *m);
-    pdb_mac16(mac, &db->hdr_key, page, 240);
-    if (pdb_tag_cmp(mac, page + 240) != 0) return PAGEDB_EAUTH;
+    pdb_mac16(mac, &db->hdr_key, page, PDB_HDR_MAC);
+    if (pdb_tag_cmp(mac, page + PDB_HDR_MAC) != 0) return PAGEDB_EAUTH;
     if (memcmp(page, db->static_hdr, PDB_HDR_STATIC) != 0) return PAGEDB_EAUTH;
-    m->txn = pdb_get64(page + 144);
-    m->cat_root = pdb_get64(page + 152);
-    memcpy(m->cat_tag, page + 160, 16);
-    m->fl_head = pdb_get64(page + 176);
-    memcpy(m->fl_tag, page + 184, 16);
-    m->page_count = pdb_get64(page + 200);
-    m->nfree = pdb_get64(page + 208);
-    m->next_realm = pdb_get32(page + 216);
-    m->cat_depth = pdb_get32(page + 220);
-    m->next_seg = pdb_get64(page + 224);
+    m->txn = pdb_get64(page + PDB_HDR_TXN);
+    m->cat_root = pdb_get64(page + PDB_HDR_CAT_ROOT);
+    memcpy(m->cat_tag, page + PDB_HDR_CAT_TAG, PDB_TAG_BYTES);
+    m->fl_head = pdb_get64(page + PDB_HDR_FL_HEAD);
+    memcpy(m->fl_tag, page + PDB_HDR_FL_TAG, PDB_TAG_BYTES);
+    m->page_count = pdb_get64(page + PDB_HDR_PAGE_COUNT);
+    m->nfree = pdb_get64(page + PDB_HDR_NFREE);
+    m->next_realm = pdb_get32(page + PDB_HDR_NEXT_REALM);
+    m->cat_depth = pdb_get32(page + PDB_HDR_CAT_DEPTH);
+    m->next_seg = pdb_get64(page + PDB_HDR_NEXT_SEG);
     if (m->page_count < 2 || m->page_count > pdb_max_pages(db->page_size) || m->cat_depth > PDB_MAX_DEPTH || (m->cat_root == 0) != (m->cat_depth == 0) ||
         m->cat_root >= m->page_count || m->fl_head >= m->page_count)
         return PAGEDB_ECORRUPT;

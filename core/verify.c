@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "freelist.h"
 
 typedef struct vacc {
     pagedb_txn *txn;
@@ -149,12 +150,15 @@ static int call_verify(pagedb *db, uint64_t *pages_checked)
                 if (!rc && pdb_tag_cmp(got, want) != 0)
                     rc = pdb_err(PAGEDB_EAUTH, "freelist page %llu: tag does not match its predecessor's record",
                                  (unsigned long long)pg);
-                if (!rc && buf[0] != PDB_KIND_FREELIST)
-                    rc = pdb_err(PAGEDB_ECORRUPT, "freelist page %llu: kind %d", (unsigned long long)pg, buf[0]);
+                if (!rc && buf[PDB_PH_KIND] != PDB_KIND_FREELIST)
+                    rc = pdb_err(PAGEDB_ECORRUPT, "freelist page %llu: kind %d", (unsigned long long)pg,
+                                 buf[PDB_PH_KIND]);
                 if (rc) break;
-                records += pdb_get32(buf + 64 + 24);
-                memcpy(want, buf + 64 + 8, 16);
-                pg = pdb_get64(buf + 64);
+                pdb_flpage fl;
+                pdb_flpage_parse(buf, &fl);
+                records += fl.count;
+                memcpy(want, fl.next_tag, PDB_TAG_BYTES);
+                pg = fl.next;
                 a.pages++;
             }
             if (!rc && records != t->meta.nfree)

@@ -19,7 +19,7 @@
 
 #include <sodium.h>
 
-#include "pager.h"
+#include "pager_int.h"
 
 #define FL_HDR 32 /* body bytes before the records: next(8) next_tag(16) count(4) reserved(4) */
 
@@ -181,5 +181,21 @@ int pdb_pager_load_freelist(pdb_pager *p, uint64_t head, const uint8_t head_tag[
     }
     sodium_memzero(buf, p->page_size);
     free(buf);
+    return rc;
+}
+
+int pdb_pager_free_txns(pdb_pager *p, uint64_t **out, size_t *n)
+{
+    int rc = PAGEDB_OK;
+    *out = NULL;
+    *n = 0;
+    pdb_mutex_lock(&p->mu);
+    if (p->nfree) {
+        *out = malloc(p->nfree * sizeof **out);
+        if (!*out) rc = PAGEDB_ENOMEM;
+        for (size_t i = 0; !rc && i < p->nfree; i++) (*out)[i] = p->free[i].txn;
+        if (!rc) *n = p->nfree;
+    }
+    pdb_mutex_unlock(&p->mu);
     return rc;
 }

@@ -2,7 +2,7 @@
  * pager.c — page I/O through the buffer pool, sealing/opening, allocation and spilling.
  * See pager.h for what it owns and its invariants.
  */
-#include "pager.h"
+#include "pager_int.h"
 #include "btree.h" /* pdb_bt_check_node: tree pages are checked as they enter the pool */
 
 #include <stdlib.h>
@@ -396,6 +396,68 @@ void pdb_pager_random(pdb_pager *p, void *out, size_t n)
     pdb_mutex_unlock(&p->mu);
 }
 
+/* ---- settings and state of the main file ---- */
+
+uint32_t pdb_pager_page_size(const pdb_pager *p) { return p->page_size; }
+
+void pdb_pager_set_nosync(pdb_pager *p, int nosync) { p->nosync = nosync != 0; }
+
+void pdb_pager_set_stale_ok(pdb_pager *p) { p->stale_ok = 1; }
+
+void pdb_pager_set_page_count(pdb_pager *p, uint64_t page_count)
+{
+    pdb_mutex_lock(&p->mu);
+    p->page_count = page_count;
+    pdb_mutex_unlock(&p->mu);
+}
+
+void pdb_pager_raise_page_count(pdb_pager *p, uint64_t page_count)
+{
+    pdb_mutex_lock(&p->mu);
+    if (page_count > p->page_count) p->page_count = page_count;
+    pdb_mutex_unlock(&p->mu);
+}
+
+int pdb_pager_truncate(pdb_pager *p, uint64_t page_count)
+{
+    int rc = p->vfs->truncate(p->file, page_count * (uint64_t)p->page_size);
+    return rc ? pdb_err(rc, "truncating main.pdb to %llu pages", (unsigned long long)page_count) : PAGEDB_OK;
+}
+
+int pdb_pager_extend(pdb_pager *p, uint64_t *page_count)
+{
+    pdb_mutex_lock(&p->mu);
+    uint64_t n = p->w_active ? p->w_page_count : p->page_count;
+    pdb_mutex_unlock(&p->mu);
+    *page_count = n;
+    uint64_t fsz = 0, need = n * (uint64_t)p->page_size;
+    int rc = p->vfs->size(p->file, &fsz);
+    if (rc) return pdb_err(rc, "size of main.pdb");
+    if (fsz < need && (rc = p->vfs->truncate(p->file, need)) != 0)
+        return pdb_err(rc, "extending main.pdb to %llu pages", (unsigned long long)n);
+    return PAGEDB_OK;
+}
+
+void pdb_pager_get_stats(pdb_pager *p, pdb_pager_stats *st)
+{
+    pdb_mutex_lock(&p->mu);
+    pdb_cache_get_stats(p->cache, &st->cache);
+    st->page_size = p->page_size;
+    st->bytes_read = p->bytes_read;
+    st->bytes_written = p->bytes_written;
+    st->syncs = p->syncs;
+    pdb_mutex_unlock(&p->mu);
+}
+
+int pdb_pager_live_key(pdb_pager *p, uint32_t id, pdb_key *out)
+{
+    pdb_mutex_lock(&p->mu);
+    const pdb_key *k = realm_key(p, id);
+    if (k) *out = *k;
+    pdb_mutex_unlock(&p->mu);
+    return k != NULL;
+}
+
 /* Authenticate the sealed image of page pgno in buf against the parent's tag and open it
    in place; check realm and kind. */
 static int open_page(pdb_pager *p, const pdb_key *k, uint32_t realm, uint64_t pgno, const uint8_t *tag,
@@ -542,6 +604,86 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
         pdb_mutex_unlock(&p->mu);
         return PAGEDB_OK;
     }
+}
+
+/* ---- pages of other files (invariant 7) ---- */
+
+int pdb_pager_read_file_page(pdb_pager *p, uint64_t file_no, uint64_t pgno, pdb_fill_fn fill, void *arg,
+                             uint8_t *scratch, size_t off, void *dst, size_t n)
+{
+    pdb_mutex_lock(&p->mu);
+    for (;;) {
+        pdb_frame *f = pdb_cache_lookup(p->cache, file_no, pgno);
+        if (f) {
+            while (f->loading) pdb_cond_wait(&p->loaded, &p->mu); /* another thread's miss */
+            if (!f->valid) { /* that load failed, or the file was discarded meanwhile */
+                pdb_cache_unpin(p->cache, f);
+                continue;
+            }
+            memcpy(dst, f->data + off, n);
+            pdb_cache_unpin(p->cache, f);
+            pdb_mutex_unlock(&p->mu);
+            return PAGEDB_OK;
+        }
+        if (pdb_cache_alloc(p->cache, file_no, pgno, &f) != PAGEDB_OK) {
+            /* the pool is busy (every frame pinned, or a spill failed): serve uncached */
+            pdb_mutex_unlock(&p->mu);
+            int rc = fill(arg, pgno, scratch);
+            if (!rc) memcpy(dst, scratch + off, n);
+            sodium_memzero(scratch, p->page_size);
+            return rc;
+        }
+        f->loading = 1; /* invariant 5: the fill runs without mu */
+        pdb_mutex_unlock(&p->mu);
+        int rc = fill(arg, pgno, f->data);
+        pdb_mutex_lock(&p->mu);
+        f->loading = 0;
+        pdb_cond_broadcast(&p->loaded);
+        if (!rc && !f->node) { /* discarded while loading: not ours to hand out any more */
+            pdb_cache_unpin(p->cache, f);
+            continue;
+        }
+        if (rc) {
+            int resident = f->node != NULL;
+            pdb_cache_unpin(p->cache, f);
+            if (resident) pdb_cache_discard(p->cache, file_no, pgno);
+            pdb_mutex_unlock(&p->mu);
+            return rc;
+        }
+        memcpy(f->tag, f->data + PDB_PH_TAG, PDB_TAG_BYTES);
+        f->valid = 1;
+        f->dirty = 0;
+        memcpy(dst, f->data + off, n);
+        pdb_cache_unpin(p->cache, f);
+        pdb_mutex_unlock(&p->mu);
+        return PAGEDB_OK;
+    }
+}
+
+typedef struct file_frames {
+    pdb_pager *p;
+    uint64_t file_no;
+    int loading; /* a frame of the file is being filled */
+} file_frames;
+
+static void discard_file_frame(void *arg, pdb_frame *f)
+{
+    file_frames *a = arg;
+    if (f->file_no != a->file_no) return;
+    if (f->loading) a->loading = 1; /* its filler owns the bytes until it publishes */
+    else pdb_cache_discard(a->p->cache, a->file_no, f->pgno);
+}
+
+void pdb_pager_discard_file(pdb_pager *p, uint64_t file_no)
+{
+    pdb_mutex_lock(&p->mu);
+    for (;;) {
+        file_frames a = {p, file_no, 0};
+        pdb_cache_foreach(p->cache, discard_file_frame, &a);
+        if (!a.loading) break;
+        pdb_cond_wait(&p->loaded, &p->mu);
+    }
+    pdb_mutex_unlock(&p->mu);
 }
 
 uint64_t pdb_pager_page_limit(pdb_pager *p)

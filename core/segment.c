@@ -26,8 +26,9 @@
  *     reg->mu; the appending handle is the only writer of an entry's progress and of its
  *     hash state `hs`, which nobody else reads while the handle is open. No lock is held
  *     across VFS I/O except reg->load_mu, which serialises the first load of an entry.
- *  5. The buffer pool is touched only under the pager's mu, and only for clean frames of
- *     immutable pages (invariant 1); pager->mu is never taken while reg->mu is held.
+ *  5. Immutable pages (invariant 1) are cached in the buffer pool only through the pager
+ *     (pdb_pager_read_file_page, pager.h invariant 7); the pager is never called while
+ *     reg->mu is held.
  *  6. Append ring: full pages are sealed by the appending thread into one of SEG_RING
  *     staging buffers; a filled buffer is queued for the handle's writer thread, which
  *     writes the queued buffers in order, one VFS write each, while the appending thread
@@ -222,18 +223,7 @@ size_t pagedb_segment_payload(const pagedb *db) { return db ? payload_of(db->pag
 
 static int get_key(pagedb *db, uint32_t realm, pdb_key *out)
 {
-    pdb_pager *p = db->pager;
-    int found = 0;
-    pdb_mutex_lock(&p->mu);
-    for (size_t i = 0; i < p->nrealms; i++) {
-        if (p->realms[i].id == realm) {
-            *out = p->realms[i].page_key;
-            found = 1;
-            break;
-        }
-    }
-    pdb_mutex_unlock(&p->mu);
-    return found ? PAGEDB_OK : pdb_err(PAGEDB_ENOTFOUND, "realm %u has no key (no such realm, or dropped)", realm);
+    return pdb_pager_live_key(db->pager, realm, out) ? PAGEDB_OK : pdb_err(PAGEDB_ENOTFOUND, "realm %u has no key (no such realm, or dropped)", realm);
 }
 
 /* I/O counters live in the registry (under its short mutex), not in the pager: a segment
@@ -1688,41 +1678,27 @@ static int fill_window(pagedb_segment *s, const segview *v, uint64_t p, uint32_t
     return PAGEDB_OK;
 }
 
-/* Copy from immutable page p through the buffer pool. */
+typedef struct cachefill {
+    pagedb_segment *s;
+    const segview *v;
+} cachefill;
+
+/* pdb_fill_fn of read_cached: read, open and check data page p into buf. */
+static int fill_cached(void *arg, uint64_t p, uint8_t *buf)
+{
+    cachefill *a = arg;
+    int rc = seg_read(a->s->db, a->s->file, a->s->k.id, buf, 1, p);
+    if (!rc) rc = open_page(&a->s->k, buf, p);
+    if (!rc) rc = check_data(&a->s->k, buf, p, 0, want_count(a->s, a->v, p));
+    return rc;
+}
+
+/* Copy from immutable page p through the buffer pool (pager.h invariant 7: the pager
+   fills the frame by its miss protocol, with fill_cached; sbuf serves a busy pool). */
 static int read_cached(pagedb_segment *s, const segview *v, uint64_t p, uint32_t in, uint8_t *dst, size_t n)
 {
-    pdb_pager *pm = s->db->pager;
-    pdb_mutex_lock(&pm->mu);
-    pdb_frame *f = pdb_cache_lookup(pm->cache, s->k.id, p);
-    if (f) {
-        memcpy(dst, f->data + SEG_DATA_OFF + in, n);
-        pdb_cache_unpin(pm->cache, f);
-        pdb_mutex_unlock(&pm->mu);
-        return PAGEDB_OK;
-    }
-    pdb_mutex_unlock(&pm->mu);
-    uint8_t *pg = s->sbuf;
-    int rc = seg_read(s->db, s->file, s->k.id, pg, 1, p);
-    if (!rc) rc = open_page(&s->k, pg, p);
-    if (!rc) rc = check_data(&s->k, pg, p, 0, want_count(s, v, p));
-    if (rc) {
-        sodium_memzero(pg, s->k.P);
-        return rc;
-    }
-    memcpy(dst, pg + SEG_DATA_OFF + in, n);
-    pdb_mutex_lock(&pm->mu);
-    f = pdb_cache_lookup(pm->cache, s->k.id, p);
-    if (f) pdb_cache_unpin(pm->cache, f);
-    else if (pdb_cache_alloc(pm->cache, s->k.id, p, &f) == PAGEDB_OK) {
-        memcpy(f->data, pg, s->k.P);
-        memcpy(f->tag, pg + PDB_PH_TAG, PDB_TAG_BYTES);
-        f->valid = 1;
-        f->dirty = 0;
-        pdb_cache_unpin(pm->cache, f);
-    } /* else: the pool is busy (every frame pinned, or a spill failed): serve uncached */
-    pdb_mutex_unlock(&pm->mu);
-    sodium_memzero(pg, s->k.P);
-    return PAGEDB_OK;
+    cachefill a = {s, v};
+    return pdb_pager_read_file_page(s->db->pager, s->k.id, p, fill_cached, &a, s->sbuf, SEG_DATA_OFF + in, dst, n);
 }
 
 static int read_range(pagedb_segment *s, uint64_t off, uint8_t *dst, size_t len)
@@ -1937,25 +1913,7 @@ int pagedb_segment_close(pagedb_segment *s)
 /* Deleting, linking, listing                                                            */
 /* ------------------------------------------------------------------------------------- */
 
-typedef struct discardacc {
-    pdb_cache *c;
-    uint64_t id;
-} discardacc;
-
-static void discard_frame(void *arg, pdb_frame *f)
-{
-    discardacc *a = arg;
-    if (f->file_no == a->id) pdb_cache_discard(a->c, a->id, f->pgno);
-}
-
-static void discard_pages(pagedb *db, uint64_t id)
-{
-    pdb_pager *p = db->pager;
-    pdb_mutex_lock(&p->mu);
-    discardacc a = {p->cache, id};
-    pdb_cache_foreach(p->cache, discard_frame, &a);
-    pdb_mutex_unlock(&p->mu);
-}
+static void discard_pages(pagedb *db, uint64_t id) { pdb_pager_discard_file(db->pager, id); }
 
 static int call_segment_delete(pagedb *db, uint64_t id)
 {

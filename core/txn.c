@@ -111,9 +111,7 @@ static int call_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out)
     pdb_mutex_lock(&db->mu);
     if (db->shared_reader && pinned.txn > db->meta.txn) {
         db->meta = pinned;
-        pdb_mutex_lock(&db->pager->mu); /* pages up to the new count may be read now */
-        if (pinned.page_count > db->pager->page_count) db->pager->page_count = pinned.page_count;
-        pdb_mutex_unlock(&db->pager->mu);
+        pdb_pager_raise_page_count(db->pager, pinned.page_count); /* pages up to it may be read now */
     }
     if (rdonly) {
         if (db->nreaders == db->rcap) {
@@ -281,15 +279,11 @@ static int do_commit(pagedb_txn *t)
     m.cat_depth = t->cat.depth;
     memcpy(m.cat_tag, t->cat.root_tag, 16);
     if ((rc = pdb_pager_write_freelist(p, &m.fl_head, m.fl_tag, &m.nfree)) != 0) return rc;
-    m.page_count = p->w_page_count;
     /* A page taken from the end of the file and freed again before it was ever written
        (a split page merged away, an overflow run replaced in the same txn) leaves the
        file shorter than page_count; open rejects such a header as a truncated file.
-       Zero-extend the file to page_count before the sync that makes the pages durable. */
-    uint64_t fsz = 0, need = m.page_count * (uint64_t)db->page_size;
-    if ((rc = p->vfs->size(p->file, &fsz)) != 0) return pdb_err(rc, "size of main.pdb");
-    if (fsz < need && (rc = p->vfs->truncate(p->file, need)) != 0)
-        return pdb_err(rc, "extending main.pdb to %llu pages", (unsigned long long)m.page_count);
+       The file is zero-extended to page_count before the sync that makes the pages durable. */
+    if ((rc = pdb_pager_extend(p, &m.page_count)) != 0) return rc;
     if ((rc = commit_sync(db)) != 0) return rc;
     if (t->ndrop_realms) { /* room to record the dropped realms' keys: nothing can fail later */
         pdb_mutex_lock(&db->mu);

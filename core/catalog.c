@@ -1,6 +1,10 @@
 /*
  * catalog.c — the catalog tree (FORMAT.md §8): a B+ tree in realm 0 whose records
- * describe tables (key 0x01 ‖ name) and realms (key 0x02 ‖ u32 big-endian realm id).
+ * describe tables (key 0x01 ‖ name), realms (key 0x02 ‖ u32 big-endian realm id) and
+ * segments (key 0x03 ‖ u64 big-endian segment id). Every catalog record is encoded and
+ * parsed here, and nowhere else; the public realm functions (pagedb_realm_*) live here
+ * too. The segment layer (segment*.c) reads and writes its records through pdb_cat_seg_*;
+ * dropping a realm calls the segment layer's hook pdb_seg_drop_realm (segment.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -115,29 +119,49 @@ static void realm_aad(uint8_t aad[20], const pagedb *db, uint32_t id)
     pdb_put32(aad + 16, id);
 }
 
-/* Iterate realm records: cb(arg, id, value, len). */
-static int each_realm(pagedb_txn *txn, int (*cb)(void *, uint32_t, const uint8_t *, size_t), void *arg)
+/* Iterate the records of kind `kind` (FORMAT.md §8: the first key byte), in key order:
+   cb(arg, key, key length, value, value length); a non-zero cb return stops the walk and
+   is returned (ENOTFOUND at the end of the catalog is OK). */
+static int each_record(pagedb_txn *txn, uint8_t kind,
+                       int (*cb)(void *, const uint8_t *, size_t, const uint8_t *, size_t), void *arg)
 {
     pdb_cur cu;
     memset(&cu, 0, sizeof cu);
     cu.c = &txn->bt;
     cu.t = &txn->cat;
-    uint8_t k[5];
-    realm_key(k, 0);
-    int rc = pdb_cur_seek(&cu, k, 1, PAGEDB_SEEK_GE);
+    int rc = pdb_cur_seek(&cu, &kind, 1, PAGEDB_SEEK_GE);
     while (rc == PAGEDB_OK) {
         pagedb_val kk, vv;
         rc = pdb_cur_get(&cu, &kk, &vv);
         if (rc) break;
         const uint8_t *kb = kk.data;
-        if (kk.size != 5 || kb[0] != 0x02) break;
-        uint32_t id = ((uint32_t)kb[1] << 24) | ((uint32_t)kb[2] << 16) | ((uint32_t)kb[3] << 8) | kb[4];
-        rc = cb(arg, id, vv.data, vv.size);
+        if (kk.size < 1 || kb[0] != kind) break;
+        rc = cb(arg, kb, kk.size, vv.data, vv.size);
         if (rc) break;
         rc = pdb_cur_next(&cu);
     }
     pdb_cur_free(&cu);
     return rc == PAGEDB_ENOTFOUND ? PAGEDB_OK : rc;
+}
+
+typedef struct realmwalk {
+    int (*cb)(void *, uint32_t, const uint8_t *, size_t);
+    void *arg;
+} realmwalk;
+
+static int realm_rec(void *arg, const uint8_t *kb, size_t kl, const uint8_t *v, size_t vl)
+{
+    realmwalk *w = arg;
+    if (kl != 5) return PAGEDB_ENOTFOUND; /* not a realm key: the walk ends, as it always did */
+    uint32_t id = ((uint32_t)kb[1] << 24) | ((uint32_t)kb[2] << 16) | ((uint32_t)kb[3] << 8) | kb[4];
+    return w->cb(w->arg, id, v, vl);
+}
+
+/* Iterate realm records: cb(arg, id, value, len). */
+static int each_realm(pagedb_txn *txn, int (*cb)(void *, uint32_t, const uint8_t *, size_t), void *arg)
+{
+    realmwalk w = {cb, arg};
+    return each_record(txn, 0x02, realm_rec, &w);
 }
 
 int pdb_cat_realm_exists(pagedb_txn *txn, uint32_t id)
@@ -322,4 +346,93 @@ int pagedb_realm_drop(pagedb_txn *txn, uint32_t id)
 {
     pdb_err_clear();
     return pdb_api_ret(call_realm_drop(txn, id));
+}
+
+/* ---- segments: key 0x03 ‖ u64 big-endian id (FORMAT.md §8) ---- */
+
+#define SEG_KEY 9          /* 0x03 ‖ u64 big-endian id */
+#define SEG_REC_FIXED 52   /* fixed part of the value: offsets 0..52 of the §8 table */
+
+static void seg_key(uint8_t k[SEG_KEY], uint64_t id)
+{
+    k[0] = 0x03;
+    for (int i = 0; i < 8; i++) k[1 + i] = (uint8_t)(id >> (56 - 8 * i));
+}
+
+static int dec_seg(uint64_t id, const uint8_t *v, size_t n, pdb_segrec *r)
+{
+    if (n < SEG_REC_FIXED || pdb_get32(v + 48) != n - SEG_REC_FIXED)
+        return pdb_err(PAGEDB_ECORRUPT, "catalog: segment %llu record of %zu bytes", (unsigned long long)id, n);
+    r->realm = pdb_get32(v);
+    r->sealed = v[4];
+    r->instance = pdb_get64(v + 8);
+    r->length = pdb_get64(v + 16);
+    r->npages = pdb_get64(v + 24);
+    memcpy(r->root, v + 32, 16);
+    r->meta = v + SEG_REC_FIXED;
+    r->metalen = n - SEG_REC_FIXED;
+    if (r->sealed > 1 || v[5] || v[6] || v[7])
+        return pdb_err(PAGEDB_ECORRUPT, "catalog: segment %llu record has state %d", (unsigned long long)id, v[4]);
+    return PAGEDB_OK;
+}
+
+int pdb_cat_seg_get(pagedb_txn *txn, uint64_t id, pdb_segrec *r)
+{
+    uint8_t k[SEG_KEY];
+    seg_key(k, id);
+    pagedb_val v;
+    int rc = pdb_bt_get(&txn->bt, &txn->cat, k, sizeof k, &v);
+    if (rc || !r) return rc;
+    return dec_seg(id, v.data, v.size, r);
+}
+
+int pdb_cat_seg_put(pagedb_txn *txn, uint64_t id, const pdb_segrec *r)
+{
+    uint8_t *v = malloc(SEG_REC_FIXED + r->metalen + 1);
+    if (!v) return PAGEDB_ENOMEM;
+    memset(v, 0, SEG_REC_FIXED);
+    pdb_put32(v, r->realm);
+    v[4] = (uint8_t)(r->sealed != 0);
+    pdb_put64(v + 8, r->instance);
+    if (r->sealed) {
+        pdb_put64(v + 16, r->length);
+        pdb_put64(v + 24, r->npages);
+        memcpy(v + 32, r->root, 16);
+    }
+    pdb_put32(v + 48, (uint32_t)r->metalen);
+    if (r->metalen) memcpy(v + SEG_REC_FIXED, r->meta, r->metalen);
+    uint8_t k[SEG_KEY];
+    seg_key(k, id);
+    int rc = pdb_bt_put(&txn->bt, &txn->cat, k, sizeof k, v, SEG_REC_FIXED + r->metalen, 0);
+    free(v);
+    return rc;
+}
+
+int pdb_cat_seg_del(pagedb_txn *txn, uint64_t id)
+{
+    uint8_t k[SEG_KEY];
+    seg_key(k, id);
+    return pdb_bt_del(&txn->bt, &txn->cat, k, sizeof k);
+}
+
+typedef struct segwalk {
+    int (*cb)(void *, uint64_t, const pdb_segrec *);
+    void *arg;
+} segwalk;
+
+static int seg_rec(void *arg, const uint8_t *kb, size_t kl, const uint8_t *v, size_t vl)
+{
+    segwalk *w = arg;
+    if (kl != SEG_KEY) return pdb_err(PAGEDB_ECORRUPT, "catalog: segment key of %zu bytes", kl);
+    uint64_t id = 0;
+    for (int i = 1; i < SEG_KEY; i++) id = id << 8 | kb[i];
+    pdb_segrec r;
+    int rc = dec_seg(id, v, vl, &r);
+    return rc ? rc : w->cb(w->arg, id, &r);
+}
+
+int pdb_cat_seg_each(pagedb_txn *txn, int (*cb)(void *, uint64_t, const pdb_segrec *), void *arg)
+{
+    segwalk w = {cb, arg};
+    return each_record(txn, 0x03, seg_rec, &w);
 }

@@ -144,6 +144,32 @@ int pdb_cat_load_realms(pagedb_txn *txn, uint32_t *count);
 /** Write back the catalog records of every dirty table handle (not yet flushed). */
 int pdb_cat_sync_handles(pagedb_txn *txn);
 
+/** A segment record (FORMAT.md §8, key 0x03 ‖ u64 big-endian segment id). length, npages
+    and root are meaningful only when sealed (written as 0 otherwise). meta: the record's
+    metadata (metalen bytes, 0..PAGEDB_SEGMENT_META_MAX); from pdb_cat_seg_get/each it
+    points into the catalog page, valid until txn's next tree operation. */
+typedef struct pdb_segrec {
+    uint32_t realm;
+    int sealed;
+    uint64_t instance, length, npages;
+    uint8_t root[16];
+    const uint8_t *meta;
+    size_t metalen;
+} pdb_segrec;
+/** Look up segment id's record in txn's view of the catalog; r may be NULL (presence
+    only: the value is not parsed). Errors: ENOTFOUND (no record, no error detail set),
+    ECORRUPT (malformed record), EAUTH/EIO (catalog pages). */
+int pdb_cat_seg_get(pagedb_txn *txn, uint64_t id, pdb_segrec *r);
+/** Insert or replace segment id's record (write txn). Errors: ENOMEM, and the tree's
+    (EAUTH/ECORRUPT/EIO/EFULL): the caller poisons the txn. */
+int pdb_cat_seg_put(pagedb_txn *txn, uint64_t id, const pdb_segrec *r);
+/** Delete segment id's record (write txn). Errors: ENOTFOUND, and the tree's. */
+int pdb_cat_seg_del(pagedb_txn *txn, uint64_t id);
+/** Call cb(arg, id, record) for every segment record of txn's catalog, in id order; a
+    non-zero cb return stops the walk and is returned. Errors: ECORRUPT (a malformed key
+    or record), EAUTH/EIO (catalog pages). */
+int pdb_cat_seg_each(pagedb_txn *txn, int (*cb)(void *arg, uint64_t id, const pdb_segrec *r), void *arg);
+
 /* header.c */
 void pdb_header_encode(const pagedb *db, const pdb_meta *m, uint8_t *page);
 /**

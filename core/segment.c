@@ -1,7 +1,7 @@
 /*
  * segment.c — segment files (FORMAT.md §9): engine-owned, append-mostly, sealable files of
- * authenticated pages beside the B+ tree, their catalog records (FORMAT.md §8, key 0x03)
- * and their recovery at open.
+ * authenticated pages beside the B+ tree, and their recovery at open. Their catalog
+ * records (FORMAT.md §8, key 0x03) are catalog.c's (pdb_cat_seg_*).
  *
  * Owns: the per-database segment registry (one entry per segment this handle has touched:
  * created, opened, linked, or recovered at open), the pagedb_segment handles (each with
@@ -64,8 +64,6 @@
 #define SEG_FLAG_COPY 0x1
 #define SEG_COUNT_OFF 64   /* u32 byte count of a data page (FORMAT.md §9.2) */
 #define SEG_DATA_OFF 72    /* payload offset in a data page */
-#define SEG_CAT_KEY 9      /* 0x03 || u64 big-endian id */
-#define SEG_REC_FIXED 52   /* fixed part of the catalog value (FORMAT.md §8) */
 
 /* Staging buffers of an append handle (invariant 6), PAGEDB_SEGMENT_STAGE_BYTES each: one
    being filled while up to SEG_RING - 1 are written by the writer thread. Builds without
@@ -453,83 +451,6 @@ static void set_bad(pdb_segreg *r, pdb_segent *e, int rc)
 }
 
 /* ------------------------------------------------------------------------------------- */
-/* Catalog records (FORMAT.md §8, key 0x03 ‖ u64 big-endian id)                          */
-/* ------------------------------------------------------------------------------------- */
-
-typedef struct segrec {
-    uint32_t realm;
-    int sealed;
-    uint64_t instance, length, npages;
-    uint8_t root[16];
-    const uint8_t *meta;
-    size_t metalen;
-} segrec;
-
-static void cat_key(uint8_t k[SEG_CAT_KEY], uint64_t id)
-{
-    k[0] = 0x03;
-    for (int i = 0; i < 8; i++) k[1 + i] = (uint8_t)(id >> (56 - 8 * i));
-}
-
-static int dec_rec(uint64_t id, const uint8_t *v, size_t n, segrec *r)
-{
-    if (n < SEG_REC_FIXED || pdb_get32(v + 48) != n - SEG_REC_FIXED)
-        return pdb_err(PAGEDB_ECORRUPT, "catalog: segment %llu record of %zu bytes", (unsigned long long)id, n);
-    r->realm = pdb_get32(v);
-    r->sealed = v[4];
-    r->instance = pdb_get64(v + 8);
-    r->length = pdb_get64(v + 16);
-    r->npages = pdb_get64(v + 24);
-    memcpy(r->root, v + 32, 16);
-    r->meta = v + SEG_REC_FIXED;
-    r->metalen = n - SEG_REC_FIXED;
-    if (r->sealed > 1 || v[5] || v[6] || v[7])
-        return pdb_err(PAGEDB_ECORRUPT, "catalog: segment %llu record has state %d", (unsigned long long)id, v[4]);
-    return PAGEDB_OK;
-}
-
-static int cat_get(pagedb_txn *txn, uint64_t id, segrec *r)
-{
-    uint8_t k[SEG_CAT_KEY];
-    cat_key(k, id);
-    pagedb_val v;
-    int rc = pdb_bt_get(&txn->bt, &txn->cat, k, sizeof k, &v);
-    if (rc) return rc;
-    return dec_rec(id, v.data, v.size, r);
-}
-
-/* Iterate the segment records of txn's catalog: cb(arg, id, rec). */
-static int each_rec(pagedb_txn *txn, int (*cb)(void *, uint64_t, const segrec *), void *arg)
-{
-    pdb_cur cu;
-    memset(&cu, 0, sizeof cu);
-    cu.c = &txn->bt;
-    cu.t = &txn->cat;
-    uint8_t k0 = 0x03;
-    int rc = pdb_cur_seek(&cu, &k0, 1, PAGEDB_SEEK_GE);
-    while (rc == PAGEDB_OK) {
-        pagedb_val kk, vv;
-        rc = pdb_cur_get(&cu, &kk, &vv);
-        if (rc) break;
-        const uint8_t *kb = kk.data;
-        if (kk.size < 1 || kb[0] != 0x03) break;
-        if (kk.size != SEG_CAT_KEY) {
-            rc = pdb_err(PAGEDB_ECORRUPT, "catalog: segment key of %zu bytes", kk.size);
-            break;
-        }
-        uint64_t id = 0;
-        for (int i = 1; i < SEG_CAT_KEY; i++) id = id << 8 | kb[i];
-        segrec r;
-        rc = dec_rec(id, vv.data, vv.size, &r);
-        if (!rc) rc = cb(arg, id, &r);
-        if (rc) break;
-        rc = pdb_cur_next(&cu);
-    }
-    pdb_cur_free(&cu);
-    return rc == PAGEDB_ENOTFOUND ? PAGEDB_OK : rc;
-}
-
-/* ------------------------------------------------------------------------------------- */
 /* Scanning and recovery (FORMAT.md §9.6)                                                */
 /* ------------------------------------------------------------------------------------- */
 
@@ -739,7 +660,7 @@ static uint32_t stage_pages(uint32_t P)
  * rw). Errors of the file are recorded in e->bad (the segment is unusable) rather than
  * returned, so one damaged segment does not prevent opening the database.
  */
-static int load_from_record(pagedb *db, pdb_segent *e, const segrec *r, int rw)
+static int load_from_record(pagedb *db, pdb_segent *e, const pdb_segrec *r, int rw)
 {
     segkey k;
     int rc = make_key(db, e, &k);
@@ -853,7 +774,7 @@ typedef struct openacc {
     idset linked;
 } openacc;
 
-static int open_rec(void *arg, uint64_t id, const segrec *r)
+static int open_rec(void *arg, uint64_t id, const pdb_segrec *r)
 {
     openacc *a = arg;
     pdb_key k;
@@ -905,7 +826,7 @@ int pdb_seg_db_open(pagedb *db)
     memset(&a, 0, sizeof a);
     a.db = db;
     a.rw = !(db->flags & PAGEDB_RDONLY); /* read-only: check the records, recover nothing */
-    rc = each_rec(t, open_rec, &a);
+    rc = pdb_cat_seg_each(t, open_rec, &a);
     pagedb_txn_abort(t);
     orphanacc o;
     memset(&o, 0, sizeof o);
@@ -976,9 +897,9 @@ static int get_ent(pagedb *db, uint64_t id, pdb_segent **out)
     }
     pagedb_txn *t;
     int rc = pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t);
-    segrec r;
+    pdb_segrec r;
     if (!rc) {
-        rc = cat_get(t, id, &r);
+        rc = pdb_cat_seg_get(t, id, &r);
         if (rc == PAGEDB_ENOTFOUND) rc = pdb_err(rc, "no segment %llu", (unsigned long long)id);
         if (!rc) {
             e = new_ent(id, r.realm, r.instance);
@@ -1937,9 +1858,9 @@ static int call_segment_delete(pagedb *db, uint64_t id)
     if (rc == PAGEDB_ENOTFOUND) {
         /* not in the registry: it may be linked (then EBUSY) */
         pagedb_txn *t;
-        segrec r;
+        pdb_segrec r;
         if (pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t) == PAGEDB_OK) {
-            int lr = cat_get(t, id, &r);
+            int lr = pdb_cat_seg_get(t, id, &r);
             pagedb_txn_abort(t);
             if (lr == PAGEDB_OK)
                 return pdb_err(PAGEDB_EBUSY, "segment %llu is linked (unlink it in a write transaction)", (unsigned long long)id);
@@ -1987,40 +1908,37 @@ static int call_segment_link(pagedb_txn *txn, uint64_t id, const void *meta, siz
         return pdb_err(PAGEDB_ETOOBIG, "segment metadata of %zu bytes exceeds %u", metalen, PAGEDB_SEGMENT_META_MAX);
     pagedb *db = txn->db;
     pdb_segreg *g = reg_of(db);
-    segrec old;
-    int had = cat_get(txn, id, &old);
+    pdb_segrec old, rec;
+    int had = pdb_cat_seg_get(txn, id, &old);
     if (had && had != PAGEDB_ENOTFOUND) return pdb_txn_fail(txn, had);
-    uint8_t *v = malloc(SEG_REC_FIXED + (meta ? metalen : had == PAGEDB_OK ? old.metalen : 0) + 1);
-    if (!v) return pdb_txn_fail(txn, PAGEDB_ENOMEM);
-    memset(v, 0, SEG_REC_FIXED);
-    size_t ml = 0;
+    memset(&rec, 0, sizeof rec);
     if (meta) {
-        if (metalen) memcpy(v + SEG_REC_FIXED, meta, metalen);
-        ml = metalen;
+        rec.meta = meta;
+        rec.metalen = metalen;
     } else if (had == PAGEDB_OK) {
-        if (old.metalen) memcpy(v + SEG_REC_FIXED, old.meta, old.metalen);
-        ml = old.metalen;
+        rec.meta = old.meta; /* in the catalog page: read by pdb_cat_seg_put before it writes */
+        rec.metalen = old.metalen;
     }
     pdb_mutex_lock(&g->mu);
     pdb_segent *e = find_ent(g, id);
     if (e && (e->deleted || e->bad)) rc = e->deleted ? pdb_err(PAGEDB_ENOTFOUND, "segment %llu was deleted", (unsigned long long)id)
                                                      : pdb_err(e->bad, "%s", e->why);
     else if (e) {
-        pdb_put32(v, e->realm);
-        v[4] = (uint8_t)e->sealed;
-        pdb_put64(v + 8, e->instance);
+        rec.realm = e->realm;
+        rec.sealed = e->sealed;
+        rec.instance = e->instance;
         if (e->sealed) {
-            pdb_put64(v + 16, e->length);
-            pdb_put64(v + 24, e->npages);
-            memcpy(v + 32, e->root, 16);
+            rec.length = e->length;
+            rec.npages = e->npages;
+            memcpy(rec.root, e->root, 16);
         }
     } else if (had == PAGEDB_OK) {
-        pdb_put32(v, old.realm);
-        v[4] = (uint8_t)old.sealed;
-        pdb_put64(v + 8, old.instance);
-        pdb_put64(v + 16, old.length);
-        pdb_put64(v + 24, old.npages);
-        memcpy(v + 32, old.root, 16);
+        rec.realm = old.realm;
+        rec.sealed = old.sealed;
+        rec.instance = old.instance;
+        rec.length = old.length;
+        rec.npages = old.npages;
+        memcpy(rec.root, old.root, 16);
     } else {
         rc = pdb_err(PAGEDB_ENOTFOUND, "no segment %llu", (unsigned long long)id);
     }
@@ -2028,30 +1946,23 @@ static int call_segment_link(pagedb_txn *txn, uint64_t id, const void *meta, siz
     uint8_t fp[16];
     if (has_fp) memcpy(fp, e->keyfp, 16);
     pdb_mutex_unlock(&g->mu);
-    pdb_put32(v + 48, (uint32_t)ml);
     pdb_key cur;
-    if (!rc && get_key(db, pdb_get32(v), &cur) != PAGEDB_OK)
-        rc = pdb_err(PAGEDB_ENOTFOUND, "segment %llu: realm %u has no key", (unsigned long long)id, pdb_get32(v));
+    if (!rc && get_key(db, rec.realm, &cur) != PAGEDB_OK)
+        rc = pdb_err(PAGEDB_ENOTFOUND, "segment %llu: realm %u has no key", (unsigned long long)id, rec.realm);
     else if (!rc && has_fp) {
         /* the realm may have been dropped or rolled back and its id reused since create */
         uint8_t now[16];
         pdb_hash16(now, cur.k, sizeof cur.k);
         if (pdb_tag_cmp(now, fp) != 0)
             rc = pdb_err(PAGEDB_ENOTFOUND, "segment %llu: realm %u is not the realm it was created in", (unsigned long long)id,
-                         pdb_get32(v));
+                         rec.realm);
     }
     sodium_memzero(&cur, sizeof cur);
     pdb_segtxn *st = NULL;
     if (!rc) rc = txn_state(txn, &st);
     if (!rc) rc = vec_push(&st->link, &st->nlink, &st->caplink, id);
-    if (rc) {
-        free(v);
-        return rc == PAGEDB_ENOMEM ? pdb_txn_fail(txn, rc) : rc;
-    }
-    uint8_t k[SEG_CAT_KEY];
-    cat_key(k, id);
-    rc = pdb_bt_put(&txn->bt, &txn->cat, k, sizeof k, v, SEG_REC_FIXED + ml, 0);
-    free(v);
+    if (rc) return rc == PAGEDB_ENOMEM ? pdb_txn_fail(txn, rc) : rc;
+    rc = pdb_cat_seg_put(txn, id, &rec);
     if (rc) {
         st->nlink--;
         return pdb_txn_fail(txn, rc);
@@ -2076,16 +1987,13 @@ static int call_segment_unlink(pagedb_txn *txn, uint64_t id)
 {
     int rc = pdb_txn_check(txn, 1);
     if (rc) return rc;
-    uint8_t k[SEG_CAT_KEY];
-    cat_key(k, id);
-    pagedb_val v;
-    rc = pdb_bt_get(&txn->bt, &txn->cat, k, sizeof k, &v);
+    rc = pdb_cat_seg_get(txn, id, NULL);
     if (rc == PAGEDB_ENOTFOUND) return pdb_err(rc, "segment %llu is not linked", (unsigned long long)id);
     if (rc) return pdb_txn_fail(txn, rc);
     pdb_segtxn *st;
     if ((rc = txn_state(txn, &st)) != 0 || (rc = vec_push(&st->unlink, &st->nunlink, &st->capunlink, id)) != 0)
         return pdb_txn_fail(txn, rc);
-    rc = pdb_bt_del(&txn->bt, &txn->cat, k, sizeof k);
+    rc = pdb_cat_seg_del(txn, id);
     if (rc) {
         st->nunlink--;
         return pdb_txn_fail(txn, rc);
@@ -2138,7 +2046,7 @@ void pdb_seg_txn_end(pagedb_txn *txn, int committed)
 /* ---- get / list ---- */
 
 /* Fill info from a record (and the registry's knowledge of unsealed lengths). */
-static int fill_info(pagedb *db, uint64_t id, const segrec *r, pagedb_segment_info *info)
+static int fill_info(pagedb *db, uint64_t id, const pdb_segrec *r, pagedb_segment_info *info)
 {
     memset(info, 0, sizeof *info);
     info->id = id;
@@ -2173,8 +2081,8 @@ static int call_segment_get(pagedb_txn *txn, uint64_t id, pagedb_segment_info *i
     int rc = pdb_txn_check(txn, 0);
     if (rc) return rc;
     if (!info) return pdb_err(PAGEDB_EINVAL, "info is required");
-    segrec r;
-    rc = cat_get(txn, id, &r);
+    pdb_segrec r;
+    rc = pdb_cat_seg_get(txn, id, &r);
     if (rc == PAGEDB_ENOTFOUND) return pdb_err(rc, "segment %llu is not linked", (unsigned long long)id);
     if (rc) return pdb_txn_fail(txn, rc);
     return fill_info(txn->db, id, &r, info);
@@ -2192,13 +2100,13 @@ typedef struct listacc {
     void *arg;
 } listacc;
 
-static int list_one(void *arg, uint64_t id, const segrec *r)
+static int list_one(void *arg, uint64_t id, const pdb_segrec *r)
 {
     listacc *a = arg;
     pagedb_segment_info info;
     /* copy the metadata: reading an unsealed segment's entry may reuse the txn's buffers */
     uint8_t *m = NULL;
-    segrec rr = *r;
+    pdb_segrec rr = *r;
     if (r->metalen) {
         if (!(m = malloc(r->metalen))) return PAGEDB_ENOMEM;
         memcpy(m, r->meta, r->metalen);
@@ -2216,7 +2124,7 @@ static int call_segment_list(pagedb_txn *txn, int (*cb)(void *, const pagedb_seg
     if (rc) return rc;
     if (!cb) return pdb_err(PAGEDB_EINVAL, "callback required");
     listacc a = {txn, cb, arg};
-    return each_rec(txn, list_one, &a);
+    return pdb_cat_seg_each(txn, list_one, &a);
 }
 
 int pagedb_segment_list(pagedb_txn *txn, int (*cb)(void *, const pagedb_segment_info *), void *arg)
@@ -2230,7 +2138,7 @@ typedef struct realmacc {
     idset ids;
 } realmacc;
 
-static int realm_one(void *arg, uint64_t id, const segrec *r)
+static int realm_one(void *arg, uint64_t id, const pdb_segrec *r)
 {
     realmacc *a = arg;
     return r->realm == a->realm ? idset_add(&a->ids, id) : 0;
@@ -2241,7 +2149,7 @@ int pdb_seg_drop_realm(pagedb_txn *txn, uint32_t realm)
     realmacc a;
     memset(&a, 0, sizeof a);
     a.realm = realm;
-    int rc = each_rec(txn, realm_one, &a);
+    int rc = pdb_cat_seg_each(txn, realm_one, &a);
     for (size_t i = 0; i < a.ids.n && !rc; i++) rc = pagedb_segment_unlink(txn, a.ids.v[i]);
     free(a.ids.v);
     return rc;

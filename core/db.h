@@ -8,7 +8,7 @@
  *     reuses pages freed by txn F only when F <= min(readers), and a page of the
  *     freelist chain of commit F-1 only when no reader has snapshot F-1 (FORMAT.md §7).
  *  4. After a failed sync (either sync of a commit, FORMAT.md §6.4) the handle is
- *     poisoned (no later commit can be trusted to order correctly against the failed
+ *     poisoned (the POISONED state of txn.c's error-state model) (no later commit can be trusted to order correctly against the failed
  *     one): every write transaction returns EIO.
  *  5. A read transaction sees its snapshot whole, realms included: the key of a realm
  *     dropped by commit D stays in the pager (retired: read only) while a reader with a
@@ -192,6 +192,9 @@ int pdb_header_check(const pagedb *db, int slot, const uint8_t *page, size_t got
 /* txn.c */
 /** Set the sticky error of a write txn (first error wins) and return rc. */
 int pdb_txn_fail(pagedb_txn *txn, int rc);
+/** The database handle's error state (txn.c): OK while HEALTHY, EIO with its detail once
+    POISONED by a failed commit sync. Caller holds db->mu. */
+int pdb_db_poison_check(pagedb *db);
 /** Common entry check for operations: txn alive, not poisoned; write ops need !rdonly. */
 int pdb_txn_check(pagedb_txn *txn, int write);
 uint64_t pdb_db_horizon(pagedb *db);

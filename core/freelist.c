@@ -122,6 +122,7 @@ void pdb_pager_commit_done(pdb_pager *p)
     p->w_newchain.n = 0;
     p->w_active = 0;
     pdb_mutex_unlock(&p->mu);
+    pdb_pager_check(p); /* debug builds: the write side is IDLE again */
 }
 
 int pdb_pager_load_freelist(pdb_pager *p, uint64_t head, const uint8_t head_tag[PDB_TAG_BYTES],

@@ -5,6 +5,7 @@
 #include "pager_int.h"
 #include "btree.h" /* pdb_bt_check_node: tree pages are checked as they enter the pool */
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,6 +190,15 @@ static int stage_seal(pdb_pager *p, const pdb_key *k, uint64_t pgno, uint8_t *sr
 static int seal_write(pdb_pager *p, pdb_frame *f)
 {
     uint8_t *d = f->data;
+#ifndef NDEBUG
+    /* validator: the writer never seals a malformed B+ tree node (the check every reader
+       applies when the page enters the pool, pager.c open_page) */
+    if (!p->bad_nodes_ok && (d[PDB_PH_KIND] == PDB_KIND_BRANCH || d[PDB_PH_KIND] == PDB_KIND_LEAF)) {
+        int nrc = pdb_bt_check_node(d, p->page_size, f->pgno);
+        assert(nrc == PAGEDB_OK && "sealing a malformed B+ tree node");
+        (void)nrc;
+    }
+#endif
     uint32_t realm = pdb_get32(d + PDB_PH_REALM);
     const pdb_key *k = realm_key(p, realm);
     if (!k) return pdb_err(PAGEDB_EMISUSE, "page %llu: realm %u has no key", (unsigned long long)f->pgno, realm);
@@ -394,6 +404,53 @@ void pdb_pager_random(pdb_pager *p, void *out, size_t n)
     pdb_mutex_lock(&p->mu);
     pdb_rng_bytes(&p->rng, out, n);
     pdb_mutex_unlock(&p->mu);
+}
+
+/* ---- debug validator (!NDEBUG; pdb_pager_check) ---- */
+
+#ifndef NDEBUG
+/* Assert the pager's state (under mu): the write side's state machine (pager.h), the write
+   stage (invariant 6), the bounds of the freelist and of the realm key tables. */
+static void check_locked(const pdb_pager *p)
+{
+    assert(p->page_count >= 2 || (p->page_count == 0 && !p->w_active)); /* 0 only before open sets it */
+    assert(p->stage_n <= p->stage_cap);
+    assert(p->memo_pins <= p->memo_cap);
+    if (!p->w_active) { /* IDLE: nothing of a write txn is left */
+        assert(p->owned.count == 0 && p->stage_n == 0);
+        assert(p->w_avail.n == 0 && p->w_reuse.n == 0 && p->w_freed.n == 0);
+        assert(p->w_npending == 0 && p->w_nnewfree == 0 && p->w_newchain.n == 0);
+    } else { /* ACTIVE */
+        assert(p->w_page_count >= p->page_count);
+        for (size_t i = 0; i < p->stage_n; i++) { /* invariant 6: only new pages are staged */
+            uint64_t pg = p->stage_pg[i];
+            assert(pg >= 2 && pg < p->w_page_count);
+            const pdb_pgmap_ent *e = pdb_pgmap_find(&p->owned, pg);
+            assert(!e || e->stage == i + 1);
+        }
+        for (size_t i = 0; i < p->w_avail.n; i++) assert(p->w_avail.v[i] >= 2 && p->w_avail.v[i] < p->w_page_count);
+    }
+    for (size_t i = 0; i < p->nfree; i++) assert(p->free[i].pgno >= 2 && p->free[i].pgno < p->page_count);
+    for (size_t i = 0; i < p->chain.n; i++) assert(p->chain.v[i] >= 2 && p->chain.v[i] < p->page_count);
+    for (size_t i = 0; i < p->nrealms; i++) /* a realm's key is live or retired, never both */
+        for (size_t j = 0; j < p->nretired; j++) assert(p->realms[i].id != p->retired[j].id);
+}
+#define CHECK_LOCKED(p) check_locked(p)
+#else
+#define CHECK_LOCKED(p) ((void)0)
+#endif
+
+void pdb_pager_debug_allow_bad_nodes(pdb_pager *p, int allow) { p->bad_nodes_ok = allow != 0; }
+
+void pdb_pager_check(pdb_pager *p)
+{
+#ifndef NDEBUG
+    pdb_mutex_lock(&p->mu);
+    check_locked(p);
+    pdb_mutex_unlock(&p->mu);
+#else
+    (void)p;
+#endif
 }
 
 /* ---- settings and state of the main file ---- */
@@ -821,6 +878,7 @@ int pdb_pager_wtx_begin(pdb_pager *p, uint64_t txn, uint64_t horizon, const uint
     if (!rc) {
         if (p->w_avail.n) qsort(p->w_avail.v, p->w_avail.n, sizeof(uint64_t), cmp_desc);
         p->w_active = 1;
+        CHECK_LOCKED(p);
     }
     pdb_mutex_unlock(&p->mu);
     return rc;
@@ -1087,5 +1145,6 @@ void pdb_pager_abort(pdb_pager *p)
         if (p->owned.count) pdb_cache_foreach(p->cache, forget_owned_frame, p);
         wtx_reset(p);
     }
+    CHECK_LOCKED(p);
     pdb_mutex_unlock(&p->mu);
 }

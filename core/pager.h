@@ -39,7 +39,9 @@
  *     staged, and dropped by pdb_pager_discard_file. No other file allocates, fills or
  *     publishes a frame.
  *
- * State machine of the write side: IDLE --wtx_begin--> ACTIVE --commit_done/abort--> IDLE.
+ * State machine of the write side: IDLE --wtx_begin--> ACTIVE --commit_done/abort--> IDLE
+ * (checked by pdb_pager_check in debug builds). An error inside ACTIVE is not a pager
+ * state: the transaction records it (txn.c error-state model) and ends with abort.
  */
 #ifndef PAGEDB_PAGER_H
 #define PAGEDB_PAGER_H
@@ -279,6 +281,20 @@ int pdb_pager_extend(pdb_pager *p, uint64_t *page_count);
 void pdb_pager_commit_done(pdb_pager *p);
 /** Discard the write side: owned frames dropped, allocation state restored. */
 void pdb_pager_abort(pdb_pager *p);
+
+/**
+ * Debug validator (builds without NDEBUG; a no-op with it): assert the pager's state — the
+ * write side's state machine (IDLE: nothing owned, staged or pending; ACTIVE: the stage
+ * holds only pages below the write txn's page count, each recorded in the owned set),
+ * the freelist and its chain within the committed page count, and no realm key both live
+ * and retired. Run by the pager itself at every wtx_begin, commit_done and abort; callable
+ * from tests. Thread-safe (pager mutex). Aborts the process on a broken invariant.
+ */
+void pdb_pager_check(pdb_pager *p);
+/** Debug builds check every B+ tree node the writer seals (pdb_bt_check_node) and abort on
+    a malformed one; allow != 0 turns that check off, for tests that damage a node through
+    the writer on purpose (tests/native/test_malformed.c). No effect with NDEBUG. */
+void pdb_pager_debug_allow_bad_nodes(pdb_pager *p, int allow);
 
 /** Load the committed freelist from its chain (at open). Errors: EAUTH, ECORRUPT, EIO. */
 int pdb_pager_load_freelist(pdb_pager *p, uint64_t head, const uint8_t head_tag[PDB_TAG_BYTES],

@@ -38,6 +38,7 @@ struct pdb_pager {
     int stale_ok;   /* set once at open for a reader beside writers of other processes:
                        a resident frame whose tag differs from the parent's is an older
                        version of a reused page number, re-read instead of EAUTH (pager.c) */
+    int bad_nodes_ok; /* tests that write malformed nodes on purpose: no seal-time node check */
     uint8_t dbid[PDB_DBID_BYTES];
     pdb_cache *cache;
     pdb_mutex mu;

@@ -41,10 +41,7 @@ void pdb_seg_free_ent(pdb_segent *e, uint32_t P)
 static void set_bad(pdb_segreg *r, pdb_segent *e, int rc)
 {
     pdb_mutex_lock(&r->mu);
-    if (!e->bad) {
-        e->bad = rc;
-        snprintf(e->why, sizeof e->why, "%s", pagedb_errdetail());
-    }
+    pdb_seg_err_set(&e->bad, rc);
     pdb_mutex_unlock(&r->mu);
 }
 
@@ -220,7 +217,7 @@ static int call_segment_open(pagedb *db, uint64_t id, unsigned flags, pagedb_seg
     if (append && !pub) return PAGEDB_ENOMEM;
     pdb_mutex_lock(&g->mu);
     if (e->deleted) rc = pdb_err(PAGEDB_ENOTFOUND, "segment %llu was deleted", (unsigned long long)id);
-    else if (e->bad) rc = pdb_err(e->bad, "%s", e->why);
+    else if (e->bad.rc) rc = pdb_seg_err_raise(&e->bad);
     else if (append && e->sealed) rc = pdb_err(PAGEDB_ESEALED, "segment %llu is sealed", (unsigned long long)id);
     else if (append && e->appender)
         rc = pdb_err(PAGEDB_EBUSY, "segment %llu is already open for append", (unsigned long long)id);
@@ -367,7 +364,7 @@ static void get_view(pagedb_segment *s, segview *v)
         v->tslot = e->tslot;
         v->tail_pub = e->appender && e->pubtail;
     }
-    v->nwritten = e->appender || e->werr ? e->nwritten : v->nstable;
+    v->nwritten = e->appender || e->werr.rc ? e->nwritten : v->nstable;
     pdb_mutex_unlock(&g->mu);
 }
 
@@ -379,8 +376,8 @@ int pdb_seg_await_written(pagedb_segment *s, uint64_t end, uint64_t *written)
     pdb_segreg *g = pdb_seg_reg_of(s->db);
     pdb_segent *e = s->e;
     pdb_mutex_lock(&g->mu);
-    while (e->appender && e->nwritten < end && !e->werr) pdb_cond_wait(&g->cv, &g->mu);
-    int ok = e->nwritten >= end || (!e->appender && !e->werr), werr = e->werr;
+    while (e->appender && e->nwritten < end && !e->werr.rc) pdb_cond_wait(&g->cv, &g->mu);
+    int ok = e->nwritten >= end || (!e->appender && !e->werr.rc), werr = e->werr.rc;
     *written = ok ? end : e->nwritten;
     pdb_mutex_unlock(&g->mu);
     if (ok) return PAGEDB_OK;
@@ -697,15 +694,14 @@ static int call_segment_delete(pagedb *db, uint64_t id)
 {
     if (!db) return pdb_err(PAGEDB_EINVAL, "NULL db");
     if (db->flags & PAGEDB_RDONLY) return pdb_err(PAGEDB_EMISUSE, "database was opened read-only");
-    pdb_mutex_lock(&db->mu);
-    int poisoned = db->poisoned;
-    pdb_mutex_unlock(&db->mu);
     /* after a failed commit sync a link may be durable without this handle knowing it */
-    if (poisoned) return pdb_err(PAGEDB_EIO, "an earlier commit failed to sync; reopen the database");
+    pdb_mutex_lock(&db->mu);
+    int rc = pdb_db_poison_check(db);
+    pdb_mutex_unlock(&db->mu);
+    if (rc) return rc;
     pdb_segreg *g = pdb_seg_reg_of(db);
     pdb_mutex_lock(&g->mu);
     pdb_segent *e = pdb_seg_find_ent(g, id);
-    int rc = PAGEDB_OK;
     if (!e || e->deleted) rc = PAGEDB_ENOTFOUND;
     else if (e->linked || e->link_pending)
         rc = pdb_err(PAGEDB_EBUSY, "segment %llu is linked (unlink it in a write transaction)", (unsigned long long)id);
@@ -778,8 +774,8 @@ static int call_segment_link(pagedb_txn *txn, uint64_t id, const void *meta, siz
     }
     pdb_mutex_lock(&g->mu);
     pdb_segent *e = pdb_seg_find_ent(g, id);
-    if (e && (e->deleted || e->bad)) rc = e->deleted ? pdb_err(PAGEDB_ENOTFOUND, "segment %llu was deleted", (unsigned long long)id)
-                                                     : pdb_err(e->bad, "%s", e->why);
+    if (e && (e->deleted || e->bad.rc)) rc = e->deleted ? pdb_err(PAGEDB_ENOTFOUND, "segment %llu was deleted", (unsigned long long)id)
+                                                        : pdb_seg_err_raise(&e->bad);
     else if (e) {
         rec.realm = e->realm;
         rec.sealed = e->sealed;
@@ -924,7 +920,7 @@ static int fill_info(pagedb *db, uint64_t id, const pdb_segrec *r, pagedb_segmen
     if (rc) return rc;
     pdb_segreg *g = pdb_seg_reg_of(db);
     pdb_mutex_lock(&g->mu);
-    if (e->bad) rc = pdb_err(e->bad, "%s", e->why);
+    if (e->bad.rc) rc = pdb_seg_err_raise(&e->bad);
     info->sealed = e->sealed;
     info->length = e->length;
     if (e->sealed) memcpy(info->root, e->root, 16);

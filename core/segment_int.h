@@ -91,6 +91,16 @@
 /* Registry                                                                              */
 /* ------------------------------------------------------------------------------------- */
 
+/**
+ * A sticky error (error-state model, txn.c): the first error code recorded, with the
+ * detail message it was raised with; 0 while healthy. Used for an entry's BAD state
+ * (e->bad) and its appender's writer error (e->werr).
+ */
+typedef struct segerr {
+    int rc;
+    char why[256];
+} segerr;
+
 typedef struct pdb_segent {
     crypto_generichash_state hs; /* BLAKE2b-128 over the tags of pages 0..nfull-1 (unsealed) */
     struct pdb_segent *next;
@@ -103,8 +113,8 @@ typedef struct pdb_segent {
     int linked;          /* linked in the committed catalog (as far as known) */
     unsigned link_pending;/* open write txns linking it */
     int deleted;         /* unlinked (committed) or deleted: file removed */
-    int bad;             /* non-zero: error code every open returns (recovery failed) */
-    char why[200];
+    segerr bad;          /* BAD (txn.c error model): recovery failed, or an append handle
+                            closed poisoned; every open/link/stat returns it */
     int sealed;
     uint64_t nfull;      /* unsealed: full data pages on disk (published) */
     uint32_t tcount;     /* unsealed: bytes of the tail page nfull (0 = no tail) */
@@ -117,7 +127,7 @@ typedef struct pdb_segent {
     uint8_t *pubtail;    /* while an appender is open: published tail page image */
     uint64_t nwritten;   /* while an appender is open: full pages [0, nwritten) are in the
                             file, [nwritten, nfull) still queued for its writer (inv. 6) */
-    int werr;            /* first failed background write of an appender (sticky, inv. 7) */
+    segerr werr;         /* first failed background write of an appender (sticky, inv. 7) */
     int has_fp;          /* created here: keyfp holds a fingerprint of the realm's page key */
     uint8_t keyfp[16];
 } pdb_segent;
@@ -178,7 +188,6 @@ struct pagedb_segment {
     unsigned qhead, qlen;/* ring[qhead], ... (qlen buffers, mod SEG_RING) queued, oldest first */
     int wstop;           /* the writer exits once its queue is empty */
     int has_writer;      /* the thread runs (else batches are written synchronously) */
-    char werrmsg[256];   /* detail of e->werr */
 #ifdef PAGEDB_THREADS
     pthread_t writer;
 #endif
@@ -195,6 +204,18 @@ typedef struct idset {
 } idset;
 
 /* ---- one-liners (inline) ---- */
+
+/** Record rc (non-zero) in *e with the current error detail unless *e already holds an
+    error (first wins). The caller holds reg->mu if *e is reachable by other threads. */
+static inline void pdb_seg_err_set(segerr *e, int rc)
+{
+    if (rc && !e->rc) {
+        e->rc = rc;
+        snprintf(e->why, sizeof e->why, "%s", pagedb_errdetail());
+    }
+}
+/** Raise *e again: its code with its detail (PAGEDB_OK if healthy). */
+static inline int pdb_seg_err_raise(const segerr *e) { return e->rc ? pdb_err(e->rc, "%s", e->why) : PAGEDB_OK; }
 
 static inline uint32_t pdb_seg_payload_of(uint32_t P) { return P - SEG_DATA_OFF; }
 static inline pdb_segreg *pdb_seg_reg_of(pagedb *db) { return db->segs; }

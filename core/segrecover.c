@@ -214,7 +214,8 @@ uint32_t pdb_seg_stage_pages(uint32_t P)
 /*
  * Fill entry e (not yet in the registry) from its catalog record: sealed segments get
  * their footer checked against the record; unsealed ones are scanned (and normalised when
- * rw). Errors of the file are recorded in e->bad (the segment is unusable) rather than
+ * rw). Errors of the file are recorded in e->bad (the BAD state of txn.c's error model: the
+ * segment is unusable) rather than
  * returned, so one damaged segment does not prevent opening the database.
  */
 static int load_from_record(pagedb *db, pdb_segent *e, const pdb_segrec *r, int rw)
@@ -222,8 +223,7 @@ static int load_from_record(pagedb *db, pdb_segent *e, const pdb_segrec *r, int 
     segkey k;
     int rc = pdb_seg_make_key(db, e, &k);
     if (rc) {
-        e->bad = rc;
-        snprintf(e->why, sizeof e->why, "%s", pagedb_errdetail());
+        pdb_seg_err_set(&e->bad, rc); /* e is not in the registry yet: no lock */
         return PAGEDB_OK;
     }
     e->linked = 1;
@@ -287,8 +287,7 @@ static int load_from_record(pagedb *db, pdb_segent *e, const pdb_segrec *r, int 
     sodium_memzero(&k.key, sizeof k.key);
     if (rc == PAGEDB_ENOMEM) return rc;
     if (rc) {
-        e->bad = rc;
-        snprintf(e->why, sizeof e->why, "%s", pagedb_errdetail());
+        pdb_seg_err_set(&e->bad, rc); /* e is not in the registry yet: no lock */
     }
     return PAGEDB_OK;
 }

@@ -20,13 +20,12 @@ static void *writer_main(void *arg)
         while (!s->qlen && !s->wstop) pdb_cond_wait(&g->cv, &g->mu);
         if (!s->qlen) break;
         segbatch *b = &s->ring[s->qhead];
-        int failed = e->werr;
+        int failed = e->werr.rc;
         pdb_mutex_unlock(&g->mu);
         int rc = failed ? PAGEDB_OK : pdb_seg_write(s->db, s->file, s->k.id, b->pages, (size_t)b->n * s->k.P, b->first);
         pdb_mutex_lock(&g->mu);
         if (rc) {
-            e->werr = rc;
-            snprintf(s->werrmsg, sizeof s->werrmsg, "%s", pagedb_errdetail());
+            pdb_seg_err_set(&e->werr, rc);
         } else if (!failed) {
             e->nwritten = b->first + b->n;
         }
@@ -64,10 +63,10 @@ int pdb_seg_ring_wait(pagedb_segment *s, unsigned most)
 {
     pdb_segreg *g = pdb_seg_reg_of(s->db);
     pdb_mutex_lock(&g->mu);
-    while (s->qlen > most && !s->e->werr) pdb_cond_wait(&g->cv, &g->mu);
-    int rc = s->e->werr;
+    while (s->qlen > most && !s->e->werr.rc) pdb_cond_wait(&g->cv, &g->mu);
+    int rc = s->e->werr.rc;
     pdb_mutex_unlock(&g->mu);
-    if (rc) return pdb_seg_poison(s, pdb_err(rc, "%s", s->werrmsg));
+    if (rc) return pdb_seg_poison(s, pdb_seg_err_raise(&s->e->werr)); /* set once: read unlocked */
     return PAGEDB_OK;
 }
 

@@ -1,14 +1,21 @@
 /*
- * db.c — opening, creating and recovering a database; closing; statistics; verify.
+ * db.c — opening, creating and recovering a database; closing; statistics (pagedb_stat);
+ * the reader registry (db.h invariant 6: pinned snapshots of shared readers). pagedb_verify
+ * is in verify.c.
  *
  * Open sequence (FORMAT.md §6.3 "Recovery"):
- *  1. open DIR/main.pdb and take the advisory lock (exclusive read-write, shared read-only);
+ *  1. open DIR/main.pdb and take the advisory lock (exclusive read-write, shared read-only,
+ *     none for a read-only handle beside writers of other processes), attach the registry;
  *  2. read both header slots; derive the KEK; unwrap DEK0 from a slot whose magic is
  *     valid (EKEY if no slot unwraps);
  *  3. keep the slots whose MAC verifies; the newest of them is the recovered state, and its
  *     catalog root and freelist must authenticate (EAUTH/ECORRUPT otherwise: no silent
- *     fallback to the older slot, whose commit is superseded by a durable one);
- *  4. load the freelist and every realm key.
+ *     fallback to the older slot, whose commit is superseded by a durable one), which also
+ *     loads the freelist into the pager;
+ *  4. read-write: truncate pages past the committed count (an unfinished transaction's) and
+ *     fdatasync, so the recovered header is durable before any page it freed is reused;
+ *  5. load every realm key (catalog.c), then open the segment registry (segment.h:
+ *     orphaned segment files deleted, linked unsealed segments recovered).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,10 +1,13 @@
 /*
  * pager.h — the pager: the one path between B+ tree pages and the VFS.
  *
- * Owns: the main file handle, the buffer pool (cache.c, CLOCK-Pro), page sealing and
- * opening (crypt.c) with the per-realm page keys, page allocation (file growth and the
- * freelist, freelist.c), the write transaction's set of owned pages and its spill path,
- * and the I/O statistics.
+ * Owns: the main file handle, the buffer pool (cache.c, CLOCK-Pro) — also for the
+ * immutable pages of other files (segments, invariant 7) — page sealing and opening
+ * (crypt.c) with the per-realm page keys, page allocation (file growth and the freelist,
+ * freelist.c), the write transaction's set of owned pages, its write stage and spill
+ * path, and the I/O statistics. Its state is private (pager_int.h, shared by pager.c and
+ * freelist.c only): every other file uses the functions below (SQLite's pager.h, which
+ * declares only `typedef struct Pager Pager` and functions, is the model).
  *
  * Invariants:
  *  1. A committed page (reachable from the last durable header) is never written.

@@ -79,7 +79,7 @@ struct pagedb {
     int shared_reader;       /* invariant 6: RDONLY beside writers of other processes */
     uint32_t realm_gen;      /* meta.next_realm when realm keys were last loaded (under mu) */
     char *dir;               /* the directory given to pagedb_open (segment files live there) */
-    struct pdb_segreg *segs; /* segment registry (segment.c) */
+    struct pdb_segreg *segs; /* segment registry (segment_int.h) */
     /* recovery result (pagedb_stat): the slot and txn opened, the other slot's state */
     int open_slot;
     uint64_t open_txn;

@@ -227,7 +227,7 @@ static void node_init(uint8_t *d, uint32_t ps)
 /* Insert a cell at position pos. Returns 0, or -1 if it does not fit even compacted. */
 static int node_insert(pdb_btctx *c, uint8_t *d, unsigned pos, const uint8_t *cell, size_t cs)
 {
-    uint32_t ps = c->p->page_size;
+    uint32_t ps = pdb_pager_page_size(c->p);
     unsigned n = n_count(d);
     size_t freec = n_upper(d) - (PDB_NODE_SLOTS + PDB_NODE_SLOT_BYTES * (size_t)n);
     if (cs + PDB_NODE_SLOT_BYTES > freec) {
@@ -314,7 +314,7 @@ void pdb_btctx_free(pdb_btctx *c)
 /* wbuf must hold a page plus a cellref array for the largest node (+1 cell). */
 static int ensure_wbuf(pdb_btctx *c, size_t extra)
 {
-    uint32_t ps = c->p->page_size;
+    uint32_t ps = pdb_pager_page_size(c->p);
     size_t need = 2 * (size_t)ps + (ps / 2 + 2) * sizeof(cellref) + extra;
     return ensure(&c->wbuf, &c->wcap, need, 1);
 }
@@ -339,7 +339,7 @@ static void run_tag(uint8_t out[PDB_TAG_BYTES], const uint8_t *tags, uint32_t n)
    the page holding the reference. */
 static int ovf_check(pdb_btctx *c, uint64_t leaf, const uint8_t *ref, size_t vlen)
 {
-    uint32_t n = ovf_pages(c->p->page_size, vlen);
+    uint32_t n = ovf_pages(pdb_pager_page_size(c->p), vlen);
     uint64_t first = pdb_get64(ref + PDB_OVF_FIRST), lim = pdb_pager_page_limit(c->p);
     if (n == 0 || first < 2 || first >= lim || n > lim - first)
         return pdb_err(PAGEDB_ECORRUPT, "page %llu: overflow reference to pages %llu+%u outside the file (%llu pages)",
@@ -351,7 +351,7 @@ static int ovf_check(pdb_btctx *c, uint64_t leaf, const uint8_t *ref, size_t vle
    first: a length field never drives an allocation beyond the file). */
 static int ovf_read(pdb_btctx *c, uint32_t realm, uint64_t leaf, const uint8_t *ref, size_t vlen, const uint8_t **out)
 {
-    uint32_t ps = c->p->page_size;
+    uint32_t ps = pdb_pager_page_size(c->p);
     uint32_t n = ovf_pages(ps, vlen);
     uint64_t first = pdb_get64(ref + PDB_OVF_FIRST);
     int rc0 = ovf_check(c, leaf, ref, vlen);
@@ -384,7 +384,7 @@ static int ovf_read(pdb_btctx *c, uint32_t realm, uint64_t leaf, const uint8_t *
 
 static int ovf_write(pdb_btctx *c, pdb_tree *t, const uint8_t *val, size_t vlen, uint8_t ref[PDB_OVF_REF])
 {
-    uint32_t ps = c->p->page_size;
+    uint32_t ps = pdb_pager_page_size(c->p);
     uint32_t n = ovf_pages(ps, vlen);
     size_t body = ps - PDB_PAGE_HDR;
     uint64_t first;
@@ -420,7 +420,7 @@ static int ovf_write(pdb_btctx *c, pdb_tree *t, const uint8_t *val, size_t vlen,
 /* Free the run a leaf's reference names (never a run outside the file: ovf_check). */
 static int ovf_free(pdb_btctx *c, pdb_tree *t, uint64_t leaf, const uint8_t *ref, size_t vlen)
 {
-    uint32_t n = ovf_pages(c->p->page_size, vlen);
+    uint32_t n = ovf_pages(pdb_pager_page_size(c->p), vlen);
     uint64_t first = pdb_get64(ref + PDB_OVF_FIRST);
     int rc0 = ovf_check(c, leaf, ref, vlen);
     if (rc0) return rc0;
@@ -739,7 +739,7 @@ static size_t make_branch_cell(uint8_t *buf, uint64_t child, const uint8_t *tag,
 static int split_insert(pdb_btctx *c, pdb_tree *t, pdb_frame *f, unsigned pos, const uint8_t *cell, size_t cs,
                         int append, uint8_t *sepbuf, size_t *seplen, pdb_frame **rightp)
 {
-    uint32_t ps = c->p->page_size;
+    uint32_t ps = pdb_pager_page_size(c->p);
     uint8_t *d = f->data;
     int leaf = n_leaf(d);
     unsigned n = n_count(d);
@@ -815,7 +815,7 @@ static int split_insert(pdb_btctx *c, pdb_tree *t, pdb_frame *f, unsigned pos, c
 static int path_insert(pdb_btctx *c, pdb_tree *t, wpath *w, unsigned pos, const uint8_t *cell, size_t cs,
                        int append)
 {
-    uint32_t ps = c->p->page_size;
+    uint32_t ps = pdb_pager_page_size(c->p);
     int rc = ensure_wbuf(c, 2 * (pdb_bt_max_key(ps) + PDB_BRANCH_FIXED + 64));
     if (rc) return rc;
     uint8_t *cellbuf = c->wbuf + c->wcap - 2 * (pdb_bt_max_key(ps) + PDB_BRANCH_FIXED + 64);
@@ -854,7 +854,7 @@ static int path_insert(pdb_btctx *c, pdb_tree *t, wpath *w, unsigned pos, const 
 static int build_leaf_cell(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, const uint8_t *val,
                            size_t vlen, uint8_t *buf, size_t *cs)
 {
-    uint32_t ps = c->p->page_size;
+    uint32_t ps = pdb_pager_page_size(c->p);
     pdb_put16(buf + PDB_LEAF_KLEN, (uint16_t)klen);
     pdb_put32(buf + PDB_LEAF_VLEN, (uint32_t)vlen);
     if (klen) memcpy(buf + PDB_LEAF_KEY, key, klen); /* the empty key may be passed as NULL */
@@ -875,7 +875,7 @@ static int build_leaf_cell(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t
 int pdb_bt_put(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
                unsigned flags)
 {
-    uint32_t ps = c->p->page_size;
+    uint32_t ps = pdb_pager_page_size(c->p);
     int rc = ensure_wbuf(c, 0);
     if (rc) return rc;
     /* the largest leaf cell: a maximum key (< 65536 / 3 bytes on 64 KiB pages) with an
@@ -956,7 +956,7 @@ int pdb_bt_put(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, const
 /* Merge/collapse after a removal at path level lvl. */
 static int rebalance(pdb_btctx *c, pdb_tree *t, wpath *w, int lvl)
 {
-    uint32_t ps = c->p->page_size;
+    uint32_t ps = pdb_pager_page_size(c->p);
     for (; lvl >= 0; lvl--) {
         pdb_frame *f = w->f[lvl];
         uint8_t *d = f->data;
@@ -1218,7 +1218,7 @@ static int walk(pdb_btctx *c, const pdb_tree *t, uint64_t pg, const uint8_t *tag
                 uint64_t *pages, uint64_t *entries, const uint8_t *lo, size_t lol, const uint8_t *hi, size_t hil,
                 int has_hi)
 {
-    uint32_t ps = c->p->page_size;
+    uint32_t ps = pdb_pager_page_size(c->p);
     uint8_t *buf;
     if (posix_memalign((void **)&buf, 4096, ps)) return PAGEDB_ENOMEM;
     uint8_t got[PDB_TAG_BYTES];

@@ -669,7 +669,7 @@ int pdb_cache_alloc(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **o
     f->pgno = pgno;
     memset(f->tag, 0, sizeof f->tag);
     f->pins = 1;
-    f->dirty = f->valid = f->owner = f->loading = 0;
+    f->dirty = f->valid = f->loading = 0;
     c->npinned++;
 
     /* 2. The entry. The search may have ended this page's test period, so look again. */

@@ -31,7 +31,6 @@ typedef struct pdb_frame {
     uint32_t pins;       /* pin count; > 0 forbids eviction */
     uint8_t dirty;       /* modified since last written */
     uint8_t valid;       /* data holds the page (0 while being filled / after a failed fill) */
-    uint8_t owner;       /* free for the pager's use (e.g. written by the current txn) */
     uint8_t loading;     /* the pager's: 1 while a miss fills it without the pager mutex */
     /* Private to cache.c: the page's clock entry, which holds its CLOCK-Pro state, clock
        links and hash chain (entries of non-resident pages need no frame). NULL while the

@@ -1,7 +1,11 @@
 /*
  * catalog.c — the catalog tree (FORMAT.md §8): a B+ tree in realm 0 whose records
- * describe tables (key 0x01 ‖ name; value fields PDB_CAT_TABLE_*) and realms (key 0x02 ‖
- * u32 big-endian realm id; value fields PDB_CAT_REALM_*, parsed by realm_parse).
+ * describe tables (key 0x01 ‖ name; value fields PDB_CAT_TABLE_*), realms (key 0x02 ‖
+ * u32 big-endian realm id; value fields PDB_CAT_REALM_*, parsed by realm_parse) and
+ * segments (key 0x03 ‖ u64 big-endian segment id). Every catalog record is encoded and
+ * parsed here, and nowhere else; the public realm functions (pagedb_realm_*) live here
+ * too. The segment layer (segment*.c) reads and writes its records through pdb_cat_seg_*;
+ * dropping a realm calls the segment layer's hook pdb_seg_drop_realm (segment.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -159,29 +163,49 @@ static void realm_aad(uint8_t aad[20], const pagedb *db, uint32_t id)
     pdb_put32(aad + 16, id);
 }
 
-/* Iterate realm records: cb(arg, id, value, len). */
-static int each_realm(pagedb_txn *txn, int (*cb)(void *, uint32_t, const uint8_t *, size_t), void *arg)
+/* Iterate the records of kind `kind` (FORMAT.md §8: the first key byte), in key order:
+   cb(arg, key, key length, value, value length); a non-zero cb return stops the walk and
+   is returned (ENOTFOUND at the end of the catalog is OK). */
+static int each_record(pagedb_txn *txn, uint8_t kind,
+                       int (*cb)(void *, const uint8_t *, size_t, const uint8_t *, size_t), void *arg)
 {
     pdb_cur cu;
     memset(&cu, 0, sizeof cu);
     cu.c = &txn->bt;
     cu.t = &txn->cat;
-    uint8_t k[5];
-    realm_key(k, 0);
-    int rc = pdb_cur_seek(&cu, k, 1, PAGEDB_SEEK_GE);
+    int rc = pdb_cur_seek(&cu, &kind, 1, PAGEDB_SEEK_GE);
     while (rc == PAGEDB_OK) {
         pagedb_val kk, vv;
         rc = pdb_cur_get(&cu, &kk, &vv);
         if (rc) break;
         const uint8_t *kb = kk.data;
-        if (kk.size != 5 || kb[0] != 0x02) break;
-        uint32_t id = ((uint32_t)kb[1] << 24) | ((uint32_t)kb[2] << 16) | ((uint32_t)kb[3] << 8) | kb[4];
-        rc = cb(arg, id, vv.data, vv.size);
+        if (kk.size < 1 || kb[0] != kind) break;
+        rc = cb(arg, kb, kk.size, vv.data, vv.size);
         if (rc) break;
         rc = pdb_cur_next(&cu);
     }
     pdb_cur_free(&cu);
     return rc == PAGEDB_ENOTFOUND ? PAGEDB_OK : rc;
+}
+
+typedef struct realmwalk {
+    int (*cb)(void *, uint32_t, const uint8_t *, size_t);
+    void *arg;
+} realmwalk;
+
+static int realm_record_cb(void *arg, const uint8_t *kb, size_t kl, const uint8_t *v, size_t vl)
+{
+    realmwalk *w = arg;
+    if (kl != 5) return PAGEDB_ENOTFOUND; /* not a realm key: the walk ends, as it always did */
+    uint32_t id = ((uint32_t)kb[1] << 24) | ((uint32_t)kb[2] << 16) | ((uint32_t)kb[3] << 8) | kb[4];
+    return w->cb(w->arg, id, v, vl);
+}
+
+/* Iterate realm records: cb(arg, id, value, len). */
+static int each_realm(pagedb_txn *txn, int (*cb)(void *, uint32_t, const uint8_t *, size_t), void *arg)
+{
+    realmwalk w = {cb, arg};
+    return each_record(txn, 0x02, realm_record_cb, &w);
 }
 
 int pdb_cat_realm_exists(pagedb_txn *txn, uint32_t id)
@@ -370,4 +394,103 @@ int pagedb_realm_drop(pagedb_txn *txn, uint32_t id)
 {
     pdb_err_clear();
     return pdb_api_ret(call_realm_drop(txn, id));
+}
+
+/* ---- segments: key 0x03 ‖ u64 big-endian id (FORMAT.md §8) ---- */
+
+/* Segment record value (FORMAT.md §8, "Segment record"). */
+#define SEG_KEY 9                  /* 0x03 ‖ u64 big-endian id */
+#define PDB_CAT_SEG_REALM 0        /* u32 realm id */
+#define PDB_CAT_SEG_STATE 4        /* u8 0 = unsealed when linked, 1 = sealed; 3 reserved bytes */
+#define PDB_CAT_SEG_INSTANCE 8     /* u64 instance (§9.1) */
+#define PDB_CAT_SEG_LENGTH 16      /* u64 sealed: length in bytes */
+#define PDB_CAT_SEG_NPAGES 24      /* u64 sealed: data pages */
+#define PDB_CAT_SEG_ROOT 32        /* 16-byte sealed: root hash (§9.4) */
+#define PDB_CAT_SEG_METALEN 48     /* u32 metadata length m */
+#define PDB_CAT_SEG_META 52        /* m metadata bytes; also the size of the fixed part */
+_Static_assert(PDB_CAT_SEG_ROOT + 16 == PDB_CAT_SEG_METALEN && PDB_CAT_SEG_METALEN + 4 == PDB_CAT_SEG_META,
+               "segment record");
+
+static void seg_key(uint8_t k[SEG_KEY], uint64_t id)
+{
+    k[0] = 0x03;
+    for (int i = 0; i < 8; i++) k[1 + i] = (uint8_t)(id >> (56 - 8 * i));
+}
+
+static int dec_seg(uint64_t id, const uint8_t *v, size_t n, pdb_segrec *r)
+{
+    if (n < PDB_CAT_SEG_META || pdb_get32(v + PDB_CAT_SEG_METALEN) != n - PDB_CAT_SEG_META)
+        return pdb_err(PAGEDB_ECORRUPT, "catalog: segment %llu record of %zu bytes", (unsigned long long)id, n);
+    r->realm = pdb_get32(v + PDB_CAT_SEG_REALM);
+    r->sealed = v[PDB_CAT_SEG_STATE];
+    r->instance = pdb_get64(v + PDB_CAT_SEG_INSTANCE);
+    r->length = pdb_get64(v + PDB_CAT_SEG_LENGTH);
+    r->npages = pdb_get64(v + PDB_CAT_SEG_NPAGES);
+    memcpy(r->root, v + PDB_CAT_SEG_ROOT, 16);
+    r->meta = v + PDB_CAT_SEG_META;
+    r->metalen = n - PDB_CAT_SEG_META;
+    if (r->sealed > 1 || v[PDB_CAT_SEG_STATE + 1] || v[PDB_CAT_SEG_STATE + 2] || v[PDB_CAT_SEG_STATE + 3])
+        return pdb_err(PAGEDB_ECORRUPT, "catalog: segment %llu record has state %d", (unsigned long long)id, v[PDB_CAT_SEG_STATE]);
+    return PAGEDB_OK;
+}
+
+int pdb_cat_seg_get(pagedb_txn *txn, uint64_t id, pdb_segrec *r)
+{
+    uint8_t k[SEG_KEY];
+    seg_key(k, id);
+    pagedb_val v;
+    int rc = pdb_bt_get(&txn->bt, &txn->cat, k, sizeof k, &v);
+    if (rc || !r) return rc;
+    return dec_seg(id, v.data, v.size, r);
+}
+
+int pdb_cat_seg_put(pagedb_txn *txn, uint64_t id, const pdb_segrec *r)
+{
+    uint8_t *v = malloc(PDB_CAT_SEG_META + r->metalen + 1);
+    if (!v) return PAGEDB_ENOMEM;
+    memset(v, 0, PDB_CAT_SEG_META);
+    pdb_put32(v + PDB_CAT_SEG_REALM, r->realm);
+    v[PDB_CAT_SEG_STATE] = (uint8_t)(r->sealed != 0);
+    pdb_put64(v + PDB_CAT_SEG_INSTANCE, r->instance);
+    if (r->sealed) {
+        pdb_put64(v + PDB_CAT_SEG_LENGTH, r->length);
+        pdb_put64(v + PDB_CAT_SEG_NPAGES, r->npages);
+        memcpy(v + PDB_CAT_SEG_ROOT, r->root, 16);
+    }
+    pdb_put32(v + PDB_CAT_SEG_METALEN, (uint32_t)r->metalen);
+    if (r->metalen) memcpy(v + PDB_CAT_SEG_META, r->meta, r->metalen);
+    uint8_t k[SEG_KEY];
+    seg_key(k, id);
+    int rc = pdb_bt_put(&txn->bt, &txn->cat, k, sizeof k, v, PDB_CAT_SEG_META + r->metalen, 0);
+    free(v);
+    return rc;
+}
+
+int pdb_cat_seg_del(pagedb_txn *txn, uint64_t id)
+{
+    uint8_t k[SEG_KEY];
+    seg_key(k, id);
+    return pdb_bt_del(&txn->bt, &txn->cat, k, sizeof k);
+}
+
+typedef struct segwalk {
+    int (*cb)(void *, uint64_t, const pdb_segrec *);
+    void *arg;
+} segwalk;
+
+static int seg_rec(void *arg, const uint8_t *kb, size_t kl, const uint8_t *v, size_t vl)
+{
+    segwalk *w = arg;
+    if (kl != SEG_KEY) return pdb_err(PAGEDB_ECORRUPT, "catalog: segment key of %zu bytes", kl);
+    uint64_t id = 0;
+    for (int i = 1; i < SEG_KEY; i++) id = id << 8 | kb[i];
+    pdb_segrec r;
+    int rc = dec_seg(id, v, vl, &r);
+    return rc ? rc : w->cb(w->arg, id, &r);
+}
+
+int pdb_cat_seg_each(pagedb_txn *txn, int (*cb)(void *, uint64_t, const pdb_segrec *), void *arg)
+{
+    segwalk w = {cb, arg};
+    return each_record(txn, 0x03, seg_rec, &w);
 }

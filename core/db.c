@@ -1,14 +1,21 @@
 /*
- * db.c — opening, creating and recovering a database; closing; statistics; verify.
+ * db.c — opening, creating and recovering a database; closing; statistics (pagedb_stat);
+ * the reader registry (db.h invariant 6: pinned snapshots of shared readers). pagedb_verify
+ * is in verify.c.
  *
  * Open sequence (FORMAT.md §6.3 "Recovery"):
- *  1. open DIR/main.pdb and take the advisory lock (exclusive read-write, shared read-only);
+ *  1. open DIR/main.pdb and take the advisory lock (exclusive read-write, shared read-only,
+ *     none for a read-only handle beside writers of other processes), attach the registry;
  *  2. read both header slots; derive the KEK; unwrap DEK0 from a slot whose magic is
  *     valid (EKEY if no slot unwraps);
  *  3. keep the slots whose MAC verifies; the newest of them is the recovered state, and its
  *     catalog root and freelist must authenticate (EAUTH/ECORRUPT otherwise: no silent
- *     fallback to the older slot, whose commit is superseded by a durable one);
- *  4. load the freelist and every realm key.
+ *     fallback to the older slot, whose commit is superseded by a durable one), which also
+ *     loads the freelist into the pager;
+ *  4. read-write: truncate pages past the committed count (an unfinished transaction's) and
+ *     fdatasync, so the recovered header is durable before any page it freed is reused;
+ *  5. load every realm key (catalog.c), then open the segment registry (segment.h:
+ *     orphaned segment files deleted, linked unsealed segments recovered).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,7 +144,7 @@ static int read_slot(pagedb *db, uint64_t off, uint8_t *buf, size_t len, size_t 
 static int check_roots(pagedb *db, const pdb_meta *m)
 {
     pdb_pager *p = db->pager;
-    p->page_count = m->page_count;
+    pdb_pager_set_page_count(p, m->page_count);
     if (m->cat_root) {
         pdb_frame *f;
         int rc = pdb_pager_get(p, 0, 0, m->cat_root, m->cat_tag, m->cat_depth == 1 ? PDB_KIND_LEAF : PDB_KIND_BRANCH, &f);
@@ -273,7 +280,7 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
     if (!rc) rc = pdb_pager_set_realm(db->pager, 0, &dek0);
     pdb_key_wipe(&dek0);
     if (rc) return rc;
-    db->pager->nosync = (db->flags & PAGEDB_NOSYNC) != 0;
+    pdb_pager_set_nosync(db->pager, (db->flags & PAGEDB_NOSYNC) != 0);
     /* Only the newest header whose MAC verifies is recovered. Every page it references was
        made durable by the commit's first fdatasync before the header was written, so if its
        roots do not authenticate (or the file is shorter than it records) the file was
@@ -362,13 +369,13 @@ static int create_new(pagedb *db, const pagedb_options *o)
     if (!rc) rc = pdb_pager_set_realm(db->pager, 0, &dek0);
     pdb_key_wipe(&dek0);
     if (rc) return rc;
-    db->pager->nosync = (db->flags & PAGEDB_NOSYNC) != 0;
+    pdb_pager_set_nosync(db->pager, (db->flags & PAGEDB_NOSYNC) != 0);
     memset(&db->meta, 0, sizeof db->meta);
     db->meta.page_count = 2;
     db->other_slot_state = PAGEDB_SLOT_EMPTY; /* open_slot 0, open_txn 0 */
     db->meta.next_realm = 1;
     db->meta.next_seg = 1;
-    db->pager->page_count = 2;
+    pdb_pager_set_page_count(db->pager, 2);
     uint8_t *pg;
     if (posix_memalign((void **)&pg, 4096, db->page_size)) return PAGEDB_ENOMEM;
     pdb_header_encode(db, &db->meta, pg);
@@ -656,12 +663,12 @@ static int call_open(const char *path, const pagedb_options *o, pagedb **out)
         if (!rc) rc = open_existing(db, o, fsize);
     }
     if (rc) goto fail;
-    if (db->shared_reader) db->pager->stale_ok = 1; /* frames of older snapshots (pager.c) */
+    if (db->shared_reader) pdb_pager_set_stale_ok(db->pager); /* frames of older snapshots (pager.c) */
     if (!(o->flags & PAGEDB_RDONLY) && fsize / db->page_size > db->meta.page_count) {
         /* pages past the committed count belong to an unfinished transaction */
         int tail = 0;
         rc = tail_is_uncommitted(db, &tail);
-        if (!rc && tail) rc = db->vfs->truncate(db->file, db->meta.page_count * (uint64_t)db->page_size);
+        if (!rc && tail) rc = pdb_pager_truncate(db->pager, db->meta.page_count);
         if (rc) goto fail;
     }
     if (!(o->flags & PAGEDB_RDONLY) && fsize > 0) {
@@ -777,20 +784,12 @@ static int count_table(void *arg, const pagedb_table_info *info)
    chain of t's snapshot, loaded under mu (nobody else uses a reader's freelist). */
 static int freelist_txns(pagedb *db, pagedb_txn *t, uint64_t **out, size_t *n)
 {
-    pdb_pager *p = db->pager;
     int rc = PAGEDB_OK;
     *out = NULL;
     *n = 0;
     pdb_mutex_lock(&db->mu);
-    if (db->shared_reader) rc = pdb_pager_load_freelist(p, t->meta.fl_head, t->meta.fl_tag, t->meta.page_count);
-    pdb_mutex_lock(&p->mu);
-    if (!rc && p->nfree) {
-        *out = malloc(p->nfree * sizeof **out);
-        if (!*out) rc = PAGEDB_ENOMEM;
-        for (size_t i = 0; !rc && i < p->nfree; i++) (*out)[i] = p->free[i].txn;
-        if (!rc) *n = p->nfree;
-    }
-    pdb_mutex_unlock(&p->mu);
+    if (db->shared_reader) rc = pdb_pager_load_freelist(db->pager, t->meta.fl_head, t->meta.fl_tag, t->meta.page_count);
+    if (!rc) rc = pdb_pager_free_txns(db->pager, out, n);
     pdb_mutex_unlock(&db->mu);
     return rc;
 }
@@ -834,19 +833,16 @@ static int call_stat(pagedb *db, pagedb_stats *st)
     uint64_t fb = 0;
     db->vfs->size(db->file, &fb);
     st->file_bytes = fb;
-    pdb_pager *p = db->pager;
-    pdb_mutex_lock(&p->mu);
-    pdb_cache_stats cs;
-    pdb_cache_get_stats(p->cache, &cs);
-    st->cache_cap_bytes = cs.frames_cap * p->page_size;
-    st->cache_pages = cs.frames_used;
-    st->cache_hits = cs.hits;
-    st->cache_misses = cs.misses;
-    st->cache_evictions = cs.evictions;
-    st->bytes_read = p->bytes_read;
-    st->bytes_written = p->bytes_written;
-    st->syncs = p->syncs;
-    pdb_mutex_unlock(&p->mu);
+    pdb_pager_stats ps;
+    pdb_pager_get_stats(db->pager, &ps);
+    st->cache_cap_bytes = ps.cache.frames_cap * ps.page_size;
+    st->cache_pages = ps.cache.frames_used;
+    st->cache_hits = ps.cache.hits;
+    st->cache_misses = ps.cache.misses;
+    st->cache_evictions = ps.cache.evictions;
+    st->bytes_read = ps.bytes_read;
+    st->bytes_written = ps.bytes_written;
+    st->syncs = ps.syncs;
     pdb_seg_add_io(db, &st->bytes_read, &st->bytes_written, &st->syncs); /* segment files */
     return rc;
 }

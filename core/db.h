@@ -8,7 +8,7 @@
  *     reuses pages freed by txn F only when F <= min(readers), and a page of the
  *     freelist chain of commit F-1 only when no reader has snapshot F-1 (FORMAT.md §7).
  *  4. After a failed sync (either sync of a commit, FORMAT.md §6.4) the handle is
- *     poisoned (no later commit can be trusted to order correctly against the failed
+ *     poisoned (the POISONED state of txn.c's error-state model) (no later commit can be trusted to order correctly against the failed
  *     one): every write transaction returns EIO.
  *  5. A read transaction sees its snapshot whole, realms included: the key of a realm
  *     dropped by commit D stays in the pager (retired: read only) while a reader with a
@@ -63,7 +63,7 @@ struct pagedb {
     int shared_reader;       /* invariant 6: RDONLY beside writers of other processes */
     uint32_t realm_gen;      /* meta.next_realm when realm keys were last loaded (under mu) */
     char *dir;               /* the directory given to pagedb_open (segment files live there) */
-    struct pdb_segreg *segs; /* segment registry (segment.c) */
+    struct pdb_segreg *segs; /* segment registry (segment_int.h) */
     /* recovery result (pagedb_stat): the slot and txn opened, the other slot's state */
     int open_slot;
     uint64_t open_txn;
@@ -128,11 +128,40 @@ int pdb_cat_load_realms(pagedb_txn *txn, uint32_t *count);
 /** Write back the catalog records of every dirty table handle (not yet flushed). */
 int pdb_cat_sync_handles(pagedb_txn *txn);
 
+/** A segment record (FORMAT.md §8, key 0x03 ‖ u64 big-endian segment id). length, npages
+    and root are meaningful only when sealed (written as 0 otherwise). meta: the record's
+    metadata (metalen bytes, 0..PAGEDB_SEGMENT_META_MAX); from pdb_cat_seg_get/each it
+    points into the catalog page, valid until txn's next tree operation. */
+typedef struct pdb_segrec {
+    uint32_t realm;
+    int sealed;
+    uint64_t instance, length, npages;
+    uint8_t root[16];
+    const uint8_t *meta;
+    size_t metalen;
+} pdb_segrec;
+/** Look up segment id's record in txn's view of the catalog; r may be NULL (presence
+    only: the value is not parsed). Errors: ENOTFOUND (no record, no error detail set),
+    ECORRUPT (malformed record), EAUTH/EIO (catalog pages). */
+int pdb_cat_seg_get(pagedb_txn *txn, uint64_t id, pdb_segrec *r);
+/** Insert or replace segment id's record (write txn). Errors: ENOMEM, and the tree's
+    (EAUTH/ECORRUPT/EIO/EFULL): the caller poisons the txn. */
+int pdb_cat_seg_put(pagedb_txn *txn, uint64_t id, const pdb_segrec *r);
+/** Delete segment id's record (write txn). Errors: ENOTFOUND, and the tree's. */
+int pdb_cat_seg_del(pagedb_txn *txn, uint64_t id);
+/** Call cb(arg, id, record) for every segment record of txn's catalog, in id order; a
+    non-zero cb return stops the walk and is returned. Errors: ECORRUPT (a malformed key
+    or record), EAUTH/EIO (catalog pages). */
+int pdb_cat_seg_each(pagedb_txn *txn, int (*cb)(void *arg, uint64_t id, const pdb_segrec *r), void *arg);
+
 /* header.c: see header.h */
 
 /* txn.c */
 /** Set the sticky error of a write txn (first error wins) and return rc. */
 int pdb_txn_fail(pagedb_txn *txn, int rc);
+/** The database handle's error state (txn.c): OK while HEALTHY, EIO with its detail once
+    POISONED by a failed commit sync. Caller holds db->mu. */
+int pdb_db_poison_check(pagedb *db);
 /** Common entry check for operations: txn alive, not poisoned; write ops need !rdonly. */
 int pdb_txn_check(pagedb_txn *txn, int write);
 uint64_t pdb_db_horizon(pagedb *db);

@@ -20,7 +20,7 @@
 #include <sodium.h>
 
 #include "freelist.h"
-#include "pager.h"
+#include "pager_int.h"
 
 /* The fields of FORMAT.md §7 follow each other without gaps. */
 _Static_assert(PDB_FL_NEXT == PDB_PAGE_HDR && PDB_FL_NEXT + 8 == PDB_FL_NEXT_TAG, "freelist page");
@@ -126,6 +126,7 @@ void pdb_pager_commit_done(pdb_pager *p)
     p->w_newchain.n = 0;
     p->w_active = 0;
     pdb_mutex_unlock(&p->mu);
+    pdb_pager_check(p); /* debug builds: the write side is IDLE again */
 }
 
 int pdb_pager_load_freelist(pdb_pager *p, uint64_t head, const uint8_t head_tag[PDB_TAG_BYTES],
@@ -186,5 +187,21 @@ int pdb_pager_load_freelist(pdb_pager *p, uint64_t head, const uint8_t head_tag[
     }
     sodium_memzero(buf, p->page_size);
     free(buf);
+    return rc;
+}
+
+int pdb_pager_free_txns(pdb_pager *p, uint64_t **out, size_t *n)
+{
+    int rc = PAGEDB_OK;
+    *out = NULL;
+    *n = 0;
+    pdb_mutex_lock(&p->mu);
+    if (p->nfree) {
+        *out = malloc(p->nfree * sizeof **out);
+        if (!*out) rc = PAGEDB_ENOMEM;
+        for (size_t i = 0; !rc && i < p->nfree; i++) (*out)[i] = p->free[i].txn;
+        if (!rc) *n = p->nfree;
+    }
+    pdb_mutex_unlock(&p->mu);
     return rc;
 }

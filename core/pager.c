@@ -2,9 +2,10 @@
  * pager.c — page I/O through the buffer pool, sealing/opening, allocation and spilling.
  * See pager.h for what it owns and its invariants.
  */
-#include "pager.h"
+#include "pager_int.h"
 #include "btree.h" /* pdb_bt_check_node: tree pages are checked as they enter the pool */
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,6 +190,15 @@ static int stage_seal(pdb_pager *p, const pdb_key *k, uint64_t pgno, uint8_t *sr
 static int seal_write(pdb_pager *p, pdb_frame *f)
 {
     uint8_t *d = f->data;
+#ifndef NDEBUG
+    /* validator: the writer never seals a malformed B+ tree node (the check every reader
+       applies when the page enters the pool, pager.c open_page) */
+    if (!p->bad_nodes_ok && (d[PDB_PH_KIND] == PDB_KIND_BRANCH || d[PDB_PH_KIND] == PDB_KIND_LEAF)) {
+        int nrc = pdb_bt_check_node(d, p->page_size, f->pgno);
+        assert(nrc == PAGEDB_OK && "sealing a malformed B+ tree node");
+        (void)nrc;
+    }
+#endif
     uint32_t realm = pdb_get32(d + PDB_PH_REALM);
     const pdb_key *k = realm_key(p, realm);
     if (!k) return pdb_err(PAGEDB_EMISUSE, "page %llu: realm %u has no key", (unsigned long long)f->pgno, realm);
@@ -396,6 +406,115 @@ void pdb_pager_random(pdb_pager *p, void *out, size_t n)
     pdb_mutex_unlock(&p->mu);
 }
 
+/* ---- debug validator (!NDEBUG; pdb_pager_check) ---- */
+
+#ifndef NDEBUG
+/* Assert the pager's state (under mu): the write side's state machine (pager.h), the write
+   stage (invariant 6), the bounds of the freelist and of the realm key tables. */
+static void check_locked(const pdb_pager *p)
+{
+    assert(p->page_count >= 2 || (p->page_count == 0 && !p->w_active)); /* 0 only before open sets it */
+    assert(p->stage_n <= p->stage_cap);
+    assert(p->memo_pins <= p->memo_cap);
+    if (!p->w_active) { /* IDLE: nothing of a write txn is left */
+        assert(p->owned.count == 0 && p->stage_n == 0);
+        assert(p->w_avail.n == 0 && p->w_reuse.n == 0 && p->w_freed.n == 0);
+        assert(p->w_npending == 0 && p->w_nnewfree == 0 && p->w_newchain.n == 0);
+    } else { /* ACTIVE */
+        assert(p->w_page_count >= p->page_count);
+        for (size_t i = 0; i < p->stage_n; i++) { /* invariant 6: only new pages are staged */
+            uint64_t pg = p->stage_pg[i];
+            assert(pg >= 2 && pg < p->w_page_count);
+            const pdb_pgmap_ent *e = pdb_pgmap_find(&p->owned, pg);
+            assert(!e || e->stage == i + 1);
+        }
+        for (size_t i = 0; i < p->w_avail.n; i++) assert(p->w_avail.v[i] >= 2 && p->w_avail.v[i] < p->w_page_count);
+    }
+    for (size_t i = 0; i < p->nfree; i++) assert(p->free[i].pgno >= 2 && p->free[i].pgno < p->page_count);
+    for (size_t i = 0; i < p->chain.n; i++) assert(p->chain.v[i] >= 2 && p->chain.v[i] < p->page_count);
+    for (size_t i = 0; i < p->nrealms; i++) /* a realm's key is live or retired, never both */
+        for (size_t j = 0; j < p->nretired; j++) assert(p->realms[i].id != p->retired[j].id);
+}
+#define CHECK_LOCKED(p) check_locked(p)
+#else
+#define CHECK_LOCKED(p) ((void)0)
+#endif
+
+void pdb_pager_debug_allow_bad_nodes(pdb_pager *p, int allow) { p->bad_nodes_ok = allow != 0; }
+
+void pdb_pager_check(pdb_pager *p)
+{
+#ifndef NDEBUG
+    pdb_mutex_lock(&p->mu);
+    check_locked(p);
+    pdb_mutex_unlock(&p->mu);
+#else
+    (void)p;
+#endif
+}
+
+/* ---- settings and state of the main file ---- */
+
+uint32_t pdb_pager_page_size(const pdb_pager *p) { return p->page_size; }
+
+void pdb_pager_set_nosync(pdb_pager *p, int nosync) { p->nosync = nosync != 0; }
+
+void pdb_pager_set_stale_ok(pdb_pager *p) { p->stale_ok = 1; }
+
+void pdb_pager_set_page_count(pdb_pager *p, uint64_t page_count)
+{
+    pdb_mutex_lock(&p->mu);
+    p->page_count = page_count;
+    pdb_mutex_unlock(&p->mu);
+}
+
+void pdb_pager_raise_page_count(pdb_pager *p, uint64_t page_count)
+{
+    pdb_mutex_lock(&p->mu);
+    if (page_count > p->page_count) p->page_count = page_count;
+    pdb_mutex_unlock(&p->mu);
+}
+
+int pdb_pager_truncate(pdb_pager *p, uint64_t page_count)
+{
+    int rc = p->vfs->truncate(p->file, page_count * (uint64_t)p->page_size);
+    return rc ? pdb_err(rc, "truncating main.pdb to %llu pages", (unsigned long long)page_count) : PAGEDB_OK;
+}
+
+int pdb_pager_extend(pdb_pager *p, uint64_t *page_count)
+{
+    pdb_mutex_lock(&p->mu);
+    uint64_t n = p->w_active ? p->w_page_count : p->page_count;
+    pdb_mutex_unlock(&p->mu);
+    *page_count = n;
+    uint64_t fsz = 0, need = n * (uint64_t)p->page_size;
+    int rc = p->vfs->size(p->file, &fsz);
+    if (rc) return pdb_err(rc, "size of main.pdb");
+    if (fsz < need && (rc = p->vfs->truncate(p->file, need)) != 0)
+        return pdb_err(rc, "extending main.pdb to %llu pages", (unsigned long long)n);
+    return PAGEDB_OK;
+}
+
+void pdb_pager_get_stats(pdb_pager *p, pdb_pager_stats *st)
+{
+    pdb_mutex_lock(&p->mu);
+    pdb_cache_get_stats(p->cache, &st->cache);
+    st->page_size = p->page_size;
+    st->bytes_read = p->bytes_read;
+    st->bytes_written = p->bytes_written;
+    st->syncs = p->syncs;
+    pdb_mutex_unlock(&p->mu);
+}
+
+int pdb_pager_live_key(pdb_pager *p, uint32_t id, pdb_key *out)
+{
+    pdb_mutex_lock(&p->mu);
+    const pdb_key *k = realm_key(p, id);
+    if (k) *out = *k;
+    pdb_mutex_unlock(&p->mu);
+    return k != NULL;
+}
+
 /* Authenticate the sealed image of page pgno in buf against the parent's tag and open it
    in place; check realm and kind. */
 static int open_page(pdb_pager *p, const pdb_key *k, uint32_t realm, uint64_t pgno, const uint8_t *tag,
@@ -481,8 +600,8 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
             else if (pdb_get32(f->data + PDB_PH_REALM) != realm)
                 rc = pdb_err(PAGEDB_EAUTH, "page %llu: belongs to realm %u, expected realm %u", (unsigned long long)pgno,
                              pdb_get32(f->data + PDB_PH_REALM), realm);
-            else if (kind ? f->data[0] != kind : (f->data[0] != PDB_KIND_BRANCH && f->data[0] != PDB_KIND_LEAF))
-                rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: unexpected kind %d", (unsigned long long)pgno, f->data[0]);
+            else if (kind ? f->data[PDB_PH_KIND] != kind : (f->data[PDB_PH_KIND] != PDB_KIND_BRANCH && f->data[PDB_PH_KIND] != PDB_KIND_LEAF))
+                rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: unexpected kind %d", (unsigned long long)pgno, f->data[PDB_PH_KIND]);
             if (rc) pdb_cache_unpin(p->cache, f);
             else *out = f;
             pdb_mutex_unlock(&p->mu);
@@ -542,6 +661,86 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
         pdb_mutex_unlock(&p->mu);
         return PAGEDB_OK;
     }
+}
+
+/* ---- pages of other files (invariant 7) ---- */
+
+int pdb_pager_read_file_page(pdb_pager *p, uint64_t file_no, uint64_t pgno, pdb_fill_fn fill, void *arg,
+                             uint8_t *scratch, size_t off, void *dst, size_t n)
+{
+    pdb_mutex_lock(&p->mu);
+    for (;;) {
+        pdb_frame *f = pdb_cache_lookup(p->cache, file_no, pgno);
+        if (f) {
+            while (f->loading) pdb_cond_wait(&p->loaded, &p->mu); /* another thread's miss */
+            if (!f->valid) { /* that load failed, or the file was discarded meanwhile */
+                pdb_cache_unpin(p->cache, f);
+                continue;
+            }
+            memcpy(dst, f->data + off, n);
+            pdb_cache_unpin(p->cache, f);
+            pdb_mutex_unlock(&p->mu);
+            return PAGEDB_OK;
+        }
+        if (pdb_cache_alloc(p->cache, file_no, pgno, &f) != PAGEDB_OK) {
+            /* the pool is busy (every frame pinned, or a spill failed): serve uncached */
+            pdb_mutex_unlock(&p->mu);
+            int rc = fill(arg, pgno, scratch);
+            if (!rc) memcpy(dst, scratch + off, n);
+            sodium_memzero(scratch, p->page_size);
+            return rc;
+        }
+        f->loading = 1; /* invariant 5: the fill runs without mu */
+        pdb_mutex_unlock(&p->mu);
+        int rc = fill(arg, pgno, f->data);
+        pdb_mutex_lock(&p->mu);
+        f->loading = 0;
+        pdb_cond_broadcast(&p->loaded);
+        if (!rc && !f->node) { /* discarded while loading: not ours to hand out any more */
+            pdb_cache_unpin(p->cache, f);
+            continue;
+        }
+        if (rc) {
+            int resident = f->node != NULL;
+            pdb_cache_unpin(p->cache, f);
+            if (resident) pdb_cache_discard(p->cache, file_no, pgno);
+            pdb_mutex_unlock(&p->mu);
+            return rc;
+        }
+        memcpy(f->tag, f->data + PDB_PH_TAG, PDB_TAG_BYTES);
+        f->valid = 1;
+        f->dirty = 0;
+        memcpy(dst, f->data + off, n);
+        pdb_cache_unpin(p->cache, f);
+        pdb_mutex_unlock(&p->mu);
+        return PAGEDB_OK;
+    }
+}
+
+typedef struct file_frames {
+    pdb_pager *p;
+    uint64_t file_no;
+    int loading; /* a frame of the file is being filled */
+} file_frames;
+
+static void discard_file_frame(void *arg, pdb_frame *f)
+{
+    file_frames *a = arg;
+    if (f->file_no != a->file_no) return;
+    if (f->loading) a->loading = 1; /* its filler owns the bytes until it publishes */
+    else pdb_cache_discard(a->p->cache, a->file_no, f->pgno);
+}
+
+void pdb_pager_discard_file(pdb_pager *p, uint64_t file_no)
+{
+    pdb_mutex_lock(&p->mu);
+    for (;;) {
+        file_frames a = {p, file_no, 0};
+        pdb_cache_foreach(p->cache, discard_file_frame, &a);
+        if (!a.loading) break;
+        pdb_cond_wait(&p->loaded, &p->mu);
+    }
+    pdb_mutex_unlock(&p->mu);
 }
 
 uint64_t pdb_pager_page_limit(pdb_pager *p)
@@ -679,6 +878,7 @@ int pdb_pager_wtx_begin(pdb_pager *p, uint64_t txn, uint64_t horizon, const uint
     if (!rc) {
         if (p->w_avail.n) qsort(p->w_avail.v, p->w_avail.n, sizeof(uint64_t), cmp_desc);
         p->w_active = 1;
+        CHECK_LOCKED(p);
     }
     pdb_mutex_unlock(&p->mu);
     return rc;
@@ -945,5 +1145,6 @@ void pdb_pager_abort(pdb_pager *p)
         if (p->owned.count) pdb_cache_foreach(p->cache, forget_owned_frame, p);
         wtx_reset(p);
     }
+    CHECK_LOCKED(p);
     pdb_mutex_unlock(&p->mu);
 }

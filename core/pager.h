@@ -1,10 +1,13 @@
 /*
  * pager.h — the pager: the one path between B+ tree pages and the VFS.
  *
- * Owns: the main file handle, the buffer pool (cache.c, CLOCK-Pro), page sealing and
- * opening (crypt.c) with the per-realm page keys, page allocation (file growth and the
- * freelist, freelist.c), the write transaction's set of owned pages and its spill path,
- * and the I/O statistics.
+ * Owns: the main file handle, the buffer pool (cache.c, CLOCK-Pro) — also for the
+ * immutable pages of other files (segments, invariant 7) — page sealing and opening
+ * (crypt.c) with the per-realm page keys, page allocation (file growth and the freelist,
+ * freelist.c), the write transaction's set of owned pages, its write stage and spill
+ * path, and the I/O statistics. Its state is private (pager_int.h, shared by pager.c and
+ * freelist.c only): every other file uses the functions below (SQLite's pager.h, which
+ * declares only `typedef struct Pager Pager` and functions, is the model).
  *
  * Invariants:
  *  1. A committed page (reachable from the last durable header) is never written.
@@ -17,10 +20,12 @@
  *     pages the writer frees, not with the chains rewritten at every commit.
  *  3. Decrypted bytes exist only in cache frames and in transaction scratch buffers.
  *  4. A frame returned by pdb_pager_get/alloc is pinned; the caller unpins it.
- *  5. Every cache and allocation operation happens under `mu`. The one exception is the
- *     body of a miss: pdb_pager_get takes a frame (pinned, loading = 1, valid = 0), drops
- *     `mu` for the VFS read and the authentication/decryption into that frame, then
- *     publishes it under `mu` (valid = 1 or discarded, loading = 0, broadcast `loaded`).
+ *  5. Every cache and allocation operation happens under the pager's mutex `mu` (private,
+ *     pager_int.h). The one exception is the body of a miss: pdb_pager_get (and
+ *     pdb_pager_read_file_page, whose fill function runs there) takes a frame (pinned,
+ *     loading = 1, valid = 0), drops `mu` for the VFS read and the authentication/
+ *     decryption into that frame, then publishes it under `mu` (valid = 1 or discarded,
+ *     loading = 0, broadcast `loaded`).
  *     Nobody else touches a loading frame's bytes: it is pinned (never evicted or
  *     spilled), and another get that finds it waits on `loaded`, then uses it or, if the
  *     load failed or the page was discarded meanwhile, looks the page up again.
@@ -32,8 +37,14 @@
  *     the stage). An owned page freed again leaves the stage (its number may be reused
  *     at once); abort drops the stage. The stage only ever holds owned pages and new
  *     freelist pages, never a committed page (invariant 1).
+ *  7. Frames of other files (file_no != 0: segment pages, segment.h) hold immutable pages
+ *     only: they are filled by pdb_pager_read_file_page's miss protocol, never dirty, never
+ *     staged, and dropped by pdb_pager_discard_file. No other file allocates, fills or
+ *     publishes a frame.
  *
- * State machine of the write side: IDLE --wtx_begin--> ACTIVE --commit_done/abort--> IDLE.
+ * State machine of the write side: IDLE --wtx_begin--> ACTIVE --commit_done/abort--> IDLE
+ * (checked by pdb_pager_check in debug builds). An error inside ACTIVE is not a pager
+ * state: the transaction records it (txn.c error-state model) and ends with abort.
  */
 #ifndef PAGEDB_PAGER_H
 #define PAGEDB_PAGER_H
@@ -60,72 +71,8 @@ static inline uint64_t pdb_max_pages(uint32_t page_size) { return PDB_MAX_FILE_B
 #define PDB_KIND_OVERFLOW 4
 #define PDB_KIND_FREELIST 5
 
-/** One freelist record: page pgno was freed by txn `txn` (0 = reusable by anyone).
-    `chain` (in memory only, not on disk): the page held freelist chain txn-1, which only
-    a reader of snapshot txn-1 exactly can still read (FORMAT.md §7). */
-typedef struct pdb_freeent {
-    uint64_t pgno;
-    uint64_t txn;
-    int chain;
-} pdb_freeent;
-
-typedef struct pdb_realmkey {
-    uint32_t id;
-    pdb_key page_key; /* subkey PDB_SUBKEY_PAGE of the realm's DEK */
-} pdb_realmkey;
-
-/** A growable vector of page numbers. */
-typedef struct pdb_pgvec {
-    uint64_t *v;
-    size_t n, cap;
-} pdb_pgvec;
-
-typedef struct pdb_pager {
-    const pagedb_vfs *vfs;
-    pagedb_vfs_file *file;
-    uint32_t page_size;
-    int cipher;
-    int nosync;
-    int stale_ok;   /* set once at open for a reader beside writers of other processes:
-                       a resident frame whose tag differs from the parent's is an older
-                       version of a reused page number, re-read instead of EAUTH (pager.c) */
-    uint8_t dbid[PDB_DBID_BYTES];
-    pdb_cache *cache;
-    pdb_mutex mu;
-    pdb_cond loaded;       /* broadcast when a miss publishes its frame (invariant 5) */
-    pdb_rng rng;
-    pdb_realmkey *realms;
-    size_t nrealms, realms_cap;
-    pdb_realmkey *retired; /* keys of dropped realms kept for older snapshots: read only */
-    size_t nretired, retired_cap;
-    uint8_t *iobuf; /* page_size scratch, 4096-aligned, under mu */
-    uint8_t *stage;        /* write stage (invariant 6): stage_cap pages, 4096-aligned */
-    uint64_t *stage_pg;    /* page number held by each stage slot */
-    size_t *stage_ord;     /* scratch for the flush order */
-    size_t stage_n, stage_cap;
-    uint64_t bytes_read, bytes_written, syncs;
-    uint64_t memo_pins, memo_cap; /* frames pinned by read txns' page memos, and their cap */
-
-    /* committed allocation state (as of the last commit) */
-    uint64_t page_count;   /* pages in use, including the 2 headers */
-    pdb_freeent *free;     /* freelist records */
-    size_t nfree, free_cap;
-    pdb_pgvec chain;       /* pages holding the committed freelist chain */
-
-    /* write transaction state */
-    int w_active;
-    uint64_t w_txn;
-    uint64_t w_page_count;
-    pdb_pgmap owned;       /* pages allocated by this txn */
-    pdb_pgvec w_avail;     /* reusable pages, sorted descending (pop = smallest) */
-    pdb_pgvec w_reuse;     /* owned pages freed again: reusable at once */
-    pdb_pgvec w_freed;     /* committed pages freed by this txn (txn = w_txn) */
-    pdb_freeent *w_pending;/* records not yet reusable (txn > horizon) */
-    size_t w_npending;
-    pdb_freeent *w_newfree;/* freelist after this txn, staged by write_freelist */
-    size_t w_nnewfree;
-    pdb_pgvec w_newchain;  /* pages of the freelist chain staged by write_freelist */
-} pdb_pager;
+/** The pager (opaque: its state is private to pager.c and freelist.c, pager_int.h). */
+typedef struct pdb_pager pdb_pager;
 
 /** Create the pager over an open file. cache_bytes: pool cap. Returns PAGEDB_OK/ENOMEM. */
 int pdb_pager_create(pdb_pager **out, const pagedb_vfs *vfs, pagedb_vfs_file *file,
@@ -133,6 +80,43 @@ int pdb_pager_create(pdb_pager **out, const pagedb_vfs *vfs, pagedb_vfs_file *fi
                      size_t cache_bytes, const uint8_t rng_seed[PDB_KEY_BYTES]);
 /** Free everything, wiping keys and frames. Does not close the file. */
 void pdb_pager_destroy(pdb_pager *p);
+
+/* ---- settings and state of the main file ---- */
+
+/** Page size in bytes (fixed for the pager's life). Thread-safe (no lock: never changes). */
+uint32_t pdb_pager_page_size(const pdb_pager *p);
+/** Durability mode: nosync != 0 skips the fdatasync of pdb_pager_sync (PAGEDB_NOSYNC; the
+    write stage is still written). Set once at open, before any transaction. */
+void pdb_pager_set_nosync(pdb_pager *p, int nosync);
+/** Mark the pager as a reader beside writers of other processes (PAGEDB_RDONLY with the
+    reader registry, FORMAT.md §10): a resident frame whose tag differs from the one its
+    parent records is then an older version of a reused page number and is read again,
+    once, instead of failing with EAUTH. Set once at open, before any transaction. */
+void pdb_pager_set_stale_ok(pdb_pager *p);
+/** Set the committed page count (pages in use, including the 2 headers) from the header
+    being opened; pages >= it are out of range for readers. At open, no write txn active.
+    Thread-safe (pager mutex). */
+void pdb_pager_set_page_count(pdb_pager *p, uint64_t page_count);
+/** A shared reader saw a newer snapshot of page_count pages: raise the committed page
+    count to it (never lowers it). Thread-safe (pager mutex). */
+void pdb_pager_raise_page_count(pdb_pager *p, uint64_t page_count);
+/** Truncate the main file to page_count pages (at open: pages past the committed count
+    belong to a transaction that never committed). No write txn active.
+    Errors: the VFS's (EIO). */
+int pdb_pager_truncate(pdb_pager *p, uint64_t page_count);
+
+/** Counters of the pager (pagedb_stat). */
+typedef struct pdb_pager_stats {
+    pdb_cache_stats cache;   /* the buffer pool's (cache.h) */
+    uint32_t page_size;      /* bytes */
+    uint64_t bytes_read, bytes_written, syncs; /* main file I/O */
+} pdb_pager_stats;
+/** Copy the counters. Thread-safe (pager mutex). */
+void pdb_pager_get_stats(pdb_pager *p, pdb_pager_stats *st);
+/** The freeing txn of every record of the committed freelist (as loaded or last
+    committed): *out is malloc'd (caller frees; NULL when *n is 0), *n entries.
+    Thread-safe (pager mutex). Errors: ENOMEM (nothing returned). */
+int pdb_pager_free_txns(pdb_pager *p, uint64_t **out, size_t *n);
 
 /**
  * Realm page keys. A realm's key is "live" (pages are read and written with it) until a
@@ -154,6 +138,12 @@ int pdb_pager_has_realm(pdb_pager *p, uint32_t id);
 /** State of realm id's key (tests): 0 none, 1 live, 2 retired. */
 int pdb_pager_realm_key(pdb_pager *p, uint32_t id);
 
+/** Copy realm id's live page key (subkey PDB_SUBKEY_PAGE of its DEK) into *out, for a
+    layer that seals its own pages with it (segment files). Returns 1 if the realm has a
+    live key, 0 if not (no such realm, or retired: *out untouched; no error detail set).
+    The caller wipes its copy (pdb_key_wipe). Thread-safe (pager mutex). */
+int pdb_pager_live_key(pdb_pager *p, uint32_t id, pdb_key *out);
+
 /** Random bytes from the nonce/key generator (thread-safe). */
 void pdb_pager_random(pdb_pager *p, void *out, size_t n);
 
@@ -168,6 +158,33 @@ void pdb_pager_random(pdb_pager *p, void *out, size_t n);
 int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno,
                   const uint8_t *tag, int kind, pdb_frame **out);
 void pdb_pager_unpin(pdb_pager *p, pdb_frame *f);
+
+/* ---- pages of other files (segment files) ---- */
+
+/**
+ * Fill function of pdb_pager_read_file_page: read page pgno of the file the caller named
+ * into buf (page_size bytes, 4096-aligned), authenticate and open it in place, and check
+ * it. Called without the pager mutex (invariant 5); must not call the pager. Returns
+ * PAGEDB_OK or an error (the page is then not cached).
+ */
+typedef int (*pdb_fill_fn)(void *arg, uint64_t pgno, uint8_t *buf);
+
+/**
+ * Copy n bytes at offset `off` of page pgno of file `file_no` (non-zero: a segment id;
+ * 0 is the main file) into dst, through the buffer pool. Only for immutable pages (a page
+ * of another file is never dirty and is cached by (file_no, pgno) for the file's life).
+ * A hit copies under the pager mutex; a miss takes a frame and fills it by the miss
+ * protocol of invariant 5 (loading without the mutex, then published; concurrent gets of
+ * the same page wait for it). When no frame can be taken (every frame pinned, or spilling
+ * a dirty victim failed) the page is filled into `scratch` (page_size bytes, 4096-aligned,
+ * the caller's; wiped here after the copy) and served uncached.
+ * off + n <= page_size. Errors: fill's (the frame is discarded).
+ */
+int pdb_pager_read_file_page(pdb_pager *p, uint64_t file_no, uint64_t pgno, pdb_fill_fn fill, void *arg,
+                             uint8_t *scratch, size_t off, void *dst, size_t n);
+/** Discard every frame of file file_no (non-zero; a deleted segment), waiting for loads of
+    its pages in progress. Thread-safe (pager mutex). */
+void pdb_pager_discard_file(pdb_pager *p, uint64_t file_no);
 
 /** Pages a page number may address now: the committed page count, or the write txn's
     (larger) one while it is active — the same bound pdb_pager_get/read_run apply.
@@ -255,19 +272,36 @@ int pdb_pager_write_staged(pdb_pager *p);
 int pdb_pager_sync(pdb_pager *p);
 /** Write a header page image (page_size bytes) to slot 0 or 1. */
 int pdb_pager_write_header(pdb_pager *p, int slot, const uint8_t *page);
+/**
+ * Commit step, after the freelist is written and before the first sync: *page_count
+ * receives the write txn's page count (what the header records), and the main file is
+ * zero-extended to it if shorter (a page taken from the end of the file and freed again
+ * before it was ever written leaves the file short; open rejects a header whose page count
+ * passes the end of the file). Errors: the VFS's (EIO, EFULL).
+ */
+int pdb_pager_extend(pdb_pager *p, uint64_t *page_count);
 /** The txn is durable: adopt its allocation state and end the write side. */
 void pdb_pager_commit_done(pdb_pager *p);
 /** Discard the write side: owned frames dropped, allocation state restored. */
 void pdb_pager_abort(pdb_pager *p);
 
+/**
+ * Debug validator (builds without NDEBUG; a no-op with it): assert the pager's state — the
+ * write side's state machine (IDLE: nothing owned, staged or pending; ACTIVE: the stage
+ * holds only pages below the write txn's page count, each recorded in the owned set),
+ * the freelist and its chain within the committed page count, and no realm key both live
+ * and retired. Run by the pager itself at every wtx_begin, commit_done and abort; callable
+ * from tests. Thread-safe (pager mutex). Aborts the process on a broken invariant.
+ */
+void pdb_pager_check(pdb_pager *p);
+/** Debug builds check every B+ tree node the writer seals (pdb_bt_check_node) and abort on
+    a malformed one; allow != 0 turns that check off, for tests that damage a node through
+    the writer on purpose (tests/native/test_malformed.c). No effect with NDEBUG. */
+void pdb_pager_debug_allow_bad_nodes(pdb_pager *p, int allow);
+
 /** Load the committed freelist from its chain (at open). Errors: EAUTH, ECORRUPT, EIO. */
 int pdb_pager_load_freelist(pdb_pager *p, uint64_t head, const uint8_t head_tag[PDB_TAG_BYTES],
                             uint64_t page_count);
 
-/** Number of page-sized records of freelist a page holds. */
-size_t pdb_freelist_per_page(uint32_t page_size);
-
-int pdb_pgvec_push(pdb_pgvec *v, uint64_t pg);
-void pdb_pgvec_free(pdb_pgvec *v);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * segment.h — internal hooks of the segment file layer (segment.c) into opening,
+ * segment.h — internal hooks of the segment file layer (segment*.c, segment_int.h) into opening,
  * closing, committing and realm dropping. The public API is in pagedb.h ("Segments");
  * the file format in FORMAT.md §9.
  */

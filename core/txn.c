@@ -2,14 +2,53 @@
  * txn.c — transactions (begin, commit, abort), table handles, point operations, cursors
  * and scans: the public API over the B+ tree.
  *
- * Commit protocol (FORMAT.md §6):
+ * Commit protocol (FORMAT.md §6.2):
  *  1. flush every dirty table tree bottom-up (children before parents, tags upward);
  *  2. write their root records into the catalog and flush the catalog tree;
- *  3. write the freelist chain;
+ *  3. write the freelist chain, then zero-extend the file to the page count the header
+ *     records if it is shorter (pdb_pager_extend);
  *  4. fdatasync #1 — every page the new header references is durable;
  *  5. write header slot (txn mod 2);
  *  6. fdatasync #2 — the commit is durable;
- *  7. publish the new meta to new readers.
+ *  7. publish the new meta to new readers; end the txn's segment state (pdb_seg_txn_end:
+ *     files of segments it unlinked are deleted).
+ *
+ * Error states (the one model of every sticky error in the engine; SQLite's pager.c, with
+ * its ERROR state, is the example). A sticky error is recorded once (the first wins) by
+ * the object whose state can no longer be trusted, and every later operation on that
+ * object returns it (with its detail) until the object is discarded. Errors that change
+ * nothing (EINVAL, EMISUSE, ENOTFOUND, EEXIST, ETOOBIG, EBUSY, ESEALED) are never sticky.
+ *
+ *                 write txn (txn->poison: pdb_txn_fail, checked by pdb_txn_check)
+ *     begin --> OPEN --op fails EIO/EFULL/EAUTH/ECORRUPT/ENOMEM--> POISONED(rc)
+ *               OPEN --commit ok--> gone          POISONED --op--> rc
+ *               OPEN --commit fails--> aborted    POISONED --commit--> rc, aborted
+ *                  |                               (pdb_pager_abort: owned pages dropped)
+ *                  | fdatasync #1 or #2 of the commit fails (commit_sync)
+ *                  v
+ *                 database handle (db->poisoned; db.h invariant 4, FORMAT.md §6.4)
+ *     open --> HEALTHY --a commit's fdatasync fails--> POISONED
+ *               POISONED: write txn begin and pagedb_segment_delete -> EIO
+ *               (pdb_db_poison_check); read txns go on at the last good commit; verify
+ *               skips its header-slot check. Left only by close + reopen (recovery).
+ *
+ *                 segment append handle (s->poison: pdb_seg_poison, segment_int.h inv. 7)
+ *     open(append) --> APPENDING --append/sync/seal/tail write fails--> POISONED(rc)
+ *               APPENDING --the writer thread's write fails--> e->werr set (its queue is
+ *               dropped unwritten) --next append/sync/seal/close sees it--> POISONED(werr)
+ *               POISONED: append/sync/seal -> rc; reads of written pages still work;
+ *               close -> rc, and the entry becomes BAD (its tail is in an unknown state)
+ *                  |
+ *                  v
+ *                 segment registry entry (e->bad: a segerr, segment_int.h)
+ *     load/recover --> OK --recovery at open or first load fails, or an append handle
+ *               closes POISONED--> BAD(rc, why)
+ *               BAD: open, link, stat/get of the segment -> rc. Left only by reopen.
+ *
+ * Nothing else propagates: a poisoned txn leaves the handle HEALTHY, a POISONED handle
+ * leaves open read txns and segment handles alone, a BAD segment leaves the database
+ * usable. Debug builds (!NDEBUG) check the pager's state at every write txn begin, commit
+ * and abort (pdb_pager_check) and every B+ tree node the writer seals (pdb_bt_check_node).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +77,11 @@ int pdb_txn_check(pagedb_txn *txn, int write)
     if (write && txn->rdonly) return pdb_err(PAGEDB_EMISUSE, "write in a read-only transaction");
     if (txn->poison) return pdb_err(txn->poison, "transaction is poisoned by an earlier %s", pagedb_strerror(txn->poison));
     return PAGEDB_OK;
+}
+
+int pdb_db_poison_check(pagedb *db)
+{
+    return db->poisoned ? pdb_err(PAGEDB_EIO, "an earlier commit failed to sync; reopen the database") : PAGEDB_OK;
 }
 
 uint64_t pdb_db_horizon(pagedb *db)
@@ -111,9 +155,7 @@ static int call_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out)
     pdb_mutex_lock(&db->mu);
     if (db->shared_reader && pinned.txn > db->meta.txn) {
         db->meta = pinned;
-        pdb_mutex_lock(&db->pager->mu); /* pages up to the new count may be read now */
-        if (pinned.page_count > db->pager->page_count) db->pager->page_count = pinned.page_count;
-        pdb_mutex_unlock(&db->pager->mu);
+        pdb_pager_raise_page_count(db->pager, pinned.page_count); /* pages up to it may be read now */
     }
     if (rdonly) {
         if (db->nreaders == db->rcap) {
@@ -132,10 +174,11 @@ static int call_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out)
         t->id = t->meta.txn;
         db->readers[db->nreaders++] = t->id;
     } else {
-        if (db->poisoned) {
+        int prc = pdb_db_poison_check(db);
+        if (prc) {
             pdb_mutex_unlock(&db->mu);
             free(t);
-            return pdb_err(PAGEDB_EIO, "an earlier commit failed to sync; reopen the database");
+            return prc;
         }
         while (db->writer_active) {
             if (flags & PAGEDB_TXN_NOWAIT) {
@@ -281,15 +324,11 @@ static int do_commit(pagedb_txn *t)
     m.cat_depth = t->cat.depth;
     memcpy(m.cat_tag, t->cat.root_tag, 16);
     if ((rc = pdb_pager_write_freelist(p, &m.fl_head, m.fl_tag, &m.nfree)) != 0) return rc;
-    m.page_count = p->w_page_count;
     /* A page taken from the end of the file and freed again before it was ever written
        (a split page merged away, an overflow run replaced in the same txn) leaves the
        file shorter than page_count; open rejects such a header as a truncated file.
-       Zero-extend the file to page_count before the sync that makes the pages durable. */
-    uint64_t fsz = 0, need = m.page_count * (uint64_t)db->page_size;
-    if ((rc = p->vfs->size(p->file, &fsz)) != 0) return pdb_err(rc, "size of main.pdb");
-    if (fsz < need && (rc = p->vfs->truncate(p->file, need)) != 0)
-        return pdb_err(rc, "extending main.pdb to %llu pages", (unsigned long long)m.page_count);
+       The file is zero-extended to page_count before the sync that makes the pages durable. */
+    if ((rc = pdb_pager_extend(p, &m.page_count)) != 0) return rc;
     if ((rc = commit_sync(db)) != 0) return rc;
     if (t->ndrop_realms) { /* room to record the dropped realms' keys: nothing can fail later */
         pdb_mutex_lock(&db->mu);

@@ -195,6 +195,7 @@ static uint64_t mangle(const char *dir, const char *table, const char *k, int de
         tr = &h->tree;
     }
     pdb_pager *p = db->pager;
+    pdb_pager_debug_allow_bad_nodes(p, 1); /* the damaged node below is sealed on purpose */
     pdb_frame *f;
     int moved;
     CHECK_RC(pdb_pager_get(p, 1, tr->realm, tr->root, tr->root_tag, 0, &f), PAGEDB_OK);

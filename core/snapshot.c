@@ -692,7 +692,12 @@ static int ip_header(ip *s)
         return pdb_err(PAGEDB_ECORRUPT, "snapshot stream bytes %llu..%llu: page size or header image malformed", (unsigned long long)b + 4,
                        (unsigned long long)b + 56 + 16);
     pdb_key kek, dek0, hk;
-    if ((rc = ip_kek(s->o->open, im, &kek))) return rc;
+    if ((rc = ip_kek(s->o->open, im, &kek))) {
+        char keep[200];
+        snprintf(keep, sizeof keep, "%s", pagedb_errdetail());
+        return pdb_err(rc, "snapshot stream bytes %llu..%llu (the target's header image): %s", (unsigned long long)b + 56,
+                       (unsigned long long)b + 56 + 144, keep);
+    }
     rc = pdb_key_unwrap(&dek0, &kek, im + 72, im, 72, im + 96);
     pdb_key_wipe(&kek);
     if (rc)

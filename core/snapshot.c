@@ -708,7 +708,16 @@ static int ip_header(ip *s)
     stream_key(s->key, &hk);
     uint8_t mac[TAG];
     pdb_mac16(mac, &hk, im, 240);
-    int bad_im = pdb_tag_cmp(mac, im + 240) != 0;
+    if (pdb_tag_cmp(mac, im + 240) != 0) {
+        pdb_key_wipe(&hk);
+        return pdb_err(PAGEDB_EAUTH, "snapshot stream bytes %llu..%llu: the target's header image does not authenticate",
+                       (unsigned long long)b + 56, (unsigned long long)b + 56 + PDB_HDR_USED);
+    }
+    if ((rc = ip_check_tag(s, REC_HEADER, hb, sizeof hb, NULL, 0))) {
+        pdb_key_wipe(&hk);
+        return rc;
+    }
+    /* authentic from here on: a disagreement is an exporter bug, not damage */
     s->base = pdb_get64(hb + 24);
     s->target = pdb_get64(hb + 32);
     s->page_count = pdb_get64(hb + 40);
@@ -720,17 +729,12 @@ static int ip_header(ip *s)
         for (size_t i = 0; i < PDB_HDR_USED; i++) bad_tw |= tw[i];
     }
     pdb_key_wipe(&hk);
-    if (bad_im || bad_tw)
-        return pdb_err(PAGEDB_EAUTH, "snapshot stream bytes %llu..%llu: the %s header image does not authenticate",
-                       (unsigned long long)b + 56 + (bad_im ? 0 : PDB_HDR_USED),
-                       (unsigned long long)b + 56 + (bad_im ? 1 : 2) * PDB_HDR_USED, bad_im ? "target's" : "twin");
-    if ((rc = ip_check_tag(s, REC_HEADER, hb, sizeof hb, NULL, 0))) return rc;
-    /* authentic from here on: the fields agree with the images (an exporter bug otherwise) */
     s->cat_root = pdb_get64(im + 152);
     memcpy(s->cat_tag, im + 160, TAG);
-    if (memcmp(hb + 8, im + 24, 16) != 0 || pdb_get64(im + 144) != s->target || pdb_get64(im + 200) != s->page_count ||
+    if (bad_tw || memcmp(hb + 8, im + 24, 16) != 0 || pdb_get64(im + 144) != s->target || pdb_get64(im + 200) != s->page_count ||
         s->base > s->target || s->page_count < 2)
-        return pdb_err(PAGEDB_ECORRUPT, "snapshot stream byte %llu: header fields disagree with the header image", (unsigned long long)b);
+        return pdb_err(PAGEDB_ECORRUPT, "snapshot stream bytes %llu..%llu: the header record disagrees with its header images",
+                       (unsigned long long)b, (unsigned long long)b + HDR_BODY);
     memcpy(s->img[0], im, PDB_HDR_USED);
     memcpy(s->img[1], tw, PDB_HDR_USED);
     s->prog.target_txn = s->target;

@@ -30,6 +30,8 @@ export const ErrorCode = {
    * { idempotencyId })`) to apply it exactly once (see tabs.ts).
    */
   UNKNOWN_OUTCOME: 19,
+  /** A long operation (snapshot export/import) stopped because it was cancelled. */
+  ECANCELED: 20,
 } as const;
 
 /** One of the values of {@link ErrorCode} (OK included). */

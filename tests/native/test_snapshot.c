@@ -549,9 +549,27 @@ static void small_streams(pdb_fault *F, buf *full, buf *inc, state *s0, state *s
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
 }
 
-static int names_position(const char *d)
+/**
+ * 1 if detail d names stream position i: a range "bytes X..Y" with X <= i <= Y, or a single
+ * "byte X" with X <= i < X + 8 (a field of at most 8 bytes starting at X).
+ */
+static int names_position(const char *d, uint64_t i)
 {
-    return strstr(d, "byte") != NULL;
+    for (const char *p = strstr(d, "byte"); p; p = strstr(p + 1, "byte")) {
+        const char *q = p + 4;
+        if (*q == 's') q++;
+        if (*q != ' ') continue;
+        char *end;
+        unsigned long long x = strtoull(q + 1, &end, 10);
+        if (end == q + 1) continue;
+        if (end[0] == '.' && end[1] == '.') {
+            unsigned long long y = strtoull(end + 2, NULL, 10);
+            if (x <= i && i <= y) return 1;
+        } else if (x <= i && i < x + 8) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static void snap_3_4(uint64_t seed)
@@ -582,7 +600,7 @@ static void snap_3_4(uint64_t seed)
                 fprintf(stderr, "flip at byte %zu of %zu: %s (%s)\n", i, b->n, pagedb_strerror(rc), pagedb_errdetail());
                 CHECK(0);
             }
-            if (!names_position(pagedb_errdetail())) {
+            if (!names_position(pagedb_errdetail(), i)) {
                 fprintf(stderr, "flip at byte %zu: detail names no position: %s\n", i, pagedb_errdetail());
                 CHECK(0);
             }
@@ -599,7 +617,7 @@ static void snap_3_4(uint64_t seed)
         CASE(which ? "snap-4.2" : "snap-4.1");
         for (size_t len = 0; len < b->n; len++) {
             int rc = import_buf(which ? "/t" : "/f", vfs, b, len, seed + len);
-            if (!(rc == PAGEDB_ECORRUPT || rc == PAGEDB_EAUTH) || !names_position(pagedb_errdetail())) {
+            if (!(rc == PAGEDB_ECORRUPT || rc == PAGEDB_EAUTH) || !names_position(pagedb_errdetail(), len)) {
                 fprintf(stderr, "truncated to %zu of %zu: %s (%s)\n", len, b->n, pagedb_strerror(rc), pagedb_errdetail());
                 CHECK(0);
             }

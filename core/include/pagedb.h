@@ -150,7 +150,8 @@ typedef struct pagedb_vfs_file {
 
 /**
  * The platform binding. Version 1 has every member up to now_ms; version 2 appends the
- * reader registry (readers_open .. readers_list) and rmdir, all optional. Registry: a VFS of version 1,
+ * reader registry (readers_open .. readers_list) and rmdir, all optional; version 3
+ * appends rename (optional; snapshot import needs it). Registry: a VFS of version 1,
  * or of version 2 with readers_open == NULL, gets the in-process-only behaviour (a
  * PAGEDB_RDONLY opener takes a SHARED lock on the main file, so it excludes a writer in
  * another process and is excluded by one). Later versions only append members. All
@@ -285,7 +286,8 @@ typedef struct pagedb_vfs {
 /**
  * The in-memory VFS: files live in process memory until the VFS is destroyed. Useful for
  * tests and ephemeral databases. Each call returns a new, empty, independent file
- * namespace; free it with pagedb_vfs_mem_destroy once no database uses it.
+ * namespace; free it with pagedb_vfs_mem_destroy once no database uses it. Version 3:
+ * it has rename (so snapshot imports work in memory), no reader registry and no rmdir.
  * Returns NULL on out-of-memory. Thread-safe (internally locked).
  */
 pagedb_vfs *pagedb_vfs_mem_create(void);

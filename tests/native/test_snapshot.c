@@ -678,6 +678,16 @@ static void snap_3_4(uint64_t seed)
         src sr = {full.p, full.n, 0, seed};
         CHECK_RC(pagedb_snapshot_import("/k", source, &sr, &so), PAGEDB_EKEY);
     }
+    CASE("snap-5.6"); /* the in-memory VFS (version 3, rename) restores too */
+    {
+        pagedb_vfs *mem = pagedb_vfs_mem_create();
+        CHECK(mem != NULL);
+        CHECK_RC(import_buf("/m", mem, &full, full.n, seed), PAGEDB_OK);
+        CHECK_RC(import_buf("/m", mem, &inc, inc.n, seed), PAGEDB_OK);
+        state ms = check_restored("/m", mem);
+        CHECK(state_eq(&ms, &s1));
+        pagedb_vfs_mem_destroy(mem);
+    }
     files_free(&at1);
     files_free(&base);
     free(full.p);

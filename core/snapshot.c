@@ -452,6 +452,13 @@ static int xp_run_all(xp *x)
     if (!rc && x->skip > x->pos)
         rc = pdb_err(PAGEDB_ECONFLICT, "resume: the token's position %llu is past the stream's end (%llu bytes)",
                      (unsigned long long)x->skip, (unsigned long long)x->pos);
+    if (!rc && x->skip && !x->checked) { /* every byte had been delivered: still check them */
+        crypto_generichash_state c2 = x->whole;
+        crypto_generichash_final(&c2, d, DIGEST);
+        if (sodium_memcmp(d, x->want, DIGEST) != 0)
+            rc = pdb_err(PAGEDB_ECONFLICT, "resume: the regenerated stream differs from the token's %llu bytes",
+                         (unsigned long long)x->skip);
+    }
     return rc;
 }
 

@@ -782,6 +782,14 @@ static void snap_6(uint64_t seed)
     CHECK(out.n == ref.n && memcmp(out.p, ref.p, ref.n) == 0);
     CASE("snap-6.5"); /* a token of another since */
     CHECK_RC(pagedb_snapshot_export(db, 1, sink, &out, &so), PAGEDB_EINVAL);
+    CASE("snap-6.6"); /* a token at the very end: nothing more to send, the prefix still checked */
+    CHECK(tok.position == ref.n);
+    size_t before = out.n;
+    CHECK_RC(pagedb_snapshot_export(db, 0, sink, &out, &so), PAGEDB_OK);
+    CHECK(out.n == before);
+    tok.prefix_hash[3] ^= 1;
+    CHECK_RC(pagedb_snapshot_export(db, 0, sink, &out, &so), PAGEDB_ECONFLICT);
+    CHECK(out.n == before);
     pagedb_txn_abort(pin);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
     free(out.p);

@@ -23,8 +23,8 @@
  *   snap-6.x  resume: an export stopped by a sink error or the cancel flag at many byte
  *             positions and resumed from its token gives the uninterrupted bytes; a
  *             resume after the database moved on without a pin is ECONFLICT
- *   snap-7.x  crash at every write of an import (full and incremental, with torn writes and
- *             every crash mode) and at the renames: after reboot the target is exactly as
+ *   snap-7.x  crash at every write of an import (full and incremental; at each write every
+ *             crash mode, with a random torn prefix) and at the renames: after reboot the target is exactly as
  *             it was or fully imported, and verify passes
  *
  * PAGEDB_TEST_SEED repeats a run.
@@ -829,8 +829,10 @@ static void snap_7(uint64_t seed)
     unsigned crashes = 0;
     for (int which = 0; which < 2; which++) {
         CASE(which ? "snap-7.2" : "snap-7.1");
-        for (uint64_t k = 1;; k++) {
-            pdb_fault *F = pdb_fault_create(seed + k);
+        for (uint64_t kk = 3;; kk++) { /* write k = kk / 3, each crash mode in turn */
+            uint64_t k = kk / 3;
+            int mode = (int)(kk % 3);
+            pdb_fault *F = pdb_fault_create(seed + kk);
             pdb_fault_enable_rename(F);
             const pagedb_vfs *vfs = pdb_fault_vfs(F);
             pagedb *db = open_db("/s", vfs, PAGEDB_CREATE);
@@ -846,7 +848,6 @@ static void snap_7(uint64_t seed)
             if (which) CHECK_RC(import_buf("/t", vfs, &full, full.n, seed), PAGEDB_OK);
             buf *b = which ? &inc : &full;
             uint64_t w0 = pdb_fault_writes(F);
-            int mode = (int)harness_randn(&rng, 3);
             uint64_t torn = harness_randn(&rng, 2) ? harness_randn(&rng, 4096) : 0;
             pdb_fault_crash_at_write(F, w0 + k, torn, mode);
             int rc = import_buf("/t", vfs, b, b->n, seed);

@@ -67,6 +67,15 @@ t snap-1.4 0 snapshot "$D" "$T/s2" --since "$S1" --json
 jsonl snap-1.4
 grep -q '"event":"done"' "$T/out" || fail snap-1.4 "no done event"; pass
 [ "$(stat -c %s "$T/s1")" -lt "$(stat -c %s "$T/s0")" ] || fail snap-1.4 "the incremental is not smaller"; pass
+# a keyless host checks the final digest with standard tools (FORMAT.md §12.3)
+if command -v b2sum >/dev/null; then
+    for s in s0 s1 s2; do
+        sz=$(stat -c %s "$T/$s")
+        [ "$(head -c $((sz - 32)) "$T/$s" | b2sum -l 256 | cut -d' ' -f1)" = "$(tail -c 32 "$T/$s" | od -An -tx1 | tr -d ' \n')" ] \
+            || fail snap-1.45 "b2sum of $s does not match its final digest"
+        pass
+    done
+fi
 t snap-1.5 0 restore "$R" "$T/s0" "$T/s1" "$T/s2"
 same_scan snap-1.5 "$D" "$R" alpha
 same_scan snap-1.5 "$D" "$R" beta

@@ -951,7 +951,19 @@ static int call_import(const char *dir, pagedb_snapshot_source source, void *sou
         int orc = vfs->open(vfs, mainp, PAGEDB_VFS_READONLY, &f);
         if (orc == PAGEDB_OK) {
             vfs->close(f);
-            rc = pdb_err(PAGEDB_EEXIST, "%s exists: a full snapshot is restored only where there is no database", mainp);
+            /* §12.4: the same database still at txn 0 (empty) takes a full stream as an
+               incremental one from base 0 (there is no other way to bring it forward) */
+            pagedb_options op = *o->open;
+            op.flags &= ~(unsigned)(PAGEDB_CREATE | PAGEDB_RDONLY);
+            int erc = pagedb_open(dir, &op, &db);
+            if (erc == PAGEDB_OK && db->meta.txn == 0 && memcmp(db->dbid, s.img[0] + 24, 16) == 0 && db->page_size == s.P) {
+                incremental = 1;
+            } else {
+                if (db) pagedb_close(db);
+                db = NULL;
+                rc = pdb_err(PAGEDB_EEXIST, "%s exists: a full snapshot is restored only where there is no database (or the same "
+                             "database at txn 0)", mainp);
+            }
         } else if (orc != PAGEDB_ENOTFOUND)
             rc = pdb_err(orc, "cannot probe %s", mainp);
         else

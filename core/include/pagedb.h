@@ -1133,7 +1133,7 @@ int pagedb_snapshot_export(pagedb *db, uint64_t since, pagedb_snapshot_sink sink
 /**
  * Apply a snapshot stream to directory dir. A full stream (base 0) needs a directory
  * without main.pdb (absent directories are created; leftover files of an interrupted
- * import are replaced); an incremental stream (base B) needs the database in dir at
+ * import are replaced), or the same database still at txn 0; an incremental stream (base B) needs the database in dir at
  * exactly txn B with the stream's uuid. The import writes into temporary files in dir
  * (main.pdb.restore, seg-<id>.pds.restore: an incremental one starts from a copy of
  * main.pdb, so it needs the main file's size in free space) and, only after the whole
@@ -1148,7 +1148,8 @@ int pagedb_snapshot_export(pagedb *db, uint64_t since, pagedb_snapshot_sink sink
  *   truncated: pagedb_errdetail names the byte position), EAUTH (a record's tag or the
  *   final digest does not verify: damaged or forged, naming the record's byte range),
  *   EKEY (the key does not unwrap the stream's data key), EVERSION (unknown stream
- *   version), EEXIST (full stream: dir already holds main.pdb), ENOTFOUND (incremental:
+ *   version), EEXIST (full stream: dir already holds a database, other than the same one
+ *   at txn 0), ENOTFOUND (incremental:
  *   no database in dir), ECONFLICT (incremental: the database is at another txn than the
  *   base, or is another database), ECANCELED (cancel flag), EBUSY (the database is open
  *   elsewhere), EIO, EFULL, ENOMEM, the source's code, and pagedb_open's errors for the

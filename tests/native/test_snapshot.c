@@ -19,7 +19,8 @@
  *             target unchanged
  *   snap-5.x  wrong targets: an incremental on another base txn (ECONFLICT), on another
  *             database (ECONFLICT), on an empty directory (ENOTFOUND); a full stream onto a
- *             database (EEXIST); each leaves the target as it was
+ *             database (EEXIST) unless it is the same database at txn 0; each leaves the
+ *             target as it was; the in-memory VFS restores too
  *   snap-6.x  resume: an export stopped by a sink error or the cancel flag at many byte
  *             positions and resumed from its token gives the uninterrupted bytes; a
  *             resume after the database moved on without a pin is ECONFLICT
@@ -703,6 +704,26 @@ static void snap_3_4(uint64_t seed)
         state ms = check_restored("/m", mem);
         CHECK(state_eq(&ms, &s1));
         pagedb_vfs_mem_destroy(mem);
+    }
+    CASE("snap-5.7"); /* a restore of txn 0 takes a later full stream (base 0) */
+    {
+        pagedb *z = open_db("/z", vfs, PAGEDB_CREATE);
+        buf z0 = export_buf(z, 0, NULL);
+        commit_one(z, 1);
+        commit_one(z, 2);
+        state zs = state_of(z);
+        buf z1 = export_buf(z, 0, NULL);
+        CHECK_RC(pagedb_close(z), PAGEDB_OK);
+        CHECK_RC(import_buf("/z0", vfs, &z0, z0.n, seed), PAGEDB_OK);
+        state e = check_restored("/z0", vfs);
+        CHECK(e.txn == 0);
+        CHECK_RC(import_buf("/o", vfs, &z1, z1.n, seed), PAGEDB_EEXIST); /* another database */
+        CHECK_RC(import_buf("/z0", vfs, &z1, z1.n, seed), PAGEDB_OK);
+        state g = check_restored("/z0", vfs);
+        CHECK(state_eq(&g, &zs));
+        CHECK_RC(import_buf("/z0", vfs, &z1, z1.n, seed), PAGEDB_EEXIST); /* no longer at txn 0 */
+        free(z0.p);
+        free(z1.p);
     }
     files_free(&at1);
     files_free(&base);

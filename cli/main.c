@@ -33,6 +33,8 @@ static const struct cli_command commands[] = {
     {"stat", cmd_stat, "stat DB [--json]"},
     {"verify", cmd_verify, "verify DB"},
     {"drop", cmd_drop, "drop DB TABLE"},
+    {"snapshot", cmd_snapshot, "snapshot DB OUT [--since TXN] [--json]"},
+    {"restore", cmd_restore, "restore DIR IN... [--json]"},
     {"segment", cmd_segment,
      "segment create DB [--realm R] | append DB ID FILE|- | seal DB ID |\n"
      "              cat DB ID [--offset N] [--length N] | ls DB | rm DB ID"},
@@ -63,6 +65,12 @@ static const char usage_text[] =
     "  pagedb stat DB [--json]            sizes, cipher, cache and I/O counters\n"
     "  pagedb verify DB                   authenticate every reachable page\n"
     "  pagedb drop DB TABLE               drop a table and free its pages\n"
+    "  pagedb snapshot DB OUT [--since TXN] [--json]\n"
+    "      write a backup stream of the newest commit to OUT (pages as on disk, still\n"
+    "      encrypted); --since TXN: only what changed after txn TXN (an earlier snapshot's\n"
+    "      txn, printed on success). Ctrl-C stops it; the same command resumes it\n"
+    "  pagedb restore DIR IN... [--json]\n"
+    "      apply a full stream to a new DIR, then incremental ones in order\n"
     "  pagedb segment create DB [--realm R]\n"
     "      create a segment file (realm R: id or name; default 0), link it; print its id\n"
     "  pagedb segment append DB ID FILE|-  append FILE's (or stdin's) bytes, then sync\n"

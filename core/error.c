@@ -32,6 +32,7 @@ const char *pagedb_strerror(int rc)
     case PAGEDB_ENOTSUP: return "PAGEDB_ENOTSUP: not supported on this build or CPU";
     case PAGEDB_ESEALED: return "PAGEDB_ESEALED: segment is sealed (immutable)";
     case PAGEDB_UNKNOWN_OUTCOME: return "PAGEDB_UNKNOWN_OUTCOME: the commit may or may not have happened";
+    case PAGEDB_ECANCELED: return "PAGEDB_ECANCELED: cancelled";
     default: return "unknown error";
     }
 }

@@ -409,6 +409,46 @@ static int mem_remove(const pagedb_vfs *vfs, const char *path)
     return rc;
 }
 
+/** Rename (pagedb_vfs.rename, version 3): `to` (if any) is unlinked (open handles keep
+    it), then `from` takes its name; atomic under the VFS lock; memory has no durability
+    to wait for. ENOTFOUND if from is absent. */
+static int mem_rename(const pagedb_vfs *vfs, const char *from, const char *to)
+{
+    if (!vfs || !from || !to) return PAGEDB_EINVAL;
+    mem_vfs *m = mv_of(vfs);
+    char *nf = norm_path(from), *nt = norm_path(to);
+    if (!nf || !nt) {
+        free(nf);
+        free(nt);
+        return PAGEDB_ENOMEM;
+    }
+    int rc = PAGEDB_ENOTFOUND;
+    mem_file *gone = NULL, *src = NULL;
+    MEM_LOCK(m);
+    for (mem_file *f = m->files; f; f = f->next)
+        if (strcmp(f->path, nf) == 0) src = f;
+    if (src && strcmp(nf, nt) != 0) {
+        for (mem_file **pp = &m->files; *pp; pp = &(*pp)->next) {
+            mem_file *f = *pp;
+            if (strcmp(f->path, nt) != 0) continue;
+            *pp = f->next;
+            f->next = NULL;
+            f->linked = 0;
+            if (f->refs == 0) gone = f;
+            break;
+        }
+        free(src->path);
+        src->path = nt;
+        nt = NULL;
+    }
+    if (src) rc = PAGEDB_OK;
+    MEM_UNLOCK(m);
+    if (gone) free_file(gone);
+    free(nf);
+    free(nt);
+    return rc;
+}
+
 /** A growable array of names collected for list. */
 typedef struct name_set {
     char **v;
@@ -551,7 +591,7 @@ pagedb_vfs *pagedb_vfs_mem_create(void)
         return NULL;
     }
 #endif
-    m->base.version = 1;
+    m->base.version = 3; /* rename; no reader registry, no rmdir (NULL members) */
     m->base.name = "mem";
     m->base.ctx = m;
     m->base.open = mem_open;
@@ -563,6 +603,7 @@ pagedb_vfs *pagedb_vfs_mem_create(void)
     m->base.truncate = mem_truncate;
     m->base.lock = mem_lock;
     m->base.remove = mem_remove;
+    m->base.rename = mem_rename;
     m->base.list = mem_list;
     m->base.mkdir = mem_mkdir;
     m->base.random = mem_random;

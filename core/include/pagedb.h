@@ -87,7 +87,10 @@ enum pagedb_error {
     PAGEDB_UNKNOWN_OUTCOME = 19, /**< never returned by the C library: the browser package's
                                code for a commit in flight when the tab owning the database
                                went away (it may or may not have committed) */
-    PAGEDB_ERROR_MAX = 19
+    PAGEDB_ECANCELED = 20,/**< a long operation (snapshot export/import) stopped because its
+                               cancel flag was set; what it leaves behind is documented at
+                               the call */
+    PAGEDB_ERROR_MAX = 20
 };
 
 /**
@@ -141,12 +144,14 @@ typedef struct pagedb_vfs_file {
 /** Flags for pagedb_vfs.readers_open. */
 #define PAGEDB_READERS_WRITER 0x1u /**< the caller is the database's read-write opener */
 
-/** Version of pagedb_vfs this header describes (version 2 added the reader registry). */
-#define PAGEDB_VFS_VERSION 2
+/** Version of pagedb_vfs this header describes (version 2 added the reader registry and
+    rmdir, version 3 rename). */
+#define PAGEDB_VFS_VERSION 3
 
 /**
  * The platform binding. Version 1 has every member up to now_ms; version 2 appends the
- * reader registry (readers_open .. readers_list) and rmdir, all optional. Registry: a VFS of version 1,
+ * reader registry (readers_open .. readers_list) and rmdir, all optional; version 3
+ * appends rename (optional; snapshot import needs it). Registry: a VFS of version 1,
  * or of version 2 with readers_open == NULL, gets the in-process-only behaviour (a
  * PAGEDB_RDONLY opener takes a SHARED lock on the main file, so it excludes a writer in
  * another process and is excluded by one). Later versions only append members. All
@@ -268,12 +273,21 @@ typedef struct pagedb_vfs {
         directory dir, which must be empty (an error otherwise; nothing else is removed).
         Used only to undo a failed create: pagedb_open removes the directory it created. */
     int (*rmdir)(const struct pagedb_vfs *vfs, const char *dir);
+
+    /** Version 3, optional (NULL: pagedb_snapshot_import gives ENOTSUP). Atomically
+        replace the file `to` (which may be absent) by the file `from`, both in the same
+        directory, and make the change durable before returning (POSIX: rename(2), then
+        fsync of the directory): after a crash the name `to` denotes either the old file
+        or the new one, never neither. Open handles of the old `to` keep reading it.
+        Errors: ENOTFOUND (from is absent), EIO, EFULL. */
+    int (*rename)(const struct pagedb_vfs *vfs, const char *from, const char *to);
 } pagedb_vfs;
 
 /**
  * The in-memory VFS: files live in process memory until the VFS is destroyed. Useful for
  * tests and ephemeral databases. Each call returns a new, empty, independent file
- * namespace; free it with pagedb_vfs_mem_destroy once no database uses it.
+ * namespace; free it with pagedb_vfs_mem_destroy once no database uses it. Version 3:
+ * it has rename (so snapshot imports work in memory), no reader registry and no rmdir.
  * Returns NULL on out-of-memory. Thread-safe (internally locked).
  */
 pagedb_vfs *pagedb_vfs_mem_create(void);
@@ -1011,6 +1025,141 @@ int pagedb_segment_get(pagedb_txn *txn, uint64_t id, pagedb_segment_info *info);
  */
 int pagedb_segment_list(pagedb_txn *txn, int (*cb)(void *arg, const pagedb_segment_info *info),
                         void *arg);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Snapshots: full and incremental backup streams (docs/FORMAT.md §12)                        */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * A snapshot stream is one byte sequence: a header (database uuid, base txn, target txn,
+ * the two header page images of the target, which hold the wrapped data key), the pages
+ * of main.pdb written after the base txn exactly as they are on disk (still encrypted),
+ * sealed segment files whole, and a trailer (counts, the catalog root tag = the Merkle
+ * root of the target, and the header MAC). Every record carries a 16-byte keyed BLAKE2b
+ * tag chained over all previous records (key derived from the database's header key), and
+ * the stream ends with an unkeyed BLAKE2b-256 of all its bytes. A host without the key can
+ * store and copy a stream and check that digest (accidental damage, truncation), but only
+ * a holder of the database key can tell a forged stream from a genuine one.
+ */
+
+/** Export resume token: where a cancelled or interrupted export stopped. */
+typedef struct pagedb_snapshot_token {
+    uint64_t target_txn;    /**< snapshot the stream was made from; 0 = not started */
+    uint64_t since;         /**< base txn of that stream (0 = full) */
+    uint64_t position;      /**< stream bytes already handed to the sink successfully */
+    uint8_t prefix_hash[32];/**< BLAKE2b-256 of those `position` bytes */
+} pagedb_snapshot_token;
+
+/** Progress report (export and import). */
+typedef struct pagedb_snapshot_progress {
+    uint64_t pages_done;   /**< main-file and segment pages emitted / applied so far */
+    uint64_t pages_total;  /**< export: upper bound (the target's main page count minus 2,
+                                plus segment pages once known); import: the target's page
+                                count minus 2 (known after the header record) */
+    uint64_t bytes_done;   /**< stream bytes produced (export, resumed bytes included) or read */
+    uint64_t target_txn;   /**< txn id of the snapshot */
+} pagedb_snapshot_progress;
+
+/**
+ * Export sink: receives the next len (>= 1) stream bytes; buf is valid during the call
+ * only. Return PAGEDB_OK, or any pagedb_error code to stop the export with that code.
+ */
+typedef int (*pagedb_snapshot_sink)(void *arg, const void *buf, size_t len);
+/**
+ * Import source: fill buf with up to cap (>= 1) next stream bytes and store the count in
+ * *got; *got = 0 means end of stream. Return PAGEDB_OK or a pagedb_error code (which
+ * stops the import with that code, nothing changed).
+ */
+typedef int (*pagedb_snapshot_source)(void *arg, void *buf, size_t cap, size_t *got);
+
+/** Options of pagedb_snapshot_export / pagedb_snapshot_import. Zero-initialise. */
+typedef struct pagedb_snapshot_options {
+    /** Import: required. The VFS, the key or passphrase (the target's KEK, which also
+        authenticates the stream) and the Argon2id bounds, as for pagedb_open; the flags
+        and the create-only fields are ignored. Borrowed for the call. Export: ignored. */
+    const pagedb_options *open;
+    /** Export: optional read transaction of the same handle whose snapshot is the target
+        (keep it open across a cancel to resume later while writers commit); NULL = the
+        export begins and ends its own. */
+    pagedb_txn *pin;
+    /** Export: optional. In: with position > 0, resume that stream (target_txn and since
+        must match); out: updated after every successful sink call. */
+    pagedb_snapshot_token *token;
+    /** Optional progress callback, called after every page and at the end, on the
+        calling thread. */
+    void (*progress)(void *arg, const pagedb_snapshot_progress *p);
+    void *progress_arg;
+    /** Optional cancel flag: checked before every record; non-zero stops the call with
+        PAGEDB_ECANCELED. May be set from another thread or a signal handler. */
+    const volatile int *cancel;
+} pagedb_snapshot_options;
+
+/**
+ * Write a snapshot stream of db to sink: a full one (since = 0: every page reachable from
+ * the target) or an incremental one (since = txn id of an earlier snapshot of the same
+ * database: only pages whose txn id is above since; unchanged subtrees are skipped by
+ * their page header txn id, never read beyond their root). The target is the snapshot of
+ * opts->pin, or of a read transaction the call begins (pinning its pages against reuse
+ * while it runs: the file may grow meanwhile, docs/FORMAT.md §7). Writers may commit
+ * during the export. The output is deterministic for (database, since, target): the same
+ * calls produce the same bytes.
+ *
+ * Segments: sealed segments are exported whole (all slots, footer included) when the
+ * stream is full, when their catalog record changed after since, or when their record
+ * was written unsealed. Unsealed segments are not exported (their bytes can change under
+ * the export); the stream names them and an import creates them empty if absent. Seal
+ * segments whose content a backup must hold.
+ *
+ * Resume: opts->token, when given, is kept current. After a cancel, a sink error or a
+ * crash, a call with the same since and that token (position > 0) regenerates the stream,
+ * checks that its first `position` bytes hash to prefix_hash, and hands only the bytes
+ * after them to the sink: the concatenation equals an uninterrupted export. This needs the
+ * target snapshot: the database still at target_txn, or opts->pin a read transaction of
+ * it. Otherwise PAGEDB_ECONFLICT and nothing is written; start a new export.
+ *
+ * Errors: EINVAL (NULL db/sink, since above the target, a token whose since differs, pin
+ *   not a read txn of db), ECONFLICT (resume: the target snapshot is gone, or the
+ *   regenerated prefix differs from the token's hash), ECANCELED (cancel flag; the token
+ *   holds the position reached), EAUTH/ECORRUPT/EIO (reading pages or segment files; a
+ *   segment deleted by a writer during the export gives ENOTFOUND), ENOMEM, EBUSY (no
+ *   registry slot for the read transaction), or the sink's error code. The database is
+ *   never modified.
+ * Thread-safety: as a read transaction (any thread; concurrent with the writer and other
+ *   readers). opts->pin must not be used by another thread during the call.
+ */
+int pagedb_snapshot_export(pagedb *db, uint64_t since, pagedb_snapshot_sink sink, void *sink_arg,
+                           const pagedb_snapshot_options *opts);
+
+/**
+ * Apply a snapshot stream to directory dir. A full stream (base 0) needs a directory
+ * without main.pdb (absent directories are created; leftover files of an interrupted
+ * import are replaced), or the same database still at txn 0; an incremental stream (base B) needs the database in dir at
+ * exactly txn B with the stream's uuid. The import writes into temporary files in dir
+ * (main.pdb.restore, seg-<id>.pds.restore: an incremental one starts from a copy of
+ * main.pdb, so it needs the main file's size in free space) and, only after the whole
+ * stream authenticated, renames them into place, main.pdb last (docs/FORMAT.md §12.4 gives
+ * every crash point). On any error the database in dir is as it was (temporary files are
+ * removed; stale ones are removed by the next import). The result opens with the same
+ * key and verifies, with the source's catalog root tag (Merkle root) and content at the
+ * target txn.
+ *
+ * Errors: EINVAL (NULL arguments, opts->open missing or without vfs), ENOTSUP (the VFS
+ *   has no rename: version < 3 or NULL), ECORRUPT (not a snapshot stream, malformed or
+ *   truncated: pagedb_errdetail names the byte position), EAUTH (a record's tag or the
+ *   final digest does not verify: damaged or forged, naming the record's byte range),
+ *   EKEY (the key does not unwrap the stream's data key), EVERSION (unknown stream
+ *   version), EEXIST (full stream: dir already holds a database, other than the same one
+ *   at txn 0), ENOTFOUND (incremental:
+ *   no database in dir), ECONFLICT (incremental: the database is at another txn than the
+ *   base, or is another database), ECANCELED (cancel flag), EBUSY (the database is open
+ *   elsewhere), EIO, EFULL, ENOMEM, the source's code, and pagedb_open's errors for the
+ *   target of an incremental stream.
+ * Thread-safety: any thread; the target must not be opened by anyone during the call
+ *   (a read-write open of it is held for an incremental import, so other openers get
+ *   EBUSY).
+ */
+int pagedb_snapshot_import(const char *dir, pagedb_snapshot_source source, void *source_arg,
+                           const pagedb_snapshot_options *opts);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -158,6 +159,19 @@ static inline int pdb_fd_remove(const char *path)
     if (!path) return PAGEDB_EINVAL;
     if (unlink(path) < 0) return pdb_fd_map_errno(errno);
     return PAGEDB_OK;
+}
+
+/** VFS rename (version 3): rename(2) from over to, then fsync of to's directory (the new
+    entry durable). */
+static inline int pdb_fd_rename(const char *from, const char *to)
+{
+    if (!from || !to) return PAGEDB_EINVAL;
+    if (rename(from, to) < 0) return pdb_fd_map_errno(errno);
+    char *parent = pdb_fd_parent_dir(to);
+    if (!parent) return PAGEDB_ENOMEM;
+    int e = pdb_fd_fsync_dir_errno(parent);
+    free(parent);
+    return e ? pdb_fd_map_errno(e) : PAGEDB_OK;
 }
 
 /** VFS rmdir: rmdir(2) of an empty directory, then fsync of its parent (the removal

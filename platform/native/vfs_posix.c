@@ -559,6 +559,13 @@ static int posix_mkdir(const pagedb_vfs *vfs, const char *dir)
     return pdb_fd_mkdir(dir);
 }
 
+/** Rename: see pagedb_vfs.rename (rename(2), then fsync of the directory). */
+static int posix_rename(const pagedb_vfs *vfs, const char *from, const char *to)
+{
+    (void)vfs;
+    return pdb_fd_rename(from, to);
+}
+
 /** Rmdir: see pagedb_vfs.rmdir (rmdir of an empty directory, then fsync of the parent). */
 static int posix_rmdir(const pagedb_vfs *vfs, const char *dir)
 {
@@ -969,7 +976,7 @@ static int posix_readers_list(pagedb_vfs_file *base, int (*cb)(void *arg, uint32
 
 /** The one, immutable POSIX VFS object. */
 static const pagedb_vfs posix_vfs = {
-    .version = 2,
+    .version = 3,
     .name = "posix",
     .ctx = NULL,
     .open = posix_open,
@@ -990,6 +997,7 @@ static const pagedb_vfs posix_vfs = {
     .reader_release = posix_reader_release,
     .readers_list = posix_readers_list,
     .rmdir = posix_rmdir,
+    .rename = posix_rename,
 };
 
 /** See pagedb_posix.h. */

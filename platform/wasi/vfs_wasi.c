@@ -323,6 +323,13 @@ static int wasi_mkdir(const pagedb_vfs *vfs, const char *dir)
     return pdb_fd_mkdir(dir);
 }
 
+/** Rename: see pagedb_vfs.rename (rename(2), then fsync of the directory). */
+static int wasi_rename(const pagedb_vfs *vfs, const char *from, const char *to)
+{
+    (void)vfs;
+    return pdb_fd_rename(from, to);
+}
+
 /** Rmdir: see pagedb_vfs.rmdir (rmdir of an empty directory, then fsync of the parent). */
 static int wasi_rmdir(const pagedb_vfs *vfs, const char *dir)
 {
@@ -357,7 +364,7 @@ static int wasi_now_ms(const pagedb_vfs *vfs, uint64_t *out)
 
 /** The one, immutable WASI VFS object. */
 static const pagedb_vfs wasi_vfs = {
-    .version = 2,
+    .version = 3,
     .name = "wasi",
     .ctx = NULL,
     .open = wasi_open,
@@ -374,6 +381,7 @@ static const pagedb_vfs wasi_vfs = {
     .random = wasi_random,
     .now_ms = wasi_now_ms,
     .rmdir = wasi_rmdir,
+    .rename = wasi_rename,
 };
 
 /** See pagedb_wasi.h. */

@@ -23,6 +23,9 @@
 #                 AES-NI code where the CPU has it) opens, reads, verifies and takes writes
 #                 under WASI (BearSSL's portable AES-GCM), and the reverse; a flipped
 #                 ciphertext byte is PAGEDB_EAUTH on both
+#   wasi-cross-8  snapshot streams: native and WASI export byte-identical full and
+#                 incremental streams of one database; each restores the other's streams
+#                 to the same content, verified
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 NATIVE_PAGEDB PAGEDB_WASM" >&2; exit 2; }
 native=$(realpath "$1")
@@ -236,6 +239,26 @@ set -e
 [ "$rn" -ne 0 ] && [ "$rn" = "$rw" ] || fail "flipped AES-GCM byte: native exit $rn, WASI exit $rw"
 grep -q 'EAUTH\|authentic' "$work/aes-bad.n" && grep -q 'EAUTH\|authentic' "$work/aes-bad.w" \
   || fail "flipped AES-GCM byte: expected an authentication failure: $(cat "$work/aes-bad.n" "$work/aes-bad.w")"
+
+CASE wasi-cross-8 # snapshot streams (FORMAT.md §12): the same bytes from both, each restores the other's
+N init "$work/snap" >/dev/null
+for i in $(seq 1 30); do N put "$work/snap" t "k$i" "v$i $(printf '%0500d' "$i")" >/dev/null; done
+N snapshot "$work/snap" "$work/snap-n0" >"$work/snap.out"
+s0=$(sed -n 's/^ok: snapshot of txn \([0-9]*\) .*/\1/p' "$work/snap.out")
+W snapshot "$work/snap" "$work/snap-w0" >/dev/null
+cmp -s "$work/snap-n0" "$work/snap-w0" || fail "full snapshot: native and WASI streams differ"
+W put "$work/snap" t k5 changed >/dev/null
+W put "$work/snap" u x y >/dev/null
+W snapshot "$work/snap" "$work/snap-w1" --since "$s0" >/dev/null
+N snapshot "$work/snap" "$work/snap-n1" --since "$s0" >/dev/null
+cmp -s "$work/snap-n1" "$work/snap-w1" || fail "incremental snapshot: native and WASI streams differ"
+N restore "$work/snap-rn" "$work/snap-w0" "$work/snap-w1" >/dev/null || fail "native restore of WASI streams"
+W restore "$work/snap-rw" "$work/snap-n0" "$work/snap-n1" >/dev/null || fail "WASI restore of native streams"
+for d in snap snap-rn snap-rw; do
+  { N verify "$work/$d"; N scan "$work/$d" t; N scan "$work/$d" u; } 2>&1 | sed 1d >"$work/$d.dump" || fail "reading $d"
+done
+same_output "restored natively from WASI streams" "$work/snap.dump" "$work/snap-rn.dump"
+same_output "restored by WASI from native streams" "$work/snap.dump" "$work/snap-rw.dump"
 
 echo "cli_wasi_cross: native $(basename "$native") and $(basename "$wasm") (${runner:-pagedb-wasi under node:wasi}) read each other's databases"
 echo "$cases passed, 0 failed"

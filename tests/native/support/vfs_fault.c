@@ -1044,3 +1044,51 @@ int pdb_fault_file_set(pdb_fault *F, const char *path, const uint8_t *bytes, uin
     free(np);
     return rc;
 }
+
+/* ---------------------------------------------------------------------------------------- */
+/* Version 3: rename (added for the snapshot import tests, test_snapshot.c)                 */
+/* ---------------------------------------------------------------------------------------- */
+
+/** Rename: the entry `to` (if any) is unlinked (open handles keep it) and `from` takes its
+    name. Atomic and durable at once (the model has no unsynced directory state); the
+    file's bytes keep their own durable/unsynced state. Counts as one call, not a write. */
+static int f_rename(const pagedb_vfs *vfs, const char *from, const char *to)
+{
+    if (!vfs || !from || !to) return PAGEDB_EINVAL;
+    pdb_fault *F = fault_of(vfs);
+    int rc = begin(F, 0);
+    if (rc != PAGEDB_OK) return end(F, rc);
+    char *nf = norm_path(from), *nt = norm_path(to);
+    if (!nf || !nt) {
+        free(nf);
+        free(nt);
+        return end(F, PAGEDB_ENOMEM);
+    }
+    ffile *src = find_file(F, nf);
+    if (!src) rc = PAGEDB_ENOTFOUND;
+    else if (strcmp(nf, nt) != 0) {
+        for (ffile **pp = &F->files; *pp; pp = &(*pp)->next) {
+            ffile *f = *pp;
+            if (strcmp(f->path, nt) != 0) continue;
+            *pp = f->next;
+            f->next = NULL;
+            f->linked = 0;
+            if (f->refs == 0) free_file(f);
+            break;
+        }
+        free(src->path);
+        src->path = nt;
+        nt = NULL;
+    }
+    free(nf);
+    free(nt);
+    return end(F, rc);
+}
+
+void pdb_fault_enable_rename(pdb_fault *F)
+{
+    pthread_mutex_lock(&F->mu);
+    F->vfs.version = 3;
+    F->vfs.rename = f_rename;
+    pthread_mutex_unlock(&F->mu);
+}

@@ -69,6 +69,13 @@ void pdb_fault_reset(pdb_fault *f);
 void pdb_fault_enable_readers(pdb_fault *f);
 
 /**
+ * Make the VFS version 3 with rename (pagedb.h): atomic, durable at once, one call (not
+ * a write). Call after pdb_fault_enable_readers if both are wanted (that one sets
+ * version 2). Off by default.
+ */
+void pdb_fault_enable_rename(pdb_fault *f);
+
+/**
  * Direct access to a file's current bytes for corruption tests (flip bytes, copy pages).
  * Returns a pointer into the store and its length, or NULL if absent. The pointer is valid
  * until the next VFS call that changes the file's size. Writes through it also update the

@@ -48,7 +48,9 @@ mkdir -p dist
 # -Os: the page's first load (wasm included) must stay under 100 kB gzip
 # (tests/browser/vite-app/build.sh); -O2 made the wasm 7 kB gzip larger once BearSSL's
 # AES-GCM was linked in. libsodium (the hot path: page sealing) keeps its own -O3.
-common=(-Os -msimd128 "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
+# -DNDEBUG: a release build, like the native Release one: the debug validators (the pager
+# state check, the node check of every sealed page, the cache checker) stay in the ASan suite.
+common=(-Os -DNDEBUG -msimd128 "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
   "${core_sources[@]}" platform/opfs/*.c "$prefix/lib/libsodium.a" "$bearssl/lib/libbearssl.a"
   --js-library platform/opfs/lib.js -sMODULARIZE=1 -sEXPORT_ES6=1 -sALLOW_MEMORY_GROWTH=1
   -sINITIAL_MEMORY=33554432 -sTOTAL_STACK=1048576

@@ -51,9 +51,11 @@ tests: $(TEST_WASM)
 lib: $(OUT)/libpagedb.wasm
 
 # core/ and platform/wasi/: the library (the WASI VFS is part of it on this target).
+# -DNDEBUG: the core is a release build, like the native Release one (the debug validators
+# of pager.c/cache.c run in the native ASan suite); tests/ and cli/ keep their own flags.
 $(OUT)/obj/core/%.o: core/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CORE_DEFS) -Icore/include -Icore -I$(SODIUM)/include -I$(BEARSSL)/include -c $< -o $@
+	$(CC) $(CFLAGS) -DNDEBUG $(CORE_DEFS) -Icore/include -Icore -I$(SODIUM)/include -I$(BEARSSL)/include -c $< -o $@
 $(OUT)/obj/platform/wasi/%.o: platform/wasi/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CORE_DEFS) -Icore/include -c $< -o $@

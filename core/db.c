@@ -289,8 +289,9 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
     if (m[s].page_count > fsize / db->page_size)
         return pdb_err(PAGEDB_ECORRUPT, "header page %d: records %llu pages but the file holds %llu bytes (truncated?)", s,
                        (unsigned long long)m[s].page_count, (unsigned long long)fsize);
-    /* the main file never shrinks between commits: commit T-1 cannot hold more pages */
-    if (valid[1 - s] && m[1 - s].page_count > m[s].page_count)
+    /* the main file shrinks between commits only by a compaction commit, which records the
+       previous commit's page count as its shrink mark (FORMAT.md §6.3, §12.4) */
+    if (valid[1 - s] && m[1 - s].page_count > m[s].page_count && m[s].shrunk_from != m[1 - s].page_count)
         return pdb_err(PAGEDB_ECORRUPT, "header page %d: records %llu pages, fewer than the %llu of the previous commit in page %d",
                        s, (unsigned long long)m[s].page_count, (unsigned long long)m[1 - s].page_count, 1 - s);
     rc = check_roots(db, &m[s]);

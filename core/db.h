@@ -45,6 +45,8 @@ typedef struct pdb_meta {
     uint64_t nfree;
     uint32_t next_realm;
     uint64_t next_seg;
+    uint64_t shrunk_from; /* shrink mark (FORMAT.md §2 offset 232, §12.4): the previous
+                             commit's page count when this one records fewer pages, else 0 */
 } pdb_meta;
 
 /** A dropped realm whose key is kept for snapshots older than the drop (invariant 5). */

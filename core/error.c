@@ -31,6 +31,7 @@ const char *pagedb_strerror(int rc)
     case PAGEDB_EKEYORDER: return "PAGEDB_EKEYORDER: append key not greater than last key";
     case PAGEDB_ENOTSUP: return "PAGEDB_ENOTSUP: not supported on this build or CPU";
     case PAGEDB_ESEALED: return "PAGEDB_ESEALED: segment is sealed (immutable)";
+    case PAGEDB_ECANCELED: return "PAGEDB_ECANCELED: maintenance operation cancelled (resumable)";
     case PAGEDB_UNKNOWN_OUTCOME: return "PAGEDB_UNKNOWN_OUTCOME: the commit may or may not have happened";
     default: return "unknown error";
     }

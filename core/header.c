@@ -23,6 +23,7 @@ void pdb_header_encode(const pagedb *db, const pdb_meta *m, uint8_t *page)
     pdb_put32(page + 216, m->next_realm);
     pdb_put32(page + 220, m->cat_depth);
     pdb_put64(page + 224, m->next_seg);
+    pdb_put64(page + 232, m->shrunk_from);
     pdb_mac16(page + 240, &db->hdr_key, page, 240);
 }
 
@@ -43,6 +44,7 @@ int pdb_header_decode(const pagedb *db, const uint8_t *page, pdb_meta *m)
     m->next_realm = pdb_get32(page + 216);
     m->cat_depth = pdb_get32(page + 220);
     m->next_seg = pdb_get64(page + 224);
+    m->shrunk_from = pdb_get64(page + 232);
     if (m->page_count < 2 || m->page_count > pdb_max_pages(db->page_size) || m->cat_depth > PDB_MAX_DEPTH || (m->cat_root == 0) != (m->cat_depth == 0) ||
         m->cat_root >= m->page_count || m->fl_head >= m->page_count)
         return PAGEDB_ECORRUPT;

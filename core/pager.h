@@ -270,4 +270,24 @@ size_t pdb_freelist_per_page(uint32_t page_size);
 int pdb_pgvec_push(pdb_pgvec *v, uint64_t pg);
 void pdb_pgvec_free(pdb_pgvec *v);
 
+/* ---- maintenance (issue 13: core/compact.c; helper E's block) ---- */
+
+/**
+ * Compaction shrink (FORMAT.md §12.4), in an active write txn: lower the txn's page count
+ * over the longest run of page numbers at the end of the file that are all reusable now
+ * (w_avail: freed by txns no open snapshot can read), never below floor (>= 2); those
+ * freelist records are dropped and the pool's frames of those pages discarded. *out
+ * receives the new page count (unchanged when the last page is not reusable).
+ * Errors: EMISUSE (no write txn).
+ */
+int pdb_pager_shrink(pdb_pager *p, uint64_t floor, uint64_t *out);
+/** Committed freelist records with a page number >= from (progress estimates). */
+uint64_t pdb_pager_free_from(pdb_pager *p, uint64_t from);
+/** The write txn's page count while one is active, else the committed one. */
+uint64_t pdb_pager_wtx_page_count(pdb_pager *p);
+/** Page size in bytes. */
+uint32_t pdb_pager_page_size(const pdb_pager *p);
+/** Bytes written through the VFS since open (statistics). */
+uint64_t pdb_pager_bytes_written(pdb_pager *p);
+
 #endif

@@ -282,6 +282,8 @@ static int do_commit(pagedb_txn *t)
     memcpy(m.cat_tag, t->cat.root_tag, 16);
     if ((rc = pdb_pager_write_freelist(p, &m.fl_head, m.fl_tag, &m.nfree)) != 0) return rc;
     m.page_count = p->w_page_count;
+    /* shrink mark (FORMAT.md §2 offset 232): only a compaction lowers the page count */
+    m.shrunk_from = m.page_count < db->meta.page_count ? db->meta.page_count : 0;
     /* A page taken from the end of the file and freed again before it was ever written
        (a split page merged away, an overflow run replaced in the same txn) leaves the
        file shorter than page_count; open rejects such a header as a truncated file.

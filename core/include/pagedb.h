@@ -87,7 +87,11 @@ enum pagedb_error {
     PAGEDB_UNKNOWN_OUTCOME = 19, /**< never returned by the C library: the browser package's
                                code for a commit in flight when the tab owning the database
                                went away (it may or may not have committed) */
-    PAGEDB_ERROR_MAX = 19
+    PAGEDB_ECANCELED = 20,/**< a maintenance operation (pagedb_compact, pagedb_rekey) stopped
+                               before completion because it was cancelled (cancel flag,
+                               progress callback, max_steps); every step it committed stays
+                               committed and the next call resumes */
+    PAGEDB_ERROR_MAX = 20
 };
 
 /**
@@ -1011,6 +1015,68 @@ int pagedb_segment_get(pagedb_txn *txn, uint64_t id, pagedb_segment_info *info);
  */
 int pagedb_segment_list(pagedb_txn *txn, int (*cb)(void *arg, const pagedb_segment_info *info),
                         void *arg);
+
+/* ---- Online maintenance (docs/FORMAT.md §12): compaction ---- */
+
+/** Progress of a maintenance operation, passed to pagedb_maint_options.progress. */
+typedef struct pagedb_maint_progress {
+    uint32_t phase;          /**< compaction: phase of FORMAT.md §12.1 (1..5); 0 = done */
+    uint32_t pass;           /**< compaction pass (1..3) */
+    uint64_t pages_done;     /**< pages rewritten so far by the operation (all calls) */
+    uint64_t pages_total;    /**< estimate of pages_done at completion (>= pages_done) */
+    uint64_t bytes_written;  /**< bytes this call wrote through the VFS (main file) */
+    uint64_t steps;          /**< steps (write transactions) this call committed */
+    uint64_t page_count;     /**< pages of main.pdb after the last step */
+    uint64_t target;         /**< compaction target page count (FORMAT.md §12.2) */
+} pagedb_maint_progress;
+
+/**
+ * Options of pagedb_compact (and pagedb_rekey). Initialise with pagedb_maint_options_init.
+ * Throttling: after each step the call waits (through sleep_ms) pause_ms, and as long as
+ * needed to keep its bytes written at or below rate_bytes per second over the whole call
+ * (measured with the VFS clock). The core makes no platform calls, so without sleep_ms
+ * nothing waits (pause_ms and rate_bytes are then ignored).
+ */
+typedef struct pagedb_maint_options {
+    uint32_t pages_per_step; /**< pages rewritten per step (write transaction) at most
+                                  (a step may exceed it by one leaf's overflow runs);
+                                  0 = 256 */
+    uint64_t rate_bytes;     /**< bytes per second, 0 = unthrottled */
+    uint32_t pause_ms;       /**< pause after every step in ms, 0 = none */
+    void (*sleep_ms)(void *arg, uint32_t ms); /**< waits ms milliseconds (called from the
+                                  calling thread, between steps, with no lock held) */
+    int (*progress)(void *arg, const pagedb_maint_progress *p); /**< after every step;
+                                  a non-zero return cancels (PAGEDB_ECANCELED) */
+    void *arg;               /**< passed to sleep_ms and progress */
+    const volatile int *cancel; /**< checked between steps: non-zero cancels */
+    uint64_t max_steps;      /**< stop (PAGEDB_ECANCELED) after this many steps; 0 = no limit */
+} pagedb_maint_options;
+
+/** Defaults: 256 pages per step, unthrottled, no callbacks. */
+void pagedb_maint_options_init(pagedb_maint_options *o);
+
+/**
+ * Compact main.pdb online (docs/FORMAT.md §12): move the live pages at or above a target
+ * page number (computed from the live page count) into free pages below it by
+ * copy-on-write, merging adjacent leaves that fit one page, then lower the page count and
+ * truncate the file. Runs as a sequence of bounded steps, each an ordinary write
+ * transaction that also records where the compaction stands (a catalog record), so that
+ * readers and other writers keep working between steps, a crash at any point leaves the
+ * last committed step (recovery as for any commit), and the next call resumes. Returns
+ * at once, writing nothing, when the file is already within 1/64 of the target. Pages a
+ * reader's snapshot (of any process) can still read are not reused: under long readers
+ * the shrink is partial (progress.page_count tells).
+ * Segments are not touched (see pagedb_segment_rewrite in FORMAT.md §12).
+ *
+ * opts may be NULL (defaults). Errors: EINVAL (NULL db), EMISUSE (read-only handle),
+ * ECANCELED (cancelled or max_steps reached: steps committed so far stay; call again to
+ * resume), EBUSY (never: each step waits for the writer like pagedb_txn_begin),
+ * EIO/EFULL/ENOMEM (a step failed: it is rolled back, earlier steps stay),
+ * EAUTH/ECORRUPT (a page or the maintenance record failed its checks).
+ * Thread-safety: any thread; steps serialise with other write transactions on db. Do not
+ * hold a write transaction of db in the calling thread (it would wait for itself).
+ */
+int pagedb_compact(pagedb *db, const pagedb_maint_options *opts);
 
 #ifdef __cplusplus
 }

@@ -238,6 +238,14 @@ static int step(pagedb *db, uint32_t per_step, crec *r, pagedb_maint_progress *p
             uint64_t n;
             rc = pdb_pager_shrink(db->pager, 2, &n);
             if (rc) break;
+            /* merged leaves lowered the live page count below the one the target was
+               computed from: aim again from the state after the shrink (§12.2) */
+            pdb_meta now = txn->meta;
+            uint64_t cut = now.page_count - n;
+            now.nfree = now.nfree > cut ? now.nfree - cut : 0;
+            now.page_count = n;
+            uint64_t t2 = compute_target(db, &now);
+            if (t2 < r->target) r->target = t2;
             if (!near_target(n, r->target) && r->pass < MAX_PASSES) {
                 r->pass++;
                 r->phase = PH_TABLES;

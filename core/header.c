@@ -33,7 +33,11 @@ int pdb_header_decode(const pagedb *db, const uint8_t *page, pdb_meta *m)
     memset(m, 0, sizeof *m);
     pdb_mac16(mac, &db->hdr_key, page, 240);
     if (pdb_tag_cmp(mac, page + 240) != 0) return PAGEDB_EAUTH;
-    if (memcmp(page, db->static_hdr, PDB_HDR_STATIC) != 0) return PAGEDB_EAUTH;
+    /* the identity part never changes; the KEK fields (17, 40..144) change with a key
+       change (FORMAT.md §2, §13.1): the MAC, keyed from DEK0, authenticates them, and the
+       open compares the newest slot's KEK fields with those DEK0 was unwrapped from */
+    if (memcmp(page, db->static_hdr, 17) != 0 || memcmp(page + 18, db->static_hdr + 18, 40 - 18) != 0)
+        return PAGEDB_EAUTH;
     m->txn = pdb_get64(page + 144);
     m->cat_root = pdb_get64(page + 152);
     memcpy(m->cat_tag, page + 160, 16);

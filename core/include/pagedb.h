@@ -1078,6 +1078,48 @@ void pagedb_maint_options_init(pagedb_maint_options *o);
  */
 int pagedb_compact(pagedb *db, const pagedb_maint_options *opts);
 
+/* ---- Online maintenance (docs/FORMAT.md §13): key change ---- */
+
+/** Every realm (pagedb_rekey). */
+#define PAGEDB_REALM_ALL UINT32_MAX
+
+/** A key-encryption key: a raw key, or a passphrase (Argon2id, docs/FORMAT.md §2.1). */
+typedef struct pagedb_kek {
+    const uint8_t *key;        /**< PAGEDB_KEY_BYTES raw key, or NULL to use the passphrase */
+    const char *passphrase;    /**< UTF-8 passphrase, used when key is NULL */
+    size_t passphrase_len;     /**< bytes of passphrase */
+    uint64_t pwhash_opslimit;  /**< new passphrase only: Argon2id ops limit; 0 = INTERACTIVE;
+                                    at most PAGEDB_PWHASH_MAX_OPSLIMIT_DEFAULT */
+    uint64_t pwhash_memlimit;  /**< new passphrase only: bytes; 0 = INTERACTIVE (64 MiB); at
+                                    most PAGEDB_PWHASH_MAX_MEMLIMIT_DEFAULT */
+} pagedb_kek;
+
+/**
+ * Change the database's key-encryption key (docs/FORMAT.md §13.1): `current` must be the
+ * key or passphrase the database opens with now; afterwards only `new_kek` opens it (a
+ * raw key may replace a passphrase and vice versa). Only realm 0's data key is wrapped
+ * with the KEK (realm DEKs are wrapped under a subkey of it), so the change is two
+ * commits that rewrite the header's KEK fields and nothing else: O(1), no page rewritten,
+ * no data key changes. Readers and the writer keep working; read-only handles of other
+ * processes keep reading. A crash before the first commit is durable leaves the old key;
+ * after it, the new one (the old key then gets PAGEDB_EKEY at open, naming the commit).
+ * Returns only after the second commit, after which no copy of the old wrap is in the
+ * file. A backup taken before still opens with the old key.
+ *
+ * realm: 0 or PAGEDB_REALM_ALL. new_kek NULL would rotate the data keys (a new key epoch,
+ * every page re-sealed): not implemented in this version (PAGEDB_ENOTSUP). opts: unused
+ * by a KEK change (one step; may be NULL).
+ * Errors: EINVAL (NULL db/current, realm other than 0/ALL, empty new credential, Argon2id
+ * limits out of range), EMISUSE (read-only handle), EKEY (current does not unwrap the
+ * data key), ENOTSUP (new_kek NULL), EBUSY (another thread changed the key meanwhile),
+ * EIO/EFULL/ENOMEM (a commit failed: see the crash rule above; a failed sync poisons the
+ * handle like any commit).
+ * Thread-safety: any thread; the two commits serialise with other write transactions. Do
+ * not hold a write transaction of db in the calling thread.
+ */
+int pagedb_rekey(pagedb *db, uint32_t realm, const pagedb_kek *current, const pagedb_kek *new_kek,
+                 const pagedb_maint_options *opts);
+
 #ifdef __cplusplus
 }
 #endif

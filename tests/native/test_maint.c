@@ -24,6 +24,14 @@
  *              returns an error, nothing acknowledged is lost, a reopen verifies and the
  *              compaction then completes
  *
+ *   rekey-1.x  key change (FORMAT.md §13.1) on real files: passphrase -> passphrase -> raw
+ *              key; afterwards the new credential opens and the old one gets EKEY; the old
+ *              DEK0 wrap (header bytes 96..144 before) occurs nowhere in the file; a wrong
+ *              current credential is EKEY and changes nothing; DEK rotation is ENOTSUP
+ *   rekey-2.x  a key change while a reader holds an old snapshot and a writer commits
+ *   rekey-3.x  power loss at every write of a key change: exactly the old or the new
+ *              credential opens (never both, never neither), with the model's content
+ *
  * Scale: PAGEDB_MAINT_CRASH_STRIDE (default 1) writes / calls between fault points in maint-4.
  */
 #include <stdio.h>
@@ -491,6 +499,193 @@ static void case_mark(void)
     pdb_fault_destroy(f);
 }
 
+
+/* ---- rekey ---- */
+static int open_pass(const char *path, const pagedb_vfs *vfs, unsigned flags, const char *pass, const uint8_t *key,
+                     pagedb **db)
+{
+    pagedb_options o;
+    pagedb_options_init(&o);
+    o.flags = flags;
+    o.vfs = vfs;
+    o.key = key;
+    o.passphrase = pass;
+    o.passphrase_len = pass ? strlen(pass) : 0;
+    o.pwhash_opslimit = 1;
+    o.pwhash_memlimit = 8192;
+    o.cache_bytes = 1 << 20;
+    return pagedb_open(path, &o, db);
+}
+
+static pagedb_kek kek_pass(const char *p)
+{
+    pagedb_kek k;
+    memset(&k, 0, sizeof k);
+    k.passphrase = p;
+    k.passphrase_len = strlen(p);
+    k.pwhash_opslimit = 1;
+    k.pwhash_memlimit = 8192;
+    return k;
+}
+
+static int contains(const uint8_t *hay, uint64_t n, const uint8_t *needle, size_t m)
+{
+    for (uint64_t i = 0; i + m <= n; i++)
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0) return 1;
+    return 0;
+}
+
+static uint8_t *read_all(const char *dir, uint64_t *n)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/main.pdb", dir);
+    FILE *f = fopen(p, "rb");
+    CHECK(f);
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)sz);
+    CHECK(fread(b, 1, (size_t)sz, f) == (size_t)sz);
+    fclose(f);
+    *n = (uint64_t)sz;
+    return b;
+}
+
+static void case_rekey(void)
+{
+    CASE("rekey-1.1");
+    char *dir = harness_tmpdir("rekey1");
+    model m;
+    memset(&m, 0, sizeof m);
+    uint64_t rs = 21;
+    pagedb *db;
+    CHECK_RC(open_pass(dir, pagedb_vfs_posix(), PAGEDB_CREATE, "old secret", NULL, &db), PAGEDB_OK);
+    load(db, &m, &rs, 0);
+    uint64_t n;
+    uint8_t *img = read_all(dir, &n);
+    uint8_t oldwrap[48];
+    memcpy(oldwrap, img + 96, 48);
+    free(img);
+    pagedb_kek cur = kek_pass("old secret"), nw = kek_pass("new secret"), bad = kek_pass("wrong");
+    pagedb_stats s0, s1;
+    CHECK_RC(pagedb_stat(db, &s0), PAGEDB_OK);
+    CASE("rekey-1.2"); /* wrong current credential: EKEY, nothing committed */
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, &bad, &nw, NULL), PAGEDB_EKEY);
+    CHECK_RC(pagedb_stat(db, &s1), PAGEDB_OK);
+    CHECK(s1.txn_id == s0.txn_id);
+    CHECK_RC(pagedb_rekey(db, 3, &cur, &nw, NULL), PAGEDB_EINVAL);
+    CHECK_RC(pagedb_rekey(db, 0, &cur, NULL, NULL), PAGEDB_ENOTSUP);
+    CASE("rekey-1.3");
+    CHECK_RC(pagedb_rekey(db, 0, &cur, &nw, NULL), PAGEDB_OK);
+    CHECK_RC(pagedb_stat(db, &s1), PAGEDB_OK);
+    CHECK(s1.txn_id == s0.txn_id + 2);
+    check_model(db, &m);
+    load(db, &m, &rs, 1); /* the handle keeps writing */
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    img = read_all(dir, &n);
+    CHECK(!contains(img, n, oldwrap, sizeof oldwrap));
+    free(img);
+    CHECK_RC(open_pass(dir, pagedb_vfs_posix(), 0, "old secret", NULL, &db), PAGEDB_EKEY);
+    CHECK_RC(open_pass(dir, pagedb_vfs_posix(), 0, "new secret", NULL, &db), PAGEDB_OK);
+    check_model(db, &m);
+    CASE("rekey-1.4"); /* passphrase -> raw key */
+    pagedb_kek raw;
+    memset(&raw, 0, sizeof raw);
+    raw.key = harness_key(1);
+    CHECK_RC(pagedb_rekey(db, 0, &nw, &raw, NULL), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    CHECK_RC(open_pass(dir, pagedb_vfs_posix(), 0, "new secret", NULL, &db), PAGEDB_EKEY);
+    CHECK_RC(open_pass(dir, pagedb_vfs_posix(), 0, NULL, harness_key(0), &db), PAGEDB_EKEY);
+    CHECK_RC(open_pass(dir, pagedb_vfs_posix(), 0, NULL, harness_key(1), &db), PAGEDB_OK);
+    check_model(db, &m);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+
+    CASE("rekey-2.1"); /* beside an old reader and a writer */
+    dir = harness_tmpdir("rekey2");
+    memset(&m, 0, sizeof m);
+    CHECK_RC(open_pass(dir, pagedb_vfs_posix(), PAGEDB_CREATE, "a", NULL, &db), PAGEDB_OK);
+    load(db, &m, &rs, 0);
+    model snap = m;
+    pagedb_txn *rd;
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &rd), PAGEDB_OK);
+    load(db, &m, &rs, 1);
+    pagedb_kek ka = kek_pass("a"), kb = kek_pass("b");
+    CHECK_RC(pagedb_rekey(db, 0, &ka, &kb, NULL), PAGEDB_OK);
+    load(db, &m, &rs, 0);
+    check_model_txn(rd, &snap);
+    pagedb_txn_abort(rd);
+    check_model(db, &m);
+    pagedb *ro; /* a read-only handle opened with the new passphrase reads too */
+    CHECK_RC(open_pass(dir, pagedb_vfs_posix(), PAGEDB_RDONLY, "b", NULL, &ro), PAGEDB_OK);
+    check_model(ro, &m);
+    CHECK_RC(pagedb_close(ro), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+
+static void case_rekey_crash(void)
+{
+    CASE("rekey-3.1");
+    pdb_fault *f = pdb_fault_create(harness_seed(31));
+    const pagedb_vfs *vfs = pdb_fault_vfs(f);
+    model m;
+    memset(&m, 0, sizeof m);
+    uint64_t rs = 3;
+    pagedb *db;
+    CHECK_RC(open_pass("/db", vfs, PAGEDB_CREATE, "old", NULL, &db), PAGEDB_OK);
+    load(db, &m, &rs, 0);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    uint64_t len;
+    uint8_t *bytes = pdb_fault_file_bytes(f, "/db/main.pdb", &len);
+    uint8_t *base = malloc(len);
+    memcpy(base, bytes, len);
+    uint64_t base_len = len;
+    pagedb_kek ko = kek_pass("old"), kn = kek_pass("new");
+    CHECK_RC(open_pass("/db", vfs, 0, "old", NULL, &db), PAGEDB_OK);
+    uint64_t w0 = pdb_fault_writes(f);
+    CHECK_RC(pagedb_rekey(db, 0, &ko, &kn, NULL), PAGEDB_OK);
+    uint64_t total = pdb_fault_writes(f) - w0;
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    unsigned olds = 0, news = 0;
+    for (uint64_t at = 1; at <= total; at++) {
+        for (int mode = 0; mode < 9; mode++) {
+            CASE("rekey-3.2");
+            static const uint64_t torn[3] = {0, 100, 4096}; /* none, part, all of the write */
+            CHECK_RC(pdb_fault_file_set(f, "/db/main.pdb", base, base_len), PAGEDB_OK);
+            CHECK_RC(open_pass("/db", vfs, 0, "old", NULL, &db), PAGEDB_OK);
+            pdb_fault_crash_at_write(f, pdb_fault_writes(f) + at, torn[mode / 3], mode % 3);
+            int rc = pagedb_rekey(db, 0, &ko, &kn, NULL);
+            pagedb_close(db);
+            if (!pdb_fault_crashed(f)) pdb_fault_crash(f, mode % 3);
+            pdb_fault_reset(f);
+            int ro = open_pass("/db", vfs, 0, "old", NULL, &db);
+            if (ro == PAGEDB_OK) {
+                check_model2(db, &m, 1);
+                CHECK_RC(pagedb_close(db), PAGEDB_OK);
+            }
+            int rn = open_pass("/db", vfs, 0, "new", NULL, &db);
+            if (rn == PAGEDB_OK) {
+                check_model2(db, &m, 1);
+                CHECK_RC(pagedb_close(db), PAGEDB_OK);
+            }
+            CHECK((ro == PAGEDB_OK) != (rn == PAGEDB_OK)); /* exactly one opens */
+            CHECK(ro == PAGEDB_OK || ro == PAGEDB_EKEY);
+            CHECK(rn == PAGEDB_OK || rn == PAGEDB_EKEY);
+            (void)rc;
+            olds += ro == PAGEDB_OK;
+            news += rn == PAGEDB_OK;
+        }
+    }
+    printf("rekey-3: %llu writes, after the crashes the old key opened %u times, the new %u\n",
+           (unsigned long long)total, olds, news);
+    CHECK(olds > 0 && news > 0);
+    free(base);
+    pdb_fault_destroy(f);
+}
+
 int main(void)
 {
     case_basic();
@@ -498,5 +693,7 @@ int main(void)
     case_concurrent();
     case_mark();
     case_crash();
+    case_rekey();
+    case_rekey_crash();
     return harness_done();
 }

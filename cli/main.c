@@ -33,6 +33,8 @@ static const struct cli_command commands[] = {
     {"stat", cmd_stat, "stat DB [--json]"},
     {"verify", cmd_verify, "verify DB"},
     {"drop", cmd_drop, "drop DB TABLE"},
+    {"compact", cmd_compact, "compact DB [--rate BYTES/s] [--pages-per-step N] [--json]"},
+    {"rekey", cmd_rekey, "rekey DB [--realm 0] (--new-passphrase | --new-key-env VAR) [--json]"},
     {"segment", cmd_segment,
      "segment create DB [--realm R] | append DB ID FILE|- | seal DB ID |\n"
      "              cat DB ID [--offset N] [--length N] | ls DB | rm DB ID"},
@@ -63,6 +65,12 @@ static const char usage_text[] =
     "  pagedb stat DB [--json]            sizes, cipher, cache and I/O counters\n"
     "  pagedb verify DB                   authenticate every reachable page\n"
     "  pagedb drop DB TABLE               drop a table and free its pages\n"
+    "  pagedb compact DB [--rate BYTES/s] [--pages-per-step N] [--json]\n"
+    "      move live pages to the start of the file and truncate it, online, in steps\n"
+    "      (progress on a terminal, else JSON lines; Ctrl-C stops, the next run resumes)\n"
+    "  pagedb rekey DB (--new-passphrase | --new-key-env VAR) [--realm 0] [--json]\n"
+    "      change the key-encryption key: current key from PAGEDB_KEY/PAGEDB_PASSPHRASE,\n"
+    "      new one from env VAR (64 hex chars) or PAGEDB_NEW_PASSPHRASE / stdin's first line\n"
     "  pagedb segment create DB [--realm R]\n"
     "      create a segment file (realm R: id or name; default 0), link it; print its id\n"
     "  pagedb segment append DB ID FILE|-  append FILE's (or stdin's) bytes, then sync\n"

@@ -12,7 +12,8 @@
  * v BLOB), 4096-byte pages, journal_mode=WAL, synchronous=OFF, the same transactions;
  * size = main file after a TRUNCATE checkpoint (the WAL emptied), then after VACUUM.
  *
- * Usage: pagedb_compact_bench DIR [N]   (N default 1,000,000). Prints a Markdown table.
+ * Usage: pagedb_compact_bench DIR [N [RATE]]   (N default 1,000,000; RATE: compaction
+ * throttled to RATE bytes/s, and the achieved rate reported). Prints a Markdown table.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -71,10 +72,20 @@ static void pg_phase(pagedb *db, uint64_t from, uint64_t to, int del)
 }
 
 static int g_steps;
+static uint64_t g_bytes;
+
+static void sleep_ms(void *arg, uint32_t ms)
+{
+    (void)arg;
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
 static int on_prog(void *arg, const pagedb_maint_progress *p)
 {
     (void)arg;
     g_steps = (int)p->steps;
+    g_bytes = p->bytes_written;
     if (getenv("COMPACT_DEBUG")) fprintf(stderr, "step %llu phase %u pass %u done %llu total %llu count %llu target %llu\n", (unsigned long long)p->steps, p->phase, p->pass, (unsigned long long)p->pages_done, (unsigned long long)p->pages_total, (unsigned long long)p->page_count, (unsigned long long)p->target);
     return 0;
 }
@@ -127,6 +138,7 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[1];
     uint64_t n = argc > 2 ? strtoull(argv[2], NULL, 10) : 1000000;
+    uint64_t rate = argc > 3 ? strtoull(argv[3], NULL, 10) : 0;
     mkdir(dir, 0755);
     char pdir[4096], ppath[4200], spath[4200];
     snprintf(pdir, sizeof pdir, "%s/pagedb", dir);
@@ -161,6 +173,8 @@ int main(int argc, char **argv)
     pagedb_maint_options mo;
     pagedb_maint_options_init(&mo);
     mo.progress = on_prog;
+    mo.rate_bytes = rate;
+    mo.sleep_ms = rate ? sleep_ms : NULL;
     double t0 = now_s();
     P(pagedb_compact(db, &mo), "compact");
     double tc = now_s() - t0;
@@ -223,8 +237,12 @@ int main(int argc, char **argv)
            (unsigned long long)n, (unsigned long long)entries, pg_before / 1048576.0, (unsigned long long)pg_free_before,
            pg_after / 1048576.0, (unsigned long long)pg_free_after, sq_size / 1048576.0, (long long)sq_free,
            sq_vac / 1048576.0, (double)pg_after / sq_size, (double)pg_after / sq_vac);
-    printf("\ncompaction: %.1f s, %d steps (default options: 256 pages per step, unthrottled); verify checked %llu pages; "
+    printf("\ncompaction: %.1f s, %d steps, %.1f MiB written (256 pages per step, %s); verify checked %llu pages; "
            "all %llu remaining values read back\n",
-           tc, g_steps, (unsigned long long)checked, (unsigned long long)entries);
+           tc, g_steps, g_bytes / 1048576.0, rate ? "throttled" : "unthrottled", (unsigned long long)checked,
+           (unsigned long long)entries);
+    if (rate)
+        printf("\nthrottle: --rate %llu B/s, achieved %.0f B/s over the run (%.1f%% of the rate)\n",
+               (unsigned long long)rate, g_bytes / tc, 100.0 * (g_bytes / tc) / rate);
     return 0;
 }

@@ -1591,6 +1591,86 @@ static int reloc_ovf(pdb_btctx *c, pdb_tree *t, pdb_bt_reloc *r, pdb_frame **fp)
     return PAGEDB_OK;
 }
 
+/* Leaves that do not fit one page together: move the first cells of the right leaf *rfp
+   (child i+1) to the end of *lf (child i) while *lf stays within 15/16 of a page, and
+   give the parent the new separator (the shortest prefix of the right leaf's new first
+   key above the left leaf's new last key, §5.2). Skipped when *lf is that full already,
+   when the right leaf would be left empty, or when the parent cannot hold the longer
+   separator. f (the parent) is owned; both leaves are touched (their parent's child
+   numbers updated). */
+static int reloc_shift(pdb_btctx *c, pdb_bt_reloc *r, pdb_frame *f, unsigned i, pdb_frame **lf, pdb_frame **rfp)
+{
+    uint32_t ps = c->p->page_size;
+    size_t lim = capacity(ps) * 15 / 16, lu = node_used((*lf)->data);
+    const uint8_t *rd = (*rfp)->data;
+    unsigned rn = n_count(rd), k = 0;
+    size_t add = 0;
+    while (k + 1 < rn) {
+        size_t cs = cell_size_at(rd, n_slot(rd, k), 1) + 2;
+        if (lu + add + cs > lim) break;
+        add += cs;
+        k++;
+    }
+    if (k == 0) return PAGEDB_OK;
+    const uint8_t *ak, *bk, *ok;
+    size_t al, bl, ol;
+    cell_key(rd, n_slot(rd, k - 1), 1, &ak, &al);
+    cell_key(rd, n_slot(rd, k), 1, &bk, &bl);
+    size_t pl = 0;
+    while (pl < al && pl < bl && ak[pl] == bk[pl]) pl++;
+    pl++; /* keys strictly increase: b differs from a at pl-1, or a is a proper prefix of b */
+    if (pl > bl) pl = bl;
+    cell_key(f->data, n_slot(f->data, i + 1), 0, &ok, &ol);
+    if (node_used(f->data) + pl > capacity(ps) + ol) return PAGEDB_OK;
+    int rc = ensure_wbuf(c, ps + BRANCH_FIXED + bl);
+    int moved;
+    if (!rc) rc = pdb_pager_touch(c->p, lf, &moved);
+    if (rc) return rc;
+    if (moved) {
+        br_set_child(f->data, i, (*lf)->pgno);
+        r->moved++;
+    }
+    if ((rc = pdb_pager_touch(c->p, rfp, &moved)) != 0) return rc;
+    if (moved) {
+        br_set_child(f->data, i + 1, (*rfp)->pgno);
+        r->moved++;
+    }
+    uint8_t *lcopy = c->wbuf, *rcopy = c->wbuf + ps;
+    cellref *refs = (cellref *)(c->wbuf + 2 * (size_t)ps);
+    uint8_t *pcopy = c->wbuf + 2 * (size_t)ps + (ps / 2 + 2) * sizeof(cellref), *ncell = pcopy + ps;
+    memcpy(lcopy, (*lf)->data, ps);
+    memcpy(rcopy, (*rfp)->data, ps);
+    unsigned ln = n_count(lcopy);
+    for (unsigned j = 0; j < ln; j++) {
+        refs[j].p = lcopy + n_slot(lcopy, j);
+        refs[j].n = cell_size_at(lcopy, n_slot(lcopy, j), 1);
+    }
+    for (unsigned j = 0; j < k; j++) {
+        refs[ln + j].p = rcopy + n_slot(rcopy, j);
+        refs[ln + j].n = cell_size_at(rcopy, n_slot(rcopy, j), 1);
+    }
+    node_build((*lf)->data, ps, refs, ln + k);
+    for (unsigned j = k; j < rn; j++) {
+        refs[j - k].p = rcopy + n_slot(rcopy, j);
+        refs[j - k].n = cell_size_at(rcopy, n_slot(rcopy, j), 1);
+    }
+    node_build((*rfp)->data, ps, refs, rn - k);
+    /* the parent with cell i+1's key replaced (child number and tag kept) */
+    cell_key(rcopy, n_slot(rcopy, k), 1, &bk, &bl);
+    memcpy(pcopy, f->data, ps);
+    unsigned pn = n_count(pcopy);
+    for (unsigned j = 0; j < pn; j++) {
+        refs[j].p = pcopy + n_slot(pcopy, j);
+        refs[j].n = cell_size_at(pcopy, n_slot(pcopy, j), 0);
+    }
+    const uint8_t *oc = pcopy + n_slot(pcopy, i + 1);
+    refs[i + 1].n = make_branch_cell(ncell, pdb_get64(oc), oc + 8, bk, pl);
+    refs[i + 1].p = ncell;
+    node_build(f->data, ps, refs, pn);
+    r->merged++;
+    return PAGEDB_OK;
+}
+
 /* Merge leaf child i+1 of the owned branch f into child *lf (child i, pinned) when their
    cells fit one page; *merged = 1 then (cell i+1 is gone from f, its page freed). */
 static int reloc_merge(pdb_btctx *c, pdb_tree *t, pdb_bt_reloc *r, pdb_frame *f, unsigned i, pdb_frame **lf, int *merged)
@@ -1602,8 +1682,9 @@ static int reloc_merge(pdb_btctx *c, pdb_tree *t, pdb_bt_reloc *r, pdb_frame *f,
     if (rc) return rc;
     r->read++;
     if (node_used((*lf)->data) + node_used(rf->data) > capacity(ps)) {
+        int rc2 = reloc_shift(c, r, f, i, lf, &rf);
         pdb_pager_unpin(c->p, rf);
-        return PAGEDB_OK;
+        return rc2;
     }
     int moved;
     rc = ensure_wbuf(c, 0);

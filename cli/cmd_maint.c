@@ -20,13 +20,17 @@
 #include "cli.h"
 
 #include <inttypes.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#ifndef __wasi__
+#include <signal.h>
 static volatile sig_atomic_t g_interrupted;
+#else
+static volatile int g_interrupted; /* WASI preview 1 has no signals: never set */
+#endif
 
 #ifndef __wasi__
 static void on_sigint(int sig)

@@ -1058,7 +1058,8 @@ void pagedb_maint_options_init(pagedb_maint_options *o);
 /**
  * Compact main.pdb online (docs/FORMAT.md §12): move the live pages at or above a target
  * page number (computed from the live page count) into free pages below it by
- * copy-on-write, merging adjacent leaves that fit one page, then lower the page count and
+ * copy-on-write, packing adjacent leaves (merged when they fit one page, else filled to
+ * 15/16), then lower the page count and
  * truncate the file. Runs as a sequence of bounded steps, each an ordinary write
  * transaction that also records where the compaction stands (a catalog record), so that
  * readers and other writers keep working between steps, a crash at any point leaves the
@@ -1066,7 +1067,9 @@ void pagedb_maint_options_init(pagedb_maint_options *o);
  * at once, writing nothing, when the file is already within 1/64 of the target. Pages a
  * reader's snapshot (of any process) can still read are not reused: under long readers
  * the shrink is partial (progress.page_count tells).
- * Segments are not touched (see pagedb_segment_rewrite in FORMAT.md §12).
+ * Segments are not touched: they hold no free pages (docs/FORMAT.md §12.6). Cost: every
+ * page at or above the target and every leaf packed is rewritten once (plus the parent
+ * paths); the bytes written are reported in pagedb_maint_progress.bytes_written.
  *
  * opts may be NULL (defaults). Errors: EINVAL (NULL db), EMISUSE (read-only handle),
  * ECANCELED (cancelled or max_steps reached: steps committed so far stay; call again to

@@ -30,6 +30,8 @@ export const ErrorCode = {
    * { idempotencyId })`) to apply it exactly once (see tabs.ts).
    */
   UNKNOWN_OUTCOME: 19,
+  /** A maintenance operation (compaction, key change) was cancelled; its committed steps stay and the next call resumes. */
+  ECANCELED: 20,
 } as const;
 
 /** One of the values of {@link ErrorCode} (OK included). */

@@ -13,6 +13,10 @@
  *   maint-3.x  compaction while a writer commits between steps and a reader holds an old
  *              snapshot: the reader sees its snapshot unchanged at every step, every commit
  *              of the writer is kept, the file shrinks once the reader is gone
+ *   maint-3.3  the same with the reader in a registry (a PAGEDB_RDONLY handle that pins its
+ *              snapshot in the reader registry, as a reader process does; fault VFS with
+ *              its in-memory registry): its snapshot reads unchanged during and after the
+ *              compaction; the file shrinks only after it ends
  *   maint-4.x  power loss at every k-th write of a compaction (fault-injecting VFS, random
  *              surviving subset of unsynced writes, torn write): after reopen the content
  *              equals the model (compaction never changes content), verify passes, and
@@ -365,6 +369,57 @@ static void case_concurrent(void)
     free(dir);
 }
 
+
+/* ---- maint-3.3: a registry reader (as of another process) ---- */
+static void case_registry_reader(void)
+{
+    CASE("maint-3.3");
+    pdb_fault *f = pdb_fault_create(33);
+    pdb_fault_enable_readers(f);
+    const pagedb_vfs *vfs = pdb_fault_vfs(f);
+    model m;
+    memset(&m, 0, sizeof m);
+    uint64_t rs = 33;
+    pagedb *db, *ro;
+    CHECK_RC(open_db("/db", vfs, PAGEDB_CREATE, 256 * 4096, &db), PAGEDB_OK);
+    load(db, &m, &rs, 0);
+    load(db, &m, &rs, 1);
+    model snap = m;
+    CHECK_RC(open_db("/db", vfs, PAGEDB_RDONLY, 256 * 4096, &ro), PAGEDB_OK);
+    pagedb_txn *rd;
+    CHECK_RC(pagedb_txn_begin(ro, PAGEDB_TXN_RDONLY, &rd), PAGEDB_OK);
+    check_model_txn(rd, &snap);
+    load(db, &m, &rs, 0); /* the writer moves on: the reader's pages are now freed ones */
+    uint64_t len;
+    pdb_fault_file_bytes(f, "/db/main.pdb", &len);
+    uint64_t before = len;
+    pagedb_maint_options o;
+    pagedb_maint_options_init(&o);
+    o.pages_per_step = 16;
+    o.max_steps = 1;
+    int rc, steps = 0;
+    do {
+        rc = pagedb_compact(db, &o);
+        CHECK(rc == PAGEDB_OK || rc == PAGEDB_ECANCELED);
+        if (++steps % 4 == 0) check_model_txn(rd, &snap);
+    } while (rc == PAGEDB_ECANCELED && steps < 10000);
+    CHECK(rc == PAGEDB_OK);
+    check_model_txn(rd, &snap); /* nothing the reader reaches was moved or cut */
+    check_model(db, &m);
+    pagedb_txn_abort(rd);
+    CHECK_RC(pagedb_close(ro), PAGEDB_OK);
+    pdb_fault_file_bytes(f, "/db/main.pdb", &len);
+    uint64_t held = len;
+    CHECK_RC(pagedb_compact(db, NULL), PAGEDB_OK);
+    pdb_fault_file_bytes(f, "/db/main.pdb", &len);
+    printf("maint-3.3: %llu bytes, %llu after compacting beside the registry reader, %llu after it ended\n",
+           (unsigned long long)before, (unsigned long long)held, (unsigned long long)len);
+    CHECK(len * 2 < held);
+    check_model(db, &m);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    pdb_fault_destroy(f);
+}
+
 /* ---- maint-4: power loss at every k-th write ---- */
 static void case_crash(void)
 {
@@ -693,6 +748,7 @@ int main(void)
     case_basic();
     case_resume();
     case_concurrent();
+    case_registry_reader();
     case_mark();
     case_crash();
     case_rekey();

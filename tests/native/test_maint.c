@@ -21,8 +21,10 @@
  *              surviving subset of unsynced writes, torn write): after reopen the content
  *              equals the model (compaction never changes content), verify passes, and
  *              the compaction resumes to completion with the file shrunk
- *   maint-5.x  recovery rule: a newer header with fewer pages is accepted only with the
- *              shrink mark (FORMAT.md §6.3)
+ *   maint-5.x  recovery rule: after a compaction both slots record the shrunk count; a
+ *              header pair forged with the key where the older slot records more pages is
+ *              ECORRUPT without the shrink mark on the newer slot and opens with it
+ *              (FORMAT.md §6.3)
  *
  *   maint-4.5  an I/O error (EIO) injected at every k-th VFS call of a compaction: the call
  *              returns an error, nothing acknowledged is lost, a reopen verifies and the
@@ -43,6 +45,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "db.h" /* maint-5: header encode/decode with the handle's header key (forged slots) */
 #include "harness.h"
 #include "pagedb_posix.h"
 #include "vfs_fault.h"
@@ -550,6 +553,42 @@ static void case_mark(void)
     CHECK(t0 + 1 == t1 || t1 + 1 == t0);
     CHECK_RC(open_db("/db", vfs, 0, 256 * 4096, &db), PAGEDB_OK);
     check_model(db, &m);
+
+    CASE("maint-5.2"); /* forged with the key: the older slot records more pages than the
+                          newer, which has no shrink mark -> ECORRUPT; with the mark -> opens */
+    int newer = t1 > t0 ? 1 : 0, older = 1 - newer;
+    uint8_t *pg = malloc(4096), *hn = malloc(4096), *ho = malloc(4096);
+    pdb_meta mn, mo;
+    b = pdb_fault_file_bytes(f, "/db/main.pdb", &len);
+    memcpy(pg, b + newer * 4096, 4096);
+    CHECK_RC(pdb_header_decode(db, pg, &mn), PAGEDB_OK);
+    memcpy(pg, b + older * 4096, 4096);
+    CHECK_RC(pdb_header_decode(db, pg, &mo), PAGEDB_OK);
+    CHECK(mn.shrunk_from == 0 && mo.page_count == mn.page_count);
+    mo.page_count = mn.page_count + 10;
+    pdb_header_encode(db, &mo, ho);
+    pdb_header_encode(db, &mn, hn);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    b = pdb_fault_file_bytes(f, "/db/main.pdb", &len);
+    memcpy(b + older * 4096, ho, 4096);
+    CHECK_RC(open_db("/db", vfs, 0, 256 * 4096, &db), PAGEDB_ECORRUPT);
+    CHECK(strstr(pagedb_errdetail(), "fewer than") != NULL);
+    /* the same pair with the shrink mark on the newer slot (as a compaction's shrink
+       commit writes it) opens: restore the older slot to open once and encode it */
+    b = pdb_fault_file_bytes(f, "/db/main.pdb", &len);
+    memcpy(b + older * 4096, pg, 4096); /* restore the older slot to open once more */
+    CHECK_RC(open_db("/db", vfs, 0, 256 * 4096, &db), PAGEDB_OK);
+    mn.shrunk_from = mo.page_count;
+    pdb_header_encode(db, &mn, hn);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    b = pdb_fault_file_bytes(f, "/db/main.pdb", &len);
+    memcpy(b + older * 4096, ho, 4096);
+    memcpy(b + newer * 4096, hn, 4096);
+    CHECK_RC(open_db("/db", vfs, PAGEDB_RDONLY, 256 * 4096, &db), PAGEDB_OK);
+    check_model(db, &m);
+    free(pg);
+    free(hn);
+    free(ho);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
     pdb_fault_destroy(f);
 }

@@ -9,6 +9,7 @@
  *   cmd_admin.c   init, tables, stat, verify, drop
  *   cmd_segment.c segment create, append, seal, cat, ls, rm
  *   cmd_snapshot.c snapshot, restore (backup streams)
+ *   cmd_maint.c   compact, rekey (online maintenance)
  *
  * Every file includes this header first: it declares the engine's opaque handle types
  * before including pagedb.h (see the note below).
@@ -86,6 +87,10 @@ int cmd_drop(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 /** pagedb restore DIR IN... [--json] (see cmd_snapshot.c) */
 int cmd_restore(int argc, char **argv);
+/** pagedb compact DB [--rate BYTES/s] [--pages-per-step N] [--json] (cmd_maint.c) */
+int cmd_compact(int argc, char **argv);
+/** pagedb rekey DB [--realm 0] (--new-passphrase | --new-key-env VAR) [--rate BYTES/s] [--json] */
+int cmd_rekey(int argc, char **argv);
 /** pagedb segment create|append|seal|cat|ls|rm ... (see cmd_segment.c) */
 int cmd_segment(int argc, char **argv);
 

@@ -1,6 +1,6 @@
 /*
  * cmd_snapshot.c — `pagedb snapshot DB OUT [--since TXN] [--json]` and
- * `pagedb restore DIR IN... [--json]` (docs/FORMAT.md §12).
+ * `pagedb restore DIR IN... [--json]` (docs/FORMAT.md §14).
  *
  * snapshot writes the stream to OUT.part and renames it to OUT when complete. Ctrl-C
  * (SIGINT) or SIGTERM sets the export's cancel flag: the export stops at the next record,

@@ -35,6 +35,8 @@ static const struct cli_command commands[] = {
     {"drop", cmd_drop, "drop DB TABLE"},
     {"snapshot", cmd_snapshot, "snapshot DB OUT [--since TXN] [--json]"},
     {"restore", cmd_restore, "restore DIR IN... [--json]"},
+    {"compact", cmd_compact, "compact DB [--rate BYTES/s] [--pages-per-step N] [--json]"},
+    {"rekey", cmd_rekey, "rekey DB [--realm 0] (--new-passphrase | --new-key-env VAR) [--json]"},
     {"segment", cmd_segment,
      "segment create DB [--realm R] | append DB ID FILE|- | seal DB ID |\n"
      "              cat DB ID [--offset N] [--length N] | ls DB | rm DB ID"},
@@ -71,6 +73,12 @@ static const char usage_text[] =
     "      txn, printed on success). Ctrl-C stops it; the same command resumes it\n"
     "  pagedb restore DIR IN... [--json]\n"
     "      apply a full stream to a new DIR, then incremental ones in order\n"
+    "  pagedb compact DB [--rate BYTES/s] [--pages-per-step N] [--json]\n"
+    "      move live pages to the start of the file and truncate it, online, in steps\n"
+    "      (progress on a terminal, else JSON lines; Ctrl-C stops, the next run resumes)\n"
+    "  pagedb rekey DB (--new-passphrase | --new-key-env VAR) [--realm 0] [--json]\n"
+    "      change the key-encryption key: current key from PAGEDB_KEY/PAGEDB_PASSPHRASE,\n"
+    "      new one from env VAR (64 hex chars) or PAGEDB_NEW_PASSPHRASE / stdin's first line\n"
     "  pagedb segment create DB [--realm R]\n"
     "      create a segment file (realm R: id or name; default 0), link it; print its id\n"
     "  pagedb segment append DB ID FILE|-  append FILE's (or stdin's) bytes, then sync\n"

@@ -152,4 +152,30 @@ int pdb_cur_prev(pdb_cur *cu);
 int pdb_cur_get(pdb_cur *cu, pagedb_val *key, pagedb_val *val);
 void pdb_cur_free(pdb_cur *cu);
 
+/* ---- relocation walk (compaction, FORMAT.md §12.3) ---- */
+
+/** State of one relocation walk over a tree (in/out). */
+typedef struct pdb_bt_reloc {
+    uint64_t target;     /**< in: pages with a number >= target are moved */
+    int merge;           /**< in: merge adjacent leaves under one parent that fit one page */
+    uint64_t max_moved;  /**< in: stop once this many pages were written (moved or merged) */
+    uint64_t max_read;   /**< in: ... or this many pages were read */
+    uint64_t moved, read, merged; /**< in/out counters (accumulate) */
+    uint8_t *resume;     /**< in/out: resume key buffer of at least pdb_bt_max_key bytes */
+    size_t resume_len;   /**< in: start at the subtree holding this key (0: the start);
+                              out: where the next walk resumes (0 when done) */
+    int done;            /**< out: 1 when the walk reached the end of the tree */
+} pdb_bt_reloc;
+
+/**
+ * One bounded step of the compaction walk over t in the current write txn (c->writer):
+ * from the resume key on, every page numbered >= r->target (and every overflow run with
+ * such a page) is rewritten by copy-on-write into the lowest reusable page numbers, with
+ * its parent path; with r->merge, leaves that fit together are merged. Stops between two
+ * children once max_moved or max_read is reached (r->resume = the separator of the next
+ * child). t->dirty is set when anything changed. A root left with one child is collapsed.
+ * Errors: EAUTH/ECORRUPT/EIO (reading), ENOMEM/EFULL (allocating); the txn must then abort.
+ */
+int pdb_bt_relocate(pdb_btctx *c, pdb_tree *t, pdb_bt_reloc *r);
+
 #endif

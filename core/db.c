@@ -228,12 +228,14 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
     pdb_meta m[2];
     int valid[2] = {0, 0}, cls[2] = {PDB_HDR_BAD, PDB_HDR_BAD};
     char why[2][200];
+    uint8_t kekf[2][PDB_HDR_STATIC]; /* each slot's static part (KEK fields, FORMAT.md §13.1) */
     for (int s = 0; s < 2; s++) {
         size_t got = 0;
         rc = read_slot(db, (uint64_t)s * db->page_size, pg, db->page_size, &got);
         if (rc) break;
         cls[s] = pdb_header_check(db, s, pg, got, &m[s], why[s], sizeof why[s]);
         valid[s] = cls[s] == PDB_HDR_VALID;
+        memcpy(kekf[s], pg, PDB_HDR_STATIC);
     }
     free(pg);
     if (rc) {
@@ -288,6 +290,11 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
        durable commit — and a read-write open would then truncate the file and the next
        commit overwrite the newest header, losing it for good. Report the damage instead. */
     int s = valid[1] && (!valid[0] || m[1].txn > m[0].txn) ? 1 : 0;
+    /* a key change (FORMAT.md §13.1) rewrites the KEK fields: a key that unwraps DEK0 only
+       from an older slot is the key from before the change */
+    if (memcmp(kekf[s], db->static_hdr, PDB_HDR_STATIC) != 0)
+        return pdb_err(PAGEDB_EKEY, "the key or passphrase was changed by commit %llu: this one opens only an older header",
+                       (unsigned long long)m[s].txn);
     /* page_count <= pdb_max_pages (header decode), so the product below cannot wrap; the
        division form states the check without relying on that */
     /* a read-only opener beside a live writer of another process (db.h invariant 6) read
@@ -297,8 +304,9 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
     if (m[s].page_count > fsize / db->page_size)
         return pdb_err(PAGEDB_ECORRUPT, "header page %d: records %llu pages but the file holds %llu bytes (truncated?)", s,
                        (unsigned long long)m[s].page_count, (unsigned long long)fsize);
-    /* the main file never shrinks between commits: commit T-1 cannot hold more pages */
-    if (valid[1 - s] && m[1 - s].page_count > m[s].page_count)
+    /* the main file shrinks between commits only by a compaction commit, which records the
+       previous commit's page count as its shrink mark (FORMAT.md §6.3, §12.4) */
+    if (valid[1 - s] && m[1 - s].page_count > m[s].page_count && m[s].shrunk_from != m[1 - s].page_count)
         return pdb_err(PAGEDB_ECORRUPT, "header page %d: records %llu pages, fewer than the %llu of the previous commit in page %d",
                        s, (unsigned long long)m[s].page_count, (unsigned long long)m[1 - s].page_count, 1 - s);
     rc = check_roots(db, &m[s]);

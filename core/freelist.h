@@ -37,6 +37,10 @@ typedef struct pdb_flpage {
     const uint8_t *records;   /* count records of PDB_FL_RECORD_BYTES */
 } pdb_flpage;
 
+/** Number of freelist records (PDB_FL_RECORD_BYTES each) one page of page_size bytes
+    holds (FORMAT.md §7). Pure; thread-safe. */
+size_t pdb_freelist_per_page(uint32_t page_size);
+
 /** Parse the header of freelist page `page` (a whole page) into *fl. Pure; thread-safe. */
 static inline void pdb_flpage_parse(const uint8_t *page, pdb_flpage *fl)
 {

@@ -42,8 +42,8 @@ _Static_assert(PDB_HDR_FL_TAG + PDB_TAG_BYTES == PDB_HDR_PAGE_COUNT, "header: co
 _Static_assert(PDB_HDR_PAGE_COUNT + 8 == PDB_HDR_NFREE, "header: counts");
 _Static_assert(PDB_HDR_NFREE + 8 == PDB_HDR_NEXT_REALM && PDB_HDR_NEXT_REALM + 4 == PDB_HDR_CAT_DEPTH, "header: realm");
 _Static_assert(PDB_HDR_CAT_DEPTH + 4 == PDB_HDR_NEXT_SEG, "header: segments");
-_Static_assert(PDB_HDR_NEXT_SEG + 8 == PDB_HDR_RESERVED1, "header: segments");
-_Static_assert(PDB_HDR_RESERVED1 + 8 == PDB_HDR_MAC && PDB_HDR_MAC + PDB_TAG_BYTES == PDB_HDR_USED, "header: MAC");
+_Static_assert(PDB_HDR_NEXT_SEG + 8 == PDB_HDR_SHRUNK_FROM, "header: segments");
+_Static_assert(PDB_HDR_SHRUNK_FROM + 8 == PDB_HDR_MAC && PDB_HDR_MAC + PDB_TAG_BYTES == PDB_HDR_USED, "header: MAC");
 
 static const uint8_t MAGIC[PDB_HDR_MAGIC_BYTES] = {0x89, 'P', 'G', 'D', 'B', '\r', '\n', 0x1a};
 
@@ -92,6 +92,7 @@ void pdb_header_encode(const pagedb *db, const pdb_meta *m, uint8_t *page)
     pdb_put32(page + PDB_HDR_NEXT_REALM, m->next_realm);
     pdb_put32(page + PDB_HDR_CAT_DEPTH, m->cat_depth);
     pdb_put64(page + PDB_HDR_NEXT_SEG, m->next_seg);
+    pdb_put64(page + PDB_HDR_SHRUNK_FROM, m->shrunk_from);
     pdb_mac16(page + PDB_HDR_MAC, &db->hdr_key, page, PDB_HDR_MAC);
 }
 
@@ -101,7 +102,13 @@ int pdb_header_decode(const pagedb *db, const uint8_t *page, pdb_meta *m)
     memset(m, 0, sizeof *m);
     pdb_mac16(mac, &db->hdr_key, page, PDB_HDR_MAC);
     if (pdb_tag_cmp(mac, page + PDB_HDR_MAC) != 0) return PAGEDB_EAUTH;
-    if (memcmp(page, db->static_hdr, PDB_HDR_STATIC) != 0) return PAGEDB_EAUTH;
+    /* the identity fields never change; the KEK fields (derivation at PDB_HDR_KDF, then
+       PDB_HDR_SALT..PDB_HDR_STATIC) change with a key change (FORMAT.md §2, §13.1): the
+       MAC, keyed from DEK0, authenticates them, and the open compares the newest slot's KEK
+       fields with those DEK0 was unwrapped from */
+    if (memcmp(page, db->static_hdr, PDB_HDR_KDF) != 0 ||
+        memcmp(page + PDB_HDR_RESERVED0, db->static_hdr + PDB_HDR_RESERVED0, PDB_HDR_SALT - PDB_HDR_RESERVED0) != 0)
+        return PAGEDB_EAUTH;
     m->txn = pdb_get64(page + PDB_HDR_TXN);
     m->cat_root = pdb_get64(page + PDB_HDR_CAT_ROOT);
     memcpy(m->cat_tag, page + PDB_HDR_CAT_TAG, PDB_TAG_BYTES);
@@ -112,6 +119,7 @@ int pdb_header_decode(const pagedb *db, const uint8_t *page, pdb_meta *m)
     m->next_realm = pdb_get32(page + PDB_HDR_NEXT_REALM);
     m->cat_depth = pdb_get32(page + PDB_HDR_CAT_DEPTH);
     m->next_seg = pdb_get64(page + PDB_HDR_NEXT_SEG);
+    m->shrunk_from = pdb_get64(page + PDB_HDR_SHRUNK_FROM);
     if (m->page_count < 2 || m->page_count > pdb_max_pages(db->page_size) || m->cat_depth > PDB_MAX_DEPTH || (m->cat_root == 0) != (m->cat_depth == 0) ||
         m->cat_root >= m->page_count || m->fl_head >= m->page_count)
         return PAGEDB_ECORRUPT;

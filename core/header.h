@@ -30,7 +30,7 @@
  *    216     4  next realm id                       PDB_HDR_NEXT_REALM
  *    220     4  catalog tree depth                  PDB_HDR_CAT_DEPTH
  *    224     8  next segment id                     PDB_HDR_NEXT_SEG
- *    232     8  reserved, 0                         PDB_HDR_RESERVED1
+ *    232     8  shrink mark (§12.4)                 PDB_HDR_SHRUNK_FROM
  *    240    16  header MAC over bytes 0..240        PDB_HDR_MAC
  */
 #ifndef PAGEDB_HEADER_H
@@ -70,7 +70,7 @@
 #define PDB_HDR_NEXT_REALM 216
 #define PDB_HDR_CAT_DEPTH 220
 #define PDB_HDR_NEXT_SEG 224
-#define PDB_HDR_RESERVED1 232
+#define PDB_HDR_SHRUNK_FROM 232 /* shrink mark (§12.4): previous page count when this commit shrinks, else 0 */
 #define PDB_HDR_MAC 240   /* keyed BLAKE2b-128 over bytes 0..PDB_HDR_MAC (§2.2) */
 #define PDB_HDR_USED 256  /* bytes PDB_HDR_USED..P of a header page are zero */
 
@@ -104,6 +104,8 @@ typedef struct pdb_meta {
     uint64_t nfree;
     uint32_t next_realm;
     uint64_t next_seg;
+    uint64_t shrunk_from; /* shrink mark (FORMAT.md §2 offset 232, §12.4): the previous
+                             commit's page count when this one records fewer pages, else 0 */
 } pdb_meta;
 
 /**

@@ -1030,10 +1030,11 @@ int pdb_pager_alloc_run(pdb_pager *p, uint32_t npages, uint64_t *first)
         pdb_mutex_unlock(&p->mu);
         return rc;
     }
-    /* w_avail is sorted descending: look for npages consecutive numbers. */
+    /* w_avail is sorted descending: look for npages consecutive numbers, the lowest run
+       first (like single pages, so that a compaction, FORMAT.md §12, fills the start) */
     uint64_t *a = p->w_avail.v;
     size_t n = p->w_avail.n, found = (size_t)-1;
-    for (size_t i = 0; i + npages <= n; i++) {
+    for (size_t i = n >= npages ? n - npages + 1 : 0; i-- > 0;) {
         if (a[i] - a[i + npages - 1] == npages - 1) {
             found = i;
             break;
@@ -1147,4 +1148,59 @@ void pdb_pager_abort(pdb_pager *p)
     }
     CHECK_LOCKED(p);
     pdb_mutex_unlock(&p->mu);
+}
+
+/* ======================================================================================
+ * Maintenance: what compaction (core/compact.c, FORMAT.md §12) asks of the pager.
+ * ====================================================================================== */
+
+int pdb_pager_shrink(pdb_pager *p, uint64_t floor, uint64_t *out)
+{
+    pdb_mutex_lock(&p->mu);
+    if (!p->w_active) {
+        pdb_mutex_unlock(&p->mu);
+        return pdb_err(PAGEDB_EMISUSE, "shrink outside a write transaction");
+    }
+    if (floor < 2) floor = 2;
+    /* w_avail is sorted descending (pop = smallest): its head holds the highest numbers */
+    uint64_t n = p->w_page_count;
+    size_t k = 0;
+    while (k < p->w_avail.n && n > floor && p->w_avail.v[k] == n - 1) {
+        n--;
+        k++;
+    }
+    if (k) {
+        memmove(p->w_avail.v, p->w_avail.v + k, (p->w_avail.n - k) * sizeof(uint64_t));
+        p->w_avail.n -= k;
+        for (uint64_t pg = n; pg < p->w_page_count; pg++) pdb_cache_discard(p->cache, 0, pg);
+        p->w_page_count = n;
+    }
+    *out = n;
+    pdb_mutex_unlock(&p->mu);
+    return PAGEDB_OK;
+}
+
+uint64_t pdb_pager_free_from(pdb_pager *p, uint64_t from)
+{
+    pdb_mutex_lock(&p->mu);
+    uint64_t c = 0;
+    for (size_t i = 0; i < p->nfree; i++) c += p->free[i].pgno >= from;
+    pdb_mutex_unlock(&p->mu);
+    return c;
+}
+
+uint64_t pdb_pager_wtx_page_count(pdb_pager *p)
+{
+    pdb_mutex_lock(&p->mu);
+    uint64_t n = p->w_active ? p->w_page_count : p->page_count;
+    pdb_mutex_unlock(&p->mu);
+    return n;
+}
+
+uint64_t pdb_pager_bytes_written(pdb_pager *p)
+{
+    pdb_mutex_lock(&p->mu);
+    uint64_t n = p->bytes_written;
+    pdb_mutex_unlock(&p->mu);
+    return n;
 }

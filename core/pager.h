@@ -304,4 +304,22 @@ int pdb_pager_load_freelist(pdb_pager *p, uint64_t head, const uint8_t head_tag[
                             uint64_t page_count);
 
 
+/* ---- maintenance: what compaction needs (core/compact.c, FORMAT.md §12) ---- */
+
+/**
+ * Compaction shrink (FORMAT.md §12.4), in an active write txn: lower the txn's page count
+ * over the longest run of page numbers at the end of the file that are all reusable now
+ * (w_avail: freed by txns no open snapshot can read), never below floor (>= 2); those
+ * freelist records are dropped and the pool's frames of those pages discarded. *out
+ * receives the new page count (unchanged when the last page is not reusable).
+ * Errors: EMISUSE (no write txn).
+ */
+int pdb_pager_shrink(pdb_pager *p, uint64_t floor, uint64_t *out);
+/** Committed freelist records with a page number >= from (progress estimates). */
+uint64_t pdb_pager_free_from(pdb_pager *p, uint64_t from);
+/** The write txn's page count while one is active, else the committed one. */
+uint64_t pdb_pager_wtx_page_count(pdb_pager *p);
+/** Bytes written through the VFS since open (statistics). */
+uint64_t pdb_pager_bytes_written(pdb_pager *p);
+
 #endif

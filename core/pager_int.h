@@ -7,6 +7,7 @@
 #ifndef PAGEDB_PAGER_INT_H
 #define PAGEDB_PAGER_INT_H
 
+#include "freelist.h"
 #include "pager.h"
 
 /** One freelist record: page pgno was freed by txn `txn` (0 = reusable by anyone).
@@ -76,9 +77,6 @@ struct pdb_pager {
     size_t w_nnewfree;
     pdb_pgvec w_newchain;  /* pages of the freelist chain staged by write_freelist */
 };
-
-/** Number of page-sized records of freelist a page holds. */
-size_t pdb_freelist_per_page(uint32_t page_size);
 
 /** Append pg to v (doubling). ENOMEM. */
 int pdb_pgvec_push(pdb_pgvec *v, uint64_t pg);

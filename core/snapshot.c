@@ -1,7 +1,7 @@
 /*
  * snapshot.c — full and incremental snapshot streams: pagedb_snapshot_export and
  * pagedb_snapshot_import. The stream format, what each side checks and the crash analysis
- * of an import are in docs/FORMAT.md §12; this file cites its subsections.
+ * of an import are in docs/FORMAT.md §14; this file cites its subsections.
  *
  * Export walks the target snapshot (a read transaction) in a fixed order — catalog tree
  * pre-order, then each table's tree pre-order in catalog order (a leaf's overflow runs
@@ -14,10 +14,10 @@
  * children comes from pdb_pager_read_run (a second read, authenticated).
  *
  * Import reads records into temporary files and renames them into place only after the
- * whole stream authenticated (§12.4).
+ * whole stream authenticated (§14.4).
  *
  * Crypto (libsodium only): record tags are keyed BLAKE2b-128 (crypto_generichash) under
- * the stream key = crypto_kdf_derive_from_key(32, 1, "pdbsnap1", header MAC key) (§12.3);
+ * the stream key = crypto_kdf_derive_from_key(32, 1, "pdbsnap1", header MAC key) (§14.3);
  * the final digest is unkeyed BLAKE2b-256.
  */
 #include <sodium.h>
@@ -27,7 +27,7 @@
 
 #include "db.h"
 
-/* FORMAT.md §12.1 */
+/* FORMAT.md §14.1 */
 static const uint8_t SNAP_MAGIC[8] = {0x89, 'P', 'G', 'D', 'B', 'S', 'N', '\n'};
 #define SNAP_VERSION 1
 #define REC_HEADER 1
@@ -35,8 +35,8 @@ static const uint8_t SNAP_MAGIC[8] = {0x89, 'P', 'G', 'D', 'B', 'S', 'N', '\n'};
 #define REC_SEGMENT 3
 #define REC_SEGPAGE 4
 #define REC_TRAILER 5
-#define HDR_BODY 568     /* header record body bytes (§12.2) */
-#define TRAILER_BODY 64  /* trailer record body bytes (§12.2) */
+#define HDR_BODY 568     /* header record body bytes (§14.2) */
+#define TRAILER_BODY 64  /* trailer record body bytes (§14.2) */
 #define SEG_BODY 24      /* segment record body bytes */
 #define TAG 16
 #define DIGEST 32
@@ -51,13 +51,13 @@ static void *xalign(size_t n)
     return p;
 }
 
-/** The stream key (§12.3) from the header MAC key. */
+/** The stream key (§14.3) from the header MAC key. */
 static void stream_key(uint8_t out[32], const pdb_key *hdr_key)
 {
     crypto_kdf_derive_from_key(out, 32, 1, "pdbsnap1", hdr_key->k);
 }
 
-/** tag = BLAKE2b-128(key = stream key, prev ‖ type ‖ body) (§12.3). */
+/** tag = BLAKE2b-128(key = stream key, prev ‖ type ‖ body) (§14.3). */
 static void rec_tag(uint8_t out[TAG], const uint8_t key[32], const uint8_t prev[TAG], uint8_t type,
                     const uint8_t *b1, size_t n1, const uint8_t *b2, size_t n2)
 {
@@ -148,7 +148,7 @@ static int xp_out(xp *x, const uint8_t *b, size_t n)
     return PAGEDB_OK;
 }
 
-/** One record: type ‖ b1 ‖ b2 ‖ tag (§12.2). Checks the cancel flag first. */
+/** One record: type ‖ b1 ‖ b2 ‖ tag (§14.2). Checks the cancel flag first. */
 static int xp_rec(xp *x, uint8_t type, const uint8_t *b1, size_t n1, const uint8_t *b2, size_t n2)
 {
     if (x->o && x->o->cancel && *x->o->cancel)
@@ -328,7 +328,7 @@ static int xp_cat_cell(xp *x, uint64_t leaf_txn, const uint8_t *k, size_t kl, co
     return PAGEDB_OK;
 }
 
-/** Segments (§12.2 segment records): sealed ones whole when needed, unsealed ones named. */
+/** Segments (§14.2 segment records): sealed ones whole when needed, unsealed ones named. */
 static int xp_segment(xp *x, const segent *s)
 {
     size_t plen = strlen(x->db->dir) + 32;
@@ -393,7 +393,7 @@ static int xp_run_all(xp *x)
     pdb_put64(hb + 24, x->since);
     pdb_put64(hb + 32, m->txn);
     pdb_put64(hb + 40, m->page_count);
-    /* the two header images (§12.2): the target's, and its twin for the other slot */
+    /* the two header images (§14.2): the target's, and its twin for the other slot */
     uint8_t *img = xalign(x->P);
     if (!img) return PAGEDB_ENOMEM;
     pdb_header_encode(x->db, m, img);
@@ -597,7 +597,7 @@ static int ip_at_end(ip *s, int *end)
     return PAGEDB_OK;
 }
 
-/** Read a record's tag and check it against the chain (§12.3). */
+/** Read a record's tag and check it against the chain (§14.3). */
 static int ip_check_tag(ip *s, uint8_t type, const uint8_t *b1, size_t n1, const uint8_t *b2, size_t n2)
 {
     uint8_t want[TAG], got[TAG];
@@ -676,7 +676,7 @@ static int ip_kek(const pagedb_options *o, const uint8_t *hdr, pdb_key *kek)
     return rc ? pdb_err(rc, "Argon2id key derivation failed") : PAGEDB_OK;
 }
 
-/** Header record (§12.2): derive the keys, authenticate the images and the record. */
+/** Header record (§14.2): derive the keys, authenticate the images and the record. */
 static int ip_header(ip *s)
 {
     uint8_t magic[8], type, hb[HDR_BODY];
@@ -841,7 +841,7 @@ static int ip_records(ip *s, int incremental)
                 if ((rc = ip_seg_add(s, seg_id, &seg))) break;
                 seg_left = n, seg_next = 0;
             } else if (h[8] == SEG_KIND_UNSEALED) {
-                /* §12.2: created empty when absent, else left as it is */
+                /* §14.2: created empty when absent, else left as it is */
                 char name[32];
                 snprintf(name, sizeof name, "seg-%016llx.pds", (unsigned long long)seg_id);
                 char *p = path_in(s->dir, name);
@@ -907,7 +907,7 @@ static int ip_records(ip *s, int incremental)
     return rc;
 }
 
-/** Header images into the slots, size, sync (§12.4 step 3). */
+/** Header images into the slots, size, sync (§14.4 step 3). */
 static int ip_finish_main(ip *s)
 {
     uint8_t *pg = xalign(s->P);
@@ -951,7 +951,7 @@ static int call_import(const char *dir, pagedb_snapshot_source source, void *sou
         int orc = vfs->open(vfs, mainp, PAGEDB_VFS_READONLY, &f);
         if (orc == PAGEDB_OK) {
             vfs->close(f);
-            /* §12.4: the same database still at txn 0 (empty) takes a full stream as an
+            /* §14.4: the same database still at txn 0 (empty) takes a full stream as an
                incremental one from base 0 (there is no other way to bring it forward) */
             pagedb_options op = *o->open;
             op.flags &= ~(unsigned)(PAGEDB_CREATE | PAGEDB_RDONLY);
@@ -987,7 +987,7 @@ static int call_import(const char *dir, pagedb_snapshot_source source, void *sou
     if ((rc = ip_tmp_open(&s, &s.main, "main.pdb"))) goto out;
     if (incremental && (rc = ip_copy_main(&s, db))) goto out;
     if ((rc = ip_records(&s, incremental))) goto out;
-    /* §12.4: the whole stream authenticated; nothing in dir changed yet */
+    /* §14.4: the whole stream authenticated; nothing in dir changed yet */
     if ((rc = ip_finish_main(&s))) goto out;
     for (size_t i = 0; i < s.nsegs && !rc; i++) {
         rc = vfs->sync(s.segs[i].f);

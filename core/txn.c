@@ -329,6 +329,8 @@ static int do_commit(pagedb_txn *t)
        file shorter than page_count; open rejects such a header as a truncated file.
        The file is zero-extended to page_count before the sync that makes the pages durable. */
     if ((rc = pdb_pager_extend(p, &m.page_count)) != 0) return rc;
+    /* shrink mark (FORMAT.md §2 offset 232): only a compaction lowers the page count */
+    m.shrunk_from = m.page_count < db->meta.page_count ? db->meta.page_count : 0;
     if ((rc = commit_sync(db)) != 0) return rc;
     if (t->ndrop_realms) { /* room to record the dropped realms' keys: nothing can fail later */
         pdb_mutex_lock(&db->mu);

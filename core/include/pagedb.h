@@ -87,9 +87,11 @@ enum pagedb_error {
     PAGEDB_UNKNOWN_OUTCOME = 19, /**< never returned by the C library: the browser package's
                                code for a commit in flight when the tab owning the database
                                went away (it may or may not have committed) */
-    PAGEDB_ECANCELED = 20,/**< a long operation (snapshot export/import) stopped because its
-                               cancel flag was set; what it leaves behind is documented at
-                               the call */
+    PAGEDB_ECANCELED = 20,/**< a long operation (snapshot export/import, pagedb_compact,
+                               pagedb_rekey) stopped because it was cancelled (cancel flag,
+                               progress callback, max_steps); what it leaves behind is
+                               documented at the call (maintenance: every committed step
+                               stays and the next call resumes) */
     PAGEDB_ERROR_MAX = 20
 };
 
@@ -1026,8 +1028,114 @@ int pagedb_segment_get(pagedb_txn *txn, uint64_t id, pagedb_segment_info *info);
 int pagedb_segment_list(pagedb_txn *txn, int (*cb)(void *arg, const pagedb_segment_info *info),
                         void *arg);
 
+/* ---- Online maintenance (docs/FORMAT.md §12): compaction ---- */
+
+/** Progress of a maintenance operation, passed to pagedb_maint_options.progress. */
+typedef struct pagedb_maint_progress {
+    uint32_t phase;          /**< compaction: phase of FORMAT.md §12.1 (1..5); 0 = done */
+    uint32_t pass;           /**< compaction pass (1..3) */
+    uint64_t pages_done;     /**< pages rewritten so far by the operation (all calls) */
+    uint64_t pages_total;    /**< estimate of pages_done at completion (>= pages_done) */
+    uint64_t bytes_written;  /**< bytes this call wrote through the VFS (main file) */
+    uint64_t steps;          /**< steps (write transactions) this call committed */
+    uint64_t page_count;     /**< pages of main.pdb after the last step */
+    uint64_t target;         /**< compaction target page count (FORMAT.md §12.2) */
+} pagedb_maint_progress;
+
+/**
+ * Options of pagedb_compact (and pagedb_rekey). Initialise with pagedb_maint_options_init.
+ * Throttling: after each step the call waits (through sleep_ms) pause_ms, and as long as
+ * needed to keep its bytes written at or below rate_bytes per second over the whole call
+ * (measured with the VFS clock). The core makes no platform calls, so without sleep_ms
+ * nothing waits (pause_ms and rate_bytes are then ignored).
+ */
+typedef struct pagedb_maint_options {
+    uint32_t pages_per_step; /**< pages rewritten per step (write transaction) at most
+                                  (a step may exceed it by one leaf's overflow runs);
+                                  0 = 256 */
+    uint64_t rate_bytes;     /**< bytes per second, 0 = unthrottled */
+    uint32_t pause_ms;       /**< pause after every step in ms, 0 = none */
+    void (*sleep_ms)(void *arg, uint32_t ms); /**< waits ms milliseconds (called from the
+                                  calling thread, between steps, with no lock held) */
+    int (*progress)(void *arg, const pagedb_maint_progress *p); /**< after every step;
+                                  a non-zero return cancels (PAGEDB_ECANCELED) */
+    void *arg;               /**< passed to sleep_ms and progress */
+    const volatile int *cancel; /**< checked between steps: non-zero cancels */
+    uint64_t max_steps;      /**< stop (PAGEDB_ECANCELED) after this many steps; 0 = no limit */
+} pagedb_maint_options;
+
+/** Defaults: 256 pages per step, unthrottled, no callbacks. */
+void pagedb_maint_options_init(pagedb_maint_options *o);
+
+/**
+ * Compact main.pdb online (docs/FORMAT.md §12): move the live pages at or above a target
+ * page number (computed from the live page count) into free pages below it by
+ * copy-on-write, packing adjacent leaves (merged when they fit one page, else filled to
+ * 15/16), then lower the page count and
+ * truncate the file. Runs as a sequence of bounded steps, each an ordinary write
+ * transaction that also records where the compaction stands (a catalog record), so that
+ * readers and other writers keep working between steps, a crash at any point leaves the
+ * last committed step (recovery as for any commit), and the next call resumes. Returns
+ * at once, writing nothing, when the file is already within 1/64 of the target. Pages a
+ * reader's snapshot (of any process) can still read are not reused: under long readers
+ * the shrink is partial (progress.page_count tells).
+ * Segments are not touched: they hold no free pages (docs/FORMAT.md §12.6). Cost: every
+ * page at or above the target and every leaf packed is rewritten once (plus the parent
+ * paths); the bytes written are reported in pagedb_maint_progress.bytes_written.
+ *
+ * opts may be NULL (defaults). Errors: EINVAL (NULL db), EMISUSE (read-only handle),
+ * ECANCELED (cancelled or max_steps reached: steps committed so far stay; call again to
+ * resume), EBUSY (never: each step waits for the writer like pagedb_txn_begin),
+ * EIO/EFULL/ENOMEM (a step failed: it is rolled back, earlier steps stay),
+ * EAUTH/ECORRUPT (a page or the maintenance record failed its checks).
+ * Thread-safety: any thread; steps serialise with other write transactions on db. Do not
+ * hold a write transaction of db in the calling thread (it would wait for itself).
+ */
+int pagedb_compact(pagedb *db, const pagedb_maint_options *opts);
+
+/* ---- Online maintenance (docs/FORMAT.md §13): key change ---- */
+
+/** Every realm (pagedb_rekey). */
+#define PAGEDB_REALM_ALL UINT32_MAX
+
+/** A key-encryption key: a raw key, or a passphrase (Argon2id, docs/FORMAT.md §2.1). */
+typedef struct pagedb_kek {
+    const uint8_t *key;        /**< PAGEDB_KEY_BYTES raw key, or NULL to use the passphrase */
+    const char *passphrase;    /**< UTF-8 passphrase, used when key is NULL */
+    size_t passphrase_len;     /**< bytes of passphrase */
+    uint64_t pwhash_opslimit;  /**< new passphrase only: Argon2id ops limit; 0 = INTERACTIVE;
+                                    at most PAGEDB_PWHASH_MAX_OPSLIMIT_DEFAULT */
+    uint64_t pwhash_memlimit;  /**< new passphrase only: bytes; 0 = INTERACTIVE (64 MiB); at
+                                    most PAGEDB_PWHASH_MAX_MEMLIMIT_DEFAULT */
+} pagedb_kek;
+
+/**
+ * Change the database's key-encryption key (docs/FORMAT.md §13.1): `current` must be the
+ * key or passphrase the database opens with now; afterwards only `new_kek` opens it (a
+ * raw key may replace a passphrase and vice versa). Only realm 0's data key is wrapped
+ * with the KEK (realm DEKs are wrapped under a subkey of it), so the change is two
+ * commits that rewrite the header's KEK fields and nothing else: O(1), no page rewritten,
+ * no data key changes. Readers and the writer keep working; read-only handles of other
+ * processes keep reading. A crash before the first commit is durable leaves the old key;
+ * after it, the new one (the old key then gets PAGEDB_EKEY at open, naming the commit).
+ * Returns only after the second commit, after which no copy of the old wrap is in the
+ * file. A backup taken before still opens with the old key.
+ *
+ * realm: 0 or PAGEDB_REALM_ALL. new_kek NULL would rotate the data keys (a new key epoch,
+ * every page re-sealed): not implemented in this version (PAGEDB_ENOTSUP). opts: unused
+ * by a KEK change (one step; may be NULL).
+ * Errors: EINVAL (NULL db/current, realm other than 0/ALL, empty new credential, Argon2id
+ * limits out of range), EMISUSE (read-only handle), EKEY (current does not unwrap the
+ * data key), ENOTSUP (new_kek NULL), EBUSY (another thread changed the key meanwhile),
+ * EIO/EFULL/ENOMEM (a commit failed: see the crash rule above; a failed sync poisons the
+ * handle like any commit).
+ * Thread-safety: any thread; the two commits serialise with other write transactions. Do
+ * not hold a write transaction of db in the calling thread.
+ */
+int pagedb_rekey(pagedb *db, uint32_t realm, const pagedb_kek *current, const pagedb_kek *new_kek,
+                 const pagedb_maint_options *opts);
 /* ------------------------------------------------------------------------------------------ */
-/* Snapshots: full and incremental backup streams (docs/FORMAT.md §12)                        */
+/* Snapshots: full and incremental backup streams (docs/FORMAT.md §14)                        */
 /* ------------------------------------------------------------------------------------------ */
 
 /**
@@ -1137,7 +1245,7 @@ int pagedb_snapshot_export(pagedb *db, uint64_t since, pagedb_snapshot_sink sink
  * exactly txn B with the stream's uuid. The import writes into temporary files in dir
  * (main.pdb.restore, seg-<id>.pds.restore: an incremental one starts from a copy of
  * main.pdb, so it needs the main file's size in free space) and, only after the whole
- * stream authenticated, renames them into place, main.pdb last (docs/FORMAT.md §12.4 gives
+ * stream authenticated, renames them into place, main.pdb last (docs/FORMAT.md §14.4 gives
  * every crash point). On any error the database in dir is as it was (temporary files are
  * removed; stale ones are removed by the next import). The result opens with the same
  * key and verifies, with the source's catalog root tag (Merkle root) and content at the

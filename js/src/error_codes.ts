@@ -43,6 +43,6 @@ export const ErrorCode = {
   ESEALED: 18,
   /** never returned by the C library: the browser package's code for a commit in flight when the tab owning the database went away (it may or may not have committed) */
   UNKNOWN_OUTCOME: 19,
-  /** a long operation (snapshot export/import) stopped because its cancel flag was set; what it leaves behind is documented at the call */
+  /** a long operation (snapshot export/import, pagedb_compact, pagedb_rekey) stopped because it was cancelled (cancel flag, progress callback, max_steps); what it leaves behind is documented at the call (maintenance: every committed step stays and the next call resumes) */
   ECANCELED: 20,
 } as const;

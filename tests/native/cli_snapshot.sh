@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cli_snapshot.sh — shell tests of `pagedb snapshot` and `pagedb restore` (FORMAT.md §12):
+# cli_snapshot.sh — shell tests of `pagedb snapshot` and `pagedb restore` (FORMAT.md §14):
 # a full snapshot and two incrementals (--since the txn each run prints) restored into a new
 # directory give the same scan output and verify; --json prints JSON lines ending with a
 # "done" event; a flipped byte and a truncated stream are refused (exit 3, the restore
@@ -67,7 +67,7 @@ t snap-1.4 0 snapshot "$D" "$T/s2" --since "$S1" --json
 jsonl snap-1.4
 grep -q '"event":"done"' "$T/out" || fail snap-1.4 "no done event"; pass
 [ "$(stat -c %s "$T/s1")" -lt "$(stat -c %s "$T/s0")" ] || fail snap-1.4 "the incremental is not smaller"; pass
-# a keyless host checks the final digest with standard tools (FORMAT.md §12.3)
+# a keyless host checks the final digest with standard tools (FORMAT.md §14.3)
 if command -v b2sum >/dev/null; then
     for s in s0 s1 s2; do
         sz=$(stat -c %s "$T/$s")

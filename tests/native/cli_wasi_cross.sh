@@ -240,7 +240,7 @@ set -e
 grep -q 'EAUTH\|authentic' "$work/aes-bad.n" && grep -q 'EAUTH\|authentic' "$work/aes-bad.w" \
   || fail "flipped AES-GCM byte: expected an authentication failure: $(cat "$work/aes-bad.n" "$work/aes-bad.w")"
 
-CASE wasi-cross-8 # snapshot streams (FORMAT.md §12): the same bytes from both, each restores the other's
+CASE wasi-cross-8 # snapshot streams (FORMAT.md §14): the same bytes from both, each restores the other's
 N init "$work/snap" >/dev/null
 for i in $(seq 1 30); do N put "$work/snap" t "k$i" "v$i $(printf '%0500d' "$i")" >/dev/null; done
 N snapshot "$work/snap" "$work/snap-n0" >"$work/snap.out"

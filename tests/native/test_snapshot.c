@@ -1,5 +1,5 @@
 /*
- * test_snapshot.c — snapshot streams (pagedb_snapshot_export / _import, FORMAT.md §12) on
+ * test_snapshot.c — snapshot streams (pagedb_snapshot_export / _import, FORMAT.md §14) on
  * real files (POSIX VFS) and through the fault-injecting VFS.
  *
  * Cases:

@@ -1,22 +1,19 @@
 /*
- * btree.c — copy-on-write B+ tree over the pager. See btree.h for invariants, and
- * node.h (docs/FORMAT.md §5) for the node layout: every field is read and written at its
- * PDB_NODE_* / PDB_LEAF_* / PDB_BRANCH_* / PDB_OVF_* offset, and every cell is read through
- * pdb_cell_parse.
+ * btree.c — copy-on-write B+ tree over the pager: search, insert with splits, delete with
+ * merges, overflow runs, the commit flush (Merkle tags bottom-up), whole-tree walks (drop,
+ * verify) and cursors. See btree.h for invariants, and node.h (docs/FORMAT.md §5) for the
+ * node layout: every field is read and written at its PDB_NODE_* / PDB_LEAF_* /
+ * PDB_BRANCH_* / PDB_OVF_* offset, and every cell is read through pdb_cell_parse. The node
+ * accessors and the helpers it shares with btree_reloc.c (the compaction relocation walk,
+ * FORMAT.md §12.3) are in btree_int.h; the larger ones are defined here (pdb_bt_*).
  *
  * Modification is top-down copy-on-write: every page on the path from the root to the
  * leaf is "touched" (pdb_pager_touch) before any change, so parents are always owned by
  * the transaction when a child moves. Tags of owned children are fixed at flush.
  */
-#include "btree.h"
-#include "node.h"
+#include "btree_int.h"
 
-#include <stdlib.h>
-#include <string.h>
-
-#include <sodium.h>
-
-/* ---- node accessors (node.h; FORMAT.md §5) ---- */
+/* ---- node layout (node.h; FORMAT.md §5; accessors in btree_int.h) ---- */
 
 /* The fields of FORMAT.md §5, §5.1, §5.2 follow each other without gaps. */
 _Static_assert(PDB_NODE_COUNT == PDB_PAGE_HDR && PDB_NODE_COUNT + 2 == PDB_NODE_RESERVED, "node header");
@@ -27,41 +24,6 @@ _Static_assert(PDB_OVF_FIRST + 8 == PDB_OVF_TAG && PDB_OVF_TAG + PDB_TAG_BYTES =
 _Static_assert(PDB_BRANCH_CHILD + 8 == PDB_BRANCH_TAG, "branch cell");
 _Static_assert(PDB_BRANCH_TAG + PDB_TAG_BYTES == PDB_BRANCH_KLEN, "branch cell");
 _Static_assert(PDB_BRANCH_KLEN + 2 == PDB_BRANCH_KEY && PDB_BRANCH_KEY == PDB_BRANCH_FIXED, "branch cell");
-
-static inline unsigned n_count(const uint8_t *d) { return pdb_get16(d + PDB_NODE_COUNT); }
-static inline void n_set_count(uint8_t *d, unsigned n) { pdb_put16(d + PDB_NODE_COUNT, (uint16_t)n); }
-static inline uint32_t n_upper(const uint8_t *d) { return pdb_get32(d + PDB_NODE_UPPER); }
-static inline void n_set_upper(uint8_t *d, uint32_t u) { pdb_put32(d + PDB_NODE_UPPER, u); }
-static inline unsigned n_slot(const uint8_t *d, unsigned i)
-{
-    return pdb_get16(d + PDB_NODE_SLOTS + PDB_NODE_SLOT_BYTES * i);
-}
-static inline void n_set_slot(uint8_t *d, unsigned i, unsigned off)
-{
-    pdb_put16(d + PDB_NODE_SLOTS + PDB_NODE_SLOT_BYTES * i, (uint16_t)off);
-}
-static inline int n_leaf(const uint8_t *d) { return d[PDB_PH_KIND] == PDB_KIND_LEAF; }
-
-/* Cell i of a leaf / branch node, parsed (node.h). */
-static inline void leaf_cell(const uint8_t *d, unsigned i, pdb_cell *c) { pdb_cell_parse(d, n_slot(d, i), 1, c); }
-static inline void branch_cell(const uint8_t *d, unsigned i, pdb_cell *c) { pdb_cell_parse(d, n_slot(d, i), 0, c); }
-
-static inline size_t cell_size_at(const uint8_t *d, unsigned off, int leaf)
-{
-    pdb_cell c;
-    pdb_cell_parse(d, off, leaf, &c);
-    return c.size;
-}
-
-static int keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-    size_t m = al < bl ? al : bl;
-    int c = m ? memcmp(a, b, m) : 0;
-    if (c) return c;
-    return al < bl ? -1 : al > bl ? 1 : 0;
-}
-
-static size_t capacity(uint32_t ps) { return ps - PDB_NODE_SLOTS; }
 
 size_t pdb_bt_max_key(uint32_t page_size)
 {
@@ -82,7 +44,7 @@ static size_t inline_limit(uint32_t ps) { return capacity(ps) / 4; }
  *   - each cell lies in [upper, P) and inside the page, with its whole length;
  *   - leaf: klen <= max key; flags 0 or 1; inline: 7 + k + v + 2 <= (P-72)/4 or v <= 24;
  *     overflow: v >= 1 and a first page >= 2 (the run's end against the file's page count
- *     is checked where the reference is used: ovf_check);
+ *     is checked where the reference is used: pdb_bt_ovf_check);
  *   - branch: cell 0's key empty, klen <= max key, child page >= 2;
  *   - the cells and slots together fit the node (overlapping cells cannot inflate a
  *     rebuild past the page);
@@ -139,7 +101,7 @@ int pdb_bt_check_node(const uint8_t *d, uint32_t ps, uint64_t pgno)
 }
 
 /* bytes used by cells + slots */
-static size_t node_used(const uint8_t *d)
+size_t pdb_bt_node_used(const uint8_t *d)
 {
     unsigned n = n_count(d);
     int leaf = n_leaf(d);
@@ -168,7 +130,7 @@ static unsigned leaf_search(const uint8_t *d, const uint8_t *k, size_t kl, int *
 }
 
 /* Branch: largest i with key_i <= k (key_0 = minus infinity). */
-static unsigned branch_search(const uint8_t *d, const uint8_t *k, size_t kl)
+unsigned pdb_bt_branch_search(const uint8_t *d, const uint8_t *k, size_t kl)
 {
     unsigned lo = 1, hi = n_count(d);
     while (lo < hi) {
@@ -181,31 +143,8 @@ static unsigned branch_search(const uint8_t *d, const uint8_t *k, size_t kl)
     return lo - 1;
 }
 
-static inline uint64_t br_child(const uint8_t *d, unsigned i)
-{
-    pdb_cell c;
-    branch_cell(d, i, &c);
-    return c.child;
-}
-static inline const uint8_t *br_tag(const uint8_t *d, unsigned i)
-{
-    pdb_cell c;
-    branch_cell(d, i, &c);
-    return c.child_tag;
-}
-static void br_set_child(uint8_t *d, unsigned i, uint64_t pg) { pdb_put64(d + n_slot(d, i) + PDB_BRANCH_CHILD, pg); }
-static void br_set_tag(uint8_t *d, unsigned i, const uint8_t tag[PDB_TAG_BYTES])
-{
-    memcpy(d + n_slot(d, i) + PDB_BRANCH_TAG, tag, PDB_TAG_BYTES);
-}
-
 /* Rebuild a node from a list of cells (pointers into other buffers). */
-typedef struct cellref {
-    const uint8_t *p;
-    size_t n;
-} cellref;
-
-static void node_build(uint8_t *d, uint32_t ps, const cellref *cells, unsigned n)
+void pdb_bt_node_build(uint8_t *d, uint32_t ps, const cellref *cells, unsigned n)
 {
     memset(d + PDB_PAGE_HDR, 0, ps - PDB_PAGE_HDR);
     uint32_t up = ps;
@@ -231,7 +170,7 @@ static int node_insert(pdb_btctx *c, uint8_t *d, unsigned pos, const uint8_t *ce
     unsigned n = n_count(d);
     size_t freec = n_upper(d) - (PDB_NODE_SLOTS + PDB_NODE_SLOT_BYTES * (size_t)n);
     if (cs + PDB_NODE_SLOT_BYTES > freec) {
-        if (node_used(d) + cs + PDB_NODE_SLOT_BYTES > capacity(ps)) return -1;
+        if (pdb_bt_node_used(d) + cs + PDB_NODE_SLOT_BYTES > capacity(ps)) return -1;
         /* compact: rebuild from a copy */
         memcpy(c->wbuf, d, ps);
         cellref *refs = (cellref *)(c->wbuf + ps);
@@ -241,7 +180,7 @@ static int node_insert(pdb_btctx *c, uint8_t *d, unsigned pos, const uint8_t *ce
             refs[i].p = c->wbuf + off;
             refs[i].n = cell_size_at(c->wbuf, off, leaf);
         }
-        node_build(d, ps, refs, n);
+        pdb_bt_node_build(d, ps, refs, n);
     }
     uint32_t up = n_upper(d) - (uint32_t)cs;
     memcpy(d + up, cell, cs);
@@ -254,7 +193,7 @@ static int node_insert(pdb_btctx *c, uint8_t *d, unsigned pos, const uint8_t *ce
 }
 
 /* Remove cell pos (space reclaimed lazily by compaction). */
-static void node_remove(uint8_t *d, unsigned pos)
+void pdb_bt_node_remove(uint8_t *d, unsigned pos)
 {
     unsigned n = n_count(d);
     unsigned off = n_slot(d, pos);
@@ -266,34 +205,7 @@ static void node_remove(uint8_t *d, unsigned pos)
 
 /* ---- scratch ---- */
 
-static int ensure(uint8_t **buf, size_t *cap, size_t need, int aligned)
-{
-    if (*cap >= need) return PAGEDB_OK;
-    size_t nc = *cap ? *cap : 8192;
-    while (nc < need) nc *= 2;
-    uint8_t *nb;
-    if (aligned) {
-        if (posix_memalign((void **)&nb, 4096, nc)) return PAGEDB_ENOMEM;
-        if (*buf) {
-            sodium_memzero(*buf, *cap);
-            free(*buf);
-        }
-    } else {
-        nb = malloc(nc);
-        if (!nb) return PAGEDB_ENOMEM;
-        if (*buf) {
-            memcpy(nb, *buf, *cap);
-            sodium_memzero(*buf, *cap);
-            free(*buf);
-        }
-    }
-    *buf = nb;
-    *cap = nc;
-    return PAGEDB_OK;
-}
-
 static void memo_clear(pdb_btctx *c);
-static void hold_drop(pdb_btctx *c);
 
 void pdb_btctx_free(pdb_btctx *c)
 {
@@ -312,7 +224,7 @@ void pdb_btctx_free(pdb_btctx *c)
 }
 
 /* wbuf must hold a page plus a cellref array for the largest node (+1 cell). */
-static int ensure_wbuf(pdb_btctx *c, size_t extra)
+int pdb_bt_ensure_wbuf(pdb_btctx *c, size_t extra)
 {
     uint32_t ps = pdb_pager_page_size(c->p);
     size_t need = 2 * (size_t)ps + (ps / 2 + 2) * sizeof(cellref) + extra;
@@ -321,23 +233,11 @@ static int ensure_wbuf(pdb_btctx *c, size_t extra)
 
 /* ---- overflow runs ---- */
 
-static uint32_t ovf_pages(uint32_t ps, size_t vlen)
-{
-    size_t body = ps - PDB_PAGE_HDR;
-    return (uint32_t)((vlen + body - 1) / body);
-}
-
-static void run_tag(uint8_t out[PDB_TAG_BYTES], const uint8_t *tags, uint32_t n)
-{
-    if (n == 1) memcpy(out, tags, PDB_TAG_BYTES);
-    else pdb_hash16(out, tags, (size_t)n * PDB_TAG_BYTES);
-}
-
 /* A leaf's overflow reference (first page, value length) must name a run inside the file
    before anything is allocated, read or freed for it: pages [first, first + n) with
    first >= 2 (not a header), n >= 1 and first + n <= the file's page count. `leaf` names
    the page holding the reference. */
-static int ovf_check(pdb_btctx *c, uint64_t leaf, const uint8_t *ref, size_t vlen)
+int pdb_bt_ovf_check(pdb_btctx *c, uint64_t leaf, const uint8_t *ref, size_t vlen)
 {
     uint32_t n = ovf_pages(pdb_pager_page_size(c->p), vlen);
     uint64_t first = pdb_get64(ref + PDB_OVF_FIRST), lim = pdb_pager_page_limit(c->p);
@@ -354,7 +254,7 @@ static int ovf_read(pdb_btctx *c, uint32_t realm, uint64_t leaf, const uint8_t *
     uint32_t ps = pdb_pager_page_size(c->p);
     uint32_t n = ovf_pages(ps, vlen);
     uint64_t first = pdb_get64(ref + PDB_OVF_FIRST);
-    int rc0 = ovf_check(c, leaf, ref, vlen);
+    int rc0 = pdb_bt_ovf_check(c, leaf, ref, vlen);
     if (rc0) return rc0;
     size_t need = (size_t)n * ps + (size_t)n * PDB_TAG_BYTES;
     int rc = ensure(&c->vbuf, &c->vcap, need, 1);
@@ -417,12 +317,12 @@ static int ovf_write(pdb_btctx *c, pdb_tree *t, const uint8_t *val, size_t vlen,
     return rc;
 }
 
-/* Free the run a leaf's reference names (never a run outside the file: ovf_check). */
+/* Free the run a leaf's reference names (never a run outside the file: pdb_bt_ovf_check). */
 static int ovf_free(pdb_btctx *c, pdb_tree *t, uint64_t leaf, const uint8_t *ref, size_t vlen)
 {
     uint32_t n = ovf_pages(pdb_pager_page_size(c->p), vlen);
     uint64_t first = pdb_get64(ref + PDB_OVF_FIRST);
-    int rc0 = ovf_check(c, leaf, ref, vlen);
+    int rc0 = pdb_bt_ovf_check(c, leaf, ref, vlen);
     if (rc0) return rc0;
     for (uint32_t i = 0; i < n; i++) {
         int rc = pdb_pager_free(c->p, first + i);
@@ -470,7 +370,7 @@ static int memo_init(pdb_btctx *c)
     return 1;
 }
 
-static int get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, int level, pdb_frame **f)
+int pdb_bt_get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, int level, pdb_frame **f)
 {
     int kind = level == 1 ? PDB_KIND_LEAF : PDB_KIND_BRANCH;
     if (c->writer || c->memo_off || (!c->memo && !memo_init(c)))
@@ -497,7 +397,7 @@ static int get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, 
     return PAGEDB_OK;
 }
 
-/* Release a frame from get_page: a memo's frame keeps its pin until the memo drops it. */
+/* Release a frame from pdb_bt_get_page: a memo's frame keeps its pin until the memo drops it. */
 static void put_page(pdb_btctx *c, pdb_frame *f)
 {
     if (c->writer || !c->memo || c->memo[memo_slot(c, f->pgno)].f != f) pdb_pager_unpin(c->p, f);
@@ -511,12 +411,12 @@ int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, paged
     memcpy(tag, t->root_tag, PDB_TAG_BYTES);
     for (uint32_t level = t->depth;; level--) {
         pdb_frame *f;
-        int rc = get_page(c, t, pg, tag, level, &f);
+        int rc = pdb_bt_get_page(c, t, pg, tag, level, &f);
         if (rc) return rc;
         const uint8_t *d = f->data;
         if (level > 1) {
             pdb_cell cl;
-            branch_cell(d, branch_search(d, key, klen), &cl);
+            branch_cell(d, pdb_bt_branch_search(d, key, klen), &cl);
             pg = cl.child;
             memcpy(tag, cl.child_tag, PDB_TAG_BYTES);
             put_page(c, f);
@@ -572,13 +472,6 @@ static void path_release(pdb_btctx *c, wpath *w)
     w->n = 0;
 }
 
-static void hold_drop(pdb_btctx *c)
-{
-    for (uint32_t i = 0; i < c->nhold; i++) pdb_pager_unpin(c->p, c->hold[i]);
-    c->nhold = 0;
-    c->hold_t = NULL;
-}
-
 /* After a successful insert: w (touched: every frame owned and dirty) becomes the held
    path; its own pins move to the hold, frames of the old path not on it are unpinned. */
 static void hold_keep(pdb_btctx *c, pdb_tree *t, wpath *w)
@@ -628,7 +521,7 @@ static int path_touch(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen
         f = c->hold[0];
         w->held[0] = 1;
     } else {
-        rc = get_page(c, t, t->root, t->root_tag, t->depth, &f);
+        rc = pdb_bt_get_page(c, t, t->root, t->root_tag, t->depth, &f);
         if (rc) return rc;
         rc = pdb_pager_touch(c->p, &f, &moved);
         if (rc) {
@@ -641,7 +534,7 @@ static int path_touch(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen
     w->f[w->n++] = f;
     for (uint32_t level = t->depth; level > 1; level--) {
         uint8_t *d = f->data;
-        unsigned i = rightmost ? n_count(d) - 1 : branch_search(d, key, klen);
+        unsigned i = rightmost ? n_count(d) - 1 : pdb_bt_branch_search(d, key, klen);
         w->idx[w->n - 1] = i;
         pdb_frame *ch;
         pdb_cell cl;
@@ -654,7 +547,7 @@ static int path_touch(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen
             ch = c->hold[w->n];
             w->held[w->n] = 1;
         } else {
-            rc = get_page(c, t, cpg, cl.child_tag, level - 1, &ch);
+            rc = pdb_bt_get_page(c, t, cpg, cl.child_tag, level - 1, &ch);
             if (rc) return rc;
             rc = pdb_pager_touch(c->p, &ch, &moved);
             if (rc) {
@@ -689,14 +582,14 @@ static int path_find(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen,
             f = c->hold[w->n];
             w->held[w->n] = 1;
         } else {
-            int rc = get_page(c, t, pg, tag, (int)level, &f);
+            int rc = pdb_bt_get_page(c, t, pg, tag, (int)level, &f);
             if (rc) return rc;
             w->held[w->n] = 0;
         }
         w->from[w->n] = pg;
         w->f[w->n++] = f;
         if (level == 1) return PAGEDB_OK;
-        unsigned i = branch_search(f->data, key, klen);
+        unsigned i = pdb_bt_branch_search(f->data, key, klen);
         w->idx[w->n - 1] = i;
         pdb_cell cl;
         branch_cell(f->data, i, &cl);
@@ -719,17 +612,6 @@ static int path_cow(pdb_btctx *c, pdb_tree *t, wpath *w)
         else br_set_child(w->f[i - 1]->data, w->idx[i - 1], w->f[i]->pgno);
     }
     return PAGEDB_OK;
-}
-
-/* Build a branch cell into buf; returns its size. */
-static size_t make_branch_cell(uint8_t *buf, uint64_t child, const uint8_t *tag, const uint8_t *k, size_t kl)
-{
-    pdb_put64(buf + PDB_BRANCH_CHILD, child);
-    if (tag) memcpy(buf + PDB_BRANCH_TAG, tag, PDB_TAG_BYTES);
-    else memset(buf + PDB_BRANCH_TAG, 0, PDB_TAG_BYTES);
-    pdb_put16(buf + PDB_BRANCH_KLEN, (uint16_t)kl);
-    if (kl) memcpy(buf + PDB_BRANCH_KEY, k, kl);
-    return PDB_BRANCH_FIXED + kl;
 }
 
 /*
@@ -805,8 +687,8 @@ static int split_insert(pdb_btctx *c, pdb_tree *t, pdb_frame *f, unsigned pos, c
         refs[s].n = make_branch_cell(first, rc1.child, rc1.child_tag, NULL, 0);
         refs[s].p = first;
     }
-    node_build(rf->data, ps, refs + s, cnt - s);
-    node_build(d, ps, refs, s);
+    pdb_bt_node_build(rf->data, ps, refs + s, cnt - s);
+    pdb_bt_node_build(d, ps, refs, s);
     *rightp = rf;
     return PAGEDB_OK;
 }
@@ -816,7 +698,7 @@ static int path_insert(pdb_btctx *c, pdb_tree *t, wpath *w, unsigned pos, const 
                        int append)
 {
     uint32_t ps = pdb_pager_page_size(c->p);
-    int rc = ensure_wbuf(c, 2 * (pdb_bt_max_key(ps) + PDB_BRANCH_FIXED + 64));
+    int rc = pdb_bt_ensure_wbuf(c, 2 * (pdb_bt_max_key(ps) + PDB_BRANCH_FIXED + 64));
     if (rc) return rc;
     uint8_t *cellbuf = c->wbuf + c->wcap - 2 * (pdb_bt_max_key(ps) + PDB_BRANCH_FIXED + 64);
     uint8_t *sep = cellbuf + pdb_bt_max_key(ps) + PDB_BRANCH_FIXED + 64;
@@ -876,7 +758,7 @@ int pdb_bt_put(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, const
                unsigned flags)
 {
     uint32_t ps = pdb_pager_page_size(c->p);
-    int rc = ensure_wbuf(c, 0);
+    int rc = pdb_bt_ensure_wbuf(c, 0);
     if (rc) return rc;
     /* the largest leaf cell: a maximum key (< 65536 / 3 bytes on 64 KiB pages) with an
        overflow reference, or an inline cell (< a quarter page) */
@@ -938,7 +820,7 @@ int pdb_bt_put(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, const
                 return rc;
             }
         }
-        node_remove(d, pos);
+        pdb_bt_node_remove(d, pos);
         t->entries--;
     }
     rc = build_leaf_cell(c, t, key, klen, val, vlen, cell, &cs);
@@ -985,7 +867,7 @@ static int rebalance(pdb_btctx *c, pdb_tree *t, wpath *w, int lvl)
             }
             return PAGEDB_OK;
         }
-        if (node_used(d) >= capacity(ps) / 4) return PAGEDB_OK;
+        if (pdb_bt_node_used(d) >= capacity(ps) / 4) return PAGEDB_OK;
         pdb_frame *pf = w->f[lvl - 1];
         uint8_t *pd = pf->data;
         unsigned pi = w->idx[lvl - 1], pn = n_count(pd);
@@ -993,7 +875,7 @@ static int rebalance(pdb_btctx *c, pdb_tree *t, wpath *w, int lvl)
         unsigned si = pi > 0 ? pi - 1 : pi + 1;
         int level = t->depth - lvl; /* tree level of f: 1 = leaf */
         pdb_frame *sf;
-        int rc = get_page(c, t, br_child(pd, si), br_tag(pd, si), level, &sf);
+        int rc = pdb_bt_get_page(c, t, br_child(pd, si), br_tag(pd, si), level, &sf);
         if (rc) return rc;
         int moved;
         rc = pdb_pager_touch(c->p, &sf, &moved);
@@ -1005,7 +887,7 @@ static int rebalance(pdb_btctx *c, pdb_tree *t, wpath *w, int lvl)
         pdb_frame *lf = si < pi ? sf : f, *rf = si < pi ? f : sf;
         unsigned ri = si < pi ? pi : si; /* parent index of the right node */
         int leaf = n_leaf(d);
-        size_t need = node_used(lf->data) + node_used(rf->data);
+        size_t need = pdb_bt_node_used(lf->data) + pdb_bt_node_used(rf->data);
         pdb_cell sep;
         branch_cell(pd, ri, &sep);
         const uint8_t *sk = sep.key;
@@ -1016,7 +898,7 @@ static int rebalance(pdb_btctx *c, pdb_tree *t, wpath *w, int lvl)
             return PAGEDB_OK;
         }
         /* merge right into left */
-        rc = ensure_wbuf(c, PDB_BRANCH_FIXED + skl);
+        rc = pdb_bt_ensure_wbuf(c, PDB_BRANCH_FIXED + skl);
         if (rc) {
             pdb_pager_unpin(c->p, sf);
             return rc;
@@ -1044,9 +926,9 @@ static int rebalance(pdb_btctx *c, pdb_tree *t, wpath *w, int lvl)
             refs[ln].n = make_branch_cell(firstcell, r0.child, r0.child_tag, sk, skl);
             refs[ln].p = firstcell;
         }
-        node_build(lf->data, ps, refs, ln + rn);
+        pdb_bt_node_build(lf->data, ps, refs, ln + rn);
         uint64_t rpg = rf->pgno;
-        node_remove(pd, ri);
+        pdb_bt_node_remove(pd, ri);
         rc = pdb_pager_free(c->p, rpg);
         t->pages--;
         if (rf == f) {
@@ -1065,7 +947,7 @@ static int rebalance(pdb_btctx *c, pdb_tree *t, wpath *w, int lvl)
 int pdb_bt_del(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen)
 {
     if (!t->root) return PAGEDB_ENOTFOUND;
-    int rc = ensure_wbuf(c, 0);
+    int rc = pdb_bt_ensure_wbuf(c, 0);
     if (rc) return rc;
     /* one descent: find the leaf, and copy the path only if the key is there (an absent
        key touches no page) */
@@ -1095,7 +977,7 @@ int pdb_bt_del(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen)
     leaf_cell(d, pos, &old);
     if (old.overflow) rc = ovf_free(c, t, w.from[w.n - 1], old.val, old.vlen);
     if (!rc) {
-        node_remove(d, pos);
+        pdb_bt_node_remove(d, pos);
         t->entries--;
         uint64_t pages = t->pages, root = t->root;
         rc = rebalance(c, t, &w, w.n - 1);
@@ -1151,7 +1033,7 @@ static int flush_collect(pdb_btctx *c, pdb_tree *t, uint64_t pg, uint32_t level,
     int rc = flush_push(l, pg, level);
     if (rc || level == 1) return rc;
     pdb_frame *f;
-    rc = get_page(c, t, pg, NULL, (int)level, &f);
+    rc = pdb_bt_get_page(c, t, pg, NULL, (int)level, &f);
     if (rc) return rc;
     unsigned n = n_count(f->data);
     for (unsigned i = 0; i < n && !rc; i++) {
@@ -1173,7 +1055,7 @@ static int flush_cmp(const void *a, const void *b)
 static int flush_branch(pdb_btctx *c, pdb_tree *t, uint64_t pg, uint32_t level, uint8_t tag_out[PDB_TAG_BYTES])
 {
     pdb_frame *f;
-    int rc = get_page(c, t, pg, NULL, (int)level, &f);
+    int rc = pdb_bt_get_page(c, t, pg, NULL, (int)level, &f);
     if (rc) return rc;
     unsigned n = n_count(f->data);
     for (unsigned i = 0; i < n && !rc; i++) {
@@ -1327,7 +1209,7 @@ int pdb_bt_free_all(pdb_btctx *c, pdb_tree *t)
 static int cur_leaf(pdb_cur *cu, pdb_frame **f)
 {
     uint32_t l = cu->depth - 1;
-    return get_page(cu->c, cu->t, cu->pg[l], cu->tag[l], 1, f);
+    return pdb_bt_get_page(cu->c, cu->t, cu->pg[l], cu->tag[l], 1, f);
 }
 
 /* Descend from path level lvl (whose pg/tag are set) choosing first (dir > 0) or last
@@ -1337,7 +1219,7 @@ static int cur_descend_edge(pdb_cur *cu, uint32_t lvl, int dir)
     for (;; lvl++) {
         pdb_frame *f;
         int level = (int)(cu->depth - lvl);
-        int rc = get_page(cu->c, cu->t, cu->pg[lvl], cu->tag[lvl], level, &f);
+        int rc = pdb_bt_get_page(cu->c, cu->t, cu->pg[lvl], cu->tag[lvl], level, &f);
         if (rc) return rc;
         unsigned n = n_count(f->data);
         int i = dir > 0 ? 0 : (int)n - 1;
@@ -1362,7 +1244,7 @@ static int cur_step(pdb_cur *cu, int dir)
     uint32_t leaf = cu->depth - 1;
     for (int lvl = (int)leaf - 1; lvl >= 0; lvl--) {
         pdb_frame *f;
-        int rc = get_page(cu->c, cu->t, cu->pg[lvl], cu->tag[lvl], (int)(cu->depth - (uint32_t)lvl), &f);
+        int rc = pdb_bt_get_page(cu->c, cu->t, cu->pg[lvl], cu->tag[lvl], (int)(cu->depth - (uint32_t)lvl), &f);
         if (rc) return rc;
         int n = (int)n_count(f->data), ni = cu->idx[lvl] + dir;
         if (ni >= 0 && ni < n) {
@@ -1428,10 +1310,10 @@ int pdb_cur_seek(pdb_cur *cu, const uint8_t *key, size_t klen, int mode)
     for (uint32_t lvl = 0;; lvl++) {
         pdb_frame *f;
         int level = (int)(t->depth - lvl);
-        int rc = get_page(cu->c, t, cu->pg[lvl], cu->tag[lvl], level, &f);
+        int rc = pdb_bt_get_page(cu->c, t, cu->pg[lvl], cu->tag[lvl], level, &f);
         if (rc) return rc;
         if (level > 1) {
-            unsigned i = branch_search(f->data, key, klen);
+            unsigned i = pdb_bt_branch_search(f->data, key, klen);
             cu->idx[lvl] = (int)i;
             pdb_cell cl;
             branch_cell(f->data, i, &cl);
@@ -1546,310 +1428,4 @@ void pdb_cur_free(pdb_cur *cu)
     free(cu->val);
     cu->key = cu->val = NULL;
     cu->kcap = cu->vcap = 0;
-}
-
-/* ======================================================================================
- * Relocation walk for compaction (FORMAT.md §12.3, driven by core/compact.c): cells are
- * read through pdb_cell_parse (node.h) like everywhere above.
- * ====================================================================================== */
-
-/* The key (leaf) or separator (branch) of the cell at offset off of node d (node.h). */
-static void cell_key(const uint8_t *d, unsigned off, int leaf, const uint8_t **k, size_t *kl)
-{
-    pdb_cell c;
-    pdb_cell_parse(d, off, leaf, &c);
-    *k = c.key;
-    *kl = c.klen;
-}
-
-/* Rewrite a leaf's overflow runs that have a page >= r->target into newly allocated runs
-   (chunks of up to 64 pages: read, authenticate, re-seal). *fp (the leaf, pinned) is
-   touched first (it may move: the caller compares page numbers). */
-static int reloc_ovf(pdb_btctx *c, pdb_tree *t, pdb_bt_reloc *r, pdb_frame **fp)
-{
-    uint32_t ps = pdb_pager_page_size(c->p);
-    unsigned n = n_count((*fp)->data);
-    for (unsigned i = 0; i < n; i++) {
-        const uint8_t *d = (*fp)->data;
-        unsigned off = n_slot(d, i);
-        pdb_cell cl;
-        pdb_cell_parse(d, off, 1, &cl);
-        if (!cl.overflow) continue;
-        size_t kl = cl.klen, vlen = cl.vlen;
-        const uint8_t *ref = cl.val;
-        int rc = ovf_check(c, (*fp)->pgno, ref, vlen);
-        if (rc) return rc;
-        uint32_t np = ovf_pages(ps, vlen);
-        uint64_t first = pdb_get64(ref + PDB_OVF_FIRST);
-        if (first + np <= r->target) continue;
-        uint8_t oldref[16];
-        memcpy(oldref, ref + PDB_OVF_TAG, PDB_TAG_BYTES);
-        uint8_t *tags = malloc((size_t)np * 32);
-        if (!tags) return PAGEDB_ENOMEM;
-        uint64_t nf = 0;
-        rc = pdb_pager_alloc_run(c->p, np, &nf);
-        for (uint32_t done = 0; done < np && !rc;) {
-            uint32_t k = np - done < 64 ? np - done : 64;
-            rc = ensure(&c->vbuf, &c->vcap, (size_t)k * ps, 1);
-            if (!rc) rc = pdb_pager_read_run(c->p, t->realm, first + done, k, 0, c->vbuf, tags + (size_t)done * 16);
-            for (uint32_t j = 0; j < k && !rc; j++)
-                if (c->vbuf[(size_t)j * ps] != PDB_KIND_OVERFLOW)
-                    rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)(first + done + j),
-                                 c->vbuf[(size_t)j * ps], PDB_KIND_OVERFLOW);
-            if (!rc)
-                rc = pdb_pager_write_run(c->p, t->realm, PDB_KIND_OVERFLOW, nf + done, k, c->vbuf,
-                                         tags + (size_t)np * 16 + (size_t)done * 16);
-            done += k;
-        }
-        uint8_t tg[16];
-        if (!rc) {
-            run_tag(tg, tags, np);
-            if (pdb_tag_cmp(tg, oldref) != 0)
-                rc = pdb_err(PAGEDB_EAUTH, "overflow pages %llu..%llu: tags do not match the leaf's record",
-                             (unsigned long long)first, (unsigned long long)(first + np - 1));
-        }
-        int moved;
-        if (!rc) rc = pdb_pager_touch(c->p, fp, &moved);
-        if (!rc) {
-            if (moved) r->moved++;
-            uint8_t *wd = (*fp)->data; /* the copy has the same layout: off still names the cell */
-            uint8_t *wref = wd + off + PDB_LEAF_KEY + kl;
-            pdb_put64(wref + PDB_OVF_FIRST, nf);
-            run_tag(wref + PDB_OVF_TAG, tags + (size_t)np * 16, np);
-            for (uint32_t j = 0; j < np && !rc; j++) rc = pdb_pager_free(c->p, first + j);
-            r->moved += np;
-        }
-        free(tags);
-        if (rc) return rc;
-    }
-    return PAGEDB_OK;
-}
-
-/* Leaves that do not fit one page together: move the first cells of the right leaf *rfp
-   (child i+1) to the end of *lf (child i) while *lf stays within 15/16 of a page, and
-   give the parent the new separator (the shortest prefix of the right leaf's new first
-   key above the left leaf's new last key, §5.2). Skipped when *lf is that full already,
-   when the right leaf would be left empty, or when the parent cannot hold the longer
-   separator. f (the parent) is owned; both leaves are touched (their parent's child
-   numbers updated). */
-static int reloc_shift(pdb_btctx *c, pdb_bt_reloc *r, pdb_frame *f, unsigned i, pdb_frame **lf, pdb_frame **rfp)
-{
-    uint32_t ps = pdb_pager_page_size(c->p);
-    size_t lim = capacity(ps) * 15 / 16, lu = node_used((*lf)->data);
-    const uint8_t *rd = (*rfp)->data;
-    unsigned rn = n_count(rd), k = 0;
-    size_t add = 0;
-    while (k + 1 < rn) {
-        size_t cs = cell_size_at(rd, n_slot(rd, k), 1) + 2;
-        if (lu + add + cs > lim) break;
-        add += cs;
-        k++;
-    }
-    if (k == 0) return PAGEDB_OK;
-    const uint8_t *ak, *bk, *ok;
-    size_t al, bl, ol;
-    cell_key(rd, n_slot(rd, k - 1), 1, &ak, &al);
-    cell_key(rd, n_slot(rd, k), 1, &bk, &bl);
-    size_t pl = 0;
-    while (pl < al && pl < bl && ak[pl] == bk[pl]) pl++;
-    pl++; /* keys strictly increase: b differs from a at pl-1, or a is a proper prefix of b */
-    if (pl > bl) pl = bl;
-    cell_key(f->data, n_slot(f->data, i + 1), 0, &ok, &ol);
-    if (node_used(f->data) + pl > capacity(ps) + ol) return PAGEDB_OK;
-    int rc = ensure_wbuf(c, ps + PDB_BRANCH_FIXED + bl);
-    int moved;
-    if (!rc) rc = pdb_pager_touch(c->p, lf, &moved);
-    if (rc) return rc;
-    if (moved) {
-        br_set_child(f->data, i, (*lf)->pgno);
-        r->moved++;
-    }
-    if ((rc = pdb_pager_touch(c->p, rfp, &moved)) != 0) return rc;
-    if (moved) {
-        br_set_child(f->data, i + 1, (*rfp)->pgno);
-        r->moved++;
-    }
-    uint8_t *lcopy = c->wbuf, *rcopy = c->wbuf + ps;
-    cellref *refs = (cellref *)(c->wbuf + 2 * (size_t)ps);
-    uint8_t *pcopy = c->wbuf + 2 * (size_t)ps + (ps / 2 + 2) * sizeof(cellref), *ncell = pcopy + ps;
-    memcpy(lcopy, (*lf)->data, ps);
-    memcpy(rcopy, (*rfp)->data, ps);
-    unsigned ln = n_count(lcopy);
-    for (unsigned j = 0; j < ln; j++) {
-        refs[j].p = lcopy + n_slot(lcopy, j);
-        refs[j].n = cell_size_at(lcopy, n_slot(lcopy, j), 1);
-    }
-    for (unsigned j = 0; j < k; j++) {
-        refs[ln + j].p = rcopy + n_slot(rcopy, j);
-        refs[ln + j].n = cell_size_at(rcopy, n_slot(rcopy, j), 1);
-    }
-    node_build((*lf)->data, ps, refs, ln + k);
-    for (unsigned j = k; j < rn; j++) {
-        refs[j - k].p = rcopy + n_slot(rcopy, j);
-        refs[j - k].n = cell_size_at(rcopy, n_slot(rcopy, j), 1);
-    }
-    node_build((*rfp)->data, ps, refs, rn - k);
-    /* the parent with cell i+1's key replaced (child number and tag kept) */
-    cell_key(rcopy, n_slot(rcopy, k), 1, &bk, &bl);
-    memcpy(pcopy, f->data, ps);
-    unsigned pn = n_count(pcopy);
-    for (unsigned j = 0; j < pn; j++) {
-        refs[j].p = pcopy + n_slot(pcopy, j);
-        refs[j].n = cell_size_at(pcopy, n_slot(pcopy, j), 0);
-    }
-    const uint8_t *oc = pcopy + n_slot(pcopy, i + 1);
-    refs[i + 1].n = make_branch_cell(ncell, pdb_get64(oc + PDB_BRANCH_CHILD), oc + PDB_BRANCH_TAG, bk, pl);
-    refs[i + 1].p = ncell;
-    node_build(f->data, ps, refs, pn);
-    r->merged++;
-    return PAGEDB_OK;
-}
-
-/* Merge leaf child i+1 of the owned branch f into child *lf (child i, pinned) when their
-   cells fit one page; *merged = 1 then (cell i+1 is gone from f, its page freed). */
-static int reloc_merge(pdb_btctx *c, pdb_tree *t, pdb_bt_reloc *r, pdb_frame *f, unsigned i, pdb_frame **lf, int *merged)
-{
-    uint32_t ps = pdb_pager_page_size(c->p);
-    *merged = 0;
-    pdb_frame *rf;
-    int rc = get_page(c, t, br_child(f->data, i + 1), br_tag(f->data, i + 1), 1, &rf);
-    if (rc) return rc;
-    r->read++;
-    if (node_used((*lf)->data) + node_used(rf->data) > capacity(ps)) {
-        int rc2 = reloc_shift(c, r, f, i, lf, &rf);
-        pdb_pager_unpin(c->p, rf);
-        return rc2;
-    }
-    int moved;
-    rc = ensure_wbuf(c, 0);
-    if (!rc) rc = pdb_pager_touch(c->p, lf, &moved);
-    if (rc) {
-        pdb_pager_unpin(c->p, rf);
-        return rc;
-    }
-    if (moved) {
-        br_set_child(f->data, i, (*lf)->pgno);
-        r->moved++;
-    }
-    uint8_t *lcopy = c->wbuf, *rcopy = c->wbuf + ps;
-    memcpy(lcopy, (*lf)->data, ps);
-    memcpy(rcopy, rf->data, ps);
-    unsigned ln = n_count(lcopy), rn = n_count(rcopy);
-    cellref *refs = (cellref *)(c->wbuf + 2 * (size_t)ps);
-    for (unsigned j = 0; j < ln; j++) {
-        refs[j].p = lcopy + n_slot(lcopy, j);
-        refs[j].n = cell_size_at(lcopy, n_slot(lcopy, j), 1);
-    }
-    for (unsigned j = 0; j < rn; j++) {
-        refs[ln + j].p = rcopy + n_slot(rcopy, j);
-        refs[ln + j].n = cell_size_at(rcopy, n_slot(rcopy, j), 1);
-    }
-    node_build((*lf)->data, ps, refs, ln + rn);
-    uint64_t rpg = rf->pgno;
-    pdb_pager_unpin(c->p, rf);
-    node_remove(f->data, i + 1);
-    rc = pdb_pager_free(c->p, rpg);
-    t->pages--;
-    r->merged++;
-    *merged = 1;
-    return rc;
-}
-
-/* Walk the subtree of *fp (pinned, at tree level `level`, 1 = leaf) from r's resume key. */
-static int reloc_sub(pdb_btctx *c, pdb_tree *t, pdb_bt_reloc *r, pdb_frame **fp, uint32_t level, int *stop)
-{
-    int moved, rc;
-    if ((*fp)->pgno >= r->target) {
-        rc = pdb_pager_touch(c->p, fp, &moved);
-        if (rc) return rc;
-        if (moved) r->moved++;
-    }
-    if (level == 1) return reloc_ovf(c, t, r, fp);
-    unsigned i = r->resume_len ? branch_search((*fp)->data, r->resume, r->resume_len) : 0;
-    int first = 1;
-    while (i < n_count((*fp)->data)) {
-        if (!first && (r->moved >= r->max_moved || r->read >= r->max_read)) {
-            const uint8_t *k;
-            size_t kl;
-            cell_key((*fp)->data, n_slot((*fp)->data, i), 0, &k, &kl);
-            memcpy(r->resume, k, kl);
-            r->resume_len = kl;
-            *stop = 1;
-            return PAGEDB_OK;
-        }
-        first = 0;
-        uint64_t cpg = br_child((*fp)->data, i);
-        pdb_frame *ch;
-        rc = get_page(c, t, cpg, br_tag((*fp)->data, i), (int)level - 1, &ch);
-        if (rc) return rc;
-        r->read++;
-        rc = reloc_sub(c, t, r, &ch, level - 1, stop);
-        if (!rc && ch->pgno != cpg) {
-            rc = pdb_pager_touch(c->p, fp, &moved);
-            if (!rc) {
-                if (moved) r->moved++;
-                br_set_child((*fp)->data, i, ch->pgno);
-            }
-        }
-        /* merge the following leaves into this one while they fit (FORMAT.md §12.3) */
-        while (!rc && !*stop && level == 2 && r->merge && i + 1 < n_count((*fp)->data)) {
-            int merged;
-            rc = pdb_pager_touch(c->p, fp, &moved);
-            if (rc) break;
-            if (moved) r->moved++;
-            rc = reloc_merge(c, t, r, *fp, i, &ch, &merged);
-            if (!merged) break;
-            /* the merged cells' overflow runs were not walked yet (ch is owned: it stays) */
-            if (!rc) rc = reloc_ovf(c, t, r, &ch);
-        }
-        pdb_pager_unpin(c->p, ch);
-        if (rc || *stop) return rc;
-        r->resume_len = 0; /* every later child lies wholly after the resume key */
-        i++;
-    }
-    return PAGEDB_OK;
-}
-
-int pdb_bt_relocate(pdb_btctx *c, pdb_tree *t, pdb_bt_reloc *r)
-{
-    hold_drop(c); /* pages are moved and freed below: the held path may not survive */
-    r->done = 0;
-    if (!t->root) {
-        r->done = 1;
-        return PAGEDB_OK;
-    }
-    if (t->depth == 0 || t->depth > PDB_MAX_DEPTH) return pdb_err(PAGEDB_ECORRUPT, "tree depth %u invalid", t->depth);
-    uint64_t moved0 = r->moved, merged0 = r->merged;
-    pdb_frame *f;
-    int rc = get_page(c, t, t->root, t->root_tag, (int)t->depth, &f);
-    if (rc) return rc;
-    r->read++;
-    int stop = 0;
-    rc = reloc_sub(c, t, r, &f, t->depth, &stop);
-    if (!rc && f->pgno != t->root) t->root = f->pgno;
-    /* a root branch left with one child (its leaves merged into one) is collapsed */
-    while (!rc && t->depth > 1 && n_count(f->data) == 1) {
-        uint64_t ch = br_child(f->data, 0);
-        uint8_t ctag[16];
-        memcpy(ctag, br_tag(f->data, 0), 16);
-        rc = pdb_pager_free(c->p, f->pgno);
-        pdb_pager_unpin(c->p, f);
-        f = NULL;
-        if (rc) break;
-        t->pages--;
-        t->root = ch;
-        memcpy(t->root_tag, ctag, 16);
-        t->depth--;
-        rc = get_page(c, t, t->root, t->root_tag, (int)t->depth, &f);
-    }
-    if (f) pdb_pager_unpin(c->p, f);
-    if (r->moved != moved0 || r->merged != merged0) {
-        t->dirty = 1;
-        t->mod++;
-    }
-    if (!rc && !stop) {
-        r->done = 1;
-        r->resume_len = 0;
-    }
-    return rc;
 }

@@ -54,9 +54,10 @@ typedef struct pdb_memo_ent {
  * cursor) skips the pager's mutex and hash table. A read transaction's snapshot never
  * changes, so a page number names one page for its whole life; a hit still checks the
  * realm and the tag the parent records. A frame returned by a read transaction's
- * get_page is valid until the next get_page on the same context (the memo may replace
- * it); writers do not use the memo. Size: nframes / 64 slots (at most 1,024; none below 8);
- * all memos together pin at most nframes / 8 frames (pdb_pager_memo_reserve).
+ * pdb_bt_get_page (btree_int.h) is valid until the next pdb_bt_get_page on the same
+ * context (the memo may replace it); writers do not use the memo. Size: nframes / 64 slots
+ * (at most 1,024; none below 8); all memos together pin at most nframes / 8 frames
+ * (pdb_pager_memo_reserve).
  */
 typedef struct pdb_btctx {
     pdb_pager *p;
@@ -152,7 +153,7 @@ int pdb_cur_prev(pdb_cur *cu);
 int pdb_cur_get(pdb_cur *cu, pagedb_val *key, pagedb_val *val);
 void pdb_cur_free(pdb_cur *cu);
 
-/* ---- relocation walk (compaction, FORMAT.md §12.3) ---- */
+/* ---- relocation walk (compaction, FORMAT.md §12.3; btree_reloc.c) ---- */
 
 /** State of one relocation walk over a tree (in/out). */
 typedef struct pdb_bt_reloc {

@@ -7,7 +7,7 @@
  * last committed step and the next pagedb_compact resumes from the record.
  *
  * Phases (§12.1): 1 relocating tables (cursor: table name + resume key; the walk is
- * pdb_bt_relocate in btree.c), 2 relocating the catalog, 3 shrinking (pdb_pager_shrink:
+ * pdb_bt_relocate in btree_reloc.c), 2 relocating the catalog, 3 shrinking (pdb_pager_shrink:
  * the page count drops over the free tail; the commit writes the shrink mark), 4
  * settling (an empty step so both header slots record the shrunk count), 5 truncating the
  * file at the start of the step's write transaction (writer lock held) and deleting the

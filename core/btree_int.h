@@ -5,11 +5,12 @@
  * compaction relocation walk, FORMAT.md §12.3). The public surface is btree.h; the node
  * layout and the one cell parser, pdb_cell_parse, are node.h.
  *
- * The small accessors and the helpers on the lookup path are static inline here, so each
- * file compiles them as when they were private to btree.c; the larger helpers are defined
- * once in btree.c under a pdb_bt_ name and declared at the end. All of them trust the
- * node: they are used on pages that passed pdb_bt_check_node (btree.h) and on nodes the
- * tree builds itself. None takes a lock: a pdb_btctx belongs to one transaction.
+ * The small accessors and helpers are static inline here, so each file compiles them as
+ * when they were private to btree.c (the compiler inlined them there already; pdb_bt_get
+ * compiles to the same instructions); the larger helpers are defined once in btree.c
+ * under a pdb_bt_ name and declared at the end. All of them trust the node: they are used
+ * on pages that passed pdb_bt_check_node (btree.h) and on nodes the tree builds itself.
+ * None takes a lock: a pdb_btctx belongs to one transaction.
  */
 #ifndef PAGEDB_BTREE_INT_H
 #define PAGEDB_BTREE_INT_H
@@ -171,9 +172,10 @@ int pdb_bt_ensure_wbuf(pdb_btctx *c, size_t extra);
 int pdb_bt_ovf_check(pdb_btctx *c, uint64_t leaf, const uint8_t *ref, size_t vlen);
 /**
  * Pin page pg of t at tree level `level` (1 = leaf, else branch), authenticated against
- * tag (NULL: not checked) and checked for its kind, through the read memo in read
- * transactions (btree.h). Release with pdb_pager_unpin in a writer. Errors: those of
- * pdb_pager_get (EAUTH, ECORRUPT, EIO, ENOMEM).
+ * the parent's tag (NULL only as pdb_pager_get allows it) and checked for its kind;
+ * through the page memo in read transactions (btree.h). A writer releases it with
+ * pdb_pager_unpin (a reader through btree.c's put_page: a memo frame keeps the memo's
+ * pin). Errors: those of pdb_pager_get (ECORRUPT, EAUTH, EIO, ENOMEM).
  */
 int pdb_bt_get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, int level, pdb_frame **f);
 

@@ -2,7 +2,8 @@
  * owner.ts — the owning side of a database shared by several browser contexts (tabs.ts).
  *
  * The tab that holds the database's owner Web Lock runs the engine in its dedicated worker
- * (worker.ts, OPFS access handles) and serves every context that opened the same database:
+ * (worker.ts, OPFS access handles) — or, when the owner is itself a dedicated worker, in
+ * its own thread (local.ts: no message hop) — and serves every context that opened the same database:
  * itself and the other tabs and the service worker, each as a {@link Session}. A session's
  * calls are the protocol ops of protocol.ts with the session's own numbering; the owner
  *
@@ -28,7 +29,8 @@
  * freeze, crash) they are never answered and the client decides (tabs.ts: a commit in
  * flight becomes UNKNOWN_OUTCOME, never a silent replay).
  *
- * Thread-safety: main thread of the owning tab; one Owner per open database per tab.
+ * Thread-safety: main thread of the owning context (tab or dedicated worker); one Owner per
+ * open database per context.
  */
 import { Coalescer } from './batch.js';
 import { PagedbError, ErrorCode } from './errors.js';
@@ -71,10 +73,16 @@ const OPEN_BACKOFF_MS = [250, 1000];
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** A started worker with the database open in it. */
+/**
+ * The database open for the owner: in a worker it started (worker.ts), or in this thread
+ * when the owner is itself a dedicated worker (local.ts). `end` lets it go: terminates the
+ * worker, or releases this thread's OPFS handles.
+ */
 interface Conn {
-  worker: Worker;
   ep: Coalescer;
+  end(): void;
+  /** True when the engine runs in this thread. */
+  local: boolean;
 }
 
 /**
@@ -86,8 +94,16 @@ interface Conn {
  * worker, so nothing is left holding a handle.
  */
 async function connect(name: string, options: OpenOptions, onDead: (e: PagedbError) => void): Promise<Conn> {
+  // a dedicated worker runs the engine itself (local.ts, loaded only here: a tab's first
+  // load does not carry it); the test-only testFaults stay in worker.ts
+  const local = !options.testFaults && 'DedicatedWorkerGlobalScope' in globalThis ? await import('./local.js') : undefined;
+  const here = local?.canRunLocally() ? local : undefined;
   for (let attempt = 0; ; attempt++) {
     try {
+      if (here) {
+        const e = await here.openLocal(name, options);
+        return { ep: e.ep, end: () => e.release(new PagedbError(ErrorCode.EIO, 'the owner stopped')), local: true };
+      }
       return await connectOnce(name, options, onDead);
     } catch (e) {
       if (!(e instanceof PagedbError) || e.code !== ErrorCode.EBUSY || attempt >= OPEN_BACKOFF_MS.length) throw e;
@@ -122,7 +138,7 @@ async function connectOnce(name: string, options: OpenOptions, onDead: (e: Paged
     throw e;
   }
   opened = true;
-  return { worker, ep };
+  return { ep, end: () => worker.terminate(), local: false };
 }
 
 /** The database served to every context that opened it (see the file header). */
@@ -173,6 +189,11 @@ export class Owner {
   /** Session `id`, if open. */
   find(id: string): Session | undefined {
     return this.sessions.get(id);
+  }
+
+  /** True when the engine runs in this thread (the owner is a dedicated worker: local.ts). */
+  get local(): boolean {
+    return this.conn.local;
   }
 
   /** Number of open sessions (for tests). */
@@ -243,7 +264,7 @@ export class Owner {
     } catch {
       /* the worker is terminated below either way */
     }
-    this.conn.worker.terminate();
+    this.conn.end();
   }
 
   /**
@@ -254,7 +275,7 @@ export class Owner {
   kill(): void {
     this.stopped = true;
     for (const s of [...this.sessions.values()]) s.stop(true);
-    this.conn.worker.terminate();
+    this.conn.end();
     this.conn.ep.fail(new PagedbError(ErrorCode.EIO, 'the owner stopped'));
   }
 }

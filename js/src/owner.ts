@@ -34,7 +34,7 @@
  */
 import { Coalescer } from './batch.js';
 import { PagedbError, ErrorCode } from './errors.js';
-import type { CommitResult, Op, OpArgs } from './protocol.js';
+import type { CommitResult, Endpoint, Op, OpArgs } from './protocol.js';
 import type { OpenOptions } from './types.js';
 import type { WireAnswers } from './wire.js';
 
@@ -79,7 +79,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * worker, or releases this thread's OPFS handles.
  */
 interface Conn {
-  ep: Coalescer;
+  ep: Endpoint & { fail(e: PagedbError): void };
   end(): void;
   /** True when the engine runs in this thread. */
   local: boolean;

@@ -84,6 +84,43 @@ test('open() in a dedicated worker runs the engine in that worker; errors, subsc
   expect(r.reread).toBe('v49');
 });
 
+test('segments through the in-thread engine: create (async OPFS file), append, link, read, delete removes the file', async ({ context }) => {
+  const { w } = await openWorker(context, 'wkseg');
+  expect(await where(w)).toBe('this-thread');
+  const r = await w.evaluate(async () => {
+    const s = self as any, db = s.db;
+    const files = async () => {
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('wkseg');
+      const names: string[] = [];
+      for await (const [n] of (dir as any).entries()) names.push(n);
+      return names.sort();
+    };
+    const before = await files();
+    const src = new Uint8Array(300_000).map((_, i) => (i * 31) & 255);
+    // two creates and appends issued together (the creates queue behind each other)
+    const [a, b] = await Promise.all([db.segments.create(), db.segments.create()]);
+    await Promise.all([a.append(src), b.append(src.subarray(0, 1000))]);
+    await a.seal();
+    await b.seal();
+    await db.write((tx: any) => { tx.segments.link(a.id, 'a'); tx.segments.link(b.id, 'b'); });
+    const back = await a.read(1000, 5000);
+    const same = back.every((x: number, i: number) => x === src[1000 + i]);
+    await a.close();
+    await b.close();
+    const linked = (await db.segments.list()).length;
+    const withSegs = await files();
+    await db.segments.delete(b.id);
+    const after = await files(); // removed once delete resolved (deferred OPFS removal settled)
+    return { before, withSegs, after, same, linked, left: (await db.segments.list()).length, verify: await db.verify() };
+  });
+  expect(r.same).toBe(true);
+  expect(r.linked).toBe(2);
+  expect(r.left).toBe(1);
+  expect(r.withSegs.length).toBe(r.before.length + 2);
+  expect(r.after.length).toBe(r.before.length + 1);
+  expect(r.verify).toBeGreaterThan(0);
+});
+
 test('a tab owns the database: a dedicated worker opening it becomes its client; closing the tab hands it to the worker', async ({ context }) => {
   const tab = await openTab(context, 'wk2');
   expect(await tabWhere(tab)).toBe('worker');

@@ -173,7 +173,7 @@ export function pagedbPromise(d, o, client = false, inWorker = false) {
   let db, transport;
   const CHUNK = 1000;
   const how = inWorker
-    ? `pagedb promise API (open) called inside a dedicated worker that owns the database: the engine runs in that worker's thread (no message hop; calls of one tick coalesced into batches of up to 256 requests; reads/ranges issued ${CHUNK} at a time), XChaCha20-Poly1305, cacheBytes ${o.cacheBytes}, every commit durable (one OPFS flush)`
+    ? `pagedb promise API (open) called inside a dedicated worker that owns the database: the engine runs in that worker's thread (no message hop: each call runs the engine synchronously and resolves; reads/ranges issued ${CHUNK} at a time), XChaCha20-Poly1305, cacheBytes ${o.cacheBytes}, every commit durable (one OPFS flush)`
     : `pagedb promise API (open) from the page (engine in its worker; the calls of one tick are coalesced into messages of up to 256 requests; reads/ranges issued ${CHUNK} at a time), XChaCha20-Poly1305, cacheBytes ${o.cacheBytes}, every commit durable`;
   return {
     name: client ? 'pagedb-tab-client' : inWorker ? 'pagedb-promise-worker' : 'pagedb-promise',

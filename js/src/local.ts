@@ -10,8 +10,10 @@
  * go through the batch path of worker.ts and node.ts). The owner still serves every other context (tabs, other
  * workers, the service worker) through its sessions.
  *
- * Loaded with a dynamic import from owner.ts only when needed, so a tab's first load does
- * not carry the wasm glue.
+ * Reached through the `pagedb/dedicated-worker` entry (dedicated_worker.ts registers
+ * openLocal with owner.ts), or loaded at run time by owner.ts when the package is used as
+ * published ES modules; never part of a page's bundle, so a tab's first load does not
+ * carry it.
  *
  * Not supported here: OpenOptions.testFaults (the test-only write stalls of worker.ts).
  * Thread-safety: the dedicated worker's own thread; one LocalEngine per open database.
@@ -23,16 +25,6 @@ import { OpfsBackend } from './opfs_backend.js';
 import { PagedbError, ErrorCode } from './errors.js';
 import type { Endpoint, Op, OpArgs, OpResults } from './protocol.js';
 import type { OpenOptions } from './types.js';
-
-/** True when this global scope is a dedicated worker with OPFS sync access handles. */
-export function canRunLocally(): boolean {
-  const g = globalThis as unknown as {
-    DedicatedWorkerGlobalScope?: unknown;
-    FileSystemFileHandle?: { prototype: object };
-  };
-  return typeof g.DedicatedWorkerGlobalScope === 'function' && globalThis instanceof (g.DedicatedWorkerGlobalScope as never)
-    && !!g.FileSystemFileHandle && 'createSyncAccessHandle' in g.FileSystemFileHandle.prototype;
-}
 
 /**
  * The endpoint of the engine in this thread. Each call runs at once, synchronously, through

@@ -85,6 +85,43 @@ interface Conn {
   local: boolean;
 }
 
+/** Opens a database in this thread (local.ts openLocal). */
+export type LocalOpener = (name: string, options: OpenOptions) => Promise<{ ep: Conn['ep']; release(why: PagedbError): void }>;
+
+let registered: LocalOpener | undefined;
+
+/**
+ * Register the in-thread engine (the `pagedb/dedicated-worker` entry, dedicated_worker.ts,
+ * does it), so a bundled dedicated worker runs the engine in its own thread.
+ */
+export function setLocalOpener(f: LocalOpener): void {
+  registered = f;
+}
+
+/** local.js next to this file; a variable, so bundlers neither bundle nor rewrite it (see localOpener). */
+const LOCAL_JS = './local.js';
+
+/**
+ * The in-thread opener when this context is a dedicated worker with OPFS sync access
+ * handles, else undefined (the owner starts worker.ts). The registered one
+ * (setLocalOpener), else local.js loaded at run time from next to this file — the package
+ * used as published ES modules (no bundler). A page bundle never carries local.js (its
+ * first load stays small); in a bundle where local.js is not next to this file, the
+ * import fails and the owner starts worker.ts as before (db.engineLocation says which).
+ */
+async function localOpener(): Promise<LocalOpener | undefined> {
+  const g = globalThis as unknown as { DedicatedWorkerGlobalScope?: unknown; FileSystemFileHandle?: { prototype: object } };
+  if (typeof g.DedicatedWorkerGlobalScope !== 'function' || !(globalThis instanceof (g.DedicatedWorkerGlobalScope as never))
+    || !g.FileSystemFileHandle || !('createSyncAccessHandle' in g.FileSystemFileHandle.prototype)) return undefined;
+  if (registered) return registered;
+  try {
+    const m = (await import(/* @vite-ignore */ /* webpackIgnore: true */ new URL(LOCAL_JS, import.meta.url).href)) as { openLocal: LocalOpener };
+    return (registered = m.openLocal);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Start a dedicated worker and open `name` in it (worker.ts). When the files are still
  * held by a context that is going away (EBUSY: NoModificationAllowedError from
@@ -94,14 +131,12 @@ interface Conn {
  * worker, so nothing is left holding a handle.
  */
 async function connect(name: string, options: OpenOptions, onDead: (e: PagedbError) => void): Promise<Conn> {
-  // a dedicated worker runs the engine itself (local.ts, loaded only here: a tab's first
-  // load does not carry it); the test-only testFaults stay in worker.ts
-  const local = !options.testFaults && 'DedicatedWorkerGlobalScope' in globalThis ? await import('./local.js') : undefined;
-  const here = local?.canRunLocally() ? local : undefined;
+  // a dedicated worker runs the engine itself (local.ts); the test-only testFaults stay in worker.ts
+  const here = options.testFaults ? undefined : await localOpener();
   for (let attempt = 0; ; attempt++) {
     try {
       if (here) {
-        const e = await here.openLocal(name, options);
+        const e = await here(name, options);
         return { ep: e.ep, end: () => e.release(new PagedbError(ErrorCode.EIO, 'the owner stopped')), local: true };
       }
       return await connectOnce(name, options, onDead);

@@ -10,10 +10,10 @@ import { clearOpfs, openTab } from './tabs_util';
 test.beforeEach(async ({ page }) => clearOpfs(page));
 
 /** A page that starts db_worker.js on database `db`; resolves once its open() settled. */
-async function openWorker(context: BrowserContext, db: string): Promise<{ page: Page; w: Worker }> {
+async function openWorker(context: BrowserContext, db: string, query = ''): Promise<{ page: Page; w: Worker }> {
   const page = await context.newPage();
   const started = page.waitForEvent('worker');
-  await page.goto(`/tests/browser/pages/worker.html?db=${db}`);
+  await page.goto(`/tests/browser/pages/worker.html?db=${db}${query}`);
   const w = await started;
   await until(() => w.evaluate(() => (self as any).ready === true));
   return { page, w };
@@ -82,6 +82,14 @@ test('open() in a dedicated worker runs the engine in that worker; errors, subsc
   expect(r.closedCall).toBe('PAGEDB_EMISUSE');
   expect(r.reopened).toBe('this-thread');
   expect(r.reread).toBe('v49');
+});
+
+test('the pagedb/dedicated-worker entry (what a bundled worker imports) runs the engine in the worker', async ({ context }) => {
+  const { w } = await openWorker(context, 'wkdw', '&entry=dedicated-worker');
+  expect(await w.evaluate(() => (self as any).openError)).toBeUndefined();
+  expect(await where(w)).toBe('this-thread');
+  await workerPut(w, 'a', '1');
+  expect(await workerGet(w, 'a')).toBe('1');
 });
 
 test('segments through the in-thread engine: create (async OPFS file), append, link, read, delete removes the file', async ({ context }) => {

@@ -2,8 +2,10 @@
 // bytes of 7) with the promise API, for worker.spec.ts: self.db is the Database,
 // self.changes the Change notifications it received, self.ready true once open() settled
 // (self.openError its error). The spec drives it with Playwright's Worker.evaluate.
-import * as pagedb from '/dist/index.js';
+// `entry=dedicated-worker` imports the package's dedicated-worker entry instead of the
+// browser entry.
 const q = new URL(self.location.href).searchParams;
+const pagedb = await import(q.get('entry') === 'dedicated-worker' ? '/dist/dedicated_worker.js' : '/dist/index.js');
 self.pagedb = pagedb;
 self.enc = (s) => new TextEncoder().encode(s);
 self.dec = (u) => (u === undefined ? undefined : new TextDecoder().decode(u));

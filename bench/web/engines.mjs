@@ -1,6 +1,9 @@
 // engines.mjs — the browser benchmark's phase runner and its four engine adapters:
 //   pagedb-worker   pagedb's synchronous API (openInWorker) inside a dedicated worker
 //   pagedb-promise  pagedb's promise API (open) called from the page (engine in its own worker)
+//   pagedb-promise-worker  the same promise-API adapter (open) called inside a dedicated
+//                   worker: that worker owns the database and runs the engine in its own
+//                   thread (js/src/local.ts; db.engineLocation 'this-thread'), no message hop
 //   pagedb-tab-client  the same promise-API adapter in a second tab of the same browser
 //                   context, a client whose calls travel to the owner tab (js/src/tabs.ts:
 //                   MessagePort brokered by a SharedWorker); run.mjs opens the owner first
@@ -72,6 +75,18 @@ export async function runPhases(a, p, d, log = () => {}) {
   });
   const bad = await timed('random_reads', p.reads, () => a.reads(d.readIdx));
   if (bad !== 0) throw new Error(`${a.name}: ${bad} of ${p.reads} random reads returned a wrong value`);
+  let awaited;
+  if (a.awaitedGets) {
+    // latency: gets called and awaited one at a time (each waits for the previous answer),
+    // in one read transaction, on the first AWAITED_GETS keys of the random-read order
+    const idx = d.readIdx.subarray(0, Math.min(AWAITED_GETS, d.readIdx.length));
+    const t0 = now();
+    const abad = await a.awaitedGets(idx);
+    const s = (now() - t0) / 1000;
+    if (abad !== 0) throw new Error(`${a.name}: ${abad} awaited gets returned a wrong value`);
+    awaited = { ops: idx.length, seconds: +s.toFixed(4), usPerGet: +((s * 1e6) / idx.length).toFixed(2) };
+    log(`${a.name} awaited gets: ${idx.length} one at a time, ${awaited.usPerGet} µs per get`);
+  }
   const rbad = await timed('random_ranges', p.ranges, () => a.ranges(d.rangeIdx, p.rangeLen, rangeChecker(p, d), (s) => rangeExpected(p, d, s)));
   if (rbad !== 0) throw new Error(`${a.name}: ${rbad} of ${p.ranges} range reads returned wrong entries`);
   await timed('removals', p.removals, () => a.remove(0, p.removals));
@@ -81,8 +96,11 @@ export async function runPhases(a, p, d, log = () => {}) {
   await a.close();
   const size = await a.size();
   log(`${a.name} file size: ${size.bytes} bytes (${size.how})`);
-  return { phases: out, fileBytes: size.bytes, fileBytesHow: size.how, settings: a.settings };
+  return { phases: out, awaitedGet: awaited, fileBytes: size.bytes, fileBytesHow: size.how, settings: a.settings };
 }
+
+/** Gets of the latency measurement (runPhases: called and awaited one at a time). */
+const AWAITED_GETS = 5000;
 
 // ---- pagedb, synchronous API in this worker ----
 export function pagedbSync(d, o) {
@@ -105,6 +123,13 @@ export function pagedbSync(d, o) {
       const t = db.beginRead();
       let bad = 0;
       for (let r = 0; r < idx.length; r++) if (!equal(t.get(TABLE, d.keys[idx[r]]), d.vals[idx[r]])) bad++;
+      t.commit();
+      return bad;
+    },
+    async awaitedGets(idx) {
+      const t = db.beginRead();
+      let bad = 0;
+      for (let r = 0; r < idx.length; r++) if (!equal(await t.get(TABLE, d.keys[idx[r]]), d.vals[idx[r]])) bad++;
       t.commit();
       return bad;
     },
@@ -141,13 +166,17 @@ export function pagedbSync(d, o) {
 // calls of one tick into a few worker messages and runs them in call order on one snapshot),
 // as an application reading many keys would.
 // `client`: this tab must be a client of an owner tab that opened database TAB_DB first.
-export function pagedbPromise(d, o, client = false) {
-  const name = client ? TAB_DB : 'bench-pagedb-promise';
+// `inWorker`: called inside a dedicated worker, which must own the database and run the
+// engine in its own thread (db.engineLocation 'this-thread').
+export function pagedbPromise(d, o, client = false, inWorker = false) {
+  const name = client ? TAB_DB : inWorker ? 'bench-pagedb-promise-worker' : 'bench-pagedb-promise';
   let db, transport;
   const CHUNK = 1000;
-  const how = `pagedb promise API (open) from the page (engine in its worker; the calls of one tick are coalesced into messages of up to 256 requests; reads/ranges issued ${CHUNK} at a time), XChaCha20-Poly1305, cacheBytes ${o.cacheBytes}, every commit durable`;
+  const how = inWorker
+    ? `pagedb promise API (open) called inside a dedicated worker that owns the database: the engine runs in that worker's thread (no message hop: each call runs the engine synchronously and resolves; reads/ranges issued ${CHUNK} at a time), XChaCha20-Poly1305, cacheBytes ${o.cacheBytes}, every commit durable (one OPFS flush)`
+    : `pagedb promise API (open) from the page (engine in its worker; the calls of one tick are coalesced into messages of up to 256 requests; reads/ranges issued ${CHUNK} at a time), XChaCha20-Poly1305, cacheBytes ${o.cacheBytes}, every commit durable`;
   return {
-    name: client ? 'pagedb-tab-client' : 'pagedb-promise',
+    name: client ? 'pagedb-tab-client' : inWorker ? 'pagedb-promise-worker' : 'pagedb-promise',
     get settings() {
       return client ? `the same ${how}, called from a second tab of the same browser context: a client of the owner tab (which opened the database first and runs the engine in its worker), calls travel over ${transport ?? 'the tabs transport'}` : how;
     },
@@ -156,6 +185,15 @@ export function pagedbPromise(d, o, client = false) {
       if (!client) await opfsRemove(name);
       db = await open(name, { key: KEY, cacheBytes: o.cacheBytes });
       if (client && db.ep?.isOwner !== false) throw new Error('pagedb-tab-client: this tab became the owner (is the owner tab open?)');
+      if (inWorker && db.engineLocation !== 'this-thread') throw new Error(`pagedb-promise-worker: engine is in '${db.engineLocation}', not this thread`);
+    },
+    awaitedGets(idx) {
+      return db.read(async (tx) => {
+        const t = tx.table(TABLE);
+        let bad = 0;
+        for (let r = 0; r < idx.length; r++) if (!equal(await t.get(d.keys[idx[r]]), d.vals[idx[r]])) bad++;
+        return bad;
+      });
     },
     bulk(from, to) {
       return db.write((tx) => {
@@ -275,6 +313,23 @@ export function sqliteWasm(d, o) {
       });
       return bad;
     },
+    async awaitedGets(idx) {
+      // the same gets one at a time, each awaited (sqlite-wasm's API is synchronous here)
+      const one = async (k) => {
+        get.bind([k]);
+        const v = get.step() ? get.get(0) : undefined;
+        get.reset();
+        return v;
+      };
+      let bad = 0;
+      db.exec('BEGIN');
+      try {
+        for (let r = 0; r < idx.length; r++) if (!equal(await one(d.keys[idx[r]]), d.vals[idx[r]])) bad++;
+      } finally {
+        db.exec('COMMIT');
+      }
+      return bad;
+    },
     ranges(idx, len, ok, expected) {
       let bad = 0;
       txn(() => {
@@ -387,5 +442,6 @@ export function indexedDb(d, o) {
 }
 
 export const ADAPTERS = { 'pagedb-worker': pagedbSync, 'pagedb-promise': (d, o) => pagedbPromise(d, o),
-  'pagedb-tab-client': (d, o) => pagedbPromise(d, o, true), 'sqlite-wasm': sqliteWasm, indexeddb: indexedDb };
-export const IN_WORKER = new Set(['pagedb-worker', 'sqlite-wasm']);
+  'pagedb-tab-client': (d, o) => pagedbPromise(d, o, true), 'pagedb-promise-worker': (d, o) => pagedbPromise(d, o, false, true),
+  'sqlite-wasm': sqliteWasm, indexeddb: indexedDb };
+export const IN_WORKER = new Set(['pagedb-worker', 'pagedb-promise-worker', 'sqlite-wasm']);

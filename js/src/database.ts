@@ -37,7 +37,7 @@ import { PagedbError, ErrorCode } from './errors.js';
 import type { Endpoint, OpArgs, OpResults, Op, WriteOp } from './protocol.js';
 import {
   toBytes, toSegmentId, type Bytes, type RangeOptions, type SegmentIdLike, type SegmentInfo, type SegmentOpenOptions,
-  type Stats,
+  type Stats, type EngineLocation,
 } from './types.js';
 import { bytesArg, fnArg, rangeOptions, segmentOpenOptions, tableName, uintArg } from './validate.js';
 import { writeContext, type WriteFrame } from './write_context.js';
@@ -655,6 +655,17 @@ export class Database {
 
   /** Segments of this database: create, open, list, get, delete (see {@link Segments}). */
   readonly segments: Segments;
+
+  /**
+   * Where this Database's calls run now ({@link EngineLocation}): 'this-thread' under Node
+   * and in a dedicated worker that owns the database (no message hop per call), 'worker'
+   * in a tab that owns it, 'owner' in a context served by another one, 'snapshot' in a
+   * service worker reading a snapshot, 'none' while there is no backend (electing an
+   * owner, suspended, closed). It changes on failover. Never throws.
+   */
+  get engineLocation(): EngineLocation {
+    return (this.ep as { engineLocation?: EngineLocation }).engineLocation ?? 'this-thread';
+  }
 
   /** @internal */
   constructor(private ep: Endpoint, private onClose?: () => void) {

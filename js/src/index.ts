@@ -2,8 +2,9 @@
  * index.ts — the package entry in browsers. `open()` joins the database's owner election
  * (tabs.ts): the tab that owns the database starts a dedicated module Worker (worker.js,
  * resolved with new URL(..., import.meta.url) so bundlers find it) that runs the engine on
- * OPFS; every other tab, and a service worker, sends its calls to the owner. The promise
- * API is the same in every context. No SharedArrayBuffer and no COOP/COEP headers are
+ * OPFS; every other tab, and a service worker, sends its calls to the owner. A dedicated
+ * worker that becomes the owner runs the engine in its own thread instead (local.ts; see
+ * dedicated_worker.ts). The promise API is the same in every context. No SharedArrayBuffer and no COOP/COEP headers are
  * needed. On `pagehide`/`freeze` a tab gives the database up (worker, OPFS handles,
  * locks), so a reload never finds it locked and another tab takes over; on
  * `pageshow`/`resume` it joins again and the same Database keeps working.

@@ -119,6 +119,11 @@ export class OpfsBackend implements Backend {
     }
   }
 
+  /** True when settle() has work to do (files to remove or to create). */
+  get deferred(): boolean {
+    return this.toRemove.size > 0 || this.toCreate.size > 0;
+  }
+
   /**
    * Complete the deferred work (see the file header): removeEntry for every file remove()
    * marked, then create (with an access handle) every file open() refused and, when

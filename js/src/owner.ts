@@ -2,7 +2,8 @@
  * owner.ts — the owning side of a database shared by several browser contexts (tabs.ts).
  *
  * The tab that holds the database's owner Web Lock runs the engine in its dedicated worker
- * (worker.ts, OPFS access handles) and serves every context that opened the same database:
+ * (worker.ts, OPFS access handles) — or, when the owner is itself a dedicated worker, in
+ * its own thread (local.ts: no message hop) — and serves every context that opened the same database:
  * itself and the other tabs and the service worker, each as a {@link Session}. A session's
  * calls are the protocol ops of protocol.ts with the session's own numbering; the owner
  *
@@ -28,11 +29,12 @@
  * freeze, crash) they are never answered and the client decides (tabs.ts: a commit in
  * flight becomes UNKNOWN_OUTCOME, never a silent replay).
  *
- * Thread-safety: main thread of the owning tab; one Owner per open database per tab.
+ * Thread-safety: main thread of the owning context (tab or dedicated worker); one Owner per
+ * open database per context.
  */
 import { Coalescer } from './batch.js';
 import { PagedbError, ErrorCode } from './errors.js';
-import type { CommitResult, Op, OpArgs } from './protocol.js';
+import type { CommitResult, Endpoint, Op, OpArgs } from './protocol.js';
 import type { OpenOptions } from './types.js';
 import type { WireAnswers } from './wire.js';
 
@@ -71,10 +73,53 @@ const OPEN_BACKOFF_MS = [250, 1000];
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** A started worker with the database open in it. */
+/**
+ * The database open for the owner: in a worker it started (worker.ts), or in this thread
+ * when the owner is itself a dedicated worker (local.ts). `end` lets it go: terminates the
+ * worker, or releases this thread's OPFS handles.
+ */
 interface Conn {
-  worker: Worker;
-  ep: Coalescer;
+  ep: Endpoint & { fail(e: PagedbError): void };
+  end(): void;
+  /** True when the engine runs in this thread. */
+  local: boolean;
+}
+
+/** Opens a database in this thread (local.ts openLocal). */
+export type LocalOpener = (name: string, options: OpenOptions) => Promise<{ ep: Conn['ep']; release(why: PagedbError): void }>;
+
+let registered: LocalOpener | undefined;
+
+/**
+ * Register the in-thread engine (the `pagedb/dedicated-worker` entry, dedicated_worker.ts,
+ * does it), so a bundled dedicated worker runs the engine in its own thread.
+ */
+export function setLocalOpener(f: LocalOpener): void {
+  registered = f;
+}
+
+/** local.js next to this file; a variable, so bundlers neither bundle nor rewrite it (see localOpener). */
+const LOCAL_JS = './local.js';
+
+/**
+ * The in-thread opener when this context is a dedicated worker with OPFS sync access
+ * handles, else undefined (the owner starts worker.ts). The registered one
+ * (setLocalOpener), else local.js loaded at run time from next to this file — the package
+ * used as published ES modules (no bundler). A page bundle never carries local.js (its
+ * first load stays small); in a bundle where local.js is not next to this file, the
+ * import fails and the owner starts worker.ts as before (db.engineLocation says which).
+ */
+async function localOpener(): Promise<LocalOpener | undefined> {
+  const g = globalThis as unknown as { DedicatedWorkerGlobalScope?: unknown; FileSystemFileHandle?: { prototype: object } };
+  if (typeof g.DedicatedWorkerGlobalScope !== 'function' || !(globalThis instanceof (g.DedicatedWorkerGlobalScope as never))
+    || !g.FileSystemFileHandle || !('createSyncAccessHandle' in g.FileSystemFileHandle.prototype)) return undefined;
+  if (registered) return registered;
+  try {
+    const m = (await import(/* @vite-ignore */ /* webpackIgnore: true */ new URL(LOCAL_JS, import.meta.url).href)) as { openLocal: LocalOpener };
+    return (registered = m.openLocal);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -86,8 +131,14 @@ interface Conn {
  * worker, so nothing is left holding a handle.
  */
 async function connect(name: string, options: OpenOptions, onDead: (e: PagedbError) => void): Promise<Conn> {
+  // a dedicated worker runs the engine itself (local.ts); the test-only testFaults stay in worker.ts
+  const here = options.testFaults ? undefined : await localOpener();
   for (let attempt = 0; ; attempt++) {
     try {
+      if (here) {
+        const e = await here(name, options);
+        return { ep: e.ep, end: () => e.release(new PagedbError(ErrorCode.EIO, 'the owner stopped')), local: true };
+      }
       return await connectOnce(name, options, onDead);
     } catch (e) {
       if (!(e instanceof PagedbError) || e.code !== ErrorCode.EBUSY || attempt >= OPEN_BACKOFF_MS.length) throw e;
@@ -122,7 +173,7 @@ async function connectOnce(name: string, options: OpenOptions, onDead: (e: Paged
     throw e;
   }
   opened = true;
-  return { worker, ep };
+  return { ep, end: () => worker.terminate(), local: false };
 }
 
 /** The database served to every context that opened it (see the file header). */
@@ -173,6 +224,11 @@ export class Owner {
   /** Session `id`, if open. */
   find(id: string): Session | undefined {
     return this.sessions.get(id);
+  }
+
+  /** True when the engine runs in this thread (the owner is a dedicated worker: local.ts). */
+  get local(): boolean {
+    return this.conn.local;
   }
 
   /** Number of open sessions (for tests). */
@@ -243,7 +299,7 @@ export class Owner {
     } catch {
       /* the worker is terminated below either way */
     }
-    this.conn.worker.terminate();
+    this.conn.end();
   }
 
   /**
@@ -254,7 +310,7 @@ export class Owner {
   kill(): void {
     this.stopped = true;
     for (const s of [...this.sessions.values()]) s.stop(true);
-    this.conn.worker.terminate();
+    this.conn.end();
     this.conn.ep.fail(new PagedbError(ErrorCode.EIO, 'the owner stopped'));
   }
 }

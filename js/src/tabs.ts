@@ -8,7 +8,9 @@
  *    Lock `pagedb:<name>:owner` (navigator.locks). The holder — the owner — starts its
  *    dedicated worker (worker.ts), opens the database in it (owner.ts; retrying while the
  *    previous owner's handles are still being released: NoModificationAllowedError never
- *    reaches the app) and serves everyone; if it cannot open, it releases the lock. While
+ *    reaches the app) and serves everyone; a dedicated worker is a candidate like a tab,
+ *    and when it wins it runs the engine in its own thread (local.ts: its own calls cost
+ *    no message hop); if it cannot open, it releases the lock. While
  *    it owns, it also holds `pagedb:<name>:alive:<owner id>`, which its clients watch (a
  *    shared request, granted when the owner is gone). A service worker is never a
  *    candidate (it cannot start a worker); it is always a client.
@@ -59,7 +61,7 @@ import { CapabilityError } from './capabilities.js';
 import { PagedbError, ErrorCode } from './errors.js';
 import { Owner, type Answer, type Call, type Session } from './owner.js';
 import type { CommitResult, Endpoint, Op, OpArgs, OpResults } from './protocol.js';
-import type { OpenOptions } from './types.js';
+import type { EngineLocation, OpenOptions } from './types.js';
 
 /** Longest a call waits for an owner to be elected and reachable before EBUSY (ms). */
 export const OWNER_WAIT_MS = 15_000;
@@ -222,6 +224,20 @@ export class TabEndpoint implements Endpoint {
   /** True while this context owns the database (runs the engine in its worker). */
   get isOwner(): boolean {
     return this.state === 'owner';
+  }
+
+  /**
+   * Where this context's calls run now: 'this-thread' (this context owns the database and
+   * is a dedicated worker: the engine runs here, no message hop; see local.ts), 'worker'
+   * (this tab owns it and runs the engine in its own dedicated worker), 'owner' (another
+   * context owns it; calls go to it), 'snapshot' (a service worker's read-only snapshot),
+   * 'none' (no backend now: electing, suspended, closed or failed).
+   */
+  get engineLocation(): EngineLocation {
+    if (this.state === 'owner') return this.owner?.local ? 'this-thread' : 'worker';
+    if (this.state === 'client') return 'owner';
+    if (this.state === 'snapshot') return 'snapshot';
+    return 'none';
   }
 
   /** Sessions the owner serves, this context's own included (0 when not the owner; for tests). */

@@ -15,6 +15,17 @@ export type Bytes = string | ArrayBufferView | ArrayBuffer;
 /** Cipher of a new database; recorded in the file, ignored when opening an existing one. */
 export type Cipher = 'xchacha20poly1305' | 'aes256gcm' | 'none';
 
+/**
+ * Where a Database's calls run now ({@link Database.engineLocation}):
+ *  - 'this-thread': the engine runs in the calling thread, no message hop (Node; a
+ *    dedicated worker that owns the database);
+ *  - 'worker': this tab owns the database and runs the engine in its own dedicated worker;
+ *  - 'owner': another context owns the database; calls go to it (tabs.ts);
+ *  - 'snapshot': a service worker's read-only snapshot (no tab has the database open);
+ *  - 'none': no backend at the moment (electing an owner, suspended, closed or failed).
+ */
+export type EngineLocation = 'this-thread' | 'worker' | 'owner' | 'snapshot' | 'none';
+
 /** Options of {@link open}. Exactly one of `key` or `passphrase` is required. */
 export interface OpenOptions {
   /** 32-byte raw key (the key-encryption key). */

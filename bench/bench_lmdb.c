@@ -40,7 +40,10 @@ static void *lmdb_open_(const char *dir, const bench_variant *v)
     lmdb_h *h = calloc(1, sizeof *h);
     if (!h) return NULL;
     int rc = mdb_env_create(&h->env);
-    if (!rc) rc = mdb_env_set_mapsize(h->env, LMDB_MAP_BYTES);
+    /* BENCH_LMDB_MAP_MIB overrides the map size (scripts/profile.sh: valgrind cannot reserve 64 GiB) */
+    const char *map_mib = getenv("BENCH_LMDB_MAP_MIB");
+    size_t map_bytes = map_mib && *map_mib ? (size_t)strtoull(map_mib, NULL, 10) << 20 : LMDB_MAP_BYTES;
+    if (!rc) rc = mdb_env_set_mapsize(h->env, map_bytes);
     if (!rc) rc = mdb_env_open(h->env, dir, 0, 0644);
     MDB_txn *txn = NULL;
     if (!rc) rc = mdb_txn_begin(h->env, NULL, 0, &txn);

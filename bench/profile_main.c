@@ -4,19 +4,23 @@
  *
  * Sets up a database exactly as pagedb_bench does (bulk load of keys 0..N-1 in one
  * transaction through the same engine drivers, bench_pagedb.c / bench_lmdb.c), then runs
- * COUNT repetitions of one operation with callgrind's collection switched on only around
- * them (CALLGRIND_TOGGLE_COLLECT: a no-op outside valgrind; run callgrind with
- * --collect-atstart=no), and prints the native wall time per operation.
+ * COUNT repetitions of one operation and prints the wall time per operation. Under callgrind
+ * (run it with --instr-atstart=no) instrumentation starts right before a warm-up round of the
+ * operation, the counters are zeroed after it, and the measured COUNT operations alone are
+ * dumped (CALLGRIND_DUMP_STATS_AT "measured": the file OUT.1 of --callgrind-out-file=OUT) so
+ * every cost and call count in that dump is for exactly COUNT operations. The macros are
+ * no-ops outside valgrind.
  *
  * Usage: pagedb_profile ENGINE OP [--n N] [--count COUNT] [--dir DIR] [--cache-mib M]
  *   ENGINE  pagedb-xchacha | pagedb-mac | lmdb
  *   OP      commit : COUNT individual durable commits, each one insert of a new key
- *                    (keys N, N+1, ... as the workload's individual-writes phase)
+ *                    (keys N, N+1, ... as the workload's individual-writes phase), after
+ *                    20 untimed warm-up commits of the same kind
  *           get    : COUNT random point gets (the workload's pick(r) over keys 0..N-1),
  *                    each value checked, in one read snapshot, after one untimed warm-up
  *                    pass of the same COUNT gets (so the measured pass is all cache hits)
  *   N       bulk-load size (default 200000); COUNT default 1000 (commit) / 200000 (get)
- *   DIR     scratch directory (default build/bench/profile-data/ENGINE; deleted at the end)
+ *   DIR     scratch directory (default build/profile/data/ENGINE, its parent must exist; deleted at the end)
  *   M       cache in MiB (default 1024)
  * Markers for syscall tracers: the line "PROFILE-BEGIN" / "PROFILE-END" is written to
  * stderr with one write(2) right before / after the measured loop.
@@ -28,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +71,15 @@ static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *
     (void)st, (void)flag, (void)ftw;
     remove(path);
     return 0;
+}
+
+/* user and system CPU seconds of this process so far */
+static void cpu_s(double *user, double *sys)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    *user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6;
+    *sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 }
 
 static void marker(const char *s)
@@ -116,7 +130,7 @@ int main(int argc, char **argv)
         v.engine = &bench_lmdb_engine;
     } else goto usage;
     if (!dir) {
-        snprintf(dirbuf, sizeof dirbuf, "build/bench/profile-data/%s", eng);
+        snprintf(dirbuf, sizeof dirbuf, "build/profile/data/%s", eng);
         dir = dirbuf;
     }
     const bench_engine *e = v.engine;
@@ -133,10 +147,21 @@ int main(int argc, char **argv)
     }
     TRY(e->wcommit(h));
 
-    double t0, t1;
+    double t0, t1, u0 = 0, u1 = 0, s0 = 0, s1 = 0;
+    CALLGRIND_START_INSTRUMENTATION;
     if (is_commit) {
+        enum { WARM = 20 };
+        for (uint64_t i = n; i < n + WARM; i++) {
+            wl_key(i, k);
+            wl_val(i, val);
+            TRY(e->wbegin(h));
+            TRY(e->put(h, k, sizeof k, val, sizeof val));
+            TRY(e->wcommit(h));
+        }
+        n += WARM;
         marker("PROFILE-BEGIN\n");
-        CALLGRIND_TOGGLE_COLLECT;
+        CALLGRIND_ZERO_STATS;
+        cpu_s(&u0, &s0);
         t0 = now_s();
         for (uint64_t i = n; i < n + count; i++) {
             wl_key(i, k);
@@ -146,15 +171,18 @@ int main(int argc, char **argv)
             TRY(e->wcommit(h));
         }
         t1 = now_s();
-        CALLGRIND_TOGGLE_COLLECT;
+        cpu_s(&u1, &s1);
+        CALLGRIND_DUMP_STATS_AT("measured");
         marker("PROFILE-END\n");
+        n -= WARM;
     } else {
         TRY(e->rbegin(h));
         for (int pass = 0; pass < 2; pass++) {
             if (pass == 1) {
                 marker("PROFILE-BEGIN\n");
-                CALLGRIND_TOGGLE_COLLECT;
+                CALLGRIND_ZERO_STATS;
             }
+            cpu_s(&u0, &s0);
             t0 = now_s();
             for (uint64_t r = 0; r < count; r++) {
                 uint64_t i = wl_pick(r, n);
@@ -170,15 +198,18 @@ int main(int argc, char **argv)
                 }
             }
             t1 = now_s();
+            cpu_s(&u1, &s1);
             if (pass == 1) {
-                CALLGRIND_TOGGLE_COLLECT;
+                CALLGRIND_DUMP_STATS_AT("measured");
                 marker("PROFILE-END\n");
             }
         }
         TRY(e->rend(h));
     }
-    printf("%s %s n=%" PRIu64 " count=%" PRIu64 " cache=%zuMiB: %.3f us/op (%.0f ops/s)\n", eng, op, n, count,
-           cache_mib, (t1 - t0) * 1e6 / (double)count, (double)count / (t1 - t0));
+    CALLGRIND_STOP_INSTRUMENTATION;
+    printf("%s %s n=%" PRIu64 " count=%" PRIu64 " cache=%zuMiB: %.3f us/op (%.0f ops/s), cpu user %.3f us/op, "
+           "sys %.3f us/op\n", eng, op, n, count, cache_mib, (t1 - t0) * 1e6 / (double)count,
+           (double)count / (t1 - t0), (u1 - u0) * 1e6 / (double)count, (s1 - s0) * 1e6 / (double)count);
     if (e->stats_json) {
         e->stats_json(h, stdout);
         printf("\n");

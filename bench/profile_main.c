@@ -82,6 +82,12 @@ static void cpu_s(double *user, double *sys)
     *sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 static void marker(const char *s)
 {
     ssize_t r = write(2, s, strlen(s));
@@ -148,6 +154,11 @@ int main(int argc, char **argv)
     TRY(e->wcommit(h));
 
     double t0, t1, u0 = 0, u1 = 0, s0 = 0, s1 = 0;
+    double *lat = is_commit ? malloc(count * sizeof *lat) : NULL; /* per-commit wall seconds */
+    if (is_commit && !lat) {
+        bench_fail("out of memory");
+        goto failed;
+    }
     CALLGRIND_START_INSTRUMENTATION;
     if (is_commit) {
         enum { WARM = 20 };
@@ -164,11 +175,13 @@ int main(int argc, char **argv)
         cpu_s(&u0, &s0);
         t0 = now_s();
         for (uint64_t i = n; i < n + count; i++) {
+            double c0 = now_s();
             wl_key(i, k);
             wl_val(i, val);
             TRY(e->wbegin(h));
             TRY(e->put(h, k, sizeof k, val, sizeof val));
             TRY(e->wcommit(h));
+            lat[i - n] = now_s() - c0;
         }
         t1 = now_s();
         cpu_s(&u1, &s1);
@@ -210,6 +223,12 @@ int main(int argc, char **argv)
     printf("%s %s n=%" PRIu64 " count=%" PRIu64 " cache=%zuMiB: %.3f us/op (%.0f ops/s), cpu user %.3f us/op, "
            "sys %.3f us/op\n", eng, op, n, count, cache_mib, (t1 - t0) * 1e6 / (double)count,
            (double)count / (t1 - t0), (u1 - u0) * 1e6 / (double)count, (s1 - s0) * 1e6 / (double)count);
+    if (lat) {
+        qsort(lat, count, sizeof *lat, cmp_double);
+        printf("%s commit latency: median %.1f us, p10 %.1f us, p90 %.1f us\n", eng, lat[count / 2] * 1e6,
+               lat[count / 10] * 1e6, lat[count * 9 / 10] * 1e6);
+        free(lat);
+    }
     if (e->stats_json) {
         e->stats_json(h, stdout);
         printf("\n");

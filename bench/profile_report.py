@@ -176,6 +176,16 @@ def read(path, default=""):
         return default
 
 
+def latency_lines(path):
+    """Parses pagedb_profile's commit latency lines: list of (median, p10, p90) µs per run."""
+    out = []
+    for line in read(path).splitlines():
+        m = re.search(r"commit latency: median ([\d.]+) us, p10 ([\d.]+) us, p90 ([\d.]+) us", line)
+        if m:
+            out.append(tuple(float(x) for x in m.groups()))
+    return out
+
+
 def native_lines(path):
     """Parses pagedb_profile lines: returns lists of (us/op, user us/op, sys us/op)."""
     out = []
@@ -187,10 +197,19 @@ def native_lines(path):
 
 
 def strace_summary(path, n):
+    """Per syscall class between PROFILE-BEGIN and PROFILE-END: count, total and per-call times.
+    pwrite64 to a descriptor opened O_DSYNC (LMDB's meta page) is its own class, since that write
+    is a device flush; pwrite64 of a pagedb header slot (bytes start "\\211PGDB") too."""
     on = False
-    cnt, tm, byt = collections.Counter(), collections.Counter(), collections.Counter()
-    syncs_per = []
+    dsync_fds = set()
+    cls = collections.defaultdict(list)
+    byt = collections.Counter()
+    sync_seq = []  # per commit: the list of durations of its sync points, in order
+    cur = []
     for l in read(path).splitlines():
+        m = re.match(r"(?:\d+\s+)?openat\(.*O_DSYNC.*\)\s+=\s+(\d+)", l)
+        if m:
+            dsync_fds.add(m.group(1))
         if "PROFILE-BEGIN" in l:
             on = True
             continue
@@ -198,22 +217,25 @@ def strace_summary(path, n):
             break
         if not on:
             continue
-        m = re.match(r"(?:\d+\s+)?(\w+)\((.*)\)\s+=\s+(-?\d+)?.*<([\d.]+)>", l)
+        m = re.match(r"(?:\d+\s+)?(\w+)\((\d*)(.*)\)\s+=\s+(-?\d+)?.*<([\d.]+)>", l)
         if not m:
             continue
-        nm = m.group(1)
-        args = m.group(2)
-        t = float(m.group(4))
-        # LMDB writes its meta page through a second descriptor opened O_DSYNC: that pwrite is a sync
-        if nm == "pwrite64" and int(m.group(3) or 0) < 4096 and "DSYNC" in os.path.basename(path + ""):
-            pass
-        cnt[nm] += 1
-        tm[nm] += t
-        if nm in ("pwrite64", "pwritev", "writev", "write"):
-            byt[nm] += int(m.group(3) or 0)
-        if nm in ("fdatasync", "fsync"):
-            syncs_per.append(t)
-    return cnt, tm, byt, syncs_per
+        nm, fd, rest, ret, t = m.group(1), m.group(2), m.group(3), m.group(4), float(m.group(5))
+        if nm == "pwrite64" and fd in dsync_fds:
+            nm = "pwrite64 to the O_DSYNC descriptor (meta page: a device flush)"
+        elif nm == "pwrite64" and rest.startswith(', "\\211PGDB'):
+            nm = "pwrite64 of the header slot"
+        elif nm == "pwrite64":
+            nm = "pwrite64 of pages"
+        cls[nm].append(t)
+        if nm.startswith("pwrite") or nm in ("writev", "pwritev"):
+            byt[nm] += int(ret or 0)
+        if nm in ("fdatasync", "fsync") or "O_DSYNC" in nm:
+            cur.append(t)
+            if nm.startswith("pwrite64 to the O_DSYNC") or len(cur) == 2 and "O_DSYNC" not in nm and not dsync_fds:
+                sync_seq.append(cur)
+                cur = []
+    return cls, byt, sync_seq
 
 
 def fmt_group_table(res, events, count, total_native_us=None, extra_cols=()):
@@ -282,7 +304,12 @@ def main():
                 P(f"native, untraced ({len(nat)} runs, median): **{wall:.2f} µs/op** wall, "
                   f"{usr:.2f} µs user CPU, {sy:.2f} µs system CPU per op "
                   f"(runs: {', '.join(f'{x[0]:.2f}' for x in nat)} µs)\n")
-            cpu = (usr + sy) if (nat and op == "commit") else (wall if nat else None)
+            lat = latency_lines(os.path.join(d, f"{eng}.{op}.native"))
+            if lat:
+                P(f"per-commit latency over {len(lat)} runs (median of the runs' values): "
+                  f"**p10 {statistics.median(x[1] for x in lat):.0f} µs** (quiet disk), "
+                  f"median {statistics.median(x[0] for x in lat):.0f} µs, p90 {statistics.median(x[2] for x in lat):.0f} µs; "
+                  f"runs' p10/median: {', '.join(f'{x[1]:.0f}/{x[0]:.0f}' for x in lat)} µs\n")
             tab, tot = fmt_group_table(res, events, count, usr if op == "commit" and nat else wall,
                                        extra_cols=("D1mr", "DLmr"))
             P(tab + "\n")
@@ -290,15 +317,22 @@ def main():
                 stp = os.path.join(d, f"st.{eng}.commit")
                 sn = int(read(stp + ".count", "0").strip() or 0)
                 if sn:
-                    cnt, tm, byt, syncs = strace_summary(stp, sn)
-                    P(f"syscalls per commit (strace -f -T, {sn} commits; times are inflated by the tracer):\n")
-                    P("| syscall | calls/commit | µs/commit | bytes/commit |")
-                    P("|---|---:|---:|---:|")
-                    for k, v in cnt.most_common():
-                        P(f"| {k} | {v / sn:.2f} | {tm[k] / sn * 1e6:.1f} | {byt[k] / sn:,.0f} |")
-                    if syncs:
-                        P(f"\nfdatasync: {len(syncs) / sn:.2f} per commit, median {statistics.median(syncs) * 1e6:.0f} µs, "
-                          f"mean {statistics.mean(syncs) * 1e6:.0f} µs")
+                    cls, byt, seq = strace_summary(stp, sn)
+                    P(f"syscalls per commit (strace -f -T, {sn} commits; the tracer adds a few µs per call):\n")
+                    P("| syscall | calls/commit | median µs/call | mean µs/commit | bytes/commit |")
+                    P("|---|---:|---:|---:|---:|")
+                    for k, v in sorted(cls.items(), key=lambda kv: -sum(kv[1])):
+                        P(f"| {k} | {len(v) / sn:.2f} | {statistics.median(v) * 1e6:.0f} | {sum(v) / sn * 1e6:.0f} | "
+                          f"{byt[k] / sn:,.0f} |")
+                    full = [x for x in seq if len(x) == 2]
+                    if full:
+                        a = [x[0] for x in full]
+                        b = [x[1] for x in full]
+                        both = sorted(x[0] + x[1] for x in full)
+                        P(f"\ndevice flushes: 2 per commit; median first (pages) {statistics.median(a) * 1e6:.0f} µs, "
+                          f"second (header/meta) {statistics.median(b) * 1e6:.0f} µs, both together: median "
+                          f"{statistics.median(both) * 1e6:.0f} µs, p90 {both[int(0.9 * (len(both) - 1))] * 1e6:.0f} µs "
+                          f"over {len(full)} commits")
                     P("")
     return 0
 

@@ -22,6 +22,8 @@
  *   N       bulk-load size (default 200000); COUNT default 1000 (commit) / 200000 (get)
  *   DIR     scratch directory (default build/profile/data/ENGINE, its parent must exist; deleted at the end)
  *   M       cache in MiB (default 1024)
+ *   --sync off  open without durable commits (pagedb PAGEDB_NOSYNC, LMDB MDB_NOSYNC) to measure
+ *               what a commit costs besides its device flushes (never a benchmark setting)
  * Markers for syscall tracers: the line "PROFILE-BEGIN" / "PROFILE-END" is written to
  * stderr with one write(2) right before / after the measured loop.
  * Exit status 0 only if every operation succeeded and every value verified.
@@ -104,12 +106,13 @@ int main(int argc, char **argv)
     if (argc < 3) {
     usage:
         fprintf(stderr, "usage: %s pagedb-xchacha|pagedb-mac|lmdb commit|get [--n N] [--count C] [--dir DIR] "
-                        "[--cache-mib M]\n", argv[0]);
+                        "[--cache-mib M] [--sync on|off]\n", argv[0]);
         return 2;
     }
     const char *eng = argv[1], *op = argv[2];
     uint64_t n = 200000, count = 0;
     size_t cache_mib = 1024;
+    int nosync = 0;
     char dirbuf[512];
     const char *dir = NULL;
     for (int i = 3; i < argc; i++) {
@@ -119,6 +122,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--count")) count = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--dir")) dir = argv[++i];
         else if (!strcmp(a, "--cache-mib")) cache_mib = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--sync")) nosync = !strcmp(argv[++i], "off");
         else goto usage;
     }
     int is_commit = !strcmp(op, "commit");
@@ -135,6 +139,10 @@ int main(int argc, char **argv)
     } else if (!strcmp(eng, "lmdb")) {
         v.engine = &bench_lmdb_engine;
     } else goto usage;
+    if (nosync) { /* commits without their syncs: what a commit costs besides the device flushes */
+        v.pagedb_flags |= PAGEDB_NOSYNC;
+        setenv("BENCH_LMDB_NOSYNC", "1", 1);
+    }
     if (!dir) {
         snprintf(dirbuf, sizeof dirbuf, "build/profile/data/%s", eng);
         dir = dirbuf;

@@ -301,15 +301,22 @@ def main():
             wall, usr, sy = med(0), med(1), med(2)
             P(f"### {op}: {eng}  ({count} ops in the callgrind dump)\n")
             if nat:
-                P(f"native, untraced ({len(nat)} runs, median): **{wall:.2f} µs/op** wall, "
+                P(f"native, untraced ({len(nat)} runs): best {min(x[0] for x in nat):.2f} µs/op wall, median "
+                  f"**{wall:.2f} µs/op** wall, "
                   f"{usr:.2f} µs user CPU, {sy:.2f} µs system CPU per op "
                   f"(runs: {', '.join(f'{x[0]:.2f}' for x in nat)} µs)\n")
             lat = latency_lines(os.path.join(d, f"{eng}.{op}.native"))
             if lat:
                 P(f"per-commit latency over {len(lat)} runs (median of the runs' values): "
-                  f"**p10 {statistics.median(x[1] for x in lat):.0f} µs** (quiet disk), "
+                  f"**p10 {statistics.median(x[1] for x in lat):.0f} µs** (best run's p10 "
+                  f"{min(x[1] for x in lat):.0f} µs: the quiet-disk cost), "
                   f"median {statistics.median(x[0] for x in lat):.0f} µs, p90 {statistics.median(x[2] for x in lat):.0f} µs; "
                   f"runs' p10/median: {', '.join(f'{x[1]:.0f}/{x[0]:.0f}' for x in lat)} µs\n")
+            ns = latency_lines(os.path.join(d, f"{eng}.{op}.nosync"))
+            if ns:
+                P(f"the same commits without syncs (`--sync off`: PAGEDB_NOSYNC / MDB_NOSYNC, {len(ns)} runs of 1,000): "
+                  f"median **{statistics.median(x[0] for x in ns):.1f} µs**, p10 {statistics.median(x[1] for x in ns):.1f} µs, "
+                  f"p90 {statistics.median(x[2] for x in ns):.1f} µs per commit\n")
             tab, tot = fmt_group_table(res, events, count, usr if op == "commit" and nat else wall,
                                        extra_cols=("D1mr", "DLmr"))
             P(tab + "\n")

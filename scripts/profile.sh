@@ -51,6 +51,8 @@ for r in $(seq "$runs"); do
   for e in "${engines[@]}"; do
     "$bin" "$e" get --n "$n" --count "$gets" --dir "$data/$e" 2>/dev/null | head -n1 >>"$out/$e.get.native"
     "$bin" "$e" commit --n "$n" --count "$commits" --dir "$data/$e" 2>/dev/null | head -n2 >>"$out/$e.commit.native"
+    # the same commits without their syncs (PAGEDB_NOSYNC / MDB_NOSYNC): a commit's cost besides the flushes
+    "$bin" "$e" commit --n "$n" --count 1000 --sync off --dir "$data/$e" 2>/dev/null | head -n2 >>"$out/$e.commit.nosync"
   done
 done
 

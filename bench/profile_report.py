@@ -7,6 +7,7 @@ Usage: profile_report.py OUTDIR
     cg.ENGINE.OP.1        callgrind dump of exactly COUNT operations (CALLGRIND_DUMP_STATS_AT)
     ENGINE.OP.count       COUNT
     ENGINE.OP.native      pagedb_profile's stdout lines of the native (untraced) runs
+    ENGINE.commit.nosync  the same for commits run with --sync off (no device flushes)
     st.ENGINE.commit      strace -f -T log of a commit run (lines between PROFILE-BEGIN/END)
     ENGINE.commit.count   number of commits in the strace run (st.ENGINE.commit.count)
 

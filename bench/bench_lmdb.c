@@ -40,8 +40,14 @@ static void *lmdb_open_(const char *dir, const bench_variant *v)
     lmdb_h *h = calloc(1, sizeof *h);
     if (!h) return NULL;
     int rc = mdb_env_create(&h->env);
-    if (!rc) rc = mdb_env_set_mapsize(h->env, LMDB_MAP_BYTES);
-    if (!rc) rc = mdb_env_open(h->env, dir, 0, 0644);
+    /* BENCH_LMDB_MAP_MIB overrides the map size (scripts/profile.sh: valgrind cannot reserve 64 GiB) */
+    const char *map_mib = getenv("BENCH_LMDB_MAP_MIB");
+    size_t map_bytes = map_mib && *map_mib ? (size_t)strtoull(map_mib, NULL, 10) << 20 : LMDB_MAP_BYTES;
+    if (!rc) rc = mdb_env_set_mapsize(h->env, map_bytes);
+    /* BENCH_LMDB_NOSYNC=1 (pagedb_profile --sync off only): MDB_NOSYNC, commits without syncs */
+    const char *nosync = getenv("BENCH_LMDB_NOSYNC");
+    unsigned envflags = nosync && !strcmp(nosync, "1") ? MDB_NOSYNC : 0;
+    if (!rc) rc = mdb_env_open(h->env, dir, envflags, 0644);
     MDB_txn *txn = NULL;
     if (!rc) rc = mdb_txn_begin(h->env, NULL, 0, &txn);
     if (!rc) rc = mdb_dbi_open(txn, NULL, MDB_CREATE, &h->dbi);

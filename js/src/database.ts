@@ -949,9 +949,9 @@ export class Database {
       return import('./snapshot_stream.js');
     }).then((m) => m.exportSource(this.ep, options));
     return new ReadableStream<Uint8Array>({
-      start: async (c) => (await src).start?.(c),
-      pull: async (c) => (await src).pull?.(c),
-      cancel: async (r) => (await src).cancel?.(r),
+      start: async (c) => (await src).start(c),
+      pull: async (c) => (await src).pull(c),
+      cancel: async (r) => (await src).cancel(r),
     }, { highWaterMark: 0 });
   }
 

@@ -32,12 +32,19 @@ export const WINDOW_MIN = 1 << 20;
 /** Largest window asked of the engine per chunk (bytes). */
 export const WINDOW_MAX = 16 << 20;
 
+/** The underlying source of an export stream (structural: Node's types have no DOM lib). */
+export interface ExportSource {
+  start(c: ReadableStreamDefaultController<Uint8Array>): void;
+  pull(c: ReadableStreamDefaultController<Uint8Array>): Promise<void>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
 /**
- * The underlying source of an export stream. Each pull resumes the engine's export from
+ * @internal The underlying source of an export stream. Each pull resumes the engine's export from
  * its token (glue_snapshot.c): a window costs re-reading the stream up to its position, so
  * the window grows to a quarter of the position (capped at WINDOW_MAX).
  */
-export function exportSource(ep: Endpoint, o: ExportSnapshotOptions): UnderlyingDefaultSource<Uint8Array> {
+export function exportSource(ep: Endpoint, o: ExportSnapshotOptions): ExportSource {
   let snap: Promise<number> | undefined;
   let pos = 0;
   let over = false;

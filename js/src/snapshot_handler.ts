@@ -11,7 +11,9 @@ import { SyncExport } from './snapshot_engine.js';
 
 export class SnapshotOps {
   private exports = new Map<number, SyncExport>();
-  private next = 1;
+  // numbers start at a random point: after the owning tab changes hands, a stream's old
+  // number reaches a new handler, where it must not name another stream's export
+  private next = 1 + Math.floor(Math.random() * 2 ** 40);
 
   private x(n: number): SyncExport {
     const e = this.exports.get(n);

@@ -9,6 +9,7 @@ import { PagedbError, ErrorCode } from './errors.js';
 import type { OpArgs, OpResults } from './protocol.js';
 import { SyncExport } from './snapshot_engine.js';
 
+/** The exports of one handler (one database); single-threaded like the handler. */
 export class SnapshotOps {
   private exports = new Map<number, SyncExport>();
   // numbers start at a random point: after the owning tab changes hands, a stream's old
@@ -21,6 +22,7 @@ export class SnapshotOps {
     return e;
   }
 
+  /** snapBegin: pin db's current snapshot. Throws as SyncExport's constructor (EINVAL, EBUSY, ENOMEM). */
   begin(db: SyncDatabase, a: OpArgs['snapBegin']): OpResults['snapBegin'] {
     const e = new SyncExport(db, a.since);
     const n = this.next++;
@@ -28,6 +30,10 @@ export class SnapshotOps {
     return { snap: n };
   }
 
+  /**
+   * snapNext: the next window. Throws EMISUSE (unknown or ended export) or the engine's
+   * error (SyncExport.next), which also ends the export.
+   */
   step(a: OpArgs['snapNext']): OpResults['snapNext'] {
     const e = this.x(a.snap);
     try {

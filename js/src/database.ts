@@ -931,17 +931,19 @@ export class Database {
    * §12): `since` absent or 0 = full (every page of the current snapshot), else the txn id
    * of an earlier stream's target = incremental (pages written after it). Pages travel as
    * they are on disk, still encrypted. The stream is pull-based: each read asks the engine
-   * for the next chunk (about 1 MiB, growing to 16 MiB as the stream grows), so the whole
+   * for the next chunk (about 1 MiB, growing to 32 MiB as the stream grows), so the whole
    * stream is never in memory; in the browser chunks cross from the worker as transferred
    * ArrayBuffers. The snapshot of the first read is pinned until the stream ends, is
    * cancelled or `signal` aborts; writers may commit meanwhile (the file may grow). Restore
-   * with importSnapshot. Each read re-reads the stream up to its position in the engine
-   * (glue_snapshot.c), so the engine's work is about 5x the stream's size.
+   * with importSnapshot. Each chunk re-reads the stream up to its position in the engine
+   * (glue_snapshot.c): about 3x the stream's bytes of work up to 64 MiB, more beyond
+   * (about 7x at 400 MiB).
    * The stream errors with PagedbError: ECANCELED (signal aborted; a reader's cancel() ends
    * the export the same way), EINVAL (since not a txn id, or above the current one),
    * EMISUSE (database closed, or the owning tab changed hands during the export: start
-   * again), EBUSY (no reader slot), EAUTH/ECORRUPT/EIO (reading pages), ENOMEM. Sync
-   * methods never throw. Thread-safety: as other Database methods.
+   * again), EBUSY (no reader slot), EAUTH/ECORRUPT/EIO (reading pages), ENOMEM.
+   * exportSnapshot itself never throws: every error arrives through the stream.
+   * Thread-safety: as other Database methods.
    */
   exportSnapshot(options: ExportSnapshotOptions = {}): ReadableStream<Uint8Array> {
     const src = Promise.resolve().then(() => {

@@ -31,6 +31,12 @@ export interface Backend {
   mkdir(dir: string): void;
   /** Fill buf with cryptographically secure random bytes. */
   random(buf: Uint8Array): void;
+  /**
+   * Optional (snapshot import needs it; absent: importSnapshot fails with ENOTSUP).
+   * Atomically replace the file `to` (may be absent) by the file `from`, in the same
+   * directory, durably (pagedb.h pagedb_vfs.rename). ENOTFOUND when `from` is absent.
+   */
+  rename?(from: string, to: string): void;
 
   /*
    * Optional members, for backends that cannot create or remove files synchronously (OPFS:

@@ -81,6 +81,12 @@ export interface EmModule {
   _pdbjs_table_list(txn: number, after: number, out: number, cap: number, result: number): number;
   _pdbjs_count(t: number, from: number, fromlen: number, to: number, tolen: number, pre: number, plen: number,
     limit: number, count: number): number;
+  _pdbjs_export_begin(db: number, since: number, out: number): number;
+  _pdbjs_export_step(e: number, window: number, result: number, prog: number): number;
+  _pdbjs_export_cancel(e: number): void;
+  _pdbjs_export_end(e: number): void;
+  _pdbjs_snapshot_import(dir: number, spool: number, key: number, pass: number, passlen: number, ops: number,
+    mem: number, prog: number): number;
 }
 
 /** Largest slice of a segment append or read copied through the wasm heap at once (bytes). */

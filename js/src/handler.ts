@@ -16,6 +16,7 @@
  * answers. Messages are encoded by wire.ts.
  */
 import { manageOp } from './manage_handler.js';
+import { SnapshotOps } from './snapshot_handler.js';
 import { SyncDatabase, type EmModule, type SyncSegment, type SyncTxn } from './engine.js';
 import { PagedbError, ErrorCode, errorCodeOf } from './errors.js';
 import {
@@ -45,6 +46,7 @@ export class Handler {
   private changes = new WeakMap<SyncTxn, Changes>();
   private txns = new Map<number, SyncTxn>();
   private segs = new Map<number, SyncSegment>();
+  private snaps = new SnapshotOps();
   private next = 1;
 
   /**
@@ -366,7 +368,11 @@ export class Handler {
       return { tables: r.tables.filter((i) => i.name !== IDEMPOTENCY_TABLE) };
     },
     count: (a) => manageOp(this.d(), 'count', a, (txn, f) => this.inTxn(txn, a.ops, f)),
+    snapBegin: (a) => this.snaps.begin(this.d(), a),
+    snapNext: (a) => this.snaps.step(a),
+    snapEnd: (a) => this.snaps.end(a),
     close: () => {
+      this.snaps.closeAll();
       for (const t of this.txns.values()) t.abort();
       this.txns.clear();
       this.segs.clear(); // SyncDatabase.close closes them

@@ -46,3 +46,5 @@ export { CapabilityError } from './capabilities.js';
 export { requestPersistence } from './storage.js';
 export type { StorageInfo } from './storage.js';
 export * from './api.js';
+export { importSnapshot, type ImportSnapshotOptions } from './snapshot_browser.js';
+export type { ExportSnapshotOptions, SnapshotProgress } from './snapshot_stream.js';

@@ -94,3 +94,5 @@ export async function openSync(name: string, options: OpenOptions): Promise<Sync
 }
 export { deleteDatabase, listDatabases, type ManageOptions } from './manage_node.js';
 export * from './api.js';
+export { importSnapshot, type ImportSnapshotOptions, type SnapshotProgress } from './snapshot_node.js';
+export type { ExportSnapshotOptions } from './snapshot_stream.js';

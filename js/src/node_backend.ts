@@ -204,6 +204,23 @@ export class NodeBackend implements Backend {
     }
   }
 
+  /** rename(2), then fsync of the directory (the new name is durable on return). */
+  rename(from: string, to: string): void {
+    const a = this.abs(from), b = this.abs(to);
+    try {
+      fs.renameSync(a, b);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw vfsError(ErrorCode.ENOTFOUND, `no such file: ${a}`);
+      throw e;
+    }
+    const fd = fs.openSync(path.dirname(b), 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   list(dir: string): string[] {
     return fs.readdirSync(this.abs(dir));
   }

@@ -26,6 +26,7 @@
  */
 import type { OpenOptions, RangeOptions, SegmentInfo, Stats } from './types.js';
 import type { TableInfo } from './table.js';
+import type { SnapshotProgress } from './snapshot_engine.js';
 
 /**
  * A buffered write: [0, table, key, value] = put, [1, table, key] = delete,
@@ -87,6 +88,12 @@ export interface OpArgs {
   tables: { txn: number; ops: WriteOp[] };
   /** Entries of a range of `table` in transaction `txn` (after `ops`). */
   count: { txn: number; table: string; range: RangeOptions; ops: WriteOp[] };
+  /** Begin a snapshot export (pins the current snapshot); since = base txn id, 0 = full. */
+  snapBegin: { since: number };
+  /** The next about `window` bytes of export `snap` (its bytes are transferred). */
+  snapNext: { snap: number; window: number };
+  /** End export `snap` (releasing its snapshot); cancel: through the engine (ECANCELED). */
+  snapEnd: { snap: number; cancel: boolean };
 }
 
 export interface OpResults {
@@ -114,6 +121,9 @@ export interface OpResults {
   segList: { segments: SegmentInfo[] };
   tables: { tables: TableInfo[] };
   count: { count: number };
+  snapBegin: { snap: number };
+  snapNext: { bytes: Uint8Array; done: boolean; progress: SnapshotProgress };
+  snapEnd: null;
 }
 
 export type Op = keyof OpArgs;

@@ -238,7 +238,7 @@ export class AnswerWriter {
   private bytes = new Bytes(64 * 1024);
   private own: Uint8Array[] = [];
   private ownBytes = 0;
-  private moved: ArrayBuffer[] = []; // segRead results, transferred inside objs
+  private moved: ArrayBuffer[] = []; // segRead and snapNext results, transferred inside objs
   private objs: unknown[] = [];
   private errs: [number, string][] = [];
   first = 0;
@@ -257,8 +257,9 @@ export class AnswerWriter {
   obj(op: Op, result: unknown): void {
     this.kinds.push(A_OBJ);
     this.objs.push(result);
-    if (op === 'segRead') {
-      const b = (result as OpResults['segRead']).bytes; // a fresh array of exactly `length` bytes
+    if (op === 'segRead' || op === 'snapNext') {
+      // a fresh array of exactly its length (segRead: `length`; snapNext: one window)
+      const b = (result as OpResults['segRead' | 'snapNext']).bytes;
       this.moved.push(b.buffer as ArrayBuffer);
       this.ownBytes += b.length;
     }

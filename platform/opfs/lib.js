@@ -77,6 +77,14 @@ mergeInto(LibraryManager.library, {
   pdbjs_vfs_random: function (ptr, n) {
     return pdbjsCall(function (b) { b.random(HEAPU8.subarray(ptr, ptr + n)); return 0; });
   },
+  pdbjs_vfs_rename__deps: ['$pdbjsCall'],
+  pdbjs_vfs_rename: function (from, to) {
+    return pdbjsCall(function (b) {
+      if (typeof b.rename !== 'function') return 1; /* vfs_js.c: PAGEDB_ENOTSUP */
+      b.rename(UTF8ToString(from), UTF8ToString(to));
+      return 0;
+    });
+  },
   pdbjs_vfs_now: function () {
     return Date.now();
   },

@@ -119,4 +119,41 @@ int pdbjs_table_list(pagedb_txn *txn, const char *after, uint8_t *out, int cap, 
 int pdbjs_count(pagedb_table *t, const uint8_t *from, int fromlen, const uint8_t *to, int tolen,
                 const uint8_t *prefix, int plen, double limit, double *count);
 
+/* ---- snapshots (pagedb.h "Snapshots"; glue_snapshot.c) ------------------------------- */
+
+/** A snapshot export in progress, stepped window by window (glue_snapshot.c). */
+typedef struct pdbjs_export pdbjs_export;
+
+/**
+ * Begin exporting db's current snapshot (since = base txn id, 0 = full; a double, exact
+ * below 2^53): pins it with a read transaction until pdbjs_export_end. *out receives the
+ * export. Errors: EINVAL (since < 0), ENOMEM, those of pagedb_txn_begin (EBUSY: no
+ * registry slot). Single-threaded, like the rest of the module.
+ */
+int pdbjs_export_begin(pagedb *db, double since, pdbjs_export **out);
+/**
+ * Produce the next stream bytes: about `window` bytes (at least one whole sink call, so a
+ * window may overshoot by one record, at most a page plus 41 bytes). result[0] = address
+ * of the bytes (valid until the next step or end; owned by the export), result[1] = their
+ * count (0 with result[2] = 1 at the end), result[2] = 1 once the whole stream was
+ * produced. prog[0..3] = pages done, pages total, stream bytes done, target txn id.
+ * Errors: those of pagedb_snapshot_export (ECANCELED after pdbjs_export_cancel; EINVAL
+ * since above the target; EAUTH/ECORRUPT/EIO; ENOMEM).
+ */
+int pdbjs_export_step(pdbjs_export *e, double window, int *result, double *prog);
+/** Set the export's cancel flag: the next step fails with PAGEDB_ECANCELED. */
+void pdbjs_export_cancel(pdbjs_export *e);
+/** Release the pinned snapshot and the export's memory (NULL: nothing). */
+void pdbjs_export_end(pdbjs_export *e);
+/**
+ * pagedb_snapshot_import into directory dir of the stream stored in the file spool_path
+ * (read through the JS VFS, not removed), with the key (32 bytes or NULL) or passphrase
+ * (pass/passlen or NULL) and Argon2id bounds (0 = defaults) as pdbjs_open takes them.
+ * prog[0..3] receives the last progress report (as for pdbjs_export_step). Errors: those
+ * of pagedb_snapshot_import (ENOTSUP: the backend has no rename), and the VFS open's of
+ * the spool file (ENOTFOUND).
+ */
+int pdbjs_snapshot_import(const char *dir, const char *spool_path, const uint8_t *key, const char *pass, int passlen,
+                          double pwhash_ops, double pwhash_mem, double *prog);
+
 #endif

@@ -16,6 +16,7 @@
  *   remove(path), mkdir(path)    -> 0 | -code
  *   list(dir, ptr, cap)          -> bytes needed for the '\n'-joined names | -code
  *   random(ptr, n)               -> 0 | -code
+ *   rename(from, to)             -> 0 | 1 the backend has no rename (PAGEDB_ENOTSUP) | -code
  *   now()                        -> ms since the epoch
  */
 #include <stdlib.h>
@@ -37,6 +38,7 @@ extern int pdbjs_vfs_list(const char *dir, char *buf, size_t cap);
 extern int pdbjs_vfs_mkdir(const char *dir);
 extern int pdbjs_vfs_random(void *buf, size_t n);
 extern double pdbjs_vfs_now(void);
+extern int pdbjs_vfs_rename(const char *from, const char *to);
 
 typedef struct jsfile {
     pagedb_vfs_file base; /* must be first */
@@ -136,11 +138,19 @@ static int js_now(const pagedb_vfs *vfs, uint64_t *out)
     return PAGEDB_OK;
 }
 
-/* Version 1: no reader registry (one owner per database in the browser: readers of other
+/* Backends without rename (OPFS: FileSystemHandle.move is asynchronous) answer 1:
+   pagedb_snapshot_import then fails with ENOTSUP and changes nothing. */
+static int js_rename(const pagedb_vfs *vfs, const char *from, const char *to)
+{
+    int r = pdbjs_vfs_rename(from, to);
+    return r == 1 ? PAGEDB_ENOTSUP : err(r);
+}
+
+/* Version 3 (for rename), but still no reader registry (one owner per database in the browser: readers of other
    tabs are clients of the owner's engine) and no rmdir (the JavaScript layer removes a
    directory a failed create made). */
 static const pagedb_vfs js_vfs = {
-    .version = 1,
+    .version = 3,
     .name = "js",
     .ctx = NULL,
     .open = js_open,
@@ -156,6 +166,7 @@ static const pagedb_vfs js_vfs = {
     .mkdir = js_mkdir,
     .random = js_random,
     .now_ms = js_now,
+    .rename = js_rename,
 };
 
 const pagedb_vfs *pagedb_vfs_js(void) { return &js_vfs; }

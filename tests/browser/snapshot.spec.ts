@@ -1,0 +1,112 @@
+// Snapshot streams in Chromium on OPFS (pagedb.h "Snapshots", docs/FORMAT.md §12):
+// db.exportSnapshot from the engine's worker (chunks transferred across the message
+// boundary), restored by the native CLI (`pagedb restore`, built by scripts/test-js.sh) and
+// put back into OPFS under another name, where it opens and verifies; importSnapshot in the
+// browser rejects with a typed CapabilityError (OPFS has no synchronous rename; see
+// js/src/snapshot_browser.ts); a larger export arrives chunk by chunk, each asked of the
+// engine only when the reader reads (never the whole stream at once); abort gives ECANCELED.
+import { test, expect } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freshPageEachTest } from './app_page';
+
+freshPageEachTest();
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const nativeCli = process.env.PAGEDB_NATIVE_CLI ?? path.join(root, 'build/release/pagedb');
+const keyHex = Buffer.from(Uint8Array.from({ length: 32 }, (_, i) => i * 3 + 1)).toString('hex'); // app.html's window.key
+
+test('export from OPFS, restore natively, reopen under another OPFS name; importSnapshot is ENOTSUP', async ({ page }) => {
+  const r = await page.evaluate(async () => {
+    const { open, importSnapshot } = (window as any).pagedb;
+    const key = (window as any).key;
+    const db = await open('src', { key });
+    await db.write((tx: any) => {
+      for (let i = 0; i < 500; i++) tx.table('t').put(`k${String(i).padStart(4, '0')}`, `value ${i}`);
+    });
+    const full = new Uint8Array(await new Response(db.exportSnapshot()).arrayBuffer());
+    await db.write((tx: any) => tx.table('t').put('later', 'incremental'));
+    const since = (await db.stat()).txnId - 1;
+    const inc = new Uint8Array(await new Response(db.exportSnapshot({ since })).arrayBuffer());
+    await db.close();
+    const err = await importSnapshot('copy', new Response(full).body, { key }).catch((e: any) => e);
+    const b64 = (u: Uint8Array) => { let s = ''; for (let i = 0; i < u.length; i += 8192) s += String.fromCharCode(...u.subarray(i, i + 8192)); return btoa(s); };
+    return {
+      full: b64(full), inc: b64(inc), errCode: err.codeName, errCapability: err.capability, isCapability: err instanceof (window as any).pagedb.CapabilityError,
+      listed: await (window as any).pagedb.listDatabases(),
+    };
+  });
+  expect(r.errCode).toBe('PAGEDB_ENOTSUP');
+  expect(r.isCapability).toBe(true);
+  expect(r.errCapability).toMatch(/rename/);
+  expect(r.listed).toEqual(['src']); // the refused import created nothing
+
+  if (!fs.existsSync(nativeCli)) throw new Error(`missing ${nativeCli}: build the native CLI first (scripts/test-js.sh does)`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pagedb-browser-snap-'));
+  const env = { ...process.env, PAGEDB_KEY: keyHex };
+  fs.writeFileSync(path.join(dir, 'full'), Buffer.from(r.full, 'base64'));
+  fs.writeFileSync(path.join(dir, 'inc'), Buffer.from(r.inc, 'base64'));
+  execFileSync(nativeCli, ['restore', path.join(dir, 'db'), path.join(dir, 'full'), path.join(dir, 'inc')], { env });
+  expect(execFileSync(nativeCli, ['verify', path.join(dir, 'db')], { env, encoding: 'utf8' })).toMatch(/^ok: /);
+  expect(execFileSync(nativeCli, ['get', path.join(dir, 'db'), 't', 'later'], { env, encoding: 'utf8' })).toBe('incremental\n');
+  // the restored files, put into OPFS under another name, open in the browser
+  const files: Record<string, number[]> = {};
+  for (const f of fs.readdirSync(path.join(dir, 'db'))) if (f === 'main.pdb' || /^seg-.*\.pds$/.test(f)) files[f] = [...fs.readFileSync(path.join(dir, 'db', f))];
+  const back = await page.evaluate(async (files) => {
+    await (window as any).putFiles('copy', files);
+    const db = await (window as any).pagedb.open('copy', { key: (window as any).key, create: false });
+    const out = { pages: await db.verify(), n: await db.read((tx: any) => tx.table('t').count()),
+      later: (window as any).dec(await db.read((tx: any) => tx.table('t').get('later'))) };
+    await db.close();
+    return out;
+  }, files);
+  expect(back.pages).toBeGreaterThan(0);
+  expect(back).toMatchObject({ n: 501, later: 'incremental' });
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a larger export is streamed chunk by chunk, pulled by the reader; abort gives ECANCELED', async ({ page }) => {
+  const r = await page.evaluate(async () => {
+    const { open } = (window as any).pagedb;
+    const db = await open('big', { key: (window as any).key });
+    const v = 'x'.repeat(1000);
+    for (let c = 0; c < 4; c++)
+      await db.write((tx: any) => {
+        for (let i = 0; i < 2000; i++) tx.table('t').put(`k${c}-${i}`, `${v}${c}${i}`);
+      });
+    const progress: number[] = [];
+    const reader = db.exportSnapshot({ onProgress: (p: any) => progress.push(p.bytesDone) }).getReader();
+    const sizes: number[] = [];
+    const first = await reader.read();
+    sizes.push(first.value.length);
+    await new Promise((res) => setTimeout(res, 300));
+    const afterIdle = progress.length; // nothing asked of the engine while the reader waits
+    let total = first.value.length, largest = first.value.length;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      sizes.push(value.length);
+      total += value.length;
+      largest = Math.max(largest, value.length);
+    }
+    // abort mid-export: ECANCELED from the engine; the database stays usable
+    const ac = new AbortController();
+    const r2 = db.exportSnapshot({ signal: ac.signal }).getReader();
+    await r2.read();
+    ac.abort();
+    const aborted = await r2.read().then(() => 'no error', (e: any) => e.codeName);
+    await db.write((tx: any) => tx.table('t').put('after', 'abort'));
+    const pages = await db.verify();
+    await db.close();
+    return { sizes, afterIdle, total, largest, lastProgress: progress[progress.length - 1], aborted, pages };
+  });
+  expect(r.total).toBeGreaterThan(8_000_000);
+  expect(r.sizes.length).toBeGreaterThanOrEqual(4); // several chunks, not one buffer
+  expect(r.largest).toBeLessThan(r.total / 2); // never the whole stream at once
+  expect(r.afterIdle).toBe(1); // pull-based: one chunk produced per read
+  expect(r.lastProgress).toBe(r.total);
+  expect(r.aborted).toBe('PAGEDB_ECANCELED');
+  expect(r.pages).toBeGreaterThan(0);
+});

@@ -29,6 +29,9 @@ src=$(scripts/sources.sh bearssl)
 ver=$(basename "$src" | sed 's/^bearssl-//')
 simd=(-msimd128); variant=simd128-
 [ "$target" = mingw ] && { simd=(); variant=; }
+# -Os for the Emscripten module (the page's first load must stay under 100 kB gzip,
+# tests/browser/vite-app/build.sh); -O3 elsewhere. The level is part of the cache name.
+opt=-O3; [ "$target" = emscripten ] && { opt=-Os; variant=${variant}os-; }
 prefix="$cache/$target/bearssl-$variant$ver"
 if [ ! -f "$prefix/.built" ]; then
   mkdir -p "$cache/$target"
@@ -42,7 +45,7 @@ if [ ! -f "$prefix/.built" ]; then
     for f in "${FILES[@]}"; do
       o="$prefix/obj/$(basename "$f" .c).o"
       # -msimd128: like libsodium in these builds (scripts/build-wasi.sh)
-      "${cc[@]}" -O3 "${simd[@]}" -I"$src/inc" -I"$src/src" -c "$src/$f" -o "$o"
+      "${cc[@]}" "$opt" "${simd[@]}" -I"$src/inc" -I"$src/src" -c "$src/$f" -o "$o"
       objs+=("$o")
     done
     "$ar" rcs "$prefix/lib/libbearssl.a" "${objs[@]}"

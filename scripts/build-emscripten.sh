@@ -45,15 +45,18 @@ mapfile -t core_sources < <(grep -v '^[[:space:]]*\(#\|$\)' core/sources.txt)
 exports=$(grep -v '^[[:space:]]*\(#\|$\)' platform/opfs/exports.txt | sed 's/^/_/' | paste -sd, -)
 
 mkdir -p dist
-# -Os: the page's first load (wasm included) must stay under 100 kB gzip
-# (tests/browser/vite-app/build.sh); -O2 made the wasm 7 kB gzip larger once BearSSL's
-# AES-GCM was linked in. libsodium (the hot path: page sealing) keeps its own -O3.
+# -Oz and -sMALLOC=emmalloc: the page's first load (wasm included) must stay under 100 kB
+# gzip (tests/browser/vite-app/build.sh). -O2 made the wasm 7 kB gzip larger once BearSSL's
+# AES-GCM was linked in; with the snapshot export/import linked in, -Os + dlmalloc made the
+# first load 105,797 B, -Oz saves 843 B, emmalloc 2.6 kB and BearSSL at -Os
+# (scripts/build-bearssl.sh) 2.1 kB: 100,606 B. libsodium (the hot path of the default
+# cipher: page sealing) keeps its own -O3.
 # -DNDEBUG: a release build, like the native Release one: the debug validators (the pager
 # state check, the node check of every sealed page, the cache checker) stay in the ASan suite.
-common=(-Os -DNDEBUG -msimd128 "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
+common=(-Oz -DNDEBUG -msimd128 "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
   "${core_sources[@]}" platform/opfs/*.c "$prefix/lib/libsodium.a" "$bearssl/lib/libbearssl.a"
   --js-library platform/opfs/lib.js -sMODULARIZE=1 -sEXPORT_ES6=1 -sALLOW_MEMORY_GROWTH=1
-  -sINITIAL_MEMORY=33554432 -sTOTAL_STACK=1048576
+  -sINITIAL_MEMORY=33554432 -sTOTAL_STACK=1048576 -sMALLOC=emmalloc
   "-sEXPORTED_FUNCTIONS=[$exports]"
   "-sEXPORTED_RUNTIME_METHODS=[UTF8ToString,stringToUTF8,lengthBytesUTF8,ENV]")
 rm -f dist/pagedb.browser.wasm dist/pagedb.node.wasm dist/pagedb.wasm

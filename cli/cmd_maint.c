@@ -1,5 +1,5 @@
 /*
- * cmd_maint.c — online maintenance commands (issue 13):
+ * cmd_maint.c — online maintenance commands:
  *
  *   pagedb compact DB [--rate BYTES/s] [--pages-per-step N] [--json]
  *   pagedb rekey DB [--realm NAME|ID] (--new-passphrase | --new-key-env VAR) [--rate BYTES/s] [--json]

@@ -1,5 +1,5 @@
 /*
- * compact.c — online compaction of main.pdb (FORMAT.md §12; issue 13 part 2).
+ * compact.c — online compaction of main.pdb (FORMAT.md §12).
  *
  * A compaction is a sequence of steps; each step is one ordinary write transaction that
  * does one bounded piece of work and updates the maintenance record (catalog key

@@ -1,5 +1,5 @@
 /*
- * rekey.c — key change of a database (FORMAT.md §13; issue 13 part 1).
+ * rekey.c — key change of a database (FORMAT.md §13).
  *
  * A change of the key-encryption key (raw key or passphrase) re-wraps DEK0 only: realm
  * DEKs are wrapped under a subkey of DEK0 (§2.3, §8) and every page key derives from a

@@ -84,7 +84,7 @@ class Bytes {
   /**
    * The bytes so far in a buffer of their own (transferable), and a reset. The next buffer
    * starts small again (4 KiB, grown by doubling): keeping the grown size would allocate
-   * and zero up to 1 MiB per message after one big batch, tens of µs per call (issue 14).
+   * and zero up to 1 MiB per message after one big batch, tens of µs per call.
    */
   take(): Uint8Array {
     const out = this.len === this.buf.length ? this.buf : this.buf.slice(0, this.len);

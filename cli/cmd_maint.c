@@ -42,7 +42,9 @@ static void on_sigint(int sig)
 
 static void catch_sigint(void)
 {
-#ifndef __wasi__
+#if defined(_WIN32)
+    signal(SIGINT, on_sigint); /* the C runtime's console Ctrl-C handler (no sigaction) */
+#elif !defined(__wasi__)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;

@@ -29,6 +29,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include <io.h>
+#include <windows.h>
+/* Windows: _commit flushes a C runtime descriptor to the device; rename does not replace an
+   existing file, MoveFileEx does (write-through: the move is durable when it returns). */
+static int file_sync(FILE *f) { return _commit(_fileno(f)); }
+static int replace_file(const char *from, const char *to)
+{
+    return MoveFileExA(from, to, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) ? 0 : -1;
+}
+#else
+static int file_sync(FILE *f) { return fsync(fileno(f)); }
+static int replace_file(const char *from, const char *to) { return rename(from, to); }
+#endif
 
 static volatile int g_cancel;
 
@@ -44,6 +58,9 @@ static void catch_signals(void)
 {
 #ifdef __wasi__
     /* WASI preview 1 delivers no signals: nothing to catch */
+#elif defined(_WIN32)
+    signal(SIGINT, on_signal); /* the C runtime's console Ctrl-C handler (no sigaction) */
+    signal(SIGTERM, on_signal);
 #else
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -109,9 +126,9 @@ static int write_token(const char *path, const pagedb_snapshot_token *t)
     fprintf(f, "pagedb-snapshot-token 1\n%" PRIu64 " %" PRIu64 " %" PRIu64 " ", t->target_txn, t->since, t->position);
     for (int i = 0; i < 32; i++) fprintf(f, "%02x", t->prefix_hash[i]);
     fprintf(f, "\n");
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    int bad = fflush(f) != 0 || file_sync(f) != 0;
     bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) return -1;
+    if (bad || replace_file(tmp, path) != 0) return -1;
     return 0;
 }
 
@@ -145,7 +162,7 @@ static void maybe_checkpoint(outf *o)
 {
     if (o->since_flush < (64u << 20)) return;
     o->since_flush = 0;
-    if (fflush(o->f) == 0 && fsync(fileno(o->f)) == 0) (void)write_token(o->tokpath, o->tok);
+    if (fflush(o->f) == 0 && file_sync(o->f) == 0) (void)write_token(o->tokpath, o->tok);
 }
 
 typedef struct both {
@@ -241,7 +258,7 @@ int cmd_snapshot(int argc, char **argv)
         rc = f ? pagedb_snapshot_export(db, since, sink_cb, &o, &so) : PAGEDB_EIO;
     }
     progress_end(&g);
-    int wbad = !f || fflush(f) != 0 || fsync(fileno(f)) != 0;
+    int wbad = !f || fflush(f) != 0 || file_sync(f) != 0;
     if (f) wbad |= fclose(f) != 0;
     if (rc == PAGEDB_OK && wbad) rc = PAGEDB_EIO;
     if (rc != PAGEDB_OK) {
@@ -252,7 +269,7 @@ int cmd_snapshot(int argc, char **argv)
         if (json)
             printf("{\"event\":\"error\",\"code\":\"%s\",\"position\":%" PRIu64 "}\n", pagedb_strerror(rc), tok.position);
         ex = rc == PAGEDB_ECANCELED ? (cli_msg("cancelled"), CLI_ERROR) : cli_fail(rc, "snapshot of %s failed (%s)", dbpath, keep);
-    } else if (rename(part, out) != 0) {
+    } else if (replace_file(part, out) != 0) {
         cli_msg("cannot rename %s to %s: %s", part, out, strerror(errno));
         ex = CLI_ERROR;
     } else {

@@ -23,14 +23,14 @@ export NODE_OPTIONS=--no-experimental-fetch  # its node scripts must not use fet
 cache="${PAGEDB_CACHE:-$HOME/.cache/pagedb}"
 src=$(scripts/sources.sh libsodium)
 ver=$(basename "$src" | sed 's/^libsodium-//')
-prefix="$cache/emscripten/libsodium-simd128-$ver"   # -msimd128: see scripts/build-wasi.sh
+prefix="$cache/emscripten/libsodium-simd128-os-$ver"   # -msimd128: see scripts/build-wasi.sh; -Os: below
 if [ ! -f "$prefix/lib/libsodium.a" ]; then
   echo "building libsodium $ver for Emscripten (once; cached in $prefix)"
-  work="$cache/build/libsodium-simd128-emscripten-$ver"
+  work="$cache/build/libsodium-simd128-os-emscripten-$ver"
   rm -rf "$work"; mkdir -p "$(dirname "$work")"; cp -a "$src" "$work"
   ( cd "$work" && autoreconf -fi >/dev/null 2>&1 \
     && emconfigure ./configure --prefix="$prefix" --disable-shared --without-pthreads --disable-ssp \
-         --disable-asm --disable-pie CFLAGS="-O3 -msimd128" >/dev/null \
+         --disable-asm --disable-pie CFLAGS="-Os -msimd128" >/dev/null \
     && emmake make -j"$(nproc)" install >/dev/null )
 fi
 
@@ -45,12 +45,11 @@ mapfile -t core_sources < <(grep -v '^[[:space:]]*\(#\|$\)' core/sources.txt)
 exports=$(grep -v '^[[:space:]]*\(#\|$\)' platform/opfs/exports.txt | sed 's/^/_/' | paste -sd, -)
 
 mkdir -p dist
-# -Oz and -sMALLOC=emmalloc: the page's first load (wasm included) must stay under 100 kB
-# gzip (tests/browser/vite-app/build.sh). -O2 made the wasm 7 kB gzip larger once BearSSL's
-# AES-GCM was linked in; with the snapshot export/import linked in, -Os + dlmalloc made the
-# first load 105,797 B, -Oz saves 843 B, emmalloc 2.6 kB and BearSSL at -Os
-# (scripts/build-bearssl.sh) 2.1 kB: 100,606 B. libsodium (the hot path of the default
-# cipher: page sealing) keeps its own -O3.
+# -Oz, -sMALLOC=emmalloc, and libsodium and BearSSL at -Os: the page's first load (wasm
+# included) must stay under 100 kB gzip (tests/browser/vite-app/build.sh). With the
+# snapshot export/import linked in, -Os + dlmalloc + libsodium/BearSSL at -O3 made the first
+# load 105.8 kB; -Oz saved 0.8 kB, emmalloc 2.6 kB, BearSSL at -Os 2.1 kB, libsodium at -Os
+# 3.8 kB: 99,430 B (bench/results/bundle-size.md). The native builds keep -O2/-O3.
 # -DNDEBUG: a release build, like the native Release one: the debug validators (the pager
 # state check, the node check of every sealed page, the cache checker) stay in the ASan suite.
 common=(-Oz -DNDEBUG -msimd128 "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"

@@ -939,7 +939,7 @@ export class Database {
 
   /**
    * A snapshot stream of this database (pagedb.h pagedb_snapshot_export, docs/FORMAT.md
-   * §12): `since` absent or 0 = full (every page of the current snapshot), else the txn id
+   * §14): `since` absent or 0 = full (every page of the current snapshot), else the txn id
    * of an earlier stream's target = incremental (pages written after it). Pages travel as
    * they are on disk, still encrypted. The stream is pull-based: each read asks the engine
    * for the next chunk (about 1 MiB, growing to 32 MiB as the stream grows), so the whole

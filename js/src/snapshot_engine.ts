@@ -1,6 +1,6 @@
 /**
  * snapshot_engine.ts — the synchronous side of snapshot export and import (pagedb.h
- * "Snapshots", docs/FORMAT.md §12) over the wasm module; the worker and Node's in-process
+ * "Snapshots", docs/FORMAT.md §14) over the wasm module; the worker and Node's in-process
  * handler run it (handler.ts ops snapBegin/snapNext/snapEnd), snapshot_stream.ts turns it
  * into streams. Glue: platform/opfs/glue_snapshot.c (how an export runs in windows, and
  * what that costs). Thread-safety: like SyncDatabase, single-threaded on its module.

@@ -1,6 +1,6 @@
 /**
  * snapshot_node.ts — importSnapshot under Node: restores a snapshot stream (pagedb.h
- * pagedb_snapshot_import, docs/FORMAT.md §12) into a database directory on node:fs.
+ * pagedb_snapshot_import, docs/FORMAT.md §14) into a database directory on node:fs.
  * The engine's import pulls its bytes synchronously, so the stream is first written, as
  * it arrives, to a spool file next to the database directory ("<name>.snapshot-<hex>"),
  * which the engine then reads; the spool is removed afterwards in every case. Memory

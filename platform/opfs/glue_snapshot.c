@@ -1,5 +1,5 @@
 /*
- * glue_snapshot.c — snapshot export/import (pagedb.h "Snapshots", docs/FORMAT.md §12) for
+ * glue_snapshot.c — snapshot export/import (pagedb.h "Snapshots", docs/FORMAT.md §14) for
  * the TypeScript package, whose streams are pull-based while the engine's sink and source
  * callbacks are synchronous.
  *

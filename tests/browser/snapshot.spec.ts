@@ -1,4 +1,4 @@
-// Snapshot streams in Chromium on OPFS (pagedb.h "Snapshots", docs/FORMAT.md §12):
+// Snapshot streams in Chromium on OPFS (pagedb.h "Snapshots", docs/FORMAT.md §14):
 // db.exportSnapshot from the engine's worker (chunks transferred across the message
 // boundary), restored by the native CLI (`pagedb restore`, built by scripts/test-js.sh) and
 // put back into OPFS under another name, where it opens and verifies; importSnapshot in the

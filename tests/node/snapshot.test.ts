@@ -1,5 +1,5 @@
 // Snapshot streams from the TypeScript package under Node, on real files (pagedb.h
-// "Snapshots", docs/FORMAT.md §12): db.exportSnapshot (a pull-based ReadableStream) and
+// "Snapshots", docs/FORMAT.md §14): db.exportSnapshot (a pull-based ReadableStream) and
 // importSnapshot, against each other and against the native CLI (`pagedb snapshot` /
 // `pagedb restore`, built by scripts/test-js.sh).
 import { describe, it, expect, beforeEach } from 'vitest';

@@ -275,6 +275,10 @@ static int step(pagedb *db, uint32_t per_step, crec *r, pagedb_maint_progress *p
             }
             rc = pdb_bt_del(&txn->bt, &txn->cat, REC_KEY, REC_KEY_LEN);
             txn->changed = 1;
+            /* the cut must be durable before the header that deletes the record: with one
+               sync (FORMAT.md §6.2) a crash could keep that header and lose the cut, and
+               nothing would cut the file again. Sync #1 of a two-sync commit covers it. */
+            txn->sync_twice = 1;
             done = 1;
             break;
         }

@@ -158,8 +158,20 @@ static int check_roots(pagedb *db, const pdb_meta *m)
     return pdb_pager_load_freelist(p, m->fl_head, m->fl_tag, m->page_count);
 }
 
-static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
+/*
+ * Read both header slots, unwrap DEK0, pick the slot to recover (FORMAT.md §6.3), create
+ * the pager and authenticate that slot's roots. `avoid` is the txn id of a newest header
+ * the caller found incomplete (a one-sync commit whose pages did not all reach the disk):
+ * the other slot is recovered instead. *newest_txn receives the newest valid header's txn
+ * id, *can_fall_back 1 when the other slot holds the commit right before it, and
+ * *incomplete 1 when the chosen header is a one-sync commit the file is too short for.
+ */
+static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize, uint64_t avoid, uint64_t *newest_txn,
+                         int *can_fall_back, int *incomplete)
 {
+    *newest_txn = 0;
+    *can_fall_back = 0;
+    *incomplete = 0;
     /* the page size is in the header; find a slot with valid magic. Reads are 4096
        bytes into 4096-aligned buffers so an O_DIRECT handle stays direct. */
     uint8_t *h0 = db->probe, *h1 = db->probe + 4096;
@@ -290,6 +302,23 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
        durable commit — and a read-write open would then truncate the file and the next
        commit overwrite the newest header, losing it for good. Report the damage instead. */
     int s = valid[1] && (!valid[0] || m[1].txn > m[0].txn) ? 1 : 0;
+    *newest_txn = m[s].txn;
+    *can_fall_back = valid[1 - s] && m[1 - s].txn + 1 == m[s].txn;
+    int fell_back = 0;
+    if (m[s].txn == avoid && *can_fall_back) { /* the newest is incomplete (§6.3): the one before it */
+        uint8_t *hb;
+        if (posix_memalign((void **)&hb, 4096, db->page_size)) return PAGEDB_ENOMEM;
+        size_t got = 0;
+        rc = read_slot(db, (uint64_t)s * db->page_size, hb, db->page_size, &got);
+        if (!rc) {
+            memcpy(db->skip_mac, hb + PDB_HDR_MAC, PDB_TAG_BYTES);
+            db->skip_hdr = 1;
+        }
+        free(hb);
+        if (rc) return rc;
+        s = 1 - s;
+        fell_back = 1;
+    }
     /* a key change (FORMAT.md §13.1) rewrites the KEK fields: a key that unwraps DEK0 only
        from an older slot is the key from before the change */
     if (memcmp(kekf[s], db->static_hdr, PDB_HDR_STATIC) != 0)
@@ -301,22 +330,79 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize)
        fsize before the headers: the writer may have grown the file and committed since,
        so the size is read again after the header (the file only grows, FORMAT.md §6) */
     if (m[s].page_count > fsize / db->page_size && db->shared_reader) db->vfs->size(db->file, &fsize);
-    if (m[s].page_count > fsize / db->page_size)
+    if (m[s].page_count > fsize / db->page_size) {
+        /* a one-sync commit (§6.2) grows the file and writes its header before its one
+           sync: a crash can leave the header durable and the file shorter */
+        *incomplete = (m[s].flags & PDB_HDR_F_ONE_SYNC) && !fell_back;
         return pdb_err(PAGEDB_ECORRUPT, "header page %d: records %llu pages but the file holds %llu bytes (truncated?)", s,
                        (unsigned long long)m[s].page_count, (unsigned long long)fsize);
+    }
     /* the main file shrinks between commits only by a compaction commit, which records the
        previous commit's page count as its shrink mark (FORMAT.md §6.3, §12.4) */
-    if (valid[1 - s] && m[1 - s].page_count > m[s].page_count && m[s].shrunk_from != m[1 - s].page_count)
+    if (!fell_back && valid[1 - s] && m[1 - s].page_count > m[s].page_count && m[s].shrunk_from != m[1 - s].page_count)
         return pdb_err(PAGEDB_ECORRUPT, "header page %d: records %llu pages, fewer than the %llu of the previous commit in page %d",
                        s, (unsigned long long)m[s].page_count, (unsigned long long)m[1 - s].page_count, 1 - s);
     rc = check_roots(db, &m[s]);
+    /* torn or lost pages of a one-sync commit fail authentication (§6.3) */
+    if (rc == PAGEDB_EAUTH && (m[s].flags & PDB_HDR_F_ONE_SYNC) && !fell_back) *incomplete = 1;
     if (rc == PAGEDB_OK) {
         db->meta = m[s];
         db->open_slot = s;
         db->open_txn = m[s].txn;
-        db->other_slot_state = valid[1 - s]                                     ? PAGEDB_SLOT_OK
+        db->other_slot_state = fell_back                                        ? PAGEDB_SLOT_INVALID
+                               : valid[1 - s]                                   ? PAGEDB_SLOT_OK
                                : cls[1 - s] == PDB_HDR_ZERO && m[s].txn == 0 ? PAGEDB_SLOT_EMPTY
                                                                              : PAGEDB_SLOT_INVALID;
+    }
+    return rc;
+}
+
+/*
+ * Open an existing database and recover it (FORMAT.md §6.3): the newest header whose MAC
+ * verifies, unless it is a one-sync commit (§6.2) that did not reach the disk whole — its
+ * file is too short, or a page it wrote does not authenticate against the tag its parent
+ * records (recover.c) — and the other slot holds the commit right before it: then that
+ * commit is recovered, and the incomplete header is reported (pagedb_stats
+ * .other_slot_state = PAGEDB_SLOT_INVALID; pagedb_verify names the slot) and passed over
+ * by live-header reads until a commit rewrites its slot. Such a commit was never
+ * acknowledged: pagedb_txn_commit returns only after its sync.
+ */
+static int recover_existing(pagedb *db, const pagedb_options *o, uint64_t fsize, int may_fall_back)
+{
+    uint64_t newest;
+    int can, incomplete;
+    db->skip_hdr = 0;
+    int rc = open_existing(db, o, fsize, UINT64_MAX, &newest, &can, &incomplete);
+    if (!rc && (db->meta.flags & PDB_HDR_F_ONE_SYNC)) {
+        rc = pdb_recover_check(db, NULL);
+        /* a shared reader may have checked a newer commit than it opened (a live writer
+           committed meanwhile): such a failure is transient, its caller retries */
+        incomplete = rc == PAGEDB_EAUTH && db->meta.txn == newest;
+    }
+    if (!rc || !incomplete || !can || !may_fall_back) return rc;
+    char why[256];
+    snprintf(why, sizeof why, "%s", pagedb_errdetail());
+    uint64_t bad = newest;
+    if (db->pager) pdb_pager_destroy(db->pager);
+    db->pager = NULL;
+    rc = open_existing(db, o, fsize, bad, &newest, &can, &incomplete);
+    if (!rc && (db->meta.flags & PDB_HDR_F_ONE_SYNC)) rc = pdb_recover_check(db, NULL);
+    if (rc) {
+        char keep[256];
+        snprintf(keep, sizeof keep, "%s", pagedb_errdetail());
+        return pdb_err(rc, "%s (and the newest commit, txn %llu, is incomplete: %s)", keep,
+                       (unsigned long long)bad, why);
+    }
+    db->fell_back_from = bad;
+    if (!(db->flags & PAGEDB_RDONLY)) {
+        /* A read-write open zeroes the incomplete header (made durable by the open's sync,
+           call_open): read-only openers of other processes then pass over it too (its MAC
+           fails), and the next commit, which reuses txn id `bad`, rewrites the slot. */
+        uint8_t *z;
+        if (posix_memalign((void **)&z, 4096, db->page_size)) return PAGEDB_ENOMEM;
+        memset(z, 0, db->page_size);
+        rc = pdb_pager_write_header(db->pager, (int)(bad % 2), z);
+        free(z);
     }
     return rc;
 }
@@ -450,7 +536,8 @@ int pdb_db_read_meta_live(pagedb *db, pdb_meta *m)
         int ok[2];
         for (int s = 0; s < 2; s++)
             ok[s] = got >= (s + 1) * ps && pdb_header_decode(db, buf + s * ps, &h[s]) == PAGEDB_OK &&
-                    h[s].txn % 2 == (uint64_t)s;
+                    h[s].txn % 2 == (uint64_t)s &&
+                    !(db->skip_hdr && memcmp(buf + s * ps + PDB_HDR_MAC, db->skip_mac, PDB_TAG_BYTES) == 0);
         if (ok[0] || ok[1]) {
             *m = ok[1] && (!ok[0] || h[1].txn > h[0].txn) ? h[1] : h[0];
             break;
@@ -608,6 +695,9 @@ static int call_open(const char *path, const pagedb_options *o, pagedb **out)
     if (!db) return PAGEDB_ENOMEM;
     db->vfs = o->vfs;
     db->flags = o->flags;
+    db->one_sync_pages = o->one_sync_pages == 0                       ? PAGEDB_ONE_SYNC_PAGES_DEFAULT
+                         : o->one_sync_pages == PAGEDB_ONE_SYNC_NEVER ? 0
+                                                                      : o->one_sync_pages;
     if (posix_memalign((void **)&db->probe, 4096, 8192)) {
         free(db);
         return PAGEDB_ENOMEM;
@@ -658,7 +748,7 @@ static int call_open(const char *path, const pagedb_options *o, pagedb **out)
     made_main = fsize == 0 && (o->flags & PAGEDB_CREATE); /* locked by us, empty: ours to undo */
     if (made_main) rc = create_new(db, o);
     else if (fsize == 0) rc = pdb_err(PAGEDB_ENOTDB, "%s is empty", main_path);
-    else rc = open_existing(db, o, fsize);
+    else rc = recover_existing(db, o, fsize, !db->shared_reader);
     /* A shared reader reads the headers while a writer of another process commits: a
        torn header, two non-consecutive ones, a page count beyond the size it read, or a
        root page reused before any slot pinned it are transient. Real damage persists. */
@@ -668,7 +758,9 @@ static int call_open(const char *path, const pagedb_options *o, pagedb **out)
         db->pager = NULL;
         pdb_err_clear();
         rc = db->vfs->size(db->file, &fsize);
-        if (!rc) rc = open_existing(db, o, fsize);
+        /* a shared reader falls back from an incomplete newest commit only once it has
+           failed three times: with a live writer, a failure is the transient one above */
+        if (!rc) rc = recover_existing(db, o, fsize, tries >= 2);
     }
     if (rc) goto fail;
     if (db->shared_reader) pdb_pager_set_stale_ok(db->pager); /* frames of older snapshots (pager.c) */

@@ -68,6 +68,13 @@ struct pagedb {
     int open_slot;
     uint64_t open_txn;
     int other_slot_state; /* PAGEDB_SLOT_* */
+    uint32_t one_sync_pages; /* pagedb_options.one_sync_pages resolved (0 = never one sync) */
+    /* open fell back from the newest header, a one-sync commit that did not reach the disk
+       whole (FORMAT.md §6.3): its MAC, so that live-header reads (pdb_db_read_meta_live)
+       pass over exactly that header until a commit rewrites the slot */
+    int skip_hdr;
+    uint8_t skip_mac[PDB_TAG_BYTES];
+    uint64_t fell_back_from; /* txn id of that incomplete commit (verify names it), else 0 */
 };
 
 typedef struct pdb_newrealm {
@@ -91,6 +98,8 @@ struct pagedb_txn {
     uint32_t *drop_realms;  /* realms dropped by this txn (keys to wipe at commit) */
     size_t ndrop_realms;
     int changed;            /* anything to commit */
+    int sync_twice;         /* commit with two fdatasyncs whatever its size (a key change,
+                               FORMAT.md §13.1: its header must not be fallen back from) */
     struct pdb_segtxn *segtx;/* segments linked/unlinked by this txn (segment.c), or NULL */
 };
 
@@ -188,5 +197,15 @@ int pdb_db_snapshots(pagedb *db, uint64_t **out, size_t *n);
     a commit being written by another process, is retried). Errors: EIO, ECORRUPT
     (neither slot authenticates after retries), ENOMEM. */
 int pdb_db_read_meta_live(pagedb *db, pdb_meta *m);
+
+/**
+ * Recovery's commit check (recover.c, FORMAT.md §6.3): authenticate every page the
+ * commit db->meta wrote (pages of its trees whose txn id is db->meta.txn, the children of
+ * those, the overflow runs their leaves reference). Call on a freshly opened handle whose
+ * newest header has PDB_HDR_F_ONE_SYNC. OK when the commit is whole; PAGEDB_EAUTH or
+ * PAGEDB_ECORRUPT naming the page when it is not; PAGEDB_EIO, PAGEDB_ENOMEM as such.
+ * *pages (may be NULL) receives the number of pages read.
+ */
+int pdb_recover_check(pagedb *db, uint64_t *pages);
 
 #endif

@@ -90,7 +90,8 @@ void pdb_header_encode(const pagedb *db, const pdb_meta *m, uint8_t *page)
     pdb_put64(page + PDB_HDR_PAGE_COUNT, m->page_count);
     pdb_put64(page + PDB_HDR_NFREE, m->nfree);
     pdb_put32(page + PDB_HDR_NEXT_REALM, m->next_realm);
-    pdb_put32(page + PDB_HDR_CAT_DEPTH, m->cat_depth);
+    pdb_put16(page + PDB_HDR_CAT_DEPTH, (uint16_t)m->cat_depth);
+    page[PDB_HDR_FLAGS] = m->flags;
     pdb_put64(page + PDB_HDR_NEXT_SEG, m->next_seg);
     pdb_put64(page + PDB_HDR_SHRUNK_FROM, m->shrunk_from);
     pdb_mac16(page + PDB_HDR_MAC, &db->hdr_key, page, PDB_HDR_MAC);
@@ -117,10 +118,12 @@ int pdb_header_decode(const pagedb *db, const uint8_t *page, pdb_meta *m)
     m->page_count = pdb_get64(page + PDB_HDR_PAGE_COUNT);
     m->nfree = pdb_get64(page + PDB_HDR_NFREE);
     m->next_realm = pdb_get32(page + PDB_HDR_NEXT_REALM);
-    m->cat_depth = pdb_get32(page + PDB_HDR_CAT_DEPTH);
+    m->cat_depth = pdb_get16(page + PDB_HDR_CAT_DEPTH);
+    m->flags = page[PDB_HDR_FLAGS];
     m->next_seg = pdb_get64(page + PDB_HDR_NEXT_SEG);
     m->shrunk_from = pdb_get64(page + PDB_HDR_SHRUNK_FROM);
-    if (m->page_count < 2 || m->page_count > pdb_max_pages(db->page_size) || m->cat_depth > PDB_MAX_DEPTH || (m->cat_root == 0) != (m->cat_depth == 0) ||
+    if (m->page_count < 2 || m->page_count > pdb_max_pages(db->page_size) || m->cat_depth > PDB_MAX_DEPTH ||
+        (m->flags & ~PDB_HDR_F_ONE_SYNC) != 0 || page[PDB_HDR_RESERVED1] != 0 || (m->cat_root == 0) != (m->cat_depth == 0) ||
         m->cat_root >= m->page_count || m->fl_head >= m->page_count)
         return PAGEDB_ECORRUPT;
     return PAGEDB_OK;

@@ -28,7 +28,9 @@
  *    200     8  page count of main.pdb              PDB_HDR_PAGE_COUNT
  *    208     8  free pages in the freelist          PDB_HDR_NFREE
  *    216     4  next realm id                       PDB_HDR_NEXT_REALM
- *    220     4  catalog tree depth                  PDB_HDR_CAT_DEPTH
+ *    220     2  catalog tree depth                  PDB_HDR_CAT_DEPTH
+ *    222     1  commit flags (bit 0: one sync)      PDB_HDR_FLAGS
+ *    223     1  reserved, 0                         PDB_HDR_RESERVED1
  *    224     8  next segment id                     PDB_HDR_NEXT_SEG
  *    232     8  shrink mark (§12.4)                 PDB_HDR_SHRUNK_FROM
  *    240    16  header MAC over bytes 0..240        PDB_HDR_MAC
@@ -68,7 +70,12 @@
 #define PDB_HDR_PAGE_COUNT 200
 #define PDB_HDR_NFREE 208
 #define PDB_HDR_NEXT_REALM 216
-#define PDB_HDR_CAT_DEPTH 220
+#define PDB_HDR_CAT_DEPTH 220 /* u16 */
+#define PDB_HDR_FLAGS 222     /* u8 commit flags (FORMAT.md §2, §6.2) */
+#define PDB_HDR_RESERVED1 223 /* u8, 0 */
+/* commit flag bit 0: the commit was made durable by one fdatasync covering its pages and
+   this header together (FORMAT.md §6.2), so recovery checks the pages it wrote (§6.3) */
+#define PDB_HDR_F_ONE_SYNC 0x01
 #define PDB_HDR_NEXT_SEG 224
 #define PDB_HDR_SHRUNK_FROM 232 /* shrink mark (§12.4): previous page count when this commit shrinks, else 0 */
 #define PDB_HDR_MAC 240   /* keyed BLAKE2b-128 over bytes 0..PDB_HDR_MAC (§2.2) */
@@ -104,6 +111,7 @@ typedef struct pdb_meta {
     uint64_t nfree;
     uint32_t next_realm;
     uint64_t next_seg;
+    uint8_t flags;        /* commit flags (FORMAT.md §2 offset 222): PDB_HDR_F_ONE_SYNC or 0 */
     uint64_t shrunk_from; /* shrink mark (FORMAT.md §2 offset 232, §12.4): the previous
                              commit's page count when this one records fewer pages, else 0 */
 } pdb_meta;

@@ -1197,6 +1197,14 @@ uint64_t pdb_pager_wtx_page_count(pdb_pager *p)
     return n;
 }
 
+uint64_t pdb_pager_wtx_owned(pdb_pager *p)
+{
+    pdb_mutex_lock(&p->mu);
+    uint64_t n = p->w_active ? p->owned.count : 0;
+    pdb_mutex_unlock(&p->mu);
+    return n;
+}
+
 uint64_t pdb_pager_bytes_written(pdb_pager *p)
 {
     pdb_mutex_lock(&p->mu);

@@ -319,6 +319,9 @@ int pdb_pager_shrink(pdb_pager *p, uint64_t floor, uint64_t *out);
 uint64_t pdb_pager_free_from(pdb_pager *p, uint64_t from);
 /** The write txn's page count while one is active, else the committed one. */
 uint64_t pdb_pager_wtx_page_count(pdb_pager *p);
+/** Pages of main.pdb the active write txn allocated (and so may write); 0 without one.
+    The commit protocol picks one or two fdatasyncs by it (FORMAT.md §6.2). */
+uint64_t pdb_pager_wtx_owned(pdb_pager *p);
 /** Bytes written through the VFS since open (statistics). */
 uint64_t pdb_pager_bytes_written(pdb_pager *p);
 

@@ -44,6 +44,7 @@ static int commit_static(pagedb *db, const uint8_t *stat)
     memcpy(old, db->static_hdr, PDB_HDR_STATIC);
     memcpy(db->static_hdr, stat, PDB_HDR_STATIC); /* invariant 1: the writer is held */
     txn->changed = 1;
+    txn->sync_twice = 1; /* FORMAT.md §13.1: recovery never falls back from a key change */
     rc = pagedb_txn_commit(txn);
     if (rc && !db->poisoned) memcpy(db->static_hdr, old, PDB_HDR_STATIC); /* not on disk: keep the old key */
     return rc;

@@ -396,10 +396,14 @@ static int xp_run_all(xp *x)
     /* the two header images (§14.2): the target's, and its twin for the other slot */
     uint8_t *img = xalign(x->P);
     if (!img) return PAGEDB_ENOMEM;
-    pdb_header_encode(x->db, m, img);
+    /* an import syncs the pages before the headers (§14.4): its headers carry no
+       one-sync flag, whatever protocol the source's commit used */
+    pdb_meta hm = *m;
+    hm.flags = 0;
+    pdb_header_encode(x->db, &hm, img);
     memcpy(hb + 56, img, PDB_HDR_USED);
     if (m->txn > 0) {
-        pdb_meta tw = *m;
+        pdb_meta tw = hm;
         tw.txn = m->txn - 1;
         pdb_header_encode(x->db, &tw, img);
         memcpy(hb + 56 + PDB_HDR_USED, img, PDB_HDR_USED);

@@ -7,9 +7,12 @@
  *  2. write their root records into the catalog and flush the catalog tree;
  *  3. write the freelist chain, then zero-extend the file to the page count the header
  *     records if it is shorter (pdb_pager_extend);
- *  4. fdatasync #1 — every page the new header references is durable;
+ *  4. a commit that allocated more than db->one_sync_pages pages (or a key change):
+ *     fdatasync #1 — every page the new header references is durable. A smaller commit
+ *     skips it and flags its header PDB_HDR_F_ONE_SYNC: recovery checks its pages
+ *     instead (recover.c, §6.3);
  *  5. write header slot (txn mod 2);
- *  6. fdatasync #2 — the commit is durable;
+ *  6. fdatasync — the commit is durable;
  *  7. publish the new meta to new readers; end the txn's segment state (pdb_seg_txn_end:
  *     files of segments it unlinked are deleted).
  *
@@ -24,7 +27,7 @@
  *               OPEN --commit ok--> gone          POISONED --op--> rc
  *               OPEN --commit fails--> aborted    POISONED --commit--> rc, aborted
  *                  |                               (pdb_pager_abort: owned pages dropped)
- *                  | fdatasync #1 or #2 of the commit fails (commit_sync)
+ *                  | an fdatasync of the commit fails (commit_sync)
  *                  v
  *                 database handle (db->poisoned; db.h invariant 4, FORMAT.md §6.4)
  *     open --> HEALTHY --a commit's fdatasync fails--> POISONED
@@ -286,7 +289,7 @@ void pagedb_txn_abort(pagedb_txn *t)
 uint64_t pagedb_txn_id(const pagedb_txn *t) { return t ? t->id : 0; }
 
 /*
- * Sync #1 or #2 of a commit (FORMAT.md §6.2). The write stage is already empty here (the
+ * A sync of a commit (FORMAT.md §6.2: #1 and #2, or the one sync). The write stage is already empty here (the
  * freelist step wrote it out; the header is written directly), so a failure is the
  * fdatasync's own. A failed fdatasync leaves the state of every write since the last good
  * one unknown: Linux may have dropped the dirty pages and marked them clean, and a later
@@ -331,7 +334,13 @@ static int do_commit(pagedb_txn *t)
     if ((rc = pdb_pager_extend(p, &m.page_count)) != 0) return rc;
     /* shrink mark (FORMAT.md §2 offset 232): only a compaction lowers the page count */
     m.shrunk_from = m.page_count < db->meta.page_count ? db->meta.page_count : 0;
-    if ((rc = commit_sync(db)) != 0) return rc;
+    /* one sync for a small commit (FORMAT.md §6.2): its pages and its header become
+       durable together, and recovery authenticates the pages before trusting the header */
+    int one = !t->sync_twice && db->one_sync_pages && pdb_pager_wtx_owned(p) <= db->one_sync_pages;
+    m.flags = one ? PDB_HDR_F_ONE_SYNC : 0;
+    if (one) rc = pdb_pager_write_staged(p); /* every page before the header (pwrite order) */
+    else rc = commit_sync(db);
+    if (rc) return rc;
     if (t->ndrop_realms) { /* room to record the dropped realms' keys: nothing can fail later */
         pdb_mutex_lock(&db->mu);
         size_t nsh = db->nshred + t->ndrop_realms;

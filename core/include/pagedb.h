@@ -364,7 +364,25 @@ typedef struct pagedb_options {
      */
     uint64_t pwhash_max_opslimit;
     uint64_t pwhash_max_memlimit; /**< bytes; see pwhash_max_opslimit */
+    /**
+     * Commit protocol (docs/FORMAT.md §6.2; appended in 0.2). A commit that writes at most
+     * this many pages of main.pdb (tree, overflow and freelist pages) is made durable by
+     * ONE fdatasync covering its pages and its header together; at open, recovery then
+     * authenticates what the newest such commit wrote and falls back to the commit before
+     * it when that commit did not reach the disk whole (§6.3; a crash before the sync
+     * returned, so the commit was never acknowledged). A larger commit uses two
+     * fdatasyncs (pages, then header), which bounds the work recovery does at open. 0 =
+     * PAGEDB_ONE_SYNC_PAGES_DEFAULT; PAGEDB_ONE_SYNC_NEVER = every commit uses two.
+     * Durability is the same either way: pagedb_txn_commit returns OK only after the
+     * commit is on the medium.
+     */
+    uint32_t one_sync_pages;
 } pagedb_options;
+
+/** Default pagedb_options.one_sync_pages: commits of up to 64 written pages use one sync. */
+#define PAGEDB_ONE_SYNC_PAGES_DEFAULT 64u
+/** pagedb_options.one_sync_pages: every commit uses two fdatasyncs (the protocol before 0.2). */
+#define PAGEDB_ONE_SYNC_NEVER 0xFFFFFFFFu
 
 /**
  * Default upper bounds of the Argon2id cost accepted from a header: libsodium's

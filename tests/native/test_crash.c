@@ -5,8 +5,9 @@
  * The model keeps two states: `acked`, the last commit whose pagedb_txn_commit returned
  * PAGEDB_OK, and `fly`, what the write transaction in flight would commit. After every
  * simulated power loss the database is reopened and must equal EXACTLY `acked`, or — only
- * when the crash hit a commit after its first fdatasync had completed (FORMAT.md §6: the
- * header is written between the two syncs) — `fly`. Never a mix. pagedb_verify must pass.
+ * when the crash hit a commit after it had issued its header write (FORMAT.md §6.2: after
+ * the first of two fdatasyncs, or, for a small commit made durable by one fdatasync,
+ * after its pages and before that sync) — `fly`. Never a mix. pagedb_verify must pass.
  *
  * Cases:
  *   crash-1.x  random workloads (puts, deletes, overflow values, new/dropped tables, bulk
@@ -18,9 +19,12 @@
  *              sync poisons the handle (EIO) and a reopen gives acked (first sync) or
  *              acked or fly (second sync)
  *   crash-3.x  power loss when a commit issues its first or second sync
- *   crash-4.x  power loss during the header write, torn (old state) or whole (new state)
+ *   crash-4.x  power loss during the header write, torn (old state) or whole (new state
+ *              after two syncs; after one sync, the new state only if its pages survived:
+ *              recovery checks them and falls back, FORMAT.md §6.3)
  *   crash-5.x  crash or failed call during database creation
  *   crash-6.x  freed pages reused by later commits, crash in the middle of such a commit
+ *   crash-3, 4 and 7 run under both commit protocols (pagedb_options.one_sync_pages)
  *   crash-7.x  the first or the second sync of a commit fails (EIO, EFULL): the commit
  *              returns it, the handle refuses write txns (EIO) and still reads the last
  *              acknowledged commit; a reopen, with or without a power loss, recovers what
@@ -94,6 +98,9 @@ static struct tracer {
     int header_crash;        /* crash at the next header write, keeping header_torn bytes */
     uint64_t header_torn;
     int in_commit;           /* set by the test around pagedb_txn_commit */
+    uint64_t hdr_writes;     /* header-slot writes issued inside commits */
+    uint64_t hdr_syncs;      /* syncs_ok when the last of them was issued */
+    int header_mode;         /* crash mode of header_crash (PDB_FAULT_*) */
     uint64_t spill_writes;   /* writes issued outside commit (spills and overflow runs) */
     uint64_t reuse_limit;    /* count writes to pages 2..reuse_limit-1 (0 = off) */
     uint64_t reuse_writes;
@@ -131,9 +138,13 @@ static int tr_read(pagedb_vfs_file *f, void *buf, size_t n, uint64_t off, size_t
 
 static int tr_write(pagedb_vfs_file *f, const void *buf, size_t n, uint64_t off)
 {
+    if (TR.in_commit && off < 2 * (uint64_t)PS) {
+        TR.hdr_writes++;
+        TR.hdr_syncs = TR.syncs_ok;
+    }
     if (TR.header_crash && TR.in_commit && off < 2 * (uint64_t)PS) {
         TR.header_crash = 0;
-        pdb_fault_crash_at_write(TR.F, pdb_fault_writes(TR.F) + 1, TR.header_torn, PDB_FAULT_DROP_ALL);
+        pdb_fault_crash_at_write(TR.F, pdb_fault_writes(TR.F) + 1, TR.header_torn, TR.header_mode);
     }
     if (!TR.in_commit) TR.spill_writes++;
     if (TR.reuse_limit && off >= 2 * (uint64_t)PS && off / PS < TR.reuse_limit) TR.reuse_writes++;
@@ -493,6 +504,11 @@ static unsigned long g_random_crashes;/* crash-1 */
 static unsigned long g_armed_hits;    /* crash-1 crashes that hit the armed write */
 static unsigned long g_fly_recovered; /* recoveries that found the in-flight commit */
 static unsigned long g_fail_cycles;   /* crash-2 injected failures that hit an operation */
+static int g_hdr_issued;              /* the last commit() issued its header write */
+static int g_hdr_one_sync;            /* ... with no sync of its own before it (one-sync commit) */
+static unsigned long g_one_sync_commits, g_two_sync_commits; /* commits that wrote a header, by protocol */
+static unsigned long g_invalid_slot;  /* recoveries that reported the other slot invalid (a torn
+                                         header, or a one-sync commit recovery fell back from) */
 static uint64_t g_bulk_spills;        /* writes issued while bulk-loading inline values: spills */
 
 /** The in-flight commit is acknowledged (or recovered): it becomes `acked`. */
@@ -579,7 +595,10 @@ static void reopen_check(sess *s, int allow_fly, int require)
     uint64_t pages = 0;
     int vrc = pagedb_verify(s->db, &pages);
     if (st.other_slot_state == PAGEDB_SLOT_INVALID) {
-        /* the in-flight commit's header write was torn: recovery used the acknowledged
+        g_invalid_slot++;
+        /* the in-flight commit's header write was torn, or its header is whole but a page
+           of a one-sync commit was lost, so recovery fell back (FORMAT.md §6.3) and zeroed
+           the slot: recovery used the acknowledged
            commit (never the in-flight one, whose header is the torn one) and verify
            reports the torn slot (FORMAT.md §6.3) until the next commit rewrites it */
         CHECK(!f);
@@ -771,10 +790,16 @@ static pagedb_txn *begin_write(sess *s)
 /** Commit with the tracer told; returns the code and sets *synced to the syncs completed. */
 static int commit(sess *s, pagedb_txn *txn, uint64_t *synced)
 {
-    uint64_t s0 = TR.syncs_ok, w0 = pdb_fault_writes(TR.F);
+    uint64_t s0 = TR.syncs_ok, w0 = pdb_fault_writes(TR.F), h0 = TR.hdr_writes;
     TR.in_commit = 1;
     int rc = pagedb_txn_commit(txn);
     TR.in_commit = 0;
+    g_hdr_issued = TR.hdr_writes > h0;
+    g_hdr_one_sync = g_hdr_issued && TR.hdr_syncs == s0;
+    if (g_hdr_issued) {
+        if (g_hdr_one_sync) g_one_sync_commits++;
+        else g_two_sync_commits++;
+    }
     s->fly_wrote = pdb_fault_writes(TR.F) > w0;
     if (synced) *synced = TR.syncs_ok - s0;
     TRACE(" commit txn %llu -> %d (writes %llu..%llu, %llu syncs)\n", (unsigned long long)s->fly_txn, rc,
@@ -847,7 +872,8 @@ static void crash_cycle(sess *s)
         if (pdb_fault_crashed(s->F)) {
             STEP("crash-1.3");
             CHECK_RC(rc, PAGEDB_EIO);
-            allow_fly = synced >= 1;
+            allow_fly = g_hdr_issued;
+            (void)synced;
             break;
         }
         CHECK_RC(rc, PAGEDB_OK);
@@ -969,11 +995,12 @@ static void fail_cycle(sess *s)
         STEP("crash-2.3");
         CHECK_RC(rc, code);
         if (TR.watch_kind == K_SYNC) {
-            /* a sync failed: the handle is poisoned (FORMAT.md §6.4). After the first, the
-               header was not written: a reopen finds acked. After the second, what it finds
-               depends on whether the header reached the medium. */
+            /* a sync failed: the handle is poisoned (FORMAT.md §6.4). Before the header
+               write (sync #1 of two), a reopen finds acked. After it (sync #2, or the one
+               sync of a small commit), what it finds depends on what reached the medium. */
             STEP("crash-2.4");
-            int second = TR.watch_syncs - s0 == 1;
+            int second = g_hdr_issued;
+            (void)s0;
             pagedb_txn *t2;
             CHECK_RC(pagedb_txn_begin(s->db, 0, &t2), PAGEDB_EIO);
             int pick = (int)rn(s, 3);
@@ -1013,7 +1040,11 @@ static void fail_cycle(sess *s)
     s->db = NULL;
     sess_open(s);
     expect_state(s, &s->acked, "the last acknowledged commit (reopened)");
-    CHECK_RC(pagedb_verify(s->db, NULL), PAGEDB_OK);
+    pagedb_stats st;
+    CHECK_RC(pagedb_stat(s->db, &st), PAGEDB_OK);
+    /* an earlier recovery's invalid slot (a torn header, or one zeroed after a fallback,
+       FORMAT.md §6.3) stays reported until a commit rewrites it */
+    CHECK_RC(pagedb_verify(s->db, NULL), st.other_slot_state == PAGEDB_SLOT_INVALID ? PAGEDB_ECORRUPT : PAGEDB_OK);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1066,45 +1097,58 @@ static void between_syncs(sess *s, int which, int mode)
     CHECK(pdb_fault_crashed(s->F));
     CHECK_RC(rc, PAGEDB_EIO);
     CHECK(synced == (uint64_t)which - 1);
-    if (which == 1) recover(s, 0, 1);
+    /* sync #2 of two, or the one sync of a small commit: the header was written before it */
+    CHECK(g_hdr_issued == (which == 2 || g_hdr_one_sync));
+    if (!g_hdr_issued) recover(s, 0, 1);
     else recover(s, 1, mode == PDB_FAULT_DROP_ALL ? 1 : mode == PDB_FAULT_KEEP_ALL ? 2 : 0);
 }
 
 /**
- * crash-4: power loss during the header write (after the first sync). A prefix shorter
- * than the MAC'd part (FORMAT.md §2: bytes 0..256) leaves no valid new header: exactly the
- * old state. A prefix of 256 bytes or more is the whole header (the rest is zero in every
- * header): exactly the new state.
+ * crash-4: power loss during the header write, the other unsynced writes dropped, kept or
+ * each kept or not (`mode`). A prefix shorter than the MAC'd part (FORMAT.md §2: bytes
+ * 0..256) leaves no valid new header: exactly the old state. A prefix of 256 bytes or more
+ * is the whole header (the rest is zero in every header): after two syncs, whose first
+ * made the pages durable, exactly the new state; after one (a small commit, §6.2) the new
+ * state only when every page it wrote survived — recovery checks them and otherwise falls
+ * back to the old state (§6.3): DROP_ALL old, KEEP_ALL new, KEEP_RANDOM either.
  */
-static void torn_header(sess *s, int whole)
+static void torn_header(sess *s, int whole, int mode)
 {
     CASE(whole ? "crash-4.2" : "crash-4.1");
     pagedb_txn *txn = txn_with_ops(s, 1 + (int)rn(s, 15));
     TR.header_crash = 1;
+    TR.header_mode = mode;
     TR.header_torn = whole ? HDR_USED + rn(s, PS - HDR_USED + 1) : rn(s, HDR_USED);
     uint64_t synced = 0;
     int rc = commit(s, txn, &synced);
     CHECK(TR.header_crash == 0); /* a header write was issued */
     CHECK(pdb_fault_crashed(s->F));
     CHECK_RC(rc, PAGEDB_EIO);
-    CHECK(synced == 1);
-    recover(s, 1, whole ? 2 : 1);
+    CHECK(synced == (g_hdr_one_sync ? 0u : 1u));
+    int require = !whole ? 1 : !g_hdr_one_sync ? 2 : mode == PDB_FAULT_DROP_ALL ? 1 : mode == PDB_FAULT_KEEP_ALL ? 2 : 0;
+    recover(s, 1, require);
 }
 
 static void targeted_cases(uint64_t *rng)
 {
     sess s;
-    for (int small = 0; small < 2; small++) {
-        sess_init(&s, rng, small);
-        for (int i = 0; i < 3; i++) clean_txn(&s, 10);
-        for (int i = 0; i < 48; i++) {
-            snprintf(g_ctx, sizeof g_ctx, "targeted small=%d i=%d", small, i);
-            between_syncs(&s, 1 + i % 2, (i / 2) % 3);
-            torn_header(&s, i % 2);
-            if (i % 8 == 0) clean_txn(&s, 5);
+    /* proto 0: two fdatasyncs per commit; proto 1: the default (one for small commits) */
+    for (int proto = 0; proto < 2; proto++) {
+        harness_one_sync_pages = proto ? 0 : PAGEDB_ONE_SYNC_NEVER;
+        for (int small = 0; small < 2; small++) {
+            sess_init(&s, rng, small);
+            for (int i = 0; i < 3; i++) clean_txn(&s, 10);
+            for (int i = 0; i < 48; i++) {
+                snprintf(g_ctx, sizeof g_ctx, "targeted proto=%d small=%d i=%d", proto, small, i);
+                /* a one-sync commit issues no second sync */
+                between_syncs(&s, proto ? 1 : 1 + i % 2, (i / 2) % 3);
+                torn_header(&s, i % 2, (i / 2) % 3);
+                if (i % 8 == 0) clean_txn(&s, 5);
+            }
+            sess_end(&s);
         }
-        sess_end(&s);
     }
+    harness_one_sync_pages = 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1286,7 +1330,7 @@ static void reuse_case(uint64_t *rng)
             crashes++;
             if (TR.reuse_writes > 0) reuse_crashes++;
             TR.reuse_limit = 0;
-            recover(&s, synced >= 1, 0);
+            recover(&s, g_hdr_issued, 0);
             continue;
         }
         CHECK_RC(rc, PAGEDB_OK);
@@ -1329,6 +1373,8 @@ static void failed_sync(sess *s, int which, int code, int mode)
     CHECK(TR.fail_sync == 0); /* the armed sync was issued */
     CHECK_RC(rc, code);
     CHECK(synced == (uint64_t)which - 1);
+    int after_hdr = g_hdr_issued; /* sync #2 of two, or the one sync of a small commit */
+    CHECK(after_hdr == (which == 2 || g_hdr_one_sync));
     STEP(which == 1 ? "crash-7.3" : "crash-7.4"); /* the handle is poisoned */
     pagedb_txn *t2;
     CHECK_RC(pagedb_txn_begin(s->db, 0, &t2), PAGEDB_EIO);
@@ -1341,10 +1387,10 @@ static void failed_sync(sess *s, int which, int code, int mode)
         s->db = NULL;
         /* no power loss: the engine sees the bytes it wrote (a failed sync reported only
            that durability is unknown), so after a failed second sync its header counts */
-        reopen_check(s, which == 2, which == 1 ? 1 : 0);
+        reopen_check(s, after_hdr, after_hdr ? 0 : 1);
     } else {
         pdb_fault_crash(s->F, mode);
-        recover(s, which == 2, which == 1 || mode == PDB_FAULT_DROP_ALL ? 1 : mode == PDB_FAULT_KEEP_ALL ? 2 : 0);
+        recover(s, after_hdr, !after_hdr || mode == PDB_FAULT_DROP_ALL ? 1 : mode == PDB_FAULT_KEEP_ALL ? 2 : 0);
     }
     clean_txn(s, 1 + (int)rn(s, 8)); /* the reopened handle commits again */
     expect_state(s, &s->acked, "the commit after the reopen");
@@ -1353,15 +1399,19 @@ static void failed_sync(sess *s, int which, int code, int mode)
 static void failed_sync_cases(uint64_t *rng)
 {
     sess s;
-    for (int small = 0; small < 2; small++) {
-        sess_init(&s, rng, small);
-        for (int i = 0; i < 3; i++) clean_txn(&s, 10);
-        for (int i = 0; i < 16; i++) {
-            snprintf(g_ctx, sizeof g_ctx, "failed sync small=%d i=%d", small, i);
-            failed_sync(&s, 1 + i % 2, (i / 2) % 2 ? PAGEDB_EFULL : PAGEDB_EIO, (i / 4) % 4 - 1);
+    for (int proto = 0; proto < 2; proto++) { /* as in targeted_cases */
+        harness_one_sync_pages = proto ? 0 : PAGEDB_ONE_SYNC_NEVER;
+        for (int small = 0; small < 2; small++) {
+            sess_init(&s, rng, small);
+            for (int i = 0; i < 3; i++) clean_txn(&s, 10);
+            for (int i = 0; i < 16; i++) {
+                snprintf(g_ctx, sizeof g_ctx, "failed sync proto=%d small=%d i=%d", proto, small, i);
+                failed_sync(&s, proto ? 1 : 1 + i % 2, (i / 2) % 2 ? PAGEDB_EFULL : PAGEDB_EIO, (i / 4) % 4 - 1);
+            }
+            sess_end(&s);
         }
-        sess_end(&s);
     }
+    harness_one_sync_pages = 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1405,10 +1455,13 @@ int main(void)
     STEP("crash-1.5");
     printf("crashes: %lu simulated (creation %lu, targeted %lu, reuse %lu, random %lu: %lu at the armed write, "
            "%lu explicit); %lu recoveries found the in-flight commit; %lu injected failures hit an operation; "
-           "%llu bulk spill writes\n",
+           "%llu bulk spill writes; commits with a header: %lu one-sync, %lu two-sync; %lu recoveries reported "
+           "the other slot invalid\n",
            g_crashes, after_creation, after_targeted - after_creation, after_reuse - after_targeted,
            g_random_crashes, g_armed_hits, g_random_crashes - g_armed_hits, g_fly_recovered, g_fail_cycles,
-           (unsigned long long)g_bulk_spills);
+           (unsigned long long)g_bulk_spills, g_one_sync_commits, g_two_sync_commits, g_invalid_slot);
+    CHECK(g_one_sync_commits > 0 && g_two_sync_commits > 0); /* both protocols ran */
+    CHECK(g_invalid_slot > 0);
     CHECK(g_random_crashes >= target);
     CHECK(g_crashes >= target);
     CHECK(g_armed_hits * 2 >= g_random_crashes); /* most crashes hit a random write mid-workload */

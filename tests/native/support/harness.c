@@ -17,6 +17,7 @@
 const char *harness_case = "(none)";
 unsigned long harness_checks = 0;
 unsigned long harness_cases = 0;
+uint32_t harness_one_sync_pages = 0;
 
 int harness_done(void)
 {
@@ -165,6 +166,7 @@ void harness_options(pagedb_options *o, const pagedb_vfs *vfs, unsigned flags,
     o->flags = flags;
     o->key = harness_key(0);
     o->cache_bytes = cache_bytes;
+    o->one_sync_pages = harness_one_sync_pages;
 }
 
 int harness_open(const char *path, const pagedb_vfs *vfs, unsigned flags, size_t cache_bytes,

@@ -21,6 +21,9 @@
 extern const char *harness_case;   /* current case id */
 extern unsigned long harness_checks;/* checks passed */
 extern unsigned long harness_cases; /* cases started */
+/* pagedb_options.one_sync_pages that harness_options sets (0, the library default, unless
+   a test picks the commit protocol: PAGEDB_ONE_SYNC_NEVER for two fdatasyncs per commit) */
+extern uint32_t harness_one_sync_pages;
 
 #define CASE(id) (harness_case = (id), harness_cases++)
 
@@ -99,7 +102,7 @@ const uint8_t *harness_key(int alt);
 /**
  * Fill *o: pagedb_options_init's defaults, then `vfs` (borrowed: it must outlive every
  * handle opened with *o), `flags` (PAGEDB_CREATE | ...), key = harness_key(0) and
- * `cache_bytes` (bytes; 0 keeps the 8 MiB default).
+ * `cache_bytes` (bytes; 0 keeps the 8 MiB default), one_sync_pages = harness_one_sync_pages.
  */
 void harness_options(pagedb_options *o, const pagedb_vfs *vfs, unsigned flags,
                      size_t cache_bytes);

@@ -7,7 +7,7 @@
  *  3. `readers` holds the snapshot txn id of every open read transaction; the writer
  *     reuses pages freed by txn F only when F <= min(readers), and a page of the
  *     freelist chain of commit F-1 only when no reader has snapshot F-1 (FORMAT.md §7).
- *  4. After a failed sync (either sync of a commit, FORMAT.md §6.4) the handle is
+ *  4. After a failed sync (any sync of a commit, FORMAT.md §6.4) the handle is
  *     poisoned (the POISONED state of txn.c's error-state model) (no later commit can be trusted to order correctly against the failed
  *     one): every write transaction returns EIO.
  *  5. A read transaction sees its snapshot whole, realms included: the key of a realm

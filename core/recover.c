@@ -48,6 +48,7 @@ typedef struct rwalk {
     uint8_t *run;  /* RUN_CHUNK pages of an overflow run */
     uint64_t pages;
     uint64_t page_count; /* of the commit checked */
+    uint64_t expanded;   /* pages of T whose cells were walked */
 } rwalk;
 
 #define RUN_CHUNK 64
@@ -112,6 +113,11 @@ static int visit(rwalk *w, const ritem *it)
     if (kind != PDB_KIND_BRANCH && kind != PDB_KIND_LEAF)
         return pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d where a tree node is expected", (unsigned long long)it->pgno, kind);
     if (pdb_get64(w->buf + PDB_PH_TXN) != w->txn) return PAGEDB_OK; /* older: durable before T began */
+    /* Each page of T is reached once in a tree; a writer-made DAG (a child listed twice)
+       could make the walk exponential: bound it by the pages the file can hold */
+    if (++w->expanded > w->page_count)
+        return pdb_err(PAGEDB_ECORRUPT, "page %llu: the tree of commit %llu reaches more pages than the file holds",
+                       (unsigned long long)it->pgno, (unsigned long long)w->txn);
     /* An authentic page is what its writer wrote: a crash tears or loses pages (EAUTH),
        it does not make an authentic node malformed. A malformed one is left to the paths
        that use it (they report it, ECORRUPT naming the page); nothing under it is parsed. */
@@ -151,7 +157,7 @@ int pdb_recover_check(pagedb *db, uint64_t *pages)
     if (rc) return rc;
     /* the keys of every realm: tables of any realm may hang under leaves T wrote */
     rc = pdb_cat_load_realms(t, NULL);
-    rwalk w = {db, t->meta.txn, db->page_size, NULL, 0, 0, NULL, NULL, 0, t->meta.page_count};
+    rwalk w = {db, t->meta.txn, db->page_size, NULL, 0, 0, NULL, NULL, 0, t->meta.page_count, 0};
     if (!rc && t->meta.cat_root) {
         if (posix_memalign((void **)&w.buf, 4096, db->page_size) ||
             posix_memalign((void **)&w.run, 4096, (size_t)RUN_CHUNK * db->page_size))

@@ -405,7 +405,11 @@ void pagedb_options_init(pagedb_options *o);
  * A raw key or a passphrase is always required, also for PAGEDB_CIPHER_MAC databases.
  * Recovery runs here: the newer of the two headers whose MAC verifies is used, and its
  * catalog root and freelist must authenticate (EAUTH/ECORRUPT naming the page otherwise;
- * docs/FORMAT.md §6.3). A read-write open then recovers segment files (FORMAT.md §9.6):
+ * docs/FORMAT.md §6.3). When that header is a commit made durable by one fdatasync
+ * (one_sync_pages), the pages it wrote are authenticated too, and if they did not all reach
+ * the disk (a crash before that commit was acknowledged) the previous commit is opened
+ * instead: pagedb_stat then reports other_slot_state PAGEDB_SLOT_INVALID, and a read-write
+ * open writes zeros over the incomplete header (the next commit rewrites the slot). A read-write open then recovers segment files (FORMAT.md §9.6):
  * files of segments not linked in the catalog are deleted, and every linked unsealed
  * segment is scanned (all its pages are read) and cut back to its longest authentic
  * prefix. A second read-write opener of the same directory gets EBUSY.
@@ -485,13 +489,14 @@ int pagedb_txn_begin(pagedb *db, unsigned flags, pagedb_txn **out);
 
 /**
  * Commit and free the transaction (read-only transactions just end). Durable on return
- * unless PAGEDB_NOSYNC: at most two fdatasync calls (docs/FORMAT.md §6).
+ * unless PAGEDB_NOSYNC: one fdatasync for a commit that allocated at most
+ * pagedb_options.one_sync_pages pages, else two (docs/FORMAT.md §6.2).
  * On error the transaction is aborted and freed; nothing of it is visible and the last
- * committed state is intact. If either fdatasync of the commit failed, the handle is
+ * committed state is intact. If an fdatasync of the commit failed, the handle is
  * poisoned (docs/FORMAT.md §6.4): every later write transaction's begin returns EIO; read
  * transactions still work; close and reopen to recover from what is durable.
  * Errors: the poison code of a poisoned txn, EIO, EFULL, EAUTH/ECORRUPT (a page read during
- *   commit failed), ENOMEM, EMISUSE (NULL txn). After an EIO from either sync the handle
+ *   commit failed), ENOMEM, EMISUSE (NULL txn). After an EIO from a sync the handle
  *   refuses further write transactions (pagedb_txn_begin: EIO).
  */
 int pagedb_txn_commit(pagedb_txn *txn);

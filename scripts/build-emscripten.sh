@@ -44,18 +44,31 @@ mapfile -t core_cflags < <(grep -v '^[[:space:]]*\(#\|$\)' core/cflags.txt)
 mapfile -t core_sources < <(grep -v '^[[:space:]]*\(#\|$\)' core/sources.txt)
 exports=$(grep -v '^[[:space:]]*\(#\|$\)' platform/opfs/exports.txt | sed 's/^/_/' | paste -sd, -)
 
+# integer-only printf (platform/opfs/iprintf.c): refuse a floating-point conversion, which
+# vsniprintf would not format
+if grep -nE '%[-+ #0]*([0-9]+|\*)?(\.([0-9]+|\*))?(hh|h|ll|l|L|j|z|t)?[fFeEgGaA]' core/*.c core/*.h platform/opfs/*.c; then
+  echo "a floating-point printf conversion above: the Emscripten build formats integers only (platform/opfs/iprintf.c)" >&2
+  exit 1
+fi
+
 mkdir -p dist
 # -Oz, -sMALLOC=emmalloc, and libsodium and BearSSL at -Os: the page's first load (wasm
 # included) must stay under 100 kB gzip (tests/browser/vite-app/build.sh). With the
 # snapshot export/import linked in, -Os + dlmalloc + libsodium/BearSSL at -O3 made the first
 # load 105.8 kB; -Oz saved 0.8 kB, emmalloc 2.6 kB, BearSSL at -Os 2.1 kB, libsodium at -Os
 # 3.8 kB: 99,430 B (bench/results/bundle-size.md). The native builds keep -O2/-O3.
+# Then compaction and the key change (platform/opfs/glue_maint.c) added 4.3 kB gzip of
+# wasm; paid for by: integer-only printf (-Dsnprintf/-Dvsnprintf, iprintf.c) 2.1 kB,
+# -sTEXTDECODER=2 (every supported browser and Node has TextDecoder: no fallback decoder)
+# 0.15 kB, -sINCOMING_MODULE_JS_API (the Module options the package passes: wasmBinary,
+# preRun, locateFile) 0.26 kB, wasm-opt --converge 0.2 kB.
 # -DNDEBUG: a release build, like the native Release one: the debug validators (the pager
 # state check, the node check of every sealed page, the cache checker) stay in the ASan suite.
-common=(-Oz -DNDEBUG -msimd128 "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
+common=(-Oz -DNDEBUG -msimd128 -Dsnprintf=pdbjs_snprintf -Dvsnprintf=vsniprintf "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
   "${core_sources[@]}" platform/opfs/*.c "$prefix/lib/libsodium.a" "$bearssl/lib/libbearssl.a"
   --js-library platform/opfs/lib.js -sMODULARIZE=1 -sEXPORT_ES6=1 -sALLOW_MEMORY_GROWTH=1
   -sINITIAL_MEMORY=33554432 -sTOTAL_STACK=1048576 -sMALLOC=emmalloc
+  -sTEXTDECODER=2 "-sINCOMING_MODULE_JS_API=[wasmBinary,preRun,locateFile]" -sBINARYEN_EXTRA_PASSES=--converge
   "-sEXPORTED_FUNCTIONS=[$exports]"
   "-sEXPORTED_RUNTIME_METHODS=[UTF8ToString,stringToUTF8,lengthBytesUTF8,ENV]")
 rm -f dist/pagedb.browser.wasm dist/pagedb.node.wasm dist/pagedb.wasm

@@ -40,7 +40,7 @@ import {
   toBytes, toSegmentId, type Bytes, type CompactOptions, type MaintenanceProgress, type RangeOptions, type RekeyOptions, type SegmentIdLike, type SegmentInfo, type SegmentOpenOptions,
   type Stats, type EngineLocation,
 } from './types.js';
-import { bytesArg, fnArg, rangeOptions, segmentOpenOptions, tableName, uintArg } from './validate.js';
+import { bytesArg, fnArg, maintOptions, rangeOptions, segmentOpenOptions, tableName, uintArg } from './validate.js';
 import { writeContext, type WriteFrame } from './write_context.js';
 import { Subscribers, type Change, type SubscribeOptions } from './subscribe.js';
 import type { CommitResult } from './protocol.js';
@@ -198,19 +198,6 @@ function writeOptions(o: unknown): string | undefined {
   const n = typeof id === 'string' ? new TextEncoder().encode(id).length : 0;
   if (n < 1 || n > 255) throw new PagedbError(ErrorCode.EINVAL, 'options.idempotencyId must be a string of 1..255 UTF-8 bytes');
   return id;
-}
-
-/**
- * Check compact()/rekey() options: an object with only `allowed`, signal and onProgress.
- * Throws PagedbError EINVAL.
- */
-function maintOptions(o: unknown, allowed: string[]): CompactOptions & RekeyOptions {
-  if (o === null || typeof o !== 'object') throw new PagedbError(ErrorCode.EINVAL, 'options must be an object');
-  for (const k of Object.keys(o))
-    if (!allowed.includes(k) && k !== 'signal' && k !== 'onProgress') throw new PagedbError(ErrorCode.EINVAL, `unknown option "${k}"`);
-  const r = o as CompactOptions & RekeyOptions;
-  if (r.onProgress !== undefined) fnArg(r.onProgress, 'options.onProgress');
-  return r;
 }
 
 function copyArg(b: unknown, what: string): Uint8Array {
@@ -1005,7 +992,7 @@ export class Database {
    */
   async compact(options: CompactOptions = {}): Promise<MaintenanceProgress> {
     this.writable('db.compact');
-    const o = maintOptions(options, ['rate', 'pagesPerStep']);
+    const o = maintOptions<CompactOptions>(options, ['rate', 'pagesPerStep']);
     const rate = uintArg(o.rate ?? 0, 'options.rate');
     const pagesPerStep = uintArg(o.pagesPerStep ?? 0, 'options.pagesPerStep', 0x7fffffff);
     const t0 = Date.now();
@@ -1063,7 +1050,7 @@ export class Database {
    */
   async rekey(options: RekeyOptions): Promise<void> {
     this.writable('db.rekey');
-    const o = maintOptions(options, ['newKey', 'newPassphrase', 'pwhashOpsLimit', 'pwhashMemLimit']) as RekeyOptions;
+    const o = maintOptions<RekeyOptions>(options, ['newKey', 'newPassphrase', 'pwhashOpsLimit', 'pwhashMemLimit']);
     const args: OpArgs['rekey'] = { newKey: o.newKey instanceof Uint8Array ? o.newKey.slice() : o.newKey, newPassphrase: o.newPassphrase,
       pwhashOpsLimit: o.pwhashOpsLimit, pwhashMemLimit: o.pwhashMemLimit };
     await this.enqueue(async () => {

@@ -946,11 +946,14 @@ export class Database {
    * stream is never in memory; in the browser chunks cross from the worker as transferred
    * ArrayBuffers. The snapshot of the first read is pinned until the stream ends, is
    * cancelled or `signal` aborts; writers may commit meanwhile (the file may grow). Restore
-   * with importSnapshot. Each chunk re-reads the stream up to its position in the engine
+   * with importSnapshot. `rate` (bytes/s) throttles the stream: each window is handed out
+   * in pieces of rate/8 bytes, each when due at the rate (see ExportSnapshotOptions).
+   * Each chunk re-reads the stream up to its position in the engine
    * (glue_snapshot.c): about 3x the stream's bytes of work up to 64 MiB, more beyond
    * (about 7x at 400 MiB).
    * The stream errors with PagedbError: ECANCELED (signal aborted; a reader's cancel() ends
-   * the export the same way), EINVAL (since not a txn id, or above the current one),
+   * the export the same way), EINVAL (since not a txn id, or above the current one; rate
+   * not a number >= 0),
    * EMISUSE (database closed, or the owning tab changed hands during the export: start
    * again), EBUSY (no reader slot), EAUTH/ECORRUPT/EIO (reading pages), ENOMEM.
    * exportSnapshot itself never throws: every error arrives through the stream.

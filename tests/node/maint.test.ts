@@ -199,3 +199,40 @@ describe('db.rekey', () => {
     await re.close();
   }, 60_000);
 });
+
+describe('db.exportSnapshot({ rate })', () => {
+  it('hands the stream out in pieces of rate/8 bytes, paced at the rate, byte-identical to an unthrottled export', async () => {
+    const db = await open('s1', { directory: dir, key });
+    await db.write((tx) => {
+      for (let i = 0; i < 300; i++) tx.table('t').put(`k${i}`, 'v'.padEnd(500, String(i % 10)));
+    });
+    const all = async (s: ReadableStream<Uint8Array>, sizes: number[]) => {
+      const parts: Uint8Array[] = [];
+      for (const r = s.getReader(); ;) {
+        const { done, value } = await r.read();
+        if (done) break;
+        parts.push(value);
+        sizes.push(value.length);
+      }
+      return Buffer.concat(parts);
+    };
+    const plain = await all(db.exportSnapshot(), []);
+    const rate = Math.ceil(plain.length / 0.8); // about 0.8 s
+    const sizes: number[] = [];
+    const t0 = Date.now();
+    const slow = await all(db.exportSnapshot({ rate }), sizes);
+    const ms = Date.now() - t0;
+    expect(Buffer.compare(slow, plain)).toBe(0);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(Math.floor(rate / 8));
+    expect(sizes.length).toBeGreaterThanOrEqual(6); // 0.8 s in pieces of 1/8 s
+    // paced: never faster than the rate allows (the last piece is due at length/rate)
+    expect(ms).toBeGreaterThanOrEqual((plain.length * 1000) / rate - 20);
+    await rejectsWith(all(db.exportSnapshot({ rate: -1 }), []), ErrorCode.EINVAL);
+    // an abort during the throttle's waits ends the export with ECANCELED
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 200);
+    await rejectsWith(all(db.exportSnapshot({ rate, signal: ac.signal }), []), ErrorCode.ECANCELED);
+    await db.write((tx) => tx.table('t').put('after', 'abort')); // the snapshot was released
+    await db.close();
+  }, 60_000);
+});

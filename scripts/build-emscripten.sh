@@ -84,6 +84,12 @@ if ! cmp -s dist/pagedb.browser.wasm dist/pagedb.node.wasm; then
 fi
 mv dist/pagedb.browser.wasm dist/pagedb.wasm
 rm dist/pagedb.node.wasm
+# One more wasm-opt -Oz --converge over the linked module (after Emscripten's own passes):
+# 0.2 kB gzip less. The features are the ones the module uses (simd128, nontrapping
+# float-to-int, mutable globals, sign extension); imports, exports and data addresses (the
+# glue's ASM_CONSTS) are left as they are.
+wasm-opt --mvp-features --enable-simd --enable-nontrapping-float-to-int --enable-mutable-globals --enable-sign-ext \
+  -Oz --converge dist/pagedb.wasm -o dist/pagedb.wasm
 # The browser glue: load dist/pagedb.wasm, and drop the Node fallback that libsodium's
 # randombytes adds (require("crypto"), unreachable in a worker, where crypto.getRandomValues
 # exists): bundlers warn about, or try to polyfill, a Node built-in in browser code.

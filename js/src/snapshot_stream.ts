@@ -99,22 +99,13 @@ export function exportSource(ep: Endpoint, o: ExportSnapshotOptions): ExportSour
     async pull(c) {
       if (over) return;
       if (o.rate && rest.length) {
-        // throttled: the next piece of the window, once its bytes are due at the rate
-        const piece = rest.slice(0, Math.max(1, Math.floor(o.rate / 8)));
+        // throttled: the next piece of the window, once its bytes are due at the rate (a
+        // piece is 1/8 s of bytes, so the wait is at most about that: not abortable)
+        const piece = rest.slice(0, Math.max(1, o.rate / 8));
         rest = rest.subarray(piece.length);
-        const wait = ((sent + piece.length) * 1000) / o.rate - (Date.now() - t0);
-        if (wait > 0)
-          await new Promise<void>((res) => {
-            const t = setTimeout(fin, wait);
-            function fin(): void {
-              clearTimeout(t);
-              o.signal?.removeEventListener('abort', fin);
-              res();
-            }
-            o.signal?.addEventListener('abort', fin);
-          });
-        if (over) return; // aborted meanwhile: the abort handler errors the stream
         sent += piece.length;
+        await new Promise((r) => setTimeout(r, (sent * 1000) / o.rate! - (Date.now() - t0)));
+        if (over) return; // aborted meanwhile: the abort handler errors the stream
         c.enqueue(piece);
         if (!rest.length && last) {
           await end(false);

@@ -78,3 +78,41 @@ test('rekey in the browser: the old key gets EKEY at open, the new one opens', a
   });
   expect(r).toEqual({ old: 'PAGEDB_EKEY', n: 2 });
 });
+
+test('two tabs: the client tab compacts and changes the key through the owner; a new tab needs the new key; after failover the client reopens with it', async ({ context, page }) => {
+  const { clearOpfs, oneOwner, openTab } = await import('./tabs_util');
+  await clearOpfs(page);
+  const a = await openTab(context, 'mt');
+  const b = await openTab(context, 'mt');
+  const owner = await oneOwner([a, b]);
+  const client = owner === a ? b : a;
+  const r = await client.evaluate(async () => {
+    const db = (window as any).db;
+    for (let c = 0; c < 4; c++)
+      await db.write((tx: any) => {
+        for (let i = 0; i < 500; i++) tx.table('t').put(`k${c}-${i}`, 'v'.repeat(300));
+      });
+    await db.write((tx: any) => {
+      for (let c = 0; c < 3; c++) for (let i = 0; i < 500; i++) tx.table('t').delete(`k${c}-${i}`);
+    });
+    const before = (await db.stat()).fileBytes;
+    const p = await db.compact({ pagesPerStep: 32 });
+    const after = (await db.stat()).fileBytes;
+    await db.rekey({ newKey: new Uint8Array(32).fill(9) });
+    return { before, after, done: p.done, n: await db.read((tx: any) => tx.table('t').count()) };
+  });
+  expect(r.done).toBe(true);
+  expect(r.after).toBeLessThan(r.before / 2);
+  expect(r.n).toBe(500);
+  // the owner greets the new key and refuses the old one
+  const withNew = await openTab(context, 'mt', '&key=9');
+  expect(await withNew.evaluate(() => (window as any).openError)).toBeUndefined();
+  const withOld = await openTab(context, 'mt', '&key=7');
+  expect(await withOld.evaluate(() => (window as any).openError?.codeName)).toBe('PAGEDB_EKEY');
+  await withOld.close();
+  await withNew.close();
+  // the owner goes away: the client becomes owner, opening the files with the new key
+  await owner.close();
+  await oneOwner([client]);
+  expect(await client.evaluate(async () => (window as any).db.read((tx: any) => tx.table('t').count()))).toBe(500);
+});

@@ -1,5 +1,5 @@
 /*
- * cmd_snapshot.c — `pagedb snapshot DB OUT [--since TXN] [--json]` and
+ * cmd_snapshot.c — `pagedb snapshot DB OUT [--since TXN] [--rate BYTES/s] [--json]` and
  * `pagedb restore DIR IN... [--json]` (docs/FORMAT.md §14).
  *
  * snapshot writes the stream to OUT.part and renames it to OUT when complete. Ctrl-C
@@ -9,7 +9,9 @@
  * every 64 MiB, so a killed process resumes from there. The next run with the same OUT
  * and --since resumes (pagedb_snapshot_export with the token) when the database is still
  * at the token's txn, and otherwise starts over. On success it prints the target txn: the
- * --since of the next incremental snapshot.
+ * --since of the next incremental snapshot. --rate throttles the export to that many stream
+ * bytes per second over the run (pagedb_snapshot_options.rate_bytes; a resumed run counts
+ * only the bytes it writes).
  *
  * restore applies each IN in order (a full stream, then incrementals) to DIR; Ctrl-C
  * cancels the import in progress, which leaves DIR as it was before that stream.
@@ -28,6 +30,7 @@
 #endif
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef _WIN32
 #include <io.h>
@@ -68,6 +71,20 @@ static void catch_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+#endif
+}
+
+/* pagedb_snapshot_options.sleep_ms: the engine asks for at most 250 ms at a time and checks
+   the cancel flag between calls; a signal ends the sleep early. */
+static void sleep_ms(void *arg, uint32_t ms)
+{
+    (void)arg;
+#ifdef __wasi__
+    (void)ms; /* no pacing under WASI */
+#else
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (!g_cancel && nanosleep(&ts, &ts) != 0) {
+    }
 #endif
 }
 
@@ -180,7 +197,7 @@ static void snap_progress(void *arg, const pagedb_snapshot_progress *p)
 int cmd_snapshot(int argc, char **argv)
 {
     const char *dbpath = NULL, *out = NULL;
-    uint64_t since = 0;
+    uint64_t since = 0, rate = 0;
     int json = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -188,6 +205,12 @@ int cmd_snapshot(int argc, char **argv)
         if (m < 0) return cli_usage_error("snapshot", "--since needs a txn id");
         if (m > 0) {
             if (cli_parse_u64(v, &since) != 0) return cli_usage_error("snapshot", "--since: not a txn id: %s", v);
+            continue;
+        }
+        m = cli_opt_value(argc, argv, &i, "--rate", &v);
+        if (m != 0) {
+            if (m < 0 || cli_parse_u64(v, &rate) != 0 || rate == 0)
+                return cli_usage_error("snapshot", "--rate needs a positive number of bytes per second");
             continue;
         }
         if (strcmp(argv[i], "--json") == 0) json = 1;
@@ -246,6 +269,8 @@ int cmd_snapshot(int argc, char **argv)
     so.progress = snap_progress;
     so.progress_arg = &bb;
     so.cancel = &g_cancel;
+    so.rate_bytes = rate;
+    so.sleep_ms = sleep_ms;
     uint64_t had = tok.position;
     int rc = pagedb_snapshot_export(db, since, sink_cb, &o, &so);
     if (rc == PAGEDB_ECONFLICT && resume) { /* the token's snapshot is gone: start over */

@@ -33,7 +33,7 @@ static const struct cli_command commands[] = {
     {"stat", cmd_stat, "stat DB [--json]"},
     {"verify", cmd_verify, "verify DB"},
     {"drop", cmd_drop, "drop DB TABLE"},
-    {"snapshot", cmd_snapshot, "snapshot DB OUT [--since TXN] [--json]"},
+    {"snapshot", cmd_snapshot, "snapshot DB OUT [--since TXN] [--rate BYTES/s] [--json]"},
     {"restore", cmd_restore, "restore DIR IN... [--json]"},
     {"compact", cmd_compact, "compact DB [--rate BYTES/s] [--pages-per-step N] [--json]"},
     {"rekey", cmd_rekey, "rekey DB [--realm 0] (--new-passphrase | --new-key-env VAR) [--json]"},
@@ -67,7 +67,7 @@ static const char usage_text[] =
     "  pagedb stat DB [--json]            sizes, cipher, cache and I/O counters\n"
     "  pagedb verify DB                   authenticate every reachable page\n"
     "  pagedb drop DB TABLE               drop a table and free its pages\n"
-    "  pagedb snapshot DB OUT [--since TXN] [--json]\n"
+    "  pagedb snapshot DB OUT [--since TXN] [--rate BYTES/s] [--json]\n"
     "      write a backup stream of the newest commit to OUT (pages as on disk, still\n"
     "      encrypted); --since TXN: only what changed after txn TXN (an earlier snapshot's\n"
     "      txn, printed on success). Ctrl-C stops it; the same command resumes it\n"

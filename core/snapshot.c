@@ -102,6 +102,7 @@ typedef struct xp {
     uint64_t skip;                  /* resume: bytes already delivered (not sunk again) */
     uint8_t want[DIGEST];           /* resume: their hash */
     int checked;                    /* resume: prefix hash compared */
+    uint64_t t0, sunk;              /* throttle: VFS clock at the start (ms), bytes sunk */
     uint64_t npages, nsegs, nsegpages;
     pagedb_snapshot_progress prog;
     uint8_t *raw;                   /* P bytes, aligned: the page being emitted */
@@ -110,6 +111,26 @@ typedef struct xp {
     segent *segs;
     size_t nsegs_cat, scap;
 } xp;
+
+/*
+ * Throttle (pagedb_snapshot_options.rate_bytes): wait until the bytes sunk so far are due
+ * at the rate, in sleeps of at most 250 ms, checking the cancel flag between them.
+ */
+static int xp_throttle(xp *x)
+{
+    const pagedb_snapshot_options *o = x->o;
+    if (!o || !o->rate_bytes || !o->sleep_ms) return PAGEDB_OK;
+    for (;;) {
+        uint64_t now = 0;
+        if (x->db->vfs->now_ms(x->db->vfs, &now) != 0 || now < x->t0) return PAGEDB_OK;
+        uint64_t due = x->sunk * 1000 / o->rate_bytes; /* ms the bytes may take at the rate */
+        if (due <= now - x->t0) return PAGEDB_OK;
+        if (o->cancel && *o->cancel)
+            return pdb_err(PAGEDB_ECANCELED, "snapshot export cancelled at stream byte %llu", (unsigned long long)x->pos);
+        uint64_t w = due - (now - x->t0);
+        o->sleep_ms(o->progress_arg, w > 250 ? 250 : (uint32_t)w);
+    }
+}
 
 static int xp_out(xp *x, const uint8_t *b, size_t n)
 {
@@ -134,6 +155,7 @@ static int xp_out(xp *x, const uint8_t *b, size_t n)
         int rc = x->sink(x->sink_arg, b, n);
         if (rc) return pdb_err(rc, "snapshot sink returned %d at stream byte %llu", rc, (unsigned long long)x->pos);
         x->pos += n;
+        x->sunk += n;
         if (x->o && x->o->token) {
             pagedb_snapshot_token *t = x->o->token;
             crypto_generichash_state c = x->whole;
@@ -143,6 +165,7 @@ static int xp_out(xp *x, const uint8_t *b, size_t n)
             t->since = x->since;
         }
         n = 0;
+        if ((rc = xp_throttle(x))) return rc;
     }
     x->prog.bytes_done = x->pos;
     return PAGEDB_OK;
@@ -503,6 +526,7 @@ static int call_export(pagedb *db, uint64_t since, pagedb_snapshot_sink sink, vo
     if (!rc) {
         stream_key(x.key, &db->hdr_key);
         crypto_generichash_init(&x.whole, NULL, 0, DIGEST);
+        db->vfs->now_ms(db->vfs, &x.t0);
         x.prog.target_txn = x.m.txn;
         x.prog.pages_total = x.m.page_count - 2;
         rc = xp_run_all(&x);

@@ -44,18 +44,33 @@ mapfile -t core_cflags < <(grep -v '^[[:space:]]*\(#\|$\)' core/cflags.txt)
 mapfile -t core_sources < <(grep -v '^[[:space:]]*\(#\|$\)' core/sources.txt)
 exports=$(grep -v '^[[:space:]]*\(#\|$\)' platform/opfs/exports.txt | sed 's/^/_/' | paste -sd, -)
 
+# integer-only printf (platform/opfs/iprintf.c): refuse a floating-point conversion, which
+# vsniprintf would not format
+if grep -nE '%[-+ #0]*([0-9]+|\*)?(\.([0-9]+|\*))?(hh|h|ll|l|L|j|z|t)?[fFeEgGaA]' core/*.c core/*.h platform/opfs/*.c; then
+  echo "a floating-point printf conversion above: the Emscripten build formats integers only (platform/opfs/iprintf.c)" >&2
+  exit 1
+fi
+
 mkdir -p dist
 # -Oz, -sMALLOC=emmalloc, and libsodium and BearSSL at -Os: the page's first load (wasm
 # included) must stay under 100 kB gzip (tests/browser/vite-app/build.sh). With the
 # snapshot export/import linked in, -Os + dlmalloc + libsodium/BearSSL at -O3 made the first
 # load 105.8 kB; -Oz saved 0.8 kB, emmalloc 2.6 kB, BearSSL at -Os 2.1 kB, libsodium at -Os
 # 3.8 kB: 99,430 B (bench/results/bundle-size.md). The native builds keep -O2/-O3.
+# Then compaction and the key change (platform/opfs/glue_maint.c) added 4.3 kB gzip of
+# wasm; paid for by: integer-only printf (-Dsnprintf/-Dvsnprintf, iprintf.c) 2.1 kB,
+# -sTEXTDECODER=2 (every supported browser and Node has TextDecoder: no fallback decoder)
+# 0.15 kB, -sINCOMING_MODULE_JS_API (the Module options the package passes: wasmBinary,
+# preRun, locateFile) 0.26 kB, wasm-opt --converge 0.2 kB, -mnontrapping-fptoint (saturating
+# float-to-int instructions instead of range-checked sequences; every browser with OPFS
+# sync access handles has them) 0.1 kB, the export-wrapper table below 0.2 kB.
 # -DNDEBUG: a release build, like the native Release one: the debug validators (the pager
 # state check, the node check of every sealed page, the cache checker) stay in the ASan suite.
-common=(-Oz -DNDEBUG -msimd128 "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
+common=(-Oz -DNDEBUG -msimd128 -mnontrapping-fptoint -Dsnprintf=pdbjs_snprintf -Dvsnprintf=vsniprintf "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
   "${core_sources[@]}" platform/opfs/*.c "$prefix/lib/libsodium.a" "$bearssl/lib/libbearssl.a"
   --js-library platform/opfs/lib.js -sMODULARIZE=1 -sEXPORT_ES6=1 -sALLOW_MEMORY_GROWTH=1
   -sINITIAL_MEMORY=33554432 -sTOTAL_STACK=1048576 -sMALLOC=emmalloc
+  -sTEXTDECODER=2 "-sINCOMING_MODULE_JS_API=[wasmBinary,preRun,locateFile]" -sBINARYEN_EXTRA_PASSES=--converge
   "-sEXPORTED_FUNCTIONS=[$exports]"
   "-sEXPORTED_RUNTIME_METHODS=[UTF8ToString,stringToUTF8,lengthBytesUTF8,ENV]")
 rm -f dist/pagedb.browser.wasm dist/pagedb.node.wasm dist/pagedb.wasm
@@ -69,6 +84,12 @@ if ! cmp -s dist/pagedb.browser.wasm dist/pagedb.node.wasm; then
 fi
 mv dist/pagedb.browser.wasm dist/pagedb.wasm
 rm dist/pagedb.node.wasm
+# One more wasm-opt -Oz --converge over the linked module (after Emscripten's own passes):
+# 0.2 kB gzip less. The features are the ones the module uses (simd128, nontrapping
+# float-to-int, mutable globals, sign extension); imports, exports and data addresses (the
+# glue's ASM_CONSTS) are left as they are.
+wasm-opt --mvp-features --enable-simd --enable-nontrapping-float-to-int --enable-mutable-globals --enable-sign-ext \
+  -Oz --converge dist/pagedb.wasm -o dist/pagedb.wasm
 # The browser glue: load dist/pagedb.wasm, and drop the Node fallback that libsodium's
 # randombytes adds (require("crypto"), unreachable in a worker, where crypto.getRandomValues
 # exists): bundlers warn about, or try to polyfill, a Node built-in in browser code.
@@ -85,6 +106,22 @@ b = patch('dist/pagedb.browser.mjs', 'pagedb.browser.wasm')
 b, n = re.subn(r'try\{var crypto=require\("crypto"\);.*?\}catch\(e\)\{(throw"No secure random number generator found")\}', r'\1', b)
 if n != 1 or 'require(' in b:
     sys.exit("dist/pagedb.browser.mjs: the Node fallback of libsodium's randombytes was not found exactly once (Emscripten or libsodium changed?)")
+# The export wrappers (var _f=Module["_f"]=function(){return(_f=Module["_f"]=Module["asm"]["x"])
+# .apply(null,arguments)}, one per export, 4.5 kB) become one table and a loop doing the same
+# (0.35 kB gzip less); only for functions the glue itself does not call.
+wrap = re.compile(r'var (\w+)=Module\["\1"\]=function\(\)\{return\(\1=Module\["\1"\]=Module\["asm"\]\["([\w$]+)"\]\)\.apply\(null,arguments\)\};?')
+table = [(m.group(1), m.group(2)) for m in wrap.finditer(b) if len(re.findall(r'(?<![\w$])%s(?![\w$])' % re.escape(m.group(1)), b)) == 4]
+keep = {n for n, _ in table}
+first = [True]
+def lazy(m):
+    if m.group(1) not in keep: return m.group(0)
+    if not first[0]: return ''
+    first[0] = False
+    return ('for(let[n,k]of[%s])Module[n]=function(){return(Module[n]=Module["asm"][k]).apply(null,arguments)};'
+            % ','.join('["%s","%s"]' % e for e in table))
+b = wrap.sub(lazy, b)
+if len(table) < 40 or any(re.search(r'(?<![\w$"])%s(?![\w$"])' % re.escape(n), b) for n in keep):
+    sys.exit("dist/pagedb.browser.mjs: the export wrappers were not found as expected (Emscripten changed?)")
 open('dist/pagedb.browser.mjs', 'w').write(b)
 n = patch('dist/pagedb.node.mjs', 'pagedb.node.wasm')
 open('dist/pagedb.node.mjs', 'w').write(n)

@@ -1223,6 +1223,18 @@ typedef struct pagedb_snapshot_options {
     /** Optional cancel flag: checked before every record; non-zero stops the call with
         PAGEDB_ECANCELED. May be set from another thread or a signal handler. */
     const volatile int *cancel;
+    /** Export: throttle in stream bytes per second handed to the sink, averaged over the
+        call (a resumed export counts only the bytes it sinks; the regenerated prefix is
+        not throttled); 0 = unthrottled. After each sink call the export waits, through
+        sleep_ms, as long as needed to stay at or below the rate (measured with the VFS
+        clock). Needs sleep_ms: the core makes no platform calls (without it rate_bytes is
+        ignored). Import: ignored. */
+    uint64_t rate_bytes;
+    /** Export: waits ms milliseconds (called on the calling thread between sink calls,
+        with the target snapshot pinned; each call asks for at most 250 ms and the cancel
+        flag is checked between calls, so a cancel is seen within 250 ms). arg =
+        progress_arg. */
+    void (*sleep_ms)(void *arg, uint32_t ms);
 } pagedb_snapshot_options;
 
 /**
@@ -1247,6 +1259,8 @@ typedef struct pagedb_snapshot_options {
  * after them to the sink: the concatenation equals an uninterrupted export. This needs the
  * target snapshot: the database still at target_txn, or opts->pin a read transaction of
  * it. Otherwise PAGEDB_ECONFLICT and nothing is written; start a new export.
+ *
+ * Throttle: opts->rate_bytes with opts->sleep_ms (see pagedb_snapshot_options).
  *
  * Errors: EINVAL (NULL db/sink, since above the target, a token whose since differs, pin
  *   not a read txn of db), ECONFLICT (resume: the target snapshot is gone, or the

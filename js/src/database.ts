@@ -37,10 +37,10 @@ import type { ExportSnapshotOptions } from './snapshot_stream.js';
 import { PagedbError, ErrorCode } from './errors.js';
 import type { Endpoint, OpArgs, OpResults, Op, WriteOp } from './protocol.js';
 import {
-  toBytes, toSegmentId, type Bytes, type RangeOptions, type SegmentIdLike, type SegmentInfo, type SegmentOpenOptions,
+  toBytes, toSegmentId, type Bytes, type CompactOptions, type MaintenanceProgress, type RangeOptions, type RekeyOptions, type SegmentIdLike, type SegmentInfo, type SegmentOpenOptions,
   type Stats, type EngineLocation,
 } from './types.js';
-import { bytesArg, fnArg, rangeOptions, segmentOpenOptions, tableName, uintArg } from './validate.js';
+import { bytesArg, fnArg, maintOptions, rangeOptions, segmentOpenOptions, tableName, uintArg } from './validate.js';
 import { writeContext, type WriteFrame } from './write_context.js';
 import { Subscribers, type Change, type SubscribeOptions } from './subscribe.js';
 import type { CommitResult } from './protocol.js';
@@ -946,11 +946,14 @@ export class Database {
    * stream is never in memory; in the browser chunks cross from the worker as transferred
    * ArrayBuffers. The snapshot of the first read is pinned until the stream ends, is
    * cancelled or `signal` aborts; writers may commit meanwhile (the file may grow). Restore
-   * with importSnapshot. Each chunk re-reads the stream up to its position in the engine
+   * with importSnapshot. `rate` (bytes/s) throttles the stream: each window is handed out
+   * in pieces of rate/8 bytes, each when due at the rate (see ExportSnapshotOptions).
+   * Each chunk re-reads the stream up to its position in the engine
    * (glue_snapshot.c): about 3x the stream's bytes of work up to 64 MiB, more beyond
    * (about 7x at 400 MiB).
    * The stream errors with PagedbError: ECANCELED (signal aborted; a reader's cancel() ends
-   * the export the same way), EINVAL (since not a txn id, or above the current one),
+   * the export the same way), EINVAL (since not a txn id, or above the current one; rate
+   * not a number >= 0),
    * EMISUSE (database closed, or the owning tab changed hands during the export: start
    * again), EBUSY (no reader slot), EAUTH/ECORRUPT/EIO (reading pages), ENOMEM.
    * exportSnapshot itself never throws: every error arrives through the stream.
@@ -966,6 +969,100 @@ export class Database {
       pull: async (c) => (await src).pull(c),
       cancel: async (r) => (await src).cancel(r),
     }, { highWaterMark: 0 });
+  }
+
+  /**
+   * Compact main.pdb online (pagedb.h pagedb_compact, docs/FORMAT.md §12): live pages near
+   * the end of the file move into free pages nearer the start, adjacent leaves are packed,
+   * then the file is truncated, so space freed by deletes goes back to the file system.
+   * Runs as a sequence of steps, each one write transaction queued with the other writes
+   * (writes and reads keep working between steps; reads never wait). Pages a read
+   * transaction open meanwhile can still see are not reused, so under long readers the
+   * shrink is partial (the result's pageCount tells). Resolves with the progress at the
+   * end (done: true); returns at once when the file is already near its target.
+   * Options ({@link CompactOptions}): `rate` bytes/s throttle, `pagesPerStep`, `signal`,
+   * `onProgress` after every step.
+   * Cancellation: aborting `signal` stops between two steps (a running step completes);
+   * the call rejects with ECANCELED, the database stays consistent with every step so far
+   * committed, and the next compact() resumes where this one stopped (the cursor is stored
+   * in the database, also across a crash or a reopen).
+   * Rejects with PagedbError: EINVAL (bad option), EMISUSE (closed, read-only, or called
+   * inside a db.write callback), ECANCELED (aborted), EIO/EFULL/ENOMEM (a step failed and
+   * was rolled back; earlier steps stay), EAUTH/ECORRUPT (a damaged page), or what
+   * onProgress threw. In browsers, a step in flight when the owning tab went away is
+   * simply run again by the next owner.
+   * Thread-safety: as other Database methods.
+   */
+  async compact(options: CompactOptions = {}): Promise<MaintenanceProgress> {
+    this.writable('db.compact');
+    const o = maintOptions<CompactOptions>(options, ['rate', 'pagesPerStep']);
+    const rate = uintArg(o.rate ?? 0, 'options.rate');
+    const pagesPerStep = uintArg(o.pagesPerStep ?? 0, 'options.pagesPerStep', 0x7fffffff);
+    const t0 = Date.now();
+    let bytes = 0, steps = 0;
+    for (;;) {
+      if (o.signal?.aborted) throw new PagedbError(ErrorCode.ECANCELED, `compaction aborted after ${steps} steps (resumable)`);
+      let r: OpResults['compactStep'];
+      try {
+        r = await this.enqueue(() => this.ep.call('compactStep', { pagesPerStep }));
+      } catch (e) {
+        if (e instanceof PagedbError && e.code === ErrorCode.UNKNOWN_OUTCOME) continue; // resumable: run it again
+        throw e;
+      }
+      bytes += r.progress.bytesWritten;
+      const p: MaintenanceProgress = { ...r.progress, bytesWritten: bytes, steps: ++steps };
+      o.onProgress?.(p);
+      if (r.done) return p;
+      // the throttle: wait until `bytes` at `rate` are due (or the signal aborts)
+      const wait = rate ? (bytes * 1000) / rate - (Date.now() - t0) : 0;
+      if (wait > 0 && !o.signal?.aborted) {
+        await new Promise<void>((res) => {
+          const t = setTimeout(done, wait);
+          function done(): void {
+            clearTimeout(t);
+            o.signal?.removeEventListener('abort', done);
+            res();
+          }
+          o.signal?.addEventListener('abort', done);
+        });
+      }
+    }
+  }
+
+  /**
+   * Change the database's key-encryption key (pagedb.h pagedb_rekey, docs/FORMAT.md §13.1):
+   * afterwards only `newKey` (32 bytes) or `newPassphrase` opens it — this Database keeps
+   * working, and the old key or passphrase gets PagedbError EKEY at open. Only the wrap of
+   * the data key changes (two commits, queued with the writes; no page is rewritten), so it
+   * takes the time of two commits plus the Argon2id derivations of a passphrase. The
+   * current credential is the one this Database was opened with. A crash before the first
+   * commit is durable leaves the old key valid, after it the new one. A backup taken
+   * before still opens with the old key. In browsers the other tabs that have this
+   * database open keep working through the owning tab, but must open again with the new
+   * key after the owner changes (they cannot open the files with the old one).
+   * Options ({@link RekeyOptions}): exactly one of newKey / newPassphrase, Argon2id limits,
+   * `signal` (checked before the change starts: ECANCELED, nothing changed), `onProgress`
+   * (once, when durable).
+   * Rejects with PagedbError: EINVAL (neither or both new credentials, a key that is not 32
+   * bytes, an empty passphrase, limits out of range, unknown option), EMISUSE (closed,
+   * read-only, or inside a db.write callback), ECANCELED (aborted before it started), EKEY
+   * (the credential this Database holds no longer unwraps the data key: another handle
+   * changed it), EBUSY (another handle changed the key meanwhile), EIO/EFULL/ENOMEM (a
+   * commit failed; see the crash rule above), UNKNOWN_OUTCOME (browsers: the owning tab
+   * went away during the change — try opening with each key).
+   */
+  async rekey(options: RekeyOptions): Promise<void> {
+    this.writable('db.rekey');
+    const o = maintOptions<RekeyOptions>(options, ['newKey', 'newPassphrase', 'pwhashOpsLimit', 'pwhashMemLimit']);
+    const args: OpArgs['rekey'] = { newKey: o.newKey instanceof Uint8Array ? o.newKey.slice() : o.newKey, newPassphrase: o.newPassphrase,
+      pwhashOpsLimit: o.pwhashOpsLimit, pwhashMemLimit: o.pwhashMemLimit };
+    await this.enqueue(async () => {
+      if (o.signal?.aborted) throw new PagedbError(ErrorCode.ECANCELED, 'key change aborted before it started');
+      await this.ep.call('rekey', args);
+    });
+    const st = await this.stat();
+    o.onProgress?.({ phase: 0, pagesDone: 0, pagesTotal: 0, bytesWritten: 0, steps: 2, pageCount: st.pageCount,
+      targetPages: 0, done: true });
   }
 
   /** Authenticate every reachable page; resolves with the number of pages checked. */

@@ -21,7 +21,7 @@ import { bindModule } from './boundary.js';
 import type { Backend } from './backend.js';
 import { countRange, listTables, type RawTableInfo } from './manage_engine.js';
 import {
-  toBytes, toSegmentId, type Bytes, type OpenOptions, type RangeOptions, type SegmentIdLike, type SegmentInfo,
+  toBytes, toSegmentId, type Bytes, type MaintenanceProgress, type OpenOptions, type RangeOptions, type SegmentIdLike, type SegmentInfo,
   type SegmentOpenOptions, type Stats,
 } from './types.js';
 import { openOptions, rangeOptions, segmentOpenOptions, tableName, uintArg } from './validate.js';
@@ -87,6 +87,9 @@ export interface EmModule {
   _pdbjs_export_end(e: number): void;
   _pdbjs_snapshot_import(dir: number, spool: number, key: number, pass: number, passlen: number, ops: number,
     mem: number, prog: number): number;
+  _pdbjs_compact_step(db: number, pagesPerStep: number, out: number): number;
+  _pdbjs_rekey(db: number, key: number, pass: number, passlen: number, newKey: number, newPass: number,
+    newPasslen: number, ops: number, mem: number): number;
 }
 
 /** Largest slice of a segment append or read copied through the wasm heap at once (bytes). */
@@ -176,6 +179,9 @@ export class SyncDatabase {
   private closed = false;
   private txns = new Set<SyncTxn>();
   private segs = new Set<SyncSegment>();
+  // the credential the database opens with now (rekey needs it): kept for as long as the
+  // database is open, like the open options a tab keeps to reopen it on failover
+  private cred: { key?: Uint8Array; passphrase?: string } = {};
 
   private constructor(readonly m: EmModule, readonly db: number) {
     this.scratch = new Scratch(m);
@@ -212,7 +218,9 @@ export class SyncDatabase {
         o.pageSize ?? 0, cipher, o.cacheBytes ?? 0, o.testSeed ? seedPtr : 0, o.pwhashOpsLimit ?? 0,
         o.pwhashMemLimit ?? 0, outPtr);
       check(m, rc);
-      return new SyncDatabase(m, m.HEAPU32[outPtr >> 2]);
+      const d = new SyncDatabase(m, m.HEAPU32[outPtr >> 2]);
+      d.cred = { key: o.key?.slice(), passphrase: o.passphrase };
+      return d;
     } finally {
       m.HEAPU8.fill(0, buf, buf + plen + 64 + (pass ? pass.length : 0)); // wipe key material
       m._free(buf);
@@ -285,6 +293,82 @@ export class SyncDatabase {
     this.alive();
     check(this.m, this.m._pagedb_verify(this.db, this.out));
     return this.m.HEAPU32[this.out >> 2] + this.m.HEAPU32[(this.out >> 2) + 1] * 2 ** 32;
+  }
+
+  /**
+   * One step of online compaction (pagedb.h pagedb_compact, docs/FORMAT.md §12): moves up
+   * to `pagesPerStep` live pages (0 = 256) from the end of main.pdb into free pages nearer
+   * the start, in one write transaction that also stores where the compaction stands, and
+   * truncates the file after the last step. Call until `done`; stopping between calls is
+   * a clean cancel (the next call, by this or a later handle, resumes). Readers' snapshots
+   * (any read transaction open now) keep their pages: the shrink is then partial.
+   * progress.bytesWritten and progress.steps count this step only.
+   * Throws PagedbError: EBUSY (a write transaction of this handle is open: the step would
+   * wait for it), EMISUSE (read-only or closed), EINVAL (bad pagesPerStep), EIO/EFULL/ENOMEM
+   * (the step was rolled back; earlier steps stay), EAUTH/ECORRUPT (a damaged page or
+   * maintenance record).
+   */
+  compactStep(pagesPerStep = 0): { done: boolean; progress: MaintenanceProgress } {
+    this.alive();
+    uintArg(pagesPerStep, 'pagesPerStep', 0x7fffffff);
+    const p = this.scratch.ensure(64);
+    const rc = this.m._pdbjs_compact_step(this.db, pagesPerStep, p);
+    const v = this.m.HEAPF64.subarray(p >> 3, (p >> 3) + 8);
+    const done = v[7] === 1;
+    const progress: MaintenanceProgress = {
+      phase: done ? 0 : v[0], pagesDone: v[2], pagesTotal: v[3], bytesWritten: v[4], steps: 1, pageCount: v[5],
+      targetPages: v[6], done,
+    };
+    check(this.m, rc);
+    return { done, progress };
+  }
+
+  /**
+   * Change the key-encryption key (pagedb.h pagedb_rekey, docs/FORMAT.md §13.1): afterwards
+   * only `newKey` (32 bytes) or `newPassphrase` (exactly one) opens the database; the data
+   * keys and pages stay as they are (two commits, O(1)). The current credential is the one
+   * this handle was opened with (or set by the last rekey). Argon2id limits for a new
+   * passphrase as in OpenOptions (0/absent = INTERACTIVE). Blocks for the Argon2id
+   * derivations (tens to hundreds of ms each with the default limits).
+   * Throws PagedbError: EINVAL (neither or both credentials, a key not 32 bytes, an empty
+   * passphrase, limits out of range), EBUSY (a write transaction of this handle is open),
+   * EMISUSE (read-only or closed), EKEY (the stored credential no longer unwraps the data
+   * key), EIO/EFULL/ENOMEM (a commit failed: before the first commit is durable the old
+   * key stays valid, after it the new one; a failed sync closes the handle for writes).
+   */
+  rekey(n: { newKey?: Uint8Array; newPassphrase?: string; pwhashOpsLimit?: number; pwhashMemLimit?: number }): void {
+    this.alive();
+    const key = n.newKey, pass = n.newPassphrase;
+    if ((key === undefined) === (pass === undefined))
+      throw new PagedbError(ErrorCode.EINVAL, 'rekey needs exactly one of newKey or newPassphrase');
+    if (key !== undefined && (!(key instanceof Uint8Array) || key.length !== 32))
+      throw new PagedbError(ErrorCode.EINVAL, 'newKey must be a 32-byte Uint8Array');
+    if (pass !== undefined && (typeof pass !== 'string' || pass === ''))
+      throw new PagedbError(ErrorCode.EINVAL, 'newPassphrase must be a non-empty string');
+    const ops = uintArg(n.pwhashOpsLimit ?? 0, 'pwhashOpsLimit'), mem = uintArg(n.pwhashMemLimit ?? 0, 'pwhashMemLimit');
+    const enc = new TextEncoder();
+    const cp = this.cred.passphrase !== undefined ? enc.encode(this.cred.passphrase) : undefined;
+    const np = pass !== undefined ? enc.encode(pass) : undefined;
+    const size = 64 + (cp ? cp.length + 1 : 0) + (np ? np.length + 1 : 0);
+    const buf = this.m._malloc(size);
+    if (!buf) throw new PagedbError(ErrorCode.ENOMEM, 'wasm heap exhausted');
+    try {
+      const ck = buf, nk = buf + 32, cpp = buf + 64, npp = cpp + (cp ? cp.length + 1 : 0);
+      const h = this.m.HEAPU8;
+      h.fill(0, buf, buf + size);
+      if (this.cred.key) h.set(this.cred.key, ck);
+      if (key) h.set(key, nk);
+      if (cp) h.set(cp, cpp);
+      if (np) h.set(np, npp);
+      check(this.m, this.m._pdbjs_rekey(this.db, this.cred.key ? ck : 0, cp ? cpp : 0, cp ? cp.length : 0, key ? nk : 0,
+        np ? npp : 0, np ? np.length : 0, ops, mem));
+      this.cred = { key: key?.slice(), passphrase: pass };
+    } finally {
+      this.m.HEAPU8.fill(0, buf, buf + size); // wipe key material
+      this.m._free(buf);
+      cp?.fill(0);
+      np?.fill(0);
+    }
   }
 
   /** @internal a heap area of n bytes (the shared scratch; valid until the next call). */

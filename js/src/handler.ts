@@ -371,6 +371,11 @@ export class Handler {
     snapBegin: (a) => this.snaps.begin(this.d(), a),
     snapNext: (a) => this.snaps.step(a),
     snapEnd: (a) => this.snaps.end(a),
+    compactStep: (a) => this.d().compactStep(a.pagesPerStep),
+    rekey: (a) => {
+      this.d().rekey(a);
+      return null;
+    },
     close: () => {
       this.snaps.closeAll();
       for (const t of this.txns.values()) t.abort();

@@ -62,7 +62,7 @@ export interface Answer {
 export const STOP_GRACE_MS = 2000;
 
 /** Ops that start something new: answered `retry` by a stopping owner. */
-const STARTERS = new Set<Op>(['begin', 'writeBatch', 'segDelete', 'segCreate', 'segOpen', 'stat', 'verify', 'open']);
+const STARTERS = new Set<Op>(['begin', 'writeBatch', 'segDelete', 'segCreate', 'segOpen', 'stat', 'verify', 'open', 'compactStep', 'rekey']);
 
 /**
  * Waits before the second and third try when the OPFS files are still held (EBUSY), in
@@ -188,6 +188,8 @@ export class Owner {
   stopping = false;
   /** Called with every successful commit, in commit order. */
   onCommit: (c: CommitResult) => void = () => undefined;
+  /** Called after a successful key change through any session, with its arguments (tabs.ts). */
+  onRekey: (a: OpArgs['rekey']) => void = () => undefined;
   /** Called once if the worker dies on its own (not by stop/kill). */
   onDead: (e: PagedbError) => void = () => undefined;
 
@@ -375,7 +377,7 @@ export class Session {
         continue;
       }
       if (this.waiting) return;
-      const needsGate = (c.op === 'begin' && a.write) || c.op === 'writeBatch' || c.op === 'segDelete';
+      const needsGate = (c.op === 'begin' && a.write) || c.op === 'writeBatch' || c.op === 'segDelete' || c.op === 'compactStep' || c.op === 'rekey';
       if (needsGate && !this.owner.gateFree(this)) {
         this.waiting = true;
         this.owner.waitGate(() => {
@@ -442,6 +444,7 @@ export class Session {
         if (c.op === 'begin') result = { txn: clientTxn };
         if ((c.op === 'segCreate' || c.op === 'segOpen') && result) this.segs.add((result as { seg: number }).seg);
         if (COMMITS.has(c.op) && result) this.owner.onCommit(result as CommitResult);
+        if (c.op === 'rekey') this.owner.onRekey(c.args as OpArgs['rekey']);
         this.answer({ id: c.id, ok: true, result });
       },
       (e) => {

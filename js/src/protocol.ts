@@ -24,7 +24,7 @@
  * order, at most ~1 MiB in total), applied before the op itself, so a read, sync, seal or
  * close sees every earlier append. Segment ids are bigints (structured clone keeps them).
  */
-import type { OpenOptions, RangeOptions, SegmentInfo, Stats } from './types.js';
+import type { MaintenanceProgress, OpenOptions, RangeOptions, SegmentInfo, Stats } from './types.js';
 import type { TableInfo } from './table.js';
 import type { SnapshotProgress } from './snapshot_engine.js';
 
@@ -94,6 +94,10 @@ export interface OpArgs {
   snapNext: { snap: number; window: number };
   /** End export `snap` (releasing its snapshot); cancel: through the engine (ECANCELED). */
   snapEnd: { snap: number; cancel: boolean };
+  /** One compaction step (SyncDatabase.compactStep); pagesPerStep 0 = the default. */
+  compactStep: { pagesPerStep: number };
+  /** Change the key-encryption key (SyncDatabase.rekey). */
+  rekey: { newKey?: Uint8Array; newPassphrase?: string; pwhashOpsLimit?: number; pwhashMemLimit?: number };
 }
 
 export interface OpResults {
@@ -124,6 +128,8 @@ export interface OpResults {
   snapBegin: { snap: number };
   snapNext: { bytes: Uint8Array; done: boolean; progress: SnapshotProgress };
   snapEnd: null;
+  compactStep: { done: boolean; progress: MaintenanceProgress };
+  rekey: null;
 }
 
 export type Op = keyof OpArgs;

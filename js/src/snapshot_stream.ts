@@ -25,6 +25,13 @@ export interface ExportSnapshotOptions {
   signal?: AbortSignal;
   /** Called after every chunk the engine produced (pages, bytes so far). */
   onProgress?: (p: SnapshotProgress) => void;
+  /**
+   * Throttle in stream bytes per second, averaged over the export (from the first read):
+   * each engine window is handed to the reader in pieces of rate/8 bytes (at least 1),
+   * each once its bytes are due at the rate. Absent or 0 = unthrottled (whole windows).
+   * A positive number; EINVAL otherwise.
+   */
+  rate?: number;
 }
 
 /** Smallest window asked of the engine per chunk (bytes). */
@@ -51,6 +58,7 @@ export function exportSource(ep: Endpoint, o: ExportSnapshotOptions): ExportSour
   let pos = 0;
   let over = false;
   let ctrl: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let rest: Uint8Array = new Uint8Array(0), last = false, sent = 0, t0 = 0; // throttle: the window not yet handed out
   const begin = () => (snap ??= ep.call('snapBegin', { since: o.since ?? 0 }).then((r) => r.snap));
   /** End the export once (cancel: through the engine's cancel flag, which rejects ECANCELED). */
   const end = async (cancel: boolean): Promise<void> => {
@@ -80,6 +88,8 @@ export function exportSource(ep: Endpoint, o: ExportSnapshotOptions): ExportSour
       ctrl = c;
       if (o.since !== undefined && (!Number.isSafeInteger(o.since) || o.since < 0))
         throw new PagedbError(ErrorCode.EINVAL, `since must be a txn id >= 0, not ${o.since}`);
+      if (o.rate !== undefined && !(typeof o.rate === 'number' && o.rate >= 0 && Number.isFinite(o.rate)))
+        throw new PagedbError(ErrorCode.EINVAL, `rate must be a number of bytes per second >= 0, not ${o.rate}`);
       if (o.signal?.aborted) {
         over = true;
         throw new PagedbError(ErrorCode.ECANCELED, 'snapshot export aborted before it began');
@@ -88,7 +98,23 @@ export function exportSource(ep: Endpoint, o: ExportSnapshotOptions): ExportSour
     },
     async pull(c) {
       if (over) return;
+      if (o.rate && rest.length) {
+        // throttled: the next piece of the window, once its bytes are due at the rate (a
+        // piece is 1/8 s of bytes, so the wait is at most about that: not abortable)
+        const piece = rest.slice(0, Math.max(1, o.rate / 8));
+        rest = rest.subarray(piece.length);
+        sent += piece.length;
+        await new Promise((r) => setTimeout(r, (sent * 1000) / o.rate! - (Date.now() - t0)));
+        if (over) return; // aborted meanwhile: the abort handler errors the stream
+        c.enqueue(piece);
+        if (!rest.length && last) {
+          await end(false);
+          c.close();
+        }
+        return;
+      }
       const s = await begin();
+      t0 ||= Date.now();
       const window = Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, Math.floor(pos / 2)));
       let r;
       try {
@@ -101,6 +127,11 @@ export function exportSource(ep: Endpoint, o: ExportSnapshotOptions): ExportSour
       if (over) return; // aborted meanwhile: the abort handler errors the stream
       pos += r.bytes.length;
       o.onProgress?.(r.progress);
+      if (o.rate && r.bytes.length) {
+        rest = r.bytes;
+        last = r.done;
+        return this.pull(c);
+      }
       if (r.bytes.length) c.enqueue(r.bytes);
       if (r.done) {
         await end(false);

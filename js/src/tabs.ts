@@ -99,9 +99,9 @@ const TXN_OPS = new Set<Op>(['get', 'scan', 'commit', 'abort', 'segGet', 'segLis
 /** Ops whose args name a segment handle (args.seg). */
 const SEG_OPS = new Set<Op>(['segAppend', 'segRead', 'segSync', 'segSeal', 'segStat', 'segVerify', 'segClose']);
 /** Ops that commit: in flight when the owner goes away, their outcome is unknown. */
-const COMMIT_OPS = new Set<Op>(['commit', 'writeBatch', 'segDelete']);
+const COMMIT_OPS = new Set<Op>(['commit', 'writeBatch', 'segDelete', 'compactStep', 'rekey']);
 /** Ops that write: refused at once on a Database opened read-only. */
-const WRITE_OPS = new Set<Op>(['writeBatch', 'segCreate', 'segDelete']);
+const WRITE_OPS = new Set<Op>(['writeBatch', 'segCreate', 'segDelete', 'compactStep', 'rekey']);
 /** Segment handle numbers are unique across backends: generation * SEG_SPAN + owner's number. */
 const SEG_SPAN = 2 ** 32;
 
@@ -369,6 +369,7 @@ export class TabEndpoint implements Endpoint {
       this.notify(c);
     };
     owner.onDead = (e) => this.loseOwnership(e);
+    owner.onRekey = (a) => void this.rekeyed(a);
     this.session = owner.session(this.id, (answers) => this.receive(answers));
     this.state = 'owner';
     this.ownerships++;
@@ -815,7 +816,17 @@ export class TabEndpoint implements Endpoint {
     }
     if (op === 'segCreate' || op === 'segOpen')
       return p.then((r) => ({ ...(r as { seg: number }), seg: gen * SEG_SPAN + (r as { seg: number }).seg }) as OpResults[K]);
+    if (op === 'rekey') return p.then(async (r) => (await this.rekeyed(args as OpArgs['rekey']), r as OpResults[K]));
     return p as Promise<OpResults[K]>;
+  }
+
+  /**
+   * The key was changed to `a`'s (by this context's call, or, as owner, by any session's):
+   * reopen with it after failover, and greet contexts that present it (and refuse the old).
+   */
+  private async rekeyed(a: OpArgs['rekey']): Promise<void> {
+    this.options = { ...this.options, key: a.newKey?.slice(), passphrase: a.newPassphrase };
+    this.cred = await fingerprint(this.options);
   }
 
   /** Send the calls of this tick to the backend (own session, or the owner tab). */

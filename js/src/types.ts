@@ -180,3 +180,70 @@ export function toSegmentId(id: SegmentIdLike): bigint {
 export function toBytes(b: Bytes, what = 'value'): Uint8Array {
   return bytesArg(b, what);
 }
+
+/**
+ * Progress of db.compact and db.rekey (pagedb.h pagedb_maint_progress), reported after
+ * every step and returned at the end. Pages are pages of main.pdb (Stats.pageSize bytes
+ * each). A key change rewrites no page: it reports phase 0, pagesDone 0, steps 2.
+ */
+export interface MaintenanceProgress {
+  /** Phase of FORMAT.md §12.1 (1..5) of the last step; 0 once the compaction is complete. */
+  phase: number;
+  /** Pages moved or packed so far by this compaction, counting earlier (resumed) calls. */
+  pagesDone: number;
+  /** Estimate of pagesDone at completion (>= pagesDone). */
+  pagesTotal: number;
+  /** Bytes written to main.pdb by this call's steps so far. */
+  bytesWritten: number;
+  /** Steps (write transactions) this call committed so far. */
+  steps: number;
+  /** Pages of main.pdb after the last step (the file shrinks to this once it completes). */
+  pageCount: number;
+  /** The page count the compaction aims for (FORMAT.md §12.2). */
+  targetPages: number;
+  /** True once the compaction is complete (nothing left to move). */
+  done: boolean;
+}
+
+/** Options of db.compact. */
+export interface CompactOptions {
+  /**
+   * Throttle in bytes per second written to main.pdb, averaged over the call: after each
+   * step the call waits as long as needed to stay at or below it. Absent or 0 = as fast
+   * as possible.
+   */
+  rate?: number;
+  /** Pages moved per step (one write transaction) at most, 1..2^31-1 (default 256). */
+  pagesPerStep?: number;
+  /**
+   * Aborting stops the compaction between two steps (a running step finishes first,
+   * within one step's time): the call rejects with PagedbError ECANCELED, the steps
+   * committed so far stay, and the next db.compact resumes where it stopped.
+   */
+  signal?: AbortSignal;
+  /** Called after every step with the progress so far. An exception it throws rejects the call (after the step). */
+  onProgress?: (p: MaintenanceProgress) => void;
+}
+
+/**
+ * Options of db.rekey: exactly one of `newKey` or `newPassphrase` (either may replace
+ * either: a raw-key database may get a passphrase and vice versa).
+ */
+export interface RekeyOptions {
+  /** The new 32-byte raw key-encryption key (copied during the call). */
+  newKey?: Uint8Array;
+  /** The new passphrase (non-empty), stretched with Argon2id. */
+  newPassphrase?: string;
+  /** Argon2id ops limit for a new passphrase (default INTERACTIVE; at most 4). */
+  pwhashOpsLimit?: number;
+  /** Argon2id memory limit in bytes for a new passphrase (default 64 MiB; at most 1 GiB). */
+  pwhashMemLimit?: number;
+  /**
+   * Checked before the key change starts: aborted then, the call rejects with ECANCELED
+   * and nothing changes. A key change is one engine call of two commits (no page is
+   * rewritten), so once started it completes; an abort then has no effect.
+   */
+  signal?: AbortSignal;
+  /** Called once, after the key change is durable (steps 2, no page rewritten). */
+  onProgress?: (p: MaintenanceProgress) => void;
+}

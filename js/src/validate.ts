@@ -79,6 +79,17 @@ function unknownKeys(o: Record<string, unknown>, known: readonly string[], what:
   for (const k of Object.keys(o)) if (!known.includes(k)) throw invalid(what, `has an unknown option "${k}" (known: ${known.join(', ')})`);
 }
 
+/**
+ * Check db.compact()/db.rekey() options: an object whose keys are among `known`,
+ * `signal` and `onProgress` (a function when present). Throws PagedbError EINVAL.
+ */
+export function maintOptions<T extends { onProgress?: unknown }>(opts: unknown, known: string[]): T {
+  const o = optionsObject(opts, 'options');
+  unknownKeys(o, [...known, 'signal', 'onProgress'], 'options');
+  if (o.onProgress !== undefined) fnArg(o.onProgress, 'options.onProgress');
+  return o as T;
+}
+
 /** Names accepted in OpenOptions. */
 export const OPEN_OPTION_NAMES = [
   'key', 'passphrase', 'cacheBytes', 'pageSize', 'cipher', 'create', 'readOnly', 'pwhashOpsLimit', 'pwhashMemLimit',

@@ -156,4 +156,28 @@ void pdbjs_export_end(pdbjs_export *e);
 int pdbjs_snapshot_import(const char *dir, const char *spool_path, const uint8_t *key, const char *pass, int passlen,
                           double pwhash_ops, double pwhash_mem, double *prog);
 
+/* ---- online maintenance (pagedb.h "Online maintenance"; glue_maint.c) ----------------- */
+
+/**
+ * Run one step of pagedb_compact on db (max_steps 1; pages_per_step pages at most, 0 =
+ * the engine's default, 256). out: 8 doubles owned by the caller, filled with the step's
+ * pagedb_maint_progress: [0] phase, [1] pass, [2] pages done (all calls), [3] pages
+ * total (estimate), [4] bytes this step wrote, [5] page count after it, [6] target page
+ * count, and [7] = 1 when the compaction is complete (0: call again to continue; nothing
+ * to do also gives 1). Returns OK after a step (complete or not). Errors: EINVAL
+ * (pages_per_step < 0), EBUSY (a write transaction of db is open), those of
+ * pagedb_compact (EMISUSE read-only handle, EIO/EFULL/ENOMEM the step rolled back,
+ * EAUTH/ECORRUPT). Never ECANCELED: the caller cancels by not calling again.
+ */
+int pdbjs_compact_step(pagedb *db, int pages_per_step, double *out);
+/**
+ * pagedb_rekey of db's key-encryption key (realm 0): key (32 bytes) or pass/passlen is the
+ * current credential, new_key (32 bytes) or new_pass/new_passlen the new one (a NULL
+ * pointer = absent), pwhash_ops/pwhash_mem the Argon2id limits for a new passphrase (0 =
+ * defaults). Errors: EBUSY (a write transaction of db is open, or the key changed
+ * meanwhile), those of pagedb_rekey (EINVAL, EMISUSE, EKEY, EIO/EFULL/ENOMEM).
+ */
+int pdbjs_rekey(pagedb *db, const uint8_t *key, const char *pass, int passlen, const uint8_t *new_key,
+                const char *new_pass, int new_passlen, double pwhash_ops, double pwhash_mem);
+
 #endif

@@ -24,6 +24,11 @@
  *   snap-6.x  resume: an export stopped by a sink error or the cancel flag at many byte
  *             positions and resumed from its token gives the uninterrupted bytes; a
  *             resume after the database moved on without a pin is ECONFLICT
+ *   snap-8.x  throttle (opts.rate_bytes with opts.sleep_ms) on a fake VFS clock that only
+ *             sleep_ms advances: the throttled stream equals the unthrottled one, the
+ *             clock ends at exactly the bytes' due time at the rate (within one ms), every
+ *             sleep asks for at most 250 ms, no sleep without sleep_ms or rate; a cancel
+ *             set during the sleeps stops the export with ECANCELED
  *   snap-7.x  crash at every write of an import (full and incremental; at each write every
  *             crash mode, with a random torn prefix) and at the renames: after reboot the target is exactly as
  *             it was or fully imported, and verify passes
@@ -966,6 +971,80 @@ int snap7_rename(const pagedb_vfs *vfs, const char *from, const char *to)
     return g_real_rename(pdb_fault_vfs(g_F), from, to);
 }
 
+/* snap-8: a copy of the fault VFS whose clock only sleep_ms advances (ctx is shared). */
+static uint64_t g_clock, g_sleeps, g_max_sleep, g_cancel_after;
+static volatile int g_throttle_cancel;
+
+static int fake_now(const pagedb_vfs *vfs, uint64_t *out)
+{
+    (void)vfs;
+    *out = g_clock;
+    return PAGEDB_OK;
+}
+
+static void fake_sleep(void *arg, uint32_t ms)
+{
+    (void)arg;
+    g_clock += ms;
+    g_sleeps++;
+    if (ms > g_max_sleep) g_max_sleep = ms;
+    if (g_cancel_after && g_clock >= g_cancel_after) g_throttle_cancel = 1;
+}
+
+static void snap_8(uint64_t seed)
+{
+    pdb_fault *F = pdb_fault_create(seed);
+    pagedb_vfs v = *pdb_fault_vfs(F);
+    v.now_ms = fake_now;
+    pagedb *db = open_db("/t", &v, PAGEDB_CREATE);
+    uint64_t rng = seed;
+    workload(db, 0, &rng, 1);
+    buf ref = export_buf(db, 0, NULL);
+    CHECK(ref.n > 100000);
+    uint64_t rate = ref.n / 7; /* about 7 s of fake time */
+    pagedb_snapshot_options o;
+    memset(&o, 0, sizeof o);
+    o.rate_bytes = rate;
+    o.sleep_ms = fake_sleep;
+
+    CASE("snap-8.1 a throttled export: same bytes, the clock ends at the bytes' due time");
+    g_clock = 1000, g_sleeps = 0, g_max_sleep = 0, g_cancel_after = 0;
+    buf b = export_buf(db, 0, &o);
+    CHECK(b.n == ref.n && memcmp(b.p, ref.p, b.n) == 0);
+    uint64_t due = (uint64_t)ref.n * 1000 / rate;
+    CHECK(g_clock - 1000 >= due - 1 && g_clock - 1000 <= due + 1);
+    CHECK(g_sleeps >= due / 250);
+    CHECK(g_max_sleep <= 250 && g_max_sleep > 0);
+    free(b.p);
+
+    CASE("snap-8.2 no rate, or no sleep_ms: no sleep");
+    g_sleeps = 0;
+    o.rate_bytes = 0;
+    b = export_buf(db, 0, &o);
+    free(b.p);
+    o.rate_bytes = rate;
+    o.sleep_ms = NULL;
+    b = export_buf(db, 0, &o);
+    free(b.p);
+    CHECK(g_sleeps == 0);
+    o.sleep_ms = fake_sleep;
+
+    CASE("snap-8.3 a cancel during the throttle's sleeps: ECANCELED at a position before the end");
+    g_clock = 0, g_cancel_after = 2000, g_throttle_cancel = 0;
+    pagedb_snapshot_token tok;
+    memset(&tok, 0, sizeof tok);
+    o.token = &tok;
+    o.cancel = &g_throttle_cancel;
+    memset(&b, 0, sizeof b);
+    CHECK_RC(pagedb_snapshot_export(db, 0, sink, &b, &o), PAGEDB_ECANCELED);
+    CHECK(tok.position > 0 && tok.position < ref.n && b.n == tok.position);
+    CHECK(g_clock >= 2000 && g_clock <= 2250);
+    free(b.p);
+    free(ref.p);
+    pagedb_close(db);
+    pdb_fault_destroy(F);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -975,5 +1054,6 @@ int main(void)
     snap_3_4(seed);
     snap_6(seed);
     snap_7(seed);
+    snap_8(seed);
     return harness_done();
 }

@@ -18,7 +18,9 @@
  *               k-th VFS call (fault-injecting VFS): after reopen the content equals the
  *               last acknowledged commit, verify passes, the rotation resumes to
  *               completion, and no page authenticates under the old page keys
- *   rotate-5.x  a realm with a linked segment: ENOTSUP, nothing written
+ *   rotate-5.x  a realm with a linked segment: ENOTSUP, nothing written; a segment made in a
+ *               rotated realm records its epoch and reads after a reopen; a segment made
+ *               before its realm's rotation cannot be linked after it
  *
  * Scale: PAGEDB_ROTATE_CRASH_STRIDE (default 1) writes / calls between fault points.
  */
@@ -536,6 +538,41 @@ static void case_segment(void)
     CHECK_RC(pagedb_segment_close(sg), PAGEDB_OK);
     check(db, &m);
     CHECK_RC(pagedb_rekey(db, 12345, NULL, NULL, NULL), PAGEDB_ENOTFOUND);
+
+    CASE("rotate-5.3"); /* a segment made in a rotated realm records its epoch (§9.1) and reads */
+    uint64_t id2, id3;
+    pagedb_segment *s3;
+    CHECK_RC(pagedb_segment_create(db, old.id[1], &s3, &id3), PAGEDB_OK); /* made before the next rotation */
+    CHECK_RC(pagedb_segment_append(s3, "stale", 5), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_seal(s3), PAGEDB_OK);
+    CHECK_RC(pagedb_rekey(db, old.id[1], NULL, NULL, NULL), PAGEDB_OK); /* r1: epoch 2 */
+    CHECK_RC(pagedb_segment_create(db, old.id[1], &sg, &id2), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_append(sg, "epoch two", 9), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_seal(sg), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_begin(db, 0, &tx), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_link(tx, id2, NULL, 0), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_link(tx, id3, NULL, 0), PAGEDB_ENOTFOUND); /* made under the old key */
+    pagedb_txn_abort(tx);
+    CHECK_RC(pagedb_txn_begin(db, 0, &tx), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_link(tx, id2, NULL, 0), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_commit(tx), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_close(sg), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_close(s3), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/seg-%016llx.pds", dir, (unsigned long long)id2);
+    uint64_t flen;
+    uint8_t *img = slurp(path, &flen);
+    CHECK(flen >= 2 * P && pdb_get32(img + 8) == 2 && pdb_get32(img + P + 8) == 2); /* data page and footer */
+    free(img);
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_open(db, id2, 0, &sg), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_read(sg, 0, buf, 9), PAGEDB_OK);
+    CHECK(memcmp(buf, "epoch two", 9) == 0);
+    uint64_t nck = 0;
+    CHECK_RC(pagedb_segment_verify(sg, &nck), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_close(sg), PAGEDB_OK);
+    CHECK_RC(pagedb_verify(db, &nck), PAGEDB_OK);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
     harness_rmtree(dir);
     free(dir);

@@ -21,6 +21,11 @@
  *   rotate-5.x  a realm with a linked segment: ENOTSUP, nothing written; a segment made in a
  *               rotated realm records its epoch and reads after a reopen; a segment made
  *               before its realm's rotation cannot be linked after it
+ *   rotate-6.x  a reader of another process (a PAGEDB_RDONLY handle pinning its snapshot in
+ *               the reader registry; fault VFS): its pinned snapshot reads its values during
+ *               the rotation, its new read transactions read the newest commit (new keys
+ *               learnt), the old key is destroyed only after its snapshot ends (EBUSY
+ *               before), and a second rotation beside the open handle
  *
  * Scale: PAGEDB_ROTATE_CRASH_STRIDE (default 1) writes / calls between fault points.
  */
@@ -578,12 +583,76 @@ static void case_segment(void)
     free(dir);
 }
 
+/* ---- rotate-6: a registry reader (as of another process) ---- */
+static void case_registry(void)
+{
+    CASE("rotate-6.1");
+    pdb_fault *f = pdb_fault_create(61);
+    pdb_fault_enable_readers(f);
+    const pagedb_vfs *vfs = pdb_fault_vfs(f);
+    static model m, snap;
+    memset(&m, 0, sizeof m);
+    pagedb *db, *ro;
+    CHECK_RC(open_db("/db", vfs, PAGEDB_CREATE, &db), PAGEDB_OK);
+    put_range(db, &m, 0, 600);
+    keys old;
+    get_keys(db, &old);
+    uint8_t dbid[16];
+    memcpy(dbid, db->dbid, 16);
+    snap = m;
+    CHECK_RC(open_db("/db", vfs, PAGEDB_RDONLY, &ro), PAGEDB_OK);
+    pagedb_txn *rd, *rd2;
+    CHECK_RC(pagedb_txn_begin(ro, PAGEDB_TXN_RDONLY, &rd), PAGEDB_OK);
+    check_txn(rd, &snap);
+    put_range(db, &m, 100, 300);
+    pagedb_maint_options o;
+    pagedb_maint_options_init(&o);
+    o.pages_per_step = 16;
+    o.max_steps = 1;
+    int rc, steps = 0;
+    do {
+        rc = pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o);
+        CHECK(rc == PAGEDB_ECANCELED || rc == PAGEDB_EBUSY);
+        steps++;
+        if (steps % 3 == 0) {
+            check_txn(rd, &snap); /* the pinned snapshot reads with the old keys */
+            CHECK_RC(pagedb_txn_begin(ro, PAGEDB_TXN_RDONLY, &rd2), PAGEDB_OK); /* and the newest with the new */
+            check_txn(rd2, &m);
+            pagedb_txn_abort(rd2);
+        }
+        if (steps % 5 == 0) put_range(db, &m, (uint32_t)steps, (uint32_t)steps + 10);
+    } while (rc == PAGEDB_ECANCELED && steps < 10000);
+    CASE("rotate-6.2"); /* the registry slot holds the old key back */
+    CHECK_RC(rc, PAGEDB_EBUSY);
+    CHECK(steps > 5);
+    check_txn(rd, &snap);
+    CHECK(scan_fault(f, dbid, &old.k[0]) > 0);
+    pagedb_txn_abort(rd);
+    o.max_steps = 0;
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
+    for (int j = 0; j < 3; j++) CHECK(scan_fault(f, dbid, &old.k[j]) == 0);
+    CHECK_RC(pagedb_txn_begin(ro, PAGEDB_TXN_RDONLY, &rd2), PAGEDB_OK);
+    check_txn(rd2, &m);
+    pagedb_txn_abort(rd2);
+    CASE("rotate-6.3"); /* a second rotation while the reader handle stays open */
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
+    put_range(db, &m, 500, 600);
+    CHECK_RC(pagedb_txn_begin(ro, PAGEDB_TXN_RDONLY, &rd2), PAGEDB_OK);
+    check_txn(rd2, &m);
+    pagedb_txn_abort(rd2);
+    check(db, &m);
+    CHECK_RC(pagedb_close(ro), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    pdb_fault_destroy(f);
+}
+
 int main(void)
 {
     case_files();
     case_reader();
     case_cancel();
     case_segment();
+    case_registry();
     case_crash();
     return harness_done();
 }

@@ -26,6 +26,10 @@
  *               the rotation, its new read transactions read the newest commit (new keys
  *               learnt), the old key is destroyed only after its snapshot ends (EBUSY
  *               before), and a second rotation beside the open handle
+ *   rotate-7.x  snapshot streams (FORMAT.md §14): a full stream taken in the middle of a
+ *               rotation restores a database that reads the same and finishes the rotation;
+ *               a full stream after it, and a full stream before it plus an incremental one
+ *               across it, restore the same content
  *
  * Scale: PAGEDB_ROTATE_CRASH_STRIDE (default 1) writes / calls between fault points.
  */
@@ -646,6 +650,109 @@ static void case_registry(void)
     pdb_fault_destroy(f);
 }
 
+/* ---- rotate-7: snapshot streams of a database in and after a rotation ---- */
+typedef struct membuf {
+    uint8_t *p;
+    size_t n, cap, off;
+} membuf;
+
+static int mem_sink(void *arg, const void *d, size_t n)
+{
+    membuf *b = arg;
+    if (b->n + n > b->cap) {
+        size_t nc = (b->n + n) * 2;
+        uint8_t *np = realloc(b->p, nc);
+        if (!np) return PAGEDB_ENOMEM;
+        b->p = np;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->n, d, n);
+    b->n += n;
+    return PAGEDB_OK;
+}
+
+static int mem_source(void *arg, void *d, size_t cap, size_t *got)
+{
+    membuf *b = arg;
+    size_t k = b->n - b->off < cap ? b->n - b->off : cap;
+    memcpy(d, b->p + b->off, k);
+    b->off += k;
+    *got = k;
+    return PAGEDB_OK;
+}
+
+static void import_check(const char *dir, membuf *b, const model *m)
+{
+    pagedb_options op;
+    pagedb_options_init(&op);
+    op.vfs = pagedb_vfs_posix();
+    op.key = harness_key(0);
+    pagedb_snapshot_options so;
+    memset(&so, 0, sizeof so);
+    so.open = &op;
+    b->off = 0;
+    CHECK_RC(pagedb_snapshot_import(dir, mem_source, b, &so), PAGEDB_OK);
+    pagedb *db;
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_OK);
+    check(db, m);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+}
+
+static void case_snapshot(void)
+{
+    CASE("rotate-7.1"); /* a full stream taken in the middle of a rotation, and one after */
+    char *dir = harness_tmpdir("rotate7"), *a = harness_tmpdir("rotate7a"), *b = harness_tmpdir("rotate7b");
+    char *c = harness_tmpdir("rotate7c");
+    static model m, m1, m0;
+    memset(&m, 0, sizeof m);
+    pagedb *db;
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
+    put_range(db, &m, 0, 500);
+    pagedb_stats st;
+    CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
+    uint64_t base_txn = st.txn_id;
+    m0 = m;
+    membuf full0 = {0};
+    CHECK_RC(pagedb_snapshot_export(db, 0, mem_sink, &full0, NULL), PAGEDB_OK);
+    pagedb_maint_options o;
+    pagedb_maint_options_init(&o);
+    o.pages_per_step = 16;
+    o.max_steps = 6;
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_ECANCELED);
+    put_range(db, &m, 20, 40);
+    m1 = m;
+    membuf mid = {0};
+    CHECK_RC(pagedb_snapshot_export(db, 0, mem_sink, &mid, NULL), PAGEDB_OK);
+    o.max_steps = 0;
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
+    put_range(db, &m, 60, 80);
+    membuf after = {0}, inc = {0};
+    CHECK_RC(pagedb_snapshot_export(db, 0, mem_sink, &after, NULL), PAGEDB_OK);
+    CHECK_RC(pagedb_snapshot_export(db, base_txn, mem_sink, &inc, NULL), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    import_check(a, &mid, &m1);
+    CHECK_RC(open_db(a, pagedb_vfs_posix(), 0, &db), PAGEDB_OK); /* the restored copy finishes the rotation */
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, NULL), PAGEDB_OK);
+    check(db, &m1);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    import_check(b, &after, &m);
+    CASE("rotate-7.2"); /* full before + incremental across the rotation */
+    import_check(c, &full0, &m0);
+    import_check(c, &inc, &m);
+    free(full0.p);
+    free(mid.p);
+    free(after.p);
+    free(inc.p);
+    harness_rmtree(dir);
+    harness_rmtree(a);
+    harness_rmtree(b);
+    harness_rmtree(c);
+    free(dir);
+    free(a);
+    free(b);
+    free(c);
+}
+
 int main(void)
 {
     case_files();
@@ -653,6 +760,7 @@ int main(void)
     case_cancel();
     case_segment();
     case_registry();
+    case_snapshot();
     case_crash();
     return harness_done();
 }

@@ -1034,8 +1034,9 @@ int pagedb_segment_list(pagedb_txn *txn, int (*cb)(void *arg, const pagedb_segme
 
 /** Progress of a maintenance operation, passed to pagedb_maint_options.progress. */
 typedef struct pagedb_maint_progress {
-    uint32_t phase;          /**< compaction: phase of FORMAT.md §12.1 (1..5); 0 = done */
-    uint32_t pass;           /**< compaction pass (1..3) */
+    uint32_t phase;          /**< compaction: phase of FORMAT.md §12.1 (1..5); data key
+                                  rotation: phase of §13.3 (1..4); 0 = done */
+    uint32_t pass;           /**< compaction pass (1..3); 0 for a rotation */
     uint64_t pages_done;     /**< pages rewritten so far by the operation (all calls) */
     uint64_t pages_total;    /**< estimate of pages_done at completion (>= pages_done) */
     uint64_t bytes_written;  /**< bytes this call wrote through the VFS (main file) */
@@ -1095,7 +1096,7 @@ void pagedb_maint_options_init(pagedb_maint_options *o);
  */
 int pagedb_compact(pagedb *db, const pagedb_maint_options *opts);
 
-/* ---- Online maintenance (docs/FORMAT.md §13): key change ---- */
+/* ---- Online maintenance (docs/FORMAT.md §13): key change, data key rotation ---- */
 
 /** Every realm (pagedb_rekey). */
 #define PAGEDB_REALM_ALL UINT32_MAX

@@ -54,7 +54,6 @@ static int commit_static(pagedb *db, const uint8_t *stat)
 static int call_rekey(pagedb *db, uint32_t realm, const pagedb_kek *cur, const pagedb_kek *nw,
                       const pagedb_maint_options *opts)
 {
-    (void)opts;
     if (!db) return pdb_err(PAGEDB_EINVAL, "NULL database");
     if (db->flags & PAGEDB_RDONLY) return pdb_err(PAGEDB_EMISUSE, "a key change needs a read-write handle");
     if (!nw) return pdb_rotate(db, realm, opts); /* data key rotation: rotate.c, FORMAT.md §13.3 */

@@ -389,6 +389,17 @@ static int step(pagedb *db, uint32_t realm, int may_start, uint32_t per_step, rr
         return rc;
     }
     rc = pagedb_txn_commit(txn);
+    if (!rc && *started) {
+        /* new writes use the new epochs at once: install the committed keys now rather
+           than at the next step (a failure here is repaired by the next step, invariant 1) */
+        pagedb_txn *rt;
+        rset s2;
+        if (pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &rt) == PAGEDB_OK) {
+            if (load_set(rt, &s2) == PAGEDB_OK) rset_free(&s2);
+            pagedb_txn_abort(rt);
+        }
+        pdb_err_clear();
+    }
     if (!rc && done) {
         /* the previous epochs' keys are no longer in the catalog: forget them (a failure
            here only leaves them in memory until close) */

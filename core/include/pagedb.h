@@ -1131,9 +1131,10 @@ typedef struct pagedb_kek {
  * ignored (may be NULL). The realm enters a new key epoch: realms >= 1 get a new random
  * DEK, realm 0 a new page key derived from its DEK0 (DEK0 itself, the database's root key,
  * is not replaced: anyone holding it can still derive realm 0's keys; keep data whose key
- * must be retirable after a leak in a realm >= 1). New writes use the new epoch from the
- * second step on; the call then re-seals every page of the old epoch (tables, overflow
- * runs, the catalog for realm 0, the freelist), overwrites with zeros the free pages
+ * must be retirable after a leak in a realm >= 1). New writes use the new epoch as soon
+ * as the first step has committed; the call then re-seals every page of the old epoch
+ * (tables, overflow runs, the catalog for realm 0, the freelist), overwrites with zeros
+ * the free pages
  * still holding old-epoch bytes, and destroys the previous key (catalog and memory). It
  * runs as bounded steps like pagedb_compact (opts: pages_per_step, throttle, progress with
  * phase 1..4 of §13.3 and 0 when done, cancel, max_steps; NULL = defaults), each an

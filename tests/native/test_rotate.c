@@ -320,8 +320,8 @@ static int during_step(void *arg, const pagedb_maint_progress *p)
     during *d = arg;
     d->steps++;
     check_txn(d->rd, d->snap); /* the old snapshot reads its values */
-    /* a writer commits, also right after the start step (before the next step installs
-       the new keys in the writer's pager: those pages are sealed under the old epoch) */
+    /* a writer commits, also right after the start step (its pages are of the new epoch
+       already: the start step installs the new keys after its commit) */
     if (d->steps % 3 == 1) put_range(d->db, d->m, d->steps % 1000, d->steps % 1000 + 20);
     return 0;
 }
@@ -396,6 +396,11 @@ static void case_cancel(void)
     pagedb_maint_options o;
     pagedb_maint_options_init(&o);
     o.pages_per_step = 16;
+    o.max_steps = 1; /* the start step only: the new keys are in use at once */
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_ECANCELED);
+    keys cur;
+    get_keys(db, &cur);
+    for (int j = 0; j < 3; j++) CHECK(memcmp(&cur.k[j], &old.k[j], sizeof(pdb_key)) != 0);
     o.max_steps = 3;
     CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_ECANCELED);
     check(db, &m);

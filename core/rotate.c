@@ -159,9 +159,9 @@ static int seg_in_set(void *arg, uint64_t id, const pdb_segrec *r)
     segcheck *c = arg;
     for (size_t i = 0; i < c->ids->n; i++)
         if (c->ids->ids[i] == r->realm)
-            return pdb_err(PAGEDB_ENOTSUP, "realm %u has segment %llu: re-sealing segment files is not implemented; "
-                                           "unlink the realm's segments (rewrite their content after the rotation) "
-                                           "first (FORMAT.md §13.3)", r->realm, (unsigned long long)id);
+            return pdb_err(PAGEDB_ENOTSUP, "realm %u has segment %llu: segment files are not re-sealed; move the "
+                                           "realm's segments to another realm (copy, link the copy, unlink the "
+                                           "original) before rotating it (FORMAT.md §13.3 Segments)", r->realm, (unsigned long long)id);
     return 0;
 }
 

@@ -2,7 +2,8 @@
  * cmd_maint.c — online maintenance commands:
  *
  *   pagedb compact DB [--rate BYTES/s] [--pages-per-step N] [--json]
- *   pagedb rekey DB [--realm NAME|ID] (--new-passphrase | --new-key-env VAR) [--rate BYTES/s] [--json]
+ *   pagedb rekey DB [--realm NAME|ID] [--new-passphrase | --new-key-env VAR] [--rate BYTES/s]
+ *                   [--pages-per-step N] [--json]
  *
  * Progress: on a terminal (stderr is a tty, no --json) one line rewritten in place on
  * stderr; otherwise (or with --json) one JSON object per step on stdout:
@@ -15,7 +16,11 @@
  * rekey: the current key comes from PAGEDB_KEY / PAGEDB_PASSPHRASE as for every command;
  * the new one from --new-key-env VAR (64 hex characters in environment variable VAR) or
  * --new-passphrase (environment variable PAGEDB_NEW_PASSPHRASE if set, else the first line
- * of stdin). Only the key-encryption key can be changed (docs/FORMAT.md §13).
+ * of stdin); only realm 0's wrap changes (docs/FORMAT.md §13.1), so --realm must be 0.
+ * Without a new key, rekey rotates data keys (docs/FORMAT.md §13.3): of realm NAME|ID with
+ * --realm, else of every realm ("all" says so too), with progress, throttle, Ctrl-C and
+ * resume like compact; if readers of old snapshots are open the re-seal is committed and
+ * the command fails with PAGEDB_EBUSY (exit 3): run it again once they have ended.
  */
 #include "cli.h"
 
@@ -197,6 +202,56 @@ static int hex_key(const char *s, uint8_t key[PAGEDB_KEY_BYTES])
     return 0;
 }
 
+/** Resolve --realm R for a rotation: "all" (every realm), digits (an id), else a name. */
+static int rotate_realm(pagedb *db, const char *r, uint32_t *out)
+{
+    uint64_t v;
+    if (!r || strcmp(r, "all") == 0) {
+        *out = PAGEDB_REALM_ALL;
+        return CLI_OK;
+    }
+    if (cli_parse_u64(r, &v) == 0) {
+        if (v >= UINT32_MAX) return cli_usage_error("rekey", "realm id %s is out of range", r);
+        *out = (uint32_t)v;
+        return CLI_OK;
+    }
+    pagedb_txn *txn;
+    int rc = pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &txn);
+    if (rc == PAGEDB_OK) {
+        rc = pagedb_realm_get(txn, r, out);
+        pagedb_txn_abort(txn);
+    }
+    if (rc == PAGEDB_ENOTFOUND) {
+        char buf[128];
+        cli_msg("no such realm: %s", cli_escape_into(buf, sizeof buf, r, strlen(r)));
+        return CLI_NOTFOUND;
+    }
+    return rc == PAGEDB_OK ? CLI_OK : cli_fail(rc, "realm %s", r);
+}
+
+/** rekey without a new key: data key rotation of one realm or all (FORMAT.md §13.3). */
+static int rotate(const char *path, const char *realm, pagedb_maint_options *o, int json)
+{
+    pagedb *db;
+    int ex = cli_open(path, 0, NULL, &db);
+    if (ex != CLI_OK) return ex;
+    uint32_t id;
+    ex = rotate_realm(db, realm, &id);
+    if (ex != CLI_OK) return cli_close(db, ex);
+    prog_ctx pc = {"rekey", json};
+    o->progress = on_progress;
+    o->arg = &pc;
+    o->sleep_ms = sleep_ms;
+    memset(&g_last, 0, sizeof g_last);
+    catch_sigint();
+    int rc = pagedb_rekey(db, id, NULL, NULL, o);
+    ex = finish(&pc, rc, "rekey");
+    if (ex == CLI_OK && !json)
+        printf("data keys rotated (%s): %" PRIu64 " pages re-sealed or cleared in %" PRIu64 " steps\n",
+               id == PAGEDB_REALM_ALL ? "every realm" : "one realm", g_last.pages_done, g_last.steps);
+    return cli_close(db, ex);
+}
+
 int cmd_rekey(int argc, char **argv)
 {
     pagedb_maint_options o;
@@ -224,11 +279,12 @@ int cmd_rekey(int argc, char **argv)
         path = argv[i];
     }
     if (!path) return cli_usage_error("rekey", "rekey needs DB");
-    if (newpass == (keyenv != NULL)) return cli_usage_error("rekey", "give exactly one of --new-passphrase and --new-key-env VAR");
-    if (realm && strcmp(realm, "0") != 0)
-        return cli_usage_error("rekey", "--realm %s: only the key-encryption key (realm 0's wrap) can be changed in this "
-                               "version; data key rotation is not implemented", realm);
+    if (newpass && keyenv) return cli_usage_error("rekey", "give at most one of --new-passphrase and --new-key-env VAR");
     if (!isatty(2)) json = 1;
+    if (!newpass && !keyenv) return rotate(path, realm, &o, json);
+    if (realm && strcmp(realm, "0") != 0)
+        return cli_usage_error("rekey", "--realm %s: a new key-encryption key wraps realm 0's data key only (FORMAT.md "
+                               "§13.1); without a new key, rekey rotates the data key of realm %s", realm, realm);
     /* the current credential, from the environment as for every command */
     pagedb_options cur_o;
     uint8_t cur_key[PAGEDB_KEY_BYTES], new_key[PAGEDB_KEY_BYTES];

@@ -36,7 +36,7 @@ static const struct cli_command commands[] = {
     {"snapshot", cmd_snapshot, "snapshot DB OUT [--since TXN] [--rate BYTES/s] [--json]"},
     {"restore", cmd_restore, "restore DIR IN... [--json]"},
     {"compact", cmd_compact, "compact DB [--rate BYTES/s] [--pages-per-step N] [--json]"},
-    {"rekey", cmd_rekey, "rekey DB [--realm 0] (--new-passphrase | --new-key-env VAR) [--json]"},
+    {"rekey", cmd_rekey, "rekey DB [--realm NAME|ID|all] [--new-passphrase | --new-key-env VAR] [--json]"},
     {"segment", cmd_segment,
      "segment create DB [--realm R] | append DB ID FILE|- | seal DB ID |\n"
      "              cat DB ID [--offset N] [--length N] | ls DB | rm DB ID"},
@@ -77,6 +77,7 @@ static const char usage_text[] =
     "      move live pages to the start of the file and truncate it, online, in steps\n"
     "      (progress on a terminal, else JSON lines; Ctrl-C stops, the next run resumes)\n"
     "  pagedb rekey DB (--new-passphrase | --new-key-env VAR) [--realm 0] [--json]\n"
+    "  pagedb rekey DB [--realm NAME|ID|all] [--json]   (no new key: rotate data keys)\n"
     "      change the key-encryption key: current key from PAGEDB_KEY/PAGEDB_PASSPHRASE,\n"
     "      new one from env VAR (64 hex chars) or PAGEDB_NEW_PASSPHRASE / stdin's first line\n"
     "  pagedb segment create DB [--realm R]\n"

@@ -166,6 +166,9 @@ typedef struct pdb_bt_reloc {
     size_t resume_len;   /**< in: start at the subtree holding this key (0: the start);
                               out: where the next walk resumes (0 when done) */
     int done;            /**< out: 1 when the walk reached the end of the tree */
+    int reseal;          /**< in: also rewrite every page (and overflow run) whose header's
+                              key epoch is not `epoch` (data key rotation, FORMAT.md §13.3) */
+    uint32_t epoch;      /**< in: with reseal, the tree realm's current key epoch */
 } pdb_bt_reloc;
 
 /**
@@ -175,6 +178,8 @@ typedef struct pdb_bt_reloc {
  * its parent path; with r->merge, leaves that fit together are merged. Stops between two
  * children once max_moved or max_read is reached (r->resume = the separator of the next
  * child). t->dirty is set when anything changed. A root left with one child is collapsed.
+ * With r->reseal, a page is also rewritten when its key epoch is not r->epoch (the
+ * copy is sealed at commit with the realm's current key; data key rotation, §13.3).
  * Errors: EAUTH/ECORRUPT/EIO (reading), ENOMEM/EFULL (allocating); the txn must then abort.
  */
 int pdb_bt_relocate(pdb_btctx *c, pdb_tree *t, pdb_bt_reloc *r);

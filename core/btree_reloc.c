@@ -2,8 +2,9 @@
  * btree_reloc.c — the B+ tree's relocation walk for online compaction (FORMAT.md §12.3;
  * driven step by step by core/compact.c through pdb_bt_relocate, btree.h): from a resume
  * key on, every page of a tree numbered at or above the target, and every overflow run
- * with such a page, is rewritten by copy-on-write into the lowest reusable page numbers,
- * and adjacent leaves under one parent are merged, or their cells shifted left, on the way.
+ * with such a page, is rewritten by copy-on-write into the lowest reusable page numbers
+ * (with `reseal`, also every page sealed under another key epoch than the realm's current
+ * one: data key rotation, FORMAT.md §13.3, driven by core/rotate.c), and adjacent leaves under one parent are merged, or their cells shifted left, on the way.
  * The tree's own operations (search, insert, delete, flush, cursors) are btree.c; the node
  * accessors and helpers both files use are btree_int.h. Cells are read through
  * pdb_cell_parse (node.h) like everywhere in the tree.
@@ -42,7 +43,15 @@ static int reloc_ovf(pdb_btctx *c, pdb_tree *t, pdb_bt_reloc *r, pdb_frame **fp)
         if (rc) return rc;
         uint32_t np = ovf_pages(ps, vlen);
         uint64_t first = pdb_get64(ref + PDB_OVF_FIRST);
-        if (first + np <= r->target) continue;
+        if (first + np <= r->target) {
+            if (!r->reseal) continue;
+            /* a run is written whole under one key epoch: its first page tells (§13.3) */
+            rc = ensure(&c->vbuf, &c->vcap, ps, 1);
+            if (!rc) rc = pdb_pager_read_run(c->p, t->realm, first, 1, PDB_KIND_OVERFLOW, c->vbuf, NULL);
+            if (rc) return rc;
+            r->read++;
+            if (pdb_get32(c->vbuf + PDB_PH_EPOCH) == r->epoch) continue;
+        }
         uint8_t oldref[16];
         memcpy(oldref, ref + PDB_OVF_TAG, PDB_TAG_BYTES);
         uint8_t *tags = malloc((size_t)np * 32);
@@ -220,7 +229,7 @@ static int reloc_merge(pdb_btctx *c, pdb_tree *t, pdb_bt_reloc *r, pdb_frame *f,
 static int reloc_sub(pdb_btctx *c, pdb_tree *t, pdb_bt_reloc *r, pdb_frame **fp, uint32_t level, int *stop)
 {
     int moved, rc;
-    if ((*fp)->pgno >= r->target) {
+    if ((*fp)->pgno >= r->target || (r->reseal && pdb_get32((*fp)->data + PDB_PH_EPOCH) != r->epoch)) {
         rc = pdb_pager_touch(c->p, fp, &moved);
         if (rc) return rc;
         if (moved) r->moved++;

@@ -127,16 +127,36 @@ int pdb_cat_sync_handles(pagedb_txn *txn)
 
 /* ---- realms: value = nonce(24) wrapped(48) namelen(u16) name (PDB_CAT_REALM_*) ---- */
 
+/* Key epoch tail of a realm record (FORMAT.md §8, §13.3), after the name. */
+#define PDB_CAT_EPOCH_CUR 0        /* u32 key epoch of the DEK at PDB_CAT_REALM_WRAPPED (>= 1) */
+#define PDB_CAT_EPOCH_FLAGS 4      /* u8 bit 0: the previous epoch's DEK follows; 3 reserved bytes */
+#define PDB_CAT_EPOCH_PREV 8       /* u32 previous key epoch */
+#define PDB_CAT_EPOCH_PREV_NONCE 12   /* 24-byte wrap nonce of the previous DEK */
+#define PDB_CAT_EPOCH_PREV_WRAPPED 36 /* 48-byte wrapped previous DEK */
+#define PDB_CAT_EPOCH_TAIL 84      /* bytes of the tail */
+_Static_assert(PDB_CAT_EPOCH_PREV_NONCE + PDB_NONCE_BYTES == PDB_CAT_EPOCH_PREV_WRAPPED &&
+                   PDB_CAT_EPOCH_PREV_WRAPPED + PDB_WRAPPED_BYTES == PDB_CAT_EPOCH_TAIL, "epoch tail");
+/* Realm 0's key epoch record (FORMAT.md §13.3): key 0x05, value epoch u32, flags u8,
+   3 reserved bytes, previous epoch u32. */
+#define R0_EPOCH_BYTES 12
+static const uint8_t R0_EPOCH_KEY[1] = {0x05};
+
 /* A realm record's value, parsed: pointers into the value. */
 typedef struct realm_rec {
     const uint8_t *nonce;   /* PDB_NONCE_BYTES */
     const uint8_t *wrapped; /* PDB_WRAPPED_BYTES */
     const uint8_t *name;
     size_t namelen;         /* the name length field (the value holds exactly that many
-                               name bytes only when PDB_CAT_REALM_NAME + namelen == its size) */
+                               name bytes only when PDB_CAT_REALM_NAME + namelen == its size,
+                               or that plus the epoch tail) */
+    uint32_t epoch;         /* key epoch of the DEK at wrapped (0 without a tail) */
+    int has_prev;           /* the tail holds the previous epoch's DEK */
+    uint32_t prev_epoch;
+    const uint8_t *prev_nonce, *prev_wrapped;
 } realm_rec;
 
-/* Parse realm id's record value v (n bytes). Errors: ECORRUPT (shorter than the fixed part). */
+/* Parse realm id's record value v (n bytes). Errors: ECORRUPT (shorter than the fixed
+   part; an epoch tail with epoch 0 or unknown flags). */
 static int realm_parse(uint32_t id, const uint8_t *v, size_t n, realm_rec *r)
 {
     memset(r, 0, sizeof *r);
@@ -145,6 +165,18 @@ static int realm_parse(uint32_t id, const uint8_t *v, size_t n, realm_rec *r)
     r->wrapped = v + PDB_CAT_REALM_WRAPPED;
     r->namelen = pdb_get16(v + PDB_CAT_REALM_NAMELEN);
     r->name = v + PDB_CAT_REALM_NAME;
+    if (n == PDB_CAT_REALM_NAME + r->namelen + PDB_CAT_EPOCH_TAIL) {
+        const uint8_t *t = v + PDB_CAT_REALM_NAME + r->namelen;
+        r->epoch = pdb_get32(t + PDB_CAT_EPOCH_CUR);
+        r->has_prev = t[PDB_CAT_EPOCH_FLAGS] & 1;
+        r->prev_epoch = pdb_get32(t + PDB_CAT_EPOCH_PREV);
+        r->prev_nonce = t + PDB_CAT_EPOCH_PREV_NONCE;
+        r->prev_wrapped = t + PDB_CAT_EPOCH_PREV_WRAPPED;
+        if (r->epoch == 0 || (t[PDB_CAT_EPOCH_FLAGS] & ~1) || t[5] || t[6] || t[7] ||
+            (r->has_prev && r->prev_epoch >= r->epoch))
+            return pdb_err(PAGEDB_ECORRUPT, "catalog: realm %u record with key epoch %u (previous %u, flags %u)", id,
+                           r->epoch, r->prev_epoch, t[PDB_CAT_EPOCH_FLAGS]);
+    }
     return PAGEDB_OK;
 }
 
@@ -161,6 +193,16 @@ static void realm_aad(uint8_t aad[20], const pagedb *db, uint32_t id)
 {
     memcpy(aad, db->dbid, 16);
     pdb_put32(aad + 16, id);
+}
+
+/* AAD of the wrap of realm id's DEK of key epoch e (FORMAT.md §8, §13.3): uuid ‖ id for
+   epoch 0, uuid ‖ id ‖ e after; returns its length. */
+static size_t epoch_aad(uint8_t aad[24], const pagedb *db, uint32_t id, uint32_t e)
+{
+    realm_aad(aad, db, id);
+    if (e == 0) return 20;
+    pdb_put32(aad + 20, e);
+    return 24;
 }
 
 /* Iterate the records of kind `kind` (FORMAT.md §8: the first key byte), in key order:
@@ -230,14 +272,159 @@ static int load_one(void *arg, uint32_t id, const uint8_t *v, size_t n)
     realm_rec r;
     int rc = realm_parse(id, v, n, &r);
     if (rc) return rc;
-    uint8_t aad[20];
-    realm_aad(aad, db, id);
-    pdb_key dek;
-    rc = pdb_key_unwrap(&dek, &db->wrap_key, r.nonce, aad, sizeof aad, r.wrapped);
-    if (rc) return pdb_err(PAGEDB_EAUTH, "catalog: realm %u key does not unwrap", id);
-    rc = pdb_pager_set_realm(db->pager, id, &dek);
+    uint8_t aad[24];
+    pdb_key dek, prev;
+    rc = pdb_key_unwrap(&dek, &db->wrap_key, r.nonce, aad, epoch_aad(aad, db, id, r.epoch), r.wrapped);
+    if (rc) return pdb_err(PAGEDB_EAUTH, "catalog: realm %u key (epoch %u) does not unwrap", id, r.epoch);
+    if (r.has_prev &&
+        pdb_key_unwrap(&prev, &db->wrap_key, r.prev_nonce, aad, epoch_aad(aad, db, id, r.prev_epoch), r.prev_wrapped)) {
+        pdb_key_wipe(&dek);
+        return pdb_err(PAGEDB_EAUTH, "catalog: realm %u key of epoch %u does not unwrap", id, r.prev_epoch);
+    }
+    if (r.epoch == 0) rc = pdb_pager_set_realm(db->pager, id, &dek);
+    else rc = pdb_pager_set_epochs(db->pager, id, r.epoch, &dek, r.has_prev, r.prev_epoch, r.has_prev ? &prev : NULL);
     pdb_key_wipe(&dek);
+    if (r.has_prev) pdb_key_wipe(&prev);
     a->n++;
+    return rc;
+}
+
+/* Realm 0's key epoch record (key 0x05, FORMAT.md §13.3) into *e; ENOTFOUND (no detail)
+   when there is none (epoch 0). Errors: ECORRUPT, and the tree's. */
+static int r0_epoch_get(pagedb_txn *txn, pdb_epochs *e)
+{
+    pagedb_val v;
+    memset(e, 0, sizeof *e);
+    int rc = pdb_bt_get(&txn->bt, &txn->cat, R0_EPOCH_KEY, 1, &v);
+    if (rc) return rc;
+    const uint8_t *b = v.data;
+    if (v.size != R0_EPOCH_BYTES || (b[4] & ~1) || b[5] || b[6] || b[7] || pdb_get32(b) == 0 ||
+        ((b[4] & 1) && pdb_get32(b + 8) >= pdb_get32(b)))
+        return pdb_err(PAGEDB_ECORRUPT, "catalog: realm 0 key epoch record of %zu bytes is malformed", v.size);
+    e->epoch = pdb_get32(b);
+    e->has_prev = b[4] & 1;
+    e->prev_epoch = e->has_prev ? pdb_get32(b + 8) : 0;
+    return PAGEDB_OK;
+}
+
+int pdb_cat_epochs_get(pagedb_txn *txn, uint32_t id, pdb_epochs *e)
+{
+    memset(e, 0, sizeof *e);
+    if (id == 0) {
+        int rc = r0_epoch_get(txn, e);
+        return rc == PAGEDB_ENOTFOUND ? PAGEDB_OK : rc;
+    }
+    uint8_t k[5];
+    realm_key(k, id);
+    pagedb_val v;
+    int rc = pdb_bt_get(&txn->bt, &txn->cat, k, 5, &v);
+    if (rc) return rc;
+    realm_rec r;
+    rc = realm_parse(id, v.data, v.size, &r);
+    if (rc) return rc;
+    e->epoch = r.epoch;
+    e->has_prev = r.has_prev;
+    e->prev_epoch = r.prev_epoch;
+    return PAGEDB_OK;
+}
+
+int pdb_cat_epochs_step(pagedb_txn *txn, uint32_t id, int begin, pdb_key *newdek)
+{
+    pagedb *db = txn->db;
+    pdb_epochs e;
+    if (id == 0) {
+        int rc = r0_epoch_get(txn, &e);
+        if (rc && rc != PAGEDB_ENOTFOUND) return rc;
+        if (begin ? e.has_prev : !e.has_prev)
+            return pdb_err(PAGEDB_EMISUSE, "realm 0: a key rotation is %s", begin ? "already running" : "not running");
+        if (begin && e.epoch == UINT32_MAX) return pdb_err(PAGEDB_EFULL, "realm 0: no key epoch left");
+        uint8_t b[R0_EPOCH_BYTES] = {0};
+        pdb_put32(b, begin ? e.epoch + 1 : e.epoch);
+        if (begin) {
+            b[4] = 1;
+            pdb_put32(b + 8, e.epoch);
+        }
+        txn->changed = 1;
+        return pdb_bt_put(&txn->bt, &txn->cat, R0_EPOCH_KEY, 1, b, sizeof b, 0);
+    }
+    uint8_t k[5];
+    realm_key(k, id);
+    pagedb_val v;
+    int rc = pdb_bt_get(&txn->bt, &txn->cat, k, 5, &v);
+    if (rc) return rc;
+    realm_rec r;
+    rc = realm_parse(id, v.data, v.size, &r);
+    if (rc) return rc;
+    if (PDB_CAT_REALM_NAME + r.namelen > v.size || r.namelen < 1 || r.namelen > PDB_CAT_REALM_NAME_MAX)
+        return pdb_err(PAGEDB_ECORRUPT, "catalog: realm %u record of %zu bytes", id, v.size);
+    if (begin ? r.has_prev : !r.has_prev)
+        return pdb_err(PAGEDB_EMISUSE, "realm %u: a key rotation is %s", id, begin ? "already running" : "not running");
+    if (begin && r.epoch == UINT32_MAX) return pdb_err(PAGEDB_EFULL, "realm %u: no key epoch left", id);
+    uint8_t nv[PDB_CAT_REALM_NAME + PDB_CAT_REALM_NAME_MAX + PDB_CAT_EPOCH_TAIL], aad[24];
+    size_t fixed = PDB_CAT_REALM_NAME + r.namelen;
+    memset(nv, 0, sizeof nv);
+    memcpy(nv, v.data, fixed);
+    uint8_t *t = nv + fixed;
+    if (begin) {
+        /* the current DEK becomes the previous one; a new random DEK is the current */
+        memcpy(t + PDB_CAT_EPOCH_PREV_NONCE, r.nonce, PDB_NONCE_BYTES);
+        memcpy(t + PDB_CAT_EPOCH_PREV_WRAPPED, r.wrapped, PDB_WRAPPED_BYTES);
+        pdb_put32(t + PDB_CAT_EPOCH_PREV, r.epoch);
+        t[PDB_CAT_EPOCH_FLAGS] = 1;
+        pdb_put32(t + PDB_CAT_EPOCH_CUR, r.epoch + 1);
+        pdb_pager_random(db->pager, newdek->k, PDB_KEY_BYTES);
+        pdb_pager_random(db->pager, nv + PDB_CAT_REALM_NONCE, PDB_NONCE_BYTES);
+        pdb_key_wrap(nv + PDB_CAT_REALM_WRAPPED, &db->wrap_key, nv + PDB_CAT_REALM_NONCE, aad,
+                     epoch_aad(aad, db, id, r.epoch + 1), newdek);
+    } else {
+        /* the previous epoch's wrapped DEK is dropped (FORMAT.md §13.3 phase 4) */
+        pdb_put32(t + PDB_CAT_EPOCH_CUR, r.epoch);
+    }
+    txn->changed = 1;
+    return pdb_bt_put(&txn->bt, &txn->cat, k, 5, nv, fixed + PDB_CAT_EPOCH_TAIL, 0);
+}
+
+int pdb_cat_install_epochs(pagedb_txn *txn, uint32_t id)
+{
+    if (id == 0) {
+        pdb_epochs e;
+        int rc = pdb_cat_epochs_get(txn, 0, &e);
+        return rc ? rc : pdb_pager_set_epochs(txn->db->pager, 0, e.epoch, NULL, e.has_prev, e.prev_epoch, NULL);
+    }
+    uint8_t k[5];
+    realm_key(k, id);
+    pagedb_val v;
+    int rc = pdb_bt_get(&txn->bt, &txn->cat, k, 5, &v);
+    if (rc) return rc;
+    loadacc a = {txn, 0};
+    return load_one(&a, id, v.data, v.size);
+}
+
+static int collect_id(void *arg, uint32_t id, const uint8_t *v, size_t n)
+{
+    (void)v;
+    (void)n;
+    pdb_idvec *w = arg;
+    if (w->n == w->cap) {
+        size_t nc = w->cap ? w->cap * 2 : 8;
+        uint32_t *nv = realloc(w->ids, nc * sizeof *nv);
+        if (!nv) return PAGEDB_ENOMEM;
+        w->ids = nv;
+        w->cap = nc;
+    }
+    w->ids[w->n++] = id;
+    return 0;
+}
+
+int pdb_cat_realm_ids(pagedb_txn *txn, pdb_idvec *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = collect_id(out, 0, NULL, 0);
+    if (!rc) rc = each_realm(txn, collect_id, out);
+    if (rc) {
+        free(out->ids);
+        memset(out, 0, sizeof *out);
+    }
     return rc;
 }
 
@@ -246,6 +433,11 @@ int pdb_cat_load_realms(pagedb_txn *txn, uint32_t *count)
     loadacc a = {txn, 0};
     int rc = each_realm(txn, load_one, &a);
     if (count) *count = a.n;
+    /* realm 0's key epoch (FORMAT.md §13.3); without its record realm 0 stays at epoch 0 */
+    pdb_epochs e;
+    if (!rc && txn->db->pager && (rc = r0_epoch_get(txn, &e)) == PAGEDB_OK)
+        rc = pdb_pager_set_epochs(txn->db->pager, 0, e.epoch, NULL, e.has_prev, e.prev_epoch, NULL);
+    if (rc == PAGEDB_ENOTFOUND) rc = PAGEDB_OK;
     return rc;
 }
 
@@ -261,7 +453,8 @@ static int find_one(void *arg, uint32_t id, const uint8_t *v, size_t n)
     realm_rec r;
     int rc = realm_parse(id, v, n, &r);
     if (rc) return rc;
-    if (PDB_CAT_REALM_NAME + r.namelen == n && r.namelen == strlen(a->name) &&
+    if ((PDB_CAT_REALM_NAME + r.namelen == n || PDB_CAT_REALM_NAME + r.namelen + PDB_CAT_EPOCH_TAIL == n) &&
+        r.namelen == strlen(a->name) &&
         memcmp(r.name, a->name, r.namelen) == 0) {
         a->id = id;
         a->found = 1;

@@ -84,8 +84,9 @@ static size_t rec_encode(const crec *r, uint8_t *v)
 }
 
 /* The first table record with a name > after ("" = the first table). *found = 0 when
-   there is none. Names come from the catalog (checked by pdb_cat_table_parse). */
-static int next_table(pagedb_txn *txn, const char *after, char name[256], pdb_tree *tr, int *found)
+   there is none. Names come from the catalog (checked by pdb_cat_table_parse). Shared
+   with rotate.c (db.h). */
+int pdb_maint_next_table(pagedb_txn *txn, const char *after, char name[256], pdb_tree *tr, int *found)
 {
     *found = 0;
     uint8_t k[257];
@@ -166,13 +167,13 @@ static int step(pagedb *db, uint32_t per_step, crec *r, pagedb_maint_progress *p
             pdb_tree tr;
             int found = 0;
             if (!r->name[0]) { /* before the first table */
-                rc = next_table(txn, "", name, &tr, &found);
+                rc = pdb_maint_next_table(txn, "", name, &tr, &found);
             } else {
                 rc = pdb_cat_table_get(txn, r->name, &tr);
                 found = rc == PAGEDB_OK;
                 if (rc == PAGEDB_ENOTFOUND) { /* dropped meanwhile: go on after its name */
                     r->keylen = 0;
-                    rc = next_table(txn, r->name, name, &tr, &found);
+                    rc = pdb_maint_next_table(txn, r->name, name, &tr, &found);
                 } else {
                     memcpy(name, r->name, sizeof name);
                 }
@@ -208,7 +209,7 @@ static int step(pagedb *db, uint32_t per_step, crec *r, pagedb_maint_progress *p
             if (rl.done) { /* next table on the next step */
                 char nx[256];
                 pdb_tree t2;
-                rc = next_table(txn, name, nx, &t2, &found);
+                rc = pdb_maint_next_table(txn, name, nx, &t2, &found);
                 if (rc) break;
                 if (found) memcpy(r->name, nx, sizeof r->name);
                 else {
@@ -319,8 +320,8 @@ void pagedb_maint_options_init(pagedb_maint_options *o)
     o->pages_per_step = 256;
 }
 
-/* Wait as the throttle asks (pagedb_maint_options): pause, then rate. */
-static void throttle(pagedb *db, const pagedb_maint_options *o, uint64_t t0, uint64_t bytes)
+/* Wait as the throttle asks (pagedb_maint_options): pause, then rate. Shared with rotate.c. */
+void pdb_maint_throttle(pagedb *db, const pagedb_maint_options *o, uint64_t t0, uint64_t bytes)
 {
     if (!o->sleep_ms) return;
     if (o->pause_ms) o->sleep_ms(o->arg, o->pause_ms);
@@ -369,7 +370,7 @@ static int call_compact(pagedb *db, const pagedb_maint_options *opts)
             break;
         }
         if (finished) break;
-        throttle(db, &o, t0, pr.bytes_written);
+        pdb_maint_throttle(db, &o, t0, pr.bytes_written);
     }
     free(r.key);
     return rc;

@@ -42,6 +42,7 @@
 #define PDB_SUBKEY_PAGE 1   /* page AEAD / MAC key of a realm */
 #define PDB_SUBKEY_HEADER 2 /* header MAC key (realm 0 only) */
 #define PDB_SUBKEY_WRAP 3   /* wraps realm DEKs (realm 0 only) */
+#define PDB_SUBKEY_EPOCH 4  /* master of realm 0's page keys of epochs >= 1 (FORMAT.md §13.3) */
 
 /** A 32-byte key. Wipe with pdb_key_wipe. */
 typedef struct pdb_key {

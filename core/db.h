@@ -134,6 +134,34 @@ int pdb_cat_table_parse(const uint8_t *k, size_t kl, const uint8_t *v, size_t vl
 int pdb_cat_realm_exists(pagedb_txn *txn, uint32_t id);
 /** Load every realm key recorded in the catalog of `txn`'s snapshot into the pager. */
 int pdb_cat_load_realms(pagedb_txn *txn, uint32_t *count);
+/** Key epoch state of a realm (FORMAT.md §13.3). */
+typedef struct pdb_epochs {
+    uint32_t epoch;      /* current key epoch (0: never rotated) */
+    int has_prev;        /* a rotation runs: the previous epoch's key is kept */
+    uint32_t prev_epoch;
+} pdb_epochs;
+/** Realm id's key epoch state in txn's catalog (realm 0: its record 0x05, epoch 0 when
+    absent). Errors: ENOTFOUND (no such realm), ECORRUPT, and the tree's. */
+int pdb_cat_epochs_get(pagedb_txn *txn, uint32_t id, pdb_epochs *e);
+/** Write txn: begin (begin = 1) or end (0) a key rotation of realm id in its catalog
+    record (FORMAT.md §13.3). Begin: the current epoch becomes the previous one and a new
+    epoch starts; for id > 0 *newdek receives its new random DEK (the caller wipes it) and
+    the record wraps it. End: the previous epoch's wrapped DEK is removed. The pager's keys
+    are not changed (pdb_cat_install_epochs after the commit). Errors: EMISUSE (begin while
+    a rotation runs, end while none does), EFULL (epoch 2^32-1), ENOTFOUND, ECORRUPT, and
+    the tree's. */
+int pdb_cat_epochs_step(pagedb_txn *txn, uint32_t id, int begin, pdb_key *newdek);
+/** Install realm id's keys of every epoch its record names into the pager (replacing the
+    installed ones). Errors: EAUTH (a key does not unwrap), ENOMEM, and the catalog's. */
+int pdb_cat_install_epochs(pagedb_txn *txn, uint32_t id);
+/** A vector of realm ids (malloc'd; the caller frees ids). */
+typedef struct pdb_idvec {
+    uint32_t *ids;
+    size_t n, cap;
+} pdb_idvec;
+/** Realm 0 and the id of every realm record of txn's catalog, in id order. ENOMEM, and
+    the tree's. */
+int pdb_cat_realm_ids(pagedb_txn *txn, pdb_idvec *out);
 /** Write back the catalog records of every dirty table handle (not yet flushed). */
 int pdb_cat_sync_handles(pagedb_txn *txn);
 
@@ -162,6 +190,19 @@ int pdb_cat_seg_del(pagedb_txn *txn, uint64_t id);
     non-zero cb return stops the walk and is returned. Errors: ECORRUPT (a malformed key
     or record), EAUTH/EIO (catalog pages). */
 int pdb_cat_seg_each(pagedb_txn *txn, int (*cb)(void *arg, uint64_t id, const pdb_segrec *r), void *arg);
+
+/* compact.c, shared with rotate.c */
+/** The first table record of txn's catalog with a name > after ("" = the first); *found =
+    0 when there is none. Errors: ECORRUPT, EAUTH/EIO. */
+int pdb_maint_next_table(pagedb_txn *txn, const char *after, char name[256], pdb_tree *tr, int *found);
+/** Wait as o's throttle asks after a step (pause, then rate over the call since t0 ms,
+    bytes written so far). */
+void pdb_maint_throttle(pagedb *db, const pagedb_maint_options *o, uint64_t t0, uint64_t bytes);
+
+/* rotate.c */
+/** Data key rotation of realm (or PAGEDB_REALM_ALL), FORMAT.md §13.3: pagedb_rekey with no
+    new KEK (db checked by the caller: non-NULL, read-write). Errors: see pagedb_rekey. */
+int pdb_rotate(pagedb *db, uint32_t realm, const pagedb_maint_options *opts);
 
 /* header.c: see header.h */
 

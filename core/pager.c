@@ -34,12 +34,37 @@ void pdb_pgvec_free(pdb_pgvec *v)
     v->n = v->cap = 0;
 }
 
-/* The live key of realm id (writes and reads), or NULL. Under mu. */
-static const pdb_key *realm_key(pdb_pager *p, uint32_t id)
+/* The live keys of realm id, or NULL. Under mu. */
+static pdb_realmkey *live_ent(pdb_pager *p, uint32_t id)
 {
     for (size_t i = 0; i < p->nrealms; i++)
-        if (p->realms[i].id == id) return &p->realms[i].page_key;
+        if (p->realms[i].id == id) return &p->realms[i];
     return NULL;
+}
+
+/* The live key of realm id (writes: the current epoch's), or NULL. Under mu. */
+static const pdb_key *realm_key(pdb_pager *p, uint32_t id)
+{
+    pdb_realmkey *r = live_ent(p, id);
+    return r ? &r->page_key : NULL;
+}
+
+/* Realm 0's page key of epoch e (FORMAT.md §13.3): DEK0's page subkey for epoch 0, else
+   subkey e of DEK0's epoch master. r->derive is set. */
+static void r0_key(const pdb_realmkey *r, uint32_t e, pdb_key *out)
+{
+    if (e == 0) *out = r->key0;
+    else pdb_kdf(out, &r->master, e);
+}
+
+/* The page key of key epoch e of r into *out (FORMAT.md §13.3); 0 if r has none. */
+static int epoch_key(const pdb_realmkey *r, uint32_t e, pdb_key *out)
+{
+    if (e == r->epoch) *out = r->page_key;
+    else if (r->has_prev && e == r->prev_epoch) *out = r->prev_key;
+    else if (r->derive) r0_key(r, e, out);
+    else return 0;
+    return 1;
 }
 
 static pdb_realmkey *retired_ent(pdb_pager *p, uint32_t id)
@@ -49,14 +74,12 @@ static pdb_realmkey *retired_ent(pdb_pager *p, uint32_t id)
     return NULL;
 }
 
-/* The key to open a page of realm id with: live, or retired (a dropped realm that an
+/* The keys to open a page of realm id with: live, or retired (a dropped realm that an
    older snapshot still sees). Under mu. */
-static const pdb_key *read_key(pdb_pager *p, uint32_t id)
+static const pdb_realmkey *read_key(pdb_pager *p, uint32_t id)
 {
-    const pdb_key *k = realm_key(p, id);
-    if (k) return k;
-    pdb_realmkey *r = retired_ent(p, id);
-    return r ? &r->page_key : NULL;
+    const pdb_realmkey *k = live_ent(p, id);
+    return k ? k : retired_ent(p, id);
 }
 
 /* Append a slot to a key array (moving it wipes the old block). Under mu. */
@@ -204,7 +227,7 @@ static int seal_write(pdb_pager *p, pdb_frame *f)
     if (!k) return pdb_err(PAGEDB_EMISUSE, "page %llu: realm %u has no key", (unsigned long long)f->pgno, realm);
     d[PDB_PH_CIPHER] = (uint8_t)p->cipher;
     pdb_put16(d + PDB_PH_FLAGS, 0);
-    pdb_put32(d + PDB_PH_EPOCH, 0);
+    pdb_put32(d + PDB_PH_EPOCH, live_ent(p, realm)->epoch);
     pdb_put32(d + PDB_PH_RESERVED, 0);
     pdb_put64(d + PDB_PH_TXN, p->w_txn);
     memset(d + PDB_PH_NONCE, 0, PDB_NONCE_BYTES);
@@ -333,8 +356,70 @@ int pdb_pager_set_realm(pdb_pager *p, uint32_t id, const pdb_key *dek)
         r->id = id;
     }
     pdb_kdf(&r->page_key, dek, PDB_SUBKEY_PAGE);
+    r->epoch = 0;
+    r->has_prev = 0;
+    sodium_memzero(&r->prev_key, sizeof r->prev_key);
+    if (id == 0) { /* realm 0: every epoch's page key derives from DEK0 (FORMAT.md §13.3) */
+        r->derive = 1;
+        r->key0 = r->page_key;
+        pdb_kdf(&r->master, dek, PDB_SUBKEY_EPOCH);
+    }
     pdb_mutex_unlock(&p->mu);
     return PAGEDB_OK;
+}
+
+int pdb_pager_set_epochs(pdb_pager *p, uint32_t id, uint32_t epoch, const pdb_key *dek, int has_prev,
+                         uint32_t prev_epoch, const pdb_key *prev_dek)
+{
+    pdb_mutex_lock(&p->mu);
+    pdb_realmkey *r = retired_ent(p, id);
+    if (!r) r = live_ent(p, id);
+    int rc = PAGEDB_OK;
+    if (id == 0 && (!r || !r->derive)) rc = pdb_err(PAGEDB_EMISUSE, "realm 0 has no data key installed");
+    else if (id != 0 && (!dek || (has_prev && !prev_dek))) rc = pdb_err(PAGEDB_EMISUSE, "realm %u: key epochs need their DEKs", id);
+    else if (!r) {
+        if (!(r = key_slot(&p->realms, &p->nrealms, &p->realms_cap))) rc = PAGEDB_ENOMEM;
+        else {
+            memset(r, 0, sizeof *r);
+            r->id = id;
+        }
+    }
+    if (!rc) {
+        pdb_key tmp;
+        if (id == 0) r0_key(r, epoch, &tmp);
+        else pdb_kdf(&tmp, dek, PDB_SUBKEY_PAGE);
+        r->epoch = epoch;
+        r->has_prev = 0;
+        if (has_prev) {
+            pdb_key pk;
+            if (id == 0) r0_key(r, prev_epoch, &pk);
+            else pdb_kdf(&pk, prev_dek, PDB_SUBKEY_PAGE);
+            r->prev_key = pk;
+            r->prev_epoch = prev_epoch;
+            r->has_prev = 1;
+            sodium_memzero(&pk, sizeof pk);
+        } else {
+            sodium_memzero(&r->prev_key, sizeof r->prev_key);
+            r->prev_epoch = 0;
+        }
+        r->page_key = tmp;
+        sodium_memzero(&tmp, sizeof tmp);
+    }
+    pdb_mutex_unlock(&p->mu);
+    return rc;
+}
+
+int pdb_pager_realm_epoch(pdb_pager *p, uint32_t id, uint32_t *epoch, int *has_prev, uint32_t *prev_epoch)
+{
+    pdb_mutex_lock(&p->mu);
+    pdb_realmkey *r = live_ent(p, id);
+    if (r) {
+        if (epoch) *epoch = r->epoch;
+        if (has_prev) *has_prev = r->has_prev;
+        if (prev_epoch) *prev_epoch = r->prev_epoch;
+    }
+    pdb_mutex_unlock(&p->mu);
+    return r != NULL;
 }
 
 void pdb_pager_retire_realm(pdb_pager *p, uint32_t id)
@@ -517,17 +602,23 @@ int pdb_pager_live_key(pdb_pager *p, uint32_t id, pdb_key *out)
 
 /* Authenticate the sealed image of page pgno in buf against the parent's tag and open it
    in place; check realm and kind. */
-static int open_page(pdb_pager *p, const pdb_key *k, uint32_t realm, uint64_t pgno, const uint8_t *tag,
+static int open_page(pdb_pager *p, const pdb_realmkey *rk, uint32_t realm, uint64_t pgno, const uint8_t *tag,
                      int kind, uint8_t *buf)
 {
     int rc;
+    pdb_key k0;
+    const pdb_key *k = &k0;
     if (tag && pdb_tag_cmp(buf + PDB_PH_TAG, tag) != 0)
         return pdb_err(PAGEDB_EAUTH, "page %llu: tag does not match the one its parent records (stale or replaced page)",
                        (unsigned long long)pgno);
     if (pdb_get32(buf + PDB_PH_REALM) != realm)
         return pdb_err(PAGEDB_EAUTH, "page %llu: belongs to realm %u, expected realm %u", (unsigned long long)pgno,
                        pdb_get32(buf + PDB_PH_REALM), realm);
+    uint32_t ep = pdb_get32(buf + PDB_PH_EPOCH);
+    if (!epoch_key(rk, ep, &k0))
+        return pdb_err(PAGEDB_EAUTH, "page %llu: realm %u has no key of epoch %u", (unsigned long long)pgno, realm, ep);
     rc = pdb_page_open(k, p->dbid, 0, pgno, buf, p->page_size);
+    sodium_memzero(&k0, sizeof k0);
     if (rc) return pdb_err(rc, "page %llu: authentication failed", (unsigned long long)pgno);
     int pk = buf[PDB_PH_KIND];
     if (kind ? pk != kind : (pk != PDB_KIND_BRANCH && pk != PDB_KIND_LEAF))
@@ -543,7 +634,7 @@ static int open_page(pdb_pager *p, const pdb_key *k, uint32_t realm, uint64_t pg
 static int read_page(pdb_pager *p, uint32_t realm, uint64_t pgno, const uint8_t *tag, int kind,
                      uint8_t *buf, const pdb_pgmap_ent *own)
 {
-    const pdb_key *k = read_key(p, realm);
+    const pdb_realmkey *k = read_key(p, realm);
     if (!k) return pdb_err(PAGEDB_EAUTH, "page %llu: realm %u has no key", (unsigned long long)pgno, realm);
     if (own && own->stage) {
         memcpy(buf, stage_at(p, own->stage - 1), p->page_size);
@@ -620,13 +711,13 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
             pdb_mutex_unlock(&p->mu);
             return rc == PAGEDB_ENOMEM ? pdb_err(rc, "buffer pool exhausted: every frame is pinned") : rc;
         }
-        const pdb_key *k = read_key(p, realm);
+        const pdb_realmkey *k = read_key(p, realm);
         if ((own && own->stage) || !k) {
             /* a staged page of this write txn is opened from the stage, under mu */
             rc = read_page(p, realm, pgno, want, kind, f->data, own);
         } else {
             /* invariant 5: the read and the authentication run without mu */
-            pdb_key key = *k;
+            pdb_realmkey key = *k;
             uint8_t wtag[PDB_TAG_BYTES];
             memcpy(wtag, want, PDB_TAG_BYTES);
             f->loading = 1;
@@ -790,8 +881,8 @@ int pdb_pager_read_run(pdb_pager *p, uint32_t realm, uint64_t first, uint32_t np
 {
     pdb_mutex_lock(&p->mu);
     uint64_t limit = p->w_active && p->w_page_count > p->page_count ? p->w_page_count : p->page_count;
-    const pdb_key *k = read_key(p, realm);
-    pdb_key key;
+    const pdb_realmkey *k = read_key(p, realm);
+    pdb_realmkey key;
     if (k) key = *k;
     int src = PAGEDB_OK;
     for (uint32_t i = 0; p->stage_n && i < npages && first + i < limit; i++) {
@@ -830,8 +921,13 @@ int pdb_pager_read_run(pdb_pager *p, uint32_t realm, uint64_t first, uint32_t np
             rc = pdb_err(PAGEDB_EAUTH, "page %llu: belongs to realm %u, expected %u", (unsigned long long)n,
                          pdb_get32(pg + PDB_PH_REALM), realm);
         else if (tags) memcpy(tags + 16 * (size_t)i, pg + PDB_PH_TAG, 16);
-        if (!rc && (rc = pdb_page_open(&key, p->dbid, 0, n, pg, p->page_size)))
+        pdb_key ek;
+        if (!rc && !epoch_key(&key, pdb_get32(pg + PDB_PH_EPOCH), &ek))
+            rc = pdb_err(PAGEDB_EAUTH, "page %llu: realm %u has no key of epoch %u", (unsigned long long)n, realm,
+                         pdb_get32(pg + PDB_PH_EPOCH));
+        else if (!rc && (rc = pdb_page_open(&ek, p->dbid, 0, n, pg, p->page_size)))
             rc = pdb_err(rc, "page %llu: authentication failed", (unsigned long long)n);
+        sodium_memzero(&ek, sizeof ek);
         if (!rc && kind && pg[0] != kind)
             rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: kind %d, expected %d", (unsigned long long)n, pg[0], kind);
     }
@@ -1075,6 +1171,7 @@ int pdb_pager_write_run(pdb_pager *p, uint32_t realm, int kind, uint64_t first, 
         d[PDB_PH_KIND] = (uint8_t)kind;
         d[PDB_PH_CIPHER] = (uint8_t)p->cipher;
         pdb_put32(d + PDB_PH_REALM, realm);
+        pdb_put32(d + PDB_PH_EPOCH, live_ent(p, realm)->epoch);
         pdb_put64(d + PDB_PH_TXN, p->w_txn);
         if (p->cipher == PAGEDB_CIPHER_XCHACHA20POLY1305) pdb_rng_bytes(&p->rng, d + PDB_PH_NONCE, 24);
         else if (p->cipher == PAGEDB_CIPHER_AES256GCM) pdb_rng_bytes(&p->rng, d + PDB_PH_NONCE, 12);

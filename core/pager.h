@@ -128,6 +128,21 @@ int pdb_pager_free_txns(pdb_pager *p, uint64_t **out, size_t *n);
 /** Install (or replace) the page key of realm id, derived from its DEK. A retired key is
     replaced in place and stays retired. ENOMEM. */
 int pdb_pager_set_realm(pdb_pager *p, uint32_t id, const pdb_key *dek);
+/**
+ * Install realm id's page keys by key epoch (FORMAT.md §13.3): pages are sealed from now on
+ * with the key of `epoch` (labelled with it), and opened with the key their header's epoch
+ * names: `epoch`'s, or prev_epoch's while has_prev (a rotation runs). Realm id > 0: dek is
+ * the DEK of `epoch`, prev_dek that of prev_epoch (when has_prev); realm 0: both are
+ * ignored (may be NULL): its keys derive from DEK0, installed by pdb_pager_set_realm.
+ * An installed entry (live or retired) is updated in place; a new one is live. Without
+ * has_prev the previous epoch's key is wiped. Errors: ENOMEM, EMISUSE (a DEK missing;
+ * realm 0 before pdb_pager_set_realm). Thread-safe (pager mutex).
+ */
+int pdb_pager_set_epochs(pdb_pager *p, uint32_t id, uint32_t epoch, const pdb_key *dek, int has_prev,
+                         uint32_t prev_epoch, const pdb_key *prev_dek);
+/** Realm id's live key epoch state into the non-NULL outputs; returns 1 if it has a live
+    key, else 0 (outputs untouched). Thread-safe. */
+int pdb_pager_realm_epoch(pdb_pager *p, uint32_t id, uint32_t *epoch, int *has_prev, uint32_t *prev_epoch);
 /** Make realm id's live key retired (no-op if it has none). */
 void pdb_pager_retire_realm(pdb_pager *p, uint32_t id);
 /** Forget and wipe the page key of realm id, live or retired, and discard the buffer
@@ -305,6 +320,24 @@ int pdb_pager_load_freelist(pdb_pager *p, uint64_t head, const uint8_t head_tag[
 
 
 /* ---- maintenance: what compaction needs (core/compact.c, FORMAT.md §12) ---- */
+
+/**
+ * Overwrite with zeros, in the current write transaction, every page this transaction may
+ * reuse (freed by a txn no open snapshot reads, FORMAT.md §7) or lying past the page count
+ * in main.pdb, whose cleartext header is that of a sealed page (kind 2..5) for which
+ * is_old(arg, realm, epoch) returns non-zero (FORMAT.md §13.3 scrub). Pages are examined
+ * in ascending number from *cursor, at most max of them; *cursor is advanced past the
+ * last one examined, *scrubbed counts the pages overwritten, *done = 1 when no page at or
+ * above *cursor is left. The writes reach the disk before the transaction's commit
+ * syncs. Errors: EMISUSE (no write txn), EIO (VFS).
+ */
+int pdb_pager_scrub(pdb_pager *p, uint64_t *cursor, uint32_t max, int (*is_old)(void *, uint32_t, uint32_t), void *arg,
+                    uint64_t *scrubbed, int *done);
+
+/** In a write transaction: the freelist records this transaction may not reuse (an open
+    snapshot of some process can still read them, FORMAT.md §7) that were freed by a txn
+    <= txn. 0 outside a write transaction. */
+uint64_t pdb_pager_pending_upto(pdb_pager *p, uint64_t txn);
 
 /**
  * Compaction shrink (FORMAT.md §12.4), in an active write txn: lower the txn's page count

@@ -19,9 +19,20 @@ typedef struct pdb_freeent {
     int chain;
 } pdb_freeent;
 
+/** The page keys of one realm by key epoch (FORMAT.md §13.3). Pages are sealed with
+    page_key and labelled `epoch`; a page is opened with the key of the epoch its header
+    names: page_key, prev_key while a rotation of the realm runs (has_prev), and for realm 0
+    (derive) any epoch, derived from DEK0 (key0 = epoch 0, master = DEK0's subkey 4). */
 typedef struct pdb_realmkey {
     uint32_t id;
-    pdb_key page_key; /* subkey PDB_SUBKEY_PAGE of the realm's DEK */
+    uint32_t epoch;   /* key epoch of page_key */
+    pdb_key page_key; /* subkey PDB_SUBKEY_PAGE of the DEK of epoch `epoch` */
+    int has_prev;
+    uint32_t prev_epoch;
+    pdb_key prev_key; /* page key of the previous epoch: opening pages only */
+    int derive;       /* realm 0: key0 and master are set */
+    pdb_key key0;     /* realm 0: page key of epoch 0 (subkey PDB_SUBKEY_PAGE of DEK0) */
+    pdb_key master;   /* realm 0: subkey PDB_SUBKEY_EPOCH of DEK0 */
 } pdb_realmkey;
 
 /** A growable vector of page numbers. */

@@ -7,6 +7,8 @@
  * 40..144) are written by two ordinary commits T and T+1, so that both header slots hold
  * them and no copy of the old DEK0 wrap is left in the file (§13.1).
  *
+ * With no new KEK the call rotates data keys instead (rotate.c, §13.3).
+ *
  * Invariants:
  *  1. db->static_hdr changes only while this code holds the writer (inside a write txn),
  *     and only its KEK fields; header encode (the commit, writer only) is its one reader
@@ -53,12 +55,9 @@ static int commit_static(pagedb *db, const uint8_t *stat)
 static int call_rekey(pagedb *db, uint32_t realm, const pagedb_kek *cur, const pagedb_kek *nw,
                       const pagedb_maint_options *opts)
 {
-    (void)opts;
     if (!db) return pdb_err(PAGEDB_EINVAL, "NULL database");
     if (db->flags & PAGEDB_RDONLY) return pdb_err(PAGEDB_EMISUSE, "a key change needs a read-write handle");
-    if (!nw)
-        return pdb_err(PAGEDB_ENOTSUP, "data key rotation (new key epoch) is not implemented in this version; "
-                                       "only the key-encryption key can be changed");
+    if (!nw) return pdb_rotate(db, realm, opts); /* data key rotation: rotate.c, FORMAT.md §13.3 */
     if (realm != 0 && realm != PAGEDB_REALM_ALL)
         return pdb_err(PAGEDB_EINVAL, "realm %u: the key-encryption key wraps only realm 0's data key (realm DEKs are "
                                       "wrapped under it, FORMAT.md §13.1); pass 0 or PAGEDB_REALM_ALL", realm);

@@ -154,6 +154,7 @@ typedef struct segkey {
     uint32_t realm;
     uint64_t instance;
     pdb_key key;
+    uint32_t epoch; /* the realm's key epoch of `key` (FORMAT.md §9.1, §13.3) */
     uint32_t P, C;
 } segkey;
 

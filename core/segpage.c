@@ -142,6 +142,7 @@ void pdb_seg_fill_header(const segkey *k, pdb_rng *rng, uint8_t *pg, int kind, i
     pg[PDB_PH_CIPHER] = (uint8_t)k->db->cipher;
     pdb_put16(pg + PDB_PH_FLAGS, (uint16_t)flags);
     pdb_put32(pg + PDB_PH_REALM, k->realm);
+    pdb_put32(pg + PDB_PH_EPOCH, k->epoch);
     pdb_put64(pg + PDB_PH_TXN, k->instance);
     if (k->db->cipher == PAGEDB_CIPHER_XCHACHA20POLY1305) pdb_rng_bytes(rng, pg + PDB_PH_NONCE, 24);
     else if (k->db->cipher == PAGEDB_CIPHER_AES256GCM) pdb_rng_bytes(rng, pg + PDB_PH_NONCE, 12);
@@ -169,8 +170,9 @@ int pdb_seg_open_page_as(const segkey *k, uint8_t *pg, uint64_t slot, int footer
     if (rc) return pdb_err(rc, "%s: authentication failed", what);
     if (pdb_get64(pg + PDB_PH_TXN) != k->instance)
         return pdb_err(PAGEDB_EAUTH, "%s: belongs to another incarnation of this segment id", what);
-    if (pdb_get32(pg + PDB_PH_EPOCH) != 0 || pdb_get32(pg + PDB_PH_RESERVED) != 0)
-        return pdb_err(PAGEDB_ECORRUPT, "%s: non-zero reserved header field", what);
+    if (pdb_get32(pg + PDB_PH_EPOCH) != k->epoch || pdb_get32(pg + PDB_PH_RESERVED) != 0)
+        return pdb_err(PAGEDB_ECORRUPT, "%s: key epoch %u (the realm's is %u) or non-zero reserved header field", what,
+                       pdb_get32(pg + PDB_PH_EPOCH), k->epoch);
     return PAGEDB_OK;
 }
 

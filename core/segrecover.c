@@ -202,6 +202,9 @@ int pdb_seg_make_key(pagedb *db, pdb_segent *e, segkey *k)
     k->instance = e->instance;
     k->P = db->page_size;
     k->C = pdb_seg_payload_of(db->page_size);
+    /* the realm's current key epoch labels the pages (a realm with linked segments is never
+       rotated, and linking checks the key is the one the segment was created with) */
+    pdb_pager_realm_epoch(db->pager, e->realm, &k->epoch, NULL, NULL);
     return pdb_seg_get_key(db, e->realm, &k->key);
 }
 

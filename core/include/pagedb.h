@@ -304,7 +304,9 @@ void pagedb_vfs_mem_destroy(pagedb_vfs *vfs);
 enum pagedb_cipher {
     PAGEDB_CIPHER_MAC = 0,               /**< plaintext + keyed BLAKE2b-128 tag (integrity only) */
     PAGEDB_CIPHER_XCHACHA20POLY1305 = 1, /**< XChaCha20-Poly1305-IETF (default; every target) */
-    PAGEDB_CIPHER_AES256GCM = 2          /**< AES-256-GCM (libsodium with AES-NI, else BearSSL aes_ct64: every target) */
+    PAGEDB_CIPHER_AES256GCM = 2          /**< AES-256-GCM (libsodium with AES-NI, else BearSSL aes_ct64: every target);
+                                              random 96-bit nonces: rotate each realm's data key (pagedb_rekey,
+                                              FORMAT.md §13.2) before 2^32 page writes under one key */
 };
 
 /** pagedb_options.flags */
@@ -1055,8 +1057,9 @@ int pagedb_segment_list(pagedb_txn *txn, int (*cb)(void *arg, const pagedb_segme
 
 /** Progress of a maintenance operation, passed to pagedb_maint_options.progress. */
 typedef struct pagedb_maint_progress {
-    uint32_t phase;          /**< compaction: phase of FORMAT.md §12.1 (1..5); 0 = done */
-    uint32_t pass;           /**< compaction pass (1..3) */
+    uint32_t phase;          /**< compaction: phase of FORMAT.md §12.1 (1..5); data key
+                                  rotation: phase of §13.3 (1..4); 0 = done */
+    uint32_t pass;           /**< compaction pass (1..3); 0 for a rotation */
     uint64_t pages_done;     /**< pages rewritten so far by the operation (all calls) */
     uint64_t pages_total;    /**< estimate of pages_done at completion (>= pages_done) */
     uint64_t bytes_written;  /**< bytes this call wrote through the VFS (main file) */
@@ -1116,7 +1119,7 @@ void pagedb_maint_options_init(pagedb_maint_options *o);
  */
 int pagedb_compact(pagedb *db, const pagedb_maint_options *opts);
 
-/* ---- Online maintenance (docs/FORMAT.md §13): key change ---- */
+/* ---- Online maintenance (docs/FORMAT.md §13): key change, data key rotation ---- */
 
 /** Every realm (pagedb_rekey). */
 #define PAGEDB_REALM_ALL UINT32_MAX
@@ -1144,16 +1147,43 @@ typedef struct pagedb_kek {
  * Returns only after the second commit, after which no copy of the old wrap is in the
  * file. A backup taken before still opens with the old key.
  *
- * realm: 0 or PAGEDB_REALM_ALL. new_kek NULL would rotate the data keys (a new key epoch,
- * every page re-sealed): not implemented in this version (PAGEDB_ENOTSUP). opts: unused
- * by a KEK change (one step; may be NULL).
- * Errors: EINVAL (NULL db/current, realm other than 0/ALL, empty new credential, Argon2id
- * limits out of range), EMISUSE (read-only handle), EKEY (current does not unwrap the
- * data key), ENOTSUP (new_kek NULL), EBUSY (another thread changed the key meanwhile),
+ * KEK change: realm is 0 or PAGEDB_REALM_ALL; opts is unused (one step; may be NULL).
+ *
+ * Data key rotation (new_kek NULL; docs/FORMAT.md §13.3): rotate the data key of realm
+ * `realm` (any realm id) or of every realm (PAGEDB_REALM_ALL); `current` is not needed and
+ * ignored (may be NULL). The realm enters a new key epoch: realms >= 1 get a new random
+ * DEK, realm 0 a new page key derived from its DEK0 (DEK0 itself, the database's root key,
+ * is not replaced: anyone holding it can still derive realm 0's keys; keep data whose key
+ * must be retirable after a leak in a realm >= 1). New writes use the new epoch as soon
+ * as the first step has committed; the call then re-seals every page of the old epoch
+ * (tables, overflow runs, the catalog for realm 0, the freelist), overwrites with zeros
+ * the free pages
+ * still holding old-epoch bytes, and destroys the previous key (catalog and memory). It
+ * runs as bounded steps like pagedb_compact (opts: pages_per_step, throttle, progress with
+ * phase 1..4 of §13.3 and 0 when done, cancel, max_steps; NULL = defaults), each an
+ * ordinary write transaction that stores the rotation's cursor in the same commit: after
+ * a crash or cancel the next call with new_kek NULL resumes it (then starts the one asked
+ * for if the resumed one did not cover `realm`). Readers keep their snapshots; the old key
+ * is destroyed only once no snapshot older than the re-sealed state is open in any process
+ * (until then the call returns PAGEDB_EBUSY after the re-seal; call again later). Cost:
+ * every page of the rotated realms is rewritten once (plus parent paths), and every free
+ * page is read once. With AES-256-GCM, rotate a realm before 2^32 page writes under one
+ * key (FORMAT.md §13.2); pagedb does not rotate by itself.
+ * Errors (rotation): ENOTFOUND (no such realm), ENOTSUP (a rotated realm has a linked
+ * segment: segment files are not re-sealed; nothing written), EBUSY (snapshots older than
+ * the re-sealed state are open: the re-seal is committed, the old key is kept; call again),
+ * ECANCELED (cancelled: steps committed so far stay), EFULL (2^32-1 epochs used, or the
+ * file system is full), EIO/ENOMEM (a step failed and was rolled back), EAUTH/ECORRUPT (a
+ * page or record failed its checks), EMISUSE (read-only handle).
+ *
+ * Errors (KEK change): EINVAL (NULL db/current, realm other than 0/ALL, empty new
+ * credential, Argon2id limits out of range), EMISUSE (read-only handle), EKEY (current
+ * does not unwrap the data key), EBUSY (another thread changed the key meanwhile),
  * EIO/EFULL/ENOMEM (a commit failed: see the crash rule above; a failed sync poisons the
  * handle like any commit).
- * Thread-safety: any thread; the two commits serialise with other write transactions. Do
- * not hold a write transaction of db in the calling thread.
+ * Thread-safety: any thread; the commits serialise with other write transactions (run one
+ * rotation at a time per database). Do not hold a write transaction of db in the calling
+ * thread.
  */
 int pagedb_rekey(pagedb *db, uint32_t realm, const pagedb_kek *current, const pagedb_kek *new_kek,
                  const pagedb_maint_options *opts);

@@ -3,7 +3,8 @@
 # shrinks after removals and every value stays; JSON progress lines when not on a terminal;
 # SIGINT during a throttled compaction cancels it cleanly (exit 3, "run it again"), verify
 # passes and the next run resumes to completion; rekey to a new passphrase and to a raw key
-# from --new-key-env: the new credential opens, the old one is refused; usage errors.
+# from --new-key-env: the new credential opens, the old one is refused; rekey without a new
+# key rotates the data keys (cancel with SIGINT, resume, verify, values); usage errors.
 #
 # usage: bash tests/native/cli_maint.sh PATH/TO/pagedb
 set -u
@@ -77,8 +78,31 @@ run get "$DB" t3 k02399; [ $rc -eq 0 ] || fail c5 "t3 value"
 run get "$DB" t3 k00899; [ $rc -eq 1 ] || fail c5 "t3 k00899 should be gone"
 pass
 
+# c7: rekey without a new key rotates the data keys (FORMAT.md §13.3); SIGINT cancels a
+# slow rotation cleanly and the next run resumes
+"$PAGEDB" rekey "$DB" --rate 20000 --pages-per-step 2 >"$T/out" 2>"$T/err" &
+pid=$!
+sleep 1.5
+kill -INT $pid
+wait $pid; rc=$?
+[ $rc -eq 3 ] || fail c7 "interrupted rotation exit $rc (want 3)"
+grep -q 'cancelled' "$T/err" || fail c7 "no cancel message"
+grep -q '"op":"rekey"' "$T/out" || fail c7 "no JSON progress"
+run verify "$DB"; [ $rc -eq 0 ] || fail c7 "verify after cancel"
+run get "$DB" t3 k02399; [ $rc -eq 0 ] || fail c7 "t3 value during the rotation"
+run rekey "$DB"; [ $rc -eq 0 ] || fail c7 "resumed rotation exit $rc"
+tail -1 "$T/out" | grep -q '"done":true' || fail c7 "resumed rotation not done"
+run verify "$DB"; [ $rc -eq 0 ] || fail c7 "verify after rotation"
+run get "$DB" t3 k02399; [ $rc -eq 0 ] || fail c7 "t3 value after the rotation"
+grep -q '"v":"x02399' "$T/out" || fail c7 "value of t3 k02399"
+run rekey "$DB" --realm 0 --json; [ $rc -eq 0 ] || fail c7 "rotation of realm 0"
+run rekey "$DB" --realm nosuch; [ $rc -eq 1 ] || fail c7 "unknown realm: exit $rc (want 1)"
+run rekey "$DB" --new-passphrase --new-key-env X; [ $rc -eq 2 ] || fail c7 "two new keys should be a usage error"
+run rekey "$DB" --realm 3 --new-key-env X; [ $rc -eq 2 ] || fail c7 "KEK change of realm 3 should be a usage error"
+run get "$DB" t k00003; [ $rc -eq 0 ] || fail c7 "get after rotations"
+pass
+
 # c6: rekey to a passphrase, then to a raw key from an environment variable
-run rekey "$DB"; [ $rc -eq 2 ] || fail c6 "rekey without a new key should be a usage error"
 PAGEDB_NEW_PASSPHRASE="new pass" run rekey "$DB" --new-passphrase; [ $rc -eq 0 ] || fail c6 "rekey to passphrase"
 run get "$DB" t k00003; [ $rc -ne 0 ] || fail c6 "old key still opens"
 grep -q 'PAGEDB_EKEY' "$T/err" || fail c6 "old key: not EKEY"

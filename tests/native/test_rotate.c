@@ -1,0 +1,773 @@
+/*
+ * test_rotate.c — data key rotation (FORMAT.md §13.3): pagedb_rekey with no new KEK.
+ *
+ * Cases:
+ *   rotate-1.x  real files (POSIX VFS): realm 0 tables (inline and overflow values) and two
+ *               realms with tables. Before: the old page key of each realm authenticates
+ *               pages of main.pdb. After rotating one realm: no page of any file in the
+ *               directory authenticates under that realm's old page key, the other realms'
+ *               pages are untouched; after PAGEDB_REALM_ALL the same holds for every
+ *               realm, the data reads back equal, verify passes, and again after a reopen;
+ *               a second rotation (epoch 2) works too
+ *   rotate-2.x  a reader holding an old snapshot during the rotation keeps reading its
+ *               values at every step while a writer commits between steps; the rotation
+ *               waits (EBUSY) before destroying the old key while the reader is open and
+ *               completes after it ends
+ *   rotate-3.x  cancel (max_steps, cancel flag) and resume, across a close
+ *   rotate-4.x  power loss at every k-th write of a rotation and an I/O error at every
+ *               k-th VFS call (fault-injecting VFS): after reopen the content equals the
+ *               last acknowledged commit, verify passes, the rotation resumes to
+ *               completion, and no page authenticates under the old page keys
+ *   rotate-5.x  a realm with a linked segment: ENOTSUP, nothing written; a segment made in a
+ *               rotated realm records its epoch and reads after a reopen; a segment made
+ *               before its realm's rotation cannot be linked after it
+ *   rotate-6.x  a reader of another process (a PAGEDB_RDONLY handle pinning its snapshot in
+ *               the reader registry; fault VFS): its pinned snapshot reads its values during
+ *               the rotation, its new read transactions read the newest commit (new keys
+ *               learnt), the old key is destroyed only after its snapshot ends (EBUSY
+ *               before), and a second rotation beside the open handle
+ *   rotate-7.x  snapshot streams (FORMAT.md §14): a full stream taken in the middle of a
+ *               rotation restores a database that reads the same and finishes the rotation;
+ *               a full stream after it, and a full stream before it plus an incremental one
+ *               across it, restore the same content
+ *
+ * Scale: PAGEDB_ROTATE_CRASH_STRIDE (default 1) writes / calls between fault points.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h" /* the handle's page keys and uuid (old-key scans) */
+#include "harness.h"
+#include "pagedb_posix.h"
+#include "vfs_fault.h"
+
+#define KL 16
+#define VL 120
+#define BIGLEN 9000
+#define P 4096
+
+typedef struct model {
+    int n;              /* keys per table */
+    uint32_t ver[3000]; /* kv (realm 0) and t1 (realm r1): version of key i, 0 = absent */
+} model;
+
+static void mkkey(uint32_t i, uint8_t k[KL])
+{
+    snprintf((char *)k, KL + 1, "key%012u", i * 2654435761u);
+}
+
+static void mkval(uint32_t i, uint32_t ver, uint8_t *v, size_t n)
+{
+    uint64_t s = ((uint64_t)i << 32) ^ ver ^ 0x7171;
+    for (size_t j = 0; j < n; j++) v[j] = (uint8_t)(harness_rand(&s) >> 17);
+}
+
+static size_t vlen(uint32_t i) { return i % 97 == 0 ? BIGLEN : VL; } /* some overflow runs */
+
+static int open_db(const char *path, const pagedb_vfs *vfs, unsigned flags, pagedb **db)
+{
+    pagedb_options o;
+    pagedb_options_init(&o);
+    o.flags = flags;
+    o.vfs = vfs;
+    o.key = harness_key(0);
+    o.cache_bytes = 64 * 4096;
+    return pagedb_open(path, &o, db);
+}
+
+/* Write keys [from, to) of the tables kv (realm 0), t1 (realm "r1") and t2 ("r2") at a
+   new version; the realms are made on first use. */
+static void put_range(pagedb *db, model *m, uint32_t from, uint32_t to)
+{
+    pagedb_txn *tx;
+    CHECK_RC(pagedb_txn_begin(db, 0, &tx), PAGEDB_OK);
+    uint32_t r1, r2;
+    int rc = pagedb_realm_get(tx, "r1", &r1);
+    if (rc == PAGEDB_ENOTFOUND) {
+        CHECK_RC(pagedb_realm_create(tx, "r1", &r1), PAGEDB_OK);
+        CHECK_RC(pagedb_realm_create(tx, "r2", &r2), PAGEDB_OK);
+    } else {
+        CHECK_RC(rc, PAGEDB_OK);
+        CHECK_RC(pagedb_realm_get(tx, "r2", &r2), PAGEDB_OK);
+    }
+    pagedb_table *t[3];
+    CHECK_RC(pagedb_table_open(tx, "kv", 0, PAGEDB_TABLE_CREATE, &t[0]), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(tx, "t1", r1, PAGEDB_TABLE_CREATE, &t[1]), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(tx, "t2", r2, PAGEDB_TABLE_CREATE, &t[2]), PAGEDB_OK);
+    static uint8_t v[BIGLEN];
+    uint8_t k[KL + 1];
+    for (uint32_t i = from; i < to; i++) {
+        mkkey(i, k);
+        m->ver[i]++;
+        mkval(i, m->ver[i], v, vlen(i));
+        for (int j = 0; j < 3; j++) CHECK_RC(pagedb_put(t[j], k, KL, v, vlen(i), 0), PAGEDB_OK);
+    }
+    if (to > (uint32_t)m->n) m->n = (int)to;
+    CHECK_RC(pagedb_txn_commit(tx), PAGEDB_OK);
+}
+
+static void check_txn(pagedb_txn *tx, const model *m)
+{
+    uint32_t r1, r2;
+    CHECK_RC(pagedb_realm_get(tx, "r1", &r1), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_get(tx, "r2", &r2), PAGEDB_OK);
+    pagedb_table *t[3];
+    CHECK_RC(pagedb_table_open(tx, "kv", 0, 0, &t[0]), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(tx, "t1", r1, 0, &t[1]), PAGEDB_OK);
+    CHECK_RC(pagedb_table_open(tx, "t2", r2, 0, &t[2]), PAGEDB_OK);
+    static uint8_t v[BIGLEN];
+    uint8_t k[KL + 1];
+    for (uint32_t i = 0; i < (uint32_t)m->n; i++) {
+        mkkey(i, k);
+        mkval(i, m->ver[i], v, vlen(i));
+        for (int j = 0; j < 3; j++) {
+            pagedb_val got;
+            CHECK_RC(pagedb_get(t[j], k, KL, &got), PAGEDB_OK);
+            CHECK(got.size == vlen(i) && memcmp(got.data, v, vlen(i)) == 0);
+        }
+    }
+}
+
+/* Content equals m and verify passes (torn_ok: see test_maint.c check_model2). */
+static void check2(pagedb *db, const model *m, int torn_ok)
+{
+    pagedb_txn *tx;
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &tx), PAGEDB_OK);
+    check_txn(tx, m);
+    pagedb_txn_abort(tx);
+    uint64_t n = 0;
+    int rc = pagedb_verify(db, &n);
+    pagedb_stats st;
+    CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
+    if (rc == PAGEDB_ECORRUPT && torn_ok && st.other_slot_state == PAGEDB_SLOT_INVALID && st.txn_id == st.open_txn)
+        return;
+    CHECK_RC(rc, PAGEDB_OK);
+}
+static void check(pagedb *db, const model *m) { check2(db, m, 0); }
+
+/* The page keys a scan tries: realm 0, r1, r2 as installed now (current epoch). */
+typedef struct keys {
+    pdb_key k[3];
+    uint32_t id[3];
+} keys;
+
+static void get_keys(pagedb *db, keys *ks)
+{
+    pagedb_txn *tx;
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &tx), PAGEDB_OK);
+    ks->id[0] = 0;
+    CHECK_RC(pagedb_realm_get(tx, "r1", &ks->id[1]), PAGEDB_OK);
+    CHECK_RC(pagedb_realm_get(tx, "r2", &ks->id[2]), PAGEDB_OK);
+    pagedb_txn_abort(tx);
+    for (int j = 0; j < 3; j++) CHECK(pdb_pager_live_key(db->pager, ks->id[j], &ks->k[j]) == 1);
+}
+
+/* Pages of image img (len bytes, file id fid; first page first) that authenticate under
+   key k: pdb_page_open, the function the pager opens pages with. */
+static unsigned count_auth(const uint8_t *dbid, uint64_t fid, const uint8_t *img, uint64_t len, uint64_t first,
+                           const pdb_key *k)
+{
+    static uint8_t buf[P];
+    unsigned n = 0;
+    for (uint64_t pg = first; (pg + 1) * P <= len; pg++) {
+        memcpy(buf, img + pg * P, P);
+        if (pdb_page_open(k, dbid, fid, pg, buf, P) == PAGEDB_OK) {
+            n++;
+            if (getenv("ROTATE_DEBUG2")) fprintf(stderr, "auth: file %llu page %llu kind %d realm %u epoch %u txn %llu\n", (unsigned long long)fid, (unsigned long long)pg, buf[0], pdb_get32(buf + 4), pdb_get32(buf + 8), (unsigned long long)pdb_get64(buf + 16));
+        }
+    }
+    return n;
+}
+
+static uint8_t *slurp(const char *path, uint64_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    CHECK(f);
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)sz + 1);
+    CHECK(fread(b, 1, (size_t)sz, f) == (size_t)sz);
+    fclose(f);
+    *n = (uint64_t)sz;
+    return b;
+}
+
+/* Every page of every file of directory dir that authenticates under k (main.pdb from
+   page 2, seg-<id>.pds from slot 0 with file id <id>; other files hold no pages). */
+static unsigned scan_dir(const char *dir, const uint8_t *dbid, const pdb_key *k)
+{
+    DIR *d = opendir(dir);
+    CHECK(d);
+    unsigned n = 0, files = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char path[4096];
+        unsigned long long id = 0;
+        uint64_t fid, first;
+        if (strcmp(e->d_name, "main.pdb") == 0) fid = 0, first = 2;
+        else if (sscanf(e->d_name, "seg-%16llx.pds", &id) == 1) fid = id, first = 0;
+        else continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        uint64_t len;
+        uint8_t *img = slurp(path, &len);
+        n += count_auth(dbid, fid, img, len, first, k);
+        free(img);
+        files++;
+    }
+    closedir(d);
+    CHECK(files >= 1);
+    return n;
+}
+
+static int prog_steps;
+static int on_prog(void *arg, const pagedb_maint_progress *p)
+{
+    (void)arg;
+    prog_steps++;
+    CHECK(p->pages_done <= p->pages_total);
+    if (getenv("ROTATE_DEBUG"))
+        fprintf(stderr, "step %llu phase %u done %llu/%llu\n", (unsigned long long)p->steps, p->phase,
+                (unsigned long long)p->pages_done, (unsigned long long)p->pages_total);
+    return 0;
+}
+
+/* ---- rotate-1 ---- */
+static void case_files(void)
+{
+    CASE("rotate-1.1");
+    char *dir = harness_tmpdir("rotate1");
+    static model m;
+    memset(&m, 0, sizeof m);
+    pagedb *db;
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
+    put_range(db, &m, 0, 1500);
+    put_range(db, &m, 200, 700); /* free pages with old content too */
+    keys old;
+    get_keys(db, &old);
+    uint8_t dbid[16];
+    memcpy(dbid, db->dbid, 16);
+    for (int j = 0; j < 3; j++) CHECK(scan_dir(dir, dbid, &old.k[j]) > 20); /* the scan finds pages */
+    pagedb_maint_options o;
+    pagedb_maint_options_init(&o);
+    o.pages_per_step = 32;
+    o.progress = on_prog;
+
+    CASE("rotate-1.2"); /* one realm */
+    prog_steps = 0;
+    CHECK_RC(pagedb_rekey(db, old.id[1], NULL, NULL, &o), PAGEDB_OK);
+    CHECK(prog_steps > 3);
+    CHECK(scan_dir(dir, dbid, &old.k[1]) == 0);
+    CHECK(scan_dir(dir, dbid, &old.k[0]) > 20); /* realms not rotated keep their key */
+    CHECK(scan_dir(dir, dbid, &old.k[2]) > 20);
+    check(db, &m);
+    keys mid;
+    get_keys(db, &mid);
+    CHECK(memcmp(&mid.k[1], &old.k[1], sizeof(pdb_key)) != 0);
+    CHECK(memcmp(&mid.k[0], &old.k[0], sizeof(pdb_key)) == 0);
+    CHECK(scan_dir(dir, dbid, &mid.k[1]) > 20);
+    put_range(db, &m, 1000, 1100); /* writes go on under the new epoch */
+    check(db, &m);
+
+    CASE("rotate-1.3"); /* every realm */
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
+    for (int j = 0; j < 3; j++) {
+        if (getenv("ROTATE_DEBUG")) fprintf(stderr, "realm %d old %u mid %u\n", j, scan_dir(dir, dbid, &old.k[j]), scan_dir(dir, dbid, &mid.k[j]));
+        CHECK(scan_dir(dir, dbid, &old.k[j]) == 0);
+        CHECK(scan_dir(dir, dbid, &mid.k[j]) == 0);
+    }
+    check(db, &m);
+    keys now;
+    get_keys(db, &now);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+
+    CASE("rotate-1.4"); /* after a reopen */
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_OK);
+    check(db, &m);
+    keys re;
+    get_keys(db, &re);
+    CHECK(memcmp(&re, &now, sizeof re) == 0);
+    put_range(db, &m, 1400, 1500);
+    check(db, &m);
+    for (int j = 0; j < 3; j++) CHECK(scan_dir(dir, dbid, &old.k[j]) == 0);
+
+    CASE("rotate-1.5"); /* a second rotation of everything (epoch 2 of realm 0, 3 of r1) */
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, NULL), PAGEDB_OK);
+    for (int j = 0; j < 3; j++) CHECK(scan_dir(dir, dbid, &now.k[j]) == 0);
+    check(db, &m);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_OK);
+    check(db, &m);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+
+/* ---- rotate-2: an old reader and a writer during the rotation ---- */
+typedef struct during {
+    pagedb *db;
+    pagedb_txn *rd;
+    const model *snap;
+    model *m;
+    unsigned steps;
+} during;
+
+static int during_step(void *arg, const pagedb_maint_progress *p)
+{
+    (void)p;
+    during *d = arg;
+    d->steps++;
+    check_txn(d->rd, d->snap); /* the old snapshot reads its values */
+    /* a writer commits, also right after the start step (its pages are of the new epoch
+       already: the start step installs the new keys after its commit) */
+    if (d->steps % 3 == 1) put_range(d->db, d->m, d->steps % 1000, d->steps % 1000 + 20);
+    return 0;
+}
+
+static void case_reader(void)
+{
+    CASE("rotate-2.1");
+    char *dir = harness_tmpdir("rotate2");
+    static model m, snap;
+    memset(&m, 0, sizeof m);
+    pagedb *db;
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
+    put_range(db, &m, 0, 1200);
+    keys old;
+    get_keys(db, &old);
+    uint8_t dbid[16];
+    memcpy(dbid, db->dbid, 16);
+    snap = m;
+    pagedb_txn *rd;
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &rd), PAGEDB_OK);
+    put_range(db, &m, 100, 400);
+    during d = {db, rd, &snap, &m, 0};
+    pagedb_maint_options o;
+    pagedb_maint_options_init(&o);
+    o.pages_per_step = 16;
+    o.progress = during_step;
+    o.arg = &d;
+    CASE("rotate-2.2"); /* the old key is kept while the reader is open */
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_EBUSY);
+    CHECK(d.steps > 5);
+    check_txn(rd, &snap);
+    check(db, &m);
+    CHECK(scan_dir(dir, dbid, &old.k[0]) > 0);
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_EBUSY); /* still open: still waits */
+    check_txn(rd, &snap);
+    pagedb_txn_abort(rd);
+    CASE("rotate-2.3"); /* it ended: the rotation completes */
+    o.progress = NULL;
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
+    check(db, &m);
+    for (int j = 0; j < 3; j++) CHECK(scan_dir(dir, dbid, &old.k[j]) == 0);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_OK);
+    check(db, &m);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+
+/* ---- rotate-3: cancel and resume ---- */
+static volatile int g_cancel;
+static int cancel_at(void *arg, const pagedb_maint_progress *p)
+{
+    (void)arg;
+    if (p->steps == 4) g_cancel = 1;
+    return 0;
+}
+
+static void case_cancel(void)
+{
+    CASE("rotate-3.1");
+    char *dir = harness_tmpdir("rotate3");
+    static model m;
+    memset(&m, 0, sizeof m);
+    pagedb *db;
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
+    put_range(db, &m, 0, 1200);
+    keys old;
+    get_keys(db, &old);
+    uint8_t dbid[16];
+    memcpy(dbid, db->dbid, 16);
+    pagedb_maint_options o;
+    pagedb_maint_options_init(&o);
+    o.pages_per_step = 16;
+    o.max_steps = 1; /* the start step only: the new keys are in use at once */
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_ECANCELED);
+    keys cur;
+    get_keys(db, &cur);
+    for (int j = 0; j < 3; j++) CHECK(memcmp(&cur.k[j], &old.k[j], sizeof(pdb_key)) != 0);
+    o.max_steps = 3;
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_ECANCELED);
+    check(db, &m);
+    put_range(db, &m, 10, 50);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    CASE("rotate-3.2"); /* the record survives a close; old pages are still there */
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_OK);
+    check(db, &m);
+    CHECK(scan_dir(dir, dbid, &old.k[0]) > 0);
+    o.max_steps = 0;
+    o.cancel = &g_cancel;
+    o.progress = cancel_at;
+    g_cancel = 0;
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_ECANCELED);
+    check(db, &m);
+    CASE("rotate-3.3"); /* resumed to completion */
+    g_cancel = 0;
+    o.cancel = NULL;
+    o.progress = NULL;
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
+    check(db, &m);
+    for (int j = 0; j < 3; j++) CHECK(scan_dir(dir, dbid, &old.k[j]) == 0);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+
+/* ---- rotate-4: power loss and I/O errors ---- */
+static unsigned scan_fault(pdb_fault *f, const uint8_t *dbid, const pdb_key *k)
+{
+    uint64_t len;
+    uint8_t *img = pdb_fault_file_bytes(f, "/db/main.pdb", &len);
+    CHECK(img);
+    return count_auth(dbid, 0, img, len, 2, k);
+}
+
+static void case_crash(void)
+{
+    CASE("rotate-4.1");
+    pdb_fault *f = pdb_fault_create(harness_seed(41));
+    const pagedb_vfs *vfs = pdb_fault_vfs(f);
+    static model m;
+    memset(&m, 0, sizeof m);
+    uint64_t rs = 5;
+    pagedb *db;
+    CHECK_RC(open_db("/db", vfs, PAGEDB_CREATE, &db), PAGEDB_OK);
+    put_range(db, &m, 0, 400);
+    put_range(db, &m, 50, 150);
+    keys old;
+    get_keys(db, &old);
+    uint8_t dbid[16];
+    memcpy(dbid, db->dbid, 16);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    uint64_t len;
+    uint8_t *bytes = pdb_fault_file_bytes(f, "/db/main.pdb", &len);
+    uint8_t *base = malloc(len);
+    memcpy(base, bytes, len);
+    uint64_t base_len = len;
+    for (int j = 0; j < 3; j++) CHECK(scan_fault(f, dbid, &old.k[j]) > 10);
+
+    pagedb_maint_options o;
+    pagedb_maint_options_init(&o);
+    o.pages_per_step = 16;
+    CHECK_RC(open_db("/db", vfs, 0, &db), PAGEDB_OK);
+    uint64_t w0 = pdb_fault_writes(f), c0 = pdb_fault_calls(f);
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
+    uint64_t total = pdb_fault_writes(f) - w0, ncalls = pdb_fault_calls(f) - c0;
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    for (int j = 0; j < 3; j++) CHECK(scan_fault(f, dbid, &old.k[j]) == 0);
+    const char *e = getenv("PAGEDB_ROTATE_CRASH_STRIDE");
+    uint64_t stride = e ? strtoull(e, NULL, 10) : 1;
+    if (!stride) stride = 1;
+    unsigned crashes = 0;
+    for (uint64_t at = 1; at <= total; at += stride) {
+        CASE("rotate-4.2");
+        CHECK_RC(pdb_fault_file_set(f, "/db/main.pdb", base, base_len), PAGEDB_OK);
+        CHECK_RC(open_db("/db", vfs, 0, &db), PAGEDB_OK);
+        pdb_fault_crash_at_write(f, pdb_fault_writes(f) + at, harness_randn(&rs, 4096), (int)harness_randn(&rs, 3));
+        (void)pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o);
+        pagedb_close(db);
+        if (!pdb_fault_crashed(f)) pdb_fault_crash(f, PDB_FAULT_KEEP_RANDOM);
+        pdb_fault_reset(f);
+        crashes++;
+        CASE("rotate-4.3"); /* the last acknowledged commit (rotation never changes content) */
+        CHECK_RC(open_db("/db", vfs, 0, &db), PAGEDB_OK);
+        check2(db, &m, 1);
+        CASE("rotate-4.4"); /* resumes to completion */
+        CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
+        check(db, &m);
+        CHECK_RC(pagedb_close(db), PAGEDB_OK);
+        for (int j = 0; j < 3; j++) CHECK(scan_fault(f, dbid, &old.k[j]) == 0);
+    }
+    printf("rotate-4: %u crash points over %llu writes of one rotation\n", crashes, (unsigned long long)total);
+    CHECK(crashes >= total / stride && crashes > 0);
+
+    unsigned fails = 0;
+    for (uint64_t at = 1; at <= ncalls; at += stride) {
+        CASE("rotate-4.5");
+        CHECK_RC(pdb_fault_file_set(f, "/db/main.pdb", base, base_len), PAGEDB_OK);
+        CHECK_RC(open_db("/db", vfs, 0, &db), PAGEDB_OK);
+        pdb_fault_fail_call(f, pdb_fault_calls(f) + at, PAGEDB_EIO);
+        int rc = pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o);
+        pdb_fault_fail_call(f, 0, 0);
+        if (rc != PAGEDB_OK) fails++;
+        pagedb_close(db);
+        CHECK_RC(open_db("/db", vfs, 0, &db), PAGEDB_OK);
+        check2(db, &m, 1);
+        CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
+        check(db, &m);
+        CHECK_RC(pagedb_close(db), PAGEDB_OK);
+        for (int j = 0; j < 3; j++) CHECK(scan_fault(f, dbid, &old.k[j]) == 0);
+    }
+    printf("rotate-4.5: EIO at %llu calls, %u made the rotation fail\n", (unsigned long long)ncalls, fails);
+    CHECK(fails > 0);
+    free(base);
+    pdb_fault_destroy(f);
+}
+
+/* ---- rotate-5: segments ---- */
+static void case_segment(void)
+{
+    CASE("rotate-5.1");
+    char *dir = harness_tmpdir("rotate5");
+    static model m;
+    memset(&m, 0, sizeof m);
+    pagedb *db;
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
+    put_range(db, &m, 0, 100);
+    keys old;
+    get_keys(db, &old);
+    pagedb_segment *sg;
+    uint64_t id;
+    CHECK_RC(pagedb_segment_create(db, old.id[2], &sg, &id), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_append(sg, "segment bytes", 13), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_seal(sg), PAGEDB_OK);
+    pagedb_txn *tx;
+    CHECK_RC(pagedb_txn_begin(db, 0, &tx), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_link(tx, id, NULL, 0), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_commit(tx), PAGEDB_OK);
+    pagedb_stats s0, s1;
+    CHECK_RC(pagedb_stat(db, &s0), PAGEDB_OK);
+    CHECK_RC(pagedb_rekey(db, old.id[2], NULL, NULL, NULL), PAGEDB_ENOTSUP);
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, NULL), PAGEDB_ENOTSUP);
+    CHECK_RC(pagedb_stat(db, &s1), PAGEDB_OK);
+    CHECK(s1.txn_id == s0.txn_id);
+    CASE("rotate-5.2"); /* other realms rotate; the segment still reads */
+    CHECK_RC(pagedb_rekey(db, old.id[1], NULL, NULL, NULL), PAGEDB_OK);
+    char buf[13];
+    CHECK_RC(pagedb_segment_read(sg, 0, buf, 13), PAGEDB_OK);
+    CHECK(memcmp(buf, "segment bytes", 13) == 0);
+    CHECK_RC(pagedb_segment_close(sg), PAGEDB_OK);
+    check(db, &m);
+    CHECK_RC(pagedb_rekey(db, 12345, NULL, NULL, NULL), PAGEDB_ENOTFOUND);
+
+    CASE("rotate-5.3"); /* a segment made in a rotated realm records its epoch (§9.1) and reads */
+    uint64_t id2, id3;
+    pagedb_segment *s3;
+    CHECK_RC(pagedb_segment_create(db, old.id[1], &s3, &id3), PAGEDB_OK); /* made before the next rotation */
+    CHECK_RC(pagedb_segment_append(s3, "stale", 5), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_seal(s3), PAGEDB_OK);
+    CHECK_RC(pagedb_rekey(db, old.id[1], NULL, NULL, NULL), PAGEDB_OK); /* r1: epoch 2 */
+    CHECK_RC(pagedb_segment_create(db, old.id[1], &sg, &id2), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_append(sg, "epoch two", 9), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_seal(sg), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_begin(db, 0, &tx), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_link(tx, id2, NULL, 0), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_link(tx, id3, NULL, 0), PAGEDB_ENOTFOUND); /* made under the old key */
+    pagedb_txn_abort(tx);
+    CHECK_RC(pagedb_txn_begin(db, 0, &tx), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_link(tx, id2, NULL, 0), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_commit(tx), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_close(sg), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_close(s3), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/seg-%016llx.pds", dir, (unsigned long long)id2);
+    uint64_t flen;
+    uint8_t *img = slurp(path, &flen);
+    CHECK(flen >= 2 * P && pdb_get32(img + 8) == 2 && pdb_get32(img + P + 8) == 2); /* data page and footer */
+    free(img);
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_open(db, id2, 0, &sg), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_read(sg, 0, buf, 9), PAGEDB_OK);
+    CHECK(memcmp(buf, "epoch two", 9) == 0);
+    uint64_t nck = 0;
+    CHECK_RC(pagedb_segment_verify(sg, &nck), PAGEDB_OK);
+    CHECK_RC(pagedb_segment_close(sg), PAGEDB_OK);
+    CHECK_RC(pagedb_verify(db, &nck), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+
+/* ---- rotate-6: a registry reader (as of another process) ---- */
+static void case_registry(void)
+{
+    CASE("rotate-6.1");
+    pdb_fault *f = pdb_fault_create(61);
+    pdb_fault_enable_readers(f);
+    const pagedb_vfs *vfs = pdb_fault_vfs(f);
+    static model m, snap;
+    memset(&m, 0, sizeof m);
+    pagedb *db, *ro;
+    CHECK_RC(open_db("/db", vfs, PAGEDB_CREATE, &db), PAGEDB_OK);
+    put_range(db, &m, 0, 600);
+    keys old;
+    get_keys(db, &old);
+    uint8_t dbid[16];
+    memcpy(dbid, db->dbid, 16);
+    snap = m;
+    CHECK_RC(open_db("/db", vfs, PAGEDB_RDONLY, &ro), PAGEDB_OK);
+    pagedb_txn *rd, *rd2;
+    CHECK_RC(pagedb_txn_begin(ro, PAGEDB_TXN_RDONLY, &rd), PAGEDB_OK);
+    check_txn(rd, &snap);
+    put_range(db, &m, 100, 300);
+    pagedb_maint_options o;
+    pagedb_maint_options_init(&o);
+    o.pages_per_step = 16;
+    o.max_steps = 1;
+    int rc, steps = 0;
+    do {
+        rc = pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o);
+        CHECK(rc == PAGEDB_ECANCELED || rc == PAGEDB_EBUSY);
+        steps++;
+        if (steps % 3 == 0) {
+            check_txn(rd, &snap); /* the pinned snapshot reads with the old keys */
+            CHECK_RC(pagedb_txn_begin(ro, PAGEDB_TXN_RDONLY, &rd2), PAGEDB_OK); /* and the newest with the new */
+            check_txn(rd2, &m);
+            pagedb_txn_abort(rd2);
+        }
+        if (steps % 5 == 0) put_range(db, &m, (uint32_t)steps, (uint32_t)steps + 10);
+    } while (rc == PAGEDB_ECANCELED && steps < 10000);
+    CASE("rotate-6.2"); /* the registry slot holds the old key back */
+    CHECK_RC(rc, PAGEDB_EBUSY);
+    CHECK(steps > 5);
+    check_txn(rd, &snap);
+    CHECK(scan_fault(f, dbid, &old.k[0]) > 0);
+    pagedb_txn_abort(rd);
+    o.max_steps = 0;
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
+    for (int j = 0; j < 3; j++) CHECK(scan_fault(f, dbid, &old.k[j]) == 0);
+    CHECK_RC(pagedb_txn_begin(ro, PAGEDB_TXN_RDONLY, &rd2), PAGEDB_OK);
+    check_txn(rd2, &m);
+    pagedb_txn_abort(rd2);
+    CASE("rotate-6.3"); /* a second rotation while the reader handle stays open */
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
+    put_range(db, &m, 500, 600);
+    CHECK_RC(pagedb_txn_begin(ro, PAGEDB_TXN_RDONLY, &rd2), PAGEDB_OK);
+    check_txn(rd2, &m);
+    pagedb_txn_abort(rd2);
+    check(db, &m);
+    CHECK_RC(pagedb_close(ro), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    pdb_fault_destroy(f);
+}
+
+/* ---- rotate-7: snapshot streams of a database in and after a rotation ---- */
+typedef struct membuf {
+    uint8_t *p;
+    size_t n, cap, off;
+} membuf;
+
+static int mem_sink(void *arg, const void *d, size_t n)
+{
+    membuf *b = arg;
+    if (b->n + n > b->cap) {
+        size_t nc = (b->n + n) * 2;
+        uint8_t *np = realloc(b->p, nc);
+        if (!np) return PAGEDB_ENOMEM;
+        b->p = np;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->n, d, n);
+    b->n += n;
+    return PAGEDB_OK;
+}
+
+static int mem_source(void *arg, void *d, size_t cap, size_t *got)
+{
+    membuf *b = arg;
+    size_t k = b->n - b->off < cap ? b->n - b->off : cap;
+    memcpy(d, b->p + b->off, k);
+    b->off += k;
+    *got = k;
+    return PAGEDB_OK;
+}
+
+static void import_check(const char *dir, membuf *b, const model *m)
+{
+    pagedb_options op;
+    pagedb_options_init(&op);
+    op.vfs = pagedb_vfs_posix();
+    op.key = harness_key(0);
+    pagedb_snapshot_options so;
+    memset(&so, 0, sizeof so);
+    so.open = &op;
+    b->off = 0;
+    CHECK_RC(pagedb_snapshot_import(dir, mem_source, b, &so), PAGEDB_OK);
+    pagedb *db;
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_OK);
+    check(db, m);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+}
+
+static void case_snapshot(void)
+{
+    CASE("rotate-7.1"); /* a full stream taken in the middle of a rotation, and one after */
+    char *dir = harness_tmpdir("rotate7"), *a = harness_tmpdir("rotate7a"), *b = harness_tmpdir("rotate7b");
+    char *c = harness_tmpdir("rotate7c");
+    static model m, m1, m0;
+    memset(&m, 0, sizeof m);
+    pagedb *db;
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
+    put_range(db, &m, 0, 500);
+    pagedb_stats st;
+    CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
+    uint64_t base_txn = st.txn_id;
+    m0 = m;
+    membuf full0 = {0};
+    CHECK_RC(pagedb_snapshot_export(db, 0, mem_sink, &full0, NULL), PAGEDB_OK);
+    pagedb_maint_options o;
+    pagedb_maint_options_init(&o);
+    o.pages_per_step = 16;
+    o.max_steps = 6;
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_ECANCELED);
+    put_range(db, &m, 20, 40);
+    m1 = m;
+    membuf mid = {0};
+    CHECK_RC(pagedb_snapshot_export(db, 0, mem_sink, &mid, NULL), PAGEDB_OK);
+    o.max_steps = 0;
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
+    put_range(db, &m, 60, 80);
+    membuf after = {0}, inc = {0};
+    CHECK_RC(pagedb_snapshot_export(db, 0, mem_sink, &after, NULL), PAGEDB_OK);
+    CHECK_RC(pagedb_snapshot_export(db, base_txn, mem_sink, &inc, NULL), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    import_check(a, &mid, &m1);
+    CHECK_RC(open_db(a, pagedb_vfs_posix(), 0, &db), PAGEDB_OK); /* the restored copy finishes the rotation */
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, NULL), PAGEDB_OK);
+    check(db, &m1);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    import_check(b, &after, &m);
+    CASE("rotate-7.2"); /* full before + incremental across the rotation */
+    import_check(c, &full0, &m0);
+    import_check(c, &inc, &m);
+    free(full0.p);
+    free(mid.p);
+    free(after.p);
+    free(inc.p);
+    harness_rmtree(dir);
+    harness_rmtree(a);
+    harness_rmtree(b);
+    harness_rmtree(c);
+    free(dir);
+    free(a);
+    free(b);
+    free(c);
+}
+
+int main(void)
+{
+    case_files();
+    case_reader();
+    case_cancel();
+    case_segment();
+    case_registry();
+    case_snapshot();
+    case_crash();
+    return harness_done();
+}

@@ -370,31 +370,59 @@ static int memo_init(pdb_btctx *c)
     return 1;
 }
 
-int pdb_bt_get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, int level, pdb_frame **f)
+/* pdb_bt_get_page past the memo: the writer's path, or a reader's memo miss. A reader's
+   miss takes the pager mutex once for the lookup and the memo bookkeeping together
+   (pdb_pager_get_memo: the slot's previous frame hands its memo pin to the new one). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int get_page_slow(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, int kind, pdb_frame **f)
 {
-    int kind = level == 1 ? PDB_KIND_LEAF : PDB_KIND_BRANCH;
     if (c->writer || c->memo_off || (!c->memo && !memo_init(c)))
         return pdb_pager_get(c->p, c->writer, t->realm, pg, tag, kind, f);
     pdb_memo_ent *e = &c->memo[memo_slot(c, pg)];
-    /* A memo frame stays pinned, so its data (and its kind) cannot change. */
-    if (e->pg == pg && e->realm == t->realm && e->f->data[PDB_PH_KIND] == kind &&
-        (!tag || memcmp(e->tag, tag, PDB_TAG_BYTES) == 0)) {
-        *f = e->f;
-        return PAGEDB_OK;
-    }
-    int rc = pdb_pager_get(c->p, 0, t->realm, pg, tag, kind, f);
+    int memo = 0;
+    int rc = pdb_pager_get_memo(c->p, t->realm, pg, tag, kind, e->f, &memo, f);
     if (rc == PAGEDB_ENOMEM) {
         memo_clear(c);
-        rc = pdb_pager_get(c->p, 0, t->realm, pg, tag, kind, f);
+        rc = pdb_pager_get_memo(c->p, t->realm, pg, tag, kind, NULL, &memo, f);
     }
     if (rc) return rc;
-    if (e->f) pdb_pager_unpin(c->p, e->f); /* the new frame takes over its memo pin */
-    else if (!pdb_pager_memo_reserve(c->p)) return PAGEDB_OK; /* budget spent: not memoised */
+    if (!memo) { /* budget spent: not memoised (put_page unpins it) */
+        if (e->f) { /* cannot happen (a held slot always hands its pin over); stay consistent */
+            pdb_pager_memo_unpin(c->p, e->f);
+            e->f = NULL;
+            e->pg = 0;
+        }
+        return PAGEDB_OK;
+    }
     e->pg = pg;
     e->f = *f;
     e->realm = t->realm;
     memcpy(e->tag, (*f)->tag, PDB_TAG_BYTES);
     return PAGEDB_OK;
+}
+
+/* The memo hit, inlined into the read paths; everything else in get_page_slow. */
+static inline int get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, int level, pdb_frame **f)
+{
+    int kind = level == 1 ? PDB_KIND_LEAF : PDB_KIND_BRANCH;
+    if (c->memo) {
+        pdb_memo_ent *e = &c->memo[memo_slot(c, pg)];
+        /* A memo frame stays pinned, so its data (and its kind) cannot change. The tag
+           compare need not be constant time (both tags are public: pager.c, get_locked). */
+        if (e->pg == pg && e->realm == t->realm && e->f->data[PDB_PH_KIND] == kind &&
+            (!tag || memcmp(e->tag, tag, PDB_TAG_BYTES) == 0)) {
+            *f = e->f;
+            return PAGEDB_OK;
+        }
+    }
+    return get_page_slow(c, t, pg, tag, kind, f);
+}
+
+int pdb_bt_get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, int level, pdb_frame **f)
+{
+    return get_page(c, t, pg, tag, level, f);
 }
 
 /* Release a frame from pdb_bt_get_page: a memo's frame keeps its pin until the memo drops it. */
@@ -411,7 +439,7 @@ int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, paged
     memcpy(tag, t->root_tag, PDB_TAG_BYTES);
     for (uint32_t level = t->depth;; level--) {
         pdb_frame *f;
-        int rc = pdb_bt_get_page(c, t, pg, tag, level, &f);
+        int rc = get_page(c, t, pg, tag, level, &f);
         if (rc) return rc;
         const uint8_t *d = f->data;
         if (level > 1) {
@@ -1209,7 +1237,7 @@ int pdb_bt_free_all(pdb_btctx *c, pdb_tree *t)
 static int cur_leaf(pdb_cur *cu, pdb_frame **f)
 {
     uint32_t l = cu->depth - 1;
-    return pdb_bt_get_page(cu->c, cu->t, cu->pg[l], cu->tag[l], 1, f);
+    return get_page(cu->c, cu->t, cu->pg[l], cu->tag[l], 1, f);
 }
 
 /* Descend from path level lvl (whose pg/tag are set) choosing first (dir > 0) or last
@@ -1219,7 +1247,7 @@ static int cur_descend_edge(pdb_cur *cu, uint32_t lvl, int dir)
     for (;; lvl++) {
         pdb_frame *f;
         int level = (int)(cu->depth - lvl);
-        int rc = pdb_bt_get_page(cu->c, cu->t, cu->pg[lvl], cu->tag[lvl], level, &f);
+        int rc = get_page(cu->c, cu->t, cu->pg[lvl], cu->tag[lvl], level, &f);
         if (rc) return rc;
         unsigned n = n_count(f->data);
         int i = dir > 0 ? 0 : (int)n - 1;
@@ -1244,7 +1272,7 @@ static int cur_step(pdb_cur *cu, int dir)
     uint32_t leaf = cu->depth - 1;
     for (int lvl = (int)leaf - 1; lvl >= 0; lvl--) {
         pdb_frame *f;
-        int rc = pdb_bt_get_page(cu->c, cu->t, cu->pg[lvl], cu->tag[lvl], (int)(cu->depth - (uint32_t)lvl), &f);
+        int rc = get_page(cu->c, cu->t, cu->pg[lvl], cu->tag[lvl], (int)(cu->depth - (uint32_t)lvl), &f);
         if (rc) return rc;
         int n = (int)n_count(f->data), ni = cu->idx[lvl] + dir;
         if (ni >= 0 && ni < n) {
@@ -1310,7 +1338,7 @@ int pdb_cur_seek(pdb_cur *cu, const uint8_t *key, size_t klen, int mode)
     for (uint32_t lvl = 0;; lvl++) {
         pdb_frame *f;
         int level = (int)(t->depth - lvl);
-        int rc = pdb_bt_get_page(cu->c, t, cu->pg[lvl], cu->tag[lvl], level, &f);
+        int rc = get_page(cu->c, t, cu->pg[lvl], cu->tag[lvl], level, &f);
         if (rc) return rc;
         if (level > 1) {
             unsigned i = pdb_bt_branch_search(f->data, key, klen);

@@ -558,16 +558,16 @@ static int read_page(pdb_pager *p, uint32_t realm, uint64_t pgno, const uint8_t 
     return open_page(p, k, realm, pgno, tag, kind, buf);
 }
 
-int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const uint8_t *tag,
-                  int kind, pdb_frame **out)
+/* pdb_pager_get with mu held on entry and on return (a miss drops it around the read and
+   the authentication, invariant 5). */
+static int get_locked(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const uint8_t *tag, int kind,
+                      pdb_frame **out)
 {
     int restale = 0;
-    pdb_mutex_lock(&p->mu);
     for (;;) {
         uint64_t limit = p->w_active && writer ? p->w_page_count : p->page_count;
         if (p->w_active && p->w_page_count > limit) limit = p->w_page_count;
         if (pgno < 2 || pgno >= limit) {
-            pdb_mutex_unlock(&p->mu);
             return pdb_err(PAGEDB_ECORRUPT, "page number %llu out of range (file has %llu pages)",
                            (unsigned long long)pgno, (unsigned long long)limit);
         }
@@ -613,20 +613,16 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
                 rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: unexpected kind %d", (unsigned long long)pgno, f->data[PDB_PH_KIND]);
             if (rc) pdb_cache_unpin(p->cache, f);
             else *out = f;
-            pdb_mutex_unlock(&p->mu);
             return rc;
         }
         if (own && !own->written) {
-            pdb_mutex_unlock(&p->mu);
             return pdb_err(PAGEDB_ECORRUPT, "page %llu: owned page lost from the pool", (unsigned long long)pgno);
         }
         if (!want) {
-            pdb_mutex_unlock(&p->mu);
             return pdb_err(PAGEDB_EMISUSE, "page %llu: no expected tag", (unsigned long long)pgno);
         }
         rc = pdb_cache_alloc(p->cache, 0, pgno, &f);
         if (rc) {
-            pdb_mutex_unlock(&p->mu);
             return rc == PAGEDB_ENOMEM ? pdb_err(rc, "buffer pool exhausted: every frame is pinned") : rc;
         }
         const pdb_key *k = read_key(p, realm);
@@ -660,16 +656,41 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
             int resident = f->node != NULL;
             pdb_cache_unpin(p->cache, f);
             if (resident) pdb_cache_discard(p->cache, 0, pgno);
-            pdb_mutex_unlock(&p->mu);
             return rc;
         }
         memcpy(f->tag, f->data + PDB_PH_TAG, PDB_TAG_BYTES);
         f->valid = 1;
         f->dirty = 0;
         *out = f;
-        pdb_mutex_unlock(&p->mu);
         return PAGEDB_OK;
     }
+}
+
+int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const uint8_t *tag,
+                  int kind, pdb_frame **out)
+{
+    pdb_mutex_lock(&p->mu);
+    int rc = get_locked(p, writer, realm, pgno, tag, kind, out);
+    pdb_mutex_unlock(&p->mu);
+    return rc;
+}
+
+int pdb_pager_get_memo(pdb_pager *p, uint32_t realm, uint64_t pgno, const uint8_t *tag, int kind,
+                       pdb_frame *drop, int *memo, pdb_frame **out)
+{
+    pdb_mutex_lock(&p->mu);
+    int rc = get_locked(p, 0, realm, pgno, tag, kind, out);
+    if (!rc) {
+        if (drop) { /* the new frame takes over drop's memo pin: memo_pins unchanged */
+            pdb_cache_unpin(p->cache, drop);
+            *memo = 1;
+        } else {
+            *memo = p->memo_pins < p->memo_cap;
+            if (*memo) p->memo_pins++;
+        }
+    }
+    pdb_mutex_unlock(&p->mu);
+    return rc;
 }
 
 /* ---- pages of other files (invariant 7) ---- */

@@ -159,6 +159,18 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno,
                   const uint8_t *tag, int kind, pdb_frame **out);
 void pdb_pager_unpin(pdb_pager *p, pdb_frame *f);
 
+/**
+ * pdb_pager_get for a read transaction's page memo (btree.c), with the memo bookkeeping
+ * done under the same single acquisition of the pager mutex: on success, if `drop` (a
+ * frame the memo slot held with a memo pin) is non-NULL it is unpinned and the new frame
+ * takes over its memo pin (*memo = 1); otherwise one more memo pin is reserved if the
+ * budget allows (*memo = 1, as pdb_pager_memo_reserve) or not (*memo = 0: the caller
+ * unpins the frame itself when done). On error nothing is changed (drop keeps its pin;
+ * *memo untouched). Errors: as pdb_pager_get. Thread-safe (pager mutex).
+ */
+int pdb_pager_get_memo(pdb_pager *p, uint32_t realm, uint64_t pgno, const uint8_t *tag, int kind,
+                       pdb_frame *drop, int *memo, pdb_frame **out);
+
 /* ---- pages of other files (segment files) ---- */
 
 /**

@@ -2313,6 +2313,108 @@ static void test_page_sizes(void)
    to an overflow run of ceil(0 / (P-64)) = 0 pages: pdb_pager_alloc_run(npages = 0)
    dereferenced NULL with an empty freelist (SIGSEGV) and read before its array with a
    non-empty one (put OK, get ECORRUPT, commit failed). */
+/* btree-15: the binary searches' key order (inlined 8-bytes-at-a-time compare) on keys that
+   differ right before, at and after every 8-byte boundary, with bytes whose order differs
+   between signed, little-endian and big-endian comparison (0x00 0x01 0x7f 0x80 0xfe 0xff),
+   and keys that are proper prefixes of others; enough of them for a three-level tree. */
+typedef struct okey {
+    uint8_t k[24];
+    size_t kl;
+} okey;
+
+static int okey_cmp(const void *a, const void *b)
+{
+    const okey *x = a, *y = b;
+    return keycmp(x->k, x->kl, y->k, y->kl);
+}
+
+static void test_search_order(int mem)
+{
+    static const uint8_t B[6] = {0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff};
+    dbenv e;
+    env_init(&e, mem, "bt-order");
+    case_on("btree-15.1", e.name);
+    pagedb *db = db_create(&e);
+    enum { NK = 6000 };
+    okey *ks = calloc(NK, sizeof *ks);
+    CHECK(ks != NULL);
+    uint64_t rs = g_seed ^ 0x1515;
+    size_t nk = 0;
+    while (nk < NK) { /* distinct keys: a shared base, 1..3 bytes changed near a boundary */
+        okey k;
+        k.kl = (size_t)harness_randn(&rs, 25);
+        for (size_t i = 0; i < k.kl; i++) k.k[i] = (uint8_t)(0x41 + i);
+        for (int c = 0, nc = 1 + (int)harness_randn(&rs, 3); c < nc && k.kl; c++) {
+            size_t at = 8 * (size_t)harness_randn(&rs, 3) + (size_t)harness_randn(&rs, 3) + 6; /* 6..8, 14..16, 22..24 */
+            if (at >= k.kl) at = k.kl - 1;
+            k.k[at] = B[harness_randn(&rs, 6)];
+        }
+        int dup = 0;
+        for (size_t j = 0; j < nk && !dup; j++) dup = okey_cmp(&ks[j], &k) == 0;
+        if (!dup) ks[nk++] = k;
+    }
+    pagedb_txn *w = wbegin(db);
+    pagedb_table *t = topen(w, "o", 1);
+    uint8_t v[120];
+    memset(v, 0x5a, sizeof v);
+    for (size_t i = 0; i < nk; i++) {
+        memcpy(v, &i, sizeof i);
+        CHECK_RC(pagedb_put(t, ks[i].k, ks[i].kl, v, sizeof v, 0), PAGEDB_OK);
+    }
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    pagedb_txn *r = rbegin(db);
+    t = topen(r, "o", 0);
+    /* every key is found with its own value */
+    for (size_t i = 0; i < nk; i++) {
+        pagedb_val got;
+        CHECK_RC(pagedb_get(t, ks[i].k, ks[i].kl, &got), PAGEDB_OK);
+        size_t id;
+        memcpy(&id, got.data, sizeof id);
+        CHECK(got.size == sizeof v && id == i);
+    }
+    /* a cursor walk visits them in key order */
+    okey *ref = malloc(nk * sizeof *ref);
+    CHECK(ref != NULL);
+    memcpy(ref, ks, nk * sizeof *ref);
+    qsort(ref, nk, sizeof *ref, okey_cmp);
+    case_on("btree-15.2", e.name);
+    pagedb_cursor *cu = NULL;
+    CHECK_RC(pagedb_cursor_open(t, &cu), PAGEDB_OK);
+    int rc = pagedb_cursor_seek(cu, NULL, 0, PAGEDB_SEEK_FIRST);
+    size_t n = 0;
+    while (rc == PAGEDB_OK) {
+        pagedb_val key;
+        CHECK_RC(pagedb_cursor_get(cu, &key, NULL), PAGEDB_OK);
+        CHECK(n < nk && key.size == ref[n].kl && (key.size == 0 || memcmp(key.data, ref[n].k, key.size) == 0));
+        n++;
+        rc = pagedb_cursor_next(cu);
+    }
+    CHECK_RC(rc, PAGEDB_ENOTFOUND);
+    CHECK(n == nk);
+    /* seek GE to a key one byte longer than each key lands on its successor */
+    case_on("btree-15.3", e.name);
+    for (size_t i = 0; i < nk; i += 7) {
+        okey q = ref[i];
+        if (q.kl == sizeof q.k) continue;
+        q.k[q.kl++] = 0x00;
+        rc = pagedb_cursor_seek(cu, q.k, q.kl, PAGEDB_SEEK_GE);
+        if (i + 1 == nk) {
+            CHECK_RC(rc, PAGEDB_ENOTFOUND);
+            continue;
+        }
+        CHECK_RC(rc, PAGEDB_OK);
+        pagedb_val key;
+        CHECK_RC(pagedb_cursor_get(cu, &key, NULL), PAGEDB_OK);
+        CHECK(key.size == ref[i + 1].kl && (key.size == 0 || memcmp(key.data, ref[i + 1].k, key.size) == 0));
+    }
+    pagedb_cursor_close(cu);
+    CHECK_RC(pagedb_txn_commit(r), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    free(ref);
+    free(ks);
+    env_free(&e);
+}
+
 static void test_empty_value_long_key(int mem)
 {
     for (int withfree = 0; withfree < 2; withfree++) {
@@ -2625,6 +2727,8 @@ int main(void)
         RUN(test_abort(mem));
         RUN(test_realms(mem));
     }
+    RUN(test_search_order(0));
+    RUN(test_search_order(1));
     RUN(test_empty_value_long_key(0));
     RUN(test_empty_value_long_key(1));
     RUN(test_inline_boundaries());

@@ -493,6 +493,13 @@ int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, paged
             out->size = vl;
             return PAGEDB_OK;
         }
+        if (c->memo && c->memo[memo_slot(c, pg)].f == f) {
+            /* a read txn's memo keeps the leaf pinned (and a read txn's pages never change)
+               until a later operation on c replaces its slot: no copy needed */
+            out->data = cl.val;
+            out->size = vl;
+            return PAGEDB_OK;
+        }
         rc = ensure(&c->vbuf, &c->vcap, vl ? vl : 1, 1);
         if (!rc) {
             if (vl) memcpy(c->vbuf, cl.val, vl);
@@ -1314,28 +1321,58 @@ static int cur_step(pdb_cur *cu, int dir)
     return PAGEDB_ENOTFOUND;
 }
 
+/* The cursor's held leaf if it is the leaf at the cursor's path (read transactions). */
+static inline pdb_frame *cur_held(const pdb_cur *cu)
+{
+    pdb_frame *lf = cu->lf;
+    return lf && lf->pgno == cu->pg[cu->depth - 1] ? lf : NULL;
+}
+
+/* Read transactions: make f (the leaf at the cursor's path, pinned by get_page) the
+   cursor's held leaf, moving the hold from the previous one. 1 if held. */
+static int cur_hold(pdb_cur *cu, pdb_frame *f)
+{
+    if (cu->c->writer) return 0;
+    int held = pdb_pager_hold(cu->c->p, f, cu->lf);
+    cu->lf = held ? f : NULL;
+    return held;
+}
+
 static int cur_settle(pdb_cur *cu, int dir)
 {
-    pdb_frame *f;
-    int rc = cur_leaf(cu, &f);
-    if (rc) return rc;
-    int n = (int)n_count(f->data), i = cu->idx[cu->depth - 1];
+    uint32_t l = cu->depth - 1;
+    pdb_frame *f = cur_held(cu);
+    int got = 0; /* f came from get_page: put_page it when done */
+    int rc;
+    if (!f) {
+        if ((rc = cur_leaf(cu, &f)) != 0) return rc;
+        got = 1;
+    }
+    int n = (int)n_count(f->data), i = cu->idx[l];
     if (i < 0 || i >= n) {
-        put_page(cu->c, f);
-        cu->idx[cu->depth - 1] = i < 0 ? 0 : n - 1;
-        if (n == 0) cu->idx[cu->depth - 1] = dir > 0 ? -1 : 0;
+        if (got) put_page(cu->c, f);
+        cu->idx[l] = i < 0 ? 0 : n - 1;
+        if (n == 0) cu->idx[l] = dir > 0 ? -1 : 0;
         return cur_step(cu, dir);
     }
     pdb_cell cl;
     leaf_cell(f->data, (unsigned)i, &cl);
-    rc = ensure(&cu->key, &cu->kcap, cl.klen ? cl.klen : 1, 0);
+    rc = PAGEDB_OK;
+    if (!got || cur_hold(cu, f)) {
+        cu->kview = cl.key; /* in the held leaf: valid until the cursor moves */
+    } else {
+        rc = ensure(&cu->key, &cu->kcap, cl.klen ? cl.klen : 1, 0);
+        if (!rc) {
+            memcpy(cu->key, cl.key, cl.klen);
+            cu->kview = cu->key;
+        }
+    }
     if (!rc) {
-        memcpy(cu->key, cl.key, cl.klen);
         cu->klen = cl.klen;
         cu->state = 1;
         cu->mod = cu->t->mod;
     }
-    put_page(cu->c, f);
+    if (got) put_page(cu->c, f);
     return rc;
 }
 
@@ -1400,10 +1437,10 @@ static int cur_revalidate(pdb_cur *cu, int dir, int *rcout)
         *rcout = PAGEDB_ENOMEM;
         return 0;
     }
-    memcpy(saved, cu->key, cu->klen);
+    memcpy(saved, cu->kview, cu->klen);
     size_t sl = cu->klen;
     int rc = pdb_cur_seek(cu, saved, sl, dir > 0 ? PAGEDB_SEEK_GE : PAGEDB_SEEK_LE);
-    int same = rc == PAGEDB_OK && keycmp(cu->key, cu->klen, saved, sl) == 0;
+    int same = rc == PAGEDB_OK && keycmp(cu->kview, cu->klen, saved, sl) == 0;
     free(saved);
     *rcout = rc;
     return same;
@@ -1438,13 +1475,13 @@ int pdb_cur_get(pdb_cur *cu, pagedb_val *key, pagedb_val *val)
     cur_revalidate(cu, 1, &rc);
     if (rc) return rc;
     if (key) {
-        key->data = cu->key;
+        key->data = cu->kview;
         key->size = cu->klen;
     }
     if (!val) return PAGEDB_OK;
-    pdb_frame *f;
-    rc = cur_leaf(cu, &f);
-    if (rc) return rc;
+    pdb_frame *f = cur_held(cu);
+    int got = !f;
+    if (got && (rc = cur_leaf(cu, &f)) != 0) return rc;
     pdb_cell cl;
     leaf_cell(f->data, (unsigned)cu->idx[cu->depth - 1], &cl);
     size_t vl = cl.vlen;
@@ -1453,25 +1490,30 @@ int pdb_cur_get(pdb_cur *cu, pagedb_val *key, pagedb_val *val)
         uint8_t ref[PDB_OVF_REF];
         memcpy(ref, v, PDB_OVF_REF);
         uint64_t lpg = f->pgno;
-        put_page(cu->c, f);
+        if (got) put_page(cu->c, f);
         const uint8_t *ov;
         rc = ovf_read(cu->c, cu->t->realm, lpg, ref, vl, &ov);
         if (!rc) rc = ensure(&cu->val, &cu->vcap, vl, 0);
         if (!rc) memcpy(cu->val, ov, vl);
-    } else {
+        v = cu->val;
+    } else if (got) {
         rc = ensure(&cu->val, &cu->vcap, vl ? vl : 1, 0);
         if (!rc && vl) memcpy(cu->val, v, vl);
+        v = cu->val;
         put_page(cu->c, f);
-    }
+    } /* else: in the held leaf, valid until the cursor moves (zero-copy) */
     if (rc) return rc;
     cu->vlen = vl;
-    val->data = cu->val;
+    val->data = v;
     val->size = vl;
     return PAGEDB_OK;
 }
 
 void pdb_cur_free(pdb_cur *cu)
 {
+    if (cu->lf) pdb_pager_hold(cu->c->p, NULL, cu->lf);
+    cu->lf = NULL;
+    cu->kview = NULL;
     if (cu->key) sodium_memzero(cu->key, cu->kcap);
     if (cu->val) sodium_memzero(cu->val, cu->vcap);
     free(cu->key);

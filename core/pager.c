@@ -292,6 +292,7 @@ static void wtx_reset(pdb_pager *p)
 void pdb_pager_destroy(pdb_pager *p)
 {
     if (!p) return;
+    assert(p->memo_pins == 0); /* every read txn's memo and cursor hold was released */
     pdb_cache_destroy(p->cache);
     if (p->realms) sodium_memzero(p->realms, p->realms_cap * sizeof *p->realms);
     free(p->realms);
@@ -805,6 +806,23 @@ void pdb_pager_memo_unpin(pdb_pager *p, pdb_frame *f)
     pdb_cache_unpin(p->cache, f);
     p->memo_pins--;
     pdb_mutex_unlock(&p->mu);
+}
+
+int pdb_pager_hold(pdb_pager *p, pdb_frame *f, pdb_frame *drop)
+{
+    int held = 0;
+    pdb_mutex_lock(&p->mu);
+    if (drop) {
+        pdb_cache_unpin(p->cache, drop);
+        p->memo_pins--;
+    }
+    if (f && p->memo_pins < p->memo_cap) {
+        pdb_cache_pin(p->cache, f);
+        p->memo_pins++;
+        held = 1;
+    }
+    pdb_mutex_unlock(&p->mu);
+    return held;
 }
 
 void pdb_pager_unpin(pdb_pager *p, pdb_frame *f)

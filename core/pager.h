@@ -207,13 +207,23 @@ uint64_t pdb_pager_page_limit(pdb_pager *p);
 uint64_t pdb_pager_frames(pdb_pager *p);
 
 /**
- * Page memo accounting (btree.h): all read transactions' memos together keep at most
- * nframes / 8 frames pinned, so the rest of the pool stays free for misses whatever the
+ * Page memo accounting (btree.h): all read transactions' memos (and read cursors' held
+ * leaves, pdb_pager_hold) together keep at most nframes / 8 frames pinned, so the rest of the pool stays free for misses whatever the
  * number of readers. reserve: 1 if one more memo pin is allowed (and counts it), else 0.
  * memo_unpin: unpins a memo's frame and uncounts it. Thread-safe (pager mutex).
  */
 int pdb_pager_memo_reserve(pdb_pager *p);
 void pdb_pager_memo_unpin(pdb_pager *p, pdb_frame *f);
+
+/**
+ * A read cursor's hold on its leaf (btree.c), counted in the same budget as the memos'
+ * pins: drops `drop`'s hold pin (if non-NULL), then, if f is non-NULL and the budget
+ * allows, adds a hold pin to f (which the caller already holds pinned) and returns 1;
+ * else returns 0. Dropping a hold always leaves room for the next one, so a cursor that
+ * moves its hold from leaf to leaf never fails to get it. One acquisition of the pager
+ * mutex. Thread-safe.
+ */
+int pdb_pager_hold(pdb_pager *p, pdb_frame *f, pdb_frame *drop);
 
 /** Read and authenticate npages consecutive pages into buf (npages * page_size bytes),
     bypassing the cache; each page's plaintext is left in place. For overflow runs and

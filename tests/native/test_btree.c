@@ -2415,6 +2415,77 @@ static void test_search_order(int mem)
     env_free(&e);
 }
 
+/* btree-16: read cursors hold their leaf pinned (counted with the page memos in one budget
+   of nframes / 8) and return keys and values that point into it. With a pool far smaller
+   than the table and more open cursors than the budget: every cursor's key and value stay
+   intact until that cursor moves, while point gets in the same transaction evict and reload
+   most of the pool (no ENOMEM: the cursors' pins stay within the budget); then every cursor
+   steps to its successor correctly; a second transaction does the same after the first
+   ended with its cursors still open (their holds released with it). */
+static void bt16_kv(uint32_t i, uint8_t k[8], uint8_t v[100])
+{
+    for (int b = 0; b < 4; b++) k[b] = (uint8_t)(i >> (24 - 8 * b));
+    memcpy(k + 4, "key.", 4);
+    for (int b = 0; b < 100; b++) v[b] = (uint8_t)(i * 31u + (uint32_t)b * 7u);
+}
+
+static void test_cursor_hold(int mem, size_t cache_bytes)
+{
+    enum { NKEYS = 12000, NCUR = 300 }; /* more cursors than the smallest pool has frames */
+    dbenv e;
+    env_init(&e, mem, "bt-hold");
+    dbcfg cfg = cfg_default();
+    cfg.cache_bytes = cache_bytes;
+    pagedb *db = db_open(&e, PAGEDB_CREATE, &cfg);
+    pagedb_txn *w = wbegin(db);
+    pagedb_table *t = topen(w, "h", 1);
+    uint8_t k[8], v[100];
+    for (uint32_t i = 0; i < NKEYS; i++) {
+        bt16_kv(i, k, v);
+        CHECK_RC(pagedb_put(t, k, sizeof k, v, sizeof v, 0), PAGEDB_OK);
+    }
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    for (int round = 0; round < 2; round++) {
+        case_on(round ? "btree-16.2" : "btree-16.1", e.name);
+        pagedb_txn *r = rbegin(db);
+        t = topen(r, "h", 0);
+        pagedb_cursor *cu[NCUR];
+        pagedb_val ck[NCUR], cv[NCUR];
+        for (uint32_t c = 0; c < NCUR; c++) {
+            CHECK_RC(pagedb_cursor_open(t, &cu[c]), PAGEDB_OK);
+            bt16_kv(c * 37u, k, v);
+            CHECK_RC(pagedb_cursor_seek(cu[c], k, sizeof k, PAGEDB_SEEK_EXACT), PAGEDB_OK);
+            CHECK_RC(pagedb_cursor_get(cu[c], &ck[c], &cv[c]), PAGEDB_OK);
+        }
+        uint64_t rs = g_seed ^ 0x1616 ^ (uint64_t)round;
+        for (int g = 0; g < 4000; g++) { /* thrash the pool through the same transaction */
+            uint32_t i = (uint32_t)harness_randn(&rs, NKEYS);
+            pagedb_val got;
+            bt16_kv(i, k, v);
+            CHECK_RC(pagedb_get(t, k, sizeof k, &got), PAGEDB_OK);
+            CHECK(got.size == sizeof v && memcmp(got.data, v, sizeof v) == 0);
+        }
+        for (uint32_t c = 0; c < NCUR; c++) { /* unmoved cursors: bytes unchanged */
+            bt16_kv(c * 37u, k, v);
+            CHECK(ck[c].size == sizeof k && memcmp(ck[c].data, k, sizeof k) == 0);
+            CHECK(cv[c].size == sizeof v && memcmp(cv[c].data, v, sizeof v) == 0);
+        }
+        for (uint32_t c = 0; c < NCUR; c++) { /* each steps to its successor */
+            CHECK_RC(pagedb_cursor_next(cu[c]), PAGEDB_OK);
+            CHECK_RC(pagedb_cursor_get(cu[c], &ck[c], &cv[c]), PAGEDB_OK);
+            bt16_kv(c * 37u + 1, k, v);
+            CHECK(ck[c].size == sizeof k && memcmp(ck[c].data, k, sizeof k) == 0);
+            CHECK(cv[c].size == sizeof v && memcmp(cv[c].data, v, sizeof v) == 0);
+        }
+        if (round == 0) { /* close half; the txn's end releases the rest */
+            for (uint32_t c = 0; c < NCUR; c += 2) pagedb_cursor_close(cu[c]);
+        }
+        CHECK_RC(pagedb_txn_commit(r), PAGEDB_OK);
+    }
+    CHECK_RC(pagedb_close(db), PAGEDB_OK); /* debug builds assert every hold was released */
+    env_free(&e);
+}
+
 static void test_empty_value_long_key(int mem)
 {
     for (int withfree = 0; withfree < 2; withfree++) {
@@ -2727,6 +2798,9 @@ int main(void)
         RUN(test_abort(mem));
         RUN(test_realms(mem));
     }
+    RUN(test_cursor_hold(1, 256 * 4096));  /* 256 frames: no page memo, 32 holds */
+    RUN(test_cursor_hold(1, 1024 * 4096)); /* memo of 16 slots, 128 pins shared with holds */
+    RUN(test_cursor_hold(0, 1024 * 4096));
     RUN(test_search_order(0));
     RUN(test_search_order(1));
     RUN(test_empty_value_long_key(0));

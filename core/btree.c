@@ -421,6 +421,7 @@ static int get_page_slow(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *
     e->pg = pg;
     e->f = *f;
     e->realm = t->realm;
+    e->kind = (*f)->data[PDB_PH_KIND];
     memcpy(e->tag, (*f)->tag, PDB_TAG_BYTES);
     return PAGEDB_OK;
 }
@@ -433,7 +434,7 @@ static inline int get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t
         pdb_memo_ent *e = &c->memo[memo_slot(c, pg)];
         /* A memo frame stays pinned, so its data (and its kind) cannot change. The tag
            compare need not be constant time (both tags are public: pager.c, get_locked). */
-        if (e->pg == pg && e->realm == t->realm && e->f->data[PDB_PH_KIND] == kind &&
+        if (e->pg == pg && e->realm == t->realm && e->kind == kind &&
             (!tag || memcmp(e->tag, tag, PDB_TAG_BYTES) == 0)) {
             *f = e->f;
             return PAGEDB_OK;

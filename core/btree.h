@@ -43,6 +43,8 @@ typedef struct pdb_memo_ent {
     pdb_frame *f;          /* the frame, pinned by the memo */
     uint32_t realm;
     uint8_t tag[PDB_TAG_BYTES]; /* tag the page was authenticated against */
+    uint8_t kind;          /* the page's kind (f->data[PDB_PH_KIND], fixed while pinned):
+                              a hit reads no line of the page it does not need */
 } pdb_memo_ent;
 
 /**

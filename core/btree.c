@@ -1339,7 +1339,14 @@ static int cur_hold(pdb_cur *cu, pdb_frame *f)
     return held;
 }
 
-static int cur_settle(pdb_cur *cu, int dir)
+#if defined(__GNUC__)
+#define PDB_NOINLINE __attribute__((noinline))
+#else
+#define PDB_NOINLINE
+#endif
+
+/* cur_settle past its fast path: the leaf looked up (and held), or a step to a sibling. */
+static PDB_NOINLINE int cur_settle_slow(pdb_cur *cu, int dir)
 {
     uint32_t l = cu->depth - 1;
     pdb_frame *f = cur_held(cu);
@@ -1375,6 +1382,24 @@ static int cur_settle(pdb_cur *cu, int dir)
     }
     if (got) put_page(cu->c, f);
     return rc;
+}
+
+static int cur_settle(pdb_cur *cu, int dir)
+{
+    pdb_frame *f = cur_held(cu);
+    if (f) { /* the common step: another entry of the held leaf */
+        int i = cu->idx[cu->depth - 1];
+        if (i >= 0 && i < (int)n_count(f->data)) {
+            pdb_cell cl;
+            leaf_cell(f->data, (unsigned)i, &cl);
+            cu->kview = cl.key;
+            cu->klen = cl.klen;
+            cu->state = 1;
+            cu->mod = cu->t->mod;
+            return PAGEDB_OK;
+        }
+    }
+    return cur_settle_slow(cu, dir);
 }
 
 int pdb_cur_seek(pdb_cur *cu, const uint8_t *key, size_t klen, int mode)
@@ -1469,7 +1494,8 @@ int pdb_cur_prev(pdb_cur *cu)
     return cur_settle(cu, -1);
 }
 
-int pdb_cur_get(pdb_cur *cu, pagedb_val *key, pagedb_val *val)
+/* pdb_cur_get past its fast path: a copied key/value, an overflow value, revalidation. */
+static PDB_NOINLINE int cur_get_slow(pdb_cur *cu, pagedb_val *key, pagedb_val *val)
 {
     if (cu->state != 1) return PAGEDB_ENOTFOUND;
     int rc;
@@ -1508,6 +1534,28 @@ int pdb_cur_get(pdb_cur *cu, pagedb_val *key, pagedb_val *val)
     val->data = v;
     val->size = vl;
     return PAGEDB_OK;
+}
+
+int pdb_cur_get(pdb_cur *cu, pagedb_val *key, pagedb_val *val)
+{
+    pdb_frame *f;
+    if (cu->state == 1 && cu->mod == cu->t->mod && (f = cur_held(cu)) != NULL) {
+        pdb_cell cl; /* an inline value in the held leaf: both in place */
+        leaf_cell(f->data, (unsigned)cu->idx[cu->depth - 1], &cl);
+        if (!cl.overflow) {
+            if (key) {
+                key->data = cu->kview;
+                key->size = cu->klen;
+            }
+            if (val) {
+                cu->vlen = cl.vlen;
+                val->data = cl.val;
+                val->size = cl.vlen;
+            }
+            return PAGEDB_OK;
+        }
+    }
+    return cur_get_slow(cu, key, val);
 }
 
 void pdb_cur_free(pdb_cur *cu)

@@ -357,7 +357,7 @@ static int ovf_free(pdb_btctx *c, pdb_tree *t, uint64_t leaf, const uint8_t *ref
 /* ---- reads ---- */
 
 /* The memo (btree.h) of one read transaction has up to nframes / 64 slots (at most
-   MEMO_MAX); all memos together pin at most nframes / 8 frames (pdb_pager_memo_reserve),
+   MEMO_MAX); all memos and cursor holds together pin at most nframes / 8 frames (pager.h),
    so a slot is filled only while that budget lasts. A reader that still meets ENOMEM (every
    frame pinned by other means) drops its own memo and retries once. */
 #define MEMO_MAX 1024u

@@ -59,7 +59,7 @@ typedef struct pdb_memo_ent {
  * pdb_bt_get_page (btree_int.h) is valid until the next pdb_bt_get_page on the same
  * context (the memo may replace it); writers do not use the memo. Size: nframes / 64 slots
  * (at most 1,024; none below 8); all memos together pin at most nframes / 8 frames
- * (pdb_pager_memo_reserve).
+ * together with read cursors' held leaves (pdb_pager_get_memo, pdb_pager_hold).
  */
 typedef struct pdb_btctx {
     pdb_pager *p;

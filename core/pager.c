@@ -791,15 +791,6 @@ uint64_t pdb_pager_frames(pdb_pager *p)
     return st.frames_cap;
 }
 
-int pdb_pager_memo_reserve(pdb_pager *p)
-{
-    pdb_mutex_lock(&p->mu);
-    int ok = p->memo_pins < p->memo_cap;
-    if (ok) p->memo_pins++;
-    pdb_mutex_unlock(&p->mu);
-    return ok;
-}
-
 void pdb_pager_memo_unpin(pdb_pager *p, pdb_frame *f)
 {
     pdb_mutex_lock(&p->mu);

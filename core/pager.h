@@ -164,7 +164,7 @@ void pdb_pager_unpin(pdb_pager *p, pdb_frame *f);
  * done under the same single acquisition of the pager mutex: on success, if `drop` (a
  * frame the memo slot held with a memo pin) is non-NULL it is unpinned and the new frame
  * takes over its memo pin (*memo = 1); otherwise one more memo pin is reserved if the
- * budget allows (*memo = 1, as pdb_pager_memo_reserve) or not (*memo = 0: the caller
+ * budget (nframes / 8, below) allows (*memo = 1) or not (*memo = 0: the caller
  * unpins the frame itself when done). On error nothing is changed (drop keeps its pin;
  * *memo untouched). Errors: as pdb_pager_get. Thread-safe (pager mutex).
  */
@@ -208,11 +208,11 @@ uint64_t pdb_pager_frames(pdb_pager *p);
 
 /**
  * Page memo accounting (btree.h): all read transactions' memos (and read cursors' held
- * leaves, pdb_pager_hold) together keep at most nframes / 8 frames pinned, so the rest of the pool stays free for misses whatever the
- * number of readers. reserve: 1 if one more memo pin is allowed (and counts it), else 0.
- * memo_unpin: unpins a memo's frame and uncounts it. Thread-safe (pager mutex).
+ * leaves, pdb_pager_hold) together keep at most nframes / 8 frames pinned, so the rest of
+ * the pool stays free for misses whatever the number of readers and cursors. Pins are
+ * counted by pdb_pager_get_memo and pdb_pager_hold; memo_unpin unpins a memo's frame and
+ * uncounts it. Thread-safe (pager mutex).
  */
-int pdb_pager_memo_reserve(pdb_pager *p);
 void pdb_pager_memo_unpin(pdb_pager *p, pdb_frame *f);
 
 /**

@@ -19,6 +19,9 @@
  *           get    : COUNT random point gets (the workload's pick(r) over keys 0..N-1),
  *                    each value checked, in one read snapshot, after one untimed warm-up
  *                    pass of the same COUNT gets (so the measured pass is all cache hits)
+ *           range  : COUNT random range reads as the workload's range phase (cursor seek to the
+ *                    first key >= pick(r), then WL_RANGE_LEN entries), in one read snapshot,
+ *                    after one untimed warm-up pass of the same COUNT ranges
  *   N       bulk-load size (default 200000); COUNT default 1000 (commit) / 200000 (get)
  *   DIR     scratch directory (default build/profile/data/ENGINE, its parent must exist; deleted at the end)
  *   M       cache in MiB (default 1024)
@@ -105,7 +108,7 @@ int main(int argc, char **argv)
 {
     if (argc < 3) {
     usage:
-        fprintf(stderr, "usage: %s pagedb-xchacha|pagedb-mac|lmdb commit|get [--n N] [--count C] [--dir DIR] "
+        fprintf(stderr, "usage: %s pagedb-xchacha|pagedb-mac|lmdb commit|get|range [--n N] [--count C] [--dir DIR] "
                         "[--cache-mib M] [--sync on|off]\n", argv[0]);
         return 2;
     }
@@ -126,7 +129,8 @@ int main(int argc, char **argv)
         else goto usage;
     }
     int is_commit = !strcmp(op, "commit");
-    if (!is_commit && strcmp(op, "get")) goto usage;
+    int is_range = !strcmp(op, "range");
+    if (!is_commit && !is_range && strcmp(op, "get")) goto usage;
     if (!count) count = is_commit ? 1000 : 200000;
 
     bench_variant v = {.id = eng, .label = eng, .cache_bytes = cache_mib << 20};
@@ -207,6 +211,17 @@ int main(int argc, char **argv)
             t0 = now_s();
             for (uint64_t r = 0; r < count; r++) {
                 uint64_t i = wl_pick(r, n);
+                if (is_range) {
+                    bench_range br;
+                    memset(&br, 0, sizeof br);
+                    wl_key(i, k);
+                    TRY(e->range(h, k, sizeof k, WL_RANGE_LEN, &br));
+                    if (br.count < 1 || br.count > WL_RANGE_LEN) { /* keys are hashed: fewer only at the end */
+                        bench_fail("range at key %" PRIu64 ": %u entries", i, br.count);
+                        goto failed;
+                    }
+                    continue;
+                }
                 const void *got;
                 size_t glen;
                 wl_key(i, k);

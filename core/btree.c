@@ -110,6 +110,28 @@ size_t pdb_bt_node_used(const uint8_t *d)
     return u;
 }
 
+/* Big-endian 64-bit load (compilers turn the shifts into one load + byte swap). */
+static inline uint64_t load_be64(const uint8_t *p)
+{
+    return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
+           (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 | (uint64_t)p[7];
+}
+
+/* keycmp's order (bytewise, then shorter first), inlined for the binary searches: eight
+   bytes per step as big-endian integers instead of a library memcmp call per probe. Only
+   the sign of the result is meaningful. */
+static inline int search_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    size_t m = al < bl ? al : bl, i = 0;
+    for (; i + 8 <= m; i += 8) {
+        uint64_t x = load_be64(a + i), y = load_be64(b + i);
+        if (x != y) return x < y ? -1 : 1;
+    }
+    for (; i < m; i++)
+        if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+    return al < bl ? -1 : al > bl;
+}
+
 /* Leaf: first index with key >= k; *exact set when equal. */
 static unsigned leaf_search(const uint8_t *d, const uint8_t *k, size_t kl, int *exact)
 {
@@ -119,7 +141,7 @@ static unsigned leaf_search(const uint8_t *d, const uint8_t *k, size_t kl, int *
         unsigned mid = (lo + hi) / 2;
         pdb_cell m;
         leaf_cell(d, mid, &m);
-        int c = keycmp(m.key, m.klen, k, kl);
+        int c = search_cmp(m.key, m.klen, k, kl);
         if (c < 0) lo = mid + 1;
         else {
             if (c == 0) *exact = 1;
@@ -137,7 +159,7 @@ unsigned pdb_bt_branch_search(const uint8_t *d, const uint8_t *k, size_t kl)
         unsigned mid = (lo + hi) / 2;
         pdb_cell m;
         branch_cell(d, mid, &m);
-        if (keycmp(m.key, m.klen, k, kl) <= 0) lo = mid + 1;
+        if (search_cmp(m.key, m.klen, k, kl) <= 0) lo = mid + 1;
         else hi = mid;
     }
     return lo - 1;
@@ -335,7 +357,7 @@ static int ovf_free(pdb_btctx *c, pdb_tree *t, uint64_t leaf, const uint8_t *ref
 /* ---- reads ---- */
 
 /* The memo (btree.h) of one read transaction has up to nframes / 64 slots (at most
-   MEMO_MAX); all memos together pin at most nframes / 8 frames (pdb_pager_memo_reserve),
+   MEMO_MAX); all memos and cursor holds together pin at most nframes / 8 frames (pager.h),
    so a slot is filled only while that budget lasts. A reader that still meets ENOMEM (every
    frame pinned by other means) drops its own memo and retries once. */
 #define MEMO_MAX 1024u
@@ -370,31 +392,60 @@ static int memo_init(pdb_btctx *c)
     return 1;
 }
 
-int pdb_bt_get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, int level, pdb_frame **f)
+/* pdb_bt_get_page past the memo: the writer's path, or a reader's memo miss. A reader's
+   miss takes the pager mutex once for the lookup and the memo bookkeeping together
+   (pdb_pager_get_memo: the slot's previous frame hands its memo pin to the new one). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int get_page_slow(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, int kind, pdb_frame **f)
 {
-    int kind = level == 1 ? PDB_KIND_LEAF : PDB_KIND_BRANCH;
     if (c->writer || c->memo_off || (!c->memo && !memo_init(c)))
         return pdb_pager_get(c->p, c->writer, t->realm, pg, tag, kind, f);
     pdb_memo_ent *e = &c->memo[memo_slot(c, pg)];
-    /* A memo frame stays pinned, so its data (and its kind) cannot change. */
-    if (e->pg == pg && e->realm == t->realm && e->f->data[PDB_PH_KIND] == kind &&
-        (!tag || memcmp(e->tag, tag, PDB_TAG_BYTES) == 0)) {
-        *f = e->f;
-        return PAGEDB_OK;
-    }
-    int rc = pdb_pager_get(c->p, 0, t->realm, pg, tag, kind, f);
+    int memo = 0;
+    int rc = pdb_pager_get_memo(c->p, t->realm, pg, tag, kind, e->f, &memo, f);
     if (rc == PAGEDB_ENOMEM) {
         memo_clear(c);
-        rc = pdb_pager_get(c->p, 0, t->realm, pg, tag, kind, f);
+        rc = pdb_pager_get_memo(c->p, t->realm, pg, tag, kind, NULL, &memo, f);
     }
     if (rc) return rc;
-    if (e->f) pdb_pager_unpin(c->p, e->f); /* the new frame takes over its memo pin */
-    else if (!pdb_pager_memo_reserve(c->p)) return PAGEDB_OK; /* budget spent: not memoised */
+    if (!memo) { /* budget spent: not memoised (put_page unpins it) */
+        if (e->f) { /* cannot happen (a held slot always hands its pin over); stay consistent */
+            pdb_pager_memo_unpin(c->p, e->f);
+            e->f = NULL;
+            e->pg = 0;
+        }
+        return PAGEDB_OK;
+    }
     e->pg = pg;
     e->f = *f;
     e->realm = t->realm;
+    e->kind = (*f)->data[PDB_PH_KIND];
     memcpy(e->tag, (*f)->tag, PDB_TAG_BYTES);
     return PAGEDB_OK;
+}
+
+/* The memo hit, inlined into the read paths; everything else in get_page_slow. */
+static inline int get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, int level, pdb_frame **f)
+{
+    int kind = level == 1 ? PDB_KIND_LEAF : PDB_KIND_BRANCH;
+    if (c->memo) {
+        pdb_memo_ent *e = &c->memo[memo_slot(c, pg)];
+        /* A memo frame stays pinned, so its data (and its kind) cannot change. The tag
+           compare need not be constant time (both tags are public: pager.c, get_locked). */
+        if (e->pg == pg && e->realm == t->realm && e->kind == kind &&
+            (!tag || memcmp(e->tag, tag, PDB_TAG_BYTES) == 0)) {
+            *f = e->f;
+            return PAGEDB_OK;
+        }
+    }
+    return get_page_slow(c, t, pg, tag, kind, f);
+}
+
+int pdb_bt_get_page(pdb_btctx *c, pdb_tree *t, uint64_t pg, const uint8_t *tag, int level, pdb_frame **f)
+{
+    return get_page(c, t, pg, tag, level, f);
 }
 
 /* Release a frame from pdb_bt_get_page: a memo's frame keeps its pin until the memo drops it. */
@@ -411,7 +462,7 @@ int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, paged
     memcpy(tag, t->root_tag, PDB_TAG_BYTES);
     for (uint32_t level = t->depth;; level--) {
         pdb_frame *f;
-        int rc = pdb_bt_get_page(c, t, pg, tag, level, &f);
+        int rc = get_page(c, t, pg, tag, level, &f);
         if (rc) return rc;
         const uint8_t *d = f->data;
         if (level > 1) {
@@ -440,6 +491,13 @@ int pdb_bt_get(pdb_btctx *c, pdb_tree *t, const uint8_t *key, size_t klen, paged
             rc = ovf_read(c, t->realm, pg, ref, vl, &ov);
             if (rc) return rc;
             out->data = ov;
+            out->size = vl;
+            return PAGEDB_OK;
+        }
+        if (c->memo && c->memo[memo_slot(c, pg)].f == f) {
+            /* a read txn's memo keeps the leaf pinned (and a read txn's pages never change)
+               until a later operation on c replaces its slot: no copy needed */
+            out->data = cl.val;
             out->size = vl;
             return PAGEDB_OK;
         }
@@ -1209,7 +1267,7 @@ int pdb_bt_free_all(pdb_btctx *c, pdb_tree *t)
 static int cur_leaf(pdb_cur *cu, pdb_frame **f)
 {
     uint32_t l = cu->depth - 1;
-    return pdb_bt_get_page(cu->c, cu->t, cu->pg[l], cu->tag[l], 1, f);
+    return get_page(cu->c, cu->t, cu->pg[l], cu->tag[l], 1, f);
 }
 
 /* Descend from path level lvl (whose pg/tag are set) choosing first (dir > 0) or last
@@ -1219,7 +1277,7 @@ static int cur_descend_edge(pdb_cur *cu, uint32_t lvl, int dir)
     for (;; lvl++) {
         pdb_frame *f;
         int level = (int)(cu->depth - lvl);
-        int rc = pdb_bt_get_page(cu->c, cu->t, cu->pg[lvl], cu->tag[lvl], level, &f);
+        int rc = get_page(cu->c, cu->t, cu->pg[lvl], cu->tag[lvl], level, &f);
         if (rc) return rc;
         unsigned n = n_count(f->data);
         int i = dir > 0 ? 0 : (int)n - 1;
@@ -1244,7 +1302,7 @@ static int cur_step(pdb_cur *cu, int dir)
     uint32_t leaf = cu->depth - 1;
     for (int lvl = (int)leaf - 1; lvl >= 0; lvl--) {
         pdb_frame *f;
-        int rc = pdb_bt_get_page(cu->c, cu->t, cu->pg[lvl], cu->tag[lvl], (int)(cu->depth - (uint32_t)lvl), &f);
+        int rc = get_page(cu->c, cu->t, cu->pg[lvl], cu->tag[lvl], (int)(cu->depth - (uint32_t)lvl), &f);
         if (rc) return rc;
         int n = (int)n_count(f->data), ni = cu->idx[lvl] + dir;
         if (ni >= 0 && ni < n) {
@@ -1264,29 +1322,84 @@ static int cur_step(pdb_cur *cu, int dir)
     return PAGEDB_ENOTFOUND;
 }
 
-static int cur_settle(pdb_cur *cu, int dir)
+/* The cursor's held leaf if it is the leaf at the cursor's path (read transactions). */
+static inline pdb_frame *cur_held(const pdb_cur *cu)
 {
-    pdb_frame *f;
-    int rc = cur_leaf(cu, &f);
-    if (rc) return rc;
-    int n = (int)n_count(f->data), i = cu->idx[cu->depth - 1];
+    pdb_frame *lf = cu->lf;
+    return lf && lf->pgno == cu->pg[cu->depth - 1] ? lf : NULL;
+}
+
+/* Read transactions: make f (the leaf at the cursor's path, pinned by get_page) the
+   cursor's held leaf, moving the hold from the previous one. 1 if held. */
+static int cur_hold(pdb_cur *cu, pdb_frame *f)
+{
+    if (cu->c->writer) return 0;
+    int held = pdb_pager_hold(cu->c->p, f, cu->lf);
+    cu->lf = held ? f : NULL;
+    return held;
+}
+
+#if defined(__GNUC__)
+#define PDB_NOINLINE __attribute__((noinline))
+#else
+#define PDB_NOINLINE
+#endif
+
+/* cur_settle past its fast path: the leaf looked up (and held), or a step to a sibling. */
+static PDB_NOINLINE int cur_settle_slow(pdb_cur *cu, int dir)
+{
+    uint32_t l = cu->depth - 1;
+    pdb_frame *f = cur_held(cu);
+    int got = 0; /* f came from get_page: put_page it when done */
+    int rc;
+    if (!f) {
+        if ((rc = cur_leaf(cu, &f)) != 0) return rc;
+        got = 1;
+    }
+    int n = (int)n_count(f->data), i = cu->idx[l];
     if (i < 0 || i >= n) {
-        put_page(cu->c, f);
-        cu->idx[cu->depth - 1] = i < 0 ? 0 : n - 1;
-        if (n == 0) cu->idx[cu->depth - 1] = dir > 0 ? -1 : 0;
+        if (got) put_page(cu->c, f);
+        cu->idx[l] = i < 0 ? 0 : n - 1;
+        if (n == 0) cu->idx[l] = dir > 0 ? -1 : 0;
         return cur_step(cu, dir);
     }
     pdb_cell cl;
     leaf_cell(f->data, (unsigned)i, &cl);
-    rc = ensure(&cu->key, &cu->kcap, cl.klen ? cl.klen : 1, 0);
+    rc = PAGEDB_OK;
+    if (!got || cur_hold(cu, f)) {
+        cu->kview = cl.key; /* in the held leaf: valid until the cursor moves */
+    } else {
+        rc = ensure(&cu->key, &cu->kcap, cl.klen ? cl.klen : 1, 0);
+        if (!rc) {
+            memcpy(cu->key, cl.key, cl.klen);
+            cu->kview = cu->key;
+        }
+    }
     if (!rc) {
-        memcpy(cu->key, cl.key, cl.klen);
         cu->klen = cl.klen;
         cu->state = 1;
         cu->mod = cu->t->mod;
     }
-    put_page(cu->c, f);
+    if (got) put_page(cu->c, f);
     return rc;
+}
+
+static int cur_settle(pdb_cur *cu, int dir)
+{
+    pdb_frame *f = cur_held(cu);
+    if (f) { /* the common step: another entry of the held leaf */
+        int i = cu->idx[cu->depth - 1];
+        if (i >= 0 && i < (int)n_count(f->data)) {
+            pdb_cell cl;
+            leaf_cell(f->data, (unsigned)i, &cl);
+            cu->kview = cl.key;
+            cu->klen = cl.klen;
+            cu->state = 1;
+            cu->mod = cu->t->mod;
+            return PAGEDB_OK;
+        }
+    }
+    return cur_settle_slow(cu, dir);
 }
 
 int pdb_cur_seek(pdb_cur *cu, const uint8_t *key, size_t klen, int mode)
@@ -1310,7 +1423,7 @@ int pdb_cur_seek(pdb_cur *cu, const uint8_t *key, size_t klen, int mode)
     for (uint32_t lvl = 0;; lvl++) {
         pdb_frame *f;
         int level = (int)(t->depth - lvl);
-        int rc = pdb_bt_get_page(cu->c, t, cu->pg[lvl], cu->tag[lvl], level, &f);
+        int rc = get_page(cu->c, t, cu->pg[lvl], cu->tag[lvl], level, &f);
         if (rc) return rc;
         if (level > 1) {
             unsigned i = pdb_bt_branch_search(f->data, key, klen);
@@ -1350,10 +1463,10 @@ static int cur_revalidate(pdb_cur *cu, int dir, int *rcout)
         *rcout = PAGEDB_ENOMEM;
         return 0;
     }
-    memcpy(saved, cu->key, cu->klen);
+    memcpy(saved, cu->kview, cu->klen);
     size_t sl = cu->klen;
     int rc = pdb_cur_seek(cu, saved, sl, dir > 0 ? PAGEDB_SEEK_GE : PAGEDB_SEEK_LE);
-    int same = rc == PAGEDB_OK && keycmp(cu->key, cu->klen, saved, sl) == 0;
+    int same = rc == PAGEDB_OK && keycmp(cu->kview, cu->klen, saved, sl) == 0;
     free(saved);
     *rcout = rc;
     return same;
@@ -1381,20 +1494,21 @@ int pdb_cur_prev(pdb_cur *cu)
     return cur_settle(cu, -1);
 }
 
-int pdb_cur_get(pdb_cur *cu, pagedb_val *key, pagedb_val *val)
+/* pdb_cur_get past its fast path: a copied key/value, an overflow value, revalidation. */
+static PDB_NOINLINE int cur_get_slow(pdb_cur *cu, pagedb_val *key, pagedb_val *val)
 {
     if (cu->state != 1) return PAGEDB_ENOTFOUND;
     int rc;
     cur_revalidate(cu, 1, &rc);
     if (rc) return rc;
     if (key) {
-        key->data = cu->key;
+        key->data = cu->kview;
         key->size = cu->klen;
     }
     if (!val) return PAGEDB_OK;
-    pdb_frame *f;
-    rc = cur_leaf(cu, &f);
-    if (rc) return rc;
+    pdb_frame *f = cur_held(cu);
+    int got = !f;
+    if (got && (rc = cur_leaf(cu, &f)) != 0) return rc;
     pdb_cell cl;
     leaf_cell(f->data, (unsigned)cu->idx[cu->depth - 1], &cl);
     size_t vl = cl.vlen;
@@ -1403,25 +1517,52 @@ int pdb_cur_get(pdb_cur *cu, pagedb_val *key, pagedb_val *val)
         uint8_t ref[PDB_OVF_REF];
         memcpy(ref, v, PDB_OVF_REF);
         uint64_t lpg = f->pgno;
-        put_page(cu->c, f);
+        if (got) put_page(cu->c, f);
         const uint8_t *ov;
         rc = ovf_read(cu->c, cu->t->realm, lpg, ref, vl, &ov);
         if (!rc) rc = ensure(&cu->val, &cu->vcap, vl, 0);
         if (!rc) memcpy(cu->val, ov, vl);
-    } else {
+        v = cu->val;
+    } else if (got) {
         rc = ensure(&cu->val, &cu->vcap, vl ? vl : 1, 0);
         if (!rc && vl) memcpy(cu->val, v, vl);
+        v = cu->val;
         put_page(cu->c, f);
-    }
+    } /* else: in the held leaf, valid until the cursor moves (zero-copy) */
     if (rc) return rc;
     cu->vlen = vl;
-    val->data = cu->val;
+    val->data = v;
     val->size = vl;
     return PAGEDB_OK;
 }
 
+int pdb_cur_get(pdb_cur *cu, pagedb_val *key, pagedb_val *val)
+{
+    pdb_frame *f;
+    if (cu->state == 1 && cu->mod == cu->t->mod && (f = cur_held(cu)) != NULL) {
+        pdb_cell cl; /* an inline value in the held leaf: both in place */
+        leaf_cell(f->data, (unsigned)cu->idx[cu->depth - 1], &cl);
+        if (!cl.overflow) {
+            if (key) {
+                key->data = cu->kview;
+                key->size = cu->klen;
+            }
+            if (val) {
+                cu->vlen = cl.vlen;
+                val->data = cl.val;
+                val->size = cl.vlen;
+            }
+            return PAGEDB_OK;
+        }
+    }
+    return cur_get_slow(cu, key, val);
+}
+
 void pdb_cur_free(pdb_cur *cu)
 {
+    if (cu->lf) pdb_pager_hold(cu->c->p, NULL, cu->lf);
+    cu->lf = NULL;
+    cu->kview = NULL;
     if (cu->key) sodium_memzero(cu->key, cu->kcap);
     if (cu->val) sodium_memzero(cu->val, cu->vcap);
     free(cu->key);

@@ -43,6 +43,8 @@ typedef struct pdb_memo_ent {
     pdb_frame *f;          /* the frame, pinned by the memo */
     uint32_t realm;
     uint8_t tag[PDB_TAG_BYTES]; /* tag the page was authenticated against */
+    uint8_t kind;          /* the page's kind (f->data[PDB_PH_KIND], fixed while pinned):
+                              a hit reads no line of the page it does not need */
 } pdb_memo_ent;
 
 /**
@@ -57,7 +59,7 @@ typedef struct pdb_memo_ent {
  * pdb_bt_get_page (btree_int.h) is valid until the next pdb_bt_get_page on the same
  * context (the memo may replace it); writers do not use the memo. Size: nframes / 64 slots
  * (at most 1,024; none below 8); all memos together pin at most nframes / 8 frames
- * (pdb_pager_memo_reserve).
+ * together with read cursors' held leaves (pdb_pager_get_memo, pdb_pager_hold).
  */
 typedef struct pdb_btctx {
     pdb_pager *p;
@@ -96,7 +98,9 @@ int pdb_bt_check_node(const uint8_t *d, uint32_t page_size, uint64_t pgno);
 
 /**
  * Look up key (klen bytes, at most pdb_bt_max_key) in t. On OK, *out points at the value:
- * in c's scratch buffer, valid until the next operation on c. c->last_pg names the leaf
+ * in c's scratch buffer, or (read transactions, inline values) in the leaf's frame that
+ * the page memo keeps pinned; either way valid until the next operation on c and never
+ * to be written through. c->last_pg names the leaf
  * that held it. Errors: ENOTFOUND, EAUTH / ECORRUPT (a page or an overflow run fails its
  * tag or its structure check, naming the page), EIO, ENOMEM.
  */
@@ -141,10 +145,17 @@ typedef struct pdb_cur {
     uint64_t pg[PDB_MAX_DEPTH];
     uint8_t tag[PDB_MAX_DEPTH][PDB_TAG_BYTES];
     int idx[PDB_MAX_DEPTH];
-    uint8_t *key;          /* copy of the current key */
+    const uint8_t *kview;  /* the current key (klen bytes): in lf, or the copy in key */
+    uint8_t *key;          /* copy of the current key (when not held in lf) */
     size_t klen, kcap;
-    uint8_t *val;          /* current value (filled by pdb_cur_get) */
+    uint8_t *val;          /* current value, when copied (pdb_cur_get) */
     size_t vlen, vcap;
+    /* Read transactions: the leaf under the cursor, held with its own pin (counted in the
+       memo budget, pdb_pager_hold) until the cursor leaves it or is freed, so the key and
+       value are returned as pointers into the frame, valid until the cursor moves, and
+       moves within the leaf look nothing up. NULL in write transactions (their leaves
+       change in place) and when the budget was spent: keys and values are then copied. */
+    pdb_frame *lf;
 } pdb_cur;
 
 int pdb_cur_seek(pdb_cur *cu, const uint8_t *key, size_t klen, int mode);

@@ -707,6 +707,13 @@ int pdb_cache_alloc(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **o
     return PAGEDB_OK;
 }
 
+void pdb_cache_pin(pdb_cache *c, pdb_frame *f)
+{
+    (void)c;
+    assert(f->pins > 0);
+    f->pins++;
+}
+
 void pdb_cache_unpin(pdb_cache *c, pdb_frame *f)
 {
     assert(f->pins > 0);

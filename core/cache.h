@@ -82,6 +82,10 @@ pdb_frame *pdb_cache_peek(const pdb_cache *c, uint64_t file_no, uint64_t pgno);
  */
 int pdb_cache_alloc(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **out);
 
+/** Add one pin to a frame the caller already holds pinned (pins > 0): no eviction state
+    changes (the frame is already counted as pinned), no reference bit, no statistics. */
+void pdb_cache_pin(pdb_cache *c, pdb_frame *f);
+
 /** Drop one pin. */
 void pdb_cache_unpin(pdb_cache *c, pdb_frame *f);
 

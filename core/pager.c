@@ -315,6 +315,7 @@ static void wtx_reset(pdb_pager *p)
 void pdb_pager_destroy(pdb_pager *p)
 {
     if (!p) return;
+    assert(p->memo_pins == 0); /* every read txn's memo and cursor hold was released */
     pdb_cache_destroy(p->cache);
     if (p->realms) sodium_memzero(p->realms, p->realms_cap * sizeof *p->realms);
     free(p->realms);
@@ -649,16 +650,16 @@ static int read_page(pdb_pager *p, uint32_t realm, uint64_t pgno, const uint8_t 
     return open_page(p, k, realm, pgno, tag, kind, buf);
 }
 
-int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const uint8_t *tag,
-                  int kind, pdb_frame **out)
+/* pdb_pager_get with mu held on entry and on return (a miss drops it around the read and
+   the authentication, invariant 5). */
+static int get_locked(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const uint8_t *tag, int kind,
+                      pdb_frame **out)
 {
     int restale = 0;
-    pdb_mutex_lock(&p->mu);
     for (;;) {
         uint64_t limit = p->w_active && writer ? p->w_page_count : p->page_count;
         if (p->w_active && p->w_page_count > limit) limit = p->w_page_count;
         if (pgno < 2 || pgno >= limit) {
-            pdb_mutex_unlock(&p->mu);
             return pdb_err(PAGEDB_ECORRUPT, "page number %llu out of range (file has %llu pages)",
                            (unsigned long long)pgno, (unsigned long long)limit);
         }
@@ -675,7 +676,16 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
                 pdb_cache_unpin(p->cache, f);
                 continue;
             }
-            if (!f->dirty && want && pdb_tag_cmp(f->tag, want) != 0 && p->stale_ok && !restale) {
+            /* The frame's tag is that of the on-disk version it was authenticated from
+               (open_page checked it against the parent's record when the page was read), so
+               one plain compare with the parent's record is enough on a hit. It need not be
+               constant time: both values are public -- a page's tag is stored in clear in its
+               64-byte page header on disk (FORMAT.md §3), so timing reveals nothing a reader
+               of the file does not already see, and no key or keyed MAC is involved here (the
+               AEAD verification that made the tag trustworthy ran in constant time inside
+               libsodium when the page was read). */
+            int mismatch = !f->dirty && want && memcmp(f->tag, want, PDB_TAG_BYTES) != 0;
+            if (mismatch && p->stale_ok && !restale) {
                 /* Stale frame (FORMAT.md §10): a writer of another process reused this page
                    number after the snapshot this frame was read for ended. Every parent
                    records its child's tag, so the mismatch is caught here; the page is read
@@ -686,7 +696,7 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
                 pdb_cache_discard(p->cache, 0, pgno);
                 continue;
             }
-            if (!f->dirty && want && pdb_tag_cmp(f->tag, want) != 0)
+            if (mismatch)
                 rc = pdb_err(PAGEDB_EAUTH, "page %llu: tag does not match the one its parent records", (unsigned long long)pgno);
             else if (pdb_get32(f->data + PDB_PH_REALM) != realm)
                 rc = pdb_err(PAGEDB_EAUTH, "page %llu: belongs to realm %u, expected realm %u", (unsigned long long)pgno,
@@ -695,20 +705,16 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
                 rc = pdb_err(PAGEDB_ECORRUPT, "page %llu: unexpected kind %d", (unsigned long long)pgno, f->data[PDB_PH_KIND]);
             if (rc) pdb_cache_unpin(p->cache, f);
             else *out = f;
-            pdb_mutex_unlock(&p->mu);
             return rc;
         }
         if (own && !own->written) {
-            pdb_mutex_unlock(&p->mu);
             return pdb_err(PAGEDB_ECORRUPT, "page %llu: owned page lost from the pool", (unsigned long long)pgno);
         }
         if (!want) {
-            pdb_mutex_unlock(&p->mu);
             return pdb_err(PAGEDB_EMISUSE, "page %llu: no expected tag", (unsigned long long)pgno);
         }
         rc = pdb_cache_alloc(p->cache, 0, pgno, &f);
         if (rc) {
-            pdb_mutex_unlock(&p->mu);
             return rc == PAGEDB_ENOMEM ? pdb_err(rc, "buffer pool exhausted: every frame is pinned") : rc;
         }
         const pdb_realmkey *k = read_key(p, realm);
@@ -742,16 +748,41 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const
             int resident = f->node != NULL;
             pdb_cache_unpin(p->cache, f);
             if (resident) pdb_cache_discard(p->cache, 0, pgno);
-            pdb_mutex_unlock(&p->mu);
             return rc;
         }
         memcpy(f->tag, f->data + PDB_PH_TAG, PDB_TAG_BYTES);
         f->valid = 1;
         f->dirty = 0;
         *out = f;
-        pdb_mutex_unlock(&p->mu);
         return PAGEDB_OK;
     }
+}
+
+int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno, const uint8_t *tag,
+                  int kind, pdb_frame **out)
+{
+    pdb_mutex_lock(&p->mu);
+    int rc = get_locked(p, writer, realm, pgno, tag, kind, out);
+    pdb_mutex_unlock(&p->mu);
+    return rc;
+}
+
+int pdb_pager_get_memo(pdb_pager *p, uint32_t realm, uint64_t pgno, const uint8_t *tag, int kind,
+                       pdb_frame *drop, int *memo, pdb_frame **out)
+{
+    pdb_mutex_lock(&p->mu);
+    int rc = get_locked(p, 0, realm, pgno, tag, kind, out);
+    if (!rc) {
+        if (drop) { /* the new frame takes over drop's memo pin: memo_pins unchanged */
+            pdb_cache_unpin(p->cache, drop);
+            *memo = 1;
+        } else {
+            *memo = p->memo_pins < p->memo_cap;
+            if (*memo) p->memo_pins++;
+        }
+    }
+    pdb_mutex_unlock(&p->mu);
+    return rc;
 }
 
 /* ---- pages of other files (invariant 7) ---- */
@@ -851,21 +882,29 @@ uint64_t pdb_pager_frames(pdb_pager *p)
     return st.frames_cap;
 }
 
-int pdb_pager_memo_reserve(pdb_pager *p)
-{
-    pdb_mutex_lock(&p->mu);
-    int ok = p->memo_pins < p->memo_cap;
-    if (ok) p->memo_pins++;
-    pdb_mutex_unlock(&p->mu);
-    return ok;
-}
-
 void pdb_pager_memo_unpin(pdb_pager *p, pdb_frame *f)
 {
     pdb_mutex_lock(&p->mu);
     pdb_cache_unpin(p->cache, f);
     p->memo_pins--;
     pdb_mutex_unlock(&p->mu);
+}
+
+int pdb_pager_hold(pdb_pager *p, pdb_frame *f, pdb_frame *drop)
+{
+    int held = 0;
+    pdb_mutex_lock(&p->mu);
+    if (drop) {
+        pdb_cache_unpin(p->cache, drop);
+        p->memo_pins--;
+    }
+    if (f && p->memo_pins < p->memo_cap) {
+        pdb_cache_pin(p->cache, f);
+        p->memo_pins++;
+        held = 1;
+    }
+    pdb_mutex_unlock(&p->mu);
+    return held;
 }
 
 void pdb_pager_unpin(pdb_pager *p, pdb_frame *f)

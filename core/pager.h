@@ -174,6 +174,18 @@ int pdb_pager_get(pdb_pager *p, int writer, uint32_t realm, uint64_t pgno,
                   const uint8_t *tag, int kind, pdb_frame **out);
 void pdb_pager_unpin(pdb_pager *p, pdb_frame *f);
 
+/**
+ * pdb_pager_get for a read transaction's page memo (btree.c), with the memo bookkeeping
+ * done under the same single acquisition of the pager mutex: on success, if `drop` (a
+ * frame the memo slot held with a memo pin) is non-NULL it is unpinned and the new frame
+ * takes over its memo pin (*memo = 1); otherwise one more memo pin is reserved if the
+ * budget (nframes / 8, below) allows (*memo = 1) or not (*memo = 0: the caller
+ * unpins the frame itself when done). On error nothing is changed (drop keeps its pin;
+ * *memo untouched). Errors: as pdb_pager_get. Thread-safe (pager mutex).
+ */
+int pdb_pager_get_memo(pdb_pager *p, uint32_t realm, uint64_t pgno, const uint8_t *tag, int kind,
+                       pdb_frame *drop, int *memo, pdb_frame **out);
+
 /* ---- pages of other files (segment files) ---- */
 
 /**
@@ -210,13 +222,23 @@ uint64_t pdb_pager_page_limit(pdb_pager *p);
 uint64_t pdb_pager_frames(pdb_pager *p);
 
 /**
- * Page memo accounting (btree.h): all read transactions' memos together keep at most
- * nframes / 8 frames pinned, so the rest of the pool stays free for misses whatever the
- * number of readers. reserve: 1 if one more memo pin is allowed (and counts it), else 0.
- * memo_unpin: unpins a memo's frame and uncounts it. Thread-safe (pager mutex).
+ * Page memo accounting (btree.h): all read transactions' memos (and read cursors' held
+ * leaves, pdb_pager_hold) together keep at most nframes / 8 frames pinned, so the rest of
+ * the pool stays free for misses whatever the number of readers and cursors. Pins are
+ * counted by pdb_pager_get_memo and pdb_pager_hold; memo_unpin unpins a memo's frame and
+ * uncounts it. Thread-safe (pager mutex).
  */
-int pdb_pager_memo_reserve(pdb_pager *p);
 void pdb_pager_memo_unpin(pdb_pager *p, pdb_frame *f);
+
+/**
+ * A read cursor's hold on its leaf (btree.c), counted in the same budget as the memos'
+ * pins: drops `drop`'s hold pin (if non-NULL), then, if f is non-NULL and the budget
+ * allows, adds a hold pin to f (which the caller already holds pinned) and returns 1;
+ * else returns 0. Dropping a hold always leaves room for the next one, so a cursor that
+ * moves its hold from leaf to leaf never fails to get it. One acquisition of the pager
+ * mutex. Thread-safe.
+ */
+int pdb_pager_hold(pdb_pager *p, pdb_frame *f, pdb_frame *drop);
 
 /** Read and authenticate npages consecutive pages into buf (npages * page_size bytes),
     bypassing the cache; each page's plaintext is left in place. For overflow runs and

@@ -596,8 +596,10 @@ typedef struct pagedb_val {
 } pagedb_val;
 
 /**
- * Point lookup. On success *val points into a buffer owned by the transaction, valid until
- * the next call on this transaction or any table/cursor of it, or its end.
+ * Point lookup. On success *val points into a buffer owned by the transaction (in a
+ * read-only txn possibly the buffer pool frame of the leaf, kept pinned by the txn: no
+ * copy), valid until the next call on this transaction or any table/cursor of it, or its
+ * end; never to be written through.
  * Errors: ENOTFOUND, ETOOBIG (key too long), EINVAL (NULL val, NULL key with klen > 0),
  *   EAUTH/ECORRUPT/EIO/ENOMEM (poison codes in a write txn), EMISUSE (NULL table, dropped
  *   table).
@@ -682,7 +684,9 @@ int pagedb_cursor_prev(pagedb_cursor *c);
 
 /**
  * Current key and value; either pointer may be NULL. The bytes live in cursor-owned
- * buffers valid until the cursor moves or closes, or the txn ends.
+ * buffers or, in a read-only txn, in the buffer pool frame of the leaf the cursor keeps
+ * pinned (no copy); either way they are valid until the cursor moves or closes, or the
+ * txn ends, and must not be written through.
  * Errors: ENOTFOUND (unpositioned / past the end), EAUTH/ECORRUPT/EIO/ENOMEM (overflow
  * value; poison codes in a write txn), EMISUSE (NULL cursor, dropped table).
  */

@@ -2313,6 +2313,179 @@ static void test_page_sizes(void)
    to an overflow run of ceil(0 / (P-64)) = 0 pages: pdb_pager_alloc_run(npages = 0)
    dereferenced NULL with an empty freelist (SIGSEGV) and read before its array with a
    non-empty one (put OK, get ECORRUPT, commit failed). */
+/* btree-15: the binary searches' key order (inlined 8-bytes-at-a-time compare) on keys that
+   differ right before, at and after every 8-byte boundary, with bytes whose order differs
+   between signed, little-endian and big-endian comparison (0x00 0x01 0x7f 0x80 0xfe 0xff),
+   and keys that are proper prefixes of others; enough of them for a three-level tree. */
+typedef struct okey {
+    uint8_t k[24];
+    size_t kl;
+} okey;
+
+static int okey_cmp(const void *a, const void *b)
+{
+    const okey *x = a, *y = b;
+    return keycmp(x->k, x->kl, y->k, y->kl);
+}
+
+static void test_search_order(int mem)
+{
+    static const uint8_t B[6] = {0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff};
+    dbenv e;
+    env_init(&e, mem, "bt-order");
+    case_on("btree-15.1", e.name);
+    pagedb *db = db_create(&e);
+    enum { NK = 6000 };
+    okey *ks = calloc(NK, sizeof *ks);
+    CHECK(ks != NULL);
+    uint64_t rs = g_seed ^ 0x1515;
+    size_t nk = 0;
+    while (nk < NK) { /* distinct keys: a shared base, 1..3 bytes changed near a boundary */
+        okey k;
+        k.kl = (size_t)harness_randn(&rs, 25);
+        for (size_t i = 0; i < k.kl; i++) k.k[i] = (uint8_t)(0x41 + i);
+        for (int c = 0, nc = 1 + (int)harness_randn(&rs, 3); c < nc && k.kl; c++) {
+            size_t at = 8 * (size_t)harness_randn(&rs, 3) + (size_t)harness_randn(&rs, 3) + 6; /* 6..8, 14..16, 22..24 */
+            if (at >= k.kl) at = k.kl - 1;
+            k.k[at] = B[harness_randn(&rs, 6)];
+        }
+        int dup = 0;
+        for (size_t j = 0; j < nk && !dup; j++) dup = okey_cmp(&ks[j], &k) == 0;
+        if (!dup) ks[nk++] = k;
+    }
+    pagedb_txn *w = wbegin(db);
+    pagedb_table *t = topen(w, "o", 1);
+    uint8_t v[120];
+    memset(v, 0x5a, sizeof v);
+    for (size_t i = 0; i < nk; i++) {
+        memcpy(v, &i, sizeof i);
+        CHECK_RC(pagedb_put(t, ks[i].k, ks[i].kl, v, sizeof v, 0), PAGEDB_OK);
+    }
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    pagedb_txn *r = rbegin(db);
+    t = topen(r, "o", 0);
+    /* every key is found with its own value */
+    for (size_t i = 0; i < nk; i++) {
+        pagedb_val got;
+        CHECK_RC(pagedb_get(t, ks[i].k, ks[i].kl, &got), PAGEDB_OK);
+        size_t id;
+        memcpy(&id, got.data, sizeof id);
+        CHECK(got.size == sizeof v && id == i);
+    }
+    /* a cursor walk visits them in key order */
+    okey *ref = malloc(nk * sizeof *ref);
+    CHECK(ref != NULL);
+    memcpy(ref, ks, nk * sizeof *ref);
+    qsort(ref, nk, sizeof *ref, okey_cmp);
+    case_on("btree-15.2", e.name);
+    pagedb_cursor *cu = NULL;
+    CHECK_RC(pagedb_cursor_open(t, &cu), PAGEDB_OK);
+    int rc = pagedb_cursor_seek(cu, NULL, 0, PAGEDB_SEEK_FIRST);
+    size_t n = 0;
+    while (rc == PAGEDB_OK) {
+        pagedb_val key;
+        CHECK_RC(pagedb_cursor_get(cu, &key, NULL), PAGEDB_OK);
+        CHECK(n < nk && key.size == ref[n].kl && (key.size == 0 || memcmp(key.data, ref[n].k, key.size) == 0));
+        n++;
+        rc = pagedb_cursor_next(cu);
+    }
+    CHECK_RC(rc, PAGEDB_ENOTFOUND);
+    CHECK(n == nk);
+    /* seek GE to a key one byte longer than each key lands on its successor */
+    case_on("btree-15.3", e.name);
+    for (size_t i = 0; i < nk; i += 7) {
+        okey q = ref[i];
+        if (q.kl == sizeof q.k) continue;
+        q.k[q.kl++] = 0x00;
+        rc = pagedb_cursor_seek(cu, q.k, q.kl, PAGEDB_SEEK_GE);
+        if (i + 1 == nk) {
+            CHECK_RC(rc, PAGEDB_ENOTFOUND);
+            continue;
+        }
+        CHECK_RC(rc, PAGEDB_OK);
+        pagedb_val key;
+        CHECK_RC(pagedb_cursor_get(cu, &key, NULL), PAGEDB_OK);
+        CHECK(key.size == ref[i + 1].kl && (key.size == 0 || memcmp(key.data, ref[i + 1].k, key.size) == 0));
+    }
+    pagedb_cursor_close(cu);
+    CHECK_RC(pagedb_txn_commit(r), PAGEDB_OK);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    free(ref);
+    free(ks);
+    env_free(&e);
+}
+
+/* btree-16: read cursors hold their leaf pinned (counted with the page memos in one budget
+   of nframes / 8) and return keys and values that point into it. With a pool far smaller
+   than the table and more open cursors than the budget: every cursor's key and value stay
+   intact until that cursor moves, while point gets in the same transaction evict and reload
+   most of the pool (no ENOMEM: the cursors' pins stay within the budget); then every cursor
+   steps to its successor correctly; a second transaction does the same after the first
+   ended with its cursors still open (their holds released with it). */
+static void bt16_kv(uint32_t i, uint8_t k[8], uint8_t v[100])
+{
+    for (int b = 0; b < 4; b++) k[b] = (uint8_t)(i >> (24 - 8 * b));
+    memcpy(k + 4, "key.", 4);
+    for (int b = 0; b < 100; b++) v[b] = (uint8_t)(i * 31u + (uint32_t)b * 7u);
+}
+
+static void test_cursor_hold(int mem, size_t cache_bytes)
+{
+    enum { NKEYS = 12000, NCUR = 300 }; /* more cursors than the smallest pool has frames */
+    dbenv e;
+    env_init(&e, mem, "bt-hold");
+    dbcfg cfg = cfg_default();
+    cfg.cache_bytes = cache_bytes;
+    pagedb *db = db_open(&e, PAGEDB_CREATE, &cfg);
+    pagedb_txn *w = wbegin(db);
+    pagedb_table *t = topen(w, "h", 1);
+    uint8_t k[8], v[100];
+    for (uint32_t i = 0; i < NKEYS; i++) {
+        bt16_kv(i, k, v);
+        CHECK_RC(pagedb_put(t, k, sizeof k, v, sizeof v, 0), PAGEDB_OK);
+    }
+    CHECK_RC(pagedb_txn_commit(w), PAGEDB_OK);
+    for (int round = 0; round < 2; round++) {
+        case_on(round ? "btree-16.2" : "btree-16.1", e.name);
+        pagedb_txn *r = rbegin(db);
+        t = topen(r, "h", 0);
+        pagedb_cursor *cu[NCUR];
+        pagedb_val ck[NCUR], cv[NCUR];
+        for (uint32_t c = 0; c < NCUR; c++) {
+            CHECK_RC(pagedb_cursor_open(t, &cu[c]), PAGEDB_OK);
+            bt16_kv(c * 37u, k, v);
+            CHECK_RC(pagedb_cursor_seek(cu[c], k, sizeof k, PAGEDB_SEEK_EXACT), PAGEDB_OK);
+            CHECK_RC(pagedb_cursor_get(cu[c], &ck[c], &cv[c]), PAGEDB_OK);
+        }
+        uint64_t rs = g_seed ^ 0x1616 ^ (uint64_t)round;
+        for (int g = 0; g < 4000; g++) { /* thrash the pool through the same transaction */
+            uint32_t i = (uint32_t)harness_randn(&rs, NKEYS);
+            pagedb_val got;
+            bt16_kv(i, k, v);
+            CHECK_RC(pagedb_get(t, k, sizeof k, &got), PAGEDB_OK);
+            CHECK(got.size == sizeof v && memcmp(got.data, v, sizeof v) == 0);
+        }
+        for (uint32_t c = 0; c < NCUR; c++) { /* unmoved cursors: bytes unchanged */
+            bt16_kv(c * 37u, k, v);
+            CHECK(ck[c].size == sizeof k && memcmp(ck[c].data, k, sizeof k) == 0);
+            CHECK(cv[c].size == sizeof v && memcmp(cv[c].data, v, sizeof v) == 0);
+        }
+        for (uint32_t c = 0; c < NCUR; c++) { /* each steps to its successor */
+            CHECK_RC(pagedb_cursor_next(cu[c]), PAGEDB_OK);
+            CHECK_RC(pagedb_cursor_get(cu[c], &ck[c], &cv[c]), PAGEDB_OK);
+            bt16_kv(c * 37u + 1, k, v);
+            CHECK(ck[c].size == sizeof k && memcmp(ck[c].data, k, sizeof k) == 0);
+            CHECK(cv[c].size == sizeof v && memcmp(cv[c].data, v, sizeof v) == 0);
+        }
+        if (round == 0) { /* close half; the txn's end releases the rest */
+            for (uint32_t c = 0; c < NCUR; c += 2) pagedb_cursor_close(cu[c]);
+        }
+        CHECK_RC(pagedb_txn_commit(r), PAGEDB_OK);
+    }
+    CHECK_RC(pagedb_close(db), PAGEDB_OK); /* debug builds assert every hold was released */
+    env_free(&e);
+}
+
 static void test_empty_value_long_key(int mem)
 {
     for (int withfree = 0; withfree < 2; withfree++) {
@@ -2625,6 +2798,11 @@ int main(void)
         RUN(test_abort(mem));
         RUN(test_realms(mem));
     }
+    RUN(test_cursor_hold(1, 256 * 4096));  /* 256 frames: no page memo, 32 holds */
+    RUN(test_cursor_hold(1, 1024 * 4096)); /* memo of 16 slots, 128 pins shared with holds */
+    RUN(test_cursor_hold(0, 1024 * 4096));
+    RUN(test_search_order(0));
+    RUN(test_search_order(1));
     RUN(test_empty_value_long_key(0));
     RUN(test_empty_value_long_key(1));
     RUN(test_inline_boundaries());

@@ -152,6 +152,17 @@ static uint64_t value_check(pagedb_val v, uint32_t k, uint64_t S)
 
 static void keyname(char *buf, uint32_t k) { snprintf(buf, 16, "k%05u", k); }
 
+/* The number of a 6-byte key "kNNNNN", parsing its 5 digits only: a key handed to a scan
+   callback is not NUL-terminated, and the bytes after it may be anything (in a read txn
+   they are the entry's value in the leaf: pagedb_cursor_get returns keys in place). */
+static uint32_t keynum(const void *k)
+{
+    char d[6];
+    memcpy(d, (const char *)k + 1, 5);
+    d[5] = 0;
+    return (uint32_t)strtoul(d, NULL, 10);
+}
+
 static void die(const char *who, const char *what, int rc)
 {
     fprintf(stderr, "[%s] %s: %s: %s (%s)\n", harness_case, who, what, pagedb_strerror(rc), pagedb_errdetail());
@@ -234,7 +245,7 @@ static int scan_cb(void *arg, pagedb_val k, pagedb_val v)
     a->hash = a->hash * 1099511628211ull ^ (uint64_t)v.size;
     for (size_t i = 0; i < k.size; i++) a->hash = a->hash * 1099511628211ull ^ ((const uint8_t *)k.data)[i];
     if (k.size == 6 && ((const char *)k.data)[0] == 'k') {
-        uint32_t key = (uint32_t)strtoul((const char *)k.data + 1, NULL, 10); /* digits then end of buffer */
+        uint32_t key = keynum(k.data);
         char kb[16];
         keyname(kb, key);
         if (memcmp(kb, k.data, 6) != 0 || !value_check(v, key, a->S)) a->bad = 1;
@@ -961,7 +972,7 @@ static int model_cb(void *arg, pagedb_val k, pagedb_val v)
         return 0;
     }
     char kb[16];
-    uint32_t key = k.size == 6 ? (uint32_t)strtoul((const char *)k.data + 1, NULL, 10) : CK;
+    uint32_t key = k.size == 6 ? keynum(k.data) : CK;
     if (key >= CK) return m->bad = 2, 0;
     keyname(kb, key);
     if (memcmp(kb, k.data, 6) != 0 || value_check(v, key, m->S) != m->model[key] || !m->model[key]) m->bad = 3;

@@ -6,15 +6,19 @@
  * per-phase timings.
  *
  * Usage: pagedb_bench [--n N] [--engines LIST] [--dir DIR] [--out FILE]
- *                     [--cache-mib M] [--small-cache-mib M] [--meta KEY=VALUE]...
+ *                     [--cache-mib M] [--small-cache-mib M] [--phases all|bulk]
+ *                     [--meta KEY=VALUE]...
  *   N       bulk-load size (default $BENCH_N or 1000000)
  *   LIST    comma-separated variant ids (default $BENCH_ENGINES or all):
  *           pagedb-xchacha, pagedb-mac, lmdb, sqlite, rocksdb, pagedb-xchacha-buffered,
- *           pagedb-xchacha-small
+ *           pagedb-xchacha-small, pagedb-xchacha-2sync (two fdatasyncs per commit:
+ *           pagedb_options.one_sync_pages = PAGEDB_ONE_SYNC_NEVER, the protocol before 0.2)
  *   DIR     scratch directory for the databases (default $BENCH_DIR or ./bench-data);
  *           each variant's database is created fresh in DIR/<id> and deleted afterwards
  *   M       cache of every engine in MiB (default 256); the small-cache pagedb run uses
  *           --small-cache-mib (default 64) to show that memory stays bounded
+ *   --phases bulk  runs only the bulk load (N inserts in one transaction), then closes and
+ *           reports the file size after it (the scale check: bulk load time at 10 N vs N)
  * Progress goes to stderr; exit status 0 only if every variant completed and verified.
  */
 #include <errno.h>
@@ -131,7 +135,11 @@ static bench_variant variants[] = {
     {.id = "rocksdb", .label = "RocksDB", .engine = &bench_rocksdb_engine},
     {.id = "pagedb-xchacha-small", .label = "pagedb XChaCha20-Poly1305, small cache",
      .engine = &bench_pagedb_engine, .cipher = PDB_X},
+    {.id = "pagedb-xchacha-2sync", .label = "pagedb XChaCha20-Poly1305, two syncs per commit",
+     .engine = &bench_pagedb_engine, .cipher = PDB_X, .one_sync_pages = PAGEDB_ONE_SYNC_NEVER},
 };
+/* --phases bulk: only the bulk load is run (set in main before any child starts). */
+static int bulk_only;
 #define NVARIANTS (sizeof variants / sizeof variants[0])
 
 /* ---------------------------------------------------------------- one run */
@@ -195,6 +203,7 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
     TRY(e->wcommit(h));
     ph[nph++] = (phase){"bulk_load", n, now_s() - t0, peak_rss_kib()};
     progress(tag, &ph[nph - 1]);
+    if (bulk_only) goto report;
 
     /* individual writes: 1,000 one-insert durable commits */
     t0 = now_s();
@@ -301,6 +310,7 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
     }
     TRY(e->rend(h));
 
+report:
     fprintf(out, "{\"id\": \"%s\", \"label\": ", v->id);
     json_str(out, v->label);
     fprintf(out, ", \"engine\": \"%s\", \"version\": ", e->name);
@@ -413,10 +423,12 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--out") && next) outpath = argv[++i];
         else if (!strcmp(a, "--cache-mib") && next) cache_mib = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--small-cache-mib") && next) small_mib = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--phases") && next && (!strcmp(next, "bulk") || !strcmp(next, "all")))
+            bulk_only = !strcmp(argv[++i], "bulk");
         else if (!strcmp(a, "--meta") && next && strchr(next, '=') && nmeta < 64) meta[nmeta++] = argv[++i];
         else {
             fprintf(stderr, "usage: %s [--n N] [--engines LIST] [--dir DIR] [--out FILE] [--cache-mib M] "
-                            "[--small-cache-mib M] [--meta KEY=VALUE]...\nvariants:", argv[0]);
+                            "[--small-cache-mib M] [--phases all|bulk] [--meta KEY=VALUE]...\nvariants:", argv[0]);
             for (size_t v = 0; v < NVARIANTS; v++) fprintf(stderr, " %s", variants[v].id);
             fprintf(stderr, "\n");
             return 2;
@@ -526,13 +538,13 @@ int main(int argc, char **argv)
     fprintf(out,
             "  \"workload\": {\"n\": %" PRIu64 ", \"key_bytes\": %d, \"value_bytes\": %d, "
             "\"individual_writes\": %u, \"batches\": %u, \"batch_size\": %u, \"random_reads\": %" PRIu64
-            ", \"ranges\": %u, \"range_len\": %u, \"removals\": %" PRIu64 ", "
+            ", \"ranges\": %u, \"range_len\": %u, \"removals\": %" PRIu64 ", \"phases\": \"%s\", "
             "\"generator\": \"splitmix64; keys seed 0x5EED5EED5EED5EEE, values seed 0x5EED5EED5EED5EEF, "
             "picks seed 0x5EED5EED5EED5EF0 (see bench/workload.h)\", \"durability\": \"every commit durable\", "
             "\"process\": \"one child process per variant, run one after the other\", "
             "\"file_size\": \"sum of st_size of every file in the database directory after close\"},\n",
             n, WL_KEY_BYTES, WL_VAL_BYTES, WL_INDIVIDUAL, WL_BATCHES, WL_BATCH_SIZE, n, WL_RANGES,
-            WL_RANGE_LEN, n / 2);
+            WL_RANGE_LEN, n / 2, bulk_only ? "bulk load only (--phases bulk)" : "all");
     fprintf(out, "  \"machine\": {\"nproc\": %ld, \"cpu_model\": ", sysconf(_SC_NPROCESSORS_ONLN));
     json_str(out, cpu);
     fprintf(out, ", \"kernel\": ");

@@ -6,7 +6,7 @@
  * per-phase timings.
  *
  * Usage: pagedb_bench [--n N] [--engines LIST] [--dir DIR] [--out FILE]
- *                     [--cache-mib M] [--small-cache-mib M] [--phases all|bulk]
+ *                     [--cache-mib M] [--small-cache-mib M] [--phases all|bulk|commits]
  *                     [--meta KEY=VALUE]...
  *   N       bulk-load size (default $BENCH_N or 1000000)
  *   LIST    comma-separated variant ids (default $BENCH_ENGINES or all):
@@ -18,7 +18,9 @@
  *   M       cache of every engine in MiB (default 256); the small-cache pagedb run uses
  *           --small-cache-mib (default 64) to show that memory stays bounded
  *   --phases bulk  runs only the bulk load (N inserts in one transaction), then closes and
- *           reports the file size after it (the scale check: bulk load time at 10 N vs N)
+ *           reports the file size after it (the scale check: bulk load time at 10 N vs N);
+ *           --phases commits runs the bulk load and the 1,000 one-insert durable commits only
+ *           (for repeated runs of the individual-commit comparison)
  * Progress goes to stderr; exit status 0 only if every variant completed and verified.
  */
 #include <errno.h>
@@ -138,8 +140,9 @@ static bench_variant variants[] = {
     {.id = "pagedb-xchacha-2sync", .label = "pagedb XChaCha20-Poly1305, two syncs per commit",
      .engine = &bench_pagedb_engine, .cipher = PDB_X, .one_sync_pages = PAGEDB_ONE_SYNC_NEVER},
 };
-/* --phases bulk: only the bulk load is run (set in main before any child starts). */
-static int bulk_only;
+/* --phases: 0 all, 1 bulk load only, 2 bulk load + individual commits (set in main before
+ * any child starts). */
+static int phase_limit;
 #define NVARIANTS (sizeof variants / sizeof variants[0])
 
 /* ---------------------------------------------------------------- one run */
@@ -203,7 +206,7 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
     TRY(e->wcommit(h));
     ph[nph++] = (phase){"bulk_load", n, now_s() - t0, peak_rss_kib()};
     progress(tag, &ph[nph - 1]);
-    if (bulk_only) goto report;
+    if (phase_limit == 1) goto report;
 
     /* individual writes: 1,000 one-insert durable commits */
     t0 = now_s();
@@ -216,6 +219,7 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
     }
     ph[nph++] = (phase){"individual_writes", WL_INDIVIDUAL, now_s() - t0, peak_rss_kib()};
     progress(tag, &ph[nph - 1]);
+    if (phase_limit) goto report;
 
     /* batch writes: 100 commits of 1,000 inserts */
     t0 = now_s();
@@ -423,12 +427,15 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--out") && next) outpath = argv[++i];
         else if (!strcmp(a, "--cache-mib") && next) cache_mib = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--small-cache-mib") && next) small_mib = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(a, "--phases") && next && (!strcmp(next, "bulk") || !strcmp(next, "all")))
-            bulk_only = !strcmp(argv[++i], "bulk");
+        else if (!strcmp(a, "--phases") && next &&
+                 (!strcmp(next, "bulk") || !strcmp(next, "all") || !strcmp(next, "commits"))) {
+            i++;
+            phase_limit = !strcmp(next, "bulk") ? 1 : !strcmp(next, "commits") ? 2 : 0;
+        }
         else if (!strcmp(a, "--meta") && next && strchr(next, '=') && nmeta < 64) meta[nmeta++] = argv[++i];
         else {
             fprintf(stderr, "usage: %s [--n N] [--engines LIST] [--dir DIR] [--out FILE] [--cache-mib M] "
-                            "[--small-cache-mib M] [--phases all|bulk] [--meta KEY=VALUE]...\nvariants:", argv[0]);
+                            "[--small-cache-mib M] [--phases all|bulk|commits] [--meta KEY=VALUE]...\nvariants:", argv[0]);
             for (size_t v = 0; v < NVARIANTS; v++) fprintf(stderr, " %s", variants[v].id);
             fprintf(stderr, "\n");
             return 2;
@@ -544,7 +551,8 @@ int main(int argc, char **argv)
             "\"process\": \"one child process per variant, run one after the other\", "
             "\"file_size\": \"sum of st_size of every file in the database directory after close\"},\n",
             n, WL_KEY_BYTES, WL_VAL_BYTES, WL_INDIVIDUAL, WL_BATCHES, WL_BATCH_SIZE, n, WL_RANGES,
-            WL_RANGE_LEN, n / 2, bulk_only ? "bulk load only (--phases bulk)" : "all");
+            WL_RANGE_LEN, n / 2, phase_limit == 1 ? "bulk load only (--phases bulk)"
+                     : phase_limit == 2 ? "bulk load + individual commits only (--phases commits)" : "all");
     fprintf(out, "  \"machine\": {\"nproc\": %ld, \"cpu_model\": ", sysconf(_SC_NPROCESSORS_ONLN));
     json_str(out, cpu);
     fprintf(out, ", \"kernel\": ");

@@ -152,7 +152,18 @@ typedef struct phase {
     uint64_t ops;
     double seconds;
     long peak_rss_kib; /* process peak RSS at the end of the phase */
+    double cpu_seconds; /* user + system CPU time of the process during the phase (getrusage) */
 } phase;
+
+/* User + system CPU seconds of this process so far (a phase's CPU time is robust to other
+ * processes' load in a way its wall time is not, though caches and memory bandwidth are shared). */
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec * 1e-6;
+}
 
 static long peak_rss_kib(void)
 {
@@ -163,16 +174,17 @@ static long peak_rss_kib(void)
 
 static void put_phase(FILE *out, int *first, const phase *p)
 {
-    fprintf(out, "%s\n      {\"name\": \"%s\", \"ops\": %" PRIu64 ", \"seconds\": %.6f, \"ops_per_sec\": %.1f, \"peak_rss_kib\": %ld}",
+    fprintf(out, "%s\n      {\"name\": \"%s\", \"ops\": %" PRIu64 ", \"seconds\": %.6f, \"ops_per_sec\": %.1f, \"peak_rss_kib\": %ld, \"cpu_seconds\": %.3f}",
             *first ? "" : ",", p->name, p->ops, p->seconds, p->seconds > 0 ? (double)p->ops / p->seconds : 0.0,
-            p->peak_rss_kib);
+            p->peak_rss_kib, p->cpu_seconds);
     *first = 0;
 }
 
 static void progress(const char *tag, const phase *p)
 {
-    fprintf(stderr, "[%s] %-18s %9" PRIu64 " ops %9.2f s %12.0f ops/s  peak RSS %.1f MiB\n", tag, p->name,
-            p->ops, p->seconds, p->seconds > 0 ? (double)p->ops / p->seconds : 0.0, p->peak_rss_kib / 1024.0);
+    fprintf(stderr, "[%s] %-18s %9" PRIu64 " ops %9.2f s %12.0f ops/s  peak RSS %.1f MiB  CPU %.2f s\n", tag,
+            p->name, p->ops, p->seconds, p->seconds > 0 ? (double)p->ops / p->seconds : 0.0,
+            p->peak_rss_kib / 1024.0, p->cpu_seconds);
 }
 
 #define TRY(x)                                                                                              \
@@ -197,7 +209,7 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
     if (!h) goto failed;
 
     /* bulk load: N inserts in one transaction */
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     TRY(e->wbegin(h));
     for (uint64_t i = 0; i < n; i++) {
         wl_key(i, k);
@@ -206,7 +218,7 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
     }
     double t_commit = now_s();
     TRY(e->wcommit(h));
-    ph[nph++] = (phase){"bulk_load", n, now_s() - t0, peak_rss_kib()};
+    ph[nph++] = (phase){"bulk_load", n, now_s() - t0, peak_rss_kib(), cpu_s() - c0};
     bulk_commit_s = now_s() - t_commit;
     progress(tag, &ph[nph - 1]);
     fprintf(stderr, "[%s] bulk_load: inserts %.2f s, commit %.2f s\n", tag, ph[nph - 1].seconds - bulk_commit_s,
@@ -215,6 +227,7 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
 
     /* individual writes: 1,000 one-insert durable commits */
     t0 = now_s();
+    c0 = cpu_s();
     for (uint64_t i = n; i < n + WL_INDIVIDUAL; i++) {
         wl_key(i, k);
         wl_val(i, val);
@@ -222,12 +235,13 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
         TRY(e->put(h, k, sizeof k, val, sizeof val));
         TRY(e->wcommit(h));
     }
-    ph[nph++] = (phase){"individual_writes", WL_INDIVIDUAL, now_s() - t0, peak_rss_kib()};
+    ph[nph++] = (phase){"individual_writes", WL_INDIVIDUAL, now_s() - t0, peak_rss_kib(), cpu_s() - c0};
     progress(tag, &ph[nph - 1]);
     if (phase_limit) goto report;
 
     /* batch writes: 100 commits of 1,000 inserts */
     t0 = now_s();
+    c0 = cpu_s();
     for (uint64_t b = 0; b < WL_BATCHES; b++) {
         TRY(e->wbegin(h));
         for (uint64_t j = 0; j < WL_BATCH_SIZE; j++) {
@@ -238,11 +252,12 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
         }
         TRY(e->wcommit(h));
     }
-    ph[nph++] = (phase){"batch_writes", (uint64_t)WL_BATCHES * WL_BATCH_SIZE, now_s() - t0, peak_rss_kib()};
+    ph[nph++] = (phase){"batch_writes", (uint64_t)WL_BATCHES * WL_BATCH_SIZE, now_s() - t0, peak_rss_kib(), cpu_s() - c0};
     progress(tag, &ph[nph - 1]);
 
     /* random reads: N verified point gets in one read snapshot */
     t0 = now_s();
+    c0 = cpu_s();
     TRY(e->rbegin(h));
     for (uint64_t r = 0; r < n; r++) {
         uint64_t i = wl_pick(r, total);
@@ -260,11 +275,12 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
         verified++;
     }
     TRY(e->rend(h));
-    ph[nph++] = (phase){"random_reads", n, now_s() - t0, peak_rss_kib()};
+    ph[nph++] = (phase){"random_reads", n, now_s() - t0, peak_rss_kib(), cpu_s() - c0};
     progress(tag, &ph[nph - 1]);
 
     /* random range reads: 100,000 x (seek >= key, next 10 entries) in one read snapshot */
     t0 = now_s();
+    c0 = cpu_s();
     TRY(e->rbegin(h));
     for (uint64_t r = 0; r < WL_RANGES; r++) {
         uint64_t i = wl_pick(n + r, total);
@@ -286,18 +302,19 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
         range_entries += br.count;
     }
     TRY(e->rend(h));
-    ph[nph++] = (phase){"random_range_reads", WL_RANGES, now_s() - t0, peak_rss_kib()};
+    ph[nph++] = (phase){"random_range_reads", WL_RANGES, now_s() - t0, peak_rss_kib(), cpu_s() - c0};
     progress(tag, &ph[nph - 1]);
 
     /* removals: N/2 deletes in one transaction */
     t0 = now_s();
+    c0 = cpu_s();
     TRY(e->wbegin(h));
     for (uint64_t i = 0; i < n / 2; i++) {
         wl_key(i, k);
         TRY(e->del(h, k, sizeof k));
     }
     TRY(e->wcommit(h));
-    ph[nph++] = (phase){"removals", n / 2, now_s() - t0, peak_rss_kib()};
+    ph[nph++] = (phase){"removals", n / 2, now_s() - t0, peak_rss_kib(), cpu_s() - c0};
     progress(tag, &ph[nph - 1]);
 
     /* sanity (untimed): a removed key is gone, a kept one is intact */

@@ -6,15 +6,21 @@
  * per-phase timings.
  *
  * Usage: pagedb_bench [--n N] [--engines LIST] [--dir DIR] [--out FILE]
- *                     [--cache-mib M] [--small-cache-mib M] [--meta KEY=VALUE]...
+ *                     [--cache-mib M] [--small-cache-mib M] [--phases all|bulk|commits]
+ *                     [--meta KEY=VALUE]...
  *   N       bulk-load size (default $BENCH_N or 1000000)
  *   LIST    comma-separated variant ids (default $BENCH_ENGINES or all):
  *           pagedb-xchacha, pagedb-mac, lmdb, sqlite, rocksdb, pagedb-xchacha-buffered,
- *           pagedb-xchacha-small
+ *           pagedb-xchacha-small, pagedb-xchacha-2sync (two fdatasyncs per commit:
+ *           pagedb_options.one_sync_pages = PAGEDB_ONE_SYNC_NEVER, the protocol before 0.2)
  *   DIR     scratch directory for the databases (default $BENCH_DIR or ./bench-data);
  *           each variant's database is created fresh in DIR/<id> and deleted afterwards
  *   M       cache of every engine in MiB (default 256); the small-cache pagedb run uses
  *           --small-cache-mib (default 64) to show that memory stays bounded
+ *   --phases bulk  runs only the bulk load (N inserts in one transaction), then closes and
+ *           reports the file size after it (the scale check: bulk load time at 10 N vs N);
+ *           --phases commits runs the bulk load and the 1,000 one-insert durable commits only
+ *           (for repeated runs of the individual-commit comparison)
  * Progress goes to stderr; exit status 0 only if every variant completed and verified.
  */
 #include <errno.h>
@@ -131,7 +137,12 @@ static bench_variant variants[] = {
     {.id = "rocksdb", .label = "RocksDB", .engine = &bench_rocksdb_engine},
     {.id = "pagedb-xchacha-small", .label = "pagedb XChaCha20-Poly1305, small cache",
      .engine = &bench_pagedb_engine, .cipher = PDB_X},
+    {.id = "pagedb-xchacha-2sync", .label = "pagedb XChaCha20-Poly1305, two syncs per commit",
+     .engine = &bench_pagedb_engine, .cipher = PDB_X, .one_sync_pages = PAGEDB_ONE_SYNC_NEVER},
 };
+/* --phases: 0 all, 1 bulk load only, 2 bulk load + individual commits (set in main before
+ * any child starts). */
+static int phase_limit;
 #define NVARIANTS (sizeof variants / sizeof variants[0])
 
 /* ---------------------------------------------------------------- one run */
@@ -141,7 +152,18 @@ typedef struct phase {
     uint64_t ops;
     double seconds;
     long peak_rss_kib; /* process peak RSS at the end of the phase */
+    double cpu_seconds; /* user + system CPU time of the process during the phase (getrusage) */
 } phase;
+
+/* User + system CPU seconds of this process so far (a phase's CPU time is robust to other
+ * processes' load in a way its wall time is not, though caches and memory bandwidth are shared). */
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec * 1e-6;
+}
 
 static long peak_rss_kib(void)
 {
@@ -152,16 +174,17 @@ static long peak_rss_kib(void)
 
 static void put_phase(FILE *out, int *first, const phase *p)
 {
-    fprintf(out, "%s\n      {\"name\": \"%s\", \"ops\": %" PRIu64 ", \"seconds\": %.6f, \"ops_per_sec\": %.1f, \"peak_rss_kib\": %ld}",
+    fprintf(out, "%s\n      {\"name\": \"%s\", \"ops\": %" PRIu64 ", \"seconds\": %.6f, \"ops_per_sec\": %.1f, \"peak_rss_kib\": %ld, \"cpu_seconds\": %.3f}",
             *first ? "" : ",", p->name, p->ops, p->seconds, p->seconds > 0 ? (double)p->ops / p->seconds : 0.0,
-            p->peak_rss_kib);
+            p->peak_rss_kib, p->cpu_seconds);
     *first = 0;
 }
 
 static void progress(const char *tag, const phase *p)
 {
-    fprintf(stderr, "[%s] %-18s %9" PRIu64 " ops %9.2f s %12.0f ops/s  peak RSS %.1f MiB\n", tag, p->name,
-            p->ops, p->seconds, p->seconds > 0 ? (double)p->ops / p->seconds : 0.0, p->peak_rss_kib / 1024.0);
+    fprintf(stderr, "[%s] %-18s %9" PRIu64 " ops %9.2f s %12.0f ops/s  peak RSS %.1f MiB  CPU %.2f s\n", tag,
+            p->name, p->ops, p->seconds, p->seconds > 0 ? (double)p->ops / p->seconds : 0.0,
+            p->peak_rss_kib / 1024.0, p->cpu_seconds);
 }
 
 #define TRY(x)                                                                                              \
@@ -178,6 +201,7 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
     int nph = 0;
     void *h = NULL;
     uint64_t total = wl_total_keys(n), range_entries = 0, verified = 0;
+    double bulk_commit_s = 0; /* the bulk load's commit call alone (part of the bulk_load phase) */
     const char *tag = v->id;
 
     rm_rf(dir);
@@ -185,19 +209,25 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
     if (!h) goto failed;
 
     /* bulk load: N inserts in one transaction */
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     TRY(e->wbegin(h));
     for (uint64_t i = 0; i < n; i++) {
         wl_key(i, k);
         wl_val(i, val);
         TRY(e->put(h, k, sizeof k, val, sizeof val));
     }
+    double t_commit = now_s();
     TRY(e->wcommit(h));
-    ph[nph++] = (phase){"bulk_load", n, now_s() - t0, peak_rss_kib()};
+    ph[nph++] = (phase){"bulk_load", n, now_s() - t0, peak_rss_kib(), cpu_s() - c0};
+    bulk_commit_s = now_s() - t_commit;
     progress(tag, &ph[nph - 1]);
+    fprintf(stderr, "[%s] bulk_load: inserts %.2f s, commit %.2f s\n", tag, ph[nph - 1].seconds - bulk_commit_s,
+            bulk_commit_s);
+    if (phase_limit == 1) goto report;
 
     /* individual writes: 1,000 one-insert durable commits */
     t0 = now_s();
+    c0 = cpu_s();
     for (uint64_t i = n; i < n + WL_INDIVIDUAL; i++) {
         wl_key(i, k);
         wl_val(i, val);
@@ -205,11 +235,13 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
         TRY(e->put(h, k, sizeof k, val, sizeof val));
         TRY(e->wcommit(h));
     }
-    ph[nph++] = (phase){"individual_writes", WL_INDIVIDUAL, now_s() - t0, peak_rss_kib()};
+    ph[nph++] = (phase){"individual_writes", WL_INDIVIDUAL, now_s() - t0, peak_rss_kib(), cpu_s() - c0};
     progress(tag, &ph[nph - 1]);
+    if (phase_limit) goto report;
 
     /* batch writes: 100 commits of 1,000 inserts */
     t0 = now_s();
+    c0 = cpu_s();
     for (uint64_t b = 0; b < WL_BATCHES; b++) {
         TRY(e->wbegin(h));
         for (uint64_t j = 0; j < WL_BATCH_SIZE; j++) {
@@ -220,11 +252,12 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
         }
         TRY(e->wcommit(h));
     }
-    ph[nph++] = (phase){"batch_writes", (uint64_t)WL_BATCHES * WL_BATCH_SIZE, now_s() - t0, peak_rss_kib()};
+    ph[nph++] = (phase){"batch_writes", (uint64_t)WL_BATCHES * WL_BATCH_SIZE, now_s() - t0, peak_rss_kib(), cpu_s() - c0};
     progress(tag, &ph[nph - 1]);
 
     /* random reads: N verified point gets in one read snapshot */
     t0 = now_s();
+    c0 = cpu_s();
     TRY(e->rbegin(h));
     for (uint64_t r = 0; r < n; r++) {
         uint64_t i = wl_pick(r, total);
@@ -242,11 +275,12 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
         verified++;
     }
     TRY(e->rend(h));
-    ph[nph++] = (phase){"random_reads", n, now_s() - t0, peak_rss_kib()};
+    ph[nph++] = (phase){"random_reads", n, now_s() - t0, peak_rss_kib(), cpu_s() - c0};
     progress(tag, &ph[nph - 1]);
 
     /* random range reads: 100,000 x (seek >= key, next 10 entries) in one read snapshot */
     t0 = now_s();
+    c0 = cpu_s();
     TRY(e->rbegin(h));
     for (uint64_t r = 0; r < WL_RANGES; r++) {
         uint64_t i = wl_pick(n + r, total);
@@ -268,18 +302,19 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
         range_entries += br.count;
     }
     TRY(e->rend(h));
-    ph[nph++] = (phase){"random_range_reads", WL_RANGES, now_s() - t0, peak_rss_kib()};
+    ph[nph++] = (phase){"random_range_reads", WL_RANGES, now_s() - t0, peak_rss_kib(), cpu_s() - c0};
     progress(tag, &ph[nph - 1]);
 
     /* removals: N/2 deletes in one transaction */
     t0 = now_s();
+    c0 = cpu_s();
     TRY(e->wbegin(h));
     for (uint64_t i = 0; i < n / 2; i++) {
         wl_key(i, k);
         TRY(e->del(h, k, sizeof k));
     }
     TRY(e->wcommit(h));
-    ph[nph++] = (phase){"removals", n / 2, now_s() - t0, peak_rss_kib()};
+    ph[nph++] = (phase){"removals", n / 2, now_s() - t0, peak_rss_kib(), cpu_s() - c0};
     progress(tag, &ph[nph - 1]);
 
     /* sanity (untimed): a removed key is gone, a kept one is intact */
@@ -301,6 +336,7 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
     }
     TRY(e->rend(h));
 
+report:
     fprintf(out, "{\"id\": \"%s\", \"label\": ", v->id);
     json_str(out, v->label);
     fprintf(out, ", \"engine\": \"%s\", \"version\": ", e->name);
@@ -322,8 +358,8 @@ static int run_variant(const bench_variant *v, const char *dir, uint64_t n, FILE
     getrusage(RUSAGE_SELF, &ru);
     fprintf(out,
             "    \"file_bytes\": %" PRIu64 ", \"disk_bytes_allocated\": %" PRIu64 ", \"peak_rss_kib\": %ld, "
-            "\"verified_reads\": %" PRIu64 ", \"range_entries\": %" PRIu64 "}",
-            dir_bytes_apparent, dir_bytes_allocated, ru.ru_maxrss, verified, range_entries);
+            "\"verified_reads\": %" PRIu64 ", \"range_entries\": %" PRIu64 ", \"bulk_commit_seconds\": %.6f}",
+            dir_bytes_apparent, dir_bytes_allocated, ru.ru_maxrss, verified, range_entries, bulk_commit_s);
     fprintf(stderr, "[%s] closed: %.1f MiB on disk, peak RSS %.1f MiB\n", tag,
             (double)dir_bytes_apparent / MIB, (double)ru.ru_maxrss / 1024.0);
     rm_rf(dir);
@@ -413,10 +449,15 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--out") && next) outpath = argv[++i];
         else if (!strcmp(a, "--cache-mib") && next) cache_mib = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--small-cache-mib") && next) small_mib = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--phases") && next &&
+                 (!strcmp(next, "bulk") || !strcmp(next, "all") || !strcmp(next, "commits"))) {
+            i++;
+            phase_limit = !strcmp(next, "bulk") ? 1 : !strcmp(next, "commits") ? 2 : 0;
+        }
         else if (!strcmp(a, "--meta") && next && strchr(next, '=') && nmeta < 64) meta[nmeta++] = argv[++i];
         else {
             fprintf(stderr, "usage: %s [--n N] [--engines LIST] [--dir DIR] [--out FILE] [--cache-mib M] "
-                            "[--small-cache-mib M] [--meta KEY=VALUE]...\nvariants:", argv[0]);
+                            "[--small-cache-mib M] [--phases all|bulk|commits] [--meta KEY=VALUE]...\nvariants:", argv[0]);
             for (size_t v = 0; v < NVARIANTS; v++) fprintf(stderr, " %s", variants[v].id);
             fprintf(stderr, "\n");
             return 2;
@@ -526,13 +567,14 @@ int main(int argc, char **argv)
     fprintf(out,
             "  \"workload\": {\"n\": %" PRIu64 ", \"key_bytes\": %d, \"value_bytes\": %d, "
             "\"individual_writes\": %u, \"batches\": %u, \"batch_size\": %u, \"random_reads\": %" PRIu64
-            ", \"ranges\": %u, \"range_len\": %u, \"removals\": %" PRIu64 ", "
+            ", \"ranges\": %u, \"range_len\": %u, \"removals\": %" PRIu64 ", \"phases\": \"%s\", "
             "\"generator\": \"splitmix64; keys seed 0x5EED5EED5EED5EEE, values seed 0x5EED5EED5EED5EEF, "
             "picks seed 0x5EED5EED5EED5EF0 (see bench/workload.h)\", \"durability\": \"every commit durable\", "
             "\"process\": \"one child process per variant, run one after the other\", "
             "\"file_size\": \"sum of st_size of every file in the database directory after close\"},\n",
             n, WL_KEY_BYTES, WL_VAL_BYTES, WL_INDIVIDUAL, WL_BATCHES, WL_BATCH_SIZE, n, WL_RANGES,
-            WL_RANGE_LEN, n / 2);
+            WL_RANGE_LEN, n / 2, phase_limit == 1 ? "bulk load only (--phases bulk)"
+                     : phase_limit == 2 ? "bulk load + individual commits only (--phases commits)" : "all");
     fprintf(out, "  \"machine\": {\"nproc\": %ld, \"cpu_model\": ", sysconf(_SC_NPROCESSORS_ONLN));
     json_str(out, cpu);
     fprintf(out, ", \"kernel\": ");

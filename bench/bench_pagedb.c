@@ -1,7 +1,13 @@
 /*
  * bench_pagedb.c — benchmark driver for pagedb (POSIX VFS, one table "bench", default
  * realm, 4096-byte pages, default open flags: durable commits, O_DIRECT where accepted).
+ *
+ * Commit protocol (docs/FORMAT.md §6.2): the variant's one_sync_pages (0 = the library
+ * default, one fdatasync for a commit of at most PAGEDB_ONE_SYNC_PAGES_DEFAULT pages). The
+ * environment variable PAGEDB_BENCH_ONE_SYNC=0 forces PAGEDB_ONE_SYNC_NEVER (two fdatasyncs
+ * per commit, the protocol before 0.2) for every pagedb variant, e.g. for the WASI bench.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +35,14 @@ static const char *pdb_version(void)
     return buf;
 }
 
+/* pagedb_options.one_sync_pages for variant v (see the header comment). */
+static uint32_t pdb_one_sync(const bench_variant *v)
+{
+    const char *env = getenv("PAGEDB_BENCH_ONE_SYNC");
+    if (env && env[0] == '0' && env[1] == 0) return PAGEDB_ONE_SYNC_NEVER;
+    return v->one_sync_pages;
+}
+
 static void *pdb_open_(const char *dir, const bench_variant *v)
 {
     uint8_t key[PAGEDB_KEY_BYTES];
@@ -40,6 +54,7 @@ static void *pdb_open_(const char *dir, const bench_variant *v)
     o.key = key;
     o.cipher = v->cipher;
     o.cache_bytes = v->cache_bytes;
+    o.one_sync_pages = pdb_one_sync(v);
     pdb_h *h = calloc(1, sizeof *h);
     if (!h) return NULL;
     int rc = pagedb_open(dir, &o, &h->db);
@@ -159,16 +174,26 @@ static void pdb_stats_json(void *hv, FILE *out)
 
 static void pdb_settings_json(const bench_variant *v, FILE *out)
 {
+    uint32_t one = pdb_one_sync(v);
+    char sync[160];
+    if (one == PAGEDB_ONE_SYNC_NEVER)
+        snprintf(sync, sizeof sync, "durable commit: 2 fdatasync (pages, then header), one_sync_pages = never");
+    else
+        snprintf(sync, sizeof sync,
+                 "durable commit: 1 fdatasync (pages + header) for a commit of <= %u pages, "
+                 "else 2 (pages, then header)",
+                 one ? one : PAGEDB_ONE_SYNC_PAGES_DEFAULT);
     fprintf(out,
             "{\"cipher\": \"%s\", \"cache_bytes\": %zu, \"page_size\": 4096, "
             "\"vfs\": \"%s\", "
-            "\"sync\": \"durable commit: 2 fdatasync (pages, then header)\", "
+            "\"sync\": \"%s\", "
             "\"reads\": \"one read-only txn per read phase; ranges: cursor seek GE + next\"}",
             v->cipher == PAGEDB_CIPHER_MAC ? "plaintext+BLAKE2b MAC" : "XChaCha20-Poly1305",
             v->cache_bytes,
             v->pagedb_flags & PAGEDB_NODIRECT
                 ? "posix, buffered I/O (PAGEDB_NODIRECT: misses are served by the OS page cache, which holds ciphertext)"
-                : "posix, O_DIRECT (the default: misses go to the device, no OS page cache)");
+                : "posix, O_DIRECT (the default: misses go to the device, no OS page cache)",
+            sync);
 }
 
 static int pdb_close(void *hv)

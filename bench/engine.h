@@ -22,6 +22,8 @@ typedef struct bench_variant {
     int cipher;              /**< pagedb only: enum pagedb_cipher */
     size_t cache_bytes;      /**< engine cache (page cache / block cache / buffer pool) */
     unsigned pagedb_flags;   /**< pagedb only: extra pagedb_options.flags (PAGEDB_NODIRECT) */
+    uint32_t one_sync_pages; /**< pagedb only: pagedb_options.one_sync_pages (0 = the default;
+                                  PAGEDB_ONE_SYNC_NEVER = two fdatasyncs per commit) */
 } bench_variant;
 
 /** Receives the entries of one range read (bench_range_visit is called per entry). */

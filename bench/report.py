@@ -24,13 +24,14 @@ PHASES = [
     ("removals", "removals"),
 ]
 BASE = "pagedb-xchacha"
-PAGEDB = ["pagedb-xchacha", "pagedb-mac", "pagedb-xchacha-buffered"]
+PAGEDB = ["pagedb-xchacha", "pagedb-mac", "pagedb-xchacha-buffered", "pagedb-xchacha-2sync"]
 PEERS = ["lmdb", "sqlite", "rocksdb"]
 COLORS = {
     "pagedb-xchacha": "#1f6feb",
     "pagedb-mac": "#6ea8fe",
     "pagedb-xchacha-buffered": "#0b3d91",
     "pagedb-xchacha-small": "#9ec5fe",
+    "pagedb-xchacha-2sync": "#8250df",
     "lmdb": "#d1495b",
     "sqlite": "#edae49",
     "rocksdb": "#00798c",

@@ -6,7 +6,7 @@
 # Usage: bash scripts/bench.sh [N]
 #   N                 bulk-load size (default $BENCH_N or 1000000)
 #   BENCH_ENGINES     comma-separated subset: pagedb-xchacha,pagedb-mac,lmdb,sqlite,rocksdb,
-#                     pagedb-xchacha-buffered, pagedb-xchacha-small (default: all)
+#                     pagedb-xchacha-buffered, pagedb-xchacha-small, pagedb-xchacha-2sync (default: all)
 #   BENCH_CACHE_MIB   cache of every engine (default 1024: holds the ~600 MiB working set, as
 #                     LMDB holds it in the OS page cache); BENCH_SMALL_CACHE_MIB (default 64)
 #   BENCH_DIR         scratch directory for the databases (default build/bench/data)

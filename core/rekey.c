@@ -52,12 +52,12 @@ static int commit_static(pagedb *db, const uint8_t *stat)
     return rc;
 }
 
-static int call_rekey(pagedb *db, uint32_t realm, const pagedb_kek *cur, const pagedb_kek *nw,
-                      const pagedb_maint_options *opts)
+/* The key-encryption-key change (FORMAT.md §13.1). */
+static int kek_change(pagedb *db, uint32_t realm, const pagedb_kek *cur, const pagedb_kek *nw)
 {
     if (!db) return pdb_err(PAGEDB_EINVAL, "NULL database");
     if (db->flags & PAGEDB_RDONLY) return pdb_err(PAGEDB_EMISUSE, "a key change needs a read-write handle");
-    if (!nw) return pdb_rotate(db, realm, opts); /* data key rotation: rotate.c, FORMAT.md §13.3 */
+    if (!nw) return pdb_err(PAGEDB_EINVAL, "the new key or passphrase is required");
     if (realm != 0 && realm != PAGEDB_REALM_ALL)
         return pdb_err(PAGEDB_EINVAL, "realm %u: the key-encryption key wraps only realm 0's data key (realm DEKs are "
                                       "wrapped under it, FORMAT.md §13.1); pass 0 or PAGEDB_REALM_ALL", realm);
@@ -118,9 +118,24 @@ static int call_rekey(pagedb *db, uint32_t realm, const pagedb_kek *cur, const p
     return rc;
 }
 
+static int call_rekey(pagedb *db, uint32_t realm, const pagedb_kek *cur, const pagedb_kek *nw,
+                      const pagedb_maint_options *opts)
+{
+    if (!db) return pdb_err(PAGEDB_EINVAL, "NULL database");
+    if (db->flags & PAGEDB_RDONLY) return pdb_err(PAGEDB_EMISUSE, "a key change needs a read-write handle");
+    if (!nw) return pdb_rotate(db, realm, opts); /* data key rotation: rotate.c, FORMAT.md §13.3 */
+    return kek_change(db, realm, cur, nw);
+}
+
 int pagedb_rekey(pagedb *db, uint32_t realm, const pagedb_kek *current, const pagedb_kek *new_kek,
                  const pagedb_maint_options *opts)
 {
     pdb_err_clear();
     return pdb_api_ret(call_rekey(db, realm, current, new_kek, opts));
+}
+
+int pagedb_rekey_kek(pagedb *db, const pagedb_kek *current, const pagedb_kek *new_kek)
+{
+    pdb_err_clear();
+    return pdb_api_ret(kek_change(db, 0, current, new_kek));
 }

@@ -94,18 +94,17 @@ static int check_header_slots(pagedb *db, char *why, size_t whylen)
         if (cls == PDB_HDR_ZERO && !newest && cur.txn == 0) continue;
         if (!newest && db->fell_back_from && db->fell_back_from == cur.txn + 1 && (cls != PDB_HDR_VALID || m.txn == cur.txn + 1)) {
             snprintf(why, whylen,
-                     "header slot %d (page %d): commit %llu did not reach the disk whole (a crash before it was "
-                     "acknowledged, or damage to a page it wrote: FORMAT.md §6.3); the open recovered txn %llu, and the "
-                     "next commit rewrites this slot",
+                     "header slot %d (page %d): commit %llu did not reach the disk whole (crashed before its "
+                     "acknowledgement, or damaged since: FORMAT.md §6.3); opened at txn %llu; the next commit "
+                     "rewrites the slot",
                      s, s, (unsigned long long)db->fell_back_from, (unsigned long long)cur.txn);
             rc = PAGEDB_ECORRUPT;
         } else if (cls != PDB_HDR_VALID) {
             size_t n = strlen(why);
             snprintf(why + n, whylen - n,
                      newest                 ? "; it should hold the last commit, txn %llu"
-                     : cls == PDB_HDR_ZERO ? "; the database is at txn %llu from the other slot (a read-write open zeroes "
-                                             "the header of a commit that did not reach the disk whole, FORMAT.md §6.3; "
-                                             "the next commit rewrites the slot)"
+                     : cls == PDB_HDR_ZERO ? "; the database is at txn %llu from the other slot (an open zeroes a slot whose commit "
+                                             "did not reach the disk whole, FORMAT.md §6.3)"
                                            : "; the database is at txn %llu from the other slot",
                      (unsigned long long)cur.txn);
             rc = PAGEDB_ECORRUPT;

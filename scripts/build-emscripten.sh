@@ -45,7 +45,7 @@ mapfile -t core_sources < <(grep -v '^[[:space:]]*\(#\|$\)' core/sources.txt)
 exports=$(grep -v '^[[:space:]]*\(#\|$\)' platform/opfs/exports.txt | sed 's/^/_/' | paste -sd, -)
 
 # integer-only printf (platform/opfs/iprintf.c): refuse a floating-point conversion, which
-# vsniprintf would not format
+# it does not format
 if grep -nE '%[-+ #0]*([0-9]+|\*)?(\.([0-9]+|\*))?(hh|h|ll|l|L|j|z|t)?[fFeEgGaA]' core/*.c core/*.h platform/opfs/*.c; then
   echo "a floating-point printf conversion above: the Emscripten build formats integers only (platform/opfs/iprintf.c)" >&2
   exit 1
@@ -64,9 +64,15 @@ mkdir -p dist
 # preRun, locateFile) 0.26 kB, wasm-opt --converge 0.2 kB, -mnontrapping-fptoint (saturating
 # float-to-int instructions instead of range-checked sequences; every browser with OPFS
 # sync access handles has them) 0.1 kB, the export-wrapper table below 0.2 kB.
+# Then one-sync commits (core/recover.c), data key rotation's epoch keys and the read-path
+# fast paths added 1.5 kB gzip; paid for by platform/opfs/iprintf.c's own small formatter
+# (-Dvsnprintf=pdbjs_vsnprintf: musl's printf_core, pop_arg, wctomb no longer linked) and
+# platform/opfs/qsort.c's heapsort (-Dqsort=pdbjs_qsort: musl's smoothsort), 1.3 kB, and the
+# browser's db.rekey calling pagedb_rekey_kek, which links no rotation code (5 kB).
+# tests/native/test_wasm_libc.c checks both replacements against libc.
 # -DNDEBUG: a release build, like the native Release one: the debug validators (the pager
 # state check, the node check of every sealed page, the cache checker) stay in the ASan suite.
-common=(-Oz -DNDEBUG -msimd128 -mnontrapping-fptoint -Dsnprintf=pdbjs_snprintf -Dvsnprintf=vsniprintf "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
+common=(-Oz -DNDEBUG -msimd128 -mnontrapping-fptoint -Dsnprintf=pdbjs_snprintf -Dvsnprintf=pdbjs_vsnprintf -Dqsort=pdbjs_qsort "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
   "${core_sources[@]}" platform/opfs/*.c "$prefix/lib/libsodium.a" "$bearssl/lib/libbearssl.a"
   --js-library platform/opfs/lib.js -sMODULARIZE=1 -sEXPORT_ES6=1 -sALLOW_MEMORY_GROWTH=1
   -sINITIAL_MEMORY=33554432 -sTOTAL_STACK=1048576 -sMALLOC=emmalloc

@@ -1191,6 +1191,15 @@ typedef struct pagedb_kek {
  */
 int pagedb_rekey(pagedb *db, uint32_t realm, const pagedb_kek *current, const pagedb_kek *new_kek,
                  const pagedb_maint_options *opts);
+
+/**
+ * The key-encryption-key change of pagedb_rekey alone: pagedb_rekey(db, 0, current,
+ * new_kek, NULL) with new_kek required. A program that calls only this (and not
+ * pagedb_rekey) links no data key rotation code: the browser module uses it to stay
+ * within its size budget. Arguments, errors and thread-safety as pagedb_rekey's
+ * key-encryption-key change; new_kek NULL is EINVAL here.
+ */
+int pagedb_rekey_kek(pagedb *db, const pagedb_kek *current, const pagedb_kek *new_kek);
 /* ------------------------------------------------------------------------------------------ */
 /* Snapshots: full and incremental backup streams (docs/FORMAT.md §14)                        */
 /* ------------------------------------------------------------------------------------------ */

@@ -80,5 +80,5 @@ int pdbjs_rekey(pagedb *db, const uint8_t *key, const char *pass, int passlen, c
     nw.passphrase_len = new_pass ? (size_t)new_passlen : 0;
     nw.pwhash_opslimit = (uint64_t)pwhash_ops;
     nw.pwhash_memlimit = (uint64_t)pwhash_mem;
-    return pagedb_rekey(db, 0, &cur, &nw, NULL);
+    return pagedb_rekey_kek(db, &cur, &nw); /* links no data key rotation (size) */
 }

@@ -23,7 +23,7 @@ done
 cp "$(dirname "$0")/index.html" "$(dirname "$0")/main.js" "$app/"
 cd "$app"
 printf '{ "name": "pagedb-vite-app", "private": true, "type": "module" }\n' > package.json
-npm install --no-audit --no-fund --loglevel=error vite@7 "./$tgz" >/dev/null
+npm install --no-audit --no-fund --loglevel=error vite@7.3.8 "./$tgz" >/dev/null
 # --logLevel warn prints warnings and errors only: any output is a failure
 if ! npx vite build --base ./ --logLevel warn >vite-build.log 2>&1 || [ -s vite-build.log ]; then
   echo "FAIL: vite build printed warnings or failed:" >&2

@@ -295,12 +295,15 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize, ui
     pdb_key_wipe(&dek0);
     if (rc) return rc;
     pdb_pager_set_nosync(db->pager, (db->flags & PAGEDB_NOSYNC) != 0);
-    /* Only the newest header whose MAC verifies is recovered. Every page it references was
-       made durable by the commit's first fdatasync before the header was written, so if its
-       roots do not authenticate (or the file is shorter than it records) the file was
-       damaged after that commit. Falling back to the older header would silently drop a
-       durable commit — and a read-write open would then truncate the file and the next
-       commit overwrite the newest header, losing it for good. Report the damage instead. */
+    /* The newest header whose MAC verifies is recovered. For a two-sync commit every page
+       it references was made durable by the commit's first fdatasync before the header was
+       written, so if its roots do not authenticate (or the file is shorter than it records)
+       the file was damaged after that commit. Falling back to the older header would
+       silently drop a durable commit — and a read-write open would then truncate the file
+       and the next commit overwrite the newest header, losing it for good. Report the
+       damage instead. A one-sync commit (PDB_HDR_F_ONE_SYNC) is the exception: its header
+       may be durable without its pages, so recover_existing falls back from it (`avoid`,
+       *incomplete; FORMAT.md §6.3). */
     int s = valid[1] && (!valid[0] || m[1].txn > m[0].txn) ? 1 : 0;
     *newest_txn = m[s].txn;
     *can_fall_back = valid[1 - s] && m[1 - s].txn + 1 == m[s].txn;

@@ -98,8 +98,11 @@ struct pagedb_txn {
     uint32_t *drop_realms;  /* realms dropped by this txn (keys to wipe at commit) */
     size_t ndrop_realms;
     int changed;            /* anything to commit */
-    int sync_twice;         /* commit with two fdatasyncs whatever its size (a key change,
-                               FORMAT.md §13.1: its header must not be fallen back from) */
+    int sync_twice;         /* commit with two fdatasyncs whatever its size (FORMAT.md §6.2):
+                               a key change (§13.1: its header must not be fallen back from),
+                               compaction's truncation and key rotation's free-page steps
+                               (§12.4, §13.3: writes outside the commit's pages must be
+                               durable before its header) */
     struct pdb_segtxn *segtx;/* segments linked/unlinked by this txn (segment.c), or NULL */
 };
 

@@ -7,7 +7,8 @@
  *  2. write their root records into the catalog and flush the catalog tree;
  *  3. write the freelist chain, then zero-extend the file to the page count the header
  *     records if it is shorter (pdb_pager_extend);
- *  4. a commit that allocated more than db->one_sync_pages pages (or a key change):
+ *  4. a commit that allocated more than db->one_sync_pages pages, or one marked sync_twice
+ *     (a key change, compaction's truncation step, key rotation's free-page step):
  *     fdatasync #1 — every page the new header references is durable. A smaller commit
  *     skips it and flags its header PDB_HDR_F_ONE_SYNC: recovery checks its pages
  *     instead (recover.c, §6.3);

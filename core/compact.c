@@ -27,7 +27,8 @@
 #include "freelist.h"
 
 #define REC_KEY_LEN 2
-#define REC_FIXED 43 /* value bytes without the table name and resume key */
+#define REC_FIXED 43  /* value bytes without the table name and resume key */
+#define REC_CURSOR 40 /* the walk cursor's offset (pdb_maint_cursor_*) */
 #define MAX_PASSES 3
 
 enum { PH_TABLES = 1, PH_CATALOG = 2, PH_SHRINK = 3, PH_SETTLE = 4, PH_TRUNCATE = 5 };
@@ -51,36 +52,48 @@ static int rec_decode(const uint8_t *v, size_t n, size_t maxkey, crec *r)
     r->moved = pdb_get64(v + 16);
     r->total = pdb_get64(v + 24);
     r->start_count = pdb_get64(v + 32);
-    size_t nl = v[40];
-    if (r->phase < PH_TABLES || r->phase > PH_TRUNCATE || r->target < 2 || v[1] || v[2] || v[3] || 43 + nl > n ||
-        memchr(v + 41, 0, nl))
-        return pdb_err(PAGEDB_ECORRUPT, "compaction record: phase %u, target %llu, name length %zu", r->phase,
-                       (unsigned long long)r->target, nl);
-    memcpy(r->name, v + 41, nl);
-    r->name[nl] = 0;
-    size_t kl = pdb_get16(v + 41 + nl);
-    if (43 + nl + kl != n || kl > maxkey)
-        return pdb_err(PAGEDB_ECORRUPT, "compaction record: resume key of %zu bytes in a record of %zu", kl, n);
-    memcpy(r->key, v + 43 + nl, kl);
-    r->keylen = kl;
-    return PAGEDB_OK;
+    if (r->phase < PH_TABLES || r->phase > PH_TRUNCATE || r->target < 2 || v[1] || v[2] || v[3])
+        return pdb_err(PAGEDB_ECORRUPT, "compaction record: phase %u, target %llu", r->phase,
+                       (unsigned long long)r->target);
+    return pdb_maint_cursor_decode(v, n, REC_CURSOR, maxkey, "compaction record", r->name, r->key, &r->keylen);
 }
 
 static size_t rec_encode(const crec *r, uint8_t *v)
 {
-    size_t nl = strlen(r->name);
-    memset(v, 0, REC_FIXED);
+    memset(v, 0, REC_CURSOR);
     v[0] = (uint8_t)r->phase;
     pdb_put32(v + 4, r->pass);
     pdb_put64(v + 8, r->target);
     pdb_put64(v + 16, r->moved);
     pdb_put64(v + 24, r->total);
     pdb_put64(v + 32, r->start_count);
-    v[40] = (uint8_t)nl;
-    memcpy(v + 41, r->name, nl);
-    pdb_put16(v + 41 + nl, (uint16_t)r->keylen);
-    memcpy(v + 43 + nl, r->key, r->keylen);
-    return 43 + nl + r->keylen;
+    return pdb_maint_cursor_encode(v, REC_CURSOR, r->name, r->key, r->keylen);
+}
+
+int pdb_maint_cursor_decode(const uint8_t *v, size_t n, size_t off, size_t maxkey, const char *what, char name[256],
+                            uint8_t *key, size_t *keylen)
+{
+    size_t nl = off < n ? v[off] : 0;
+    if (off + 3 + nl > n || memchr(v + off + 1, 0, nl))
+        return pdb_err(PAGEDB_ECORRUPT, "%s: table name of %zu bytes in a record of %zu", what, nl, n);
+    memcpy(name, v + off + 1, nl);
+    name[nl] = 0;
+    size_t kl = pdb_get16(v + off + 1 + nl);
+    if (off + 3 + nl + kl != n || kl > maxkey)
+        return pdb_err(PAGEDB_ECORRUPT, "%s: resume key of %zu bytes in a record of %zu", what, kl, n);
+    memcpy(key, v + off + 3 + nl, kl);
+    *keylen = kl;
+    return PAGEDB_OK;
+}
+
+size_t pdb_maint_cursor_encode(uint8_t *v, size_t off, const char *name, const uint8_t *key, size_t keylen)
+{
+    size_t nl = strlen(name);
+    v[off] = (uint8_t)nl;
+    memcpy(v + off + 1, name, nl);
+    pdb_put16(v + off + 1 + nl, (uint16_t)keylen);
+    memcpy(v + off + 3 + nl, key, keylen);
+    return off + 3 + nl + keylen;
 }
 
 /* The first table record with a name > after ("" = the first table). *found = 0 when

@@ -198,6 +198,16 @@ int pdb_cat_seg_each(pagedb_txn *txn, int (*cb)(void *arg, uint64_t id, const pd
 /** The first table record of txn's catalog with a name > after ("" = the first); *found =
     0 when there is none. Errors: ECORRUPT, EAUTH/EIO. */
 int pdb_maint_next_table(pagedb_txn *txn, const char *after, char name[256], pdb_tree *tr, int *found);
+/** The walk cursor that ends the compaction and key rotation records (FORMAT.md §12.1,
+    §13.3) at byte off of the record value v (n bytes): u8 table name length l, l name
+    bytes (no NUL), u16 resume key length k (at most maxkey), k key bytes, ending exactly
+    at n. Decodes into name (NUL-terminated) and key (maxkey bytes, caller's) / *keylen.
+    Errors: ECORRUPT naming `what` (the record) when the lengths do not add up. */
+int pdb_maint_cursor_decode(const uint8_t *v, size_t n, size_t off, size_t maxkey, const char *what, char name[256],
+                            uint8_t *key, size_t *keylen);
+/** Write the walk cursor (name, key of keylen bytes) at byte off of v; returns the record's
+    whole length (off + 3 + name length + keylen). v must hold that many bytes. */
+size_t pdb_maint_cursor_encode(uint8_t *v, size_t off, const char *name, const uint8_t *key, size_t keylen);
 /** Wait as o's throttle asks after a step (pause, then rate over the call since t0 ms,
     bytes written so far). */
 void pdb_maint_throttle(pagedb *db, const pagedb_maint_options *o, uint64_t t0, uint64_t bytes);

@@ -33,7 +33,8 @@
 #include "db.h"
 
 #define REC_KEY_LEN 2
-#define REC_FIXED 51 /* value bytes without the table name and resume key */
+#define REC_FIXED 51  /* value bytes without the table name and resume key */
+#define REC_CURSOR 48 /* the walk cursor's offset (pdb_maint_cursor_*) */
 
 enum { RP_TABLES = 1, RP_CATALOG = 2, RP_SCRUB = 3, RP_FINISH = 4 };
 
@@ -59,36 +60,22 @@ static int rec_decode(const uint8_t *v, size_t n, size_t maxkey, rrec *r)
     r->done = pdb_get64(v + 16);
     r->total = pdb_get64(v + 24);
     r->cursor = pdb_get64(v + 32);
-    size_t nl = v[48];
     if (r->phase < RP_TABLES || r->phase > RP_FINISH || v[1] || v[2] || v[3] || pdb_get64(v + 40) ||
-        (r->phase >= RP_SCRUB) != (r->walked != 0) || REC_FIXED + nl > n || memchr(v + 49, 0, nl))
-        return pdb_err(PAGEDB_ECORRUPT, "key rotation record: phase %u, W %llu, name length %zu", r->phase,
-                       (unsigned long long)r->walked, nl);
-    memcpy(r->name, v + 49, nl);
-    r->name[nl] = 0;
-    size_t kl = pdb_get16(v + 49 + nl);
-    if (REC_FIXED + nl + kl != n || kl > maxkey)
-        return pdb_err(PAGEDB_ECORRUPT, "key rotation record: resume key of %zu bytes in a record of %zu", kl, n);
-    memcpy(r->key, v + REC_FIXED + nl, kl);
-    r->keylen = kl;
-    return PAGEDB_OK;
+        (r->phase >= RP_SCRUB) != (r->walked != 0))
+        return pdb_err(PAGEDB_ECORRUPT, "key rotation record: phase %u, W %llu", r->phase, (unsigned long long)r->walked);
+    return pdb_maint_cursor_decode(v, n, REC_CURSOR, maxkey, "key rotation record", r->name, r->key, &r->keylen);
 }
 
 static size_t rec_encode(const rrec *r, uint8_t *v)
 {
-    size_t nl = strlen(r->name);
-    memset(v, 0, REC_FIXED);
+    memset(v, 0, REC_CURSOR);
     v[0] = (uint8_t)r->phase;
     pdb_put32(v + 4, r->realm);
     pdb_put64(v + 8, r->walked);
     pdb_put64(v + 16, r->done);
     pdb_put64(v + 24, r->total);
     pdb_put64(v + 32, r->cursor);
-    v[48] = (uint8_t)nl;
-    memcpy(v + 49, r->name, nl);
-    pdb_put16(v + 49 + nl, (uint16_t)r->keylen);
-    memcpy(v + REC_FIXED + nl, r->key, r->keylen);
-    return REC_FIXED + nl + r->keylen;
+    return pdb_maint_cursor_encode(v, REC_CURSOR, r->name, r->key, r->keylen);
 }
 
 /* The realms a rotation runs for (a previous epoch kept) and their current epochs. */

@@ -1196,8 +1196,17 @@ int pagedb_rekey(pagedb *db, uint32_t realm, const pagedb_kek *current, const pa
  * The key-encryption-key change of pagedb_rekey alone: pagedb_rekey(db, 0, current,
  * new_kek, NULL) with new_kek required. A program that calls only this (and not
  * pagedb_rekey) links no data key rotation code: the browser module uses it to stay
- * within its size budget. Arguments, errors and thread-safety as pagedb_rekey's
- * key-encryption-key change; new_kek NULL is EINVAL here.
+ * within its size budget.
+ * current, new_kek: borrowed for the call (a raw key of PAGEDB_KEY_BYTES bytes or a
+ * passphrase of passphrase_len bytes; copied, used and wiped). Two commits, each made
+ * durable with two fdatasyncs (docs/FORMAT.md §13.1); on return the new key opens the
+ * database and the old one gets PAGEDB_EKEY.
+ * Errors: EINVAL (NULL db, current or new_kek, an empty new credential, Argon2id limits out
+ * of range), EMISUSE (read-only handle), EKEY (current does not unwrap the data key), EBUSY
+ * (another thread changed the key meanwhile), EIO/EFULL/ENOMEM (a commit failed; a failed
+ * sync poisons the handle like any commit).
+ * Thread-safety: any thread; the commits serialise with other write transactions. Do not
+ * hold a write transaction of db in the calling thread.
  */
 int pagedb_rekey_kek(pagedb *db, const pagedb_kek *current, const pagedb_kek *new_kek);
 /* ------------------------------------------------------------------------------------------ */

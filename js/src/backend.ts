@@ -32,9 +32,11 @@ export interface Backend {
   /** Fill buf with cryptographically secure random bytes. */
   random(buf: Uint8Array): void;
   /**
-   * Optional (snapshot import needs it; absent: importSnapshot fails with ENOTSUP).
+   * Optional (snapshot import needs it; absent: the engine's import fails with ENOTSUP).
    * Atomically replace the file `to` (may be absent) by the file `from`, in the same
    * directory, durably (pagedb.h pagedb_vfs.rename). ENOTFOUND when `from` is absent.
+   * OPFS (no synchronous move) has it only during importSnapshot, where it records the
+   * rename for after the engine's call (snapshot_import.ts).
    */
   rename?(from: string, to: string): void;
 

@@ -138,8 +138,10 @@ static int js_now(const pagedb_vfs *vfs, uint64_t *out)
     return PAGEDB_OK;
 }
 
-/* Backends without rename (OPFS: FileSystemHandle.move is asynchronous) answer 1:
-   pagedb_snapshot_import then fails with ENOTSUP and changes nothing. */
+/* Backends without rename answer 1: pagedb_snapshot_import then fails with ENOTSUP and
+   changes nothing. The OPFS backend has none (FileSystemHandle.move is asynchronous); during
+   importSnapshot the backend records each rename and performs it after the import returned
+   (js/src/snapshot_import.ts, docs/FORMAT.md §14.4 "OPFS"). */
 static int js_rename(const pagedb_vfs *vfs, const char *from, const char *to)
 {
     int r = pdbjs_vfs_rename(from, to);

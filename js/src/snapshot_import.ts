@@ -97,6 +97,7 @@ export class SegmentScan {
     this.pos = end;
   }
 }
+const RUN_BYTES = 1 << 20;
 const HEAD = 9; // type and the first 8 body bytes: the page size (header) or the segment id
 const MAX_SEGMENTS = 100_000;
 
@@ -127,19 +128,60 @@ class ImportBackend implements Backend {
   }
 
   open(path: string, flags: number): number {
+    let h: number;
     try {
-      return this.inner.open(path, flags);
+      h = this.inner.open(path, flags);
     } catch (e) {
       if ((e as { pagedbCode?: number }).pagedbCode === ErrorCode.ENOTSUP) this.refused.push(path);
       throw e;
     }
+    if (this.hidden.has(path)) this.own.add(h);
+    return h;
   }
-  close(h: number): void { this.inner.close(h); }
-  read(h: number, buf: Uint8Array, off: number): number { return this.inner.read(h, buf, off); }
-  write(h: number, buf: Uint8Array, off: number): number { return this.inner.write(h, buf, off); }
-  sync(h: number): void { this.inner.sync(h); }
-  size(h: number): number { return this.inner.size(h); }
-  truncate(h: number, size: number): void { this.inner.truncate(h, size); }
+  close(h: number): void {
+    try {
+      this.flush(h);
+    } finally {
+      this.own.delete(h);
+      this.inner.close(h);
+    }
+  }
+  read(h: number, buf: Uint8Array, off: number): number { this.flush(h); return this.inner.read(h, buf, off); }
+  sync(h: number): void { this.flush(h); this.inner.sync(h); }
+  size(h: number): number { this.flush(h); return this.inner.size(h); }
+  truncate(h: number, size: number): void { this.flush(h); this.inner.truncate(h, size); }
+
+  /**
+   * Writes to the import's own files are gathered while they are contiguous, up to
+   * RUN_BYTES, and written as one call: an OPFS access handle costs about 1 ms per write
+   * call in Chromium here, whatever its size up to 64 KiB, and the engine writes one page
+   * per call. Written before any other call on the handle (read, size, truncate, sync,
+   * close), so the engine sees the same file; a short write throws EFULL then.
+   */
+  write(h: number, buf: Uint8Array, off: number): number {
+    if (!this.own.has(h)) return this.inner.write(h, buf, off);
+    const r = this.runs.get(h);
+    if (r && off === r.off + r.len && r.len + buf.length <= RUN_BYTES) {
+      r.parts.push(buf.slice());
+      r.len += buf.length;
+      return buf.length;
+    }
+    this.flush(h);
+    this.runs.set(h, { off, len: buf.length, parts: [buf.slice()] });
+    return buf.length;
+  }
+
+  private own = new Set<number>(); // handles of the import's own files
+  private runs = new Map<number, { off: number; len: number; parts: Uint8Array[] }>();
+
+  private flush(h: number): void {
+    const r = this.runs.get(h);
+    if (!r) return;
+    this.runs.delete(h);
+    const all = r.parts.length === 1 ? r.parts[0] : new Uint8Array(r.len);
+    if (r.parts.length > 1) for (let i = 0, at = 0; i < r.parts.length; at += r.parts[i++].length) all.set(r.parts[i], at);
+    if (this.inner.write(h, all, r.off) !== r.len) throw vfsError(ErrorCode.EFULL, `short write at byte ${r.off} (storage full?)`);
+  }
   lock(h: number, mode: number): number { return this.inner.lock(h, mode); }
   remove(path: string): void { this.inner.remove(path); }
   mkdir(dir: string): void { this.inner.mkdir(dir); }

@@ -1,8 +1,9 @@
 // importSnapshot in Chromium on OPFS (js/src/snapshot_browser.ts, snapshot_import.ts; docs/
 // FORMAT.md §14.4 "OPFS"): a full stream and three incrementals exported in the browser
 // restore in the browser and equal the source at each target (Merkle root of the trailer,
-// table contents, segments, verify); a stream made by the native CLI restores in the
-// browser (the browser's own streams restoring natively: snapshot.spec.ts); a flipped byte
+// table contents, segments, verify); streams made by the native and the WASI CLI (byte for
+// byte the same) restore in the browser, and the browser's full and incremental streams
+// restore with both CLIs; a flipped byte
 // and a truncated stream are rejected with the byte position and leave the directory as it
 // was (no directory at all for a full import); an import whose renames stop midway (the
 // test-only stop, as a crash there) leaves a database that opens at the base, and the same
@@ -292,34 +293,64 @@ test('a page closed during an import leaves the base; the next import completes 
   expect(r.left.filter((n: string) => n.endsWith('.restore'))).toEqual([]);
 });
 
-test('streams made by the native CLI restore in the browser', async ({ page }) => {
+test('streams of the native and WASI CLIs restore in the browser, and the browser\'s restore with both', async ({ page }) => {
+  test.setTimeout(120_000);
   if (!fs.existsSync(nativeCli)) throw new Error(`missing ${nativeCli}: build the native CLI first (scripts/test-js.sh does)`);
+  if (!fs.existsSync(path.join(root, 'build/wasi/pagedb.wasm')) && !fs.existsSync(path.join(root, 'dist/wasi/pagedb.wasm')))
+    throw new Error('missing the WASI CLI: run scripts/build-wasi.sh cli first (scripts/test-js.sh does)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pagedb-browser-imp-'));
   const env = { ...process.env, PAGEDB_KEY: keyHex };
-  const db = path.join(dir, 'db');
-  const cli = (...a: string[]) => execFileSync(nativeCli, a, { env, encoding: 'utf8' });
-  cli('init', db);
-  for (let i = 0; i < 20; i++) cli('put', db, 't', `n${i}`, `native ${i}`);
-  cli('snapshot', db, path.join(dir, 'full'));
-  const t1 = Number(/txn[^0-9]*(\d+)/i.exec(cli('stat', db))![1]);
-  cli('put', db, 't', 'later', 'incremental');
-  cli('snapshot', db, path.join(dir, 'inc'), '--since', String(t1));
-  const full = [...fs.readFileSync(path.join(dir, 'full'))], inc = [...fs.readFileSync(path.join(dir, 'inc'))];
+  const cli = (...a: string[]) => execFileSync(nativeCli, a, { env, encoding: 'utf8', cwd: dir });
+  const wasi = (...a: string[]) => execFileSync(process.execPath, [path.join(root, 'js/bin/pagedb-wasi.mjs'), ...a], { env, encoding: 'utf8', cwd: dir });
+  cli('init', 'db');
+  for (let i = 0; i < 20; i++) cli('put', 'db', 't', `n${i}`, `native ${i}`);
+  cli('snapshot', 'db', 'full');
+  wasi('snapshot', 'db', 'wfull');
+  const t1 = Number(/txn[^0-9]*(\d+)/i.exec(cli('stat', 'db'))![1]);
+  cli('put', 'db', 't', 'later', 'incremental');
+  cli('snapshot', 'db', 'inc', '--since', String(t1));
+  wasi('snapshot', 'db', 'winc', '--since', String(t1));
+  const read = (f: string) => [...fs.readFileSync(path.join(dir, f))];
+  // the export is a function of the database, B and T (FORMAT.md §14.5): both CLIs agree
+  expect(Buffer.compare(fs.readFileSync(path.join(dir, 'wfull')), fs.readFileSync(path.join(dir, 'full')))).toBe(0);
+  expect(Buffer.compare(fs.readFileSync(path.join(dir, 'winc')), fs.readFileSync(path.join(dir, 'inc')))).toBe(0);
   await helpers(page);
-  const r = await page.evaluate(async ({ full, inc }) => {
+  const r = await page.evaluate(async ({ full, inc, wfull, winc }) => {
     const T = (window as any).T;
     const a = await T.imp('nat', new Uint8Array(full));
     const s1 = await T.state('nat');
     const b = await T.imp('nat', new Uint8Array(inc));
     const s2 = await T.state('nat');
-    return { a, b, s1, s2, fullRoot: T.rootOf(new Uint8Array(full)), incRoot: T.rootOf(new Uint8Array(inc)) };
-  }, { full, inc });
+    const wa = await T.imp('wasi', new Uint8Array(wfull));
+    const wb = await T.imp('wasi', new Uint8Array(winc));
+    const s3 = await T.state('wasi');
+    // the browser's own streams of the restored database, for the CLIs
+    const bfull = await T.exportFrom('nat', 0);
+    const binc = await T.exportFrom('nat', s1.txn);
+    return { a, b, wa, wb, s1, s2, s3, fullRoot: T.rootOf(new Uint8Array(full)), incRoot: T.rootOf(new Uint8Array(inc)), bfull: [...bfull], binc: [...binc] };
+  }, { full: read('full'), inc: read('inc'), wfull: read('wfull'), winc: read('winc') });
   expect(r.a.ok).toBeTruthy();
   expect(r.b.ok).toBeTruthy();
+  expect(r.wa.ok).toBeTruthy();
+  expect(r.wb.ok).toBeTruthy();
   expect(r.s1.root).toBe(r.fullRoot);
   expect(r.s2.root).toBe(r.incRoot);
   expect(r.s2.rows).toContain('later=incremental');
   expect(r.s2.rows).toContain('n19=native 19');
   expect(r.s2.verified).toBe(true);
+  expect(r.s3).toEqual(r.s2);
+  // the browser's streams restore natively and under WASI, to the same state
+  fs.writeFileSync(path.join(dir, 'bfull'), Buffer.from(r.bfull));
+  fs.writeFileSync(path.join(dir, 'binc'), Buffer.from(r.binc));
+  cli('restore', 'nback', 'bfull');
+  wasi('restore', 'wback', 'bfull');
+  for (const d of ['nback', 'wback']) {
+    expect(cli('verify', d)).toMatch(/^ok: /);
+    expect(cli('get', d, 't', 'later')).toBe('incremental\n');
+  }
+  // the browser's incremental on a CLI restore of the full stream at its base
+  cli('restore', 'nback2', 'full', 'binc');
+  wasi('restore', 'wback2', 'full', 'binc');
+  for (const d of ['nback2', 'wback2']) expect(cli('get', d, 't', 'later')).toBe('incremental\n');
   fs.rmSync(dir, { recursive: true, force: true });
 });

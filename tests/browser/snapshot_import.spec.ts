@@ -8,7 +8,8 @@
 // was (no directory at all for a full import); an import whose renames stop midway (the
 // test-only stop, as a crash there) leaves a database that opens at the base, and the same
 // import run again completes it; a page closed mid-import leaves the base intact and the
-// next import cleans up; a database open in a tab gives EBUSY.
+// next import cleans up; a database open in a tab gives EBUSY, and a tab that opens the
+// database during an import waits for it and sees the restored state.
 import { test, expect, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -353,4 +354,51 @@ test('streams of the native and WASI CLIs restore in the browser, and the browse
   wasi('restore', 'wback2', 'full', 'binc');
   for (const d of ['nback2', 'wback2']) expect(cli('get', d, 't', 'later')).toBe('incremental\n');
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a tab that opens the database during an import waits for it and sees the result', async ({ page, context }) => {
+  await helpers(page);
+  await page.evaluate(async () => {
+    const T = (window as any).T;
+    await T.step('src', 0);
+    await T.step('src', 1);
+    await (window as any).putFiles('stream-file', { full: await T.exportFrom('src', 0) });
+  });
+  const want = await page.evaluate(() => (window as any).T.state('src'));
+  // this page imports, fed slowly (10 pieces, 150 ms apart)
+  await page.evaluate(async () => {
+    const w = window as any;
+    const d = await (await navigator.storage.getDirectory()).getDirectoryHandle('stream-file');
+    const bytes = new Uint8Array(await (await (await d.getFileHandle('full')).getFile()).arrayBuffer());
+    const piece = Math.ceil(bytes.length / 10);
+    let off = 0;
+    const slow = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (off >= bytes.length) return c.close();
+        await new Promise((r) => setTimeout(r, 150));
+        c.enqueue(bytes.slice(off, off + piece));
+        off += piece;
+      },
+    });
+    w.progress = 0;
+    w.imported = w.pagedb.importSnapshot('copy', slow, { key: w.key, onProgress: (p: any) => (w.progress = p.bytesDone) })
+      .then(() => 'ok', (e: any) => e.codeName).finally(() => (w.doneAt = Date.now()));
+  });
+  await page.waitForFunction(() => (window as any).progress > 0);
+  const p2 = await context.newPage();
+  await load(p2);
+  const opened = await p2.evaluate(async () => {
+    const w = window as any;
+    const openAt = Date.now();
+    const db = await w.pagedb.open('copy', { key: w.key, create: false });
+    const rows: string[] = [];
+    for await (const [k, v] of db.iterate('t')) rows.push(`${w.dec(k)}=${w.dec(v)}`);
+    const txn = (await db.stat()).txnId;
+    await db.close();
+    return { rows: rows.join(','), txn, openAt };
+  });
+  expect(await page.evaluate(() => (window as any).imported)).toBe('ok');
+  expect(opened.openAt).toBeLessThan(await page.evaluate(() => (window as any).doneAt)); // opened during the import
+  expect({ rows: opened.rows, txn: opened.txn }).toEqual({ rows: want.rows, txn: want.txn });
+  await p2.close();
 });

@@ -3,11 +3,11 @@
  * snapshot_browser.ts for the contract): starts the import worker
  * (snapshot_import_worker.ts), hands it the stream chunk by chunk with at most
  * IN_FLIGHT_BYTES unacknowledged (memory stays bounded however large the stream), relays
- * the signal and the progress, and ends the worker after its answer. Loaded on first use
+ * the signal and the progress, and ends the worker after its answer. A stream not read to
+ * its end (an error, an abort) is cancelled. Loaded on first use
  * (snapshot_browser.ts), so a page's first load does not carry it.
  */
 import { PagedbError, ErrorCode } from './errors.js';
-import { chunksOf } from './snapshot_chunks.js';
 import type { SnapshotProgress } from './snapshot_engine.js';
 import type { ImportJob } from './snapshot_import.js';
 import type { OpenOptions } from './types.js';
@@ -53,12 +53,26 @@ export async function importInWorker(name: string, stream: ReadableStream<Uint8A
     w.postMessage({ t: 'start', job });
     signal?.addEventListener('abort', onAbort);
     if (signal?.aborted) onAbort();
-    const it = chunksOf(stream);
+    // the stream's next chunk, and how to stop reading it early (also while a read is
+    // pending: a ReadableStream's reader.cancel() settles it, so nothing waits on a source
+    // that never answers)
+    let next: () => Promise<IteratorResult<Uint8Array>>, stop: () => void;
+    if (typeof (stream as ReadableStream<Uint8Array>).getReader === 'function') {
+      const r = (stream as ReadableStream<Uint8Array>).getReader();
+      next = () => r.read() as Promise<IteratorResult<Uint8Array>>;
+      stop = () => void r.cancel().catch(() => undefined);
+    } else {
+      const it = (stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+      next = () => it.next();
+      stop = () => void it.return?.(undefined)?.catch(() => undefined);
+    }
+    let ended = false;
     try {
       for (;;) {
-        const r = await Promise.race([it.next(), result.then(() => undefined, () => undefined)]);
+        const r = await Promise.race([next(), result.then(() => undefined, () => undefined)]);
         if (!r || over) break; // the worker answered (an early error): stop reading
         if (r.done) {
+          ended = true;
           w.postMessage({ t: 'end' });
           break;
         }
@@ -73,7 +87,7 @@ export async function importInWorker(name: string, stream: ReadableStream<Uint8A
       await result.catch(() => undefined);
       throw e;
     } finally {
-      await it.return(undefined).catch(() => undefined);
+      if (!ended) stop();
     }
     return await result;
   } finally {

@@ -125,7 +125,7 @@ test('a full stream and three incrementals made in the browser restore in the br
   expect(r[3].want.segs.length).toBe(2);
 });
 
-test('wrong base, open database, existing target: typed errors and nothing changed', async ({ page }) => {
+test('wrong base, open database, existing target, abort, bad chunks: typed errors and nothing changed', async ({ page }) => {
   await helpers(page);
   const r = await page.evaluate(async () => {
     const w = window as any, T = w.T;
@@ -142,11 +142,32 @@ test('wrong base, open database, existing target: typed errors and nothing chang
     const sameAfter = JSON.stringify(await T.files('copy')) === JSON.stringify(before);
     const db = await w.pagedb.open('copy', { key: w.key });
     const busy = await T.imp('copy', inc1);
+    // the early EBUSY also ends an import whose stream never delivers (it is cancelled)
+    let cancelled = false;
+    const never = new ReadableStream({ pull: () => new Promise(() => undefined), cancel: () => { cancelled = true; } });
+    const busyNever = await w.pagedb.importSnapshot('copy', never, { key: w.key }).catch((e: any) => e.codeName);
     await db.close();
+    // abort while the stream is read: ECANCELED, nothing created; a chunk of the wrong type: EINVAL
+    const ac = new AbortController();
+    let sentOne = false;
+    const stalled = new ReadableStream({
+      pull: (c) => {
+        if (!sentOne) { sentOne = true; c.enqueue(full.slice(0, 1000)); setTimeout(() => ac.abort(), 200); return; }
+        return new Promise(() => undefined);
+      },
+    });
+    const aborted = await w.pagedb.importSnapshot('aborted', stalled, { key: w.key, signal: ac.signal }).catch((e: any) => e.codeName);
+    const notBytes = await w.pagedb.importSnapshot('aborted', (async function* () { yield 'text'; })(), { key: w.key }).catch((e: any) => e.codeName);
+    const abortedDir = await T.files('aborted');
     const noDb = await T.imp('nothing', inc1);
     const ok = await T.imp('copy', inc1);
-    return { again, wrongBase, sameAfter, busy, noDb, ok: !!ok.ok, noDir: await T.files('nothing') };
+    return { again, wrongBase, sameAfter, busy, busyNever, cancelled, aborted, notBytes, abortedDir, noDb, ok: !!ok.ok, noDir: await T.files('nothing') };
   });
+  expect(r.busyNever).toBe('PAGEDB_EBUSY');
+  expect(r.cancelled).toBe(true);
+  expect(r.aborted).toBe('PAGEDB_ECANCELED');
+  expect(r.notBytes).toBe('PAGEDB_EINVAL');
+  expect(r.abortedDir).toBeNull();
   expect(r.again.code).toBe('PAGEDB_EEXIST');
   expect(r.wrongBase.code).toBe('PAGEDB_ECONFLICT');
   expect(r.sameAfter).toBe(true);

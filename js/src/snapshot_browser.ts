@@ -60,7 +60,8 @@ export interface ImportSnapshotOptions extends Pick<OpenOptions, 'key' | 'passph
  * or is another database), EBUSY (open or being opened elsewhere, or another import of
  * it runs), EFULL (quota), ENOMEM, ENOTSUP (no OPFS sync access handles or Web Locks), EIO
  * (OPFS failures, the worker failed to load, or the moves were interrupted: the message
- * says how many were done); or what the stream's reader throws.
+ * says how many were done); or what the stream's reader throws. A stream that is not read
+ * to its end (an error before it ended, an abort) is cancelled.
  * Thread-safety: any context of the origin; one import per database at a time (EBUSY).
  */
 export async function importSnapshot(name: string, stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,

@@ -44,8 +44,11 @@ export async function listDatabases(): Promise<string[]> {
  * it existed, false when there was no such directory. The database must not be open
  * anywhere: main.pdb is removed first, which fails while any tab or worker holds it, so an
  * open database is left untouched. Rejects with PagedbError: EINVAL (bad name), EBUSY (open
- * in this or another tab or worker: close it first), ENOTDB (the directory exists but
- * holds files and no main.pdb: not deleted), ENOTSUP (no OPFS), EIO.
+ * in this or another tab or worker: close it first; or an importSnapshot into it is running),
+ * ENOTDB (the directory exists but holds files and no main.pdb: not deleted), ENOTSUP (no
+ * OPFS), EIO. A directory holding main.pdb.restore and no main.pdb is what a full
+ * importSnapshot leaves when it is interrupted before its last rename (docs/FORMAT.md §14.4):
+ * it is deleted like a database (the import's other files with it).
  */
 export async function deleteDatabase(name: string): Promise<boolean> {
   checkName(name);
@@ -68,18 +71,32 @@ export async function deleteDatabase(name: string): Promise<boolean> {
       throw new PagedbError(ErrorCode.EIO, `removing "${name}/main.pdb": ${String((e as Error)?.message ?? e)}`);
     }
   } else {
-    let any = false;
-    for await (const _ of dir) {
-      any = true;
-      break;
+    const names: string[] = [];
+    for await (const [n] of dir) names.push(n);
+    if (names.length && !names.includes('main.pdb.restore'))
+      throw new PagedbError(ErrorCode.ENOTDB, `"${name}" holds files but no main.pdb: not a pagedb database, not deleted`);
+    if (names.length) {
+      // main.pdb.restore without main.pdb: what a full importSnapshot leaves when it stops
+      // before its last rename (docs/FORMAT.md §14.4, OPFS). A running import holds the owner
+      // lock for the whole import; removing the directory under it would break it.
+      const removed = await navigator.locks.request(`pagedb:${name}:owner`, { ifAvailable: true }, async (lock) => {
+        if (!lock) return false;
+        await removeDir(r, name);
+        return true;
+      });
+      if (!removed) throw new PagedbError(ErrorCode.EBUSY, `an importSnapshot into "${name}" is running: not deleted`);
+      return true;
     }
-    if (any) throw new PagedbError(ErrorCode.ENOTDB, `"${name}" holds files but no main.pdb: not a pagedb database, not deleted`);
   }
+  await removeDir(r, name);
+  return true;
+}
+
+async function removeDir(r: Dir, name: string): Promise<void> {
   try {
     await r.removeEntry(name, { recursive: true });
   } catch (e) {
     if ((e as DOMException)?.name !== 'NotFoundError')
       throw new PagedbError(ErrorCode.EIO, `removing OPFS directory "${name}": ${String((e as Error)?.message ?? e)}`);
   }
-  return true;
 }

@@ -423,3 +423,42 @@ test('a tab that opens the database during an import waits for it and sees the r
   expect({ rows: opened.rows, txn: opened.txn }).toEqual({ rows: want.rows, txn: want.txn });
   await p2.close();
 });
+
+test('deleteDatabase removes what an interrupted full import left (no main.pdb yet), and refuses while an import runs', async ({ page }) => {
+  test.setTimeout(120_000);
+  await helpers(page);
+  const r = await page.evaluate(async () => {
+    const w = window as any, T = w.T;
+    await T.step('src', 0);
+    const full = await T.exportFrom('src', 0);
+    // a full import stopped before main.pdb's rename: main.pdb.restore and a renamed segment
+    const s = await T.imp('copy', full, { testStopAfterRenames: 1 });
+    const left = Object.keys(await T.files('copy')).sort();
+    // while another context holds the owner lock (as a running import does): EBUSY, kept
+    let release: () => void = () => {};
+    const held = new Promise<void>((res) => (release = res));
+    let locked: () => void = () => {};
+    const gotLock = new Promise<void>((res) => (locked = res));
+    const holder = navigator.locks.request('pagedb:copy:owner', async () => { locked(); await held; });
+    await gotLock;
+    const busy = await w.pagedb.deleteDatabase('copy').then(() => 'deleted', (e: any) => e.codeName);
+    const keptWhileBusy = Object.keys(await T.files('copy')).sort();
+    release();
+    await holder;
+    const deleted = await w.pagedb.deleteDatabase('copy');
+    const listed = await w.pagedb.listDatabases();
+    // a directory of other files (no main.pdb, no main.pdb.restore) is still not deleted
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('other', { create: true });
+    await dir.getFileHandle('notes.txt', { create: true });
+    const other = await w.pagedb.deleteDatabase('other').then(() => 'deleted', (e: any) => e.codeName);
+    return { code: s.code, left, busy, keptWhileBusy, deleted, listed, other };
+  });
+  expect(r.code).toBe('PAGEDB_EIO');
+  expect(r.left).toContain('main.pdb.restore');
+  expect(r.left).not.toContain('main.pdb');
+  expect(r.busy).toBe('PAGEDB_EBUSY');
+  expect(r.keptWhileBusy).toEqual(r.left);
+  expect(r.deleted).toBe(true);
+  expect(r.listed).toEqual(['src']);
+  expect(r.other).toBe('PAGEDB_ENOTDB');
+});

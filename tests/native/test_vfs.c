@@ -4,7 +4,8 @@
  * fault-injecting VFS; then the POSIX-only O_DIRECT paths and the fault VFS's crash model
  * (vfs_fault.h).
  *
- * Case ids: "vfs-<n>.<m>/<vfs name>" for contract cases (vfs-1..), "vfs-posix-<n>" for the
+ * Case ids: "vfs-<n>.<m>/<vfs name>" for contract cases (vfs-1..), "vfs-wasi-<n>" for the
+ * WASI build's heap break (platform/wasi/sbrk.c), "vfs-posix-<n>" for the
  * POSIX VFS, "vfs-mem-<n>" for the mem VFS and "vfs-fault-<n>" for the fault VFS.
  * Randomised cases use harness_seed (set PAGEDB_TEST_SEED to repeat a run).
  *
@@ -1105,6 +1106,56 @@ static void fault_cases(void)
     pdb_fault_destroy(F);
 }
 
+#ifdef __wasi__
+#include <unistd.h>
+/*
+ * vfs-wasi-1: the heap break of the WASI build (platform/wasi/sbrk.c). Its contract is
+ * wasi-libc's (sbrk(0) = the break; sbrk(n) returns the old break, moves it by n, the bytes
+ * are inside the memory and zero), and it grows the memory in steps of an eighth of its size
+ * (1..64 MiB) instead of one `memory.grow` per request: taking 192 MiB in 1 MiB mallocs must
+ * grow the memory O(log) times, not 192, and leave at most 64 MiB unused above the break.
+ */
+static void wasi_heap_cases(void)
+{
+    CASE("vfs-wasi-1.1 sbrk contract");
+    uint8_t *b0 = sbrk(0);
+    CHECK(b0 != (void *)-1);
+    uint8_t *p = sbrk(65536);
+    CHECK(p == b0);
+    CHECK((uint8_t *)sbrk(0) == b0 + 65536);
+    CHECK((uintptr_t)__builtin_wasm_memory_size(0) * 65536 >= (uintptr_t)(b0 + 65536));
+    size_t nonzero = 0;
+    for (size_t i = 0; i < 65536; i++) nonzero += p[i] != 0;
+    CHECK(nonzero == 0);
+    memset(p, 0xA5, 65536); /* ours now: nothing else may be handed these bytes */
+
+    CASE("vfs-wasi-1.2 geometric growth");
+    enum { BLOCKS = 192, BLOCK = 1 << 20 };
+    static uint8_t *blk[BLOCKS];
+    size_t grows = 0, pages = __builtin_wasm_memory_size(0);
+    for (int i = 0; i < BLOCKS; i++) {
+        blk[i] = malloc(BLOCK);
+        CHECK(blk[i] != NULL);
+        blk[i][0] = (uint8_t)i; blk[i][BLOCK - 1] = (uint8_t)i;
+        size_t now = __builtin_wasm_memory_size(0);
+        if (now != pages) grows++;
+        pages = now;
+    }
+    /* an eighth of the memory per step from >= 1 MiB: about 25 steps for 192 MiB; one per
+       block (192) with an exact sbrk */
+    CHECK(grows <= 40);
+    uintptr_t end = (uintptr_t)__builtin_wasm_memory_size(0) * 65536;
+    CHECK(end - (uintptr_t)sbrk(0) <= ((uintptr_t)64 << 20));
+    for (int i = 0; i < BLOCKS; i++) {
+        CHECK(blk[i][0] == (uint8_t)i && blk[i][BLOCK - 1] == (uint8_t)i);
+        free(blk[i]);
+    }
+    size_t changed = 0;
+    for (size_t i = 0; i < 65536; i++) changed += p[i] != 0xA5;
+    CHECK(changed == 0);
+}
+#endif
+
 /** Run the contract on the POSIX, mem and fault VFSs, then each one's own cases. */
 int main(void)
 {
@@ -1133,6 +1184,9 @@ int main(void)
     run_contract(&tf);
     pdb_fault_destroy(F);
     fault_cases();
+#ifdef __wasi__
+    wasi_heap_cases();
+#endif
 
     return harness_done();
 }

@@ -64,9 +64,10 @@ for e in "${list[@]}"; do
     build/bench/bench/pagedb_bench --n "$n" --engines "$e" --dir "$data" --out "$out/$e.json" \
       --cache-mib "$cache" --meta "pagedb git=$commit" --meta "memory budget=cgroup v$ver limit $budget MiB" || rc=$?
   if [ "$ver" = 2 ]; then peak=$(cat "$cg/memory.peak" 2>/dev/null || echo '?'); oom=$(grep -w oom_kill "$cg/memory.events" 2>/dev/null | cut -d' ' -f2 || echo '?')
-  else peak=$(cat "$cg/memory.max_usage_in_bytes"); oom=$(cat "$cg/memory.failcnt"); fi
-  echo "== $e: exit $rc, cgroup peak $((peak >> 20)) MiB (page cache included), limit hits/OOM kills: $oom"
-  echo "{\"engine\": \"$e\", \"exit\": $rc, \"cgroup_peak_bytes\": $peak, \"limit_mib\": $budget, \"cgroup_version\": $ver, \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >"$out/$e.cgroup.json"
+  else peak=$(cat "$cg/memory.max_usage_in_bytes"); oom=$(grep -w oom_kill "$cg/memory.oom_control" 2>/dev/null | cut -d' ' -f2 || echo '?'); fi
+  [[ "$peak" =~ ^[0-9]+$ ]] || peak=null
+  echo "== $e: exit $rc, cgroup peak $([ "$peak" = null ] && echo '?' || echo $((peak >> 20))) MiB (page cache included), OOM kills: $oom"
+  echo "{\"engine\": \"$e\", \"exit\": $rc, \"cgroup_peak_bytes\": $peak, \"oom_kills\": \"$oom\", \"limit_mib\": $budget, \"cgroup_version\": $ver, \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >"$out/$e.cgroup.json"
   rmdir "$cg" 2>/dev/null || true
   [ "$rc" -eq 0 ] || status=1
 done

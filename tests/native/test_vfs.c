@@ -5,7 +5,8 @@
  * (vfs_fault.h).
  *
  * Case ids: "vfs-<n>.<m>/<vfs name>" for contract cases (vfs-1..), "vfs-wasi-<n>" for the
- * WASI build's heap break (platform/wasi/sbrk.c), "vfs-posix-<n>" for the
+ * WASI build's heap break and memory functions (platform/wasi/sbrk.c, bulkmem.c),
+ * "vfs-posix-<n>" for the
  * POSIX VFS, "vfs-mem-<n>" for the mem VFS and "vfs-fault-<n>" for the fault VFS.
  * Randomised cases use harness_seed (set PAGEDB_TEST_SEED to repeat a run).
  *
@@ -1154,6 +1155,61 @@ static void wasi_heap_cases(void)
     for (size_t i = 0; i < 65536; i++) changed += p[i] != 0xA5;
     CHECK(changed == 0);
 }
+
+/*
+ * vfs-wasi-2: memcpy, memmove and memset of the WASI build (platform/wasi/bulkmem.c:
+ * memory.copy / memory.fill) against byte loops, for every length 0..300 at every
+ * alignment 0..7, overlapping moves in both directions, and fill values beyond a byte
+ * (memset uses the low 8 bits). `volatile` keeps the compiler from folding the calls.
+ */
+static void wasi_bulkmem_cases(void)
+{
+    static uint8_t a[1024], b[1024], want[1024];
+    void *(*volatile cpy)(void *restrict, const void *restrict, size_t) = memcpy;
+    void *(*volatile mov)(void *, const void *, size_t) = memmove;
+    void *(*volatile set)(void *, int, size_t) = memset;
+    uint64_t seed = 7;
+    size_t bad = 0;
+
+    CASE("vfs-wasi-2.1 memcpy");
+    for (size_t n = 0; n <= 300; n++)
+        for (size_t da = 0; da < 8; da++)
+            for (size_t sa = 0; sa < 8; sa++) {
+                for (size_t i = 0; i < sizeof a; i++) a[i] = (uint8_t)harness_rand(&seed), b[i] = (uint8_t)~i;
+                memcpy(want, b, sizeof b);
+                for (size_t i = 0; i < n; i++) want[da + i] = a[sa + i];
+                bad += cpy(b + da, a + sa, n) != b + da;
+                bad += memcmp(b, want, sizeof b) != 0;
+            }
+    CHECK(bad == 0);
+
+    CASE("vfs-wasi-2.2 memmove, overlapping both ways");
+    for (size_t n = 0; n <= 300; n += 7)
+        for (size_t from = 0; from < 40; from++)
+            for (size_t to = 0; to < 40; to++) {
+                for (size_t i = 0; i < sizeof a; i++) a[i] = (uint8_t)harness_rand(&seed);
+                memcpy(want, a, sizeof a);
+                uint8_t tmp[400];
+                for (size_t i = 0; i < n; i++) tmp[i] = a[from + i];
+                for (size_t i = 0; i < n; i++) want[to + i] = tmp[i];
+                bad += mov(a + to, a + from, n) != a + to;
+                bad += memcmp(a, want, sizeof a) != 0;
+            }
+    CHECK(bad == 0);
+
+    CASE("vfs-wasi-2.3 memset");
+    const int vals[] = {0, 0x5A, 0xFF, 0x1234, -1};
+    for (size_t v = 0; v < sizeof vals / sizeof vals[0]; v++)
+        for (size_t n = 0; n <= 300; n++)
+            for (size_t da = 0; da < 8; da++) {
+                for (size_t i = 0; i < sizeof a; i++) a[i] = (uint8_t)harness_rand(&seed);
+                memcpy(want, a, sizeof a);
+                for (size_t i = 0; i < n; i++) want[da + i] = (uint8_t)vals[v];
+                bad += set(a + da, vals[v], n) != a + da;
+                bad += memcmp(a, want, sizeof a) != 0;
+            }
+    CHECK(bad == 0);
+}
 #endif
 
 /** Run the contract on the POSIX, mem and fault VFSs, then each one's own cases. */
@@ -1186,6 +1242,7 @@ int main(void)
     fault_cases();
 #ifdef __wasi__
     wasi_heap_cases();
+    wasi_bulkmem_cases();
 #endif
 
     return harness_done();

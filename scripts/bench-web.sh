@@ -56,7 +56,7 @@ if [ "${WEB_SKIP:-}" != wasi ]; then
   # core + the WASI VFS with platform/wasi/wasi.mk's flags (-O2, no threads), in our own tree
   make -f platform/wasi/wasi.mk -j"$(nproc)" --no-print-directory OUT="$work/wasi" SODIUM="$sodium" \
     JANSSON="$jansson" BEARSSL="$bearssl" "$work/wasi/libpagedb.a" >/dev/null
-  clang-19 --target=wasm32-wasi -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -Wl,-z,stack-size=8388608 \
+  clang-19 --target=wasm32-wasi -std=c11 -O2 -mbulk-memory -D_POSIX_C_SOURCE=200809L -Wl,-z,stack-size=8388608 \
     -Icore/include -Iplatform/native -Iplatform/wasi -Ibench \
     bench/web/wasi_bench.c bench/bench_pagedb.c bench/workload.c "$work/wasi/libpagedb.a" \
     "$sodium/lib/libsodium.a" "$bearssl/lib/libbearssl.a" -o "$work/wasi_bench.wasm"

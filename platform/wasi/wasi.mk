@@ -27,7 +27,11 @@ comma   := ,
 list_file   = $(shell grep -v '^[[:space:]]*\(\#\|$$\)' $(1))
 CORE_CFLAGS := $(call list_file,core/cflags.txt)
 CORE_DEFS   := $(filter -D%,$(CORE_CFLAGS))
-CFLAGS  := $(TARGET) -O2 $(filter-out -D%,$(CORE_CFLAGS)) -MMD -MP
+# -mbulk-memory: memcpy/memmove/memset calls compile to the memory.copy/memory.fill
+# instructions (WebAssembly 2.0; node:wasi, wasmtime and wazero run them) instead of calls to
+# wasi-libc's byte loops: range reads under node:wasi took 21 % of their time in memcpy
+# (bench/results/goals-round2.md, goal 6).
+CFLAGS  := $(TARGET) -O2 -mbulk-memory $(filter-out -D%,$(CORE_CFLAGS)) -MMD -MP
 LDFLAGS := $(TARGET) -Wl,-z,stack-size=$(STACK)
 
 CORE_SRC    := $(call list_file,core/sources.txt)

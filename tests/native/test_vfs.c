@@ -4,7 +4,9 @@
  * fault-injecting VFS; then the POSIX-only O_DIRECT paths and the fault VFS's crash model
  * (vfs_fault.h).
  *
- * Case ids: "vfs-<n>.<m>/<vfs name>" for contract cases (vfs-1..), "vfs-posix-<n>" for the
+ * Case ids: "vfs-<n>.<m>/<vfs name>" for contract cases (vfs-1..), "vfs-wasi-<n>" for the
+ * WASI build's heap break and memory functions (platform/wasi/sbrk.c, bulkmem.c),
+ * "vfs-posix-<n>" for the
  * POSIX VFS, "vfs-mem-<n>" for the mem VFS and "vfs-fault-<n>" for the fault VFS.
  * Randomised cases use harness_seed (set PAGEDB_TEST_SEED to repeat a run).
  *
@@ -1105,6 +1107,111 @@ static void fault_cases(void)
     pdb_fault_destroy(F);
 }
 
+#ifdef __wasi__
+#include <unistd.h>
+/*
+ * vfs-wasi-1: the heap break of the WASI build (platform/wasi/sbrk.c). Its contract is
+ * wasi-libc's (sbrk(0) = the break; sbrk(n) returns the old break, moves it by n, the bytes
+ * are inside the memory and zero), and it grows the memory in steps of an eighth of its size
+ * (1..64 MiB) instead of one `memory.grow` per request: taking 192 MiB in 1 MiB mallocs must
+ * grow the memory O(log) times, not 192, and leave at most 64 MiB unused above the break.
+ */
+static void wasi_heap_cases(void)
+{
+    CASE("vfs-wasi-1.1 sbrk contract");
+    uint8_t *b0 = sbrk(0);
+    CHECK(b0 != (void *)-1);
+    uint8_t *p = sbrk(65536);
+    CHECK(p == b0);
+    CHECK((uint8_t *)sbrk(0) == b0 + 65536);
+    CHECK((uintptr_t)__builtin_wasm_memory_size(0) * 65536 >= (uintptr_t)(b0 + 65536));
+    size_t nonzero = 0;
+    for (size_t i = 0; i < 65536; i++) nonzero += p[i] != 0;
+    CHECK(nonzero == 0);
+    memset(p, 0xA5, 65536); /* ours now: nothing else may be handed these bytes */
+
+    CASE("vfs-wasi-1.2 geometric growth");
+    enum { BLOCKS = 192, BLOCK = 1 << 20 };
+    static uint8_t *blk[BLOCKS];
+    size_t grows = 0, pages = __builtin_wasm_memory_size(0);
+    for (int i = 0; i < BLOCKS; i++) {
+        blk[i] = malloc(BLOCK);
+        CHECK(blk[i] != NULL);
+        blk[i][0] = (uint8_t)i; blk[i][BLOCK - 1] = (uint8_t)i;
+        size_t now = __builtin_wasm_memory_size(0);
+        if (now != pages) grows++;
+        pages = now;
+    }
+    /* an eighth of the memory per step from >= 1 MiB: about 25 steps for 192 MiB; one per
+       block (192) with an exact sbrk */
+    CHECK(grows <= 40);
+    uintptr_t end = (uintptr_t)__builtin_wasm_memory_size(0) * 65536;
+    CHECK(end - (uintptr_t)sbrk(0) <= ((uintptr_t)64 << 20));
+    for (int i = 0; i < BLOCKS; i++) {
+        CHECK(blk[i][0] == (uint8_t)i && blk[i][BLOCK - 1] == (uint8_t)i);
+        free(blk[i]);
+    }
+    size_t changed = 0;
+    for (size_t i = 0; i < 65536; i++) changed += p[i] != 0xA5;
+    CHECK(changed == 0);
+}
+
+/*
+ * vfs-wasi-2: memcpy, memmove and memset of the WASI build (platform/wasi/bulkmem.c:
+ * memory.copy / memory.fill) against byte loops, for every length 0..300 at every
+ * alignment 0..7, overlapping moves in both directions, and fill values beyond a byte
+ * (memset uses the low 8 bits). `volatile` keeps the compiler from folding the calls.
+ */
+static void wasi_bulkmem_cases(void)
+{
+    static uint8_t a[1024], b[1024], want[1024];
+    void *(*volatile cpy)(void *restrict, const void *restrict, size_t) = memcpy;
+    void *(*volatile mov)(void *, const void *, size_t) = memmove;
+    void *(*volatile set)(void *, int, size_t) = memset;
+    uint64_t seed = 7;
+    size_t bad = 0;
+
+    CASE("vfs-wasi-2.1 memcpy");
+    for (size_t n = 0; n <= 300; n++)
+        for (size_t da = 0; da < 8; da++)
+            for (size_t sa = 0; sa < 8; sa++) {
+                for (size_t i = 0; i < sizeof a; i++) a[i] = (uint8_t)harness_rand(&seed), b[i] = (uint8_t)~i;
+                memcpy(want, b, sizeof b);
+                for (size_t i = 0; i < n; i++) want[da + i] = a[sa + i];
+                bad += cpy(b + da, a + sa, n) != b + da;
+                bad += memcmp(b, want, sizeof b) != 0;
+            }
+    CHECK(bad == 0);
+
+    CASE("vfs-wasi-2.2 memmove, overlapping both ways");
+    for (size_t n = 0; n <= 300; n += 7)
+        for (size_t from = 0; from < 40; from++)
+            for (size_t to = 0; to < 40; to++) {
+                for (size_t i = 0; i < sizeof a; i++) a[i] = (uint8_t)harness_rand(&seed);
+                memcpy(want, a, sizeof a);
+                uint8_t tmp[400];
+                for (size_t i = 0; i < n; i++) tmp[i] = a[from + i];
+                for (size_t i = 0; i < n; i++) want[to + i] = tmp[i];
+                bad += mov(a + to, a + from, n) != a + to;
+                bad += memcmp(a, want, sizeof a) != 0;
+            }
+    CHECK(bad == 0);
+
+    CASE("vfs-wasi-2.3 memset");
+    const int vals[] = {0, 0x5A, 0xFF, 0x1234, -1};
+    for (size_t v = 0; v < sizeof vals / sizeof vals[0]; v++)
+        for (size_t n = 0; n <= 300; n++)
+            for (size_t da = 0; da < 8; da++) {
+                for (size_t i = 0; i < sizeof a; i++) a[i] = (uint8_t)harness_rand(&seed);
+                memcpy(want, a, sizeof a);
+                for (size_t i = 0; i < n; i++) want[da + i] = (uint8_t)vals[v];
+                bad += set(a + da, vals[v], n) != a + da;
+                bad += memcmp(a, want, sizeof a) != 0;
+            }
+    CHECK(bad == 0);
+}
+#endif
+
 /** Run the contract on the POSIX, mem and fault VFSs, then each one's own cases. */
 int main(void)
 {
@@ -1133,6 +1240,10 @@ int main(void)
     run_contract(&tf);
     pdb_fault_destroy(F);
     fault_cases();
+#ifdef __wasi__
+    wasi_heap_cases();
+    wasi_bulkmem_cases();
+#endif
 
     return harness_done();
 }

@@ -800,7 +800,7 @@ static int read_blocks(pdb_pager *p, size_t n, void *const *bufs, const uint64_t
 }
 
 unsigned pdb_pager_prefetch(pdb_pager *p, uint32_t realm, int kind, size_t n, const uint64_t *pgnos,
-                            const uint8_t *tags)
+                            const uint8_t *tags, int lead)
 {
     pdb_frame *fr[PDB_PREFETCH_MAX];
     void *bufs[PDB_PREFETCH_MAX];
@@ -814,6 +814,7 @@ unsigned pdb_pager_prefetch(pdb_pager *p, uint32_t realm, int kind, size_t n, co
     if (n > st.frames_cap / 16) n = (size_t)(st.frames_cap / 16);
     const pdb_realmkey *k = read_key(p, realm);
     uint64_t limit = p->w_active && p->w_page_count > p->page_count ? p->w_page_count : p->page_count;
+    if (lead && n && pdb_cache_peek(p->cache, 0, pgnos[0])) n = 0;
     for (size_t i = 0; k && i < n; i++) {
         pdb_frame *f;
         if (pgnos[i] < 2 || pgnos[i] >= limit || pdb_cache_peek(p->cache, 0, pgnos[i])) continue;

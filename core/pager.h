@@ -256,11 +256,13 @@ int pdb_pager_hold(pdb_pager *p, pdb_frame *f, pdb_frame *drop);
  * and its error is not reported: whoever needs that page reads it with pdb_pager_get
  * and gets that read's own result (EAUTH for a damaged page, when it is reached and not
  * before). Reader side only (a write transaction's own pages are not on disk yet).
+ * lead = 1: only if pgnos[0] is not resident (the caller is about to wait for that page
+ * anyway, so the others ride along with it; a cursor's seek for a range start).
  * Returns the number of pages made resident. Thread-safe (pager mutex, dropped around
  * the read and the authentication, invariant 5).
  */
 unsigned pdb_pager_prefetch(pdb_pager *p, uint32_t realm, int kind, size_t n, const uint64_t *pgnos,
-                            const uint8_t *tags);
+                            const uint8_t *tags, int lead);
 
 /** Read and authenticate npages consecutive pages into buf (npages * page_size bytes),
     bypassing the cache; each page's plaintext is left in place. For overflow runs and

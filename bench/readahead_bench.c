@@ -19,6 +19,9 @@
  * and prints one line: ops/s, entries/s, bytes read, pool misses, process peak RSS.
  */
 #include <inttypes.h>
+#if defined(__GLIBC__) || defined(__linux__)
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,28 @@ static long peak_rss_kib(void)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss;
+}
+
+/* Where the memory is at this moment: current RSS (/proc/self/statm) and glibc's heap
+   (mallinfo2: bytes in use from the arena, and in mmap'd chunks, which is where the pool's
+   64-frame slabs live). Linux + glibc only; prints nothing elsewhere. */
+static void mem_report(const char *when)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+        fclose(f);
+    }
+    struct mallinfo2 mi = mallinfo2();
+    printf("  [%s] RSS %.1f MiB, heap in use %.1f MiB (arena %.1f MiB + mmap'd %.1f MiB), arena size %.1f MiB\n", when,
+           resident * 4096.0 / 1048576.0, (mi.uordblks + mi.hblkhd) / 1048576.0, mi.uordblks / 1048576.0,
+           mi.hblkhd / 1048576.0, mi.arena / 1048576.0);
+    fflush(stdout);
+#else
+    (void)when;
+#endif
 }
 
 static int die(const char *what, int rc)
@@ -76,7 +101,10 @@ static int run(const char *dir, size_t cache_mib, const char *phase)
             wl_val(i, v);
             if ((brc = pagedb_put(t, k, sizeof k, v, sizeof v, 0)) != 0) return die("put", brc);
         }
+        mem_report("build: before commit");
         if ((brc = pagedb_txn_commit(txn)) != 0) return die("commit", brc);
+        mem_report("build: after commit");
+        printf("build:%llu cache %zu MiB: peak RSS %.1f MiB\n", nbuild, cache_mib, peak_rss_kib() / 1024.0);
         return pagedb_close(db) ? 1 : 0;
     }
     pagedb_cursor *cur;
@@ -131,7 +159,7 @@ static int run(const char *dir, size_t cache_mib, const char *phase)
            " entries  read %8.1f MiB  misses %8llu  peak RSS %6.1f MiB\n",
            phase, cache_mib, secs, ops / secs, entries / secs, entries, st.bytes_read / 1048576.0,
            (unsigned long long)st.cache_misses, peak_rss_kib() / 1024.0);
-    fflush(stdout);
+    mem_report(phase);
     pagedb_cursor_close(cur);
     pagedb_txn_commit(txn);
     return pagedb_close(db) ? 1 : 0;

@@ -1285,7 +1285,7 @@ static int cur_leaf(pdb_cur *cu, pdb_frame **f)
  */
 #define RA_START 4u
 
-#if !defined(__EMSCRIPTEN__)
+#ifdef PDB_READAHEAD /* cache.h */
 static void cur_readahead(pdb_cur *cu, const pdb_frame *parent, int i, int dir)
 {
     if (cu->c->writer || cu->ra_steps < 2) return;
@@ -1325,9 +1325,11 @@ static void cur_seek_ahead(pdb_cur *cu, const pdb_frame *parent, int i, int dir)
     pdb_pager_prefetch(cu->c->p, cu->t->realm, PDB_KIND_LEAF, 2, pg, tags, 1);
 }
 #define CUR_READAHEAD(cu, f, i, dir) cur_readahead(cu, f, i, dir)
+#define CUR_RA_STEP(cu) ((cu)->ra_steps++)
 #define CUR_SEEK_AHEAD(cu, f, i, dir) cur_seek_ahead(cu, f, i, dir)
 #else
 #define CUR_READAHEAD(cu, f, i, dir) ((void)0)
+#define CUR_RA_STEP(cu) ((void)0)
 #define CUR_SEEK_AHEAD(cu, f, i, dir) ((void)0)
 #endif
 
@@ -1373,7 +1375,7 @@ static int cur_step(pdb_cur *cu, int dir)
             branch_cell(f->data, (unsigned)ni, &cl);
             cu->pg[lvl + 1] = cl.child;
             memcpy(cu->tag[lvl + 1], cl.child_tag, PDB_TAG_BYTES);
-            cu->ra_steps++;
+            CUR_RA_STEP(cu);
             if ((uint32_t)lvl + 1 == leaf) CUR_READAHEAD(cu, f, ni, dir);
             put_page(cu->c, f);
             rc = cur_descend_edge(cu, (uint32_t)lvl + 1, dir);
@@ -1476,9 +1478,11 @@ int pdb_cur_seek(pdb_cur *cu, const uint8_t *key, size_t klen, int mode)
     }
     if (t->depth > PDB_MAX_DEPTH) return pdb_err(PAGEDB_ECORRUPT, "tree depth %u", t->depth);
     cu->depth = t->depth;
+#ifdef PDB_READAHEAD
     cu->ra_steps = 0;
     cu->ra_win = 0;
     cu->ra_parent = 0;
+#endif
     cu->pg[0] = t->root;
     memcpy(cu->tag[0], t->root_tag, PDB_TAG_BYTES);
     if (mode == PAGEDB_SEEK_FIRST || mode == PAGEDB_SEEK_LAST) {

@@ -643,7 +643,7 @@ pdb_frame *pdb_cache_peek(const pdb_cache *c, uint64_t file_no, uint64_t pgno)
 }
 
 /* pdb_cache_alloc (cold = 0) and pdb_cache_alloc_cold (cold = 1). */
-static int alloc_frame(pdb_cache *c, uint64_t file_no, uint64_t pgno, int cold, pdb_frame **out)
+static inline int alloc_frame(pdb_cache *c, uint64_t file_no, uint64_t pgno, int cold, pdb_frame **out)
 {
     pdb_cnode *e = hash_find(c, file_no, pgno);
     if (e && e->frame) return PAGEDB_EMISUSE;
@@ -726,10 +726,12 @@ int pdb_cache_alloc(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **o
     return alloc_frame(c, file_no, pgno, 0, out);
 }
 
+#ifdef PDB_READAHEAD
 int pdb_cache_alloc_cold(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **out)
 {
     return alloc_frame(c, file_no, pgno, 1, out);
 }
+#endif
 
 void pdb_cache_pin(pdb_cache *c, pdb_frame *f)
 {

@@ -786,6 +786,7 @@ int pdb_pager_get_memo(pdb_pager *p, uint32_t realm, uint64_t pgno, const uint8_
 }
 
 /* ---- read-ahead ---- */
+#ifdef PDB_READAHEAD
 
 /* VFS read_pages, or the loop of reads a VFS without it gets (version < 4 or NULL). */
 static int read_blocks(pdb_pager *p, size_t n, void *const *bufs, const uint64_t *offs, size_t *nread)
@@ -862,6 +863,7 @@ unsigned pdb_pager_prefetch(pdb_pager *p, uint32_t realm, int kind, size_t n, co
     pdb_mutex_unlock(&p->mu);
     return made;
 }
+#endif
 
 /* ---- pages of other files (invariant 7) ---- */
 

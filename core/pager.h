@@ -261,8 +261,10 @@ int pdb_pager_hold(pdb_pager *p, pdb_frame *f, pdb_frame *drop);
  * Returns the number of pages made resident. Thread-safe (pager mutex, dropped around
  * the read and the authentication, invariant 5).
  */
+#ifdef PDB_READAHEAD /* cache.h */
 unsigned pdb_pager_prefetch(pdb_pager *p, uint32_t realm, int kind, size_t n, const uint64_t *pgnos,
                             const uint8_t *tags, int lead);
+#endif
 
 /** Read and authenticate npages consecutive pages into buf (npages * page_size bytes),
     bypassing the cache; each page's plaintext is left in place. For overflow runs and

@@ -812,14 +812,15 @@ unsigned pdb_pager_prefetch(pdb_pager *p, uint32_t realm, int kind, size_t n, co
     if (n > PDB_PREFETCH_MAX) n = PDB_PREFETCH_MAX;
     pdb_mutex_lock(&p->mu);
     pdb_cache_get_stats(p->cache, &st);
-    if (n > st.frames_cap / 16) n = (size_t)(st.frames_cap / 16);
+    /* all loads in flight, of every thread, pin at most nframes / 16 frames */
+    uint64_t room = st.frames_cap / 16 > p->ra_pins ? st.frames_cap / 16 - p->ra_pins : 0;
+    if (n > room) n = (size_t)room;
     const pdb_realmkey *k = read_key(p, realm);
-    uint64_t limit = p->w_active && p->w_page_count > p->page_count ? p->w_page_count : p->page_count;
+    uint64_t limit = p->page_count; /* a read snapshot's pages are committed pages */
     if (lead && n && pdb_cache_peek(p->cache, 0, pgnos[0])) n = 0;
     for (size_t i = 0; k && i < n; i++) {
         pdb_frame *f;
         if (pgnos[i] < 2 || pgnos[i] >= limit || pdb_cache_peek(p->cache, 0, pgnos[i])) continue;
-        if (p->w_active && pdb_pgmap_find(&p->owned, pgnos[i])) continue; /* not on disk yet */
         if (pdb_cache_alloc_cold(p->cache, 0, pgnos[i], &f) != PAGEDB_OK) break;
         f->loading = 1;
         fr[m] = f;
@@ -829,6 +830,7 @@ unsigned pdb_pager_prefetch(pdb_pager *p, uint32_t realm, int kind, size_t n, co
         at[m++] = i;
     }
     if (m) key = *k;
+    p->ra_pins += m;
     pdb_mutex_unlock(&p->mu);
     if (!m) return 0;
     /* invariant 5: the read and the authentication run without mu */
@@ -844,6 +846,7 @@ unsigned pdb_pager_prefetch(pdb_pager *p, uint32_t realm, int kind, size_t n, co
     unsigned made = 0;
     pdb_mutex_lock(&p->mu);
     p->bytes_read += got;
+    p->ra_pins -= m;
     for (size_t j = 0; j < m; j++) {
         pdb_frame *f = fr[j];
         f->loading = 0;

@@ -16,6 +16,9 @@
  *  ra-5  pdb_cache_alloc_cold: a scan of cold pages does not evict hot pages; the cap holds
  *  ra-6  the POSIX read_pages: scattered and adjacent blocks, O_DIRECT, end of file
  *  ra-8  a VFS without read_pages: the core's loop of single reads
+ *  ra-9  four reader threads walking at once (read-ahead loads racing each other, the
+ *        misses of other readers and a writer committing into a small pool): every walk
+ *        returns its snapshot's entries in order (native only: WASI has no threads)
  *  ra-7  a short range (seek GE + 10 entries) reads the seek leaf and its next sibling
  *        together, and never reads ahead when the seek leaf is resident
  */
@@ -24,8 +27,12 @@
 #include "pagedb.h"
 #include "pagedb_posix.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#ifndef __wasi__
+#include <pthread.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,13 +43,14 @@
 static struct {
     pagedb_vfs vfs;
     const pagedb_vfs *base;
-    uint64_t reads, batches, batch_blocks;
+    atomic_ullong reads, batches, batch_blocks; /* ra-9 reads from several threads */
     uint64_t bad_pg;         /* 0, or a page whose bytes read back with one bit flipped */
     uint64_t eio_pg;         /* 0, or a page whose reads (single or in a batch) fail: EIO */
     int eio_batches;         /* every read_pages call fails with EIO */
     int bad_prefetched;      /* bad_pg was read as a non-first block of a batch */
     uint64_t log[4096];      /* non-first blocks of batches, in order (page numbers) */
     size_t nlog;
+    int nolog;               /* ra-9: several threads, no log */
 } W;
 
 static int w_read(pagedb_vfs_file *f, void *buf, size_t n, uint64_t off, size_t *nread)
@@ -63,7 +71,7 @@ static int w_read_pages(pagedb_vfs_file *f, size_t n, size_t len, void *const *b
     if (W.eio_batches) return PAGEDB_EIO;
     for (size_t i = 0; i < n; i++) {
         if (W.eio_pg && offs[i] == W.eio_pg * PS) return PAGEDB_EIO;
-        if (i > 0 && W.nlog < sizeof W.log / sizeof W.log[0]) W.log[W.nlog++] = offs[i] / PS;
+        if (i > 0 && !W.nolog && W.nlog < sizeof W.log / sizeof W.log[0]) W.log[W.nlog++] = offs[i] / PS;
     }
     int rc = PAGEDB_OK;
     if (W.base->version >= 4 && W.base->read_pages)
@@ -94,6 +102,7 @@ static void w_reset(void)
     W.bad_pg = W.eio_pg = 0;
     W.eio_batches = W.bad_prefetched = 0;
     W.nlog = 0;
+    W.nolog = 0;
 }
 
 /* ---- the database: NKEYS entries with 300-byte values (about 12 per leaf) ---- */
@@ -477,6 +486,79 @@ static void case_no_read_pages(const char *dir)
     v->read_pages = w_read_pages;
 }
 
+#ifndef __wasi__
+typedef struct walker {
+    pagedb *db;
+    int rounds;
+} walker;
+
+static void *walk_thread(void *arg)
+{
+    walker *w = arg;
+    for (int r = 0; r < w->rounds; r++) {
+        pagedb_txn *tx;
+        pagedb_table *t;
+        pagedb_cursor *c;
+        TCHECK_RC(pagedb_txn_begin(w->db, PAGEDB_TXN_RDONLY, &tx), PAGEDB_OK);
+        TCHECK_RC(pagedb_table_open(tx, "t", PAGEDB_REALM_DEFAULT, 0, &t), PAGEDB_OK);
+        TCHECK_RC(pagedb_cursor_open(t, &c), PAGEDB_OK);
+        int rc = pagedb_cursor_seek(c, NULL, 0, (r & 1) ? PAGEDB_SEEK_LAST : PAGEDB_SEEK_FIRST);
+        uint32_t n = 0;
+        uint8_t prev[8];
+        while (rc == PAGEDB_OK) {
+            pagedb_val k, v;
+            TCHECK_RC(pagedb_cursor_get(c, &k, &v), PAGEDB_OK);
+            TCHECK(k.size == 8 && v.size == VLEN);
+            if (n) TCHECK((r & 1) ? memcmp(prev, k.data, 8) > 0 : memcmp(prev, k.data, 8) < 0);
+            memcpy(prev, k.data, 8);
+            uint64_t x = 0;
+            for (int b = 0; b < 8; b++) x = x << 8 | ((const uint8_t *)k.data)[b];
+            if (x % 7919u == 0) { /* an original entry: its value is known */
+                uint8_t want[VLEN];
+                val_of((uint32_t)(x / 7919u), want);
+                TCHECK(memcmp(v.data, want, VLEN) == 0);
+            }
+            n++;
+            rc = (r & 1) ? pagedb_cursor_prev(c) : pagedb_cursor_next(c);
+        }
+        TCHECK_RC(rc, PAGEDB_ENOTFOUND);
+        TCHECK(n >= NKEYS);
+        pagedb_cursor_close(c);
+        pagedb_txn_abort(tx);
+    }
+    return NULL;
+}
+
+static void case_threads(const char *dir)
+{
+    CASE("ra-9");
+    w_reset();
+    W.nolog = 1;
+    pagedb *db = open_w(dir, 128u * PS);
+    walker w = {db, 4};
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) CHECK(pthread_create(&th[i], NULL, walk_thread, &w) == 0);
+    /* the writer: commits that add entries (keys between the originals) meanwhile */
+    for (uint32_t b = 0; b < 20; b++) {
+        pagedb_txn *tx;
+        pagedb_table *t;
+        CHECK_RC(pagedb_txn_begin(db, 0, &tx), PAGEDB_OK);
+        CHECK_RC(pagedb_table_open(tx, "t", PAGEDB_REALM_DEFAULT, 0, &t), PAGEDB_OK);
+        for (uint32_t j = 0; j < 50; j++) {
+            uint8_t k[8], v[VLEN];
+            key_of((b * 50 + j) * 7 % NKEYS, k);
+            k[7] ^= 1; /* not a multiple of 7919: a new key */
+            memset(v, (int)b, VLEN);
+            CHECK_RC(pagedb_put(t, k, 8, v, VLEN, 0), PAGEDB_OK);
+        }
+        CHECK_RC(pagedb_txn_commit(tx), PAGEDB_OK);
+    }
+    for (int i = 0; i < 4; i++) CHECK(pthread_join(th[i], NULL) == 0);
+    CHECK(W.batches > 0);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+}
+#endif
+
 int main(void)
 {
     char *dir = make_db("ra");
@@ -488,6 +570,9 @@ int main(void)
     case_no_read_pages(dir);
     case_cold();
     case_posix();
+#ifndef __wasi__
+    case_threads(dir); /* last: it adds entries */
+#endif
     harness_rmtree(dir);
     free(dir);
     return harness_done();

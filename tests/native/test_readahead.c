@@ -91,6 +91,7 @@ static const pagedb_vfs *wrap(void)
     W.base = pagedb_vfs_posix();
     W.vfs = *W.base;
     W.vfs.name = "wrap";
+    W.vfs.version = PAGEDB_VFS_VERSION; /* the WASI build's VFS is version 3 */
     W.vfs.read = w_read;
     W.vfs.read_pages = w_read_pages;
     return &W.vfs;

@@ -33,6 +33,10 @@
  * Contract notes (see the VFS section of pagedb.h):
  *  - read/write loop over EINTR and partial transfers. A read that reaches end of file
  *    zero-fills the rest of the buffer and reports the count actually read.
+ *  - read_pages (version 4): one preadv per run of adjacent blocks, the runs submitted
+ *    together with Linux native AIO on an O_DIRECT handle (one process-wide context); any
+ *    run that comes back short or failed is redone block by block with read, so the result
+ *    is what n reads would give (see read_pages below).
  *  - errno mapping: ENOENT -> ENOTFOUND; ENOSPC, EDQUOT, EFBIG -> EFULL; lock conflicts
  *    (EAGAIN, EACCES) -> EBUSY; anything else -> EIO. Offsets beyond the off_t range are
  *    EINVAL.

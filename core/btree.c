@@ -1270,6 +1270,69 @@ static int cur_leaf(pdb_cur *cu, pdb_frame **f)
     return get_page(cu->c, cu->t, cu->pg[l], cu->tag[l], 1, f);
 }
 
+/*
+ * Read-ahead of sibling leaves (pdb_pager_prefetch). Sequential detection: a cursor that has
+ * stepped from leaf to leaf twice since its last seek (it crossed a whole leaf) is walking;
+ * from then on, whenever it steps to a child of a leaves' parent that is not in the window
+ * already handed to the pager, the next ra_win children in the walk's direction, the one it
+ * steps to first, are read in one batch, each authenticated against the tag its parent
+ * records. The window starts at RA_START and doubles up to PDB_PREFETCH_MAX while the cursor
+ * keeps consuming it (Linux's on-demand readahead ramps the same way). A short range (one
+ * leaf crossing at most, e.g. seek and 10 entries) reads nothing ahead. Read transactions
+ * only: a write transaction's leaves may be its own, not on disk. The emscripten build
+ * leaves it out (its synchronous OPFS reads have nothing to overlap, and the browser
+ * module has no bytes to spare).
+ */
+#define RA_START 4u
+
+#ifdef PDB_READAHEAD /* cache.h */
+static void cur_readahead(pdb_cur *cu, const pdb_frame *parent, int i, int dir)
+{
+    if (cu->c->writer || cu->ra_steps < 2) return;
+    if (parent->pgno == cu->ra_parent && i >= cu->ra_lo && i < cu->ra_hi) return;
+    if (cu->ra_win < RA_START) cu->ra_win = RA_START;
+    uint64_t pg[PDB_PREFETCH_MAX];
+    uint8_t tags[PDB_PREFETCH_MAX * PDB_TAG_BYTES];
+    int n = (int)n_count(parent->data), m = 0, j = i;
+    for (; j >= 0 && j < n && m < (int)cu->ra_win; j += dir, m++) {
+        pdb_cell cl;
+        branch_cell(parent->data, (unsigned)j, &cl);
+        pg[m] = cl.child;
+        memcpy(tags + PDB_TAG_BYTES * (size_t)m, cl.child_tag, PDB_TAG_BYTES);
+    }
+    cu->ra_parent = parent->pgno;
+    cu->ra_lo = dir > 0 ? i : j + 1;
+    cu->ra_hi = dir > 0 ? j : i + 1;
+    if (cu->ra_win < PDB_PREFETCH_MAX) cu->ra_win *= 2;
+    pdb_pager_prefetch(cu->c->p, cu->t->realm, PDB_KIND_LEAF, (size_t)m, pg, tags, 0);
+}
+
+/* A seek for a range start (GE/LE) whose leaf misses: its next sibling in the range's
+   direction is read together with it (a short range crosses into it often: 10 entries of
+   ~22 per leaf, about half the time), so the crossing costs no second wait. */
+static void cur_seek_ahead(pdb_cur *cu, const pdb_frame *parent, int i, int dir)
+{
+    int n = (int)n_count(parent->data);
+    if (cu->c->writer || i + dir < 0 || i + dir >= n) return;
+    uint64_t pg[2];
+    uint8_t tags[2 * PDB_TAG_BYTES];
+    for (int m = 0; m < 2; m++) {
+        pdb_cell cl;
+        branch_cell(parent->data, (unsigned)(i + m * dir), &cl);
+        pg[m] = cl.child;
+        memcpy(tags + PDB_TAG_BYTES * (size_t)m, cl.child_tag, PDB_TAG_BYTES);
+    }
+    pdb_pager_prefetch(cu->c->p, cu->t->realm, PDB_KIND_LEAF, 2, pg, tags, 1);
+}
+#define CUR_READAHEAD(cu, f, i, dir) cur_readahead(cu, f, i, dir)
+#define CUR_RA_STEP(cu) ((cu)->ra_steps++)
+#define CUR_SEEK_AHEAD(cu, f, i, dir) cur_seek_ahead(cu, f, i, dir)
+#else
+#define CUR_READAHEAD(cu, f, i, dir) ((void)0)
+#define CUR_RA_STEP(cu) ((void)0)
+#define CUR_SEEK_AHEAD(cu, f, i, dir) ((void)0)
+#endif
+
 /* Descend from path level lvl (whose pg/tag are set) choosing first (dir > 0) or last
    (dir < 0) children down to the leaf; sets idx at every level. */
 static int cur_descend_edge(pdb_cur *cu, uint32_t lvl, int dir)
@@ -1290,6 +1353,7 @@ static int cur_descend_edge(pdb_cur *cu, uint32_t lvl, int dir)
         branch_cell(f->data, (unsigned)i, &cl);
         cu->pg[lvl + 1] = cl.child;
         memcpy(cu->tag[lvl + 1], cl.child_tag, PDB_TAG_BYTES);
+        if (level == 2) CUR_READAHEAD(cu, f, i, dir);
         put_page(cu->c, f);
     }
 }
@@ -1311,6 +1375,8 @@ static int cur_step(pdb_cur *cu, int dir)
             branch_cell(f->data, (unsigned)ni, &cl);
             cu->pg[lvl + 1] = cl.child;
             memcpy(cu->tag[lvl + 1], cl.child_tag, PDB_TAG_BYTES);
+            CUR_RA_STEP(cu);
+            if ((uint32_t)lvl + 1 == leaf) CUR_READAHEAD(cu, f, ni, dir);
             put_page(cu->c, f);
             rc = cur_descend_edge(cu, (uint32_t)lvl + 1, dir);
             if (rc) return rc;
@@ -1412,6 +1478,11 @@ int pdb_cur_seek(pdb_cur *cu, const uint8_t *key, size_t klen, int mode)
     }
     if (t->depth > PDB_MAX_DEPTH) return pdb_err(PAGEDB_ECORRUPT, "tree depth %u", t->depth);
     cu->depth = t->depth;
+#ifdef PDB_READAHEAD
+    cu->ra_steps = 0;
+    cu->ra_win = 0;
+    cu->ra_parent = 0;
+#endif
     cu->pg[0] = t->root;
     memcpy(cu->tag[0], t->root_tag, PDB_TAG_BYTES);
     if (mode == PAGEDB_SEEK_FIRST || mode == PAGEDB_SEEK_LAST) {
@@ -1432,6 +1503,7 @@ int pdb_cur_seek(pdb_cur *cu, const uint8_t *key, size_t klen, int mode)
             branch_cell(f->data, i, &cl);
             cu->pg[lvl + 1] = cl.child;
             memcpy(cu->tag[lvl + 1], cl.child_tag, PDB_TAG_BYTES);
+            if (level == 2 && mode != PAGEDB_SEEK_EXACT) CUR_SEEK_AHEAD(cu, f, (int)i, mode == PAGEDB_SEEK_LE ? -1 : 1);
             put_page(cu->c, f);
             continue;
         }

@@ -156,6 +156,12 @@ typedef struct pdb_cur {
        moves within the leaf look nothing up. NULL in write transactions (their leaves
        change in place) and when the budget was spent: keys and values are then copied. */
     pdb_frame *lf;
+    /* Read-ahead of sibling leaves (read transactions, btree.c cur_readahead): leaf steps
+       since the last seek, the window size for the next batch, and the children
+       [ra_lo, ra_hi) of branch ra_parent already handed to the pager. */
+    uint32_t ra_steps, ra_win;
+    uint64_t ra_parent;
+    int ra_lo, ra_hi;
 } pdb_cur;
 
 int pdb_cur_seek(pdb_cur *cu, const uint8_t *key, size_t klen, int mode);

@@ -642,7 +642,8 @@ pdb_frame *pdb_cache_peek(const pdb_cache *c, uint64_t file_no, uint64_t pgno)
     return e ? e->frame : NULL;
 }
 
-int pdb_cache_alloc(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **out)
+/* pdb_cache_alloc (cold = 0) and pdb_cache_alloc_cold (cold = 1). */
+static inline int alloc_frame(pdb_cache *c, uint64_t file_no, uint64_t pgno, int cold, pdb_frame **out)
 {
     pdb_cnode *e = hash_find(c, file_no, pgno);
     if (e && e->frame) return PAGEDB_EMISUSE;
@@ -674,7 +675,18 @@ int pdb_cache_alloc(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **o
 
     /* 2. The entry. The search may have ended this page's test period, so look again. */
     e = hash_find(c, file_no, pgno);
-    if (e) {
+    if (e && cold) {
+        /* Read-ahead of a non-resident page in its test period: resident again, still cold
+           and in the same test period (no promotion: nobody asked for the page yet). */
+        assert(!e->frame && e->test && !e->hot);
+        c->nghost--;
+        c->ncold++;
+        e->frame = f;
+        f->node = e;
+        e->ref = 0;
+        move_to_head(c, e);
+        hands_fix(c);
+    } else if (e) {
         /* A fault on a non-resident page in its test period: it turns hot. */
         assert(!e->frame && e->test && !e->hot);
         c->nghost--;
@@ -689,7 +701,9 @@ int pdb_cache_alloc(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **o
         e->frame = f;
         f->node = e;
         hash_insert(c, e);
-        if (warm && c->nhot < hot_target(c)) {
+        if (cold) { /* read-ahead: resident cold, no test period, reference bit clear */
+            c->ncold++;
+        } else if (warm && c->nhot < hot_target(c)) {
             e->hot = 1;
             c->nhot++;
         } else {
@@ -706,6 +720,18 @@ int pdb_cache_alloc(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **o
     *out = f;
     return PAGEDB_OK;
 }
+
+int pdb_cache_alloc(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **out)
+{
+    return alloc_frame(c, file_no, pgno, 0, out);
+}
+
+#ifdef PDB_READAHEAD
+int pdb_cache_alloc_cold(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **out)
+{
+    return alloc_frame(c, file_no, pgno, 1, out);
+}
+#endif
 
 void pdb_cache_pin(pdb_cache *c, pdb_frame *f)
 {

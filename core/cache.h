@@ -82,6 +82,26 @@ pdb_frame *pdb_cache_peek(const pdb_cache *c, uint64_t file_no, uint64_t pgno);
  */
 int pdb_cache_alloc(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **out);
 
+/* Read-ahead (pdb_cache_alloc_cold here, pdb_pager_prefetch, the cursor's windows in
+   btree.c) is left out of the emscripten build: its synchronous OPFS reads have nothing to
+   overlap, and the browser module has no bytes to spare (bench/results/bundle-size.md). */
+#if !defined(__EMSCRIPTEN__)
+#define PDB_READAHEAD 1
+#endif
+
+#ifdef PDB_READAHEAD
+/**
+ * pdb_cache_alloc for read-ahead (a page nobody has asked for yet): the same frame, pin,
+ * key, eviction and error rules, but the page enters as a resident COLD page with its
+ * reference bit clear and no test period (a page that was non-resident in its test period
+ * keeps that period and is not promoted). So a scan's prefetched pages are the first
+ * victims and never push hot pages out; a prefetched page that is then used gets its
+ * reference bit from the lookup and is treated as any cold page that was accessed
+ * (Linux's readahead pages enter the inactive list for the same reason). Counts a miss.
+ */
+int pdb_cache_alloc_cold(pdb_cache *c, uint64_t file_no, uint64_t pgno, pdb_frame **out);
+#endif
+
 /** Add one pin to a frame the caller already holds pinned (pins > 0): no eviction state
     changes (the frame is already counted as pinned), no reference bit, no statistics. */
 void pdb_cache_pin(pdb_cache *c, pdb_frame *f);

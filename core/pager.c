@@ -785,6 +785,89 @@ int pdb_pager_get_memo(pdb_pager *p, uint32_t realm, uint64_t pgno, const uint8_
     return rc;
 }
 
+/* ---- read-ahead ---- */
+#ifdef PDB_READAHEAD
+
+/* VFS read_pages, or the loop of reads a VFS without it gets (version < 4 or NULL). */
+static int read_blocks(pdb_pager *p, size_t n, void *const *bufs, const uint64_t *offs, size_t *nread)
+{
+    if (p->vfs->version >= 4 && p->vfs->read_pages)
+        return p->vfs->read_pages(p->file, n, p->page_size, bufs, offs, nread);
+    for (size_t i = 0; i < n; i++) {
+        int rc = p->vfs->read(p->file, bufs[i], p->page_size, offs[i], &nread[i]);
+        if (rc) return rc;
+    }
+    return PAGEDB_OK;
+}
+
+unsigned pdb_pager_prefetch(pdb_pager *p, uint32_t realm, int kind, size_t n, const uint64_t *pgnos,
+                            const uint8_t *tags, int lead)
+{
+    pdb_frame *fr[PDB_PREFETCH_MAX];
+    void *bufs[PDB_PREFETCH_MAX];
+    uint64_t offs[PDB_PREFETCH_MAX];
+    size_t nread[PDB_PREFETCH_MAX], at[PDB_PREFETCH_MAX], m = 0;
+    pdb_cache_stats st;
+    pdb_realmkey key;
+    if (n > PDB_PREFETCH_MAX) n = PDB_PREFETCH_MAX;
+    pdb_mutex_lock(&p->mu);
+    pdb_cache_get_stats(p->cache, &st);
+    /* all loads in flight, of every thread, pin at most nframes / 16 frames */
+    uint64_t room = st.frames_cap / 16 > p->ra_pins ? st.frames_cap / 16 - p->ra_pins : 0;
+    if (n > room) n = (size_t)room;
+    const pdb_realmkey *k = read_key(p, realm);
+    uint64_t limit = p->page_count; /* a read snapshot's pages are committed pages */
+    if (lead && n && pdb_cache_peek(p->cache, 0, pgnos[0])) n = 0;
+    for (size_t i = 0; k && i < n; i++) {
+        pdb_frame *f;
+        if (pgnos[i] < 2 || pgnos[i] >= limit || pdb_cache_peek(p->cache, 0, pgnos[i])) continue;
+        if (pdb_cache_alloc_cold(p->cache, 0, pgnos[i], &f) != PAGEDB_OK) break;
+        f->loading = 1;
+        fr[m] = f;
+        bufs[m] = f->data;
+        offs[m] = pgnos[i] * (uint64_t)p->page_size;
+        nread[m] = 0;
+        at[m++] = i;
+    }
+    if (m) key = *k;
+    p->ra_pins += m;
+    pdb_mutex_unlock(&p->mu);
+    if (!m) return 0;
+    /* invariant 5: the read and the authentication run without mu */
+    int rc = read_blocks(p, m, bufs, offs, nread);
+    int ok[PDB_PREFETCH_MAX];
+    uint64_t got = 0;
+    for (size_t j = 0; j < m; j++) {
+        got += nread[j];
+        ok[j] = !rc && nread[j] == p->page_size &&
+                open_page(p, &key, realm, pgnos[at[j]], tags + PDB_TAG_BYTES * at[j], kind, fr[j]->data) == PAGEDB_OK;
+    }
+    sodium_memzero(&key, sizeof key);
+    unsigned made = 0;
+    pdb_mutex_lock(&p->mu);
+    p->bytes_read += got;
+    p->ra_pins -= m;
+    for (size_t j = 0; j < m; j++) {
+        pdb_frame *f = fr[j];
+        f->loading = 0;
+        if (ok[j] && f->node) {
+            memcpy(f->tag, f->data + PDB_PH_TAG, PDB_TAG_BYTES);
+            f->valid = 1;
+            f->dirty = 0;
+            made++;
+            pdb_cache_unpin(p->cache, f);
+        } else { /* not cached: a reader of this page reads it itself and sees its error */
+            int resident = f->node != NULL;
+            pdb_cache_unpin(p->cache, f);
+            if (resident) pdb_cache_discard(p->cache, 0, f->pgno);
+        }
+    }
+    pdb_cond_broadcast(&p->loaded);
+    pdb_mutex_unlock(&p->mu);
+    return made;
+}
+#endif
+
 /* ---- pages of other files (invariant 7) ---- */
 
 int pdb_pager_read_file_page(pdb_pager *p, uint64_t file_no, uint64_t pgno, pdb_fill_fn fill, void *arg,

@@ -240,6 +240,35 @@ void pdb_pager_memo_unpin(pdb_pager *p, pdb_frame *f);
  */
 int pdb_pager_hold(pdb_pager *p, pdb_frame *f, pdb_frame *drop);
 
+/** Most pages one pdb_pager_prefetch call reads (the cursor's largest read-ahead window). */
+#define PDB_PREFETCH_MAX 32u
+
+/**
+ * Read-ahead (a cursor walk's sibling leaves, btree.c): make pages pgnos[0..n) of realm
+ * `realm` resident, each authenticated against its expected tag tags[16 i .. 16 i + 16)
+ * (its parent's record) and checked to be of kind `kind`, with the blocks read by ONE
+ * VFS read_pages call (a loop of read for a VFS without it) so they are in flight
+ * together. Best effort, never an error: pages out of range, already resident or being
+ * loaded are skipped; at most PDB_PREFETCH_MAX pages are taken (a pool of fewer than 32
+ * frames prefetches nothing), and the pool's cap always holds
+ * (frames come from pdb_cache_alloc_cold: cold, unpinned once loaded, the first
+ * victims). A block that fails to read, is short, or does not authenticate is not cached
+ * and its error is not reported: whoever needs that page reads it with pdb_pager_get
+ * and gets that read's own result (EAUTH for a damaged page, when it is reached and not
+ * before). Reader side only: pgnos must be pages of a live read snapshot (committed
+ * pages, which the writer never reuses while the snapshot lives; a write transaction's
+ * own pages may not be on disk yet). The loads in flight of all threads together pin at
+ * most nframes / 16 frames, so read-ahead never takes the frames a miss needs.
+ * lead = 1: only if pgnos[0] is not resident (the caller is about to wait for that page
+ * anyway, so the others ride along with it; a cursor's seek for a range start).
+ * Returns the number of pages made resident. Thread-safe (pager mutex, dropped around
+ * the read and the authentication, invariant 5).
+ */
+#ifdef PDB_READAHEAD /* cache.h */
+unsigned pdb_pager_prefetch(pdb_pager *p, uint32_t realm, int kind, size_t n, const uint64_t *pgnos,
+                            const uint8_t *tags, int lead);
+#endif
+
 /** Read and authenticate npages consecutive pages into buf (npages * page_size bytes),
     bypassing the cache; each page's plaintext is left in place. For overflow runs and
     verify. tags: npages * 16 bytes receiving each page's tag (may be NULL). */

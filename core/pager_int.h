@@ -67,6 +67,7 @@ struct pdb_pager {
     size_t stage_n, stage_cap;
     uint64_t bytes_read, bytes_written, syncs;
     uint64_t memo_pins, memo_cap; /* frames pinned by read txns' page memos, and their cap */
+    uint64_t ra_pins;      /* frames pinned by read-ahead loads in flight (<= nframes / 16) */
 
     /* committed allocation state (as of the last commit) */
     uint64_t page_count;   /* pages in use, including the 2 headers */

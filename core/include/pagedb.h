@@ -147,13 +147,14 @@ typedef struct pagedb_vfs_file {
 #define PAGEDB_READERS_WRITER 0x1u /**< the caller is the database's read-write opener */
 
 /** Version of pagedb_vfs this header describes (version 2 added the reader registry and
-    rmdir, version 3 rename). */
-#define PAGEDB_VFS_VERSION 3
+    rmdir, version 3 rename, version 4 read_pages). */
+#define PAGEDB_VFS_VERSION 4
 
 /**
  * The platform binding. Version 1 has every member up to now_ms; version 2 appends the
  * reader registry (readers_open .. readers_list) and rmdir, all optional; version 3
- * appends rename (optional; snapshot import needs it). Registry: a VFS of version 1,
+ * appends rename (optional; snapshot import needs it); version 4 appends read_pages
+ * (optional; read-ahead, a loop of read without it). Registry: a VFS of version 1,
  * or of version 2 with readers_open == NULL, gets the in-process-only behaviour (a
  * PAGEDB_RDONLY opener takes a SHARED lock on the main file, so it excludes a writer in
  * another process and is excluded by one). Later versions only append members. All
@@ -283,6 +284,22 @@ typedef struct pagedb_vfs {
         or the new one, never neither. Open handles of the old `to` keep reading it.
         Errors: ENOTFOUND (from is absent), EIO, EFULL. */
     int (*rename)(const struct pagedb_vfs *vfs, const char *from, const char *to);
+
+    /** Version 4, optional (NULL, or a VFS of version < 4: the core calls read once per
+        block instead). Read n blocks of len bytes each (len a multiple of the page size,
+        n >= 1): block i at byte offset offs[i] into bufs[i] (4096-byte aligned buffers
+        owned by the caller; offsets distinct, usually ascending). nread[i] receives the
+        count read for block i; a short count means end of file (the rest of bufs[i] is
+        zero-filled), exactly as read. The point is to have the blocks in flight together:
+        the core uses it for read-ahead of sibling leaves (a cursor walk), and natively it
+        is preadv for each run of adjacent blocks, the runs submitted together (Linux
+        native AIO on an O_DIRECT file). The blocks are independent; returns PAGEDB_OK
+        when every block was read (or hit end of file), else an error (EIO, EINVAL for an
+        offset beyond what the platform addresses, ENOMEM), after which every buffer's
+        contents are unspecified. Thread-safety: like read (may run concurrently with any
+        call on f, including other read_pages calls). */
+    int (*read_pages)(pagedb_vfs_file *f, size_t n, size_t len, void *const *bufs, const uint64_t *offs,
+                      size_t *nread);
 } pagedb_vfs;
 
 /**

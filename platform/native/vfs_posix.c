@@ -33,6 +33,10 @@
  * Contract notes (see the VFS section of pagedb.h):
  *  - read/write loop over EINTR and partial transfers. A read that reaches end of file
  *    zero-fills the rest of the buffer and reports the count actually read.
+ *  - read_pages (version 4): one preadv per run of adjacent blocks, the runs submitted
+ *    together with Linux native AIO on an O_DIRECT handle (one process-wide context); any
+ *    run that comes back short or failed is redone block by block with read, so the result
+ *    is what n reads would give (see read_pages below).
  *  - errno mapping: ENOENT -> ENOTFOUND; ENOSPC, EDQUOT, EFBIG -> EFULL; lock conflicts
  *    (EAGAIN, EACCES) -> EBUSY; anything else -> EIO. Offsets beyond the off_t range are
  *    EINVAL.
@@ -400,6 +404,122 @@ static int posix_read(pagedb_vfs_file *base, void *buf, size_t n, uint64_t off,
     if (done < n) memset(p + done, 0, n - done);
     if (nread) *nread = done;
     return PAGEDB_OK;
+}
+
+/*
+ * read_pages (pagedb_vfs version 4): the blocks are grouped into runs of adjacent blocks
+ * (in the order given); each run is one preadv. With more than one run on an O_DIRECT
+ * handle (Linux), the runs go to the device together through Linux native AIO
+ * (io_submit of one IOCB_CMD_PREADV per run, then io_getevents until all completed): on
+ * this project's virtio disk 4 scattered 4 KiB reads take 190 us that way against 415 us
+ * one after the other (bench/results/readahead.md). The AIO context is one per process,
+ * created on first use and never destroyed (io_destroy waits for an RCU grace period,
+ * ~37 ms here), used by one call at a time: a call that finds it busy, or a system
+ * without it, reads the runs one after the other. Anything unusual in a run (a short
+ * count: end of file; EINVAL: O_DIRECT refused at I/O time; EINTR) is redone for that
+ * run's blocks with posix_read, which owns those cases, so read_pages returns what n
+ * calls of read would.
+ */
+#define PDB_RP_MAX 64 /* runs per AIO submission (more are read one after the other) */
+#if defined(__linux__)
+#include <linux/aio_abi.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+static pthread_mutex_t aio_mu = PTHREAD_MUTEX_INITIALIZER;
+static aio_context_t aio_ctx;
+static int aio_state; /* under aio_mu: 0 untried, 1 ready, -1 unavailable */
+#endif
+
+/* Blocks [i, j) (adjacent on disk) with posix_read, one by one. */
+static int read_run_slow(pagedb_vfs_file *base, size_t i, size_t j, size_t len, void *const *bufs,
+                         const uint64_t *offs, size_t *nread)
+{
+    for (; i < j; i++) {
+        int rc = posix_read(base, bufs[i], len, offs[i], &nread[i]);
+        if (rc) return rc;
+    }
+    return PAGEDB_OK;
+}
+
+static int posix_read_pages(pagedb_vfs_file *base, size_t n, size_t len, void *const *bufs,
+                            const uint64_t *offs, size_t *nread)
+{
+    if (n == 0) return PAGEDB_OK;
+    if (!bufs || !offs || !nread || len == 0) return PAGEDB_EINVAL;
+#if defined(__linux__)
+    posix_file *f = (posix_file *)base;
+    enum { IOVS = 256 }; /* blocks covered by runs (the rest: one by one below) */
+    struct iovec iov[IOVS];
+    size_t start[PDB_RP_MAX + 1], nruns = 0, covered = 0;
+    for (size_t i = 0; i < n; i++) {
+        nread[i] = 0;
+        if (offs[i] > PDB_OFF_MAX || len > PDB_OFF_MAX - offs[i]) return PAGEDB_EINVAL;
+    }
+    while (covered < n && covered < IOVS && nruns < PDB_RP_MAX) {
+        size_t j = covered + 1;
+        while (j < n && j < IOVS && offs[j] == offs[j - 1] + len) j++;
+        start[nruns++] = covered;
+        covered = j;
+    }
+    start[nruns] = covered;
+    for (size_t i = 0; i < covered; i++) iov[i] = (struct iovec){bufs[i], len};
+    int done[PDB_RP_MAX] = {0};
+    if (nruns > 1 && atomic_load(&f->direct) && pthread_mutex_trylock(&aio_mu) == 0) {
+        if (aio_state == 0) aio_state = syscall(SYS_io_setup, PDB_RP_MAX, &aio_ctx) == 0 ? 1 : -1;
+        if (aio_state == 1) {
+            struct iocb cb[PDB_RP_MAX], *cbp[PDB_RP_MAX];
+            int fd = io_fd(f);
+            for (size_t r = 0; r < nruns; r++) {
+                memset(&cb[r], 0, sizeof cb[r]);
+                cb[r].aio_data = r;
+                cb[r].aio_fildes = (uint32_t)fd;
+                cb[r].aio_lio_opcode = IOCB_CMD_PREADV;
+                cb[r].aio_buf = (uint64_t)(uintptr_t)&iov[start[r]];
+                cb[r].aio_nbytes = start[r + 1] - start[r];
+                cb[r].aio_offset = (int64_t)offs[start[r]];
+                cbp[r] = &cb[r];
+            }
+            long sub = syscall(SYS_io_submit, aio_ctx, (long)nruns, cbp);
+            size_t inflight = sub > 0 ? (size_t)sub : 0;
+            while (inflight > 0) {
+                struct io_event ev[PDB_RP_MAX];
+                long got = syscall(SYS_io_getevents, aio_ctx, 1L, (long)inflight, ev, NULL);
+                if (got < 0) {
+                    if (errno == EINTR) continue;
+                    /* cannot happen with a valid context; the requests still own the
+                       buffers, so the context is dropped with them (never reused) */
+                    aio_state = -1;
+                    pthread_mutex_unlock(&aio_mu);
+                    return fail(f, errno);
+                }
+                for (long e = 0; e < got; e++) {
+                    size_t r = (size_t)ev[e].data;
+                    size_t want = (start[r + 1] - start[r]) * len;
+                    if (ev[e].res >= 0 && (size_t)ev[e].res == want) {
+                        done[r] = 1;
+                        for (size_t i = start[r]; i < start[r + 1]; i++) nread[i] = len;
+                    }
+                }
+                inflight -= (size_t)got;
+            }
+        }
+        pthread_mutex_unlock(&aio_mu);
+    }
+    for (size_t r = 0; r < nruns; r++) {
+        if (done[r]) continue;
+        size_t i = start[r], j = start[r + 1], want = (j - i) * len;
+        ssize_t got = preadv(io_fd(f), &iov[i], (int)(j - i), (off_t)offs[i]);
+        if (got >= 0 && (size_t)got == want) {
+            for (size_t b = i; b < j; b++) nread[b] = len;
+            continue;
+        }
+        int rc = read_run_slow(base, i, j, len, bufs, offs, nread);
+        if (rc) return rc;
+    }
+    return read_run_slow(base, covered, n, len, bufs, offs, nread);
+#else
+    return read_run_slow(base, 0, n, len, bufs, offs, nread);
+#endif
 }
 
 /** Write-back mode: drop the file's cached pages (clean after a sync). */
@@ -976,7 +1096,7 @@ static int posix_readers_list(pagedb_vfs_file *base, int (*cb)(void *arg, uint32
 
 /** The one, immutable POSIX VFS object. */
 static const pagedb_vfs posix_vfs = {
-    .version = 3,
+    .version = 4,
     .name = "posix",
     .ctx = NULL,
     .open = posix_open,
@@ -998,6 +1118,7 @@ static const pagedb_vfs posix_vfs = {
     .readers_list = posix_readers_list,
     .rmdir = posix_rmdir,
     .rename = posix_rename,
+    .read_pages = posix_read_pages,
 };
 
 /** See pagedb_posix.h. */

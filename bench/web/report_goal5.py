@@ -168,8 +168,11 @@ def main():
                    f"{where}: {p['usPerGet']:.1f} µs per get while profiled; self time per function, µs per get:")
         out.append("")
         for t in p["threads"]:
-            top = [x for x in t["top"] if x["usPerGet"] >= 0.5][:14]
-            out.append(f"- {t['thread']}: " + "; ".join(f"{x['fn']} {x['usPerGet']:.1f}" for x in top))
+            idle = sum(x["ms"] for x in t["top"] if x["fn"] == "(idle)")
+            busy = (t["sampledMs"] - idle) * 1000 / p["gets"]
+            top = [x for x in t["top"] if x["usPerGet"] >= 0.5 and x["fn"] != "(idle)"][:14]
+            out.append(f"- {t['thread']}: busy {busy:.1f} µs per get (idle, i.e. waiting, {idle * 1000 / p['gets']:.1f}, which "
+                       f"includes the profiler's start and stop around the loop): " + "; ".join(f"{x['fn']} {x['usPerGet']:.1f}" for x in top))
         out.append("")
 
     out.append(f"Median of {len(runs)} runs; ratios above 1 = pagedb faster (for µs: the peer's µs ÷ pagedb's). Every read "

@@ -8,7 +8,8 @@
 // Engines: those of engines.mjs; pagedb-tab-client uses a second tab (secondTab below);
 // hop-baseline measures the floors under an awaited call (engines.mjs hopBaseline);
 // profile-promise-page and profile-promise-worker profile awaited gets from the page and in a
-// dedicated worker (profilePage below; raw .cpuprofile files go to --cpu-profile-out PREFIX).
+// dedicated worker, profile-removals-page/-worker the removals phase (one write transaction of
+// N/2 deletes) from the page or in a worker (profilePage below; raw .cpuprofile files go to --cpu-profile-out PREFIX).
 import { chromium } from 'playwright-core';
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -69,7 +70,7 @@ async function secondTab(owner, o) {
 // profile. Returns µs per get (profiled) and, per thread, the self time per function ('(idle)':
 // the thread waits, e.g. the page for the worker's answers).
 const PROFILE_GETS = 5000;
-async function profilePage(page, o, where) {
+async function profilePage(page, o, where, what = 'gets') {
   await page.evaluate(([o, w]) => window.latencyPrepare(o, w), [o, where]);
   const cdp = await ctx.newCDPSession(page);
   const workers = [];
@@ -86,7 +87,7 @@ async function profilePage(page, o, where) {
     cdp.send('Target.sendMessageToTarget', { sessionId: sid, message: JSON.stringify({ id, method, params }) }).catch(reject);
   });
   const threads = [];
-  let usPerGet;
+  let usPerGet, count = PROFILE_GETS;
   try {
     await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
     for (let i = 0; i < 20 && workers.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
@@ -98,7 +99,8 @@ async function profilePage(page, o, where) {
     }
     await cdp.send('Profiler.start');
     for (const w of workers) await wsend(w.sid, 'Profiler.start');
-    usPerGet = await page.evaluate((n) => window.latencyRun(n), PROFILE_GETS);
+    if (what === 'removals') ({ count, usPerOp: usPerGet } = await page.evaluate(() => window.latencyRemove()));
+    else usPerGet = await page.evaluate((n) => window.latencyRun(n), PROFILE_GETS);
     threads.push({ thread: 'page (main thread)', profile: (await cdp.send('Profiler.stop')).profile });
     for (const w of workers) threads.push({ thread: `worker ${w.url.replace(/^.*\/(?=[^/]+$)/, '')}`, profile: (await wsend(w.sid, 'Profiler.stop')).profile });
   } finally {
@@ -106,11 +108,12 @@ async function profilePage(page, o, where) {
     await cdp.detach().catch(() => undefined);
     await page.evaluate(() => window.latencyClose());
   }
-  if (profileOut) for (const [i, t] of threads.entries()) fs.writeFileSync(`${profileOut}.${where}.${i}.cpuprofile`, JSON.stringify(t.profile));
-  return { where, gets: PROFILE_GETS, usPerGet, samplingIntervalUs: 50, threads: threads.map((t) => ({ thread: t.thread, ...selfTimes(t.profile) })) };
+  if (profileOut) for (const [i, t] of threads.entries()) fs.writeFileSync(`${profileOut}.${where}-${what}.${i}.cpuprofile`, JSON.stringify(t.profile));
+  // for removals: gets = the number of deletes and usPerGet = µs per delete (one transaction)
+  return { where, what, gets: count, usPerGet, samplingIntervalUs: 50, threads: threads.map((t) => ({ thread: t.thread, ...selfTimes(t.profile, count) })) };
 }
-/** Self time per function of a CDP profile: total sampled ms and the top 25 (ms, share, µs per get). */
-function selfTimes(prof) {
+/** Self time per function of a CDP profile: total sampled ms and the top 25 (ms, share, µs per op of `ops`). */
+function selfTimes(prof, ops) {
   const byId = new Map(prof.nodes.map((nd) => [nd.id, nd]));
   const self = new Map();
   let total = 0;
@@ -122,7 +125,7 @@ function selfTimes(prof) {
     total += dt;
   });
   const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25)
-    .map(([fn, us]) => ({ fn, ms: +(us / 1000).toFixed(2), share: +(us / total).toFixed(4), usPerGet: +(us / PROFILE_GETS).toFixed(2) }));
+    .map(([fn, us]) => ({ fn, ms: +(us / 1000).toFixed(2), share: +(us / total).toFixed(4), usPerGet: +(us / ops).toFixed(2) }));
   return { sampledMs: +(total / 1000).toFixed(1), top };
 }
 const profileOut = arg('cpu-profile-out', '');
@@ -147,6 +150,8 @@ try {
       else if (e === 'hop-baseline') results[e] = await page.evaluate(() => window.hopBaseline());
       else if (e === 'profile-promise-page') results[e] = await profilePage(page, opts, 'page');
       else if (e === 'profile-promise-worker') results[e] = await profilePage(page, opts, 'worker');
+      else if (e === 'profile-removals-page') results[e] = await profilePage(page, opts, 'page', 'removals');
+      else if (e === 'profile-removals-worker') results[e] = await profilePage(page, opts, 'worker', 'removals');
       else results[e] = await page.evaluate(([e, o]) => window.runEngine(e, o), [e, opts]);
     } catch (err) {
       failed = true;

@@ -13,8 +13,13 @@ self.onmessage = async (ev) => {
         const p = phases(opts.n, opts), d = prepareData(p), a = ADAPTERS['pagedb-promise-worker'](d, opts);
         await a.open();
         await a.bulk(0, p.total); // every key the reads may pick
-        lat = { a, d };
+        lat = { a, d, p };
         self.postMessage({ result: true });
+      } else if (ev.data.latency === 'remove') {
+        // the removals phase: p.removals deletes in one write transaction; µs per delete
+        const t0 = performance.now();
+        await lat.a.remove(0, lat.p.removals);
+        self.postMessage({ result: { count: lat.p.removals, usPerOp: +(((performance.now() - t0) * 1000) / lat.p.removals).toFixed(2) } });
       } else if (ev.data.latency === 'run') {
         self.postMessage({ result: await awaitedGetsUs(lat.a, lat.d, ev.data.count) });
       } else {

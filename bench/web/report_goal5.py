@@ -158,14 +158,18 @@ def main():
         out.append(f"From the page the same replay gives {pa:.1f} µs through the public API and {pe:.1f} µs through `db.ep.call` "
                    f"(the engine in pagedb's worker), against a bare postMessage round trip of {us(hb('postMessageRoundTripUs'))}.")
         out.append("")
-    for e in ("profile-promise-worker", "profile-promise-page"):
+    for e in ("profile-promise-worker", "profile-promise-page", "profile-removals-worker", "profile-removals-page"):
         profs = [res(d, e) for d in runs if res(d, e).get("threads")]
         if not profs:
             continue
         p = profs[len(profs) // 2]
         where = "inside a dedicated worker (engine in that worker)" if p["where"] == "worker" else "from the page (engine in pagedb's worker)"
-        out.append(f"Chrome's CPU profile (CDP, {p['samplingIntervalUs']} µs sampling) of {p['gets']:,} gets awaited one at a time "
-                   f"{where}: {p['usPerGet']:.1f} µs per get while profiled; self time per function, µs per get:")
+        if p.get("what") == "removals":
+            out.append(f"Chrome's CPU profile of the removals phase alone ({p['gets']:,} deletes in one write transaction) {where}: "
+                       f"{p['usPerGet']:.1f} µs per delete while profiled; self time per function, µs per delete (\"get\" below means delete):")
+        else:
+            out.append(f"Chrome's CPU profile (CDP, {p['samplingIntervalUs']} µs sampling) of {p['gets']:,} gets awaited one at a time "
+                       f"{where}: {p['usPerGet']:.1f} µs per get while profiled; self time per function, µs per get:")
         out.append("")
         for t in p["threads"]:
             idle = sum(x["ms"] for x in t["top"] if x["fn"] == "(idle)")
@@ -191,7 +195,7 @@ def main():
     out.append("")
     load = f" (shared with other sessions; 1-minute load average at the start of each run: {arg('load')})" if arg("load") else ""
     out.append(f"Machine: {doc['machine']}{load}. Runs: {', '.join(d['date'] for d in runs)}. sqlite-wasm {doc['sqliteWasm']}. "
-               f"pagedb git {doc['commit']}. Command: `RUNS={len(runs)} bash scripts/bench-web.sh --goal5 {wl['n']}`.")
+               f"pagedb git {doc['commit']}. Command: `RUNS={len(runs)} bash scripts/bench-web.sh --goal5 {wl['n']}`" + (f" (WEB_GOAL5_OUT={arg('name')})" if arg('name') else "") + ".")
     out.append("")
     doc["summary"] = summary
     with open(arg("md"), "w") as f:

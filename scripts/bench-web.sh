@@ -11,6 +11,17 @@
 #     run under node:wasi (js/wasi/run.mjs), and the same program built natively, same N.
 #  3. bench/results/web.json + web.md + web.svg (bench/web/report.py).
 #
+# Goal 5 (issue 14) instead, with --goal5: RUNS browser runs (default 3) of the engines
+#   pagedb-promise-worker, sqlite-wasm, pagedb-worker (in dedicated workers), pagedb-promise,
+#   sqlite-promiser (sqlite-wasm's sqlite3Worker1Promiser), indexeddb (from the page), the floors
+#   (hop-baseline) and Chrome's CPU profile of awaited gets from the page and in a worker
+#   (profile-promise-page, profile-promise-worker) and of the removals phase alone
+#   (profile-removals-page, profile-removals-worker; raw profiles in build/webbench/), then
+#   bench/results/web-goal5.json + web-goal5.md (bench/web/report_goal5.py): medians and ranges
+#   of the goal's ratios, µs per awaited get/range and where an awaited get goes. No WASI part.
+#   bash scripts/bench-web.sh --goal5 [N]     (N default 100000; WEB_* as below, RUNS;
+#   WEB_GOAL5_OUT names the result files, default web-goal5)
+#
 # Usage: bash scripts/bench-web.sh [N]
 #   N                    bulk-load size of both parts (default $BENCH_N or 100000)
 #   WEB_INDIVIDUAL       browser one-insert durable commits (default 1000)
@@ -21,10 +32,34 @@
 #   WEB_SKIP=browser|wasi  skip one part (its results are kept from the previous web.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+goal5=
+if [ "${1:-}" = --goal5 ]; then goal5=1; shift; fi
 n="${1:-${BENCH_N:-100000}}"
 work=build/webbench
 mkdir -p "$work" bench/results
 scripts/npm-deps.sh
+
+if [ -n "$goal5" ]; then
+  bash scripts/build-emscripten.sh
+  npx tsc -p js/tsconfig.json
+  ins=() loads=()
+  for r in $(seq 1 "${RUNS:-3}"); do
+    loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+    node bench/web/run.mjs --out "$work/goal5-$r.json" --n "$n" --individual "${WEB_INDIVIDUAL:-1000}" \
+      --batches "${WEB_BATCHES:-100}" --ranges "${WEB_RANGES:-10000}" --cache-mib "${WEB_CACHE_MIB:-128}" \
+      --engines "${WEB_ENGINES:-hop-baseline,pagedb-promise-worker,sqlite-wasm,pagedb-worker,pagedb-promise,sqlite-promiser,indexeddb,profile-promise-page,profile-promise-worker,profile-removals-page,profile-removals-worker}" \
+      --cpu-profile-out "$work/goal5-$r" || echo "run $r: an engine failed (see its error in the report)" >&2
+    ins+=("$work/goal5-$r.json")
+  done
+  loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+  commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  if [ -n "$(git status --porcelain -- core platform js/src bench/web 2>/dev/null)" ]; then commit="$commit+uncommitted changes"; fi
+  python3 bench/web/report_goal5.py --in "$(IFS=,; echo "${ins[*]}")" --commit "$commit" ${WEB_GOAL5_OUT:+--name "$WEB_GOAL5_OUT"} \
+    --load "$(IFS=,; echo "${loads[*]:0:${#loads[@]}-1}" | sed 's/,/, /g') (after the last run: ${loads[-1]})" \
+    --out "bench/results/${WEB_GOAL5_OUT:-web-goal5}.json" --md "bench/results/${WEB_GOAL5_OUT:-web-goal5}.md"
+  echo "results: bench/results/${WEB_GOAL5_OUT:-web-goal5}.json, .md"
+  exit 0
+fi
 
 # The JS port of the generator must produce the C generator's bytes.
 cc -O2 -o "$work/check_workload" bench/web/check_workload.c bench/workload.c

@@ -9,7 +9,12 @@
 //                   MessagePort brokered by a SharedWorker); run.mjs opens the owner first
 //                   (openOwner below) in the first tab
 //   sqlite-wasm     @sqlite.org/sqlite-wasm on the opfs-sahpool VFS inside a dedicated worker
+//   sqlite-promiser sqlite-wasm's own worker promiser (sqlite3Worker1Promiser) from the page,
+//                   its Worker1 worker on opfs-sahpool (sqlite_worker1.mjs)
 //   indexeddb       raw IndexedDB from the page, every transaction durability: 'strict'
+// Besides the phases, runPhases measures gets and ranges awaited one at a time (µs per call)
+// where the adapter has awaitedGets/awaitedRanges, and pagedbPromise's getBreakdown says where
+// an awaited get goes; hopBaseline measures the floors (postMessage round trip, resolved promise).
 // Every adapter runs the same phases on the same bytes (workload.mjs); every read is verified.
 import { prepare, equal, compare } from './workload.mjs';
 
@@ -87,6 +92,24 @@ export async function runPhases(a, p, d, log = () => {}) {
     awaited = { ops: idx.length, seconds: +s.toFixed(4), usPerGet: +((s * 1e6) / idx.length).toFixed(2) };
     log(`${a.name} awaited gets: ${idx.length} one at a time, ${awaited.usPerGet} µs per get`);
   }
+  let awaitedRange;
+  if (a.awaitedRanges) {
+    // latency: ranges of rangeLen entries called and awaited one at a time, in one read
+    // transaction, on the first AWAITED_RANGES starts of the random-range order
+    const idx = d.rangeIdx.subarray(0, Math.min(AWAITED_RANGES, d.rangeIdx.length));
+    const t0 = now();
+    const abad = await a.awaitedRanges(idx, p.rangeLen, rangeChecker(p, d), (s) => rangeExpected(p, d, s));
+    const s = (now() - t0) / 1000;
+    if (abad !== 0) throw new Error(`${a.name}: ${abad} awaited ranges returned wrong entries`);
+    awaitedRange = { ops: idx.length, seconds: +s.toFixed(4), usPerRange: +((s * 1e6) / idx.length).toFixed(2) };
+    log(`${a.name} awaited ranges: ${idx.length} one at a time, ${awaitedRange.usPerRange} µs per range`);
+  }
+  let breakdown;
+  if (a.getBreakdown) {
+    // where an awaited get goes: the same gets replayed one layer at a time (see pagedbPromise)
+    breakdown = await a.getBreakdown(d.readIdx.subarray(0, Math.min(AWAITED_GETS, d.readIdx.length)));
+    log(`${a.name} awaited-get breakdown (µs per get): ${JSON.stringify(breakdown)}`);
+  }
   const rbad = await timed('random_ranges', p.ranges, () => a.ranges(d.rangeIdx, p.rangeLen, rangeChecker(p, d), (s) => rangeExpected(p, d, s)));
   if (rbad !== 0) throw new Error(`${a.name}: ${rbad} of ${p.ranges} range reads returned wrong entries`);
   await timed('removals', p.removals, () => a.remove(0, p.removals));
@@ -96,11 +119,23 @@ export async function runPhases(a, p, d, log = () => {}) {
   await a.close();
   const size = await a.size();
   log(`${a.name} file size: ${size.bytes} bytes (${size.how})`);
-  return { phases: out, awaitedGet: awaited, fileBytes: size.bytes, fileBytesHow: size.how, settings: a.settings };
+  return { phases: out, awaitedGet: awaited, awaitedRange, breakdown, fileBytes: size.bytes, fileBytesHow: size.how, settings: a.settings };
+}
+
+/** µs per get of `count` gets awaited one at a time through adapter a (a.awaitedGets). */
+export async function awaitedGetsUs(a, d, count) {
+  const idx = d.readIdx.subarray(0, count), t0 = performance.now();
+  const bad = await a.awaitedGets(idx);
+  if (bad) throw new Error(`${bad} wrong values`);
+  return +(((performance.now() - t0) * 1000) / idx.length).toFixed(2);
 }
 
 /** Gets of the latency measurement (runPhases: called and awaited one at a time). */
 const AWAITED_GETS = 5000;
+/** Ranges of the latency measurement (runPhases: called and awaited one at a time). */
+const AWAITED_RANGES = 2000;
+/** Rounds of getBreakdown's replays (the minimum per layer is reported). */
+const BREAKDOWN_ROUNDS = 5;
 
 // ---- pagedb, synchronous API in this worker ----
 export function pagedbSync(d, o) {
@@ -140,6 +175,17 @@ export function pagedbSync(d, o) {
         const s = idx[r];
         // maxBytes sized for 10 entries of this workload (the default is 1 MiB)
         const { entries } = t.scan(TABLE, { gte: d.keys[s], limit: len }, len, len * 192 + 256);
+        if (entries.length !== expected(s) || !entries.every(([k, v], j) => ok(s, j, k, v))) bad++;
+      }
+      t.commit();
+      return bad;
+    },
+    async awaitedRanges(idx, len, ok, expected) {
+      const t = db.beginRead();
+      let bad = 0;
+      for (let r = 0; r < idx.length; r++) {
+        const s = idx[r];
+        const { entries } = await t.scan(TABLE, { gte: d.keys[s], limit: len }, len, len * 192 + 256);
         if (entries.length !== expected(s) || !entries.every(([k, v], j) => ok(s, j, k, v))) bad++;
       }
       t.commit();
@@ -193,6 +239,80 @@ export function pagedbPromise(d, o, client = false, inWorker = false) {
         let bad = 0;
         for (let r = 0; r < idx.length; r++) if (!equal(await t.get(d.keys[idx[r]]), d.vals[idx[r]])) bad++;
         return bad;
+      });
+    },
+    awaitedRanges(idx, len, ok, expected) {
+      return db.read(async (tx) => {
+        let bad = 0;
+        for (let r = 0; r < idx.length; r++) {
+          const s = idx[r], entries = [];
+          for await (const e of tx.range(TABLE, { gte: d.keys[s], limit: len })) entries.push(e);
+          if (entries.length !== expected(s) || !entries.every(([k, v], j) => ok(s, j, k, v))) bad++;
+        }
+        return bad;
+      });
+    },
+    // Where an awaited get goes: the same gets, in one read transaction, (1) through the
+    // public API (tx.table(t).get, awaited one at a time), then replayed with the arguments
+    // each layer received during (1): (2) awaited Database endpoint calls (db.ep.call: the
+    // tabs endpoint, the owner's session and everything below), and in a dedicated worker
+    // (3) awaited LocalEndpoint.call (the in-thread endpoint: Handler.run + one resolved
+    // promise) and (4) Handler.run called synchronously (the engine's get through the op
+    // table, value copied out of the wasm heap); (5) one awaited already-resolved promise,
+    // the floor of any promise API. µs per get, each the mean over idx.length calls.
+    // Reads internal fields (db.ep, Handler, LocalEndpoint of /dist), patched only while (1)
+    // runs, to record the arguments; the bench's own instrumentation, not an API.
+    async getBreakdown(idx) {
+      const H = inWorker ? (await import('/dist/handler.js')).Handler : undefined;
+      const L = inWorker ? (await import('/dist/local.js')).LocalEndpoint : undefined;
+      const ep = db.ep;
+      if (!ep || typeof ep.call !== 'function') return undefined;
+      return db.read(async (tx) => {
+        const t = tx.table(TABLE);
+        await t.get(d.keys[idx[0]]); // begins the transaction
+        const rec = { ep: [], lep: [], h: [], lepThis: undefined, hThis: undefined };
+        const epCall = ep.call, hRun = H?.prototype.run, lCall = L?.prototype.call;
+        ep.call = function (op, a, tr) { if (op === 'get') rec.ep.push(a); return epCall.call(this, op, a, tr); };
+        if (H) H.prototype.run = function (op, a) { if (op === 'get') { rec.hThis = this; rec.h.push(a); } return hRun.call(this, op, a); };
+        if (L) L.prototype.call = function (op, a, tr) { if (op === 'get') { rec.lepThis = this; rec.lep.push(a); } return lCall.call(this, op, a, tr); };
+        const per = (t0) => +(((performance.now() - t0) * 1000) / idx.length).toFixed(2);
+        let bad = 0, t0 = performance.now();
+        try {
+          for (let r = 0; r < idx.length; r++) if (!equal(await t.get(d.keys[idx[r]]), d.vals[idx[r]])) bad++;
+        } finally {
+          delete ep.call; // the instance property shadowed the prototype's method
+          if (ep.call !== epCall) ep.call = epCall;
+          if (H) H.prototype.run = hRun;
+          if (L) L.prototype.call = lCall;
+        }
+        if (bad) throw new Error(`breakdown: ${bad} wrong values`);
+        if (rec.ep.length !== idx.length) throw new Error(`breakdown: recorded ${rec.ep.length} endpoint calls for ${idx.length} gets`);
+        // each layer BREAKDOWN_ROUNDS times, interleaved; the minimum per layer (warm-up and
+        // garbage collection make single loops differ by up to 2x)
+        const out = {};
+        const keep = (k, v) => { out[k] = Math.min(out[k] ?? Infinity, v); };
+        for (let round = 0; round < BREAKDOWN_ROUNDS; round++) {
+          t0 = performance.now();
+          for (let r = 0; r < idx.length; r++) await t.get(d.keys[idx[r]]);
+          keep('api', per(t0));
+          t0 = performance.now();
+          for (const a of rec.ep) await ep.call('get', a);
+          keep('endpoint', per(t0));
+          if (rec.lepThis && rec.lep.length === idx.length) {
+            t0 = performance.now();
+            for (const a of rec.lep) await rec.lepThis.call('get', a);
+            keep('localEndpoint', per(t0));
+          }
+          if (rec.hThis && rec.h.length === idx.length) {
+            t0 = performance.now();
+            for (const a of rec.h) rec.hThis.run('get', a);
+            keep('handlerRun', per(t0));
+          }
+          t0 = performance.now();
+          for (let r = 0; r < idx.length; r++) await Promise.resolve(r);
+          keep('resolvedPromise', per(t0));
+        }
+        return out;
       });
     },
     bulk(from, to) {
@@ -344,6 +464,26 @@ export function sqliteWasm(d, o) {
       });
       return bad;
     },
+    async awaitedRanges(idx, len, ok, expected) {
+      const one = async (k) => {
+        const rows = [];
+        rng.bind([k, len]);
+        while (rng.step()) rows.push([rng.get(0), rng.get(1)]);
+        rng.reset();
+        return rows;
+      };
+      let bad = 0;
+      db.exec('BEGIN');
+      try {
+        for (let r = 0; r < idx.length; r++) {
+          const s = idx[r], rows = await one(d.keys[s]);
+          if (rows.length !== expected(s) || !rows.every(([k, v], j) => ok(s, j, k, v))) bad++;
+        }
+      } finally {
+        db.exec('COMMIT');
+      }
+      return bad;
+    },
     remove(from, to) {
       txn(() => {
         for (let i = from; i < to; i++) {
@@ -366,6 +506,146 @@ export function sqliteWasm(d, o) {
     },
     async size() { return { bytes: this._bytes, how: 'PRAGMA page_count x page_size at close (the pool preallocates its OPFS files)' }; },
   };
+}
+
+// ---- @sqlite.org/sqlite-wasm's own worker promiser (sqlite3Worker1Promiser) from the page ----
+// The promiser posts one message per call to a Worker1 worker (sqlite_worker1.mjs: opfs-sahpool
+// installed first); answers are matched by message id, so calls can be issued without awaiting
+// each. Writes: BEGIN, the rows as multi-row INSERTs of up to ROWS rows per exec, COMMIT (a
+// one-insert commit is one autocommit INSERT); reads and ranges: one exec per get or range,
+// issued 1,000 at a time like the pagedb promise API, inside BEGIN/COMMIT; removals: multi-row
+// DELETE ... WHERE k IN (...).
+export function sqlitePromiser(d, o) {
+  const ROWS = 200, CHUNK = 1000;
+  const cacheKiB = Math.round(o.cacheBytes / 1024);
+  let worker, q, version, pragmas = '';
+  const exec = async (sql, bind, more = {}) => (await q('exec', { sql, bind, rowMode: 'array', resultRows: [], ...more })).result;
+  const rows = async (sql, bind) => (await exec(sql, bind)).resultRows;
+  const inTxn = async (fn) => {
+    await exec('BEGIN');
+    let r;
+    try { r = await fn(); } catch (e) { await exec('ROLLBACK').catch(() => undefined); throw e; }
+    await exec('COMMIT');
+    return r;
+  };
+  const GET = 'SELECT v FROM kv WHERE k = ?', RANGE = 'SELECT k, v FROM kv WHERE k >= ? ORDER BY k LIMIT ?';
+  return {
+    name: 'sqlite-promiser',
+    get settings() {
+      return `@sqlite.org/sqlite-wasm ${version ?? ''} sqlite3Worker1Promiser from the page (its Worker1 API in a dedicated worker, opfs-sahpool VFS), ` +
+        `WITHOUT ROWID table, ${pragmas}, writes as multi-row INSERTs of ${ROWS} rows per message between BEGIN and COMMIT, ` +
+        `a one-insert commit one autocommit INSERT, reads and ranges one message each issued ${CHUNK} at a time, no encryption`;
+    },
+    async open() {
+      const { sqlite3Worker1Promiser } = await import('/node_modules/@sqlite.org/sqlite-wasm/dist/index.mjs');
+      q = await sqlite3Worker1Promiser({
+        worker: () => (worker = new Worker(new URL('./sqlite_worker1.mjs', import.meta.url), { type: 'module' })),
+        onerror: (...a) => console.error('sqlite3Worker1Promiser', ...a),
+      });
+      const opened = await q('open', { filename: '/bench-promiser.sqlite3', vfs: 'opfs-sahpool' });
+      if (opened.result.vfs !== 'opfs-sahpool') throw new Error(`sqlite-promiser: opened on VFS ${opened.result.vfs}`);
+      version = (await q('config-get', {})).result.version.libVersion;
+      await exec(`PRAGMA synchronous=FULL; PRAGMA cache_size=-${cacheKiB};`);
+      const ps = [];
+      for (const n of ['journal_mode', 'synchronous', 'cache_size', 'page_size']) ps.push(`${n}=${(await rows(`PRAGMA ${n}`))[0][0]}`);
+      pragmas = ps.join(', ');
+      await exec('CREATE TABLE kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID');
+    },
+    async bulk(from, to) {
+      if (to - from === 1) { await exec('INSERT INTO kv (k, v) VALUES (?, ?)', [d.keys[from], d.vals[from]]); return; }
+      await inTxn(() => {
+        const ps = [];
+        for (let i = from; i < to; i += ROWS) {
+          const e = Math.min(to, i + ROWS), bind = [];
+          for (let j = i; j < e; j++) bind.push(d.keys[j], d.vals[j]);
+          ps.push(exec('INSERT INTO kv (k, v) VALUES ' + Array(e - i).fill('(?, ?)').join(', '), bind));
+        }
+        return Promise.all(ps);
+      });
+    },
+    reads(idx) {
+      return inTxn(async () => {
+        let bad = 0;
+        for (let c = 0; c < idx.length; c += CHUNK) {
+          const part = idx.subarray(c, c + CHUNK);
+          const rs = await Promise.all(Array.from(part, (i) => rows(GET, [d.keys[i]])));
+          rs.forEach((r, j) => { if (!equal(r[0]?.[0], d.vals[part[j]])) bad++; });
+        }
+        return bad;
+      });
+    },
+    awaitedGets(idx) {
+      return inTxn(async () => {
+        let bad = 0;
+        for (let r = 0; r < idx.length; r++) if (!equal((await rows(GET, [d.keys[idx[r]]]))[0]?.[0], d.vals[idx[r]])) bad++;
+        return bad;
+      });
+    },
+    ranges(idx, len, ok, expected) {
+      return inTxn(async () => {
+        let bad = 0;
+        const one = async (s) => {
+          const rs = await rows(RANGE, [d.keys[s], len]);
+          if (rs.length !== expected(s) || !rs.every(([k, v], j) => ok(s, j, k, v))) bad++;
+        };
+        for (let c = 0; c < idx.length; c += CHUNK) await Promise.all(Array.from(idx.subarray(c, c + CHUNK), one));
+        return bad;
+      });
+    },
+    awaitedRanges(idx, len, ok, expected) {
+      return inTxn(async () => {
+        let bad = 0;
+        for (let r = 0; r < idx.length; r++) {
+          const s = idx[r], rs = await rows(RANGE, [d.keys[s], len]);
+          if (rs.length !== expected(s) || !rs.every(([k, v], j) => ok(s, j, k, v))) bad++;
+        }
+        return bad;
+      });
+    },
+    async remove(from, to) {
+      await inTxn(async () => {
+        const ps = [];
+        for (let i = from; i < to; i += ROWS) {
+          const e = Math.min(to, i + ROWS);
+          ps.push(exec(`DELETE FROM kv WHERE k IN (${Array(e - i).fill('?').join(', ')})`, d.keys.slice(i, e), { countChanges: true })
+            .then((r) => { if (r.changeCount !== e - i) throw new Error(`sqlite-promiser: ${e - i - r.changeCount} keys missing at removal`); }));
+        }
+        await Promise.all(ps);
+      });
+    },
+    async probe(i) { return (await rows(GET, [d.keys[i]])).length === 1; },
+    async close() {
+      const pc = (await rows('PRAGMA page_count'))[0][0], ps = (await rows('PRAGMA page_size'))[0][0];
+      this._bytes = pc * ps;
+      await q('close', {});
+      worker.terminate();
+    },
+    async size() { return { bytes: this._bytes, how: 'PRAGMA page_count x page_size at close (the pool preallocates its OPFS files)' }; },
+  };
+}
+
+/**
+ * The floors under an awaited call, measured on the page: one postMessage round trip to a
+ * dedicated worker that echoes it (a small object like a get request) and one awaited
+ * already-resolved promise; µs each, mean over `count`.
+ */
+export async function hopBaseline(count = 5000) {
+  const w = new Worker(new URL('./echo_worker.mjs', import.meta.url), { type: 'module' });
+  try {
+    let resolve;
+    w.onmessage = (ev) => resolve(ev.data);
+    const rt = () => new Promise((r) => { resolve = r; w.postMessage({ op: 'get', txn: 1, table: TABLE, key: new Uint8Array(24) }); });
+    for (let i = 0; i < 200; i++) await rt(); // warm-up
+    let t0 = performance.now();
+    for (let i = 0; i < count; i++) await rt();
+    const echo = ((performance.now() - t0) * 1000) / count;
+    t0 = performance.now();
+    for (let i = 0; i < count; i++) await Promise.resolve(i);
+    const micro = ((performance.now() - t0) * 1000) / count;
+    return { count, postMessageRoundTripUs: +echo.toFixed(2), resolvedPromiseUs: +micro.toFixed(3) };
+  } finally {
+    w.terminate();
+  }
 }
 
 // ---- raw IndexedDB from the page, durability 'strict' ----
@@ -422,6 +702,29 @@ export function indexedDb(d, o) {
       await done(t);
       return bad;
     },
+    // one readonly transaction; each request awaited before the next is made (a promise
+    // resolved in a request's success event keeps the transaction active for the next one)
+    async awaitedGets(idx) {
+      const t = ro(), s = t.objectStore('kv');
+      let bad = 0;
+      for (let r = 0; r < idx.length; r++) if (!equal(await req(s.get(d.keys[idx[r]].buffer)), d.vals[idx[r]])) bad++;
+      await done(t);
+      return bad;
+    },
+    // a range of len entries: getAllKeys and getAll on the same key range with count len,
+    // issued together and awaited together (one round; faster here than a cursor walk), the
+    // next range only after this one's answers
+    async awaitedRanges(idx, len, ok, expected) {
+      const t = ro(), s = t.objectStore('kv');
+      let bad = 0;
+      for (let r = 0; r < idx.length; r++) {
+        const st = idx[r], kr = IDBKeyRange.lowerBound(d.keys[st].buffer);
+        const [ks, vs] = await Promise.all([req(s.getAllKeys(kr, len)), req(s.getAll(kr, len))]);
+        if (ks.length !== expected(st) || vs.length !== ks.length || !ks.every((k, j) => ok(st, j, new Uint8Array(k), vs[j]))) bad++;
+      }
+      await done(t);
+      return bad;
+    },
     async remove(from, to) {
       const t = rw(), s = t.objectStore('kv');
       for (let i = from; i < to; i++) s.delete(d.keys[i].buffer);
@@ -443,5 +746,5 @@ export function indexedDb(d, o) {
 
 export const ADAPTERS = { 'pagedb-worker': pagedbSync, 'pagedb-promise': (d, o) => pagedbPromise(d, o),
   'pagedb-tab-client': (d, o) => pagedbPromise(d, o, true), 'pagedb-promise-worker': (d, o) => pagedbPromise(d, o, false, true),
-  'sqlite-wasm': sqliteWasm, indexeddb: indexedDb };
+  'sqlite-wasm': sqliteWasm, 'sqlite-promiser': sqlitePromiser, indexeddb: indexedDb };
 export const IN_WORKER = new Set(['pagedb-worker', 'pagedb-promise-worker', 'sqlite-wasm']);

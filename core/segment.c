@@ -154,6 +154,9 @@ static int call_segment_create(pagedb *db, uint32_t realm, pagedb_segment **out,
     if (!e) return PAGEDB_ENOMEM;
     e->created = 1;
     e->has_fp = 1;
+#ifndef PAGEDB_NO_ROTATE
+    pdb_pager_realm_epoch(db->pager, realm, &e->epoch, NULL, NULL);
+#endif
     memcpy(e->keyfp, fp, 16);
     pagedb_vfs_file *f = NULL;
     rc = pdb_seg_open_file(db, id, pdb_seg_vfs_flags(db, 1) | PAGEDB_VFS_CREATE, &f);

@@ -34,6 +34,9 @@
  * Scale: PAGEDB_ROTATE_CRASH_STRIDE (default 1) writes / calls between fault points.
  */
 #include <dirent.h>
+#ifndef __wasi__
+#include <pthread.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -915,6 +918,9 @@ static void case_segrot(void)
     CHECK_RC(pagedb_segment_close(ap), PAGEDB_OK);
     CHECK_RC(pagedb_rekey(db, old.id[2], NULL, NULL, &o), PAGEDB_OK);
     seg_check_handle(rd, 1, ss.len[0]);
+    uint64_t nv = 0; /* the old file, whole: pages, footer, root */
+    CHECK_RC(pagedb_segment_verify(rd, &nv), PAGEDB_OK);
+    CHECK(nv == 5);
     CHECK_RC(pagedb_segment_close(rd), PAGEDB_OK);
 
     CASE("rotate-8.3"); /* same bytes, verified; no page of any file opens with the old key */
@@ -1097,6 +1103,83 @@ static void case_segcrash(void)
     pdb_fault_destroy(f);
 }
 
+#ifndef __wasi__
+typedef struct opener {
+    pagedb *db;
+    const segset *ss;
+    volatile int *stop;
+    unsigned rounds, fails;
+} opener;
+
+static void *opener_main(void *arg)
+{
+    opener *o = arg;
+    static __thread uint8_t b[4096];
+    while (!*o->stop) {
+        for (int i = 0; i < NSEG; i++) {
+            pagedb_segment *sg;
+            int rc = pagedb_segment_open(o->db, o->ss->id[i], 0, &sg);
+            if (rc) {
+                o->fails++;
+                continue;
+            }
+            uint64_t len = o->ss->len[i], off = len > 5000 ? len - 5000 : 0;
+            size_t k = len - off < sizeof b ? (size_t)(len - off) : sizeof b;
+            if (k && pagedb_segment_read(sg, off, b, k) != PAGEDB_OK) o->fails++;
+            for (size_t j = 0; j < k; j++)
+                if (b[j] != segbyte((uint64_t)i + 1, off + j)) {
+                    o->fails++;
+                    break;
+                }
+            if (pagedb_segment_verify(sg, NULL) != PAGEDB_OK) o->fails++;
+            if (pagedb_segment_close(sg) != PAGEDB_OK) o->fails++;
+        }
+        o->rounds++;
+    }
+    return NULL;
+}
+
+static void case_segthreads(void)
+{
+    CASE("rotate-10.1");
+    char *dir = harness_tmpdir("rotate10");
+    static model m;
+    memset(&m, 0, sizeof m);
+    pagedb *db;
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
+    put_range(db, &m, 0, 50);
+    keys old;
+    get_keys(db, &old);
+    uint8_t dbid[16];
+    memcpy(dbid, db->dbid, 16);
+    segset ss;
+    seg_make_set(db, old.id[2], &ss);
+    volatile int stop = 0;
+    opener op[2];
+    pthread_t th[2];
+    for (int t = 0; t < 2; t++) {
+        op[t] = (opener){db, &ss, &stop, 0, 0};
+        CHECK(pthread_create(&th[t], NULL, opener_main, &op[t]) == 0);
+    }
+    pagedb_maint_options o;
+    pagedb_maint_options_init(&o);
+    o.pages_per_step = 1;
+    for (int r = 0; r < 3; r++) CHECK_RC(pagedb_rekey(db, old.id[2], NULL, NULL, &o), PAGEDB_OK);
+    stop = 1;
+    for (int t = 0; t < 2; t++) {
+        CHECK(pthread_join(th[t], NULL) == 0);
+        CHECK(op[t].fails == 0);
+        CHECK(op[t].rounds > 0);
+    }
+    printf("rotate-10: %u + %u rounds of opens during 3 rotations\n", op[0].rounds, op[1].rounds);
+    seg_check_set(db, &ss);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    CHECK(scan_dir(dir, dbid, &old.k[2]) == 0);
+    harness_rmtree(dir);
+    free(dir);
+}
+#endif
+
 int main(void)
 {
     case_files();
@@ -1106,6 +1189,9 @@ int main(void)
     case_registry();
     case_snapshot();
     case_segrot();
+#ifndef __wasi__
+    case_segthreads();
+#endif
     case_segcrash();
     case_crash();
     return harness_done();

@@ -10,7 +10,8 @@
  * Steps: start (no record: every rotated realm's record gets a new epoch and keeps the
  * previous epoch's wrapped DEK; catalog.c pdb_cat_epochs_step), phase 1 (re-seal the
  * tables of the rotated realms: the relocation walk of btree_reloc.c with its `reseal`
- * predicate), phase 2 (re-seal the catalog when realm 0 is rotated; the commit of this
+ * predicate), phase 5 (re-seal the rotated realms' segment files: segrotate.c, a copy
+ * renamed over each file), phase 2 (re-seal the catalog when realm 0 is rotated; the commit of this
  * step is W), phase 3 (once no snapshot older than W is open anywhere, overwrite the free
  * pages still sealed under an old epoch: pager_scrub.c), phase 4 (drop the previous
  * epochs' wrapped DEKs and the record; the pager forgets the old keys after the commit).

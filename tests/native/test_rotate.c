@@ -961,8 +961,17 @@ static void case_segrot(void)
     check(db, &m);
     uint64_t nck;
     CHECK_RC(pagedb_verify(db, &nck), PAGEDB_OK);
-    CASE("rotate-8.6"); /* every realm, twice more (epochs 2 and 3) */
+    CASE("rotate-8.6"); /* every realm, twice more (epochs 2 and 3); a stray copy goes */
+    {
+        char stray[4096];
+        snprintf(stray, sizeof stray, "%s/seg-%016llx.pdn", dir, 0x7777ull);
+        FILE *sf = fopen(stray, "wb");
+        CHECK(sf && fwrite(dbid, 1, 16, sf) == 16);
+        if (sf) fclose(sf);
+        CHECK(count_pdn(dir) == 1);
+    }
     CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
+    CHECK(count_pdn(dir) == 0);
     CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, NULL), PAGEDB_OK);
     seg_check_set(db, &ss);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);

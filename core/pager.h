@@ -159,6 +159,13 @@ int pdb_pager_realm_key(pdb_pager *p, uint32_t id);
     The caller wipes its copy (pdb_key_wipe). Thread-safe (pager mutex). */
 int pdb_pager_live_key(pdb_pager *p, uint32_t id, pdb_key *out);
 
+/** Copy realm id's live page key of key epoch `epoch` (FORMAT.md §13.3: the current one,
+    the previous one while a rotation keeps it, or for realm 0 any epoch, derived from DEK0)
+    into *out, for segment files whose pages carry the epoch they were sealed under. Returns
+    1, or 0 if the realm has no live key of that epoch (*out untouched; no error detail).
+    The caller wipes its copy. Thread-safe (pager mutex). Code: pager_scrub.c. */
+int pdb_pager_epoch_key(pdb_pager *p, uint32_t id, uint32_t epoch, pdb_key *out);
+
 /** Random bytes from the nonce/key generator (thread-safe). */
 void pdb_pager_random(pdb_pager *p, void *out, size_t n);
 

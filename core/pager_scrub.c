@@ -91,3 +91,20 @@ uint64_t pdb_pager_pending_upto(pdb_pager *p, uint64_t txn)
     pdb_mutex_unlock(&p->mu);
     return n;
 }
+
+int pdb_pager_epoch_key(pdb_pager *p, uint32_t id, uint32_t epoch, pdb_key *out)
+{
+    int ok = 0;
+    pdb_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->nrealms && !ok; i++) {
+        const pdb_realmkey *r = &p->realms[i];
+        if (r->id != id) continue;
+        /* only the epochs the catalog holds keys of: the current and, while a rotation
+           runs, the previous one (pdb_pager_set_epochs derives realm 0's both) */
+        ok = epoch == r->epoch || (r->has_prev && epoch == r->prev_epoch);
+        if (ok) *out = epoch == r->epoch ? r->page_key : r->prev_key;
+        break;
+    }
+    pdb_mutex_unlock(&p->mu);
+    return ok;
+}

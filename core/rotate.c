@@ -10,7 +10,8 @@
  * Steps: start (no record: every rotated realm's record gets a new epoch and keeps the
  * previous epoch's wrapped DEK; catalog.c pdb_cat_epochs_step), phase 1 (re-seal the
  * tables of the rotated realms: the relocation walk of btree_reloc.c with its `reseal`
- * predicate), phase 2 (re-seal the catalog when realm 0 is rotated; the commit of this
+ * predicate), phase 5 (re-seal the rotated realms' segment files: segrotate.c, a copy
+ * renamed over each file), phase 2 (re-seal the catalog when realm 0 is rotated; the commit of this
  * step is W), phase 3 (once no snapshot older than W is open anywhere, overwrite the free
  * pages still sealed under an old epoch: pager_scrub.c), phase 4 (drop the previous
  * epochs' wrapped DEKs and the record; the pager forgets the old keys after the commit).
@@ -31,12 +32,13 @@
 #include <string.h>
 
 #include "db.h"
+#include "segment.h"
 
 #define REC_KEY_LEN 2
 #define REC_FIXED 51  /* value bytes without the table name and resume key */
 #define REC_CURSOR 48 /* the walk cursor's offset (pdb_maint_cursor_*) */
 
-enum { RP_TABLES = 1, RP_CATALOG = 2, RP_SCRUB = 3, RP_FINISH = 4 };
+enum { RP_TABLES = 1, RP_CATALOG = 2, RP_SCRUB = 3, RP_FINISH = 4, RP_SEGMENTS = 5 };
 
 static const uint8_t REC_KEY[REC_KEY_LEN] = {0x04, 0x02};
 
@@ -45,7 +47,8 @@ typedef struct rrec {
     uint32_t phase, realm; /* realm: the rotated realm or PAGEDB_REALM_ALL */
     uint64_t walked;       /* W: the commit that ended phase 2 (phases 3, 4) */
     uint64_t done, total;  /* pages re-sealed or overwritten so far; estimate of the total */
-    uint64_t cursor;       /* phase 3: next page number to examine */
+    uint64_t cursor;       /* phase 3: next page number to examine; phase 5: segment id */
+    uint64_t pos;          /* phase 5: pages of the segment's re-sealed copy written and synced */
     char name[256];        /* phase 1: table being walked ("" = before the first) */
     uint8_t *key;          /* resume key (pdb_bt_max_key bytes) */
     size_t keylen;
@@ -60,8 +63,9 @@ static int rec_decode(const uint8_t *v, size_t n, size_t maxkey, rrec *r)
     r->done = pdb_get64(v + 16);
     r->total = pdb_get64(v + 24);
     r->cursor = pdb_get64(v + 32);
-    if (r->phase < RP_TABLES || r->phase > RP_FINISH || v[1] || v[2] || v[3] || pdb_get64(v + 40) ||
-        (r->phase >= RP_SCRUB) != (r->walked != 0))
+    r->pos = pdb_get64(v + 40);
+    if (r->phase < RP_TABLES || r->phase > RP_SEGMENTS || v[1] || v[2] || v[3] ||
+        (r->pos && r->phase != RP_SEGMENTS) || (r->phase == RP_SCRUB || r->phase == RP_FINISH) != (r->walked != 0))
         return pdb_err(PAGEDB_ECORRUPT, "key rotation record: phase %u, W %llu", r->phase, (unsigned long long)r->walked);
     return pdb_maint_cursor_decode(v, n, REC_CURSOR, maxkey, "key rotation record", r->name, r->key, &r->keylen);
 }
@@ -75,6 +79,7 @@ static size_t rec_encode(const rrec *r, uint8_t *v)
     pdb_put64(v + 16, r->done);
     pdb_put64(v + 24, r->total);
     pdb_put64(v + 32, r->cursor);
+    pdb_put64(v + 40, r->pos);
     return pdb_maint_cursor_encode(v, REC_CURSOR, r->name, r->key, r->keylen);
 }
 
@@ -137,20 +142,8 @@ static int load_set(pagedb_txn *txn, rset *s)
     return rc;
 }
 
-typedef struct segcheck {
-    const pdb_idvec *ids;
-} segcheck;
-
-static int seg_in_set(void *arg, uint64_t id, const pdb_segrec *r)
-{
-    segcheck *c = arg;
-    for (size_t i = 0; i < c->ids->n; i++)
-        if (c->ids->ids[i] == r->realm)
-            return pdb_err(PAGEDB_ENOTSUP, "realm %u has segment %llu: segment files are not re-sealed; move the "
-                                           "realm's segments to another realm (copy, link the copy, unlink the "
-                                           "original) before rotating it (FORMAT.md §13.3 Segments)", r->realm, (unsigned long long)id);
-    return 0;
-}
+/* pdb_segrot_step predicate: a rotated realm and its current epoch. */
+static int want_realm(void *arg, uint32_t realm, uint32_t *epoch) { return rset_find(arg, realm, epoch); }
 
 typedef struct pagesum {
     const pdb_idvec *ids;
@@ -181,10 +174,8 @@ static int start(pagedb_txn *txn, uint32_t realm, rrec *r)
         ids.ids[0] = realm;
         ids.n = ids.cap = 1;
     }
-    segcheck sc = {&ids};
-    rc = pdb_cat_seg_each(txn, seg_in_set, &sc);
     pagesum ps = {&ids, 0};
-    if (!rc) rc = pagedb_table_list(txn, sum_pages, &ps);
+    rc = pagedb_table_list(txn, sum_pages, &ps);
     for (size_t i = 0; i < ids.n && !rc; i++) {
         pdb_key dek;
         rc = pdb_cat_epochs_step(txn, ids.ids[i], 1, &dek);
@@ -202,6 +193,7 @@ static int start(pagedb_txn *txn, uint32_t realm, rrec *r)
     r->done = 0;
     r->total = ps.pages;
     r->cursor = 0;
+    r->pos = 0;
     r->keylen = 0;
     txn->changed = 1;
     return PAGEDB_OK;
@@ -234,7 +226,7 @@ static int walk_tables(pagedb_txn *txn, const rset *s, uint32_t per_step, rrec *
     }
     if (rc) return rc;
     if (!found) {
-        r->phase = RP_CATALOG;
+        r->phase = RP_SEGMENTS;
         r->name[0] = 0;
         r->keylen = 0;
         return PAGEDB_OK;
@@ -269,7 +261,7 @@ static int walk_tables(pagedb_txn *txn, const rset *s, uint32_t per_step, rrec *
         if (rc) return rc;
         if (more) memcpy(r->name, nx, sizeof r->name);
         else {
-            r->phase = RP_CATALOG;
+            r->phase = RP_SEGMENTS;
             r->name[0] = 0;
         }
         r->keylen = 0;
@@ -311,6 +303,19 @@ static int step(pagedb *db, uint32_t realm, int may_start, uint32_t per_step, rr
         case RP_TABLES:
             rc = walk_tables(txn, &s, per_step, r);
             break;
+        case RP_SEGMENTS: {
+            int end = 0;
+            rc = pdb_segrot_step(txn, want_realm, &s, per_step, &r->cursor, &r->pos, &r->done, &end);
+            if (rc) break;
+            if (r->total < r->done) r->total = r->done;
+            if (end) {
+                r->phase = RP_CATALOG;
+                r->cursor = 0;
+                r->pos = 0;
+            }
+            txn->changed = 1;
+            break;
+        }
         case RP_CATALOG: {
             uint32_t e0;
             if (rset_find(&s, 0, &e0)) {
@@ -417,6 +422,12 @@ static int step(pagedb *db, uint32_t realm, int may_start, uint32_t per_step, rr
 
 int pdb_rotate(pagedb *db, uint32_t realm, const pagedb_maint_options *opts)
 {
+#ifdef PAGEDB_NO_ROTATE
+    /* segments of the previous epoch would not read in this build (segment_int.h) */
+    (void)realm;
+    (void)opts;
+    return pdb_err(PAGEDB_ENOTSUP, "data key rotation is not in this build (PAGEDB_NO_ROTATE)");
+#endif
     pagedb_maint_options o;
     if (opts) o = *opts;
     else pagedb_maint_options_init(&o);

@@ -154,6 +154,9 @@ static int call_segment_create(pagedb *db, uint32_t realm, pagedb_segment **out,
     if (!e) return PAGEDB_ENOMEM;
     e->created = 1;
     e->has_fp = 1;
+#ifndef PAGEDB_NO_ROTATE
+    pdb_pager_realm_epoch(db->pager, realm, &e->epoch, NULL, NULL);
+#endif
     memcpy(e->keyfp, fp, 16);
     pagedb_vfs_file *f = NULL;
     rc = pdb_seg_open_file(db, id, pdb_seg_vfs_flags(db, 1) | PAGEDB_VFS_CREATE, &f);
@@ -241,6 +244,22 @@ static int call_segment_open(pagedb *db, uint64_t id, unsigned flags, pagedb_seg
     pagedb_segment *s = NULL;
     rc = handle_new(db, e, append, &s);
     if (!rc) rc = pdb_seg_open_file(db, id, pdb_seg_vfs_flags(db, append), &s->file);
+#ifndef PAGEDB_NO_ROTATE
+    /* a key rotation may have switched the file (and e->epoch, together under reg->mu,
+       segrotate.c invariant 4) between the key and the open: the epoch unchanged since
+       the key was taken means the file is the one of that key */
+    for (int i = 0; !rc && i < 3; i++) {
+        pdb_mutex_lock(&g->mu);
+        int same = e->epoch == s->k.epoch;
+        pdb_mutex_unlock(&g->mu);
+        if (same) break;
+        db->vfs->close(s->file);
+        s->file = NULL;
+        sodium_memzero(&s->k.key, sizeof s->k.key);
+        rc = pdb_seg_make_key(db, e, &s->k);
+        if (!rc) rc = pdb_seg_open_file(db, id, pdb_seg_vfs_flags(db, append), &s->file);
+    }
+#endif
     if (!rc && append) {
         s->nfull = nfull;
         s->tcount = tcount;
@@ -595,8 +614,14 @@ static int call_segment_verify(pagedb_segment *s, uint64_t *pages_checked)
     get_view(s, &v);
     pdb_segreg *g = pdb_seg_reg_of(s->db);
     uint8_t want_root[16];
+    int old = 0;
     pdb_mutex_lock(&g->mu);
     memcpy(want_root, s->e->root, 16);
+#ifndef PAGEDB_NO_ROTATE
+    /* a handle opened before a key rotation switched the file reads the old file, whose
+       root is the old one: its footer is checked against its pages below */
+    old = s->k.epoch != s->e->epoch;
+#endif
     pdb_mutex_unlock(&g->mu);
     uint32_t P = s->k.P, w = s->wpages;
     uint8_t *buf = pdb_seg_page_alloc((size_t)w * P);
@@ -623,7 +648,7 @@ static int call_segment_verify(pagedb_segment *s, uint64_t *pages_checked)
         uint8_t root[16], froot[16];
         uint64_t flen, fnp, fsize = 0;
         crypto_generichash_final(&st, root, 16);
-        if (pdb_tag_cmp(root, want_root) != 0)
+        if (!old && pdb_tag_cmp(root, want_root) != 0)
             rc = pdb_err(PAGEDB_EAUTH, "segment %llu: the data pages' root does not match the recorded root",
                          (unsigned long long)s->k.id);
         if (!rc) rc = pdb_seg_read(s->db, s->file, s->k.id, buf, 1, v.npages);

@@ -33,4 +33,23 @@ void pdb_seg_add_io(pagedb *db, uint64_t *rd, uint64_t *wr, uint64_t *syncs);
 /** Unlink every segment of realm `realm` in txn (pagedb_realm_drop). Poison codes. */
 int pdb_seg_drop_realm(pagedb_txn *txn, uint32_t realm);
 
+
+/* ---- segrotate.c: data key rotation of segment files (FORMAT.md §13.3 Segments) ---- */
+
+/**
+ * One bounded step of re-sealing the linked segments of the rotated realms (want(arg,
+ * realm, &epoch) returns non-zero for a rotated realm and its current epoch) in id order,
+ * inside write txn: at most max_pages pages copied (at least one segment examined).
+ * *cursor (segment id) and *pos (pages of its re-sealed copy seg-<id>.pdn written and
+ * synced) are the rotation record's (FORMAT.md §13.3); *done counts pages copied. *end = 1
+ * when no linked segment of an old epoch is left (the unlinked ones of those realms
+ * without handles are deleted then). Files switch by rename inside the step; the catalog
+ * records it changes (anchor dropped or rewritten) commit with txn.
+ * Errors: EBUSY (a segment is open for append, or an unlinked one of the old key is
+ * open), the segment's own error if it is damaged, ENOTSUP (the VFS has no rename),
+ * ENOMEM, EIO, EFULL, and the catalog's (EAUTH/ECORRUPT).
+ */
+int pdb_segrot_step(pagedb_txn *txn, int (*want)(void *arg, uint32_t realm, uint32_t *epoch), void *arg,
+                    uint32_t max_pages, uint64_t *cursor, uint64_t *pos, uint64_t *done, int *end);
+
 #endif

@@ -26,7 +26,9 @@
  *     npages, root, appender, refs, deleted, linked, link_pending) are accessed under
  *     reg->mu; the appending handle is the only writer of an entry's progress and of its
  *     hash state `hs`, which nobody else reads while the handle is open. No lock is held
- *     across VFS I/O except reg->load_mu, which serialises the first load of an entry.
+ *     across VFS I/O except reg->load_mu, which serialises the first load of an entry, and
+ *     reg->mu across the one rename by which a key rotation switches a segment's file
+ *     (segrotate.c invariant 4).
  *  5. Immutable pages (invariant 1) are cached in the buffer pool only through the pager
  *     (pdb_pager_read_file_page, pager.h invariant 7); the pager is never called while
  *     reg->mu is held.
@@ -57,6 +59,8 @@
  *                 (FORMAT.md §9.6), loading a registry entry from its catalog record
  *   segwriter.c   the append side: the staging ring and its writer thread (invariants 6,
  *                 7), append, sync, seal
+ *   segrotate.c   re-sealing a segment's file under a new key epoch (data key rotation,
+ *                 FORMAT.md §13.3 Segments), reached from rotate.c only
  *   segment.c     the registry, handles, reads, delete/link/unlink, get/list, the hooks of
  *                 segment.h
  */
@@ -71,6 +75,13 @@
 
 #include "db.h"
 #include "segment.h"
+
+/* Key epochs (FORMAT.md §9.1, §13.3): a segment's pages carry one epoch, found in slot 0
+   at load (e->epoch), so segments of the previous epoch read while a rotation re-seals
+   them. A build that never rotates data keys (the browser module: -DPAGEDB_NO_ROTATE,
+   scripts/build-emscripten.sh, whose first-load budget has no room for this) reads
+   segments of the realm's current epoch only: a database in the middle of a rotation
+   reports its not yet re-sealed segments as ECORRUPT ("key epoch") there. */
 
 #define SEG_KIND_DATA 6
 #define SEG_KIND_FOOTER 7
@@ -128,6 +139,7 @@ typedef struct pdb_segent {
     uint64_t nwritten;   /* while an appender is open: full pages [0, nwritten) are in the
                             file, [nwritten, nfull) still queued for its writer (inv. 6) */
     segerr werr;         /* first failed background write of an appender (sticky, inv. 7) */
+    uint32_t epoch;      /* key epoch its pages are sealed under (FORMAT.md §9.1, §13.3) */
     int has_fp;          /* created here: keyfp holds a fingerprint of the realm's page key */
     uint8_t keyfp[16];
 } pdb_segent;
@@ -263,7 +275,7 @@ void pdb_seg_hash_root(const crypto_generichash_state *st, const uint8_t *extra,
 
 /* ---- segrecover.c: recovery and registry entry loading ---- */
 
-/* The page check context of entry e (its realm's live key). ENOTFOUND (no key). */
+/* The page check context of entry e (its realm's live key of e->epoch). ENOTFOUND (no key). */
 int pdb_seg_make_key(pagedb *db, pdb_segent *e, segkey *k);
 /* Pages of a staging / read-ahead buffer for page size P (PAGEDB_SEGMENT_STAGE_BYTES). */
 uint32_t pdb_seg_stage_pages(uint32_t P);

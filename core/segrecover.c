@@ -202,10 +202,21 @@ int pdb_seg_make_key(pagedb *db, pdb_segent *e, segkey *k)
     k->instance = e->instance;
     k->P = db->page_size;
     k->C = pdb_seg_payload_of(db->page_size);
-    /* the realm's current key epoch labels the pages (a realm with linked segments is never
-       rotated, and linking checks the key is the one the segment was created with) */
+    /* every page of a segment carries one key epoch (FORMAT.md §9.1): the realm's current
+       one, or the previous one until a rotation re-seals the segment (§13.3) */
+#ifdef PAGEDB_NO_ROTATE
+    /* a build that never rotates (segment_int.h): the realm's current epoch */
     pdb_pager_realm_epoch(db->pager, e->realm, &k->epoch, NULL, NULL);
     return pdb_seg_get_key(db, e->realm, &k->key);
+#else
+    pdb_segreg *g = pdb_seg_reg_of(db);
+    pdb_mutex_lock(&g->mu); /* a rotation's switch changes it (segrotate.c invariant 4) */
+    k->epoch = e->epoch;
+    pdb_mutex_unlock(&g->mu);
+    return pdb_pager_epoch_key(db->pager, e->realm, k->epoch, &k->key)
+               ? PAGEDB_OK
+               : pdb_err(PAGEDB_ENOTFOUND, "realm %u has no key of epoch %u", e->realm, k->epoch);
+#endif
 }
 
 uint32_t pdb_seg_stage_pages(uint32_t P)
@@ -213,6 +224,29 @@ uint32_t pdb_seg_stage_pages(uint32_t P)
     uint32_t n = PAGEDB_SEGMENT_STAGE_BYTES / P;
     return n ? n : 1;
 }
+
+#ifndef PAGEDB_NO_ROTATE
+/* e->epoch: the key epoch in slot 0's header (authenticated with every page when the
+   segment is read) if the realm holds a key of it, else the realm's current one (an
+   empty or torn file: recovery's) (FORMAT.md §9.1). */
+static void peek_epoch(pagedb *db, pdb_segent *e)
+{
+    uint32_t P = db->page_size;
+    uint8_t *pg = pdb_seg_page_alloc(P);
+    pagedb_vfs_file *f = NULL;
+    uint64_t n = 0;
+    pdb_key t;
+    pdb_pager_realm_epoch(db->pager, e->realm, &e->epoch, NULL, NULL);
+    if (pg && pdb_seg_open_file(db, e->id, pdb_seg_vfs_flags(db, 0), &f) == PAGEDB_OK && db->vfs->size(f, &n) == 0 &&
+        n >= P && pdb_seg_read(db, f, e->id, pg, 1, 0) == PAGEDB_OK &&
+        pdb_pager_epoch_key(db->pager, e->realm, pdb_get32(pg + PDB_PH_EPOCH), &t))
+        e->epoch = pdb_get32(pg + PDB_PH_EPOCH);
+    if (f) db->vfs->close(f);
+    pdb_seg_page_free(pg, P);
+    sodium_memzero(&t, sizeof t);
+    pdb_err_clear(); /* a probe: load_from_record reports the file's errors */
+}
+#endif
 
 /*
  * Fill entry e (not yet in the registry) from its catalog record: sealed segments get
@@ -224,6 +258,9 @@ uint32_t pdb_seg_stage_pages(uint32_t P)
 static int load_from_record(pagedb *db, pdb_segent *e, const pdb_segrec *r, int rw)
 {
     segkey k;
+#ifndef PAGEDB_NO_ROTATE
+    peek_epoch(db, e);
+#endif
     int rc = pdb_seg_make_key(db, e, &k);
     if (rc) {
         pdb_seg_err_set(&e->bad, rc); /* e is not in the registry yet: no lock */

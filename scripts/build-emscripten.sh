@@ -72,7 +72,10 @@ mkdir -p dist
 # tests/native/test_wasm_libc.c checks both replacements against libc.
 # -DNDEBUG: a release build, like the native Release one: the debug validators (the pager
 # state check, the node check of every sealed page, the cache checker) stay in the ASan suite.
-common=(-Oz -DNDEBUG -msimd128 -mnontrapping-fptoint -Dsnprintf=pdbjs_snprintf -Dvsnprintf=pdbjs_vsnprintf -Dqsort=pdbjs_qsort "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
+# -DPAGEDB_NO_ROTATE: the module never rotates data keys (the glue calls only
+# pagedb_rekey_kek), so segment loads skip reading a segment's key epoch (core/segment_int.h,
+# FORMAT.md §9.1), which would cost ~250 B gzip.
+common=(-Oz -DNDEBUG -DPAGEDB_NO_ROTATE -msimd128 -mnontrapping-fptoint -Dsnprintf=pdbjs_snprintf -Dvsnprintf=pdbjs_vsnprintf -Dqsort=pdbjs_qsort "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
   "${core_sources[@]}" platform/opfs/*.c "$prefix/lib/libsodium.a" "$bearssl/lib/libbearssl.a"
   --js-library platform/opfs/lib.js -sMODULARIZE=1 -sEXPORT_ES6=1 -sALLOW_MEMORY_GROWTH=1
   -sINITIAL_MEMORY=33554432 -sTOTAL_STACK=1048576 -sMALLOC=emmalloc

@@ -1079,7 +1079,8 @@ int pagedb_segment_list(pagedb_txn *txn, int (*cb)(void *arg, const pagedb_segme
 /** Progress of a maintenance operation, passed to pagedb_maint_options.progress. */
 typedef struct pagedb_maint_progress {
     uint32_t phase;          /**< compaction: phase of FORMAT.md §12.1 (1..5); data key
-                                  rotation: phase of §13.3 (1..4); 0 = done */
+                                  rotation: phase of §13.3 (1, 5, 2, 3, 4 in that
+                                  order); 0 = done */
     uint32_t pass;           /**< compaction pass (1..3); 0 for a rotation */
     uint64_t pages_done;     /**< pages rewritten so far by the operation (all calls) */
     uint64_t pages_total;    /**< estimate of pages_done at completion (>= pages_done) */
@@ -1177,11 +1178,16 @@ typedef struct pagedb_kek {
  * is not replaced: anyone holding it can still derive realm 0's keys; keep data whose key
  * must be retirable after a leak in a realm >= 1). New writes use the new epoch as soon
  * as the first step has committed; the call then re-seals every page of the old epoch
- * (tables, overflow runs, the catalog for realm 0, the freelist), overwrites with zeros
- * the free pages
- * still holding old-epoch bytes, and destroys the previous key (catalog and memory). It
+ * (tables, overflow runs, the realms' segment files, the catalog for realm 0, the
+ * freelist), overwrites with zeros the free pages still holding old-epoch bytes, and
+ * destroys the previous key (catalog and memory). A segment is re-sealed as a whole file
+ * (copy seg-<id>.pdn, renamed over its file: the VFS needs rename, version 3), keeping its
+ * id, content and metadata; a segment handle opened before keeps reading the old file
+ * until closed; segments created after the first step use the new epoch; unlinked
+ * segments of the old key (they can no longer be linked) are deleted. It
  * runs as bounded steps like pagedb_compact (opts: pages_per_step, throttle, progress with
- * phase 1..4 of §13.3 and 0 when done, cancel, max_steps; NULL = defaults), each an
+ * phases 1, 5, 2, 3, 4 of §13.3 in that order and 0 when done, cancel, max_steps; NULL =
+ * defaults), each an
  * ordinary write transaction that stores the rotation's cursor in the same commit: after
  * a crash or cancel the next call with new_kek NULL resumes it (then starts the one asked
  * for if the resumed one did not cover `realm`). Readers keep their snapshots; the old key
@@ -1190,9 +1196,12 @@ typedef struct pagedb_kek {
  * every page of the rotated realms is rewritten once (plus parent paths), and every free
  * page is read once. With AES-256-GCM, rotate a realm before 2^32 page writes under one
  * key (FORMAT.md §13.2); pagedb does not rotate by itself.
- * Errors (rotation): ENOTFOUND (no such realm), ENOTSUP (a rotated realm has a linked
- * segment: segment files are not re-sealed; nothing written), EBUSY (snapshots older than
- * the re-sealed state are open: the re-seal is committed, the old key is kept; call again),
+ * Errors (rotation): ENOTFOUND (no such realm), ENOTSUP (a segment must be re-sealed and
+ * the VFS has no rename; or a build without rotation, PAGEDB_NO_ROTATE), EBUSY (snapshots
+ * older than the re-sealed state are open: the re-seal is committed, the old key is kept;
+ * or a segment of a rotated realm is open for append, or an unlinked one of the old key is
+ * open: the steps so far stay committed; close it and call again), an error naming a
+ * damaged segment (its load error: unlink or restore it, then call again),
  * ECANCELED (cancelled: steps committed so far stay), EFULL (2^32-1 epochs used, or the
  * file system is full), EIO/ENOMEM (a step failed and was rolled back), EAUTH/ECORRUPT (a
  * page or record failed its checks), EMISUSE (read-only handle).

@@ -82,7 +82,7 @@ static const pdb_realmkey *read_key(pdb_pager *p, uint32_t id)
     return k ? k : retired_ent(p, id);
 }
 
-/* Append a slot to a key array (moving it wipes the old block). Under mu. */
+/* Append a zeroed slot to a key array (moving it wipes the old block). Under mu. */
 static pdb_realmkey *key_slot(pdb_realmkey **v, size_t *n, size_t *cap)
 {
     if (*n == *cap) {
@@ -95,7 +95,9 @@ static pdb_realmkey *key_slot(pdb_realmkey **v, size_t *n, size_t *cap)
         *v = nr;
         *cap = nc;
     }
-    return &(*v)[(*n)++];
+    pdb_realmkey *r = &(*v)[(*n)++];
+    memset(r, 0, sizeof *r); /* callers set what they use; derive/has_prev must read 0 */
+    return r;
 }
 
 /* Remove entry i of a key array, wiping it. Under mu. */

@@ -1286,6 +1286,21 @@ static int cur_leaf(pdb_cur *cu, pdb_frame **f)
 #define RA_START 4u
 
 #ifdef PDB_READAHEAD /* cache.h */
+/* Children i, i + dir, ... of branch page parent, at most max of them and none past either
+   end: their page numbers into pg[] and the tags the parent records into tags[]. Returns how
+   many. */
+static int sibling_cells(const pdb_frame *parent, int i, int dir, int max, uint64_t *pg, uint8_t *tags)
+{
+    int n = (int)n_count(parent->data), m = 0;
+    for (int j = i; j >= 0 && j < n && m < max; j += dir, m++) {
+        pdb_cell cl;
+        branch_cell(parent->data, (unsigned)j, &cl);
+        pg[m] = cl.child;
+        memcpy(tags + PDB_TAG_BYTES * (size_t)m, cl.child_tag, PDB_TAG_BYTES);
+    }
+    return m;
+}
+
 static void cur_readahead(pdb_cur *cu, const pdb_frame *parent, int i, int dir)
 {
     if (cu->c->writer || cu->ra_steps < 2) return;
@@ -1293,13 +1308,7 @@ static void cur_readahead(pdb_cur *cu, const pdb_frame *parent, int i, int dir)
     if (cu->ra_win < RA_START) cu->ra_win = RA_START;
     uint64_t pg[PDB_PREFETCH_MAX];
     uint8_t tags[PDB_PREFETCH_MAX * PDB_TAG_BYTES];
-    int n = (int)n_count(parent->data), m = 0, j = i;
-    for (; j >= 0 && j < n && m < (int)cu->ra_win; j += dir, m++) {
-        pdb_cell cl;
-        branch_cell(parent->data, (unsigned)j, &cl);
-        pg[m] = cl.child;
-        memcpy(tags + PDB_TAG_BYTES * (size_t)m, cl.child_tag, PDB_TAG_BYTES);
-    }
+    int m = sibling_cells(parent, i, dir, (int)cu->ra_win, pg, tags), j = i + m * dir;
     cu->ra_parent = parent->pgno;
     cu->ra_lo = dir > 0 ? i : j + 1;
     cu->ra_hi = dir > 0 ? j : i + 1;
@@ -1312,17 +1321,11 @@ static void cur_readahead(pdb_cur *cu, const pdb_frame *parent, int i, int dir)
    ~22 per leaf, about half the time), so the crossing costs no second wait. */
 static void cur_seek_ahead(pdb_cur *cu, const pdb_frame *parent, int i, int dir)
 {
-    int n = (int)n_count(parent->data);
-    if (cu->c->writer || i + dir < 0 || i + dir >= n) return;
+    if (cu->c->writer) return;
     uint64_t pg[2];
     uint8_t tags[2 * PDB_TAG_BYTES];
-    for (int m = 0; m < 2; m++) {
-        pdb_cell cl;
-        branch_cell(parent->data, (unsigned)(i + m * dir), &cl);
-        pg[m] = cl.child;
-        memcpy(tags + PDB_TAG_BYTES * (size_t)m, cl.child_tag, PDB_TAG_BYTES);
-    }
-    pdb_pager_prefetch(cu->c->p, cu->t->realm, PDB_KIND_LEAF, 2, pg, tags, 1);
+    if (sibling_cells(parent, i, dir, 2, pg, tags) == 2)
+        pdb_pager_prefetch(cu->c->p, cu->t->realm, PDB_KIND_LEAF, 2, pg, tags, 1);
 }
 #define CUR_READAHEAD(cu, f, i, dir) cur_readahead(cu, f, i, dir)
 #define CUR_RA_STEP(cu) ((cu)->ra_steps++)

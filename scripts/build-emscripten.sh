@@ -3,7 +3,11 @@
 #   1. libsodium from Debian's source package, built once for Emscripten and cached under
 #      ~/.cache/pagedb (never in the repo);
 #   2. core/ + platform/opfs/ into dist/pagedb.browser.mjs (glue for a dedicated worker),
-#      dist/pagedb.node.mjs (glue for Node) and dist/pagedb.wasm, the one module both load.
+#      dist/pagedb.node.mjs (glue for Node) and dist/pagedb.wasm, the one module both load;
+#   3. the same with data key rotation (no -DPAGEDB_NO_ROTATE; platform/opfs/glue_rotate.c,
+#      platform/opfs/exports_full.txt) into dist/pagedb-full.browser.mjs,
+#      dist/pagedb-full.node.mjs and dist/pagedb-full.wasm: the full module, which the
+#      package loads only for db.rotateKeys (js/src/rotate.ts), never at first load.
 # Installs missing apt packages (emscripten, autotools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +47,7 @@ node scripts/gen-error-codes.mjs
 mapfile -t core_cflags < <(grep -v '^[[:space:]]*\(#\|$\)' core/cflags.txt)
 mapfile -t core_sources < <(grep -v '^[[:space:]]*\(#\|$\)' core/sources.txt)
 exports=$(grep -v '^[[:space:]]*\(#\|$\)' platform/opfs/exports.txt | sed 's/^/_/' | paste -sd, -)
+full_exports=$(grep -v '^[[:space:]]*\(#\|$\)' platform/opfs/exports_full.txt | sed 's/^/_/' | paste -sd, -)
 
 # integer-only printf (platform/opfs/iprintf.c): refuse a floating-point conversion, which
 # it does not format
@@ -75,43 +80,46 @@ mkdir -p dist
 # -DPAGEDB_NO_ROTATE: the module never rotates data keys (the glue calls only
 # pagedb_rekey_kek), so segment loads skip reading a segment's key epoch (core/segment_int.h,
 # FORMAT.md §9.1), which would cost ~250 B gzip.
-common=(-Oz -DNDEBUG -DPAGEDB_NO_ROTATE -msimd128 -mnontrapping-fptoint -Dsnprintf=pdbjs_snprintf -Dvsnprintf=pdbjs_vsnprintf -Dqsort=pdbjs_qsort "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
+common=(-Oz -DNDEBUG -msimd128 -mnontrapping-fptoint -Dsnprintf=pdbjs_snprintf -Dvsnprintf=pdbjs_vsnprintf -Dqsort=pdbjs_qsort "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
   "${core_sources[@]}" platform/opfs/*.c "$prefix/lib/libsodium.a" "$bearssl/lib/libbearssl.a"
   --js-library platform/opfs/lib.js -sMODULARIZE=1 -sEXPORT_ES6=1 -sALLOW_MEMORY_GROWTH=1
   -sINITIAL_MEMORY=33554432 -sTOTAL_STACK=1048576 -sMALLOC=emmalloc
   -sTEXTDECODER=2 "-sINCOMING_MODULE_JS_API=[wasmBinary,preRun,locateFile]" -sBINARYEN_EXTRA_PASSES=--converge
-  "-sEXPORTED_FUNCTIONS=[$exports]"
   "-sEXPORTED_RUNTIME_METHODS=[UTF8ToString,stringToUTF8,lengthBytesUTF8,ENV]")
-rm -f dist/pagedb.browser.wasm dist/pagedb.node.wasm dist/pagedb.wasm
-emcc "${common[@]}" -sENVIRONMENT=worker -o dist/pagedb.browser.mjs
-emcc "${common[@]}" -sENVIRONMENT=node -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0 --extern-pre-js platform/opfs/node_shim.js -o dist/pagedb.node.mjs
+# build_module NAME FLAGS...: dist/NAME.browser.mjs, dist/NAME.node.mjs, dist/NAME.wasm
+build_module() {
+local name=$1; shift
+rm -f "dist/$name.browser.wasm" "dist/$name.node.wasm" "dist/$name.wasm"
+emcc "${common[@]}" "$@" -sENVIRONMENT=worker -o "dist/$name.browser.mjs"
+emcc "${common[@]}" "$@" -sENVIRONMENT=node -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0 --extern-pre-js platform/opfs/node_shim.js -o "dist/$name.node.mjs"
 # One wasm file for both: the two builds differ only in their JavaScript glue. Refuse to
-# ship one if they ever differ; the glue is pointed at dist/pagedb.wasm.
-if ! cmp -s dist/pagedb.browser.wasm dist/pagedb.node.wasm; then
-  echo "the browser and Node wasm modules differ: cannot ship one dist/pagedb.wasm" >&2
+# ship one if they ever differ; the glue is pointed at dist/$name.wasm.
+if ! cmp -s "dist/$name.browser.wasm" "dist/$name.node.wasm"; then
+  echo "the browser and Node wasm modules differ: cannot ship one dist/$name.wasm" >&2
   exit 1
 fi
-mv dist/pagedb.browser.wasm dist/pagedb.wasm
-rm dist/pagedb.node.wasm
+mv "dist/$name.browser.wasm" "dist/$name.wasm"
+rm "dist/$name.node.wasm"
 # One more wasm-opt -Oz --converge over the linked module (after Emscripten's own passes):
 # 0.2 kB gzip less. The features are the ones the module uses (simd128, nontrapping
 # float-to-int, mutable globals, sign extension); imports, exports and data addresses (the
 # glue's ASM_CONSTS) are left as they are.
 wasm-opt --mvp-features --enable-simd --enable-nontrapping-float-to-int --enable-mutable-globals --enable-sign-ext \
-  -Oz --converge dist/pagedb.wasm -o dist/pagedb.wasm
+  -Oz --converge "dist/$name.wasm" -o "dist/$name.wasm"
 # The browser glue: load dist/pagedb.wasm, and drop the Node fallback that libsodium's
 # randombytes adds (require("crypto"), unreachable in a worker, where crypto.getRandomValues
 # exists): bundlers warn about, or try to polyfill, a Node built-in in browser code.
-python3 - <<'PY'
-import re, sys
+PAGEDB_MODULE=$name python3 - <<'PY'
+import os, re, sys
+name = os.environ['PAGEDB_MODULE']
 def patch(path, old_wasm):
     s = open(path).read()
     n = s.count('"%s"' % old_wasm)
-    s = s.replace('"%s"' % old_wasm, '"pagedb.wasm"')
+    s = s.replace('"%s"' % old_wasm, '"%s.wasm"' % name)
     if n == 0:
         sys.exit("%s: no reference to %s to repoint" % (path, old_wasm))
     return s
-b = patch('dist/pagedb.browser.mjs', 'pagedb.browser.wasm')
+b = patch('dist/%s.browser.mjs' % name, '%s.browser.wasm' % name)
 b, n = re.subn(r'try\{var crypto=require\("crypto"\);.*?\}catch\(e\)\{(throw"No secure random number generator found")\}', r'\1', b)
 if n != 1 or 'require(' in b:
     sys.exit("dist/pagedb.browser.mjs: the Node fallback of libsodium's randombytes was not found exactly once (Emscripten or libsodium changed?)")
@@ -131,8 +139,14 @@ def lazy(m):
 b = wrap.sub(lazy, b)
 if len(table) < 40 or any(re.search(r'(?<![\w$"])%s(?![\w$"])' % re.escape(n), b) for n in keep):
     sys.exit("dist/pagedb.browser.mjs: the export wrappers were not found as expected (Emscripten changed?)")
-open('dist/pagedb.browser.mjs', 'w').write(b)
-n = patch('dist/pagedb.node.mjs', 'pagedb.node.wasm')
-open('dist/pagedb.node.mjs', 'w').write(n)
+open('dist/%s.browser.mjs' % name, 'w').write(b)
+n = patch('dist/%s.node.mjs' % name, '%s.node.wasm' % name)
+open('dist/%s.node.mjs' % name, 'w').write(n)
 PY
-echo "built dist/pagedb.browser.mjs dist/pagedb.node.mjs dist/pagedb.wasm"
+}
+# The first-load module: no data key rotation (-DPAGEDB_NO_ROTATE, above); the full module
+# adds it (pagedb_rekey's rotation path, core/rotate.c, core/segrotate.c: about 5 kB gzip)
+# and platform/opfs/glue_rotate.c's entry; it is loaded lazily (js/src/rotate.ts).
+build_module pagedb -DPAGEDB_NO_ROTATE "-sEXPORTED_FUNCTIONS=[$exports]"
+build_module pagedb-full "-sEXPORTED_FUNCTIONS=[$exports,$full_exports]"
+echo "built dist/pagedb.browser.mjs dist/pagedb.node.mjs dist/pagedb.wasm dist/pagedb-full.browser.mjs dist/pagedb-full.node.mjs dist/pagedb-full.wasm"

@@ -170,6 +170,21 @@ int pdbjs_snapshot_import(const char *dir, const char *spool_path, const uint8_t
  * EAUTH/ECORRUPT). Never ECANCELED: the caller cancels by not calling again.
  */
 int pdbjs_compact_step(pagedb *db, int pages_per_step, double *out);
+
+/**
+ * Run one step of data key rotation, pagedb_rekey(db, realm, NULL, NULL, opts) with
+ * max_steps 1 (docs/FORMAT.md §13.3). Only in the full module (glue_rotate.c, built
+ * without PAGEDB_NO_ROTATE). realm: a realm id or PAGEDB_REALM_ALL (JavaScript passes
+ * 4294967295, which arrives as the same 32 bits). pages_per_step and out as in
+ * pdbjs_compact_step ([0] phase of §13.3: 1, 5, 2, 3, 4; [6] unused; [7] = 1 once the
+ * rotation is complete and the old key destroyed). A step after a crash or a cancel
+ * resumes the rotation its record describes. Returns OK after a step. Errors: EINVAL
+ * (pages_per_step < 0), EBUSY (a write transaction of db is open; or pagedb_rekey's
+ * EBUSY: snapshots older than the re-seal are open, or a segment of a rotated realm is
+ * open for append), and every rotation error of pagedb_rekey (ENOTFOUND, ENOTSUP,
+ * EMISUSE, EFULL, EIO, ENOMEM, EAUTH, ECORRUPT). Never ECANCELED.
+ */
+int pdbjs_rotate_step(pagedb *db, uint32_t realm, int pages_per_step, double *out);
 /**
  * pagedb_rekey of db's key-encryption key (realm 0): key (32 bytes) or pass/passlen is the
  * current credential, new_key (32 bytes) or new_pass/new_passlen the new one (a NULL

@@ -37,7 +37,7 @@ import type { ExportSnapshotOptions } from './snapshot_stream.js';
 import { PagedbError, ErrorCode } from './errors.js';
 import type { Endpoint, OpArgs, OpResults, Op, WriteOp } from './protocol.js';
 import {
-  toBytes, toSegmentId, type Bytes, type CompactOptions, type MaintenanceProgress, type RangeOptions, type RekeyOptions, type SegmentIdLike, type SegmentInfo, type SegmentOpenOptions,
+  toBytes, toSegmentId, type Bytes, type CompactOptions, type MaintenanceProgress, type RangeOptions, type RekeyOptions, type RotateKeysOptions, type SegmentIdLike, type SegmentInfo, type SegmentOpenOptions,
   type Stats, type EngineLocation,
 } from './types.js';
 import { bytesArg, fnArg, maintOptions, rangeOptions, segmentOpenOptions, tableName, uintArg } from './validate.js';
@@ -1063,6 +1063,54 @@ export class Database {
     const st = await this.stat();
     o.onProgress?.({ phase: 0, pagesDone: 0, pagesTotal: 0, bytesWritten: 0, steps: 2, pageCount: st.pageCount,
       targetPages: 0, done: true });
+  }
+
+  /**
+   * Rotate data keys online (pagedb.h pagedb_rekey with no new KEK, docs/FORMAT.md §13.3):
+   * the realm (or every realm) enters a new key epoch — new writes use the new key at once —
+   * and every page of the old epoch is re-sealed with it (tables, overflow runs, the
+   * catalog and freelist for realm 0, the realm's segment files), free pages still holding
+   * old-epoch bytes are overwritten with zeros, and the old key is destroyed. Afterwards no
+   * page of the database is readable with the old data key. The key-encryption key (the
+   * key or passphrase the database opens with) does not change: see {@link rekey}. Realm
+   * 0's page key is derived from the database's root key DEK0, which this does not
+   * replace: keep data whose key must be retirable after a leak in a realm >= 1.
+   * Runs as a sequence of steps, each one write transaction queued with the other writes
+   * (reads and writes of every tab keep working between steps; readers keep their
+   * snapshots). Resolves with the progress at the end (done: true). Cost: every page of
+   * the rotated realms is rewritten once (plus parent paths), every free page read once.
+   * Options ({@link RotateKeysOptions}): `realm` (id or 'all', default 'all'), `rate`
+   * bytes/s throttle, `pagesPerStep`, `busyTimeout` ms, `signal`, `onProgress`.
+   * The module: the engine's first-load module has no rotation code; the first step
+   * loads the full module (dist/pagedb-full.wasm, about 73 kB gzip, once per open
+   * database, lazily: never at page load) and switches the open database to it, which
+   * needs the database idle (no transaction, segment handle or snapshot export open in
+   * any tab; retried up to `busyTimeout`). The database is then served by the full module
+   * until it closes.
+   * Cancellation and crashes: aborting `signal` stops between two steps; the call rejects
+   * with ECANCELED and the next rotateKeys (of this or a later handle, also the native CLI
+   * `pagedb rekey`) resumes from the rotation record stored in the database. A database
+   * left in the middle of a rotation whose realms have segments must be finished before
+   * the first-load module reads those segments (they report ECORRUPT "key epoch" there):
+   * call rotateKeys again.
+   * Browsers (OPFS): re-sealing a segment file needs an atomic file rename, which OPFS
+   * access handles do not offer: a rotation that reaches a realm's segment files rejects
+   * with ENOTSUP (tables done so far stay re-sealed, the old key stays in use for the
+   * segments); finish it under Node or with the CLI. Realms without segments rotate fully.
+   * Rejects with PagedbError: EINVAL (bad option), EMISUSE (closed, read-only, or inside a
+   * db.write callback), ECANCELED (aborted), EBUSY (still busy after busyTimeout: open
+   * transactions/segment handles/exports prevent the switch, a segment of a rotated realm
+   * is open for append, or old snapshots keep the old key), ENOTFOUND (no such realm),
+   * ENOTSUP (see Browsers), EFULL (2^32-1 epochs, or the disk), EIO/ENOMEM (a step failed
+   * and was rolled back; or the full module could not be loaded), EAUTH/ECORRUPT (a damaged
+   * page, record or segment), or what onProgress threw. In browsers, a step in flight when
+   * the owning tab went away is run again by the next owner.
+   * Thread-safety: as other Database methods; run one rotation at a time per database.
+   */
+  async rotateKeys(options: RotateKeysOptions = {}): Promise<MaintenanceProgress> {
+    this.writable('db.rotateKeys');
+    const o = maintOptions<RotateKeysOptions>(options, ['realm', 'rate', 'pagesPerStep', 'busyTimeout']);
+    return (await import('./rotate_client.js')).rotateKeys(this, o);
   }
 
   /** Authenticate every reachable page; resolves with the number of pages checked. */

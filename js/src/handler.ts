@@ -23,6 +23,7 @@ import {
   CHANGED_KEYS_MAX, IDEMPOTENCY_TABLE, REPLY_MAX_BYTES, REPLY_MAX_RESPONSES, type ChangedTable, type CommitResult, type OpArgs,
   type OpResults, type Op, type WriteOp,
 } from './protocol.js';
+import type { OpenOptions } from './types.js';
 import { AnswerWriter, K_GET, K_SCAN, readRequests, type WireAnswers, type WireRequests } from './wire.js';
 
 /** A handler for every op of protocol.ts: its arguments in, its result out. */
@@ -52,9 +53,13 @@ export class Handler {
   /**
    * A handler over module `m`, whose backend (m.pagedbVfs) is installed; the database is
    * opened by the first op, `open`. `onClose` runs after `close` (the worker releases its
-   * OPFS handles there).
+   * OPFS handles there). `loadFull` instantiates the full module (data key rotation,
+   * dist/pagedb-full.wasm) for the first rotateStep (rotate.ts); without it rotateStep
+   * throws ENOTSUP unless `m` is the full module.
    */
-  constructor(private m: EmModule, private onClose?: () => void) {}
+  constructor(private m: EmModule, private onClose?: () => void, readonly loadFull?: (o: OpenOptions) => Promise<EmModule>) {}
+  /** The open op's arguments (rotate.ts reopens the database with them in the full module). */
+  private opened: OpArgs['open'] | undefined;
 
   private d(): SyncDatabase {
     if (!this.db) throw new PagedbError(ErrorCode.EMISUSE, 'database is not open');
@@ -190,6 +195,10 @@ export class Handler {
           this.guard(a.txn, () => this.apply(t, a.ops));
           const r = this.guard(a.txn, () => t.scanRecords(a.table, a.range, a.max));
           out.scan(r.records, r.count, r.more);
+        } else if (req.op === 'rotateStep' && !this.m._pdbjs_rotate_step) {
+          // the first rotation step: switch to the full module (rotate.ts), then run it
+          await (await import('./rotate.js')).toFull(this);
+          out.obj(req.op, this.exec(req.op, req.args as OpArgs['rotateStep']));
         } else if (req.op === 'segCreate') {
           const s = await this.d().createSegmentAsync((req.args as OpArgs['segCreate']).realm);
           out.obj(req.op, { seg: this.addSeg(s), id: s.id });
@@ -225,6 +234,7 @@ export class Handler {
     open: (a) => {
       if (this.db) throw new PagedbError(ErrorCode.EMISUSE, 'already open');
       this.db = SyncDatabase.open(this.m, a.name, a.options);
+      this.opened = a;
       return null;
     },
     begin: (a) => {
@@ -372,6 +382,7 @@ export class Handler {
     snapNext: (a) => this.snaps.step(a),
     snapEnd: (a) => this.snaps.end(a),
     compactStep: (a) => this.d().compactStep(a.pagesPerStep),
+    rotateStep: (a) => this.d().rotateStep(a.realm, a.pagesPerStep),
     rekey: (a) => {
       this.d().rekey(a);
       return null;

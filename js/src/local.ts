@@ -55,7 +55,7 @@ export class LocalEndpoint implements Endpoint {
 
   call<K extends Op>(op: K, args: OpArgs[K], transfer?: ArrayBuffer[]): Promise<OpResults[K]> {
     if (this.dead) return Promise.reject(this.dead);
-    if (op === 'segCreate' || this.queued > 0) {
+    if (op === 'segCreate' || op === 'rotateStep' || this.queued > 0) {
       this.queued++;
       const p = this.batches.call(op, args, transfer);
       const done = (): void => {
@@ -111,7 +111,7 @@ export async function openLocal(name: string, options: OpenOptions): Promise<Loc
   try {
     const m = await loadModule(options);
     m.pagedbVfs = backend;
-    const ep = new LocalEndpoint(new Handler(m, () => backend.releaseAll()), backend);
+    const ep = new LocalEndpoint(new Handler(m, () => backend.releaseAll(), (o) => import('./module_full_browser.js').then((f) => f.loadFullModule(o))), backend);
     await ep.call('open', { name, options });
     let released = false;
     return {

@@ -62,7 +62,7 @@ export interface Answer {
 export const STOP_GRACE_MS = 2000;
 
 /** Ops that start something new: answered `retry` by a stopping owner. */
-const STARTERS = new Set<Op>(['begin', 'writeBatch', 'segDelete', 'segCreate', 'segOpen', 'stat', 'verify', 'open', 'compactStep', 'rekey']);
+const STARTERS = new Set<Op>(['begin', 'writeBatch', 'segDelete', 'segCreate', 'segOpen', 'stat', 'verify', 'open', 'compactStep', 'rekey', 'rotateStep']);
 
 /**
  * Waits before the second and third try when the OPFS files are still held (EBUSY), in
@@ -377,7 +377,7 @@ export class Session {
         continue;
       }
       if (this.waiting) return;
-      const needsGate = (c.op === 'begin' && a.write) || c.op === 'writeBatch' || c.op === 'segDelete' || c.op === 'compactStep' || c.op === 'rekey';
+      const needsGate = (c.op === 'begin' && a.write) || c.op === 'writeBatch' || c.op === 'segDelete' || c.op === 'compactStep' || c.op === 'rekey' || c.op === 'rotateStep';
       if (needsGate && !this.owner.gateFree(this)) {
         this.waiting = true;
         this.owner.waitGate(() => {

@@ -98,6 +98,11 @@ export interface OpArgs {
   compactStep: { pagesPerStep: number };
   /** Change the key-encryption key (SyncDatabase.rekey). */
   rekey: { newKey?: Uint8Array; newPassphrase?: string; pwhashOpsLimit?: number; pwhashMemLimit?: number };
+  /**
+   * One data key rotation step (SyncDatabase.rotateStep) of realm `realm` (0xffffffff =
+   * every realm); the first one switches the handler to the full module (rotate.ts).
+   */
+  rotateStep: { realm: number; pagesPerStep: number };
 }
 
 export interface OpResults {
@@ -130,6 +135,7 @@ export interface OpResults {
   snapEnd: null;
   compactStep: { done: boolean; progress: MaintenanceProgress };
   rekey: null;
+  rotateStep: { done: boolean; progress: MaintenanceProgress };
 }
 
 export type Op = keyof OpArgs;

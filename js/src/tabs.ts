@@ -99,9 +99,9 @@ const TXN_OPS = new Set<Op>(['get', 'scan', 'commit', 'abort', 'segGet', 'segLis
 /** Ops whose args name a segment handle (args.seg). */
 const SEG_OPS = new Set<Op>(['segAppend', 'segRead', 'segSync', 'segSeal', 'segStat', 'segVerify', 'segClose']);
 /** Ops that commit: in flight when the owner goes away, their outcome is unknown. */
-const COMMIT_OPS = new Set<Op>(['commit', 'writeBatch', 'segDelete', 'compactStep', 'rekey']);
+const COMMIT_OPS = new Set<Op>(['commit', 'writeBatch', 'segDelete', 'compactStep', 'rekey', 'rotateStep']);
 /** Ops that write: refused at once on a Database opened read-only. */
-const WRITE_OPS = new Set<Op>(['writeBatch', 'segCreate', 'segDelete', 'compactStep', 'rekey']);
+const WRITE_OPS = new Set<Op>(['writeBatch', 'segCreate', 'segDelete', 'compactStep', 'rekey', 'rotateStep']);
 /** Segment handle numbers are unique across backends: generation * SEG_SPAN + owner's number. */
 const SEG_SPAN = 2 ** 32;
 

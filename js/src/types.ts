@@ -226,6 +226,50 @@ export interface CompactOptions {
 }
 
 /**
+ * Options of db.rotateKeys (data key rotation, docs/FORMAT.md §13.3). Every option may be
+ * absent.
+ */
+export interface RotateKeysOptions {
+  /**
+   * The realm whose data key is rotated: a realm id (0 = the default realm of tables
+   * opened without one, 1..2^32-2 = a realm created by a table or segment), or 'all'
+   * (default) = every realm of the database.
+   */
+  realm?: number | 'all';
+  /**
+   * Throttle in bytes per second written to main.pdb, averaged over the call: after each
+   * step the call waits as long as needed to stay at or below it. Absent or 0 = as fast
+   * as possible. (Segment files re-sealed by a step are not counted.)
+   */
+  rate?: number;
+  /** Pages re-sealed per step (one write transaction) at most, 1..2^31-1 (default 256). */
+  pagesPerStep?: number;
+  /**
+   * How long (ms, default 5000) a step answered with EBUSY is retried (every 50 ms, other
+   * requests are served in between) before the call rejects with EBUSY: the first step
+   * needs the database idle (no transaction, segment handle or snapshot export open, in
+   * any tab) to switch it to the full module; the last ones wait until no snapshot older
+   * than the re-sealed state is open. 0 = no retry.
+   */
+  busyTimeout?: number;
+  /**
+   * Aborting stops the rotation between two steps (a running step finishes first): the
+   * call rejects with PagedbError ECANCELED, the steps committed so far stay (new writes
+   * already use the new key), and the next db.rotateKeys resumes where it stopped — also
+   * after a crash, a reload or in another process (the rotation's record is stored in the
+   * database).
+   */
+  signal?: AbortSignal;
+  /**
+   * Called after every step with the progress so far (phase of FORMAT.md §13.3: 1 tables,
+   * 5 segment files, 2 catalog, 3 free pages, 4 finish; 0 when done; pagesDone/pagesTotal
+   * count pages re-sealed or overwritten over the whole rotation, resumed calls included;
+   * targetPages 0). An exception it throws rejects the call (after the step).
+   */
+  onProgress?: (p: MaintenanceProgress) => void;
+}
+
+/**
  * Options of db.rekey: exactly one of `newKey` or `newPassphrase` (either may replace
  * either: a raw-key database may get a passphrase and vice versa).
  */

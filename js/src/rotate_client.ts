@@ -1,0 +1,72 @@
+/**
+ * rotate_client.ts — the step loop of db.rotateKeys (database.ts), loaded by import() on
+ * its first call so that it is not part of a page's first load. Each step is one
+ * `rotateStep` op queued with the database's writes (in browsers it passes the owner's
+ * write gate like compactStep, so other tabs' requests run between steps); the first one
+ * switches the engine to the full module (rotate.ts).
+ * Thread-safety: the Database's event loop.
+ */
+import type { Database } from './database.js';
+import { PagedbError, ErrorCode } from './errors.js';
+import type { Endpoint, OpResults } from './protocol.js';
+import type { MaintenanceProgress, RotateKeysOptions } from './types.js';
+import { uintArg, invalid } from './validate.js';
+
+/** Wait `ms` milliseconds, or less when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((res) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      res();
+    }
+    signal?.addEventListener('abort', done);
+  });
+}
+
+/**
+ * Run rotation steps until done (see Database.rotateKeys for the contract). `o` has been
+ * checked by maintOptions (known names, onProgress a function); the values are checked
+ * here. Rejects as Database.rotateKeys.
+ */
+export async function rotateKeys(db: Database, o: RotateKeysOptions): Promise<MaintenanceProgress> {
+  let realm = 0xffffffff;
+  if (o.realm !== undefined && o.realm !== 'all') {
+    if (typeof o.realm !== 'number') throw invalid('options.realm', `must be a realm id or 'all', not ${JSON.stringify(o.realm)}`);
+    realm = uintArg(o.realm, 'options.realm', 0xfffffffe);
+  }
+  const rate = uintArg(o.rate ?? 0, 'options.rate');
+  const pagesPerStep = uintArg(o.pagesPerStep ?? 0, 'options.pagesPerStep', 0x7fffffff);
+  const busyTimeout = uintArg(o.busyTimeout ?? 5000, 'options.busyTimeout');
+  const ep = db['ep'] as Endpoint;
+  const t0 = Date.now();
+  let bytes = 0, steps = 0, busySince = 0;
+  for (;;) {
+    if (o.signal?.aborted) throw new PagedbError(ErrorCode.ECANCELED, `key rotation aborted after ${steps} steps (resumable: call rotateKeys again)`);
+    let r: OpResults['rotateStep'];
+    try {
+      r = await db['enqueue'](() => ep.call('rotateStep', { realm, pagesPerStep }));
+    } catch (e) {
+      if (e instanceof PagedbError && e.code === ErrorCode.UNKNOWN_OUTCOME) continue; // resumable: run it again
+      if (e instanceof PagedbError && e.code === ErrorCode.EBUSY) {
+        busySince ||= Date.now();
+        const left = busySince + busyTimeout - Date.now();
+        if (left > 0) {
+          await pause(Math.min(50, left), o.signal);
+          continue;
+        }
+        throw new PagedbError(ErrorCode.EBUSY, `${e.message.replace(/^PAGEDB_[A-Z_]+: /, '')} (still busy after ${busyTimeout} ms; ${steps} steps done, resumable)`);
+      }
+      throw e;
+    }
+    busySince = 0;
+    bytes += r.progress.bytesWritten;
+    const p: MaintenanceProgress = { ...r.progress, bytesWritten: bytes, steps: ++steps };
+    o.onProgress?.(p);
+    if (r.done) return p;
+    // the throttle: wait until `bytes` at `rate` are due (or the signal aborts)
+    const wait = rate ? (bytes * 1000) / rate - (Date.now() - t0) : 0;
+    if (wait > 0 && !o.signal?.aborted) await pause(wait, o.signal);
+  }
+}

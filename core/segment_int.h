@@ -80,8 +80,8 @@
    at load (e->epoch), so segments of the previous epoch read while a rotation re-seals
    them. A build that never rotates data keys (the browser module: -DPAGEDB_NO_ROTATE,
    scripts/build-emscripten.sh, whose first-load budget has no room for this) reads
-   segments of the realm's current epoch only: a database in the middle of a rotation
-   reports its not yet re-sealed segments as ECORRUPT ("key epoch") there. */
+   segments of the realm's current epoch only, and refuses (ENOTSUP, segrecover.c
+   pdb_seg_make_key) every segment of a realm whose rotation is unfinished. */
 
 #define SEG_KIND_DATA 6
 #define SEG_KIND_FOOTER 7

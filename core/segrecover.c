@@ -205,8 +205,15 @@ int pdb_seg_make_key(pagedb *db, pdb_segent *e, segkey *k)
     /* every page of a segment carries one key epoch (FORMAT.md §9.1): the realm's current
        one, or the previous one until a rotation re-seals the segment (§13.3) */
 #ifdef PAGEDB_NO_ROTATE
-    /* a build that never rotates (segment_int.h): the realm's current epoch */
-    pdb_pager_realm_epoch(db->pager, e->realm, &k->epoch, NULL, NULL);
+    /* a build that never rotates (segment_int.h): the realm's current epoch. While a
+       rotation of the realm runs (a previous epoch is kept) the segment may still be of
+       that epoch, which this build cannot tell: refuse it rather than misread it (a
+       read-write load would scan an unsealed one, find no page authentic and truncate it) */
+    int prev = 0;
+    pdb_pager_realm_epoch(db->pager, e->realm, &k->epoch, &prev, NULL);
+    if (prev)
+        return pdb_err(PAGEDB_ENOTSUP, "segment %llu: a data key rotation of its realm is unfinished; finish it (db.rotateKeys)",
+                       (unsigned long long)e->id);
     return pdb_seg_get_key(db, e->realm, &k->key);
 #else
     pdb_segreg *g = pdb_seg_reg_of(db);

@@ -131,6 +131,44 @@ describe('db.rotateKeys (Node)', () => {
     await db2.close();
   });
 
+  it('a database left mid-rotation, reopened in the first-load module, loses no segment byte; rotateKeys finishes it', async () => {
+    // regression: the first-load module (PAGEDB_NO_ROTATE) opened segments with the
+    // realm's current epoch, so its read-write open "normalised" an unsealed linked segment
+    // of the old epoch (none of its pages authenticated) by truncating it to 0 bytes
+    const db = await open('r5', { directory: dir, key });
+    await fill(db, 200);
+    const ids: bigint[] = [];
+    for (let j = 0; j < 3; j++) {
+      const s = await db.segments.create();
+      await s.append(new Uint8Array(50_000).fill(j + 1));
+      if (j < 2) await s.seal();
+      await s.sync();
+      await db.write((tx) => tx.segments.link(s.id));
+      await s.close();
+      ids.push(s.id);
+    }
+    const ac = new AbortController();
+    await rejectsWith(db.rotateKeys({ pagesPerStep: 1000, signal: ac.signal, onProgress: (p) => { if (p.phase === 5) ac.abort(); } }), ErrorCode.ECANCELED);
+    await db.close();
+    const sizes = () => segFiles('r5').map((f) => fs.statSync(path.join(dir, 'r5', f)).size);
+    const before = sizes();
+    const db2 = await open('r5', { directory: dir, key }); // the first-load module
+    expect(sizes()).toEqual(before); // the open changed no segment file
+    // segments of a realm in the middle of a rotation: a typed error naming the way out
+    for (const id of ids) expect((await rejectsWith(db2.segments.open(id), ErrorCode.ENOTSUP)).message).toMatch(/rotation.*rotateKeys/);
+    await rejectsWith(db2.segments.list(), ErrorCode.ENOTSUP); // the unsealed one's length is unknown here
+    expect(await dump(db2)).toHaveLength(200); // tables read on
+    const r = await db2.rotateKeys();
+    expect(r.done).toBe(true);
+    expect((await db2.segments.list()).map((i) => i.length)).toEqual([50_000, 50_000, 50_000]);
+    for (let j = 0; j < 3; j++) {
+      const s = await db2.segments.open(ids[j]);
+      expect(Buffer.from(await s.read(0, 50_000)).equals(Buffer.alloc(50_000, j + 1))).toBe(true);
+      await s.close();
+    }
+    await db2.close();
+  });
+
   it('concurrent writes while steps run keep every commit; reads never see a changed value', async () => {
     const db = await open('r3', { directory: dir, key });
     await fill(db, 2000);

@@ -1110,7 +1110,10 @@ export class Database {
   async rotateKeys(options: RotateKeysOptions = {}): Promise<MaintenanceProgress> {
     this.writable('db.rotateKeys');
     const o = maintOptions<RotateKeysOptions>(options, ['realm', 'rate', 'pagesPerStep', 'busyTimeout']);
-    return (await import('./rotate_client.js')).rotateKeys(this, o);
+    const realm = o.realm === undefined || o.realm === 'all' ? 0xffffffff : uintArg(o.realm, 'options.realm', 0xfffffffe);
+    const rate = uintArg(o.rate ?? 0, 'options.rate'), pagesPerStep = uintArg(o.pagesPerStep ?? 0, 'options.pagesPerStep', 0x7fffffff);
+    const busyTimeout = uintArg(o.busyTimeout ?? 5000, 'options.busyTimeout');
+    return (await import('./rotate_client.js')).rotateKeys(this, o, realm, rate, pagesPerStep, busyTimeout);
   }
 
   /** Authenticate every reachable page; resolves with the number of pages checked. */

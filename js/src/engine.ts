@@ -90,7 +90,7 @@ export interface EmModule {
   _pdbjs_compact_step(db: number, pagesPerStep: number, out: number): number;
   _pdbjs_rekey(db: number, key: number, pass: number, passlen: number, newKey: number, newPass: number,
     newPasslen: number, ops: number, mem: number): number;
-  /** Only in the full module (platform/opfs/exports_full.txt; js/src/rotate.ts loads it). */
+  /** Only in the full module (platform/opfs/exports_full.txt; rotate_engine.ts loads it and calls this). */
   _pdbjs_rotate_step?(db: number, realm: number, pagesPerStep: number, out: number): number;
 }
 
@@ -323,48 +323,6 @@ export class SyncDatabase {
     };
     check(this.m, rc);
     return { done, progress };
-  }
-
-  /**
-   * One step of data key rotation (pagedb.h pagedb_rekey with no new KEK, docs/FORMAT.md
-   * §13.3) of realm `realm` (an id, or 0xffffffff = every realm): re-seals up to
-   * `pagesPerStep` pages (0 = 256) of the old key epoch, or one segment file, or runs one
-   * of the later phases, in one write transaction that also stores where the rotation
-   * stands. Call until `done` (the old key is then destroyed); stopping between calls is a
-   * clean cancel (the next call, by this or a later handle, resumes). Only a module built
-   * with rotation has it (the full module, dist/pagedb-full.wasm, which js/src/rotate.ts
-   * loads; the first-load module throws ENOTSUP). progress.phase is the phase of §13.3 of
-   * the step (1, 5, 2, 3, 4; 0 when done), pagesDone/pagesTotal count re-sealed and
-   * overwritten pages over the whole rotation, bytesWritten and steps this step only,
-   * targetPages 0.
-   * Throws PagedbError: ENOTSUP (a module without rotation; or a segment must be re-sealed
-   * and the backend has no rename: OPFS), EBUSY (a write transaction of this handle is
-   * open; snapshots older than the re-seal are still open, or a segment of a rotated realm
-   * is open for append: call again later), ENOTFOUND (no such realm), EMISUSE (read-only or
-   * closed), EINVAL (bad pagesPerStep or realm), EFULL, EIO/ENOMEM (the step was rolled
-   * back; earlier steps stay), EAUTH/ECORRUPT (a damaged page, record or segment).
-   */
-  rotateStep(realm: number, pagesPerStep = 0): { done: boolean; progress: MaintenanceProgress } {
-    this.alive();
-    uintArg(realm, 'realm', 0xffffffff);
-    uintArg(pagesPerStep, 'pagesPerStep', 0x7fffffff);
-    const f = this.m._pdbjs_rotate_step;
-    if (!f) throw new PagedbError(ErrorCode.ENOTSUP, 'data key rotation is not in this module (the full module, dist/pagedb-full.wasm, has it)');
-    const p = this.scratch.ensure(64);
-    const rc = f(this.db, realm, pagesPerStep, p);
-    const v = this.m.HEAPF64.subarray(p >> 3, (p >> 3) + 8);
-    const done = v[7] === 1;
-    const progress: MaintenanceProgress = {
-      phase: done ? 0 : v[0], pagesDone: v[2], pagesTotal: v[3], bytesWritten: v[4], steps: 1, pageCount: v[5],
-      targetPages: 0, done,
-    };
-    check(this.m, rc);
-    return { done, progress };
-  }
-
-  /** @internal the credential the database opens with now (copies; for a reopen, rotate.ts). */
-  credential(): { key?: Uint8Array; passphrase?: string } {
-    return { key: this.cred.key?.slice(), passphrase: this.cred.passphrase };
   }
 
   /**

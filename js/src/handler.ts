@@ -17,7 +17,7 @@
  */
 import { manageOp } from './manage_handler.js';
 import { SnapshotOps } from './snapshot_handler.js';
-import { SyncDatabase, type EmModule, type SyncSegment, type SyncTxn } from './engine.js';
+import { SyncDatabase, check, testModeHook, type EmModule, type SyncSegment, type SyncTxn } from './engine.js';
 import { PagedbError, ErrorCode, errorCodeOf } from './errors.js';
 import {
   CHANGED_KEYS_MAX, IDEMPOTENCY_TABLE, REPLY_MAX_BYTES, REPLY_MAX_RESPONSES, type ChangedTable, type CommitResult, type OpArgs,
@@ -53,13 +53,17 @@ export class Handler {
   /**
    * A handler over module `m`, whose backend (m.pagedbVfs) is installed; the database is
    * opened by the first op, `open`. `onClose` runs after `close` (the worker releases its
-   * OPFS handles there). `loadFull` instantiates the full module (data key rotation,
-   * dist/pagedb-full.wasm) for the first rotateStep (rotate.ts); without it rotateStep
-   * throws ENOTSUP unless `m` is the full module.
+   * OPFS handles there). Data key rotation (rotateStep, rotate_engine.ts): `rotation`
+   * imports rotate_engine.ts and `loadFull` instantiates the full module
+   * (dist/pagedb-full.wasm) under Node; without them (browsers) both are imported from the
+   * URLs each rotateStep carries (rotate_client.ts resolves them in the page).
    */
-  constructor(private m: EmModule, private onClose?: () => void, readonly loadFull?: (o: OpenOptions) => Promise<EmModule>) {}
-  /** The open op's arguments (rotate.ts reopens the database with them in the full module). */
+  constructor(private m: EmModule, private onClose?: () => void, private rotation?: () => Promise<unknown>,
+    private loadFull?: (o: OpenOptions) => Promise<EmModule>) {}
+  /** The open op's arguments (rotate_engine.ts reopens the database with them in the full module). */
   private opened: OpArgs['open'] | undefined;
+  /** rotate_engine.ts, once loaded (the first rotateStep). */
+  private rot: unknown;
 
   private d(): SyncDatabase {
     if (!this.db) throw new PagedbError(ErrorCode.EMISUSE, 'database is not open');
@@ -195,10 +199,13 @@ export class Handler {
           this.guard(a.txn, () => this.apply(t, a.ops));
           const r = this.guard(a.txn, () => t.scanRecords(a.table, a.range, a.max));
           out.scan(r.records, r.count, r.more);
-        } else if (req.op === 'rotateStep' && !this.m._pdbjs_rotate_step) {
-          // the first rotation step: switch to the full module (rotate.ts), then run it
-          await (await import('./rotate.js')).toFull(this);
-          out.obj(req.op, this.exec(req.op, req.args as OpArgs['rotateStep']));
+        } else if (req.op === 'rotateStep') {
+          // rotate_engine.ts: loaded on the first step (from the URL the op carries, in
+          // browsers: a worker bundle holds no lazily loaded chunk)
+          const a = req.args as OpArgs['rotateStep'];
+          const r = (this.rot ??= this.rotation ? await this.rotation() :
+            await import(/* @vite-ignore */ /* webpackIgnore: true */ a.full?.engine ?? './rotate_engine.js')) as typeof import('./rotate_engine.js');
+          out.obj(req.op, await r.step(this, a, { SyncDatabase, PagedbError, ErrorCode, check, testModeHook, loadFull: this.loadFull }));
         } else if (req.op === 'segCreate') {
           const s = await this.d().createSegmentAsync((req.args as OpArgs['segCreate']).realm);
           out.obj(req.op, { seg: this.addSeg(s), id: s.id });
@@ -382,7 +389,9 @@ export class Handler {
     snapNext: (a) => this.snaps.step(a),
     snapEnd: (a) => this.snaps.end(a),
     compactStep: (a) => this.d().compactStep(a.pagesPerStep),
-    rotateStep: (a) => this.d().rotateStep(a.realm, a.pagesPerStep),
+    rotateStep: () => {
+      throw new PagedbError(ErrorCode.EMISUSE, 'rotateStep runs through runBatch');
+    },
     rekey: (a) => {
       this.d().rekey(a);
       return null;

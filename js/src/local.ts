@@ -30,9 +30,10 @@ import type { OpenOptions } from './types.js';
  * The endpoint of the engine in this thread. Each call runs at once, synchronously, through
  * Handler.run (the op table every endpoint shares) and resolves with its result; no
  * encoding, no batch, no message. Two exceptions keep the order of calls and answers:
- *  - segCreate creates its OPFS file asynchronously, so it goes through a Coalescer to
- *    Handler.runBatch (as in worker.ts and node.ts), and every call made while such a
- *    batch is unanswered follows it through the same queue;
+ *  - segCreate creates its OPFS file asynchronously, and the first rotateStep loads the
+ *    full module (Handler.runBatch), so both go through a Coalescer to Handler.runBatch (as
+ *    in worker.ts and node.ts), and every call made while such a batch is unanswered
+ *    follows it through the same queue;
  *  - when an op left deferred OPFS work (a segment file to remove: OpfsBackend.settle),
  *    its answer, and every later answer, waits until that work is done (an answer never
  *    precedes the work of its op, as in runBatch).
@@ -111,7 +112,7 @@ export async function openLocal(name: string, options: OpenOptions): Promise<Loc
   try {
     const m = await loadModule(options);
     m.pagedbVfs = backend;
-    const ep = new LocalEndpoint(new Handler(m, () => backend.releaseAll(), (o) => import('./module_full_browser.js').then((f) => f.loadFullModule(o))), backend);
+    const ep = new LocalEndpoint(new Handler(m, () => backend.releaseAll()), backend);
     await ep.call('open', { name, options });
     let released = false;
     return {

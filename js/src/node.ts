@@ -59,7 +59,8 @@ async function loadModule(options: OpenOptions): Promise<EmModule> {
 export async function open(name: string, options: OpenOptions): Promise<Database> {
   databaseName(name, true);
   options = openOptions(options);
-  const h = new Handler(await loadModule(options), undefined, (o) => import('./module_full_node.js').then((f) => f.loadFullModule(o)));
+  const h = new Handler(await loadModule(options), undefined, () => import('./rotate_engine.js'),
+    (o) => import('./module_full_node.js').then((f) => f.loadFullModule(o)));
   // the same batches as in the browser, run in-process one after another
   let chain: Promise<void> = Promise.resolve();
   const ep: Coalescer = new Coalescer((msg) => {

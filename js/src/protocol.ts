@@ -100,9 +100,21 @@ export interface OpArgs {
   rekey: { newKey?: Uint8Array; newPassphrase?: string; pwhashOpsLimit?: number; pwhashMemLimit?: number };
   /**
    * One data key rotation step (SyncDatabase.rotateStep) of realm `realm` (0xffffffff =
-   * every realm); the first one switches the handler to the full module (rotate.ts).
+   * every realm); the first one switches the handler to the full module
+   * (rotate_engine.ts), in browsers loaded from the URLs in `full`, as the page resolved
+   * them (rotate_client.ts).
    */
-  rotateStep: { realm: number; pagesPerStep: number };
+  rotateStep: { realm: number; pagesPerStep: number; full?: FullModuleUrls };
+}
+
+/**
+ * Where data key rotation's engine code is, as absolute URLs (browsers; rotate_client.ts):
+ * rotate_engine.js, the full module's worker glue and its wasm.
+ */
+export interface FullModuleUrls {
+  engine: string;
+  glue: string;
+  wasm: string;
 }
 
 export interface OpResults {

@@ -3,14 +3,13 @@
  * its first call so that it is not part of a page's first load. Each step is one
  * `rotateStep` op queued with the database's writes (in browsers it passes the owner's
  * write gate like compactStep, so other tabs' requests run between steps); the first one
- * switches the engine to the full module (rotate.ts).
+ * switches the engine to the full module (rotate_engine.ts).
  * Thread-safety: the Database's event loop.
  */
 import type { Database } from './database.js';
 import { PagedbError, ErrorCode } from './errors.js';
 import type { Endpoint, OpResults } from './protocol.js';
 import type { MaintenanceProgress, RotateKeysOptions } from './types.js';
-import { uintArg, invalid } from './validate.js';
 
 /** Wait `ms` milliseconds, or less when `signal` aborts. */
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -26,27 +25,29 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 /**
- * Run rotation steps until done (see Database.rotateKeys for the contract). `o` has been
- * checked by maintOptions (known names, onProgress a function); the values are checked
- * here. Rejects as Database.rotateKeys.
+ * Run rotation steps until done (see Database.rotateKeys for the contract), with the
+ * options database.ts checked: `o` for signal and onProgress; realm (0xffffffff = every
+ * realm), rate (bytes/s, 0 = unthrottled), pagesPerStep (0 = 256) and busyTimeout (ms).
+ * Rejects as Database.rotateKeys.
  */
-export async function rotateKeys(db: Database, o: RotateKeysOptions): Promise<MaintenanceProgress> {
-  let realm = 0xffffffff;
-  if (o.realm !== undefined && o.realm !== 'all') {
-    if (typeof o.realm !== 'number') throw invalid('options.realm', `must be a realm id or 'all', not ${JSON.stringify(o.realm)}`);
-    realm = uintArg(o.realm, 'options.realm', 0xfffffffe);
-  }
-  const rate = uintArg(o.rate ?? 0, 'options.rate');
-  const pagesPerStep = uintArg(o.pagesPerStep ?? 0, 'options.pagesPerStep', 0x7fffffff);
-  const busyTimeout = uintArg(o.busyTimeout ?? 5000, 'options.busyTimeout');
+export async function rotateKeys(db: Database, o: RotateKeysOptions, realm: number, rate: number, pagesPerStep: number,
+  busyTimeout: number): Promise<MaintenanceProgress> {
   const ep = db['ep'] as Endpoint;
+  // where the engine loads the full module from, in browsers (Handler.toFull): resolved
+  // here, in the page's lazily loaded chunk, so bundlers emit both files as assets of this
+  // chunk (never of the first load); Node ignores them (module_full_node.ts)
+  const full = {
+    engine: new URL('./rotate_engine.js', import.meta.url).href,
+    glue: new URL('./pagedb-full.browser.mjs', import.meta.url).href,
+    wasm: new URL('./pagedb-full.wasm', import.meta.url).href,
+  };
   const t0 = Date.now();
   let bytes = 0, steps = 0, busySince = 0;
   for (;;) {
     if (o.signal?.aborted) throw new PagedbError(ErrorCode.ECANCELED, `key rotation aborted after ${steps} steps (resumable: call rotateKeys again)`);
     let r: OpResults['rotateStep'];
     try {
-      r = await db['enqueue'](() => ep.call('rotateStep', { realm, pagesPerStep }));
+      r = await db['enqueue'](() => ep.call('rotateStep', { realm, pagesPerStep, full }));
     } catch (e) {
       if (e instanceof PagedbError && e.code === ErrorCode.UNKNOWN_OUTCOME) continue; // resumable: run it again
       if (e instanceof PagedbError && e.code === ErrorCode.EBUSY) {

@@ -55,7 +55,7 @@ async function openDb(batch: WireRequests): Promise<void> {
     if (a.options.testFaults) injectFaults(b, a.options.testFaults);
     m.pagedbVfs = b;
     const backend = b;
-    const h = new Handler(m, () => backend.releaseAll(), (o) => import('./module_full_browser.js').then((f) => f.loadFullModule(o)));
+    const h = new Handler(m, () => backend.releaseAll());
     let reply: BatchReply | undefined;
     await h.runBatch(batch, (r) => {
       reply = r;

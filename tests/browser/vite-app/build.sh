@@ -2,8 +2,9 @@
 # Packs the package (npm pack), installs the tarball into a fresh Vite app made from this
 # folder's index.html and main.js, and builds it into build/vite-app/dist (served by the
 # Playwright web server). This is what a new user does, following the README.
-# Fails when: the tarball ships the Emscripten wasm more than once (one pagedb.wasm serves
-# the browser and Node), Vite prints any warning (e.g. a Node built-in such as "crypto"
+# Fails when: the tarball ships other Emscripten wasm files than dist/pagedb.wasm (the
+# first-load module, one file for the browser and Node) and dist/pagedb-full.wasm (the
+# module with data key rotation, loaded lazily by db.rotateKeys), or lacks their glue, Vite prints any warning (e.g. a Node built-in such as "crypto"
 # externalized), the bundle still contains a require() of a Node module, or the app's
 # first load (below) is over 100 kB gzip. Writes the sizes to build/vite-app/size.json.
 set -euo pipefail
@@ -12,10 +13,13 @@ app="$root/build/vite-app"
 rm -rf "$app"; mkdir -p "$app"
 tgz=$(cd "$root" && npm pack --silent --pack-destination "$app" 2>/dev/null | tail -n 1)
 wasms=$(tar tzf "$app/$tgz" | grep -E '^package/dist/[^/]*\.wasm$' || true)  # grep reads all: no SIGPIPE
-if [ "$wasms" != "package/dist/pagedb.wasm" ]; then
-  echo "FAIL: the tarball must ship exactly one Emscripten module, dist/pagedb.wasm; it has:" $wasms >&2
+if [ "$(echo $wasms)" != "package/dist/pagedb-full.wasm package/dist/pagedb.wasm" ]; then
+  echo "FAIL: the tarball must ship exactly two Emscripten modules, dist/pagedb.wasm and dist/pagedb-full.wasm (the lazily loaded one with data key rotation); it has:" $wasms >&2
   exit 1
 fi
+for f in pagedb.browser.mjs pagedb.node.mjs pagedb-full.browser.mjs pagedb-full.node.mjs rotate_client.js rotate_engine.js module_full_node.js; do
+  tar tzf "$app/$tgz" | grep -x "package/dist/$f" >/dev/null || { echo "FAIL: the tarball lacks dist/$f" >&2; exit 1; }
+done
 listing=$(tar tzf "$app/$tgz")
 for f in LICENSE-MIT LICENSE-APACHE THIRD-PARTY-NOTICES.md README.md; do
   grep -qx "package/$f" <<<"$listing" || { echo "FAIL: the tarball lacks $f" >&2; exit 1; }
@@ -40,7 +44,7 @@ fi
 # import"./x") or name as an asset URL (new URL("x", ...): the worker, the broker
 # SharedWorker, the wasm module). Chunks reached only through import("./x") (and their own
 # files) are loaded on first use of a feature (exportSnapshot, importSnapshot) and listed as
-# "lazy"; files nothing references are "unused" (an asset of tree-shaken code). Only the
+# "lazy" (db.rotateKeys's chunk and the full module too); files nothing references are "unused" (an asset of tree-shaken code). Only the
 # first load is held to the limit.
 node -e '
 const fs = require("fs"), zlib = require("zlib"), path = require("path");
@@ -51,9 +55,9 @@ const closure = (start) => {
   const seen = new Set(start), todo = [...start];
   while (todo.length) {
     const n = todo.pop();
-    if (!/\.(js|html)$/.test(n)) continue;
+    if (!/\.(m?js|html)$/.test(n)) continue;
     const t = text(n);
-    const refs = [...t.matchAll(/(?:\bfrom|\bimport)\s*"\.\/([\w.-]+\.js)"/g), ...t.matchAll(/new URL\(\s*"([\w.-]+\.(?:js|wasm))"/g),
+    const refs = [...t.matchAll(/(?:\bfrom|\bimport)\s*"\.\/([\w.-]+\.js)"/g), ...t.matchAll(/new URL\(\s*"([\w.-]+\.(?:m?js|wasm))"/g),
       ...t.matchAll(/<(?:script|link)[^>]*(?:src|href)="\.\/assets\/([\w.-]+)"/g)].map((m) => m[1]);
     for (const r of refs) if (byName.has(r) && !seen.has(r)) { seen.add(r); todo.push(r); }
   }
@@ -61,7 +65,7 @@ const closure = (start) => {
 };
 const first = closure(["index.html"]);
 const named = (n) => [...byName.keys()].filter((o) => o !== n && text(n).includes(o));
-const lazyRoots = [...first].filter((n) => /\.js$/.test(n)).flatMap(named).filter((n) => !first.has(n));
+const lazyRoots = [...first].filter((n) => /\.m?js$/.test(n)).flatMap(named).filter((n) => !first.has(n));
 const lazy = closure(lazyRoots);
 for (const n of first) lazy.delete(n);
 const rows = files.map((f) => { const b = fs.readFileSync(f), n = path.basename(f);

@@ -1,0 +1,146 @@
+/**
+ * rotate_engine.ts — the engine side of data key rotation (db.rotateKeys; pagedb.h
+ * pagedb_rekey with no new KEK, docs/FORMAT.md §13.3): switching an open database from the
+ * first-load module to the full module, and running one rotation step.
+ *
+ * Why a second module: the module every endpoint loads first (dist/pagedb.wasm) is built
+ * without rotation (-DPAGEDB_NO_ROTATE, scripts/build-emscripten.sh): the rotation walker
+ * is about 5 kB gzip and a page's first load has no room for it. The full module
+ * (dist/pagedb-full.wasm: the same engine plus rotation and platform/opfs/glue_rotate.c's
+ * pdbjs_rotate_step) is loaded by this file on the first rotation step, never before.
+ *
+ * How this file is loaded: it has no runtime import (only types), so it can be loaded as
+ * it is from a URL. In browsers the page's lazily loaded rotate_client.ts resolves the
+ * URLs of this file, of the full module's worker glue and of its wasm (so a bundler emits
+ * them as assets of that lazy chunk, never of the first load) and sends them with every
+ * rotateStep; the engine's handler (handler.ts, in the worker, whose bundle cannot hold
+ * lazily loaded chunks) import()s them. Under Node, node.ts imports it and
+ * module_full_node.ts. What it needs of the engine comes in `Deps`.
+ *
+ * The switch (step, first call), inside Handler.runBatch, so no other request of this
+ * handler runs meanwhile (endpoints run batches one at a time; requests wait in their
+ * queue):
+ *  1. the handler must be idle: no transaction, segment handle or snapshot export open
+ *     (each holds state of the first module). Otherwise EBUSY at once, never a wait here
+ *     (it would block the requests that end them); Database.rotateKeys retries for a
+ *     bounded time (RotateKeysOptions.busyTimeout);
+ *  2. the full module is instantiated (with the open's test-mode hook) and given the same
+ *     storage backend (m.pagedbVfs: OPFS access handles and node:fs paths stay; only VFS
+ *     handles are closed and opened again);
+ *  3. deferred backend work is settled; the database is closed in the first module (a
+ *     clean close) and opened in the full one with the same options and the credential it
+ *     opens with now (after a db.rekey, the new one), never creating;
+ *  4. from then on every op of the handler runs in the full module until the database
+ *     closes. If the reopen fails, the database is opened again in the first module and
+ *     the reopen's error thrown; if that fails too, the handler has no database (later
+ *     ops: EMISUSE "database is not open").
+ * Under Node the OS lock (node_backend.ts) is free between the close and the reopen (a
+ * few ms): another process opening the database read-write then gets it, and the reopen
+ * fails with EBUSY.
+ * Thread-safety: the handler's thread, inside its batch queue.
+ */
+import type { EmModule, SyncDatabase, check, testModeHook } from './engine.js';
+import type { PagedbError } from './errors.js';
+import type { ErrorCode } from './error_codes.js';
+import type { Handler } from './handler.js';
+import type { FullModuleUrls, OpArgs, OpResults } from './protocol.js';
+import type { OpenOptions } from './types.js';
+
+/** What this file uses of the engine (handler.ts passes them: this file imports nothing). */
+export interface Deps {
+  SyncDatabase: typeof SyncDatabase;
+  PagedbError: typeof PagedbError;
+  ErrorCode: typeof ErrorCode;
+  check: typeof check;
+  testModeHook: typeof testModeHook;
+  /** Under Node: instantiate the full module (module_full_node.ts); browsers use `full`. */
+  loadFull?: (o: OpenOptions) => Promise<EmModule>;
+}
+
+/** Instantiate the full module's worker glue from `u` (browsers). */
+async function loadFromUrls(u: FullModuleUrls, o: OpenOptions, d: Deps): Promise<EmModule> {
+  const f = (await import(/* @vite-ignore */ /* webpackIgnore: true */ u.glue)) as { default: (o: object) => Promise<EmModule> };
+  return f.default({ locateFile: () => u.wasm, preRun: [d.testModeHook(o)] });
+}
+
+/**
+ * Move handler `h`'s open database to the full module (see the file header). Throws
+ * PagedbError: EMISUSE (no database open), ENOTSUP (no way to load the full module),
+ * EBUSY (transactions, segment handles or snapshot exports open: the message counts
+ * them), EIO (loading the module failed), the reopen's errors (EBUSY, ENOMEM, EIO, EKEY
+ * when another handle changed the key meanwhile).
+ */
+async function toFull(h: Handler, full: FullModuleUrls | undefined, d: Deps): Promise<void> {
+  const db = h['d'](), a = h['opened']!;
+  const E = d.ErrorCode;
+  const busy = (): void => {
+    const t = h['txns'].size, s = h['segs'].size, x = (h['snaps'] as unknown as { exports: Map<number, unknown> }).exports.size;
+    if (t + s + x)
+      throw new d.PagedbError(E.EBUSY, 'data key rotation switches the database to the full module, which needs it idle: ' +
+        `${t} transaction(s), ${s} segment handle(s) and ${x} snapshot export(s) are open; close them and call again`);
+  };
+  busy();
+  const old = h['m'];
+  let m: EmModule;
+  try {
+    if (d.loadFull) m = await d.loadFull(a.options);
+    else if (full) m = await loadFromUrls(full, a.options, d);
+    else throw new d.PagedbError(E.ENOTSUP, 'data key rotation needs the full module, which this endpoint cannot load');
+  } catch (e) {
+    throw e instanceof d.PagedbError ? e : new d.PagedbError(E.EIO, `loading the full module (pagedb-full.wasm): ${String(e)}`);
+  }
+  m.pagedbVfs = old.pagedbVfs;
+  await h['settle']();
+  busy(); // nothing can have opened meanwhile (the batch queue), but never switch under open state
+  const cred = db['cred'];
+  const o = { ...a.options, key: cred.key?.slice(), passphrase: cred.passphrase, create: false };
+  db.close();
+  h['db'] = undefined;
+  try {
+    h['db'] = d.SyncDatabase.open(m, a.name, o);
+    h['m'] = m;
+  } catch (e) {
+    try {
+      h['db'] = d.SyncDatabase.open(old, a.name, o);
+    } catch {
+      /* no database: later ops get EMISUSE */
+    }
+    throw e;
+  }
+}
+
+/**
+ * The rotateStep op (Handler.runBatch): switch to the full module first if the handler
+ * still runs the first-load one (toFull), then run one step of data key rotation of
+ * realm `a.realm` (an id, or 0xffffffff = every realm): pdbjs_rotate_step re-seals up to
+ * `a.pagesPerStep` pages (0 = 256) of the old key epoch, or one segment file, or runs one
+ * of the later phases, in one write transaction that also stores where the rotation
+ * stands. Call until `done` (the old key is then destroyed); stopping between calls is a
+ * clean cancel (the next call, by this or a later handle, resumes from the record).
+ * progress.phase is the phase of §13.3 of the step (1, 5, 2, 3, 4; 0 when done);
+ * pagesDone/pagesTotal count re-sealed and overwritten pages over the whole rotation;
+ * bytesWritten and steps this step only; targetPages 0.
+ * Throws PagedbError: those of toFull; ENOTSUP (a segment must be re-sealed and the
+ * backend has no rename: OPFS), EBUSY (a write transaction of the handle is open;
+ * snapshots older than the re-seal are still open, or a segment of a rotated realm is
+ * open for append: call again later), ENOTFOUND (no such realm), EMISUSE (read-only or
+ * closed), EINVAL (realm not in 0..2^32-1, pagesPerStep not in 0..2^31-1), EFULL, EIO/ENOMEM
+ * (the step was rolled back; earlier steps stay), EAUTH/ECORRUPT (a damaged page, record
+ * or segment).
+ */
+export async function step(h: Handler, a: OpArgs['rotateStep'], d: Deps): Promise<OpResults['rotateStep']> {
+  const E = d.ErrorCode;
+  const ok = (v: number, max: number) => Number.isInteger(v) && v >= 0 && v <= max;
+  if (!ok(a.realm, 0xffffffff) || !ok(a.pagesPerStep, 0x7fffffff))
+    throw new d.PagedbError(E.EINVAL, 'rotateStep: realm must be 0..2^32-1, pagesPerStep 0..2^31-1');
+  if (!h['m']._pdbjs_rotate_step) await toFull(h, a.full, d);
+  const db = h['d'](), m = h['m'], f = m._pdbjs_rotate_step!;
+  db['alive']();
+  const p = db.heap(64);
+  const rc = f(db.db, a.realm, a.pagesPerStep, p);
+  const v = m.HEAPF64.subarray(p >> 3, (p >> 3) + 8);
+  const done = v[7] === 1;
+  const progress = { phase: done ? 0 : v[0], pagesDone: v[2], pagesTotal: v[3], bytesWritten: v[4], steps: 1, pageCount: v[5], targetPages: 0, done };
+  d.check(m, rc);
+  return { done, progress };
+}

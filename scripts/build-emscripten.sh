@@ -7,7 +7,7 @@
 #   3. the same with data key rotation (no -DPAGEDB_NO_ROTATE; platform/opfs/glue_rotate.c,
 #      platform/opfs/exports_full.txt) into dist/pagedb-full.browser.mjs,
 #      dist/pagedb-full.node.mjs and dist/pagedb-full.wasm: the full module, which the
-#      package loads only for db.rotateKeys (js/src/rotate.ts), never at first load.
+#      package loads only for db.rotateKeys (js/src/rotate_engine.ts, js/src/rotate_client.ts), never at first load.
 # Installs missing apt packages (emscripten, autotools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -146,7 +146,7 @@ PY
 }
 # The first-load module: no data key rotation (-DPAGEDB_NO_ROTATE, above); the full module
 # adds it (pagedb_rekey's rotation path, core/rotate.c, core/segrotate.c: about 5 kB gzip)
-# and platform/opfs/glue_rotate.c's entry; it is loaded lazily (js/src/rotate.ts).
+# and platform/opfs/glue_rotate.c's entry; it is loaded lazily (js/src/rotate_engine.ts, js/src/rotate_client.ts).
 build_module pagedb -DPAGEDB_NO_ROTATE "-sEXPORTED_FUNCTIONS=[$exports]"
 build_module pagedb-full "-sEXPORTED_FUNCTIONS=[$exports,$full_exports]"
 echo "built dist/pagedb.browser.mjs dist/pagedb.node.mjs dist/pagedb.wasm dist/pagedb-full.browser.mjs dist/pagedb-full.node.mjs dist/pagedb-full.wasm"

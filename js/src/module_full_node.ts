@@ -8,7 +8,7 @@ import createModule from './pagedb-full.node.mjs';
 import { testModeHook, type EmModule } from './engine.js';
 import type { OpenOptions } from './types.js';
 
-/** A fresh full module instance (its backend is installed by Handler.toFull). Throws as fs.readFileSync (ENOENT when the package lacks the file). */
+/** A fresh full module instance (its backend is installed by rotate_engine.ts). Throws as fs.readFileSync (ENOENT when the package lacks the file). */
 export async function loadFullModule(options: OpenOptions): Promise<EmModule> {
   const wasmBinary = fs.readFileSync(new URL('./pagedb-full.wasm', import.meta.url));
   return createModule({ wasmBinary, preRun: [testModeHook(options)] });

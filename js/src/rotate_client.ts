@@ -33,7 +33,7 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
 export async function rotateKeys(db: Database, o: RotateKeysOptions, realm: number, rate: number, pagesPerStep: number,
   busyTimeout: number): Promise<MaintenanceProgress> {
   const ep = db['ep'] as Endpoint;
-  // where the engine loads the full module from, in browsers (Handler.toFull): resolved
+  // where the engine loads the full module from, in browsers (rotate_engine.ts): resolved
   // here, in the page's lazily loaded chunk, so bundlers emit both files as assets of this
   // chunk (never of the first load); Node ignores them (module_full_node.ts)
   const full = {

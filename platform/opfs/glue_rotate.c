@@ -2,7 +2,7 @@
  * glue_rotate.c — data key rotation in steps (pagedb.h pagedb_rekey with no new KEK,
  * docs/FORMAT.md §13.3) for the TypeScript package. Linked only into the full module
  * (scripts/build-emscripten.sh: dist/pagedb-full.wasm, built without PAGEDB_NO_ROTATE),
- * which js/src/rotate.ts loads on the first db.rotateKeys() step; the first-load module
+ * which js/src/rotate_engine.ts loads on the first db.rotateKeys() step; the first-load module
  * (dist/pagedb.wasm) has no rotation code (its size budget, bench/results/bundle-size.md).
  *
  * Like pdbjs_compact_step (glue_maint.c, whose file header explains why): exactly one step

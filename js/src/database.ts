@@ -1094,9 +1094,9 @@ export class Database {
    * the first-load module reads those segments (they report ECORRUPT "key epoch" there):
    * call rotateKeys again.
    * Browsers (OPFS): re-sealing a segment file needs an atomic file rename, which OPFS
-   * access handles do not offer: a rotation that reaches a realm's segment files rejects
-   * with ENOTSUP (tables done so far stay re-sealed, the old key stays in use for the
-   * segments); finish it under Node or with the CLI. Realms without segments rotate fully.
+   * access handles do not offer: when the rotated realms have linked segments every
+   * step is refused with ENOTSUP before it changes anything; rotate such
+   * a database under Node or with the CLI. Realms without segments rotate fully.
    * Rejects with PagedbError: EINVAL (bad option), EMISUSE (closed, read-only, or inside a
    * db.write callback), ECANCELED (aborted), EBUSY (still busy after busyTimeout: open
    * transactions/segment handles/exports prevent the switch, a segment of a rotated realm

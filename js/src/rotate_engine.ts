@@ -28,7 +28,8 @@
  *     storage backend (m.pagedbVfs: OPFS access handles and node:fs paths stay; only VFS
  *     handles are closed and opened again);
  *  3. deferred backend work is settled; the database is closed in the first module (a
- *     clean close) and opened in the full one with the same options and the credential it
+ *     clean close; the backend's files stay open: an OPFS access handle can only be
+ *     created asynchronously) and opened in the full one with the same options and the credential it
  *     opens with now (after a db.rekey, the new one), never creating;
  *  4. from then on every op of the handler runs in the full module until the database
  *     closes. If the reopen fails, the database is opened again in the first module and
@@ -94,7 +95,15 @@ async function toFull(h: Handler, full: FullModuleUrls | undefined, d: Deps): Pr
   busy(); // nothing can have opened meanwhile (the batch queue), but never switch under open state
   const cred = db['cred'];
   const o = { ...a.options, key: cred.key?.slice(), passphrase: cred.passphrase, create: false };
-  db.close();
+  // SyncDatabase.close releases the backend's files (OPFS: closes every access handle,
+  // which could only be reopened asynchronously): keep them for the full module
+  const vfs = old.pagedbVfs!;
+  old.pagedbVfs = new Proxy(vfs, { get: (t, k) => (k === 'releaseAll' ? () => undefined : Reflect.get(t, k)) });
+  try {
+    db.close();
+  } finally {
+    old.pagedbVfs = vfs;
+  }
   h['db'] = undefined;
   try {
     h['db'] = d.SyncDatabase.open(m, a.name, o);
@@ -120,8 +129,8 @@ async function toFull(h: Handler, full: FullModuleUrls | undefined, d: Deps): Pr
  * progress.phase is the phase of §13.3 of the step (1, 5, 2, 3, 4; 0 when done);
  * pagesDone/pagesTotal count re-sealed and overwritten pages over the whole rotation;
  * bytesWritten and steps this step only; targetPages 0.
- * Throws PagedbError: those of toFull; ENOTSUP (a segment must be re-sealed and the
- * backend has no rename: OPFS), EBUSY (a write transaction of the handle is open;
+ * Throws PagedbError: those of toFull; ENOTSUP (the backend has no rename, OPFS, and the
+ * rotated realms have segments: checked before every step, nothing changed), EBUSY (a write transaction of the handle is open;
  * snapshots older than the re-seal are still open, or a segment of a rotated realm is
  * open for append: call again later), ENOTFOUND (no such realm), EMISUSE (read-only or
  * closed), EINVAL (realm not in 0..2^32-1, pagesPerStep not in 0..2^31-1), EFULL, EIO/ENOMEM
@@ -133,6 +142,15 @@ export async function step(h: Handler, a: OpArgs['rotateStep'], d: Deps): Promis
   const ok = (v: number, max: number) => Number.isInteger(v) && v >= 0 && v <= max;
   if (!ok(a.realm, 0xffffffff) || !ok(a.pagesPerStep, 0x7fffffff))
     throw new d.PagedbError(E.EINVAL, 'rotateStep: realm must be 0..2^32-1, pagesPerStep 0..2^31-1');
+  // a backend without rename (OPFS) cannot re-seal segment files (FORMAT.md §13.3 phase 5):
+  // refuse before any step rather than stop half-way (whose segments the first-load module
+  // then refuses until the rotation is finished elsewhere)
+  if (typeof h['m'].pagedbVfs?.rename !== 'function') {
+    const n = h['d']().listSegments().filter((s) => a.realm === 0xffffffff || s.realm === a.realm).length;
+    if (n)
+      throw new d.PagedbError(E.ENOTSUP, `data key rotation re-seals segment files by renaming a copy over each, which this ` +
+        `storage (OPFS) cannot do: ${n} segment(s) of the rotated realm(s); rotate under Node or with the CLI (pagedb rekey)`);
+  }
   if (!h['m']._pdbjs_rotate_step) await toFull(h, a.full, d);
   const db = h['d'](), m = h['m'], f = m._pdbjs_rotate_step!;
   db['alive']();

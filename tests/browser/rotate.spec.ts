@@ -1,0 +1,220 @@
+// Data key rotation in Chromium on OPFS (db.rotateKeys; pagedb.h pagedb_rekey with no new
+// KEK, docs/FORMAT.md §13.3): the first step loads the full module (dist/pagedb-full.wasm)
+// into the owner's worker and switches the open database to it; steps pass the owner's
+// write gate, so another tab reads and writes between them. Re-sealing is checked on the
+// bytes of main.pdb in OPFS: every sealed page's key epoch (page header offset 8, FORMAT.md
+// §3) is 0 before and the new epoch after. Abort and resume; a page closed mid-rotation and
+// a reload that resumes; a realm with segments is refused with ENOTSUP before any change
+// (OPFS has no rename to re-seal segment files).
+import { test, expect, type Page } from '@playwright/test';
+import { freshPageEachTest, load } from './app_page';
+import { openTab } from './tabs_util';
+
+freshPageEachTest();
+
+/** In the page: epoch -> page count of main.pdb's sealed pages (database closed). */
+async function epochs(page: Page, name: string): Promise<Record<string, number>> {
+  return page.evaluate(async (name) => {
+    const f = (await (window as any).rawFiles(name))['main.pdb'] as Uint8Array;
+    const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
+    const out: Record<string, number> = {};
+    for (let o = 2 * 4096; o + 4096 <= f.length; o += 4096) {
+      if (f[o] === 0) continue; // zeroed (scrubbed or never written)
+      const e = String(dv.getUint32(o + 8, true));
+      out[e] = (out[e] ?? 0) + 1;
+    }
+    return out;
+  }, name);
+}
+
+/** In the page: open `name`, put n rows of ~300 bytes in table t (tag in the value), close. */
+async function fill(page: Page, name: string, n: number): Promise<void> {
+  await page.evaluate(async ({ name, n }) => {
+    const { open } = (window as any).pagedb;
+    const db = await open(name, { key: (window as any).key });
+    for (let b = 0; b < n; b += 500)
+      await db.write((tx: any) => {
+        for (let i = b; i < Math.min(n, b + 500); i++) tx.table('t').put(`k${String(i).padStart(6, '0')}`, `v${i}:`.padEnd(300, 'x'));
+      });
+    await db.close();
+  }, { name, n });
+}
+
+test('rotateKeys re-seals every page of main.pdb (epochs 0 -> 1); abort, resume; realm 0 again (-> 2); data equal, verifies', async ({ page }) => {
+  await fill(page, 'rk1', 3000);
+  const e0 = await epochs(page, 'rk1');
+  expect(Object.keys(e0)).toEqual(['0']);
+  const r = await page.evaluate(async () => {
+    const { open } = (window as any).pagedb;
+    const db = await open('rk1', { key: (window as any).key, create: false });
+    const dump = async () => {
+      const out: string[] = [];
+      for await (const [k, v] of db.range('t')) out.push((window as any).dec(k) + '=' + (window as any).dec(v));
+      return out.join('\n');
+    };
+    const before = await dump();
+    const ac = new AbortController();
+    let n = 0;
+    const aborted = await db.rotateKeys({ pagesPerStep: 16, signal: ac.signal, onProgress: () => { if (++n === 3) ac.abort(); } })
+      .then(() => 'resolved', (e: any) => e.codeName);
+    const midSame = (await dump()) === before;
+    await db.write((tx: any) => tx.table('t').put('between', 'steps'));
+    const phases: number[] = [], done: number[] = [];
+    const fin = await db.rotateKeys({ pagesPerStep: 16, onProgress: (p: any) => { phases.push(p.phase); done.push(p.pagesDone); } });
+    const after = await dump();
+    const pages = await db.verify();
+    await db.close();
+    return { aborted, midSame, fin: fin.done, phases, firstDone: done[0], after, before, pages };
+  });
+  expect(r.aborted).toBe('PAGEDB_ECANCELED');
+  expect(r.midSame).toBe(true);
+  expect(r.fin).toBe(true);
+  expect(r.firstDone).toBeGreaterThan(0); // resumed, not restarted
+  expect(new Set(r.phases)).toEqual(new Set([1, 5, 2, 3, 4, 0]));
+  expect(r.after.split('\n').filter((l: string) => !l.startsWith('between=')).join('\n')).toBe(r.before);
+  expect(r.after).toContain('between=steps');
+  expect(r.pages).toBeGreaterThan(0);
+  expect(Object.keys(await epochs(page, 'rk1'))).toEqual(['1']);
+  // realm 0 explicitly, in a new handle (first-load module again, switched on the first step)
+  const r2 = await page.evaluate(async () => {
+    const { open } = (window as any).pagedb;
+    const db = await open('rk1', { key: (window as any).key, create: false });
+    const p = await db.rotateKeys({ realm: 0 });
+    const n = await db.read((tx: any) => tx.table('t').count());
+    await db.close();
+    return { done: p.done, n };
+  });
+  expect(r2).toEqual({ done: true, n: 3001 });
+  expect(Object.keys(await epochs(page, 'rk1'))).toEqual(['2']);
+});
+
+test('rotation in the owner tab while another tab reads and writes: no write lost, no value changed', async ({ page, context }) => {
+  const a = await openTab(context, 'rk2'); // tabs.html: its own key
+  await a.evaluate(async () => {
+    const w = window as any;
+    for (let b = 0; b < 3000; b += 500)
+      await w.db.write((tx: any) => {
+        for (let i = b; i < b + 500; i++) tx.table('t').put(`k${String(i).padStart(6, '0')}`, `v${i}:`.padEnd(300, 'x'));
+      });
+  });
+  const b = await openTab(context, 'rk2');
+  expect(await b.evaluate(() => (window as any).db.ep.isOwner)).toBe(false); // b's requests go through a's worker
+  // b writes and reads in a loop while a rotates (whichever tab owns the database)
+  await b.evaluate(() => {
+    const w = window as any;
+    w.stop = false;
+    w.wrote = 0;
+    w.bad = [];
+    w.loop = (async () => {
+      while (!w.stop) {
+        const i = w.wrote;
+        await w.db.write((tx: any) => tx.table('w').put(`w${i}`, `${i}`));
+        w.wrote++;
+        const v = w.dec(await w.db.read((tx: any) => tx.table('t').get(`k${String(i % 3000).padStart(6, '0')}`)));
+        if (v !== `v${i % 3000}:`.padEnd(300, 'x')) w.bad.push(i);
+      }
+    })();
+  });
+  const r = await a.evaluate(async () => {
+    const w = window as any;
+    const p = await w.db.rotateKeys({ pagesPerStep: 8 });
+    return { done: p.done, steps: p.steps };
+  });
+  const bs = await b.evaluate(async () => {
+    const w = window as any;
+    w.stop = true;
+    await w.loop;
+    const n = await w.db.read((tx: any) => tx.table('w').count());
+    return { wrote: w.wrote, n, bad: w.bad };
+  });
+  expect(r.done).toBe(true);
+  expect(r.steps).toBeGreaterThan(5);
+  expect(bs.wrote).toBeGreaterThan(0);
+  expect(bs.n).toBe(bs.wrote);
+  expect(bs.bad).toEqual([]);
+  const n = await a.evaluate(async () => (window as any).db.read((tx: any) => tx.table('t').count()));
+  expect(n).toBe(3000);
+  // the tab that does not own the database rotates too (its steps run in a's worker)
+  const rb = await b.evaluate(async () => (await (window as any).db.rotateKeys({ realm: 0 })).done);
+  expect(rb).toBe(true);
+  await a.evaluate(() => (window as any).db.close());
+  await b.evaluate(() => (window as any).db.close());
+  await a.close();
+  await b.close();
+  await load(page);
+  expect(Object.keys(await epochs(page, 'rk2'))).toEqual(['2']);
+});
+
+test('a page closed mid-rotation: the next page opens the database (first-load module), reads it, and resumes', async ({ page, context }) => {
+  await fill(page, 'rk3', 4000);
+  const a = await context.newPage();
+  await load(a);
+  await a.evaluate(() => {
+    const w = window as any;
+    w.steps = 0;
+    w.pagedb.open('rk3', { key: w.key, create: false }).then((db: any) =>
+      db.rotateKeys({ pagesPerStep: 4, rate: 200_000, onProgress: () => w.steps++ }).catch(() => undefined));
+  });
+  await a.waitForFunction(() => (window as any).steps >= 3, undefined, { timeout: 30_000 });
+  await a.close(); // the worker (and the rotation) dies mid-way
+  const r = await page.evaluate(async () => {
+    const w = window as any;
+    const open = () => w.pagedb.open('rk3', { key: w.key, create: false });
+    let db;
+    for (let i = 0; ; i++) {
+      try {
+        db = await open();
+        break;
+      } catch (e: any) {
+        if (e.codeName !== 'PAGEDB_EBUSY' || i > 100) throw e;
+        await new Promise((res) => setTimeout(res, 100)); // the closed page's handles go away
+      }
+    }
+    const n0 = await db.read((tx: any) => tx.table('t').count());
+    const first: any[] = [];
+    const p = await db.rotateKeys({ onProgress: (q: any) => first.push(q) });
+    const n1 = await db.read((tx: any) => tx.table('t').count());
+    const pages = await db.verify();
+    await db.close();
+    return { n0, n1, done: p.done, resumedAt: first[0].pagesDone, pages };
+  });
+  expect(r.n0).toBe(4000);
+  expect(r.n1).toBe(4000);
+  expect(r.done).toBe(true);
+  expect(r.resumedAt).toBeGreaterThan(0);
+  expect(r.pages).toBeGreaterThan(0);
+  expect(Object.keys(await epochs(page, 'rk3'))).toEqual(['1']);
+});
+
+test('a realm with segments: ENOTSUP before anything changes (OPFS cannot rename); busy switch is bounded; bad options', async ({ page }) => {
+  await fill(page, 'rk4', 500);
+  const r = await page.evaluate(async () => {
+    const w = window as any;
+    const db = await w.pagedb.open('rk4', { key: w.key, create: false });
+    const bad = await db.rotateKeys({ realm: 'x' }).then(() => 'ok', (e: any) => e.codeName);
+    const seg = await db.segments.create();
+    await seg.append(new Uint8Array(10_000).fill(5));
+    const t0 = Date.now();
+    const busy = await db.rotateKeys({ busyTimeout: 300 }).then(() => 'ok', (e: any) => [e.codeName, e.message]);
+    const busyMs = Date.now() - t0;
+    await seg.seal();
+    await db.write((tx: any) => tx.segments.link(seg.id));
+    await seg.close();
+    const seg2 = await db.rotateKeys().then(() => 'ok', (e: any) => [e.codeName, e.message]);
+    const s = await db.segments.open(seg.id);
+    const back = (await s.read(0, 10_000)).every((x: number) => x === 5);
+    await s.close();
+    const other = await db.rotateKeys({ realm: 7 }).then(() => 'ok', (e: any) => e.codeName);
+    await db.close();
+    return { bad, busy, busyMs, seg2, back, other };
+  });
+  expect(r.bad).toBe('PAGEDB_EINVAL');
+  expect(r.busy[0]).toBe('PAGEDB_EBUSY');
+  expect(r.busy[1]).toMatch(/segment handle/);
+  expect(r.busyMs).toBeLessThan(5000);
+  expect(r.seg2[0]).toBe('PAGEDB_ENOTSUP');
+  expect(r.seg2[1]).toMatch(/OPFS/);
+  expect(r.back).toBe(true);
+  expect(r.other).toBe('PAGEDB_ENOTFOUND');
+  expect(Object.keys(await epochs(page, 'rk4'))).toEqual(['0']); // nothing was re-sealed
+});

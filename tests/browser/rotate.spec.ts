@@ -7,6 +7,10 @@
 // a reload that resumes; a realm with segments is refused with ENOTSUP before any change
 // (OPFS has no rename to re-seal segment files).
 import { test, expect, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { freshPageEachTest, load } from './app_page';
 import { openTab } from './tabs_util';
 
@@ -86,6 +90,24 @@ test('rotateKeys re-seals every page of main.pdb (epochs 0 -> 1); abort, resume;
   });
   expect(r2).toEqual({ done: true, n: 3001 });
   expect(Object.keys(await epochs(page, 'rk1'))).toEqual(['2']);
+  // the files rotated in the browser, copied out of OPFS, verify with the native CLI
+  const files = await page.evaluate(async () => {
+    const f = await (window as any).rawFiles('rk1');
+    const b64 = (b: Uint8Array) => {
+      let s = '';
+      for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+      return btoa(s);
+    };
+    return Object.fromEntries(Object.entries(f).map(([n, b]) => [n, b64(b as Uint8Array)]));
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pagedb-rot-'));
+  for (const [n, b] of Object.entries(files)) fs.writeFileSync(path.join(dir, n), Buffer.from(b as string, 'base64'));
+  const cli = process.env.PAGEDB_NATIVE_CLI ?? path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../build/release/pagedb');
+  const hex = Buffer.from(Uint8Array.from({ length: 32 }, (_, i) => i * 3 + 1)).toString('hex');
+  const out = execFileSync(cli, ['verify', dir], { env: { ...process.env, PAGEDB_KEY: hex } }).toString();
+  expect(out).toMatch(/^ok: \d+ pages verified/);
+  const tables = execFileSync(cli, ['tables', dir], { env: { ...process.env, PAGEDB_KEY: hex } }).toString();
+  expect(tables).toMatch(/^t\t0\t3001$/m);
 });
 
 test('rotation in the owner tab while another tab reads and writes: no write lost, no value changed', async ({ page, context }) => {

@@ -120,6 +120,19 @@ describe('one source of truth (node)', () => {
     for (const f of listed) expect(typeof (m as any)[`_${f}`], f).toBe('function');
   });
 
+  it('the full module (data key rotation) adds exactly exports_full.txt = the optional EmModule members', async () => {
+    const rd = (f: string) => read(f).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const base = rd('platform/opfs/exports.txt'), extra = rd('platform/opfs/exports_full.txt');
+    const engine = read('js/src/engine.ts');
+    const iface = engine.slice(engine.indexOf('export interface EmModule'), engine.indexOf('\n}\n', engine.indexOf('export interface EmModule')));
+    expect([...iface.matchAll(/^\s+_([a-z0-9_]+)\?\(/gm)].map((x) => x[1]).sort()).toEqual([...extra].sort());
+    const small = await createModule({ wasmBinary: fs.readFileSync(new URL('../../dist/pagedb.wasm', import.meta.url)) });
+    const { default: createFull } = await import('../../dist/pagedb-full.node.mjs' as string);
+    const full = await createFull({ wasmBinary: fs.readFileSync(new URL('../../dist/pagedb-full.wasm', import.meta.url)) });
+    for (const f of [...base, ...extra]) expect(typeof full[`_${f}`], f).toBe('function');
+    for (const f of extra) expect((small as any)[`_${f}`], f).toBeUndefined();
+  });
+
   it('stat() carries every pagedb_stats field the C side flattens, by name', async () => {
     const { m } = await moduleWithLog();
     const db = SyncDatabase.open(m, 'stat', { key });

@@ -240,3 +240,33 @@ test('a realm with segments: ENOTSUP before anything changes (OPFS cannot rename
   expect(r.other).toBe('PAGEDB_ENOTFOUND');
   expect(Object.keys(await epochs(page, 'rk4'))).toEqual(['0']); // nothing was re-sealed
 });
+
+test('rotateKeys from a dedicated worker that runs the engine itself (local.ts): same switch, same result', async ({ context, page }) => {
+  const wp = await context.newPage();
+  const started = wp.waitForEvent('worker');
+  await wp.goto('/tests/browser/pages/worker.html?db=rkw');
+  const w = await started;
+  const end = Date.now() + 20_000;
+  while (!(await w.evaluate(() => (self as any).ready === true))) {
+    if (Date.now() > end) throw new Error('worker did not open the database');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const r = await w.evaluate(async () => {
+    const db = (self as any).db;
+    const where = db.engineLocation; // 'none' once closed
+    for (let b = 0; b < 1000; b += 500)
+      await db.write((tx: any) => {
+        for (let i = b; i < b + 500; i++) tx.table('t').put(`k${i}`, `v${i}`.padEnd(200, 'y'));
+      });
+    const p = await db.rotateKeys({ pagesPerStep: 8 });
+    const n = await db.read((tx: any) => tx.table('t').count());
+    const pages = await db.verify();
+    await db.close();
+    return { where, done: p.done, n, pages };
+  });
+  expect(r).toEqual({ where: 'this-thread', done: true, n: 1000, pages: r.pages });
+  expect(r.pages).toBeGreaterThan(0);
+  await wp.close();
+  await load(page);
+  expect(Object.keys(await epochs(page, 'rkw'))).toEqual(['1']);
+});

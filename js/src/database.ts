@@ -1085,8 +1085,9 @@ export class Database {
    * loads the full module (dist/pagedb-full.wasm, about 73 kB gzip, once per open
    * database, lazily: never at page load) and switches the open database to it, which
    * needs the database idle (no transaction, segment handle or snapshot export open in
-   * any tab; retried up to `busyTimeout`). The database is then served by the full module
-   * until it closes.
+   * any tab; retried up to `busyTimeout`), and reopens it there with the credential it
+   * opens with now (a passphrase costs one more Argon2id derivation). The database is then
+   * served by the full module until it closes.
    * Cancellation and crashes: aborting `signal` stops between two steps; the call rejects
    * with ECANCELED and the next rotateKeys (of this or a later handle, also the native CLI
    * `pagedb rekey`) resumes from the rotation record stored in the database. A database

@@ -193,6 +193,21 @@ describe('db.rotateKeys (Node)', () => {
     await db.close();
   });
 
+  it('the switch reopens with the current credential: passphrase database, db.rekey before rotateKeys', async () => {
+    const kdf = { pwhashOpsLimit: 1, pwhashMemLimit: 8192 };
+    const db = await open('r6', { directory: dir, passphrase: 'first', ...kdf });
+    await fill(db, 300);
+    await db.rekey({ newPassphrase: 'second', ...kdf }); // in the first-load module
+    expect((await db.rotateKeys()).done).toBe(true);    // reopened in the full module with 'second'
+    await db.write((tx) => tx.table('t').put('after', 'rotation'));
+    await db.close();
+    await rejectsWith(open('r6', { directory: dir, passphrase: 'first', create: false }), ErrorCode.EKEY);
+    const db2 = await open('r6', { directory: dir, passphrase: 'second', create: false });
+    expect(await dump(db2)).toHaveLength(301);
+    await db2.close();
+    expect([...mainEpochs('r6').keys()]).toEqual([1]);
+  });
+
   it('typed errors: bad options, unknown realm, read-only, open state blocking the switch (bounded)', async () => {
     const db = await open('r4', { directory: dir, key });
     await fill(db, 50);

@@ -45,6 +45,14 @@ int pdb_sc_create(pdb_sc **out, int cipher)
     sc->counts = cipher != PAGEDB_CIPHER_MAC;
     sc->limit = cipher == PAGEDB_CIPHER_AES256GCM ? PDB_SC_AESGCM_LIMIT : 0;
     sc->step = PDB_SC_STEP_MIN;
+    /* tests of programs (the CLI's): PAGEDB_TEST_SEAL_LIMIT=N lowers the limit, honoured
+       only beside PAGEDB_ALLOW_DETERMINISTIC=1 (the test-only gate of db.c) */
+    const char *gate = getenv("PAGEDB_ALLOW_DETERMINISTIC"), *lim = getenv("PAGEDB_TEST_SEAL_LIMIT");
+    if (sc->limit && gate && strcmp(gate, "1") == 0 && lim && *lim) {
+        uint64_t v = 0;
+        while (*lim >= '0' && *lim <= '9' && v < sc->limit) v = v * 10 + (uint64_t)(*lim++ - '0');
+        if (!*lim && v < sc->limit) sc->limit = v;
+    }
     *out = sc;
     return PAGEDB_OK;
 }
@@ -311,19 +319,12 @@ void pdb_sc_test_count(pagedb *db, uint32_t realm, uint64_t *count, uint64_t *du
     pdb_mutex_unlock(&sc->mu);
 }
 
-static int call_realm_seals(pagedb *db, uint32_t realm, pagedb_seal_stats *st)
+/* Fill st from the entry of realm at its installed epoch (0 seals when it has none). */
+static void fill(pdb_sc *sc, pagedb *db, uint32_t realm, pagedb_seal_stats *st)
 {
-    if (!db || !st) return pdb_err(PAGEDB_EINVAL, "NULL database or output");
-    memset(st, 0, sizeof *st);
-    pagedb_txn *t;
-    int rc = pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t);
-    if (rc) return rc;
-    rc = pdb_cat_realm_exists(t, realm);
-    pagedb_txn_abort(t);
-    if (rc) return rc == PAGEDB_ENOTFOUND ? pdb_err(rc, "realm %u not found", realm) : rc;
-    pdb_sc *sc = pdb_pager_sc(db->pager);
     uint32_t cur = 0;
-    pdb_pager_realm_epoch(db->pager, realm, &cur, NULL, NULL);
+    pdb_pager_realm_epoch(db->pager, realm, &cur, NULL, NULL); /* before mu: lock order */
+    memset(st, 0, sizeof *st);
     st->realm = realm;
     st->epoch = cur;
     pdb_mutex_lock(&sc->mu);
@@ -338,6 +339,36 @@ static int call_realm_seals(pagedb *db, uint32_t realm, pagedb_seal_stats *st)
     pdb_mutex_unlock(&sc->mu);
     if (st->limit && st->seals >= st->limit / 2) st->flags |= PAGEDB_SEALS_ROTATE_ADVISED;
     if (st->limit && st->seals >= st->limit) st->flags |= PAGEDB_SEALS_LIMIT_REACHED;
+}
+
+static int call_realm_seals(pagedb *db, uint32_t realm, pagedb_seal_stats *st)
+{
+    if (!db || !st) return pdb_err(PAGEDB_EINVAL, "NULL database or output");
+    memset(st, 0, sizeof *st);
+    pdb_sc *sc = pdb_pager_sc(db->pager);
+    if (realm == PAGEDB_REALM_ALL) { /* the realm with the most seals among the live ones */
+        pdb_idvec ids;
+        pagedb_txn *t;
+        int rc = pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t);
+        if (rc) return rc;
+        rc = pdb_cat_realm_ids(t, &ids);
+        pagedb_txn_abort(t);
+        if (rc) return rc;
+        for (size_t i = 0; i < ids.n; i++) {
+            pagedb_seal_stats x;
+            fill(sc, db, ids.ids[i], &x);
+            if (i == 0 || x.seals > st->seals) *st = x;
+        }
+        free(ids.ids);
+        return PAGEDB_OK;
+    }
+    pagedb_txn *t;
+    int rc = pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t);
+    if (rc) return rc;
+    rc = pdb_cat_realm_exists(t, realm);
+    pagedb_txn_abort(t);
+    if (rc) return rc == PAGEDB_ENOTFOUND ? pdb_err(rc, "realm %u not found", realm) : rc;
+    fill(sc, db, realm, st);
     return PAGEDB_OK;
 }
 

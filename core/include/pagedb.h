@@ -604,6 +604,9 @@ typedef struct pagedb_seal_stats {
  * many it may make (docs/FORMAT.md §13.2). Fills *out (every field).
  * Units: seals (= page writes under that key). The count is per (realm, key epoch): a data
  * key rotation starts the new epoch at 0.
+ * realm: a realm id, or PAGEDB_REALM_ALL for the realm (of the last committed state) whose
+ * current key made the most seals (lowest id among equals): one call tells whether any
+ * realm needs rotating (the CLI's warning uses it).
  * Errors: EINVAL (NULL db or out), ENOTFOUND (no such realm in the last committed state),
  *   EAUTH/ECORRUPT/EIO/ENOMEM (reading the catalog).
  * Thread-safety: any thread, concurrently with transactions and segment appends (the

@@ -152,7 +152,7 @@ static void *seg_thread(void *arg)
 {
     segjob *j = arg;
     size_t C = pagedb_segment_payload(j->db);
-    uint8_t *buf = calloc(1, C * 8);
+    uint8_t *buf = calloc(1, C * 8 + (size_t)j->rounds);
     TCHECK(buf);
     pagedb_segment *s;
     TCHECK_RC(pagedb_segment_create(j->db, j->realm, &s, NULL), PAGEDB_OK);

@@ -45,6 +45,7 @@ int pdb_sc_create(pdb_sc **out, int cipher)
     sc->counts = cipher != PAGEDB_CIPHER_MAC;
     sc->limit = cipher == PAGEDB_CIPHER_AES256GCM ? PDB_SC_AESGCM_LIMIT : 0;
     sc->step = PDB_SC_STEP_MIN;
+#ifndef __EMSCRIPTEN__ /* the browser module (size budget) has no environment */
     /* tests of programs (the CLI's): PAGEDB_TEST_SEAL_LIMIT=N lowers the limit, honoured
        only beside PAGEDB_ALLOW_DETERMINISTIC=1 (the test-only gate of db.c) */
     const char *gate = getenv("PAGEDB_ALLOW_DETERMINISTIC"), *lim = getenv("PAGEDB_TEST_SEAL_LIMIT");
@@ -53,6 +54,7 @@ int pdb_sc_create(pdb_sc **out, int cipher)
         while (*lim >= '0' && *lim <= '9' && v < sc->limit) v = v * 10 + (uint64_t)(*lim++ - '0');
         if (!*lim && v < sc->limit) sc->limit = v;
     }
+#endif
     *out = sc;
     return PAGEDB_OK;
 }
@@ -104,11 +106,8 @@ int pdb_sc_take(pdb_sc *sc, uint32_t realm, uint32_t epoch, uint64_t n)
     else {
         if (epoch > e->epoch) restart(e, epoch);
         if (sc->limit && !sc->grace && e->count + n > sc->limit)
-            rc = pdb_err(PAGEDB_EFULL,
-                         "realm %u key epoch %u: its page key made %llu AES-256-GCM seals, the limit for random "
-                         "96-bit nonces (NIST SP 800-38D 8.3); rotate the realm's data key (pagedb_rekey with no "
-                         "new key, `pagedb rekey DB --realm`) to write again",
-                         realm, e->epoch, (unsigned long long)e->count);
+            rc = pdb_err(PAGEDB_EFULL, "realm %u: its page key reached the AES-256-GCM seal limit (NIST SP 800-38D); "
+                                       "rotate its data key (pagedb_rekey, pagedb rekey DB --realm %u)", realm, realm);
         else e->count += n;
     }
     pdb_mutex_unlock(&sc->mu);
@@ -163,11 +162,6 @@ static int rec_put(pagedb_txn *t, uint32_t realm, uint32_t epoch, uint64_t r)
     return pdb_bt_put(&t->bt, &t->cat, k, sizeof k, v, sizeof v, 0);
 }
 
-typedef struct scput {
-    uint32_t realm, epoch;
-    uint64_t r;
-} scput;
-
 int pdb_sc_commit(pagedb_txn *t)
 {
     pdb_sc *sc = pdb_pager_sc(t->db->pager);
@@ -175,38 +169,32 @@ int pdb_sc_commit(pagedb_txn *t)
     /* every seal the rest of this commit can make: its owned pages (each sealed at most
        once more), the freelist chain, the catalog path the records below change */
     uint64_t bound = pdb_pager_commit_seal_bound(t->db->pager);
-    scput put[8];
-    size_t np = 0;
-    int more = 0;
-    pdb_mutex_lock(&sc->mu);
-    /* a realm this commit creates gets its reservation now, before any later transaction
-       seals under its key (invariant 2 holds for every key the commit makes durable) */
-    for (size_t i = 0; i < t->nnew_realms; i++)
-        if (!ent(sc, t->new_realms[i], 0)) {
-            pdb_mutex_unlock(&sc->mu);
-            return PAGEDB_ENOMEM;
+    int rc = PAGEDB_OK, wrote = 0;
+    for (;;) { /* one record per round: the tree is not called under mu */
+        uint32_t realm = 0, epoch = 0;
+        uint64_t r = 0;
+        pdb_mutex_lock(&sc->mu);
+        /* a realm this commit creates gets its reservation now, before any later
+           transaction seals under its key (invariant 2 for every key it makes durable) */
+        for (size_t i = 0; i < t->nnew_realms; i++)
+            if (!ent(sc, t->new_realms[i], 0)) rc = PAGEDB_ENOMEM;
+        for (size_t i = 0; i < sc->n && !r && !rc; i++) {
+            scent *e = &sc->v[i];
+            if (e->switching || e->pending || e->count + bound + sc->step / 2 <= e->durable) continue;
+            r = e->count + bound + sc->step;
+            /* no further than the limit (a reopen then resumes at most at it) unless the
+               commit itself may go past it (rotation grace) */
+            if (sc->limit && r > sc->limit && e->count + bound <= sc->limit) r = sc->limit;
+            e->pending = r;
+            realm = e->realm;
+            epoch = e->epoch;
         }
-    for (size_t i = 0; i < sc->n; i++) {
-        scent *e = &sc->v[i];
-        uint64_t have = e->pending ? e->pending : e->durable;
-        if (e->switching || e->count + bound + sc->step / 2 <= have) continue;
-        if (np == sizeof put / sizeof put[0]) {
-            more = 1;
-            break;
-        }
-        uint64_t r = e->count + bound + sc->step;
-        /* no further than the limit (a reopen then resumes at most at it) unless the
-           commit itself may go past it (rotation grace) */
-        if (sc->limit && r > sc->limit && e->count + bound <= sc->limit) r = sc->limit;
-        e->pending = r;
-        put[np++] = (scput){e->realm, e->epoch, r};
+        if (!r && wrote && sc->step < PDB_SC_STEP_MAX) sc->step *= 2;
+        pdb_mutex_unlock(&sc->mu);
+        if (rc || !r) return rc;
+        if ((rc = rec_put(t, realm, epoch, r)) != 0) return rc;
+        wrote = 1;
     }
-    if (np && sc->step < PDB_SC_STEP_MAX) sc->step *= 2;
-    pdb_mutex_unlock(&sc->mu);
-    int rc = PAGEDB_OK;
-    for (size_t i = 0; i < np && !rc; i++) rc = rec_put(t, put[i].realm, put[i].epoch, put[i].r);
-    if (!rc && more) rc = pdb_sc_commit(t); /* more than 8 realms behind: the rest */
-    return rc;
 }
 
 int pdb_sc_epoch_start(pagedb_txn *t, uint32_t realm)
@@ -243,8 +231,8 @@ static int rec_get(pagedb_txn *t, uint32_t realm, int *found, uint32_t *epoch, u
     if (rc) return rc;
     const uint8_t *d = v.data;
     if (v.size != PDB_SC_REC_BYTES || pdb_get32(d + PDB_SC_REC_RESERVED) != 0)
-        return pdb_err(PAGEDB_ECORRUPT, "catalog page %llu: seal reservation record of realm %u malformed",
-                       (unsigned long long)t->bt.last_pg, realm);
+        return pdb_err(PAGEDB_ECORRUPT, "seal reservation record of realm %u malformed (catalog page %llu)", realm,
+                       (unsigned long long)t->bt.last_pg);
     *found = 1;
     *epoch = pdb_get32(d + PDB_SC_REC_EPOCH);
     *r = pdb_get64(d + PDB_SC_REC_R);
@@ -264,8 +252,7 @@ int pdb_sc_load(pagedb_txn *t)
         pdb_pager_realm_epoch(t->db->pager, realm, &cur, NULL, NULL);
         rc = rec_get(t, realm, &found, &epoch, &r);
         if (!rc && found && epoch > cur)
-            rc = pdb_err(PAGEDB_ECORRUPT, "seal reservation record of realm %u: key epoch %u above the realm's %u",
-                         realm, epoch, cur);
+            rc = pdb_err(PAGEDB_ECORRUPT, "seal reservation record of realm %u malformed (epoch %u)", realm, epoch);
         if (rc) break;
         pdb_mutex_lock(&sc->mu);
         scent *e = ent(sc, realm, cur);

@@ -612,6 +612,9 @@ typedef struct pagedb_seal_stats {
  * Thread-safety: any thread, concurrently with transactions and segment appends (the
  * counters have their own lock); on a read-only handle the counts are those recorded when
  * it opened.
+ * Testing: with the environment PAGEDB_ALLOW_DETERMINISTIC=1 (tests only), the decimal
+ * PAGEDB_TEST_SEAL_LIMIT lowers the AES-256-GCM limit of handles opened afterwards (it
+ * never raises it), so advice and refusal can be tested without 2^32 writes.
  */
 int pagedb_realm_seals(pagedb *db, uint32_t realm, pagedb_seal_stats *out);
 

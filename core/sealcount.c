@@ -33,6 +33,8 @@ struct pdb_sc {
     uint64_t limit; /* 0 = none */
     uint64_t step;
     int grace;
+    int had_commits; /* the database held a commit at open: a realm without a record has
+                        pages of a build without the counter (PAGEDB_SEALS_UNCOUNTED) */
     scent *v;
     size_t n, cap;
 };
@@ -83,6 +85,7 @@ static scent *ent(pdb_sc *sc, uint32_t realm, uint32_t epoch)
     memset(e, 0, sizeof *e);
     e->realm = realm;
     e->epoch = epoch;
+    e->unknown = sc->had_commits; /* until a record (pdb_sc_load) or a creation says otherwise */
     return e;
 }
 
@@ -169,6 +172,8 @@ int pdb_sc_commit(pagedb_txn *t)
     /* every seal the rest of this commit can make: its owned pages (each sealed at most
        once more), the freelist chain, the catalog path the records below change */
     uint64_t bound = pdb_pager_commit_seal_bound(t->db->pager);
+    uint32_t e0 = 0; /* realm 0: the rest of every commit seals its catalog and freelist */
+    pdb_pager_realm_epoch(t->db->pager, 0, &e0, NULL, NULL);
     int rc = PAGEDB_OK, wrote = 0;
     for (;;) { /* one record per round: the tree is not called under mu */
         uint32_t realm = 0, epoch = 0;
@@ -176,8 +181,12 @@ int pdb_sc_commit(pagedb_txn *t)
         pdb_mutex_lock(&sc->mu);
         /* a realm this commit creates gets its reservation now, before any later
            transaction seals under its key (invariant 2 for every key it makes durable) */
-        for (size_t i = 0; i < t->nnew_realms; i++)
-            if (!ent(sc, t->new_realms[i], 0)) rc = PAGEDB_ENOMEM;
+        if (!ent(sc, 0, e0)) rc = PAGEDB_ENOMEM;
+        for (size_t i = 0; i < t->nnew_realms; i++) {
+            scent *e = ent(sc, t->new_realms[i], 0);
+            if (e) e->unknown = 0;
+            else rc = PAGEDB_ENOMEM;
+        }
         for (size_t i = 0; i < sc->n && !r && !rc; i++) {
             scent *e = &sc->v[i];
             if (e->switching || e->pending || e->count + bound + sc->step / 2 <= e->durable) continue;
@@ -216,61 +225,47 @@ int pdb_sc_epoch_start(pagedb_txn *t, uint32_t realm)
     return rec_put(t, realm, ep.epoch, PDB_SC_STEP_MIN);
 }
 
-/* The record of realm in t's catalog: *found = 0 when absent. ECORRUPT naming the page. */
-static int rec_get(pagedb_txn *t, uint32_t realm, int *found, uint32_t *epoch, uint64_t *r)
-{
-    uint8_t k[PDB_SC_KEY_BYTES];
-    rec_key(k, realm);
-    pagedb_val v;
-    int rc = pdb_bt_get(&t->bt, &t->cat, k, sizeof k, &v);
-    *found = 0;
-    if (rc == PAGEDB_ENOTFOUND) {
-        pdb_err_clear();
-        return PAGEDB_OK;
-    }
-    if (rc) return rc;
-    const uint8_t *d = v.data;
-    if (v.size != PDB_SC_REC_BYTES || pdb_get32(d + PDB_SC_REC_RESERVED) != 0)
-        return pdb_err(PAGEDB_ECORRUPT, "seal reservation record of realm %u malformed (catalog page %llu)", realm,
-                       (unsigned long long)t->bt.last_pg);
-    *found = 1;
-    *epoch = pdb_get32(d + PDB_SC_REC_EPOCH);
-    *r = pdb_get64(d + PDB_SC_REC_R);
-    return PAGEDB_OK;
-}
-
 int pdb_sc_load(pagedb_txn *t)
 {
     pdb_sc *sc = pdb_pager_sc(t->db->pager);
     if (!sc->counts) return PAGEDB_OK;
-    pdb_idvec ids;
-    int rc = pdb_cat_realm_ids(t, &ids);
-    for (size_t i = 0; i < ids.n && !rc; i++) {
-        uint32_t realm = ids.ids[i], cur = 0, epoch = 0;
-        uint64_t r = 0;
-        int found;
-        pdb_pager_realm_epoch(t->db->pager, realm, &cur, NULL, NULL);
-        rc = rec_get(t, realm, &found, &epoch, &r);
-        if (!rc && found && epoch > cur)
-            rc = pdb_err(PAGEDB_ECORRUPT, "seal reservation record of realm %u malformed (epoch %u)", realm, epoch);
-        if (rc) break;
-        pdb_mutex_lock(&sc->mu);
-        scent *e = ent(sc, realm, cur);
-        if (!e) rc = PAGEDB_ENOMEM;
-        else {
-            if (e->epoch != cur) restart(e, cur);
-            e->durable = 0;
-            if (found && epoch == cur) { /* invariant 3: resume at R */
-                e->count += r;
-                e->durable = r;
-            }
-            /* no record: a commit of a build without the counter (or of no seal) */
-            e->unknown = !found && t->meta.txn != 0;
+    pdb_mutex_lock(&sc->mu);
+    sc->had_commits = t->meta.txn != 0;
+    pdb_mutex_unlock(&sc->mu);
+    pdb_cur cu; /* the records 0x06 ‖ realm, in realm order */
+    memset(&cu, 0, sizeof cu);
+    cu.c = &t->bt;
+    cu.t = &t->cat;
+    uint8_t kind = 0x06;
+    int rc = pdb_cur_seek(&cu, &kind, 1, PAGEDB_SEEK_GE);
+    while (rc == PAGEDB_OK) {
+        pagedb_val kk, vv;
+        if ((rc = pdb_cur_get(&cu, &kk, &vv)) != 0) break;
+        const uint8_t *kb = kk.data, *d = vv.data;
+        if (kk.size < 1 || kb[0] != kind) break;
+        uint32_t realm = (uint32_t)kb[1] << 24 | (uint32_t)kb[2] << 16 | (uint32_t)kb[3] << 8 | kb[4], cur = 0;
+        int live = kk.size == PDB_SC_KEY_BYTES && pdb_pager_realm_epoch(t->db->pager, realm, &cur, NULL, NULL);
+        if (kk.size != PDB_SC_KEY_BYTES || vv.size != PDB_SC_REC_BYTES || pdb_get32(d + PDB_SC_REC_RESERVED) != 0 ||
+            (live && pdb_get32(d + PDB_SC_REC_EPOCH) > cur)) {
+            rc = pdb_err(PAGEDB_ECORRUPT, "catalog page %llu: malformed seal reservation record",
+                         (unsigned long long)t->bt.last_pg);
+            break;
         }
-        pdb_mutex_unlock(&sc->mu);
+        if (live) { /* a record of a realm that does not exist is ignored */
+            pdb_mutex_lock(&sc->mu);
+            scent *e = ent(sc, realm, cur);
+            if (!e) rc = PAGEDB_ENOMEM;
+            else if (pdb_get32(d + PDB_SC_REC_EPOCH) == cur) { /* invariant 3: resume at R */
+                e->durable = pdb_get64(d + PDB_SC_REC_R);
+                e->count += e->durable;
+            }
+            if (e) e->unknown = 0; /* an older epoch's record: the new epoch starts at 0 */
+            pdb_mutex_unlock(&sc->mu);
+        }
+        if (!rc) rc = pdb_cur_next(&cu);
     }
-    free(ids.ids);
-    return rc;
+    pdb_cur_free(&cu);
+    return rc == PAGEDB_ENOTFOUND ? PAGEDB_OK : rc;
 }
 
 void pdb_sc_segment_reserve(pagedb *db)
@@ -316,13 +311,17 @@ static void fill(pdb_sc *sc, pagedb *db, uint32_t realm, pagedb_seal_stats *st)
     st->epoch = cur;
     pdb_mutex_lock(&sc->mu);
     st->limit = sc->limit;
+    int seen = 0;
     for (size_t i = 0; i < sc->n; i++) {
         scent *e = &sc->v[i];
-        if (e->realm != realm || e->epoch != cur) continue;
+        if (e->realm != realm) continue;
+        seen = 1; /* an entry of an older epoch: the current one has made no seal yet */
+        if (e->epoch != cur) continue;
         st->seals = e->count;
         st->reserved = e->durable;
         if (e->unknown) st->flags |= PAGEDB_SEALS_UNCOUNTED;
     }
+    if (!seen && sc->had_commits) st->flags |= PAGEDB_SEALS_UNCOUNTED; /* no record, no seal */
     pdb_mutex_unlock(&sc->mu);
     if (st->limit && st->seals >= st->limit / 2) st->flags |= PAGEDB_SEALS_ROTATE_ADVISED;
     if (st->limit && st->seals >= st->limit) st->flags |= PAGEDB_SEALS_LIMIT_REACHED;

@@ -66,12 +66,15 @@ void pdb_sc_end(pdb_sc *sc, int commit);
 
 struct pagedb_txn;
 /** Commit hook (txn.c, before the catalog is flushed): write the seal reservation record
-    of every realm whose reservation has less than half a step of headroom left.
+    of every realm whose reservation has less than half a step of headroom left, counting
+    realm 0 (the rest of the commit seals its catalog and freelist pages) and the realms the
+    commit creates as such realms from their first commit on (FORMAT.md §13.2 rules 1, 2).
     Errors: the catalog tree's (ENOMEM, EAUTH, ECORRUPT, EIO, EFULL). */
 int pdb_sc_commit(struct pagedb_txn *t);
-/** Open hook (db.c, after the realm keys are loaded, read txn t): resume every realm's
-    count at its recorded reservation. Errors: ECORRUPT (malformed record), ENOMEM, the
-    catalog's. */
+/** Open hook (db.c, after the realm keys are loaded, read txn t): one cursor over the
+    records 0x06 ‖ realm resumes the count of every live realm at its recorded reservation
+    (records of realms without a live key are ignored). Errors: ECORRUPT (malformed record,
+    or an epoch above the realm's), ENOMEM, the catalog's. */
 int pdb_sc_load(struct pagedb_txn *t);
 /** A rotation's start step (rotate.c, write txn t, after the realm's new epoch is in the
     catalog): write realm's record for the new epoch (count restarts at 0) and allow this

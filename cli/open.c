@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,6 +142,14 @@ int cli_open(const char *path, unsigned flags, const char *what, pagedb **out)
             return cli_fail(rc, "%s", what);
         return cli_fail(rc, "cannot open %s", path);
     }
+    /* AES-256-GCM: a key near its NIST SP 800-38D seal limit is named on every open
+       (docs/FORMAT.md §13.2) */
+    pagedb_seal_stats ss;
+    if (pagedb_realm_seals(*out, PAGEDB_REALM_ALL, &ss) == PAGEDB_OK && (ss.flags & PAGEDB_SEALS_ROTATE_ADVISED))
+        cli_msg("warning: realm %" PRIu32 "'s data key has made %" PRIu64 " of the %" PRIu64
+                " page seals AES-256-GCM allows per key (NIST SP 800-38D)%s; rotate it now: pagedb rekey %s --realm %" PRIu32,
+                ss.realm, ss.seals, ss.limit,
+                (ss.flags & PAGEDB_SEALS_LIMIT_REACHED) ? " and writes under it are refused" : "", path, ss.realm);
     return CLI_OK;
 }
 

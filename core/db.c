@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "db.h"
+#include "sealcount.h"
 #include "segment.h"
 
 void pagedb_options_init(pagedb_options *o)
@@ -787,10 +788,14 @@ static int call_open(const char *path, const pagedb_options *o, pagedb **out)
     rc = pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &t);
     if (!rc) {
         rc = pdb_cat_load_realms(t, NULL);
+        if (!rc) rc = pdb_sc_load(t); /* seal counts resume at their reservations (§13.2) */
         pagedb_txn_abort(t);
     }
-    /* segment files: delete unlinked ones, recover linked unsealed ones (FORMAT.md §9.6) */
+    /* segment files: delete unlinked ones, recover linked unsealed ones (FORMAT.md §9.6);
+       their few re-seals are counted but never refused (FORMAT.md §13.2) */
+    if (!rc) pdb_sc_grace(pdb_pager_sc(db->pager));
     if (!rc) rc = pdb_seg_db_open(db);
+    if (!rc) pdb_sc_end(pdb_pager_sc(db->pager), 0);
     if (rc) goto fail;
     free(main_path);
     *out = db;

@@ -126,6 +126,7 @@ void pdb_pager_commit_done(pdb_pager *p)
     p->w_newchain.n = 0;
     p->w_active = 0;
     pdb_mutex_unlock(&p->mu);
+    pdb_sc_end(p->sc, 1); /* the reservations this commit wrote are durable */
     pdb_pager_check(p); /* debug builds: the write side is IDLE again */
 }
 

@@ -227,16 +227,18 @@ static int seal_write(pdb_pager *p, pdb_frame *f)
     uint32_t realm = pdb_get32(d + PDB_PH_REALM);
     const pdb_key *k = realm_key(p, realm);
     if (!k) return pdb_err(PAGEDB_EMISUSE, "page %llu: realm %u has no key", (unsigned long long)f->pgno, realm);
+    uint32_t epoch = live_ent(p, realm)->epoch;
+    int rc = pdb_sc_take(p->sc, realm, epoch, 1); /* FORMAT.md §13.2: counted before it is made */
+    if (rc) return rc;
     d[PDB_PH_CIPHER] = (uint8_t)p->cipher;
     pdb_put16(d + PDB_PH_FLAGS, 0);
-    pdb_put32(d + PDB_PH_EPOCH, live_ent(p, realm)->epoch);
+    pdb_put32(d + PDB_PH_EPOCH, epoch);
     pdb_put32(d + PDB_PH_RESERVED, 0);
     pdb_put64(d + PDB_PH_TXN, p->w_txn);
     memset(d + PDB_PH_NONCE, 0, PDB_NONCE_BYTES);
     if (p->cipher == PAGEDB_CIPHER_XCHACHA20POLY1305) pdb_rng_bytes(&p->rng, d + PDB_PH_NONCE, 24);
     else if (p->cipher == PAGEDB_CIPHER_AES256GCM) pdb_rng_bytes(&p->rng, d + PDB_PH_NONCE, 12);
     pdb_pgmap_ent *e = pdb_pgmap_find(&p->owned, f->pgno);
-    int rc;
     if (e) {
         rc = stage_seal(p, k, f->pgno, d, e);
         if (rc) return rc;
@@ -287,9 +289,11 @@ int pdb_pager_create(pdb_pager **out, const pagedb_vfs *vfs, pagedb_vfs_file *fi
     if (p->stage_cap < 4) p->stage_cap = 4;
     p->stage_pg = malloc(p->stage_cap * sizeof *p->stage_pg);
     p->stage_ord = malloc(p->stage_cap * sizeof *p->stage_ord);
-    if (!p->cache || !p->stage_pg || !p->stage_ord || posix_memalign((void **)&p->iobuf, al, page_size) ||
+    if (!p->cache || !p->stage_pg || !p->stage_ord || pdb_sc_create(&p->sc, cipher) ||
+        posix_memalign((void **)&p->iobuf, al, page_size) ||
         posix_memalign((void **)&p->stage, al, p->stage_cap * (size_t)page_size)) {
         if (p->cache) pdb_cache_destroy(p->cache);
+        pdb_sc_destroy(p->sc);
         free(p->stage_pg);
         free(p->stage_ord);
         free(p->iobuf);
@@ -319,6 +323,7 @@ void pdb_pager_destroy(pdb_pager *p)
     if (!p) return;
     assert(p->memo_pins == 0); /* every read txn's memo and cursor hold was released */
     pdb_cache_destroy(p->cache);
+    pdb_sc_destroy(p->sc);
     if (p->realms) sodium_memzero(p->realms, p->realms_cap * sizeof *p->realms);
     free(p->realms);
     if (p->retired) sodium_memzero(p->retired, p->retired_cap * sizeof *p->retired);
@@ -1288,6 +1293,7 @@ int pdb_pager_write_run(pdb_pager *p, uint32_t realm, int kind, uint64_t first, 
     pdb_mutex_lock(&p->mu);
     const pdb_key *k = realm_key(p, realm);
     int rc = k ? PAGEDB_OK : pdb_err(PAGEDB_EMISUSE, "realm %u has no key", realm);
+    if (!rc) rc = pdb_sc_take(p->sc, realm, live_ent(p, realm)->epoch, npages); /* FORMAT.md §13.2 */
     int staged = npages == 1; /* one page joins the stage (invariant 6); runs go at once */
     for (uint32_t i = 0; i < npages && !rc; i++) {
         uint8_t *d = buf + (size_t)i * p->page_size;
@@ -1366,6 +1372,7 @@ void pdb_pager_abort(pdb_pager *p)
     if (p->w_active) { /* after commit_done the write side is already reset: nothing to do */
         if (p->owned.count) pdb_cache_foreach(p->cache, forget_owned_frame, p);
         wtx_reset(p);
+        pdb_sc_end(p->sc, 0); /* the reservations this txn would have written are not durable */
     }
     CHECK_LOCKED(p);
     pdb_mutex_unlock(&p->mu);
@@ -1422,6 +1429,23 @@ uint64_t pdb_pager_wtx_owned(pdb_pager *p)
 {
     pdb_mutex_lock(&p->mu);
     uint64_t n = p->w_active ? p->owned.count : 0;
+    pdb_mutex_unlock(&p->mu);
+    return n;
+}
+
+struct pdb_sc *pdb_pager_sc(pdb_pager *p) { return p->sc; }
+
+uint64_t pdb_pager_commit_seal_bound(pdb_pager *p)
+{
+    pdb_mutex_lock(&p->mu);
+    uint64_t n = 0;
+    if (p->w_active) {
+        /* the new chain lists at most the committed records, the pages this txn freed or
+           allocated, and the old chain's pages (FORMAT.md §7), plus its own pages */
+        uint64_t per = pdb_freelist_per_page(p->page_size);
+        uint64_t recs = p->nfree + p->w_freed.n + p->owned.count + p->chain.n;
+        n = p->owned.count + recs / per + 2 + 2 * PDB_MAX_DEPTH;
+    }
     pdb_mutex_unlock(&p->mu);
     return n;
 }

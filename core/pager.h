@@ -166,6 +166,15 @@ int pdb_pager_live_key(pdb_pager *p, uint32_t id, pdb_key *out);
     The caller wipes its copy. Thread-safe (pager mutex). Code: pager_scrub.c. */
 int pdb_pager_epoch_key(pdb_pager *p, uint32_t id, uint32_t epoch, pdb_key *out);
 
+/** The seal counters of the realm page keys (sealcount.h, FORMAT.md §13.2): every page
+    the pager seals is counted there first (a seal past an AES-256-GCM key's limit fails
+    with EFULL); segment files count theirs through it too. Fixed for the pager's life. */
+struct pdb_sc *pdb_pager_sc(pdb_pager *p);
+/** In a write transaction: at most how many seals the rest of its commit can make (every
+    owned page once more, the new freelist chain, the catalog pages a commit hook changes);
+    0 without one. Thread-safe (pager mutex). */
+uint64_t pdb_pager_commit_seal_bound(pdb_pager *p);
+
 /** Random bytes from the nonce/key generator (thread-safe). */
 void pdb_pager_random(pdb_pager *p, void *out, size_t n);
 

@@ -9,6 +9,7 @@
 
 #include "freelist.h"
 #include "pager.h"
+#include "sealcount.h"
 
 /** One freelist record: page pgno was freed by txn `txn` (0 = reusable by anyone).
     `chain` (in memory only, not on disk): the page held freelist chain txn-1, which only
@@ -56,6 +57,7 @@ struct pdb_pager {
     pdb_mutex mu;
     pdb_cond loaded;       /* broadcast when a miss publishes its frame (invariant 5) */
     pdb_rng rng;
+    pdb_sc *sc;            /* seal counters per realm page key (sealcount.h; its own leaf lock) */
     pdb_realmkey *realms;
     size_t nrealms, realms_cap;
     pdb_realmkey *retired; /* keys of dropped realms kept for older snapshots: read only */

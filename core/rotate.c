@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "sealcount.h"
 #include "segment.h"
 
 #define REC_KEY_LEN 2
@@ -179,6 +180,7 @@ static int start(pagedb_txn *txn, uint32_t realm, rrec *r)
     for (size_t i = 0; i < ids.n && !rc; i++) {
         pdb_key dek;
         rc = pdb_cat_epochs_step(txn, ids.ids[i], 1, &dek);
+        if (!rc) rc = pdb_sc_epoch_start(txn, ids.ids[i]); /* seal count restarts (FORMAT.md §13.2) */
         pdb_key_wipe(&dek);
     }
     /* read-only openers of other processes reload realm keys when the next-realm

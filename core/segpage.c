@@ -4,6 +4,7 @@
  * tags. The layer's state and invariants: segment_int.h.
  */
 #include "segment_int.h"
+#include "sealcount.h"
 
 /* ---- small helpers ---- */
 
@@ -151,8 +152,10 @@ void pdb_seg_fill_header(const segkey *k, pdb_rng *rng, uint8_t *pg, int kind, i
 /* Seal a data page in place: body (count + payload) already at 64.. */
 int pdb_seg_seal_data(const segkey *k, pdb_rng *rng, uint8_t *pg, uint64_t slot, int flags)
 {
+    int rc = pdb_sc_take(pdb_pager_sc(k->db->pager), k->realm, k->epoch, 1); /* FORMAT.md §13.2 */
+    if (rc) return rc;
     pdb_seg_fill_header(k, rng, pg, SEG_KIND_DATA, flags);
-    int rc = pdb_page_seal(&k->key, k->db->dbid, k->id, slot, pg, pg, k->P);
+    rc = pdb_page_seal(&k->key, k->db->dbid, k->id, slot, pg, pg, k->P);
     return rc ? pdb_err(rc, "segment %llu: sealing page %llu", (unsigned long long)k->id, (unsigned long long)slot) : PAGEDB_OK;
 }
 

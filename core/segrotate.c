@@ -33,6 +33,7 @@
  *     with the new one (a handle opened before keeps its file and key copy).
  */
 #include "segment_int.h"
+#include "sealcount.h"
 
 static char *pdn_path(const pagedb *db, uint64_t id, const char *ext)
 {
@@ -170,7 +171,8 @@ static int finish_copy(rs *c, crypto_generichash_state *hs, uint8_t root[16])
         memset(pg, 0, P);
         pdb_seg_fill_header(&c->kn, &c->rng, pg, SEG_KIND_FOOTER, 0);
         pdb_seg_footer_body(pg, c->length, c->npages, root);
-        rc = pdb_page_seal(&c->kn.key, c->db->dbid, c->kn.id, nd, pg, pg, P);
+        rc = pdb_sc_take(pdb_pager_sc(c->db->pager), c->kn.realm, c->kn.epoch, 1); /* FORMAT.md §13.2 */
+        if (!rc) rc = pdb_page_seal(&c->kn.key, c->db->dbid, c->kn.id, nd, pg, pg, P);
         if (!rc) rc = pdb_seg_write(c->db, c->fn, c->kn.id, pg, P, nd);
         keep = nd + 1;
     } else if (!rc && c->tcount) {

@@ -4,6 +4,7 @@
  * and its copy (invariant 2), append, sync and seal (FORMAT.md §9.5, §9.6).
  */
 #include "segment_int.h"
+#include "sealcount.h"
 
 /* ---- the append ring (invariants 6, 7) ---- */
 
@@ -121,6 +122,7 @@ static int batch_add(pagedb_segment *s, const uint8_t *src)
     memcpy(pg + SEG_DATA_OFF, src, C);
     rc = pdb_seg_seal_data(&s->k, &s->rng, pg, slot, 0);
     if (rc) return pdb_seg_poison(s, rc);
+    pdb_sc_segment_reserve(s->db); /* past the reservation: reserve before the page is written */
     crypto_generichash_update(&s->e->hs, pg + PDB_PH_TAG, PDB_TAG_BYTES);
     s->nbatch++;
     if (s->copy_pending && slot == s->nfull) {
@@ -201,6 +203,7 @@ static int call_segment_sync(pagedb_segment *s)
         s->copy_pending = 1;
         s->tail_dirty = 0;
     }
+    pdb_sc_segment_reserve(s->db); /* FORMAT.md §13.2: the tail's seals reserved before the sync */
     if ((rc = pdb_seg_sync(s->db, s->file, s->k.id)) != 0) return pdb_seg_poison(s, rc);
     pdb_seg_publish(s);
     return PAGEDB_OK;
@@ -232,6 +235,9 @@ static int call_segment_seal(pagedb_segment *s)
     pdb_seg_footer_body(pg, length, npages, root);
     memset(pg + 128, 0, P - 128);
     pdb_seg_fill_header(&s->k, &s->rng, pg, SEG_KIND_FOOTER, 0);
+    rc = pdb_sc_take(pdb_pager_sc(db->pager), s->k.realm, s->k.epoch, 1); /* FORMAT.md §13.2 */
+    if (rc) return pdb_seg_poison(s, rc);
+    pdb_sc_segment_reserve(db);
     rc = pdb_page_seal(&s->k.key, db->dbid, s->k.id, npages, pg, pg, P);
     if (rc) return pdb_seg_poison(s, pdb_err(rc, "segment %llu: sealing the footer", (unsigned long long)s->k.id));
     if ((rc = pdb_seg_write(db, s->file, s->k.id, pg, P, npages)) != 0) return pdb_seg_poison(s, rc);

@@ -61,6 +61,7 @@
 #include <sodium.h>
 
 #include "db.h"
+#include "sealcount.h"
 #include "segment.h"
 
 static int is_sticky(int rc)
@@ -321,6 +322,7 @@ static int do_commit(pagedb_txn *t)
         t->changed = 1;
     }
     if (!t->changed) return PAGEDB_OK;
+    if ((rc = pdb_sc_commit(t)) != 0) return rc; /* seal reservations (FORMAT.md §13.2) */
     if ((rc = pdb_bt_flush(&t->bt, &t->cat)) != 0) return rc;
     pdb_meta m = t->meta;
     m.txn = t->id;

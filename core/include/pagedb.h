@@ -70,7 +70,8 @@ enum pagedb_error {
     PAGEDB_EAUTH = 4,     /**< a page failed authentication (tag mismatch, wrong realm, rollback) */
     PAGEDB_EKEY = 5,      /**< wrong key or passphrase: the data key could not be unwrapped */
     PAGEDB_EIO = 6,       /**< the VFS reported an I/O error */
-    PAGEDB_EFULL = 7,     /**< storage full or quota exceeded; the database is intact */
+    PAGEDB_EFULL = 7,     /**< storage full or quota exceeded (also: a page key reached its AES-256-GCM seal
+                               limit, pagedb_realm_seals); the database is intact */
     PAGEDB_EMISUSE = 8,   /**< API misuse: finished transaction, write in read txn, ... */
     PAGEDB_ENOMEM = 9,    /**< allocation failed, or the cache cap is too small for the work */
     PAGEDB_EINVAL = 10,   /**< invalid argument (bad option, bad name, bad page size) */
@@ -322,8 +323,9 @@ enum pagedb_cipher {
     PAGEDB_CIPHER_MAC = 0,               /**< plaintext + keyed BLAKE2b-128 tag (integrity only) */
     PAGEDB_CIPHER_XCHACHA20POLY1305 = 1, /**< XChaCha20-Poly1305-IETF (default; every target) */
     PAGEDB_CIPHER_AES256GCM = 2          /**< AES-256-GCM (libsodium with AES-NI, else BearSSL aes_ct64: every target);
-                                              random 96-bit nonces: rotate each realm's data key (pagedb_rekey,
-                                              FORMAT.md §13.2) before 2^32 page writes under one key */
+                                              random 96-bit nonces: at most 2^32 page writes under one key
+                                              (FORMAT.md §13.2): pagedb_realm_seals advises data key rotation
+                                              (pagedb_rekey) at 2^31, new seals fail with EFULL at 2^32 */
 };
 
 /** pagedb_options.flags */
@@ -562,6 +564,59 @@ int pagedb_realm_get(pagedb_txn *txn, const char *name, uint32_t *id);
  * Errors: EINVAL (realm 0), ENOTFOUND, EMISUSE (read txn, NULL txn), poison codes.
  */
 int pagedb_realm_drop(pagedb_txn *txn, uint32_t id);
+
+/** Seal counter of one realm's current page key (pagedb_realm_seals, docs/FORMAT.md §13.2). */
+typedef struct pagedb_seal_stats {
+    uint32_t realm;    /**< the realm id asked for */
+    uint32_t epoch;    /**< its current key epoch (0 until its data key is first rotated) */
+    uint64_t seals;    /**< AEAD seals (one per page written: B+ tree, overflow, freelist and
+                            segment pages, every rewrite included) made under the page key of
+                            (realm, epoch), an upper bound: after a reopen it resumes at the
+                            recorded reservation, so it may exceed the true count by up to one
+                            reservation step (at most 2^20 plus one commit's pages) per
+                            reopen. 0 for PAGEDB_CIPHER_MAC (nothing is counted). */
+    uint64_t reserved; /**< seals the durable reservation record covers (FORMAT.md §8 key
+                            0x06); seals <= reserved except within a write transaction or a
+                            segment append that has not reached its reservation commit yet */
+    uint64_t limit;    /**< seals the key may make: 2^32 for AES-256-GCM (NIST SP 800-38D
+                            §8.3, random 96-bit nonces); 0 = no limit (XChaCha20-Poly1305:
+                            192-bit nonces; MAC mode: no nonce) */
+    uint32_t flags;    /**< PAGEDB_SEALS_* */
+} pagedb_seal_stats;
+
+/** pagedb_seal_stats.flags: seals >= limit / 2 (2^31 for AES-256-GCM): rotate the realm's
+    data key now (pagedb_rekey with new_kek NULL; `pagedb rekey DB --realm NAME`). The CLI
+    prints a warning to stderr for such a realm on every command that opens a database. */
+#define PAGEDB_SEALS_ROTATE_ADVISED 0x1u
+/** seals >= limit: every new seal under this key is refused (write transactions that write
+    a page of the realm, appends to its segments fail with PAGEDB_EFULL; nothing committed is
+    lost, the refused transaction leaves the database as before). Only a data key rotation of
+    the realm can write again: its first commit may seal past the limit (it must rewrite the
+    catalog to start the new epoch), every later seal is under the new epoch's key. */
+#define PAGEDB_SEALS_LIMIT_REACHED 0x2u
+/** The realm existed when the database was opened but had no seal reservation record: its
+    pages were written by a build without the counter, so seals before that are not counted
+    (seals is what this and later builds counted). Cleared by a reopen after a commit. */
+#define PAGEDB_SEALS_UNCOUNTED 0x4u
+
+/**
+ * The seal counter of realm `realm`'s current page key: how many AEAD seals it made and how
+ * many it may make (docs/FORMAT.md §13.2). Fills *out (every field).
+ * Units: seals (= page writes under that key). The count is per (realm, key epoch): a data
+ * key rotation starts the new epoch at 0.
+ * realm: a realm id, or PAGEDB_REALM_ALL for the realm (of the last committed state) whose
+ * current key made the most seals (lowest id among equals): one call tells whether any
+ * realm needs rotating (the CLI's warning uses it).
+ * Errors: EINVAL (NULL db or out), ENOTFOUND (no such realm in the last committed state),
+ *   EAUTH/ECORRUPT/EIO/ENOMEM (reading the catalog).
+ * Thread-safety: any thread, concurrently with transactions and segment appends (the
+ * counters have their own lock); on a read-only handle the counts are those recorded when
+ * it opened.
+ * Testing: with the environment PAGEDB_ALLOW_DETERMINISTIC=1 (tests only), the decimal
+ * PAGEDB_TEST_SEAL_LIMIT lowers the AES-256-GCM limit of handles opened afterwards (it
+ * never raises it), so advice and refusal can be tested without 2^32 writes.
+ */
+int pagedb_realm_seals(pagedb *db, uint32_t realm, pagedb_seal_stats *out);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Tables                                                                                      */
@@ -1195,7 +1250,9 @@ typedef struct pagedb_kek {
  * (until then the call returns PAGEDB_EBUSY after the re-seal; call again later). Cost:
  * every page of the rotated realms is rewritten once (plus parent paths), and every free
  * page is read once. With AES-256-GCM, rotate a realm before 2^32 page writes under one
- * key (FORMAT.md §13.2); pagedb does not rotate by itself.
+ * key (FORMAT.md §13.2): pagedb does not rotate by itself, pagedb_realm_seals advises it at
+ * 2^31 and seals under the key fail with EFULL at 2^32 (the rotation's own first commit is
+ * let through, its later seals are under the new key, whose count starts at 0).
  * Errors (rotation): ENOTFOUND (no such realm), ENOTSUP (a segment must be re-sealed and
  * the VFS has no rename; or a build without rotation, PAGEDB_NO_ROTATE), EBUSY (snapshots
  * older than the re-sealed state are open: the re-seal is committed, the old key is kept;

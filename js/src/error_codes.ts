@@ -17,7 +17,7 @@ export const ErrorCode = {
   EKEY: 5,
   /** the VFS reported an I/O error */
   EIO: 6,
-  /** storage full or quota exceeded; the database is intact */
+  /** storage full or quota exceeded (also: a page key reached its AES-256-GCM seal limit, pagedb_realm_seals); the database is intact */
   EFULL: 7,
   /** API misuse: finished transaction, write in read txn, ... */
   EMISUSE: 8,

@@ -110,7 +110,7 @@ typedef int (*leaf_cb)(xp *x, uint64_t leaf_txn, const uint8_t *k, size_t kl, co
                        uint64_t first, uint64_t vlen);
 
 /* Export phases, in stream order (§14.2). */
-enum { PH_HEAD, PH_CAT, PH_TABS, PH_FREE, PH_SEGS, PH_TRAILER, PH_DIGEST, PH_END, PH_DONE };
+enum { PH_HEAD, PH_CAT, PH_TABS, PH_FREE, PH_SEGS, PH_TRAILER, PH_DIGEST, PH_DONE };
 
 /*
  * The exporter: the whole state of one export between calls (position in the walk, the
@@ -128,12 +128,9 @@ struct pagedb_snapshot_exporter {
     pdb_meta m;
     uint8_t key[32];
     uint8_t chain[TAG];
-    crypto_generichash_state whole; /* BLAKE2b-256 of every byte handed out or skipped */
+    crypto_generichash_state whole; /* BLAKE2b-256 of every byte handed out */
     uint64_t gen;                   /* stream bytes generated */
-    uint64_t pos;                   /* stream bytes handed out (or skipped, resuming) */
-    uint64_t skip;                  /* resume: bytes already delivered (not handed out again) */
-    uint8_t want[DIGEST];           /* resume: their hash */
-    int checked;                    /* resume: prefix hash compared */
+    uint64_t pos;                   /* stream bytes handed out */
     uint64_t npages, nsegs, nsegpages;
     pagedb_snapshot_progress prog;
     uint8_t *raw;                   /* P bytes, aligned: the page being emitted */
@@ -512,41 +509,12 @@ static int xp_step(xp *x)
         crypto_generichash_final(&c, d, DIGEST);
         xp_put(x, d, DIGEST);
         x->prog.bytes_done = x->gen;
-        x->phase = PH_END;
+        x->phase = PH_DONE;
         return PAGEDB_OK;
     }
-    case PH_END: /* resume: the token's bytes must be a prefix of the stream */
-        x->phase = PH_DONE;
-        if (x->skip > x->pos)
-            return pdb_err(PAGEDB_ECONFLICT, "resume: the token's position %llu is past the stream's end (%llu bytes)",
-                           (unsigned long long)x->skip, (unsigned long long)x->pos);
-        if (x->skip && !x->checked) { /* every byte had been delivered: still check them */
-            crypto_generichash_state c = x->whole;
-            uint8_t d[DIGEST];
-            crypto_generichash_final(&c, d, DIGEST);
-            if (sodium_memcmp(d, x->want, DIGEST) != 0)
-                return pdb_err(PAGEDB_ECONFLICT, "resume: the regenerated stream differs from the token's %llu bytes",
-                               (unsigned long long)x->skip);
-        }
-        return PAGEDB_OK;
     default:
         return PAGEDB_OK;
     }
-}
-
-/** Resume: the regenerated prefix must hash to the token's (checked once, before the first
-    byte after it is handed out). */
-static int xp_check_prefix(xp *x)
-{
-    crypto_generichash_state c = x->whole;
-    uint8_t d[DIGEST];
-    crypto_generichash_final(&c, d, DIGEST);
-    if (sodium_memcmp(d, x->want, DIGEST) != 0)
-        return pdb_err(PAGEDB_ECONFLICT, "resume: the regenerated stream's first %llu bytes differ from the token's "
-                       "(a segment changed, or the header key was rewrapped): start a new export",
-                       (unsigned long long)x->skip);
-    x->checked = 1;
-    return PAGEDB_OK;
 }
 
 /**
@@ -563,16 +531,9 @@ static int xp_next(xp *x, size_t max, const uint8_t **p, size_t *n)
         if (x->ooff < x->olen) {
             const uint8_t *b = x->ob + x->ooff;
             size_t k = x->olen - x->ooff;
-            int skip = x->pos < x->skip; /* resume: regenerated and hashed, not handed out again */
-            if (skip) {
-                if (k > x->skip - x->pos) k = (size_t)(x->skip - x->pos);
-            } else {
-                if (x->skip && !x->checked && (rc = xp_check_prefix(x))) break;
-                if (k > max) k = max;
-            }
+            if (k > max) k = max;
             crypto_generichash_update(&x->whole, b, k);
             x->pos += k, x->ooff += k;
-            if (skip) continue;
             *p = b, *n = k;
             return PAGEDB_OK;
         }
@@ -625,10 +586,6 @@ static int xp_open(pagedb *db, uint64_t since, const pagedb_snapshot_options *o,
 {
     if (!db || !out) return pdb_err(PAGEDB_EINVAL, "NULL database or exporter");
     *out = NULL;
-    const pagedb_snapshot_token *tok = o ? o->token : NULL;
-    if (tok && tok->position && tok->since != since)
-        return pdb_err(PAGEDB_EINVAL, "resume token is for since = %llu, not %llu", (unsigned long long)tok->since,
-                       (unsigned long long)since);
     pagedb_txn *pin = o ? o->pin : NULL;
     if (pin && (pin->db != db || !pin->rdonly)) return pdb_err(PAGEDB_EINVAL, "opts.pin is not a read transaction of this database");
     xp *x = calloc(1, sizeof *x);
@@ -643,14 +600,6 @@ static int xp_open(pagedb *db, uint64_t since, const pagedb_snapshot_options *o,
     if (!rc && since > x->m.txn)
         rc = pdb_err(PAGEDB_EINVAL, "since = %llu is above the snapshot's txn %llu", (unsigned long long)since,
                      (unsigned long long)x->m.txn);
-    if (!rc && tok && tok->position) {
-        if (tok->target_txn != x->m.txn)
-            rc = pdb_err(PAGEDB_ECONFLICT, "resume: the token's target snapshot, txn %llu, is gone (the snapshot is now %llu): "
-                         "keep a pin open to resume, or start a new export", (unsigned long long)tok->target_txn,
-                         (unsigned long long)x->m.txn);
-        x->skip = tok->position;
-        memcpy(x->want, tok->prefix_hash, DIGEST);
-    }
     /* the output holds one record (a page: 1 + 16 + P + 16), or the magic and the header */
     if (!rc && (!(x->raw = xalign(x->P)) || !(x->ob = malloc(x->P + 1024)))) rc = PAGEDB_ENOMEM;
     if (rc) {
@@ -663,6 +612,42 @@ static int xp_open(pagedb *db, uint64_t since, const pagedb_snapshot_options *o,
     x->prog.pages_total = x->m.page_count - 2;
     *out = x;
     return PAGEDB_OK;
+}
+
+/**
+ * Resume (pagedb_snapshot_exporter_resume): regenerate the token's `position` bytes
+ * (hashed, not handed out) and check that they hash to its prefix_hash.
+ */
+static int xp_resume(xp *x, const pagedb_snapshot_token *t)
+{
+    if (t->since != x->since)
+        return pdb_err(PAGEDB_EINVAL, "resume token is for since = %llu, not %llu", (unsigned long long)t->since,
+                       (unsigned long long)x->since);
+    if (x->pos || x->err) return pdb_err(PAGEDB_EMISUSE, "resume: the exporter has already been read");
+    if (t->target_txn != x->m.txn)
+        return pdb_err(PAGEDB_ECONFLICT, "resume: the token's target snapshot, txn %llu, is gone (the snapshot is now %llu): "
+                       "keep a pin open to resume, or start a new export", (unsigned long long)t->target_txn,
+                       (unsigned long long)x->m.txn);
+    int rc = PAGEDB_OK;
+    while (!rc && x->pos < t->position) {
+        const uint8_t *p;
+        size_t n = 0;
+        if ((rc = xp_next(x, t->position - x->pos, &p, &n)) == PAGEDB_OK && !n)
+            rc = pdb_err(PAGEDB_ECONFLICT, "resume: the token's position %llu is past the stream's end (%llu bytes)",
+                         (unsigned long long)t->position, (unsigned long long)x->pos);
+    }
+    crypto_generichash_state c = x->whole;
+    uint8_t d[DIGEST];
+    crypto_generichash_final(&c, d, DIGEST);
+    if (!rc && sodium_memcmp(d, t->prefix_hash, DIGEST) != 0)
+        rc = pdb_err(PAGEDB_ECONFLICT, "resume: the regenerated stream's first %llu bytes differ from the token's "
+                     "(a segment changed, or the header key was rewrapped): start a new export",
+                     (unsigned long long)t->position);
+    if (rc) {
+        x->err = rc;
+        snprintf(x->why, sizeof x->why, "%s", pagedb_errdetail());
+    }
+    return rc;
 }
 
 static void xp_state(const xp *x, pagedb_snapshot_progress *p, pagedb_snapshot_token *t)
@@ -702,9 +687,13 @@ static int call_export(pagedb *db, uint64_t since, pagedb_snapshot_sink sink, vo
                        const pagedb_snapshot_options *o)
 {
     if (!db || !sink) return pdb_err(PAGEDB_EINVAL, "NULL database or sink");
+    const pagedb_snapshot_token *tok = o ? o->token : NULL;
+    if (tok && tok->position && tok->since != since)
+        return pdb_err(PAGEDB_EINVAL, "resume token is for since = %llu, not %llu", (unsigned long long)tok->since,
+                       (unsigned long long)since);
     xp *x = NULL;
     int rc = xp_open(db, since, o, &x);
-    if (rc) return rc;
+    if (!rc && tok && tok->position) rc = xp_resume(x, tok);
     size_t piece = (size_t)-1;
     if (o && o->rate_bytes && o->sleep_ms && o->rate_bytes / 8 < piece) piece = o->rate_bytes / 8 < 512 ? 512 : (size_t)(o->rate_bytes / 8);
     uint64_t t0 = 0, sunk = 0;
@@ -751,6 +740,13 @@ int pagedb_snapshot_exporter_read(pagedb_snapshot_exporter *x, void *buf, size_t
     if (got) *got = 0;
     if (!x || !buf || !cap || !got) return pdb_api_ret(pdb_err(PAGEDB_EINVAL, "NULL exporter, buffer or count, or cap 0"));
     return pdb_api_ret(xp_read(x, buf, cap, got));
+}
+
+int pagedb_snapshot_exporter_resume(pagedb_snapshot_exporter *x, const pagedb_snapshot_token *token)
+{
+    pdb_err_clear();
+    if (!x || !token) return pdb_api_ret(pdb_err(PAGEDB_EINVAL, "NULL exporter or token"));
+    return pdb_api_ret(xp_resume(x, token));
 }
 
 void pagedb_snapshot_exporter_state(const pagedb_snapshot_exporter *x, pagedb_snapshot_progress *progress,

@@ -1216,24 +1216,37 @@ static void snap_9(uint64_t seed)
                 CHECK_RC(pagedb_snapshot_export(db, since, sink, &out, &so), PAGEDB_OK);
             } else {
                 CHECK_RC(pagedb_snapshot_exporter_open(db, since, &so, &x), PAGEDB_OK);
+                CHECK_RC(pagedb_snapshot_exporter_resume(x, &tok), PAGEDB_OK);
                 CHECK_RC(read_all(x, &out, 9000, &rng, NULL, 0), PAGEDB_OK);
                 pagedb_snapshot_exporter_close(x);
             }
             CHECK(out.n == ref.n && memcmp(out.p, ref.p, ref.n) == 0);
-            if (k == 3) { /* a damaged token: ECONFLICT from the read that reaches its end */
+            if (k == 3) { /* a damaged token: ECONFLICT, and the exporter is failed */
                 tok.prefix_hash[0] ^= 1;
                 CHECK_RC(pagedb_snapshot_exporter_open(db, since, &so, &x), PAGEDB_OK);
                 size_t g2 = 0;
                 uint8_t b[64];
-                CHECK_RC(pagedb_snapshot_exporter_read(x, b, sizeof b, &g2), PAGEDB_ECONFLICT);
-                CHECK(g2 == 0);
+                CHECK_RC(pagedb_snapshot_exporter_resume(x, &tok), PAGEDB_ECONFLICT);
                 CHECK_RC(pagedb_snapshot_exporter_read(x, b, sizeof b, &g2), PAGEDB_ECONFLICT); /* sticky */
+                CHECK(g2 == 0);
+                pagedb_snapshot_exporter_close(x);
+                tok.prefix_hash[0] ^= 1;
+                CHECK_RC(pagedb_snapshot_exporter_open(db, since + 1, &so, &x), PAGEDB_OK);
+                CHECK_RC(pagedb_snapshot_exporter_resume(x, &tok), PAGEDB_EINVAL); /* another since */
+                pagedb_snapshot_exporter_close(x);
+                CHECK_RC(pagedb_snapshot_exporter_open(db, since, &so, &x), PAGEDB_OK);
+                CHECK_RC(pagedb_snapshot_exporter_read(x, b, sizeof b, &g2), PAGEDB_OK);
+                CHECK_RC(pagedb_snapshot_exporter_resume(x, &tok), PAGEDB_EMISUSE); /* already read */
                 pagedb_snapshot_exporter_close(x);
                 so.pin = NULL; /* without the pin the target is gone */
-                tok.prefix_hash[0] ^= 1;
-                x = (pagedb_snapshot_exporter *)1;
-                CHECK_RC(pagedb_snapshot_exporter_open(db, since, &so, &x), PAGEDB_ECONFLICT);
-                CHECK(x == NULL);
+                CHECK_RC(pagedb_snapshot_exporter_open(db, since, &so, &x), PAGEDB_OK);
+                CHECK_RC(pagedb_snapshot_exporter_resume(x, &tok), PAGEDB_ECONFLICT);
+                pagedb_snapshot_exporter_close(x);
+                tok.position = ref.n + 1; /* past the end */
+                so.pin = pin;
+                CHECK_RC(pagedb_snapshot_exporter_open(db, since, &so, &x), PAGEDB_OK);
+                CHECK_RC(pagedb_snapshot_exporter_resume(x, &tok), PAGEDB_ECONFLICT);
+                pagedb_snapshot_exporter_close(x);
             }
             free(out.p);
         }

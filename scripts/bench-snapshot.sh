@@ -8,7 +8,7 @@
 # Needs build/release/pagedb and the Emscripten module + compiled TypeScript (dist/).
 #
 # Mode `export BASE_DIST` (scripts/bench-snapshot.sh export /path/to/other/dist): the cost of
-# an unthrottled db.exportSnapshot() under Node of a ~250 MiB database (600,000 rows of ~420
+# an unthrottled db.exportSnapshot() under Node of a ~560 MB database (600,000 rows of ~420
 # bytes), with the package in BASE_DIST (a dist/ built from another commit:
 # scripts/build-emscripten.sh and npx tsc -p js/tsconfig.json there) and with this tree's dist/, each run three times
 # in a fresh process: wall time, peak RSS (/usr/bin/time), the largest chunk, and bytes

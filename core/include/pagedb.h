@@ -1398,9 +1398,8 @@ int pagedb_snapshot_exporter_open(pagedb *db, uint64_t since, const pagedb_snaps
  * *got = 0: the stream is complete), or an error stops it after some bytes (those are
  * returned with PAGEDB_OK and the error comes from the next call). Each call walks only
  * as far as its bytes need: the work of a whole export is the same in any pieces.
- * Errors: EINVAL (NULL x, buf or got, cap 0), ECONFLICT (resume: the regenerated prefix
- *   differs from the token's hash, or the token's position is past the stream's end),
- *   EAUTH/ECORRUPT/EIO (reading pages or segment files; a segment deleted by a writer
+ * Errors: EINVAL (NULL x, buf or got, cap 0), ECONFLICT (a failed
+ *   pagedb_snapshot_exporter_resume, returned again), EAUTH/ECORRUPT/EIO (reading pages or segment files; a segment deleted by a writer
  *   before the export reached it gives ENOTFOUND), ENOMEM. An error is final: every later
  *   read returns it again (pagedb_errdetail says where); close the exporter.
  * Thread-safety: one call at a time per exporter (see pagedb_snapshot_exporter_open).

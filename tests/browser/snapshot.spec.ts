@@ -170,3 +170,40 @@ test('a many-chunk export reads each page once (bytesRead), equals the native CL
   expect(createHash('sha256').update(native).digest('hex')).toBe(r.againHash);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('closing the database mid-export ends the export: the stream errors, nothing stays pinned', async ({ page }) => {
+  const r = await page.evaluate(async () => {
+    const { open } = (window as any).pagedb;
+    const key = (window as any).key;
+    const v = 'z'.repeat(600);
+    const rewrite = async (db: any, round: number) => {
+      for (let k = 0; k < 10; k++)
+        await db.write((tx: any) => {
+          for (let i = 0; i < 200; i++) tx.table('t').put(`k${String(i).padStart(5, '0')}`, `${v}${round}${k}`);
+        });
+    };
+    let db = await open('closing', { key });
+    for (let c = 0; c < 3; c++)
+      await db.write((tx: any) => {
+        for (let i = 0; i < 3000; i++) tx.table('t').put(`k${String(c * 3000 + i).padStart(5, '0')}`, v);
+      });
+    const reader = db.exportSnapshot().getReader();
+    await reader.read();
+    const p0 = (await db.stat()).pageCount;
+    await rewrite(db, 1); // pinned by the export: the file grows
+    const p1 = (await db.stat()).pageCount;
+    await db.close();
+    const after = await reader.read().then(() => 'no error', (e: any) => e.codeName ?? String(e));
+    db = await open('closing', { key, create: false });
+    await rewrite(db, 2);
+    await rewrite(db, 3);
+    const p2 = (await db.stat()).pageCount;
+    const pages = await db.verify();
+    await db.close();
+    return { p0, p1, p2, after, pages };
+  });
+  expect(r.after).not.toBe('no error');
+  expect(r.p1).toBeGreaterThan(r.p0 + 100);
+  expect(r.p2 - r.p1).toBeLessThan((r.p1 - r.p0) / 4); // nothing pinned after the close: freed pages reused
+  expect(r.pages).toBeGreaterThan(0);
+});

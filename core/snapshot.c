@@ -13,6 +13,13 @@
  * bytes come from the VFS (what is on disk, encrypted); the plaintext needed to follow
  * children comes from pdb_pager_read_run (a second read, authenticated).
  *
+ * The walk is iterative (an explicit stack of nodes, one per tree level) and runs in
+ * steps of one page inside a pagedb_snapshot_exporter, whose state survives between
+ * calls: pagedb_snapshot_exporter_read produces the stream in pieces of any size, and
+ * pagedb_snapshot_export is a loop of reads handed to the sink. One walk, one code path;
+ * pausing costs nothing (no part of the stream is generated twice, except the prefix a
+ * resume token names, which must be regenerated to be hashed).
+ *
  * Import reads records into temporary files and renames them into place only after the
  * whole stream authenticated (§14.4).
  *
@@ -86,109 +93,88 @@ typedef struct tabent {
     uint8_t tag[TAG];
 } tabent;
 
-typedef struct xp {
+/* One level of the iterative pre-order tree walk: a node and its next cell. */
+typedef struct xframe {
+    uint8_t *pl;                /* plaintext of the node (P bytes; kept for reuse at this depth) */
+    uint64_t pg, ptxn;          /* the node and its header txn id */
+    unsigned kind, n, i;        /* node kind, cell count, next cell */
+    uint64_t run_next, run_left;/* leaf cell i's overflow pages still to visit */
+    size_t koff, kl, voff;      /* leaf cell i: key and inline value offsets */
+    uint64_t vl, first;         /* leaf cell i: value length, first overflow page */
+    int ovf;
+} xframe;
+
+struct pagedb_snapshot_exporter;
+typedef struct pagedb_snapshot_exporter xp;
+typedef int (*leaf_cb)(xp *x, uint64_t leaf_txn, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, int ovf,
+                       uint64_t first, uint64_t vlen);
+
+/* Export phases, in stream order (§14.2). */
+enum { PH_HEAD, PH_CAT, PH_TABS, PH_FREE, PH_SEGS, PH_TRAILER, PH_DIGEST, PH_DONE };
+
+/*
+ * The exporter: the whole state of one export between calls (position in the walk, the
+ * chained tag, the running digest, the pinned target), so the stream is produced in
+ * pieces of any size by one walk (pagedb_snapshot_exporter_read). Each step of the walk
+ * visits one page and appends at most one record to `ob`; read hands `ob` out (hashing
+ * what it hands out) before it takes the next step.
+ */
+struct pagedb_snapshot_exporter {
     pagedb *db;
     pagedb_txn *txn;
-    const pagedb_snapshot_options *o;
-    pagedb_snapshot_sink sink;
-    void *sink_arg;
+    int own;                        /* txn begun by the exporter (ended by close) */
     uint32_t P;
     uint64_t since;
     pdb_meta m;
     uint8_t key[32];
     uint8_t chain[TAG];
-    crypto_generichash_state whole; /* BLAKE2b-256 of every byte so far */
-    uint64_t pos;                   /* stream bytes generated */
-    uint64_t skip;                  /* resume: bytes already delivered (not sunk again) */
-    uint8_t want[DIGEST];           /* resume: their hash */
-    int checked;                    /* resume: prefix hash compared */
-    uint64_t t0, sunk;              /* throttle: VFS clock at the start (ms), bytes sunk */
+    crypto_generichash_state whole; /* BLAKE2b-256 of every byte handed out */
+    uint64_t gen;                   /* stream bytes generated */
+    uint64_t pos;                   /* stream bytes handed out */
     uint64_t npages, nsegs, nsegpages;
     pagedb_snapshot_progress prog;
     uint8_t *raw;                   /* P bytes, aligned: the page being emitted */
+    uint8_t *ob;                    /* the record(s) being handed out */
+    size_t olen, ooff;
+    int phase, err;                 /* err: sticky error of read */
+    char why[240];                  /* its detail */
+    uint8_t hdr_mac[TAG];           /* the target header's MAC (trailer) */
+    /* tree walk */
+    xframe st[PDB_MAX_DEPTH];
+    unsigned depth, all;
+    uint32_t realm;
+    leaf_cb cb;
+    size_t ti;                      /* next table */
+    uint64_t fl_pg, fl_hops;        /* freelist chain */
+    uint8_t fl_tag[TAG];
+    size_t si;                      /* next segment */
+    pagedb_vfs_file *sf;            /* segment being sent, slot sslot of snslots */
+    uint64_t sid, sslot, snslots;
     tabent *tabs;
     size_t ntabs, tcap;
     segent *segs;
     size_t nsegs_cat, scap;
-} xp;
+};
 
-/*
- * Throttle (pagedb_snapshot_options.rate_bytes): wait until the bytes sunk so far are due
- * at the rate, in sleeps of at most 250 ms, checking the cancel flag between them.
- */
-static int xp_throttle(xp *x)
+/** Append raw bytes to the output record buffer. */
+static void xp_put(xp *x, const uint8_t *b, size_t n)
 {
-    const pagedb_snapshot_options *o = x->o;
-    if (!o || !o->rate_bytes || !o->sleep_ms) return PAGEDB_OK;
-    for (;;) {
-        uint64_t now = 0;
-        if (x->db->vfs->now_ms(x->db->vfs, &now) != 0 || now < x->t0) return PAGEDB_OK;
-        uint64_t due = x->sunk * 1000 / o->rate_bytes; /* ms the bytes may take at the rate */
-        if (due <= now - x->t0) return PAGEDB_OK;
-        if (o->cancel && *o->cancel)
-            return pdb_err(PAGEDB_ECANCELED, "snapshot export cancelled at stream byte %llu", (unsigned long long)x->pos);
-        uint64_t w = due - (now - x->t0);
-        o->sleep_ms(o->progress_arg, w > 250 ? 250 : (uint32_t)w);
-    }
+    memcpy(x->ob + x->olen, b, n);
+    x->olen += n;
+    x->gen += n;
 }
 
-static int xp_out(xp *x, const uint8_t *b, size_t n)
+/** One record: type ‖ b1 ‖ b2 ‖ tag (§14.2), appended to the output. */
+static void xp_rec(xp *x, uint8_t type, const uint8_t *b1, size_t n1, const uint8_t *b2, size_t n2)
 {
-    while (n) {
-        if (x->pos < x->skip) {
-            size_t k = x->skip - x->pos < n ? (size_t)(x->skip - x->pos) : n;
-            crypto_generichash_update(&x->whole, b, k);
-            x->pos += k, b += k, n -= k;
-            continue;
-        }
-        if (x->skip && !x->checked) {
-            crypto_generichash_state c = x->whole;
-            uint8_t d[DIGEST];
-            crypto_generichash_final(&c, d, DIGEST);
-            if (sodium_memcmp(d, x->want, DIGEST) != 0)
-                return pdb_err(PAGEDB_ECONFLICT, "resume: the regenerated stream's first %llu bytes differ from the token's "
-                               "(a segment changed, or the header key was rewrapped): start a new export",
-                               (unsigned long long)x->skip);
-            x->checked = 1;
-        }
-        crypto_generichash_update(&x->whole, b, n);
-        int rc = x->sink(x->sink_arg, b, n);
-        if (rc) return pdb_err(rc, "snapshot sink returned %d at stream byte %llu", rc, (unsigned long long)x->pos);
-        x->pos += n;
-        x->sunk += n;
-        if (x->o && x->o->token) {
-            pagedb_snapshot_token *t = x->o->token;
-            crypto_generichash_state c = x->whole;
-            crypto_generichash_final(&c, t->prefix_hash, DIGEST);
-            t->position = x->pos;
-            t->target_txn = x->m.txn;
-            t->since = x->since;
-        }
-        n = 0;
-        if ((rc = xp_throttle(x))) return rc;
-    }
-    x->prog.bytes_done = x->pos;
-    return PAGEDB_OK;
-}
-
-/** One record: type ‖ b1 ‖ b2 ‖ tag (§14.2). Checks the cancel flag first. */
-static int xp_rec(xp *x, uint8_t type, const uint8_t *b1, size_t n1, const uint8_t *b2, size_t n2)
-{
-    if (x->o && x->o->cancel && *x->o->cancel)
-        return pdb_err(PAGEDB_ECANCELED, "snapshot export cancelled at stream byte %llu", (unsigned long long)x->pos);
     uint8_t tag[TAG];
     rec_tag(tag, x->key, x->chain, type, b1, n1, b2, n2);
     memcpy(x->chain, tag, TAG);
-    int rc = xp_out(x, &type, 1);
-    if (!rc && n1) rc = xp_out(x, b1, n1);
-    if (!rc && n2) rc = xp_out(x, b2, n2);
-    if (!rc) rc = xp_out(x, tag, TAG);
-    return rc;
-}
-
-static void xp_progress(xp *x)
-{
-    if (x->o && x->o->progress) x->o->progress(x->o->progress_arg, &x->prog);
+    xp_put(x, &type, 1);
+    if (n1) xp_put(x, b1, n1);
+    if (n2) xp_put(x, b2, n2);
+    xp_put(x, tag, TAG);
+    x->prog.bytes_done = x->gen;
 }
 
 /** Raw bytes of main.pdb page pg into x->raw. */
@@ -201,18 +187,6 @@ static int xp_read_raw(xp *x, uint64_t pg)
     int rc = x->db->vfs->read(x->db->file, x->raw, x->P, pg * (uint64_t)x->P, &got);
     if (rc) return pdb_err(rc, "main.pdb page %llu: read failed", (unsigned long long)pg);
     if (got != x->P) return pdb_err(PAGEDB_ECORRUPT, "main.pdb page %llu: beyond the end of the file", (unsigned long long)pg);
-    return PAGEDB_OK;
-}
-
-static int xp_emit_page(xp *x, uint64_t pg)
-{
-    uint8_t b[8];
-    pdb_put64(b, pg);
-    int rc = xp_rec(x, REC_PAGE, b, 8, x->raw, x->P);
-    if (rc) return rc;
-    x->npages++;
-    x->prog.pages_done++;
-    xp_progress(x);
     return PAGEDB_OK;
 }
 
@@ -229,18 +203,12 @@ static int xp_visit(xp *x, uint64_t pg, const uint8_t tag[TAG], int *newer)
         return pdb_err(PAGEDB_ECORRUPT, "main.pdb page %llu: txn %llu above the snapshot's %llu", (unsigned long long)pg,
                        (unsigned long long)t, (unsigned long long)x->m.txn);
     *newer = t > x->since;
-    return *newer ? xp_emit_page(x, pg) : PAGEDB_OK;
-}
-
-/** Overflow run [first, first+m): emit its pages newer than since (§5.3). */
-static int xp_run(xp *x, uint64_t first, uint64_t m)
-{
-    if (first < 2 || m > x->m.page_count || first > x->m.page_count - m)
-        return pdb_err(PAGEDB_ECORRUPT, "overflow run %llu+%llu outside the snapshot", (unsigned long long)first,
-                       (unsigned long long)m);
-    for (uint64_t i = 0; i < m; i++) {
-        int newer, rc = xp_visit(x, first + i, NULL, &newer);
-        if (rc) return rc;
+    if (*newer) {
+        uint8_t b[8];
+        pdb_put64(b, pg);
+        xp_rec(x, REC_PAGE, b, 8, x->raw, x->P);
+        x->npages++;
+        x->prog.pages_done++;
     }
     return PAGEDB_OK;
 }
@@ -255,51 +223,85 @@ static int cell_at(const xp *x, const uint8_t *pl, uint64_t pg, unsigned i, unsi
     return PAGEDB_OK;
 }
 
-typedef int (*leaf_cb)(xp *x, uint64_t leaf_txn, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, int ovf,
-                       uint64_t first, uint64_t vlen);
-
-/** Pre-order walk of a B+ tree (§5). all: descend into unchanged pages too (catalog). */
-static int xp_tree(xp *x, uint32_t realm, uint64_t pg, const uint8_t tag[TAG], unsigned level, int all, leaf_cb cb)
+/** Visit node pg (§5) one level below the walk's top; push it when its subtree is walked
+    (newer than since, or the whole catalog). */
+static int xp_push(xp *x, uint64_t pg, const uint8_t tag[TAG])
 {
-    if (level > PDB_MAX_DEPTH) return pdb_err(PAGEDB_ECORRUPT, "main.pdb page %llu: tree deeper than %d", (unsigned long long)pg, PDB_MAX_DEPTH);
+    if (x->depth >= PDB_MAX_DEPTH)
+        return pdb_err(PAGEDB_ECORRUPT, "main.pdb page %llu: tree deeper than %d", (unsigned long long)pg, PDB_MAX_DEPTH);
     int newer, rc = xp_visit(x, pg, tag, &newer);
-    if (rc || (!newer && !all)) return rc;
-    uint64_t ptxn = pdb_get64(x->raw + PDB_PH_TXN);
-    uint8_t *pl = xalign(x->P);
-    if (!pl) return PAGEDB_ENOMEM;
-    rc = pdb_pager_read_run(x->db->pager, realm, pg, 1, 0, pl, NULL);
-    if (rc) goto out;
-    unsigned kind = pl[0], n = pdb_get16(pl + 64);
-    if ((kind != PDB_KIND_BRANCH && kind != PDB_KIND_LEAF) || 72 + 2 * (size_t)n > x->P) {
-        rc = pdb_err(PAGEDB_ECORRUPT, "main.pdb page %llu: not a tree node", (unsigned long long)pg);
-        goto out;
-    }
-    for (unsigned i = 0; i < n && !rc; i++) {
-        size_t off = 0;
-        if (kind == PDB_KIND_BRANCH) {
-            if ((rc = cell_at(x, pl, pg, i, n, 24, &off))) break;
-            uint8_t ctag[TAG];
-            memcpy(ctag, pl + off + 8, TAG);
-            rc = xp_tree(x, realm, pdb_get64(pl + off), ctag, level + 1, all, cb);
-            continue;
-        }
-        if ((rc = cell_at(x, pl, pg, i, n, 7, &off))) break;
-        size_t kl = pdb_get16(pl + off);
-        uint64_t vl = pdb_get32(pl + off + 2);
-        int ovf = pl[off + 6] & 1;
-        size_t need = 7 + kl + (ovf ? 24 : vl);
-        if (off + need > x->P) {
-            rc = pdb_err(PAGEDB_ECORRUPT, "main.pdb page %llu: cell %u out of bounds", (unsigned long long)pg, i);
-            break;
-        }
-        uint64_t first = ovf ? pdb_get64(pl + off + 7 + kl) : 0;
-        if (ovf) rc = xp_run(x, first, (vl + x->P - 65) / (x->P - 64));
-        if (!rc && cb) rc = cb(x, ptxn, pl + off + 7, kl, ovf ? NULL : pl + off + 7 + kl, ovf ? 0 : (size_t)vl, ovf, first, vl);
-    }
-out:
-    sodium_memzero(pl, x->P);
-    free(pl);
+    if (rc || (!newer && !x->all)) return rc;
+    xframe *f = &x->st[x->depth];
+    if (!f->pl && !(f->pl = xalign(x->P))) return PAGEDB_ENOMEM;
+    f->ptxn = pdb_get64(x->raw + PDB_PH_TXN);
+    f->pg = pg;
+    if ((rc = pdb_pager_read_run(x->db->pager, x->realm, pg, 1, 0, f->pl, NULL))) return rc;
+    f->kind = f->pl[0], f->n = pdb_get16(f->pl + 64), f->i = 0, f->run_left = 0;
+    if ((f->kind != PDB_KIND_BRANCH && f->kind != PDB_KIND_LEAF) || 72 + 2 * (size_t)f->n > x->P)
+        return pdb_err(PAGEDB_ECORRUPT, "main.pdb page %llu: not a tree node", (unsigned long long)pg);
+    x->depth++;
+    return PAGEDB_OK;
+}
+
+/** Leaf cell f->i is done (its overflow run visited): hand it to the walk's callback. */
+static int xp_cell_done(xp *x, xframe *f)
+{
+    int rc = PAGEDB_OK;
+    if (x->cb)
+        rc = x->cb(x, f->ptxn, f->pl + f->koff, f->kl, f->ovf ? NULL : f->pl + f->voff, f->ovf ? 0 : (size_t)f->vl, f->ovf,
+                   f->first, f->vl);
+    f->i++;
     return rc;
+}
+
+/** One step of the pre-order walk (a leaf's overflow run right after the leaf, §5.3). */
+static int xp_tree_step(xp *x)
+{
+    xframe *f = &x->st[x->depth - 1];
+    if (f->run_left) {
+        int newer, rc = xp_visit(x, f->run_next++, NULL, &newer);
+        if (rc || --f->run_left) return rc;
+        return xp_cell_done(x, f);
+    }
+    if (f->i >= f->n) {
+        x->depth--;
+        return PAGEDB_OK;
+    }
+    size_t off = 0;
+    int rc;
+    if (f->kind == PDB_KIND_BRANCH) {
+        if ((rc = cell_at(x, f->pl, f->pg, f->i, f->n, 24, &off))) return rc;
+        uint8_t ctag[TAG];
+        memcpy(ctag, f->pl + off + 8, TAG);
+        f->i++;
+        return xp_push(x, pdb_get64(f->pl + off), ctag);
+    }
+    if ((rc = cell_at(x, f->pl, f->pg, f->i, f->n, 7, &off))) return rc;
+    f->kl = pdb_get16(f->pl + off);
+    f->vl = pdb_get32(f->pl + off + 2);
+    f->ovf = f->pl[off + 6] & 1;
+    size_t need = 7 + f->kl + (f->ovf ? 24 : f->vl);
+    if (off + need > x->P)
+        return pdb_err(PAGEDB_ECORRUPT, "main.pdb page %llu: cell %u out of bounds", (unsigned long long)f->pg, f->i);
+    f->koff = off + 7;
+    f->voff = off + 7 + f->kl;
+    f->first = f->ovf ? pdb_get64(f->pl + f->voff) : 0;
+    if (f->ovf) {
+        uint64_t m = (f->vl + x->P - 65) / (x->P - 64);
+        if (f->first < 2 || m > x->m.page_count || f->first > x->m.page_count - m)
+            return pdb_err(PAGEDB_ECORRUPT, "overflow run %llu+%llu outside the snapshot", (unsigned long long)f->first,
+                           (unsigned long long)m);
+        f->run_next = f->first, f->run_left = m;
+        if (m) return PAGEDB_OK;
+    }
+    return xp_cell_done(x, f);
+}
+
+/** Start walking the tree at root (realm, its tag as its parent records it). */
+static int xp_tree(xp *x, uint32_t realm, uint64_t root, const uint8_t tag[TAG], int all, leaf_cb cb)
+{
+    x->realm = realm, x->all = (unsigned)all, x->cb = cb, x->depth = 0;
+    return xp_push(x, root, tag);
 }
 
 /** Catalog leaf cells (§8): collect table and segment records. */
@@ -351,7 +353,8 @@ static int xp_cat_cell(xp *x, uint64_t leaf_txn, const uint8_t *k, size_t kl, co
     return PAGEDB_OK;
 }
 
-/** Segments (§14.2 segment records): sealed ones whole when needed, unsealed ones named. */
+/** Segment s (§14.2 segment records): open it, emit its record when it is sent (sealed ones
+    whole when needed, unsealed ones named) and keep a sealed one open for its slots. */
 static int xp_segment(xp *x, const segent *s)
 {
     size_t plen = strlen(x->db->dir) + 32;
@@ -379,33 +382,40 @@ static int xp_segment(xp *x, const segent *s)
         pdb_put64(b, s->id);
         b[8] = sealed ? SEG_KIND_SEALED : SEG_KIND_UNSEALED;
         pdb_put64(b + 16, sealed ? nslots : 0);
-        rc = xp_rec(x, REC_SEGMENT, b, sizeof b, NULL, 0);
-        if (!rc) x->nsegs++;
-        if (!rc && sealed) x->prog.pages_total += nslots;
-        for (uint64_t i = 0; !rc && sealed && i < nslots; i++) {
-            size_t got = 0;
-            rc = x->db->vfs->read(f, x->raw, x->P, i * x->P, &got);
-            if (!rc && got != x->P) rc = PAGEDB_ECORRUPT;
-            if (rc) {
-                rc = pdb_err(rc, "segment %llu slot %llu: read failed", (unsigned long long)s->id, (unsigned long long)i);
-                break;
-            }
-            uint8_t h[16];
-            pdb_put64(h, s->id);
-            pdb_put64(h + 8, i);
-            rc = xp_rec(x, REC_SEGPAGE, h, 16, x->raw, x->P);
-            if (!rc) {
-                x->nsegpages++;
-                x->prog.pages_done++;
-                xp_progress(x);
-            }
+        xp_rec(x, REC_SEGMENT, b, sizeof b, NULL, 0);
+        x->nsegs++;
+        if (sealed) {
+            x->prog.pages_total += nslots;
+            x->sf = f, x->sid = s->id, x->sslot = 0, x->snslots = nslots;
+            return PAGEDB_OK;
         }
     }
     x->db->vfs->close(f);
     return rc;
 }
 
-static int xp_run_all(xp *x)
+/** Next slot of the segment being sent; closes it after the last. */
+static int xp_segpage(xp *x)
+{
+    size_t got = 0;
+    int rc = x->db->vfs->read(x->sf, x->raw, x->P, x->sslot * x->P, &got);
+    if (!rc && got != x->P) rc = PAGEDB_ECORRUPT;
+    if (rc) return pdb_err(rc, "segment %llu slot %llu: read failed", (unsigned long long)x->sid, (unsigned long long)x->sslot);
+    uint8_t h[16];
+    pdb_put64(h, x->sid);
+    pdb_put64(h + 8, x->sslot);
+    xp_rec(x, REC_SEGPAGE, h, 16, x->raw, x->P);
+    x->nsegpages++;
+    x->prog.pages_done++;
+    if (++x->sslot == x->snslots) {
+        x->db->vfs->close(x->sf);
+        x->sf = NULL;
+    }
+    return PAGEDB_OK;
+}
+
+/** The magic and the header record (§14.1, §14.2). */
+static int xp_head(xp *x)
 {
     const pdb_meta *m = &x->m;
     uint8_t hb[HDR_BODY];
@@ -416,127 +426,297 @@ static int xp_run_all(xp *x)
     pdb_put64(hb + 24, x->since);
     pdb_put64(hb + 32, m->txn);
     pdb_put64(hb + 40, m->page_count);
-    /* the two header images (§14.2): the target's, and its twin for the other slot */
-    uint8_t *img = xalign(x->P);
-    if (!img) return PAGEDB_ENOMEM;
-    /* an import syncs the pages before the headers (§14.4): its headers carry no
-       one-sync flag, whatever protocol the source's commit used */
+    /* the two header images (§14.2): the target's, and its twin for the other slot; an
+       import syncs the pages before the headers (§14.4): its headers carry no one-sync
+       flag, whatever protocol the source's commit used */
     pdb_meta hm = *m;
     hm.flags = 0;
-    pdb_header_encode(x->db, &hm, img);
-    memcpy(hb + 56, img, PDB_HDR_USED);
+    pdb_header_encode(x->db, &hm, x->raw);
+    memcpy(hb + 56, x->raw, PDB_HDR_USED);
     if (m->txn > 0) {
         pdb_meta tw = hm;
         tw.txn = m->txn - 1;
-        pdb_header_encode(x->db, &tw, img);
-        memcpy(hb + 56 + PDB_HDR_USED, img, PDB_HDR_USED);
+        pdb_header_encode(x->db, &tw, x->raw);
+        memcpy(hb + 56 + PDB_HDR_USED, x->raw, PDB_HDR_USED);
     }
-    free(img);
-    int rc = xp_out(x, SNAP_MAGIC, sizeof SNAP_MAGIC);
-    if (!rc) rc = xp_rec(x, REC_HEADER, hb, sizeof hb, NULL, 0);
-    if (rc) return rc;
-    /* catalog: read whole, emit the newer pages */
-    if (m->cat_root) rc = xp_tree(x, 0, m->cat_root, m->cat_tag, 1, 1, xp_cat_cell);
-    for (size_t i = 0; !rc && i < x->ntabs; i++)
-        if (x->tabs[i].root) rc = xp_tree(x, x->tabs[i].realm, x->tabs[i].root, x->tabs[i].tag, 1, 0, NULL);
-    /* freelist chain (§7) */
-    uint64_t pg = m->fl_head, hops = 0;
-    uint8_t tag[TAG];
-    memcpy(tag, m->fl_tag, TAG);
-    uint8_t *pl = NULL;
-    while (!rc && pg) {
-        if (++hops > m->page_count) {
-            rc = pdb_err(PAGEDB_ECORRUPT, "freelist chain loops");
-            break;
+    memcpy(x->hdr_mac, hb + 56 + 240, TAG);
+    xp_put(x, SNAP_MAGIC, sizeof SNAP_MAGIC);
+    xp_rec(x, REC_HEADER, hb, sizeof hb, NULL, 0);
+    return PAGEDB_OK;
+}
+
+/**
+ * One step of the export: at most one page visited, at most one record appended to the
+ * output (the walk order is the file header's). Called with the output drained.
+ */
+static int xp_step(xp *x)
+{
+    const pdb_meta *m = &x->m;
+    switch (x->phase) {
+    case PH_HEAD:
+        x->phase = PH_CAT;
+        xp_head(x);
+        /* catalog: read whole (all = 1), emit the newer pages, collect the records */
+        return m->cat_root ? xp_tree(x, 0, m->cat_root, m->cat_tag, 1, xp_cat_cell) : PAGEDB_OK;
+    case PH_CAT:
+    case PH_TABS:
+        if (x->depth) return xp_tree_step(x);
+        if (x->phase == PH_CAT) x->phase = PH_TABS, x->ti = 0;
+        while (x->ti < x->ntabs) {
+            const tabent *t = &x->tabs[x->ti++];
+            if (t->root) return xp_tree(x, t->realm, t->root, t->tag, 0, NULL);
         }
-        int newer;
-        if ((rc = xp_visit(x, pg, tag, &newer))) break;
-        if (!pl && !(pl = xalign(x->P))) {
-            rc = PAGEDB_ENOMEM;
-            break;
+        x->phase = PH_FREE;
+        x->fl_pg = m->fl_head, x->fl_hops = 0;
+        memcpy(x->fl_tag, m->fl_tag, TAG);
+        return PAGEDB_OK;
+    case PH_FREE: { /* freelist chain (§7) */
+        if (!x->fl_pg) {
+            x->phase = PH_SEGS, x->si = 0;
+            return PAGEDB_OK;
         }
-        if ((rc = pdb_pager_read_run(x->db->pager, 0, pg, 1, PDB_KIND_FREELIST, pl, NULL))) break;
-        pg = pdb_get64(pl + 64);
-        memcpy(tag, pl + 72, TAG);
+        if (++x->fl_hops > m->page_count) return pdb_err(PAGEDB_ECORRUPT, "freelist chain loops");
+        int newer, rc = xp_visit(x, x->fl_pg, x->fl_tag, &newer);
+        if (rc) return rc;
+        uint8_t *pl = x->st[0].pl;
+        if (!pl && !(pl = x->st[0].pl = xalign(x->P))) return PAGEDB_ENOMEM;
+        if ((rc = pdb_pager_read_run(x->db->pager, 0, x->fl_pg, 1, PDB_KIND_FREELIST, pl, NULL))) return rc;
+        x->fl_pg = pdb_get64(pl + 64);
+        memcpy(x->fl_tag, pl + 72, TAG);
+        return PAGEDB_OK;
     }
-    free(pl);
-    for (size_t i = 0; !rc && i < x->nsegs_cat; i++) rc = xp_segment(x, &x->segs[i]);
-    if (rc) return rc;
-    uint8_t tb[TRAILER_BODY];
-    memset(tb, 0, sizeof tb);
-    pdb_put64(tb, x->npages);
-    pdb_put64(tb + 8, x->nsegs);
-    pdb_put64(tb + 16, x->nsegpages);
-    pdb_put64(tb + 24, m->cat_root);
-    memcpy(tb + 32, m->cat_tag, TAG);
-    memcpy(tb + 48, hb + 56 + 240, TAG); /* the target header's MAC */
-    rc = xp_rec(x, REC_TRAILER, tb, sizeof tb, NULL, 0);
-    if (rc) return rc;
+    case PH_SEGS:
+        if (x->sf) return xp_segpage(x);
+        if (x->si < x->nsegs_cat) return xp_segment(x, &x->segs[x->si++]);
+        x->phase = PH_TRAILER;
+        return PAGEDB_OK;
+    case PH_TRAILER: {
+        uint8_t tb[TRAILER_BODY];
+        memset(tb, 0, sizeof tb);
+        pdb_put64(tb, x->npages);
+        pdb_put64(tb + 8, x->nsegs);
+        pdb_put64(tb + 16, x->nsegpages);
+        pdb_put64(tb + 24, m->cat_root);
+        memcpy(tb + 32, m->cat_tag, TAG);
+        memcpy(tb + 48, x->hdr_mac, TAG);
+        xp_rec(x, REC_TRAILER, tb, sizeof tb, NULL, 0);
+        x->phase = PH_DIGEST;
+        return PAGEDB_OK;
+    }
+    case PH_DIGEST: { /* every byte before it has been handed out (hashed) */
+        crypto_generichash_state c = x->whole;
+        uint8_t d[DIGEST];
+        crypto_generichash_final(&c, d, DIGEST);
+        xp_put(x, d, DIGEST);
+        x->prog.bytes_done = x->gen;
+        x->phase = PH_DONE;
+        return PAGEDB_OK;
+    }
+    default:
+        return PAGEDB_OK;
+    }
+}
+
+/**
+ * The next piece of the stream, at most max bytes, in place: *p (valid until the next call)
+ * and *n; *n = 0 once the stream is complete. A piece never spans two records (except the
+ * magic and the header record). Errors are sticky.
+ */
+static int xp_next(xp *x, size_t max, const uint8_t **p, size_t *n)
+{
+    *n = 0;
+    if (x->err) return pdb_err(x->err, "%s", x->why);
+    int rc = PAGEDB_OK;
+    for (;;) {
+        if (x->ooff < x->olen) {
+            const uint8_t *b = x->ob + x->ooff;
+            size_t k = x->olen - x->ooff;
+            if (k > max) k = max;
+            crypto_generichash_update(&x->whole, b, k);
+            x->pos += k, x->ooff += k;
+            *p = b, *n = k;
+            return PAGEDB_OK;
+        }
+        if (x->phase == PH_DONE) return PAGEDB_OK;
+        x->ooff = x->olen = 0;
+        if ((rc = xp_step(x))) break;
+    }
+    x->err = rc;
+    snprintf(x->why, sizeof x->why, "%s", pagedb_errdetail());
+    return rc;
+}
+
+static int xp_read(xp *x, uint8_t *buf, size_t cap, size_t *got)
+{
+    *got = 0;
+    while (*got < cap) {
+        const uint8_t *p = NULL;
+        size_t n = 0;
+        int rc = xp_next(x, cap - *got, &p, &n);
+        if (rc) return *got ? PAGEDB_OK : rc; /* the bytes before an error first; it is sticky */
+        if (!n) break;
+        memcpy(buf + *got, p, n);
+        *got += n;
+    }
+    return PAGEDB_OK;
+}
+
+static void xp_free(xp *x)
+{
+    if (!x) return;
+    if (x->sf) x->db->vfs->close(x->sf);
+    for (unsigned i = 0; i < PDB_MAX_DEPTH; i++)
+        if (x->st[i].pl) {
+            sodium_memzero(x->st[i].pl, x->P);
+            free(x->st[i].pl);
+        }
+    if (x->ob) {
+        sodium_memzero(x->ob, x->P + 1024);
+        free(x->ob);
+    }
+    free(x->raw);
+    free(x->tabs);
+    free(x->segs);
+    if (x->own) pagedb_txn_abort(x->txn);
+    sodium_memzero(x, sizeof *x);
+    free(x);
+}
+
+static int xp_open(pagedb *db, uint64_t since, const pagedb_snapshot_options *o, xp **out)
+{
+    if (!db || !out) return pdb_err(PAGEDB_EINVAL, "NULL database or exporter");
+    *out = NULL;
+    pagedb_txn *pin = o ? o->pin : NULL;
+    if (pin && (pin->db != db || !pin->rdonly)) return pdb_err(PAGEDB_EINVAL, "opts.pin is not a read transaction of this database");
+    xp *x = calloc(1, sizeof *x);
+    if (!x) return PAGEDB_ENOMEM;
+    x->db = db, x->P = db->page_size, x->since = since, x->txn = pin;
+    int rc = PAGEDB_OK;
+    if (!pin) {
+        rc = pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &x->txn);
+        x->own = rc == PAGEDB_OK;
+    }
+    if (!rc) x->m = x->txn->meta;
+    if (!rc && since > x->m.txn)
+        rc = pdb_err(PAGEDB_EINVAL, "since = %llu is above the snapshot's txn %llu", (unsigned long long)since,
+                     (unsigned long long)x->m.txn);
+    /* the output holds one record (a page: 1 + 16 + P + 16), or the magic and the header */
+    if (!rc && (!(x->raw = xalign(x->P)) || !(x->ob = malloc(x->P + 1024)))) rc = PAGEDB_ENOMEM;
+    if (rc) {
+        xp_free(x);
+        return rc;
+    }
+    stream_key(x->key, &db->hdr_key);
+    crypto_generichash_init(&x->whole, NULL, 0, DIGEST);
+    x->prog.target_txn = x->m.txn;
+    x->prog.pages_total = x->m.page_count - 2;
+    *out = x;
+    return PAGEDB_OK;
+}
+
+/**
+ * Resume (pagedb_snapshot_exporter_resume): regenerate the token's `position` bytes
+ * (hashed, not handed out) and check that they hash to its prefix_hash.
+ */
+static int xp_resume(xp *x, const pagedb_snapshot_token *t)
+{
+    if (t->since != x->since)
+        return pdb_err(PAGEDB_EINVAL, "resume token is for since = %llu, not %llu", (unsigned long long)t->since,
+                       (unsigned long long)x->since);
+    if (x->pos || x->err) return pdb_err(PAGEDB_EMISUSE, "resume: the exporter has already been read");
+    if (t->target_txn != x->m.txn)
+        return pdb_err(PAGEDB_ECONFLICT, "resume: the token's target snapshot, txn %llu, is gone (the snapshot is now %llu): "
+                       "keep a pin open to resume, or start a new export", (unsigned long long)t->target_txn,
+                       (unsigned long long)x->m.txn);
+    int rc = PAGEDB_OK;
+    while (!rc && x->pos < t->position) {
+        const uint8_t *p;
+        size_t n = 0;
+        if ((rc = xp_next(x, t->position - x->pos, &p, &n)) == PAGEDB_OK && !n)
+            rc = pdb_err(PAGEDB_ECONFLICT, "resume: the token's position %llu is past the stream's end (%llu bytes)",
+                         (unsigned long long)t->position, (unsigned long long)x->pos);
+    }
     crypto_generichash_state c = x->whole;
     uint8_t d[DIGEST];
     crypto_generichash_final(&c, d, DIGEST);
-    rc = xp_out(x, d, DIGEST);
-    if (!rc && x->skip > x->pos)
-        rc = pdb_err(PAGEDB_ECONFLICT, "resume: the token's position %llu is past the stream's end (%llu bytes)",
-                     (unsigned long long)x->skip, (unsigned long long)x->pos);
-    if (!rc && x->skip && !x->checked) { /* every byte had been delivered: still check them */
-        crypto_generichash_state c2 = x->whole;
-        crypto_generichash_final(&c2, d, DIGEST);
-        if (sodium_memcmp(d, x->want, DIGEST) != 0)
-            rc = pdb_err(PAGEDB_ECONFLICT, "resume: the regenerated stream differs from the token's %llu bytes",
-                         (unsigned long long)x->skip);
+    if (!rc && sodium_memcmp(d, t->prefix_hash, DIGEST) != 0)
+        rc = pdb_err(PAGEDB_ECONFLICT, "resume: the regenerated stream's first %llu bytes differ from the token's "
+                     "(a segment changed, or the header key was rewrapped): start a new export",
+                     (unsigned long long)t->position);
+    if (rc) {
+        x->err = rc;
+        snprintf(x->why, sizeof x->why, "%s", pagedb_errdetail());
     }
     return rc;
 }
 
+static void xp_state(const xp *x, pagedb_snapshot_progress *p, pagedb_snapshot_token *t)
+{
+    if (p) *p = x->prog;
+    if (t) {
+        crypto_generichash_state c = x->whole;
+        crypto_generichash_final(&c, t->prefix_hash, DIGEST);
+        t->position = x->pos;
+        t->target_txn = x->m.txn;
+        t->since = x->since;
+    }
+}
+
+/*
+ * Throttle (pagedb_snapshot_options.rate_bytes): wait until the bytes sunk so far are due
+ * at the rate, in sleeps of at most 250 ms, checking the cancel flag between them.
+ */
+static int xp_throttle(const xp *x, const pagedb_snapshot_options *o, uint64_t t0, uint64_t sunk)
+{
+    if (!o || !o->rate_bytes || !o->sleep_ms) return PAGEDB_OK;
+    for (;;) {
+        uint64_t now = 0;
+        if (x->db->vfs->now_ms(x->db->vfs, &now) != 0 || now < t0) return PAGEDB_OK;
+        uint64_t due = sunk * 1000 / o->rate_bytes; /* ms the bytes may take at the rate */
+        if (due <= now - t0) return PAGEDB_OK;
+        if (o->cancel && *o->cancel)
+            return pdb_err(PAGEDB_ECANCELED, "snapshot export cancelled at stream byte %llu", (unsigned long long)x->pos);
+        uint64_t w = due - (now - t0);
+        o->sleep_ms(o->progress_arg, w > 250 ? 250 : (uint32_t)w);
+    }
+}
+
+/* pagedb_snapshot_export: the exporter's pieces (a record each) handed to the sink, at
+   most an eighth of a second's bytes (and at least 512) each when throttled. */
 static int call_export(pagedb *db, uint64_t since, pagedb_snapshot_sink sink, void *sink_arg,
                        const pagedb_snapshot_options *o)
 {
     if (!db || !sink) return pdb_err(PAGEDB_EINVAL, "NULL database or sink");
-    pagedb_snapshot_token *tok = o ? o->token : NULL;
+    const pagedb_snapshot_token *tok = o ? o->token : NULL;
     if (tok && tok->position && tok->since != since)
         return pdb_err(PAGEDB_EINVAL, "resume token is for since = %llu, not %llu", (unsigned long long)tok->since,
                        (unsigned long long)since);
-    pagedb_txn *txn = o ? o->pin : NULL;
-    int own = 0, rc;
-    if (txn) {
-        if (txn->db != db || !txn->rdonly) return pdb_err(PAGEDB_EINVAL, "opts.pin is not a read transaction of this database");
-    } else {
-        rc = pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &txn);
-        if (rc) return rc;
-        own = 1;
+    xp *x = NULL;
+    int rc = xp_open(db, since, o, &x);
+    if (!rc && tok && tok->position) rc = xp_resume(x, tok);
+    size_t piece = (size_t)-1;
+    if (o && o->rate_bytes && o->sleep_ms && o->rate_bytes / 8 < piece) piece = o->rate_bytes / 8 < 512 ? 512 : (size_t)(o->rate_bytes / 8);
+    uint64_t t0 = 0, sunk = 0;
+    db->vfs->now_ms(db->vfs, &t0);
+    while (!rc) {
+        if (o && o->cancel && *o->cancel && x->phase != PH_DONE) {
+            rc = pdb_err(PAGEDB_ECANCELED, "snapshot export cancelled at stream byte %llu", (unsigned long long)x->pos);
+            break;
+        }
+        const uint8_t *p = NULL;
+        size_t n = 0;
+        if ((rc = xp_next(x, piece, &p, &n)) || !n) break;
+        if ((rc = sink(sink_arg, p, n))) {
+            rc = pdb_err(rc, "snapshot sink returned %d at stream byte %llu", rc, (unsigned long long)(x->pos - n));
+            break;
+        }
+        sunk += n;
+        if (o && o->token) xp_state(x, NULL, o->token);
+        if (o && o->progress) o->progress(o->progress_arg, &x->prog);
+        rc = xp_throttle(x, o, t0, sunk);
     }
-    xp x;
-    memset(&x, 0, sizeof x);
-    x.db = db, x.txn = txn, x.o = o, x.sink = sink, x.sink_arg = sink_arg, x.P = db->page_size, x.since = since;
-    x.m = txn->meta;
-    rc = PAGEDB_OK;
-    if (since > x.m.txn)
-        rc = pdb_err(PAGEDB_EINVAL, "since = %llu is above the snapshot's txn %llu", (unsigned long long)since,
-                     (unsigned long long)x.m.txn);
-    if (!rc && tok && tok->position) {
-        if (tok->target_txn != x.m.txn)
-            rc = pdb_err(PAGEDB_ECONFLICT, "resume: the token's target snapshot, txn %llu, is gone (the snapshot is now %llu): "
-                         "keep a pin open to resume, or start a new export", (unsigned long long)tok->target_txn,
-                         (unsigned long long)x.m.txn);
-        x.skip = tok->position;
-        memcpy(x.want, tok->prefix_hash, DIGEST);
-    }
-    if (!rc && !(x.raw = xalign(x.P))) rc = PAGEDB_ENOMEM;
-    if (!rc) {
-        stream_key(x.key, &db->hdr_key);
-        crypto_generichash_init(&x.whole, NULL, 0, DIGEST);
-        db->vfs->now_ms(db->vfs, &x.t0);
-        x.prog.target_txn = x.m.txn;
-        x.prog.pages_total = x.m.page_count - 2;
-        rc = xp_run_all(&x);
-        if (!rc) xp_progress(&x);
-    }
-    sodium_memzero(x.key, sizeof x.key);
-    free(x.raw);
-    free(x.tabs);
-    free(x.segs);
-    if (own) pagedb_txn_abort(txn);
+    if (!rc && o && o->progress) o->progress(o->progress_arg, &x->prog);
+    xp_free(x);
     return rc;
 }
 
@@ -546,6 +726,36 @@ int pagedb_snapshot_export(pagedb *db, uint64_t since, pagedb_snapshot_sink sink
     pdb_err_clear();
     return pdb_api_ret(call_export(db, since, sink, sink_arg, opts));
 }
+
+int pagedb_snapshot_exporter_open(pagedb *db, uint64_t since, const pagedb_snapshot_options *opts,
+                                  pagedb_snapshot_exporter **out)
+{
+    pdb_err_clear();
+    return pdb_api_ret(xp_open(db, since, opts, out));
+}
+
+int pagedb_snapshot_exporter_read(pagedb_snapshot_exporter *x, void *buf, size_t cap, size_t *got)
+{
+    pdb_err_clear();
+    if (got) *got = 0;
+    if (!x || !buf || !cap || !got) return pdb_api_ret(pdb_err(PAGEDB_EINVAL, "NULL exporter, buffer or count, or cap 0"));
+    return pdb_api_ret(xp_read(x, buf, cap, got));
+}
+
+int pagedb_snapshot_exporter_resume(pagedb_snapshot_exporter *x, const pagedb_snapshot_token *token)
+{
+    pdb_err_clear();
+    if (!x || !token) return pdb_api_ret(pdb_err(PAGEDB_EINVAL, "NULL exporter or token"));
+    return pdb_api_ret(xp_resume(x, token));
+}
+
+void pagedb_snapshot_exporter_state(const pagedb_snapshot_exporter *x, pagedb_snapshot_progress *progress,
+                                    pagedb_snapshot_token *token)
+{
+    if (x) xp_state(x, progress, token);
+}
+
+void pagedb_snapshot_exporter_close(pagedb_snapshot_exporter *x) { xp_free(x); }
 
 /* ========================================================================================== */
 /* Import                                                                                      */

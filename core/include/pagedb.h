@@ -1308,7 +1308,8 @@ int pagedb_rekey_kek(pagedb *db, const pagedb_kek *current, const pagedb_kek *ne
  * a holder of the database key can tell a forged stream from a genuine one.
  */
 
-/** Export resume token: where a cancelled or interrupted export stopped. */
+/** Export resume token: where a cancelled or interrupted export stopped (see
+    pagedb_snapshot_options.token and pagedb_snapshot_exporter_resume). */
 typedef struct pagedb_snapshot_token {
     uint64_t target_txn;    /**< snapshot the stream was made from; 0 = not started */
     uint64_t since;         /**< base txn of that stream (0 = full) */
@@ -1346,17 +1347,19 @@ typedef struct pagedb_snapshot_options {
     const pagedb_options *open;
     /** Export: optional read transaction of the same handle whose snapshot is the target
         (keep it open across a cancel to resume later while writers commit); NULL = the
-        export begins and ends its own. */
+        export begins and ends its own. Export and exporter only. */
     pagedb_txn *pin;
     /** Export: optional. In: with position > 0, resume that stream (target_txn and since
-        must match); out: updated after every successful sink call. */
+        must match); out (pagedb_snapshot_export only): updated after every successful
+        sink call. */
     pagedb_snapshot_token *token;
-    /** Optional progress callback, called after every page and at the end, on the
-        calling thread. */
+    /** Optional progress callback, called on the calling thread after every page
+        (import) or every successful sink call (export), and at the end. */
     void (*progress)(void *arg, const pagedb_snapshot_progress *p);
     void *progress_arg;
-    /** Optional cancel flag: checked before every record; non-zero stops the call with
-        PAGEDB_ECANCELED. May be set from another thread or a signal handler. */
+    /** Optional cancel flag: checked before every record (import) or before every piece
+        for the sink (export); non-zero stops the call with PAGEDB_ECANCELED. May be set
+        from another thread or a signal handler. */
     const volatile int *cancel;
     /** Export: throttle in stream bytes per second handed to the sink, averaged over the
         call (a resumed export counts only the bytes it sinks; the regenerated prefix is
@@ -1397,6 +1400,12 @@ typedef struct pagedb_snapshot_options {
  *
  * Throttle: opts->rate_bytes with opts->sleep_ms (see pagedb_snapshot_options).
  *
+ * The sink receives one record per call (a page and its framing; the first call the
+ * magic and the header record; after a resume point the rest of a record), at most an
+ * eighth of a second's bytes (at least 512) per call when throttled: the export is a loop
+ * over a pagedb_snapshot_exporter, so its memory is the exporter's, whatever the stream's
+ * size.
+ *
  * Errors: EINVAL (NULL db/sink, since above the target, a token whose since differs, pin
  *   not a read txn of db), ECONFLICT (resume: the target snapshot is gone, or the
  *   regenerated prefix differs from the token's hash), ECANCELED (cancel flag; the token
@@ -1409,6 +1418,87 @@ typedef struct pagedb_snapshot_options {
  */
 int pagedb_snapshot_export(pagedb *db, uint64_t since, pagedb_snapshot_sink sink, void *sink_arg,
                            const pagedb_snapshot_options *opts);
+
+/**
+ * A pausable export: the same stream as pagedb_snapshot_export (which is a loop over it),
+ * pulled in pieces of any size the caller chooses, with the export's whole state (its
+ * position in the page walk, the running tags and digest, the pinned target snapshot)
+ * kept in this object between calls. Memory: about 35 pages (page_size bytes each: the
+ * walk's nodes and one record) plus the catalog's table and segment lists, whatever the
+ * stream's size. Opaque; created by pagedb_snapshot_exporter_open, freed by
+ * pagedb_snapshot_exporter_close.
+ */
+typedef struct pagedb_snapshot_exporter pagedb_snapshot_exporter;
+
+/**
+ * Begin an export of db (since as for pagedb_snapshot_export: 0 = full, else the base txn)
+ * and store the exporter in *out (NULL on error). The target is the snapshot of opts->pin,
+ * or of a read transaction the exporter begins here and ends in
+ * pagedb_snapshot_exporter_close: until then its pages are pinned (the writer does not
+ * reuse them; the file may grow, docs/FORMAT.md §7). opts may be NULL; only opts->pin is
+ * used (token: see pagedb_snapshot_exporter_resume; progress, cancel and throttle are the
+ * caller's: it decides when to read). opts is read during this call only; opts->pin must
+ * stay open until close.
+ * Errors: EINVAL (NULL db or out, since above the target, pin not a read txn of db),
+ *   EBUSY (no registry slot for the read transaction), ENOMEM, and pagedb_txn_begin's
+ *   errors.
+ * Thread-safety: any thread. Without opts->pin the exporter's read transaction belongs to
+ *   the opening thread (see pagedb_txn_begin): read and close it on that thread. Writers
+ *   and readers of db keep working meanwhile.
+ */
+int pagedb_snapshot_exporter_open(pagedb *db, uint64_t since, const pagedb_snapshot_options *opts,
+                                  pagedb_snapshot_exporter **out);
+
+/**
+ * Copy the next stream bytes into buf (cap >= 1 bytes, caller-owned) and store their count
+ * in *got: cap unless the stream ends in this call (then fewer; a later call gives
+ * *got = 0: the stream is complete), or an error stops it after some bytes (those are
+ * returned with PAGEDB_OK and the error comes from the next call). Each call walks only
+ * as far as its bytes need: the work of a whole export is the same in any pieces.
+ * Errors: EINVAL (NULL x, buf or got, cap 0), ECONFLICT (a failed
+ *   pagedb_snapshot_exporter_resume, returned again), EAUTH/ECORRUPT/EIO (reading pages or segment files; a segment deleted by a writer
+ *   before the export reached it gives ENOTFOUND), ENOMEM. An error is final: every later
+ *   read returns it again (pagedb_errdetail says where); close the exporter.
+ * Thread-safety: one call at a time per exporter (see pagedb_snapshot_exporter_open).
+ */
+int pagedb_snapshot_exporter_read(pagedb_snapshot_exporter *x, void *buf, size_t cap, size_t *got);
+
+/**
+ * Continue the stream `token` describes (from pagedb_snapshot_exporter_state or
+ * pagedb_snapshot_options.token, of an export with the same since and target): before any
+ * read, regenerate its first `position` bytes (read and hashed here, not handed out) and
+ * check that they hash to its prefix_hash; the next read then gives the byte at
+ * `position`. The concatenation equals an uninterrupted export. This needs the target
+ * snapshot: the exporter opened while the database is still at target_txn, or with
+ * opts->pin a read transaction of it. Costs reading the first `position` bytes once.
+ * token is read during the call only.
+ * Errors: EINVAL (NULL x or token, a token whose since differs), EMISUSE (the exporter
+ *   has been read already), ECONFLICT (the token's target is not the exporter's snapshot,
+ *   its position is past the stream's end, or the regenerated bytes differ from its
+ *   hash), and read's errors. After an error the exporter is failed (reads return it).
+ * Thread-safety: as pagedb_snapshot_exporter_read.
+ */
+int pagedb_snapshot_exporter_resume(pagedb_snapshot_exporter *x, const pagedb_snapshot_token *token);
+
+/**
+ * Where the export is: *progress (pages and bytes produced so far; bytes_done counts whole
+ * records, so it can be ahead of the bytes read) and *token (a resume token for exactly
+ * the bytes read so far, resumed ones included: after storing them, a later
+ * pagedb_snapshot_exporter_resume or pagedb_snapshot_export with this token continues
+ * after them). Either pointer may be NULL; x NULL does nothing. Never fails.
+ * Thread-safety: as pagedb_snapshot_exporter_read.
+ */
+void pagedb_snapshot_exporter_state(const pagedb_snapshot_exporter *x, pagedb_snapshot_progress *progress,
+                                    pagedb_snapshot_token *token);
+
+/**
+ * End the export at any point (complete or not): closes its segment file, wipes and frees
+ * its memory and ends the read transaction it began (opts->pin stays open: the caller
+ * ends it), so nothing stays pinned. x NULL does nothing. Close every exporter before
+ * pagedb_close (an open exporter's read transaction makes it fail with EMISUSE).
+ * Thread-safety: as pagedb_snapshot_exporter_read.
+ */
+void pagedb_snapshot_exporter_close(pagedb_snapshot_exporter *x);
 
 /**
  * Apply a snapshot stream to directory dir. A full stream (base 0) needs a directory

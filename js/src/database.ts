@@ -942,15 +942,14 @@ export class Database {
    * §14): `since` absent or 0 = full (every page of the current snapshot), else the txn id
    * of an earlier stream's target = incremental (pages written after it). Pages travel as
    * they are on disk, still encrypted. The stream is pull-based: each read asks the engine
-   * for the next chunk (about 1 MiB, growing to 32 MiB as the stream grows), so the whole
-   * stream is never in memory; in the browser chunks cross from the worker as transferred
+   * for the next chunk (1 MiB) from one live exporter that keeps its place between reads
+   * (pagedb_snapshot_exporter), so the whole stream is never in memory and each page is
+   * read once; in the browser chunks cross from the worker as transferred
    * ArrayBuffers. The snapshot of the first read is pinned until the stream ends, is
    * cancelled or `signal` aborts; writers may commit meanwhile (the file may grow). Restore
-   * with importSnapshot. `rate` (bytes/s) throttles the stream: each window is handed out
+   * with importSnapshot. `rate` (bytes/s) throttles the stream: each chunk is handed out
    * in pieces of rate/8 bytes, each when due at the rate (see ExportSnapshotOptions).
-   * Each chunk re-reads the stream up to its position in the engine
-   * (glue_snapshot.c): about 3x the stream's bytes of work up to 64 MiB, more beyond
-   * (about 7x at 400 MiB).
+   * Closing the database ends the export (the stream then errors with EMISUSE).
    * The stream errors with PagedbError: ECANCELED (signal aborted; a reader's cancel() ends
    * the export the same way), EINVAL (since not a txn id, or above the current one; rate
    * not a number >= 0),

@@ -2,8 +2,8 @@
  * snapshot_engine.ts — the synchronous side of snapshot export and import (pagedb.h
  * "Snapshots", docs/FORMAT.md §14) over the wasm module; the worker and Node's in-process
  * handler run it (handler.ts ops snapBegin/snapNext/snapEnd), snapshot_stream.ts turns it
- * into streams. Glue: platform/opfs/glue_snapshot.c (how an export runs in windows, and
- * what that costs). Thread-safety: like SyncDatabase, single-threaded on its module.
+ * into streams. Glue: platform/opfs/glue_snapshot.c (one live exporter per export, read in
+ * chunks). Thread-safety: like SyncDatabase, single-threaded on its module.
  */
 import { bindModule } from './boundary.js';
 import { check, type EmModule, type SyncDatabase } from './engine.js';
@@ -29,7 +29,8 @@ function progressAt(m: EmModule, p: number): SnapshotProgress {
 
 /**
  * One export: pins the database's current snapshot from construction until end(). Each
- * next() returns the next stream bytes (a fresh array the caller owns).
+ * next() returns the next stream bytes (a fresh array the caller owns), continuing where
+ * the previous one stopped.
  */
 export class SyncExport {
   private e: number;
@@ -41,7 +42,8 @@ export class SyncExport {
 
   /**
    * Begin an export of `db` (since: base txn id, 0 = full). Throws PagedbError EINVAL
-   * (since not a non-negative safe integer), EBUSY (no registry slot), ENOMEM.
+   * (since not a non-negative safe integer, or above the snapshot's txn id), EBUSY (no
+   * registry slot), ENOMEM.
    */
   constructor(private db: SyncDatabase, readonly since: number) {
     if (!Number.isSafeInteger(since) || since < 0) throw new PagedbError(ErrorCode.EINVAL, `since must be a txn id >= 0, not ${since}`);
@@ -55,9 +57,10 @@ export class SyncExport {
   }
 
   /**
-   * The next about `window` bytes of the stream (one record more at most); an empty array
-   * once done. Throws PagedbError: EINVAL (since above the snapshot), ECANCELED (after
-   * cancel()), EAUTH/ECORRUPT/EIO (reading pages), ENOMEM, EMISUSE (ended).
+   * The next `window` bytes of the stream (clamped to 1 .. 1 MiB; fewer only at the end,
+   * then `done` is true); an empty array once done. Throws PagedbError: ECANCELED (after
+   * cancel()), EAUTH/ECORRUPT/EIO/ENOTFOUND (reading pages or segment files), ENOMEM,
+   * EMISUSE (ended). After a throw only end() is useful (the engine's error is final).
    */
   next(window: number): Uint8Array {
     if (!this.e) throw new PagedbError(ErrorCode.EMISUSE, 'snapshot export has ended');

@@ -31,7 +31,7 @@ export class SnapshotOps {
   }
 
   /**
-   * snapNext: the next window. Throws EMISUSE (unknown or ended export) or the engine's
+   * snapNext: the next chunk. Throws EMISUSE (unknown or ended export) or the engine's
    * error (SyncExport.next), which also ends the export.
    */
   step(a: OpArgs['snapNext']): OpResults['snapNext'] {

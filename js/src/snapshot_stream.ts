@@ -1,11 +1,12 @@
 /**
  * snapshot_stream.ts — db.exportSnapshot's ReadableStream source over the protocol ops
  * snapBegin/snapNext/snapEnd (snapshot_handler.ts), loaded on first use (database.ts), so
- * the first load of a page does not carry it. Pull-based: a window of the stream is asked
- * of the engine only when the reader wants the next chunk (the stream's highWaterMark is
- * 0), so at most one window (1 MiB growing to 32 MiB with the position: WINDOW_*) is in
- * memory here and one in the engine. The engine pins the target snapshot from the first
- * pull until the end, a cancel or an abort.
+ * the first load of a page does not carry it. Pull-based: the next chunk (CHUNK bytes) is
+ * read from the engine's live exporter (pagedb_snapshot_exporter, glue_snapshot.c) only
+ * when the reader wants it (the stream's highWaterMark is 0), so one chunk is in memory
+ * here and one in the engine, whatever the stream's size, and each chunk costs only its
+ * own pages (nothing before it is read or hashed again). The engine pins the target
+ * snapshot from the first pull until the end, a cancel, an abort or the database's close.
  */
 import { PagedbError, ErrorCode } from './errors.js';
 import type { Endpoint } from './protocol.js';
@@ -27,17 +28,15 @@ export interface ExportSnapshotOptions {
   onProgress?: (p: SnapshotProgress) => void;
   /**
    * Throttle in stream bytes per second, averaged over the export (from the first read):
-   * each engine window is handed to the reader in pieces of rate/8 bytes (at least 1),
-   * each once its bytes are due at the rate. Absent or 0 = unthrottled (whole windows).
+   * each engine chunk is handed to the reader in pieces of rate/8 bytes (at least 1),
+   * each once its bytes are due at the rate. Absent or 0 = unthrottled (whole chunks).
    * A positive number; EINVAL otherwise.
    */
   rate?: number;
 }
 
-/** Smallest window asked of the engine per chunk (bytes). */
-export const WINDOW_MIN = 1 << 20;
-/** Largest window asked of the engine per chunk (bytes). */
-export const WINDOW_MAX = 32 << 20;
+/** Bytes asked of the engine per chunk (the last chunk is shorter). */
+export const CHUNK = 1 << 20;
 
 /** The underlying source of an export stream (structural: Node's types have no DOM lib). */
 export interface ExportSource {
@@ -47,18 +46,14 @@ export interface ExportSource {
 }
 
 /**
- * @internal The underlying source of an export stream. Each pull resumes the engine's export from
- * its token (glue_snapshot.c): a window costs re-reading the stream up to its position, so
- * the window grows to half the position (capped at WINDOW_MAX): the engine's work is about
- * 3x the stream up to 64 MiB, then grows with the size (about 7x at 400 MiB; a 400 MiB
- * stream took 11 s in Node on the 2-core test machine, 8 s as one uninterrupted export).
+ * @internal The underlying source of an export stream: each pull reads the next CHUNK bytes
+ * from the engine's exporter, which keeps its place between pulls (glue_snapshot.c).
  */
 export function exportSource(ep: Endpoint, o: ExportSnapshotOptions): ExportSource {
   let snap: Promise<number> | undefined;
-  let pos = 0;
   let over = false;
   let ctrl: ReadableStreamDefaultController<Uint8Array> | undefined;
-  let rest: Uint8Array = new Uint8Array(0), last = false, sent = 0, t0 = 0; // throttle: the window not yet handed out
+  let rest: Uint8Array = new Uint8Array(0), last = false, sent = 0, t0 = 0; // throttle: the chunk not yet handed out
   const begin = () => (snap ??= ep.call('snapBegin', { since: o.since ?? 0 }).then((r) => r.snap));
   /** End the export once (cancel: through the engine's cancel flag, which rejects ECANCELED). */
   const end = async (cancel: boolean): Promise<void> => {
@@ -99,7 +94,7 @@ export function exportSource(ep: Endpoint, o: ExportSnapshotOptions): ExportSour
     async pull(c) {
       if (over) return;
       if (o.rate && rest.length) {
-        // throttled: the next piece of the window, once its bytes are due at the rate (a
+        // throttled: the next piece of the chunk, once its bytes are due at the rate (a
         // piece is 1/8 s of bytes, so the wait is at most about that: not abortable)
         const piece = rest.slice(0, Math.max(1, o.rate / 8));
         rest = rest.subarray(piece.length);
@@ -115,17 +110,15 @@ export function exportSource(ep: Endpoint, o: ExportSnapshotOptions): ExportSour
       }
       const s = await begin();
       t0 ||= Date.now();
-      const window = Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, Math.floor(pos / 2)));
       let r;
       try {
-        r = await ep.call('snapNext', { snap: s, window });
+        r = await ep.call('snapNext', { snap: s, window: CHUNK });
       } catch (e) {
         over = true; // the engine ended the export
         o.signal?.removeEventListener('abort', onAbort);
         throw e;
       }
       if (over) return; // aborted meanwhile: the abort handler errors the stream
-      pos += r.bytes.length;
       o.onProgress?.(r.progress);
       if (o.rate && r.bytes.length) {
         rest = r.bytes;

@@ -3,16 +3,12 @@
  * the TypeScript package, whose streams are pull-based while the engine's sink and source
  * callbacks are synchronous.
  *
- * Export in windows: pdbjs_export_begin pins the target snapshot (a read transaction held
- * until pdbjs_export_end); each pdbjs_export_step runs pagedb_snapshot_export with the
- * resume token, its sink copying the next stream bytes into this export's buffer until
- * about `window` bytes are there, then refusing the next bytes (the export stops; the
- * token records where). The next step resumes from the token: the engine regenerates and
- * re-hashes the prefix (reading its pages again, never handing it to the sink), so a step
- * costs O(position) work and the whole export O(size^2 / window): the caller grows the
- * window with the position (js/src/snapshot_stream.ts) to keep that near linear while
- * holding at most one window in memory. The concatenated windows are byte-for-byte an
- * uninterrupted export (the token's prefix hash proves it at every step).
+ * Export in chunks from one live exporter: pdbjs_export_begin opens a
+ * pagedb_snapshot_exporter (which pins the target snapshot until pdbjs_export_end); each
+ * pdbjs_export_step reads the next `window` bytes (at most EX_MAX) of the stream from it
+ * into this export's buffer. The exporter keeps its place in the page walk and its running
+ * hashes between steps, so a step costs only its own bytes and memory is one chunk,
+ * whatever the stream's size.
  *
  * Import from a spooled file: the caller writes the stream into a file through the JS VFS
  * (asynchronously, as it arrives) and then calls pdbjs_snapshot_import, whose source
@@ -24,40 +20,14 @@
 
 #include "pagedb_js.h"
 
+#define EX_MAX (1u << 20) /* largest chunk (bytes) */
+
 struct pdbjs_export {
-    pagedb *db;
-    pagedb_txn *pin;
-    uint64_t since;
-    pagedb_snapshot_token tok;
-    pagedb_snapshot_options o;
+    pagedb_snapshot_exporter *x;
     volatile int cancel;
-    uint8_t *buf;
-    size_t cap, used, want;
-    int full; /* the sink refused bytes because the window was full */
+    uint8_t *buf; /* EX_MAX bytes */
     int done;
-    pagedb_snapshot_progress prog;
 };
-
-static int ex_sink(void *arg, const void *b, size_t n)
-{
-    pdbjs_export *e = arg;
-    if (e->used >= e->want) {
-        e->full = 1;
-        return PAGEDB_ECANCELED; /* not an error: this step's window is full (see step) */
-    }
-    if (e->used + n > e->cap) {
-        size_t c = e->cap ? e->cap : 65536;
-        while (c < e->used + n) c *= 2;
-        uint8_t *nb = realloc(e->buf, c);
-        if (!nb) return PAGEDB_ENOMEM;
-        e->buf = nb, e->cap = c;
-    }
-    memcpy(e->buf + e->used, b, n);
-    e->used += n;
-    return PAGEDB_OK;
-}
-
-static void ex_progress(void *arg, const pagedb_snapshot_progress *p) { ((pdbjs_export *)arg)->prog = *p; }
 
 static void put_prog(double *out, const pagedb_snapshot_progress *p)
 {
@@ -71,43 +41,43 @@ int pdbjs_export_begin(pagedb *db, double since, pdbjs_export **out)
 {
     if (since < 0) return PAGEDB_EINVAL;
     pdbjs_export *e = calloc(1, sizeof *e);
-    if (!e) return PAGEDB_ENOMEM;
-    int rc = pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &e->pin);
+    if (!e || !(e->buf = malloc(EX_MAX))) {
+        free(e);
+        return PAGEDB_ENOMEM;
+    }
+    int rc = pagedb_snapshot_exporter_open(db, (uint64_t)since, NULL, &e->x);
     if (rc) {
+        free(e->buf);
         free(e);
         return rc;
     }
-    e->db = db;
-    e->since = (uint64_t)since;
-    e->o.pin = e->pin;
-    e->o.token = &e->tok;
-    e->o.progress = ex_progress;
-    e->o.progress_arg = e;
-    e->o.cancel = &e->cancel;
     *out = e;
     return PAGEDB_OK;
 }
 
+/* The next chunk: result[0] = its address (valid until the next step or end), result[1]
+   = its length, result[2] = 1 once the stream is complete. */
 int pdbjs_export_step(pdbjs_export *e, double window, int *result, double *prog)
 {
-    result[0] = result[1] = 0;
-    result[2] = e->done;
-    if (e->done) {
-        put_prog(prog, &e->prog);
-        return PAGEDB_OK;
-    }
-    e->used = 0;
-    e->full = 0;
-    e->want = window < 1 ? 1 : (size_t)window;
-    int rc = pagedb_snapshot_export(e->db, e->since, ex_sink, e, &e->o);
-    if (rc == PAGEDB_ECANCELED && e->full && !e->cancel) rc = PAGEDB_OK;
-    else if (rc == PAGEDB_OK) e->done = 1;
-    put_prog(prog, &e->prog);
-    if (rc) return rc;
     result[0] = (int)(intptr_t)e->buf;
-    result[1] = (int)e->used;
+    result[1] = 0;
+    size_t want = window < 1 ? 1 : window > EX_MAX ? EX_MAX : (size_t)window, got = 0;
+    int rc = e->cancel ? PAGEDB_ECANCELED : PAGEDB_OK;
+    if (!rc && !e->done) {
+        rc = pagedb_snapshot_exporter_read(e->x, e->buf, want, &got);
+        if (!rc && got < want) { /* ended, or an error after these bytes: ask once more */
+            size_t more = 0;
+            rc = pagedb_snapshot_exporter_read(e->x, e->buf + got, want - got, &more);
+            got += more;
+            e->done = !rc && !more;
+        }
+    }
+    pagedb_snapshot_progress p;
+    pagedb_snapshot_exporter_state(e->x, &p, NULL);
+    put_prog(prog, &p);
+    result[1] = (int)got;
     result[2] = e->done;
-    return PAGEDB_OK;
+    return rc;
 }
 
 void pdbjs_export_cancel(pdbjs_export *e) { e->cancel = 1; }
@@ -115,7 +85,7 @@ void pdbjs_export_cancel(pdbjs_export *e) { e->cancel = 1; }
 void pdbjs_export_end(pdbjs_export *e)
 {
     if (!e) return;
-    pagedb_txn_abort(e->pin);
+    pagedb_snapshot_exporter_close(e->x);
     free(e->buf);
     free(e);
 }

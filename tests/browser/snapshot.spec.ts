@@ -6,6 +6,7 @@
 // engine only when the reader reads (never the whole stream at once); abort gives ECANCELED.
 import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -101,5 +102,108 @@ test('a larger export is streamed chunk by chunk, pulled by the reader; abort gi
   expect(r.afterIdle).toBe(1); // pull-based: one chunk produced per read
   expect(r.lastProgress).toBe(r.total);
   expect(r.aborted).toBe('PAGEDB_ECANCELED');
+  expect(r.pages).toBeGreaterThan(0);
+});
+
+test('a many-chunk export reads each page once (bytesRead), equals the native CLI stream byte for byte, and cancel unpins', async ({ page }) => {
+  const r = await page.evaluate(async () => {
+    const { open } = (window as any).pagedb;
+    const db = await open('many', { key: (window as any).key });
+    const v = 'y'.repeat(600);
+    for (let c = 0; c < 6; c++)
+      await db.write((tx: any) => {
+        for (let i = 0; i < 3000; i++) tx.table('t').put(`k${c}-${String(i).padStart(5, '0')}`, `${v}${c}${i}`);
+      });
+    const s0 = await db.stat();
+    const reader = db.exportSnapshot().getReader();
+    const parts: Uint8Array[] = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+    }
+    const s1 = await db.stat();
+    const total = parts.reduce((n, p) => n + p.length, 0);
+
+    // a reader cancelled mid-stream unpins: rewrites then reuse the pages they free
+    const rewrite = async (round: number) => {
+      for (let k = 0; k < 10; k++)
+        await db.write((tx: any) => {
+          for (let i = 0; i < 200; i++) tx.table('t').put(`k0-${String(i).padStart(5, '0')}`, `${v}${round}${k}`);
+        });
+    };
+    const r2 = db.exportSnapshot().getReader();
+    await r2.read();
+    const p0 = (await db.stat()).pageCount;
+    await rewrite(1);
+    const p1 = (await db.stat()).pageCount;
+    await r2.cancel();
+    await rewrite(2);
+    await rewrite(3);
+    const p2 = (await db.stat()).pageCount;
+    // the final state's stream, for the native comparison
+    const again = new Uint8Array(await new Response(db.exportSnapshot()).arrayBuffer());
+    await db.close();
+    const files = await (window as any).rawFiles('many');
+    const b64 = (u: Uint8Array) => { let s = ''; for (let i = 0; i < u.length; i += 8192) s += String.fromCharCode(...u.subarray(i, i + 8192)); return btoa(s); };
+    return {
+      sizes: parts.map((p) => p.length), total, read: s1.bytesRead - s0.bytesRead,
+      p0, p1, p2, againHash: await (window as any).sha256(again), againLen: again.length, main: b64(files['main.pdb']),
+    };
+  });
+  expect(r.sizes.length).toBeGreaterThanOrEqual(8); // several chunks
+  expect(Math.max(...r.sizes)).toBeLessThanOrEqual(1 << 20); // a chunk at most in memory
+  // pages read (plaintext, pagedb_stat bytes_read) while exporting: each page once
+  expect(r.read).toBeGreaterThan(r.total / 2);
+  expect(r.read).toBeLessThanOrEqual(r.total + 256 * 1024);
+  expect(r.p1).toBeGreaterThan(r.p0 + 100); // pinned: the file grew
+  expect(r.p2 - r.p1).toBeLessThan((r.p1 - r.p0) / 4); // unpinned: freed pages reused
+  // the database's files, exported by the native CLI: the same bytes as the browser's stream
+  if (!fs.existsSync(nativeCli)) throw new Error(`missing ${nativeCli}: build the native CLI first (scripts/test-js.sh does)`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pagedb-browser-snap-'));
+  const env = { ...process.env, PAGEDB_KEY: keyHex };
+  fs.mkdirSync(path.join(dir, 'db'));
+  fs.writeFileSync(path.join(dir, 'db', 'main.pdb'), Buffer.from(r.main, 'base64'));
+  execFileSync(nativeCli, ['snapshot', path.join(dir, 'db'), path.join(dir, 'native')], { env });
+  const native = fs.readFileSync(path.join(dir, 'native'));
+  expect(native.length).toBe(r.againLen);
+  expect(createHash('sha256').update(native).digest('hex')).toBe(r.againHash);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('closing the database mid-export ends the export: the stream errors, nothing stays pinned', async ({ page }) => {
+  const r = await page.evaluate(async () => {
+    const { open } = (window as any).pagedb;
+    const key = (window as any).key;
+    const v = 'z'.repeat(600);
+    const rewrite = async (db: any, round: number) => {
+      for (let k = 0; k < 10; k++)
+        await db.write((tx: any) => {
+          for (let i = 0; i < 200; i++) tx.table('t').put(`k${String(i).padStart(5, '0')}`, `${v}${round}${k}`);
+        });
+    };
+    let db = await open('closing', { key });
+    for (let c = 0; c < 3; c++)
+      await db.write((tx: any) => {
+        for (let i = 0; i < 3000; i++) tx.table('t').put(`k${String(c * 3000 + i).padStart(5, '0')}`, v);
+      });
+    const reader = db.exportSnapshot().getReader();
+    await reader.read();
+    const p0 = (await db.stat()).pageCount;
+    await rewrite(db, 1); // pinned by the export: the file grows
+    const p1 = (await db.stat()).pageCount;
+    await db.close();
+    const after = await reader.read().then(() => 'no error', (e: any) => e.codeName ?? String(e));
+    db = await open('closing', { key, create: false });
+    await rewrite(db, 2);
+    await rewrite(db, 3);
+    const p2 = (await db.stat()).pageCount;
+    const pages = await db.verify();
+    await db.close();
+    return { p0, p1, p2, after, pages };
+  });
+  expect(r.after).not.toBe('no error');
+  expect(r.p1).toBeGreaterThan(r.p0 + 100);
+  expect(r.p2 - r.p1).toBeLessThan((r.p1 - r.p0) / 4); // nothing pinned after the close: freed pages reused
   expect(r.pages).toBeGreaterThan(0);
 });

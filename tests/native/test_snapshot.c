@@ -29,6 +29,11 @@
  *             clock ends at exactly the bytes' due time at the rate (within one ms), every
  *             sleep asks for at most 250 ms, no sleep without sleep_ms or rate; a cancel
  *             set during the sleeps stops the export with ECANCELED
+ *   snap-9.x  the pausable exporter: pieces of random sizes (1 B .. 1 MiB) give the
+ *             one-shot stream; bytes read (pagedb_stat) in 4 KiB pieces = in one export (no
+ *             prefix read again); paused while a writer commits: the target's bytes, its
+ *             pages held (held_pages, oldest_snapshot) until close, then reused; a resume
+ *             token taken from a closed exporter gives the uninterrupted bytes; bad arguments
  *   snap-7.x  crash at every write of an import (full and incremental; at each write every
  *             crash mode, with a random torn prefix) and at the renames: after reboot the target is exactly as
  *             it was or fully imported, and verify passes
@@ -1045,6 +1050,238 @@ static void snap_8(uint64_t seed)
     pdb_fault_destroy(F);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* snap-9: the pausable exporter (pagedb_snapshot_exporter_*)                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+/** Read an open exporter to its end in random pieces of 1 .. maxpiece bytes into *out;
+    between reads, commit `commits_between` write txns into db (a writer during the pause). */
+static int read_all(pagedb_snapshot_exporter *x, buf *out, size_t maxpiece, uint64_t *rng, pagedb *db, int commits_between)
+{
+    uint8_t *tmp = malloc(maxpiece);
+    CHECK(tmp != NULL);
+    int rc = PAGEDB_OK;
+    for (uint64_t w = 0;; w++) {
+        size_t cap = 1 + (size_t)harness_randn(rng, maxpiece), got = 12345;
+        if ((rc = pagedb_snapshot_exporter_read(x, tmp, cap, &got))) break;
+        CHECK(got <= cap);
+        if (!got) break;
+        buf_add(out, tmp, got);
+        for (int i = 0; db && i < commits_between; i++) commit_one(db, 5000 + w * 10 + (uint64_t)i);
+    }
+    free(tmp);
+    return rc;
+}
+
+static uint64_t bytes_read_of(pagedb *db)
+{
+    pagedb_stats st;
+    CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
+    return st.bytes_read;
+}
+
+static void snap_9(uint64_t seed)
+{
+    pdb_fault *F = pdb_fault_create(seed);
+    const pagedb_vfs *vfs = pdb_fault_vfs(F);
+    pagedb *db = open_db("/e", vfs, PAGEDB_CREATE);
+    uint64_t rng = seed ^ 0x9999;
+    workload(db, 0, &rng, 1);
+    make_segment(db, 70000, 1, seed);
+    make_segment(db, 3000, 0, seed + 1);
+    workload(db, 1, &rng, 0);
+    uint64_t since = db->meta.txn;
+    workload(db, 2, &rng, 0);
+    make_segment(db, 20000, 1, seed + 2);
+    buf full = export_buf(db, 0, NULL), inc = export_buf(db, since, NULL);
+    CHECK(full.n > 1000000);
+
+    CASE("snap-9.1 random pieces of 1 B .. 1 MiB give the one-shot stream, full and incremental");
+    size_t maxes[] = {1, 7, 4096, 70000, 1 << 20};
+    for (int which = 0; which < 2; which++)
+        for (size_t mi = 0; mi < sizeof maxes / sizeof *maxes; mi++) {
+            if (maxes[mi] == 1 && which == 0) continue; /* byte by byte: the incremental is enough */
+            pagedb_snapshot_exporter *x = NULL;
+            CHECK_RC(pagedb_snapshot_exporter_open(db, which ? since : 0, NULL, &x), PAGEDB_OK);
+            buf out;
+            memset(&out, 0, sizeof out);
+            CHECK_RC(read_all(x, &out, maxes[mi], &rng, NULL, 0), PAGEDB_OK);
+            const buf *ref = which ? &inc : &full;
+            CHECK(out.n == ref->n && memcmp(out.p, ref->p, ref->n) == 0);
+            size_t got = 1;
+            uint8_t b1;
+            CHECK_RC(pagedb_snapshot_exporter_read(x, &b1, 1, &got), PAGEDB_OK); /* complete: 0 again */
+            CHECK(got == 0);
+            pagedb_snapshot_progress pr;
+            pagedb_snapshot_token tk;
+            pagedb_snapshot_exporter_state(x, &pr, &tk);
+            CHECK(pr.bytes_done == ref->n && tk.position == ref->n && tk.target_txn == db->meta.txn);
+            pagedb_snapshot_exporter_close(x);
+            free(out.p);
+        }
+
+    CASE("snap-9.2 the prefix is not read again: bytes read in 4 KiB pieces = in one export");
+    {
+        uint64_t r0 = bytes_read_of(db);
+        buf one = export_buf(db, 0, NULL);
+        uint64_t r1 = bytes_read_of(db);
+        pagedb_snapshot_exporter *x = NULL;
+        CHECK_RC(pagedb_snapshot_exporter_open(db, 0, NULL, &x), PAGEDB_OK);
+        buf out;
+        memset(&out, 0, sizeof out);
+        CHECK_RC(read_all(x, &out, 4096, &rng, NULL, 0), PAGEDB_OK);
+        pagedb_snapshot_exporter_close(x);
+        uint64_t r2 = bytes_read_of(db), stat_cost = bytes_read_of(db) - r2;
+        CHECK(out.n == full.n && memcmp(out.p, full.p, full.n) == 0);
+        CHECK(r1 - r0 > 0 && r2 - r1 <= r1 - r0 + stat_cost && r2 - r1 < full.n);
+        free(out.p);
+        free(one.p);
+    }
+
+    CASE("snap-9.3 paused while a writer commits: the target's bytes; the pin holds pages until close");
+    {
+        pagedb_stats st;
+        pagedb_snapshot_exporter *x = NULL;
+        CHECK_RC(pagedb_snapshot_exporter_open(db, 0, NULL, &x), PAGEDB_OK);
+        uint64_t target = db->meta.txn;
+        buf out;
+        memset(&out, 0, sizeof out);
+        uint8_t tmp[5000];
+        size_t got = 0;
+        CHECK_RC(pagedb_snapshot_exporter_read(x, tmp, sizeof tmp, &got), PAGEDB_OK);
+        CHECK(got == sizeof tmp);
+        buf_add(&out, tmp, got);
+        for (uint64_t i = 0; i < 300; i++) commit_one(db, 20000 + i); /* each rewrites pages: frees some */
+        CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
+        CHECK(st.oldest_snapshot == target && st.txn_id == target + 300 && st.held_pages > 0);
+        CHECK_RC(read_all(x, &out, 1 << 16, &rng, db, 3), PAGEDB_OK); /* and more commits between reads */
+        CHECK(out.n == full.n && memcmp(out.p, full.p, full.n) == 0);
+        CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
+        CHECK(st.oldest_snapshot == target && st.held_pages > 0);
+        pagedb_snapshot_exporter_close(x);
+        CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
+        CHECK(st.oldest_snapshot == st.txn_id && st.held_pages == 0);
+        free(out.p);
+    }
+
+    CASE("snap-9.4 closed mid-way: nothing pinned, the freed pages are reused (the file stops growing)");
+    {
+        pagedb_stats st0, st;
+        pagedb_snapshot_exporter *x = NULL;
+        CHECK_RC(pagedb_snapshot_exporter_open(db, 0, NULL, &x), PAGEDB_OK);
+        uint8_t tmp[3000];
+        size_t got = 0;
+        CHECK_RC(pagedb_snapshot_exporter_read(x, tmp, sizeof tmp, &got), PAGEDB_OK);
+        for (uint64_t i = 0; i < 100; i++) commit_one(db, 30000 + i);
+        CHECK_RC(pagedb_stat(db, &st0), PAGEDB_OK);
+        CHECK(st0.held_pages > 0);
+        pagedb_snapshot_exporter_close(x);
+        CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
+        CHECK(st.held_pages == 0 && st.oldest_snapshot == st.txn_id && st.reader_slots == 0);
+        for (uint64_t i = 0; i < 100; i++) commit_one(db, 30000 + i);
+        pagedb_stats st2;
+        CHECK_RC(pagedb_stat(db, &st2), PAGEDB_OK);
+        CHECK(st2.page_count == st.page_count); /* the same rewrites again fit in the freed pages */
+        CHECK_RC(pagedb_close(db), PAGEDB_OK); /* nothing left open */
+        db = open_db("/e", vfs, 0);
+    }
+
+    CASE("snap-9.5 a resume token taken from a closed exporter gives the uninterrupted bytes");
+    {
+        pagedb_txn *pin;
+        CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &pin), PAGEDB_OK);
+        buf ref = export_buf(db, since, NULL);
+        for (int k = 0; k < 6; k++) {
+            pagedb_snapshot_options so;
+            memset(&so, 0, sizeof so);
+            so.pin = pin;
+            pagedb_snapshot_exporter *x = NULL;
+            CHECK_RC(pagedb_snapshot_exporter_open(db, since, &so, &x), PAGEDB_OK);
+            size_t stop = k == 0 ? 1 : k == 1 ? ref.n - 1 : k == 2 ? ref.n : 1 + (size_t)harness_randn(&rng, ref.n - 1);
+            buf out;
+            memset(&out, 0, sizeof out);
+            uint8_t *tmp = malloc(stop);
+            size_t got = 0;
+            CHECK_RC(pagedb_snapshot_exporter_read(x, tmp, stop, &got), PAGEDB_OK);
+            CHECK(got == stop);
+            buf_add(&out, tmp, got);
+            free(tmp);
+            pagedb_snapshot_token tok;
+            pagedb_snapshot_exporter_state(x, NULL, &tok);
+            CHECK(tok.position == stop && tok.since == since);
+            pagedb_snapshot_exporter_close(x);
+            commit_one(db, 40000 + (uint64_t)k); /* the database moves on; the pin keeps the target */
+            so.token = &tok;
+            if (k % 2) { /* resumed through pagedb_snapshot_export */
+                CHECK_RC(pagedb_snapshot_export(db, since, sink, &out, &so), PAGEDB_OK);
+            } else {
+                CHECK_RC(pagedb_snapshot_exporter_open(db, since, &so, &x), PAGEDB_OK);
+                CHECK_RC(pagedb_snapshot_exporter_resume(x, &tok), PAGEDB_OK);
+                CHECK_RC(read_all(x, &out, 9000, &rng, NULL, 0), PAGEDB_OK);
+                pagedb_snapshot_exporter_close(x);
+            }
+            CHECK(out.n == ref.n && memcmp(out.p, ref.p, ref.n) == 0);
+            if (k == 3) { /* a damaged token: ECONFLICT, and the exporter is failed */
+                tok.prefix_hash[0] ^= 1;
+                CHECK_RC(pagedb_snapshot_exporter_open(db, since, &so, &x), PAGEDB_OK);
+                size_t g2 = 0;
+                uint8_t b[64];
+                CHECK_RC(pagedb_snapshot_exporter_resume(x, &tok), PAGEDB_ECONFLICT);
+                CHECK_RC(pagedb_snapshot_exporter_read(x, b, sizeof b, &g2), PAGEDB_ECONFLICT); /* sticky */
+                CHECK(g2 == 0);
+                pagedb_snapshot_exporter_close(x);
+                tok.prefix_hash[0] ^= 1;
+                CHECK_RC(pagedb_snapshot_exporter_open(db, since + 1, &so, &x), PAGEDB_OK);
+                CHECK_RC(pagedb_snapshot_exporter_resume(x, &tok), PAGEDB_EINVAL); /* another since */
+                pagedb_snapshot_exporter_close(x);
+                CHECK_RC(pagedb_snapshot_exporter_open(db, since, &so, &x), PAGEDB_OK);
+                CHECK_RC(pagedb_snapshot_exporter_read(x, b, sizeof b, &g2), PAGEDB_OK);
+                CHECK_RC(pagedb_snapshot_exporter_resume(x, &tok), PAGEDB_EMISUSE); /* already read */
+                pagedb_snapshot_exporter_close(x);
+                so.pin = NULL; /* without the pin the target is gone */
+                CHECK_RC(pagedb_snapshot_exporter_open(db, since, &so, &x), PAGEDB_OK);
+                CHECK_RC(pagedb_snapshot_exporter_resume(x, &tok), PAGEDB_ECONFLICT);
+                pagedb_snapshot_exporter_close(x);
+                tok.position = ref.n + 1; /* past the end */
+                so.pin = pin;
+                CHECK_RC(pagedb_snapshot_exporter_open(db, since, &so, &x), PAGEDB_OK);
+                CHECK_RC(pagedb_snapshot_exporter_resume(x, &tok), PAGEDB_ECONFLICT);
+                pagedb_snapshot_exporter_close(x);
+            }
+            free(out.p);
+        }
+        pagedb_txn_abort(pin);
+        free(ref.p);
+    }
+
+    CASE("snap-9.6 bad arguments");
+    {
+        pagedb_snapshot_exporter *x = NULL;
+        CHECK_RC(pagedb_snapshot_exporter_open(NULL, 0, NULL, &x), PAGEDB_EINVAL);
+        CHECK_RC(pagedb_snapshot_exporter_open(db, 0, NULL, NULL), PAGEDB_EINVAL);
+        CHECK_RC(pagedb_snapshot_exporter_open(db, db->meta.txn + 1, NULL, &x), PAGEDB_EINVAL);
+        CHECK(x == NULL);
+        pagedb_stats st;
+        CHECK_RC(pagedb_stat(db, &st), PAGEDB_OK);
+        CHECK(st.reader_slots == 0 && st.oldest_snapshot == st.txn_id); /* failed opens pin nothing */
+        CHECK_RC(pagedb_snapshot_exporter_open(db, 0, NULL, &x), PAGEDB_OK);
+        uint8_t b[4];
+        size_t got = 9;
+        CHECK_RC(pagedb_snapshot_exporter_read(x, b, 0, &got), PAGEDB_EINVAL);
+        CHECK(got == 0);
+        CHECK_RC(pagedb_snapshot_exporter_read(x, NULL, 4, &got), PAGEDB_EINVAL);
+        CHECK_RC(pagedb_snapshot_exporter_read(NULL, b, 4, &got), PAGEDB_EINVAL);
+        CHECK_RC(pagedb_close(db), PAGEDB_EMISUSE); /* its read txn is open */
+        pagedb_snapshot_exporter_close(x);
+        pagedb_snapshot_exporter_close(NULL);
+        pagedb_snapshot_exporter_state(NULL, NULL, NULL);
+    }
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    free(full.p);
+    free(inc.p);
+    pdb_fault_destroy(F);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -1055,5 +1292,6 @@ int main(void)
     snap_6(seed);
     snap_7(seed);
     snap_8(seed);
+    snap_9(seed);
     return harness_done();
 }

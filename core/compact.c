@@ -19,6 +19,14 @@
  *  2. The file is truncated only when both header slots record at most the page count
  *     cut to, and only while holding the writer (no allocation in between).
  *  3. A database that is never compacted gets no byte from this file.
+ *
+ * -DPAGEDB_NO_COMPACT (the TypeScript package's first-load wasm module, whose size budget
+ * has no room for it: scripts/build-emscripten.sh) makes pagedb_compact return ENOTSUP and
+ * leaves the rest unreferenced. Opening, committing and recovering a database left
+ * mid-compaction need nothing of this file: the record is an ordinary catalog record,
+ * the shrink mark is the pager's (pdb_pager_shrink, FORMAT.md §12.4) and the file is cut
+ * only by a compaction step (phase 5). The maintenance helpers below (cursor, next table,
+ * options, throttle) stay in every build: rotate.c shares them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -352,6 +360,11 @@ static int call_compact(pagedb *db, const pagedb_maint_options *opts)
 {
     if (!db) return pdb_err(PAGEDB_EINVAL, "NULL database");
     if (db->flags & PAGEDB_RDONLY) return pdb_err(PAGEDB_EMISUSE, "compaction needs a read-write handle");
+#ifdef PAGEDB_NO_COMPACT
+    /* the first-load wasm module (scripts/build-emscripten.sh): its size budget */
+    (void)opts;
+    return pdb_err(PAGEDB_ENOTSUP, "online compaction is not in this build (PAGEDB_NO_COMPACT)");
+#endif
     pagedb_maint_options o;
     if (opts) o = *opts;
     else pagedb_maint_options_init(&o);

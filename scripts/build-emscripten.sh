@@ -4,10 +4,11 @@
 #      ~/.cache/pagedb (never in the repo);
 #   2. core/ + platform/opfs/ into dist/pagedb.browser.mjs (glue for a dedicated worker),
 #      dist/pagedb.node.mjs (glue for Node) and dist/pagedb.wasm, the one module both load;
-#   3. the same with data key rotation (no -DPAGEDB_NO_ROTATE; platform/opfs/glue_rotate.c,
-#      platform/opfs/exports_full.txt) into dist/pagedb-full.browser.mjs,
-#      dist/pagedb-full.node.mjs and dist/pagedb-full.wasm: the full module, which the
-#      package loads only for db.rotateKeys (js/src/rotate_engine.ts, js/src/rotate_client.ts), never at first load.
+#   3. the same with data key rotation and online compaction (no -DPAGEDB_NO_ROTATE or
+#      -DPAGEDB_NO_COMPACT; platform/opfs/glue_rotate.c, platform/opfs/exports_full.txt) into
+#      dist/pagedb-full.browser.mjs, dist/pagedb-full.node.mjs and dist/pagedb-full.wasm: the
+#      full module, which the package loads only for db.rotateKeys and db.compact
+#      (js/src/rotate_engine.ts, js/src/rotate_client.ts), never at first load.
 # Installs missing apt packages (emscripten, autotools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -81,7 +82,7 @@ mkdir -p dist
 # pagedb_rekey_kek), so segment loads skip reading a segment's key epoch (core/segment_int.h,
 # FORMAT.md §9.1), which would cost ~250 B gzip.
 common=(-Oz -DNDEBUG -msimd128 -mnontrapping-fptoint -Dsnprintf=pdbjs_snprintf -Dvsnprintf=pdbjs_vsnprintf -Dqsort=pdbjs_qsort "${core_cflags[@]}" -Icore/include -Icore -Iplatform/opfs -I"$prefix/include" -I"$bearssl/include"
-  "${core_sources[@]}" platform/opfs/*.c "$prefix/lib/libsodium.a" "$bearssl/lib/libbearssl.a"
+  platform/opfs/*.c "$prefix/lib/libsodium.a" "$bearssl/lib/libbearssl.a"
   --js-library platform/opfs/lib.js -sMODULARIZE=1 -sEXPORT_ES6=1 -sALLOW_MEMORY_GROWTH=1
   -sINITIAL_MEMORY=33554432 -sTOTAL_STACK=1048576 -sMALLOC=emmalloc
   -sTEXTDECODER=2 "-sINCOMING_MODULE_JS_API=[wasmBinary,preRun,locateFile]" -sBINARYEN_EXTRA_PASSES=--converge
@@ -147,6 +148,17 @@ PY
 # The first-load module: no data key rotation (-DPAGEDB_NO_ROTATE, above); the full module
 # adds it (pagedb_rekey's rotation path, core/rotate.c, core/segrotate.c: about 5 kB gzip)
 # and platform/opfs/glue_rotate.c's entry; it is loaded lazily (js/src/rotate_engine.ts, js/src/rotate_client.ts).
-build_module pagedb -DPAGEDB_NO_ROTATE "-sEXPORTED_FUNCTIONS=[$exports]"
-build_module pagedb-full "-sEXPORTED_FUNCTIONS=[$exports,$full_exports]"
+# -DPAGEDB_NO_COMPACT: nor online compaction (pagedb_compact answers ENOTSUP; core/compact.c
+# keeps the helpers rotate.c shares), and platform/opfs/glue_rotate.c's pdbjs_compact_step
+# is in the full module only (js/src/rotate_engine.ts switches to it on the first
+# db.compact step). Opening, committing and recovering a database left mid-compaction need
+# no compaction code (core/compact.c's header). The sources only compaction and rotation
+# use (core/btree_reloc.c, the relocation walk) are left out of the first-load module;
+# core/pager_scrub.c stays (segment loads use its pdb_pager_epoch_key).
+first_sources=()
+for f in "${core_sources[@]}"; do
+  [ "$f" = core/btree_reloc.c ] || first_sources+=("$f")
+done
+build_module pagedb -DPAGEDB_NO_ROTATE -DPAGEDB_NO_COMPACT "${first_sources[@]}" "-sEXPORTED_FUNCTIONS=[$exports]"
+build_module pagedb-full "${core_sources[@]}" "-sEXPORTED_FUNCTIONS=[$exports,$full_exports]"
 echo "built dist/pagedb.browser.mjs dist/pagedb.node.mjs dist/pagedb.wasm dist/pagedb-full.browser.mjs dist/pagedb-full.node.mjs dist/pagedb-full.wasm"

@@ -1190,7 +1190,9 @@ void pagedb_maint_options_init(pagedb_maint_options *o);
  * ECANCELED (cancelled or max_steps reached: steps committed so far stay; call again to
  * resume), EBUSY (never: each step waits for the writer like pagedb_txn_begin),
  * EIO/EFULL/ENOMEM (a step failed: it is rolled back, earlier steps stay),
- * EAUTH/ECORRUPT (a page or the maintenance record failed its checks).
+ * EAUTH/ECORRUPT (a page or the maintenance record failed its checks), ENOTSUP (a build
+ * with -DPAGEDB_NO_COMPACT, such as the TypeScript package's first-load module: nothing
+ * changed).
  * Thread-safety: any thread; steps serialise with other write transactions on db. Do not
  * hold a write transaction of db in the calling thread (it would wait for itself).
  */

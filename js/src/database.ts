@@ -979,53 +979,39 @@ export class Database {
    * transaction open meanwhile can still see are not reused, so under long readers the
    * shrink is partial (the result's pageCount tells). Resolves with the progress at the
    * end (done: true); returns at once when the file is already near its target.
-   * Options ({@link CompactOptions}): `rate` bytes/s throttle, `pagesPerStep`, `signal`,
-   * `onProgress` after every step.
+   * Options ({@link CompactOptions}): `rate` bytes/s throttle, `pagesPerStep`,
+   * `busyTimeout` ms, `signal`, `onProgress` after every step.
+   * The module: the engine's first-load module has no compaction code; the first step
+   * loads the full module (dist/pagedb-full.wasm, about 73 kB gzip, once per open
+   * database, lazily: never at page load; shared with {@link rotateKeys}) and switches the
+   * open database to it, which needs the database idle (no transaction, segment handle or
+   * snapshot export open in any tab): while some are open the step answers EBUSY and is
+   * retried every 50 ms up to `busyTimeout` (default 5000 ms). The switch reopens the
+   * database there with the credential it opens with now (a passphrase costs one more
+   * Argon2id derivation); it is then served by the full module until it closes. A
+   * database compacted in the full module (or left mid-compaction) opens and works in
+   * the first-load module as any other.
    * Cancellation: aborting `signal` stops between two steps (a running step completes);
    * the call rejects with ECANCELED, the database stays consistent with every step so far
    * committed, and the next compact() resumes where this one stopped (the cursor is stored
    * in the database, also across a crash or a reopen).
    * Rejects with PagedbError: EINVAL (bad option), EMISUSE (closed, read-only, or called
-   * inside a db.write callback), ECANCELED (aborted), EIO/EFULL/ENOMEM (a step failed and
-   * was rolled back; earlier steps stay), EAUTH/ECORRUPT (a damaged page), or what
-   * onProgress threw. In browsers, a step in flight when the owning tab went away is
-   * simply run again by the next owner.
+   * inside a db.write callback), ECANCELED (aborted), EBUSY (still busy after
+   * busyTimeout: open transactions/segment handles/exports prevent the switch to the full
+   * module), EIO/EFULL/ENOMEM (a step failed and was rolled back, earlier steps stay; or
+   * the full module could not be loaded), EKEY (the switch's reopen: another handle
+   * changed the key meanwhile), EAUTH/ECORRUPT (a damaged page), or what onProgress
+   * threw. In browsers, a step in flight when the owning tab went away is simply run again
+   * by the next owner.
    * Thread-safety: as other Database methods.
    */
   async compact(options: CompactOptions = {}): Promise<MaintenanceProgress> {
     this.writable('db.compact');
-    const o = maintOptions<CompactOptions>(options, ['rate', 'pagesPerStep']);
+    const o = maintOptions<CompactOptions>(options, ['rate', 'pagesPerStep', 'busyTimeout']);
     const rate = uintArg(o.rate ?? 0, 'options.rate');
     const pagesPerStep = uintArg(o.pagesPerStep ?? 0, 'options.pagesPerStep', 0x7fffffff);
-    const t0 = Date.now();
-    let bytes = 0, steps = 0;
-    for (;;) {
-      if (o.signal?.aborted) throw new PagedbError(ErrorCode.ECANCELED, `compaction aborted after ${steps} steps (resumable)`);
-      let r: OpResults['compactStep'];
-      try {
-        r = await this.enqueue(() => this.ep.call('compactStep', { pagesPerStep }));
-      } catch (e) {
-        if (e instanceof PagedbError && e.code === ErrorCode.UNKNOWN_OUTCOME) continue; // resumable: run it again
-        throw e;
-      }
-      bytes += r.progress.bytesWritten;
-      const p: MaintenanceProgress = { ...r.progress, bytesWritten: bytes, steps: ++steps };
-      o.onProgress?.(p);
-      if (r.done) return p;
-      // the throttle: wait until `bytes` at `rate` are due (or the signal aborts)
-      const wait = rate ? (bytes * 1000) / rate - (Date.now() - t0) : 0;
-      if (wait > 0 && !o.signal?.aborted) {
-        await new Promise<void>((res) => {
-          const t = setTimeout(done, wait);
-          function done(): void {
-            clearTimeout(t);
-            o.signal?.removeEventListener('abort', done);
-            res();
-          }
-          o.signal?.addEventListener('abort', done);
-        });
-      }
-    }
+    const busyTimeout = uintArg(o.busyTimeout ?? 5000, 'options.busyTimeout');
+    return (await import('./rotate_client.js')).runSteps(this, 'compactStep', { pagesPerStep }, o, rate, busyTimeout, 'compaction');
   }
 
   /**
@@ -1113,7 +1099,7 @@ export class Database {
     const realm = o.realm === undefined || o.realm === 'all' ? 0xffffffff : uintArg(o.realm, 'options.realm', 0xfffffffe);
     const rate = uintArg(o.rate ?? 0, 'options.rate'), pagesPerStep = uintArg(o.pagesPerStep ?? 0, 'options.pagesPerStep', 0x7fffffff);
     const busyTimeout = uintArg(o.busyTimeout ?? 5000, 'options.busyTimeout');
-    return (await import('./rotate_client.js')).rotateKeys(this, o, realm, rate, pagesPerStep, busyTimeout);
+    return (await import('./rotate_client.js')).runSteps(this, 'rotateStep', { realm, pagesPerStep }, o, rate, busyTimeout, 'key rotation');
   }
 
   /** Authenticate every reachable page; resolves with the number of pages checked. */

@@ -21,7 +21,7 @@ import { bindModule } from './boundary.js';
 import type { Backend } from './backend.js';
 import { countRange, listTables, type RawTableInfo } from './manage_engine.js';
 import {
-  toBytes, toSegmentId, type Bytes, type MaintenanceProgress, type OpenOptions, type RangeOptions, type SegmentIdLike, type SegmentInfo,
+  toBytes, toSegmentId, type Bytes, type OpenOptions, type RangeOptions, type SegmentIdLike, type SegmentInfo,
   type SegmentOpenOptions, type Stats,
 } from './types.js';
 import { openOptions, rangeOptions, segmentOpenOptions, tableName, uintArg } from './validate.js';
@@ -87,11 +87,11 @@ export interface EmModule {
   _pdbjs_export_end(e: number): void;
   _pdbjs_snapshot_import(dir: number, spool: number, key: number, pass: number, passlen: number, ops: number,
     mem: number, prog: number): number;
-  _pdbjs_compact_step(db: number, pagesPerStep: number, out: number): number;
   _pdbjs_rekey(db: number, key: number, pass: number, passlen: number, newKey: number, newPass: number,
     newPasslen: number, ops: number, mem: number): number;
-  /** Only in the full module (platform/opfs/exports_full.txt; rotate_engine.ts loads it and calls this). */
+  /** Only in the full module (platform/opfs/exports_full.txt; rotate_engine.ts loads it and calls these). */
   _pdbjs_rotate_step?(db: number, realm: number, pagesPerStep: number, out: number): number;
+  _pdbjs_compact_step?(db: number, pagesPerStep: number, out: number): number;
 }
 
 /** Largest slice of a segment append or read copied through the wasm heap at once (bytes). */
@@ -295,34 +295,6 @@ export class SyncDatabase {
     this.alive();
     check(this.m, this.m._pagedb_verify(this.db, this.out));
     return this.m.HEAPU32[this.out >> 2] + this.m.HEAPU32[(this.out >> 2) + 1] * 2 ** 32;
-  }
-
-  /**
-   * One step of online compaction (pagedb.h pagedb_compact, docs/FORMAT.md §12): moves up
-   * to `pagesPerStep` live pages (0 = 256) from the end of main.pdb into free pages nearer
-   * the start, in one write transaction that also stores where the compaction stands, and
-   * truncates the file after the last step. Call until `done`; stopping between calls is
-   * a clean cancel (the next call, by this or a later handle, resumes). Readers' snapshots
-   * (any read transaction open now) keep their pages: the shrink is then partial.
-   * progress.bytesWritten and progress.steps count this step only.
-   * Throws PagedbError: EBUSY (a write transaction of this handle is open: the step would
-   * wait for it), EMISUSE (read-only or closed), EINVAL (bad pagesPerStep), EIO/EFULL/ENOMEM
-   * (the step was rolled back; earlier steps stay), EAUTH/ECORRUPT (a damaged page or
-   * maintenance record).
-   */
-  compactStep(pagesPerStep = 0): { done: boolean; progress: MaintenanceProgress } {
-    this.alive();
-    uintArg(pagesPerStep, 'pagesPerStep', 0x7fffffff);
-    const p = this.scratch.ensure(64);
-    const rc = this.m._pdbjs_compact_step(this.db, pagesPerStep, p);
-    const v = this.m.HEAPF64.subarray(p >> 3, (p >> 3) + 8);
-    const done = v[7] === 1;
-    const progress: MaintenanceProgress = {
-      phase: done ? 0 : v[0], pagesDone: v[2], pagesTotal: v[3], bytesWritten: v[4], steps: 1, pageCount: v[5],
-      targetPages: v[6], done,
-    };
-    check(this.m, rc);
-    return { done, progress };
   }
 
   /**

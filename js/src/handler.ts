@@ -53,16 +53,17 @@ export class Handler {
   /**
    * A handler over module `m`, whose backend (m.pagedbVfs) is installed; the database is
    * opened by the first op, `open`. `onClose` runs after `close` (the worker releases its
-   * OPFS handles there). Data key rotation (rotateStep, rotate_engine.ts): `rotation`
+   * OPFS handles there). Data key rotation and compaction (rotateStep, compactStep,
+   * rotate_engine.ts): `rotation`
    * imports rotate_engine.ts and `loadFull` instantiates the full module
    * (dist/pagedb-full.wasm) under Node; without them (browsers) both are imported from the
-   * URLs each rotateStep carries (rotate_client.ts resolves them in the page).
+   * URLs each rotateStep and compactStep carries (rotate_client.ts resolves them in the page).
    */
   constructor(private m: EmModule, private onClose?: () => void, private rotation?: () => Promise<unknown>,
     private loadFull?: (o: OpenOptions) => Promise<EmModule>) {}
   /** The open op's arguments (rotate_engine.ts reopens the database with them in the full module). */
   private opened: OpArgs['open'] | undefined;
-  /** rotate_engine.ts, once loaded (the first rotateStep). */
+  /** rotate_engine.ts, once loaded (the first rotateStep or compactStep). */
   private rot: unknown;
 
   private d(): SyncDatabase {
@@ -199,13 +200,13 @@ export class Handler {
           this.guard(a.txn, () => this.apply(t, a.ops));
           const r = this.guard(a.txn, () => t.scanRecords(a.table, a.range, a.max));
           out.scan(r.records, r.count, r.more);
-        } else if (req.op === 'rotateStep') {
+        } else if (req.op === 'rotateStep' || req.op === 'compactStep') {
           // rotate_engine.ts: loaded on the first step (from the URL the op carries, in
           // browsers: a worker bundle holds no lazily loaded chunk)
-          const a = req.args as OpArgs['rotateStep'];
+          const a = req.args as OpArgs['rotateStep'] & OpArgs['compactStep'];
           const r = (this.rot ??= this.rotation ? await this.rotation() :
             await import(/* @vite-ignore */ /* webpackIgnore: true */ a.full?.engine ?? './rotate_engine.js')) as typeof import('./rotate_engine.js');
-          out.obj(req.op, await r.step(this, a, { SyncDatabase, PagedbError, ErrorCode, check, testModeHook, loadFull: this.loadFull }));
+          out.obj(req.op, await r[req.op](this, a, { SyncDatabase, PagedbError, ErrorCode, check, testModeHook, loadFull: this.loadFull }));
         } else if (req.op === 'segCreate') {
           const s = await this.d().createSegmentAsync((req.args as OpArgs['segCreate']).realm);
           out.obj(req.op, { seg: this.addSeg(s), id: s.id });
@@ -220,6 +221,11 @@ export class Handler {
       if (out.count >= REPLY_MAX_RESPONSES || out.size >= REPLY_MAX_BYTES) await flush();
     }
     if (out.count) await flush();
+  }
+
+  /** The maintenance ops (rotate_engine.ts, loaded asynchronously) run only through runBatch. */
+  private viaBatch(): never {
+    throw new PagedbError(ErrorCode.EMISUSE, 'rotateStep and compactStep run through runBatch');
   }
 
   /** Let the backend complete deferred work (OPFS removals); failures are left to the next open. */
@@ -388,10 +394,8 @@ export class Handler {
     snapBegin: (a) => this.snaps.begin(this.d(), a),
     snapNext: (a) => this.snaps.step(a),
     snapEnd: (a) => this.snaps.end(a),
-    compactStep: (a) => this.d().compactStep(a.pagesPerStep),
-    rotateStep: () => {
-      throw new PagedbError(ErrorCode.EMISUSE, 'rotateStep runs through runBatch');
-    },
+    compactStep: () => this.viaBatch(),
+    rotateStep: () => this.viaBatch(),
     rekey: (a) => {
       this.d().rekey(a);
       return null;

@@ -30,7 +30,7 @@ import type { OpenOptions } from './types.js';
  * The endpoint of the engine in this thread. Each call runs at once, synchronously, through
  * Handler.run (the op table every endpoint shares) and resolves with its result; no
  * encoding, no batch, no message. Two exceptions keep the order of calls and answers:
- *  - segCreate creates its OPFS file asynchronously, and the first rotateStep loads the
+ *  - segCreate creates its OPFS file asynchronously, and the first rotateStep or compactStep loads the
  *    full module (Handler.runBatch), so both go through a Coalescer to Handler.runBatch (as
  *    in worker.ts and node.ts), and every call made while such a batch is unanswered
  *    follows it through the same queue;
@@ -56,7 +56,7 @@ export class LocalEndpoint implements Endpoint {
 
   call<K extends Op>(op: K, args: OpArgs[K], transfer?: ArrayBuffer[]): Promise<OpResults[K]> {
     if (this.dead) return Promise.reject(this.dead);
-    if (op === 'segCreate' || op === 'rotateStep' || this.queued > 0) {
+    if (op === 'segCreate' || op === 'rotateStep' || op === 'compactStep' || this.queued > 0) {
       this.queued++;
       const p = this.batches.call(op, args, transfer);
       const done = (): void => {

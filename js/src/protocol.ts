@@ -94,8 +94,11 @@ export interface OpArgs {
   snapNext: { snap: number; window: number };
   /** End export `snap` (releasing its snapshot); cancel: through the engine (ECANCELED). */
   snapEnd: { snap: number; cancel: boolean };
-  /** One compaction step (SyncDatabase.compactStep); pagesPerStep 0 = the default. */
-  compactStep: { pagesPerStep: number };
+  /**
+   * One compaction step (rotate_engine.ts compactStep); pagesPerStep 0 = the default. The
+   * first one switches the handler to the full module, as rotateStep's does (`full`).
+   */
+  compactStep: { pagesPerStep: number; full?: FullModuleUrls };
   /** Change the key-encryption key (SyncDatabase.rekey). */
   rekey: { newKey?: Uint8Array; newPassphrase?: string; pwhashOpsLimit?: number; pwhashMemLimit?: number };
   /**
@@ -108,7 +111,7 @@ export interface OpArgs {
 }
 
 /**
- * Where data key rotation's engine code is, as absolute URLs (browsers; rotate_client.ts):
+ * Where the code of data key rotation and compaction is, as absolute URLs (browsers; rotate_client.ts):
  * rotate_engine.js, the full module's worker glue and its wasm.
  */
 export interface FullModuleUrls {

@@ -1,15 +1,15 @@
 /**
- * rotate_client.ts — the step loop of db.rotateKeys (database.ts), loaded by import() on
- * its first call so that it is not part of a page's first load. Each step is one
- * `rotateStep` op queued with the database's writes (in browsers it passes the owner's
- * write gate like compactStep, so other tabs' requests run between steps); the first one
- * switches the engine to the full module (rotate_engine.ts).
+ * rotate_client.ts — the step loop of db.rotateKeys and db.compact (database.ts), loaded
+ * by import() on the first call of either so that it is not part of a page's first load.
+ * Each step is one `rotateStep` or `compactStep` op queued with the database's writes (in
+ * browsers it passes the owner's write gate, so other tabs' requests run between steps);
+ * the first one switches the engine to the full module (rotate_engine.ts).
  * Thread-safety: the Database's event loop.
  */
 import type { Database } from './database.js';
 import { PagedbError, ErrorCode } from './errors.js';
-import type { Endpoint, OpResults } from './protocol.js';
-import type { MaintenanceProgress, RotateKeysOptions } from './types.js';
+import type { Endpoint, OpArgs, OpResults } from './protocol.js';
+import type { CompactOptions, MaintenanceProgress, RotateKeysOptions } from './types.js';
 
 /** Wait `ms` milliseconds, or less when `signal` aborts. */
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -25,13 +25,15 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 /**
- * Run rotation steps until done (see Database.rotateKeys for the contract), with the
- * options database.ts checked: `o` for signal and onProgress; realm (0xffffffff = every
- * realm), rate (bytes/s, 0 = unthrottled), pagesPerStep (0 = 256) and busyTimeout (ms).
- * Rejects as Database.rotateKeys.
+ * Run steps of `op` (rotateStep: data key rotation of `args.realm`; compactStep: online
+ * compaction) until done (see Database.rotateKeys and Database.compact for the contract),
+ * with the options database.ts checked: `o` for signal and onProgress; rate (bytes/s, 0 =
+ * unthrottled), pagesPerStep (in `args`, 0 = 256) and busyTimeout (ms: how long EBUSY
+ * answers are retried, every 50 ms). `what` names the operation in ECANCELED/EBUSY
+ * messages. Rejects as Database.rotateKeys / Database.compact.
  */
-export async function rotateKeys(db: Database, o: RotateKeysOptions, realm: number, rate: number, pagesPerStep: number,
-  busyTimeout: number): Promise<MaintenanceProgress> {
+export async function runSteps<K extends 'rotateStep' | 'compactStep'>(db: Database, op: K, args: Omit<OpArgs[K], 'full'>,
+  o: RotateKeysOptions | CompactOptions, rate: number, busyTimeout: number, what: string): Promise<MaintenanceProgress> {
   const ep = db['ep'] as Endpoint;
   // where the engine loads the full module from, in browsers (rotate_engine.ts): resolved
   // here, in the page's lazily loaded chunk, so bundlers emit both files as assets of this
@@ -44,10 +46,10 @@ export async function rotateKeys(db: Database, o: RotateKeysOptions, realm: numb
   const t0 = Date.now();
   let bytes = 0, steps = 0, busySince = 0;
   for (;;) {
-    if (o.signal?.aborted) throw new PagedbError(ErrorCode.ECANCELED, `key rotation aborted after ${steps} steps (resumable: call rotateKeys again)`);
-    let r: OpResults['rotateStep'];
+    if (o.signal?.aborted) throw new PagedbError(ErrorCode.ECANCELED, `${what} aborted after ${steps} steps (resumable: call it again)`);
+    let r: OpResults[K];
     try {
-      r = await db['enqueue'](() => ep.call('rotateStep', { realm, pagesPerStep, full }));
+      r = await db['enqueue'](() => ep.call(op, { ...args, full } as OpArgs[K]));
     } catch (e) {
       if (e instanceof PagedbError && e.code === ErrorCode.UNKNOWN_OUTCOME) continue; // resumable: run it again
       if (e instanceof PagedbError && e.code === ErrorCode.EBUSY) {

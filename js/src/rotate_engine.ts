@@ -1,29 +1,32 @@
 /**
- * rotate_engine.ts — the engine side of data key rotation (db.rotateKeys; pagedb.h
- * pagedb_rekey with no new KEK, docs/FORMAT.md §13.3): switching an open database from the
- * first-load module to the full module, and running one rotation step.
+ * rotate_engine.ts — the engine side of the full module's maintenance: data key rotation
+ * (db.rotateKeys; pagedb.h pagedb_rekey with no new KEK, docs/FORMAT.md §13.3) and online
+ * compaction (db.compact; pagedb_compact, §12): switching an open database from the
+ * first-load module to the full module, and running one step of either.
  *
  * Why a second module: the module every endpoint loads first (dist/pagedb.wasm) is built
- * without rotation (-DPAGEDB_NO_ROTATE, scripts/build-emscripten.sh): the rotation walker
- * is about 5 kB gzip and a page's first load has no room for it. The full module
- * (dist/pagedb-full.wasm: the same engine plus rotation and platform/opfs/glue_rotate.c's
- * pdbjs_rotate_step) is loaded by this file on the first rotation step, never before.
+ * without rotation and compaction (-DPAGEDB_NO_ROTATE -DPAGEDB_NO_COMPACT,
+ * scripts/build-emscripten.sh): the rotation walker is about 5 kB gzip, compaction about
+ * 3 kB, and a page's first load has no room for them. The full module
+ * (dist/pagedb-full.wasm: the same engine plus both and platform/opfs/glue_rotate.c's
+ * pdbjs_rotate_step and pdbjs_compact_step) is loaded by this file on the first rotation
+ * or compaction step, never before.
  *
  * How this file is loaded: it has no runtime import (only types), so it can be loaded as
  * it is from a URL. In browsers the page's lazily loaded rotate_client.ts resolves the
  * URLs of this file, of the full module's worker glue and of its wasm (so a bundler emits
  * them as assets of that lazy chunk, never of the first load) and sends them with every
- * rotateStep; the engine's handler (handler.ts, in the worker, whose bundle cannot hold
- * lazily loaded chunks) import()s them. Under Node, node.ts imports it and
+ * rotateStep and compactStep; the engine's handler (handler.ts, in the worker, whose
+ * bundle cannot hold lazily loaded chunks) import()s them. Under Node, node.ts imports it and
  * module_full_node.ts. What it needs of the engine comes in `Deps`.
  *
- * The switch (step, first call), inside Handler.runBatch, so no other request of this
- * handler runs meanwhile (endpoints run batches one at a time; requests wait in their
+ * The switch (the first rotateStep or compactStep; one switch for both), inside
+ * Handler.runBatch, so no other request of this handler runs meanwhile (endpoints run batches one at a time; requests wait in their
  * queue):
  *  1. the handler must be idle: no transaction, segment handle or snapshot export open
  *     (each holds state of the first module). Otherwise EBUSY at once, never a wait here
- *     (it would block the requests that end them); Database.rotateKeys retries for a
- *     bounded time (RotateKeysOptions.busyTimeout);
+ *     (it would block the requests that end them); Database.rotateKeys and
+ *     Database.compact retry for a bounded time (their busyTimeout option);
  *  2. the full module is instantiated (with the open's test-mode hook) and given the same
  *     storage backend (m.pagedbVfs: OPFS access handles and node:fs paths stay; only VFS
  *     handles are closed and opened again);
@@ -45,7 +48,7 @@ import type { PagedbError } from './errors.js';
 import type { ErrorCode } from './error_codes.js';
 import type { Handler } from './handler.js';
 import type { FullModuleUrls, OpArgs, OpResults } from './protocol.js';
-import type { OpenOptions } from './types.js';
+import type { MaintenanceProgress, OpenOptions } from './types.js';
 
 /** What this file uses of the engine (handler.ts passes them: this file imports nothing). */
 export interface Deps {
@@ -77,7 +80,7 @@ async function toFull(h: Handler, full: FullModuleUrls | undefined, d: Deps): Pr
   const busy = (): void => {
     const t = h['txns'].size, s = h['segs'].size, x = (h['snaps'] as unknown as { exports: Map<number, unknown> }).exports.size;
     if (t + s + x)
-      throw new d.PagedbError(E.EBUSY, 'data key rotation switches the database to the full module, which needs it idle: ' +
+      throw new d.PagedbError(E.EBUSY, 'data key rotation and compaction switch the database to the full module, which needs it idle: ' +
         `${t} transaction(s), ${s} segment handle(s) and ${x} snapshot export(s) are open; close them and call again`);
   };
   busy();
@@ -86,7 +89,7 @@ async function toFull(h: Handler, full: FullModuleUrls | undefined, d: Deps): Pr
   try {
     if (d.loadFull) m = await d.loadFull(a.options);
     else if (full) m = await loadFromUrls(full, a.options, d);
-    else throw new d.PagedbError(E.ENOTSUP, 'data key rotation needs the full module, which this endpoint cannot load');
+    else throw new d.PagedbError(E.ENOTSUP, 'data key rotation and compaction need the full module, which this endpoint cannot load');
   } catch (e) {
     throw e instanceof d.PagedbError ? e : new d.PagedbError(E.EIO, `loading the full module (pagedb-full.wasm): ${String(e)}`);
   }
@@ -119,6 +122,32 @@ async function toFull(h: Handler, full: FullModuleUrls | undefined, d: Deps): Pr
 }
 
 /**
+ * Run one step of the full module's maintenance entry `f` (pdbjs_rotate_step or
+ * pdbjs_compact_step, platform/opfs/glue_rotate.c: 8 doubles of progress at `p`) on the
+ * handler's database, switching it to the full module first (toFull) if the handler still
+ * runs the first-load one. Throws what toFull and the step throw (PagedbError).
+ */
+async function run(h: Handler, full: FullModuleUrls | undefined, d: Deps, f: 'rotate' | 'compact',
+  call: (fn: (...a: number[]) => number, db: number, p: number) => number): Promise<{ done: boolean; progress: MaintenanceProgress }> {
+  const name = f === 'rotate' ? '_pdbjs_rotate_step' : '_pdbjs_compact_step';
+  if (!h['m'][name]) await toFull(h, full, d);
+  const db = h['d'](), m = h['m'];
+  db['alive']();
+  const p = db.heap(64);
+  const rc = call(m[name]!, db.db, p);
+  const v = m.HEAPF64.subarray(p >> 3, (p >> 3) + 8);
+  const done = v[7] === 1;
+  const progress = { phase: done ? 0 : v[0], pagesDone: v[2], pagesTotal: v[3], bytesWritten: v[4], steps: 1, pageCount: v[5], targetPages: v[6], done };
+  d.check(m, rc);
+  return { done, progress };
+}
+
+/** pagesPerStep is an integer 0..2^31-1 (0 = 256), else EINVAL naming `op`. */
+function checkPages(op: string, n: number, d: Deps): void {
+  if (!(Number.isInteger(n) && n >= 0 && n <= 0x7fffffff)) throw new d.PagedbError(d.ErrorCode.EINVAL, `${op}: pagesPerStep must be 0..2^31-1`);
+}
+
+/**
  * The rotateStep op (Handler.runBatch): switch to the full module first if the handler
  * still runs the first-load one (toFull), then run one step of data key rotation of
  * realm `a.realm` (an id, or 0xffffffff = every realm): pdbjs_rotate_step re-seals up to
@@ -137,28 +166,40 @@ async function toFull(h: Handler, full: FullModuleUrls | undefined, d: Deps): Pr
  * (the step was rolled back; earlier steps stay), EAUTH/ECORRUPT (a damaged page, record
  * or segment).
  */
-export async function step(h: Handler, a: OpArgs['rotateStep'], d: Deps): Promise<OpResults['rotateStep']> {
-  const E = d.ErrorCode;
-  const ok = (v: number, max: number) => Number.isInteger(v) && v >= 0 && v <= max;
-  if (!ok(a.realm, 0xffffffff) || !ok(a.pagesPerStep, 0x7fffffff))
-    throw new d.PagedbError(E.EINVAL, 'rotateStep: realm must be 0..2^32-1, pagesPerStep 0..2^31-1');
+export async function rotateStep(h: Handler, a: OpArgs['rotateStep'], d: Deps): Promise<OpResults['rotateStep']> {
+  checkPages('rotateStep', a.pagesPerStep, d);
+  if (!(Number.isInteger(a.realm) && a.realm >= 0 && a.realm <= 0xffffffff))
+    throw new d.PagedbError(d.ErrorCode.EINVAL, 'rotateStep: realm must be 0..2^32-1');
   // a backend without rename (OPFS) cannot re-seal segment files (FORMAT.md §13.3 phase 5):
   // refuse before any step rather than stop half-way (whose segments the first-load module
   // then refuses until the rotation is finished elsewhere)
   if (typeof h['m'].pagedbVfs?.rename !== 'function') {
     const n = h['d']().listSegments().filter((s) => a.realm === 0xffffffff || s.realm === a.realm).length;
     if (n)
-      throw new d.PagedbError(E.ENOTSUP, `data key rotation re-seals segment files by renaming a copy over each, which this ` +
+      throw new d.PagedbError(d.ErrorCode.ENOTSUP, `data key rotation re-seals segment files by renaming a copy over each, which this ` +
         `storage (OPFS) cannot do: ${n} segment(s) of the rotated realm(s); rotate under Node or with the CLI (pagedb rekey)`);
   }
-  if (!h['m']._pdbjs_rotate_step) await toFull(h, a.full, d);
-  const db = h['d'](), m = h['m'], f = m._pdbjs_rotate_step!;
-  db['alive']();
-  const p = db.heap(64);
-  const rc = f(db.db, a.realm, a.pagesPerStep, p);
-  const v = m.HEAPF64.subarray(p >> 3, (p >> 3) + 8);
-  const done = v[7] === 1;
-  const progress = { phase: done ? 0 : v[0], pagesDone: v[2], pagesTotal: v[3], bytesWritten: v[4], steps: 1, pageCount: v[5], targetPages: 0, done };
-  d.check(m, rc);
-  return { done, progress };
+  const r = await run(h, a.full, d, 'rotate', (f, db, p) => f(db, a.realm, a.pagesPerStep, p));
+  r.progress.targetPages = 0;
+  return r;
+}
+
+/**
+ * The compactStep op (Handler.runBatch): switch to the full module first if the handler
+ * still runs the first-load one (toFull), then run one step of online compaction
+ * (pagedb.h pagedb_compact, docs/FORMAT.md §12): pdbjs_compact_step moves up to
+ * `a.pagesPerStep` live pages (0 = 256) from the end of main.pdb into free pages nearer
+ * the start, in one write transaction that also stores where the compaction stands, or
+ * runs one of the later phases (the last truncates the file). Call until `done`; stopping
+ * between calls is a clean cancel (the next call, by this or a later handle, resumes).
+ * Readers' snapshots (any read transaction open now) keep their pages: the shrink is then
+ * partial. progress.bytesWritten and progress.steps count this step only.
+ * Throws PagedbError: those of toFull; EBUSY (a write transaction of the handle is open:
+ * the step would wait for it), EMISUSE (read-only or closed), EINVAL (pagesPerStep not in
+ * 0..2^31-1), EIO/EFULL/ENOMEM (the step was rolled back; earlier steps stay),
+ * EAUTH/ECORRUPT (a damaged page or maintenance record).
+ */
+export async function compactStep(h: Handler, a: OpArgs['compactStep'], d: Deps): Promise<OpResults['compactStep']> {
+  checkPages('compactStep', a.pagesPerStep, d);
+  return run(h, a.full, d, 'compact', (f, db, p) => f(db, a.pagesPerStep, p));
 }

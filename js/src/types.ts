@@ -216,6 +216,13 @@ export interface CompactOptions {
   /** Pages moved per step (one write transaction) at most, 1..2^31-1 (default 256). */
   pagesPerStep?: number;
   /**
+   * How long (ms, default 5000) a step answered with EBUSY is retried (every 50 ms, other
+   * requests are served in between) before the call rejects with EBUSY: the first step
+   * needs the database idle (no transaction, segment handle or snapshot export open, in
+   * any tab) to switch it to the full module (db.compact). 0 = no retry.
+   */
+  busyTimeout?: number;
+  /**
    * Aborting stops the compaction between two steps (a running step finishes first,
    * within one step's time): the call rejects with PagedbError ECANCELED, the steps
    * committed so far stay, and the next db.compact resumes where it stopped.

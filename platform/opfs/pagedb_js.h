@@ -156,9 +156,18 @@ void pdbjs_export_end(pdbjs_export *e);
 int pdbjs_snapshot_import(const char *dir, const char *spool_path, const uint8_t *key, const char *pass, int passlen,
                           double pwhash_ops, double pwhash_mem, double *prog);
 
-/* ---- online maintenance (pagedb.h "Online maintenance"; glue_maint.c) ----------------- */
+/* ---- online maintenance (pagedb.h "Online maintenance"; glue_maint.c, glue_rotate.c) -- */
 
 /**
+ * OK when no write transaction of db is open (the writer is taken with PAGEDB_TXN_NOWAIT
+ * and given back), else EBUSY; EMISUSE (closed/read-only as pagedb_txn_begin). The
+ * maintenance entries call it first: the engine's own begin would wait for the writer,
+ * which in this single-threaded module waits forever (glue_maint.c).
+ */
+int pdbjs_writer_free(pagedb *db);
+
+/**
+ * Only in the full module (glue_rotate.c, built without PAGEDB_NO_COMPACT).
  * Run one step of pagedb_compact on db (max_steps 1; pages_per_step pages at most, 0 =
  * the engine's default, 256). out: 8 doubles owned by the caller, filled with the step's
  * pagedb_maint_progress: [0] phase, [1] pass, [2] pages done (all calls), [3] pages

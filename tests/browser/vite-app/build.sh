@@ -4,7 +4,7 @@
 # Playwright web server). This is what a new user does, following the README.
 # Fails when: the tarball ships other Emscripten wasm files than dist/pagedb.wasm (the
 # first-load module, one file for the browser and Node) and dist/pagedb-full.wasm (the
-# module with data key rotation, loaded lazily by db.rotateKeys), or lacks their glue, Vite prints any warning (e.g. a Node built-in such as "crypto"
+# module with data key rotation and compaction, loaded lazily by db.rotateKeys and db.compact), or lacks their glue, Vite prints any warning (e.g. a Node built-in such as "crypto"
 # externalized), the bundle still contains a require() of a Node module, or the app's
 # first load (below) is over 100 kB gzip. Writes the sizes to build/vite-app/size.json.
 set -euo pipefail
@@ -14,7 +14,7 @@ rm -rf "$app"; mkdir -p "$app"
 tgz=$(cd "$root" && npm pack --silent --pack-destination "$app" 2>/dev/null | tail -n 1)
 wasms=$(tar tzf "$app/$tgz" | grep -E '^package/dist/[^/]*\.wasm$' || true)  # grep reads all: no SIGPIPE
 if [ "$(echo $wasms)" != "package/dist/pagedb-full.wasm package/dist/pagedb.wasm" ]; then
-  echo "FAIL: the tarball must ship exactly two Emscripten modules, dist/pagedb.wasm and dist/pagedb-full.wasm (the lazily loaded one with data key rotation); it has:" $wasms >&2
+  echo "FAIL: the tarball must ship exactly two Emscripten modules, dist/pagedb.wasm and dist/pagedb-full.wasm (the lazily loaded one with data key rotation and compaction); it has:" $wasms >&2
   exit 1
 fi
 for f in pagedb.browser.mjs pagedb.node.mjs pagedb-full.browser.mjs pagedb-full.node.mjs rotate_client.js rotate_engine.js module_full_node.js; do
@@ -44,7 +44,7 @@ fi
 # import"./x") or name as an asset URL (new URL("x", ...): the worker, the broker
 # SharedWorker, the wasm module). Chunks reached only through import("./x") (and their own
 # files) are loaded on first use of a feature (exportSnapshot, importSnapshot) and listed as
-# "lazy" (db.rotateKeys's chunk and the full module too); files nothing references are "unused" (an asset of tree-shaken code). Only the
+# "lazy" (db.rotateKeys's and db.compact's chunk and the full module too); files nothing references are "unused" (an asset of tree-shaken code). Only the
 # first load is held to the limit.
 node -e '
 const fs = require("fs"), zlib = require("zlib"), path = require("path");

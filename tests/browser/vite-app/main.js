@@ -1,7 +1,8 @@
 // A fresh Vite app that installs the packed pagedb tarball: counts its visits in OPFS. With
 // ?restore it also backs the database up and restores it under another name
 // (exportSnapshot, importSnapshot: both loaded on first use, not part of the first load).
-// With ?rotate it rotates the data keys (db.rotateKeys: loads the full module on first use).
+// With ?rotate it rotates the data keys, with ?compact it compacts (db.rotateKeys,
+// db.compact: each loads the full module on first use).
 import { open, importSnapshot } from 'pagedb';
 const out = document.getElementById('out');
 const key = new Uint8Array(32).fill(3);
@@ -19,5 +20,9 @@ if (location.search === '?restore') {
 if (location.search === '?rotate') {
   const r = await db.rotateKeys();
   out.textContent = `rotated: ${r.done} visits: ${await count(db)}`;
+}
+if (location.search === '?compact') {
+  const r = await db.compact();
+  out.textContent = `compacted: ${r.done} visits: ${await count(db)}`;
 }
 await db.close();

@@ -8,7 +8,10 @@
  * and the next call resumes from the record (recovery needs nothing new).
  *
  * Steps: start (no record: every rotated realm's record gets a new epoch and keeps the
- * previous epoch's wrapped DEK; catalog.c pdb_cat_epochs_step), phase 1 (re-seal the
+ * previous epoch's wrapped DEK; catalog.c pdb_cat_epochs_step; realm 0 gets a new DEK0:
+ * r0_begin/r0_switch re-wrap every realm record, keep epoch e's page key wrapped in record
+ * 0x05, re-seal the catalog and write the new DEK0 wrap into the header, FORMAT.md §13.3
+ * "Switch to a new DEK0"), phase 1 (re-seal the
  * tables of the rotated realms: the relocation walk of btree_reloc.c with its `reseal`
  * predicate), phase 5 (re-seal the rotated realms' segment files: segrotate.c, a copy
  * renamed over each file), phase 2 (re-seal the catalog when realm 0 is rotated; the commit of this
@@ -29,9 +32,11 @@
  *  4. A database never rotated gets no byte from this file.
  */
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "db.h"
+#include "header.h"
 #include "segment.h"
 
 #define REC_KEY_LEN 2
@@ -158,8 +163,107 @@ static int sum_pages(void *arg, const pagedb_table_info *info)
     return 0;
 }
 
+/* A realm-0 rotation's new DEK0 (FORMAT.md §13.3): the keys its start commit switches to,
+   and those it replaces (restored when that commit does not happen). */
+typedef struct r0sw {
+    int on;
+    uint32_t epoch;                /* realm 0's epoch before */
+    pdb_key dek0, pk;              /* the new DEK0; the page key of epoch `epoch` */
+    pdb_key ohk, owk;              /* db->hdr_key, db->wrap_key before */
+    uint8_t ostat[PDB_HDR_STATIC]; /* db->static_hdr before */
+    pdb_realmkey *opager;          /* the pager's realm-0 keys before */
+    int swapped;                   /* db's keys were swapped (ohk, owk, ostat hold them) */
+} r0sw;
+
+#ifndef PAGEDB_NO_ROTATE
+/* Part 1, first thing in the start step's write txn (nothing sealed yet): a new DEK0, and
+   the pager's realm-0 keys switch to epoch e + 1 under it, keeping epoch e's page key, so
+   every page this commit writes is of the new epoch. */
+static int r0_begin(pagedb_txn *txn, r0sw *w)
+{
+    pagedb *db = txn->db;
+    if (!db->has_kek)
+        return pdb_err(PAGEDB_EMISUSE, "rotating realm 0 needs the key-encryption key, which this handle does not keep");
+    pdb_epochs e;
+    int rc = pdb_cat_epochs_get(txn, 0, &e);
+    if (rc) return rc;
+    if (e.has_prev) return pdb_err(PAGEDB_EMISUSE, "realm 0: a key rotation is already running");
+    if (e.epoch == UINT32_MAX) return pdb_err(PAGEDB_EFULL, "realm 0: no key epoch left");
+    if (!pdb_pager_epoch_key(db->pager, 0, e.epoch, &w->pk))
+        return pdb_err(PAGEDB_EMISUSE, "realm 0 has no page key of epoch %u", e.epoch);
+    if (!(w->opager = pdb_pager_keys_save(db->pager, 0))) return PAGEDB_ENOMEM;
+    w->on = 1;
+    w->epoch = e.epoch;
+    pdb_pager_random(db->pager, w->dek0.k, PDB_KEY_BYTES);
+    return pdb_pager_set_epochs(db->pager, 0, e.epoch + 1, &w->dek0, 1, e.epoch, &w->pk);
+}
+
+/* Part 2, after the other realms' new epochs: record 0x05 and every realm record
+   re-wrapped under the new wrap key (catalog.c), the whole catalog re-sealed (its pages
+   of epoch e open only with the key 0x05 now wraps: an open must reach 0x05 without it),
+   then the header's DEK0 wrap (under the KEK the handle keeps, §2.1) and the header MAC key
+   of the new DEK0. */
+static int r0_switch(pagedb_txn *txn, r0sw *w, rrec *r)
+{
+    pagedb *db = txn->db;
+    pdb_key wk, hk;
+    pdb_kdf(&wk, &w->dek0, PDB_SUBKEY_WRAP);
+    pdb_kdf(&hk, &w->dek0, PDB_SUBKEY_HEADER);
+    int rc = pdb_cat_r0_switch(txn, &wk, &w->pk);
+    if (!rc) {
+        pdb_bt_reloc rl;
+        memset(&rl, 0, sizeof rl);
+        rl.target = UINT64_MAX;
+        rl.reseal = 1;
+        rl.epoch = w->epoch + 1;
+        rl.max_moved = UINT64_MAX;
+        rl.max_read = UINT64_MAX;
+        rl.resume = r->key;
+        rc = pdb_bt_relocate(&txn->bt, &txn->cat, &rl);
+    }
+    if (!rc) {
+        uint8_t st[PDB_HDR_STATIC];
+        memcpy(st, db->static_hdr, PDB_HDR_STATIC);
+        pdb_pager_random(db->pager, st + PDB_HDR_WRAP_NONCE, PDB_NONCE_BYTES);
+        pdb_key_wrap(st + PDB_HDR_WRAPPED_DEK, &db->kek, st + PDB_HDR_WRAP_NONCE, st, PDB_HDR_WRAP_AAD_BYTES, &w->dek0);
+        pdb_mutex_lock(&db->mu);
+        memcpy(w->ostat, db->static_hdr, PDB_HDR_STATIC);
+        w->ohk = db->hdr_key;
+        w->owk = db->wrap_key;
+        memcpy(db->static_hdr, st, PDB_HDR_STATIC);
+        db->hdr_key = hk;
+        db->wrap_key = wk;
+        pdb_mutex_unlock(&db->mu);
+        w->swapped = 1;
+        txn->sync_twice = 1; /* like a key change (§13.1): recovery never falls back from it */
+    }
+    pdb_key_wipe(&wk);
+    pdb_key_wipe(&hk);
+    return rc;
+}
+#endif
+
+/* After the start step: committed, the handle notes the switch; not committed, the
+   handle's and the pager's keys from before are put back. */
+static void r0_after(pagedb *db, r0sw *w, int committed, uint64_t txn_id)
+{
+    if (!w->on) return;
+    pdb_mutex_lock(&db->mu);
+    if (committed) {
+        db->dek0_txn = txn_id;
+        db->prev_hdr_key = w->ohk;
+    } else if (w->swapped && !db->poisoned) {
+        memcpy(db->static_hdr, w->ostat, PDB_HDR_STATIC);
+        db->hdr_key = w->ohk;
+        db->wrap_key = w->owk;
+    }
+    pdb_mutex_unlock(&db->mu);
+    pdb_pager_keys_restore(db->pager, w->opager, !committed && !db->poisoned);
+    sodium_memzero(w, sizeof *w);
+}
+
 /* The start step's work (no record yet): a new epoch for every realm of `realm`. */
-static int start(pagedb_txn *txn, uint32_t realm, rrec *r)
+static int start(pagedb_txn *txn, uint32_t realm, rrec *r, r0sw *sw)
 {
     pdb_idvec ids;
     int rc;
@@ -175,12 +279,27 @@ static int start(pagedb_txn *txn, uint32_t realm, rrec *r)
         ids.n = ids.cap = 1;
     }
     pagesum ps = {&ids, 0};
-    rc = pagedb_table_list(txn, sum_pages, &ps);
+#ifndef PAGEDB_NO_ROTATE
+    for (size_t i = 0; i < ids.n && !rc; i++)
+        if (ids.ids[i] == 0) rc = r0_begin(txn, sw);
+#endif
+    if (!rc) rc = pagedb_table_list(txn, sum_pages, &ps);
+    int r0 = 0;
     for (size_t i = 0; i < ids.n && !rc; i++) {
         pdb_key dek;
+        if (ids.ids[i] == 0) {
+            r0 = 1; /* last: the new DEK0's wrap key re-wraps every realm's DEKs */
+            continue;
+        }
         rc = pdb_cat_epochs_step(txn, ids.ids[i], 1, &dek);
         pdb_key_wipe(&dek);
     }
+#ifndef PAGEDB_NO_ROTATE
+    if (!rc && r0) rc = r0_switch(txn, sw, r);
+#else
+    (void)sw;
+    if (!rc && r0) rc = pdb_cat_epochs_step(txn, 0, 1, NULL);
+#endif
     /* read-only openers of other processes reload realm keys when the next-realm
        counter moves (FORMAT.md §10.3): skip one id so that they learn the new epochs */
     if (!rc && txn->meta.next_realm < UINT32_MAX - 1) txn->meta.next_realm++;
@@ -285,6 +404,9 @@ static int step(pagedb *db, uint32_t realm, int may_start, uint32_t per_step, rr
     pagedb_val v;
     rset s;
     memset(&s, 0, sizeof s);
+    r0sw sw;
+    memset(&sw, 0, sizeof sw);
+    uint64_t tid = txn->id;
     rc = pdb_bt_get(&txn->bt, &txn->cat, REC_KEY, REC_KEY_LEN, &v);
     if (rc == PAGEDB_ENOTFOUND) {
         if (!may_start) {
@@ -292,7 +414,7 @@ static int step(pagedb *db, uint32_t realm, int may_start, uint32_t per_step, rr
             *finished = 1;
             return PAGEDB_OK;
         }
-        rc = start(txn, realm, r);
+        rc = start(txn, realm, r, &sw);
         *started = 1;
     } else if (rc == PAGEDB_OK) {
         rc = rec_decode(v.data, v.size, maxkey, r);
@@ -383,9 +505,11 @@ static int step(pagedb *db, uint32_t realm, int may_start, uint32_t per_step, rr
     if (rc) {
         rset_free(&s);
         pagedb_txn_abort(txn);
+        r0_after(db, &sw, 0, 0);
         return rc;
     }
     rc = pagedb_txn_commit(txn);
+    r0_after(db, &sw, rc == PAGEDB_OK, tid);
     if (!rc && *started) {
         /* new writes use the new epochs at once: install the committed keys now rather
            than at the next step (a failure here is repaired by the next step, invariant 1) */

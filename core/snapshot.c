@@ -510,8 +510,16 @@ static int call_export(pagedb *db, uint64_t since, pagedb_snapshot_sink sink, vo
     memset(&x, 0, sizeof x);
     x.db = db, x.txn = txn, x.o = o, x.sink = sink, x.sink_arg = sink_arg, x.P = db->page_size, x.since = since;
     x.m = txn->meta;
-    rc = PAGEDB_OK;
-    if (since > x.m.txn)
+    pdb_mutex_lock(&db->mu);
+    uint64_t dek0_txn = db->dek0_txn;
+    pdb_mutex_unlock(&db->mu);
+    /* the header images carry the current DEK0 wrap (FORMAT.md §13.3): a snapshot from
+       before a realm-0 rotation replaced DEK0 has realm keys wrapped under the old one */
+    rc = x.m.txn < dek0_txn ? pdb_err(PAGEDB_ECONFLICT, "the snapshot (txn %llu) is older than the realm-0 key rotation "
+                                                        "of txn %llu: start a new export", (unsigned long long)x.m.txn,
+                                      (unsigned long long)dek0_txn)
+                            : PAGEDB_OK;
+    if (!rc && since > x.m.txn)
         rc = pdb_err(PAGEDB_EINVAL, "since = %llu is above the snapshot's txn %llu", (unsigned long long)since,
                      (unsigned long long)x.m.txn);
     if (!rc && tok && tok->position) {

@@ -311,6 +311,25 @@ static void case_files(void)
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
     CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_OK);
     check(db, &m);
+
+    CASE("rotate-11.5"); /* a key change, then a realm-0 rotation on the same handle: the
+                            new DEK0 is wrapped under the new KEK */
+    pagedb_kek cur, nw;
+    memset(&cur, 0, sizeof cur);
+    memset(&nw, 0, sizeof nw);
+    cur.key = harness_key(0);
+    nw.key = harness_key(1);
+    CHECK_RC(pagedb_rekey_kek(db, &cur, &nw), PAGEDB_OK);
+    CHECK_RC(pagedb_rekey(db, 0, NULL, NULL, &o), PAGEDB_OK);
+    check(db, &m);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_EKEY); /* the old KEK */
+    pagedb_options po;
+    pagedb_options_init(&po);
+    po.vfs = pagedb_vfs_posix();
+    po.key = harness_key(1);
+    CHECK_RC(pagedb_open(dir, &po, &db), PAGEDB_OK);
+    check(db, &m);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
     harness_rmtree(dir);
     free(dir);
@@ -448,6 +467,13 @@ static unsigned scan_fault(pdb_fault *f, const uint8_t *dbid, const pdb_key *k)
     return count_auth(dbid, 0, img, len, 2, k);
 }
 
+/* the keys derivable from one DEK0 (rotate-11 below) */
+typedef struct dek0keys {
+    pdb_key dek0, hdr, wrap, page[9];
+} dek0keys;
+static void dek0_from_header(const uint8_t *hdr, dek0keys *d);
+static unsigned dek0_opens_main(const uint8_t *img, uint64_t len, const uint8_t *dbid, const dek0keys *d);
+
 static void case_crash(void)
 {
     CASE("rotate-4.1");
@@ -471,6 +497,9 @@ static void case_crash(void)
     memcpy(base, bytes, len);
     uint64_t base_len = len;
     for (int j = 0; j < 3; j++) CHECK(scan_fault(f, dbid, &old.k[j]) > 10);
+    static dek0keys old0; /* the DEK0 the rotation replaces (FORMAT.md §13.3) */
+    dek0_from_header(base, &old0);
+    CHECK(dek0_opens_main(base, base_len, dbid, &old0) > 10);
 
     pagedb_maint_options o;
     pagedb_maint_options_init(&o);
@@ -503,6 +532,8 @@ static void case_crash(void)
         check(db, &m);
         CHECK_RC(pagedb_close(db), PAGEDB_OK);
         for (int j = 0; j < 3; j++) CHECK(scan_fault(f, dbid, &old.k[j]) == 0);
+        bytes = pdb_fault_file_bytes(f, "/db/main.pdb", &len);
+        CHECK(dek0_opens_main(bytes, len, dbid, &old0) == 0); /* headers and pages */
     }
     printf("rotate-4: %u crash points over %llu writes of one rotation\n", crashes, (unsigned long long)total);
     CHECK(crashes >= total / stride && crashes > 0);
@@ -523,6 +554,8 @@ static void case_crash(void)
         check(db, &m);
         CHECK_RC(pagedb_close(db), PAGEDB_OK);
         for (int j = 0; j < 3; j++) CHECK(scan_fault(f, dbid, &old.k[j]) == 0);
+        bytes = pdb_fault_file_bytes(f, "/db/main.pdb", &len);
+        CHECK(dek0_opens_main(bytes, len, dbid, &old0) == 0);
     }
     printf("rotate-4.5: EIO at %llu calls, %u made the rotation fail\n", (unsigned long long)ncalls, fails);
     CHECK(fails > 0);
@@ -1296,9 +1329,6 @@ static void case_unknown_epoch(void)
  * The DEK0 a header image holds, unwrapped with the test key the way an attacker holding
  * the KEK and an old copy of the file would; then everything derivable from it: the header
  * MAC key, the wrap key of realm DEKs, realm 0's page keys of epochs 0..8. */
-typedef struct dek0keys {
-    pdb_key dek0, hdr, wrap, page[9];
-} dek0keys;
 
 static void dek0_from_header(const uint8_t *hdr, dek0keys *d)
 {

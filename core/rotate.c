@@ -17,7 +17,9 @@
  * renamed over each file), phase 2 (re-seal the catalog when realm 0 is rotated; the commit of this
  * step is W), phase 3 (once no snapshot older than W is open anywhere, overwrite the free
  * pages still sealed under an old epoch: pager_scrub.c), phase 4 (drop the previous
- * epochs' wrapped DEKs and the record; the pager forgets the old keys after the commit).
+ * epochs' wrapped DEKs; the pager forgets the old keys after the commit D), phase 6 (once
+ * no snapshot older than D is open, overwrite the free realm-0 pages, where the copies of
+ * catalog pages that held those wraps are; the last step deletes the record).
  *
  * Invariants:
  *  1. A realm's pager keys are those its committed catalog record names: installed at the
@@ -43,7 +45,7 @@
 #define REC_FIXED 51  /* value bytes without the table name and resume key */
 #define REC_CURSOR 48 /* the walk cursor's offset (pdb_maint_cursor_*) */
 
-enum { RP_TABLES = 1, RP_CATALOG = 2, RP_SCRUB = 3, RP_FINISH = 4, RP_SEGMENTS = 5 };
+enum { RP_TABLES = 1, RP_CATALOG = 2, RP_SCRUB = 3, RP_FINISH = 4, RP_SEGMENTS = 5, RP_WIPE = 6 };
 
 static const uint8_t REC_KEY[REC_KEY_LEN] = {0x04, 0x02};
 
@@ -69,8 +71,8 @@ static int rec_decode(const uint8_t *v, size_t n, size_t maxkey, rrec *r)
     r->total = pdb_get64(v + 24);
     r->cursor = pdb_get64(v + 32);
     r->pos = pdb_get64(v + 40);
-    if (r->phase < RP_TABLES || r->phase > RP_SEGMENTS || v[1] || v[2] || v[3] ||
-        (r->pos && r->phase != RP_SEGMENTS) || (r->phase == RP_SCRUB || r->phase == RP_FINISH) != (r->walked != 0))
+    if (r->phase < RP_TABLES || r->phase > RP_WIPE || v[1] || v[2] || v[3] || (r->pos && r->phase != RP_SEGMENTS) ||
+        (r->phase == RP_SCRUB || r->phase == RP_FINISH || r->phase == RP_WIPE) != (r->walked != 0))
         return pdb_err(PAGEDB_ECORRUPT, "key rotation record: phase %u, W %llu", r->phase, (unsigned long long)r->walked);
     return pdb_maint_cursor_decode(v, n, REC_CURSOR, maxkey, "key rotation record", r->name, r->key, &r->keylen);
 }
@@ -116,6 +118,15 @@ static int is_old(void *arg, uint32_t realm, uint32_t epoch)
 {
     uint32_t cur;
     return rset_find(arg, realm, &cur) && epoch != cur;
+}
+
+/* pdb_pager_scrub predicate of phase 6: any page of realm 0, where the catalog is: a free
+   catalog page may hold a wrapped key of a retired epoch (FORMAT.md §13.3). */
+static int is_r0(void *arg, uint32_t realm, uint32_t epoch)
+{
+    (void)arg;
+    (void)epoch;
+    return realm == 0;
 }
 
 /* The rotated realms of txn's catalog (those with a previous epoch), and invariant 1:
@@ -424,7 +435,7 @@ static int step(pagedb *db, uint32_t realm, int may_start, uint32_t per_step, rr
         rc = rec_decode(v.data, v.size, maxkey, r);
         if (!rc) rc = load_set(txn, &s);
     }
-    int done = 0;
+    int done = 0, forget = 0;
     if (!rc && !*started) switch (r->phase) {
         case RP_TABLES:
             rc = walk_tables(txn, &s, per_step, r);
@@ -465,7 +476,8 @@ static int step(pagedb *db, uint32_t realm, int may_start, uint32_t per_step, rr
             r->cursor = 2;
             break;
         }
-        case RP_SCRUB: {
+        case RP_SCRUB:
+        case RP_WIPE: {
             uint64_t held = pdb_pager_pending_upto(db->pager, r->walked);
             if (held) {
                 rc = pdb_err(PAGEDB_EBUSY, "key rotation: %llu free pages are held for snapshots older than txn %llu "
@@ -476,24 +488,33 @@ static int step(pagedb *db, uint32_t realm, int may_start, uint32_t per_step, rr
             }
             uint64_t n = 0;
             int end = 0;
-            rc = pdb_pager_scrub(db->pager, &r->cursor, per_step, is_old, &s, &n, &end);
+            rc = pdb_pager_scrub(db->pager, &r->cursor, per_step, r->phase == RP_SCRUB ? is_old : is_r0, &s, &n, &end);
             if (rc) break;
             r->done += n;
             if (r->total < r->done) r->total = r->done;
-            if (end) r->phase = RP_FINISH;
             txn->changed = 1;
             /* the zeros are written outside the commit's pages: they must be durable before
                the header that advances the cursor past them (FORMAT.md §6.2; with one sync a
                crash could keep that header and lose the zeros, and old-key bytes would
                stay). Sync #1 of a two-sync commit covers them. */
             txn->sync_twice = 1;
+            if (end && r->phase == RP_SCRUB) r->phase = RP_FINISH;
+            else if (end) { /* phase 6 done: the record goes, the rotation is complete */
+                rc = pdb_bt_del(&txn->bt, &txn->cat, REC_KEY, REC_KEY_LEN);
+                done = 1;
+            }
             break;
         }
         case RP_FINISH:
+            /* the previous keys leave the catalog (and, after the commit, memory); the
+               catalog pages this and earlier steps freed still hold their wraps: phase 6
+               overwrites them once no snapshot before this commit is open */
             for (size_t i = 0; i < s.n && !rc; i++) rc = pdb_cat_epochs_step(txn, s.ids[i], 0, NULL);
-            if (!rc) rc = pdb_bt_del(&txn->bt, &txn->cat, REC_KEY, REC_KEY_LEN);
+            r->phase = RP_WIPE;
+            r->walked = txn->id;
+            r->cursor = 2;
             txn->changed = 1;
-            done = 1;
+            forget = 1;
             break;
         }
     if (!rc && !done) {
@@ -525,7 +546,7 @@ static int step(pagedb *db, uint32_t realm, int may_start, uint32_t per_step, rr
         }
         pdb_err_clear();
     }
-    if (!rc && done) {
+    if (!rc && forget) {
         /* the previous epochs' keys are no longer in the catalog: forget them (a failure
            here only leaves them in memory until close) */
         pagedb_txn *rt;

@@ -38,6 +38,9 @@
  *               any file under any page key it derives, neither header slot (MAC, wrap),
  *               no realm record's DEK (re-wrapped under the new wrap key, still readable);
  *               content, a realm-0 segment and verify unchanged, after a reopen too
+ *   rotate-12.x after a rotation no page of main.pdb, free ones included, holds the wrap of
+ *               a retired key (a realm's previous DEK, realm 0's previous page key) in the
+ *               clear or under realm 0's page key
  *
  * Scale: PAGEDB_ROTATE_CRASH_STRIDE (default 1) writes / calls between fault points.
  */
@@ -1476,6 +1479,91 @@ static void case_dek0(void)
     free(dir);
 }
 
+
+/* ---- rotate-12: no free page keeps a wrapped key of a retired epoch ---- */
+
+/* The catalog value of key k (klen bytes) into out (at most cap bytes); returns its size. */
+static size_t cat_value(pagedb *db, const uint8_t *k, size_t klen, uint8_t *out, size_t cap)
+{
+    pagedb_txn *tx;
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &tx), PAGEDB_OK);
+    pagedb_val v;
+    CHECK_RC(pdb_bt_get(&tx->bt, &tx->cat, k, klen, &v), PAGEDB_OK);
+    CHECK(v.size <= cap);
+    memcpy(out, v.data, v.size);
+    pagedb_txn_abort(tx);
+    return v.size;
+}
+
+/* Pages of main.pdb (used or free, from page 2) that hold the n bytes `needle`, in the
+   clear or once opened under realm 0's current page key (where catalog pages are). */
+static unsigned pages_holding(const char *dir, pagedb *db, const uint8_t *needle, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/main.pdb", dir);
+    uint64_t len;
+    uint8_t *img = slurp(path, &len);
+    pdb_key k0;
+    CHECK(pdb_pager_live_key(db->pager, 0, &k0) == 1);
+    static uint8_t buf[P];
+    unsigned hits = 0;
+    for (uint64_t pg = 2; (pg + 1) * P <= len; pg++) {
+        memcpy(buf, img + pg * P, P);
+        int found = 0;
+        for (int pass = 0; pass < 2 && !found; pass++) {
+            if (pass == 1 && pdb_page_open(&k0, db->dbid, 0, pg, buf, P) != PAGEDB_OK) break;
+            for (size_t i = 0; i + n <= P && !found; i++) found = memcmp(buf + i, needle, n) == 0;
+        }
+        hits += (unsigned)found;
+        if (found && getenv("ROTATE_DEBUG2"))
+            fprintf(stderr, "holding: page %llu kind %d realm %u epoch %u txn %llu\n", (unsigned long long)pg,
+                    img[pg * P], pdb_get32(img + pg * P + 4), pdb_get32(img + pg * P + 8),
+                    (unsigned long long)pdb_get64(img + pg * P + 16));
+    }
+    free(img);
+    return hits;
+}
+
+static void case_lingering(void)
+{
+    CASE("rotate-12.1"); /* a realm r > 0: its previous DEK's wrap */
+    char *dir = harness_tmpdir("rotate12");
+    static model m;
+    memset(&m, 0, sizeof m);
+    pagedb *db;
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
+    put_range(db, &m, 0, 600);
+    keys ks;
+    get_keys(db, &ks);
+    uint8_t k[5] = {0x02, (uint8_t)(ks.id[1] >> 24), (uint8_t)(ks.id[1] >> 16), (uint8_t)(ks.id[1] >> 8), (uint8_t)ks.id[1]};
+    uint8_t v[512], wrapped[48];
+    CHECK(cat_value(db, k, 5, v, sizeof v) >= 74);
+    memcpy(wrapped, v + 24, 48);
+    CHECK(pages_holding(dir, db, wrapped, 48) >= 1); /* the scan finds it where it is */
+    pagedb_maint_options o;
+    pagedb_maint_options_init(&o);
+    o.pages_per_step = 32;
+    CHECK_RC(pagedb_rekey(db, ks.id[1], NULL, NULL, &o), PAGEDB_OK);
+    CHECK(pages_holding(dir, db, wrapped, 48) == 0);
+    check(db, &m);
+
+    CASE("rotate-12.2"); /* realm 0: its previous page key's wrap (record 0x05) */
+    o.max_steps = 1;
+    CHECK_RC(pagedb_rekey(db, 0, NULL, NULL, &o), PAGEDB_ECANCELED); /* the start step */
+    uint8_t r0k[1] = {0x05};
+    CHECK(cat_value(db, r0k, 1, v, sizeof v) == 84);
+    memcpy(wrapped, v + 36, 48);
+    CHECK(pages_holding(dir, db, wrapped, 48) >= 1);
+    o.max_steps = 0;
+    CHECK_RC(pagedb_rekey(db, 0, NULL, NULL, &o), PAGEDB_OK);
+    CHECK(cat_value(db, r0k, 1, v, sizeof v) == 12);
+    CHECK(pages_holding(dir, db, wrapped, 48) == 0);
+    check(db, &m);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     case_files();
@@ -1492,5 +1580,6 @@ int main(void)
     case_crash();
     case_unknown_epoch();
     case_dek0();
+    case_lingering();
     return harness_done();
 }

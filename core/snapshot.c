@@ -538,6 +538,13 @@ static int call_export(pagedb *db, uint64_t since, pagedb_snapshot_sink sink, vo
         x.prog.target_txn = x.m.txn;
         x.prog.pages_total = x.m.page_count - 2;
         rc = xp_run_all(&x);
+        pdb_mutex_lock(&db->mu);
+        dek0_txn = db->dek0_txn;
+        pdb_mutex_unlock(&db->mu);
+        if (!rc && x.m.txn < dek0_txn) /* a realm-0 rotation switched DEK0 meanwhile */
+            rc = pdb_err(PAGEDB_ECONFLICT, "realm 0's data key was rotated (txn %llu) during the export of txn %llu: the "
+                                           "stream is not valid; start a new export",
+                         (unsigned long long)dek0_txn, (unsigned long long)x.m.txn);
         if (!rc) xp_progress(&x);
     }
     sodium_memzero(x.key, sizeof x.key);

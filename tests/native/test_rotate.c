@@ -1471,6 +1471,24 @@ static void case_dek0(void)
     CHECK(realm_wraps_open(db, &ks.id[1], 2, &db->wrap_key) == 2);
     check(db, &m);
     seg_check_open(db, seg, 7, 3 * P + 100);
+
+    CASE("rotate-11.6"); /* a snapshot from before the switch: it reads unchanged, but a
+                            stream of it cannot carry the new DEK0 with the old wraps */
+    pagedb_txn *pin;
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &pin), PAGEDB_OK);
+    o.max_steps = 1;
+    CHECK_RC(pagedb_rekey(db, 0, NULL, NULL, &o), PAGEDB_ECANCELED);
+    pagedb_snapshot_options so;
+    memset(&so, 0, sizeof so);
+    so.pin = pin;
+    membuf sb = {0};
+    CHECK_RC(pagedb_snapshot_export(db, 0, mem_sink, &sb, &so), PAGEDB_ECONFLICT);
+    check_txn(pin, &m);
+    pagedb_txn_abort(pin);
+    free(sb.p);
+    o.max_steps = 0;
+    CHECK_RC(pagedb_rekey(db, 0, NULL, NULL, &o), PAGEDB_OK);
+    check(db, &m);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
     CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_OK);
     check(db, &m);

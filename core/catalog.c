@@ -314,7 +314,7 @@ static int r0_epoch_read(pagedb_txn *txn, pdb_epochs *e, const uint8_t **wrapped
 static int r0_epoch_get(pagedb_txn *txn, pdb_epochs *e) { return r0_epoch_read(txn, e, NULL); }
 
 /* AAD of the wrap of realm 0's previous page key (FORMAT.md §8): uuid ‖ 0 ‖ epoch (u32 LE). */
-static void r0_aad(uint8_t aad[24], const pagedb *db, uint32_t prev_epoch)
+static inline void r0_aad(uint8_t aad[24], const pagedb *db, uint32_t prev_epoch)
 {
     realm_aad(aad, db, 0);
     pdb_put32(aad + 20, prev_epoch);
@@ -329,11 +329,18 @@ static int r0_install(pagedb_txn *txn)
     const uint8_t *w;
     int rc = r0_epoch_read(txn, &e, &w);
     if (rc) return rc;
+#ifdef PAGEDB_NO_ROTATE
+    /* a database in the middle of a rotation is finished by a build with rotation (FORMAT.md
+       §13.3): here realm 0's pages of the previous epoch fail to open (EAUTH) */
+    w = NULL;
+#endif
     pdb_key pk;
-    uint8_t aad[24];
-    r0_aad(aad, db, e.prev_epoch);
-    if (w && pdb_key_unwrap(&pk, &db->wrap_key, w, aad, sizeof aad, w + PDB_NONCE_BYTES))
-        return pdb_err(PAGEDB_EAUTH, "catalog: realm 0 page key of epoch %u does not unwrap", e.prev_epoch);
+    if (w) {
+        uint8_t aad[24];
+        r0_aad(aad, db, e.prev_epoch);
+        if (pdb_key_unwrap(&pk, &db->wrap_key, w, aad, sizeof aad, w + PDB_NONCE_BYTES))
+            return pdb_err(PAGEDB_EAUTH, "catalog: realm 0 page key of epoch %u does not unwrap", e.prev_epoch);
+    }
     rc = pdb_pager_set_epochs(db->pager, 0, e.epoch, NULL, e.has_prev, e.prev_epoch, w ? &pk : NULL);
     if (w) pdb_key_wipe(&pk);
     return rc;

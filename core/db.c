@@ -345,12 +345,15 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize, ui
                           o->cache_bytes ? o->cache_bytes : 8u << 20, seed);
     sodium_memzero(seed, sizeof seed);
     if (!rc) rc = pdb_pager_set_realm(db->pager, 0, &dk[k]);
+#ifndef PAGEDB_NO_ROTATE
     /* the other slot is the commit before a realm-0 rotation's switch (§13.3): verify
-       authenticates it with the previous DEK0's header key */
+       authenticates it with the previous DEK0's header key (a build without rotation
+       reports it until the next commit rewrites it) */
     if (valid[1 - sel] && un[kof[1 - sel]] && sodium_memcmp(dk[kof[1 - sel]].k, dk[k].k, PDB_KEY_BYTES) != 0) {
         pdb_kdf(&db->prev_hdr_key, &dk[kof[1 - sel]], PDB_SUBKEY_HEADER);
         db->dek0_txn = m[sel].txn;
     }
+#endif
 #ifndef PAGEDB_NO_ROTATE
     /* a read-write handle keeps the KEK to wrap a new DEK0 (FORMAT.md §2.1, §13.3) */
     if (!rc && !(db->flags & PAGEDB_RDONLY) && un[k]) {
@@ -585,8 +588,11 @@ int pdb_db_read_meta_live(pagedb *db, pdb_meta *m)
                     h[s].txn % 2 == (uint64_t)s &&
                     !(db->skip_hdr && memcmp(buf + s * ps + PDB_HDR_MAC, db->skip_mac, PDB_TAG_BYTES) == 0);
         /* a newer header with another DEK0 wrap that our header key does not verify: realm
-           0's data key was rotated (FORMAT.md §13.3; a torn write passes after a retry) */
+           0's data key was rotated (FORMAT.md §13.3; a torn write passes after a retry).
+           Builds without rotation (the browser module: no reader registry) skip this: they
+           would report the headers as not authenticating, also a typed error. */
         int rotated = 0;
+#ifndef PAGEDB_NO_ROTATE
         for (int s = 0; s < 2; s++) {
             const uint8_t *hb = buf + s * ps;
             if (!ok[s] && got >= (s + 1) * ps && memcmp(hb, db->static_hdr, PDB_HDR_KDF) == 0 &&
@@ -595,6 +601,7 @@ int pdb_db_read_meta_live(pagedb *db, pdb_meta *m)
                 (!ok[1 - s] || pdb_get64(hb + PDB_HDR_TXN) > h[1 - s].txn))
                 rotated = 1;
         }
+#endif
         if ((ok[0] || ok[1]) && !rotated) {
             *m = ok[1] && (!ok[0] || h[1].txn > h[0].txn) ? h[1] : h[0];
             break;

@@ -44,18 +44,26 @@ static int commit_static(pagedb *db, const uint8_t *stat, const pdb_key *kek)
     int rc = pagedb_txn_begin(db, 0, &txn);
     if (rc) return rc;
     uint8_t old[PDB_HDR_STATIC];
-    pdb_key okek = db->kek;
     memcpy(old, db->static_hdr, PDB_HDR_STATIC);
     memcpy(db->static_hdr, stat, PDB_HDR_STATIC); /* invariant 1: the writer is held */
+#ifndef PAGEDB_NO_ROTATE
+    pdb_key okek = db->kek;
     if (kek && db->has_kek) db->kek = *kek;
+#else
+    (void)kek;
+#endif
     txn->changed = 1;
     txn->sync_twice = 1; /* FORMAT.md §13.1: recovery never falls back from a key change */
     rc = pagedb_txn_commit(txn);
     if (rc && !db->poisoned) { /* not on disk: keep the old key */
         memcpy(db->static_hdr, old, PDB_HDR_STATIC);
+#ifndef PAGEDB_NO_ROTATE
         db->kek = okek;
+#endif
     }
+#ifndef PAGEDB_NO_ROTATE
     pdb_key_wipe(&okek);
+#endif
     return rc;
 }
 

@@ -510,15 +510,18 @@ static int call_export(pagedb *db, uint64_t since, pagedb_snapshot_sink sink, vo
     memset(&x, 0, sizeof x);
     x.db = db, x.txn = txn, x.o = o, x.sink = sink, x.sink_arg = sink_arg, x.P = db->page_size, x.since = since;
     x.m = txn->meta;
+    rc = PAGEDB_OK;
+#ifndef PAGEDB_NO_ROTATE
+    /* the header images carry the current DEK0 wrap (FORMAT.md §13.3): a snapshot from
+       before a realm-0 rotation replaced DEK0 has realm keys wrapped under the old one (a
+       build without rotation never switches DEK0 after its open: no snapshot is older) */
     pdb_mutex_lock(&db->mu);
     uint64_t dek0_txn = db->dek0_txn;
     pdb_mutex_unlock(&db->mu);
-    /* the header images carry the current DEK0 wrap (FORMAT.md §13.3): a snapshot from
-       before a realm-0 rotation replaced DEK0 has realm keys wrapped under the old one */
-    rc = x.m.txn < dek0_txn ? pdb_err(PAGEDB_ECONFLICT, "the snapshot (txn %llu) is older than the realm-0 key rotation "
-                                                        "of txn %llu: start a new export", (unsigned long long)x.m.txn,
-                                      (unsigned long long)dek0_txn)
-                            : PAGEDB_OK;
+    if (x.m.txn < dek0_txn)
+        rc = pdb_err(PAGEDB_ECONFLICT, "the snapshot (txn %llu) is older than the realm-0 key rotation of txn %llu: start "
+                                       "a new export", (unsigned long long)x.m.txn, (unsigned long long)dek0_txn);
+#endif
     if (!rc && since > x.m.txn)
         rc = pdb_err(PAGEDB_EINVAL, "since = %llu is above the snapshot's txn %llu", (unsigned long long)since,
                      (unsigned long long)x.m.txn);
@@ -538,6 +541,7 @@ static int call_export(pagedb *db, uint64_t since, pagedb_snapshot_sink sink, vo
         x.prog.target_txn = x.m.txn;
         x.prog.pages_total = x.m.page_count - 2;
         rc = xp_run_all(&x);
+#ifndef PAGEDB_NO_ROTATE
         pdb_mutex_lock(&db->mu);
         dek0_txn = db->dek0_txn;
         pdb_mutex_unlock(&db->mu);
@@ -545,6 +549,7 @@ static int call_export(pagedb *db, uint64_t since, pagedb_snapshot_sink sink, vo
             rc = pdb_err(PAGEDB_ECONFLICT, "realm 0's data key was rotated (txn %llu) during the export of txn %llu: the "
                                            "stream is not valid; start a new export",
                          (unsigned long long)dek0_txn, (unsigned long long)x.m.txn);
+#endif
         if (!rc) xp_progress(&x);
     }
     sodium_memzero(x.key, sizeof x.key);

@@ -214,15 +214,18 @@ static int node_insert(pdb_btctx *c, uint8_t *d, unsigned pos, const uint8_t *ce
     return 0;
 }
 
-/* Remove cell pos (space reclaimed lazily by compaction). */
+/* Remove cell pos (space reclaimed lazily by compaction). Its bytes are zeroed: a removed
+   or replaced value (a retired wrapped key, FORMAT.md §13.3) is not left in the page. */
 void pdb_bt_node_remove(uint8_t *d, unsigned pos)
 {
     unsigned n = n_count(d);
     unsigned off = n_slot(d, pos);
-    if (off == n_upper(d)) n_set_upper(d, off + (uint32_t)cell_size_at(d, off, n_leaf(d)));
+    size_t cs = cell_size_at(d, off, n_leaf(d));
+    if (off == n_upper(d)) n_set_upper(d, off + (uint32_t)cs);
     memmove(d + PDB_NODE_SLOTS + PDB_NODE_SLOT_BYTES * pos, d + PDB_NODE_SLOTS + PDB_NODE_SLOT_BYTES * (pos + 1),
             PDB_NODE_SLOT_BYTES * (size_t)(n - pos - 1));
     n_set_count(d, n - 1);
+    memset(d + off, 0, cs);
 }
 
 /* ---- scratch ---- */

@@ -137,8 +137,10 @@ int pdb_cat_sync_handles(pagedb_txn *txn)
 _Static_assert(PDB_CAT_EPOCH_PREV_NONCE + PDB_NONCE_BYTES == PDB_CAT_EPOCH_PREV_WRAPPED &&
                    PDB_CAT_EPOCH_PREV_WRAPPED + PDB_WRAPPED_BYTES == PDB_CAT_EPOCH_TAIL, "epoch tail");
 /* Realm 0's key epoch record (FORMAT.md §13.3): key 0x05, value epoch u32, flags u8,
-   3 reserved bytes, previous epoch u32. */
+   3 reserved bytes, previous epoch u32; while a rotation that replaced DEK0 runs, then
+   the wrap nonce (24) and the previous epoch's page key wrapped under the wrap key (48). */
 #define R0_EPOCH_BYTES 12
+#define R0_EPOCH_WRAPPED_BYTES (R0_EPOCH_BYTES + PDB_NONCE_BYTES + PDB_WRAPPED_BYTES)
 static const uint8_t R0_EPOCH_KEY[1] = {0x05};
 
 /* A realm record's value, parsed: pointers into the value. */
@@ -289,22 +291,59 @@ static int load_one(void *arg, uint32_t id, const uint8_t *v, size_t n)
     return rc;
 }
 
-/* Realm 0's key epoch record (key 0x05, FORMAT.md §13.3) into *e; ENOTFOUND (no detail)
+/* Realm 0's key epoch record (key 0x05, FORMAT.md §13.3) into *e, and in *wrapped (when
+   not NULL) its wrapped previous page key (nonce ‖ wrap) or NULL; ENOTFOUND (no detail)
    when there is none (epoch 0). Errors: ECORRUPT, and the tree's. */
-static int r0_epoch_get(pagedb_txn *txn, pdb_epochs *e)
+static int r0_epoch_read(pagedb_txn *txn, pdb_epochs *e, const uint8_t **wrapped)
 {
     pagedb_val v;
     memset(e, 0, sizeof *e);
+    if (wrapped) *wrapped = NULL;
     int rc = pdb_bt_get(&txn->bt, &txn->cat, R0_EPOCH_KEY, 1, &v);
     if (rc) return rc;
     const uint8_t *b = v.data;
-    if (v.size != R0_EPOCH_BYTES || (b[4] & ~1) || b[5] || b[6] || b[7] || pdb_get32(b) == 0 ||
-        ((b[4] & 1) && pdb_get32(b + 8) >= pdb_get32(b)))
+    if ((v.size != R0_EPOCH_BYTES && (v.size != R0_EPOCH_WRAPPED_BYTES || !(b[4] & 1))) || (b[4] & ~1) || b[5] ||
+        b[6] || b[7] || pdb_get32(b) == 0 || ((b[4] & 1) && pdb_get32(b + 8) >= pdb_get32(b)))
         return pdb_err(PAGEDB_ECORRUPT, "catalog: realm 0 key epoch record of %zu bytes is malformed", v.size);
     e->epoch = pdb_get32(b);
     e->has_prev = b[4] & 1;
     e->prev_epoch = e->has_prev ? pdb_get32(b + 8) : 0;
+    if (wrapped && v.size == R0_EPOCH_WRAPPED_BYTES) *wrapped = b + R0_EPOCH_BYTES;
     return PAGEDB_OK;
+}
+static int r0_epoch_get(pagedb_txn *txn, pdb_epochs *e) { return r0_epoch_read(txn, e, NULL); }
+
+/* AAD of the wrap of realm 0's previous page key (FORMAT.md §8): uuid ‖ 0 ‖ epoch (u32 LE). */
+static inline void r0_aad(uint8_t aad[24], const pagedb *db, uint32_t prev_epoch)
+{
+    realm_aad(aad, db, 0);
+    pdb_put32(aad + 20, prev_epoch);
+}
+
+/* Install realm 0's epochs from record 0x05 (none: nothing to do, epoch 0). The previous
+   page key is unwrapped when the record carries it, else it derives from DEK0 (pager.h). */
+static int r0_install(pagedb_txn *txn)
+{
+    pagedb *db = txn->db;
+    pdb_epochs e;
+    const uint8_t *w;
+    int rc = r0_epoch_read(txn, &e, &w);
+    if (rc) return rc;
+#ifdef PAGEDB_NO_ROTATE
+    /* a database in the middle of a rotation is finished by a build with rotation (FORMAT.md
+       §13.3): here realm 0's pages of the previous epoch fail to open (EAUTH) */
+    w = NULL;
+#endif
+    pdb_key pk;
+    if (w) {
+        uint8_t aad[24];
+        r0_aad(aad, db, e.prev_epoch);
+        if (pdb_key_unwrap(&pk, &db->wrap_key, w, aad, sizeof aad, w + PDB_NONCE_BYTES))
+            return pdb_err(PAGEDB_EAUTH, "catalog: realm 0 page key of epoch %u does not unwrap", e.prev_epoch);
+    }
+    rc = pdb_pager_set_epochs(db->pager, 0, e.epoch, NULL, e.has_prev, e.prev_epoch, w ? &pk : NULL);
+    if (w) pdb_key_wipe(&pk);
+    return rc;
 }
 
 int pdb_cat_epochs_get(pagedb_txn *txn, uint32_t id, pdb_epochs *e)
@@ -387,9 +426,8 @@ int pdb_cat_epochs_step(pagedb_txn *txn, uint32_t id, int begin, pdb_key *newdek
 int pdb_cat_install_epochs(pagedb_txn *txn, uint32_t id)
 {
     if (id == 0) {
-        pdb_epochs e;
-        int rc = pdb_cat_epochs_get(txn, 0, &e);
-        return rc ? rc : pdb_pager_set_epochs(txn->db->pager, 0, e.epoch, NULL, e.has_prev, e.prev_epoch, NULL);
+        int rc = r0_install(txn);
+        return rc == PAGEDB_ENOTFOUND ? pdb_pager_set_epochs(txn->db->pager, 0, 0, NULL, 0, 0, NULL) : rc;
     }
     uint8_t k[5];
     realm_key(k, id);
@@ -399,6 +437,63 @@ int pdb_cat_install_epochs(pagedb_txn *txn, uint32_t id)
     loadacc a = {txn, 0};
     return load_one(&a, id, v.data, v.size);
 }
+
+#ifndef PAGEDB_NO_ROTATE
+/* Re-wrap realm id's DEKs (the current epoch's and, in a rotation, the previous one's)
+   from db->wrap_key to nw, with fresh nonces (FORMAT.md §13.3, a new DEK0). */
+static int rewrap_realm(pagedb_txn *txn, uint32_t id, const pdb_key *nw)
+{
+    pagedb *db = txn->db;
+    uint8_t k[5], aad[24];
+    realm_key(k, id);
+    pagedb_val v;
+    int rc = pdb_bt_get(&txn->bt, &txn->cat, k, 5, &v);
+    if (rc) return rc;
+    realm_rec r;
+    if ((rc = realm_parse(id, v.data, v.size, &r))) return rc;
+    uint8_t nv[PDB_CAT_REALM_NAME + PDB_CAT_REALM_NAME_MAX + PDB_CAT_EPOCH_TAIL];
+    if (v.size > sizeof nv) return pdb_err(PAGEDB_ECORRUPT, "catalog: realm %u record of %zu bytes", id, v.size);
+    memcpy(nv, v.data, v.size);
+    pdb_key dek;
+    for (int j = 0; j < 1 + r.has_prev && !rc; j++) {
+        size_t off = j ? (size_t)(r.prev_nonce - (const uint8_t *)v.data) : PDB_CAT_REALM_NONCE;
+        uint32_t e = j ? r.prev_epoch : r.epoch;
+        size_t an = epoch_aad(aad, db, id, e);
+        if (pdb_key_unwrap(&dek, &db->wrap_key, nv + off, aad, an, nv + off + PDB_NONCE_BYTES))
+            return pdb_err(PAGEDB_EAUTH, "catalog: realm %u key of epoch %u does not unwrap", id, e);
+        pdb_pager_random(db->pager, nv + off, PDB_NONCE_BYTES);
+        pdb_key_wrap(nv + off + PDB_NONCE_BYTES, nw, nv + off, aad, an, &dek);
+        pdb_key_wipe(&dek);
+    }
+    txn->changed = 1;
+    return pdb_bt_put(&txn->bt, &txn->cat, k, 5, nv, v.size, 0);
+}
+
+int pdb_cat_r0_switch(pagedb_txn *txn, const pdb_key *nw, const pdb_key *prev_page_key)
+{
+    pagedb *db = txn->db;
+    pdb_epochs e;
+    int rc = r0_epoch_get(txn, &e);
+    if (rc && rc != PAGEDB_ENOTFOUND) return rc;
+    if (e.has_prev) return pdb_err(PAGEDB_EMISUSE, "realm 0: a key rotation is already running");
+    if (e.epoch == UINT32_MAX) return pdb_err(PAGEDB_EFULL, "realm 0: no key epoch left");
+    pdb_idvec ids;
+    if ((rc = pdb_cat_realm_ids(txn, &ids))) return rc;
+    for (size_t i = 0; i < ids.n && !rc; i++)
+        if (ids.ids[i]) rc = rewrap_realm(txn, ids.ids[i], nw);
+    free(ids.ids);
+    if (rc) return rc;
+    uint8_t b[R0_EPOCH_WRAPPED_BYTES] = {0}, aad[24];
+    pdb_put32(b, e.epoch + 1);
+    b[4] = 1;
+    pdb_put32(b + 8, e.epoch);
+    pdb_pager_random(db->pager, b + R0_EPOCH_BYTES, PDB_NONCE_BYTES);
+    r0_aad(aad, db, e.epoch);
+    pdb_key_wrap(b + R0_EPOCH_BYTES + PDB_NONCE_BYTES, nw, b + R0_EPOCH_BYTES, aad, sizeof aad, prev_page_key);
+    txn->changed = 1;
+    return pdb_bt_put(&txn->bt, &txn->cat, R0_EPOCH_KEY, 1, b, sizeof b, 0);
+}
+#endif
 
 static int collect_id(void *arg, uint32_t id, const uint8_t *v, size_t n)
 {
@@ -434,9 +529,7 @@ int pdb_cat_load_realms(pagedb_txn *txn, uint32_t *count)
     int rc = each_realm(txn, load_one, &a);
     if (count) *count = a.n;
     /* realm 0's key epoch (FORMAT.md §13.3); without its record realm 0 stays at epoch 0 */
-    pdb_epochs e;
-    if (!rc && txn->db->pager && (rc = r0_epoch_get(txn, &e)) == PAGEDB_OK)
-        rc = pdb_pager_set_epochs(txn->db->pager, 0, e.epoch, NULL, e.has_prev, e.prev_epoch, NULL);
+    if (!rc && txn->db->pager) rc = r0_install(txn);
     if (rc == PAGEDB_ENOTFOUND) rc = PAGEDB_OK;
     return rc;
 }

@@ -130,6 +130,10 @@ static int create_static(pagedb *db, const pagedb_options *o, pdb_rng *rng, pdb_
     uint8_t *h = db->static_hdr;
     pdb_header_static_encode(&s, h);
     pdb_key_wrap(h + PDB_HDR_WRAPPED_DEK, &kek, s.wrap_nonce, h, PDB_HDR_WRAP_AAD_BYTES, dek0);
+#ifndef PAGEDB_NO_ROTATE
+    db->kek = kek; /* kept to wrap a new DEK0 (FORMAT.md §2.1, §13.3) */
+    db->has_kek = 1;
+#endif
     pdb_key_wipe(&kek);
     memcpy(db->dbid, s.dbid, PDB_DBID_BYTES);
     return PAGEDB_OK;
@@ -198,11 +202,14 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize, ui
     }
     if (!ok0 && !ok1) return pdb_err(PAGEDB_ENOTDB, "main.pdb has no pagedb header");
     const uint8_t *hs[2] = {ok0 ? h0 : NULL, ok1 ? h1 : NULL};
-    /* unwrap DEK0 from the first slot whose static part works */
-    pdb_key kek, dek0;
-    int unwrapped = -1;
+    /* unwrap DEK0 from every slot whose static part works: a realm-0 rotation (FORMAT.md
+       §13.3) gives the slot of its switch commit a new DEK0, so until the next commit the
+       two slots may hold different DEK0s, each openable with the KEK */
+    pdb_key kek[2], dk[2];
+    int un[2] = {0, 0}, hk[2] = {0, 0}; /* DEK0 unwrapped; KEK derived */
+    int sel = 0, fell_back = 0; /* the slot recovered; it is the older one (§6.3) */
     rc = PAGEDB_EKEY;
-    for (int s = 0; s < 2 && unwrapped < 0; s++) {
+    for (int s = 0; s < 2; s++) {
         const uint8_t *h = hs[s];
         if (!h) continue;
         if (st[s].version != PAGEDB_FORMAT_VERSION) {
@@ -210,40 +217,51 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize, ui
                          PAGEDB_FORMAT_VERSION);
             continue;
         }
-        rc = derive_kek(o, &st[s], &kek);
-        if (rc) continue;
-        rc = pdb_key_unwrap(&dek0, &kek, st[s].wrap_nonce, h, PDB_HDR_WRAP_AAD_BYTES, st[s].wrapped_dek);
-        pdb_key_wipe(&kek);
-        if (rc == PAGEDB_OK) unwrapped = s;
+        /* the same KEK fields (derivation, salt, limits) give the same KEK: hash once */
+        int r = PAGEDB_OK;
+        if (s == 1 && hk[0] && h[PDB_HDR_KDF] == hs[0][PDB_HDR_KDF] &&
+            memcmp(h + PDB_HDR_SALT, hs[0] + PDB_HDR_SALT, PDB_HDR_WRAP_NONCE - PDB_HDR_SALT) == 0)
+            kek[1] = kek[0];
+        else r = derive_kek(o, &st[s], &kek[s]);
+        if (r) {
+            if (!un[0]) rc = r;
+            continue;
+        }
+        hk[s] = 1;
+        r = pdb_key_unwrap(&dk[s], &kek[s], st[s].wrap_nonce, h, PDB_HDR_WRAP_AAD_BYTES, st[s].wrapped_dek);
+        if (r == PAGEDB_OK) un[s] = 1;
+        else if (!un[0]) rc = r;
     }
-    if (unwrapped < 0) {
+    if (!un[0] && !un[1]) {
         if (rc == PAGEDB_EKEY && !pagedb_errdetail()[0]) pdb_err(rc, "the key or passphrase does not unwrap the data key");
         return rc;
     }
-    install_static(db, hs[unwrapped], &st[unwrapped]);
-    if (db->cipher > PAGEDB_CIPHER_AES256GCM) {
-        pdb_key_wipe(&dek0);
-        return pdb_err(PAGEDB_ECORRUPT, "unknown cipher id %d", db->cipher);
+    int first = un[0] ? 0 : 1;
+    install_static(db, hs[first], &st[first]);
+    if (db->cipher > PAGEDB_CIPHER_AES256GCM || !pdb_cipher_available(db->cipher)) {
+        for (int s = 0; s < 2; s++) {
+            if (un[s]) pdb_key_wipe(&dk[s]);
+            if (hk[s]) pdb_key_wipe(&kek[s]);
+        }
+        return db->cipher > PAGEDB_CIPHER_AES256GCM ? pdb_err(PAGEDB_ECORRUPT, "unknown cipher id %d", db->cipher)
+                                                     : pdb_err(PAGEDB_ENOTSUP, "cipher %d is not available on this CPU/build", db->cipher);
     }
-    if (!pdb_cipher_available(db->cipher)) {
-        pdb_key_wipe(&dek0);
-        return pdb_err(PAGEDB_ENOTSUP, "cipher %d is not available on this CPU/build", db->cipher);
-    }
-    pdb_kdf(&db->hdr_key, &dek0, PDB_SUBKEY_HEADER);
-    pdb_kdf(&db->wrap_key, &dek0, PDB_SUBKEY_WRAP);
 
-    /* full header pages, MAC-checked */
+    /* full header pages, each MAC-checked with the DEK0 of its own slot (or, when its static
+       part does not unwrap with this KEK, the other slot's: a key change keeps DEK0, §13.1) */
     uint8_t *pg;
     if (posix_memalign((void **)&pg, 4096, db->page_size)) {
-        pdb_key_wipe(&dek0);
-        return PAGEDB_ENOMEM;
+        rc = PAGEDB_ENOMEM;
+        goto wipe;
     }
     pdb_meta m[2];
-    int valid[2] = {0, 0}, cls[2] = {PDB_HDR_BAD, PDB_HDR_BAD};
+    int valid[2] = {0, 0}, cls[2] = {PDB_HDR_BAD, PDB_HDR_BAD}, kof[2];
     char why[2][200];
     uint8_t kekf[2][PDB_HDR_STATIC]; /* each slot's static part (KEK fields, FORMAT.md §13.1) */
     for (int s = 0; s < 2; s++) {
         size_t got = 0;
+        kof[s] = un[s] ? s : first;
+        pdb_kdf(&db->hdr_key, &dk[kof[s]], PDB_SUBKEY_HEADER);
         rc = read_slot(db, (uint64_t)s * db->page_size, pg, db->page_size, &got);
         if (rc) break;
         cls[s] = pdb_header_check(db, s, pg, got, &m[s], why[s], sizeof why[s]);
@@ -251,15 +269,15 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize, ui
         memcpy(kekf[s], pg, PDB_HDR_STATIC);
     }
     free(pg);
-    if (rc) {
-        pdb_key_wipe(&dek0);
-        return rc;
-    }
+    if (rc) goto wipe;
     if (!valid[0] && !valid[1]) {
-        pdb_key_wipe(&dek0);
+        rc = pdb_err(PAGEDB_ECORRUPT, "header page 0 and 1: neither header authenticates");
         for (int s = 0; s < 2; s++)
-            if (cls[s] == PDB_HDR_INCONSISTENT) return pdb_err(PAGEDB_ECORRUPT, "%s", why[s]);
-        return pdb_err(PAGEDB_ECORRUPT, "header page 0 and 1: neither header authenticates");
+            if (cls[s] == PDB_HDR_INCONSISTENT) {
+                rc = pdb_err(PAGEDB_ECORRUPT, "%s", why[s]);
+                break;
+            }
+        goto wipe;
     }
     /* An authentic header that is out of range was written with the key (a writer bug or a
        key holder), not torn by a crash: when it is newer than the valid one, using the
@@ -267,15 +285,50 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize, ui
        overwrite it). An older one is ignored here; pagedb_verify reports it. */
     for (int s = 0; s < 2; s++) {
         if (cls[s] == PDB_HDR_INCONSISTENT && valid[1 - s] && m[s].txn > m[1 - s].txn) {
-            pdb_key_wipe(&dek0);
-            return pdb_err(PAGEDB_ECORRUPT, "%s", why[s]);
+            rc = pdb_err(PAGEDB_ECORRUPT, "%s", why[s]);
+            goto wipe;
         }
     }
     if (valid[0] && valid[1] && m[0].txn + 1 != m[1].txn && m[1].txn + 1 != m[0].txn) {
-        pdb_key_wipe(&dek0);
-        return pdb_err(PAGEDB_ECORRUPT, "header pages 0 and 1 hold txn %llu and %llu, which are not consecutive: a header was rolled back",
-                       (unsigned long long)m[0].txn, (unsigned long long)m[1].txn);
+        rc = pdb_err(PAGEDB_ECORRUPT, "header pages 0 and 1 hold txn %llu and %llu, which are not consecutive: a header was rolled back",
+                     (unsigned long long)m[0].txn, (unsigned long long)m[1].txn);
+        goto wipe;
     }
+    /* The newest header whose MAC verifies is recovered. For a two-sync commit every page
+       it references was made durable by the commit's first fdatasync before the header was
+       written, so if its roots do not authenticate (or the file is shorter than it records)
+       the file was damaged after that commit. Falling back to the older header would
+       silently drop a durable commit — and a read-write open would then truncate the file
+       and the next commit overwrite the newest header, losing it for good. Report the
+       damage instead. A one-sync commit (PDB_HDR_F_ONE_SYNC) is the exception: its header
+       may be durable without its pages, so recover_existing falls back from it (`avoid`,
+       *incomplete; FORMAT.md §6.3). */
+    sel = valid[1] && (!valid[0] || m[1].txn > m[0].txn) ? 1 : 0;
+    *newest_txn = m[sel].txn;
+    *can_fall_back = valid[1 - sel] && m[1 - sel].txn + 1 == m[sel].txn;
+    if (m[sel].txn == avoid && *can_fall_back) { /* the newest is incomplete (§6.3): the one before it */
+        uint8_t *hb;
+        if (posix_memalign((void **)&hb, 4096, db->page_size)) {
+            rc = PAGEDB_ENOMEM;
+            goto wipe;
+        }
+        size_t got = 0;
+        rc = read_slot(db, (uint64_t)sel * db->page_size, hb, db->page_size, &got);
+        if (!rc) {
+            memcpy(db->skip_mac, hb + PDB_HDR_MAC, PDB_TAG_BYTES);
+            db->skip_hdr = 1;
+        }
+        free(hb);
+        if (rc) goto wipe;
+        sel = 1 - sel;
+        fell_back = 1;
+    }
+    /* the keys of the slot recovered: its DEK0 (header MAC key, wrap key, realm 0's page
+       keys) and the static part it was unwrapped from */
+    int k = kof[sel];
+    install_static(db, hs[k], &st[k]);
+    pdb_kdf(&db->hdr_key, &dk[k], PDB_SUBKEY_HEADER);
+    pdb_kdf(&db->wrap_key, &dk[k], PDB_SUBKEY_WRAP);
     uint8_t seed[PDB_KEY_BYTES];
     if (db->flags & PAGEDB_DETERMINISTIC) {
         pdb_key ts, sk;
@@ -286,76 +339,69 @@ static int open_existing(pagedb *db, const pagedb_options *o, uint64_t fsize, ui
         pdb_key_wipe(&ts);
         pdb_key_wipe(&sk);
     } else if ((rc = db->vfs->random(db->vfs, seed, sizeof seed)) != 0) {
-        pdb_key_wipe(&dek0);
-        return pdb_err(rc, "random source failed");
+        rc = pdb_err(rc, "random source failed");
+        goto wipe;
     }
     rc = pdb_pager_create(&db->pager, db->vfs, db->file, db->page_size, db->cipher, db->dbid,
                           o->cache_bytes ? o->cache_bytes : 8u << 20, seed);
     sodium_memzero(seed, sizeof seed);
-    if (!rc) rc = pdb_pager_set_realm(db->pager, 0, &dek0);
-    pdb_key_wipe(&dek0);
+    if (!rc) rc = pdb_pager_set_realm(db->pager, 0, &dk[k]);
+#ifndef PAGEDB_NO_ROTATE
+    /* the other slot is the commit before a realm-0 rotation's switch (§13.3): verify
+       authenticates it with the previous DEK0's header key (a build without rotation
+       reports it until the next commit rewrites it) */
+    if (valid[1 - sel] && un[kof[1 - sel]] && sodium_memcmp(dk[kof[1 - sel]].k, dk[k].k, PDB_KEY_BYTES) != 0) {
+        pdb_kdf(&db->prev_hdr_key, &dk[kof[1 - sel]], PDB_SUBKEY_HEADER);
+        db->dek0_txn = m[sel].txn;
+    }
+#endif
+#ifndef PAGEDB_NO_ROTATE
+    /* a read-write handle keeps the KEK to wrap a new DEK0 (FORMAT.md §2.1, §13.3) */
+    if (!rc && !(db->flags & PAGEDB_RDONLY) && un[k]) {
+        db->kek = kek[k];
+        db->has_kek = 1;
+    }
+#endif
+wipe:
+    for (int j = 0; j < 2; j++) {
+        if (un[j]) pdb_key_wipe(&dk[j]);
+        if (hk[j]) pdb_key_wipe(&kek[j]);
+    }
     if (rc) return rc;
     pdb_pager_set_nosync(db->pager, (db->flags & PAGEDB_NOSYNC) != 0);
-    /* The newest header whose MAC verifies is recovered. For a two-sync commit every page
-       it references was made durable by the commit's first fdatasync before the header was
-       written, so if its roots do not authenticate (or the file is shorter than it records)
-       the file was damaged after that commit. Falling back to the older header would
-       silently drop a durable commit — and a read-write open would then truncate the file
-       and the next commit overwrite the newest header, losing it for good. Report the
-       damage instead. A one-sync commit (PDB_HDR_F_ONE_SYNC) is the exception: its header
-       may be durable without its pages, so recover_existing falls back from it (`avoid`,
-       *incomplete; FORMAT.md §6.3). */
-    int s = valid[1] && (!valid[0] || m[1].txn > m[0].txn) ? 1 : 0;
-    *newest_txn = m[s].txn;
-    *can_fall_back = valid[1 - s] && m[1 - s].txn + 1 == m[s].txn;
-    int fell_back = 0;
-    if (m[s].txn == avoid && *can_fall_back) { /* the newest is incomplete (§6.3): the one before it */
-        uint8_t *hb;
-        if (posix_memalign((void **)&hb, 4096, db->page_size)) return PAGEDB_ENOMEM;
-        size_t got = 0;
-        rc = read_slot(db, (uint64_t)s * db->page_size, hb, db->page_size, &got);
-        if (!rc) {
-            memcpy(db->skip_mac, hb + PDB_HDR_MAC, PDB_TAG_BYTES);
-            db->skip_hdr = 1;
-        }
-        free(hb);
-        if (rc) return rc;
-        s = 1 - s;
-        fell_back = 1;
-    }
     /* a key change (FORMAT.md §13.1) rewrites the KEK fields: a key that unwraps DEK0 only
        from an older slot is the key from before the change */
-    if (memcmp(kekf[s], db->static_hdr, PDB_HDR_STATIC) != 0)
+    if (memcmp(kekf[sel], db->static_hdr, PDB_HDR_STATIC) != 0)
         return pdb_err(PAGEDB_EKEY, "the key or passphrase was changed by commit %llu: this one opens only an older header",
-                       (unsigned long long)m[s].txn);
+                       (unsigned long long)m[sel].txn);
     /* page_count <= pdb_max_pages (header decode), so the product below cannot wrap; the
        division form states the check without relying on that */
     /* a read-only opener beside a live writer of another process (db.h invariant 6) read
        fsize before the headers: the writer may have grown the file and committed since,
        so the size is read again after the header (the file only grows, FORMAT.md §6) */
-    if (m[s].page_count > fsize / db->page_size && db->shared_reader) db->vfs->size(db->file, &fsize);
-    if (m[s].page_count > fsize / db->page_size) {
+    if (m[sel].page_count > fsize / db->page_size && db->shared_reader) db->vfs->size(db->file, &fsize);
+    if (m[sel].page_count > fsize / db->page_size) {
         /* a one-sync commit (§6.2) grows the file and writes its header before its one
            sync: a crash can leave the header durable and the file shorter */
-        *incomplete = (m[s].flags & PDB_HDR_F_ONE_SYNC) && !fell_back;
-        return pdb_err(PAGEDB_ECORRUPT, "header page %d: records %llu pages but the file holds %llu bytes (truncated?)", s,
-                       (unsigned long long)m[s].page_count, (unsigned long long)fsize);
+        *incomplete = (m[sel].flags & PDB_HDR_F_ONE_SYNC) && !fell_back;
+        return pdb_err(PAGEDB_ECORRUPT, "header page %d: records %llu pages but the file holds %llu bytes (truncated?)", sel,
+                       (unsigned long long)m[sel].page_count, (unsigned long long)fsize);
     }
     /* the main file shrinks between commits only by a compaction commit, which records the
        previous commit's page count as its shrink mark (FORMAT.md §6.3, §12.4) */
-    if (!fell_back && valid[1 - s] && m[1 - s].page_count > m[s].page_count && m[s].shrunk_from != m[1 - s].page_count)
+    if (!fell_back && valid[1 - sel] && m[1 - sel].page_count > m[sel].page_count && m[sel].shrunk_from != m[1 - sel].page_count)
         return pdb_err(PAGEDB_ECORRUPT, "header page %d: records %llu pages, fewer than the %llu of the previous commit in page %d",
-                       s, (unsigned long long)m[s].page_count, (unsigned long long)m[1 - s].page_count, 1 - s);
-    rc = check_roots(db, &m[s]);
+                       sel, (unsigned long long)m[sel].page_count, (unsigned long long)m[1 - sel].page_count, 1 - sel);
+    rc = check_roots(db, &m[sel]);
     /* torn or lost pages of a one-sync commit fail authentication (§6.3) */
-    if (rc == PAGEDB_EAUTH && (m[s].flags & PDB_HDR_F_ONE_SYNC) && !fell_back) *incomplete = 1;
+    if (rc == PAGEDB_EAUTH && (m[sel].flags & PDB_HDR_F_ONE_SYNC) && !fell_back) *incomplete = 1;
     if (rc == PAGEDB_OK) {
-        db->meta = m[s];
-        db->open_slot = s;
-        db->open_txn = m[s].txn;
+        db->meta = m[sel];
+        db->open_slot = sel;
+        db->open_txn = m[sel].txn;
         db->other_slot_state = fell_back                                        ? PAGEDB_SLOT_INVALID
-                               : valid[1 - s]                                   ? PAGEDB_SLOT_OK
-                               : cls[1 - s] == PDB_HDR_ZERO && m[s].txn == 0 ? PAGEDB_SLOT_EMPTY
+                               : valid[1 - sel]                                   ? PAGEDB_SLOT_OK
+                               : cls[1 - sel] == PDB_HDR_ZERO && m[sel].txn == 0 ? PAGEDB_SLOT_EMPTY
                                                                              : PAGEDB_SLOT_INVALID;
     }
     return rc;
@@ -542,8 +588,28 @@ int pdb_db_read_meta_live(pagedb *db, pdb_meta *m)
             ok[s] = got >= (s + 1) * ps && pdb_header_decode(db, buf + s * ps, &h[s]) == PAGEDB_OK &&
                     h[s].txn % 2 == (uint64_t)s &&
                     !(db->skip_hdr && memcmp(buf + s * ps + PDB_HDR_MAC, db->skip_mac, PDB_TAG_BYTES) == 0);
-        if (ok[0] || ok[1]) {
+        /* a newer header with another DEK0 wrap that our header key does not verify: realm
+           0's data key was rotated (FORMAT.md §13.3; a torn write passes after a retry).
+           Builds without rotation (the browser module: no reader registry) skip this: they
+           would report the headers as not authenticating, also a typed error. */
+        int rotated = 0;
+#ifndef PAGEDB_NO_ROTATE
+        for (int s = 0; s < 2; s++) {
+            const uint8_t *hb = buf + s * ps;
+            if (!ok[s] && got >= (s + 1) * ps && memcmp(hb, db->static_hdr, PDB_HDR_KDF) == 0 &&
+                memcmp(hb + PDB_HDR_RESERVED0, db->static_hdr + PDB_HDR_RESERVED0, PDB_HDR_SALT - PDB_HDR_RESERVED0) == 0 &&
+                memcmp(hb + PDB_HDR_WRAP_NONCE, db->static_hdr + PDB_HDR_WRAP_NONCE, PDB_HDR_STATIC - PDB_HDR_WRAP_NONCE) != 0 &&
+                (!ok[1 - s] || pdb_get64(hb + PDB_HDR_TXN) > h[1 - s].txn))
+                rotated = 1;
+        }
+#endif
+        if ((ok[0] || ok[1]) && !rotated) {
             *m = ok[1] && (!ok[0] || h[1].txn > h[0].txn) ? h[1] : h[0];
+            break;
+        }
+        if (rotated && tries >= 20) {
+            rc = pdb_err(PAGEDB_EKEY, "realm 0's data key was rotated by another handle (a new DEK0, FORMAT.md §13.3): "
+                                      "this handle cannot read newer commits; close and reopen the database");
             break;
         }
         if (tries == 100) {
@@ -829,6 +895,8 @@ fail:
         if (made_dir && db->vfs->version >= 2 && db->vfs->rmdir) db->vfs->rmdir(db->vfs, path);
         pdb_key_wipe(&db->hdr_key);
         pdb_key_wipe(&db->wrap_key);
+        pdb_key_wipe(&db->kek);
+        pdb_key_wipe(&db->prev_hdr_key);
         pdb_mutex_destroy(&db->mu);
         pdb_cond_destroy(&db->cv);
         free(db->probe);
@@ -861,6 +929,8 @@ static int call_close(pagedb *db)
     int rc = db->vfs->close(db->file);
     pdb_key_wipe(&db->hdr_key);
     pdb_key_wipe(&db->wrap_key);
+    pdb_key_wipe(&db->kek);
+    pdb_key_wipe(&db->prev_hdr_key);
     free(db->readers);
     free(db->shred); /* the keys themselves were wiped with the pager */
     free(db->probe);

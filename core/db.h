@@ -47,6 +47,14 @@ struct pagedb {
     uint8_t dbid[PDB_DBID_BYTES];
     pdb_key hdr_key;  /* header MAC key */
     pdb_key wrap_key; /* wraps realm DEKs */
+    /* the KEK, kept by read-write handles of builds with rotation to wrap a new DEK0
+       (FORMAT.md §2.1, §13.3); wiped at close. Changed only with the writer held. */
+    pdb_key kek;
+    int has_kek;
+    uint64_t dek0_txn; /* txn of the commit that installed this handle's DEK0 by a
+                          realm-0 rotation, seen at open or made here (else 0); under mu */
+    pdb_key prev_hdr_key; /* header MAC key of the DEK0 before it (the other header slot
+                             holds commit dek0_txn - 1 under it until the next commit) */
     pdb_pager *pager;
     pdb_mutex mu;
     pdb_cond cv;
@@ -157,6 +165,13 @@ int pdb_cat_epochs_step(pagedb_txn *txn, uint32_t id, int begin, pdb_key *newdek
 /** Install realm id's keys of every epoch its record names into the pager (replacing the
     installed ones). Errors: EAUTH (a key does not unwrap), ENOMEM, and the catalog's. */
 int pdb_cat_install_epochs(pagedb_txn *txn, uint32_t id);
+/** Write txn: begin a rotation of realm 0 that replaces DEK0 (FORMAT.md §13.3): every
+    realm record's DEKs are re-wrapped from db->wrap_key to nw (the wrap key of the new
+    DEK0), and record 0x05 gets epoch e + 1 with the previous epoch e and its page key
+    prev_page_key wrapped under nw. The caller installs the new DEK0's keys when the
+    commit is durable. Errors: EMISUSE (a rotation of realm 0 runs), EFULL, EAUTH (a realm
+    key does not unwrap), ECORRUPT, ENOMEM, and the tree's. Not in PAGEDB_NO_ROTATE builds. */
+int pdb_cat_r0_switch(pagedb_txn *txn, const pdb_key *nw, const pdb_key *prev_page_key);
 /** A vector of realm ids (malloc'd; the caller frees ids). */
 typedef struct pdb_idvec {
     uint32_t *ids;

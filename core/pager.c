@@ -383,6 +383,11 @@ int pdb_pager_set_epochs(pdb_pager *p, uint32_t id, uint32_t epoch, const pdb_ke
     pdb_realmkey *r = retired_ent(p, id);
     if (!r) r = live_ent(p, id);
     int rc = PAGEDB_OK;
+    if (id == 0 && r && dek) { /* a new DEK0 (FORMAT.md §13.3): its page keys replace DEK0's */
+        r->derive = 1;
+        pdb_kdf(&r->key0, dek, PDB_SUBKEY_PAGE);
+        pdb_kdf(&r->master, dek, PDB_SUBKEY_EPOCH);
+    }
     if (id == 0 && (!r || !r->derive)) rc = pdb_err(PAGEDB_EMISUSE, "realm 0 has no data key installed");
     else if (id != 0 && (!dek || (has_prev && !prev_dek))) rc = pdb_err(PAGEDB_EMISUSE, "realm %u: key epochs need their DEKs", id);
     else if (!r) {
@@ -400,7 +405,8 @@ int pdb_pager_set_epochs(pdb_pager *p, uint32_t id, uint32_t epoch, const pdb_ke
         r->has_prev = 0;
         if (has_prev) {
             pdb_key pk;
-            if (id == 0) r0_key(r, prev_epoch, &pk);
+            if (id == 0 && prev_dek) pk = *prev_dek; /* the previous page key itself */
+            else if (id == 0) r0_key(r, prev_epoch, &pk);
             else pdb_kdf(&pk, prev_dek, PDB_SUBKEY_PAGE);
             r->prev_key = pk;
             r->prev_epoch = prev_epoch;

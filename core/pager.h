@@ -132,8 +132,11 @@ int pdb_pager_set_realm(pdb_pager *p, uint32_t id, const pdb_key *dek);
  * Install realm id's page keys by key epoch (FORMAT.md §13.3): pages are sealed from now on
  * with the key of `epoch` (labelled with it), and opened with the key their header's epoch
  * names: `epoch`'s, or prev_epoch's while has_prev (a rotation runs). Realm id > 0: dek is
- * the DEK of `epoch`, prev_dek that of prev_epoch (when has_prev); realm 0: both are
- * ignored (may be NULL): its keys derive from DEK0, installed by pdb_pager_set_realm.
+ * the DEK of `epoch`, prev_dek that of prev_epoch (when has_prev). Realm 0 (installed by
+ * pdb_pager_set_realm first): its page keys derive from DEK0; dek, when not NULL, is a new
+ * DEK0 that replaces it (a realm-0 rotation); prev_dek, when not NULL, is the previous
+ * epoch's PAGE key itself (kept wrapped in record 0x05 since DEK0 was replaced), else the
+ * previous epoch's key derives from DEK0 too (a rotation begun by an older build).
  * An installed entry (live or retired) is updated in place; a new one is live. Without
  * has_prev the previous epoch's key is wiped. Errors: ENOMEM, EMISUSE (a DEK missing;
  * realm 0 before pdb_pager_set_realm). Thread-safe (pager mutex).
@@ -174,6 +177,14 @@ struct pdb_sc *pdb_pager_sc(pdb_pager *p);
     owned page once more, the new freelist chain, the catalog pages a commit hook changes);
     0 without one. Thread-safe (pager mutex). */
 uint64_t pdb_pager_commit_seal_bound(pdb_pager *p);
+/** A copy of a realm's installed page keys (pager_int.h), to undo a key switch. */
+typedef struct pdb_realmkey pdb_realmkey;
+/** Copy realm id's live keys into a new allocation (NULL: no live key, or ENOMEM). Not in
+    PAGEDB_NO_ROTATE builds. Code: pager_scrub.c. Thread-safe. */
+pdb_realmkey *pdb_pager_keys_save(pdb_pager *p, uint32_t id);
+/** When put_back, put keys saved by pdb_pager_keys_save back in place of the realm's live
+    keys; then wipe and free the copy (NULL: no-op). Thread-safe. */
+void pdb_pager_keys_restore(pdb_pager *p, pdb_realmkey *saved, int put_back);
 
 /** Random bytes from the nonce/key generator (thread-safe). */
 void pdb_pager_random(pdb_pager *p, void *out, size_t n);

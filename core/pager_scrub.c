@@ -108,3 +108,38 @@ int pdb_pager_epoch_key(pdb_pager *p, uint32_t id, uint32_t epoch, pdb_key *out)
     pdb_mutex_unlock(&p->mu);
     return ok;
 }
+
+#ifndef PAGEDB_NO_ROTATE
+pdb_realmkey *pdb_pager_keys_save(pdb_pager *p, uint32_t id)
+{
+    pdb_realmkey *c = malloc(sizeof *c);
+    if (!c) return NULL;
+    int ok = 0;
+    pdb_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->nrealms && !ok; i++)
+        if (p->realms[i].id == id) {
+            *c = p->realms[i];
+            ok = 1;
+        }
+    pdb_mutex_unlock(&p->mu);
+    if (!ok) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void pdb_pager_keys_restore(pdb_pager *p, pdb_realmkey *saved, int put_back)
+{
+    if (!saved) return;
+    pdb_mutex_lock(&p->mu);
+    for (size_t i = 0; put_back && i < p->nrealms; i++)
+        if (p->realms[i].id == saved->id) {
+            p->realms[i] = *saved;
+            break;
+        }
+    pdb_mutex_unlock(&p->mu);
+    sodium_memzero(saved, sizeof *saved);
+    free(saved);
+}
+#endif

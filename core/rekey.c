@@ -36,8 +36,9 @@ static int kek_from(const pagedb_kek *c, const uint8_t *h, pdb_key *kek)
     return rc ? pdb_err(rc, "Argon2id key derivation failed") : PAGEDB_OK;
 }
 
-/* One commit writing the KEK fields of `stat` (T, then T+1). */
-static int commit_static(pagedb *db, const uint8_t *stat)
+/* One commit writing the KEK fields of `stat` (T, then T+1); kek (T) replaces the KEK a
+   read-write handle keeps to wrap a new DEK0 (FORMAT.md §13.3), under the writer. */
+static int commit_static(pagedb *db, const uint8_t *stat, const pdb_key *kek)
 {
     pagedb_txn *txn;
     int rc = pagedb_txn_begin(db, 0, &txn);
@@ -45,10 +46,24 @@ static int commit_static(pagedb *db, const uint8_t *stat)
     uint8_t old[PDB_HDR_STATIC];
     memcpy(old, db->static_hdr, PDB_HDR_STATIC);
     memcpy(db->static_hdr, stat, PDB_HDR_STATIC); /* invariant 1: the writer is held */
+#ifndef PAGEDB_NO_ROTATE
+    pdb_key okek = db->kek;
+    if (kek && db->has_kek) db->kek = *kek;
+#else
+    (void)kek;
+#endif
     txn->changed = 1;
     txn->sync_twice = 1; /* FORMAT.md §13.1: recovery never falls back from a key change */
     rc = pagedb_txn_commit(txn);
-    if (rc && !db->poisoned) memcpy(db->static_hdr, old, PDB_HDR_STATIC); /* not on disk: keep the old key */
+    if (rc && !db->poisoned) { /* not on disk: keep the old key */
+        memcpy(db->static_hdr, old, PDB_HDR_STATIC);
+#ifndef PAGEDB_NO_ROTATE
+        db->kek = okek;
+#endif
+    }
+#ifndef PAGEDB_NO_ROTATE
+    pdb_key_wipe(&okek);
+#endif
     return rc;
 }
 
@@ -105,16 +120,19 @@ static int kek_change(pagedb *db, uint32_t realm, const pagedb_kek *cur, const p
         return rc;
     }
     pdb_key_wrap(stat + PDB_HDR_WRAPPED_DEK, &nkek, stat + PDB_HDR_WRAP_NONCE, stat, PDB_HDR_WRAP_AAD_BYTES, &dek0);
-    pdb_key_wipe(&nkek);
     pdb_key_wipe(&dek0);
     /* commit T: the newest header carries the new KEK fields (from here only the new key
        opens the database, §6.3); commit T+1: the older slot too (the old wrap is gone) */
     pdb_mutex_lock(&db->mu);
     int same = memcmp(db->static_hdr, cur_stat, PDB_HDR_STATIC) == 0;
     pdb_mutex_unlock(&db->mu);
-    if (!same) return pdb_err(PAGEDB_EBUSY, "the key was changed by another thread meanwhile");
-    rc = commit_static(db, stat);
-    if (!rc) rc = commit_static(db, stat);
+    if (!same) {
+        pdb_key_wipe(&nkek);
+        return pdb_err(PAGEDB_EBUSY, "the key was changed by another thread meanwhile");
+    }
+    rc = commit_static(db, stat, &nkek);
+    pdb_key_wipe(&nkek);
+    if (!rc) rc = commit_static(db, stat, NULL);
     return rc;
 }
 

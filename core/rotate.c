@@ -8,13 +8,18 @@
  * and the next call resumes from the record (recovery needs nothing new).
  *
  * Steps: start (no record: every rotated realm's record gets a new epoch and keeps the
- * previous epoch's wrapped DEK; catalog.c pdb_cat_epochs_step), phase 1 (re-seal the
+ * previous epoch's wrapped DEK; catalog.c pdb_cat_epochs_step; realm 0 gets a new DEK0:
+ * r0_begin/r0_switch re-wrap every realm record, keep epoch e's page key wrapped in record
+ * 0x05, re-seal the catalog and write the new DEK0 wrap into the header, FORMAT.md §13.3
+ * "Switch to a new DEK0"), phase 1 (re-seal the
  * tables of the rotated realms: the relocation walk of btree_reloc.c with its `reseal`
  * predicate), phase 5 (re-seal the rotated realms' segment files: segrotate.c, a copy
  * renamed over each file), phase 2 (re-seal the catalog when realm 0 is rotated; the commit of this
  * step is W), phase 3 (once no snapshot older than W is open anywhere, overwrite the free
  * pages still sealed under an old epoch: pager_scrub.c), phase 4 (drop the previous
- * epochs' wrapped DEKs and the record; the pager forgets the old keys after the commit).
+ * epochs' wrapped DEKs; the pager forgets the old keys after the commit D), phase 6 (once
+ * no snapshot older than D is open, overwrite the free realm-0 pages, where the copies of
+ * catalog pages that held those wraps are; the last step deletes the record).
  *
  * Invariants:
  *  1. A realm's pager keys are those its committed catalog record names: installed at the
@@ -29,17 +34,19 @@
  *  4. A database never rotated gets no byte from this file.
  */
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "db.h"
 #include "sealcount.h"
+#include "header.h"
 #include "segment.h"
 
 #define REC_KEY_LEN 2
 #define REC_FIXED 51  /* value bytes without the table name and resume key */
 #define REC_CURSOR 48 /* the walk cursor's offset (pdb_maint_cursor_*) */
 
-enum { RP_TABLES = 1, RP_CATALOG = 2, RP_SCRUB = 3, RP_FINISH = 4, RP_SEGMENTS = 5 };
+enum { RP_TABLES = 1, RP_CATALOG = 2, RP_SCRUB = 3, RP_FINISH = 4, RP_SEGMENTS = 5, RP_WIPE = 6 };
 
 static const uint8_t REC_KEY[REC_KEY_LEN] = {0x04, 0x02};
 
@@ -65,8 +72,8 @@ static int rec_decode(const uint8_t *v, size_t n, size_t maxkey, rrec *r)
     r->total = pdb_get64(v + 24);
     r->cursor = pdb_get64(v + 32);
     r->pos = pdb_get64(v + 40);
-    if (r->phase < RP_TABLES || r->phase > RP_SEGMENTS || v[1] || v[2] || v[3] ||
-        (r->pos && r->phase != RP_SEGMENTS) || (r->phase == RP_SCRUB || r->phase == RP_FINISH) != (r->walked != 0))
+    if (r->phase < RP_TABLES || r->phase > RP_WIPE || v[1] || v[2] || v[3] || (r->pos && r->phase != RP_SEGMENTS) ||
+        (r->phase == RP_SCRUB || r->phase == RP_FINISH || r->phase == RP_WIPE) != (r->walked != 0))
         return pdb_err(PAGEDB_ECORRUPT, "key rotation record: phase %u, W %llu", r->phase, (unsigned long long)r->walked);
     return pdb_maint_cursor_decode(v, n, REC_CURSOR, maxkey, "key rotation record", r->name, r->key, &r->keylen);
 }
@@ -114,6 +121,15 @@ static int is_old(void *arg, uint32_t realm, uint32_t epoch)
     return rset_find(arg, realm, &cur) && epoch != cur;
 }
 
+/* pdb_pager_scrub predicate of phase 6: any page of realm 0, where the catalog is: a free
+   catalog page may hold a wrapped key of a retired epoch (FORMAT.md §13.3). */
+static int is_r0(void *arg, uint32_t realm, uint32_t epoch)
+{
+    (void)arg;
+    (void)epoch;
+    return realm == 0;
+}
+
 /* The rotated realms of txn's catalog (those with a previous epoch), and invariant 1:
    install their keys in the pager where it is behind the catalog. */
 static int load_set(pagedb_txn *txn, rset *s)
@@ -159,8 +175,111 @@ static int sum_pages(void *arg, const pagedb_table_info *info)
     return 0;
 }
 
+/* A realm-0 rotation's new DEK0 (FORMAT.md §13.3): the keys its start commit switches to,
+   and those it replaces (restored when that commit does not happen). */
+typedef struct r0sw {
+    int on;
+    uint32_t epoch;                /* realm 0's epoch before */
+    pdb_key dek0, pk;              /* the new DEK0; the page key of epoch `epoch` */
+    pdb_key ohk, owk;              /* db->hdr_key, db->wrap_key before */
+    uint8_t ostat[PDB_HDR_STATIC]; /* db->static_hdr before */
+    pdb_realmkey *opager;          /* the pager's realm-0 keys before */
+    int swapped;                   /* db's keys were swapped (ohk, owk, ostat hold them) */
+} r0sw;
+
+#ifndef PAGEDB_NO_ROTATE
+/* Part 1, first thing in the start step's write txn (nothing sealed yet): a new DEK0, and
+   the pager's realm-0 keys switch to epoch e + 1 under it, keeping epoch e's page key, so
+   every page this commit writes is of the new epoch. */
+static int r0_begin(pagedb_txn *txn, r0sw *w)
+{
+    pagedb *db = txn->db;
+    if (!db->has_kek)
+        return pdb_err(PAGEDB_EMISUSE, "rotating realm 0 needs the key-encryption key, which this handle does not keep");
+    pdb_epochs e;
+    int rc = pdb_cat_epochs_get(txn, 0, &e);
+    if (rc) return rc;
+    if (e.has_prev) return pdb_err(PAGEDB_EMISUSE, "realm 0: a key rotation is already running");
+    if (e.epoch == UINT32_MAX) return pdb_err(PAGEDB_EFULL, "realm 0: no key epoch left");
+    if (!pdb_pager_epoch_key(db->pager, 0, e.epoch, &w->pk))
+        return pdb_err(PAGEDB_EMISUSE, "realm 0 has no page key of epoch %u", e.epoch);
+    if (!(w->opager = pdb_pager_keys_save(db->pager, 0))) return PAGEDB_ENOMEM;
+    w->on = 1;
+    w->epoch = e.epoch;
+    pdb_pager_random(db->pager, w->dek0.k, PDB_KEY_BYTES);
+    return pdb_pager_set_epochs(db->pager, 0, e.epoch + 1, &w->dek0, 1, e.epoch, &w->pk);
+}
+
+/* Part 2, after the other realms' new epochs: record 0x05 and every realm record
+   re-wrapped under the new wrap key (catalog.c), the whole catalog re-sealed (its pages
+   of epoch e open only with the key 0x05 now wraps: an open must reach 0x05 without it),
+   then the header's DEK0 wrap (under the KEK the handle keeps, §2.1) and the header MAC key
+   of the new DEK0. */
+static int r0_switch(pagedb_txn *txn, r0sw *w, rrec *r)
+{
+    pagedb *db = txn->db;
+    pdb_key wk, hk;
+    pdb_kdf(&wk, &w->dek0, PDB_SUBKEY_WRAP);
+    pdb_kdf(&hk, &w->dek0, PDB_SUBKEY_HEADER);
+    int rc = pdb_cat_r0_switch(txn, &wk, &w->pk);
+    if (!rc) {
+        pdb_bt_reloc rl;
+        memset(&rl, 0, sizeof rl);
+        rl.target = UINT64_MAX;
+        rl.reseal = 1;
+        rl.epoch = w->epoch + 1;
+        rl.max_moved = UINT64_MAX;
+        rl.max_read = UINT64_MAX;
+        rl.resume = r->key;
+        rc = pdb_bt_relocate(&txn->bt, &txn->cat, &rl);
+    }
+    if (!rc) {
+        uint8_t st[PDB_HDR_STATIC];
+        memcpy(st, db->static_hdr, PDB_HDR_STATIC);
+        pdb_pager_random(db->pager, st + PDB_HDR_WRAP_NONCE, PDB_NONCE_BYTES);
+        pdb_key_wrap(st + PDB_HDR_WRAPPED_DEK, &db->kek, st + PDB_HDR_WRAP_NONCE, st, PDB_HDR_WRAP_AAD_BYTES, &w->dek0);
+        pdb_mutex_lock(&db->mu);
+        memcpy(w->ostat, db->static_hdr, PDB_HDR_STATIC);
+        w->ohk = db->hdr_key;
+        w->owk = db->wrap_key;
+        memcpy(db->static_hdr, st, PDB_HDR_STATIC);
+        db->hdr_key = hk;
+        db->wrap_key = wk;
+        pdb_mutex_unlock(&db->mu);
+        w->swapped = 1;
+        txn->sync_twice = 1; /* like a key change (§13.1): recovery never falls back from it */
+    }
+    pdb_key_wipe(&wk);
+    pdb_key_wipe(&hk);
+    return rc;
+}
+#endif
+
+/* After the start step: committed, the handle notes the switch; not committed, the
+   handle's and the pager's keys from before are put back. */
+static void r0_after(pagedb *db, r0sw *w, int committed, uint64_t txn_id)
+{
+#ifdef PAGEDB_NO_ROTATE
+    (void)db, (void)committed, (void)txn_id;
+    return;
+#endif
+    if (!w->on) return;
+    pdb_mutex_lock(&db->mu);
+    if (committed) {
+        db->dek0_txn = txn_id;
+        db->prev_hdr_key = w->ohk;
+    } else if (w->swapped && !db->poisoned) {
+        memcpy(db->static_hdr, w->ostat, PDB_HDR_STATIC);
+        db->hdr_key = w->ohk;
+        db->wrap_key = w->owk;
+    }
+    pdb_mutex_unlock(&db->mu);
+    pdb_pager_keys_restore(db->pager, w->opager, !committed && !db->poisoned);
+    sodium_memzero(w, sizeof *w);
+}
+
 /* The start step's work (no record yet): a new epoch for every realm of `realm`. */
-static int start(pagedb_txn *txn, uint32_t realm, rrec *r)
+static int start(pagedb_txn *txn, uint32_t realm, rrec *r, r0sw *sw)
 {
     pdb_idvec ids;
     int rc;
@@ -176,13 +295,28 @@ static int start(pagedb_txn *txn, uint32_t realm, rrec *r)
         ids.n = ids.cap = 1;
     }
     pagesum ps = {&ids, 0};
-    rc = pagedb_table_list(txn, sum_pages, &ps);
+#ifndef PAGEDB_NO_ROTATE
+    for (size_t i = 0; i < ids.n && !rc; i++)
+        if (ids.ids[i] == 0) rc = r0_begin(txn, sw);
+#endif
+    if (!rc) rc = pagedb_table_list(txn, sum_pages, &ps);
+    int r0 = 0;
     for (size_t i = 0; i < ids.n && !rc; i++) {
         pdb_key dek;
+        if (ids.ids[i] == 0) {
+            r0 = 1; /* last: the new DEK0's wrap key re-wraps every realm's DEKs */
+            continue;
+        }
         rc = pdb_cat_epochs_step(txn, ids.ids[i], 1, &dek);
         if (!rc) rc = pdb_sc_epoch_start(txn, ids.ids[i]); /* seal count restarts (FORMAT.md §13.2) */
         pdb_key_wipe(&dek);
     }
+#ifndef PAGEDB_NO_ROTATE
+    if (!rc && r0) rc = r0_switch(txn, sw, r);
+#else
+    (void)sw;
+    if (!rc && r0) rc = pdb_cat_epochs_step(txn, 0, 1, NULL);
+#endif
     /* read-only openers of other processes reload realm keys when the next-realm
        counter moves (FORMAT.md §10.3): skip one id so that they learn the new epochs */
     if (!rc && txn->meta.next_realm < UINT32_MAX - 1) txn->meta.next_realm++;
@@ -287,6 +421,9 @@ static int step(pagedb *db, uint32_t realm, int may_start, uint32_t per_step, rr
     pagedb_val v;
     rset s;
     memset(&s, 0, sizeof s);
+    r0sw sw;
+    memset(&sw, 0, sizeof sw);
+    uint64_t tid = txn->id;
     rc = pdb_bt_get(&txn->bt, &txn->cat, REC_KEY, REC_KEY_LEN, &v);
     if (rc == PAGEDB_ENOTFOUND) {
         if (!may_start) {
@@ -294,13 +431,13 @@ static int step(pagedb *db, uint32_t realm, int may_start, uint32_t per_step, rr
             *finished = 1;
             return PAGEDB_OK;
         }
-        rc = start(txn, realm, r);
+        rc = start(txn, realm, r, &sw);
         *started = 1;
     } else if (rc == PAGEDB_OK) {
         rc = rec_decode(v.data, v.size, maxkey, r);
         if (!rc) rc = load_set(txn, &s);
     }
-    int done = 0;
+    int done = 0, forget = 0;
     if (!rc && !*started) switch (r->phase) {
         case RP_TABLES:
             rc = walk_tables(txn, &s, per_step, r);
@@ -341,7 +478,8 @@ static int step(pagedb *db, uint32_t realm, int may_start, uint32_t per_step, rr
             r->cursor = 2;
             break;
         }
-        case RP_SCRUB: {
+        case RP_SCRUB:
+        case RP_WIPE: {
             uint64_t held = pdb_pager_pending_upto(db->pager, r->walked);
             if (held) {
                 rc = pdb_err(PAGEDB_EBUSY, "key rotation: %llu free pages are held for snapshots older than txn %llu "
@@ -352,24 +490,33 @@ static int step(pagedb *db, uint32_t realm, int may_start, uint32_t per_step, rr
             }
             uint64_t n = 0;
             int end = 0;
-            rc = pdb_pager_scrub(db->pager, &r->cursor, per_step, is_old, &s, &n, &end);
+            rc = pdb_pager_scrub(db->pager, &r->cursor, per_step, r->phase == RP_SCRUB ? is_old : is_r0, &s, &n, &end);
             if (rc) break;
             r->done += n;
             if (r->total < r->done) r->total = r->done;
-            if (end) r->phase = RP_FINISH;
             txn->changed = 1;
             /* the zeros are written outside the commit's pages: they must be durable before
                the header that advances the cursor past them (FORMAT.md §6.2; with one sync a
                crash could keep that header and lose the zeros, and old-key bytes would
                stay). Sync #1 of a two-sync commit covers them. */
             txn->sync_twice = 1;
+            if (end && r->phase == RP_SCRUB) r->phase = RP_FINISH;
+            else if (end) { /* phase 6 done: the record goes, the rotation is complete */
+                rc = pdb_bt_del(&txn->bt, &txn->cat, REC_KEY, REC_KEY_LEN);
+                done = 1;
+            }
             break;
         }
         case RP_FINISH:
+            /* the previous keys leave the catalog (and, after the commit, memory); the
+               catalog pages this and earlier steps freed still hold their wraps: phase 6
+               overwrites them once no snapshot before this commit is open */
             for (size_t i = 0; i < s.n && !rc; i++) rc = pdb_cat_epochs_step(txn, s.ids[i], 0, NULL);
-            if (!rc) rc = pdb_bt_del(&txn->bt, &txn->cat, REC_KEY, REC_KEY_LEN);
+            r->phase = RP_WIPE;
+            r->walked = txn->id;
+            r->cursor = 2;
             txn->changed = 1;
-            done = 1;
+            forget = 1;
             break;
         }
     if (!rc && !done) {
@@ -385,9 +532,11 @@ static int step(pagedb *db, uint32_t realm, int may_start, uint32_t per_step, rr
     if (rc) {
         rset_free(&s);
         pagedb_txn_abort(txn);
+        r0_after(db, &sw, 0, 0);
         return rc;
     }
     rc = pagedb_txn_commit(txn);
+    r0_after(db, &sw, rc == PAGEDB_OK, tid);
     if (!rc && *started) {
         /* new writes use the new epochs at once: install the committed keys now rather
            than at the next step (a failure here is repaired by the next step, invariant 1) */
@@ -399,7 +548,7 @@ static int step(pagedb *db, uint32_t realm, int may_start, uint32_t per_step, rr
         }
         pdb_err_clear();
     }
-    if (!rc && done) {
+    if (!rc && forget) {
         /* the previous epochs' keys are no longer in the catalog: forget them (a failure
            here only leaves them in memory until close) */
         pagedb_txn *rt;

@@ -445,6 +445,27 @@ static int xp_head(xp *x)
     return PAGEDB_OK;
 }
 
+/*
+ * The header images carry the current DEK0 wrap (FORMAT.md §13.3): a snapshot from before
+ * a realm-0 rotation replaced DEK0 has realm keys wrapped under the old one, so its stream
+ * would not open. Checked when the exporter opens and again before the trailer (a switch
+ * during the export). A build without rotation never switches DEK0 after its open.
+ */
+static int xp_dek0_check(const xp *x)
+{
+#ifndef PAGEDB_NO_ROTATE
+    pdb_mutex_lock(&x->db->mu);
+    uint64_t dek0_txn = x->db->dek0_txn;
+    pdb_mutex_unlock(&x->db->mu);
+    if (x->m.txn < dek0_txn)
+        return pdb_err(PAGEDB_ECONFLICT, "the snapshot (txn %llu) is older than the realm-0 key rotation of txn %llu: "
+                                         "start a new export", (unsigned long long)x->m.txn, (unsigned long long)dek0_txn);
+#else
+    (void)x;
+#endif
+    return PAGEDB_OK;
+}
+
 /**
  * One step of the export: at most one page visited, at most one record appended to the
  * output (the walk order is the file header's). Called with the output drained.
@@ -491,6 +512,8 @@ static int xp_step(xp *x)
         x->phase = PH_TRAILER;
         return PAGEDB_OK;
     case PH_TRAILER: {
+        int rc = xp_dek0_check(x);
+        if (rc) return rc;
         uint8_t tb[TRAILER_BODY];
         memset(tb, 0, sizeof tb);
         pdb_put64(tb, x->npages);
@@ -600,6 +623,7 @@ static int xp_open(pagedb *db, uint64_t since, const pagedb_snapshot_options *o,
     if (!rc && since > x->m.txn)
         rc = pdb_err(PAGEDB_EINVAL, "since = %llu is above the snapshot's txn %llu", (unsigned long long)since,
                      (unsigned long long)x->m.txn);
+    if (!rc) rc = xp_dek0_check(x);
     /* the output holds one record (a page: 1 + 16 + P + 16), or the magic and the header */
     if (!rc && (!(x->raw = xalign(x->P)) || !(x->ob = malloc(x->P + 1024)))) rc = PAGEDB_ENOMEM;
     if (rc) {

@@ -91,6 +91,16 @@ static int check_header_slots(pagedb *db, char *why, size_t whylen)
         }
         int cls = pdb_header_check(db, s, pg, got, &m, why, whylen);
         int newest = (uint64_t)s == cur.txn % 2;
+#ifndef PAGEDB_NO_ROTATE
+        uint8_t mac[PDB_TAG_BYTES];
+        if (cls == PDB_HDR_BAD && !newest && got >= PDB_HDR_USED && cur.txn && cur.txn == db->dek0_txn &&
+            pdb_get64(pg + PDB_HDR_TXN) == cur.txn - 1) {
+            /* the commit before a realm-0 rotation's switch commit, under the previous
+               DEK0 (FORMAT.md §13.3) until the next commit rewrites the slot */
+            pdb_mac16(mac, &db->prev_hdr_key, pg, PDB_HDR_MAC);
+            if (pdb_tag_cmp(mac, pg + PDB_HDR_MAC) == 0) continue;
+        }
+#endif
         if (cls == PDB_HDR_ZERO && !newest && cur.txn == 0) continue;
         if (!newest && db->fell_back_from && db->fell_back_from == cur.txn + 1 && (cls != PDB_HDR_VALID || m.txn == cur.txn + 1)) {
             snprintf(why, whylen,

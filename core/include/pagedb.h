@@ -1134,8 +1134,8 @@ int pagedb_segment_list(pagedb_txn *txn, int (*cb)(void *arg, const pagedb_segme
 /** Progress of a maintenance operation, passed to pagedb_maint_options.progress. */
 typedef struct pagedb_maint_progress {
     uint32_t phase;          /**< compaction: phase of FORMAT.md §12.1 (1..5); data key
-                                  rotation: phase of §13.3 (1, 5, 2, 3, 4 in that
-                                  order); 0 = done */
+                                  rotation: phase of §13.3 (1, 5, 2, 3, 4, 6 in
+                                  that order); 0 = done */
     uint32_t pass;           /**< compaction pass (1..3); 0 for a rotation */
     uint64_t pages_done;     /**< pages rewritten so far by the operation (all calls) */
     uint64_t pages_total;    /**< estimate of pages_done at completion (>= pages_done) */
@@ -1231,25 +1231,30 @@ typedef struct pagedb_kek {
  * Data key rotation (new_kek NULL; docs/FORMAT.md §13.3): rotate the data key of realm
  * `realm` (any realm id) or of every realm (PAGEDB_REALM_ALL); `current` is not needed and
  * ignored (may be NULL). The realm enters a new key epoch: realms >= 1 get a new random
- * DEK, realm 0 a new page key derived from its DEK0 (DEK0 itself, the database's root key,
- * is not replaced: anyone holding it can still derive realm 0's keys; keep data whose key
- * must be retirable after a leak in a realm >= 1). New writes use the new epoch as soon
+ * DEK; realm 0 gets a new random DEK0 (the database's root key: its first step re-wraps
+ * every realm's DEKs under it, re-seals the catalog and writes it into the header wrapped
+ * under the KEK, which a read-write handle keeps in memory for this; after completion the
+ * old DEK0 opens no page, header or realm record, FORMAT.md §13.3). Read-only handles of
+ * other processes keep their open snapshots across a realm-0 rotation but get PAGEDB_EKEY
+ * for new read transactions until they reopen. New writes use the new epoch as soon
  * as the first step has committed; the call then re-seals every page of the old epoch
  * (tables, overflow runs, the realms' segment files, the catalog for realm 0, the
  * freelist), overwrites with zeros the free pages still holding old-epoch bytes, and
- * destroys the previous key (catalog and memory). A segment is re-sealed as a whole file
+ * destroys the previous key (catalog and memory), then zeroes the free catalog pages that
+ * held its wrap. A segment is re-sealed as a whole file
  * (copy seg-<id>.pdn, renamed over its file: the VFS needs rename, version 3), keeping its
  * id, content and metadata; a segment handle opened before keeps reading the old file
  * until closed; segments created after the first step use the new epoch; unlinked
  * segments of the old key (they can no longer be linked) are deleted. It
  * runs as bounded steps like pagedb_compact (opts: pages_per_step, throttle, progress with
- * phases 1, 5, 2, 3, 4 of §13.3 in that order and 0 when done, cancel, max_steps; NULL =
+ * phases 1, 5, 2, 3, 4, 6 of §13.3 in that order and 0 when done, cancel, max_steps; NULL =
  * defaults), each an
  * ordinary write transaction that stores the rotation's cursor in the same commit: after
  * a crash or cancel the next call with new_kek NULL resumes it (then starts the one asked
  * for if the resumed one did not cover `realm`). Readers keep their snapshots; the old key
  * is destroyed only once no snapshot older than the re-sealed state is open in any process
- * (until then the call returns PAGEDB_EBUSY after the re-seal; call again later). Cost:
+ * (until then the call returns PAGEDB_EBUSY after the re-seal; call again later), and its
+ * wraps are zeroed only once no snapshot older than the destroy commit is (EBUSY too). Cost:
  * every page of the rotated realms is rewritten once (plus parent paths), and every free
  * page is read once. With AES-256-GCM, rotate a realm before 2^32 page writes under one
  * key (FORMAT.md §13.2): pagedb does not rotate by itself, pagedb_realm_seals advises it at
@@ -1263,7 +1268,8 @@ typedef struct pagedb_kek {
  * damaged segment (its load error: unlink or restore it, then call again),
  * ECANCELED (cancelled: steps committed so far stay), EFULL (2^32-1 epochs used, or the
  * file system is full), EIO/ENOMEM (a step failed and was rolled back), EAUTH/ECORRUPT (a
- * page or record failed its checks), EMISUSE (read-only handle).
+ * page or record failed its checks), EMISUSE (read-only handle; or realm 0 on a handle that
+ * does not keep the KEK).
  *
  * Errors (KEK change): EINVAL (NULL db/current, realm other than 0/ALL, empty new
  * credential, Argon2id limits out of range), EMISUSE (read-only handle), EKEY (current

@@ -25,11 +25,22 @@
  *               the reader registry; fault VFS): its pinned snapshot reads its values during
  *               the rotation, its new read transactions read the newest commit (new keys
  *               learnt), the old key is destroyed only after its snapshot ends (EBUSY
- *               before), and a second rotation beside the open handle
+ *               before), and a second rotation beside the open handle; a rotation of realm
+ *               0 (a new DEK0): the pinned snapshot still reads, new read transactions get
+ *               PAGEDB_EKEY until the handle reopens
  *   rotate-7.x  snapshot streams (FORMAT.md §14): a full stream taken in the middle of a
  *               rotation restores a database that reads the same and finishes the rotation;
  *               a full stream after it, and a full stream before it plus an incremental one
  *               across it, restore the same content
+ *
+ *   rotate-11.x a rotation of realm 0 replaces DEK0: the DEK0 unwrapped (with the KEK) from
+ *               a copy of the header taken before opens nothing afterwards — no page of
+ *               any file under any page key it derives, neither header slot (MAC, wrap),
+ *               no realm record's DEK (re-wrapped under the new wrap key, still readable);
+ *               content, a realm-0 segment and verify unchanged, after a reopen too
+ *   rotate-12.x after a rotation no page of main.pdb, free ones included, holds the wrap of
+ *               a retired key (a realm's previous DEK, realm 0's previous page key) in the
+ *               clear or under realm 0's page key
  *
  * Scale: PAGEDB_ROTATE_CRASH_STRIDE (default 1) writes / calls between fault points.
  */
@@ -303,6 +314,25 @@ static void case_files(void)
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
     CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_OK);
     check(db, &m);
+
+    CASE("rotate-11.5"); /* a key change, then a realm-0 rotation on the same handle: the
+                            new DEK0 is wrapped under the new KEK */
+    pagedb_kek cur, nw;
+    memset(&cur, 0, sizeof cur);
+    memset(&nw, 0, sizeof nw);
+    cur.key = harness_key(0);
+    nw.key = harness_key(1);
+    CHECK_RC(pagedb_rekey_kek(db, &cur, &nw), PAGEDB_OK);
+    CHECK_RC(pagedb_rekey(db, 0, NULL, NULL, &o), PAGEDB_OK);
+    check(db, &m);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_EKEY); /* the old KEK */
+    pagedb_options po;
+    pagedb_options_init(&po);
+    po.vfs = pagedb_vfs_posix();
+    po.key = harness_key(1);
+    CHECK_RC(pagedb_open(dir, &po, &db), PAGEDB_OK);
+    check(db, &m);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
     harness_rmtree(dir);
     free(dir);
@@ -440,6 +470,13 @@ static unsigned scan_fault(pdb_fault *f, const uint8_t *dbid, const pdb_key *k)
     return count_auth(dbid, 0, img, len, 2, k);
 }
 
+/* the keys derivable from one DEK0 (rotate-11 below) */
+typedef struct dek0keys {
+    pdb_key dek0, hdr, wrap, page[9];
+} dek0keys;
+static void dek0_from_header(const uint8_t *hdr, dek0keys *d);
+static unsigned dek0_opens_main(const uint8_t *img, uint64_t len, const uint8_t *dbid, const dek0keys *d);
+
 static void case_crash(void)
 {
     CASE("rotate-4.1");
@@ -463,6 +500,9 @@ static void case_crash(void)
     memcpy(base, bytes, len);
     uint64_t base_len = len;
     for (int j = 0; j < 3; j++) CHECK(scan_fault(f, dbid, &old.k[j]) > 10);
+    static dek0keys old0; /* the DEK0 the rotation replaces (FORMAT.md §13.3) */
+    dek0_from_header(base, &old0);
+    CHECK(dek0_opens_main(base, base_len, dbid, &old0) > 10);
 
     pagedb_maint_options o;
     pagedb_maint_options_init(&o);
@@ -495,6 +535,8 @@ static void case_crash(void)
         check(db, &m);
         CHECK_RC(pagedb_close(db), PAGEDB_OK);
         for (int j = 0; j < 3; j++) CHECK(scan_fault(f, dbid, &old.k[j]) == 0);
+        bytes = pdb_fault_file_bytes(f, "/db/main.pdb", &len);
+        CHECK(dek0_opens_main(bytes, len, dbid, &old0) == 0); /* headers and pages */
     }
     printf("rotate-4: %u crash points over %llu writes of one rotation\n", crashes, (unsigned long long)total);
     CHECK(crashes >= total / stride && crashes > 0);
@@ -515,6 +557,8 @@ static void case_crash(void)
         check(db, &m);
         CHECK_RC(pagedb_close(db), PAGEDB_OK);
         for (int j = 0; j < 3; j++) CHECK(scan_fault(f, dbid, &old.k[j]) == 0);
+        bytes = pdb_fault_file_bytes(f, "/db/main.pdb", &len);
+        CHECK(dek0_opens_main(bytes, len, dbid, &old0) == 0);
     }
     printf("rotate-4.5: EIO at %llu calls, %u made the rotation fail\n", (unsigned long long)ncalls, fails);
     CHECK(fails > 0);
@@ -634,7 +678,7 @@ static void case_registry(void)
     o.max_steps = 1;
     int rc, steps = 0;
     do {
-        rc = pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o);
+        rc = pagedb_rekey(db, old.id[1], NULL, NULL, &o); /* realm 0: rotate-6.4 */
         CHECK(rc == PAGEDB_ECANCELED || rc == PAGEDB_EBUSY);
         steps++;
         if (steps % 3 == 0) {
@@ -649,18 +693,49 @@ static void case_registry(void)
     CHECK_RC(rc, PAGEDB_EBUSY);
     CHECK(steps > 5);
     check_txn(rd, &snap);
-    CHECK(scan_fault(f, dbid, &old.k[0]) > 0);
+    CHECK(scan_fault(f, dbid, &old.k[1]) > 0);
     pagedb_txn_abort(rd);
     o.max_steps = 0;
-    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
-    for (int j = 0; j < 3; j++) CHECK(scan_fault(f, dbid, &old.k[j]) == 0);
+    CHECK_RC(pagedb_rekey(db, old.id[1], NULL, NULL, &o), PAGEDB_OK);
+    CHECK(scan_fault(f, dbid, &old.k[1]) == 0);
     CHECK_RC(pagedb_txn_begin(ro, PAGEDB_TXN_RDONLY, &rd2), PAGEDB_OK);
     check_txn(rd2, &m);
     pagedb_txn_abort(rd2);
     CASE("rotate-6.3"); /* a second rotation while the reader handle stays open */
-    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
+    CHECK_RC(pagedb_rekey(db, old.id[2], NULL, NULL, &o), PAGEDB_OK);
     put_range(db, &m, 500, 600);
     CHECK_RC(pagedb_txn_begin(ro, PAGEDB_TXN_RDONLY, &rd2), PAGEDB_OK);
+    check_txn(rd2, &m);
+    pagedb_txn_abort(rd2);
+    check(db, &m);
+
+    /* realm 0 gets a new DEK0 (FORMAT.md §13.3): the reader's pinned snapshot keeps
+       reading with the keys it has; its new read transactions fail with a typed error
+       (never wrong bytes) until it reopens; its snapshot holds the old key back */
+    CASE("rotate-6.4");
+    snap = m;
+    CHECK_RC(pagedb_txn_begin(ro, PAGEDB_TXN_RDONLY, &rd), PAGEDB_OK);
+    o.max_steps = 1;
+    steps = 0;
+    do {
+        rc = pagedb_rekey(db, 0, NULL, NULL, &o);
+        CHECK(rc == PAGEDB_ECANCELED || rc == PAGEDB_EBUSY);
+        steps++;
+        check_txn(rd, &snap);
+        CHECK_RC(pagedb_txn_begin(ro, PAGEDB_TXN_RDONLY, &rd2), PAGEDB_EKEY);
+        if (steps % 5 == 0) put_range(db, &m, (uint32_t)steps, (uint32_t)steps + 10);
+    } while (rc == PAGEDB_ECANCELED && steps < 10000);
+    CHECK_RC(rc, PAGEDB_EBUSY);
+    check_txn(rd, &snap);
+    pagedb_txn_abort(rd);
+    CHECK_RC(pagedb_close(ro), PAGEDB_OK);
+    CHECK_RC(open_db("/db", vfs, PAGEDB_RDONLY, &ro), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_begin(ro, PAGEDB_TXN_RDONLY, &rd2), PAGEDB_OK);
+    check_txn(rd2, &m);
+    pagedb_txn_abort(rd2);
+    o.max_steps = 0;
+    CHECK_RC(pagedb_rekey(db, 0, NULL, NULL, &o), PAGEDB_OK);
+    CHECK_RC(pagedb_txn_begin(ro, PAGEDB_TXN_RDONLY, &rd2), PAGEDB_OK); /* no new DEK0 at the end */
     check_txn(rd2, &m);
     pagedb_txn_abort(rd2);
     check(db, &m);
@@ -1252,6 +1327,261 @@ static void case_unknown_epoch(void)
     free(dir);
 }
 
+
+/* ---- the old DEK0 (FORMAT.md §13.3: a realm-0 rotation replaces it) ----
+ * The DEK0 a header image holds, unwrapped with the test key the way an attacker holding
+ * the KEK and an old copy of the file would; then everything derivable from it: the header
+ * MAC key, the wrap key of realm DEKs, realm 0's page keys of epochs 0..8. */
+
+static void dek0_from_header(const uint8_t *hdr, dek0keys *d)
+{
+    pdb_key kek;
+    memcpy(kek.k, harness_key(0), 32);
+    CHECK_RC(pdb_key_unwrap(&d->dek0, &kek, hdr + 72, hdr, 72, hdr + 96), PAGEDB_OK);
+    pdb_kdf(&d->hdr, &d->dek0, PDB_SUBKEY_HEADER);
+    pdb_kdf(&d->wrap, &d->dek0, PDB_SUBKEY_WRAP);
+    pdb_key master;
+    pdb_kdf(&d->page[0], &d->dek0, PDB_SUBKEY_PAGE);
+    pdb_kdf(&master, &d->dek0, PDB_SUBKEY_EPOCH);
+    for (uint32_t e = 1; e < 9; e++) pdb_kdf(&d->page[e], &master, e);
+}
+
+/* What the keys of d open in image img (len bytes) of main.pdb: pages (from page 2) under
+   any of its page keys, header slots whose MAC verifies under its header key, and header
+   slots whose DEK0 wrap gives d's DEK0 under the KEK. */
+static unsigned dek0_opens_main(const uint8_t *img, uint64_t len, const uint8_t *dbid, const dek0keys *d)
+{
+    unsigned n = 0;
+    for (int e = 0; e < 9; e++) n += count_auth(dbid, 0, img, len, 2, &d->page[e]);
+    for (int s = 0; s < 2 && (uint64_t)(s + 1) * P <= len; s++) {
+        const uint8_t *h = img + (size_t)s * P;
+        uint8_t mac[16];
+        pdb_mac16(mac, &d->hdr, h, 240);
+        if (memcmp(mac, h + 240, 16) == 0) n++;
+        pdb_key kek, k;
+        memcpy(kek.k, harness_key(0), 32);
+        if (pdb_key_unwrap(&k, &kek, h + 72, h, 72, h + 96) == PAGEDB_OK && memcmp(k.k, d->dek0.k, 32) == 0) n++;
+    }
+    return n;
+}
+
+/* The same over every file of directory dir (segment files: their pages). */
+static unsigned dek0_opens_dir(const char *dir, const uint8_t *dbid, const dek0keys *d)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/main.pdb", dir);
+    uint64_t len;
+    uint8_t *img = slurp(path, &len);
+    unsigned n = dek0_opens_main(img, len, dbid, d);
+    free(img);
+    for (int e = 0; e < 9; e++) n += scan_dir(dir, dbid, &d->page[e]) - 0;
+    return n;
+}
+
+/* Realm records (catalog keys 0x02 ‖ id) whose DEK (current or previous epoch) unwraps under
+   wrap key wk: read through the handle's catalog (internal API). */
+static unsigned realm_wraps_open(pagedb *db, const uint32_t *ids, int nids, const pdb_key *wk)
+{
+    pagedb_txn *tx;
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &tx), PAGEDB_OK);
+    unsigned n = 0;
+    for (int i = 0; i < nids; i++) {
+        uint8_t k[5] = {0x02, (uint8_t)(ids[i] >> 24), (uint8_t)(ids[i] >> 16), (uint8_t)(ids[i] >> 8), (uint8_t)ids[i]};
+        pagedb_val v;
+        CHECK_RC(pdb_bt_get(&tx->bt, &tx->cat, k, 5, &v), PAGEDB_OK);
+        const uint8_t *b = v.data;
+        size_t namelen = pdb_get16(b + 72), tail = 74 + namelen;
+        /* the DEK at 24 and, in a tail, the previous one at tail + 36, for epochs 0..8 */
+        for (int which = 0; which < 2; which++) {
+            if (which == 1 && v.size < tail + 84) break;
+            const uint8_t *nonce = which ? b + tail + 12 : b;
+            for (uint32_t e = 0; e < 9; e++) {
+                uint8_t aad[24];
+                memcpy(aad, db->dbid, 16);
+                pdb_put32(aad + 16, ids[i]);
+                pdb_put32(aad + 20, e);
+                pdb_key dek;
+                if (pdb_key_unwrap(&dek, wk, nonce, aad, e ? 24 : 20, nonce + 24) == PAGEDB_OK) n++;
+            }
+        }
+    }
+    pagedb_txn_abort(tx);
+    return n;
+}
+
+/* ---- rotate-11: a realm-0 rotation replaces DEK0; the old one opens nothing ---- */
+static void case_dek0(void)
+{
+    CASE("rotate-11.1");
+    char *dir = harness_tmpdir("rotate11");
+    static model m;
+    memset(&m, 0, sizeof m);
+    pagedb *db;
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
+    put_range(db, &m, 0, 900);
+    put_range(db, &m, 100, 400); /* free pages with old content too */
+    uint64_t seg = seg_make(db, 0, 7, 3 * P + 100, 1, 1); /* a sealed, linked segment of realm 0 */
+    keys ks;
+    get_keys(db, &ks);
+    uint8_t dbid[16];
+    memcpy(dbid, db->dbid, 16);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/main.pdb", dir);
+    uint64_t len;
+    uint8_t *img = slurp(path, &len);
+    dek0keys old;
+    dek0_from_header(img, &old);
+    /* the scan can see: before the rotation the old DEK0 opens pages, both headers, the
+       realm records */
+    CHECK(dek0_opens_main(img, len, dbid, &old) > 20);
+    free(img);
+    CHECK(scan_dir(dir, dbid, &old.page[0]) > 20);
+    CHECK(realm_wraps_open(db, &ks.id[1], 2, &old.wrap) == 2);
+    CHECK(memcmp(&db->wrap_key, &old.wrap, sizeof old.wrap) == 0);
+
+    pagedb_maint_options o;
+    pagedb_maint_options_init(&o);
+    o.pages_per_step = 32;
+    CASE("rotate-11.2"); /* realm 0 alone */
+    CHECK_RC(pagedb_rekey(db, 0, NULL, NULL, &o), PAGEDB_OK);
+    CHECK(dek0_opens_dir(dir, dbid, &old) == 0);
+    CHECK(realm_wraps_open(db, &ks.id[1], 2, &old.wrap) == 0);
+    CHECK(realm_wraps_open(db, &ks.id[1], 2, &db->wrap_key) == 2); /* re-wrapped, not lost */
+    check(db, &m);
+    seg_check_open(db, seg, 7, 3 * P + 100);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    CASE("rotate-11.3"); /* reopens with the same key; the old DEK0 still opens nothing */
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_OK);
+    check(db, &m);
+    seg_check_open(db, seg, 7, 3 * P + 100);
+    put_range(db, &m, 800, 900);
+    check(db, &m);
+    CHECK(dek0_opens_dir(dir, dbid, &old) == 0);
+    img = slurp(path, &len);
+    dek0keys mid;
+    dek0_from_header(img, &mid);
+    free(img);
+    CHECK(memcmp(&mid.dek0, &old.dek0, sizeof mid.dek0) != 0);
+
+    CASE("rotate-11.4"); /* every realm: DEK0 again, and the realms' own DEKs */
+    CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
+    CHECK(dek0_opens_dir(dir, dbid, &old) == 0);
+    CHECK(dek0_opens_dir(dir, dbid, &mid) == 0);
+    CHECK(realm_wraps_open(db, &ks.id[1], 2, &mid.wrap) == 0);
+    CHECK(realm_wraps_open(db, &ks.id[1], 2, &db->wrap_key) == 2);
+    check(db, &m);
+    seg_check_open(db, seg, 7, 3 * P + 100);
+
+    CASE("rotate-11.6"); /* a snapshot from before the switch: it reads unchanged, but a
+                            stream of it cannot carry the new DEK0 with the old wraps */
+    pagedb_txn *pin;
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &pin), PAGEDB_OK);
+    o.max_steps = 1;
+    CHECK_RC(pagedb_rekey(db, 0, NULL, NULL, &o), PAGEDB_ECANCELED);
+    pagedb_snapshot_options so;
+    memset(&so, 0, sizeof so);
+    so.pin = pin;
+    membuf sb = {0};
+    CHECK_RC(pagedb_snapshot_export(db, 0, mem_sink, &sb, &so), PAGEDB_ECONFLICT);
+    check_txn(pin, &m);
+    pagedb_txn_abort(pin);
+    free(sb.p);
+    o.max_steps = 0;
+    CHECK_RC(pagedb_rekey(db, 0, NULL, NULL, &o), PAGEDB_OK);
+    check(db, &m);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_OK);
+    check(db, &m);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+
+
+/* ---- rotate-12: no free page keeps a wrapped key of a retired epoch ---- */
+
+/* The catalog value of key k (klen bytes) into out (at most cap bytes); returns its size. */
+static size_t cat_value(pagedb *db, const uint8_t *k, size_t klen, uint8_t *out, size_t cap)
+{
+    pagedb_txn *tx;
+    CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &tx), PAGEDB_OK);
+    pagedb_val v;
+    CHECK_RC(pdb_bt_get(&tx->bt, &tx->cat, k, klen, &v), PAGEDB_OK);
+    CHECK(v.size <= cap);
+    memcpy(out, v.data, v.size);
+    pagedb_txn_abort(tx);
+    return v.size;
+}
+
+/* Pages of main.pdb (used or free, from page 2) that hold the n bytes `needle`, in the
+   clear or once opened under realm 0's current page key (where catalog pages are). */
+static unsigned pages_holding(const char *dir, pagedb *db, const uint8_t *needle, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/main.pdb", dir);
+    uint64_t len;
+    uint8_t *img = slurp(path, &len);
+    pdb_key k0;
+    CHECK(pdb_pager_live_key(db->pager, 0, &k0) == 1);
+    static uint8_t buf[P];
+    unsigned hits = 0;
+    for (uint64_t pg = 2; (pg + 1) * P <= len; pg++) {
+        memcpy(buf, img + pg * P, P);
+        int found = 0;
+        for (int pass = 0; pass < 2 && !found; pass++) {
+            if (pass == 1 && pdb_page_open(&k0, db->dbid, 0, pg, buf, P) != PAGEDB_OK) break;
+            for (size_t i = 0; i + n <= P && !found; i++) found = memcmp(buf + i, needle, n) == 0;
+        }
+        hits += (unsigned)found;
+        if (found && getenv("ROTATE_DEBUG2"))
+            fprintf(stderr, "holding: page %llu kind %d realm %u epoch %u txn %llu\n", (unsigned long long)pg,
+                    img[pg * P], pdb_get32(img + pg * P + 4), pdb_get32(img + pg * P + 8),
+                    (unsigned long long)pdb_get64(img + pg * P + 16));
+    }
+    free(img);
+    return hits;
+}
+
+static void case_lingering(void)
+{
+    CASE("rotate-12.1"); /* a realm r > 0: its previous DEK's wrap */
+    char *dir = harness_tmpdir("rotate12");
+    static model m;
+    memset(&m, 0, sizeof m);
+    pagedb *db;
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
+    put_range(db, &m, 0, 600);
+    keys ks;
+    get_keys(db, &ks);
+    uint8_t k[5] = {0x02, (uint8_t)(ks.id[1] >> 24), (uint8_t)(ks.id[1] >> 16), (uint8_t)(ks.id[1] >> 8), (uint8_t)ks.id[1]};
+    uint8_t v[512], wrapped[48];
+    CHECK(cat_value(db, k, 5, v, sizeof v) >= 74);
+    memcpy(wrapped, v + 24, 48);
+    CHECK(pages_holding(dir, db, wrapped, 48) >= 1); /* the scan finds it where it is */
+    pagedb_maint_options o;
+    pagedb_maint_options_init(&o);
+    o.pages_per_step = 32;
+    CHECK_RC(pagedb_rekey(db, ks.id[1], NULL, NULL, &o), PAGEDB_OK);
+    CHECK(pages_holding(dir, db, wrapped, 48) == 0);
+    check(db, &m);
+
+    CASE("rotate-12.2"); /* realm 0: its previous page key's wrap (record 0x05) */
+    o.max_steps = 1;
+    CHECK_RC(pagedb_rekey(db, 0, NULL, NULL, &o), PAGEDB_ECANCELED); /* the start step */
+    uint8_t r0k[1] = {0x05};
+    CHECK(cat_value(db, r0k, 1, v, sizeof v) == 84);
+    memcpy(wrapped, v + 36, 48);
+    CHECK(pages_holding(dir, db, wrapped, 48) >= 1);
+    o.max_steps = 0;
+    CHECK_RC(pagedb_rekey(db, 0, NULL, NULL, &o), PAGEDB_OK);
+    CHECK(cat_value(db, r0k, 1, v, sizeof v) == 12);
+    CHECK(pages_holding(dir, db, wrapped, 48) == 0);
+    check(db, &m);
+    CHECK_RC(pagedb_close(db), PAGEDB_OK);
+    harness_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     case_files();
@@ -1267,5 +1597,7 @@ int main(void)
     case_segcrash();
     case_crash();
     case_unknown_epoch();
+    case_dek0();
+    case_lingering();
     return harness_done();
 }

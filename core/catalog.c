@@ -321,7 +321,9 @@ static inline void r0_aad(uint8_t aad[24], const pagedb *db, uint32_t prev_epoch
 }
 
 /* Install realm 0's epochs from record 0x05 (none: nothing to do, epoch 0). The previous
-   page key is unwrapped when the record carries it, else it derives from DEK0 (pager.h). */
+   page key is unwrapped when the record carries it, else it derives from DEK0 (pager.h).
+   Builds without rotation do it too: a database left in the middle of a realm-0 rotation
+   keeps reading its pages not yet re-sealed there (FORMAT.md §13.3). */
 static int r0_install(pagedb_txn *txn)
 {
     pagedb *db = txn->db;
@@ -329,11 +331,6 @@ static int r0_install(pagedb_txn *txn)
     const uint8_t *w;
     int rc = r0_epoch_read(txn, &e, &w);
     if (rc) return rc;
-#ifdef PAGEDB_NO_ROTATE
-    /* a database in the middle of a rotation is finished by a build with rotation (FORMAT.md
-       §13.3): here realm 0's pages of the previous epoch fail to open (EAUTH) */
-    w = NULL;
-#endif
     pdb_key pk;
     if (w) {
         uint8_t aad[24];

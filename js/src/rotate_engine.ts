@@ -155,7 +155,7 @@ function checkPages(op: string, n: number, d: Deps): void {
  * of the later phases, in one write transaction that also stores where the rotation
  * stands. Call until `done` (the old key is then destroyed); stopping between calls is a
  * clean cancel (the next call, by this or a later handle, resumes from the record).
- * progress.phase is the phase of §13.3 of the step (1, 5, 2, 3, 4; 0 when done);
+ * progress.phase is the phase of §13.3 of the step (1, 5, 2, 3, 4, 6; 0 when done);
  * pagesDone/pagesTotal count re-sealed and overwritten pages over the whole rotation;
  * bytesWritten and steps this step only; targetPages 0.
  * Throws PagedbError: those of toFull; ENOTSUP (the backend has no rename, OPFS, and the

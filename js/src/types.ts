@@ -182,12 +182,13 @@ export function toBytes(b: Bytes, what = 'value'): Uint8Array {
 }
 
 /**
- * Progress of db.compact and db.rekey (pagedb.h pagedb_maint_progress), reported after
+ * Progress of db.compact, db.rotateKeys and db.rekey (pagedb.h pagedb_maint_progress), reported after
  * every step and returned at the end. Pages are pages of main.pdb (Stats.pageSize bytes
  * each). A key change rewrites no page: it reports phase 0, pagesDone 0, steps 2.
  */
 export interface MaintenanceProgress {
-  /** Phase of FORMAT.md §12.1 (1..5) of the last step; 0 once the compaction is complete. */
+  /** Phase of the last step: compaction, FORMAT.md §12.1 (1..5); data key rotation, §13.3
+   *  (1, 5, 2, 3, 4, 6 in that order); 0 once the operation is complete. */
   phase: number;
   /** Pages moved or packed so far by this compaction, counting earlier (resumed) calls. */
   pagesDone: number;
@@ -269,7 +270,7 @@ export interface RotateKeysOptions {
   signal?: AbortSignal;
   /**
    * Called after every step with the progress so far (phase of FORMAT.md §13.3: 1 tables,
-   * 5 segment files, 2 catalog, 3 free pages, 4 finish; 0 when done; pagesDone/pagesTotal
+   * 5 segment files, 2 catalog, 3 free pages, 4 finish, 6 free catalog pages; 0 when done; pagesDone/pagesTotal
    * count pages re-sealed or overwritten over the whole rotation, resumed calls included;
    * targetPages 0). An exception it throws rejects the call (after the step).
    */

@@ -33,7 +33,8 @@
  *               a full stream after it, and a full stream before it plus an incremental one
  *               across it, restore the same content
  *
- *   rotate-11.x a rotation of realm 0 replaces DEK0: the DEK0 unwrapped (with the KEK) from
+ *   rotate-11.1 a page of an epoch its realm holds no key of (case_unknown_epoch)
+ *   rotate-13.x a rotation of realm 0 replaces DEK0: the DEK0 unwrapped (with the KEK) from
  *               a copy of the header taken before opens nothing afterwards — no page of
  *               any file under any page key it derives, neither header slot (MAC, wrap),
  *               no realm record's DEK (re-wrapped under the new wrap key, still readable);
@@ -120,6 +121,17 @@ static void put_range(pagedb *db, model *m, uint32_t from, uint32_t to)
     }
     if (to > (uint32_t)m->n) m->n = (int)to;
     CHECK_RC(pagedb_txn_commit(tx), PAGEDB_OK);
+}
+
+/* A new database in a fresh temporary directory (named after `name`) on the POSIX VFS,
+   holding keys [0, n) of put_range; *m is reset to match. Returns the directory. */
+static char *fresh_db(const char *name, model *m, uint32_t n, pagedb **db)
+{
+    char *dir = harness_tmpdir(name);
+    memset(m, 0, sizeof *m);
+    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, db), PAGEDB_OK);
+    put_range(*db, m, 0, n);
+    return dir;
 }
 
 static void check_txn(pagedb_txn *tx, const model *m)
@@ -252,12 +264,9 @@ static int on_prog(void *arg, const pagedb_maint_progress *p)
 static void case_files(void)
 {
     CASE("rotate-1.1");
-    char *dir = harness_tmpdir("rotate1");
     static model m;
-    memset(&m, 0, sizeof m);
     pagedb *db;
-    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
-    put_range(db, &m, 0, 1500);
+    char *dir = fresh_db("rotate1", &m, 1500, &db);
     put_range(db, &m, 200, 700); /* free pages with old content too */
     keys old;
     get_keys(db, &old);
@@ -315,7 +324,7 @@ static void case_files(void)
     CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_OK);
     check(db, &m);
 
-    CASE("rotate-11.5"); /* a key change, then a realm-0 rotation on the same handle: the
+    CASE("rotate-13.5"); /* a key change, then a realm-0 rotation on the same handle: the
                             new DEK0 is wrapped under the new KEK */
     pagedb_kek cur, nw;
     memset(&cur, 0, sizeof cur);
@@ -362,12 +371,9 @@ static int during_step(void *arg, const pagedb_maint_progress *p)
 static void case_reader(void)
 {
     CASE("rotate-2.1");
-    char *dir = harness_tmpdir("rotate2");
     static model m, snap;
-    memset(&m, 0, sizeof m);
     pagedb *db;
-    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
-    put_range(db, &m, 0, 1200);
+    char *dir = fresh_db("rotate2", &m, 1200, &db);
     keys old;
     get_keys(db, &old);
     uint8_t dbid[16];
@@ -416,12 +422,9 @@ static int cancel_at(void *arg, const pagedb_maint_progress *p)
 static void case_cancel(void)
 {
     CASE("rotate-3.1");
-    char *dir = harness_tmpdir("rotate3");
     static model m;
-    memset(&m, 0, sizeof m);
     pagedb *db;
-    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
-    put_range(db, &m, 0, 1200);
+    char *dir = fresh_db("rotate3", &m, 1200, &db);
     keys old;
     get_keys(db, &old);
     uint8_t dbid[16];
@@ -470,7 +473,7 @@ static unsigned scan_fault(pdb_fault *f, const uint8_t *dbid, const pdb_key *k)
     return count_auth(dbid, 0, img, len, 2, k);
 }
 
-/* the keys derivable from one DEK0 (rotate-11 below) */
+/* the keys derivable from one DEK0 (rotate-13 below) */
 typedef struct dek0keys {
     pdb_key dek0, hdr, wrap, page[9];
 } dek0keys;
@@ -570,12 +573,9 @@ static void case_crash(void)
 static void case_segment(void)
 {
     CASE("rotate-5.1");
-    char *dir = harness_tmpdir("rotate5");
     static model m;
-    memset(&m, 0, sizeof m);
     pagedb *db;
-    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
-    put_range(db, &m, 0, 100);
+    char *dir = fresh_db("rotate5", &m, 100, &db);
     keys old;
     get_keys(db, &old);
     pagedb_segment *sg;
@@ -963,12 +963,9 @@ static unsigned count_pdn(const char *dir)
 static void case_segrot(void)
 {
     CASE("rotate-8.1");
-    char *dir = harness_tmpdir("rotate8");
     static model m;
-    memset(&m, 0, sizeof m);
     pagedb *db;
-    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
-    put_range(db, &m, 0, 200);
+    char *dir = fresh_db("rotate8", &m, 200, &db);
     keys old;
     get_keys(db, &old);
     uint8_t dbid[16];
@@ -1226,12 +1223,9 @@ static void *opener_main(void *arg)
 static void case_segthreads(void)
 {
     CASE("rotate-10.1");
-    char *dir = harness_tmpdir("rotate10");
     static model m;
-    memset(&m, 0, sizeof m);
     pagedb *db;
-    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
-    put_range(db, &m, 0, 50);
+    char *dir = fresh_db("rotate10", &m, 50, &db);
     keys old;
     get_keys(db, &old);
     uint8_t dbid[16];
@@ -1277,12 +1271,9 @@ static void case_segthreads(void)
 static void case_unknown_epoch(void)
 {
     CASE("rotate-11.1 a page of an epoch its realm has no key of");
-    char *dir = harness_tmpdir("rotate11");
     static model m;
-    memset(&m, 0, sizeof m);
     pagedb *db;
-    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
-    put_range(db, &m, 0, 400);
+    char *dir = fresh_db("rotate11", &m, 400, &db);
     keys ks;
     get_keys(db, &ks);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
@@ -1409,16 +1400,13 @@ static unsigned realm_wraps_open(pagedb *db, const uint32_t *ids, int nids, cons
     return n;
 }
 
-/* ---- rotate-11: a realm-0 rotation replaces DEK0; the old one opens nothing ---- */
+/* ---- rotate-13: a realm-0 rotation replaces DEK0; the old one opens nothing ---- */
 static void case_dek0(void)
 {
-    CASE("rotate-11.1");
-    char *dir = harness_tmpdir("rotate11");
+    CASE("rotate-13.1");
     static model m;
-    memset(&m, 0, sizeof m);
     pagedb *db;
-    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
-    put_range(db, &m, 0, 900);
+    char *dir = fresh_db("rotate11", &m, 900, &db);
     put_range(db, &m, 100, 400); /* free pages with old content too */
     uint64_t seg = seg_make(db, 0, 7, 3 * P + 100, 1, 1); /* a sealed, linked segment of realm 0 */
     keys ks;
@@ -1442,7 +1430,7 @@ static void case_dek0(void)
     pagedb_maint_options o;
     pagedb_maint_options_init(&o);
     o.pages_per_step = 32;
-    CASE("rotate-11.2"); /* realm 0 alone */
+    CASE("rotate-13.2"); /* realm 0 alone */
     CHECK_RC(pagedb_rekey(db, 0, NULL, NULL, &o), PAGEDB_OK);
     CHECK(dek0_opens_dir(dir, dbid, &old) == 0);
     CHECK(realm_wraps_open(db, &ks.id[1], 2, &old.wrap) == 0);
@@ -1450,7 +1438,7 @@ static void case_dek0(void)
     check(db, &m);
     seg_check_open(db, seg, 7, 3 * P + 100);
     CHECK_RC(pagedb_close(db), PAGEDB_OK);
-    CASE("rotate-11.3"); /* reopens with the same key; the old DEK0 still opens nothing */
+    CASE("rotate-13.3"); /* reopens with the same key; the old DEK0 still opens nothing */
     CHECK_RC(open_db(dir, pagedb_vfs_posix(), 0, &db), PAGEDB_OK);
     check(db, &m);
     seg_check_open(db, seg, 7, 3 * P + 100);
@@ -1463,7 +1451,7 @@ static void case_dek0(void)
     free(img);
     CHECK(memcmp(&mid.dek0, &old.dek0, sizeof mid.dek0) != 0);
 
-    CASE("rotate-11.4"); /* every realm: DEK0 again, and the realms' own DEKs */
+    CASE("rotate-13.4"); /* every realm: DEK0 again, and the realms' own DEKs */
     CHECK_RC(pagedb_rekey(db, PAGEDB_REALM_ALL, NULL, NULL, &o), PAGEDB_OK);
     CHECK(dek0_opens_dir(dir, dbid, &old) == 0);
     CHECK(dek0_opens_dir(dir, dbid, &mid) == 0);
@@ -1472,7 +1460,7 @@ static void case_dek0(void)
     check(db, &m);
     seg_check_open(db, seg, 7, 3 * P + 100);
 
-    CASE("rotate-11.6"); /* a snapshot from before the switch: it reads unchanged, but a
+    CASE("rotate-13.6"); /* a snapshot from before the switch: it reads unchanged, but a
                             stream of it cannot carry the new DEK0 with the old wraps */
     pagedb_txn *pin;
     CHECK_RC(pagedb_txn_begin(db, PAGEDB_TXN_RDONLY, &pin), PAGEDB_OK);
@@ -1545,12 +1533,9 @@ static unsigned pages_holding(const char *dir, pagedb *db, const uint8_t *needle
 static void case_lingering(void)
 {
     CASE("rotate-12.1"); /* a realm r > 0: its previous DEK's wrap */
-    char *dir = harness_tmpdir("rotate12");
     static model m;
-    memset(&m, 0, sizeof m);
     pagedb *db;
-    CHECK_RC(open_db(dir, pagedb_vfs_posix(), PAGEDB_CREATE, &db), PAGEDB_OK);
-    put_range(db, &m, 0, 600);
+    char *dir = fresh_db("rotate12", &m, 600, &db);
     keys ks;
     get_keys(db, &ks);
     uint8_t k[5] = {0x02, (uint8_t)(ks.id[1] >> 24), (uint8_t)(ks.id[1] >> 16), (uint8_t)(ks.id[1] >> 8), (uint8_t)ks.id[1]};

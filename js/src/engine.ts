@@ -222,6 +222,10 @@ export class SyncDatabase {
       check(m, rc);
       const d = new SyncDatabase(m, m.HEAPU32[outPtr >> 2]);
       d.cred = { key: o.key?.slice(), passphrase: o.passphrase };
+      try { // AES-256-GCM past half its seals per key (FORMAT.md §13.2): say so loudly
+        const s = d.stat();
+        if (s.sealFlags & 1) console.warn(`pagedb ${path}: realm ${s.sealRealm}'s data key made ${s.seals} of its ${s.sealLimit} seals: rotate it (db.rotateKeys)`);
+      } catch { /* a catalog read error surfaces at the first use instead */ }
       return d;
     } finally {
       m.HEAPU8.fill(0, buf, buf + plen + 64 + (pass ? pass.length : 0)); // wipe key material

@@ -113,6 +113,23 @@ export interface Stats {
    * may have cost the newest commit; verify() then fails with ECORRUPT naming the slot.
    */
   otherSlotState: number;
+  /**
+   * The seal counter (C pagedb_realm_seals with PAGEDB_REALM_ALL, docs/FORMAT.md §13.2) of
+   * the realm whose current page key made the most AEAD seals (page writes): its id, its
+   * key epoch, the seals (an upper bound: it may exceed the truth by one reservation step,
+   * at most 2^20 plus one commit's pages, per reopen; 0 for cipher 'none') and the key's
+   * limit (2^32 for AES-256-GCM, NIST SP 800-38D §8.3; 0 = none, XChaCha20-Poly1305).
+   */
+  sealRealm: number;
+  sealEpoch: number;
+  seals: number;
+  sealLimit: number;
+  /**
+   * C PAGEDB_SEALS_*: 1 = rotate that realm's data key now (seals >= limit / 2; the package
+   * also logs a console warning once per open), 2 = limit reached (writes under that key
+   * fail with EFULL until db.rotateKeys), 4 = pages written by a build without the counter.
+   */
+  sealFlags: number;
 }
 
 /**

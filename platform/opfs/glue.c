@@ -32,19 +32,24 @@ int pdbjs_open(const char *path, const uint8_t *key, const char *pass, int passl
 #define STAT_VALUE(f) (double)s.f,
 #define STAT_NAME(f) #f " "
 #define STAT_ONE(f) +1
+#define SEAL_VALUE(f, name) (double)z.f,
+#define SEAL_NAME(f, name) #name " "
+#define SEAL_ONE(f, name) +1
 
 int pdbjs_stat(pagedb *db, double *out)
 {
     pagedb_stats s;
+    pagedb_seal_stats z;
     int rc = pagedb_stat(db, &s);
+    if (!rc) rc = pagedb_realm_seals(db, PAGEDB_REALM_ALL, &z);
     if (rc) return rc;
-    double v[] = {PDBJS_STAT_FIELDS(STAT_VALUE)};
+    double v[] = {PDBJS_STAT_FIELDS(STAT_VALUE) PDBJS_SEAL_FIELDS(SEAL_VALUE)};
     memcpy(out, v, sizeof v);
     return PAGEDB_OK;
 }
 
-int pdbjs_stat_count(void) { return 0 PDBJS_STAT_FIELDS(STAT_ONE); }
-const char *pdbjs_stat_names(void) { return PDBJS_STAT_FIELDS(STAT_NAME); }
+int pdbjs_stat_count(void) { return 0 PDBJS_STAT_FIELDS(STAT_ONE) PDBJS_SEAL_FIELDS(SEAL_ONE); }
+const char *pdbjs_stat_names(void) { return PDBJS_STAT_FIELDS(STAT_NAME) PDBJS_SEAL_FIELDS(SEAL_NAME); }
 int pdbjs_seginfo_bytes(void) { return PDBJS_SEGINFO_BYTES; }
 int pdbjs_tabinfo_bytes(void) { return PDBJS_TABINFO_BYTES; }
 

@@ -32,14 +32,24 @@ int pdbjs_open(const char *path, const uint8_t *key, const char *pass, int passl
     X(syncs) X(tables) X(realms) X(open_slot) X(open_txn) X(other_slot_state)
 
 /**
+ * The pagedb_seal_stats fields pdbjs_stat appends after PDBJS_STAT_FIELDS, from
+ * pagedb_realm_seals(db, PAGEDB_REALM_ALL): the realm whose current page key made the most
+ * seals (FORMAT.md §13.2). X(field, name): name is what JavaScript sees (camelCase).
+ */
+#define PDBJS_SEAL_FIELDS(X) \
+    X(realm, seal_realm) X(epoch, seal_epoch) X(seals, seals) X(limit, seal_limit) X(flags, seal_flags)
+
+/**
  * Fill out[0 .. pdbjs_stat_count()-1] (doubles, exact below 2^53) with the pagedb_stats
- * fields of PDBJS_STAT_FIELDS, in that order. out: 8 * pdbjs_stat_count() bytes, owned by
- * the caller. Errors: those of pagedb_stat.
+ * fields of PDBJS_STAT_FIELDS, then the pagedb_seal_stats fields of PDBJS_SEAL_FIELDS, in
+ * that order. out: 8 * pdbjs_stat_count() bytes, owned by the caller. Errors: those of
+ * pagedb_stat and pagedb_realm_seals.
  */
 int pdbjs_stat(pagedb *db, double *out);
 /** Number of doubles pdbjs_stat writes. */
 int pdbjs_stat_count(void);
-/** The field names of PDBJS_STAT_FIELDS, in order, each followed by one space. Static. */
+/** The field names of PDBJS_STAT_FIELDS and PDBJS_SEAL_FIELDS, in order, each followed by
+    one space. Static. */
 const char *pdbjs_stat_names(void);
 /** PDBJS_SEGINFO_BYTES, for JavaScript (the record layout is documented below). */
 int pdbjs_seginfo_bytes(void);

@@ -141,7 +141,7 @@ describe('one source of truth (node)', () => {
     expect(Object.keys(s)).toEqual([
       'pageSize', 'cipher', 'txnId', 'pageCount', 'freePages', 'fileBytes', 'cacheCapBytes', 'cachePages',
       'cacheHits', 'cacheMisses', 'cacheEvictions', 'bytesRead', 'bytesWritten', 'syncs', 'tables', 'realms',
-      'openSlot', 'openTxn', 'otherSlotState',
+      'openSlot', 'openTxn', 'otherSlotState', 'sealRealm', 'sealEpoch', 'seals', 'sealLimit', 'sealFlags',
     ]);
     expect(s.pageSize).toBe(4096);
     const w = db.beginWrite();

@@ -208,6 +208,32 @@ describe('db.rotateKeys (Node)', () => {
     expect([...mainEpochs('r6').keys()]).toEqual([1]);
   });
 
+  it('stat() reports the seal counter of the busiest page key: one seal per page written; a rotation starts the epoch at 0', async () => {
+    const db = await open('r5', { directory: dir, key, cipher: 'aes256gcm' });
+    await fill(db, 20);
+    const a = await db.stat();
+    expect(a.sealLimit).toBe(2 ** 32); // AES-256-GCM, random 96-bit nonces (FORMAT.md §13.2)
+    expect(a.sealRealm).toBe(0);
+    expect(a.sealFlags).toBe(0);
+    expect(a.seals).toBeGreaterThan(0);
+    await fill(db, 600, 'w'); // two commits of 500 and 100 puts
+    const b = await db.stat();
+    // every page written is one seal, except the header page of each commit (MACed, not sealed)
+    expect(b.seals - a.seals).toBe((b.bytesWritten - a.bytesWritten) / b.pageSize - (b.txnId - a.txnId));
+    expect((await db.rotateKeys({ realm: 0 })).done).toBe(true);
+    const c = await db.stat();
+    expect(c.sealEpoch).toBe(a.sealEpoch + 1);
+    // the new epoch's count holds only the rotation's own seals (not b.seals on top): the
+    // rotation ran on the full module's handle, whose bytesWritten starts at its open
+    expect(c.seals).toBeGreaterThan(0);
+    expect(c.seals).toBeLessThanOrEqual(c.bytesWritten / c.pageSize);
+    await db.close();
+    const x = await open('r6', { directory: dir, key });
+    await fill(x, 20);
+    expect((await x.stat()).sealLimit).toBe(0); // XChaCha20-Poly1305: no limit
+    await x.close();
+  });
+
   it('typed errors: bad options, unknown realm, read-only, open state blocking the switch (bounded)', async () => {
     const db = await open('r4', { directory: dir, key });
     await fill(db, 50);

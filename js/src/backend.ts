@@ -35,10 +35,21 @@ export interface Backend {
    * Optional (snapshot import needs it; absent: the engine's import fails with ENOTSUP).
    * Atomically replace the file `to` (may be absent) by the file `from`, in the same
    * directory, durably (pagedb.h pagedb_vfs.rename). ENOTFOUND when `from` is absent.
-   * OPFS (no synchronous move) has it only during importSnapshot, where it records the
-   * rename for after the engine's call (snapshot_import.ts).
+   * OPFS (no synchronous move) records the rename and fails the call with ENOTSUP
+   * (OpfsBackend.rename): the caller performs it asynchronously with nothing of
+   * the engine open (importSnapshot after the engine's call, snapshot_import.ts; data key
+   * rotation between two steps, rotate_engine.ts).
    */
   rename?(from: string, to: string): void;
+  /** OPFS only: the renames rename() recorded since the last call (and forgets them). */
+  takeRenames?(): [string, string][];
+  /**
+   * OPFS only: perform renames taken with takeRenames, in order, each atomic (move()),
+   * closing the access handles of both names first and opening one on the new name after.
+   * Nothing of the engine may have either file open. Rejects with the DOMException of a
+   * failed move (the renames before it are done).
+   */
+  applyRenames?(r: [string, string][]): Promise<void>;
 
   /*
    * Optional members, for backends that cannot create or remove files synchronously (OPFS:

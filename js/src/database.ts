@@ -1077,17 +1077,18 @@ export class Database {
    * with ECANCELED and the next rotateKeys (of this or a later handle, also the native CLI
    * `pagedb rekey`) resumes from the rotation record stored in the database. A database
    * left in the middle of a rotation whose realms have segments must be finished before
-   * the first-load module reads those segments (they report ECORRUPT "key epoch" there):
+   * the first-load module reads those segments (it refuses them with ENOTSUP there):
    * call rotateKeys again.
-   * Browsers (OPFS): re-sealing a segment file needs an atomic file rename, which OPFS
-   * access handles do not offer: when the rotated realms have linked segments every
-   * step is refused with ENOTSUP before it changes anything; rotate such
-   * a database under Node or with the CLI. Realms without segments rotate fully.
+   * Browsers (OPFS): a segment file is re-sealed into a copy that is then moved over it.
+   * OPFS moves files only asynchronously (FileSystemHandle.move()), so the step that
+   * switches a segment to its copy closes the database (which needs it idle: no
+   * transaction, segment handle or export open in any tab, else EBUSY after busyTimeout),
+   * moves the file and opens the database again (docs/FORMAT.md §13.3 "OPFS").
    * Rejects with PagedbError: EINVAL (bad option), EMISUSE (closed, read-only, or inside a
    * db.write callback), ECANCELED (aborted), EBUSY (still busy after busyTimeout: open
    * transactions/segment handles/exports prevent the switch, a segment of a rotated realm
    * is open for append, or old snapshots keep the old key), ENOTFOUND (no such realm),
-   * ENOTSUP (see Browsers), EFULL (2^32-1 epochs, or the disk), EIO/ENOMEM (a step failed
+   * ENOTSUP (a storage without rename), EFULL (2^32-1 epochs, or the disk), EIO/ENOMEM (a step failed
    * and was rolled back; or the full module could not be loaded), EAUTH/ECORRUPT (a damaged
    * page, record or segment), or what onProgress threw. In browsers, a step in flight when
    * the owning tab went away is run again by the next owner.

@@ -54,6 +54,7 @@ export class OpfsBackend implements Backend {
   private toCreate = new Set<string>(); // paths open() refused to create (not segment files)
   private toRemove = new Set<string>(); // paths remove() forgot; removeEntry pending
   private nextSegment: string | undefined; // path the next segment create will open
+  private renames: [string, string][] = []; // rename() calls to perform in applyRenames
   private refused = false; // an open() refused to create a file since takeDeferredCreate()
   private createdDir = false; // prepare() created the database directory
   private createdMain = false; // prepare() created main.pdb
@@ -268,6 +269,44 @@ export class OpfsBackend implements Backend {
       h.close();
     } finally {
       this.toRemove.add(path);
+    }
+  }
+
+  /**
+   * OPFS moves files only asynchronously (FileSystemHandle.move()), so the engine's
+   * synchronous rename (a data key rotation switching a segment to its re-sealed copy,
+   * FORMAT.md §13.3 "OPFS") is recorded and refused with ENOTSUP; the rotation step then
+   * fails as a crash before the rename would (nothing committed), and rotate_engine.ts
+   * closes the database, applies the rename (applyRenames) and opens it again, which
+   * resumes the rotation as after a crash after the rename. ENOTFOUND for an unknown `from`.
+   */
+  rename(from: string, to: string): void {
+    if (!this.handles.has(from)) throw vfsError(ErrorCode.ENOTFOUND, `no such file in OPFS: ${from}`);
+    this.renames.push([from, to]);
+    throw vfsError(ErrorCode.ENOTSUP, `renaming ${from} needs an asynchronous OPFS move: the database is closed, the file moved, and it is opened again`);
+  }
+
+  takeRenames(): [string, string][] {
+    return this.renames.splice(0);
+  }
+
+  async applyRenames(r: [string, string][]): Promise<void> {
+    for (const [from, to] of r) {
+      for (const p of [from, to]) {
+        this.handles.get(p)?.close(); // move() refuses a file with an open access handle
+        this.handles.delete(p);
+      }
+      try {
+        const fh = await this.dir.getFileHandle(this.nameOf(from));
+        await (fh as unknown as { move(d: FileSystemDirectoryHandle, n: string): Promise<void> }).move(this.dir, this.nameOf(to));
+      } finally { // handles on what exists now (both names if the move failed)
+        for (const p of [from, to])
+          try {
+            this.handles.set(p, await OpfsBackend.syncHandle(await this.dir.getFileHandle(this.nameOf(p))));
+          } catch {
+            /* the moved source: gone */
+          }
+      }
     }
   }
 

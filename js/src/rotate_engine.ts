@@ -75,16 +75,10 @@ async function loadFromUrls(u: FullModuleUrls, o: OpenOptions, d: Deps): Promise
  * when another handle changed the key meanwhile).
  */
 async function toFull(h: Handler, full: FullModuleUrls | undefined, d: Deps): Promise<void> {
-  const db = h['d'](), a = h['opened']!;
   const E = d.ErrorCode;
-  const busy = (): void => {
-    const t = h['txns'].size, s = h['segs'].size, x = (h['snaps'] as unknown as { exports: Map<number, unknown> }).exports.size;
-    if (t + s + x)
-      throw new d.PagedbError(E.EBUSY, 'data key rotation and compaction switch the database to the full module, which needs it idle: ' +
-        `${t} transaction(s), ${s} segment handle(s) and ${x} snapshot export(s) are open; close them and call again`);
-  };
+  const busy = (): void => idle(h, d, 'data key rotation and compaction switch the database to the full module');
   busy();
-  const old = h['m'];
+  const old = h['m'], a = h['opened']!;
   let m: EmModule;
   try {
     if (d.loadFull) m = await d.loadFull(a.options);
@@ -96,10 +90,31 @@ async function toFull(h: Handler, full: FullModuleUrls | undefined, d: Deps): Pr
   m.pagedbVfs = old.pagedbVfs;
   await h['settle']();
   busy(); // nothing can have opened meanwhile (the batch queue), but never switch under open state
+  await reopen(h, m, d);
+}
+
+/** EBUSY (`why`, then what is open) unless handler h has no transaction, segment handle or
+    snapshot export open (each holds engine state a close would end). */
+function idle(h: Handler, d: Deps, why: string): void {
+  const t = h['txns'].size, s = h['segs'].size, x = (h['snaps'] as unknown as { exports: Map<number, unknown> }).exports.size;
+  if (t + s + x)
+    throw new d.PagedbError(d.ErrorCode.EBUSY, `${why}, which needs it idle: ` +
+      `${t} transaction(s), ${s} segment handle(s) and ${x} snapshot export(s) are open; close them and call again`);
+}
+
+/**
+ * Close handler h's (idle) database and open it in module `m` (the same or the full one)
+ * with the options it was opened with and the credential it opens with now, never
+ * creating; `between` runs while it is closed. The backend's files stay open across the
+ * close (SyncDatabase.close would release them: OPFS access handles can only be created
+ * again asynchronously). If the open in a new module fails, the database is opened again
+ * in the old one and the error thrown; if that fails too, the handler has no database
+ * (later ops: EMISUSE "database is not open"). `between`'s error is thrown after the open.
+ */
+async function reopen(h: Handler, m: EmModule, d: Deps, between?: () => Promise<void>): Promise<void> {
+  const db = h['d'](), a = h['opened']!, old = h['m'];
   const cred = db['cred'];
   const o = { ...a.options, key: cred.key?.slice(), passphrase: cred.passphrase, create: false };
-  // SyncDatabase.close releases the backend's files (OPFS: closes every access handle,
-  // which could only be reopened asynchronously): keep them for the full module
   const vfs = old.pagedbVfs!;
   old.pagedbVfs = new Proxy(vfs, { get: (t, k) => (k === 'releaseAll' ? () => undefined : Reflect.get(t, k)) });
   try {
@@ -108,17 +123,20 @@ async function toFull(h: Handler, full: FullModuleUrls | undefined, d: Deps): Pr
     old.pagedbVfs = vfs;
   }
   h['db'] = undefined;
+  let failed: unknown;
+  await between?.().catch((e: unknown) => void (failed = e ?? new Error('failed')));
   try {
     h['db'] = d.SyncDatabase.open(m, a.name, o);
     h['m'] = m;
   } catch (e) {
     try {
-      h['db'] = d.SyncDatabase.open(old, a.name, o);
+      if (m !== old) h['db'] = d.SyncDatabase.open(old, a.name, o);
     } catch {
       /* no database: later ops get EMISUSE */
     }
     throw e;
   }
+  if (failed) throw failed;
 }
 
 /**
@@ -158,8 +176,11 @@ function checkPages(op: string, n: number, d: Deps): void {
  * progress.phase is the phase of §13.3 of the step (1, 5, 2, 3, 4, 6; 0 when done);
  * pagesDone/pagesTotal count re-sealed and overwritten pages over the whole rotation;
  * bytesWritten and steps this step only; targetPages 0.
- * Throws PagedbError: those of toFull; ENOTSUP (the backend has no rename, OPFS, and the
+ * On OPFS a step that switches a segment file to its re-sealed copy closes the database,
+ * moves the file and opens it again (FORMAT.md §13.3 "OPFS"): it needs the handler idle.
+ * Throws PagedbError: those of toFull; ENOTSUP (the backend has no rename and the
  * rotated realms have segments: checked before every step, nothing changed), EBUSY (a write transaction of the handle is open;
+ * on OPFS, a transaction, segment handle or export open when a segment file must be moved;
  * snapshots older than the re-seal are still open, or a segment of a rotated realm is
  * open for append: call again later), ENOTFOUND (no such realm), EMISUSE (read-only or
  * closed), EINVAL (realm not in 0..2^32-1, pagesPerStep not in 0..2^31-1), EFULL, EIO/ENOMEM
@@ -170,16 +191,38 @@ export async function rotateStep(h: Handler, a: OpArgs['rotateStep'], d: Deps): 
   checkPages('rotateStep', a.pagesPerStep, d);
   if (!(Number.isInteger(a.realm) && a.realm >= 0 && a.realm <= 0xffffffff))
     throw new d.PagedbError(d.ErrorCode.EINVAL, 'rotateStep: realm must be 0..2^32-1');
-  // a backend without rename (OPFS) cannot re-seal segment files (FORMAT.md §13.3 phase 5):
+  // a backend without rename cannot re-seal segment files (FORMAT.md §13.3 phase 5):
   // refuse before any step rather than stop half-way (whose segments the first-load module
   // then refuses until the rotation is finished elsewhere)
   if (typeof h['m'].pagedbVfs?.rename !== 'function') {
     const n = h['d']().listSegments().filter((s) => a.realm === 0xffffffff || s.realm === a.realm).length;
     if (n)
       throw new d.PagedbError(d.ErrorCode.ENOTSUP, `data key rotation re-seals segment files by renaming a copy over each, which this ` +
-        `storage (OPFS) cannot do: ${n} segment(s) of the rotated realm(s); rotate under Node or with the CLI (pagedb rekey)`);
+        `storage cannot do: ${n} segment(s) of the rotated realm(s); rotate under Node or with the CLI (pagedb rekey)`);
   }
-  const r = await run(h, a.full, d, 'rotate', (f, db, p) => f(db, a.realm, a.pagesPerStep, p));
+  const step = (): ReturnType<typeof run> => run(h, a.full, d, 'rotate', (f, db, p) => f(db, a.realm, a.pagesPerStep, p));
+  let r: Awaited<ReturnType<typeof run>>;
+  for (let tries = 0; ; tries++)
+    try {
+      r = await step();
+      break;
+    } catch (e) {
+      // OPFS (FORMAT.md §13.3 "OPFS") creates and moves files only asynchronously; a step
+      // that needed either failed before it committed anything. The copy of a segment
+      // (seg-<id>.pdn) could not be created: create it (settle) and run the step again.
+      // The step stopped at switching a segment to its re-sealed copy, whose rename the
+      // backend recorded: close the database, move the file, open it again; the next step
+      // goes on as after a crash just after the rename. Not idle: the renames are dropped,
+      // and the next call copies the segment again.
+      const b = h['m'].pagedbVfs, mv = b?.takeRenames?.() ?? [], created = b?.takeDeferredCreate?.() ?? false;
+      if ((!mv.length && !created) || tries >= 8) throw e; // each segment: a create, then a move
+      if (created) await h['settle']();
+      if (!mv.length) continue;
+      idle(h, d, 'data key rotation closes the database to move a re-sealed segment file (OPFS)');
+      await reopen(h, h['m'], d, () => b!.applyRenames!(mv).catch((x: unknown) => {
+        throw new d.PagedbError(d.ErrorCode.EIO, `moving ${mv[0][0]} over ${mv[0][1]} (OPFS): ${String(x)}`);
+      }));
+    }
   r.progress.targetPages = 0;
   return r;
 }

@@ -4,8 +4,9 @@
 // write gate, so another tab reads and writes between them. Re-sealing is checked on the
 // bytes of main.pdb in OPFS: every sealed page's key epoch (page header offset 8, FORMAT.md
 // §3) is 0 before and the new epoch after. Abort and resume; a page closed mid-rotation and
-// a reload that resumes; a realm with segments is refused with ENOTSUP before any change
-// (OPFS has no rename to re-seal segment files).
+// a reload that resumes; segment files re-sealed: OPFS moves files only asynchronously, so
+// the step that switches a segment to its re-sealed copy closes the database, move()s the
+// file and reopens it (FORMAT.md §13.3 "OPFS").
 import { test, expect, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -42,6 +43,26 @@ async function fill(page: Page, name: string, n: number): Promise<void> {
       });
     await db.close();
   }, { name, n });
+}
+
+/** The files of `name`, copied out of OPFS: `pagedb verify` and `pagedb tables` of the native CLI. */
+async function nativeCheck(page: Page, name: string): Promise<{ out: string; tables: string }> {
+  const files = await page.evaluate(async (name) => {
+    const f = await (window as any).rawFiles(name);
+    const b64 = (b: Uint8Array) => {
+      let s = '';
+      for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+      return btoa(s);
+    };
+    return Object.fromEntries(Object.entries(f).map(([n, b]) => [n, b64(b as Uint8Array)]));
+  }, name);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pagedb-rot-'));
+  for (const [n, b] of Object.entries(files)) fs.writeFileSync(path.join(dir, n), Buffer.from(b as string, 'base64'));
+  const cli = process.env.PAGEDB_NATIVE_CLI ?? path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../build/release/pagedb');
+  const hex = Buffer.from(Uint8Array.from({ length: 32 }, (_, i) => i * 3 + 1)).toString('hex');
+  const out = execFileSync(cli, ['verify', dir], { env: { ...process.env, PAGEDB_KEY: hex } }).toString();
+  const tables = execFileSync(cli, ['tables', dir], { env: { ...process.env, PAGEDB_KEY: hex } }).toString();
+  return { out, tables };
 }
 
 test('rotateKeys re-seals every page of main.pdb (epochs 0 -> 1); abort, resume; realm 0 again (-> 2); data equal, verifies', async ({ page }) => {
@@ -91,22 +112,8 @@ test('rotateKeys re-seals every page of main.pdb (epochs 0 -> 1); abort, resume;
   expect(r2).toEqual({ done: true, n: 3001 });
   expect(Object.keys(await epochs(page, 'rk1'))).toEqual(['2']);
   // the files rotated in the browser, copied out of OPFS, verify with the native CLI
-  const files = await page.evaluate(async () => {
-    const f = await (window as any).rawFiles('rk1');
-    const b64 = (b: Uint8Array) => {
-      let s = '';
-      for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
-      return btoa(s);
-    };
-    return Object.fromEntries(Object.entries(f).map(([n, b]) => [n, b64(b as Uint8Array)]));
-  });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pagedb-rot-'));
-  for (const [n, b] of Object.entries(files)) fs.writeFileSync(path.join(dir, n), Buffer.from(b as string, 'base64'));
-  const cli = process.env.PAGEDB_NATIVE_CLI ?? path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../build/release/pagedb');
-  const hex = Buffer.from(Uint8Array.from({ length: 32 }, (_, i) => i * 3 + 1)).toString('hex');
-  const out = execFileSync(cli, ['verify', dir], { env: { ...process.env, PAGEDB_KEY: hex } }).toString();
+  const { out, tables } = await nativeCheck(page, 'rk1');
   expect(out).toMatch(/^ok: \d+ pages verified/);
-  const tables = execFileSync(cli, ['tables', dir], { env: { ...process.env, PAGEDB_KEY: hex } }).toString();
   expect(tables).toMatch(/^t\t0\t3001$/m);
 });
 
@@ -208,7 +215,26 @@ test('a page closed mid-rotation: the next page opens the database (first-load m
   expect(Object.keys(await epochs(page, 'rk3'))).toEqual(['1']);
 });
 
-test('a realm with segments: ENOTSUP before anything changes (OPFS cannot rename); busy switch is bounded; bad options', async ({ page }) => {
+/** In the page: epoch -> page count of the sealed pages of every segment file, and the
+    names of the directory's files (database closed). */
+async function segEpochs(page: Page, name: string): Promise<{ epochs: Record<string, number>; names: string[] }> {
+  return page.evaluate(async (name) => {
+    const files = (await (window as any).rawFiles(name)) as Record<string, Uint8Array>;
+    const out: Record<string, number> = {};
+    for (const [n, f] of Object.entries(files)) {
+      if (!/^seg-.*\.pds$/.test(n)) continue;
+      const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
+      for (let o = 0; o + 4096 <= f.length; o += 4096) {
+        if (f[o] === 0) continue;
+        const e = String(dv.getUint32(o + 8, true));
+        out[e] = (out[e] ?? 0) + 1;
+      }
+    }
+    return { epochs: out, names: Object.keys(files).sort() };
+  }, name);
+}
+
+test('a realm with segments: each re-sealed segment file is moved over its file between steps (close, move(), reopen); abort and resume; busy switch is bounded; bad options', async ({ page }) => {
   await fill(page, 'rk4', 500);
   const r = await page.evaluate(async () => {
     const w = window as any;
@@ -222,23 +248,47 @@ test('a realm with segments: ENOTSUP before anything changes (OPFS cannot rename
     await seg.seal();
     await db.write((tx: any) => tx.segments.link(seg.id));
     await seg.close();
-    const seg2 = await db.rotateKeys().then(() => 'ok', (e: any) => [e.codeName, e.message]);
-    const s = await db.segments.open(seg.id);
-    const back = (await s.read(0, 10_000)).every((x: number) => x === 5);
-    await s.close();
+    const open2 = await db.segments.create(); // a linked segment left unsealed: its tail is re-sealed too
+    await open2.append(new Uint8Array(9_000).fill(7));
+    await open2.sync();
+    await db.write((tx: any) => tx.segments.link(open2.id));
+    await open2.close();
+    // abort in phase 5 (segment files), then resume
+    const ac = new AbortController();
+    const aborted = await db.rotateKeys({ signal: ac.signal, onProgress: (p: any) => { if (p.phase === 5) ac.abort(); } })
+      .then(() => 'resolved', (e: any) => e.codeName);
+    const mid = await db.segments.open(seg.id);
+    const midBack = (await mid.read(0, 10_000)).every((x: number) => x === 5);
+    await mid.close();
+    const fin = await db.rotateKeys().then((p: any) => p.done, (e: any) => [e.codeName, e.message]);
+    const back: boolean[] = [];
+    for (const [id, n, v] of [[seg.id, 10_000, 5], [open2.id, 9_000, 7]] as [bigint, number, number][]) {
+      const s = await db.segments.open(id);
+      back.push((await s.read(0, n)).every((x: number) => x === v));
+      await s.close();
+    }
     const other = await db.rotateKeys({ realm: 7 }).then(() => 'ok', (e: any) => e.codeName);
+    const pages = await db.verify();
     await db.close();
-    return { bad, busy, busyMs, seg2, back, other };
+    return { bad, busy, busyMs, aborted, midBack, fin, back, other, pages };
   });
   expect(r.bad).toBe('PAGEDB_EINVAL');
   expect(r.busy[0]).toBe('PAGEDB_EBUSY');
   expect(r.busy[1]).toMatch(/segment handle/);
   expect(r.busyMs).toBeLessThan(5000);
-  expect(r.seg2[0]).toBe('PAGEDB_ENOTSUP');
-  expect(r.seg2[1]).toMatch(/OPFS/);
-  expect(r.back).toBe(true);
+  expect(r.aborted).toBe('PAGEDB_ECANCELED');
+  expect(r.midBack).toBe(true);
+  expect(r.fin).toBe(true);
+  expect(r.back).toEqual([true, true]);
   expect(r.other).toBe('PAGEDB_ENOTFOUND');
-  expect(Object.keys(await epochs(page, 'rk4'))).toEqual(['0']); // nothing was re-sealed
+  expect(r.pages).toBeGreaterThan(0);
+  expect(Object.keys(await epochs(page, 'rk4'))).toEqual(['1']);
+  const s = await segEpochs(page, 'rk4');
+  expect(Object.keys(s.epochs)).toEqual(['1']); // every page of both segment files re-sealed
+  expect(s.names.filter((n) => n.endsWith('.pds'))).toHaveLength(2);
+  expect(s.names.filter((n) => !/^(main\.pdb|seg-[0-9a-f]{16}\.pds)$/.test(n))).toEqual([]); // no .pdn left
+  const { out } = await nativeCheck(page, 'rk4'); // the segment files too
+  expect(out).toMatch(/^ok: \d+ pages verified/);
 });
 
 test('rotateKeys from a dedicated worker that runs the engine itself (local.ts): same switch, same result', async ({ context, page }) => {

@@ -1448,8 +1448,9 @@ typedef struct pagedb_snapshot_exporter pagedb_snapshot_exporter;
  * caller's: it decides when to read). opts is read during this call only; opts->pin must
  * stay open until close.
  * Errors: EINVAL (NULL db or out, since above the target, pin not a read txn of db),
- *   EBUSY (no registry slot for the read transaction), ENOMEM, and pagedb_txn_begin's
- *   errors.
+ *   ECONFLICT (the target is older than a realm-0 key rotation that replaced DEK0, FORMAT.md
+ *   §13.3: its realm keys are wrapped under the old DEK0; export a newer snapshot), EBUSY
+ *   (no registry slot for the read transaction), ENOMEM, and pagedb_txn_begin's errors.
  * Thread-safety: any thread. Without opts->pin the exporter's read transaction belongs to
  *   the opening thread (see pagedb_txn_begin): read and close it on that thread. Writers
  *   and readers of db keep working meanwhile.
@@ -1464,7 +1465,9 @@ int pagedb_snapshot_exporter_open(pagedb *db, uint64_t since, const pagedb_snaps
  * returned with PAGEDB_OK and the error comes from the next call). Each call walks only
  * as far as its bytes need: the work of a whole export is the same in any pieces.
  * Errors: EINVAL (NULL x, buf or got, cap 0), ECONFLICT (a failed
- *   pagedb_snapshot_exporter_resume, returned again), EAUTH/ECORRUPT/EIO (reading pages or segment files; a segment deleted by a writer
+ *   pagedb_snapshot_exporter_resume, returned again; or a realm-0 key rotation replaced
+ *   DEK0 during the export, checked before the trailer: the stream would not open, start a
+ *   new export), EAUTH/ECORRUPT/EIO (reading pages or segment files; a segment deleted by a writer
  *   before the export reached it gives ENOTFOUND), ENOMEM. An error is final: every later
  *   read returns it again (pagedb_errdetail says where); close the exporter.
  * Thread-safety: one call at a time per exporter (see pagedb_snapshot_exporter_open).

@@ -1416,7 +1416,8 @@ typedef struct pagedb_snapshot_options {
  *
  * Errors: EINVAL (NULL db/sink, since above the target, a token whose since differs, pin
  *   not a read txn of db), ECONFLICT (resume: the target snapshot is gone, or the
- *   regenerated prefix differs from the token's hash), ECANCELED (cancel flag; the token
+ *   regenerated prefix differs from the token's hash; or a realm-0 key rotation replaced
+ *   DEK0 after the target or during the export, FORMAT.md §13.3), ECANCELED (cancel flag; the token
  *   holds the position reached), EAUTH/ECORRUPT/EIO (reading pages or segment files; a
  *   segment deleted by a writer during the export gives ENOTFOUND), ENOMEM, EBUSY (no
  *   registry slot for the read transaction), or the sink's error code. The database is
